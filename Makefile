@@ -1,0 +1,120 @@
+# tallyman: build, test, demo, bench, install.
+#
+#   make              build ./tallyman (installs missing Debian packages first)
+#   make demo         build and run the main job on the embedded store
+#   make test         the whole suite; last line "N passed, N failed"
+#   make asan         the suite under AddressSanitizer + UBSan
+#   make bench        benchmarks (print figures, assert nothing)
+#   make LUA=luajit   build against LuaJIT 2.1 instead of Lua 5.4
+#   make install PREFIX=/usr/local
+#
+# Objects go to build/<variant>/ so Lua 5.4, LuaJIT and sanitizer builds can
+# live side by side. Flags come from pkg-config through build/config.mk, which
+# is generated after tools/deps.sh has made sure the packages exist.
+
+LUA        ?= lua5.4
+PREFIX     ?= /usr/local
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+
+ifeq ($(LUA),luajit)
+LUA_PC      = luajit
+LUA_DEFS    = -DTM_LUAJIT=1
+VARIANT     = luajit
+else
+LUA_PC      = lua5.4
+LUA_DEFS    =
+VARIANT     = lua54
+endif
+ifdef SAN
+VARIANT    := $(VARIANT)-san
+SANFLAGS    = -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+endif
+
+PKGS        = $(LUA_PC) sqlite3 libevent jansson openssl libpq
+B           = build/$(VARIANT)
+OUT_BIN     = $(if $(filter lua54,$(VARIANT)),tallyman,$(B)/tallyman)
+
+WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
+       -Wmissing-prototypes -Wold-style-definition -Wdouble-promotion \
+       -Wformat=2 -Wredundant-decls -Wvla -Werror
+OPT        ?= -O2 -g
+CFLAGS_ALL  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+              $(LUA_DEFS) $(SANFLAGS) -Icore -Isandbox -MMD -MP $(PKG_CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) -pthread
+LDLIBS_ALL  = $(PKG_LIBS) -lm
+
+CORE_SRC    = $(filter-out core/main.c,$(wildcard core/*.c))
+SB_SRC      = $(wildcard sandbox/*.c)
+LIB_OBJ     = $(patsubst %.c,$(B)/%.o,$(CORE_SRC) $(SB_SRC))
+MAIN_OBJ    = $(B)/core/main.o
+UNIT_SRC    = $(wildcard tests/unit/test_*.c tests/sandbox/test_*.c)
+UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
+BENCH_SRC   = $(wildcard bench/bench_*.c)
+BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps demo test test-unit asan bench install clean lua54 luajit-test
+
+all: $(OUT_BIN)
+
+# Generated configuration: depends on the installed packages, not on sources.
+$(B)/config.mk: tools/deps.sh
+	@mkdir -p $(B)
+	@sh tools/deps.sh
+	@echo "PKG_CFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))" > $@.tmp
+	@echo "PKG_LIBS = $$($(PKG_CONFIG) --libs $(PKGS))" >> $@.tmp
+	@mv $@.tmp $@
+-include $(B)/config.mk
+
+$(B)/%.o: %.c $(B)/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libtm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT_BIN): $(MAIN_OBJ) $(B)/libtm.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/run.o: tests/run.c tests/harness.h $(B)/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -c $< -o $@
+
+$(B)/tests/%: tests/%.c $(B)/tests/run.o $(B)/libtm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS_ALL) -o $@ $< $(B)/tests/run.o $(B)/libtm.a $(LDLIBS_ALL)
+
+$(B)/bench/%: bench/%.c $(B)/libtm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/libtm.a $(LDLIBS_ALL)
+
+test-unit: $(OUT_BIN) $(UNIT_BIN)
+
+# The whole suite: unit tests, sandbox and hostile corpus, end-to-end CLI tests,
+# Lua specs; then the same under LuaJIT (skipped inside sanitizer runs).
+test: test-unit
+	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) TM_LUA=$(LUA) \
+	    TM_LUAJIT_SUITE=$(if $(SAN),,$(if $(filter luajit,$(LUA)),,1)) sh tests/run_all.sh
+
+luajit-build:
+	$(MAKE) LUA=luajit test-unit
+
+asan:
+	$(MAKE) SAN=address,undefined OPT="-O1 -g" test
+
+bench: $(OUT_BIN) $(BENCH_BIN)
+	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh bench/run.sh
+
+demo: $(OUT_BIN)
+	@TM_BIN=$(abspath $(OUT_BIN)) sh examples/demo.sh
+
+install: $(OUT_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tallyman
+	install -m 0755 $(OUT_BIN) $(DESTDIR)$(PREFIX)/bin/tallyman
+	cp -R scripts $(DESTDIR)$(PREFIX)/share/tallyman/
+
+clean:
+	rm -rf build tallyman
+
+-include $(wildcard $(B)/core/*.d $(B)/sandbox/*.d $(B)/tests/*.d $(B)/tests/*/*.d)

@@ -1,0 +1,29 @@
+/*
+ * core/crypto.h: thin wrappers over OpenSSL for the hashes and random bytes the
+ * engine needs (script-set identity, audit chain, keys). Depends on libcrypto.
+ */
+#ifndef TM_CRYPTO_H
+#define TM_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_SHA256_LEN 32
+#define TM_SHA256_HEX_LEN 64
+
+/* SHA-256 of `len` bytes at `data` into `out` (32 bytes). `data` may be NULL
+ * when len is 0. Cannot fail for valid pointers. */
+void tm_sha256(const void *data, size_t len, uint8_t out[TM_SHA256_LEN]);
+
+/* Lower-case hex of `len` bytes into `out`, which must hold 2*len+1 chars;
+ * NUL-terminated. */
+void tm_hex(const uint8_t *bytes, size_t len, char *out);
+
+/* SHA-256 as 64 lower-case hex chars plus NUL into `out` (65 bytes). */
+void tm_sha256_hex(const void *data, size_t len, char out[TM_SHA256_HEX_LEN + 1]);
+
+/* Fills `out` with `len` cryptographically secure random bytes.
+ * Returns TM_OK, or TM_ECRYPTO when the generator fails. */
+int tm_random_bytes(void *out, size_t len);
+
+#endif

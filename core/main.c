@@ -1,0 +1,177 @@
+/*
+ * core/main.c: the `tallyman` command line: global options, the command
+ * table, --help and --version. Each command lives in its own cmd_*.c file.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sandbox.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(tm_cli *cli);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"eval", tm_cmd_eval, "run one Lua file in the sandbox and print its results as JSON"},
+};
+
+static void print_help(FILE *f)
+{
+    fprintf(f,
+            "usage: tallyman [options] COMMAND [ARGS...]\n"
+            "\n"
+            "tallyman runs sandboxed Lua scripts (regulations, journeys, templates)\n"
+            "to drive consumer debt collection.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "Options (before or after the command):\n"
+            "  --scripts DIR      the script tree (default: %s)\n"
+            "  --db PATH|URL      the store (default: tallyman.db; postgresql://... for PostgreSQL)\n"
+            "  --key-file PATH    encryption keys (default: $TALLYMAN_KEY_FILE, or <db>.key)\n"
+            "  -h, --help         this help; `tallyman COMMAND --help` for a command's own\n"
+            "  --version          the version\n"
+            "\n"
+            "Exit codes: 0 success, 1 a failure in the work, 2 wrong usage.\n",
+            tm_cli_default_scripts());
+}
+
+int tm_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tallyman: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "Try 'tallyman %s --help'.\n", cmd);
+    else
+        fputs("Try 'tallyman --help'.\n", stderr);
+    return TM_EXIT_USAGE;
+}
+
+int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *tm_cli_default_scripts(void)
+{
+    static char found[PATH_MAX];
+    if (found[0])
+        return found;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        /* ./tallyman in the repo, build/<variant>/tallyman, or PREFIX/bin. */
+        static const char *const rel[] = {"/scripts", "/../../scripts", "/../share/tallyman/scripts"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            char cand[PATH_MAX + 64];
+            snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+            char real[PATH_MAX];
+            if (is_dir(cand) && realpath(cand, real)) {
+                snprintf(found, sizeof found, "%s", real);
+                return found;
+            }
+        }
+    }
+    snprintf(found, sizeof found, "scripts");
+    return found;
+}
+
+int main(int argc, char **argv)
+{
+    tm_cli cli = {.prog = argv[0], .db = "tallyman.db", .key_file = getenv("TALLYMAN_KEY_FILE")};
+    /* Pull the global options out wherever they stand; keep the rest in order. */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (rest == NULL)
+        return TM_EXIT_FAIL;
+    int nrest = 0, want_help = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--scripts") == 0)
+            slot = &cli.scripts;
+        else if (strcmp(a, "--db") == 0)
+            slot = &cli.db;
+        else if (strcmp(a, "--key-file") == 0)
+            slot = &cli.key_file;
+        if (slot) {
+            if (i + 1 >= argc) {
+                free(rest);
+                return tm_cli_usage_error(NULL, "option %s needs a value", a);
+            }
+            *slot = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--version") == 0 && nrest == 0) {
+            printf("tallyman %s (%s)\n", TM_VERSION, tm_sandbox_lua_version());
+            free(rest);
+            return TM_EXIT_OK;
+        }
+        if ((strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) && nrest == 0) {
+            want_help = 1;
+            continue;
+        }
+        rest[nrest++] = argv[i];
+    }
+    if (want_help || nrest == 0) {
+        print_help(want_help ? stdout : stderr);
+        free(rest);
+        return want_help ? TM_EXIT_OK : TM_EXIT_USAGE;
+    }
+    if (strcmp(rest[0], "help") == 0) {
+        print_help(stdout);
+        free(rest);
+        return TM_EXIT_OK;
+    }
+    if (cli.scripts == NULL)
+        cli.scripts = tm_cli_default_scripts();
+    cli.argc = nrest;
+    cli.argv = rest;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(rest[0], commands[i].name) == 0) {
+            int rc = commands[i].run(&cli);
+            fflush(stdout);
+            free(rest);
+            return rc;
+        }
+    }
+    int rc = tm_cli_usage_error(NULL, "unknown command '%s'", rest[0]);
+    free(rest);
+    return rc;
+}

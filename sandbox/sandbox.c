@@ -1,0 +1,960 @@
+/*
+ * sandbox/sandbox.c: the lua_State lifecycle, the allow-listed library, per-script
+ * environments, and the limits on every call.
+ *
+ * How each threat is met (numbers refer to ../shared/domain/sandbox.md §2):
+ *
+ * - Only text chunks load (luaL_loadbufferx mode "t"), `string.dump` is gone,
+ *   and the `load` scripts get is a wrapper that refuses anything but a string
+ *   of source (#1, #22).
+ * - No io, os, debug, package, dofile, loadfile, collectgarbage, rawset,
+ *   print; LuaJIT's getfenv/setfenv/newproxy/jit/ffi are never installed.
+ * - Shared tables (string, table, math, utf8, coroutine, tm.*) reach scripts
+ *   only as read-only proxies; the string metatable is protected with
+ *   __metatable; each script has its own environment whose metatable is
+ *   protected and whose __newindex refuses the shared names (#2-#8).
+ * - Memory: a per-state allocator with a cap (#15-#18). A failed allocation
+ *   raises LUA_ERRMEM; our pcall/xpcall/resume see that status and turn it into
+ *   a sticky trip, so a script cannot swallow it.
+ * - CPU: a count hook installed on the main thread at creation and never
+ *   removed (coroutines inherit it, #13) counts instructions and checks the
+ *   wall clock. When a limit trips the hook is re-armed to fire on every
+ *   instruction and raise again, so pcall cannot swallow it (#12).
+ * - Hook blind spots: `setmetatable` refuses __gc (#10); xpcall runs its
+ *   handler after unwinding, outside any hook (#11); string.find/match/gmatch/
+ *   gsub are our own budgeted matcher whose steps count as instructions and
+ *   check the clock (#14); LuaJIT runs with the JIT compiler off so hooks fire
+ *   (§3b). `tallyman eval` also runs each script in a supervised child process
+ *   that is killed past its deadline (core/supervise.c), the stop from outside
+ *   the VM for whatever the in-VM layers miss.
+ * - The host never calls user code to format an error: error values that are
+ *   not strings or numbers are reported by type (#20).
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lcompat.h"
+#include "scriptset.h"
+#include "text.h"
+
+#include "lpattern.h"
+
+#ifdef TM_LUAJIT
+#include <luajit.h>
+#endif
+
+/* How many VM instructions run between two hook calls. In Lua 5.4 the cost of
+ * a count hook does not depend on this (every instruction traps once a hook
+ * is set), so it only sets the granularity of the limits. */
+#define HOOK_STEP 1000
+
+#define MAX_LIBRARIES 64
+#define ERRMSG_MAX 400
+
+enum trip { TRIP_NONE = 0, TRIP_MEM, TRIP_INSTR, TRIP_TIME };
+
+struct tm_sandbox {
+    lua_State *L;
+    tm_gen *gen;
+    tm_limits limits;
+
+    /* Allocator accounting. `mem_cap` is SIZE_MAX outside calls. */
+    size_t mem_used, mem_peak, mem_cap;
+
+    /* The budget of the call in progress. */
+    int in_call;
+    enum trip tripped;
+    uint64_t instr_used;
+    uint64_t instr_limit;
+    struct timespec deadline;
+    int hook_step;
+
+    int trip_msg_ref[4];    /* preallocated error strings, one per trip */
+    int base_ref;           /* the hidden table of shared globals */
+    int env_mt_ref;         /* metatable shared by every script environment */
+    int scripts_ref;        /* cache: relpath -> first result of the script */
+
+    uint64_t calls, limit_hits;
+};
+
+static struct {
+    const char *name;
+    tm_lib_opener open;
+} libraries[MAX_LIBRARIES];
+static int nlibraries;
+
+int tm_sandbox_add_library(const char *name, tm_lib_opener open)
+{
+    for (int i = 0; i < nlibraries; i++) {
+        if (strcmp(libraries[i].name, name) == 0) {
+            libraries[i].open = open;
+            return TM_OK;
+        }
+    }
+    if (nlibraries >= MAX_LIBRARIES || !name || !open)
+        return TM_EINVAL;
+    libraries[nlibraries].name = name;
+    libraries[nlibraries].open = open;
+    nlibraries++;
+    return TM_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Allocator: counts every byte the state holds and refuses growth past the cap.
+ * Frees and shrinks always succeed, as Lua requires.
+ */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    tm_sandbox *sb = ud;
+    if (ptr == NULL)
+        osize = 0; /* Lua 5.4 passes the object type here, not a size. */
+    if (nsize == 0) {
+        free(ptr);
+        sb->mem_used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && sb->mem_used - osize + nsize > sb->mem_cap)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p == NULL)
+        return NULL;
+    sb->mem_used = sb->mem_used - osize + nsize;
+    if (sb->mem_used > sb->mem_peak)
+        sb->mem_peak = sb->mem_used;
+    return p;
+}
+
+tm_sandbox *tm_sandbox_from_lua(lua_State *L)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* ---------------------------------------------------------------------------
+ * Limits.
+ */
+static int past_deadline(const tm_sandbox *sb)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > sb->deadline.tv_sec ||
+           (now.tv_sec == sb->deadline.tv_sec && now.tv_nsec >= sb->deadline.tv_nsec);
+}
+
+static void hook(lua_State *L, lua_Debug *ar);
+
+/* Makes the trip sticky on thread L: the hook now fires on every instruction
+ * and raises again, so no pcall in the script can get past it. */
+static void arm_sticky(tm_sandbox *sb, lua_State *L)
+{
+    (void)sb;
+    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+}
+
+static int raise_trip(tm_sandbox *sb, lua_State *L)
+{
+    arm_sticky(sb, L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->trip_msg_ref[sb->tripped]);
+    return lua_error(L);
+}
+
+/* Charges `n` units of work to the call and raises if a limit is passed. */
+static void charge(tm_sandbox *sb, lua_State *L, uint64_t n)
+{
+    if (!sb->in_call)
+        return;
+    if (sb->tripped)
+        raise_trip(sb, L);
+    sb->instr_used += n;
+    if (sb->instr_used > sb->instr_limit)
+        sb->tripped = TRIP_INSTR;
+    else if (past_deadline(sb))
+        sb->tripped = TRIP_TIME;
+    if (sb->tripped)
+        raise_trip(sb, L);
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    charge(sb, L, (uint64_t)sb->hook_step);
+}
+
+static void pattern_tick(lua_State *L, void *ud, unsigned steps)
+{
+    charge(ud, L, steps);
+}
+
+/* After a protected call inside the script returned `status`: a memory error
+ * during a call is a trip; a trip is re-raised (the error value is on top). */
+static void check_status(tm_sandbox *sb, lua_State *L, int status)
+{
+    if (status == LUA_ERRMEM && sb->in_call && !sb->tripped)
+        sb->tripped = TRIP_MEM;
+    if (sb->tripped && sb->in_call)
+        raise_trip(sb, L);
+}
+
+/* ---------------------------------------------------------------------------
+ * Replacement base functions.
+ */
+#if LUA_VERSION_NUM >= 502
+static int pcall_finish(lua_State *L, int status, lua_KContext extra)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    if (status != LUA_OK && status != LUA_YIELD) {
+        check_status(sb, L, status);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+#endif
+
+/* pcall(f, ...): as Lua's, except that a limit cannot be caught. */
+static int l_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1); /* stack: true f args... */
+#if LUA_VERSION_NUM >= 502
+    int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, pcall_finish);
+    return pcall_finish(L, status, 0);
+#else
+    int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+    if (status != LUA_OK) {
+        check_status(tm_sandbox_from_lua(L), L, status);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L);
+#endif
+}
+
+/* xpcall(f, handler, ...): the handler runs after the stack has unwound, not
+ * at the point of the error: Lua runs message handlers with hooks disabled
+ * when the error came from a hook, so a looping handler could never be
+ * stopped. Only traceback-style information is lost, which scripts cannot
+ * read anyway (no debug library). */
+static int l_xpcall(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    int n = lua_gettop(L);
+    lua_pushvalue(L, 2);             /* the handler, kept for later */
+    lua_pushvalue(L, 1);             /* f */
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);         /* args */
+    int base = n + 1;                /* index of the saved handler */
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    if (status == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_replace(L, base);        /* true replaces the saved handler */
+        return lua_gettop(L) - base + 1;
+    }
+    check_status(sb, L, status);
+    /* stack: ... handler err */
+    status = lua_pcall(L, 1, 1, 0);
+    check_status(sb, L, status);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* setmetatable(t, mt): refuses __gc, whose finalizers run with hooks off and
+ * at unpredictable times (during another call, or at close). */
+static int l_setmetatable(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int t = lua_type(L, 2);
+    luaL_argcheck(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table expected");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        lua_rawget(L, 2);
+        if (!lua_isnil(L, -1))
+            return luaL_error(L, "__gc metamethods are not allowed in scripts");
+        lua_pop(L, 1);
+    }
+    if (lua_getmetatable(L, 1)) {
+        lua_pushliteral(L, "__metatable");
+        lua_rawget(L, -2);
+        if (!lua_isnil(L, -1))
+            return luaL_error(L, "cannot change a protected metatable");
+        lua_pop(L, 2);
+    }
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+#if LUA_VERSION_NUM < 502
+/* pairs(t) honouring __pairs, as in 5.2+, so read-only proxies iterate. */
+static int l_pairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (luaL_getmetafield(L, 1, "__pairs")) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    lua_getglobal(L, "next");
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+#endif
+
+/* coroutine.create / resume: a new coroutine inherits the main thread's hook,
+ * but one that tripped earlier would still carry the every-instruction hook;
+ * re-arm before each resume, and re-raise a trip the coroutine hit. */
+static int l_co_create(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    return 1;
+}
+
+static int l_co_resume(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argcheck(L, co != NULL, 1, "coroutine expected");
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the stock resume */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    return lua_gettop(L);
+}
+
+/* load(chunk [, name [, mode [, env]]]): source text only. */
+static int l_load(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    int top = lua_gettop(L);
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        lua_pushnil(L);
+        lua_pushstring(L, "load: only source text (a string) can be loaded");
+        return 2;
+    }
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    const char *mode = luaL_optstring(L, 3, "t");
+    if ((len > 0 && s[0] == '\033') || strchr(mode, 't') == NULL) {
+        lua_pushnil(L);
+        lua_pushstring(L, "load: binary chunks are not allowed");
+        return 2;
+    }
+    int status = luaL_loadbufferx(L, s, len, name, "t");
+    if (status != LUA_OK) {
+        check_status(sb, L, status);
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (top >= 4) {
+#if LUA_VERSION_NUM < 502
+        luaL_checktype(L, 4, LUA_TTABLE);
+#endif
+        lua_pushvalue(L, 4);
+    } else {
+        lua_pushvalue(L, lua_upvalueindex(1)); /* the caller's environment */
+    }
+    tm_lua_setfenv(L, -2);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Read-only proxies.
+ */
+static int ro_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify read-only table '%s'",
+                      lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static int ro_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)tm_lua_rawlen(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+static int ro_pairs(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1)); /* next */
+    lua_pushvalue(L, lua_upvalueindex(2)); /* the real table */
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Replaces the table at the top of the stack with a read-only proxy of it,
+ * named `name` in error messages. The real table stays reachable only from
+ * C and through the proxy's reads. */
+static void push_readonly(lua_State *L, const char *name)
+{
+    int real = lua_gettop(L);
+    lua_newtable(L);                        /* real proxy */
+    lua_createtable(L, 0, 5);               /* real proxy mt */
+    lua_pushvalue(L, real);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, ro_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, real);
+    lua_pushcclosure(L, ro_len, 1);
+    lua_setfield(L, -2, "__len");
+    lua_getglobal(L, "next");
+    lua_pushvalue(L, real);
+    lua_pushcclosure(L, ro_pairs, 2);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "protected");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                /* real proxy */
+    lua_remove(L, real);                    /* proxy */
+}
+
+/* __newindex of every script environment: a script may make its own globals
+ * but not reassign a shared one (which would only shadow it, and confuse). */
+static int env_newindex(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->base_ref);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1) && lua_type(L, 2) == LUA_TSTRING)
+        return luaL_error(L, "attempt to assign to read-only global '%s'", lua_tostring(L, 2));
+    lua_pop(L, 2);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Environments and require.
+ */
+static int l_require(lua_State *L);
+
+/* Pushes a new script environment. `cache_idx` is the module cache shared by
+ * a script and the modules it requires (0: make a new one). */
+static void push_env(tm_sandbox *sb, lua_State *L, int cache_idx)
+{
+    if (cache_idx == 0) {
+        lua_newtable(L);
+        cache_idx = lua_gettop(L);
+    } else {
+        cache_idx = tm_lua_absindex(L, cache_idx);
+        lua_pushnil(L); /* keep the stack shape the same in both cases */
+    }
+    lua_newtable(L); /* env */
+    int env = lua_gettop(L);
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, "_G");
+    lua_pushvalue(L, env);
+    lua_pushcclosure(L, l_load, 1);
+    lua_setfield(L, env, "load");
+    lua_pushvalue(L, cache_idx);
+    lua_pushcclosure(L, l_require, 1);
+    lua_setfield(L, env, "require");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_mt_ref);
+    lua_setmetatable(L, env);
+    lua_remove(L, env - 1); /* drop the cache (or the placeholder) */
+}
+
+/* Maps a dotted module name to a script in the set; NULL when none. */
+static const tm_script *find_module(tm_gen *gen, const char *name, char *path, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 200 || gen == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || (c == '.' && i > 0 && i + 1 < n && name[i - 1] != '.');
+        if (!ok)
+            return NULL;
+    }
+    char rel[256];
+    for (size_t i = 0; i <= n; i++)
+        rel[i] = name[i] == '.' ? '/' : name[i];
+    snprintf(path, cap, "%s.lua", rel);
+    const tm_script *s = tm_gen_find(gen, path);
+    if (s == NULL) {
+        snprintf(path, cap, "%s/init.lua", rel);
+        s = tm_gen_find(gen, path);
+    }
+    return s;
+}
+
+/* Pushes the chunk name for a script of the set: "@root/relpath". */
+static void push_chunkname(lua_State *L, tm_gen *gen, const char *relpath)
+{
+    const char *root = tm_gen_root(gen);
+    size_t rl = strlen(root);
+    if (rl > 0 && root[rl - 1] == '/')
+        lua_pushfstring(L, "@%s%s", root, relpath);
+    else if (strstr(root, ".lua") && strcmp(root + rl - 4, ".lua") == 0)
+        lua_pushfstring(L, "@%s", root); /* the set is a single file */
+    else
+        lua_pushfstring(L, "@%s/%s", root, relpath);
+}
+
+static int l_require(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    const char *name = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    int cache = lua_upvalueindex(1);
+    lua_getfield(L, cache, name);
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+        return luaL_error(L, "loop requiring module '%s'", name);
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    char path[300];
+    const tm_script *s = find_module(sb->gen, name, path, sizeof path);
+    if (s == NULL)
+        return luaL_error(L, "module '%s' not found in the script tree", name);
+    lua_pushlightuserdata(L, (void *)s);  /* marks "loading" */
+    lua_setfield(L, cache, name);
+    push_chunkname(L, sb->gen, s->path);
+    const char *chunkname = lua_tostring(L, -1);
+    int status = luaL_loadbufferx(L, s->text, s->len, chunkname, "t");
+    if (status != LUA_OK) {
+        check_status(sb, L, status);
+        lua_pushnil(L);
+        lua_setfield(L, cache, name);
+        return lua_error(L);
+    }
+    push_env(sb, L, cache);
+    tm_lua_setfenv(L, -2);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, name);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * State construction.
+ */
+static void copy_field(lua_State *L, int from, int to, const char *name)
+{
+    lua_getfield(L, from, name);
+    lua_setfield(L, to, name);
+}
+
+/* Builds the shared globals table (registry: base_ref) from the stock
+ * libraries opened into the real globals. */
+static void build_base(tm_sandbox *sb, lua_State *L)
+{
+    static const char *const safe_base[] = {
+        "assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
+        "type", "getmetatable", "rawequal", "rawget", "_VERSION",
+#if LUA_VERSION_NUM >= 502
+        "rawlen",
+#endif
+        NULL};
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    lua_newtable(L);
+    int base = lua_gettop(L);
+    for (int i = 0; safe_base[i]; i++)
+        copy_field(L, g, base, safe_base[i]);
+#if LUA_VERSION_NUM < 502
+    lua_pushcfunction(L, l_pairs);
+    lua_setfield(L, base, "pairs");
+#endif
+    lua_pushcfunction(L, l_pcall);
+    lua_setfield(L, base, "pcall");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setfield(L, base, "xpcall");
+    lua_pushcfunction(L, l_setmetatable);
+    lua_setfield(L, base, "setmetatable");
+
+    /* string: our budgeted matcher replaces the stock one; no dump. */
+    lua_getfield(L, g, "string");
+    int str = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setfield(L, str, "dump");
+    tm_pattern_open(L, str, pattern_tick, sb);
+    /* The string metatable's __index is the real string table; protect the
+     * metatable so getmetatable("") cannot reach it. */
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushliteral(L, "protected");
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    push_readonly(L, "string");
+    lua_setfield(L, base, "string");
+
+    static const char *const libs[] = {"table", "math", "utf8", NULL};
+    for (int i = 0; libs[i]; i++) {
+        lua_getfield(L, g, libs[i]);
+        if (lua_istable(L, -1)) {
+            push_readonly(L, libs[i]);
+            lua_setfield(L, base, libs[i]);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+
+    /* coroutine: create and resume wrapped, the rest as is. */
+    lua_getfield(L, g, "coroutine");
+    int co = lua_gettop(L);
+    lua_newtable(L);
+    int nco = lua_gettop(L);
+    static const char *const co_keep[] = {"isyieldable", "running", "status", "wrap",
+                                          "yield", "close", NULL};
+    for (int i = 0; co_keep[i]; i++)
+        copy_field(L, co, nco, co_keep[i]);
+    lua_pushcfunction(L, l_co_create);
+    lua_setfield(L, nco, "create");
+    lua_getfield(L, co, "resume");
+    lua_pushcclosure(L, l_co_resume, 1);
+    lua_setfield(L, nco, "resume");
+    push_readonly(L, "coroutine");
+    lua_setfield(L, base, "coroutine");
+    lua_pop(L, 1); /* stock coroutine */
+
+    /* Engine libraries under tm.<name>. */
+    lua_newtable(L);
+    int tm = lua_gettop(L);
+    for (int i = 0; i < nlibraries; i++) {
+        lua_pushcfunction(L, libraries[i].open);
+        lua_call(L, 0, 1);
+        if (lua_istable(L, -1)) {
+            char qualified[80];
+            snprintf(qualified, sizeof qualified, "tm.%s", libraries[i].name);
+            push_readonly(L, qualified);
+            lua_setfield(L, tm, libraries[i].name);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    push_readonly(L, "tm");
+    lua_setfield(L, base, "tm");
+
+    sb->base_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* pops base */
+
+    /* The metatable of every script environment. */
+    lua_createtable(L, 0, 3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->base_ref);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "protected");
+    lua_setfield(L, -2, "__metatable");
+    sb->env_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, g - 1);
+}
+
+static void open_stock(lua_State *L)
+{
+#if LUA_VERSION_NUM >= 502
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},       {LUA_COLIBNAME, luaopen_coroutine},
+                                    {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+                                    {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+#else
+    static const luaL_Reg libs[] = {{"", luaopen_base},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_MATHLIBNAME, luaopen_math},
+                                    {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        lua_pushcfunction(L, l->func);
+        lua_pushstring(L, l->name);
+        lua_call(L, 1, 0);
+    }
+    /* The JIT compiler is off: compiled traces never run hooks, so limits
+     * could not be enforced inside them. */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+#endif
+}
+
+static void apply_limits(tm_sandbox *sb, const tm_limits *lim)
+{
+    sb->limits.mem_bytes = lim && lim->mem_bytes ? lim->mem_bytes : TM_LIMIT_DEFAULT_MEM;
+    sb->limits.instructions = lim && lim->instructions ? lim->instructions : TM_LIMIT_DEFAULT_INSTR;
+    sb->limits.time_ms = lim && lim->time_ms ? lim->time_ms : TM_LIMIT_DEFAULT_TIME_MS;
+    uint64_t step = HOOK_STEP;
+    if (sb->limits.instructions < step)
+        step = sb->limits.instructions;
+    sb->hook_step = (int)step;
+}
+
+tm_sandbox *tm_sandbox_new(tm_gen *gen, const tm_limits *limits, struct tm_err *err)
+{
+    tm_sandbox *sb = calloc(1, sizeof *sb);
+    if (sb == NULL) {
+        tm_err_set(err, TM_ENOMEM, "out of memory creating a sandbox");
+        return NULL;
+    }
+    sb->mem_cap = SIZE_MAX;
+    apply_limits(sb, limits);
+    sb->L = lua_newstate(sb_alloc, sb);
+    if (sb->L == NULL) {
+        free(sb);
+        tm_err_set(err, TM_ENOMEM, "out of memory creating a Lua state");
+        return NULL;
+    }
+    lua_State *L = sb->L;
+    /* The hook is set before any script code exists and never removed; it
+     * does nothing outside a call. */
+    lua_sethook(L, hook, LUA_MASKCOUNT, sb->hook_step);
+    open_stock(L);
+    static const char *const trip_msgs[] = {"", "memory limit exceeded",
+                                            "instruction limit exceeded", "time limit exceeded"};
+    for (int i = 0; i < 4; i++) {
+        lua_pushstring(L, trip_msgs[i]);
+        sb->trip_msg_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    build_base(sb, L);
+    lua_newtable(L);
+    sb->scripts_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (gen) {
+        tm_gen_retain(gen);
+        sb->gen = gen;
+    }
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return sb;
+}
+
+void tm_sandbox_free(tm_sandbox *sb)
+{
+    if (sb == NULL)
+        return;
+    sb->mem_cap = SIZE_MAX;
+    sb->in_call = 0;
+    lua_close(sb->L);
+    tm_gen_release(sb->gen);
+    free(sb);
+}
+
+void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits)
+{
+    apply_limits(sb, limits);
+    lua_sethook(sb->L, hook, LUA_MASKCOUNT, sb->hook_step);
+}
+
+const tm_limits *tm_sandbox_limits(const tm_sandbox *sb) { return &sb->limits; }
+tm_gen *tm_sandbox_gen(const tm_sandbox *sb) { return sb->gen; }
+lua_State *tm_sandbox_lua(tm_sandbox *sb) { return sb->L; }
+
+void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
+{
+    out->mem_used = sb->mem_used;
+    out->mem_peak = sb->mem_peak;
+    out->calls = sb->calls;
+    out->limit_hits = sb->limit_hits;
+    out->last_instructions = sb->instr_used;
+}
+
+/* ---------------------------------------------------------------------------
+ * Calls.
+ */
+static void begin_call(tm_sandbox *sb)
+{
+    sb->in_call = 1;
+    sb->tripped = TRIP_NONE;
+    sb->instr_used = 0;
+    sb->instr_limit = sb->limits.instructions;
+    sb->mem_cap = sb->limits.mem_bytes;
+    clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
+    sb->deadline.tv_sec += sb->limits.time_ms / 1000;
+    sb->deadline.tv_nsec += (long)(sb->limits.time_ms % 1000) * 1000000L;
+    if (sb->deadline.tv_nsec >= 1000000000L) {
+        sb->deadline.tv_sec++;
+        sb->deadline.tv_nsec -= 1000000000L;
+    }
+    sb->calls++;
+}
+
+/* Ends a call: lifts the cap, re-arms the normal hook, and after a trip
+ * collects the garbage the call left so the next call starts clean. */
+static void end_call(tm_sandbox *sb)
+{
+    enum trip t = sb->tripped;
+    sb->in_call = 0;
+    sb->mem_cap = SIZE_MAX;
+    lua_sethook(sb->L, hook, LUA_MASKCOUNT, sb->hook_step);
+    if (t != TRIP_NONE) {
+        sb->limit_hits++;
+        lua_gc(sb->L, LUA_GCCOLLECT, 0);
+        malloc_trim(0);
+    }
+}
+
+/* Copies the error value at the top into `err` as one line, and pops it. */
+static int take_error(tm_sandbox *sb, lua_State *L, int status, struct tm_err *err)
+{
+    static const int trip_codes[] = {TM_ESCRIPT, TM_ELIMIT_MEM, TM_ELIMIT_INSTR, TM_ELIMIT_TIME};
+    if (status == LUA_ERRMEM && !sb->tripped)
+        sb->tripped = TRIP_MEM;
+    if (sb->tripped) {
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->trip_msg_ref[sb->tripped]);
+        tm_err_set(err, trip_codes[sb->tripped], "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return trip_codes[sb->tripped];
+    }
+    int code = status == LUA_ERRSYNTAX ? TM_ESYNTAX : TM_ESCRIPT;
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        size_t len;
+        const char *m = lua_tolstring(L, -1, &len);
+        if (err) {
+            size_t n = len < ERRMSG_MAX ? len : ERRMSG_MAX;
+            size_t j = 0;
+            for (size_t i = 0; i < n && j + 1 < sizeof err->msg; i++) {
+                unsigned char c = (unsigned char)m[i];
+                err->msg[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (char)c;
+            }
+            err->msg[j] = '\0';
+            if (len > n && j + 4 < sizeof err->msg)
+                strcpy(err->msg + j, "...");
+            err->code = code;
+        }
+    } else {
+        tm_err_set(err, code, "error object is a %s value", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    return code;
+}
+
+int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err)
+{
+    lua_State *L = sb->L;
+    int outer = sb->in_call;
+    if (!outer)
+        begin_call(sb);
+    int status = lua_pcall(L, nargs, nres, 0);
+    int rc = TM_OK;
+    if (status != LUA_OK)
+        rc = take_error(sb, L, status, err);
+    if (!outer)
+        end_call(sb);
+    return rc;
+}
+
+/* Checks that `src` is loadable text, and compiles it as `chunkname`. On
+ * success pushes the function; on failure pushes nothing and fills err. */
+static int compile(tm_sandbox *sb, const char *name, const char *chunkname, const char *src,
+                   size_t len, struct tm_err *err)
+{
+    lua_State *L = sb->L;
+    if (len > 0 && src[0] == '\033')
+        return tm_err_set(err, TM_ESYNTAX, "%s: binary chunks are not allowed", name);
+    size_t bad;
+    if (!tm_utf8_valid(src, len, &bad))
+        return tm_err_set(err, TM_EENCODING, "%s:%d: the file is not valid UTF-8 (byte %zu)", name,
+                          tm_text_line_of(src, len, bad), bad + 1);
+    /* A UTF-8 byte-order mark is not Lua; a first line starting with '#'
+     * (a shebang) is skipped as the standalone interpreter does, keeping its
+     * newline so line numbers stay right. */
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+        src += 3, len -= 3;
+    if (len > 0 && src[0] == '#') {
+        while (len > 0 && src[0] != '\n')
+            src++, len--;
+    }
+    int outer = sb->in_call;
+    if (!outer)
+        begin_call(sb);
+    int status = luaL_loadbufferx(L, src, len, chunkname, "t");
+    int rc = TM_OK;
+    if (status != LUA_OK)
+        rc = take_error(sb, L, status, err);
+    if (!outer)
+        end_call(sb);
+    return rc;
+}
+
+int tm_sandbox_run(tm_sandbox *sb, const char *name, const char *src, size_t len, int *nres,
+                   struct tm_err *err)
+{
+    lua_State *L = sb->L;
+    int base = lua_gettop(L);
+    lua_pushfstring(L, "@%s", name);
+    int rc = compile(sb, name, lua_tostring(L, -1), src, len, err);
+    lua_remove(L, base + 1);
+    if (rc != TM_OK)
+        return rc;
+    push_env(sb, L, 0);
+    tm_lua_setfenv(L, -2);
+    rc = tm_sandbox_pcall(sb, 0, LUA_MULTRET, err);
+    if (rc == TM_OK && nres)
+        *nres = lua_gettop(L) - base;
+    if (rc != TM_OK)
+        lua_settop(L, base);
+    return rc;
+}
+
+int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err)
+{
+    lua_State *L = sb->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->scripts_ref);
+    lua_getfield(L, -1, relpath);
+    if (!lua_isnil(L, -1)) {
+        lua_remove(L, -2);
+        return TM_OK;
+    }
+    lua_pop(L, 2);
+    const tm_script *s = sb->gen ? tm_gen_find(sb->gen, relpath) : NULL;
+    if (s == NULL)
+        return tm_err_set(err, TM_ENOENT, "no script '%s' in the script set", relpath);
+    int base = lua_gettop(L);
+    push_chunkname(L, sb->gen, s->path);
+    const char *chunkname = lua_tostring(L, -1);
+    int rc = compile(sb, chunkname + 1, chunkname, s->text, s->len, err);
+    lua_remove(L, base + 1);
+    if (rc != TM_OK)
+        return rc;
+    push_env(sb, L, 0);
+    tm_lua_setfenv(L, -2);
+    rc = tm_sandbox_pcall(sb, 0, 1, err);
+    if (rc != TM_OK)
+        return rc;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->scripts_ref);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, relpath);
+    lua_pop(L, 1);
+    return TM_OK;
+}
+
+const char *tm_sandbox_lua_version(void)
+{
+#ifdef TM_LUAJIT
+    return LUAJIT_VERSION " (JIT compiler off inside the sandbox)";
+#else
+    return LUA_RELEASE;
+#endif
+}

@@ -1,0 +1,121 @@
+/*
+ * sandbox/sandbox.h: the Lua boundary. Every call from the engine into a policy
+ * script goes through this module.
+ *
+ * A tm_sandbox owns one lua_State, used by one thread at a time (one sandbox per
+ * worker thread). The state holds only an allow-listed standard library
+ * (string, table, math, utf8, coroutine and safe base functions), read-only
+ * shared tables, and the engine libraries registered with
+ * tm_sandbox_add_library(). Each script runs in its own environment. Every call
+ * runs under three limits (memory, VM instructions, wall time); hitting one is
+ * an error for that call only, which the script cannot catch with pcall.
+ *
+ * The design and the threats it answers are described in strategies.md
+ * ("What the sandbox allows") and ../shared/domain/sandbox.md.
+ */
+#ifndef TM_SANDBOX_H
+#define TM_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tm_status.h"
+
+struct lua_State;
+typedef struct tm_sandbox tm_sandbox;
+typedef struct tm_gen tm_gen; /* a loaded script set: see scriptset.h */
+
+/* Per-call limits. A zero field means "the default" (TM_LIMIT_DEFAULT_*). */
+typedef struct tm_limits {
+    size_t mem_bytes;      /* cap on the state's whole heap while a call runs */
+    uint64_t instructions; /* VM instructions per call; pattern-matching steps count too */
+    uint32_t time_ms;      /* wall-clock time per call */
+} tm_limits;
+
+#define TM_LIMIT_DEFAULT_MEM ((size_t)64 << 20)
+#define TM_LIMIT_DEFAULT_INSTR ((uint64_t)100000000)
+#define TM_LIMIT_DEFAULT_TIME_MS 2000u
+
+/* An engine library: pushes one table (its functions) onto the stack and
+ * returns 1, in the luaopen_ style. Installed read-only as tm.<name>. */
+typedef int (*tm_lib_opener)(struct lua_State *L);
+
+/* Registers an engine library for every sandbox created afterwards. Call at
+ * start-up, before any sandbox exists (not thread-safe). Up to 64 libraries;
+ * `name` must be a static string. Returns TM_OK or TM_EINVAL when full. */
+int tm_sandbox_add_library(const char *name, tm_lib_opener open);
+
+/* Creates a sandbox. `gen` (may be NULL: then `require` finds nothing) is the
+ * script set that `require` and tm_sandbox_script() read; the sandbox takes a
+ * reference on it and drops it in tm_sandbox_free(). `limits` may be NULL
+ * (defaults). Returns NULL with `err` filled on failure (out of memory).
+ * The caller owns the sandbox and frees it with tm_sandbox_free(). */
+tm_sandbox *tm_sandbox_new(tm_gen *gen, const tm_limits *limits, struct tm_err *err);
+
+/* Frees the sandbox and its lua_State. NULL is a no-op. */
+void tm_sandbox_free(tm_sandbox *sb);
+
+/* Sets the limits for later calls (NULL or zero fields: defaults). */
+void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits);
+
+/* The limits in force (never NULL; borrowed). */
+const tm_limits *tm_sandbox_limits(const tm_sandbox *sb);
+
+/* The script set this sandbox was built from (borrowed; may be NULL). */
+tm_gen *tm_sandbox_gen(const tm_sandbox *sb);
+
+/* The lua_State, for binding code in sandbox/ only. Borrowed. Code that uses
+ * it must enter Lua only through tm_sandbox_pcall(). */
+struct lua_State *tm_sandbox_lua(tm_sandbox *sb);
+
+/* The sandbox that owns `L` (any thread of it). For bindings. */
+tm_sandbox *tm_sandbox_from_lua(struct lua_State *L);
+
+/* Compiles `src` (text only: a binary chunk, text that is not UTF-8, or a
+ * syntax error is refused) as the chunk `name` (shown in errors as
+ * "name:line: message"), in a new environment, and runs it under the limits.
+ * On TM_OK the chunk's results are on the Lua stack and *nres says how many
+ * (the caller pops them). On failure nothing is left on the stack and `err`
+ * holds a one-line message; the code is TM_ESYNTAX, TM_EENCODING,
+ * TM_ESCRIPT, or TM_ELIMIT_MEM / TM_ELIMIT_INSTR / TM_ELIMIT_TIME (then the
+ * message is just the limit's name, e.g. "memory limit exceeded"). */
+int tm_sandbox_run(tm_sandbox *sb, const char *name, const char *src, size_t len, int *nres,
+                   struct tm_err *err);
+
+/* Loads the script at `relpath` (relative to the script set's root, e.g.
+ * "regulations/federal.lua") once per sandbox, in its own environment, and
+ * pushes its first return value (nil when it returns nothing). Later calls
+ * push the cached value. Errors as for tm_sandbox_run (TM_ENOENT when the set
+ * has no such script); nothing is pushed on failure. */
+int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err);
+
+/* Calls the function below `nargs` arguments on the stack, like lua_pcall,
+ * under the limits, leaving `nres` results (LUA_MULTRET allowed) on success.
+ * On failure the function and arguments are popped, nothing is pushed, and
+ * `err` holds the message and code as for tm_sandbox_run. The state stays
+ * usable after any failure. */
+int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err);
+
+/* Usage figures, for benchmarks and tests. */
+typedef struct tm_sandbox_stats {
+    size_t mem_used;        /* bytes the state holds now */
+    size_t mem_peak;        /* the most it ever held */
+    uint64_t calls;         /* calls made through the sandbox */
+    uint64_t limit_hits;    /* calls that ended on a limit */
+    uint64_t last_instructions; /* instructions (approximate) the last call used */
+} tm_sandbox_stats;
+
+void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out);
+
+/* Runs `src` like tm_sandbox_run and writes each result as one JSON line
+ * into a new buffer (*out, *outlen; caller frees with free()). A result that
+ * cannot be written as JSON (a function, a cyclic table, NaN, text that is not
+ * UTF-8, nesting deeper than 100) is TM_ECONVERT with a message naming it.
+ * Used by `tallyman eval`. */
+int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size_t len,
+                         char **out, size_t *outlen, struct tm_err *err);
+
+/* The Lua implementation the sandbox was built with, e.g. "Lua 5.4". Static. */
+const char *tm_sandbox_lua_version(void);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * sandbox/scriptset.c: loading, checking and swapping script sets (see
+ * scriptset.h). A generation is built completely (read, hashed, compiled in a
+ * scratch state) before anyone can see it, and is never changed afterwards,
+ * so readers need no lock; only the host's "current" pointer is guarded.
+ */
+#include "scriptset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crypto.h"
+#include "lcompat.h"
+#include "text.h"
+
+struct tm_gen {
+    atomic_int refs;
+    uint64_t id;
+    char *root;
+    char hash[TM_SHA256_HEX_LEN + 1];
+    tm_script *scripts; /* sorted by path */
+    size_t count, cap;
+};
+
+static atomic_ullong next_gen_id = 1;
+
+static void gen_free(tm_gen *g)
+{
+    for (size_t i = 0; i < g->count; i++) {
+        free((char *)g->scripts[i].path);
+        free((char *)g->scripts[i].text);
+    }
+    free(g->scripts);
+    free(g->root);
+    free(g);
+}
+
+void tm_gen_retain(tm_gen *g)
+{
+    if (g)
+        atomic_fetch_add(&g->refs, 1);
+}
+
+void tm_gen_release(tm_gen *g)
+{
+    if (g && atomic_fetch_sub(&g->refs, 1) == 1)
+        gen_free(g);
+}
+
+const char *tm_gen_root(const tm_gen *g) { return g->root; }
+const char *tm_gen_hash(const tm_gen *g) { return g->hash; }
+uint64_t tm_gen_id(const tm_gen *g) { return g->id; }
+size_t tm_gen_count(const tm_gen *g) { return g->count; }
+
+const tm_script *tm_gen_script(const tm_gen *g, size_t i)
+{
+    return i < g->count ? &g->scripts[i] : NULL;
+}
+
+static int script_cmp(const void *a, const void *b)
+{
+    return strcmp(((const tm_script *)a)->path, ((const tm_script *)b)->path);
+}
+
+const tm_script *tm_gen_find(const tm_gen *g, const char *relpath)
+{
+    tm_script key = {.path = relpath};
+    return bsearch(&key, g->scripts, g->count, sizeof key, script_cmp);
+}
+
+static int read_file(const char *path, char **text, size_t *len, struct tm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tm_err_set(err, errno == ENOENT ? TM_ENOENT : TM_EIO, "%s: cannot open: %s", path,
+                          strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (cap - n < 65536) {
+            cap = cap ? cap * 2 : 65536;
+            char *q = realloc(buf, cap + 1);
+            if (q == NULL) {
+                free(buf);
+                fclose(f);
+                return tm_err_set(err, TM_ENOMEM, "%s: out of memory", path);
+            }
+            buf = q;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return tm_err_set(err, TM_EIO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return TM_OK;
+}
+
+/* Checks that a script is text that compiles; "path:line: message" on error. */
+static int check_script(lua_State *L, const char *display, const char *text, size_t len,
+                        struct tm_err *err)
+{
+    if (len > 0 && text[0] == '\033')
+        return tm_err_set(err, TM_ESYNTAX, "%s: binary chunks are not allowed", display);
+    size_t bad;
+    if (!tm_utf8_valid(text, len, &bad))
+        return tm_err_set(err, TM_EENCODING, "%s:%d: the file is not valid UTF-8", display,
+                          tm_text_line_of(text, len, bad));
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
+    if (len > 0 && text[0] == '#')
+        while (len > 0 && text[0] != '\n')
+            text++, len--;
+    char chunk[1100];
+    snprintf(chunk, sizeof chunk, "@%s", display);
+    int status = luaL_loadbufferx(L, text, len, chunk, "t");
+    if (status != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        tm_err_set(err, TM_ESYNTAX, "%s", m ? m : "cannot compile");
+        lua_pop(L, 1);
+        return TM_ESYNTAX;
+    }
+    lua_pop(L, 1);
+    return TM_OK;
+}
+
+typedef struct loader {
+    tm_gen *g;
+    lua_State *L;
+    const char *root;
+    void (*report)(void *, const char *);
+    void *ud;
+} loader;
+
+static int add_script(loader *ld, const char *rel, const char *full, struct tm_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(full, &text, &len, err);
+    if (rc != TM_OK)
+        return rc;
+    rc = check_script(ld->L, full, text, len, err);
+    if (rc != TM_OK) {
+        free(text);
+        return rc;
+    }
+    tm_gen *g = ld->g;
+    if (g->count == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        tm_script *s = realloc(g->scripts, cap * sizeof *s);
+        if (s == NULL) {
+            free(text);
+            return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
+        }
+        g->scripts = s;
+        g->cap = cap;
+    }
+    tm_script *s = &g->scripts[g->count];
+    s->path = strdup(rel);
+    if (s->path == NULL) {
+        free(text);
+        return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
+    }
+    s->text = text;
+    s->len = len;
+    tm_sha256_hex(text, len, s->sha256);
+    g->count++;
+    return TM_OK;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks `dir` (relative part `rel`, "" at the root) in sorted order. */
+static int walk_dir(loader *ld, const char *dir, const char *rel, int depth, struct tm_err *err)
+{
+    if (depth > 32)
+        return tm_err_set(err, TM_EIO, "%s: directories nested too deep", dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return tm_err_set(err, TM_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int rc = TM_OK;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **q = realloc(names, cap * sizeof *q);
+            if (q == NULL) {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+                break;
+            }
+            names = q;
+        }
+        if ((names[n] = strdup(e->d_name)) == NULL) {
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc == TM_OK && n)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n && rc == TM_OK; i++) {
+        char full[1024], sub[1024];
+        int a = snprintf(full, sizeof full, "%s/%s", dir, names[i]);
+        int b = snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+        if (a < 0 || b < 0 || (size_t)a >= sizeof full || (size_t)b >= sizeof sub) {
+            rc = tm_err_set(err, TM_EIO, "%s/%s: path too long", dir, names[i]);
+            break;
+        }
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = walk_dir(ld, full, sub, depth + 1, err);
+        } else if (S_ISREG(st.st_mode)) {
+            size_t len = strlen(names[i]);
+            if (len > 4 && strcmp(names[i] + len - 4, ".lua") == 0) {
+                rc = add_script(ld, sub, full, err);
+                if (rc != TM_OK && ld->report && rc != TM_ENOMEM) {
+                    ld->report(ld->ud, err->msg);
+                    rc = TM_OK;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static void set_hash(tm_gen *g)
+{
+    /* The set's identity: SHA-256 over "path\0sha256\n" for each script in
+     * path order, so a rename, an edit, an addition or a removal changes it. */
+    size_t total = 1;
+    for (size_t i = 0; i < g->count; i++)
+        total += strlen(g->scripts[i].path) + 1 + TM_SHA256_HEX_LEN + 1;
+    char *buf = malloc(total);
+    if (buf == NULL) {
+        memset(g->hash, '0', TM_SHA256_HEX_LEN);
+        g->hash[TM_SHA256_HEX_LEN] = '\0';
+        return;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < g->count; i++) {
+        size_t pl = strlen(g->scripts[i].path) + 1;
+        memcpy(buf + off, g->scripts[i].path, pl);
+        off += pl;
+        memcpy(buf + off, g->scripts[i].sha256, TM_SHA256_HEX_LEN);
+        off += TM_SHA256_HEX_LEN;
+        buf[off++] = '\n';
+    }
+    tm_sha256_hex(buf, off, g->hash);
+    free(buf);
+}
+
+static int load_impl(const char *root, tm_gen **out, void (*report)(void *, const char *),
+                     void *ud, struct tm_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(root, &st) != 0)
+        return tm_err_set(err, TM_ENOENT, "%s: no such script file or directory", root);
+    tm_gen *g = calloc(1, sizeof *g);
+    if (g == NULL || (g->root = strdup(root)) == NULL) {
+        free(g);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    atomic_init(&g->refs, 1);
+    g->id = atomic_fetch_add(&next_gen_id, 1);
+    loader ld = {.g = g, .root = root, .report = report, .ud = ud};
+    ld.L = luaL_newstate();
+    if (ld.L == NULL) {
+        gen_free(g);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    int rc;
+    if (S_ISDIR(st.st_mode)) {
+        size_t rl = strlen(root);
+        char trimmed[1024];
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(rl > 1 && root[rl - 1] == '/' ? rl - 1 : rl),
+                 root);
+        rc = walk_dir(&ld, trimmed, "", 0, err);
+    } else {
+        const char *base = strrchr(root, '/');
+        rc = add_script(&ld, base ? base + 1 : root, root, err);
+        if (rc != TM_OK && report && rc != TM_ENOMEM) {
+            report(ud, err->msg);
+            rc = TM_OK;
+        }
+    }
+    lua_close(ld.L);
+    if (rc != TM_OK) {
+        gen_free(g);
+        return rc;
+    }
+    qsort(g->scripts, g->count, sizeof *g->scripts, script_cmp);
+    set_hash(g);
+    *out = g;
+    return TM_OK;
+}
+
+int tm_gen_load(const char *root, tm_gen **out, struct tm_err *err)
+{
+    return load_impl(root, out, NULL, NULL, err);
+}
+
+int tm_gen_load_lenient(const char *root, tm_gen **out, void (*report)(void *, const char *),
+                        void *ud, struct tm_err *err)
+{
+    return load_impl(root, out, report, ud, err);
+}
+
+/* ---------------------------------------------------------------------------
+ * Host.
+ */
+struct tm_host {
+    pthread_mutex_t lock;
+    char *root;
+    tm_gen *current;
+};
+
+int tm_host_open(const char *root, tm_host **out, struct tm_err *err)
+{
+    *out = NULL;
+    tm_host *h = calloc(1, sizeof *h);
+    if (h == NULL || (h->root = strdup(root)) == NULL) {
+        free(h);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    int rc = tm_gen_load(root, &h->current, err);
+    if (rc != TM_OK) {
+        free(h->root);
+        free(h);
+        return rc;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    *out = h;
+    return TM_OK;
+}
+
+void tm_host_close(tm_host *h)
+{
+    if (h == NULL)
+        return;
+    tm_gen_release(h->current);
+    pthread_mutex_destroy(&h->lock);
+    free(h->root);
+    free(h);
+}
+
+int tm_host_reload(tm_host *h, struct tm_err *err)
+{
+    tm_gen *g;
+    int rc = tm_gen_load(h->root, &g, err);
+    if (rc != TM_OK)
+        return rc; /* the working generation stays */
+    pthread_mutex_lock(&h->lock);
+    tm_gen *old = h->current;
+    h->current = g;
+    pthread_mutex_unlock(&h->lock);
+    tm_gen_release(old); /* freed once the last sandbox on it lets go */
+    return TM_OK;
+}
+
+tm_gen *tm_host_acquire(tm_host *h)
+{
+    pthread_mutex_lock(&h->lock);
+    tm_gen *g = h->current;
+    tm_gen_retain(g);
+    pthread_mutex_unlock(&h->lock);
+    return g;
+}
+
+int tm_host_sandbox(tm_host *h, tm_sandbox **sbp, const tm_limits *limits, struct tm_err *err)
+{
+    tm_gen *g = tm_host_acquire(h);
+    if (*sbp && tm_sandbox_gen(*sbp) == g) {
+        tm_gen_release(g);
+        return TM_OK;
+    }
+    tm_sandbox *sb = tm_sandbox_new(g, limits, err);
+    tm_gen_release(g);
+    if (sb == NULL)
+        return err ? err->code : TM_ENOMEM;
+    tm_sandbox_free(*sbp);
+    *sbp = sb;
+    return TM_OK;
+}

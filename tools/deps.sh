@@ -1,0 +1,19 @@
+#!/bin/sh
+# tools/deps.sh: installs the Debian packages tallyman builds and tests with,
+# when any is missing. Run by the Makefile before the first build; safe to
+# run again (does nothing when everything is present).
+set -e
+PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libluajit-5.1-dev luajit libevent-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev libpq-dev tzdata ca-certificates"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "tallyman: installing missing Debian packages:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing
