@@ -134,7 +134,10 @@ static void ignore_report(void *ud, const char *message)
 int tm_cmd_eval(tm_cli *cli)
 {
     const char *file = NULL;
-    tm_limits lim = {TM_LIMIT_DEFAULT_MEM, TM_LIMIT_DEFAULT_INSTR, TM_LIMIT_DEFAULT_TIME_MS};
+    /* eval counts every instruction (TM_LIMIT_PRECISE): --instr-limit means
+     * exactly what it says, whatever the cost per instruction. */
+    tm_limits lim = {TM_LIMIT_DEFAULT_MEM, TM_LIMIT_DEFAULT_INSTR, TM_LIMIT_DEFAULT_TIME_MS,
+                     TM_LIMIT_PRECISE};
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         uint64_t v;

@@ -34,6 +34,8 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +70,18 @@ struct tm_sandbox {
     /* Allocator accounting. `mem_cap` is SIZE_MAX outside calls. */
     size_t mem_used, mem_peak, mem_cap;
 
-    /* The budget of the call in progress. */
-    int in_call;
+    /* The budget of the call in progress. `in_call`, `armed` and
+     * `call_start_ns` are read by the watchdog thread too. */
+    atomic_int in_call;
+    atomic_int armed;          /* the count hook is set on the running thread */
+    atomic_uint call_seq;      /* increases with every call */
+    atomic_llong call_start_ns; /* 0 until someone looked at the clock for this call */
+    int deadline_set;          /* `deadline` is known for the call in progress */
+    unsigned wd_seen_seq;      /* the watchdog's own notes (only it touches these) */
+    int64_t wd_seen_ns;
+    lua_State *running;        /* the thread running now; changed under arm_lock */
+    atomic_flag arm_lock;
+    int registered;            /* on the watchdog's list */
     enum trip tripped;
     uint64_t instr_used;
     uint64_t instr_limit;
@@ -139,24 +151,170 @@ tm_sandbox *tm_sandbox_from_lua(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------------
+ * The watchdog: one thread per process that arms the count hook of calls
+ * which have run longer than TM_SANDBOX_ARM_AFTER_MS (see sandbox.h). It
+ * calls lua_sethook from another thread, which Lua documents as safe enough
+ * to do from a signal handler; the thread it arms (`running`) is read under
+ * the sandbox's arm_lock, which the coroutine wrappers take when they switch
+ * threads, so it is never a thread that has gone away.
+ */
+#define WD_TICK_NS 500000L
+
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static tm_sandbox **wd_list;
+static size_t wd_n, wd_cap;
+static int wd_started;
+static volatile sig_atomic_t wd_forked;
+
+static void hook(lua_State *L, lua_Debug *ar);
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void arm_lock(tm_sandbox *sb)
+{
+    while (atomic_flag_test_and_set_explicit(&sb->arm_lock, memory_order_acquire)) {
+    }
+}
+
+static void arm_unlock(tm_sandbox *sb)
+{
+    atomic_flag_clear_explicit(&sb->arm_lock, memory_order_release);
+}
+
+/* The watchdog never makes a call read the clock: it notes when it first
+ * sees a call (by its sequence number) in progress, and arms the hook when
+ * it sees the same call still running TM_SANDBOX_ARM_AFTER_MS later, telling
+ * the call when it started (at most one tick before it was first seen). */
+static void *wd_main(void *arg)
+{
+    (void)arg;
+    const int64_t after = (int64_t)TM_SANDBOX_ARM_AFTER_MS * 1000000LL;
+    for (;;) {
+        struct timespec ts = {0, WD_TICK_NS};
+        nanosleep(&ts, NULL);
+        int64_t now = mono_ns();
+        pthread_mutex_lock(&wd_lock);
+        for (size_t i = 0; i < wd_n; i++) {
+            tm_sandbox *sb = wd_list[i];
+            if (!atomic_load_explicit(&sb->in_call, memory_order_relaxed) ||
+                atomic_load_explicit(&sb->armed, memory_order_relaxed))
+                continue;
+            unsigned seq = atomic_load_explicit(&sb->call_seq, memory_order_relaxed);
+            if (seq != sb->wd_seen_seq) {
+                sb->wd_seen_seq = seq;
+                sb->wd_seen_ns = now;
+                continue;
+            }
+            if (now - sb->wd_seen_ns < after)
+                continue;
+            arm_lock(sb);
+            if (atomic_load(&sb->in_call) && !atomic_load(&sb->armed) &&
+                atomic_load(&sb->call_seq) == seq) {
+                if (atomic_load(&sb->call_start_ns) == 0)
+                    atomic_store(&sb->call_start_ns, sb->wd_seen_ns - WD_TICK_NS);
+                lua_sethook(sb->running, hook, LUA_MASKCOUNT, sb->hook_step);
+                atomic_store(&sb->armed, 1);
+            }
+            arm_unlock(sb);
+        }
+        pthread_mutex_unlock(&wd_lock);
+    }
+    return NULL;
+}
+
+/* A forked child has no watchdog thread: note it, and start a new one when
+ * the child next registers a sandbox. */
+static void wd_atfork_child(void)
+{
+    wd_forked = 1;
+}
+
+static void wd_register(tm_sandbox *sb)
+{
+    pthread_mutex_lock(&wd_lock);
+    if (wd_forked) {
+        wd_forked = 0;
+        wd_started = 0;
+    }
+    if (!wd_started) {
+        static int atfork_done;
+        if (!atfork_done) {
+            pthread_atfork(NULL, NULL, wd_atfork_child);
+            atfork_done = 1;
+        }
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        if (pthread_create(&t, &attr, wd_main, NULL) == 0)
+            wd_started = 1;
+        pthread_attr_destroy(&attr);
+    }
+    if (wd_n == wd_cap) {
+        size_t cap = wd_cap ? wd_cap * 2 : 16;
+        tm_sandbox **q = realloc(wd_list, cap * sizeof *q);
+        if (q) {
+            wd_list = q;
+            wd_cap = cap;
+        }
+    }
+    if (wd_n < wd_cap) {
+        wd_list[wd_n++] = sb;
+        sb->registered = 1;
+    }
+    pthread_mutex_unlock(&wd_lock);
+}
+
+static void wd_unregister(tm_sandbox *sb)
+{
+    if (!sb->registered)
+        return;
+    pthread_mutex_lock(&wd_lock);
+    for (size_t i = 0; i < wd_n; i++) {
+        if (wd_list[i] == sb) {
+            wd_list[i] = wd_list[--wd_n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&wd_lock);
+}
+
+/* ---------------------------------------------------------------------------
  * Limits.
  */
-static int past_deadline(const tm_sandbox *sb)
+static int past_deadline(tm_sandbox *sb)
 {
+    if (!sb->deadline_set) {
+        /* The first clock check of this call: take the start the watchdog
+         * noted, or now when nobody has looked yet. */
+        int64_t start = atomic_load(&sb->call_start_ns);
+        if (start == 0) {
+            start = mono_ns();
+            atomic_store(&sb->call_start_ns, start);
+        }
+        int64_t end = start + (int64_t)sb->limits.time_ms * 1000000LL;
+        sb->deadline.tv_sec = (time_t)(end / 1000000000LL);
+        sb->deadline.tv_nsec = (long)(end % 1000000000LL);
+        sb->deadline_set = 1;
+    }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec > sb->deadline.tv_sec ||
            (now.tv_sec == sb->deadline.tv_sec && now.tv_nsec >= sb->deadline.tv_nsec);
 }
 
-static void hook(lua_State *L, lua_Debug *ar);
-
 /* Makes the trip sticky on thread L: the hook now fires on every instruction
  * and raises again, so no pcall in the script can get past it. */
 static void arm_sticky(tm_sandbox *sb, lua_State *L)
 {
-    (void)sb;
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+    atomic_store(&sb->armed, 1);
 }
 
 static int raise_trip(tm_sandbox *sb, lua_State *L)
@@ -315,34 +473,89 @@ static int l_pairs(lua_State *L)
 }
 #endif
 
-/* coroutine.create / resume: a new coroutine inherits the main thread's hook,
- * but one that tripped earlier would still carry the every-instruction hook;
- * re-arm before each resume, and re-raise a trip the coroutine hit. */
+/* Coroutines. Each resume goes through here: it sets or clears the count
+ * hook of the coroutine to match the call (a coroutine created before the
+ * hook was armed would otherwise run unhooked, threat #13), records which
+ * thread is running for the watchdog, and re-raises a trip the coroutine hit
+ * so resume cannot swallow it. coroutine.wrap is built on the same path. */
 static int l_co_create(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_State *co = lua_newthread(L);
     lua_pushvalue(L, 1);
     lua_xmove(L, co, 1);
-    tm_sandbox *sb = tm_sandbox_from_lua(L);
-    lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
     return 1;
+}
+
+/* Resumes `co` with the `nargs` values on top of L's stack (popped). Pushes
+ * true plus results, or false plus the error value; returns how many. */
+static int co_resume(lua_State *L, lua_State *co, int nargs)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    int base = lua_gettop(L) - nargs;
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the stock resume */
+    lua_insert(L, base + 1);
+    lua_pushthread(co);
+    lua_xmove(co, L, 1);
+    lua_insert(L, base + 2);               /* stock_resume co args... */
+    arm_lock(sb);
+    lua_State *prev = sb->running;
+    sb->running = co;
+    if (atomic_load(&sb->armed))
+        lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    else
+        lua_sethook(co, NULL, 0, 0);
+    arm_unlock(sb);
+    int status = lua_pcall(L, nargs + 1, LUA_MULTRET, 0);
+    arm_lock(sb);
+    sb->running = prev;
+    /* The watchdog may have armed the coroutine while it ran; hooks belong
+     * to each thread, so carry the hook over to the thread that goes on. */
+    if (atomic_load(&sb->armed) && sb->in_call)
+        lua_sethook(L, hook, LUA_MASKCOUNT, sb->tripped ? 1 : sb->hook_step);
+    arm_unlock(sb);
+    if (status != LUA_OK) {
+        check_status(sb, L, status);
+        return lua_error(L);
+    }
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    return lua_gettop(L) - base;
 }
 
 static int l_co_resume(lua_State *L)
 {
-    tm_sandbox *sb = tm_sandbox_from_lua(L);
     lua_State *co = lua_tothread(L, 1);
     luaL_argcheck(L, co != NULL, 1, "coroutine expected");
-    if (sb->tripped && sb->in_call)
-        return raise_trip(sb, L);
-    lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    return co_resume(L, co, lua_gettop(L) - 1);
+}
+
+static int co_wrap_call(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(2));
+    int n = lua_gettop(L);
+    int base = 0;
+    /* co_resume expects the stock resume as upvalue 1, as in l_co_resume. */
+    int nres = co_resume(L, co, n);
+    base = lua_gettop(L) - nres;
+    if (!lua_toboolean(L, base + 1)) {
+        lua_pushvalue(L, base + 2);
+        return lua_error(L); /* propagate the coroutine's error, as wrap does */
+    }
+    return nres - 1;
+}
+
+static int l_co_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the stock resume */
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    if (sb->tripped && sb->in_call)
-        return raise_trip(sb, L);
-    return lua_gettop(L);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, co_wrap_call, 2);
+    return 1;
 }
 
 /* load(chunk [, name [, mode [, env]]]): source text only. */
@@ -627,8 +840,8 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     int co = lua_gettop(L);
     lua_newtable(L);
     int nco = lua_gettop(L);
-    static const char *const co_keep[] = {"isyieldable", "running", "status", "wrap",
-                                          "yield", "close", NULL};
+    static const char *const co_keep[] = {"isyieldable", "running", "status", "yield", "close",
+                                          NULL};
     for (int i = 0; co_keep[i]; i++)
         copy_field(L, co, nco, co_keep[i]);
     lua_pushcfunction(L, l_co_create);
@@ -636,6 +849,9 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     lua_getfield(L, co, "resume");
     lua_pushcclosure(L, l_co_resume, 1);
     lua_setfield(L, nco, "resume");
+    lua_getfield(L, co, "resume");
+    lua_pushcclosure(L, l_co_wrap, 1);
+    lua_setfield(L, nco, "wrap");
     push_readonly(L, "coroutine");
     lua_setfield(L, base, "coroutine");
     lua_pop(L, 1); /* stock coroutine */
@@ -705,6 +921,7 @@ static void apply_limits(tm_sandbox *sb, const tm_limits *lim)
     sb->limits.mem_bytes = lim && lim->mem_bytes ? lim->mem_bytes : TM_LIMIT_DEFAULT_MEM;
     sb->limits.instructions = lim && lim->instructions ? lim->instructions : TM_LIMIT_DEFAULT_INSTR;
     sb->limits.time_ms = lim && lim->time_ms ? lim->time_ms : TM_LIMIT_DEFAULT_TIME_MS;
+    sb->limits.flags = lim ? lim->flags : 0;
     uint64_t step = HOOK_STEP;
     if (sb->limits.instructions < step)
         step = sb->limits.instructions;
@@ -727,9 +944,8 @@ tm_sandbox *tm_sandbox_new(tm_gen *gen, const tm_limits *limits, struct tm_err *
         return NULL;
     }
     lua_State *L = sb->L;
-    /* The hook is set before any script code exists and never removed; it
-     * does nothing outside a call. */
-    lua_sethook(L, hook, LUA_MASKCOUNT, sb->hook_step);
+    sb->running = L;
+    atomic_flag_clear(&sb->arm_lock);
     open_stock(L);
     static const char *const trip_msgs[] = {"", "memory limit exceeded",
                                             "instruction limit exceeded", "time limit exceeded"};
@@ -745,6 +961,7 @@ tm_sandbox *tm_sandbox_new(tm_gen *gen, const tm_limits *limits, struct tm_err *
         sb->gen = gen;
     }
     lua_gc(L, LUA_GCCOLLECT, 0);
+    wd_register(sb);
     return sb;
 }
 
@@ -752,8 +969,9 @@ void tm_sandbox_free(tm_sandbox *sb)
 {
     if (sb == NULL)
         return;
+    wd_unregister(sb);
     sb->mem_cap = SIZE_MAX;
-    sb->in_call = 0;
+    atomic_store(&sb->in_call, 0);
     lua_close(sb->L);
     tm_gen_release(sb->gen);
     free(sb);
@@ -762,7 +980,6 @@ void tm_sandbox_free(tm_sandbox *sb)
 void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits)
 {
     apply_limits(sb, limits);
-    lua_sethook(sb->L, hook, LUA_MASKCOUNT, sb->hook_step);
 }
 
 const tm_limits *tm_sandbox_limits(const tm_sandbox *sb) { return &sb->limits; }
@@ -783,29 +1000,39 @@ void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
  */
 static void begin_call(tm_sandbox *sb)
 {
-    sb->in_call = 1;
     sb->tripped = TRIP_NONE;
     sb->instr_used = 0;
     sb->instr_limit = sb->limits.instructions;
     sb->mem_cap = sb->limits.mem_bytes;
-    clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
-    sb->deadline.tv_sec += sb->limits.time_ms / 1000;
-    sb->deadline.tv_nsec += (long)(sb->limits.time_ms % 1000) * 1000000L;
-    if (sb->deadline.tv_nsec >= 1000000000L) {
-        sb->deadline.tv_sec++;
-        sb->deadline.tv_nsec -= 1000000000L;
-    }
     sb->calls++;
+    sb->deadline_set = 0;
+    /* Relaxed stores: the watchdog tolerates seeing these a tick late, and a
+     * call must not pay for fences (this path is the cost of every call). */
+    atomic_store_explicit(&sb->call_start_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&sb->call_seq, sb->calls & 0xffffffffu, memory_order_relaxed);
+    atomic_store_explicit(&sb->in_call, 1, memory_order_relaxed);
+    if (sb->limits.flags & TM_LIMIT_PRECISE) {
+        past_deadline(sb); /* fixes the deadline from now */
+        if (!atomic_load_explicit(&sb->armed, memory_order_relaxed)) {
+            lua_sethook(sb->L, hook, LUA_MASKCOUNT, sb->hook_step);
+            atomic_store_explicit(&sb->armed, 1, memory_order_relaxed);
+        }
+    }
 }
 
-/* Ends a call: lifts the cap, re-arms the normal hook, and after a trip
- * collects the garbage the call left so the next call starts clean. */
+/* Ends a call: lifts the cap, takes the hook off, and after a trip collects
+ * the garbage the call left so the next call starts clean. */
 static void end_call(tm_sandbox *sb)
 {
     enum trip t = sb->tripped;
-    sb->in_call = 0;
+    atomic_store_explicit(&sb->in_call, 0, memory_order_relaxed);
     sb->mem_cap = SIZE_MAX;
-    lua_sethook(sb->L, hook, LUA_MASKCOUNT, sb->hook_step);
+    if (atomic_load_explicit(&sb->armed, memory_order_relaxed)) {
+        /* The watchdog may arm again just after this; the hook then does
+         * nothing until the next call, which disarms it at its end. */
+        lua_sethook(sb->L, NULL, 0, 0);
+        atomic_store_explicit(&sb->armed, 0, memory_order_relaxed);
+    }
     if (t != TRIP_NONE) {
         sb->limit_hits++;
         lua_gc(sb->L, LUA_GCCOLLECT, 0);

@@ -25,12 +25,25 @@ struct lua_State;
 typedef struct tm_sandbox tm_sandbox;
 typedef struct tm_gen tm_gen; /* a loaded script set: see scriptset.h */
 
-/* Per-call limits. A zero field means "the default" (TM_LIMIT_DEFAULT_*). */
+/* Per-call limits. A zero field means "the default" (TM_LIMIT_DEFAULT_*).
+ *
+ * Instruction counting needs a count hook, and in Lua 5.4 any count hook
+ * makes every instruction trap, which would double the cost of a small rule
+ * function. So by default a call starts without the hook, and a watchdog
+ * thread arms it once the call has run for TM_SANDBOX_ARM_AFTER_MS; from then
+ * on instructions are counted and the clock checked. Memory is capped from
+ * the first allocation and pattern matching is budgeted from the first step
+ * either way. TM_LIMIT_PRECISE arms the hook at the start instead, so the
+ * instruction limit counts every instruction (`tallyman eval` uses it). */
 typedef struct tm_limits {
     size_t mem_bytes;      /* cap on the state's whole heap while a call runs */
     uint64_t instructions; /* VM instructions per call; pattern-matching steps count too */
     uint32_t time_ms;      /* wall-clock time per call */
+    unsigned flags;        /* TM_LIMIT_PRECISE */
 } tm_limits;
+
+#define TM_LIMIT_PRECISE 1u
+#define TM_SANDBOX_ARM_AFTER_MS 1
 
 #define TM_LIMIT_DEFAULT_MEM ((size_t)64 << 20)
 #define TM_LIMIT_DEFAULT_INSTR ((uint64_t)100000000)

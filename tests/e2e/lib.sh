@@ -1,0 +1,50 @@
+# tests/e2e/lib.sh: helpers for end-to-end tests through the tallyman CLI.
+# Source it, call `expect_run` for each case, then `finish`.
+# Each case runs a command with a timeout and checks exit code, stdout and
+# stderr; failures are printed with what was seen. `finish` prints
+# "N passed, N failed".
+: "${TM_BIN:?TM_BIN must name the tallyman binary}"
+E2E_PASS=0
+E2E_FAIL=0
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tallyman-e2e.XXXXXX")
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+# expect_run NAME EXIT STDOUT_EXACT STDERR_SUBSTRING -- COMMAND...
+# Use '*' for STDOUT_EXACT or STDERR_SUBSTRING to skip that check; '' means empty.
+expect_run() {
+    name=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 4
+    [ "$1" = "--" ] && shift
+    timeout 60 "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
+    rc=$?
+    out=$(cat "$E2E_TMP/out")
+    err=$(cat "$E2E_TMP/err")
+    why=""
+    [ "$rc" = "$want_rc" ] || why="exit $rc, wanted $want_rc"
+    if [ -z "$why" ] && [ "$want_out" != "*" ] && [ "$out" != "$want_out" ]; then
+        why="stdout differs"
+    fi
+    if [ -z "$why" ] && [ "$want_err" != "*" ]; then
+        if [ -z "$want_err" ]; then
+            [ -z "$err" ] || why="stderr not empty"
+        else
+            case "$err" in *"$want_err"*) ;; *) why="stderr lacks '$want_err'" ;; esac
+        fi
+    fi
+    if [ -z "$why" ]; then
+        E2E_PASS=$((E2E_PASS + 1))
+    else
+        E2E_FAIL=$((E2E_FAIL + 1))
+        echo "FAIL $name: $why"
+        echo "  stdout: $(printf '%s' "$out" | head -c 400)"
+        echo "  stderr: $(printf '%s' "$err" | head -c 400)"
+    fi
+}
+
+# lines_of FILE: number of lines.
+lines_of() { wc -l <"$1" | tr -d ' '; }
+
+finish() {
+    echo "$E2E_PASS passed, $E2E_FAIL failed"
+    [ "$E2E_FAIL" -eq 0 ]
+}

@@ -1,0 +1,307 @@
+/*
+ * tests/sandbox/test_sandbox.c: the sandbox C API: limits, isolation, the
+ * allow-list, errors, script sets, generations and hot reload.
+ */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lcompat.h"
+#include "sandbox.h"
+#include "scriptset.h"
+
+/* Runs `src` and returns its single result as JSON text (static buffer), or
+ * "ERR <code>: <message>". */
+static const char *run(tm_sandbox *sb, const char *src)
+{
+    static char buf[1024];
+    char *out = NULL;
+    size_t len = 0;
+    struct tm_err e = {0};
+    int rc = tm_sandbox_eval_json(sb, "t.lua", src, strlen(src), &out, &len, &e);
+    if (rc != TM_OK) {
+        snprintf(buf, sizeof buf, "ERR %d: %s", rc, e.msg);
+        return buf;
+    }
+    if (len && out[len - 1] == '\n')
+        out[len - 1] = '\0';
+    snprintf(buf, sizeof buf, "%s", out);
+    free(out);
+    return buf;
+}
+
+static tm_sandbox *new_sb(void)
+{
+    struct tm_err e = {0};
+    tm_sandbox *sb = tm_sandbox_new(NULL, NULL, &e);
+    if (!sb)
+        TM_FAIL_("tm_sandbox_new: %s", e.msg);
+    return sb;
+}
+
+TEST(values_round_trip)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_STR_EQ(run(sb, "return 1 + 2"), "3");
+    ASSERT_STR_EQ(run(sb, "return {x = {1, 2}}"), "{\"x\":[1,2]}");
+    ASSERT_STR_EQ(run(sb, "return ('abc'):upper()"), "\"ABC\"");
+    tm_sandbox_free(sb);
+}
+
+TEST(limit_then_normal_call_in_same_state)
+{
+    tm_sandbox *sb = new_sb();
+    tm_limits lim = {16u << 20, 1000000, 1000, TM_LIMIT_PRECISE};
+    tm_sandbox_set_limits(sb, &lim);
+    ASSERT_CONTAINS(run(sb, "while true do end"), "instruction limit exceeded");
+    ASSERT_STR_EQ(run(sb, "return 40 + 2"), "42");
+    ASSERT_CONTAINS(run(sb, "local t = {} while true do t[#t + 1] = ('x'):rep(4096) end"),
+                    "memory limit exceeded");
+    ASSERT_STR_EQ(run(sb, "return 43"), "43");
+    tm_sandbox_stats st;
+    tm_sandbox_stats_get(sb, &st);
+    ASSERT(st.mem_used < (4u << 20)); /* the garbage of the failed call is gone */
+    ASSERT_EQ(st.limit_hits, 2);
+    lim.instructions = 100000000000ull;
+    lim.time_ms = 200;
+    tm_sandbox_set_limits(sb, &lim);
+    ASSERT_CONTAINS(run(sb, "while true do end"), "time limit exceeded");
+    ASSERT_STR_EQ(run(sb, "return 44"), "44");
+    tm_sandbox_free(sb);
+}
+
+TEST(limit_codes)
+{
+    tm_sandbox *sb = new_sb();
+    tm_limits lim = {8u << 20, 100000, 5000, TM_LIMIT_PRECISE};
+    tm_sandbox_set_limits(sb, &lim);
+    char *out;
+    size_t len;
+    struct tm_err e = {0};
+    const char *loop = "while true do end";
+    ASSERT_EQ(tm_sandbox_eval_json(sb, "x", loop, strlen(loop), &out, &len, &e), TM_ELIMIT_INSTR);
+    const char *bomb = "local s = 'x' while true do s = s .. s end";
+    ASSERT_EQ(tm_sandbox_eval_json(sb, "x", bomb, strlen(bomb), &out, &len, &e), TM_ELIMIT_MEM);
+    ASSERT_STR_EQ(e.msg, "memory limit exceeded");
+    tm_sandbox_free(sb);
+}
+
+TEST(pcall_and_coroutines_cannot_swallow_limits)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_CONTAINS(run(sb, "for i = 1, 1e12 do pcall(function() while true do end end) end"),
+                    "limit exceeded");
+    ASSERT_CONTAINS(run(sb, "local co = coroutine.create(function() while true do end end)\n"
+                            "while true do coroutine.resume(co) end"),
+                    "limit exceeded");
+    ASSERT_CONTAINS(run(sb, "return xpcall(function() while true do end end, function(e) return e end)"),
+                    "limit exceeded");
+    ASSERT_CONTAINS(run(sb, "local t = {} return pcall(function() while true do t[#t+1] = {} end end)"),
+                    "memory limit exceeded");
+    ASSERT_STR_EQ(run(sb, "return 1"), "1");
+    tm_sandbox_free(sb);
+}
+
+TEST(xpcall_handler_runs_after_unwinding)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_STR_EQ(run(sb, "return {xpcall(error, function(e) return 'handled ' .. e end, 'boom')}"),
+                  "[false,\"handled boom\"]");
+    ASSERT_STR_EQ(run(sb, "return {xpcall(function(a, b) return a + b end, function(e) return e end, 2, 3)}"), "[true,5]");
+    ASSERT_CONTAINS(run(sb, "return xpcall(error, function() while true do end end)"), "limit exceeded");
+    tm_sandbox_free(sb);
+}
+
+TEST(allow_list)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_STR_EQ(run(sb, "return {io, os, debug, package, dofile, loadfile, collectgarbage, rawset,"
+                          " print, string.dump, getfenv, setfenv, newproxy, jit, ffi, loadstring}"),
+                  "{}");
+    ASSERT_STR_EQ(run(sb, "return type(getmetatable(''))"), "\"string\"");
+    ASSERT_CONTAINS(run(sb, "string.len = nil"), "read-only table 'string'");
+    ASSERT_CONTAINS(run(sb, "math = {}"), "read-only global 'math'");
+    ASSERT_CONTAINS(run(sb, "setmetatable({}, {__gc = true})"), "__gc");
+    ASSERT_CONTAINS(run(sb, "return setmetatable(_G, {})"), "protected metatable");
+    ASSERT_STR_EQ(run(sb, "return select(2, load('\\27Lua'))"), "\"load: binary chunks are not allowed\"");
+    ASSERT_STR_EQ(run(sb, "return select(2, load(function() return 'x' end))"),
+                  "\"load: only source text (a string) can be loaded\"");
+    ASSERT_STR_EQ(run(sb, "return load('return 1 + 1')()"), "2");
+    ASSERT_STR_EQ(run(sb, "return load('return x', 'c', 't', {x = 5})()"), "5");
+    ASSERT_STR_EQ(run(sb, "local n = 0 for k in pairs(math) do n = n + 1 end return n > 10"), "true");
+    tm_sandbox_free(sb);
+}
+
+TEST(scripts_are_isolated)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_STR_EQ(run(sb, "shared_name = 'a' return shared_name"), "\"a\"");
+    ASSERT_STR_EQ(run(sb, "return shared_name"), "null");
+    ASSERT_STR_EQ(run(sb, "return _G == _ENV"), "true");
+    tm_sandbox_free(sb);
+}
+
+TEST(error_messages)
+{
+    tm_sandbox *sb = new_sb();
+    ASSERT_CONTAINS(run(sb, "\n\nerror('bad thing')"), "t.lua:3: bad thing");
+    ASSERT_CONTAINS(run(sb, "local x = nil; return x.y"), "t.lua:1: attempt to index a nil value");
+    ASSERT_CONTAINS(run(sb, "error(setmetatable({}, {__tostring = function() while true do end end}))"),
+                    "error object is a table value");
+    ASSERT_CONTAINS(run(sb, "return 1 +"), "t.lua:1:");
+    const char *r = run(sb, "error(('x'):rep(100000))");
+    ASSERT(strlen(r) < 600);
+    ASSERT_CONTAINS(run(sb, "error('line one\\nline two')"), "line one line two");
+    tm_sandbox_free(sb);
+}
+
+/* ---------------------------------------------------------------------------
+ * Script sets.
+ */
+static char tmpdir[256];
+
+static void write_file(const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    mkdir(dir, 0755);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_tree(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-sbtest-%d", (int)getpid());
+    mkdir(tmpdir, 0755);
+    write_file("regulations/a.lua", "local c = require('lib.common') return {name = 'a', n = c.n}");
+    write_file("lib/common.lua", "return {n = 7}");
+    write_file("strategies/b.lua", "return {name = 'b'}");
+}
+
+TEST(generation_loads_and_hashes)
+{
+    make_tree();
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    ASSERT_EQ(tm_gen_count(g), 3);
+    ASSERT_STR_EQ(tm_gen_script(g, 0)->path, "lib/common.lua");
+    ASSERT_EQ(strlen(tm_gen_hash(g)), 64);
+    ASSERT(tm_gen_find(g, "strategies/b.lua") != NULL);
+    char h1[65];
+    snprintf(h1, sizeof h1, "%s", tm_gen_hash(g));
+    tm_gen_release(g);
+    write_file("strategies/b.lua", "return {name = 'b2'}");
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    ASSERT(strcmp(h1, tm_gen_hash(g)) != 0);
+    tm_gen_release(g);
+}
+
+TEST(script_and_require)
+{
+    make_tree();
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    tm_sandbox *sb = tm_sandbox_new(g, NULL, &e);
+    tm_gen_release(g); /* the sandbox holds its own reference */
+    ASSERT_OK(tm_sandbox_script(sb, "regulations/a.lua", &e));
+    lua_State *L = tm_sandbox_lua(sb);
+    lua_getfield(L, -1, "n");
+    ASSERT_EQ(lua_tointeger(L, -1), 7);
+    lua_pop(L, 2);
+    ASSERT_EQ(tm_sandbox_script(sb, "nope.lua", &e), TM_ENOENT);
+    ASSERT_EQ(lua_gettop(L), 0);
+    tm_sandbox_free(sb);
+}
+
+TEST(broken_generation_never_replaces_a_working_one)
+{
+    make_tree();
+    tm_host *h;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_host_open(tmpdir, &h, &e));
+    tm_gen *g1 = tm_host_acquire(h);
+    write_file("strategies/b.lua", "return {name = ");
+    ASSERT_EQ(tm_host_reload(h, &e), TM_ESYNTAX);
+    ASSERT_CONTAINS(e.msg, "strategies/b.lua:1:");
+    tm_gen *g2 = tm_host_acquire(h);
+    ASSERT(g1 == g2);
+    tm_gen_release(g2);
+    write_file("strategies/b.lua", "return {name = 'fixed'}");
+    ASSERT_OK(tm_host_reload(h, &e));
+    g2 = tm_host_acquire(h);
+    ASSERT(g1 != g2);
+    /* The old generation stays usable for whoever still holds it. */
+    ASSERT(tm_gen_find(g1, "strategies/b.lua") != NULL);
+    tm_gen_release(g1);
+    tm_gen_release(g2);
+    tm_host_close(h);
+}
+
+TEST(non_utf8_script_refused)
+{
+    make_tree();
+    write_file("bad.lua", "return '\xff'");
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_EQ(tm_gen_load(tmpdir, &g, &e), TM_EENCODING);
+    ASSERT_CONTAINS(e.msg, "bad.lua:1: the file is not valid UTF-8");
+}
+
+/* A worker loop keeps calling while the main thread reloads: every call
+ * succeeds, and the worker moves to the new generation between calls. */
+static tm_host *shared_host;
+static atomic_int stop_worker;
+static atomic_int seen_b2;
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    tm_sandbox *sb = NULL;
+    struct tm_err e = {0};
+    long calls = 0;
+    while (!atomic_load(&stop_worker)) {
+        if (tm_host_sandbox(shared_host, &sb, NULL, &e) != TM_OK)
+            return (void *)1;
+        if (tm_sandbox_script(sb, "strategies/b.lua", &e) != TM_OK)
+            return (void *)2;
+        lua_State *L = tm_sandbox_lua(sb);
+        lua_getfield(L, -1, "name");
+        if (strcmp(lua_tostring(L, -1), "b2") == 0)
+            atomic_store(&seen_b2, 1);
+        lua_pop(L, 2);
+        calls++;
+    }
+    tm_sandbox_free(sb);
+    return calls > 0 ? NULL : (void *)3;
+}
+
+TEST(reload_under_a_running_call_loop)
+{
+    make_tree();
+    struct tm_err e = {0};
+    ASSERT_OK(tm_host_open(tmpdir, &shared_host, &e));
+    pthread_t t;
+    pthread_create(&t, NULL, worker, NULL);
+    usleep(20000);
+    write_file("strategies/b.lua", "return {name = 'b2'}");
+    ASSERT_OK(tm_host_reload(shared_host, &e));
+    for (int i = 0; i < 200 && !atomic_load(&seen_b2); i++)
+        usleep(5000);
+    atomic_store(&stop_worker, 1);
+    void *res;
+    pthread_join(t, &res);
+    ASSERT(res == NULL);
+    ASSERT(atomic_load(&seen_b2));
+    tm_host_close(shared_host);
+}
