@@ -34,5 +34,8 @@ const char *tm_cli_default_scripts(void);
 
 /* Commands. Each returns an exit code. */
 int tm_cmd_eval(tm_cli *cli);
+int tm_cmd_decide(tm_cli *cli);
+int tm_cmd_test(tm_cli *cli);
+int tm_cmd_lint(tm_cli *cli);
 
 #endif

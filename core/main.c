@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lb_gate.h"
 #include "sandbox.h"
 
 typedef struct command {
@@ -21,6 +22,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"eval", tm_cmd_eval, "run one Lua file in the sandbox and print its results as JSON"},
+    {"decide", tm_cmd_decide, "judge contact requests (JSON lines) against the regulations"},
+    {"test", tm_cmd_test, "run Lua spec files (*_spec.lua) and report N passed, N failed"},
+    {"lint", tm_cmd_lint, "check scripts: syntax, DSL fields, citations, references"},
 };
 
 static void print_help(FILE *f)
@@ -161,6 +165,8 @@ int main(int argc, char **argv)
     }
     if (cli.scripts == NULL)
         cli.scripts = tm_cli_default_scripts();
+    /* The DSL globals must exist before any sandbox is made. */
+    tm_lb_gate_register();
     cli.argc = nrest;
     cli.argv = rest;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lcompat.h"
+#include "lb_common.h"
 #include "sandbox.h"
 #include "text.h"
 
@@ -290,6 +291,25 @@ int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size
         rc = tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
     if (rc != TM_OK) {
         free(b.p);
+        return rc;
+    }
+    *out = b.p;
+    *outlen = b.len;
+    return TM_OK;
+}
+
+int tm_lb_json_encode(lua_State *L, int idx, char **out, size_t *outlen, struct tm_err *err)
+{
+    idx = tm_lua_absindex(L, idx);
+    jbuf b = {0};
+    jput(&b, "", 0);
+    walk w = {.L = L, .out = &b, .err = err, .what = "value"};
+    int rc = put_value(&w, idx);
+    if (rc == TM_OK && b.oom)
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory writing JSON");
+    if (rc != TM_OK) {
+        free(b.p);
+        *out = NULL;
         return rc;
     }
     *out = b.p;

@@ -99,8 +99,24 @@ struct tm_sandbox {
 static struct {
     const char *name;
     tm_lib_opener open;
-} libraries[MAX_LIBRARIES];
-static int nlibraries;
+} libraries[MAX_LIBRARIES], globals[MAX_LIBRARIES];
+static int nlibraries, nglobals;
+
+int tm_sandbox_add_global(const char *name, tm_lib_opener push)
+{
+    for (int i = 0; i < nglobals; i++) {
+        if (strcmp(globals[i].name, name) == 0) {
+            globals[i].open = push;
+            return TM_OK;
+        }
+    }
+    if (nglobals >= MAX_LIBRARIES || !name || !push)
+        return TM_EINVAL;
+    globals[nglobals].name = name;
+    globals[nglobals].open = push;
+    nglobals++;
+    return TM_OK;
+}
 
 int tm_sandbox_add_library(const char *name, tm_lib_opener open)
 {
@@ -873,6 +889,13 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     }
     push_readonly(L, "tm");
     lua_setfield(L, base, "tm");
+    for (int i = 0; i < nglobals; i++) {
+        lua_pushcfunction(L, globals[i].open);
+        lua_call(L, 0, 1);
+        if (lua_istable(L, -1))
+            push_readonly(L, globals[i].name);
+        lua_setfield(L, base, globals[i].name);
+    }
 
     sb->base_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* pops base */
 
@@ -1128,7 +1151,15 @@ static int compile(tm_sandbox *sb, const char *name, const char *chunkname, cons
 int tm_sandbox_run(tm_sandbox *sb, const char *name, const char *src, size_t len, int *nres,
                    struct tm_err *err)
 {
+    return tm_sandbox_run_with(sb, name, src, len, 0, nres, err);
+}
+
+int tm_sandbox_run_with(tm_sandbox *sb, const char *name, const char *src, size_t len, int extra,
+                        int *nres, struct tm_err *err)
+{
     lua_State *L = sb->L;
+    if (extra)
+        extra = tm_lua_absindex(L, extra);
     int base = lua_gettop(L);
     lua_pushfstring(L, "@%s", name);
     int rc = compile(sb, name, lua_tostring(L, -1), src, len, err);
@@ -1136,6 +1167,14 @@ int tm_sandbox_run(tm_sandbox *sb, const char *name, const char *src, size_t len
     if (rc != TM_OK)
         return rc;
     push_env(sb, L, 0);
+    if (extra && lua_istable(L, extra)) {
+        lua_pushnil(L);
+        while (lua_next(L, extra)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4); /* env[k] = v */
+        }
+    }
     tm_lua_setfenv(L, -2);
     rc = tm_sandbox_pcall(sb, 0, LUA_MULTRET, err);
     if (rc == TM_OK && nres)

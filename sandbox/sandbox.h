@@ -58,6 +58,11 @@ typedef int (*tm_lib_opener)(struct lua_State *L);
  * `name` must be a static string. Returns TM_OK or TM_EINVAL when full. */
 int tm_sandbox_add_library(const char *name, tm_lib_opener open);
 
+/* Registers a shared global for every sandbox created afterwards (the DSL
+ * functions: `regulation`, `block`, ...). `push` pushes one value and
+ * returns 1. Same rules as tm_sandbox_add_library. */
+int tm_sandbox_add_global(const char *name, tm_lib_opener push);
+
 /* Creates a sandbox. `gen` (may be NULL: then `require` finds nothing) is the
  * script set that `require` and tm_sandbox_script() read; the sandbox takes a
  * reference on it and drops it in tm_sandbox_free(). `limits` may be NULL
@@ -94,6 +99,11 @@ tm_sandbox *tm_sandbox_from_lua(struct lua_State *L);
  * message is just the limit's name, e.g. "memory limit exceeded"). */
 int tm_sandbox_run(tm_sandbox *sb, const char *name, const char *src, size_t len, int *nres,
                    struct tm_err *err);
+
+/* Like tm_sandbox_run, but the new environment also gets every field of
+ * the table at stack index `extra` (for spec files: describe, it, ...). */
+int tm_sandbox_run_with(tm_sandbox *sb, const char *name, const char *src, size_t len, int extra,
+                        int *nres, struct tm_err *err);
 
 /* Loads the script at `relpath` (relative to the script set's root, e.g.
  * "regulations/federal.lua") once per sandbox, in its own environment, and

@@ -1,0 +1,203 @@
+/*
+ * core/cmd_decide.c: `tallyman decide` (CONTRACT.md): contact requests in,
+ * one decision per request out, as JSON lines, in the same order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "gate.h"
+#include "lb_gate.h"
+#include "sandbox.h"
+#include "scriptset.h"
+
+static const char decide_help[] =
+    "usage: tallyman decide [options] [FILE...]\n"
+    "\n"
+    "Reads contact requests as JSON lines (from the files, or standard input)\n"
+    "and writes one decision per request as a JSON line, in the same order:\n"
+    "allow, blocked_by (each blocking rule with its citation and reason),\n"
+    "next_allowed_at, requires, and the hash of the script set.\n"
+    "A line that is not valid JSON or misses a required field gives\n"
+    "{\"line\": N, \"id\": ..., \"error\": \"...\"} and the rest goes on (exit 1).\n"
+    "\n"
+    "Options:\n"
+    "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
+    "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n";
+
+static void warn_problem(void *ud, const char *message, int fatal)
+{
+    (void)ud;
+    if (fatal)
+        fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
+}
+
+typedef struct decider {
+    tm_gate *gate;
+    int64_t default_now;
+    char *out;
+    size_t outcap;
+    long errors, decisions;
+} decider;
+
+static void json_escape_to(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void decide_line(decider *dc, const char *line, size_t len, long lineno, const char *file)
+{
+    tm_request req;
+    char *id_json = NULL;
+    struct tm_err e = {0};
+    if (tm_gate_request_parse(line, len, dc->default_now, &req, &id_json, &e) != TM_OK) {
+        printf("{\"line\":%ld,", lineno);
+        if (file) {
+            fputs("\"file\":", stdout);
+            json_escape_to(stdout, file);
+            fputc(',', stdout);
+        }
+        printf("\"id\":%s,\"error\":", id_json ? id_json : "null");
+        json_escape_to(stdout, e.msg);
+        fputs("}\n", stdout);
+        free(id_json);
+        dc->errors++;
+        return;
+    }
+    free(id_json);
+    tm_decision d;
+    tm_gate_decide(dc->gate, &req, &d);
+    for (;;) {
+        int n = tm_gate_decision_json(dc->gate, &req, &d, dc->out, dc->outcap);
+        if (n >= 0) {
+            fwrite(dc->out, 1, (size_t)n, stdout);
+            fputc('\n', stdout);
+            break;
+        }
+        size_t cap = dc->outcap * 2;
+        char *q = realloc(dc->out, cap);
+        if (!q) {
+            printf("{\"line\":%ld,\"id\":%s,\"error\":\"out of memory\"}\n", lineno, req.id_json);
+            dc->errors++;
+            break;
+        }
+        dc->out = q;
+        dc->outcap = cap;
+    }
+    dc->decisions++;
+    tm_gate_decision_free(&d);
+    tm_gate_request_free(&req);
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+static void decide_stream(decider *dc, FILE *in, const char *file)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        if (is_blank(line, (size_t)n))
+            continue;
+        decide_line(dc, line, (size_t)n, lineno, file);
+    }
+    free(line);
+}
+
+int tm_cmd_decide(tm_cli *cli)
+{
+    int nfiles = 0;
+    char **files = calloc((size_t)cli->argc, sizeof *files);
+    decider dc = {0};
+    dc.default_now = (int64_t)time(NULL);
+    for (int i = 1; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(decide_help, stdout);
+            free(files);
+            return TM_EXIT_OK;
+        } else if (strcmp(a, "--now") == 0) {
+            if (i + 1 >= cli->argc) {
+                free(files);
+                return tm_cli_usage_error("decide", "--now needs a time");
+            }
+            int32_t ns;
+            int off;
+            if (tm_calendar_parse_rfc3339(cli->argv[++i], &dc.default_now, &ns, &off, NULL) != TM_OK) {
+                free(files);
+                return tm_cli_usage_error("decide", "--now: not an RFC 3339 time: '%s'", cli->argv[i]);
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(files);
+            return tm_cli_usage_error("decide", "unknown option '%s'", a);
+        } else {
+            files[nfiles++] = cli->argv[i];
+        }
+    }
+    struct tm_err e = {0};
+    tm_gen *gen;
+    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: cannot load the script set: %s\n", e.msg);
+        free(files);
+        return TM_EXIT_FAIL;
+    }
+    tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
+    tm_gen_release(gen);
+    if (!sb || tm_lb_gate_load(sb, &dc.gate, warn_problem, NULL, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: cannot load the regulations: %s\n", e.msg);
+        tm_sandbox_free(sb);
+        free(files);
+        return TM_EXIT_FAIL;
+    }
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    dc.outcap = 8192;
+    dc.out = malloc(dc.outcap);
+    int rc = TM_EXIT_OK;
+    if (nfiles == 0) {
+        decide_stream(&dc, stdin, NULL);
+    } else {
+        for (int i = 0; i < nfiles; i++) {
+            FILE *f = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
+            if (!f) {
+                fflush(stdout);
+                fprintf(stderr, "%s: cannot open: %s\n", files[i], strerror(errno));
+                rc = TM_EXIT_FAIL;
+                continue;
+            }
+            decide_stream(&dc, f, nfiles > 1 ? files[i] : NULL);
+            if (f != stdin)
+                fclose(f);
+        }
+    }
+    fflush(stdout);
+    if (dc.errors)
+        rc = TM_EXIT_FAIL;
+    free(dc.out);
+    tm_gate_free(dc.gate);
+    tm_sandbox_free(sb);
+    free(files);
+    return rc;
+}

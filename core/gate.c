@@ -1,0 +1,1225 @@
+/*
+ * core/gate.c: request parsing, native rule evaluation and decisions for the
+ * compliance gate (see gate.h).
+ *
+ * Every time rule is evaluated in every zone of the consumer: a contact is
+ * inconvenient if it is inconvenient in any of them. A rule answers with the
+ * earliest instant >= t at which it allows the contact (t itself when it
+ * allows it now); the decision's next_allowed_at is the fixpoint of those
+ * answers over all applicable rules. Frequency windows count local calendar
+ * dates, as Regulation F counts "seven consecutive days" (the day of the
+ * earlier contact is day 1), in each zone.
+ */
+#include "gate.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+
+const char *const tm_gate_channel_names[] = {"call", "sms", "email", "letter", "push",
+                                             "whatsapp", "visit", NULL};
+const char *const tm_gate_place_names[] = {"personal", "work", NULL};
+const char *const tm_gate_purpose_names[] = {"collection", "validation_notice", "verification",
+                                             "cease_notice", NULL};
+const char *const tm_gate_collector_names[] = {"third_party", "debt_buyer", "creditor", NULL};
+const char *const tm_gate_outcome_names[] = {"attempt",   "not_connected", "voicemail",
+                                             "conversation", "delivered", "failed", NULL};
+const char *const tm_gate_flag_names[] = {"deceased", "bankruptcy",      "cease",        "attorney",
+                                          "scra",     "no_work_contact", "incarcerated", NULL};
+const char *const tm_gate_dispute_names[] = {"none", "pending", "verified", NULL};
+const char *const tm_gate_debt_type_names[] = {"credit_card", "personal_loan", "auto_loan", "medical",
+                                               "utility",     "telecom",       "other",     NULL};
+const char *const tm_gate_weekday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
+
+#define HORIZON_SECS (400LL * 86400)
+#define MAX_FIXPOINT_STEPS 400
+
+int tm_gate_lookup(const char *const *table, const char *name)
+{
+    if (name == NULL)
+        return -1;
+    for (int i = 0; table[i]; i++)
+        if (strcmp(table[i], name) == 0)
+            return i;
+    return -1;
+}
+
+struct tm_gate {
+    tm_regulation *regs;
+    int nregs, capregs;
+    tm_sol *sol;
+    int nsol;
+    char scripts[65];
+};
+
+/* ---------------------------------------------------------------------------
+ * Request parsing.
+ */
+static int bad(struct tm_err *err, const char *field, const char *fmt, const char *v)
+    __attribute__((format(printf, 3, 0)));
+
+static int bad(struct tm_err *err, const char *field, const char *fmt, const char *v)
+{
+    char m[300];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(m, sizeof m, fmt, v);
+#pragma GCC diagnostic pop
+    return tm_err_set(err, TM_EINVAL, "%s: %s", field, m);
+}
+
+static int parse_time(json_t *v, const char *field, int64_t *out, struct tm_err *err)
+{
+    if (!json_is_string(v))
+        return bad(err, field, "%s", "must be an RFC 3339 time string");
+    int32_t nsec;
+    int offset;
+    struct tm_err e2 = {0};
+    if (tm_calendar_parse_rfc3339(json_string_value(v), out, &nsec, &offset, &e2) != TM_OK)
+        return tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg);
+    return TM_OK;
+}
+
+static int parse_day(json_t *v, const char *field, int64_t *out, struct tm_err *err)
+{
+    if (!json_is_string(v))
+        return bad(err, field, "%s", "must be a YYYY-MM-DD date string");
+    tm_date d;
+    struct tm_err e2 = {0};
+    if (tm_calendar_parse_date(json_string_value(v), &d, &e2) != TM_OK)
+        return tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg);
+    *out = tm_calendar_date_to_days(d);
+    return TM_OK;
+}
+
+/* An enum-valued string field: absent gives `def`. */
+static int parse_enum(json_t *obj, const char *key, const char *field, const char *const *names,
+                      int def, int *out, struct tm_err *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = def;
+        return TM_OK;
+    }
+    if (!json_is_string(v))
+        return bad(err, field, "%s", "must be a string");
+    int i = tm_gate_lookup(names, json_string_value(v));
+    if (i < 0) {
+        char m[200];
+        snprintf(m, sizeof m, "unknown value '%.60s'", json_string_value(v));
+        return tm_err_set(err, TM_EINVAL, "%s: %s", field, m);
+    }
+    *out = i;
+    return TM_OK;
+}
+
+static int parse_clock(json_t *v, const char *field, int *secs, struct tm_err *err)
+{
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    int h, m, n = 0;
+    if (!s || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 24 || m < 0 ||
+        m > 59 || (h == 24 && m != 0))
+        return bad(err, field, "%s", "must be a local time \"HH:MM\"");
+    *secs = h * 3600 + m * 60;
+    return TM_OK;
+}
+
+static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
+{
+    if (!json_is_object(c))
+        return bad(err, "consumer", "%s", "is required and must be an object");
+    json_t *st = json_object_get(c, "state");
+    if (!json_is_string(st))
+        return bad(err, "consumer.state", "%s", "is required (a USPS state code)");
+    const char *code = json_string_value(st);
+    const char *const *szones = tm_tz_state_zones(code);
+    if (strlen(code) != 2 || szones == NULL)
+        return bad(err, "consumer.state", "unknown state '%.20s'", code);
+    memcpy(req->state, code, 3);
+    json_t *city = json_object_get(c, "city");
+    if (city && !json_is_null(city)) {
+        if (!json_is_string(city))
+            return bad(err, "consumer.city", "%s", "must be a string");
+        req->city = strdup(json_string_value(city));
+    }
+    json_t *tzs = json_object_get(c, "timezones");
+    if (tzs && !json_is_null(tzs)) {
+        if (!json_is_array(tzs) || json_array_size(tzs) == 0)
+            return bad(err, "consumer.timezones", "%s", "must be a non-empty array of zone names");
+        size_t i;
+        json_t *z;
+        json_array_foreach(tzs, i, z) {
+            char field[64];
+            snprintf(field, sizeof field, "consumer.timezones[%zu]", i);
+            if (!json_is_string(z))
+                return bad(err, field, "%s", "must be an IANA zone name");
+            if (req->nzones >= TM_GATE_MAX_ZONES)
+                return bad(err, field, "%s", "too many zones (at most 8)");
+            const tm_zone *zone;
+            if (tm_tz_get(json_string_value(z), &zone, NULL) != TM_OK)
+                return bad(err, field, "unknown time zone '%.60s'", json_string_value(z));
+            req->zones[req->nzones++] = zone;
+        }
+    } else {
+        for (int i = 0; szones[i] && req->nzones < TM_GATE_MAX_ZONES; i++) {
+            const tm_zone *zone;
+            if (tm_tz_get(szones[i], &zone, NULL) == TM_OK)
+                req->zones[req->nzones++] = zone;
+        }
+        if (req->nzones == 0)
+            return bad(err, "consumer.state", "no time zone data for '%s'", code);
+    }
+    json_t *flags = json_object_get(c, "flags");
+    if (flags && !json_is_null(flags)) {
+        if (!json_is_array(flags))
+            return bad(err, "consumer.flags", "%s", "must be an array");
+        size_t i;
+        json_t *f;
+        json_array_foreach(flags, i, f) {
+            char field[64];
+            snprintf(field, sizeof field, "consumer.flags[%zu]", i);
+            int k = json_is_string(f) ? tm_gate_lookup(tm_gate_flag_names, json_string_value(f)) : -1;
+            if (k < 0)
+                return bad(err, field, "unknown flag '%.40s'",
+                           json_is_string(f) ? json_string_value(f) : "(not a string)");
+            req->flags |= 1u << k;
+        }
+    }
+    json_t *consent = json_object_get(c, "consent");
+    if (consent && !json_is_null(consent)) {
+        if (!json_is_object(consent))
+            return bad(err, "consumer.consent", "%s", "must be an object of booleans");
+        const char *k;
+        json_t *v;
+        json_object_foreach(consent, k, v) {
+            char field[80];
+            snprintf(field, sizeof field, "consumer.consent.%.40s", k);
+            if (!json_is_boolean(v))
+                return bad(err, field, "%s", "must be true or false");
+            uint32_t bit;
+            int ch = tm_gate_lookup(tm_gate_channel_names, k);
+            if (ch >= 0)
+                bit = 1u << ch;
+            else if (strcmp(k, "autodial") == 0)
+                bit = TM_CONSENT_AUTODIAL;
+            else
+                return bad(err, field, "unknown consent '%.40s'", k);
+            if (json_is_true(v))
+                req->consent |= bit;
+        }
+    }
+    json_t *optout = json_object_get(c, "optout");
+    if (optout && !json_is_null(optout)) {
+        if (!json_is_array(optout))
+            return bad(err, "consumer.optout", "%s", "must be an array of channels");
+        size_t i;
+        json_t *f;
+        json_array_foreach(optout, i, f) {
+            char field[64];
+            snprintf(field, sizeof field, "consumer.optout[%zu]", i);
+            int k = json_is_string(f) ? tm_gate_lookup(tm_gate_channel_names, json_string_value(f)) : -1;
+            if (k < 0)
+                return bad(err, field, "unknown channel '%.40s'",
+                           json_is_string(f) ? json_string_value(f) : "(not a string)");
+            req->optout |= 1u << k;
+        }
+    }
+    json_t *inc = json_object_get(c, "inconvenient");
+    if (inc && !json_is_null(inc)) {
+        if (!json_is_array(inc))
+            return bad(err, "consumer.inconvenient", "%s", "must be an array");
+        size_t i;
+        json_t *e;
+        json_array_foreach(inc, i, e) {
+            char field[80];
+            snprintf(field, sizeof field, "consumer.inconvenient[%zu]", i);
+            if (!json_is_object(e))
+                return bad(err, field, "%s", "must be an object with days and/or from/to");
+            json_t *days = json_object_get(e, "days");
+            if (days) {
+                if (!json_is_array(days))
+                    return bad(err, field, "%s", "days must be an array of sun..sat");
+                size_t j;
+                json_t *d;
+                json_array_foreach(days, j, d) {
+                    int k = json_is_string(d) ? tm_gate_lookup(tm_gate_weekday_names,
+                                                               json_string_value(d))
+                                              : -1;
+                    if (k < 0)
+                        return bad(err, field, "unknown day '%.20s' (sun..sat)",
+                                   json_is_string(d) ? json_string_value(d) : "(not a string)");
+                    req->inconvenient_days |= (uint8_t)(1u << k);
+                }
+            }
+            json_t *from = json_object_get(e, "from"), *to = json_object_get(e, "to");
+            if (from || to) {
+                if (!from || !to)
+                    return bad(err, field, "%s", "needs both from and to");
+                if (req->nranges >= TM_GATE_MAX_RANGES)
+                    return bad(err, field, "%s", "too many ranges (at most 8)");
+                char f2[100];
+                snprintf(f2, sizeof f2, "%s.from", field);
+                if (parse_clock(from, f2, &req->range_from[req->nranges], err) != TM_OK)
+                    return TM_EINVAL;
+                snprintf(f2, sizeof f2, "%s.to", field);
+                if (parse_clock(to, f2, &req->range_to[req->nranges], err) != TM_OK)
+                    return TM_EINVAL;
+                req->nranges++;
+            }
+            if (!days && !from && !to)
+                return bad(err, field, "%s", "must give days and/or from/to");
+        }
+    }
+    return TM_OK;
+}
+
+static int parse_debt(json_t *d, tm_request *req, struct tm_err *err)
+{
+    req->debt_type = TM_DT_OTHER;
+    req->last_payment_day = req->charge_off_day = INT64_MIN;
+    if (d == NULL || json_is_null(d))
+        return TM_OK;
+    if (!json_is_object(d))
+        return bad(err, "debt", "%s", "must be an object");
+    json_t *id = json_object_get(d, "id");
+    if (id && !json_is_null(id)) {
+        if (json_is_string(id))
+            req->debt_id = strdup(json_string_value(id));
+        else if (json_is_integer(id)) {
+            char b[32];
+            snprintf(b, sizeof b, "%lld", (long long)json_integer_value(id));
+            req->debt_id = strdup(b);
+        } else
+            return bad(err, "debt.id", "%s", "must be a string");
+    }
+    if (parse_enum(d, "type", "debt.type", tm_gate_debt_type_names, TM_DT_OTHER, &req->debt_type,
+                   err) != TM_OK ||
+        parse_enum(d, "dispute", "debt.dispute", tm_gate_dispute_names, TM_DISPUTE_NONE,
+                   &req->dispute, err) != TM_OK)
+        return TM_EINVAL;
+    json_t *v = json_object_get(d, "last_payment_date");
+    if (v && !json_is_null(v) &&
+        parse_day(v, "debt.last_payment_date", &req->last_payment_day, err) != TM_OK)
+        return TM_EINVAL;
+    v = json_object_get(d, "charge_off_date");
+    if (v && !json_is_null(v) && parse_day(v, "debt.charge_off_date", &req->charge_off_day, err) != TM_OK)
+        return TM_EINVAL;
+    v = json_object_get(d, "time_barred");
+    if (v && !json_is_null(v)) {
+        if (!json_is_boolean(v))
+            return bad(err, "debt.time_barred", "%s", "must be true or false");
+        req->time_barred = json_is_true(v) ? TM_TRI_TRUE : TM_TRI_FALSE;
+        req->time_barred_given = 1;
+    }
+    v = json_object_get(d, "creditor");
+    if (v && json_is_string(v) && !req->creditor)
+        req->creditor = strdup(json_string_value(v));
+    return TM_OK;
+}
+
+static int parse_history(json_t *h, tm_request *req, struct tm_err *err)
+{
+    if (h == NULL || json_is_null(h))
+        return TM_OK;
+    if (!json_is_array(h))
+        return bad(err, "history", "%s", "must be an array");
+    size_t n = json_array_size(h);
+    if (n == 0)
+        return TM_OK;
+    req->history = calloc(n, sizeof *req->history);
+    if (req->history == NULL)
+        return tm_err_set(err, TM_ENOMEM, "history: out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(h, i, e) {
+        char field[80];
+        snprintf(field, sizeof field, "history[%zu]", i);
+        if (!json_is_object(e))
+            return bad(err, field, "%s", "must be an object");
+        tm_history *x = &req->history[req->nhistory];
+        char f2[120];
+        snprintf(f2, sizeof f2, "%s.channel", field);
+        json_t *ch = json_object_get(e, "channel");
+        if (!ch)
+            return bad(err, f2, "%s", "is required");
+        if (parse_enum(e, "channel", f2, tm_gate_channel_names, TM_CH_CALL, &x->channel, err) != TM_OK)
+            return TM_EINVAL;
+        snprintf(f2, sizeof f2, "%s.outcome", field);
+        if (parse_enum(e, "outcome", f2, tm_gate_outcome_names, TM_OUT_ATTEMPT, &x->outcome, err) !=
+            TM_OK)
+            return TM_EINVAL;
+        snprintf(f2, sizeof f2, "%s.place", field);
+        if (parse_enum(e, "place", f2, tm_gate_place_names, TM_PLACE_PERSONAL, &x->place, err) != TM_OK)
+            return TM_EINVAL;
+        static const char *const dirs[] = {"outbound", "inbound", NULL};
+        snprintf(f2, sizeof f2, "%s.direction", field);
+        if (parse_enum(e, "direction", f2, dirs, TM_DIR_OUTBOUND, &x->direction, err) != TM_OK)
+            return TM_EINVAL;
+        snprintf(f2, sizeof f2, "%s.at", field);
+        json_t *at = json_object_get(e, "at");
+        if (!at)
+            return bad(err, f2, "%s", "is required");
+        if (parse_time(at, f2, &x->at, err) != TM_OK)
+            return TM_EINVAL;
+        if (x->at > req->now)
+            return bad(err, f2, "%s", "is in the future (after the request's now)");
+        json_t *debt = json_object_get(e, "debt");
+        if (debt && json_is_string(debt) && req->debt_id)
+            x->other_debt = strcmp(json_string_value(debt), req->debt_id) != 0;
+        req->nhistory++;
+    }
+    return TM_OK;
+}
+
+int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_request *req,
+                          char **id_json, struct tm_err *err)
+{
+    memset(req, 0, sizeof *req);
+    *id_json = NULL;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    if (root == NULL)
+        return tm_err_set(err, TM_EINVAL, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
+    int rc = TM_EINVAL;
+    if (!json_is_object(root)) {
+        bad(err, "request", "%s", "must be a JSON object");
+        goto out;
+    }
+    json_t *id = json_object_get(root, "id");
+    if (id && (json_is_string(id) || json_is_number(id)))
+        *id_json = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (!id || !(json_is_string(id) || json_is_number(id))) {
+        bad(err, "id", "%s", "is required (a string or number)");
+        goto out;
+    }
+    req->id_json = strdup(*id_json);
+    req->now = default_now;
+    json_t *now = json_object_get(root, "now");
+    if (now && !json_is_null(now) && parse_time(now, "now", &req->now, err) != TM_OK)
+        goto out;
+    json_t *ch = json_object_get(root, "channel");
+    if (!ch) {
+        bad(err, "channel", "%s", "is required");
+        goto out;
+    }
+    if (parse_enum(root, "channel", "channel", tm_gate_channel_names, 0, &req->channel, err) != TM_OK ||
+        parse_enum(root, "place", "place", tm_gate_place_names, TM_PLACE_PERSONAL, &req->place, err) !=
+            TM_OK ||
+        parse_enum(root, "purpose", "purpose", tm_gate_purpose_names, TM_PU_COLLECTION, &req->purpose,
+                   err) != TM_OK ||
+        parse_enum(root, "collector", "collector", tm_gate_collector_names, TM_CO_THIRD_PARTY,
+                   &req->collector, err) != TM_OK)
+        goto out;
+    json_t *cred = json_object_get(root, "creditor");
+    if (cred && json_is_string(cred))
+        req->creditor = strdup(json_string_value(cred));
+    if (parse_consumer(json_object_get(root, "consumer"), req, err) != TM_OK ||
+        parse_debt(json_object_get(root, "debt"), req, err) != TM_OK)
+        goto out;
+    json_t *msg = json_object_get(root, "message");
+    if (msg && !json_is_null(msg)) {
+        if (!json_is_object(msg)) {
+            bad(err, "message", "%s", "must be an object of booleans");
+            goto out;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(msg, k, v) {
+            char field[80];
+            snprintf(field, sizeof field, "message.%.40s", k);
+            if (json_is_null(v))
+                continue;
+            if (!json_is_boolean(v)) {
+                bad(err, field, "%s", "must be true or false");
+                goto out;
+            }
+            if (req->nmsg >= TM_GATE_MAX_MSGFIELDS || strlen(k) >= sizeof req->msg[0].name) {
+                bad(err, field, "%s", "too many or too long message fields");
+                goto out;
+            }
+            snprintf(req->msg[req->nmsg].name, sizeof req->msg[0].name, "%s", k);
+            req->msg[req->nmsg].value = json_is_true(v) ? TM_TRI_TRUE : TM_TRI_FALSE;
+            req->nmsg++;
+        }
+    }
+    if (parse_history(json_object_get(root, "history"), req, err) != TM_OK)
+        goto out;
+    rc = TM_OK;
+out:
+    json_decref(root);
+    if (rc != TM_OK)
+        tm_gate_request_free(req);
+    return rc;
+}
+
+void tm_gate_request_free(tm_request *req)
+{
+    free(req->id_json);
+    free(req->city);
+    free(req->creditor);
+    free(req->debt_id);
+    free(req->history);
+    memset(req, 0, sizeof *req);
+}
+
+int tm_gate_msg(const tm_request *req, const char *name)
+{
+    for (int i = 0; i < req->nmsg; i++)
+        if (strcmp(req->msg[i].name, name) == 0)
+            return req->msg[i].value;
+    return TM_TRI_ABSENT;
+}
+
+/* ---------------------------------------------------------------------------
+ * Local time helpers.
+ */
+typedef struct local {
+    int64_t day; /* days since 1970-01-01, local */
+    int sec;     /* seconds of the local day */
+    int wday;
+} local;
+
+static local to_local(const tm_zone *z, int64_t t)
+{
+    tm_civil c;
+    tm_tz_to_local(z, t, &c);
+    local l;
+    l.day = tm_calendar_days_from_civil(c.year, c.month, c.day);
+    l.sec = c.hour * 3600 + c.min * 60 + c.sec;
+    l.wday = c.wday;
+    return l;
+}
+
+/* The UTC instant of local `day` at `sec` seconds (sec may be 86400). A time
+ * skipped by a DST change moves forward by the gap, as tm_tz_from_local does. */
+static int64_t from_local(const tm_zone *z, int64_t day, int sec)
+{
+    day += sec / 86400;
+    sec %= 86400;
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    tm_civil c = {0};
+    c.year = (int)y;
+    c.month = m;
+    c.day = d;
+    c.hour = sec / 3600;
+    c.min = sec / 60 % 60;
+    c.sec = sec % 60;
+    int64_t utc = 0;
+    if (tm_tz_from_local(z, &c, TM_TZ_EARLIER, &utc, NULL) != TM_OK)
+        utc = day * 86400 + sec; /* out of the zone's range: treat as UTC */
+    return utc;
+}
+
+void tm_gate_format_time(int64_t t, char *buf, size_t cap)
+{
+    int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int sec = (int)(t - day * 86400);
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, sec / 3600,
+             sec / 60 % 60, sec % 60);
+}
+
+static void fmt_clock(int secs, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%02d:%02d", secs / 3600, secs / 60 % 60);
+}
+
+static void fmt_day(int64_t day, char *buf, size_t cap)
+{
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+}
+
+static int is_holiday(int64_t day, int mode)
+{
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    tm_date date = {(int)y, m, d};
+    tm_holiday_info hi;
+    if (tm_calendar_us_holiday(date, &hi, NULL) != TM_OK)
+        return 0;
+    return hi.observed != 0 || (mode == 2 && hi.actual != 0);
+}
+
+/* ---------------------------------------------------------------------------
+ * Rule evaluation.
+ */
+void tm_gate_result_require(struct tm_rule_result *res, const char *field)
+{
+    for (int i = 0; i < res->nrequires; i++)
+        if (strcmp(res->requires[i], field) == 0)
+            return;
+    if (res->nrequires < TM_RULE_MAX_FIELDS)
+        snprintf(res->requires[res->nrequires++], sizeof res->requires[0], "%s", field);
+}
+
+static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t)
+{
+    if (r->channels && !(r->channels & (1u << req->channel)))
+        return 0;
+    if (r->places && !(r->places & (1u << req->place)))
+        return 0;
+    if (r->purposes && !(r->purposes & (1u << req->purpose)))
+        return 0;
+    if (r->collectors && !(r->collectors & (1u << req->collector)))
+        return 0;
+    if (r->debt_types && !(r->debt_types & (1u << req->debt_type)))
+        return 0;
+    if (r->disputes && !(r->disputes & (1u << req->dispute)))
+        return 0;
+    if (r->flags_any && !(r->flags_any & req->flags))
+        return 0;
+    if (r->flags_none & req->flags)
+        return 0;
+    if (r->time_barred != TM_TRI_ABSENT && r->time_barred != req->time_barred)
+        return 0;
+    if (r->effective_day != INT64_MIN || r->expires_day != INT64_MAX) {
+        int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+        if (day < r->effective_day || day >= r->expires_day)
+            return 0;
+    }
+    return 1;
+}
+
+static int history_matches(const tm_rule *r, const tm_history *h)
+{
+    if (r->per_debt && h->other_debt)
+        return 0;
+    if (r->of_channels && !(r->of_channels & (1u << h->channel)))
+        return 0;
+    if (r->of_outcomes && !(r->of_outcomes & (1u << h->outcome)))
+        return 0;
+    if (r->of_places && !(r->of_places & (1u << h->place)))
+        return 0;
+    if (r->of_direction >= 0 && r->of_direction != h->direction)
+        return 0;
+    return 1;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+static void channel_list(uint32_t mask, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (mask == 0) {
+        snprintf(buf, cap, "contacts");
+        return;
+    }
+    size_t n = 0;
+    for (int i = 0; tm_gate_channel_names[i]; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        int w = snprintf(buf + n, cap - n, "%s%s%s", n ? "/" : "", tm_gate_channel_names[i],
+                         i == TM_CH_SMS ? "" : "s");
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* Earliest instant >= t at which the CAP rule allows the contact, in zone z
+ * (or for rolling durations, in absolute time). */
+static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t t,
+                        int *count_out)
+{
+    int64_t stack_keys[64];
+    int64_t *keys = req->nhistory <= 64 ? stack_keys : malloc(sizeof(int64_t) * (size_t)req->nhistory);
+    if (!keys)
+        return TM_GATE_NEVER;
+    int n = 0, count = 0;
+    int64_t next = t;
+    if (r->window_secs > 0) {
+        for (int i = 0; i < req->nhistory; i++) {
+            const tm_history *h = &req->history[i];
+            if (history_matches(r, h) && h->at <= t && h->at > t - r->window_secs)
+                keys[n++] = h->at;
+        }
+        count = n;
+        if (count >= r->count) {
+            qsort(keys, (size_t)n, sizeof *keys, cmp_desc);
+            next = r->count > 0 ? keys[r->count - 1] + r->window_secs : TM_GATE_NEVER;
+        }
+    } else {
+        local lt = to_local(z, t);
+        int64_t first = lt.day - r->window_days + 1;
+        for (int i = 0; i < req->nhistory; i++) {
+            const tm_history *h = &req->history[i];
+            if (!history_matches(r, h) || h->at > t)
+                continue;
+            int64_t d = to_local(z, h->at).day;
+            if (d >= first && d <= lt.day)
+                keys[n++] = d;
+        }
+        count = n;
+        if (count >= r->count) {
+            qsort(keys, (size_t)n, sizeof *keys, cmp_desc);
+            next = r->count > 0 ? from_local(z, keys[r->count - 1] + r->window_days, 0) : TM_GATE_NEVER;
+            if (next <= t)
+                next = t + 1;
+        }
+    }
+    if (keys != stack_keys)
+        free(keys);
+    *count_out = count;
+    return next;
+}
+
+/* Evaluates one rule at instant t: returns the earliest instant >= t at which
+ * it allows the contact (t when it does now), or TM_GATE_NEVER. Fills the
+ * reason when blocked, and requirements, into res (may be NULL). */
+static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res,
+                         int *failed)
+{
+    char tmp[160], a[16], b[16];
+    int64_t next = t;
+    tmp[0] = '\0';
+    switch (r->kind) {
+    case TM_RULE_WINDOW:
+    case TM_RULE_DAYS:
+    case TM_RULE_INCONVENIENT: {
+        /* Move forward until every zone allows; each step jumps to the next
+         * instant the offending zone could allow, so nothing is skipped. */
+        for (int iter = 0; iter < 64; iter++) {
+            int moved = 0;
+            for (int zi = 0; zi < req->nzones; zi++) {
+                const tm_zone *z = req->zones[zi];
+                local l = to_local(z, next);
+                int64_t cand = next;
+                if (r->kind == TM_RULE_WINDOW) {
+                    int inside = r->from_s <= r->to_s ? (l.sec >= r->from_s && l.sec < r->to_s)
+                                                      : (l.sec >= r->from_s || l.sec < r->to_s);
+                    if (!inside) {
+                        int64_t day = l.day;
+                        if (r->from_s <= r->to_s && l.sec >= r->to_s)
+                            day++;
+                        cand = from_local(z, day, r->from_s);
+                        if (!tmp[0]) {
+                            fmt_clock(r->from_s, a, sizeof a);
+                            fmt_clock(r->to_s, b, sizeof b);
+                            char now_s[16];
+                            fmt_clock(l.sec, now_s, sizeof now_s);
+                            snprintf(tmp, sizeof tmp, "outside %s-%s local time in %s (%s there)", a, b,
+                                     tm_tz_name(z), now_s);
+                        }
+                    }
+                } else if (r->kind == TM_RULE_DAYS) {
+                    int banned_day = (r->days_mask >> l.wday) & 1;
+                    int holiday = r->holidays && is_holiday(l.day, r->holidays);
+                    if (banned_day || holiday) {
+                        cand = from_local(z, l.day + 1, 0);
+                        if (!tmp[0]) {
+                            fmt_day(l.day, a, sizeof a);
+                            snprintf(tmp, sizeof tmp, "%s is a %s in %s", a,
+                                     holiday ? "federal holiday" : tm_gate_weekday_names[l.wday],
+                                     tm_tz_name(z));
+                        }
+                    }
+                } else { /* the consumer's own designations */
+                    if ((req->inconvenient_days >> l.wday) & 1) {
+                        cand = from_local(z, l.day + 1, 0);
+                        if (!tmp[0])
+                            snprintf(tmp, sizeof tmp, "the consumer said %ss are inconvenient",
+                                     tm_gate_weekday_names[l.wday]);
+                    } else {
+                        for (int k = 0; k < req->nranges; k++) {
+                            int f = req->range_from[k], e = req->range_to[k];
+                            int in = f <= e ? (l.sec >= f && l.sec < e) : (l.sec >= f || l.sec < e);
+                            if (!in)
+                                continue;
+                            int64_t day = (f > e && l.sec >= f) ? l.day + 1 : l.day;
+                            int64_t c2 = from_local(z, day, e);
+                            if (c2 > cand)
+                                cand = c2;
+                            if (!tmp[0]) {
+                                fmt_clock(f, a, sizeof a);
+                                fmt_clock(e, b, sizeof b);
+                                snprintf(tmp, sizeof tmp,
+                                         "the consumer said %s-%s is inconvenient", a, b);
+                            }
+                        }
+                    }
+                }
+                if (cand > next) {
+                    next = cand;
+                    moved = 1;
+                } else if (cand < next) {
+                    /* A DST gap can map the target back; never move backwards. */
+                }
+            }
+            if (!moved)
+                break;
+            if (next - t > HORIZON_SECS)
+                return TM_GATE_NEVER;
+        }
+        break;
+    }
+    case TM_RULE_CAP: {
+        int count = 0, worst = 0;
+        for (int zi = 0; zi < (r->window_secs > 0 ? 1 : req->nzones); zi++) {
+            int c = 0;
+            int64_t n = cap_next(r, req, req->zones[zi], t, &c);
+            if (c > worst)
+                worst = c;
+            if (n > next)
+                next = n;
+            if (c > count)
+                count = c;
+        }
+        if (next > t) {
+            char what[64];
+            channel_list(r->of_channels, what, sizeof what);
+            if (r->window_secs > 0)
+                snprintf(tmp, sizeof tmp, "%d %s in the last %lld hours (at most %d)", worst, what,
+                         (long long)(r->window_secs / 3600), r->count);
+            else
+                snprintf(tmp, sizeof tmp, "%d %s in the last %d days (at most %d)", worst, what,
+                         r->window_days, r->count);
+        }
+        break;
+    }
+    case TM_RULE_AFTER: {
+        for (int zi = 0; zi < req->nzones; zi++) {
+            const tm_zone *z = req->zones[zi];
+            local lt = to_local(z, t);
+            int64_t last = INT64_MIN;
+            for (int i = 0; i < req->nhistory; i++) {
+                const tm_history *h = &req->history[i];
+                if (!history_matches(r, h) || h->at > t)
+                    continue;
+                int64_t d = to_local(z, h->at).day;
+                if (d > last)
+                    last = d;
+            }
+            if (last != INT64_MIN && lt.day <= last + r->window_days - 1) {
+                int64_t n = from_local(z, last + r->window_days, 0);
+                if (n > next)
+                    next = n;
+                if (!tmp[0]) {
+                    fmt_day(last, a, sizeof a);
+                    snprintf(tmp, sizeof tmp, "%s on %s; none for %d days", 
+                             r->of_outcomes == (1u << TM_OUT_CONVERSATION) ? "telephone conversation"
+                                                                            : "contact",
+                             a, r->window_days);
+                }
+            }
+        }
+        break;
+    }
+    case TM_RULE_BLOCK:
+        next = TM_GATE_NEVER;
+        snprintf(tmp, sizeof tmp, "%s", "contact not allowed");
+        break;
+    case TM_RULE_REQUIRES:
+        for (int i = 0; i < r->nfields; i++) {
+            int v = tm_gate_msg(req, r->fields[i]);
+            if (v == TM_TRI_FALSE) {
+                next = TM_GATE_NEVER;
+                snprintf(tmp, sizeof tmp, "the message must carry %s", r->fields[i]);
+            } else if (v == TM_TRI_ABSENT && res) {
+                tm_gate_result_require(res, r->fields[i]);
+            }
+        }
+        break;
+    case TM_RULE_FORBID:
+        for (int i = 0; i < r->nfields; i++) {
+            if (tm_gate_msg(req, r->fields[i]) == TM_TRI_TRUE) {
+                next = TM_GATE_NEVER;
+                snprintf(tmp, sizeof tmp, "the message must not carry %s", r->fields[i]);
+            }
+        }
+        break;
+    case TM_RULE_CONSENT:
+        if (!(req->consent & (1u << req->channel))) {
+            next = TM_GATE_NEVER;
+            snprintf(tmp, sizeof tmp, "no consent to %s on file", tm_gate_channel_names[req->channel]);
+        }
+        break;
+    case TM_RULE_OPTOUT:
+        if (req->optout & (1u << req->channel)) {
+            next = TM_GATE_NEVER;
+            snprintf(tmp, sizeof tmp, "the consumer opted out of %s",
+                     tm_gate_channel_names[req->channel]);
+        }
+        break;
+    case TM_RULE_CHECK: {
+        int blocked = 0;
+        int64_t n = TM_GATE_NEVER;
+        tm_rule_result scratch = {0};
+        int rc = r->check ? r->check(r->check_ud, r, req, t, &blocked, tmp, sizeof tmp, &n,
+                                     res ? res : &scratch)
+                          : TM_EINVAL;
+        if (rc != TM_OK) {
+            if (failed)
+                *failed = 1;
+            next = TM_GATE_NEVER;
+            if (!tmp[0])
+                snprintf(tmp, sizeof tmp, "rule failed");
+        } else if (blocked) {
+            next = n > t ? n : TM_GATE_NEVER;
+            if (!tmp[0])
+                snprintf(tmp, sizeof tmp, "blocked by the rule's check");
+        }
+        break;
+    }
+    default:
+        next = TM_GATE_NEVER;
+        snprintf(tmp, sizeof tmp, "unknown rule kind");
+    }
+    if (res && next != t) {
+        res->blocked = 1;
+        res->next = next;
+        if (r->reason && r->kind != TM_RULE_CHECK)
+            snprintf(res->reason, sizeof res->reason, "%s", r->reason);
+        else
+            snprintf(res->reason, sizeof res->reason, "%s", tmp);
+    }
+    return next;
+}
+
+/* ---------------------------------------------------------------------------
+ * The gate.
+ */
+tm_gate *tm_gate_new(void)
+{
+    tm_gate *g = calloc(1, sizeof *g);
+    return g;
+}
+
+static void free_regulation(tm_regulation *reg)
+{
+    for (int i = 0; i < reg->nrules; i++) {
+        free(reg->rules[i].cite);
+        free(reg->rules[i].reason);
+    }
+    free(reg->rules);
+    free(reg->name);
+    free(reg->script);
+    for (int i = 0; i < reg->ncities; i++)
+        free(reg->cities[i]);
+    for (int i = 0; i < reg->ncreditors; i++)
+        free(reg->creditors[i]);
+}
+
+void tm_gate_free(tm_gate *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < g->nregs; i++)
+        free_regulation(&g->regs[i]);
+    free(g->regs);
+    free(g->sol);
+    free(g);
+}
+
+int tm_gate_add(tm_gate *g, tm_regulation *reg, struct tm_err *err)
+{
+    if (g->nregs == g->capregs) {
+        int cap = g->capregs ? g->capregs * 2 : 32;
+        tm_regulation *q = realloc(g->regs, (size_t)cap * sizeof *q);
+        if (!q)
+            return tm_err_set(err, TM_ENOMEM, "out of memory adding a regulation");
+        g->regs = q;
+        g->capregs = cap;
+    }
+    g->regs[g->nregs++] = *reg;
+    memset(reg, 0, sizeof *reg);
+    return TM_OK;
+}
+
+void tm_gate_set_sol(tm_gate *g, const tm_sol *sol, int n)
+{
+    free(g->sol);
+    g->sol = n > 0 ? malloc(sizeof *sol * (size_t)n) : NULL;
+    g->nsol = g->sol ? n : 0;
+    if (g->sol)
+        memcpy(g->sol, sol, sizeof *sol * (size_t)n);
+}
+
+void tm_gate_set_scripts_hash(tm_gate *g, const char *hex)
+{
+    snprintf(g->scripts, sizeof g->scripts, "%s", hex ? hex : "");
+}
+
+const char *tm_gate_scripts_hash(const tm_gate *g) { return g->scripts; }
+int tm_gate_count(const tm_gate *g) { return g->nregs; }
+const tm_regulation *tm_gate_regulation(const tm_gate *g, int i) { return &g->regs[i]; }
+
+static int city_match(const char *a, const char *b)
+{
+    /* Case-insensitive, ignoring spaces and dots: "New York" ~ "new york". */
+    for (;;) {
+        while (*a == ' ' || *a == '.')
+            a++;
+        while (*b == ' ' || *b == '.')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y)
+            return 0;
+        a++, b++;
+    }
+}
+
+static int reg_applies(const tm_regulation *reg, const tm_request *req)
+{
+    if (reg->collectors && !(reg->collectors & (1u << req->collector)))
+        return 0;
+    if (reg->nstates) {
+        int ok = 0;
+        for (int i = 0; i < reg->nstates && !ok; i++)
+            ok = strcmp(reg->states[i], req->state) == 0;
+        if (!ok)
+            return 0;
+    }
+    if (reg->ncities) {
+        if (!req->city)
+            return 0;
+        int ok = 0;
+        for (int i = 0; i < reg->ncities && !ok; i++)
+            ok = city_match(reg->cities[i], req->city);
+        if (!ok)
+            return 0;
+    }
+    if (reg->ncreditors) {
+        if (!req->creditor)
+            return 0;
+        int ok = 0;
+        for (int i = 0; i < reg->ncreditors && !ok; i++)
+            ok = strcmp(reg->creditors[i], req->creditor) == 0;
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Works out whether the debt is time-barred: the limitations period for the
+ * state and debt type, from the earlier of the last payment and the
+ * charge-off (the consumer-protective reading: the debt is treated as
+ * time-barred no later than the law could make it). */
+static void work_out_time_barred(const tm_gate *g, tm_request *req)
+{
+    if (req->time_barred_given)
+        return;
+    req->time_barred = TM_TRI_FALSE;
+    int64_t start = req->last_payment_day;
+    if (req->charge_off_day != INT64_MIN && (start == INT64_MIN || req->charge_off_day < start))
+        start = req->charge_off_day;
+    if (start == INT64_MIN)
+        return;
+    for (int i = 0; i < g->nsol; i++) {
+        if (strcmp(g->sol[i].state, req->state) != 0)
+            continue;
+        int years = g->sol[i].years[req->debt_type];
+        if (years <= 0)
+            return;
+        int64_t y;
+        int m, d;
+        tm_calendar_civil_from_days(start, &y, &m, &d);
+        int64_t until = tm_calendar_days_from_civil(y + years, m, d);
+        int64_t today = req->now >= 0 ? req->now / 86400 : (req->now - 86399) / 86400;
+        if (today >= until)
+            req->time_barred = TM_TRI_TRUE;
+        return;
+    }
+}
+
+int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    work_out_time_barred(g, req);
+    int cap = 0;
+    int failed = 0;
+    /* 1. Every applicable rule at `now`. */
+    for (int ri = 0; ri < g->nregs; ri++) {
+        const tm_regulation *reg = &g->regs[ri];
+        if (!reg_applies(reg, req))
+            continue;
+        for (int k = 0; k < reg->nrules; k++) {
+            const tm_rule *r = &reg->rules[k];
+            if (!rule_applies(r, req, req->now))
+                continue;
+            tm_rule_result res = {0};
+            res.rule = r;
+            int f = 0;
+            rule_next(r, req, req->now, &res, &f);
+            failed |= f;
+            for (int i = 0; i < res.nrequires; i++) {
+                int dup = 0;
+                for (int j = 0; j < d->nrequires && !dup; j++)
+                    dup = strcmp(d->requires[j], res.requires[i]) == 0;
+                if (!dup && d->nrequires < 16)
+                    snprintf(d->requires[d->nrequires++], sizeof d->requires[0], "%s",
+                             res.requires[i]);
+            }
+            if (!res.blocked)
+                continue;
+            if (d->nblocked == cap) {
+                cap = cap ? cap * 2 : 8;
+                tm_rule_result *q = realloc(d->blocked, (size_t)cap * sizeof *q);
+                if (!q)
+                    break;
+                d->blocked = q;
+            }
+            d->blocked[d->nblocked++] = res;
+        }
+    }
+    d->error = failed;
+    d->allow = d->nblocked == 0;
+    if (d->allow) {
+        d->next_allowed = req->now;
+        return TM_OK;
+    }
+    /* 2. The earliest instant every rule allows: jump forward to each rule's
+     * own answer until none moves; never when one says never. */
+    int64_t t = req->now;
+    for (int b = 0; b < d->nblocked; b++) {
+        if (d->blocked[b].next == TM_GATE_NEVER) {
+            d->next_allowed = TM_GATE_NEVER;
+            return TM_OK;
+        }
+        if (d->blocked[b].next > t)
+            t = d->blocked[b].next;
+    }
+    for (int step = 0; step < MAX_FIXPOINT_STEPS; step++) {
+        int moved = 0;
+        for (int ri = 0; ri < g->nregs; ri++) {
+            const tm_regulation *reg = &g->regs[ri];
+            if (!reg_applies(reg, req))
+                continue;
+            for (int k = 0; k < reg->nrules; k++) {
+                const tm_rule *r = &reg->rules[k];
+                if (!rule_applies(r, req, t))
+                    continue;
+                int f = 0;
+                int64_t n = rule_next(r, req, t, NULL, &f);
+                if (n == TM_GATE_NEVER || f) {
+                    d->next_allowed = TM_GATE_NEVER;
+                    return TM_OK;
+                }
+                if (n > t) {
+                    t = n;
+                    moved = 1;
+                }
+            }
+        }
+        if (!moved) {
+            d->next_allowed = t;
+            return TM_OK;
+        }
+        if (t - req->now > HORIZON_SECS)
+            break;
+    }
+    d->next_allowed = TM_GATE_NEVER;
+    return TM_OK;
+}
+
+void tm_gate_decision_free(tm_decision *d)
+{
+    free(d->blocked);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---------------------------------------------------------------------------
+ * JSON output, written by hand: it is the hot path of `tallyman decide`.
+ */
+typedef struct out {
+    char *p;
+    size_t n, cap;
+    int overflow;
+} out;
+
+static void put(out *o, const char *s, size_t len)
+{
+    if (o->n + len + 1 > o->cap) {
+        o->overflow = 1;
+        return;
+    }
+    memcpy(o->p + o->n, s, len);
+    o->n += len;
+    o->p[o->n] = '\0';
+}
+
+static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
+
+static void put_str(out *o, const char *s)
+{
+    put(o, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            put(o, e, 2);
+        } else if (c < 0x20) {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", c);
+            put(o, e, 6);
+        } else {
+            put(o, s, 1);
+        }
+    }
+    put(o, "\"", 1);
+}
+
+static void put_time(out *o, int64_t t)
+{
+    if (t == TM_GATE_NEVER) {
+        puts_(o, "null");
+        return;
+    }
+    char b[40];
+    tm_gate_format_time(t, b, sizeof b);
+    put_str(o, b);
+}
+
+int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_decision *d, char *buf,
+                          size_t cap)
+{
+    out o = {buf, 0, cap, 0};
+    if (cap)
+        buf[0] = '\0';
+    puts_(&o, "{\"id\":");
+    puts_(&o, req->id_json ? req->id_json : "null");
+    puts_(&o, d->allow ? ",\"allow\":true,\"blocked_by\":[" : ",\"allow\":false,\"blocked_by\":[");
+    for (int i = 0; i < d->nblocked; i++) {
+        const tm_rule_result *r = &d->blocked[i];
+        puts_(&o, i ? ",{\"rule\":" : "{\"rule\":");
+        put_str(&o, r->rule->qid);
+        puts_(&o, ",\"cite\":");
+        put_str(&o, r->rule->cite ? r->rule->cite : "");
+        puts_(&o, ",\"reason\":");
+        put_str(&o, r->reason);
+        puts_(&o, ",\"next_allowed_at\":");
+        put_time(&o, r->next);
+        puts_(&o, "}");
+    }
+    puts_(&o, "],\"next_allowed_at\":");
+    put_time(&o, d->next_allowed);
+    puts_(&o, ",\"requires\":[");
+    for (int i = 0; i < d->nrequires; i++) {
+        if (i)
+            puts_(&o, ",");
+        put_str(&o, d->requires[i]);
+    }
+    puts_(&o, "],\"time_barred\":");
+    puts_(&o, req->time_barred == TM_TRI_TRUE ? "true" : "false");
+    puts_(&o, ",\"scripts\":");
+    put_str(&o, g->scripts);
+    puts_(&o, "}");
+    return o.overflow ? -1 : (int)o.n;
+}
