@@ -8,10 +8,11 @@
  * "EST5EDT,M3.2.0,M11.1.0" that governs every instant after the last transition. At load
  * time we flatten both into one sorted table of (instant, offset, dst) entries, dropping
  * entries that change nothing, and extend it with the footer's own transitions up to
- * 2100-01-01 (EXT_END). A lookup is then one binary search over at most a few hundred
- * int64s; only instants from 2100 on (or zones whose footer starts before 1900) evaluate
- * the footer rule directly. The generated entries come from the same footer_state() /
- * footer_next() code used beyond 2100, so the two paths cannot disagree.
+ * 2100-01-01 (EXT_END). A lookup is then a binary search over a few hundred int64s, which a
+ * per-zone bucket index (one entry per ~24 days of 1970-2100) narrows to one or two entries;
+ * only instants from 2100 on (or zones whose footer starts before 1900) evaluate the footer
+ * rule directly. The generated entries come from the same footer_dst() / footer_next() code
+ * used beyond 2100, so the two paths cannot disagree.
  *
  * Local -> UTC. Every UTC offset a zone ever uses lies in [min_off, max_off], so any
  * instant u whose local time is L lies in [L - max_off, L - min_off], a window of at most
@@ -44,6 +45,8 @@
 #define EXT_END INT64_C(4102444800)    /* 2100-01-01T00:00:00Z: end of the flattened table */
 #define GEN_MIN INT64_C(-2208988800)   /* 1900-01-01T00:00:00Z: earliest footer expansion */
 #define EVAL_LIMIT (INT64_C(1) << 40)  /* footer maths is clamped here (~ +-34,800 years) */
+#define IDX_SHIFT 21                   /* lookup index buckets of 2^21 s (~24 days) ... */
+#define IDX_START INT64_C(0)           /* ... covering 1970 to EXT_END: <= 1956 buckets */
 
 /* ---- POSIX TZ strings (the TZif footer) --------------------------------------------------
  * std offset [dst [offset] [,start[/time],end[/time]]] with RFC 9636 section 3.3 extensions:
@@ -333,6 +336,13 @@ struct tm_zone {
     struct posix_tz rule;
 
     int32_t min_off, max_off; /* bounds over every offset that lookup() can return */
+
+    /* Optional index over [idx_base, idx_base + nidx << IDX_SHIFT): idx[k] is the last entry
+     * at or before the start of bucket k, so a lookup searches only idx[k]..idx[k + 1]
+     * (usually one entry) instead of the whole table. NULL if it could not be built. */
+    int64_t idx_base;
+    size_t nidx;
+    uint32_t *idx;
 };
 
 /* Offset and DST flag at t, and optionally `until`: an instant > t before which they do not
@@ -357,6 +367,11 @@ static void lookup(const struct tm_zone *z, int64_t t, int32_t *off, int *dst, i
         return;
     }
     size_t lo = 0, hi = z->n; /* invariant: times[lo] <= t < times[hi] (times[n] = +inf) */
+    if (t >= z->idx_base && (uint64_t)(t - z->idx_base) >> IDX_SHIFT < z->nidx) {
+        size_t k = (size_t)((uint64_t)(t - z->idx_base) >> IDX_SHIFT);
+        lo = z->idx[k];
+        hi = k + 1 < z->nidx ? z->idx[k + 1] + (size_t)1 : z->n;
+    }
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
         if (z->times[mid] <= t)
@@ -418,8 +433,9 @@ int tm_tz_to_local(const tm_zone *z, int64_t utc, tm_civil *out)
     out->hour = (int)(secs / 3600);
     out->min = (int)(secs / 60 % 60);
     out->sec = (int)(secs % 60);
+    static const short before_month[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
     out->wday = tm_calendar_weekday(days);
-    out->yday = (int)(days - tm_calendar_days_from_civil(y, 1, 1));
+    out->yday = before_month[m - 1] + d - 1 + (m > 2 && tm_calendar_is_leap(y));
     out->offset = off;
     out->is_dst = dst;
     return TM_OK;
@@ -434,8 +450,8 @@ int tm_tz_from_local(const tm_zone *z, const tm_civil *local, int which, int64_t
         return tm_err_set(err, TM_EINVAL, "tm_tz_from_local: `which` must be TM_TZ_EARLIER or "
                           "TM_TZ_LATER, not %d", which);
     const tm_civil *c = local;
-    if (c->year < 1 || c->year > 9999)
-        return tm_err_set(err, TM_EINVAL, "local year %d is outside 1-9999", c->year);
+    if (c->year < 0 || c->year > 9999)
+        return tm_err_set(err, TM_EINVAL, "local year %d is outside 0000-9999", c->year);
     if (!tm_calendar_date_valid(c->year, c->month, c->day))
         return tm_err_set(err, TM_EINVAL, "%04d-%02d-%02d is not a valid date", c->year,
                           c->month, c->day);
@@ -705,6 +721,31 @@ static void note_offset(struct tm_zone *z, int32_t off)
         z->max_off = off;
 }
 
+/* Builds the lookup index over the part of the table inside 1970..EXT_END. Purely an
+ * optimisation: on allocation failure lookups fall back to a full binary search. */
+static void build_index(struct tm_zone *z)
+{
+    if (z->n == 0 || z->n > UINT32_MAX)
+        return;
+    int64_t base = z->times[0] > IDX_START ? z->times[0] : IDX_START;
+    int64_t end = z->ext_end < EXT_END ? z->ext_end : EXT_END;
+    if (base >= end)
+        return;
+    size_t nb = (size_t)((end - base) >> IDX_SHIFT) + 1;
+    z->idx = malloc(sizeof *z->idx * nb);
+    if (!z->idx)
+        return;
+    size_t i = 0;
+    for (size_t k = 0; k < nb; k++) {
+        int64_t start = base + ((int64_t)k << IDX_SHIFT);
+        while (i + 1 < z->n && z->times[i + 1] <= start)
+            i++;
+        z->idx[k] = (uint32_t)i;
+    }
+    z->idx_base = base;
+    z->nidx = nb;
+}
+
 /* Builds the flattened table from a parsed file. Returns TM_OK or TM_ENOMEM. */
 static int build_zone(struct tm_zone *z, const struct tzif *f)
 {
@@ -756,6 +797,7 @@ static int build_zone(struct tm_zone *z, const struct tzif *f)
     }
     for (size_t i = 0; i < z->n; i++)
         note_offset(z, z->offs[i]);
+    build_index(z);
     return TM_OK;
 }
 
@@ -768,6 +810,7 @@ static void zone_free(struct tm_zone *z)
     free(z->times);
     free(z->offs);
     free(z->dsts);
+    free(z->idx);
     free(z);
 }
 
@@ -954,7 +997,7 @@ int tm_tz_get(const char *name, const tm_zone **out, struct tm_err *err)
     if (!z) {
         struct tm_zone *nz = NULL;
         rc = load_zone(name, path, tzdir, &nz, err);
-        if (rc == TM_OK) {
+        if (nz) { /* set only on success */
             nz->next = cache_head;
             cache_head = nz;
             z = nz;
@@ -1002,10 +1045,12 @@ static const struct state_zones {
     {"IL", ZL(CHI)},
     /* Indiana: tz splits it by county history; the Chicago and Evansville areas are Central,
      * the Cincinnati (Dearborn, Ohio) and Louisville (Clark, Floyd, Harrison) suburbs are
-     * kept in America/New_York and America/Kentucky/Louisville. */
-    {"IN", ZL("America/Indiana/Indianapolis", "America/Indiana/Vincennes",
-              "America/Indiana/Winamac", "America/Indiana/Marengo", "America/Indiana/Petersburg",
-              "America/Indiana/Vevay", "America/Indiana/Tell_City", "America/Indiana/Knox", CHI,
+     * kept in America/New_York and America/Kentucky/Louisville. Since 2007 all of these
+     * follow either Eastern or Central US rules; both come first, so a caller that keeps
+     * only the first few zones still sees every offset in use. */
+    {"IN", ZL("America/Indiana/Indianapolis", CHI, "America/Indiana/Knox",
+              "America/Indiana/Tell_City", "America/Indiana/Vincennes", "America/Indiana/Winamac",
+              "America/Indiana/Marengo", "America/Indiana/Petersburg", "America/Indiana/Vevay",
               NY, "America/Kentucky/Louisville")},
     {"KS", ZL(CHI, DEN)}, /* Greeley, Hamilton, Sherman, Wallace counties are Mountain */
     {"KY", ZL(NY, "America/Kentucky/Louisville", "America/Kentucky/Monticello", CHI)},

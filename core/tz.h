@@ -25,9 +25,10 @@ typedef struct tm_civil {
     int is_dst;
 } tm_civil;
 
-/* Instants accepted by the conversion functions: 0001-01-01T00:00:00Z through
- * 9999-12-31T23:59:59Z. Outside this range they return TM_EINVAL. */
-#define TM_TZ_UTC_MIN INT64_C(-62135596800)
+/* Instants accepted by the conversion functions: 0000-01-01T00:00:00Z through
+ * 9999-12-31T23:59:59Z, the years an RFC 3339 timestamp can name. Outside this range they
+ * return TM_EINVAL. */
+#define TM_TZ_UTC_MIN INT64_C(-62167219200)
 #define TM_TZ_UTC_MAX INT64_C(253402300799)
 
 /* Which instant tm_tz_from_local() picks when a local time occurs twice. */
@@ -64,8 +65,9 @@ int tm_tz_to_local(const tm_zone *z, int64_t utc, tm_civil *out);
  * which moves it forward by the gap length: 02:30 on 2026-03-08 in America/New_York gives
  * 07:30Z, which is 03:30 EDT. In an overlap (clocks set back, the hour repeats)
  * `which` = TM_TZ_EARLIER or TM_TZ_LATER picks the first or second occurrence.
- * TM_EINVAL (message in `err`, may be NULL) for a NULL argument, a bad `which`, an impossible
- * date or time (2026-02-30, 24:00, second 60) or a result outside the supported range. */
+ * TM_EINVAL (message in `err`, may be NULL) for a NULL argument, a bad `which`, a year outside
+ * 0000-9999, an impossible date or time (2026-02-30, 24:00, second 60) or a result outside
+ * [TM_TZ_UTC_MIN, TM_TZ_UTC_MAX]. */
 int tm_tz_from_local(const tm_zone *z, const tm_civil *local, int which, int64_t *utc,
                      struct tm_err *err);
 

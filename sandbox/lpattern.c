@@ -113,11 +113,12 @@ static void matcher_init(struct matcher *m, lua_State *L, struct budget *bud, co
 
 /* Tests byte c against the letter of a "%x" item. Letters without a class stand for themselves;
  * an upper-case class letter means the complement. The C library decides membership, as in the
- * stock matcher, so both follow the current locale alike. */
+ * stock matcher, so both follow the current locale alike. The class letters are ASCII, so
+ * setting bit 5 folds their case without a call to tolower, on the hottest path there is. */
 static int class_match(int c, int letter)
 {
     int hit;
-    switch (tolower(letter)) {
+    switch (letter | 0x20) {
     case 'a':
         hit = isalpha(c);
         break;
@@ -148,10 +149,14 @@ static int class_match(int c, int letter)
     case 'x':
         hit = isxdigit(c);
         break;
+    case 'z':
+        /* Deprecated since 5.2 but still honoured by 5.4: the '\0' byte. */
+        hit = c == 0;
+        break;
     default:
         return letter == c;
     }
-    if (isupper(letter))
+    if ((letter & 0x20) == 0)
         hit = !hit;
     return hit != 0;
 }
@@ -225,8 +230,8 @@ static int item_match(int c, const char *p, const char *ep)
 }
 
 /* Returns the byte that any match of the pattern [p, pe) must start with, or -1. Only a plain
- * literal item that must occur at least once qualifies, because then a match attempt anywhere
- * else fails on its first comparison and can be skipped with memchr without changing results. */
+ * literal item that must occur at least once qualifies: a match attempt anywhere else fails on
+ * its first comparison, so greedy and lazy repetitions skip those attempts. */
 static int lead_byte(const char *p, const char *pe)
 {
     if (p >= pe || memchr("()%[.", *p, 5) != NULL)
@@ -242,6 +247,50 @@ static int lead_byte(const char *p, const char *pe)
 
 static const char *match(struct matcher *m, const char *s, const char *p);
 
+/* Returns where the run of bytes of class "%letter" that starts at q ends. The same tests as
+ * class_match, but chosen once per run instead of once per byte: runs such as "%a+" are the
+ * bulk of ordinary matching. */
+static const char *class_run(const char *q, const char *end, int letter)
+{
+    int want = (letter & 0x20) != 0;
+#define CLASS_RUN(test)                                                                            \
+    while (q < end && ((test((unsigned char)*q) != 0) == want))                                    \
+        q++;                                                                                       \
+    break
+    switch (letter | 0x20) {
+    case 'a':
+        CLASS_RUN(isalpha);
+    case 'c':
+        CLASS_RUN(iscntrl);
+    case 'd':
+        CLASS_RUN(isdigit);
+    case 'g':
+        CLASS_RUN(isgraph);
+    case 'l':
+        CLASS_RUN(islower);
+    case 'p':
+        CLASS_RUN(ispunct);
+    case 's':
+        CLASS_RUN(isspace);
+    case 'u':
+        CLASS_RUN(isupper);
+    case 'w':
+        CLASS_RUN(isalnum);
+    case 'x':
+        CLASS_RUN(isxdigit);
+    case 'z':
+        while (q < end && ((*q == 0) == want))
+            q++;
+        break;
+    default:
+        while (q < end && (unsigned char)*q == letter)
+            q++;
+        break;
+    }
+#undef CLASS_RUN
+    return q;
+}
+
 /* Returns where the run of bytes matching item [p, ep) that starts at s ends. */
 static const char *run_end(struct matcher *m, const char *s, const char *p, const char *ep)
 {
@@ -253,9 +302,7 @@ static const char *run_end(struct matcher *m, const char *s, const char *p, cons
         while (q < end && *q == c)
             q++;
     } else if (*p == '%') {
-        int letter = (unsigned char)p[1];
-        while (q < end && class_match((unsigned char)*q, letter))
-            q++;
+        q = class_run(q, end, (unsigned char)p[1]);
     } else {
         while (q < end && set_match((unsigned char)*q, p, ep - 1))
             q++;
@@ -273,6 +320,8 @@ static const char *greedy(struct matcher *m, const char *least, const char *from
     /* Skipping a call is only safe while that call could not fail on the depth limit. */
     int lead = m->depth_left > 0 ? lead_byte(rest, m->pat_end) : -1;
     const char *q = run_end(m, from, p, ep);
+    if (rest == m->pat_end && m->depth_left > 0)
+        return q; /* Nothing follows, so the longest run is the match. */
     for (;;) {
         if (lead < 0 || (q < m->subj_end && (unsigned char)*q == lead)) {
             const char *r = match(m, q, rest);
@@ -501,21 +550,101 @@ out:
     return res;
 }
 
+/* Start positions. */
+
+/* What every match must begin with, when that is cheap to look for: attempts anywhere else
+ * fail at once, so they can be skipped without changing any result. */
+struct start {
+    const char *item; /* The first item, or NULL when there is nothing to look for. */
+    const char *end;  /* Its end; for "%f[set]", just past the ']'. */
+    int frontier;     /* The item is "%f[set]" rather than a single-character item. */
+};
+
+/* Finds the start condition. A first item that has no quantifier, or '+', must match one byte;
+ * a first "%f[set]" must hold. Called only right before a first attempt, which would report a
+ * malformed first item in just the same way. */
+static struct start find_start(struct matcher *m)
+{
+    struct start st = {NULL, NULL, 0};
+    const char *p = m->pat, *pe = m->pat_end, *ep;
+    if (p >= pe || *p == '(' || *p == ')' || *p == '.' || (*p == '$' && p + 1 == pe))
+        return st;
+    if (*p == '%' && p + 1 < pe && p[1] == 'f') {
+        if (p + 2 >= pe || p[2] != '[')
+            return st; /* The attempt reports it. */
+        st.item = p + 2;
+        st.end = item_end(m, p + 2);
+        st.frontier = 1;
+        return st;
+    }
+    if (*p == '%' && p + 1 < pe && (p[1] == 'b' || (p[1] >= '0' && p[1] <= '9')))
+        return st;
+    ep = item_end(m, p);
+    if (ep < pe && (*ep == '*' || *ep == '?' || *ep == '-'))
+        return st;
+    st.item = p;
+    st.end = ep;
+    return st;
+}
+
+/* Returns the first position from s where the start condition holds, or NULL if none does. A
+ * frontier can hold at the very end of the subject; a single-character item cannot. */
+static const char *seek_start(struct matcher *m, const char *s, const struct start *st)
+{
+    const char *p = st->item, *ep = st->end, *end = m->subj_end, *q = s;
+    int literal;
+    if (st->frontier) {
+        const char *close = ep - 1;
+        int was_in = set_match(s == m->subj ? 0 : (unsigned char)s[-1], p, close);
+        for (;; q++) {
+            int is_in = set_match(q < end ? (unsigned char)*q : 0, p, close);
+            if (!was_in && is_in)
+                break;
+            if (q >= end) {
+                q = NULL;
+                break;
+            }
+            was_in = is_in;
+        }
+        charge(m, (size_t)((q != NULL ? q : end) - s) + 1);
+        return q;
+    }
+    if (s >= end)
+        return NULL;
+    literal = ep - p == 1 ||
+              (*p == '%' && memchr("acdglpsuwxz", (unsigned char)p[1] | 0x20, 11) == NULL);
+    if (literal) {
+        /* A literal byte, possibly escaped. */
+        q = memchr(s, (unsigned char)ep[-1], (size_t)(end - s));
+        charge(m, (size_t)((q != NULL ? q : end) - s) / SKIP_RATE + 1);
+        return q;
+    }
+    if (*p == '%') {
+        /* Toggling the case of a class letter gives its complement. */
+        q = class_run(s, end, (unsigned char)p[1] ^ 0x20);
+    } else {
+        while (q < end && !set_match((unsigned char)*q, p, ep - 1))
+            q++;
+    }
+    charge(m, (size_t)(q - s) + 1);
+    return q < end ? q : NULL;
+}
+
 /* Tries the pattern at `from` and each later start (only at `from` when anchored), skipping a
  * match that ends at `avoid`. Returns the start of the first match and sets *endp, or NULL. */
 static const char *scan(struct matcher *m, const char *from, int anchored, const char *avoid,
                         const char **endp)
 {
     const char *s = from, *end = m->subj_end;
-    int lead = anchored ? -1 : lead_byte(m->pat, m->pat_end);
+    struct start st = {NULL, NULL, 0};
+    if (!anchored)
+        st = find_start(m);
     for (;;) {
         const char *e;
-        if (lead >= 0) {
-            const char *hit = s < end ? memchr(s, lead, (size_t)(end - s)) : NULL;
-            charge(m, (size_t)((hit ? hit : end) - s) / SKIP_RATE + 1);
-            if (hit == NULL)
+        if (st.item != NULL) {
+            s = seek_start(m, s, &st);
+            if (s == NULL)
                 return NULL;
-            s = hit;
         }
         m->ncap = 0;
         m->depth_left = MAX_DEPTH;
@@ -541,21 +670,23 @@ static const char *plain_find(struct matcher *m, const char *s, size_t sl, const
         return NULL;
     last = s + (sl - pl);
     while (cur <= last) {
-        size_t k = 1;
         const char *hit = memchr(cur, (unsigned char)p[0], (size_t)(last - cur) + 1);
+        size_t k;
         charge(m, (size_t)((hit ? hit : last) - cur) / SKIP_RATE + 1);
         if (hit == NULL)
             return NULL;
-        /* Compares in blocks so the charge follows the real work on near misses. */
-        while (k < pl) {
-            size_t n = pl - k < SKIP_RATE ? pl - k : SKIP_RATE;
-            STEP(m);
-            if (memcmp(hit + k, p + k, n) != 0)
-                break;
-            k += n;
+        /* The last byte is a cheap filter; the rest is compared in blocks so that the charge
+         * follows the real work on near misses. */
+        if (hit[pl - 1] == p[pl - 1]) {
+            for (k = 1; k < pl; k += SKIP_RATE) {
+                size_t n = pl - k < SKIP_RATE ? pl - k : SKIP_RATE;
+                STEP(m);
+                if (memcmp(hit + k, p + k, n) != 0)
+                    break;
+            }
+            if (k >= pl)
+                return hit;
         }
-        if (k >= pl)
-            return hit;
         cur = hit + 1;
     }
     return NULL;
@@ -684,69 +815,123 @@ static int str_match(lua_State *L)
     return find_or_match(L, 0);
 }
 
-/* Iterator state: where the next search starts and where the last match ended, as offsets. A
- * match ending where the previous one did is skipped, so an empty match cannot repeat. */
+/* Iterator state. The subject and pattern strings are upvalues of the iterator, which keeps
+ * them alive (and Lua strings never move), so their addresses can be kept here. A match ending
+ * where the previous one did is skipped, so an empty match cannot repeat. */
 struct gmatch_state {
-    size_t pos;
-    size_t last; /* SIZE_MAX before the first match. */
+    struct budget *bud;
+    const char *s, *p;
+    size_t sl, pl;
+    size_t pos;  /* Offset where the next search starts. */
+    size_t last; /* Offset where the last match ended; SIZE_MAX before the first. */
 };
 
 static int gmatch_next(lua_State *L)
 {
-    struct budget *bud = lua_touserdata(L, lua_upvalueindex(1));
-    struct gmatch_state *g = lua_touserdata(L, lua_upvalueindex(4));
+    struct gmatch_state *g = lua_touserdata(L, lua_upvalueindex(3));
     struct matcher m;
-    size_t sl, pl;
-    const char *s = lua_tolstring(L, lua_upvalueindex(2), &sl);
-    const char *p = lua_tolstring(L, lua_upvalueindex(3), &pl);
     const char *start, *e = NULL;
-    if (g->pos > sl)
+    if (g->pos > g->sl)
         return 0;
     /* No anchor here: the manual says a leading '^' would stop the iteration, so it is literal. */
-    matcher_init(&m, L, bud, s, sl, p, pl);
-    start = scan(&m, s + g->pos, 0, g->last == SIZE_MAX ? NULL : s + g->last, &e);
+    matcher_init(&m, L, g->bud, g->s, g->sl, g->p, g->pl);
+    start = scan(&m, g->s + g->pos, 0, g->last == SIZE_MAX ? NULL : g->s + g->last, &e);
     park(&m);
     if (start == NULL)
         return 0;
-    g->pos = g->last = (size_t)(e - s);
+    g->pos = g->last = (size_t)(e - g->s);
     return push_captures(&m, start, e);
 }
 
 static int str_gmatch(lua_State *L)
 {
     struct gmatch_state *g;
-    size_t sl;
-    size_t init;
-    luaL_checklstring(L, 1, &sl);
-    luaL_checklstring(L, 2, NULL);
-    init = start_offset(luaL_optinteger(L, 3, 1), sl);
+    size_t sl, pl;
+    const char *s = luaL_checklstring(L, 1, &sl);
+    const char *p = luaL_checklstring(L, 2, &pl);
+    size_t init = start_offset(luaL_optinteger(L, 3, 1), sl);
     lua_settop(L, 2);
-    /* Upvalues: the budget, then the subject and pattern (kept alive), then the state. */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
     g = lua_newuserdata(L, sizeof *g);
+    g->bud = lua_touserdata(L, lua_upvalueindex(1));
+    g->s = s;
+    g->p = p;
+    g->sl = sl;
+    g->pl = pl;
     g->pos = init > sl ? sl + 1 : init;
     g->last = SIZE_MAX;
+    /* Upvalues: the subject and pattern, then the state, then the budget; all must stay alive
+     * as long as the iterator, even if the library functions themselves are dropped. */
+    lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushcclosure(L, gmatch_next, 4);
     return 1;
 }
 
-/* Appends capture i (see capture_value) to the buffer. */
-static void add_capture(struct matcher *m, luaL_Buffer *b, int i, const char *s, const char *e)
+/* The output of gsub: a growable byte array in a userdata that sits in a fixed stack slot, so
+ * the collector frees it whether gsub returns or an error unwinds it. It stands in for
+ * luaL_Buffer, whose LuaJIT version appends byte by byte. */
+struct outbuf {
+    lua_State *L;
+    int slot;
+    char *data;
+    size_t len, cap;
+};
+
+static void out_init(struct outbuf *o, lua_State *L)
+{
+    o->L = L;
+    lua_pushnil(L);
+    o->slot = lua_gettop(L);
+    o->data = NULL;
+    o->len = o->cap = 0;
+}
+
+static void out_add(struct outbuf *o, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    if (n > o->cap - o->len) {
+        size_t cap = o->cap != 0 ? o->cap : 256;
+        char *d;
+        if (n > SIZE_MAX / 2 - o->len)
+            luaL_error(o->L, "resulting string too large");
+        while (cap - o->len < n)
+            cap *= 2;
+        d = lua_newuserdata(o->L, cap);
+        if (o->len != 0)
+            memcpy(d, o->data, o->len);
+        lua_replace(o->L, o->slot);
+        o->data = d;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+}
+
+/* Appends the value on top of the stack (a string or a number) and pops it. */
+static void out_add_value(struct outbuf *o)
+{
+    size_t n;
+    const char *s = lua_tolstring(o->L, -1, &n);
+    out_add(o, s, n);
+    lua_pop(o->L, 1);
+}
+
+/* Appends capture i (see capture_value) to the output. */
+static void add_capture(struct matcher *m, struct outbuf *b, int i, const char *s, const char *e)
 {
     const char *text = NULL;
     size_t len;
     if (capture_value(m, i, s, e, &text, &len)) {
         lua_pushinteger(m->L, (lua_Integer)len);
-        luaL_addvalue(b);
+        out_add_value(b);
     } else {
         charge(m, len / SKIP_RATE);
-        luaL_addlstring(b, text, len);
+        out_add(b, text, len);
     }
 }
 
 /* Appends a replacement string for the match [s, e), expanding "%0".."%9" and "%%". */
-static void add_template(struct matcher *m, luaL_Buffer *b, const char *s, const char *e,
+static void add_template(struct matcher *m, struct outbuf *b, const char *s, const char *e,
                          const char *r, size_t rl)
 {
     const char *rend = r + rl;
@@ -756,15 +941,15 @@ static void add_template(struct matcher *m, luaL_Buffer *b, const char *s, const
         int d;
         if (pct == NULL)
             break;
-        luaL_addlstring(b, r, (size_t)(pct - r));
+        out_add(b, r, (size_t)(pct - r));
         d = pct + 1 < rend ? (unsigned char)pct[1] : 0;
         if (d == '%') {
-            luaL_addchar(b, '%');
+            out_add(b, "%", 1);
         } else if (d >= '0' && d <= '9') {
             /* "%0" is always the whole match; "%1" is too when there are no captures. */
             if (d == '0') {
                 charge(m, (size_t)(e - s) / SKIP_RATE);
-                luaL_addlstring(b, s, (size_t)(e - s));
+                out_add(b, s, (size_t)(e - s));
             } else {
                 add_capture(m, b, d - '1', s, e);
             }
@@ -773,12 +958,12 @@ static void add_template(struct matcher *m, luaL_Buffer *b, const char *s, const
         }
         r = pct + 2;
     }
-    luaL_addlstring(b, r, (size_t)(rend - r));
+    out_add(b, r, (size_t)(rend - r));
 }
 
 /* Appends the replacement for the match [s, e); returns whether it differs from the original
  * text (a false or nil value from a table or function keeps the match). */
-static int add_value(struct matcher *m, luaL_Buffer *b, const char *s, const char *e, int rtype,
+static int add_value(struct matcher *m, struct outbuf *b, const char *s, const char *e, int rtype,
                      const char *repl, size_t rl)
 {
     lua_State *L = m->L;
@@ -799,12 +984,12 @@ static int add_value(struct matcher *m, luaL_Buffer *b, const char *s, const cha
     unpark(m);
     if (!lua_toboolean(L, -1)) {
         lua_pop(L, 1);
-        luaL_addlstring(b, s, (size_t)(e - s));
+        out_add(b, s, (size_t)(e - s));
         return 0;
     }
     if (!lua_isstring(L, -1))
         luaL_error(L, "invalid replacement value (a %s)", luaL_typename(L, -1));
-    luaL_addvalue(b);
+    out_add_value(b);
     return 1;
 }
 
@@ -812,15 +997,16 @@ static int str_gsub(lua_State *L)
 {
     struct budget *bud = lua_touserdata(L, lua_upvalueindex(1));
     struct matcher m;
-    luaL_Buffer b;
+    struct outbuf b;
     size_t sl, pl, rl = 0;
     const char *src = luaL_checklstring(L, 1, &sl);
     const char *p = luaL_checklstring(L, 2, &pl);
     int rtype = lua_type(L, 3);
     lua_Integer max_n = luaL_optinteger(L, 4, (lua_Integer)sl + 1);
     const char *repl = NULL, *s = src, *end = src + sl, *last = NULL, *copied = src;
+    struct start st = {NULL, NULL, 0};
     lua_Integer n = 0;
-    int anchored, lead, changed = 0;
+    int anchored, changed = 0;
     if (rtype != LUA_TNUMBER && rtype != LUA_TSTRING && rtype != LUA_TFUNCTION &&
         rtype != LUA_TTABLE) {
 #if LUA_VERSION_NUM >= 504
@@ -838,26 +1024,25 @@ static int str_gsub(lua_State *L)
         p++;
         pl--;
     }
-    luaL_buffinit(L, &b);
+    out_init(&b, L);
     matcher_init(&m, L, bud, src, sl, p, pl);
-    lead = anchored ? -1 : lead_byte(p, p + pl);
+    if (!anchored && max_n > 0)
+        st = find_start(&m);
     /* Bytes that no match covers are not copied one by one: [copied, s) is appended in one go
      * just before the next replacement or at the end. */
     while (n < max_n) {
         const char *e;
-        if (lead >= 0 && (s >= end || (unsigned char)*s != lead)) {
-            const char *hit = s < end ? memchr(s, lead, (size_t)(end - s)) : NULL;
-            charge(&m, (size_t)((hit ? hit : end) - s) / SKIP_RATE + 1);
-            if (hit == NULL)
+        if (st.item != NULL) {
+            s = seek_start(&m, s, &st);
+            if (s == NULL)
                 break;
-            s = hit;
         }
         m.ncap = 0;
         m.depth_left = MAX_DEPTH;
         e = match(&m, s, p);
         if (e != NULL && e != last) {
             n++;
-            luaL_addlstring(&b, copied, (size_t)(s - copied));
+            out_add(&b, copied, (size_t)(s - copied));
             changed |= add_value(&m, &b, s, e, rtype, repl, rl);
             s = last = copied = e;
         } else if (s < end) {
@@ -872,8 +1057,8 @@ static int str_gsub(lua_State *L)
     if (!changed) {
         lua_pushvalue(L, 1);
     } else {
-        luaL_addlstring(&b, copied, (size_t)(end - copied));
-        luaL_pushresult(&b);
+        out_add(&b, copied, (size_t)(end - copied));
+        lua_pushlstring(L, b.data != NULL ? b.data : "", b.len);
     }
     lua_pushinteger(L, n);
     return 2;

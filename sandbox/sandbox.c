@@ -83,6 +83,7 @@ struct tm_sandbox {
     atomic_flag arm_lock;
     int registered;            /* on the watchdog's list */
     enum trip tripped;
+    int co_depth;              /* coroutines resumed inside one another */
     uint64_t instr_used;
     uint64_t instr_limit;
     struct timespec deadline;
@@ -148,8 +149,15 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_used -= osize;
         return NULL;
     }
-    if (nsize > osize && sb->mem_used - osize + nsize > sb->mem_cap)
+    if (nsize > osize && sb->mem_used - osize + nsize > sb->mem_cap) {
+        /* Reaching the cap ends the call, even if the script catches the
+         * error (pcall, coroutine.resume or close all see the trip) or
+         * Lua's emergency collection could have made room: a policy
+         * function that needs its whole cap is broken either way. */
+        if (sb->in_call && sb->tripped == TRIP_NONE)
+            sb->tripped = TRIP_MEM;
         return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (p == NULL)
         return NULL;
@@ -510,6 +518,9 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
     tm_sandbox *sb = tm_sandbox_from_lua(L);
     if (sb->tripped && sb->in_call)
         return raise_trip(sb, L);
+    /* Each nested resume takes C stack; LuaJIT has no limit of its own. */
+    if (sb->co_depth >= 150)
+        return luaL_error(L, "too many nested coroutines");
     int base = lua_gettop(L) - nargs;
     lua_pushvalue(L, lua_upvalueindex(1)); /* the stock resume */
     lua_insert(L, base + 1);
@@ -524,7 +535,9 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
     else
         lua_sethook(co, NULL, 0, 0);
     arm_unlock(sb);
+    sb->co_depth++;
     int status = lua_pcall(L, nargs + 1, LUA_MULTRET, 0);
+    sb->co_depth--;
     arm_lock(sb);
     sb->running = prev;
     /* The watchdog may have armed the coroutine while it ran; hooks belong
@@ -540,6 +553,35 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
         return raise_trip(sb, L);
     return lua_gettop(L) - base;
 }
+
+#if LUA_VERSION_NUM >= 504
+/* coroutine.close(co): closing runs the coroutine's pending __close
+ * handlers on its own thread, so it gets the hook like a resume does, and a
+ * trip inside them is re-raised rather than returned as (false, err). */
+static int l_co_close(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argcheck(L, co != NULL, 1, "coroutine expected");
+    lua_settop(L, 1);
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    arm_lock(sb);
+    if (atomic_load(&sb->armed))
+        lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    arm_unlock(sb);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the stock close */
+    lua_insert(L, 1);
+    int status = lua_pcall(L, 1, LUA_MULTRET, 0);
+    if (status != LUA_OK) {
+        check_status(sb, L, status);
+        return lua_error(L);
+    }
+    if (sb->tripped && sb->in_call)
+        return raise_trip(sb, L);
+    return lua_gettop(L);
+}
+#endif
 
 static int l_co_resume(lua_State *L)
 {
@@ -611,6 +653,121 @@ static int l_load(lua_State *L)
     tm_lua_setfenv(L, -2);
     return 1;
 }
+
+/* ---------------------------------------------------------------------------
+ * Library functions that loop in C. A count hook never fires inside a C
+ * function, so string.rep("", 1e18) or table.move over 1e12 slots would run
+ * unstopped. These wrappers charge the work to the call's instruction budget
+ * before it starts (so an impossible request trips the limit at once) and
+ * then call the stock function.
+ */
+enum cost_kind { COST_REP, COST_RANGE_2_3, COST_RANGE_MOVE, COST_SORT };
+
+static lua_Integer opt_int(lua_State *L, int i, lua_Integer def)
+{
+    return lua_type(L, i) == LUA_TNUMBER ? (lua_Integer)lua_tonumber(L, i) : def;
+}
+
+/* Refuses a write into a read-only proxy: in LuaJIT the table functions
+ * write raw, past __newindex (Lua 5.4 goes through the metamethods). */
+static void check_writable(lua_State *L, int i)
+{
+    if (lua_type(L, i) != LUA_TTABLE || !lua_getmetatable(L, i))
+        return;
+    lua_pushliteral(L, "__metatable");
+    lua_rawget(L, -2);
+    int protected = lua_type(L, -1) == LUA_TSTRING;
+    lua_pop(L, 2);
+    if (protected)
+        luaL_error(L, "attempt to modify a read-only table");
+}
+
+static int l_charged(lua_State *L)
+{
+    tm_sandbox *sb = tm_sandbox_from_lua(L);
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+    double work = 0;
+    switch (kind) {
+    case COST_REP: {
+        size_t l = 0, ls = 0;
+        if (lua_type(L, 1) == LUA_TSTRING)
+            lua_tolstring(L, 1, &l);
+        if (lua_type(L, 3) == LUA_TSTRING)
+            lua_tolstring(L, 3, &ls);
+        double n = (double)opt_int(L, 2, 0);
+        if (n > 0 && l + ls == 0) { /* stock rep loops n times copying nothing */
+            lua_pushliteral(L, "");
+            return 1;
+        }
+        work = n / 16 + n * (double)(l + ls) / 256;
+        break;
+    }
+    case COST_RANGE_2_3: { /* table.concat(t, sep, i, j) / table.unpack(t, i, j) */
+        int first = lua_type(L, 2) == LUA_TSTRING ? 3 : 2;
+        if (lua_type(L, 1) == LUA_TTABLE) {
+            lua_Integer i = opt_int(L, first, 1);
+            lua_Integer j = opt_int(L, first + 1, (lua_Integer)tm_lua_rawlen(L, 1));
+            work = j >= i ? (double)j - (double)i + 1 : 0;
+        }
+        break;
+    }
+    case COST_RANGE_MOVE: { /* table.move(a1, f, e, t [, a2]) */
+        lua_Integer f = opt_int(L, 2, 0), e = opt_int(L, 3, 0);
+        work = e >= f ? (double)e - (double)f + 1 : 0;
+        check_writable(L, lua_isnoneornil(L, 5) ? 1 : 5);
+        break;
+    }
+    case COST_SORT: {
+        check_writable(L, 1);
+        double n = lua_type(L, 1) == LUA_TTABLE ? (double)tm_lua_rawlen(L, 1) : 0;
+        for (double m = n; m > 1; m /= 2)
+            work += n;
+        break;
+    }
+    }
+    if (work > 0)
+        charge(sb, L, work > 1e18 ? (uint64_t)1e18 : (uint64_t)work);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Replaces t[name] (t at index `t`) by a charged wrapper of the same. */
+static void wrap_charged(lua_State *L, int t, const char *name, int kind)
+{
+    lua_getfield(L, t, name);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushinteger(L, kind);
+    lua_pushcclosure(L, l_charged, 2);
+    lua_setfield(L, t, name);
+}
+
+#if LUA_VERSION_NUM < 502
+/* LuaJIT's table.insert and table.remove write raw: refuse read-only tables. */
+static int l_guarded_write(lua_State *L)
+{
+    check_writable(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void wrap_guarded(lua_State *L, int t, const char *name)
+{
+    lua_getfield(L, t, name);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushcclosure(L, l_guarded_write, 1);
+    lua_setfield(L, t, name);
+}
+#endif
 
 /* ---------------------------------------------------------------------------
  * Read-only proxies.
@@ -760,7 +917,11 @@ static int l_require(lua_State *L)
     char path[300];
     const tm_script *s = find_module(sb->gen, name, path, sizeof path);
     if (s == NULL)
-        return luaL_error(L, "module '%s' not found in the script tree", name);
+    {
+        char shown[96];
+        snprintf(shown, sizeof shown, "%.80s%s", name, strlen(name) > 80 ? "..." : "");
+        return luaL_error(L, "module '%s' not found in the script tree", shown);
+    }
     lua_pushlightuserdata(L, (void *)s);  /* marks "loading" */
     lua_setfield(L, cache, name);
     push_chunkname(L, sb->gen, s->path);
@@ -828,6 +989,21 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, str, "dump");
     tm_pattern_open(L, str, pattern_tick, sb);
+    wrap_charged(L, str, "rep", COST_REP);
+    lua_getfield(L, g, "table");
+    int tab = lua_gettop(L);
+#if LUA_VERSION_NUM < 502
+    /* LuaJIT keeps unpack as a global; scripts find it where 5.4 has it. */
+    lua_getfield(L, g, "unpack");
+    lua_setfield(L, tab, "unpack");
+    wrap_guarded(L, tab, "insert");
+    wrap_guarded(L, tab, "remove");
+#endif
+    wrap_charged(L, tab, "concat", COST_RANGE_2_3);
+    wrap_charged(L, tab, "unpack", COST_RANGE_2_3);
+    wrap_charged(L, tab, "move", COST_RANGE_MOVE);
+    wrap_charged(L, tab, "sort", COST_SORT);
+    lua_pop(L, 1);
     /* The string metatable's __index is the real string table; protect the
      * metatable so getmetatable("") cannot reach it. */
     lua_pushliteral(L, "");
@@ -856,8 +1032,7 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     int co = lua_gettop(L);
     lua_newtable(L);
     int nco = lua_gettop(L);
-    static const char *const co_keep[] = {"isyieldable", "running", "status", "yield", "close",
-                                          NULL};
+    static const char *const co_keep[] = {"isyieldable", "running", "status", "yield", NULL};
     for (int i = 0; co_keep[i]; i++)
         copy_field(L, co, nco, co_keep[i]);
     lua_pushcfunction(L, l_co_create);
@@ -868,6 +1043,11 @@ static void build_base(tm_sandbox *sb, lua_State *L)
     lua_getfield(L, co, "resume");
     lua_pushcclosure(L, l_co_wrap, 1);
     lua_setfield(L, nco, "wrap");
+#if LUA_VERSION_NUM >= 504
+    lua_getfield(L, co, "close");
+    lua_pushcclosure(L, l_co_close, 1);
+    lua_setfield(L, nco, "close");
+#endif
     push_readonly(L, "coroutine");
     lua_setfield(L, base, "coroutine");
     lua_pop(L, 1); /* stock coroutine */
@@ -1024,6 +1204,7 @@ void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
 static void begin_call(tm_sandbox *sb)
 {
     sb->tripped = TRIP_NONE;
+    sb->co_depth = 0;
     sb->instr_used = 0;
     sb->instr_limit = sb->limits.instructions;
     sb->mem_cap = sb->limits.mem_bytes;
@@ -1106,10 +1287,18 @@ int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err)
     int outer = sb->in_call;
     if (!outer)
         begin_call(sb);
+    int base = lua_gettop(L) - nargs - 1;
     int status = lua_pcall(L, nargs, nres, 0);
     int rc = TM_OK;
-    if (status != LUA_OK)
+    if (status != LUA_OK) {
         rc = take_error(sb, L, status, err);
+    } else if (sb->tripped && !outer) {
+        /* The script caught the trip somewhere we could not re-raise it;
+         * the call still fails. */
+        lua_settop(L, base);
+        lua_pushnil(L);
+        rc = take_error(sb, L, LUA_ERRRUN, err);
+    }
     if (!outer)
         end_call(sb);
     return rc;

@@ -64,7 +64,7 @@ for t in tests/e2e/test_*.sh; do
     run_part "e2e $(basename "$t")" env TM_BIN="$TM_BIN" sh "$t"
 done
 if "$TM_BIN" --help 2>/dev/null | grep -q '^  test '; then
-    run_part "lua specs" "$TM_BIN" test
+    run_part "lua specs" "$TM_BIN" test --require-specs
 fi
 
 if [ "${TM_LUAJIT_SUITE:-}" = 1 ]; then

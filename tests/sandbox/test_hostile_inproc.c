@@ -13,6 +13,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -201,14 +202,25 @@ TEST(hostile_corpus_in_one_process)
         int has_out = header(src, "output", want, sizeof want);
         if (has_out)
             unescape(want);
-        tm_limits lim = {TM_LIMIT_DEFAULT_MEM, TM_LIMIT_DEFAULT_INSTR, TM_LIMIT_DEFAULT_TIME_MS};
+        tm_limits lim = {TM_LIMIT_DEFAULT_MEM, TM_LIMIT_DEFAULT_INSTR, TM_LIMIT_DEFAULT_TIME_MS, 0};
         if (header(src, "args", args, sizeof args))
             parse_args(args, &lim);
         tm_sandbox_set_limits(sb, &lim);
         char *out = NULL;
         size_t outlen = 0;
         memset(&e, 0, sizeof e);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = tm_sandbox_eval_json(sb, path, src, len, &out, &outlen, &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (getenv("TM_HOSTILE_VERBOSE"))
+            fprintf(stderr, "%6.2fs %s\n", secs, names[i]);
+        /* A stop must come within the time limit plus a margin. */
+        if (secs > lim.time_ms / 1000.0 + 3.0) {
+            fprintf(stderr, "FAIL %s: took %.1f s (time limit %u ms)\n", names[i], secs, lim.time_ms);
+            failed++;
+        }
         const char *why = check(expect, has_out ? want : NULL, rc, out ? out : "", &e);
         free(out);
         free(src);

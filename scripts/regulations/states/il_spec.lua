@@ -1,0 +1,47 @@
+-- Specs for states/il.lua (205 ILCS 740). Illinois is on Central time, CST (UTC-6) in late
+-- November; 2026-11-23 is a Monday. Letters keep the federal time window out of the way.
+local IL = { state = "IL", timezones = { "America/Chicago" } }
+local NOW = "2026-11-23T16:00:00Z" -- 10:00 CST
+
+local function req(tb, threat, extra)
+    local r = merge({ channel = "letter", collector = "debt_buyer", consumer = IL,
+                      debt = { id = "D1", time_barred = tb }, message = { threatens_suit = threat } }, extra or {})
+    r.now = NOW
+    return r
+end
+
+describe("debt buyers: no threat of suit on time-barred debt (205 ILCS 740/8.6(a))", function()
+    it("blocks a debt buyer's threat of suit on a time-barred debt, for good", function()
+        local d = decide(req(true, true))
+        assert_blocked(d, "US-IL/debt-buyer-no-suit")
+        assert_next(d, nil)
+    end)
+    it("allows the threat while the debt is within the period", function()
+        assert_allowed(decide(req(false, true)))
+    end)
+    it("allows a message on a time-barred debt that threatens nothing", function()
+        assert_allowed(decide(req(true, false)))
+        assert_allowed(decide(req(true, nil)))
+    end)
+    it("works the status out: 5 years for a credit card, day before and day of", function()
+        local function card(last)
+            return req(nil, true, { debt = { id = "D1", type = "credit_card", last_payment_date = last } })
+        end
+        local young = decide(card("2021-11-24"))
+        assert_true(not young.time_barred, "a day short of 5 years")
+        assert_allowed(young)
+        local old = decide(card("2021-11-23"))
+        assert_true(old.time_barred, "5 years to the day")
+        assert_blocked(old, "US-IL/debt-buyer-no-suit")
+    end)
+    it("leaves third parties to federal law and does not bind creditors", function()
+        local tp = decide(req(true, true, { collector = "third_party" }))
+        assert_not_blocked(tp, "US-IL/debt-buyer-no-suit")
+        assert_blocked(tp, "US-FED/time-barred-suit-threat")
+        assert_allowed(decide(req(true, true, { collector = "creditor" })))
+    end)
+    it("does not apply in another state", function()
+        local d = decide(req(true, true, { consumer = { state = "IN", timezones = { "America/Chicago" } } }))
+        assert_not_blocked(d, "US-IL/debt-buyer-no-suit")
+    end)
+end)

@@ -1,0 +1,110 @@
+#!/bin/sh
+# tests/e2e/test_decide.sh: `tallyman decide`, `test` and `lint` through the CLI.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+
+# --- decide on the shipped regulations -------------------------------------
+cat >"$D/req.jsonl" <<'JSON'
+{"id":"ok","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]},"debt":{"id":"D1"}}
+{"id":"early","now":"2026-11-23T12:59:59Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]}}
+
+{"id":"cease","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","flags":["cease"]}}
+not json at all
+{"now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY"}}
+{"id":"zz","channel":"call","consumer":{"state":"ZZ"}}
+{"id":"tz","channel":"call","consumer":{"state":"NY","timezones":["Mars/Olympus"]}}
+{"id":"date","now":"2026-02-30T10:00:00Z","channel":"call","consumer":{"state":"NY"}}
+{"id":"chan","channel":"fax","consumer":{"state":"NY"}}
+{"id":"flag","channel":"call","consumer":{"state":"NY","flags":["vip"]}}
+{"id":"future","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY"},"history":[{"channel":"call","at":"2026-11-24T15:00:00Z"}]}
+{"id":7,"now":"2026-11-23T15:00:00Z","channel":"email","consumer":{"state":"NY","timezones":["America/New_York"],"consent":{"email":true}}}
+JSON
+"$T" decide "$D/req.jsonl" >"$D/out.jsonl" 2>"$D/err.txt"
+rc=$?
+expect_run "decide exits 1 when a line had an error" 1 "*" "*" -- sh -c "exit $rc"
+expect_run "one output line per request line" 0 "12" "" -- sh -c "wc -l <'$D/out.jsonl' | tr -d ' '"
+line() { sed -n "${1}p" "$D/out.jsonl"; }
+has() { case "$(line "$1")" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
+check_line() {
+    name=$1 n=$2 needle=$3
+    if has "$n" "$needle"; then E2E_PASS=$((E2E_PASS + 1)); else
+        E2E_FAIL=$((E2E_FAIL + 1)); echo "FAIL $name: line $n lacks $needle: $(line "$n")"; fi
+}
+check_line "allowed" 1 '"id":"ok","allow":true,"blocked_by":[]'
+check_line "scripts hash" 1 '"scripts":"'
+check_line "blocked with citation" 2 '"rule":"US-FED/inconvenient-time","cite":"12 CFR 1006.6(b)(1)(i); 15 U.S.C. 1692c(a)(1)"'
+check_line "next allowed" 2 '"next_allowed_at":"2026-11-23T13:00:00Z","requires"'
+check_line "cease never" 3 '"next_allowed_at":null'
+check_line "bad json" 4 '{"line":5,"id":null,"error":"not valid JSON'
+check_line "missing id" 5 '"error":"id: is required'
+check_line "unknown state" 6 '"id":"zz","error":"consumer.state: unknown state'
+check_line "unknown zone" 7 '"error":"consumer.timezones[0]: unknown time zone'
+check_line "impossible date" 8 '"id":"date","error":"now:'
+check_line "unknown channel" 9 '"error":"channel: unknown value'
+check_line "unknown flag" 10 '"error":"consumer.flags[0]: unknown flag'
+check_line "history in the future" 11 '"error":"history[0].at: is in the future'
+check_line "numeric id, requires" 12 '"id":7,"allow":true'
+check_line "requires optout notice" 12 '"requires":["optout_notice"]'
+
+expect_run "decide from stdin" 0 "*" "" -- sh -c "head -n 1 '$D/req.jsonl' | '$T' decide"
+expect_run "decide --help" 0 "*" "" -- "$T" decide --help
+expect_run "decide missing file" 1 "*" "cannot open" -- "$T" decide "$D/nope.jsonl"
+
+# --- a compliance officer's own folder --------------------------------------
+mkdir -p "$D/mine/regulations"
+cat >"$D/mine/regulations/house.lua" <<'LUA'
+return regulation {
+    id = "HOUSE",
+    rules = {
+        { id = "no-sundays", cite = "House policy 1", days = { "sun" } },
+        { id = "two-a-week", cite = "House policy 2", channels = { "call" },
+          cap = { count = 2, days = 7, of = { "call" } } },
+    },
+}
+LUA
+cat >"$D/mine/regulations/house_spec.lua" <<'LUA'
+local r = { channel = "call", consumer = { state = "NY", timezones = { "America/New_York" } } }
+describe("house", function()
+    it("blocks Sunday", function()
+        r.now = "2026-11-22T15:00:00Z"
+        assert_blocked(decide(r), "HOUSE/no-sundays")
+    end)
+    it("is deliberately wrong", function()
+        r.now = "2026-11-23T15:00:00Z"
+        assert_blocked(decide(r), "HOUSE/no-sundays")
+    end)
+end)
+LUA
+expect_run "test on own folder" 1 "*" "*" -- "$T" test "$D/mine"
+"$T" test "$D/mine" >"$D/t.out" 2>&1
+expect_run "test reports file:line" 0 "*" "" -- grep -q "house_spec.lua:9: expected the contact to be blocked" "$D/t.out"
+expect_run "test summary line" 0 "1 passed, 1 failed" "" -- tail -n 1 "$D/t.out"
+expect_run "lint clean folder" 0 "" "" -- "$T" lint "$D/mine"
+
+# --- lint and fail-closed on broken rules -----------------------------------
+mkdir -p "$D/broken/regulations"
+cat >"$D/broken/regulations/bad.lua" <<'LUA'
+return regulation {
+    id = "BAD",
+    rules = {
+        { id = "no-cite", channels = { "call" }, block = true },
+        { id = "typo", cite = "X 1", chanels = { "sms" }, block = true },
+        { id = "throws", cite = "X 2", check = function(c) error("boom") end },
+    },
+}
+LUA
+"$T" lint "$D/broken" >"$D/lint.out" 2>&1
+expect_run "lint exit 1" 1 "*" "*" -- "$T" lint "$D/broken"
+expect_run "lint names the missing citation" 0 "*" "" -- grep -q "bad.lua:4: rule 'no-cite' has no citation" "$D/lint.out"
+expect_run "lint names the unknown field" 0 "*" "" -- grep -q "bad.lua:5: rule 'typo': unknown field 'chanels'" "$D/lint.out"
+echo '{"id":"x","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"state":"NY"}}' >"$D/one.jsonl"
+"$T" decide --scripts "$D/broken" "$D/one.jsonl" >"$D/fc.out" 2>"$D/fc.err"
+expect_run "broken rule fails closed" 0 "*" "" -- grep -q '"rule":"BAD/typo".*fails closed' "$D/fc.out"
+expect_run "throwing check fails closed" 0 "*" "" -- grep -q '"rule":"BAD/throws".*rule failed: .*boom' "$D/fc.out"
+expect_run "fail closed is never allowed" 0 "*" "" -- grep -q '"allow":false' "$D/fc.out"
+printf 'return regulation { id = "S", rules = { { id = "x", cite = "y", block = true }\n' >"$D/broken/regulations/syntax.lua"
+expect_run "lint names a syntax error" 1 "*" "" -- sh -c "'$T' lint '$D/broken' | grep -q 'syntax.lua:2:'; test \$? -eq 0 && exit 1"
+expect_run "decide refuses a set that does not compile" 1 "" "syntax.lua:2:" -- "$T" decide --scripts "$D/broken" "$D/one.jsonl"
+
+finish

@@ -1,0 +1,4 @@
+-- hostile: plain infinite loop, default limits
+-- expect: limit any
+-- defence: instruction hook and deadline
+while true do end

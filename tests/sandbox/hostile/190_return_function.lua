@@ -1,0 +1,4 @@
+-- hostile: return a function
+-- expect: error cannot
+-- defence: result printer refuses values it cannot print
+return function() end

@@ -1,0 +1,4 @@
+-- hostile: a file with only comments is an empty chunk: no output
+-- expect: ok
+-- output:
+-- defence: none needed
