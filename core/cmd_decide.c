@@ -3,6 +3,7 @@
  * one decision per request out, as JSON lines, in the same order.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,34 @@ static const char decide_help[] =
     "\n"
     "Options:\n"
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
-    "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n";
+    "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
+    "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n";
+
+/* Parsing a request builds a small JSON tree that lives for one line. An
+ * arena for jansson's allocations (reset after every line) takes malloc and
+ * free off the hot path; an allocation too big for the arena goes to malloc
+ * and is recognised by its address when freed. decide is single-threaded, so
+ * the process-wide allocator hook is safe here. */
+#define ARENA_SIZE ((size_t)4 << 20)
+static char *arena;
+static size_t arena_used;
+
+static void *arena_malloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (arena && arena_used + n <= ARENA_SIZE) {
+        void *p = arena + arena_used;
+        arena_used += n;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    if (p && (!arena || (char *)p < arena || (char *)p >= arena + ARENA_SIZE))
+        free(p);
+}
 
 static void warn_problem(void *ud, const char *message, int fatal)
 {
@@ -36,13 +64,64 @@ static void warn_problem(void *ud, const char *message, int fatal)
         fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
 }
 
+typedef struct rule_count {
+    const char *qid;  /* borrowed from the gate */
+    const char *cite;
+    long n;
+} rule_count;
+
 typedef struct decider {
     tm_gate *gate;
     int64_t default_now;
     char *out;
     size_t outcap;
-    long errors, decisions;
+    long errors, decisions, allowed, never;
+    int summary;
+    rule_count *counts;
+    int ncounts, capcounts;
 } decider;
+
+static void count_rule(decider *dc, const tm_rule *r)
+{
+    for (int i = 0; i < dc->ncounts; i++) {
+        if (dc->counts[i].qid == r->qid) {
+            dc->counts[i].n++;
+            return;
+        }
+    }
+    if (dc->ncounts == dc->capcounts) {
+        int cap = dc->capcounts ? dc->capcounts * 2 : 32;
+        rule_count *q = realloc(dc->counts, (size_t)cap * sizeof *q);
+        if (!q)
+            return;
+        dc->counts = q;
+        dc->capcounts = cap;
+    }
+    dc->counts[dc->ncounts++] = (rule_count){r->qid, r->cite, 1};
+}
+
+static int count_cmp(const void *a, const void *b)
+{
+    const rule_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->qid, y->qid);
+}
+
+/* The summary a person reads after a batch (on stderr, so stdout stays the
+ * decisions). */
+static void print_summary(decider *dc)
+{
+    long blocked = dc->decisions - dc->allowed;
+    fprintf(stderr, "\n%ld requests: %ld allowed, %ld blocked (%ld of them for good), %ld refused\n",
+            dc->decisions + dc->errors, dc->allowed, blocked, dc->never, dc->errors);
+    if (dc->ncounts == 0)
+        return;
+    qsort(dc->counts, (size_t)dc->ncounts, sizeof *dc->counts, count_cmp);
+    fprintf(stderr, "blocked by rule (a request can be blocked by several):\n");
+    for (int i = 0; i < dc->ncounts; i++)
+        fprintf(stderr, "  %6ld  %-45s %s\n", dc->counts[i].n, dc->counts[i].qid, dc->counts[i].cite);
+}
 
 static void json_escape_to(FILE *f, const char *s)
 {
@@ -64,6 +143,7 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     tm_request req;
     char *id_json = NULL;
     struct tm_err e = {0};
+    arena_used = 0; /* every tree of the previous line is gone by now */
     if (tm_gate_request_parse(line, len, dc->default_now, &req, &id_json, &e) != TM_OK) {
         printf("{\"line\":%ld,", lineno);
         if (file) {
@@ -99,6 +179,13 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
         dc->outcap = cap;
     }
     dc->decisions++;
+    if (d.allow)
+        dc->allowed++;
+    else if (d.next_allowed == TM_GATE_NEVER)
+        dc->never++;
+    if (dc->summary)
+        for (int i = 0; i < d.nblocked; i++)
+            count_rule(dc, d.blocked[i].rule);
     tm_gate_decision_free(&d);
     tm_gate_request_free(&req);
 }
@@ -149,6 +236,8 @@ int tm_cmd_decide(tm_cli *cli)
                 free(files);
                 return tm_cli_usage_error("decide", "--now: not an RFC 3339 time: '%s'", cli->argv[i]);
             }
+        } else if (strcmp(a, "--summary") == 0) {
+            dc.summary = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(files);
             return tm_cli_usage_error("decide", "unknown option '%s'", a);
@@ -173,6 +262,8 @@ int tm_cmd_decide(tm_cli *cli)
     }
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    arena = malloc(ARENA_SIZE);
+    json_set_alloc_funcs(arena_malloc, arena_free);
     dc.outcap = 8192;
     dc.out = malloc(dc.outcap);
     int rc = TM_EXIT_OK;
@@ -193,9 +284,15 @@ int tm_cmd_decide(tm_cli *cli)
         }
     }
     fflush(stdout);
+    if (dc.summary)
+        print_summary(&dc);
     if (dc.errors)
         rc = TM_EXIT_FAIL;
+    free(dc.counts);
     free(dc.out);
+    json_set_alloc_funcs(malloc, free);
+    free(arena);
+    arena = NULL;
     tm_gate_free(dc.gate);
     tm_sandbox_free(sb);
     free(files);

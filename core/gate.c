@@ -74,12 +74,13 @@ static int bad(struct tm_err *err, const char *field, const char *fmt, const cha
 static int parse_time(json_t *v, const char *field, int64_t *out, struct tm_err *err)
 {
     if (!json_is_string(v))
-        return bad(err, field, "%s", "must be an RFC 3339 time string");
+        return err ? bad(err, field, "%s", "must be an RFC 3339 time string") : TM_EINVAL;
     int32_t nsec;
     int offset;
     struct tm_err e2 = {0};
-    if (tm_calendar_parse_rfc3339(json_string_value(v), out, &nsec, &offset, &e2) != TM_OK)
-        return tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg);
+    if (tm_calendar_parse_rfc3339(json_string_value(v), out, &nsec, &offset, err ? &e2 : NULL) !=
+        TM_OK)
+        return err ? tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg) : TM_EINVAL;
     return TM_OK;
 }
 
@@ -105,9 +106,11 @@ static int parse_enum(json_t *obj, const char *key, const char *field, const cha
         return TM_OK;
     }
     if (!json_is_string(v))
-        return bad(err, field, "%s", "must be a string");
+        return err ? bad(err, field, "%s", "must be a string") : TM_EINVAL;
     int i = tm_gate_lookup(names, json_string_value(v));
     if (i < 0) {
+        if (!err)
+            return TM_EINVAL;
         char m[200];
         snprintf(m, sizeof m, "unknown value '%.60s'", json_string_value(v));
         return tm_err_set(err, TM_EINVAL, "%s: %s", field, m);
@@ -125,6 +128,19 @@ static int parse_clock(json_t *v, const char *field, int *secs, struct tm_err *e
         return bad(err, field, "%s", "must be a local time \"HH:MM\"");
     *secs = h * 3600 + m * 60;
     return TM_OK;
+}
+
+/* An empty JSON object where a list is expected is taken as an empty list:
+ * an empty Lua table (specs, scripts) is written as {}. */
+static json_t *as_list(json_t *v)
+{
+    static json_t *empty;
+    if (v && json_is_object(v) && json_object_size(v) == 0) {
+        if (!empty)
+            empty = json_array();
+        return empty;
+    }
+    return v;
 }
 
 static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
@@ -145,7 +161,7 @@ static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
             return bad(err, "consumer.city", "%s", "must be a string");
         req->city = strdup(json_string_value(city));
     }
-    json_t *tzs = json_object_get(c, "timezones");
+    json_t *tzs = as_list(json_object_get(c, "timezones"));
     if (tzs && !json_is_null(tzs)) {
         if (!json_is_array(tzs) || json_array_size(tzs) == 0)
             return bad(err, "consumer.timezones", "%s", "must be a non-empty array of zone names");
@@ -172,7 +188,7 @@ static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
         if (req->nzones == 0)
             return bad(err, "consumer.state", "no time zone data for '%s'", code);
     }
-    json_t *flags = json_object_get(c, "flags");
+    json_t *flags = as_list(json_object_get(c, "flags"));
     if (flags && !json_is_null(flags)) {
         if (!json_is_array(flags))
             return bad(err, "consumer.flags", "%s", "must be an array");
@@ -211,7 +227,7 @@ static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
                 req->consent |= bit;
         }
     }
-    json_t *optout = json_object_get(c, "optout");
+    json_t *optout = as_list(json_object_get(c, "optout"));
     if (optout && !json_is_null(optout)) {
         if (!json_is_array(optout))
             return bad(err, "consumer.optout", "%s", "must be an array of channels");
@@ -227,7 +243,7 @@ static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
             req->optout |= 1u << k;
         }
     }
-    json_t *inc = json_object_get(c, "inconvenient");
+    json_t *inc = as_list(json_object_get(c, "inconvenient"));
     if (inc && !json_is_null(inc)) {
         if (!json_is_array(inc))
             return bad(err, "consumer.inconvenient", "%s", "must be an array");
@@ -335,37 +351,49 @@ static int parse_history(json_t *h, tm_request *req, struct tm_err *err)
     size_t i;
     json_t *e;
     json_array_foreach(h, i, e) {
-        char field[80];
-        snprintf(field, sizeof field, "history[%zu]", i);
-        if (!json_is_object(e))
+        /* Field names for messages are only built when something is wrong:
+         * this loop runs for every earlier contact of every request. */
+        char field[80], f2[120];
+#define HFIELD(name) (snprintf(f2, sizeof f2, "history[%zu]%s", i, name), f2)
+        if (!json_is_object(e)) {
+            snprintf(field, sizeof field, "history[%zu]", i);
             return bad(err, field, "%s", "must be an object");
+        }
         tm_history *x = &req->history[req->nhistory];
-        char f2[120];
-        snprintf(f2, sizeof f2, "%s.channel", field);
         json_t *ch = json_object_get(e, "channel");
         if (!ch)
-            return bad(err, f2, "%s", "is required");
-        if (parse_enum(e, "channel", f2, tm_gate_channel_names, TM_CH_CALL, &x->channel, err) != TM_OK)
-            return TM_EINVAL;
-        snprintf(f2, sizeof f2, "%s.outcome", field);
-        if (parse_enum(e, "outcome", f2, tm_gate_outcome_names, TM_OUT_ATTEMPT, &x->outcome, err) !=
-            TM_OK)
-            return TM_EINVAL;
-        snprintf(f2, sizeof f2, "%s.place", field);
-        if (parse_enum(e, "place", f2, tm_gate_place_names, TM_PLACE_PERSONAL, &x->place, err) != TM_OK)
+            return bad(err, HFIELD(".channel"), "%s", "is required");
+        const char *cs = json_is_string(ch) ? json_string_value(ch) : NULL;
+        x->channel = tm_gate_lookup(tm_gate_channel_names, cs);
+        if (x->channel < 0 &&
+            parse_enum(e, "channel", HFIELD(".channel"), tm_gate_channel_names, 0, &x->channel,
+                       err) != TM_OK)
             return TM_EINVAL;
         static const char *const dirs[] = {"outbound", "inbound", NULL};
-        snprintf(f2, sizeof f2, "%s.direction", field);
-        if (parse_enum(e, "direction", f2, dirs, TM_DIR_OUTBOUND, &x->direction, err) != TM_OK)
+        if (parse_enum(e, "outcome", NULL, tm_gate_outcome_names, TM_OUT_ATTEMPT, &x->outcome,
+                       NULL) != TM_OK) {
+            parse_enum(e, "outcome", HFIELD(".outcome"), tm_gate_outcome_names, 0, &x->outcome, err);
             return TM_EINVAL;
-        snprintf(f2, sizeof f2, "%s.at", field);
+        }
+        if (parse_enum(e, "place", NULL, tm_gate_place_names, TM_PLACE_PERSONAL, &x->place, NULL) !=
+            TM_OK) {
+            parse_enum(e, "place", HFIELD(".place"), tm_gate_place_names, 0, &x->place, err);
+            return TM_EINVAL;
+        }
+        if (parse_enum(e, "direction", NULL, dirs, TM_DIR_OUTBOUND, &x->direction, NULL) != TM_OK) {
+            parse_enum(e, "direction", HFIELD(".direction"), dirs, 0, &x->direction, err);
+            return TM_EINVAL;
+        }
         json_t *at = json_object_get(e, "at");
         if (!at)
-            return bad(err, f2, "%s", "is required");
-        if (parse_time(at, f2, &x->at, err) != TM_OK)
+            return bad(err, HFIELD(".at"), "%s", "is required");
+        if (parse_time(at, "history", &x->at, NULL) != TM_OK) {
+            parse_time(at, HFIELD(".at"), &x->at, err);
             return TM_EINVAL;
+        }
         if (x->at > req->now)
-            return bad(err, f2, "%s", "is in the future (after the request's now)");
+            return bad(err, HFIELD(".at"), "%s", "is in the future (after the request's now)");
+#undef HFIELD
         json_t *debt = json_object_get(e, "debt");
         if (debt && json_is_string(debt) && req->debt_id)
             x->other_debt = strcmp(json_string_value(debt), req->debt_id) != 0;
@@ -389,8 +417,18 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
         goto out;
     }
     json_t *id = json_object_get(root, "id");
-    if (id && (json_is_string(id) || json_is_number(id)))
-        *id_json = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (id && (json_is_string(id) || json_is_number(id))) {
+        /* json_dumps allocates with jansson's allocator (which the caller may
+         * have replaced); hand back a copy the caller frees with free(). */
+        char *dumped = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (dumped) {
+            *id_json = strdup(dumped);
+            json_malloc_t jm;
+            json_free_t jf;
+            json_get_alloc_funcs(&jm, &jf);
+            jf(dumped);
+        }
+    }
     if (!id || !(json_is_string(id) || json_is_number(id))) {
         bad(err, "id", "%s", "is required (a string or number)");
         goto out;
@@ -445,7 +483,7 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
             req->nmsg++;
         }
     }
-    if (parse_history(json_object_get(root, "history"), req, err) != TM_OK)
+    if (parse_history(as_list(json_object_get(root, "history")), req, err) != TM_OK)
         goto out;
     rc = TM_OK;
 out:
@@ -515,6 +553,17 @@ static int64_t from_local(const tm_zone *z, int64_t day, int sec)
     return utc;
 }
 
+static int64_t to_local_day(const tm_zone *z, int64_t t)
+{
+    return to_local(z, t).day;
+}
+
+static void two(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 void tm_gate_format_time(int64_t t, char *buf, size_t cap)
 {
     int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
@@ -522,8 +571,20 @@ void tm_gate_format_time(int64_t t, char *buf, size_t cap)
     int64_t y;
     int m, d;
     tm_calendar_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, sec / 3600,
-             sec / 60 % 60, sec % 60);
+    if (y < 0 || y > 9999 || cap < 21) {
+        snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, sec / 3600,
+                 sec / 60 % 60, sec % 60);
+        return;
+    }
+    /* By hand: this runs for every blocked rule of every decision. */
+    memcpy(buf, "0000-00-00T00:00:00Z", 21);
+    two(buf, (int)(y / 100));
+    two(buf + 2, (int)(y % 100));
+    two(buf + 5, m);
+    two(buf + 8, d);
+    two(buf + 11, sec / 3600);
+    two(buf + 14, sec / 60 % 60);
+    two(buf + 17, sec % 60);
 }
 
 static void fmt_clock(int secs, char *buf, size_t cap)
@@ -583,9 +644,23 @@ static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t)
         return 0;
     if (r->time_barred != TM_TRI_ABSENT && r->time_barred != req->time_barred)
         return 0;
+    if (r->nwhen_msg) {
+        int any = 0;
+        for (int i = 0; i < r->nwhen_msg && !any; i++)
+            any = tm_gate_msg(req, r->when_msg[i]) == TM_TRI_TRUE;
+        if (!any)
+            return 0;
+    }
     if (r->effective_day != INT64_MIN || r->expires_day != INT64_MAX) {
-        int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-        if (day < r->effective_day || day >= r->expires_day)
+        /* Dates are the consumer's local ones. With several zones the rule
+         * applies while its dates hold in any of them: a new rule starts at
+         * the first local midnight, an old one lasts until the last. */
+        int in_force = 0;
+        for (int i = 0; i < req->nzones && !in_force; i++) {
+            int64_t day = to_local_day(req->zones[i], t);
+            in_force = day >= r->effective_day && day < r->expires_day;
+        }
+        if (!in_force)
             return 0;
     }
     return 1;
@@ -842,12 +917,16 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
             }
         }
         break;
-    case TM_RULE_CONSENT:
-        if (!(req->consent & (1u << req->channel))) {
+    case TM_RULE_CONSENT: {
+        uint32_t need = r->consent_bit ? r->consent_bit : 1u << req->channel;
+        if (!(req->consent & need)) {
             next = TM_GATE_NEVER;
-            snprintf(tmp, sizeof tmp, "no consent to %s on file", tm_gate_channel_names[req->channel]);
+            snprintf(tmp, sizeof tmp, "no consent to %s on file",
+                     r->consent_bit == TM_CONSENT_AUTODIAL ? "autodialed or prerecorded calls"
+                                                            : tm_gate_channel_names[req->channel]);
         }
         break;
+    }
     case TM_RULE_OPTOUT:
         if (req->optout & (1u << req->channel)) {
             next = TM_GATE_NEVER;
@@ -1160,19 +1239,23 @@ static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
 static void put_str(out *o, const char *s)
 {
     put(o, "\"", 1);
+    const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        put(o, run, (size_t)(s - run));
+        run = s + 1;
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             put(o, e, 2);
-        } else if (c < 0x20) {
+        } else {
             char e[8];
             snprintf(e, sizeof e, "\\u%04x", c);
             put(o, e, 6);
-        } else {
-            put(o, s, 1);
         }
     }
+    put(o, run, (size_t)(s - run));
     put(o, "\"", 1);
 }
 

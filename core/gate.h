@@ -161,6 +161,9 @@ typedef struct tm_rule {
     uint32_t flags_any;     /* applies only if the consumer has one of these flags */
     uint32_t flags_none;    /* applies only if the consumer has none of these */
     int time_barred;        /* TM_TRI_ABSENT: any; TRUE/FALSE: only when the debt is/isn't */
+    char when_msg[TM_RULE_MAX_FIELDS][32]; /* applies only if one of these message fields is true */
+    int nwhen_msg;
+    uint32_t consent_bit;   /* CONSENT: the consent needed (0: the request's channel) */
     int64_t effective_day, expires_day; /* INT64_MIN / INT64_MAX when open */
     /* Parameters by kind. */
     int from_s, to_s;       /* WINDOW: seconds of day; to_s may be 86400 */

@@ -1,11 +1,20 @@
 #!/bin/sh
-# examples/demo.sh: the main job, run by `make demo`. For now: evaluate the
-# example scripts in the sandbox and show what each prints, including a
-# runaway script stopped at its limit.
+# examples/demo.sh: the main job, run by `make demo`.
+#   1. The compliance gate: every request in examples/requests.jsonl judged
+#      against the shipped regulations, with a summary by rule.
+#   2. The sandbox: the example scripts evaluated, including a runaway
+#      script stopped at its limit.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 T="${TM_BIN:-./tallyman}"
-echo "== tallyman $("$T" --version)"
+echo "== $("$T" --version)"
+echo
+echo "== tallyman decide examples/requests.jsonl  (decisions in out/decisions.jsonl)"
+mkdir -p out
+"$T" decide --summary examples/requests.jsonl >out/decisions.jsonl
+echo
+echo "first decision:"
+head -n 1 out/decisions.jsonl
 for f in examples/eval/*.lua; do
     echo
     echo "== tallyman eval $f"

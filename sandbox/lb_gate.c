@@ -15,6 +15,7 @@
  * not check.
  */
 #include "lb_gate.h"
+#include "lb_time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ static int push_decide_fn(lua_State *L)
 
 void tm_lb_gate_register(void)
 {
+    tm_sandbox_add_library("time", tm_lb_open_time);
     tm_sandbox_add_global("regulation", push_regulation_fn);
     tm_sandbox_add_global("block", push_block_fn);
     tm_sandbox_add_global("days", push_days_fn);
@@ -450,7 +452,7 @@ static int read_date_field(lua_State *L, int t, const char *key, int64_t *day, c
 static const char *const rule_keys[] = {
     "id", "cite", "reason", "channels", "channel", "places", "place", "purposes", "purpose",
     "collectors", "debt_types", "dispute", "flags", "unless_flags", "time_barred", "effective",
-    "expires", "window", "days", "holidays", "cap", "after", "block", "requires", "forbid",
+    "expires", "message", "window", "days", "holidays", "cap", "after", "block", "requires", "forbid",
     "consent", "optout", "inconvenient", "check", "interpretation", "notes", "status", "source",
     NULL};
 
@@ -628,7 +630,19 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         r->kind = effect[0] == 'c' ? TM_RULE_CONSENT
                   : effect[0] == 'o' ? TM_RULE_OPTOUT
                                      : TM_RULE_INCONVENIENT;
-        if (!lua_toboolean(L, v)) {
+        if (r->kind == TM_RULE_CONSENT && lua_type(L, v) == LUA_TSTRING) {
+            /* consent = "autodial" (or a channel): that consent, whatever the channel */
+            const char *c = lua_tostring(L, v);
+            int ch = tm_gate_lookup(tm_gate_channel_names, c);
+            if (strcmp(c, "autodial") == 0)
+                r->consent_bit = TM_CONSENT_AUTODIAL;
+            else if (ch >= 0)
+                r->consent_bit = 1u << ch;
+            else {
+                snprintf(why, cap, "consent: must be true, \"autodial\" or a channel name");
+                rc = -1;
+            }
+        } else if (!lua_toboolean(L, v)) {
             snprintf(why, cap, "%s: must be true", effect);
             rc = -1;
         }
@@ -714,6 +728,21 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         read_date_field(L, t, "effective", &r->effective_day, why, sizeof why) ||
         read_date_field(L, t, "expires", &r->expires_day, why, sizeof why))
         goto broken_named;
+    {
+        /* message = { "autodialed", ... }: applies only when one of these is true */
+        tm_rule tmp = {0};
+        if (read_fields(L, t, "message", &tmp, why, sizeof why) == 0) {
+            memcpy(r->when_msg, tmp.fields, sizeof r->when_msg);
+            r->nwhen_msg = tmp.nfields;
+        } else {
+            rawfield(L, t, "message");
+            int absent = lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (!absent)
+                goto broken_named;
+            why[0] = '\0';
+        }
+    }
     rawfield(L, t, "time_barred");
     if (lua_type(L, -1) == LUA_TBOOLEAN)
         r->time_barred = lua_toboolean(L, -1) ? TM_TRI_TRUE : TM_TRI_FALSE;

@@ -24,13 +24,18 @@
 typedef struct jbuf {
     char *p;
     size_t len, cap;
-    int oom;
+    size_t limit; /* the most it may hold (0: no limit) */
+    int oom;      /* out of memory, or past the limit */
 } jbuf;
 
 static void jput(jbuf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
+    if (b->limit && b->len + n > b->limit) {
+        b->oom = 2;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
@@ -210,7 +215,8 @@ static int put_table(walk *w, int idx)
             k++;
             lua_pop(L, 1);
         }
-        qsort(keys, k, sizeof *keys, key_cmp);
+        if (k > 1)
+            qsort(keys, k, sizeof *keys, key_cmp);
         jput(w->out, "{", 1);
         for (size_t i = 0; i < k && rc == TM_OK; i++) {
             if (i)
@@ -240,6 +246,9 @@ static int put_table(walk *w, int idx)
 static int put_value(walk *w, int idx)
 {
     lua_State *L = w->L;
+    if (w->out->oom)
+        return fail(w, w->out->oom == 2 ? "cannot print: the result is larger than the memory limit"
+                                        : "cannot print: out of memory");
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
         jputs(w->out, "null");
@@ -277,6 +286,9 @@ int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size
     if (rc != TM_OK)
         return rc;
     jbuf b = {0};
+    /* Shared subtables can make a small value print enormously (a DAG of
+     * 60 levels is 2^60 leaves): the text may not outgrow the memory cap. */
+    b.limit = tm_sandbox_limits(sb)->mem_bytes;
     jput(&b, "", 0);
     walk w = {.L = L, .out = &b, .err = err};
     char what[32];
@@ -288,7 +300,8 @@ int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size
     }
     lua_settop(L, base);
     if (rc == TM_OK && b.oom)
-        rc = tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
+        rc = b.oom == 2 ? tm_err_set(err, TM_ECONVERT, "the results are larger than the memory limit")
+                        : tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
     if (rc != TM_OK) {
         free(b.p);
         return rc;

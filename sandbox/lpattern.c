@@ -893,7 +893,7 @@ static void out_add(struct outbuf *o, const char *s, size_t n)
         size_t cap = o->cap != 0 ? o->cap : 256;
         char *d;
         if (n > SIZE_MAX / 2 - o->len)
-            luaL_error(o->L, "resulting string too large");
+            luaL_error(o->L, "buffer too large");
         while (cap - o->len < n)
             cap *= 2;
         d = lua_newuserdata(o->L, cap);

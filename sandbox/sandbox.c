@@ -467,6 +467,13 @@ static int l_setmetatable(lua_State *L)
         if (!lua_isnil(L, -1))
             return luaL_error(L, "__gc metamethods are not allowed in scripts");
         lua_pop(L, 1);
+        /* A __call that is not a function makes Lua 5.4 retry the call in a C
+         * loop that no hook sees (a table whose __call is itself never ends). */
+        lua_pushliteral(L, "__call");
+        lua_rawget(L, 2);
+        if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+            return luaL_error(L, "__call must be a function");
+        lua_pop(L, 1);
     }
     if (lua_getmetatable(L, 1)) {
         lua_pushliteral(L, "__metatable");
@@ -497,6 +504,22 @@ static int l_pairs(lua_State *L)
 }
 #endif
 
+/* Gives thread T the call's count hook (on) or none (off). Setting a hook
+ * restarts its count, so a thread that already has the right one is left
+ * alone: re-setting it on every resume would keep the count from ever
+ * running out. */
+static void set_thread_hook(tm_sandbox *sb, lua_State *T, int on)
+{
+    if (on) {
+        if (lua_gethook(T) == hook && lua_gethookmask(T) == LUA_MASKCOUNT &&
+            lua_gethookcount(T) == sb->hook_step)
+            return;
+        lua_sethook(T, hook, LUA_MASKCOUNT, sb->hook_step);
+    } else if (lua_gethookmask(T) != 0) {
+        lua_sethook(T, NULL, 0, 0);
+    }
+}
+
 /* Coroutines. Each resume goes through here: it sets or clears the count
  * hook of the coroutine to match the call (a coroutine created before the
  * hook was armed would otherwise run unhooked, threat #13), records which
@@ -521,6 +544,10 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
     /* Each nested resume takes C stack; LuaJIT has no limit of its own. */
     if (sb->co_depth >= 150)
         return luaL_error(L, "too many nested coroutines");
+    /* A resume is charged like a few instructions and checks the clock:
+     * a yield/resume ping-pong runs so few instructions per thread that
+     * a count hook alone might never fire. */
+    charge(sb, L, 8);
     int base = lua_gettop(L) - nargs;
     lua_pushvalue(L, lua_upvalueindex(1)); /* the stock resume */
     lua_insert(L, base + 1);
@@ -530,10 +557,7 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
     arm_lock(sb);
     lua_State *prev = sb->running;
     sb->running = co;
-    if (atomic_load(&sb->armed))
-        lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
-    else
-        lua_sethook(co, NULL, 0, 0);
+    set_thread_hook(sb, co, atomic_load(&sb->armed));
     arm_unlock(sb);
     sb->co_depth++;
     int status = lua_pcall(L, nargs + 1, LUA_MULTRET, 0);
@@ -542,8 +566,12 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
     sb->running = prev;
     /* The watchdog may have armed the coroutine while it ran; hooks belong
      * to each thread, so carry the hook over to the thread that goes on. */
-    if (atomic_load(&sb->armed) && sb->in_call)
-        lua_sethook(L, hook, LUA_MASKCOUNT, sb->tripped ? 1 : sb->hook_step);
+    if (atomic_load(&sb->armed) && sb->in_call) {
+        if (sb->tripped)
+            lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+        else
+            set_thread_hook(sb, L, 1);
+    }
     arm_unlock(sb);
     if (status != LUA_OK) {
         check_status(sb, L, status);
@@ -566,13 +594,18 @@ static int l_co_close(lua_State *L)
     lua_settop(L, 1);
     if (sb->tripped && sb->in_call)
         return raise_trip(sb, L);
+    charge(sb, L, 8);
     arm_lock(sb);
-    if (atomic_load(&sb->armed))
-        lua_sethook(co, hook, LUA_MASKCOUNT, sb->hook_step);
+    lua_State *prev = sb->running;
+    sb->running = co; /* the __close handlers run on the coroutine's thread */
+    set_thread_hook(sb, co, atomic_load(&sb->armed));
     arm_unlock(sb);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the stock close */
     lua_insert(L, 1);
     int status = lua_pcall(L, 1, LUA_MULTRET, 0);
+    arm_lock(sb);
+    sb->running = prev;
+    arm_unlock(sb);
     if (status != LUA_OK) {
         check_status(sb, L, status);
         return lua_error(L);
@@ -699,7 +732,7 @@ static int l_charged(lua_State *L)
             lua_pushliteral(L, "");
             return 1;
         }
-        work = n / 16 + n * (double)(l + ls) / 256;
+        work = n / 64 + n * (double)(l + ls) / 1024; /* about what memcpy costs */
         break;
     }
     case COST_RANGE_2_3: { /* table.concat(t, sep, i, j) / table.unpack(t, i, j) */

@@ -34,11 +34,9 @@ return regulation {
             id = "tcpa-autodialed-call",
             cite = "47 U.S.C. 227(b)(1)(A)(iii); 47 CFR 64.1200(a)(1)",
             channels = { "call" },
-            check = function(c)
-                if (c.message.autodialed or c.message.prerecorded) and not c.consent.autodial then
-                    return block("an autodialed or prerecorded call needs prior express consent")
-                end
-            end,
+            message = { "autodialed", "prerecorded" },
+            consent = "autodial",
+            reason = "an autodialed or prerecorded call needs prior express consent",
         },
         {
             id = "scra-no-suit-threat",

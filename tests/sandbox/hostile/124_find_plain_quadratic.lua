@@ -1,6 +1,7 @@
--- hostile: plain find of a 2 MB needle in a 4 MB haystack (string.rep + find, O(n*m) memcmp in C)
+-- hostile: plain find of a 2 MB needle with its odd byte in the middle, in a 4 MB haystack (O(n*m) compares in C)
 -- expect: limit any
 -- args: --time-limit 500
--- defence: time limit enforced outside the hook (watchdog) or budgeted find
+-- defence: budgeted find: every compared byte is charged to the instruction budget
 local s = ("a"):rep(4000000)
-return s:find(("a"):rep(2000000) .. "b", 1, true)
+local half = ("a"):rep(1000000)
+return s:find(half .. "b" .. half, 1, true)

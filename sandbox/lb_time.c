@@ -1,0 +1,252 @@
+/*
+ * sandbox/lb_time.c: the time primitives (core/tz.h, core/calendar.h) as the
+ * `tm.time` library for scripts: local times in IANA zones, the zones of a
+ * state, federal holidays and business days, RFC 3339 times.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "lb_time.h"
+#include "lcompat.h"
+#include "tz.h"
+
+static const tm_zone *check_zone(lua_State *L, int i)
+{
+    const char *name = luaL_checkstring(L, i);
+    const tm_zone *z = NULL;
+    if (tm_tz_get(name, &z, NULL) != TM_OK)
+        luaL_argerror(L, i, lua_pushfstring(L, "unknown time zone '%s'", name));
+    return z;
+}
+
+static int64_t check_time(lua_State *L, int i)
+{
+    if (lua_type(L, i) == LUA_TSTRING) {
+        int64_t t;
+        int32_t ns;
+        int off;
+        struct tm_err e = {0};
+        if (tm_calendar_parse_rfc3339(lua_tostring(L, i), &t, &ns, &off, &e) != TM_OK)
+            luaL_argerror(L, i, e.msg);
+        return t;
+    }
+    return (int64_t)luaL_checknumber(L, i);
+}
+
+static tm_date check_date(lua_State *L, int i)
+{
+    tm_date d;
+    struct tm_err e = {0};
+    if (tm_calendar_parse_date(luaL_checkstring(L, i), &d, &e) != TM_OK)
+        luaL_argerror(L, i, e.msg);
+    return d;
+}
+
+static void push_date(lua_State *L, tm_date d)
+{
+    char b[16];
+    tm_calendar_format_date(d, b, sizeof b, NULL);
+    lua_pushstring(L, b);
+}
+
+/***
+ * @function tm.time.parse(rfc3339)
+ * @return {integer} seconds since 1970-01-01T00:00:00Z
+ */
+static int l_time_parse(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)check_time(L, 1));
+    return 1;
+}
+
+/***
+ * @function tm.time.format(t)
+ * @return {string} the UTC instant as RFC 3339 ("2026-11-23T14:05:00Z")
+ */
+static int l_time_format(lua_State *L)
+{
+    int64_t t = check_time(L, 1);
+    char b[40];
+    if (tm_calendar_format_rfc3339(t, 0, b, sizeof b, NULL) != TM_OK)
+        return luaL_argerror(L, 1, "time out of range");
+    lua_pushstring(L, b);
+    return 1;
+}
+
+/***
+ * @function tm.time.local_time(zone, t)
+ * @return {table} {date, year, month, day, hour, min, sec, wday ("sun".."sat"), offset, dst}
+ */
+static int l_time_local(lua_State *L)
+{
+    const tm_zone *z = check_zone(L, 1);
+    int64_t t = check_time(L, 2);
+    tm_civil c;
+    if (tm_tz_to_local(z, t, &c) != TM_OK)
+        return luaL_argerror(L, 2, "time out of range");
+    static const char *const wd[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    lua_createtable(L, 0, 10);
+    push_date(L, (tm_date){c.year, c.month, c.day});
+    lua_setfield(L, -2, "date");
+    lua_pushinteger(L, c.year);
+    lua_setfield(L, -2, "year");
+    lua_pushinteger(L, c.month);
+    lua_setfield(L, -2, "month");
+    lua_pushinteger(L, c.day);
+    lua_setfield(L, -2, "day");
+    lua_pushinteger(L, c.hour);
+    lua_setfield(L, -2, "hour");
+    lua_pushinteger(L, c.min);
+    lua_setfield(L, -2, "min");
+    lua_pushinteger(L, c.sec);
+    lua_setfield(L, -2, "sec");
+    lua_pushstring(L, wd[c.wday]);
+    lua_setfield(L, -2, "wday");
+    lua_pushinteger(L, c.offset);
+    lua_setfield(L, -2, "offset");
+    lua_pushboolean(L, c.is_dst);
+    lua_setfield(L, -2, "dst");
+    return 1;
+}
+
+/***
+ * @function tm.time.from_local(zone, "YYYY-MM-DD", "HH:MM[:SS]" [, "later"])
+ * @return {integer} the UTC instant; a time skipped by DST moves forward, a
+ *   repeated one is the earlier occurrence unless "later" is given
+ */
+static int l_time_from_local(lua_State *L)
+{
+    const tm_zone *z = check_zone(L, 1);
+    tm_date d = check_date(L, 2);
+    const char *hm = luaL_checkstring(L, 3);
+    int h = 0, m = 0, s = 0, n = 0;
+    if (sscanf(hm, "%2d:%2d%n", &h, &m, &n) < 2)
+        return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
+    if (hm[n] == ':' && sscanf(hm + n + 1, "%2d", &s) != 1)
+        return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
+    const char *which = luaL_optstring(L, 4, "earlier");
+    tm_civil c = {0};
+    c.year = d.year;
+    c.month = d.month;
+    c.day = d.day;
+    c.hour = h;
+    c.min = m;
+    c.sec = s;
+    int64_t t;
+    struct tm_err e = {0};
+    if (tm_tz_from_local(z, &c, strcmp(which, "later") == 0 ? TM_TZ_LATER : TM_TZ_EARLIER, &t, &e) !=
+        TM_OK)
+        return luaL_argerror(L, 3, e.msg);
+    lua_pushinteger(L, (lua_Integer)t);
+    return 1;
+}
+
+/***
+ * @function tm.time.state_zones(usps)
+ * @return {table|nil} the IANA zones in use in the state, or nil for an unknown code
+ */
+static int l_time_state_zones(lua_State *L)
+{
+    const char *const *zones = tm_tz_state_zones(luaL_checkstring(L, 1));
+    if (!zones) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_newtable(L);
+    for (int i = 0; zones[i]; i++) {
+        lua_pushstring(L, zones[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/***
+ * @function tm.time.holiday(date)
+ * @return {string|nil, string|nil} the federal holiday on that date, and the one observed on it
+ */
+static int l_time_holiday(lua_State *L)
+{
+    tm_date d = check_date(L, 1);
+    tm_holiday_info hi;
+    struct tm_err e = {0};
+    if (tm_calendar_us_holiday(d, &hi, &e) != TM_OK)
+        return luaL_argerror(L, 1, e.msg);
+    if (hi.actual)
+        lua_pushstring(L, tm_calendar_holiday_name(hi.actual));
+    else
+        lua_pushnil(L);
+    if (hi.observed)
+        lua_pushstring(L, tm_calendar_holiday_name(hi.observed));
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
+/***
+ * @function tm.time.is_business_day(date)
+ * @return {boolean} Monday to Friday and not an observed federal holiday
+ */
+static int l_time_is_business_day(lua_State *L)
+{
+    tm_date d = check_date(L, 1);
+    int yes = 0;
+    struct tm_err e = {0};
+    if (tm_calendar_is_business_day(d, NULL, &yes, &e) != TM_OK)
+        return luaL_argerror(L, 1, e.msg);
+    lua_pushboolean(L, yes);
+    return 1;
+}
+
+/***
+ * @function tm.time.add_business_days(date, n)
+ * @return {string} the n-th business day after (n > 0) or before (n < 0) the date
+ */
+static int l_time_add_business_days(lua_State *L)
+{
+    tm_date d = check_date(L, 1);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, n >= -3660 && n <= 3660, 2, "at most 3660 business days");
+    tm_date out;
+    struct tm_err e = {0};
+    if (tm_calendar_add_business_days(d, (int64_t)n, NULL, &out, &e) != TM_OK)
+        return luaL_argerror(L, 1, e.msg);
+    push_date(L, out);
+    return 1;
+}
+
+/***
+ * @function tm.time.add_days(date, n)
+ * @return {string} the date n calendar days later (earlier when n < 0)
+ */
+static int l_time_add_days(lua_State *L)
+{
+    tm_date d = check_date(L, 1);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    tm_date out;
+    struct tm_err e = {0};
+    if (tm_calendar_add_days(d, (int64_t)n, &out, &e) != TM_OK)
+        return luaL_argerror(L, 2, e.msg);
+    push_date(L, out);
+    return 1;
+}
+
+static const luaL_Reg time_funcs[] = {
+    {"parse", l_time_parse},
+    {"format", l_time_format},
+    {"local_time", l_time_local},
+    {"from_local", l_time_from_local},
+    {"state_zones", l_time_state_zones},
+    {"holiday", l_time_holiday},
+    {"is_business_day", l_time_is_business_day},
+    {"add_business_days", l_time_add_business_days},
+    {"add_days", l_time_add_days},
+    {NULL, NULL},
+};
+
+int tm_lb_open_time(lua_State *L)
+{
+    lua_createtable(L, 0, (int)(sizeof time_funcs / sizeof *time_funcs));
+    luaL_setfuncs(L, time_funcs, 0);
+    return 1;
+}
