@@ -543,7 +543,7 @@ static int co_resume(lua_State *L, lua_State *co, int nargs)
         return raise_trip(sb, L);
     /* Each nested resume takes C stack; LuaJIT has no limit of its own. */
     if (sb->co_depth >= 150)
-        return luaL_error(L, "too many nested coroutines");
+        return luaL_error(L, "C stack overflow (too many nested coroutines)");
     /* A resume is charged like a few instructions and checks the clock:
      * a yield/resume ping-pong runs so few instructions per thread that
      * a count hook alone might never fire. */

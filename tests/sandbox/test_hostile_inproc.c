@@ -10,6 +10,7 @@
  *   -- output: <exact stdout, "\n" between lines>      (optional, with ok)
  *   -- args: --mem-limit N --instr-limit N --time-limit MS   (optional)
  */
+#define _GNU_SOURCE 1 /* memmem */
 #include "harness.h"
 
 #include <dirent.h>
@@ -58,11 +59,13 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* Copies the value of header `key` ("-- key: value") into out; 0 if absent. */
+static size_t src_len; /* length of the file being read (it may hold NUL bytes) */
+
 static int header(const char *src, const char *key, char *out, size_t cap)
 {
     char pat[64];
     snprintf(pat, sizeof pat, "-- %s:", key);
-    const char *p = strstr(src, pat);
+    const char *p = memmem(src, src_len, pat, strlen(pat));
     if (!p)
         return 0;
     p += strlen(pat);
@@ -97,13 +100,16 @@ static void parse_args(const char *args, tm_limits *lim)
     }
 }
 
-/* Unescapes "\n" sequences of an output header. */
+/* Decodes an output header: "\n" is a newline, "\\" a backslash. */
 static void unescape(char *s)
 {
     char *w = s;
     for (char *r = s; *r; r++) {
         if (r[0] == '\\' && r[1] == 'n') {
             *w++ = '\n';
+            r++;
+        } else if (r[0] == '\\' && r[1] == '\\') {
+            *w++ = '\\';
             r++;
         } else {
             *w++ = *r;
@@ -199,6 +205,7 @@ TEST(hostile_corpus_in_one_process)
         char *src = slurp(path, &len);
         if (!src)
             continue;
+        src_len = len;
         char expect[128] = "", args[256] = "", want[2048] = "";
         if (!header(src, "expect", expect, sizeof expect)) {
             fprintf(stderr, "FAIL %s: no expect header\n", names[i]);
@@ -245,6 +252,12 @@ TEST(hostile_corpus_in_one_process)
         if (secs > lim.time_ms / 1000.0 + 3.0) {
             fprintf(stderr, "FAIL %s: took %.1f s (time limit %u ms)\n", names[i], secs, lim.time_ms);
             failed++;
+        }
+        if (rc != TM_OK && strncmp(e.msg, path, strlen(path)) != 0) {
+            /* Show the message as `tallyman eval` does: "FILE: message". */
+            char m[sizeof e.msg + 700];
+            snprintf(m, sizeof m, "%s: %s", path, e.msg);
+            snprintf(e.msg, sizeof e.msg, "%.500s", m);
         }
         const char *why = check(expect, has_out ? want : NULL, rc, out ? out : "", &e);
         free(out);

@@ -58,6 +58,8 @@ TEST(limit_then_normal_call_in_same_state)
     tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "while true do end"), "instruction limit exceeded");
     ASSERT_STR_EQ(run(sb, "return 40 + 2"), "42");
+    lim.instructions = 1000000000; /* the memory cap must come first here */
+    tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "local t = {} while true do t[#t + 1] = ('x'):rep(4096) end"),
                     "memory limit exceeded");
     ASSERT_STR_EQ(run(sb, "return 43"), "43");
@@ -140,7 +142,9 @@ TEST(scripts_are_isolated)
     tm_sandbox *sb = new_sb();
     ASSERT_STR_EQ(run(sb, "shared_name = 'a' return shared_name"), "\"a\"");
     ASSERT_STR_EQ(run(sb, "return shared_name"), "null");
+#if LUA_VERSION_NUM >= 502
     ASSERT_STR_EQ(run(sb, "return _G == _ENV"), "true");
+#endif
     tm_sandbox_free(sb);
 }
 
@@ -148,7 +152,7 @@ TEST(error_messages)
 {
     tm_sandbox *sb = new_sb();
     ASSERT_CONTAINS(run(sb, "\n\nerror('bad thing')"), "t.lua:3: bad thing");
-    ASSERT_CONTAINS(run(sb, "local x = nil; return x.y"), "t.lua:1: attempt to index a nil value");
+    ASSERT_CONTAINS(run(sb, "local x = nil; return x.y"), "t.lua:1: attempt to index");
     ASSERT_CONTAINS(run(sb, "error(setmetatable({}, {__tostring = function() while true do end end}))"),
                     "error object is a table value");
     ASSERT_CONTAINS(run(sb, "return 1 +"), "t.lua:1:");
