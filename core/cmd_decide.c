@@ -3,7 +3,6 @@
  * one decision per request out, as JSON lines, in the same order.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,32 +29,6 @@ static const char decide_help[] =
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
     "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
     "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n";
-
-/* Parsing a request builds a small JSON tree that lives for one line. An
- * arena for jansson's allocations (reset after every line) takes malloc and
- * free off the hot path; an allocation too big for the arena goes to malloc
- * and is recognised by its address when freed. decide is single-threaded, so
- * the process-wide allocator hook is safe here. */
-#define ARENA_SIZE ((size_t)4 << 20)
-static char *arena;
-static size_t arena_used;
-
-static void *arena_malloc(size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (arena && arena_used + n <= ARENA_SIZE) {
-        void *p = arena + arena_used;
-        arena_used += n;
-        return p;
-    }
-    return malloc(n);
-}
-
-static void arena_free(void *p)
-{
-    if (p && (!arena || (char *)p < arena || (char *)p >= arena + ARENA_SIZE))
-        free(p);
-}
 
 static void warn_problem(void *ud, const char *message, int fatal)
 {
@@ -143,7 +116,6 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     tm_request req;
     char *id_json = NULL;
     struct tm_err e = {0};
-    arena_used = 0; /* every tree of the previous line is gone by now */
     if (tm_gate_request_parse(line, len, dc->default_now, &req, &id_json, &e) != TM_OK) {
         printf("{\"line\":%ld,", lineno);
         if (file) {
@@ -262,8 +234,6 @@ int tm_cmd_decide(tm_cli *cli)
     }
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    arena = malloc(ARENA_SIZE);
-    json_set_alloc_funcs(arena_malloc, arena_free);
     dc.outcap = 8192;
     dc.out = malloc(dc.outcap);
     int rc = TM_EXIT_OK;
@@ -290,9 +260,6 @@ int tm_cmd_decide(tm_cli *cli)
         rc = TM_EXIT_FAIL;
     free(dc.counts);
     free(dc.out);
-    json_set_alloc_funcs(malloc, free);
-    free(arena);
-    arena = NULL;
     tm_gate_free(dc.gate);
     tm_sandbox_free(sb);
     free(files);

@@ -12,12 +12,12 @@
  */
 #include "gate.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
+#include "jscan.h"
 
 const char *const tm_gate_channel_names[] = {"call", "sms", "email", "letter", "push",
                                              "whatsapp", "visit", NULL};
@@ -56,13 +56,24 @@ struct tm_gate {
 };
 
 /* ---------------------------------------------------------------------------
- * Request parsing.
+ * Request parsing. Requests are read with the in-place scanner (jscan.h):
+ * `tallyman decide` parses hundreds of thousands of them a second. Every
+ * problem names the field it is in.
  */
+#define MAX_TOKENS 4096
+
+typedef struct jctx {
+    tm_json j;
+    struct tm_err *err;
+} jctx;
+
 static int bad(struct tm_err *err, const char *field, const char *fmt, const char *v)
     __attribute__((format(printf, 3, 0)));
 
 static int bad(struct tm_err *err, const char *field, const char *fmt, const char *v)
 {
+    if (!err)
+        return TM_EINVAL;
     char m[300];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -71,57 +82,82 @@ static int bad(struct tm_err *err, const char *field, const char *fmt, const cha
     return tm_err_set(err, TM_EINVAL, "%s: %s", field, m);
 }
 
-static int parse_time(json_t *v, const char *field, int64_t *out, struct tm_err *err)
+static int jtype(const jctx *c, int i) { return i >= 0 ? c->j.tok[i].type : 0; }
+static int jnull(const jctx *c, int i) { return i < 0 || c->j.tok[i].type == TM_J_NULL; }
+static int jbool(const jctx *c, int i)
 {
-    if (!json_is_string(v))
-        return err ? bad(err, field, "%s", "must be an RFC 3339 time string") : TM_EINVAL;
+    return jtype(c, i) == TM_J_TRUE || jtype(c, i) == TM_J_FALSE;
+}
+
+/* The string at token i, decoded into buf; NULL when not a string or too long. */
+static const char *jstr(const jctx *c, int i, char *buf, size_t cap)
+{
+    return tm_json_str(&c->j, i, buf, cap) >= 0 ? buf : NULL;
+}
+
+/* An empty object where a list is expected is taken as an empty list: an
+ * empty Lua table (specs, scripts) is written as {}. */
+static int is_list(const jctx *c, int i)
+{
+    return jtype(c, i) == TM_J_ARRAY || (jtype(c, i) == TM_J_OBJECT && c->j.tok[i].count == 0);
+}
+
+#define J_FOREACH(c, arr, idx, e)                                                              \
+    for (uint32_t idx = 0, e = (uint32_t)(arr) + 1; idx < (c)->j.tok[arr].count;              \
+         idx++, e = (c)->j.tok[e].next)
+
+static int parse_time(const jctx *c, int v, const char *field, int64_t *out, struct tm_err *err)
+{
+    char buf[64];
+    const char *s = jstr(c, v, buf, sizeof buf);
+    if (!s)
+        return bad(err, field, "%s", "must be an RFC 3339 time string");
     int32_t nsec;
     int offset;
     struct tm_err e2 = {0};
-    if (tm_calendar_parse_rfc3339(json_string_value(v), out, &nsec, &offset, err ? &e2 : NULL) !=
-        TM_OK)
+    if (tm_calendar_parse_rfc3339(s, out, &nsec, &offset, err ? &e2 : NULL) != TM_OK)
         return err ? tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg) : TM_EINVAL;
     return TM_OK;
 }
 
-static int parse_day(json_t *v, const char *field, int64_t *out, struct tm_err *err)
+static int parse_day(const jctx *c, int v, const char *field, int64_t *out, struct tm_err *err)
 {
-    if (!json_is_string(v))
+    char buf[64];
+    const char *s = jstr(c, v, buf, sizeof buf);
+    if (!s)
         return bad(err, field, "%s", "must be a YYYY-MM-DD date string");
     tm_date d;
     struct tm_err e2 = {0};
-    if (tm_calendar_parse_date(json_string_value(v), &d, &e2) != TM_OK)
+    if (tm_calendar_parse_date(s, &d, &e2) != TM_OK)
         return tm_err_set(err, TM_EINVAL, "%s: %s", field, e2.msg);
     *out = tm_calendar_date_to_days(d);
     return TM_OK;
 }
 
-/* An enum-valued string field: absent gives `def`. */
-static int parse_enum(json_t *obj, const char *key, const char *field, const char *const *names,
-                      int def, int *out, struct tm_err *err)
+/* An enum-valued string member `key` of `obj`: absent or null gives `def`. */
+static int parse_enum(const jctx *c, int obj, const char *key, const char *field,
+                      const char *const *names, int def, int *out, struct tm_err *err)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
+    int v = tm_json_get(&c->j, obj, key);
+    if (jnull(c, v)) {
         *out = def;
         return TM_OK;
     }
-    if (!json_is_string(v))
-        return err ? bad(err, field, "%s", "must be a string") : TM_EINVAL;
-    int i = tm_gate_lookup(names, json_string_value(v));
-    if (i < 0) {
-        if (!err)
-            return TM_EINVAL;
-        char m[200];
-        snprintf(m, sizeof m, "unknown value '%.60s'", json_string_value(v));
-        return tm_err_set(err, TM_EINVAL, "%s: %s", field, m);
-    }
+    char buf[64];
+    const char *s = jstr(c, v, buf, sizeof buf);
+    if (!s)
+        return bad(err, field, "%s", "must be a known name (a string)");
+    int i = tm_gate_lookup(names, s);
+    if (i < 0)
+        return bad(err, field, "unknown value '%.60s'", s);
     *out = i;
     return TM_OK;
 }
 
-static int parse_clock(json_t *v, const char *field, int *secs, struct tm_err *err)
+static int parse_clock(const jctx *c, int v, const char *field, int *secs, struct tm_err *err)
 {
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    char buf[16];
+    const char *s = jstr(c, v, buf, sizeof buf);
     int h, m, n = 0;
     if (!s || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 24 || m < 0 ||
         m > 59 || (h == 24 && m != 0))
@@ -130,53 +166,62 @@ static int parse_clock(json_t *v, const char *field, int *secs, struct tm_err *e
     return TM_OK;
 }
 
-/* An empty JSON object where a list is expected is taken as an empty list:
- * an empty Lua table (specs, scripts) is written as {}. */
-static json_t *as_list(json_t *v)
+/* A list of names (flags, channels) into a bit mask. */
+static int parse_names(const jctx *c, int arr, const char *field, const char *const *names,
+                       const char *what, uint32_t *mask, struct tm_err *err)
 {
-    static json_t *empty;
-    if (v && json_is_object(v) && json_object_size(v) == 0) {
-        if (!empty)
-            empty = json_array();
-        return empty;
+    if (jnull(c, arr))
+        return TM_OK;
+    if (!is_list(c, arr))
+        return bad(err, field, "%s", "must be an array");
+    J_FOREACH(c, arr, i, e) {
+        char buf[64], f[96], m[64];
+        const char *s = jstr(c, (int)e, buf, sizeof buf);
+        int k = s ? tm_gate_lookup(names, s) : -1;
+        if (k < 0) {
+            snprintf(f, sizeof f, "%s[%u]", field, i);
+            snprintf(m, sizeof m, "unknown %s '%%.40s'", what);
+            return bad(err, f, m, s ? s : "(not a string)");
+        }
+        *mask |= 1u << k;
     }
-    return v;
+    return TM_OK;
 }
 
-static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
+static int parse_consumer(const jctx *c, int co, tm_request *req, struct tm_err *err)
 {
-    if (!json_is_object(c))
+    if (jtype(c, co) != TM_J_OBJECT)
         return bad(err, "consumer", "%s", "is required and must be an object");
-    json_t *st = json_object_get(c, "state");
-    if (!json_is_string(st))
+    char buf[128];
+    const char *code = jstr(c, tm_json_get(&c->j, co, "state"), buf, sizeof buf);
+    if (!code)
         return bad(err, "consumer.state", "%s", "is required (a USPS state code)");
-    const char *code = json_string_value(st);
     const char *const *szones = tm_tz_state_zones(code);
     if (strlen(code) != 2 || szones == NULL)
         return bad(err, "consumer.state", "unknown state '%.20s'", code);
     memcpy(req->state, code, 3);
-    json_t *city = json_object_get(c, "city");
-    if (city && !json_is_null(city)) {
-        if (!json_is_string(city))
-            return bad(err, "consumer.city", "%s", "must be a string");
-        req->city = strdup(json_string_value(city));
+    int city = tm_json_get(&c->j, co, "city");
+    if (!jnull(c, city)) {
+        const char *s = jstr(c, city, buf, sizeof buf);
+        if (!s)
+            return bad(err, "consumer.city", "%s", "must be a string (at most 127 bytes)");
+        req->city = strdup(s);
     }
-    json_t *tzs = as_list(json_object_get(c, "timezones"));
-    if (tzs && !json_is_null(tzs)) {
-        if (!json_is_array(tzs) || json_array_size(tzs) == 0)
+    int tzs = tm_json_get(&c->j, co, "timezones");
+    if (!jnull(c, tzs)) {
+        if (!is_list(c, tzs) || c->j.tok[tzs].count == 0)
             return bad(err, "consumer.timezones", "%s", "must be a non-empty array of zone names");
-        size_t i;
-        json_t *z;
-        json_array_foreach(tzs, i, z) {
+        J_FOREACH(c, tzs, i, e) {
             char field[64];
-            snprintf(field, sizeof field, "consumer.timezones[%zu]", i);
-            if (!json_is_string(z))
+            snprintf(field, sizeof field, "consumer.timezones[%u]", i);
+            const char *s = jstr(c, (int)e, buf, sizeof buf);
+            if (!s)
                 return bad(err, field, "%s", "must be an IANA zone name");
             if (req->nzones >= TM_GATE_MAX_ZONES)
                 return bad(err, field, "%s", "too many zones (at most 8)");
             const tm_zone *zone;
-            if (tm_tz_get(json_string_value(z), &zone, NULL) != TM_OK)
-                return bad(err, field, "unknown time zone '%.60s'", json_string_value(z));
+            if (tm_tz_get(s, &zone, NULL) != TM_OK)
+                return bad(err, field, "unknown time zone '%.60s'", s);
             req->zones[req->nzones++] = zone;
         }
     } else {
@@ -188,215 +233,175 @@ static int parse_consumer(json_t *c, tm_request *req, struct tm_err *err)
         if (req->nzones == 0)
             return bad(err, "consumer.state", "no time zone data for '%s'", code);
     }
-    json_t *flags = as_list(json_object_get(c, "flags"));
-    if (flags && !json_is_null(flags)) {
-        if (!json_is_array(flags))
-            return bad(err, "consumer.flags", "%s", "must be an array");
-        size_t i;
-        json_t *f;
-        json_array_foreach(flags, i, f) {
-            char field[64];
-            snprintf(field, sizeof field, "consumer.flags[%zu]", i);
-            int k = json_is_string(f) ? tm_gate_lookup(tm_gate_flag_names, json_string_value(f)) : -1;
-            if (k < 0)
-                return bad(err, field, "unknown flag '%.40s'",
-                           json_is_string(f) ? json_string_value(f) : "(not a string)");
-            req->flags |= 1u << k;
-        }
-    }
-    json_t *consent = json_object_get(c, "consent");
-    if (consent && !json_is_null(consent)) {
-        if (!json_is_object(consent))
+    if (parse_names(c, tm_json_get(&c->j, co, "flags"), "consumer.flags", tm_gate_flag_names,
+                    "flag", &req->flags, err) != TM_OK ||
+        parse_names(c, tm_json_get(&c->j, co, "optout"), "consumer.optout", tm_gate_channel_names,
+                    "channel", &req->optout, err) != TM_OK)
+        return TM_EINVAL;
+    int consent = tm_json_get(&c->j, co, "consent");
+    if (!jnull(c, consent)) {
+        if (jtype(c, consent) != TM_J_OBJECT)
             return bad(err, "consumer.consent", "%s", "must be an object of booleans");
-        const char *k;
-        json_t *v;
-        json_object_foreach(consent, k, v) {
-            char field[80];
-            snprintf(field, sizeof field, "consumer.consent.%.40s", k);
-            if (!json_is_boolean(v))
+        uint32_t k = (uint32_t)consent + 1;
+        for (uint32_t m = 0; m < c->j.tok[consent].count; m++) {
+            uint32_t v = k + 1;
+            char key[48], field[80];
+            if (!jstr(c, (int)k, key, sizeof key))
+                snprintf(key, sizeof key, "?");
+            snprintf(field, sizeof field, "consumer.consent.%s", key);
+            if (!jbool(c, (int)v))
                 return bad(err, field, "%s", "must be true or false");
             uint32_t bit;
-            int ch = tm_gate_lookup(tm_gate_channel_names, k);
+            int ch = tm_gate_lookup(tm_gate_channel_names, key);
             if (ch >= 0)
                 bit = 1u << ch;
-            else if (strcmp(k, "autodial") == 0)
+            else if (strcmp(key, "autodial") == 0)
                 bit = TM_CONSENT_AUTODIAL;
             else
-                return bad(err, field, "unknown consent '%.40s'", k);
-            if (json_is_true(v))
+                return bad(err, field, "unknown consent '%.40s'", key);
+            if (jtype(c, (int)v) == TM_J_TRUE)
                 req->consent |= bit;
+            k = c->j.tok[v].next;
         }
     }
-    json_t *optout = as_list(json_object_get(c, "optout"));
-    if (optout && !json_is_null(optout)) {
-        if (!json_is_array(optout))
-            return bad(err, "consumer.optout", "%s", "must be an array of channels");
-        size_t i;
-        json_t *f;
-        json_array_foreach(optout, i, f) {
-            char field[64];
-            snprintf(field, sizeof field, "consumer.optout[%zu]", i);
-            int k = json_is_string(f) ? tm_gate_lookup(tm_gate_channel_names, json_string_value(f)) : -1;
-            if (k < 0)
-                return bad(err, field, "unknown channel '%.40s'",
-                           json_is_string(f) ? json_string_value(f) : "(not a string)");
-            req->optout |= 1u << k;
-        }
-    }
-    json_t *inc = as_list(json_object_get(c, "inconvenient"));
-    if (inc && !json_is_null(inc)) {
-        if (!json_is_array(inc))
+    int inc = tm_json_get(&c->j, co, "inconvenient");
+    if (!jnull(c, inc)) {
+        if (!is_list(c, inc))
             return bad(err, "consumer.inconvenient", "%s", "must be an array");
-        size_t i;
-        json_t *e;
-        json_array_foreach(inc, i, e) {
+        J_FOREACH(c, inc, i, e) {
             char field[80];
-            snprintf(field, sizeof field, "consumer.inconvenient[%zu]", i);
-            if (!json_is_object(e))
+            snprintf(field, sizeof field, "consumer.inconvenient[%u]", i);
+            if (jtype(c, (int)e) != TM_J_OBJECT)
                 return bad(err, field, "%s", "must be an object with days and/or from/to");
-            json_t *days = json_object_get(e, "days");
-            if (days) {
-                if (!json_is_array(days))
+            int days = tm_json_get(&c->j, (int)e, "days");
+            if (days >= 0) {
+                if (!is_list(c, days))
                     return bad(err, field, "%s", "days must be an array of sun..sat");
-                size_t j;
-                json_t *d;
-                json_array_foreach(days, j, d) {
-                    int k = json_is_string(d) ? tm_gate_lookup(tm_gate_weekday_names,
-                                                               json_string_value(d))
-                                              : -1;
+                J_FOREACH(c, days, di, d) {
+                    (void)di;
+                    const char *s = jstr(c, (int)d, buf, sizeof buf);
+                    int k = s ? tm_gate_lookup(tm_gate_weekday_names, s) : -1;
                     if (k < 0)
                         return bad(err, field, "unknown day '%.20s' (sun..sat)",
-                                   json_is_string(d) ? json_string_value(d) : "(not a string)");
+                                   s ? s : "(not a string)");
                     req->inconvenient_days |= (uint8_t)(1u << k);
                 }
             }
-            json_t *from = json_object_get(e, "from"), *to = json_object_get(e, "to");
-            if (from || to) {
-                if (!from || !to)
+            int from = tm_json_get(&c->j, (int)e, "from"), to = tm_json_get(&c->j, (int)e, "to");
+            if (from >= 0 || to >= 0) {
+                if (from < 0 || to < 0)
                     return bad(err, field, "%s", "needs both from and to");
                 if (req->nranges >= TM_GATE_MAX_RANGES)
                     return bad(err, field, "%s", "too many ranges (at most 8)");
                 char f2[100];
                 snprintf(f2, sizeof f2, "%s.from", field);
-                if (parse_clock(from, f2, &req->range_from[req->nranges], err) != TM_OK)
+                if (parse_clock(c, from, f2, &req->range_from[req->nranges], err) != TM_OK)
                     return TM_EINVAL;
                 snprintf(f2, sizeof f2, "%s.to", field);
-                if (parse_clock(to, f2, &req->range_to[req->nranges], err) != TM_OK)
+                if (parse_clock(c, to, f2, &req->range_to[req->nranges], err) != TM_OK)
                     return TM_EINVAL;
                 req->nranges++;
             }
-            if (!days && !from && !to)
+            if (days < 0 && from < 0 && to < 0)
                 return bad(err, field, "%s", "must give days and/or from/to");
         }
     }
     return TM_OK;
 }
 
-static int parse_debt(json_t *d, tm_request *req, struct tm_err *err)
+static int parse_debt(const jctx *c, int d, tm_request *req, struct tm_err *err)
 {
     req->debt_type = TM_DT_OTHER;
     req->last_payment_day = req->charge_off_day = INT64_MIN;
-    if (d == NULL || json_is_null(d))
+    if (jnull(c, d))
         return TM_OK;
-    if (!json_is_object(d))
+    if (jtype(c, d) != TM_J_OBJECT)
         return bad(err, "debt", "%s", "must be an object");
-    json_t *id = json_object_get(d, "id");
-    if (id && !json_is_null(id)) {
-        if (json_is_string(id))
-            req->debt_id = strdup(json_string_value(id));
-        else if (json_is_integer(id)) {
-            char b[32];
-            snprintf(b, sizeof b, "%lld", (long long)json_integer_value(id));
-            req->debt_id = strdup(b);
+    char buf[256];
+    int id = tm_json_get(&c->j, d, "id");
+    if (!jnull(c, id)) {
+        int64_t n;
+        if (jstr(c, id, buf, sizeof buf))
+            req->debt_id = strdup(buf);
+        else if (tm_json_int(&c->j, id, &n) == 0) {
+            snprintf(buf, sizeof buf, "%lld", (long long)n);
+            req->debt_id = strdup(buf);
         } else
             return bad(err, "debt.id", "%s", "must be a string");
     }
-    if (parse_enum(d, "type", "debt.type", tm_gate_debt_type_names, TM_DT_OTHER, &req->debt_type,
+    if (parse_enum(c, d, "type", "debt.type", tm_gate_debt_type_names, TM_DT_OTHER, &req->debt_type,
                    err) != TM_OK ||
-        parse_enum(d, "dispute", "debt.dispute", tm_gate_dispute_names, TM_DISPUTE_NONE,
+        parse_enum(c, d, "dispute", "debt.dispute", tm_gate_dispute_names, TM_DISPUTE_NONE,
                    &req->dispute, err) != TM_OK)
         return TM_EINVAL;
-    json_t *v = json_object_get(d, "last_payment_date");
-    if (v && !json_is_null(v) &&
-        parse_day(v, "debt.last_payment_date", &req->last_payment_day, err) != TM_OK)
+    int v = tm_json_get(&c->j, d, "last_payment_date");
+    if (!jnull(c, v) && parse_day(c, v, "debt.last_payment_date", &req->last_payment_day, err) != TM_OK)
         return TM_EINVAL;
-    v = json_object_get(d, "charge_off_date");
-    if (v && !json_is_null(v) && parse_day(v, "debt.charge_off_date", &req->charge_off_day, err) != TM_OK)
+    v = tm_json_get(&c->j, d, "charge_off_date");
+    if (!jnull(c, v) && parse_day(c, v, "debt.charge_off_date", &req->charge_off_day, err) != TM_OK)
         return TM_EINVAL;
-    v = json_object_get(d, "time_barred");
-    if (v && !json_is_null(v)) {
-        if (!json_is_boolean(v))
+    v = tm_json_get(&c->j, d, "time_barred");
+    if (!jnull(c, v)) {
+        if (!jbool(c, v))
             return bad(err, "debt.time_barred", "%s", "must be true or false");
-        req->time_barred = json_is_true(v) ? TM_TRI_TRUE : TM_TRI_FALSE;
+        req->time_barred = jtype(c, v) == TM_J_TRUE ? TM_TRI_TRUE : TM_TRI_FALSE;
         req->time_barred_given = 1;
     }
-    v = json_object_get(d, "creditor");
-    if (v && json_is_string(v) && !req->creditor)
-        req->creditor = strdup(json_string_value(v));
+    v = tm_json_get(&c->j, d, "creditor");
+    if (!req->creditor && jstr(c, v, buf, sizeof buf))
+        req->creditor = strdup(buf);
     return TM_OK;
 }
 
-static int parse_history(json_t *h, tm_request *req, struct tm_err *err)
+static int parse_history(const jctx *c, int h, tm_request *req, struct tm_err *err)
 {
-    if (h == NULL || json_is_null(h))
+    if (jnull(c, h))
         return TM_OK;
-    if (!json_is_array(h))
+    if (!is_list(c, h))
         return bad(err, "history", "%s", "must be an array");
-    size_t n = json_array_size(h);
+    uint32_t n = c->j.tok[h].count;
     if (n == 0)
         return TM_OK;
     req->history = calloc(n, sizeof *req->history);
     if (req->history == NULL)
         return tm_err_set(err, TM_ENOMEM, "history: out of memory");
-    size_t i;
-    json_t *e;
-    json_array_foreach(h, i, e) {
+    static const char *const dirs[] = {"outbound", "inbound", NULL};
+    J_FOREACH(c, h, i, ue) {
+        int e = (int)ue;
         /* Field names for messages are only built when something is wrong:
          * this loop runs for every earlier contact of every request. */
-        char field[80], f2[120];
-#define HFIELD(name) (snprintf(f2, sizeof f2, "history[%zu]%s", i, name), f2)
-        if (!json_is_object(e)) {
-            snprintf(field, sizeof field, "history[%zu]", i);
-            return bad(err, field, "%s", "must be an object");
-        }
+        char f2[120];
+#define HFIELD(name) (snprintf(f2, sizeof f2, "history[%u]%s", i, name), f2)
+        if (jtype(c, e) != TM_J_OBJECT)
+            return bad(err, HFIELD(""), "%s", "must be an object");
         tm_history *x = &req->history[req->nhistory];
-        json_t *ch = json_object_get(e, "channel");
-        if (!ch)
+        int ch = tm_json_get(&c->j, e, "channel");
+        if (ch < 0)
             return bad(err, HFIELD(".channel"), "%s", "is required");
-        const char *cs = json_is_string(ch) ? json_string_value(ch) : NULL;
-        x->channel = tm_gate_lookup(tm_gate_channel_names, cs);
-        if (x->channel < 0 &&
-            parse_enum(e, "channel", HFIELD(".channel"), tm_gate_channel_names, 0, &x->channel,
-                       err) != TM_OK)
-            return TM_EINVAL;
-        static const char *const dirs[] = {"outbound", "inbound", NULL};
-        if (parse_enum(e, "outcome", NULL, tm_gate_outcome_names, TM_OUT_ATTEMPT, &x->outcome,
-                       NULL) != TM_OK) {
-            parse_enum(e, "outcome", HFIELD(".outcome"), tm_gate_outcome_names, 0, &x->outcome, err);
-            return TM_EINVAL;
-        }
-        if (parse_enum(e, "place", NULL, tm_gate_place_names, TM_PLACE_PERSONAL, &x->place, NULL) !=
-            TM_OK) {
-            parse_enum(e, "place", HFIELD(".place"), tm_gate_place_names, 0, &x->place, err);
-            return TM_EINVAL;
-        }
-        if (parse_enum(e, "direction", NULL, dirs, TM_DIR_OUTBOUND, &x->direction, NULL) != TM_OK) {
-            parse_enum(e, "direction", HFIELD(".direction"), dirs, 0, &x->direction, err);
-            return TM_EINVAL;
-        }
-        json_t *at = json_object_get(e, "at");
-        if (!at)
+        if (parse_enum(c, e, "channel", NULL, tm_gate_channel_names, 0, &x->channel, NULL) != TM_OK)
+            return parse_enum(c, e, "channel", HFIELD(".channel"), tm_gate_channel_names, 0,
+                              &x->channel, err);
+        if (parse_enum(c, e, "outcome", NULL, tm_gate_outcome_names, TM_OUT_ATTEMPT, &x->outcome,
+                       NULL) != TM_OK)
+            return parse_enum(c, e, "outcome", HFIELD(".outcome"), tm_gate_outcome_names, 0,
+                              &x->outcome, err);
+        if (parse_enum(c, e, "place", NULL, tm_gate_place_names, TM_PLACE_PERSONAL, &x->place,
+                       NULL) != TM_OK)
+            return parse_enum(c, e, "place", HFIELD(".place"), tm_gate_place_names, 0, &x->place,
+                              err);
+        if (parse_enum(c, e, "direction", NULL, dirs, TM_DIR_OUTBOUND, &x->direction, NULL) != TM_OK)
+            return parse_enum(c, e, "direction", HFIELD(".direction"), dirs, 0, &x->direction, err);
+        int at = tm_json_get(&c->j, e, "at");
+        if (at < 0)
             return bad(err, HFIELD(".at"), "%s", "is required");
-        if (parse_time(at, "history", &x->at, NULL) != TM_OK) {
-            parse_time(at, HFIELD(".at"), &x->at, err);
-            return TM_EINVAL;
-        }
+        if (parse_time(c, at, NULL, &x->at, NULL) != TM_OK)
+            return parse_time(c, at, HFIELD(".at"), &x->at, err);
         if (x->at > req->now)
             return bad(err, HFIELD(".at"), "%s", "is in the future (after the request's now)");
 #undef HFIELD
-        json_t *debt = json_object_get(e, "debt");
-        if (debt && json_is_string(debt) && req->debt_id)
-            x->other_debt = strcmp(json_string_value(debt), req->debt_id) != 0;
+        int debt = tm_json_get(&c->j, e, "debt");
+        if (jtype(c, debt) == TM_J_STRING && req->debt_id)
+            x->other_debt = !tm_json_streq(&c->j, debt, req->debt_id);
         req->nhistory++;
     }
     return TM_OK;
@@ -407,87 +412,98 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
 {
     memset(req, 0, sizeof *req);
     *id_json = NULL;
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr);
-    if (root == NULL)
-        return tm_err_set(err, TM_EINVAL, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
-    int rc = TM_EINVAL;
-    if (!json_is_object(root)) {
+    tm_jtok stack_toks[512];
+    tm_jtok *toks = stack_toks;
+    jctx c = {.err = err};
+    struct tm_err e2 = {0};
+    int rc = tm_json_scan(text, len, toks, 512, &c.j, &e2);
+    if (rc == TM_ENOMEM) {
+        /* A long history: scan again with room for it. */
+        toks = malloc(sizeof *toks * MAX_TOKENS);
+        if (!toks)
+            return tm_err_set(err, TM_ENOMEM, "out of memory");
+        rc = tm_json_scan(text, len, toks, MAX_TOKENS, &c.j, &e2);
+    }
+    if (rc != TM_OK) {
+        if (toks != stack_toks)
+            free(toks);
+        return tm_err_set(err, TM_EINVAL, "not valid JSON: %s", e2.msg);
+    }
+    rc = TM_EINVAL;
+    if (jtype(&c, 0) != TM_J_OBJECT) {
         bad(err, "request", "%s", "must be a JSON object");
         goto out;
     }
-    json_t *id = json_object_get(root, "id");
-    if (id && (json_is_string(id) || json_is_number(id))) {
-        /* json_dumps allocates with jansson's allocator (which the caller may
-         * have replaced); hand back a copy the caller frees with free(). */
-        char *dumped = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
-        if (dumped) {
-            *id_json = strdup(dumped);
-            json_malloc_t jm;
-            json_free_t jf;
-            json_get_alloc_funcs(&jm, &jf);
-            jf(dumped);
-        }
-    }
-    if (!id || !(json_is_string(id) || json_is_number(id))) {
+    int id = tm_json_get(&c.j, 0, "id");
+    if (jtype(&c, id) != TM_J_STRING && jtype(&c, id) != TM_J_NUMBER) {
         bad(err, "id", "%s", "is required (a string or number)");
         goto out;
     }
-    req->id_json = strdup(*id_json);
-    req->now = default_now;
-    json_t *now = json_object_get(root, "now");
-    if (now && !json_is_null(now) && parse_time(now, "now", &req->now, err) != TM_OK)
+    size_t idlen;
+    const char *raw = tm_json_raw(&c.j, id, &idlen);
+    *id_json = strndup(raw, idlen);
+    req->id_json = strndup(raw, idlen);
+    if (!*id_json || !req->id_json) {
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
         goto out;
-    json_t *ch = json_object_get(root, "channel");
-    if (!ch) {
+    }
+    req->now = default_now;
+    int now = tm_json_get(&c.j, 0, "now");
+    if (!jnull(&c, now) && parse_time(&c, now, "now", &req->now, err) != TM_OK)
+        goto out;
+    if (tm_json_get(&c.j, 0, "channel") < 0) {
         bad(err, "channel", "%s", "is required");
         goto out;
     }
-    if (parse_enum(root, "channel", "channel", tm_gate_channel_names, 0, &req->channel, err) != TM_OK ||
-        parse_enum(root, "place", "place", tm_gate_place_names, TM_PLACE_PERSONAL, &req->place, err) !=
-            TM_OK ||
-        parse_enum(root, "purpose", "purpose", tm_gate_purpose_names, TM_PU_COLLECTION, &req->purpose,
+    if (parse_enum(&c, 0, "channel", "channel", tm_gate_channel_names, 0, &req->channel, err) != TM_OK ||
+        parse_enum(&c, 0, "place", "place", tm_gate_place_names, TM_PLACE_PERSONAL, &req->place,
                    err) != TM_OK ||
-        parse_enum(root, "collector", "collector", tm_gate_collector_names, TM_CO_THIRD_PARTY,
+        parse_enum(&c, 0, "purpose", "purpose", tm_gate_purpose_names, TM_PU_COLLECTION,
+                   &req->purpose, err) != TM_OK ||
+        parse_enum(&c, 0, "collector", "collector", tm_gate_collector_names, TM_CO_THIRD_PARTY,
                    &req->collector, err) != TM_OK)
         goto out;
-    json_t *cred = json_object_get(root, "creditor");
-    if (cred && json_is_string(cred))
-        req->creditor = strdup(json_string_value(cred));
-    if (parse_consumer(json_object_get(root, "consumer"), req, err) != TM_OK ||
-        parse_debt(json_object_get(root, "debt"), req, err) != TM_OK)
+    char buf[256];
+    if (jstr(&c, tm_json_get(&c.j, 0, "creditor"), buf, sizeof buf))
+        req->creditor = strdup(buf);
+    if (parse_consumer(&c, tm_json_get(&c.j, 0, "consumer"), req, err) != TM_OK ||
+        parse_debt(&c, tm_json_get(&c.j, 0, "debt"), req, err) != TM_OK)
         goto out;
-    json_t *msg = json_object_get(root, "message");
-    if (msg && !json_is_null(msg)) {
-        if (!json_is_object(msg)) {
+    int msg = tm_json_get(&c.j, 0, "message");
+    if (!jnull(&c, msg)) {
+        if (jtype(&c, msg) != TM_J_OBJECT) {
             bad(err, "message", "%s", "must be an object of booleans");
             goto out;
         }
-        const char *k;
-        json_t *v;
-        json_object_foreach(msg, k, v) {
-            char field[80];
-            snprintf(field, sizeof field, "message.%.40s", k);
-            if (json_is_null(v))
-                continue;
-            if (!json_is_boolean(v)) {
-                bad(err, field, "%s", "must be true or false");
-                goto out;
+        uint32_t k = (uint32_t)msg + 1;
+        for (uint32_t m = 0; m < c.j.tok[msg].count; m++) {
+            uint32_t v = k + 1;
+            char key[48], field[80];
+            int kl = tm_json_str(&c.j, (int)k, key, sizeof key);
+            snprintf(field, sizeof field, "message.%s", kl >= 0 ? key : "?");
+            if (!jnull(&c, (int)v)) {
+                if (!jbool(&c, (int)v)) {
+                    bad(err, field, "%s", "must be true or false");
+                    goto out;
+                }
+                if (kl < 0 || (size_t)kl >= sizeof req->msg[0].name ||
+                    req->nmsg >= TM_GATE_MAX_MSGFIELDS) {
+                    bad(err, field, "%s", "too many or too long message fields");
+                    goto out;
+                }
+                memcpy(req->msg[req->nmsg].name, key, (size_t)kl + 1);
+                req->msg[req->nmsg].value = jtype(&c, (int)v) == TM_J_TRUE ? TM_TRI_TRUE : TM_TRI_FALSE;
+                req->nmsg++;
             }
-            if (req->nmsg >= TM_GATE_MAX_MSGFIELDS || strlen(k) >= sizeof req->msg[0].name) {
-                bad(err, field, "%s", "too many or too long message fields");
-                goto out;
-            }
-            snprintf(req->msg[req->nmsg].name, sizeof req->msg[0].name, "%s", k);
-            req->msg[req->nmsg].value = json_is_true(v) ? TM_TRI_TRUE : TM_TRI_FALSE;
-            req->nmsg++;
+            k = c.j.tok[v].next;
         }
     }
-    if (parse_history(as_list(json_object_get(root, "history")), req, err) != TM_OK)
+    if (parse_history(&c, tm_json_get(&c.j, 0, "history"), req, err) != TM_OK)
         goto out;
     rc = TM_OK;
 out:
-    json_decref(root);
+    if (toks != stack_toks)
+        free(toks);
     if (rc != TM_OK)
         tm_gate_request_free(req);
     return rc;

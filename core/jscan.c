@@ -1,0 +1,420 @@
+/*
+ * core/jscan.c: the in-place JSON scanner (see jscan.h).
+ *
+ * A recursive-descent pass over the text: every value becomes one token, in
+ * document order, and each token records where its subtree ends so lookups
+ * can step over whole values. Nothing is copied or allocated; strings are
+ * decoded only when asked for.
+ */
+#include "jscan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+
+#define MAX_DEPTH 64
+
+typedef struct scanner {
+    const char *s;
+    size_t len, pos;
+    tm_jtok *tok;
+    int ntok, max;
+    struct tm_err *err;
+    int depth;
+} scanner;
+
+static int fail(scanner *sc, const char *what)
+{
+    return tm_err_set(sc->err, TM_EINVAL, "%s (column %zu)", what, sc->pos + 1);
+}
+
+static void skip_ws(scanner *sc)
+{
+    while (sc->pos < sc->len) {
+        char c = sc->s[sc->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        sc->pos++;
+    }
+}
+
+static int new_tok(scanner *sc, int type)
+{
+    if (sc->ntok >= sc->max) {
+        tm_err_set(sc->err, TM_ENOMEM, "too many values (more than %d)", sc->max);
+        return -1;
+    }
+    tm_jtok *t = &sc->tok[sc->ntok];
+    memset(t, 0, sizeof *t);
+    t->type = (uint8_t)type;
+    t->start = (uint32_t)sc->pos;
+    return sc->ntok++;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int read_u4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return 0;
+}
+
+static int scan_string(scanner *sc)
+{
+    int ti = new_tok(sc, TM_J_STRING);
+    if (ti < 0)
+        return TM_ENOMEM;
+    sc->pos++; /* the opening quote */
+    size_t start = sc->pos;
+    int high = 0;
+    for (;;) {
+        if (sc->pos >= sc->len)
+            return fail(sc, "unterminated string");
+        unsigned char c = (unsigned char)sc->s[sc->pos];
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return fail(sc, "control character in a string");
+        if (c == '\\') {
+            sc->tok[ti].escaped = 1;
+            if (sc->pos + 1 >= sc->len)
+                return fail(sc, "unterminated string");
+            char e = sc->s[sc->pos + 1];
+            if (e == 'u') {
+                unsigned u;
+                if (sc->pos + 6 > sc->len || read_u4(sc->s + sc->pos + 2, &u) != 0)
+                    return fail(sc, "invalid \\u escape");
+                if (u >= 0xDC00 && u <= 0xDFFF) {
+                    if (!high)
+                        return fail(sc, "invalid \\u escape (lone low surrogate)");
+                    high = 0;
+                } else if (high) {
+                    return fail(sc, "invalid \\u escape (lone high surrogate)");
+                } else if (u >= 0xD800 && u <= 0xDBFF) {
+                    high = 1;
+                } else if (u == 0) {
+                    return fail(sc, "\\u0000 is not allowed in strings");
+                }
+                sc->pos += 6;
+                continue;
+            }
+            if (high)
+                return fail(sc, "invalid \\u escape (lone high surrogate)");
+            if (!strchr("\"\\/bfnrt", e) || e == '\0')
+                return fail(sc, "invalid escape in a string");
+            sc->pos += 2;
+            continue;
+        }
+        if (high)
+            return fail(sc, "invalid \\u escape (lone high surrogate)");
+        if (c >= 0x80) {
+            /* Check the UTF-8 sequence that starts here. */
+            size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (sc->pos + n > sc->len || !tm_utf8_valid(sc->s + sc->pos, n, NULL))
+                return fail(sc, "invalid UTF-8 in a string");
+            sc->pos += n;
+            continue;
+        }
+        sc->pos++;
+    }
+    if (high)
+        return fail(sc, "invalid \\u escape (lone high surrogate)");
+    sc->tok[ti].start = (uint32_t)start;
+    sc->tok[ti].len = (uint32_t)(sc->pos - start);
+    sc->pos++; /* the closing quote */
+    sc->tok[ti].next = (uint32_t)sc->ntok;
+    return TM_OK;
+}
+
+static int digits(scanner *sc)
+{
+    size_t p = sc->pos;
+    while (sc->pos < sc->len && sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9')
+        sc->pos++;
+    return sc->pos > p;
+}
+
+static int scan_number(scanner *sc)
+{
+    int ti = new_tok(sc, TM_J_NUMBER);
+    if (ti < 0)
+        return TM_ENOMEM;
+    size_t start = sc->pos;
+    if (sc->s[sc->pos] == '-')
+        sc->pos++;
+    if (sc->pos < sc->len && sc->s[sc->pos] == '0')
+        sc->pos++;
+    else if (!digits(sc))
+        return fail(sc, "invalid number");
+    if (sc->pos < sc->len && sc->s[sc->pos] == '.') {
+        sc->pos++;
+        if (!digits(sc))
+            return fail(sc, "invalid number");
+    }
+    if (sc->pos < sc->len && (sc->s[sc->pos] == 'e' || sc->s[sc->pos] == 'E')) {
+        sc->pos++;
+        if (sc->pos < sc->len && (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-'))
+            sc->pos++;
+        if (!digits(sc))
+            return fail(sc, "invalid number");
+    }
+    sc->tok[ti].start = (uint32_t)start;
+    sc->tok[ti].len = (uint32_t)(sc->pos - start);
+    sc->tok[ti].next = (uint32_t)sc->ntok;
+    return TM_OK;
+}
+
+static int scan_value(scanner *sc);
+
+static int scan_literal(scanner *sc, const char *word, int type)
+{
+    size_t n = strlen(word);
+    if (sc->len - sc->pos < n || memcmp(sc->s + sc->pos, word, n) != 0)
+        return fail(sc, "invalid value");
+    int ti = new_tok(sc, type);
+    if (ti < 0)
+        return TM_ENOMEM;
+    sc->tok[ti].len = (uint32_t)n;
+    sc->pos += n;
+    sc->tok[ti].next = (uint32_t)sc->ntok;
+    return TM_OK;
+}
+
+static int scan_container(scanner *sc, int is_object)
+{
+    if (++sc->depth > MAX_DEPTH)
+        return fail(sc, "nested too deep");
+    int ti = new_tok(sc, is_object ? TM_J_OBJECT : TM_J_ARRAY);
+    if (ti < 0)
+        return TM_ENOMEM;
+    char close = is_object ? '}' : ']';
+    sc->pos++;
+    skip_ws(sc);
+    uint32_t count = 0;
+    if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+        sc->pos++;
+    } else {
+        for (;;) {
+            int rc;
+            if (is_object) {
+                skip_ws(sc);
+                if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+                    return fail(sc, "expected a member name in quotes");
+                if ((rc = scan_string(sc)) != TM_OK)
+                    return rc;
+                skip_ws(sc);
+                if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+                    return fail(sc, "expected ':'");
+                sc->pos++;
+            }
+            if ((rc = scan_value(sc)) != TM_OK)
+                return rc;
+            count++;
+            skip_ws(sc);
+            if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
+                sc->pos++;
+                continue;
+            }
+            if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+                sc->pos++;
+                break;
+            }
+            return fail(sc, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    sc->tok[ti].count = count;
+    sc->tok[ti].next = (uint32_t)sc->ntok;
+    sc->depth--;
+    return TM_OK;
+}
+
+static int scan_value(scanner *sc)
+{
+    skip_ws(sc);
+    if (sc->pos >= sc->len)
+        return fail(sc, "unexpected end of text");
+    switch (sc->s[sc->pos]) {
+    case '{':
+        return scan_container(sc, 1);
+    case '[':
+        return scan_container(sc, 0);
+    case '"':
+        return scan_string(sc);
+    case 't':
+        return scan_literal(sc, "true", TM_J_TRUE);
+    case 'f':
+        return scan_literal(sc, "false", TM_J_FALSE);
+    case 'n':
+        return scan_literal(sc, "null", TM_J_NULL);
+    default:
+        if (sc->s[sc->pos] == '-' || (sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9'))
+            return scan_number(sc);
+        return fail(sc, "invalid value");
+    }
+}
+
+int tm_json_scan(const char *text, size_t len, tm_jtok *toks, int max, tm_json *out,
+                 struct tm_err *err)
+{
+    if (len > UINT32_MAX)
+        return tm_err_set(err, TM_EINVAL, "text too long");
+    scanner sc = {.s = text, .len = len, .tok = toks, .max = max, .err = err};
+    int rc = scan_value(&sc);
+    if (rc != TM_OK)
+        return rc;
+    skip_ws(&sc);
+    if (sc.pos != sc.len)
+        return fail(&sc, "text after the value");
+    out->text = text;
+    out->tok = toks;
+    out->ntok = sc.ntok;
+    return TM_OK;
+}
+
+/* Decodes the string token into buf; -1 when it does not fit or holds NUL. */
+static int decode(const tm_json *j, const tm_jtok *t, char *buf, size_t cap)
+{
+    const char *p = j->text + t->start, *end = p + t->len;
+    size_t n = 0;
+    if (!t->escaped) {
+        if (t->len + 1 > cap)
+            return -1;
+        memcpy(buf, p, t->len);
+        buf[t->len] = '\0';
+        return (int)t->len;
+    }
+    while (p < end) {
+        unsigned cp;
+        if (*p != '\\') {
+            if (n + 1 >= cap)
+                return -1;
+            buf[n++] = *p++;
+            continue;
+        }
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u': {
+            read_u4(p, &cp);
+            p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* validated: a low surrogate follows */
+                unsigned lo;
+                read_u4(p + 2, &lo);
+                p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            break;
+        }
+        default: cp = (unsigned char)e; break;
+        }
+        char u[4];
+        size_t k;
+        if (cp < 0x80) {
+            u[0] = (char)cp, k = 1;
+        } else if (cp < 0x800) {
+            u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), k = 2;
+        } else if (cp < 0x10000) {
+            u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (char)(0x80 | (cp & 0x3F)), k = 3;
+        } else {
+            u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), k = 4;
+        }
+        if (n + k >= cap)
+            return -1;
+        memcpy(buf + n, u, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+int tm_json_str(const tm_json *j, int i, char *buf, size_t cap)
+{
+    if (i < 0 || i >= j->ntok || j->tok[i].type != TM_J_STRING || cap == 0)
+        return -1;
+    return decode(j, &j->tok[i], buf, cap);
+}
+
+int tm_json_streq(const tm_json *j, int i, const char *s)
+{
+    if (i < 0 || i >= j->ntok || j->tok[i].type != TM_J_STRING)
+        return 0;
+    const tm_jtok *t = &j->tok[i];
+    size_t n = strlen(s);
+    if (!t->escaped)
+        return t->len == n && memcmp(j->text + t->start, s, n) == 0;
+    char buf[256];
+    int len = decode(j, t, buf, sizeof buf);
+    return len >= 0 && (size_t)len == n && memcmp(buf, s, n) == 0;
+}
+
+int tm_json_get(const tm_json *j, int obj, const char *key)
+{
+    if (obj < 0 || obj >= j->ntok || j->tok[obj].type != TM_J_OBJECT)
+        return -1;
+    int k = obj + 1;
+    for (uint32_t m = 0; m < j->tok[obj].count; m++) {
+        int v = k + 1;
+        if (tm_json_streq(j, k, key))
+            return v;
+        k = (int)j->tok[v].next;
+    }
+    return -1;
+}
+
+int tm_json_int(const tm_json *j, int i, int64_t *out)
+{
+    if (i < 0 || i >= j->ntok || j->tok[i].type != TM_J_NUMBER)
+        return -1;
+    const char *p = j->text + j->tok[i].start, *end = p + j->tok[i].len;
+    int neg = 0;
+    if (*p == '-')
+        neg = 1, p++;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1; /* a fraction or an exponent */
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_C(9223372036854775808) - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (!neg && v > INT64_MAX)
+        return -1;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+const char *tm_json_raw(const tm_json *j, int i, size_t *len)
+{
+    const tm_jtok *t = &j->tok[i];
+    if (t->type == TM_J_STRING) {
+        *len = t->len + 2;
+        return j->text + t->start - 1;
+    }
+    *len = t->len;
+    return j->text + t->start;
+}
