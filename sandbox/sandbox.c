@@ -1240,7 +1240,12 @@ static void begin_call(tm_sandbox *sb)
     sb->co_depth = 0;
     sb->instr_used = 0;
     sb->instr_limit = sb->limits.instructions;
-    sb->mem_cap = sb->limits.mem_bytes;
+    /* The memory limit is what the call may add to the state: a long-lived
+     * state holds loaded scripts and caches that are not the call's doing.
+     * A state that has grown past a whole limit is collected first. */
+    if (sb->mem_used > sb->limits.mem_bytes)
+        lua_gc(sb->L, LUA_GCCOLLECT, 0);
+    sb->mem_cap = sb->mem_used + sb->limits.mem_bytes;
     sb->calls++;
     sb->deadline_set = 0;
     /* Relaxed stores: the watchdog tolerates seeing these a tick late, and a

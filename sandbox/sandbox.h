@@ -36,7 +36,7 @@ typedef struct tm_gen tm_gen; /* a loaded script set: see scriptset.h */
  * either way. TM_LIMIT_PRECISE arms the hook at the start instead, so the
  * instruction limit counts every instruction (`tallyman eval` uses it). */
 typedef struct tm_limits {
-    size_t mem_bytes;      /* cap on the state's whole heap while a call runs */
+    size_t mem_bytes;      /* what a call may allocate on top of what the state held before */
     uint64_t instructions; /* VM instructions per call; pattern-matching steps count too */
     uint32_t time_ms;      /* wall-clock time per call */
     unsigned flags;        /* TM_LIMIT_PRECISE */
