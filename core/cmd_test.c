@@ -90,7 +90,7 @@ static void run_set(run *r, tm_gen *gen, int require_specs, const char *only)
             continue;
         if (ends_with(s->path, "_spec.lua")) {
             tm_spec_run(sb, display, s->text, s->len, report, r, &r->passed, &r->failed);
-        } else if (require_specs && (strncmp(s->path, "regulations/", 12) == 0 ||
+        } else if (require_specs && (strncmp(s->path, "regulations/", 12) == 0 || strncmp(s->path, "policies/", 9) == 0 ||
                                      strncmp(s->path, "strategies/", 11) == 0)) {
             char spec[1200];
             snprintf(spec, sizeof spec, "%.*s_spec.lua", (int)(strlen(s->path) - 4), s->path);

@@ -218,7 +218,7 @@ static int parse_consumer(const jctx *c, int co, tm_request *req, struct tm_err 
             if (!s)
                 return bad(err, field, "%s", "must be an IANA zone name");
             if (req->nzones >= TM_GATE_MAX_ZONES)
-                return bad(err, field, "%s", "too many zones (at most 8)");
+                return bad(err, field, "%s", "too many zones (at most 16)");
             const tm_zone *zone;
             if (tm_tz_get(s, &zone, NULL) != TM_OK)
                 return bad(err, field, "unknown time zone '%.60s'", s);

@@ -60,7 +60,7 @@ int tm_gate_lookup(const char *const *table, const char *name);
 /* A message field's state: absent (not yet known), known false, known true. */
 enum { TM_TRI_ABSENT = 0, TM_TRI_FALSE = 1, TM_TRI_TRUE = 2 };
 
-#define TM_GATE_MAX_ZONES 8
+#define TM_GATE_MAX_ZONES 16
 #define TM_GATE_MAX_MSGFIELDS 16
 #define TM_GATE_MAX_RANGES 8
 

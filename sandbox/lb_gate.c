@@ -779,9 +779,9 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         goto broken_named;
     return;
 broken_named: {
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "rule '%s': %s", id, why);
-    snprintf(why, sizeof why, "%s", tmp);
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "rule '%.80s': %s", id, why);
+    snprintf(why, sizeof why, "%.299s", tmp);
 }
 broken:
     problem(ctx, r->line, 1, "%s", why);
