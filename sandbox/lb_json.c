@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lcompat.h"
 #include "lb_common.h"
@@ -62,6 +63,8 @@ typedef struct walk {
     int depth;
     struct tm_err *err;
     const char *what; /* "result 1" etc., for messages */
+    struct timespec deadline; /* writing results counts against the time limit */
+    unsigned ticks;
 } walk;
 
 static int fail(walk *w, const char *msg)
@@ -243,9 +246,18 @@ static int put_table(walk *w, int idx)
     return rc;
 }
 
+static int past(const struct timespec *d)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
 static int put_value(walk *w, int idx)
 {
     lua_State *L = w->L;
+    if (w->deadline.tv_sec && (++w->ticks & 4095) == 0 && past(&w->deadline))
+        return tm_err_set(w->err, TM_ELIMIT_TIME, "time limit exceeded");
     if (w->out->oom)
         return fail(w, w->out->oom == 2 ? "cannot print: the result is larger than the memory limit"
                                         : "cannot print: out of memory");
@@ -291,6 +303,13 @@ int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size
     b.limit = tm_sandbox_limits(sb)->mem_bytes;
     jput(&b, "", 0);
     walk w = {.L = L, .out = &b, .err = err};
+    clock_gettime(CLOCK_MONOTONIC, &w.deadline);
+    w.deadline.tv_sec += tm_sandbox_limits(sb)->time_ms / 1000;
+    w.deadline.tv_nsec += (long)(tm_sandbox_limits(sb)->time_ms % 1000) * 1000000L;
+    if (w.deadline.tv_nsec >= 1000000000L) {
+        w.deadline.tv_sec++;
+        w.deadline.tv_nsec -= 1000000000L;
+    }
     char what[32];
     for (int i = 1; i <= nres && rc == TM_OK; i++) {
         snprintf(what, sizeof what, "result %d", i);
