@@ -4,8 +4,7 @@
 # Runs every part and adds up their "N passed, N failed" lines:
 #   C unit tests (one binary per module), end-to-end CLI tests (tests/e2e/*.sh),
 #   the hostile-script corpus through `tallyman eval`, the Lua specs through
-#   `tallyman test`, then the unit tests and hostile corpus again on a LuaJIT
-#   build (TM_LUAJIT_SUITE=1).
+#   `tallyman test`, then all of it again on a LuaJIT build (TM_LUAJIT_SUITE=1).
 # Environment: TM_BIN (the tallyman binary), TM_BUILD (its build directory).
 # The last line is "N passed, N failed"; the exit code is 1 if anything failed.
 set -u
@@ -56,16 +55,14 @@ run_suite() {
         run_part "$tag unit $(basename "$t")" env TM_BIN="$bin" TM_TEST_TIMEOUT=900 "$t"
     done
     run_part "$tag hostile corpus" sh tests/sandbox/run_hostile.sh "$bin"
+    for t in tests/e2e/test_*.sh; do
+        [ -f "$t" ] || continue
+        run_part "$tag e2e $(basename "$t")" env TM_BIN="$bin" sh "$t"
+    done
+    run_part "$tag lua specs" "$bin" test --require-specs
 }
 
 run_suite "$TM_BIN" "$TM_BUILD" "lua5.4"
-for t in tests/e2e/test_*.sh; do
-    [ -f "$t" ] || continue
-    run_part "e2e $(basename "$t")" env TM_BIN="$TM_BIN" sh "$t"
-done
-if "$TM_BIN" --help 2>/dev/null | grep -q '^  test '; then
-    run_part "lua specs" "$TM_BIN" test --require-specs
-fi
 
 if [ "${TM_LUAJIT_SUITE:-}" = 1 ]; then
     if make -s LUA=luajit test-unit >"$LOG_DIR/lj.log" 2>&1; then

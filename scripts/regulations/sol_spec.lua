@@ -36,7 +36,7 @@ describe("sol.lua: shape", function()
             assert_true(type(y) == "table", code .. " years")
             for _, t in ipairs(TYPES) do
                 local v = y[t]
-                assert_true(math.type(v) == "integer" and v > 0, code .. "." .. t .. " = " .. show(v))
+                assert_true(type(v) == "number" and v == math.floor(v) and v > 0, code .. "." .. t .. " = " .. show(v))
                 assert_true(v <= 20, code .. "." .. t .. " plausible")
             end
         end

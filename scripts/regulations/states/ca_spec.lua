@@ -10,13 +10,6 @@ local function at(now, extra)
     return r
 end
 
--- asserts that no rule of this regulation blocks d (other jurisdictions' rules may)
-local function assert_none(d, prefix)
-    for _, b in ipairs(d.blocked_by) do
-        assert_true(b.rule:sub(1, #prefix) ~= prefix, b.rule .. " must not apply here")
-    end
-end
-
 local function with_flags(flags, extra)
     return at("2026-11-23T18:00:00Z", merge({ consumer = merge(CA, { flags = flags }) }, extra or {}))
 end

@@ -73,8 +73,8 @@ return regulation {
                 end
                 local next_t
                 for _, lt in ipairs(c.local_times) do
-                    local today = (c.now + lt.offset) // 86400
-                    local first_day = (mailed + lt.offset) // 86400 + WAIT_DAYS
+                    local today = math.floor((c.now + lt.offset) / 86400)
+                    local first_day = math.floor((mailed + lt.offset) / 86400) + WAIT_DAYS
                     if today < first_day then
                         local t = first_day * 86400 - lt.offset
                         if next_t == nil or t > next_t then

@@ -9,13 +9,6 @@ local function at(now, extra)
     return r
 end
 
--- asserts that no rule of this regulation blocks d (other jurisdictions' rules may)
-local function assert_none(d, prefix)
-    for _, b in ipairs(d.blocked_by) do
-        assert_true(b.rule:sub(1, #prefix) ~= prefix, b.rule .. " must not apply here")
-    end
-end
-
 local CONSENT = merge(NY, { consent = { email = true } })
 
 describe("email needs the consumer's consent (23 NYCRR 1.6(a))", function()

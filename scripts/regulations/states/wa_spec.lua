@@ -11,13 +11,6 @@ local function at(now, extra)
     return r
 end
 
--- asserts that no rule of this regulation blocks d (other jurisdictions' rules may)
-local function assert_none(d, prefix)
-    for _, b in ipairs(d.blocked_by) do
-        assert_true(b.rule:sub(1, #prefix) ~= prefix, b.rule .. " must not apply here")
-    end
-end
-
 -- history entries: { at, channel, outcome, place =, direction =, debt = }
 local function hist(list)
     local h = {}
