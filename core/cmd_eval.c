@@ -31,6 +31,7 @@ static const char eval_help[] =
     "  --instr-limit N      VM instructions (default 100000000)\n"
     "  --time-limit MS      wall time in milliseconds (default 2000)\n"
     "  --scripts DIR        the script tree `require` reads\n"
+    "  --raw                print string results as they are, not as JSON strings\n"
     "\n"
     "On a script error, a limit or a forbidden call: exit 1 and one line on\n"
     "stderr, FILE:LINE: message (FILE: message when no line is known).\n";
@@ -41,6 +42,7 @@ typedef struct eval_job {
     size_t len;
     tm_gen *gen;
     tm_limits limits;
+    int raw;
 } eval_job;
 
 static void write_all(int fd, const char *p, size_t n)
@@ -79,7 +81,8 @@ static int eval_child(void *ud, int out_fd, int err_fd)
     }
     char *out = NULL;
     size_t outlen = 0;
-    int rc = tm_sandbox_eval_json(sb, job->file, job->src, job->len, &out, &outlen, &e);
+    int rc = job->raw ? tm_sandbox_eval_raw(sb, job->file, job->src, job->len, &out, &outlen, &e)
+                      : tm_sandbox_eval_json(sb, job->file, job->src, job->len, &out, &outlen, &e);
     if (rc != TM_OK) {
         write_error(err_fd, job->file, &e);
         tm_sandbox_free(sb);
@@ -134,6 +137,7 @@ static void ignore_report(void *ud, const char *message)
 int tm_cmd_eval(tm_cli *cli)
 {
     const char *file = NULL;
+    int raw = 0;
     /* eval counts every instruction (TM_LIMIT_PRECISE): --instr-limit means
      * exactly what it says, whatever the cost per instruction. */
     tm_limits lim = {TM_LIMIT_DEFAULT_MEM, TM_LIMIT_DEFAULT_INSTR, TM_LIMIT_DEFAULT_TIME_MS,
@@ -144,6 +148,8 @@ int tm_cmd_eval(tm_cli *cli)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(eval_help, stdout);
             return TM_EXIT_OK;
+        } else if (strcmp(a, "--raw") == 0) {
+            raw = 1;
         } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--instr-limit") == 0 ||
                    strcmp(a, "--time-limit") == 0) {
             if (i + 1 >= cli->argc)
@@ -169,7 +175,7 @@ int tm_cmd_eval(tm_cli *cli)
     if (file == NULL)
         return tm_cli_usage_error("eval", "eval needs a FILE");
 
-    eval_job job = {.file = file, .limits = lim};
+    eval_job job = {.file = file, .limits = lim, .raw = raw};
     char *src;
     if (read_whole(file, &src, &job.len) != 0) {
         fprintf(stderr, "%s: cannot read the file: %s\n", file, strerror(errno));

@@ -286,8 +286,23 @@ static int put_value(walk *w, int idx)
     }
 }
 
+static int eval_impl(tm_sandbox *sb, const char *name, const char *src, size_t len, char **out,
+                     size_t *outlen, struct tm_err *err, int raw);
+
 int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size_t len,
                          char **out, size_t *outlen, struct tm_err *err)
+{
+    return eval_impl(sb, name, src, len, out, outlen, err, 0);
+}
+
+int tm_sandbox_eval_raw(tm_sandbox *sb, const char *name, const char *src, size_t len, char **out,
+                        size_t *outlen, struct tm_err *err)
+{
+    return eval_impl(sb, name, src, len, out, outlen, err, 1);
+}
+
+static int eval_impl(tm_sandbox *sb, const char *name, const char *src, size_t len, char **out,
+                     size_t *outlen, struct tm_err *err, int raw)
 {
     lua_State *L = tm_sandbox_lua(sb);
     int base = lua_gettop(L);
@@ -314,7 +329,13 @@ int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size
     for (int i = 1; i <= nres && rc == TM_OK; i++) {
         snprintf(what, sizeof what, "result %d", i);
         w.what = what;
-        rc = put_value(&w, base + i);
+        if (raw && lua_type(L, base + i) == LUA_TSTRING) {
+            size_t n;
+            const char *str = lua_tolstring(L, base + i, &n);
+            jput(&b, str, n);
+        } else {
+            rc = put_value(&w, base + i);
+        }
         jput(&b, "\n", 1);
     }
     lua_settop(L, base);

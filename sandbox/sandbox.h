@@ -138,6 +138,12 @@ void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out);
 int tm_sandbox_eval_json(tm_sandbox *sb, const char *name, const char *src, size_t len,
                          char **out, size_t *outlen, struct tm_err *err);
 
+/* Like tm_sandbox_eval_json, but a result that is a string is written as it
+ * is (no quotes, no escapes) followed by a newline: for scripts that produce
+ * text such as CSV. Other results are still JSON. */
+int tm_sandbox_eval_raw(tm_sandbox *sb, const char *name, const char *src, size_t len, char **out,
+                        size_t *outlen, struct tm_err *err);
+
 /* The Lua implementation the sandbox was built with, e.g. "Lua 5.4". Static. */
 const char *tm_sandbox_lua_version(void);
 

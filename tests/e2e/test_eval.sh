@@ -49,6 +49,11 @@ expect_run "shebang line skipped" 0 "7" "" -- "$T" eval "$D/shebang.lua"
 printf '\357\273\277return 8\n' >"$D/bom.lua"
 expect_run "UTF-8 BOM accepted" 0 "8" "" -- "$T" eval "$D/bom.lua"
 
+w raw.lua 'return "a,b\n1,2", {x = 1}'
+expect_run "raw strings" 0 'a,b
+1,2
+{"x":1}' "" -- "$T" eval --raw "$D/raw.lua"
+
 # Errors: one line, FILE:LINE: message.
 w err.lua 'local a = 1
 error("went wrong")'
