@@ -37,5 +37,9 @@ int tm_cmd_eval(tm_cli *cli);
 int tm_cmd_decide(tm_cli *cli);
 int tm_cmd_test(tm_cli *cli);
 int tm_cmd_lint(tm_cli *cli);
+int tm_cmd_import(tm_cli *cli);
+int tm_cmd_event(tm_cli *cli);
+int tm_cmd_keys(tm_cli *cli);
+int tm_cmd_audit(tm_cli *cli);
 
 #endif

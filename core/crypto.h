@@ -26,4 +26,18 @@ void tm_sha256_hex(const void *data, size_t len, char out[TM_SHA256_HEX_LEN + 1]
  * Returns TM_OK, or TM_ECRYPTO when the generator fails. */
 int tm_random_bytes(void *out, size_t len);
 
+/* HMAC-SHA256 (RFC 2104) of `len` bytes at `data` under the `keylen`-byte `key`, into `out`
+ * (32 bytes). `key` may be NULL when keylen is 0 and `data` may be NULL when len is 0; keys
+ * longer than the 64-byte block are hashed first, as the RFC says. Nothing is retained.
+ * Returns TM_OK; TM_EINVAL if `out` is NULL, or a pointer is NULL with a nonzero length, or
+ * keylen exceeds INT32_MAX; TM_ECRYPTO if OpenSSL fails (out of memory, or a provider
+ * refusing the call), in which case `out` is zeroed so a failure never looks like a digest. */
+int tm_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                   uint8_t out[TM_SHA256_LEN]);
+
+/* Compares `n` bytes of `a` and `b` in time that depends only on n, never on where they
+ * differ, so comparing a secret (a MAC, a key) leaks nothing through timing. Returns 1 if
+ * they are equal, 0 if not. Both may be NULL when n is 0 (then the result is 1). */
+int tm_ct_equal(const void *a, const void *b, size_t n);
+
 #endif

@@ -25,6 +25,10 @@ static const command commands[] = {
     {"decide", tm_cmd_decide, "judge contact requests (JSON lines) against the regulations"},
     {"test", tm_cmd_test, "run Lua spec files (*_spec.lua) and report N passed, N failed"},
     {"lint", tm_cmd_lint, "check scripts: syntax, DSL fields, citations, references"},
+    {"import", tm_cmd_import, "import accounts (CSV or JSON lines) into the store"},
+    {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
+    {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
+    {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
 };
 
 static void print_help(FILE *f)

@@ -6,6 +6,7 @@
 #      script stopped at its limit.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+mkdir -p out
 T="${TM_BIN:-./tallyman}"
 echo "== $("$T" --version)"
 echo
@@ -15,6 +16,13 @@ mkdir -p out
 echo
 echo "first decision:"
 head -n 1 out/decisions.jsonl
+echo
+echo "== tallyman import accounts examples/portfolio/accounts.csv  (store: out/demo.db)"
+rm -f out/demo.db out/demo.db-wal out/demo.db-shm  # a fresh store each run (the key file stays)
+"$T" --db out/demo.db import accounts examples/portfolio/accounts.csv
+echo
+echo "== tallyman audit verify"
+"$T" --db out/demo.db audit verify
 for f in examples/eval/*.lua; do
     echo
     echo "== tallyman eval $f"

@@ -1,0 +1,62 @@
+/*
+ * core/audit.h: the audit log: append-only, each record chained to the one
+ * before it by HMAC-SHA256, verifiable end to end.
+ *
+ * Record n holds (seq, at, actor, action, subject, details, prev_hash, hash)
+ * with hash = HMAC(key, seq | at | actor | action | subject | details |
+ * prev_hash), every field length-prefixed so no two records can be made to
+ * read alike. The head (last seq and hash) is kept under its own HMAC in the
+ * store's meta table, so removing records from the end is detected too.
+ * Records are appended inside the caller's transaction: an action and its
+ * audit record commit together or not at all.
+ */
+#ifndef TM_AUDIT_H
+#define TM_AUDIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+#include "tm_status.h"
+
+#define TM_AUDIT_KEY_LEN 32
+
+/* Appends one record. `details` is a JSON object text with personal data
+ * already masked by the caller. Call inside tm_store_begin/commit. */
+int tm_audit_append(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int64_t at, const char *actor,
+                    const char *action, const char *subject, const char *details,
+                    struct tm_err *err);
+
+/* A writer for many records in one transaction: statements prepared once,
+ * the chain's head kept in memory and stored by tm_audit_writer_flush(),
+ * which the caller runs before each commit. */
+typedef struct tm_audit_writer tm_audit_writer;
+
+int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_writer **out,
+                         struct tm_err *err);
+int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char *action,
+                   const char *subject, const char *details, struct tm_err *err);
+/* Stores the head; call inside the transaction, before commit. */
+int tm_audit_writer_flush(tm_audit_writer *w, struct tm_err *err);
+/* Forgets the in-memory head after a rollback (it is read again). */
+void tm_audit_writer_reset(tm_audit_writer *w);
+void tm_audit_writer_close(tm_audit_writer *w);
+
+typedef struct tm_audit_report {
+    int64_t records;      /* records checked */
+    int64_t bad_seq;      /* the first record found wrong (0 when intact) */
+    char problem[256];    /* what is wrong with it */
+} tm_audit_report;
+
+/* Checks the whole chain. TM_OK when intact; TM_ECRYPTO when not, with the
+ * first record that was changed, removed, inserted or reordered in *rep;
+ * another code when the store cannot be read. */
+int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_report *rep,
+                    struct tm_err *err);
+
+/* Writes the records with from <= at < to (0 for open ends) and, when
+ * `subject` is not NULL, only those about it, as JSON lines to `out`. */
+int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
+                    struct tm_err *err);
+
+#endif

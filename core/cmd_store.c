@@ -1,0 +1,318 @@
+/*
+ * core/cmd_store.c: the store commands (CONTRACT.md): `tallyman import
+ * accounts FILE`, `tallyman event FILE`, `tallyman keys rotate`,
+ * `tallyman audit verify` and `tallyman audit export`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "calendar.h"
+#include "cli.h"
+#include "keys.h"
+#include "portfolio.h"
+#include "store.h"
+
+/* The key file: --key-file, $TALLYMAN_KEY_FILE, or <db>.key, created on
+ * first use (CONTRACT.md) when `create` is set. */
+static int open_keys(tm_cli *cli, int create, tm_keys **keys)
+{
+    char path[4096];
+    if (cli->key_file)
+        snprintf(path, sizeof path, "%s", cli->key_file);
+    else
+        snprintf(path, sizeof path, "%s.key", cli->db);
+    struct tm_err e = {0};
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT && create && !cli->key_file) {
+        if (tm_keys_create(path, keys, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            return TM_EXIT_FAIL;
+        }
+        fprintf(stderr,
+                "tallyman: created the key file %s (mode 0600). Keep it safe and apart from the "
+                "database: without it the personal data cannot be read.\n",
+                path);
+        return TM_EXIT_OK;
+    }
+    if (tm_keys_load(path, keys, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+static int open_store(tm_cli *cli, tm_store **s)
+{
+    struct tm_err e = {0};
+    if (tm_store_open(cli->db, s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+static void print_reject(void *ud, const char *message)
+{
+    int *tty = ud;
+    if (*tty)
+        fputs("\r\033[K", stderr); /* clear the progress bar first */
+    fprintf(stderr, "%s\n", message);
+}
+
+/* A progress bar on a terminal: "[#####.....] 52% 5.2 MB". */
+static void progress(void *ud, uint64_t done, uint64_t total)
+{
+    int *tty = ud;
+    if (!*tty)
+        return;
+    if (total) {
+        int pct = (int)(done * 100 / total);
+        if (pct > 100)
+            pct = 100;
+        char bar[31];
+        int fill = pct * 30 / 100;
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r[%s] %3d%% %.1f MB", bar, pct, (double)done / 1e6);
+    } else {
+        fprintf(stderr, "\r%.1f MB read", (double)done / 1e6);
+    }
+    fflush(stderr);
+}
+
+static const char import_help[] =
+    "usage: tallyman import accounts [options] FILE\n"
+    "\n"
+    "Imports a portfolio: CSV with a header row (any column order; extra columns\n"
+    "are kept as attributes) or JSON lines with the same names. One row is one\n"
+    "debt of one consumer; rows sharing external_id are the same consumer.\n"
+    "Personal data is stored encrypted; importing the same file again changes\n"
+    "nothing. Each rejected row is named on stderr as FILE:LINE: field: reason;\n"
+    "accepted rows are committed all the same. Exit 1 when any row was rejected.\n"
+    "\n"
+    "Options:\n"
+    "  --db PATH         the store (default tallyman.db)\n"
+    "  --key-file PATH   encryption keys (default $TALLYMAN_KEY_FILE, or <db>.key)\n"
+    "  --batch N         rows per transaction (default 50000)\n";
+
+static int run_input(tm_cli *cli, int events)
+{
+    const char *file = NULL;
+    int batch = 0;
+    int first = events ? 1 : 2;
+    if (!events && (cli->argc < 2 || strcmp(cli->argv[1], "accounts") != 0)) {
+        if (cli->argc >= 2 && (strcmp(cli->argv[1], "--help") == 0 || strcmp(cli->argv[1], "-h") == 0)) {
+            fputs(import_help, stdout);
+            return TM_EXIT_OK;
+        }
+        return tm_cli_usage_error("import", "what to import? only 'tallyman import accounts FILE'");
+    }
+    for (int i = first; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            if (events)
+                printf("usage: tallyman event [--db PATH] [--key-file PATH] FILE\n\n"
+                       "Applies events given as JSON lines: {\"key\", \"type\", \"debt_id\", \"at\", ...}.\n"
+                       "Types: payment (amount), promise (amount, due), dispute, dispute_verified,\n"
+                       "cease, attorney, bankruptcy, deceased, contact (channel, outcome), optout\n"
+                       "(channel), consent (channel, given), address_change (address1, city, zip),\n"
+                       "phone_change (phone), email_change (email). An event whose key was applied\n"
+                       "before is skipped as a duplicate. Events for unknown debts or older than\n"
+                       "the debt's last event are reported and kept, not applied. Exit 1 if any\n"
+                       "was rejected.\n");
+            else
+                fputs(import_help, stdout);
+            return TM_EXIT_OK;
+        } else if (strcmp(a, "--batch") == 0 && i + 1 < cli->argc) {
+            uint64_t v;
+            if (tm_cli_parse_u64(cli->argv[++i], 1000000, &v) != 0 || v == 0)
+                return tm_cli_usage_error(events ? "event" : "import", "--batch needs a number from 1 to 1000000");
+            batch = (int)v;
+        } else if (a[0] == '-' && a[1]) {
+            return tm_cli_usage_error(events ? "event" : "import", "unknown option '%s'", a);
+        } else if (!file) {
+            file = a;
+        } else {
+            return tm_cli_usage_error(events ? "event" : "import", "one FILE at a time (got '%s' too)", a);
+        }
+    }
+    if (!file)
+        return tm_cli_usage_error(events ? "event" : "import", "a FILE is needed");
+    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!in) {
+        fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
+        return TM_EXIT_FAIL;
+    }
+    static char inbuf[1 << 20];
+    setvbuf(in, inbuf, _IOFBF, sizeof inbuf);
+    tm_keys *keys = NULL;
+    tm_store *s = NULL;
+    if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
+        tm_keys_free(keys);
+        if (in != stdin)
+            fclose(in);
+        return TM_EXIT_FAIL;
+    }
+    int tty = isatty(2);
+    struct stat sst;
+    tm_import_opts o = {.name = file, .now = (int64_t)time(NULL), .batch = batch,
+                        .reject = print_reject, .progress = progress, .ud = &tty};
+    if (fstat(fileno(in), &sst) == 0 && S_ISREG(sst.st_mode))
+        o.size = (uint64_t)sst.st_size;
+    struct tm_err e = {0};
+    int rc, exit_code = TM_EXIT_OK;
+    if (events) {
+        tm_event_stats st;
+        rc = tm_apply_events(s, keys, in, &o, &st, &e);
+        if (tty)
+            fputs("\r\033[K", stderr);
+        if (rc == TM_OK)
+            fprintf(stderr, "%s: %ld events: %ld applied, %ld duplicates skipped, %ld rejected\n", file,
+                    st.events, st.applied, st.duplicates, st.rejected);
+        if (st.rejected)
+            exit_code = TM_EXIT_FAIL;
+    } else {
+        tm_import_stats st;
+        rc = tm_import_accounts(s, keys, in, &o, &st, &e);
+        if (tty)
+            fputs("\r\033[K", stderr);
+        if (rc == TM_OK)
+            fprintf(stderr,
+                    "%s: %ld rows: %ld accepted, %ld rejected (consumers: %ld new, %ld changed; "
+                    "debts: %ld new, %ld changed, %ld unchanged)\n",
+                    file, st.rows, st.accepted, st.rejected, st.consumers_created, st.consumers_updated,
+                    st.debts_created, st.debts_updated, st.unchanged);
+        if (st.rejected)
+            exit_code = TM_EXIT_FAIL;
+    }
+    if (rc != TM_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        exit_code = TM_EXIT_FAIL;
+    }
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (in != stdin)
+        fclose(in);
+    return exit_code;
+}
+
+int tm_cmd_import(tm_cli *cli) { return run_input(cli, 0); }
+int tm_cmd_event(tm_cli *cli) { return run_input(cli, 1); }
+
+int tm_cmd_keys(tm_cli *cli)
+{
+    if (cli->argc < 2 || strcmp(cli->argv[1], "rotate") != 0) {
+        if (cli->argc >= 2 && (strcmp(cli->argv[1], "--help") == 0 || strcmp(cli->argv[1], "-h") == 0)) {
+            printf("usage: tallyman keys rotate [--db PATH] [--key-file PATH]\n\n"
+                   "Adds a new key version to the key file and re-encrypts every record with it,\n"
+                   "in batches, while the store stays usable; records not yet re-encrypted stay\n"
+                   "readable with their old key version.\n");
+            return TM_EXIT_OK;
+        }
+        return tm_cli_usage_error("keys", "only 'tallyman keys rotate'");
+    }
+    tm_keys *keys = NULL;
+    tm_store *s = NULL;
+    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    if (open_store(cli, &s) != TM_EXIT_OK) {
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s", cli->key_file ? cli->key_file : "");
+    if (!cli->key_file)
+        snprintf(path, sizeof path, "%s.key", cli->db);
+    struct tm_err e = {0};
+    int version = 0;
+    long done = 0;
+    int rc = tm_keys_rotate(keys, path, &version, &e);
+    if (rc == TM_OK)
+        rc = tm_portfolio_reencrypt(s, keys, 1000, &done, &e);
+    if (rc == TM_OK) {
+        uint8_t akey[32];
+        tm_portfolio_audit_key(keys, akey);
+        char details[128];
+        snprintf(details, sizeof details, "{\"key_version\":%d,\"records_reencrypted\":%ld}", version, done);
+        rc = tm_store_begin(s, &e);
+        if (rc == TM_OK)
+            rc = tm_audit_append(s, akey, (int64_t)time(NULL), "keys", "keys.rotated", "keys", details, &e);
+        if (rc == TM_OK)
+            rc = tm_store_commit(s, &e);
+    }
+    if (rc == TM_OK)
+        printf("key version %d is now current; %ld records re-encrypted\n", version, done);
+    else
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    return rc == TM_OK ? TM_EXIT_OK : TM_EXIT_FAIL;
+}
+
+int tm_cmd_audit(tm_cli *cli)
+{
+    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
+    if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || !*what) {
+        printf("usage: tallyman audit verify | export [--from TIME] [--to TIME] [--debt ID]\n\n"
+               "verify  checks the whole chain; exit 1 naming the first record that was\n"
+               "        changed, removed, inserted or reordered\n"
+               "export  writes the records as JSON lines, for a period and/or a debt\n");
+        return *what ? TM_EXIT_OK : TM_EXIT_USAGE;
+    }
+    if (strcmp(what, "verify") != 0 && strcmp(what, "export") != 0)
+        return tm_cli_usage_error("audit", "unknown audit command '%s'", what);
+    int64_t from = 0, to = 0;
+    char subject[300] = "";
+    for (int i = 2; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        int32_t ns;
+        int off;
+        if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) && i + 1 < cli->argc) {
+            int64_t *t = a[2] == 'f' ? &from : &to;
+            if (tm_calendar_parse_rfc3339(cli->argv[++i], t, &ns, &off, NULL) != TM_OK)
+                return tm_cli_usage_error("audit", "%s needs an RFC 3339 time", a);
+        } else if (strcmp(a, "--debt") == 0 && i + 1 < cli->argc) {
+            snprintf(subject, sizeof subject, "debt:%s", cli->argv[++i]);
+        } else {
+            return tm_cli_usage_error("audit", "unknown option '%s'", a);
+        }
+    }
+    tm_keys *keys = NULL;
+    tm_store *s = NULL;
+    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    if (open_store(cli, &s) != TM_EXIT_OK) {
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
+    struct tm_err e = {0};
+    int exit_code = TM_EXIT_OK;
+    if (strcmp(what, "verify") == 0) {
+        uint8_t akey[32];
+        tm_portfolio_audit_key(keys, akey);
+        tm_audit_report rep;
+        int rc = tm_audit_verify(s, akey, &rep, &e);
+        if (rc == TM_OK) {
+            printf("audit chain intact: %lld records\n", (long long)rep.records);
+        } else if (rc == TM_ECRYPTO) {
+            fprintf(stderr, "audit chain broken at record %lld: %s\n", (long long)rep.bad_seq, rep.problem);
+            exit_code = TM_EXIT_FAIL;
+        } else {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            exit_code = TM_EXIT_FAIL;
+        }
+    } else if (tm_audit_export(s, stdout, from, to, subject[0] ? subject : NULL, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        exit_code = TM_EXIT_FAIL;
+    }
+    tm_store_close(s);
+    tm_keys_free(keys);
+    return exit_code;
+}

@@ -1,0 +1,1604 @@
+/*
+ * core/portfolio.c: account imports and events (see portfolio.h).
+ *
+ * A row goes through: field checks (validate.h) -> personal data into one
+ * JSON object, encrypted with the consumer as associated data (keys.h) ->
+ * upsert of the consumer by external_id and of the debt by debt_id, each
+ * compared with what is stored so that unchanged data writes nothing ->
+ * audit records for whatever changed, with no personal data in them. Rows
+ * are committed in batches; the audit head is stored before each commit.
+ */
+#include "portfolio.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "audit.h"
+#include "calendar.h"
+#include "csv.h"
+#include "jscan.h"
+#include "validate.h"
+
+#define MAX_COLS 256
+#define DEFAULT_BATCH 50000
+
+/* ---------------------------------------------------------------------------
+ * A row, whatever the input format: name -> NUL-terminated value.
+ */
+enum known_col {
+    K_EXTERNAL_ID,
+    K_DEBT_ID,
+    K_STATE,
+    K_BALANCE,
+    K_CURRENCY,
+    K_FIRST_NAME,
+    K_LAST_NAME,
+    K_ADDRESS1,
+    K_CITY,
+    K_ZIP,
+    K_DATE_OF_BIRTH,
+    K_PHONE,
+    K_EMAIL,
+    K_TIMEZONE,
+    K_LANGUAGE,
+    K_CREDITOR,
+    K_DEBT_TYPE,
+    K_DAYS_PAST_DUE,
+    K_CHARGE_OFF_DATE,
+    K_LAST_PAYMENT_DATE,
+    NKNOWN
+};
+
+typedef struct row {
+    const char *names[MAX_COLS];
+    const char *values[MAX_COLS];
+    int8_t kind[MAX_COLS];        /* which known column each field is, or -1 */
+    const char *known[NKNOWN];    /* the known columns' values (NULL: absent or empty) */
+    int n;
+    long line;
+} row;
+
+#define GET(r, k) ((r)->known[k])
+
+/* The columns the importer knows; any other column is kept as an attribute. */
+static const char *const known_cols[] = {
+    "external_id", "debt_id", "state", "balance", "currency", "first_name", "last_name",
+    "address1", "city", "zip", "date_of_birth", "phone", "email", "timezone", "language",
+    "creditor", "debt_type", "days_past_due", "charge_off_date", "last_payment_date", NULL};
+
+static const char *const pii_cols[] = {"first_name", "last_name", "address1", "city",
+                                       "zip", "date_of_birth", "phone", "email", NULL};
+static const int pii_kind[] = {K_FIRST_NAME, K_LAST_NAME, K_ADDRESS1, K_CITY,
+                               K_ZIP,        K_DATE_OF_BIRTH, K_PHONE, K_EMAIL};
+
+static int known_index(const char *name)
+{
+    for (int i = 0; known_cols[i]; i++)
+        if (strcmp(known_cols[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Fills r->known from the fields, with r->kind already set. */
+static void index_row(row *r)
+{
+    for (int k = 0; k < NKNOWN; k++)
+        r->known[k] = NULL;
+    for (int i = 0; i < r->n; i++)
+        if (r->kind[i] >= 0 && r->values[i] && r->values[i][0])
+            r->known[r->kind[i]] = r->values[i];
+}
+
+/* A growing text buffer for the JSON we build. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t len)
+{
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->n + len + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q)
+            return;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        sb_put(b, run, (size_t)(s - run));
+        char e[8];
+        if (c == '"' || c == '\\')
+            e[0] = '\\', e[1] = (char)c, e[2] = 0;
+        else
+            snprintf(e, sizeof e, "\\u%04x", c);
+        sb_put(b, e, strlen(e));
+        run = s + 1;
+    }
+    sb_put(b, run, (size_t)(s - run));
+    sb_put(b, "\"", 1);
+}
+
+/* ---------------------------------------------------------------------------
+ * The import.
+ */
+typedef struct importer {
+    tm_store *s;
+    sqlite3 *db;
+    const tm_keys *keys;
+    const tm_import_opts *o;
+    tm_import_stats *st;
+    tm_audit_writer *audit;
+    sqlite3_stmt *sel_consumer, *ins_consumer, *upd_consumer;
+    sqlite3_stmt *sel_debt, *ins_debt, *upd_debt;
+    /* debt ids seen in this input (open addressing; 64-bit hashes and lines) */
+    uint64_t *seen_hash;
+    long *seen_line;
+    size_t seen_cap, seen_n;
+    sbuf pii, attrs, details;
+} importer;
+
+static void reject(importer *im, long line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reject(importer *im, long line, const char *field, const char *fmt, ...)
+{
+    char why[400], msg[1000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (field)
+        snprintf(msg, sizeof msg, "%s:%ld: %s: %s", im->o->name, line, field, why);
+    else
+        snprintf(msg, sizeof msg, "%s:%ld: %s", im->o->name, line, why);
+    im->st->rejected++;
+    if (im->o->reject)
+        im->o->reject(im->o->ud, msg);
+}
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* Records debt_id as seen on `line`; returns the earlier line when it was
+ * already seen, else 0. A 64-bit hash stands for the id: two different ids
+ * colliding would make the second one look duplicated, a risk of about one
+ * in 10^8 for a file of a million rows. */
+static long seen_before(importer *im, const char *debt_id, long line)
+{
+    if (im->seen_n * 2 >= im->seen_cap) {
+        size_t cap = im->seen_cap ? im->seen_cap * 2 : 1 << 14;
+        uint64_t *h = calloc(cap, sizeof *h);
+        long *l = calloc(cap, sizeof *l);
+        if (!h || !l) {
+            free(h);
+            free(l);
+            return 0;
+        }
+        for (size_t i = 0; i < im->seen_cap; i++) {
+            if (!im->seen_hash[i])
+                continue;
+            size_t k = im->seen_hash[i] & (cap - 1);
+            while (h[k])
+                k = (k + 1) & (cap - 1);
+            h[k] = im->seen_hash[i];
+            l[k] = im->seen_line[i];
+        }
+        free(im->seen_hash);
+        free(im->seen_line);
+        im->seen_hash = h;
+        im->seen_line = l;
+        im->seen_cap = cap;
+    }
+    uint64_t x = fnv(debt_id);
+    size_t k = x & (im->seen_cap - 1);
+    while (im->seen_hash[k]) {
+        if (im->seen_hash[k] == x)
+            return im->seen_line[k];
+        k = (k + 1) & (im->seen_cap - 1);
+    }
+    im->seen_hash[k] = x;
+    im->seen_line[k] = line;
+    im->seen_n++;
+    return 0;
+}
+
+static int prepare(importer *im, sqlite3_stmt **st, const char *sql, struct tm_err *err)
+{
+    if (sqlite3_prepare_v2(im->db, sql, -1, st, NULL) != SQLITE_OK)
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(im->db));
+    return TM_OK;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Lookup hashes are stored as their first 16 bytes (128 bits: collisions are
+ * out of reach for any portfolio) to keep rows and indexes small. */
+#define HASH_BYTES 16
+
+static void bind_hash(sqlite3_stmt *st, int i, const char *hex)
+{
+    if (!hex || !hex[0]) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    uint8_t b[HASH_BYTES];
+    for (int k = 0; k < HASH_BYTES; k++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * k, "%2x", &v);
+        b[k] = (uint8_t)v;
+    }
+    sqlite3_bind_blob(st, i, b, HASH_BYTES, SQLITE_TRANSIENT);
+}
+
+static int same_hash(sqlite3_stmt *st, int col, const char *hex)
+{
+    const uint8_t *b = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    if (!b || n == 0)
+        return !hex || !hex[0];
+    if (!hex || !hex[0] || n != HASH_BYTES)
+        return 0;
+    for (int k = 0; k < HASH_BYTES; k++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * k, "%2x", &v);
+        if (b[k] != (uint8_t)v)
+            return 0;
+    }
+    return 1;
+}
+
+static int same_text(sqlite3_stmt *st, int col, const char *v)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (!t || !*t)
+        return !v || !*v;
+    return v && strcmp(t, v) == 0;
+}
+
+static int step_done(importer *im, sqlite3_stmt *st, struct tm_err *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(im->db));
+    return TM_OK;
+}
+
+/* Checks the row; on a problem reports it and returns -1. Fills the parsed
+ * numbers. */
+typedef struct parsed {
+    int64_t balance;
+    int64_t dpd;
+    char phone_hash[65], email_hash[65];
+    int has_phone, has_email;
+} parsed;
+
+static int check_row(importer *im, const row *r, parsed *p)
+{
+    for (int i = 0; i <= K_CURRENCY; i++) { /* the first five columns are required */
+        if (!r->known[i]) {
+            reject(im, r->line, known_cols[i], "is required");
+            return -1;
+        }
+    }
+    struct tm_err e = {0};
+    const char *v;
+#define CHECK(field, call)                                                                      \
+    do {                                                                                        \
+        memset(&e, 0, sizeof e);                                                                \
+        if ((call) != TM_OK) {                                                                  \
+            reject(im, r->line, field, "%s", e.msg[0] ? e.msg : "is not valid");                \
+            return -1;                                                                          \
+        }                                                                                       \
+    } while (0)
+    if (strlen(GET(r, K_EXTERNAL_ID)) > 128) {
+        reject(im, r->line, "external_id", "is longer than 128 bytes");
+        return -1;
+    }
+    if (strlen(GET(r, K_DEBT_ID)) > 128) {
+        reject(im, r->line, "debt_id", "is longer than 128 bytes");
+        return -1;
+    }
+    CHECK("state", tm_valid_state(GET(r, K_STATE), &e));
+    int exponent = 0;
+    CHECK("currency", tm_valid_currency(GET(r, K_CURRENCY), &exponent, &e));
+    CHECK("balance", tm_parse_money(GET(r, K_BALANCE), exponent, 0, &p->balance, &e));
+    int64_t day;
+    if ((v = GET(r, K_DATE_OF_BIRTH)))
+        CHECK("date_of_birth", tm_valid_date(v, &day, &e));
+    if ((v = GET(r, K_CHARGE_OFF_DATE)))
+        CHECK("charge_off_date", tm_valid_date(v, &day, &e));
+    if ((v = GET(r, K_LAST_PAYMENT_DATE)))
+        CHECK("last_payment_date", tm_valid_date(v, &day, &e));
+    if ((v = GET(r, K_TIMEZONE)))
+        CHECK("timezone", tm_valid_zone(v, &e));
+    if ((v = GET(r, K_LANGUAGE)))
+        CHECK("language", tm_valid_language(v, &e));
+    if ((v = GET(r, K_DEBT_TYPE)))
+        CHECK("debt_type", tm_valid_debt_type(v, &e));
+    if ((v = GET(r, K_ZIP)))
+        CHECK("zip", tm_valid_zip(v, &e));
+    p->dpd = -1;
+    if ((v = GET(r, K_DAYS_PAST_DUE)))
+        CHECK("days_past_due", tm_parse_int(v, 0, 100000, &p->dpd, &e));
+    p->has_phone = p->has_email = 0;
+    if ((v = GET(r, K_PHONE))) {
+        CHECK("phone", tm_valid_phone_e164(v, &e));
+        tm_keys_lookup_hash(im->keys, v, p->phone_hash);
+        p->has_phone = 1;
+    }
+    if ((v = GET(r, K_EMAIL))) {
+        CHECK("email", tm_valid_email(v, &e));
+        char norm[320];
+        if (tm_email_normalise(v, norm, sizeof norm, NULL) != TM_OK)
+            snprintf(norm, sizeof norm, "%s", v);
+        tm_keys_lookup_hash(im->keys, norm, p->email_hash);
+        p->has_email = 1;
+    }
+#undef CHECK
+    long first = seen_before(im, GET(r, K_DEBT_ID), r->line);
+    if (first) {
+        reject(im, r->line, "debt_id", "'%s' appears twice in this file (first on line %ld)",
+               GET(r, K_DEBT_ID), first);
+        return -1;
+    }
+    return 0;
+}
+
+static int audit(importer *im, const char *action, const char *subject, const char *details,
+                 struct tm_err *err)
+{
+    return tm_audit_write(im->audit, im->o->now, im->o->actor ? im->o->actor : "import", action,
+                          subject, details, err);
+}
+
+/* Upserts the consumer of the row; *id gets its row id. */
+/* What happened to a record: nothing, created, updated. */
+enum change { CH_NONE, CH_CREATED, CH_UPDATED };
+
+static int upsert_consumer(importer *im, const row *r, const parsed *p, sqlite3_int64 *id,
+                           enum change *what, struct tm_err *err)
+{
+    *what = CH_NONE;
+    const char *ext = GET(r, K_EXTERNAL_ID);
+    /* Personal data as one JSON object, in a fixed field order so the keyed
+     * hash of the text tells whether it changed. */
+    im->pii.n = 0;
+    sb_put(&im->pii, "{", 1);
+    int any = 0;
+    for (int i = 0; pii_cols[i]; i++) {
+        const char *v = r->known[pii_kind[i]];
+        if (!v)
+            continue;
+        if (any++)
+            sb_put(&im->pii, ",", 1);
+        sb_str(&im->pii, pii_cols[i]);
+        sb_put(&im->pii, ":", 1);
+        sb_str(&im->pii, v);
+    }
+    sb_put(&im->pii, "}", 1);
+    char pii_hash[65];
+    tm_keys_lookup_hash(im->keys, im->pii.p, pii_hash);
+    const char *state = GET(r, K_STATE), *tz = GET(r, K_TIMEZONE);
+    const char *lang = GET(r, K_LANGUAGE) ? GET(r, K_LANGUAGE) : "en";
+
+    sqlite3_stmt *st = im->sel_consumer;
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    int changed = 0;
+    if (found) {
+        *id = sqlite3_column_int64(st, 0);
+        changed = !same_hash(st, 1, pii_hash) || !same_text(st, 2, state) || !same_text(st, 3, tz) ||
+                  !same_text(st, 4, lang);
+    }
+    sqlite3_reset(st);
+    if (found && !changed)
+        return TM_OK;
+    char aad[200];
+    snprintf(aad, sizeof aad, "consumer:%s", ext);
+    uint8_t *blob = NULL;
+    size_t bloblen = 0;
+    int rc = tm_keys_encrypt(im->keys, im->pii.p, im->pii.n, aad, &blob, &bloblen, err);
+    if (rc != TM_OK)
+        return rc;
+    st = found ? im->upd_consumer : im->ins_consumer;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, tz);
+    sqlite3_bind_text(st, 3, lang, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, blob, (int)bloblen, SQLITE_STATIC);
+    bind_hash(st, 5, pii_hash);
+    sqlite3_bind_int(st, 6, tm_keys_current(im->keys));
+    bind_hash(st, 7, p->has_phone ? p->phone_hash : NULL);
+    bind_hash(st, 8, p->has_email ? p->email_hash : NULL);
+    sqlite3_bind_int64(st, 9, im->o->now);
+    sqlite3_bind_text(st, 10, ext, -1, SQLITE_STATIC);
+    rc = step_done(im, st, err);
+    free(blob);
+    if (rc != TM_OK)
+        return rc;
+    if (!found) {
+        *id = sqlite3_last_insert_rowid(im->db);
+        im->st->consumers_created++;
+        *what = CH_CREATED;
+    } else {
+        im->st->consumers_updated++;
+        *what = CH_UPDATED;
+    }
+    return TM_OK;
+}
+
+static int upsert_debt(importer *im, const row *r, const parsed *p, sqlite3_int64 consumer,
+                       enum change consumer_change, struct tm_err *err)
+{
+    const char *debt_id = GET(r, K_DEBT_ID);
+    /* Extra columns, kept as the debt's attributes (encrypted: they may hold
+     * anything). */
+    im->attrs.n = 0;
+    sb_put(&im->attrs, "{", 1);
+    int nattrs = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (r->kind[i] >= 0 || !r->values[i] || !r->values[i][0])
+            continue;
+        if (nattrs++)
+            sb_put(&im->attrs, ",", 1);
+        sb_str(&im->attrs, r->names[i]);
+        sb_put(&im->attrs, ":", 1);
+        sb_str(&im->attrs, r->values[i]);
+    }
+    sb_put(&im->attrs, "}", 1);
+    char attrs_hash[65] = "";
+    if (nattrs)
+        tm_keys_lookup_hash(im->keys, im->attrs.p, attrs_hash);
+    const char *creditor = GET(r, K_CREDITOR), *type = GET(r, K_DEBT_TYPE) ? GET(r, K_DEBT_TYPE) : "other";
+    const char *currency = GET(r, K_CURRENCY), *co = GET(r, K_CHARGE_OFF_DATE),
+               *lp = GET(r, K_LAST_PAYMENT_DATE);
+
+    sqlite3_stmt *st = im->sel_debt;
+    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    int changed = 0;
+    if (found) {
+        changed = sqlite3_column_int64(st, 1) != consumer || !same_text(st, 2, creditor) ||
+                  !same_text(st, 3, type) || sqlite3_column_int64(st, 4) != p->balance ||
+                  !same_text(st, 5, currency) ||
+                  (p->dpd >= 0 ? sqlite3_column_type(st, 6) == SQLITE_NULL ||
+                                     sqlite3_column_int64(st, 6) != p->dpd
+                               : sqlite3_column_type(st, 6) != SQLITE_NULL) ||
+                  !same_text(st, 7, co) || !same_text(st, 8, lp) ||
+                  !same_hash(st, 9, nattrs ? attrs_hash : NULL);
+    }
+    sqlite3_reset(st);
+    if (found && !changed && consumer_change == CH_NONE) {
+        im->st->unchanged++;
+        return TM_OK;
+    }
+    if (found && !changed) {
+        im->st->unchanged++;
+        goto audit_it; /* only the consumer changed */
+    }
+    uint8_t *blob = NULL;
+    size_t bloblen = 0;
+    if (nattrs) {
+        char aad[200];
+        snprintf(aad, sizeof aad, "debt:%s", debt_id);
+        int rc = tm_keys_encrypt(im->keys, im->attrs.p, im->attrs.n, aad, &blob, &bloblen, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    st = found ? im->upd_debt : im->ins_debt;
+    sqlite3_bind_int64(st, 1, consumer);
+    bind_text_or_null(st, 2, creditor);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, p->balance);
+    sqlite3_bind_text(st, 5, currency, -1, SQLITE_STATIC);
+    if (p->dpd >= 0)
+        sqlite3_bind_int64(st, 6, p->dpd);
+    else
+        sqlite3_bind_null(st, 6);
+    bind_text_or_null(st, 7, co);
+    bind_text_or_null(st, 8, lp);
+    if (blob)
+        sqlite3_bind_blob(st, 9, blob, (int)bloblen, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    bind_hash(st, 10, nattrs ? attrs_hash : NULL);
+    sqlite3_bind_int64(st, 11, im->o->now);
+    sqlite3_bind_text(st, 12, debt_id, -1, SQLITE_STATIC);
+    int rc = step_done(im, st, err);
+    free(blob);
+    if (rc != TM_OK)
+        return rc;
+    if (found)
+        im->st->debts_updated++;
+    else
+        im->st->debts_created++;
+audit_it:;
+    /* One audit record per row, for both records it touched; no personal data. */
+    static const char *const change_names[] = {"none", "created", "updated"};
+    enum change debt_change = !found ? CH_CREATED : changed ? CH_UPDATED : CH_NONE;
+    char subject[200];
+    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    im->details.n = 0;
+    char num[64];
+    snprintf(num, sizeof num, "{\"debt\":\"%s\",\"consumer\":\"%s\",\"balance_minor\":%lld,\"currency\":",
+             change_names[debt_change], change_names[consumer_change], (long long)p->balance);
+    sb_put(&im->details, num, strlen(num));
+    sb_str(&im->details, currency);
+    sb_put(&im->details, ",\"external_id\":", 15);
+    sb_str(&im->details, GET(r, K_EXTERNAL_ID));
+    sb_put(&im->details, "}", 1);
+    return audit(im, debt_change == CH_CREATED ? "account.created" : "account.updated", subject,
+                 im->details.p, err);
+}
+
+static int import_row(importer *im, const row *r, struct tm_err *err)
+{
+    parsed p;
+    if (check_row(im, r, &p) != 0)
+        return TM_OK; /* rejected and reported; the import goes on */
+    sqlite3_int64 consumer = 0;
+    enum change cc;
+    int rc = upsert_consumer(im, r, &p, &consumer, &cc, err);
+    if (rc == TM_OK)
+        rc = upsert_debt(im, r, &p, consumer, cc, err);
+    if (rc == TM_OK)
+        im->st->accepted++;
+    return rc;
+}
+
+static int begin_batch(importer *im, struct tm_err *err)
+{
+    return tm_store_begin(im->s, err);
+}
+
+static int end_batch(importer *im, struct tm_err *err)
+{
+    int rc = tm_audit_writer_flush(im->audit, err);
+    if (rc == TM_OK)
+        rc = tm_store_commit(im->s, err);
+    if (rc != TM_OK) {
+        tm_store_rollback(im->s);
+        tm_audit_writer_reset(im->audit);
+    }
+    return rc;
+}
+
+/* Reads CSV rows into `r`. Header names become the row's names. */
+static int run_csv(importer *im, FILE *in, struct tm_err *err)
+{
+    tm_csv *c = tm_csv_open(in, err);
+    if (!c)
+        return err ? err->code : TM_EIO;
+    struct tm_err e = {0};
+    int got = tm_csv_next(c, &e);
+    if (got <= 0) {
+        tm_csv_close(c);
+        if (got == 0)
+            return tm_err_set(err, TM_EINVAL, "%s: the file is empty (a header row is required)",
+                              im->o->name);
+        return tm_err_set(err, TM_EINVAL, "%s:1: header: %s", im->o->name, e.msg);
+    }
+    int ncols = tm_csv_nfields(c);
+    if (ncols > MAX_COLS) {
+        tm_csv_close(c);
+        return tm_err_set(err, TM_EINVAL, "%s:1: header: more than %d columns", im->o->name, MAX_COLS);
+    }
+    char *names[MAX_COLS];
+    for (int i = 0; i < ncols; i++) {
+        size_t len;
+        const char *f = tm_csv_field(c, i, &len);
+        names[i] = strndup(f, len);
+        /* trim spaces around header names */
+        char *q = names[i];
+        while (*q == ' ')
+            memmove(q, q + 1, strlen(q));
+        size_t l = strlen(q);
+        while (l && q[l - 1] == ' ')
+            q[--l] = '\0';
+    }
+    int rc = TM_OK;
+    for (int i = 0; i < ncols && rc == TM_OK; i++) {
+        if (!names[i][0])
+            rc = tm_err_set(err, TM_EINVAL, "%s:1: header: column %d has no name", im->o->name, i + 1);
+        for (int j = 0; j < i && rc == TM_OK; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                rc = tm_err_set(err, TM_EINVAL, "%s:1: header: column '%s' appears twice",
+                                im->o->name, names[i]);
+    }
+    static const char *const required[] = {"external_id", "debt_id", "state", "balance", "currency",
+                                           NULL};
+    for (int k = 0; required[k] && rc == TM_OK; k++) {
+        int have = 0;
+        for (int i = 0; i < ncols; i++)
+            have |= strcmp(names[i], required[k]) == 0;
+        if (!have)
+            rc = tm_err_set(err, TM_EINVAL, "%s:1: header: missing column '%s'", im->o->name,
+                            required[k]);
+    }
+    int8_t kinds[MAX_COLS];
+    for (int i = 0; i < ncols; i++)
+        kinds[i] = (int8_t)known_index(names[i]);
+    char *vals = NULL;
+    size_t valcap = 0;
+    long in_batch = 0;
+    if (rc == TM_OK)
+        rc = begin_batch(im, err);
+    while (rc == TM_OK) {
+        memset(&e, 0, sizeof e);
+        got = tm_csv_next(c, &e);
+        if (got == 0)
+            break;
+        im->st->rows++;
+        if (got < 0) {
+            if (got == TM_EIO || got == TM_ENOMEM) { /* the file itself failed */
+                rc = tm_err_set(err, got, "%s: %s", im->o->name, e.msg);
+                break;
+            }
+            int f = tm_csv_err_field(c);
+            reject(im, tm_csv_line(c), f >= 0 && f < ncols ? names[f] : "row", "%s",
+                   tm_csv_err_reason(c));
+            continue;
+        }
+        row r;
+        r.n = ncols;
+        r.line = tm_csv_line(c);
+        int nf = tm_csv_nfields(c);
+        if (nf != ncols) {
+            reject(im, r.line, NULL, "the row has %d fields, the header has %d", nf, ncols);
+            continue;
+        }
+        /* Copy the fields out as NUL-terminated strings. */
+        size_t need = 0;
+        for (int i = 0; i < nf; i++) {
+            size_t len;
+            tm_csv_field(c, i, &len);
+            need += len + 1;
+        }
+        if (need > valcap) {
+            char *q = realloc(vals, need * 2);
+            if (!q) {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+                break;
+            }
+            vals = q;
+            valcap = need * 2;
+        }
+        size_t off = 0;
+        for (int i = 0; i < nf; i++) {
+            size_t len;
+            const char *f = tm_csv_field(c, i, &len);
+            memcpy(vals + off, f, len);
+            vals[off + len] = '\0';
+            r.names[i] = names[i];
+            r.values[i] = vals + off;
+            r.kind[i] = kinds[i];
+            off += len + 1;
+        }
+        index_row(&r);
+        rc = import_row(im, &r, err);
+        if (rc == TM_OK && ++in_batch >= (im->o->batch > 0 ? im->o->batch : DEFAULT_BATCH)) {
+            rc = end_batch(im, err);
+            if (rc == TM_OK)
+                rc = begin_batch(im, err);
+            in_batch = 0;
+            if (im->o->progress)
+                im->o->progress(im->o->ud, (uint64_t)ftell(in), im->o->size);
+        }
+    }
+    if (rc == TM_OK)
+        rc = end_batch(im, err);
+    else
+        tm_store_rollback(im->s);
+    free(vals);
+    for (int i = 0; i < ncols; i++)
+        free(names[i]);
+    tm_csv_close(c);
+    return rc;
+}
+
+static int run_jsonl(importer *im, FILE *in, struct tm_err *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, in_batch = 0;
+    static tm_jtok toks[4 * MAX_COLS + 8];
+    char *vals = NULL;
+    size_t valcap = 0;
+    char *names_buf = NULL;
+    size_t namecap = 0;
+    int rc = begin_batch(im, err);
+    while (rc == TM_OK && (n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (k == len)
+            continue;
+        im->st->rows++;
+        tm_json j;
+        struct tm_err e = {0};
+        if (tm_json_scan(line, len, toks, (int)(sizeof toks / sizeof *toks), &j, &e) != TM_OK) {
+            reject(im, lineno, NULL, "not valid JSON: %s", e.msg);
+            continue;
+        }
+        if (j.tok[0].type != TM_J_OBJECT || j.tok[0].count > MAX_COLS) {
+            reject(im, lineno, NULL, "a line must be one JSON object (at most %d fields)", MAX_COLS);
+            continue;
+        }
+        if (len * 2 + 16 > valcap) {
+            char *q = realloc(vals, len * 2 + 16);
+            if (!q) {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+                break;
+            }
+            vals = q;
+            valcap = len * 2 + 16;
+        }
+        if (len + 16 > namecap) {
+            char *q = realloc(names_buf, len + 16);
+            if (!q) {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+                break;
+            }
+            names_buf = q;
+            namecap = len + 16;
+        }
+        row r;
+        r.n = 0;
+        r.line = lineno;
+        size_t voff = 0, noff = 0;
+        int bad = 0;
+        uint32_t t = 1;
+        for (uint32_t m = 0; m < j.tok[0].count && !bad; m++) {
+            uint32_t v = t + 1;
+            int kl = tm_json_str(&j, (int)t, names_buf + noff, namecap - noff);
+            const char *name = names_buf + noff;
+            noff += (size_t)(kl >= 0 ? kl : 0) + 1;
+            const tm_jtok *vt = &j.tok[v];
+            if (vt->type == TM_J_STRING) {
+                int vl = tm_json_str(&j, (int)v, vals + voff, valcap - voff);
+                if (vl < 0) {
+                    reject(im, lineno, name, "is not a valid string");
+                    bad = 1;
+                    break;
+                }
+                r.values[r.n] = vals + voff;
+                voff += (size_t)vl + 1;
+            } else if (vt->type == TM_J_NUMBER) {
+                /* The number's own text: "1234.56" stays exact, no floating point. */
+                size_t rl;
+                const char *raw = tm_json_raw(&j, (int)v, &rl);
+                memcpy(vals + voff, raw, rl);
+                vals[voff + rl] = '\0';
+                r.values[r.n] = vals + voff;
+                voff += rl + 1;
+            } else if (vt->type == TM_J_NULL) {
+                r.values[r.n] = NULL;
+            } else {
+                reject(im, lineno, name, "must be a string or a number");
+                bad = 1;
+                break;
+            }
+            r.kind[r.n] = (int8_t)known_index(name);
+            r.names[r.n++] = name;
+            t = j.tok[v].next;
+        }
+        if (bad)
+            continue;
+        index_row(&r);
+        rc = import_row(im, &r, err);
+        if (rc == TM_OK && ++in_batch >= (im->o->batch > 0 ? im->o->batch : DEFAULT_BATCH)) {
+            rc = end_batch(im, err);
+            if (rc == TM_OK)
+                rc = begin_batch(im, err);
+            in_batch = 0;
+            if (im->o->progress)
+                im->o->progress(im->o->ud, (uint64_t)ftell(in), im->o->size);
+        }
+    }
+    if (rc == TM_OK)
+        rc = end_batch(im, err);
+    else
+        tm_store_rollback(im->s);
+    free(line);
+    free(vals);
+    free(names_buf);
+    return rc;
+}
+
+void tm_portfolio_audit_key(const tm_keys *keys, uint8_t out[32])
+{
+    char hex[TM_KEYS_HASH_HEX_LEN + 1];
+    tm_keys_lookup_hash(keys, "tallyman audit chain key v1", hex);
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+}
+
+int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_opts *opts,
+                       tm_import_stats *stats, struct tm_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    importer im = {.s = s, .db = tm_store_sqlite(s), .keys = keys, .o = opts, .st = stats};
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    int rc = tm_audit_writer_open(s, akey, &im.audit, err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.sel_consumer,
+                     "SELECT id, pii_hash, state, timezone, language FROM consumers WHERE external_id = ?",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.ins_consumer,
+                     "INSERT INTO consumers (state, timezone, language, pii, pii_hash, key_version, "
+                     "phone_hash, email_hash, created_at, updated_at, external_id) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.upd_consumer,
+                     "UPDATE consumers SET state = ?1, timezone = ?2, language = ?3, pii = ?4, "
+                     "pii_hash = ?5, key_version = ?6, phone_hash = ?7, email_hash = ?8, "
+                     "updated_at = ?9 WHERE external_id = ?10",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.sel_debt,
+                     "SELECT id, consumer_id, creditor, debt_type, placed_balance_minor, currency, "
+                     "days_past_due, charge_off_date, last_payment_date, attributes_hash "
+                     "FROM debts WHERE debt_id = ?",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.ins_debt,
+                     "INSERT INTO debts (consumer_id, creditor, debt_type, balance_minor, "
+                     "placed_balance_minor, currency, days_past_due, charge_off_date, "
+                     "last_payment_date, attributes, attributes_hash, created_at, updated_at, debt_id) "
+                     "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&im, &im.upd_debt,
+                     /* A new placed balance moves the current one by the same amount,
+                      * so payments applied meanwhile are not lost. */
+                     "UPDATE debts SET consumer_id = ?1, creditor = ?2, debt_type = ?3, "
+                     "balance_minor = MAX(0, balance_minor + ?4 - placed_balance_minor), "
+                     "placed_balance_minor = ?4, currency = ?5, days_past_due = ?6, "
+                     "charge_off_date = ?7, last_payment_date = ?8, attributes = ?9, "
+                     "attributes_hash = ?10, updated_at = ?11 WHERE debt_id = ?12",
+                     err);
+    if (rc == TM_OK) {
+        int c;
+        while ((c = getc(in)) == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        }
+        if (c == 0xEF) { /* a UTF-8 BOM: CSV */
+            ungetc(c, in);
+            c = 0;
+        } else if (c != EOF) {
+            ungetc(c, in);
+        }
+        rc = c == '{' ? run_jsonl(&im, in, err) : run_csv(&im, in, err);
+    }
+    if (rc == TM_OK) {
+        /* The import itself is audited, with its counts. */
+        char details[400], subject[300];
+        snprintf(subject, sizeof subject, "import:%s", opts->name);
+        snprintf(details, sizeof details,
+                 "{\"rows\":%ld,\"accepted\":%ld,\"rejected\":%ld,\"consumers_created\":%ld,"
+                 "\"consumers_updated\":%ld,\"debts_created\":%ld,\"debts_updated\":%ld,"
+                 "\"unchanged\":%ld}",
+                 stats->rows, stats->accepted, stats->rejected, stats->consumers_created,
+                 stats->consumers_updated, stats->debts_created, stats->debts_updated,
+                 stats->unchanged);
+        rc = tm_store_begin(s, err);
+        if (rc == TM_OK)
+            rc = tm_audit_write(im.audit, opts->now, opts->actor ? opts->actor : "import",
+                                "import.finished", subject, details, err);
+        if (rc == TM_OK)
+            rc = end_batch(&im, err);
+    }
+    sqlite3_finalize(im.sel_consumer);
+    sqlite3_finalize(im.ins_consumer);
+    sqlite3_finalize(im.upd_consumer);
+    sqlite3_finalize(im.sel_debt);
+    sqlite3_finalize(im.ins_debt);
+    sqlite3_finalize(im.upd_debt);
+    tm_audit_writer_close(im.audit);
+    free(im.seen_hash);
+    free(im.seen_line);
+    free(im.pii.p);
+    free(im.attrs.p);
+    free(im.details.p);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Events.
+ */
+static const char *const event_types[] = {
+    "payment", "promise", "dispute", "dispute_verified", "cease", "attorney", "bankruptcy",
+    "deceased", "contact", "optout", "consent", "address_change", "phone_change", "email_change",
+    NULL};
+
+static const char *const ev_channels[] = {"call", "sms", "email", "letter", "push",
+                                          "whatsapp", "visit", NULL};
+static const char *const ev_outcomes[] = {"attempt", "not_connected", "voicemail", "conversation",
+                                          "delivered", "failed", NULL};
+
+static int in_list(const char *const *list, const char *v)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], v) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds or removes `item` in a comma-separated set held in `cur`. */
+static void set_edit(const char *cur, const char *item, int add, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = 0;
+    int present = 0;
+    const char *p = cur ? cur : "";
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        int same = len == strlen(item) && strncmp(p, item, len) == 0;
+        present |= same;
+        if (len && !(same && !add) && n + len + 2 < cap) {
+            if (n)
+                out[n++] = ',';
+            memcpy(out + n, p, len);
+            n += len;
+            out[n] = '\0';
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    if (add && !present && n + strlen(item) + 2 < cap) {
+        if (n)
+            out[n++] = ',';
+        memcpy(out + n, item, strlen(item) + 1);
+    }
+}
+
+typedef struct evctx {
+    importer im;
+    tm_event_stats *st;
+    sqlite3_stmt *seen, *ins_event, *sel_debt, *upd_debt_event;
+} evctx;
+
+static void ev_reject(evctx *x, long line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void ev_reject(evctx *x, long line, const char *field, const char *fmt, ...)
+{
+    char why[400], msg[1000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (field)
+        snprintf(msg, sizeof msg, "%s:%ld: %s: %s", x->im.o->name, line, field, why);
+    else
+        snprintf(msg, sizeof msg, "%s:%ld: %s", x->im.o->name, line, why);
+    x->st->rejected++;
+    if (x->im.o->reject)
+        x->im.o->reject(x->im.o->ud, msg);
+}
+
+static int exec_sql(evctx *x, const char *sql, struct tm_err *err, const char *t1, const char *t2,
+                    sqlite3_int64 i1)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(x->im.db, sql, -1, &st, NULL) != SQLITE_OK)
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+    if (t1)
+        sqlite3_bind_text(st, 1, t1, -1, SQLITE_TRANSIENT);
+    if (t2)
+        sqlite3_bind_text(st, 2, t2, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, i1);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW
+               ? TM_OK
+               : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+}
+
+/* Reads a text column of the consumer into out. */
+static void consumer_text(evctx *x, sqlite3_int64 consumer, const char *col, char *out, size_t cap)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(x->im.db, sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, consumer);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* Replaces some personal fields of a consumer: decrypt, edit, re-encrypt. */
+static int edit_pii(evctx *x, sqlite3_int64 consumer, const char *const *fields,
+                    const char *const *values, int n, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(x->im.db, "SELECT external_id, pii FROM consumers WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+    sqlite3_bind_int64(st, 1, consumer);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return tm_err_set(err, TM_ESTORE, "consumer %lld is missing", (long long)consumer);
+    }
+    char ext[200], aad[220];
+    snprintf(ext, sizeof ext, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(aad, sizeof aad, "consumer:%s", ext);
+    char *plain = NULL;
+    size_t plen = 0;
+    int rc = TM_OK;
+    if (sqlite3_column_bytes(st, 1) > 0)
+        rc = tm_keys_decrypt(x->im.keys, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                             aad, &plain, &plen, err);
+    sqlite3_finalize(st);
+    if (rc != TM_OK)
+        return rc;
+    /* Rebuild the object: the fields from before, replaced or added. */
+    tm_jtok toks[64];
+    tm_json j;
+    struct tm_err e = {0};
+    int have = plain && tm_json_scan(plain, plen, toks, 64, &j, &e) == TM_OK &&
+               j.tok[0].type == TM_J_OBJECT;
+    sbuf out = {0};
+    sb_put(&out, "{", 1);
+    int any = 0;
+    for (int i = 0; pii_cols[i]; i++) {
+        const char *v = NULL;
+        char buf[1024];
+        for (int k = 0; k < n; k++)
+            if (strcmp(fields[k], pii_cols[i]) == 0)
+                v = values[k];
+        if (!v && have) {
+            int t = tm_json_get(&j, 0, pii_cols[i]);
+            if (t >= 0 && tm_json_str(&j, t, buf, sizeof buf) >= 0)
+                v = buf;
+        }
+        if (!v || !*v)
+            continue;
+        if (any++)
+            sb_put(&out, ",", 1);
+        sb_str(&out, pii_cols[i]);
+        sb_put(&out, ":", 1);
+        sb_str(&out, v);
+    }
+    sb_put(&out, "}", 1);
+    if (plain) {
+        memset(plain, 0, plen);
+        free(plain);
+    }
+    uint8_t *blob = NULL;
+    size_t bloblen = 0;
+    char pii_hash[65];
+    tm_keys_lookup_hash(x->im.keys, out.p, pii_hash);
+    rc = tm_keys_encrypt(x->im.keys, out.p, out.n, aad, &blob, &bloblen, err);
+    memset(out.p, 0, out.n);
+    free(out.p);
+    if (rc != TM_OK)
+        return rc;
+    if (sqlite3_prepare_v2(x->im.db,
+                           "UPDATE consumers SET pii = ?, pii_hash = ?, key_version = ?, updated_at = ? "
+                           "WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        free(blob);
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+    }
+    sqlite3_bind_blob(st, 1, blob, (int)bloblen, SQLITE_STATIC);
+    bind_hash(st, 2, pii_hash);
+    sqlite3_bind_int(st, 3, tm_keys_current(x->im.keys));
+    sqlite3_bind_int64(st, 4, x->im.o->now);
+    sqlite3_bind_int64(st, 5, consumer);
+    rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK
+                                         : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+    sqlite3_finalize(st);
+    free(blob);
+    return rc;
+}
+
+static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err)
+{
+    char key[256], type[64], debt_id[160], at_s[64], buf[512];
+    if (tm_json_str(j, tm_json_get(j, 0, "key"), key, sizeof key) <= 0) {
+        ev_reject(x, line, "key", "is required (a string of at most 255 bytes)");
+        return TM_OK;
+    }
+    if (tm_json_str(j, tm_json_get(j, 0, "type"), type, sizeof type) < 0 || !in_list(event_types, type)) {
+        ev_reject(x, line, "type", "is required and must be one of payment, promise, dispute, "
+                                   "dispute_verified, cease, attorney, bankruptcy, deceased, contact, "
+                                   "optout, consent, address_change, phone_change, email_change");
+        return TM_OK;
+    }
+    if (tm_json_str(j, tm_json_get(j, 0, "debt_id"), debt_id, sizeof debt_id) <= 0) {
+        ev_reject(x, line, "debt_id", "is required");
+        return TM_OK;
+    }
+    int64_t at;
+    int32_t ns;
+    int off;
+    struct tm_err e = {0};
+    if (tm_json_str(j, tm_json_get(j, 0, "at"), at_s, sizeof at_s) < 0 ||
+        tm_calendar_parse_rfc3339(at_s, &at, &ns, &off, &e) != TM_OK) {
+        ev_reject(x, line, "at", "is required (an RFC 3339 time)%s%s", e.msg[0] ? ": " : "", e.msg);
+        return TM_OK;
+    }
+    /* Already applied? */
+    sqlite3_stmt *st = x->seen;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int dup = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (dup) {
+        x->st->duplicates++;
+        return TM_OK;
+    }
+    st = x->sel_debt;
+    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_int64 did = 0, consumer = 0, last = 0, balance = 0;
+    int has_last = 0;
+    char currency[8] = "";
+    if (found) {
+        did = sqlite3_column_int64(st, 0);
+        consumer = sqlite3_column_int64(st, 1);
+        has_last = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        last = sqlite3_column_int64(st, 2);
+        balance = sqlite3_column_int64(st, 3);
+        snprintf(currency, sizeof currency, "%s", (const char *)sqlite3_column_text(st, 4));
+    }
+    sqlite3_reset(st);
+    const char *status = "applied";
+    if (!found) {
+        ev_reject(x, line, "debt_id", "unknown debt '%s' (the event is kept, not applied)", debt_id);
+        status = "unknown_debt";
+    } else if (has_last && at < last) {
+        char lb[40];
+        tm_calendar_format_rfc3339(last, 0, lb, sizeof lb, NULL);
+        ev_reject(x, line, "at", "older than the last event applied to debt '%s' (%s): kept, not applied",
+                  debt_id, lb);
+        status = "out_of_order";
+    }
+    int rc = TM_OK;
+    char details[600];
+    snprintf(details, sizeof details, "{\"type\":\"%s\"}", type);
+    if (strcmp(status, "applied") == 0) {
+        if (strcmp(type, "payment") == 0 || strcmp(type, "promise") == 0) {
+            int v = tm_json_get(j, 0, "amount");
+            size_t rl = 0;
+            const char *raw = v >= 0 ? tm_json_raw(j, v, &rl) : NULL;
+            char amount[64];
+            if (v >= 0 && j->tok[v].type == TM_J_STRING)
+                tm_json_str(j, v, amount, sizeof amount);
+            else if (raw && j->tok[v].type == TM_J_NUMBER && rl < sizeof amount)
+                memcpy(amount, raw, rl), amount[rl] = '\0';
+            else
+                amount[0] = '\0';
+            int exponent = 2;
+            tm_valid_currency(currency, &exponent, NULL);
+            int64_t minor;
+            memset(&e, 0, sizeof e);
+            if (!amount[0] || tm_parse_money(amount, exponent, 0, &minor, &e) != TM_OK || minor <= 0) {
+                ev_reject(x, line, "amount", "%s", amount[0] ? (e.msg[0] ? e.msg : "must be positive")
+                                                             : "is required");
+                return TM_OK;
+            }
+            if (strcmp(type, "payment") == 0) {
+                int64_t nb = balance - minor < 0 ? 0 : balance - minor;
+                char sql[256];
+                snprintf(sql, sizeof sql,
+                         "UPDATE debts SET balance_minor = %lld, status = CASE WHEN %lld = 0 THEN "
+                         "'paid' ELSE status END WHERE id = ?3",
+                         (long long)nb, (long long)nb);
+                rc = exec_sql(x, sql, err, NULL, NULL, did);
+                if (rc == TM_OK) {
+                    snprintf(sql, sizeof sql,
+                             "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES "
+                             "(?3, %lld, ?1, %lld)",
+                             (long long)minor, (long long)at);
+                    rc = exec_sql(x, sql, err, currency, NULL, did);
+                }
+                /* The oldest open promise is kept (in full or in part). */
+                if (rc == TM_OK) {
+                    snprintf(sql, sizeof sql,
+                             "UPDATE promises SET status = CASE WHEN amount_minor <= %lld THEN 'kept' "
+                             "ELSE 'partially_kept' END WHERE id = (SELECT id FROM promises WHERE "
+                             "debt_id = ?3 AND status = 'open' ORDER BY due_date LIMIT 1)",
+                             (long long)minor);
+                    rc = exec_sql(x, sql, err, NULL, NULL, did);
+                }
+                snprintf(details, sizeof details,
+                         "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld}",
+                         (long long)minor, (long long)nb);
+            } else {
+                char due[32];
+                tm_date dd;
+                if (tm_json_str(j, tm_json_get(j, 0, "due"), due, sizeof due) < 0 ||
+                    tm_calendar_parse_date(due, &dd, NULL) != TM_OK) {
+                    ev_reject(x, line, "due", "is required (YYYY-MM-DD, a real date)");
+                    return TM_OK;
+                }
+                char sql[256];
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) "
+                         "VALUES (?3, %lld, ?1, ?2, %lld)",
+                         (long long)minor, (long long)at);
+                rc = exec_sql(x, sql, err, currency, due, did);
+                snprintf(details, sizeof details,
+                         "{\"type\":\"promise\",\"amount_minor\":%lld,\"due\":\"%s\"}", (long long)minor,
+                         due);
+            }
+        } else if (strcmp(type, "dispute") == 0 || strcmp(type, "dispute_verified") == 0) {
+            rc = exec_sql(x, "UPDATE debts SET dispute = ?1 WHERE id = ?3", err,
+                          type[7] ? "verified" : "pending", NULL, did);
+        } else if (strcmp(type, "cease") == 0 || strcmp(type, "attorney") == 0 ||
+                   strcmp(type, "bankruptcy") == 0 || strcmp(type, "deceased") == 0) {
+            char cur[256], next[300];
+            consumer_text(x, consumer, "flags", cur, sizeof cur);
+            set_edit(cur, type, 1, next, sizeof next);
+            rc = exec_sql(x, "UPDATE consumers SET flags = ?1 WHERE id = ?3", err, next, NULL, consumer);
+        } else if (strcmp(type, "contact") == 0 || strcmp(type, "optout") == 0 ||
+                   strcmp(type, "consent") == 0) {
+            char ch[32];
+            if (tm_json_str(j, tm_json_get(j, 0, "channel"), ch, sizeof ch) < 0 ||
+                !(in_list(ev_channels, ch) || (strcmp(type, "consent") == 0 && strcmp(ch, "autodial") == 0))) {
+                ev_reject(x, line, "channel", "is required: call, sms, email, letter, push, whatsapp or visit");
+                return TM_OK;
+            }
+            if (strcmp(type, "contact") == 0) {
+                char outcome[32];
+                if (tm_json_str(j, tm_json_get(j, 0, "outcome"), outcome, sizeof outcome) < 0 ||
+                    !in_list(ev_outcomes, outcome)) {
+                    ev_reject(x, line, "outcome", "is required: attempt, not_connected, voicemail, "
+                                                  "conversation, delivered or failed");
+                    return TM_OK;
+                }
+                char sql[200];
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?3, ?1, %lld, ?2)",
+                         (long long)at);
+                rc = exec_sql(x, sql, err, ch, outcome, did);
+                snprintf(details, sizeof details, "{\"type\":\"contact\",\"channel\":\"%s\",\"outcome\":\"%s\"}",
+                         ch, outcome);
+            } else {
+                int given = 1;
+                if (strcmp(type, "consent") == 0) {
+                    int g = tm_json_get(j, 0, "given");
+                    if (g < 0 || (j->tok[g].type != TM_J_TRUE && j->tok[g].type != TM_J_FALSE)) {
+                        ev_reject(x, line, "given", "is required (true or false)");
+                        return TM_OK;
+                    }
+                    given = j->tok[g].type == TM_J_TRUE;
+                }
+                const char *col = strcmp(type, "optout") == 0 ? "optout" : "consent";
+                char cur[256], next[300], sql[128];
+                consumer_text(x, consumer, col, cur, sizeof cur);
+                set_edit(cur, ch, given, next, sizeof next);
+                snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ?1 WHERE id = ?3", col);
+                rc = exec_sql(x, sql, err, next, NULL, consumer);
+                snprintf(details, sizeof details, "{\"type\":\"%s\",\"channel\":\"%s\",\"given\":%s}", type,
+                         ch, given ? "true" : "false");
+            }
+        } else { /* address_change, phone_change, email_change */
+            const char *fields[5], *values[5];
+            char vals[5][256];
+            int n = 0;
+            static const char *const addr[] = {"address1", "city", "zip", NULL};
+            static const char *const phone[] = {"phone", NULL};
+            static const char *const email[] = {"email", NULL};
+            const char *const *want = type[0] == 'a' ? addr : type[0] == 'p' ? phone : email;
+            for (int i = 0; want[i]; i++) {
+                if (tm_json_str(j, tm_json_get(j, 0, want[i]), vals[n], sizeof vals[n]) > 0) {
+                    memset(&e, 0, sizeof e);
+                    int ok = strcmp(want[i], "phone") == 0   ? tm_valid_phone_e164(vals[n], &e)
+                             : strcmp(want[i], "email") == 0 ? tm_valid_email(vals[n], &e)
+                             : strcmp(want[i], "zip") == 0   ? tm_valid_zip(vals[n], &e)
+                                                             : TM_OK;
+                    if (ok != TM_OK) {
+                        ev_reject(x, line, want[i], "%s", e.msg);
+                        return TM_OK;
+                    }
+                    fields[n] = want[i];
+                    values[n] = vals[n];
+                    n++;
+                }
+            }
+            if (n == 0) {
+                ev_reject(x, line, want[0], "is required for %s", type);
+                return TM_OK;
+            }
+            rc = edit_pii(x, consumer, fields, values, n, err);
+            if (rc == TM_OK && type[0] != 'a') {
+                char h[65];
+                if (type[0] == 'e') {
+                    char norm[320];
+                    if (tm_email_normalise(values[0], norm, sizeof norm, NULL) != TM_OK)
+                        snprintf(norm, sizeof norm, "%s", values[0]);
+                    tm_keys_lookup_hash(x->im.keys, norm, h);
+                } else {
+                    tm_keys_lookup_hash(x->im.keys, values[0], h);
+                }
+                sqlite3_stmt *hs;
+                if (sqlite3_prepare_v2(x->im.db,
+                                       type[0] == 'e' ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
+                                                      : "UPDATE consumers SET phone_hash = ? WHERE id = ?",
+                                       -1, &hs, NULL) != SQLITE_OK)
+                    return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+                bind_hash(hs, 1, h);
+                sqlite3_bind_int64(hs, 2, consumer);
+                rc = sqlite3_step(hs) == SQLITE_DONE
+                         ? TM_OK
+                         : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
+                sqlite3_finalize(hs);
+            }
+            snprintf(details, sizeof details, "{\"type\":\"%s\",\"personal_data\":\"encrypted\"}", type);
+        }
+        if (rc == TM_OK) {
+            st = x->upd_debt_event;
+            sqlite3_bind_int64(st, 1, at);
+            sqlite3_bind_int64(st, 2, x->im.o->now);
+            sqlite3_bind_int64(st, 3, did);
+            rc = step_done(&x->im, st, err);
+        }
+    }
+    if (rc != TM_OK)
+        return rc;
+    /* Every event is kept, applied or not, so a rerun skips it. */
+    st = x->ins_event;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    if (found)
+        sqlite3_bind_int64(st, 3, did);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, at);
+    sqlite3_bind_text(st, 5, details, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, x->im.o->now);
+    rc = step_done(&x->im, st, err);
+    if (rc != TM_OK)
+        return rc;
+    char subject[200], action[80];
+    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    snprintf(action, sizeof action, "event.%s%s", type, strcmp(status, "applied") ? ".kept" : "");
+    snprintf(buf, sizeof buf, "%.500s", details);
+    rc = audit(&x->im, action, subject, buf, err);
+    if (rc == TM_OK && strcmp(status, "applied") == 0)
+        x->st->applied++;
+    return rc;
+}
+
+int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_opts *opts,
+                    tm_event_stats *stats, struct tm_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    tm_import_stats ignored = {0};
+    evctx x = {.im = {.s = s, .db = tm_store_sqlite(s), .keys = keys, .o = opts, .st = &ignored},
+               .st = stats};
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    int rc = tm_audit_writer_open(s, akey, &x.im.audit, err);
+    if (rc == TM_OK)
+        rc = prepare(&x.im, &x.seen, "SELECT 1 FROM events WHERE key = ?", err);
+    if (rc == TM_OK)
+        rc = prepare(&x.im, &x.sel_debt,
+                     "SELECT id, consumer_id, last_event_at, balance_minor, currency FROM debts "
+                     "WHERE debt_id = ?",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&x.im, &x.ins_event,
+                     "INSERT INTO events (key, type, debt_id, at, payload, status, applied_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     err);
+    if (rc == TM_OK)
+        rc = prepare(&x.im, &x.upd_debt_event,
+                     "UPDATE debts SET last_event_at = ?1, updated_at = ?2 WHERE id = ?3", err);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, in_batch = 0;
+    static tm_jtok toks[256];
+    if (rc == TM_OK)
+        rc = begin_batch(&x.im, err);
+    while (rc == TM_OK && (n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (k == len)
+            continue;
+        stats->events++;
+        tm_json j;
+        struct tm_err e = {0};
+        if (tm_json_scan(line, len, toks, 256, &j, &e) != TM_OK || j.tok[0].type != TM_J_OBJECT) {
+            ev_reject(&x, lineno, NULL, "not a valid JSON object: %s", e.msg[0] ? e.msg : "not an object");
+            continue;
+        }
+        rc = apply_event(&x, &j, lineno, err);
+        if (rc == TM_OK && ++in_batch >= (opts->batch > 0 ? opts->batch : DEFAULT_BATCH)) {
+            rc = end_batch(&x.im, err);
+            if (rc == TM_OK)
+                rc = begin_batch(&x.im, err);
+            in_batch = 0;
+            if (opts->progress)
+                opts->progress(opts->ud, (uint64_t)ftell(in), opts->size);
+        }
+    }
+    if (rc == TM_OK)
+        rc = end_batch(&x.im, err);
+    else
+        tm_store_rollback(s);
+    free(line);
+    sqlite3_finalize(x.seen);
+    sqlite3_finalize(x.sel_debt);
+    sqlite3_finalize(x.ins_event);
+    sqlite3_finalize(x.upd_debt_event);
+    tm_audit_writer_close(x.im.audit);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Key rotation: re-encrypt in batches.
+ */
+int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, long *done, struct tm_err *err)
+{
+    sqlite3 *db = tm_store_sqlite(s);
+    int cur = tm_keys_current(keys);
+    *done = 0;
+    if (batch <= 0)
+        batch = 1000;
+    for (;;) {
+        int rc = tm_store_begin(s, err);
+        if (rc != TM_OK)
+            return rc;
+        sqlite3_stmt *sel, *upd;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT id, external_id, pii FROM consumers WHERE key_version IS NOT NULL "
+                               "AND key_version <> ? AND pii IS NOT NULL LIMIT ?",
+                               -1, &sel, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "UPDATE consumers SET pii = ?, key_version = ? WHERE id = ?", -1, &upd,
+                               NULL) != SQLITE_OK) {
+            tm_store_rollback(s);
+            return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
+        }
+        sqlite3_bind_int(sel, 1, cur);
+        sqlite3_bind_int(sel, 2, batch);
+        int n = 0;
+        while (rc == TM_OK && sqlite3_step(sel) == SQLITE_ROW) {
+            char aad[220];
+            snprintf(aad, sizeof aad, "consumer:%s", (const char *)sqlite3_column_text(sel, 1));
+            char *plain = NULL;
+            size_t plen = 0;
+            rc = tm_keys_decrypt(keys, sqlite3_column_blob(sel, 2), (size_t)sqlite3_column_bytes(sel, 2),
+                                 aad, &plain, &plen, err);
+            uint8_t *blob = NULL;
+            size_t bl = 0;
+            if (rc == TM_OK)
+                rc = tm_keys_encrypt(keys, plain, plen, aad, &blob, &bl, err);
+            if (plain) {
+                memset(plain, 0, plen);
+                free(plain);
+            }
+            if (rc == TM_OK) {
+                sqlite3_bind_blob(upd, 1, blob, (int)bl, SQLITE_STATIC);
+                sqlite3_bind_int(upd, 2, cur);
+                sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
+                if (sqlite3_step(upd) != SQLITE_DONE)
+                    rc = tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
+                sqlite3_reset(upd);
+                n++;
+            }
+            free(blob);
+        }
+        sqlite3_finalize(sel);
+        sqlite3_finalize(upd);
+        if (rc == TM_OK)
+            rc = tm_store_commit(s, err);
+        if (rc != TM_OK) {
+            tm_store_rollback(s);
+            return rc;
+        }
+        *done += n;
+        if (n < batch)
+            break;
+    }
+    /* Debt attributes carry their key version in the blob itself. */
+    sqlite3_int64 after = 0;
+    for (;;) {
+        int rc = tm_store_begin(s, err);
+        if (rc != TM_OK)
+            return rc;
+        sqlite3_stmt *sel, *upd;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT id, debt_id, attributes FROM debts WHERE id > ? AND attributes "
+                               "IS NOT NULL ORDER BY id LIMIT ?",
+                               -1, &sel, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "UPDATE debts SET attributes = ? WHERE id = ?", -1, &upd, NULL) !=
+                SQLITE_OK) {
+            tm_store_rollback(s);
+            return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
+        }
+        sqlite3_bind_int64(sel, 1, after);
+        sqlite3_bind_int(sel, 2, batch);
+        int seen = 0;
+        while (rc == TM_OK && sqlite3_step(sel) == SQLITE_ROW) {
+            seen++;
+            after = sqlite3_column_int64(sel, 0);
+            const uint8_t *b = sqlite3_column_blob(sel, 2);
+            size_t bl = (size_t)sqlite3_column_bytes(sel, 2);
+            if (tm_keys_blob_version(b, bl) == cur)
+                continue;
+            char aad[220];
+            snprintf(aad, sizeof aad, "debt:%s", (const char *)sqlite3_column_text(sel, 1));
+            char *plain = NULL;
+            size_t plen = 0;
+            uint8_t *blob = NULL;
+            size_t nbl = 0;
+            rc = tm_keys_decrypt(keys, b, bl, aad, &plain, &plen, err);
+            if (rc == TM_OK)
+                rc = tm_keys_encrypt(keys, plain, plen, aad, &blob, &nbl, err);
+            if (plain) {
+                memset(plain, 0, plen);
+                free(plain);
+            }
+            if (rc == TM_OK) {
+                sqlite3_bind_blob(upd, 1, blob, (int)nbl, SQLITE_STATIC);
+                sqlite3_bind_int64(upd, 2, after);
+                if (sqlite3_step(upd) != SQLITE_DONE)
+                    rc = tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
+                sqlite3_reset(upd);
+                (*done)++;
+            }
+            free(blob);
+        }
+        sqlite3_finalize(sel);
+        sqlite3_finalize(upd);
+        if (rc == TM_OK)
+            rc = tm_store_commit(s, err);
+        if (rc != TM_OK) {
+            tm_store_rollback(s);
+            return rc;
+        }
+        if (seen < batch)
+            return TM_OK;
+    }
+}

@@ -1,0 +1,169 @@
+/*
+ * tests/unit/test_audit.c: the hash-chained audit log: an intact chain
+ * verifies, and a changed, removed, inserted or reordered record is named.
+ */
+#include "harness.h"
+
+#include <sqlite3.h>
+
+#include "audit.h"
+#include "store.h"
+
+static const uint8_t KEY[TM_AUDIT_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                              17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static tm_store *fresh(int n)
+{
+    tm_store *s;
+    struct tm_err e = {0};
+    if (tm_store_open(":memory:", &s, &e) != TM_OK)
+        TM_FAIL_("open: %s", e.msg);
+    ASSERT_EQ(tm_store_schema_version(s), TM_STORE_SCHEMA_VERSION);
+    ASSERT_OK(tm_store_begin(s, &e));
+    for (int i = 1; i <= n; i++) {
+        char subject[32], details[64];
+        snprintf(subject, sizeof subject, "debt:D%d", i % 7);
+        snprintf(details, sizeof details, "{\"n\":%d,\"name\":\"J*** D***\"}", i);
+        if (tm_audit_append(s, KEY, 1795392000 + i, "import", "debt.created", subject, details, &e) != TM_OK)
+            TM_FAIL_("append: %s", e.msg);
+    }
+    ASSERT_OK(tm_store_commit(s, &e));
+    return s;
+}
+
+static void sql(tm_store *s, const char *q)
+{
+    char *m = NULL;
+    if (sqlite3_exec(tm_store_sqlite(s), q, NULL, NULL, &m) != SQLITE_OK)
+        TM_FAIL_("%s: %s", q, m);
+}
+
+static tm_audit_report verify(tm_store *s, int want_rc)
+{
+    tm_audit_report r;
+    struct tm_err e = {0};
+    int rc = tm_audit_verify(s, KEY, &r, &e);
+    if (rc != want_rc)
+        TM_FAIL_("verify returned %d (want %d): %s %s", rc, want_rc, r.problem, e.msg);
+    return r;
+}
+
+TEST(intact_chain_verifies)
+{
+    tm_store *s = fresh(100);
+    tm_audit_report r = verify(s, TM_OK);
+    ASSERT_EQ(r.records, 100);
+    ASSERT_EQ(r.bad_seq, 0);
+    tm_store_close(s);
+}
+
+TEST(empty_chain_verifies)
+{
+    tm_store *s = fresh(0);
+    verify(s, TM_OK);
+    tm_store_close(s);
+}
+
+TEST(changed_record_is_named)
+{
+    tm_store *s = fresh(100);
+    sql(s, "UPDATE audit SET details = '{\"n\":50,\"name\":\"X\"}' WHERE seq = 50");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 50);
+    ASSERT_CONTAINS(r.problem, "record 50 was changed");
+    tm_store_close(s);
+}
+
+TEST(changed_time_or_actor_is_named)
+{
+    tm_store *s = fresh(20);
+    sql(s, "UPDATE audit SET at = at + 1 WHERE seq = 7");
+    ASSERT_EQ(verify(s, TM_ECRYPTO).bad_seq, 7);
+    tm_store_close(s);
+    s = fresh(20);
+    sql(s, "UPDATE audit SET actor = 'someone' WHERE seq = 3");
+    ASSERT_EQ(verify(s, TM_ECRYPTO).bad_seq, 3);
+    tm_store_close(s);
+}
+
+TEST(removed_record_is_named)
+{
+    tm_store *s = fresh(100);
+    sql(s, "DELETE FROM audit WHERE seq = 30");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 30);
+    ASSERT_CONTAINS(r.problem, "removed");
+    tm_store_close(s);
+}
+
+TEST(records_cut_from_the_end_are_named)
+{
+    tm_store *s = fresh(100);
+    sql(s, "DELETE FROM audit WHERE seq > 97");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 98);
+    ASSERT_CONTAINS(r.problem, "removed from the end");
+    tm_store_close(s);
+}
+
+TEST(reordered_records_are_named)
+{
+    tm_store *s = fresh(100);
+    /* Swap the contents of records 40 and 41 (seq numbers stay in place). */
+    sql(s, "UPDATE audit SET seq = -40 WHERE seq = 40; UPDATE audit SET seq = 40 WHERE seq = 41; "
+           "UPDATE audit SET seq = 41 WHERE seq = -40");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 40);
+    tm_store_close(s);
+}
+
+TEST(inserted_record_is_named)
+{
+    tm_store *s = fresh(100);
+    /* Make room after record 60 and forge one with a plausible hash. */
+    sql(s, "UPDATE audit SET seq = seq + 1000 WHERE seq > 60; UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
+           "INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) "
+           "SELECT 61, at, actor, 'payment.deleted', subject, details, hash, hash FROM audit WHERE seq = 60");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 61);
+    tm_store_close(s);
+}
+
+TEST(forged_head_is_named)
+{
+    tm_store *s = fresh(10);
+    sql(s, "UPDATE audit_head SET seq = 9");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_CONTAINS(r.problem, "head");
+    tm_store_close(s);
+}
+
+TEST(wrong_key_fails)
+{
+    tm_store *s = fresh(5);
+    uint8_t other[TM_AUDIT_KEY_LEN] = {0};
+    tm_audit_report r;
+    struct tm_err e = {0};
+    ASSERT_EQ(tm_audit_verify(s, other, &r, &e), TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 1);
+    tm_store_close(s);
+}
+
+TEST(export_filters)
+{
+    tm_store *s = fresh(20);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct tm_err e = {0};
+    ASSERT_OK(tm_audit_export(s, f, 0, 0, "debt:D3", &e));
+    fclose(f);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
+    ASSERT_EQ(lines, 3); /* 3, 10, 17 */
+    ASSERT_CONTAINS(buf, "\"subject\":\"debt:D3\"");
+    ASSERT_CONTAINS(buf, "\"details\":{\"n\":3,");
+    free(buf);
+    tm_store_close(s);
+}
