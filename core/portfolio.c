@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "audit.h"
 #include "calendar.h"
@@ -140,13 +139,10 @@ static void sb_str(sbuf *b, const char *s)
  */
 typedef struct importer {
     tm_store *s;
-    sqlite3 *db;
     const tm_keys *keys;
     const tm_import_opts *o;
     tm_import_stats *st;
     tm_audit_writer *audit;
-    sqlite3_stmt *sel_consumer, *ins_consumer, *upd_consumer;
-    sqlite3_stmt *sel_debt, *ins_debt, *upd_debt;
     /* debt ids seen in this input (open addressing; 64-bit hashes and lines) */
     uint64_t *seen_hash;
     long *seen_line;
@@ -224,72 +220,33 @@ static long seen_before(importer *im, const char *debt_id, long line)
     return 0;
 }
 
-static int prepare(importer *im, sqlite3_stmt **st, const char *sql, struct tm_err *err)
+/* A lookup hash as stored: the first TM_STORE_HASH_LEN bytes of the keyed
+ * hash (128 bits: collisions are out of reach for any portfolio), which
+ * keeps rows and indexes small. */
+static void hash16(const tm_keys *k, const char *value, tm_hash16 *out)
 {
-    if (sqlite3_prepare_v2(im->db, sql, -1, st, NULL) != SQLITE_OK)
-        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(im->db));
-    return TM_OK;
-}
-
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Lookup hashes are stored as their first 16 bytes (128 bits: collisions are
- * out of reach for any portfolio) to keep rows and indexes small. */
-#define HASH_BYTES 16
-
-static void bind_hash(sqlite3_stmt *st, int i, const char *hex)
-{
-    if (!hex || !hex[0]) {
-        sqlite3_bind_null(st, i);
+    char hex[TM_KEYS_HASH_HEX_LEN + 1];
+    out->set = 0;
+    if (!value || tm_keys_lookup_hash(k, value, hex) != TM_OK)
         return;
-    }
-    uint8_t b[HASH_BYTES];
-    for (int k = 0; k < HASH_BYTES; k++) {
+    for (int i = 0; i < TM_STORE_HASH_LEN; i++) {
         unsigned v = 0;
-        sscanf(hex + 2 * k, "%2x", &v);
-        b[k] = (uint8_t)v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out->b[i] = (uint8_t)v;
     }
-    sqlite3_bind_blob(st, i, b, HASH_BYTES, SQLITE_TRANSIENT);
+    out->set = 1;
 }
 
-static int same_hash(sqlite3_stmt *st, int col, const char *hex)
+static int same_hash(const tm_hash16 *a, const tm_hash16 *b)
 {
-    const uint8_t *b = sqlite3_column_blob(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    if (!b || n == 0)
-        return !hex || !hex[0];
-    if (!hex || !hex[0] || n != HASH_BYTES)
+    if (a->set != b->set)
         return 0;
-    for (int k = 0; k < HASH_BYTES; k++) {
-        unsigned v = 0;
-        sscanf(hex + 2 * k, "%2x", &v);
-        if (b[k] != (uint8_t)v)
-            return 0;
-    }
-    return 1;
+    return !a->set || memcmp(a->b, b->b, TM_STORE_HASH_LEN) == 0;
 }
 
-static int same_text(sqlite3_stmt *st, int col, const char *v)
+static int same_str(const char *stored, const char *v)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    if (!t || !*t)
-        return !v || !*v;
-    return v && strcmp(t, v) == 0;
-}
-
-static int step_done(importer *im, sqlite3_stmt *st, struct tm_err *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(im->db));
-    return TM_OK;
+    return strcmp(stored, v ? v : "") == 0;
 }
 
 /* Checks the row; on a problem reports it and returns -1. Fills the parsed
@@ -297,8 +254,7 @@ static int step_done(importer *im, sqlite3_stmt *st, struct tm_err *err)
 typedef struct parsed {
     int64_t balance;
     int64_t dpd;
-    char phone_hash[65], email_hash[65];
-    int has_phone, has_email;
+    tm_hash16 phone_hash, email_hash;
 } parsed;
 
 static int check_row(importer *im, const row *r, parsed *p)
@@ -349,19 +305,17 @@ static int check_row(importer *im, const row *r, parsed *p)
     p->dpd = -1;
     if ((v = GET(r, K_DAYS_PAST_DUE)))
         CHECK("days_past_due", tm_parse_int(v, 0, 100000, &p->dpd, &e));
-    p->has_phone = p->has_email = 0;
+    p->phone_hash.set = p->email_hash.set = 0;
     if ((v = GET(r, K_PHONE))) {
         CHECK("phone", tm_valid_phone_e164(v, &e));
-        tm_keys_lookup_hash(im->keys, v, p->phone_hash);
-        p->has_phone = 1;
+        hash16(im->keys, v, &p->phone_hash);
     }
     if ((v = GET(r, K_EMAIL))) {
         CHECK("email", tm_valid_email(v, &e));
         char norm[320];
         if (tm_email_normalise(v, norm, sizeof norm, NULL) != TM_OK)
             snprintf(norm, sizeof norm, "%s", v);
-        tm_keys_lookup_hash(im->keys, norm, p->email_hash);
-        p->has_email = 1;
+        hash16(im->keys, norm, &p->email_hash);
     }
 #undef CHECK
     long first = seen_before(im, GET(r, K_DEBT_ID), r->line);
@@ -384,7 +338,7 @@ static int audit(importer *im, const char *action, const char *subject, const ch
 /* What happened to a record: nothing, created, updated. */
 enum change { CH_NONE, CH_CREATED, CH_UPDATED };
 
-static int upsert_consumer(importer *im, const row *r, const parsed *p, sqlite3_int64 *id,
+static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t *id,
                            enum change *what, struct tm_err *err)
 {
     *what = CH_NONE;
@@ -405,57 +359,55 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, sqlite3_
         sb_str(&im->pii, v);
     }
     sb_put(&im->pii, "}", 1);
-    char pii_hash[65];
-    tm_keys_lookup_hash(im->keys, im->pii.p, pii_hash);
+    tm_consumer_rec rec, old;
+    memset(&rec, 0, sizeof rec);
+    hash16(im->keys, im->pii.p, &rec.pii_hash);
     const char *state = GET(r, K_STATE), *tz = GET(r, K_TIMEZONE);
     const char *lang = GET(r, K_LANGUAGE) ? GET(r, K_LANGUAGE) : "en";
-
-    sqlite3_stmt *st = im->sel_consumer;
-    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    int changed = 0;
+    int found = 0;
+    int rc = tm_store_consumer_find(im->s, ext, &old, &found, err);
+    if (rc != TM_OK)
+        return rc;
     if (found) {
-        *id = sqlite3_column_int64(st, 0);
-        changed = !same_hash(st, 1, pii_hash) || !same_text(st, 2, state) || !same_text(st, 3, tz) ||
-                  !same_text(st, 4, lang);
+        *id = old.id;
+        if (same_hash(&old.pii_hash, &rec.pii_hash) && same_str(old.state, state) &&
+            same_str(old.timezone, tz) && same_str(old.language, lang) &&
+            same_hash(&old.phone_hash, &p->phone_hash) && same_hash(&old.email_hash, &p->email_hash))
+            return TM_OK;
     }
-    sqlite3_reset(st);
-    if (found && !changed)
-        return TM_OK;
     char aad[200];
     snprintf(aad, sizeof aad, "consumer:%s", ext);
     uint8_t *blob = NULL;
     size_t bloblen = 0;
-    int rc = tm_keys_encrypt(im->keys, im->pii.p, im->pii.n, aad, &blob, &bloblen, err);
+    rc = tm_keys_encrypt(im->keys, im->pii.p, im->pii.n, aad, &blob, &bloblen, err);
     if (rc != TM_OK)
         return rc;
-    st = found ? im->upd_consumer : im->ins_consumer;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 2, tz);
-    sqlite3_bind_text(st, 3, lang, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, blob, (int)bloblen, SQLITE_STATIC);
-    bind_hash(st, 5, pii_hash);
-    sqlite3_bind_int(st, 6, tm_keys_current(im->keys));
-    bind_hash(st, 7, p->has_phone ? p->phone_hash : NULL);
-    bind_hash(st, 8, p->has_email ? p->email_hash : NULL);
-    sqlite3_bind_int64(st, 9, im->o->now);
-    sqlite3_bind_text(st, 10, ext, -1, SQLITE_STATIC);
-    rc = step_done(im, st, err);
+    rec.id = found ? old.id : 0;
+    snprintf(rec.external_id, sizeof rec.external_id, "%s", ext);
+    snprintf(rec.state, sizeof rec.state, "%s", state);
+    snprintf(rec.timezone, sizeof rec.timezone, "%s", tz ? tz : "");
+    snprintf(rec.language, sizeof rec.language, "%s", lang);
+    rec.pii = blob;
+    rec.pii_len = bloblen;
+    rec.key_version = tm_keys_current(im->keys);
+    rec.phone_hash = p->phone_hash;
+    rec.email_hash = p->email_hash;
+    rc = tm_store_consumer_put(im->s, &rec, im->o->now, err);
     free(blob);
     if (rc != TM_OK)
         return rc;
-    if (!found) {
-        *id = sqlite3_last_insert_rowid(im->db);
-        im->st->consumers_created++;
-        *what = CH_CREATED;
-    } else {
+    *id = rec.id;
+    if (found) {
         im->st->consumers_updated++;
         *what = CH_UPDATED;
+    } else {
+        im->st->consumers_created++;
+        *what = CH_CREATED;
     }
     return TM_OK;
 }
 
-static int upsert_debt(importer *im, const row *r, const parsed *p, sqlite3_int64 consumer,
+static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t consumer,
                        enum change consumer_change, struct tm_err *err)
 {
     const char *debt_id = GET(r, K_DEBT_ID);
@@ -474,84 +426,70 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, sqlite3_int6
         sb_str(&im->attrs, r->values[i]);
     }
     sb_put(&im->attrs, "}", 1);
-    char attrs_hash[65] = "";
+    tm_debt_rec rec, old;
+    memset(&rec, 0, sizeof rec);
     if (nattrs)
-        tm_keys_lookup_hash(im->keys, im->attrs.p, attrs_hash);
-    const char *creditor = GET(r, K_CREDITOR), *type = GET(r, K_DEBT_TYPE) ? GET(r, K_DEBT_TYPE) : "other";
-    const char *currency = GET(r, K_CURRENCY), *co = GET(r, K_CHARGE_OFF_DATE),
-               *lp = GET(r, K_LAST_PAYMENT_DATE);
-
-    sqlite3_stmt *st = im->sel_debt;
-    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    int changed = 0;
-    if (found) {
-        changed = sqlite3_column_int64(st, 1) != consumer || !same_text(st, 2, creditor) ||
-                  !same_text(st, 3, type) || sqlite3_column_int64(st, 4) != p->balance ||
-                  !same_text(st, 5, currency) ||
-                  (p->dpd >= 0 ? sqlite3_column_type(st, 6) == SQLITE_NULL ||
-                                     sqlite3_column_int64(st, 6) != p->dpd
-                               : sqlite3_column_type(st, 6) != SQLITE_NULL) ||
-                  !same_text(st, 7, co) || !same_text(st, 8, lp) ||
-                  !same_hash(st, 9, nattrs ? attrs_hash : NULL);
-    }
-    sqlite3_reset(st);
-    if (found && !changed && consumer_change == CH_NONE) {
-        im->st->unchanged++;
-        return TM_OK;
-    }
-    if (found && !changed) {
-        im->st->unchanged++;
-        goto audit_it; /* only the consumer changed */
-    }
-    uint8_t *blob = NULL;
-    size_t bloblen = 0;
-    if (nattrs) {
-        char aad[200];
-        snprintf(aad, sizeof aad, "debt:%s", debt_id);
-        int rc = tm_keys_encrypt(im->keys, im->attrs.p, im->attrs.n, aad, &blob, &bloblen, err);
-        if (rc != TM_OK)
-            return rc;
-    }
-    st = found ? im->upd_debt : im->ins_debt;
-    sqlite3_bind_int64(st, 1, consumer);
-    bind_text_or_null(st, 2, creditor);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, p->balance);
-    sqlite3_bind_text(st, 5, currency, -1, SQLITE_STATIC);
-    if (p->dpd >= 0)
-        sqlite3_bind_int64(st, 6, p->dpd);
-    else
-        sqlite3_bind_null(st, 6);
-    bind_text_or_null(st, 7, co);
-    bind_text_or_null(st, 8, lp);
-    if (blob)
-        sqlite3_bind_blob(st, 9, blob, (int)bloblen, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 9);
-    bind_hash(st, 10, nattrs ? attrs_hash : NULL);
-    sqlite3_bind_int64(st, 11, im->o->now);
-    sqlite3_bind_text(st, 12, debt_id, -1, SQLITE_STATIC);
-    int rc = step_done(im, st, err);
-    free(blob);
+        hash16(im->keys, im->attrs.p, &rec.attributes_hash);
+    snprintf(rec.debt_id, sizeof rec.debt_id, "%s", debt_id);
+    rec.consumer_id = consumer;
+    snprintf(rec.creditor, sizeof rec.creditor, "%s", GET(r, K_CREDITOR) ? GET(r, K_CREDITOR) : "");
+    snprintf(rec.debt_type, sizeof rec.debt_type, "%s",
+             GET(r, K_DEBT_TYPE) ? GET(r, K_DEBT_TYPE) : "other");
+    rec.placed_balance = p->balance;
+    snprintf(rec.currency, sizeof rec.currency, "%s", GET(r, K_CURRENCY));
+    rec.days_past_due = p->dpd;
+    snprintf(rec.charge_off_date, sizeof rec.charge_off_date, "%s",
+             GET(r, K_CHARGE_OFF_DATE) ? GET(r, K_CHARGE_OFF_DATE) : "");
+    snprintf(rec.last_payment_date, sizeof rec.last_payment_date, "%s",
+             GET(r, K_LAST_PAYMENT_DATE) ? GET(r, K_LAST_PAYMENT_DATE) : "");
+    int found = 0;
+    int rc = tm_store_debt_find(im->s, debt_id, &old, &found, err);
     if (rc != TM_OK)
         return rc;
-    if (found)
-        im->st->debts_updated++;
-    else
-        im->st->debts_created++;
-audit_it:;
+    int changed = !found ||
+                  old.consumer_id != rec.consumer_id || strcmp(old.creditor, rec.creditor) != 0 ||
+                  strcmp(old.debt_type, rec.debt_type) != 0 || old.placed_balance != rec.placed_balance ||
+                  strcmp(old.currency, rec.currency) != 0 || old.days_past_due != rec.days_past_due ||
+                  strcmp(old.charge_off_date, rec.charge_off_date) != 0 ||
+                  strcmp(old.last_payment_date, rec.last_payment_date) != 0 ||
+                  !same_hash(&old.attributes_hash, &rec.attributes_hash);
+    if (!changed) {
+        im->st->unchanged++;
+        if (consumer_change == CH_NONE)
+            return TM_OK;
+    } else {
+        uint8_t *blob = NULL;
+        size_t bloblen = 0;
+        if (nattrs) {
+            char aad[200];
+            snprintf(aad, sizeof aad, "debt:%s", debt_id);
+            rc = tm_keys_encrypt(im->keys, im->attrs.p, im->attrs.n, aad, &blob, &bloblen, err);
+            if (rc != TM_OK)
+                return rc;
+        }
+        rec.id = found ? old.id : 0;
+        rec.attributes = blob;
+        rec.attributes_len = bloblen;
+        rc = tm_store_debt_put(im->s, &rec, im->o->now, err);
+        free(blob);
+        if (rc != TM_OK)
+            return rc;
+        if (found)
+            im->st->debts_updated++;
+        else
+            im->st->debts_created++;
+    }
     /* One audit record per row, for both records it touched; no personal data. */
     static const char *const change_names[] = {"none", "created", "updated"};
     enum change debt_change = !found ? CH_CREATED : changed ? CH_UPDATED : CH_NONE;
     char subject[200];
     snprintf(subject, sizeof subject, "debt:%s", debt_id);
     im->details.n = 0;
-    char num[64];
+    char num[160];
     snprintf(num, sizeof num, "{\"debt\":\"%s\",\"consumer\":\"%s\",\"balance_minor\":%lld,\"currency\":",
              change_names[debt_change], change_names[consumer_change], (long long)p->balance);
     sb_put(&im->details, num, strlen(num));
-    sb_str(&im->details, currency);
+    sb_str(&im->details, rec.currency);
     sb_put(&im->details, ",\"external_id\":", 15);
     sb_str(&im->details, GET(r, K_EXTERNAL_ID));
     sb_put(&im->details, "}", 1);
@@ -564,7 +502,7 @@ static int import_row(importer *im, const row *r, struct tm_err *err)
     parsed p;
     if (check_row(im, r, &p) != 0)
         return TM_OK; /* rejected and reported; the import goes on */
-    sqlite3_int64 consumer = 0;
+    int64_t consumer = 0;
     enum change cc;
     int rc = upsert_consumer(im, r, &p, &consumer, &cc, err);
     if (rc == TM_OK)
@@ -853,49 +791,10 @@ int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_impo
                        tm_import_stats *stats, struct tm_err *err)
 {
     memset(stats, 0, sizeof *stats);
-    importer im = {.s = s, .db = tm_store_sqlite(s), .keys = keys, .o = opts, .st = stats};
+    importer im = {.s = s, .keys = keys, .o = opts, .st = stats};
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     int rc = tm_audit_writer_open(s, akey, &im.audit, err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.sel_consumer,
-                     "SELECT id, pii_hash, state, timezone, language FROM consumers WHERE external_id = ?",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.ins_consumer,
-                     "INSERT INTO consumers (state, timezone, language, pii, pii_hash, key_version, "
-                     "phone_hash, email_hash, created_at, updated_at, external_id) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.upd_consumer,
-                     "UPDATE consumers SET state = ?1, timezone = ?2, language = ?3, pii = ?4, "
-                     "pii_hash = ?5, key_version = ?6, phone_hash = ?7, email_hash = ?8, "
-                     "updated_at = ?9 WHERE external_id = ?10",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.sel_debt,
-                     "SELECT id, consumer_id, creditor, debt_type, placed_balance_minor, currency, "
-                     "days_past_due, charge_off_date, last_payment_date, attributes_hash "
-                     "FROM debts WHERE debt_id = ?",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.ins_debt,
-                     "INSERT INTO debts (consumer_id, creditor, debt_type, balance_minor, "
-                     "placed_balance_minor, currency, days_past_due, charge_off_date, "
-                     "last_payment_date, attributes, attributes_hash, created_at, updated_at, debt_id) "
-                     "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&im, &im.upd_debt,
-                     /* A new placed balance moves the current one by the same amount,
-                      * so payments applied meanwhile are not lost. */
-                     "UPDATE debts SET consumer_id = ?1, creditor = ?2, debt_type = ?3, "
-                     "balance_minor = MAX(0, balance_minor + ?4 - placed_balance_minor), "
-                     "placed_balance_minor = ?4, currency = ?5, days_past_due = ?6, "
-                     "charge_off_date = ?7, last_payment_date = ?8, attributes = ?9, "
-                     "attributes_hash = ?10, updated_at = ?11 WHERE debt_id = ?12",
-                     err);
     if (rc == TM_OK) {
         int c;
         while ((c = getc(in)) == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -926,12 +825,6 @@ int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_impo
         if (rc == TM_OK)
             rc = end_batch(&im, err);
     }
-    sqlite3_finalize(im.sel_consumer);
-    sqlite3_finalize(im.ins_consumer);
-    sqlite3_finalize(im.upd_consumer);
-    sqlite3_finalize(im.sel_debt);
-    sqlite3_finalize(im.ins_debt);
-    sqlite3_finalize(im.upd_debt);
     tm_audit_writer_close(im.audit);
     free(im.seen_hash);
     free(im.seen_line);
@@ -993,7 +886,6 @@ static void set_edit(const char *cur, const char *item, int add, char *out, size
 typedef struct evctx {
     importer im;
     tm_event_stats *st;
-    sqlite3_stmt *seen, *ins_event, *sel_debt, *upd_debt_event;
 } evctx;
 
 static void ev_reject(evctx *x, long line, const char *field, const char *fmt, ...)
@@ -1015,62 +907,22 @@ static void ev_reject(evctx *x, long line, const char *field, const char *fmt, .
         x->im.o->reject(x->im.o->ud, msg);
 }
 
-static int exec_sql(evctx *x, const char *sql, struct tm_err *err, const char *t1, const char *t2,
-                    sqlite3_int64 i1)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(x->im.db, sql, -1, &st, NULL) != SQLITE_OK)
-        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-    if (t1)
-        sqlite3_bind_text(st, 1, t1, -1, SQLITE_TRANSIENT);
-    if (t2)
-        sqlite3_bind_text(st, 2, t2, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, i1);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW
-               ? TM_OK
-               : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-}
-
-/* Reads a text column of the consumer into out. */
-static void consumer_text(evctx *x, sqlite3_int64 consumer, const char *col, char *out, size_t cap)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
-    sqlite3_stmt *st;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(x->im.db, sql, -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_int64(st, 1, consumer);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
 /* Replaces some personal fields of a consumer: decrypt, edit, re-encrypt. */
-static int edit_pii(evctx *x, sqlite3_int64 consumer, const char *const *fields,
-                    const char *const *values, int n, struct tm_err *err)
+static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const char *const *values,
+                    int n, struct tm_err *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(x->im.db, "SELECT external_id, pii FROM consumers WHERE id = ?", -1, &st,
-                           NULL) != SQLITE_OK)
-        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-    sqlite3_bind_int64(st, 1, consumer);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return tm_err_set(err, TM_ESTORE, "consumer %lld is missing", (long long)consumer);
-    }
-    char ext[200], aad[220];
-    snprintf(ext, sizeof ext, "%s", (const char *)sqlite3_column_text(st, 0));
+    char ext[129], aad[220];
+    uint8_t *old = NULL;
+    size_t oldlen = 0;
+    int rc = tm_store_consumer_pii(x->im.s, consumer, ext, &old, &oldlen, err);
+    if (rc != TM_OK)
+        return rc;
     snprintf(aad, sizeof aad, "consumer:%s", ext);
     char *plain = NULL;
     size_t plen = 0;
-    int rc = TM_OK;
-    if (sqlite3_column_bytes(st, 1) > 0)
-        rc = tm_keys_decrypt(x->im.keys, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                             aad, &plain, &plen, err);
-    sqlite3_finalize(st);
+    if (old)
+        rc = tm_keys_decrypt(x->im.keys, old, oldlen, aad, &plain, &plen, err);
+    free(old);
     if (rc != TM_OK)
         return rc;
     /* Rebuild the object: the fields from before, replaced or added. */
@@ -1108,35 +960,49 @@ static int edit_pii(evctx *x, sqlite3_int64 consumer, const char *const *fields,
     }
     uint8_t *blob = NULL;
     size_t bloblen = 0;
-    char pii_hash[65];
-    tm_keys_lookup_hash(x->im.keys, out.p, pii_hash);
+    tm_hash16 h;
+    hash16(x->im.keys, out.p, &h);
     rc = tm_keys_encrypt(x->im.keys, out.p, out.n, aad, &blob, &bloblen, err);
     memset(out.p, 0, out.n);
     free(out.p);
-    if (rc != TM_OK)
-        return rc;
-    if (sqlite3_prepare_v2(x->im.db,
-                           "UPDATE consumers SET pii = ?, pii_hash = ?, key_version = ?, updated_at = ? "
-                           "WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(blob);
-        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-    }
-    sqlite3_bind_blob(st, 1, blob, (int)bloblen, SQLITE_STATIC);
-    bind_hash(st, 2, pii_hash);
-    sqlite3_bind_int(st, 3, tm_keys_current(x->im.keys));
-    sqlite3_bind_int64(st, 4, x->im.o->now);
-    sqlite3_bind_int64(st, 5, consumer);
-    rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK
-                                         : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-    sqlite3_finalize(st);
+    if (rc == TM_OK)
+        rc = tm_store_consumer_set_pii(x->im.s, consumer, blob, bloblen, &h,
+                                       tm_keys_current(x->im.keys), x->im.o->now, err);
     free(blob);
     return rc;
 }
 
+/* The amount of a payment or promise, from a string or the number's text. */
+static int event_amount(const tm_json *j, const char *currency, int64_t *minor, struct tm_err *e,
+                        char *text, size_t cap)
+{
+    int v = tm_json_get(j, 0, "amount");
+    text[0] = '\0';
+    if (v >= 0 && j->tok[v].type == TM_J_STRING) {
+        tm_json_str(j, v, text, cap);
+    } else if (v >= 0 && j->tok[v].type == TM_J_NUMBER) {
+        size_t rl;
+        const char *raw = tm_json_raw(j, v, &rl);
+        if (rl < cap) {
+            memcpy(text, raw, rl);
+            text[rl] = '\0';
+        }
+    }
+    if (!text[0])
+        return tm_err_set(e, TM_EINVAL, "is required");
+    int exponent = 2;
+    tm_valid_currency(currency, &exponent, NULL);
+    if (tm_parse_money(text, exponent, 0, minor, e) != TM_OK)
+        return TM_EINVAL;
+    if (*minor <= 0)
+        return tm_err_set(e, TM_EINVAL, "must be more than zero");
+    return TM_OK;
+}
+
 static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err)
 {
-    char key[256], type[64], debt_id[160], at_s[64], buf[512];
+    char key[256], type[64], debt_id[129], at_s[64], buf[600];
+    tm_store *s = x->im.s;
     if (tm_json_str(j, tm_json_get(j, 0, "key"), key, sizeof key) <= 0) {
         ev_reject(x, line, "key", "is required (a string of at most 255 bytes)");
         return TM_OK;
@@ -1160,92 +1026,47 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
         ev_reject(x, line, "at", "is required (an RFC 3339 time)%s%s", e.msg[0] ? ": " : "", e.msg);
         return TM_OK;
     }
-    /* Already applied? */
-    sqlite3_stmt *st = x->seen;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int dup = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
+    int dup = 0;
+    int rc = tm_store_event_exists(s, key, &dup, err);
+    if (rc != TM_OK)
+        return rc;
     if (dup) {
         x->st->duplicates++;
         return TM_OK;
     }
-    st = x->sel_debt;
-    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_int64 did = 0, consumer = 0, last = 0, balance = 0;
-    int has_last = 0;
-    char currency[8] = "";
-    if (found) {
-        did = sqlite3_column_int64(st, 0);
-        consumer = sqlite3_column_int64(st, 1);
-        has_last = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        last = sqlite3_column_int64(st, 2);
-        balance = sqlite3_column_int64(st, 3);
-        snprintf(currency, sizeof currency, "%s", (const char *)sqlite3_column_text(st, 4));
-    }
-    sqlite3_reset(st);
+    tm_debt_rec d;
+    int found = 0;
+    rc = tm_store_debt_find(s, debt_id, &d, &found, err);
+    if (rc != TM_OK)
+        return rc;
     const char *status = "applied";
     if (!found) {
         ev_reject(x, line, "debt_id", "unknown debt '%s' (the event is kept, not applied)", debt_id);
         status = "unknown_debt";
-    } else if (has_last && at < last) {
+    } else if (d.has_last_event && at < d.last_event_at) {
         char lb[40];
-        tm_calendar_format_rfc3339(last, 0, lb, sizeof lb, NULL);
+        tm_calendar_format_rfc3339(d.last_event_at, 0, lb, sizeof lb, NULL);
         ev_reject(x, line, "at", "older than the last event applied to debt '%s' (%s): kept, not applied",
                   debt_id, lb);
         status = "out_of_order";
     }
-    int rc = TM_OK;
     char details[600];
     snprintf(details, sizeof details, "{\"type\":\"%s\"}", type);
     if (strcmp(status, "applied") == 0) {
         if (strcmp(type, "payment") == 0 || strcmp(type, "promise") == 0) {
-            int v = tm_json_get(j, 0, "amount");
-            size_t rl = 0;
-            const char *raw = v >= 0 ? tm_json_raw(j, v, &rl) : NULL;
-            char amount[64];
-            if (v >= 0 && j->tok[v].type == TM_J_STRING)
-                tm_json_str(j, v, amount, sizeof amount);
-            else if (raw && j->tok[v].type == TM_J_NUMBER && rl < sizeof amount)
-                memcpy(amount, raw, rl), amount[rl] = '\0';
-            else
-                amount[0] = '\0';
-            int exponent = 2;
-            tm_valid_currency(currency, &exponent, NULL);
             int64_t minor;
+            char amount[64];
             memset(&e, 0, sizeof e);
-            if (!amount[0] || tm_parse_money(amount, exponent, 0, &minor, &e) != TM_OK || minor <= 0) {
-                ev_reject(x, line, "amount", "%s", amount[0] ? (e.msg[0] ? e.msg : "must be positive")
-                                                             : "is required");
+            if (event_amount(j, d.currency, &minor, &e, amount, sizeof amount) != TM_OK) {
+                ev_reject(x, line, "amount", "%s", e.msg);
                 return TM_OK;
             }
-            if (strcmp(type, "payment") == 0) {
-                int64_t nb = balance - minor < 0 ? 0 : balance - minor;
-                char sql[256];
-                snprintf(sql, sizeof sql,
-                         "UPDATE debts SET balance_minor = %lld, status = CASE WHEN %lld = 0 THEN "
-                         "'paid' ELSE status END WHERE id = ?3",
-                         (long long)nb, (long long)nb);
-                rc = exec_sql(x, sql, err, NULL, NULL, did);
-                if (rc == TM_OK) {
-                    snprintf(sql, sizeof sql,
-                             "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES "
-                             "(?3, %lld, ?1, %lld)",
-                             (long long)minor, (long long)at);
-                    rc = exec_sql(x, sql, err, currency, NULL, did);
-                }
-                /* The oldest open promise is kept (in full or in part). */
-                if (rc == TM_OK) {
-                    snprintf(sql, sizeof sql,
-                             "UPDATE promises SET status = CASE WHEN amount_minor <= %lld THEN 'kept' "
-                             "ELSE 'partially_kept' END WHERE id = (SELECT id FROM promises WHERE "
-                             "debt_id = ?3 AND status = 'open' ORDER BY due_date LIMIT 1)",
-                             (long long)minor);
-                    rc = exec_sql(x, sql, err, NULL, NULL, did);
-                }
+            if (type[1] == 'a') { /* payment */
+                int64_t balance = 0;
+                rc = tm_store_payment_apply(s, d.id, minor, d.currency, at, &balance, err);
                 snprintf(details, sizeof details,
                          "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld}",
-                         (long long)minor, (long long)nb);
+                         (long long)minor, (long long)balance);
             } else {
                 char due[32];
                 tm_date dd;
@@ -1254,25 +1075,20 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     ev_reject(x, line, "due", "is required (YYYY-MM-DD, a real date)");
                     return TM_OK;
                 }
-                char sql[256];
-                snprintf(sql, sizeof sql,
-                         "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) "
-                         "VALUES (?3, %lld, ?1, ?2, %lld)",
-                         (long long)minor, (long long)at);
-                rc = exec_sql(x, sql, err, currency, due, did);
+                rc = tm_store_promise_add(s, d.id, minor, d.currency, due, at, err);
                 snprintf(details, sizeof details,
                          "{\"type\":\"promise\",\"amount_minor\":%lld,\"due\":\"%s\"}", (long long)minor,
                          due);
             }
         } else if (strcmp(type, "dispute") == 0 || strcmp(type, "dispute_verified") == 0) {
-            rc = exec_sql(x, "UPDATE debts SET dispute = ?1 WHERE id = ?3", err,
-                          type[7] ? "verified" : "pending", NULL, did);
+            rc = tm_store_debt_set_dispute(s, d.id, type[7] ? "verified" : "pending", err);
         } else if (strcmp(type, "cease") == 0 || strcmp(type, "attorney") == 0 ||
                    strcmp(type, "bankruptcy") == 0 || strcmp(type, "deceased") == 0) {
             char cur[256], next[300];
-            consumer_text(x, consumer, "flags", cur, sizeof cur);
+            rc = tm_store_consumer_get_set(s, d.consumer_id, "flags", cur, sizeof cur, err);
             set_edit(cur, type, 1, next, sizeof next);
-            rc = exec_sql(x, "UPDATE consumers SET flags = ?1 WHERE id = ?3", err, next, NULL, consumer);
+            if (rc == TM_OK)
+                rc = tm_store_consumer_put_set(s, d.consumer_id, "flags", next, err);
         } else if (strcmp(type, "contact") == 0 || strcmp(type, "optout") == 0 ||
                    strcmp(type, "consent") == 0) {
             char ch[32];
@@ -1289,11 +1105,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                                                   "conversation, delivered or failed");
                     return TM_OK;
                 }
-                char sql[200];
-                snprintf(sql, sizeof sql,
-                         "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?3, ?1, %lld, ?2)",
-                         (long long)at);
-                rc = exec_sql(x, sql, err, ch, outcome, did);
+                rc = tm_store_contact_add(s, d.id, ch, at, outcome, err);
                 snprintf(details, sizeof details, "{\"type\":\"contact\",\"channel\":\"%s\",\"outcome\":\"%s\"}",
                          ch, outcome);
             } else {
@@ -1306,12 +1118,12 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     }
                     given = j->tok[g].type == TM_J_TRUE;
                 }
-                const char *col = strcmp(type, "optout") == 0 ? "optout" : "consent";
-                char cur[256], next[300], sql[128];
-                consumer_text(x, consumer, col, cur, sizeof cur);
+                const char *which = strcmp(type, "optout") == 0 ? "optout" : "consent";
+                char cur[256], next[300];
+                rc = tm_store_consumer_get_set(s, d.consumer_id, which, cur, sizeof cur, err);
                 set_edit(cur, ch, given, next, sizeof next);
-                snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ?1 WHERE id = ?3", col);
-                rc = exec_sql(x, sql, err, next, NULL, consumer);
+                if (rc == TM_OK)
+                    rc = tm_store_consumer_put_set(s, d.consumer_id, which, next, err);
                 snprintf(details, sizeof details, "{\"type\":\"%s\",\"channel\":\"%s\",\"given\":%s}", type,
                          ch, given ? "true" : "false");
             }
@@ -1343,55 +1155,29 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 ev_reject(x, line, want[0], "is required for %s", type);
                 return TM_OK;
             }
-            rc = edit_pii(x, consumer, fields, values, n, err);
+            rc = edit_pii(x, d.consumer_id, fields, values, n, err);
             if (rc == TM_OK && type[0] != 'a') {
-                char h[65];
+                tm_hash16 h;
                 if (type[0] == 'e') {
                     char norm[320];
                     if (tm_email_normalise(values[0], norm, sizeof norm, NULL) != TM_OK)
                         snprintf(norm, sizeof norm, "%s", values[0]);
-                    tm_keys_lookup_hash(x->im.keys, norm, h);
+                    hash16(x->im.keys, norm, &h);
                 } else {
-                    tm_keys_lookup_hash(x->im.keys, values[0], h);
+                    hash16(x->im.keys, values[0], &h);
                 }
-                sqlite3_stmt *hs;
-                if (sqlite3_prepare_v2(x->im.db,
-                                       type[0] == 'e' ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
-                                                      : "UPDATE consumers SET phone_hash = ? WHERE id = ?",
-                                       -1, &hs, NULL) != SQLITE_OK)
-                    return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-                bind_hash(hs, 1, h);
-                sqlite3_bind_int64(hs, 2, consumer);
-                rc = sqlite3_step(hs) == SQLITE_DONE
-                         ? TM_OK
-                         : tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(x->im.db));
-                sqlite3_finalize(hs);
+                rc = tm_store_consumer_set_lookup(s, d.consumer_id, type[0] == 'e' ? "email" : "phone", &h,
+                                                  err);
             }
             snprintf(details, sizeof details, "{\"type\":\"%s\",\"personal_data\":\"encrypted\"}", type);
         }
-        if (rc == TM_OK) {
-            st = x->upd_debt_event;
-            sqlite3_bind_int64(st, 1, at);
-            sqlite3_bind_int64(st, 2, x->im.o->now);
-            sqlite3_bind_int64(st, 3, did);
-            rc = step_done(&x->im, st, err);
-        }
+        if (rc == TM_OK)
+            rc = tm_store_debt_touch(s, d.id, at, x->im.o->now, err);
     }
     if (rc != TM_OK)
         return rc;
     /* Every event is kept, applied or not, so a rerun skips it. */
-    st = x->ins_event;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-    if (found)
-        sqlite3_bind_int64(st, 3, did);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, at);
-    sqlite3_bind_text(st, 5, details, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, x->im.o->now);
-    rc = step_done(&x->im, st, err);
+    rc = tm_store_event_add(s, key, type, found ? d.id : 0, at, details, status, x->im.o->now, err);
     if (rc != TM_OK)
         return rc;
     char subject[200], action[80];
@@ -1409,26 +1195,10 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
 {
     memset(stats, 0, sizeof *stats);
     tm_import_stats ignored = {0};
-    evctx x = {.im = {.s = s, .db = tm_store_sqlite(s), .keys = keys, .o = opts, .st = &ignored},
-               .st = stats};
+    evctx x = {.im = {.s = s, .keys = keys, .o = opts, .st = &ignored}, .st = stats};
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     int rc = tm_audit_writer_open(s, akey, &x.im.audit, err);
-    if (rc == TM_OK)
-        rc = prepare(&x.im, &x.seen, "SELECT 1 FROM events WHERE key = ?", err);
-    if (rc == TM_OK)
-        rc = prepare(&x.im, &x.sel_debt,
-                     "SELECT id, consumer_id, last_event_at, balance_minor, currency FROM debts "
-                     "WHERE debt_id = ?",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&x.im, &x.ins_event,
-                     "INSERT INTO events (key, type, debt_id, at, payload, status, applied_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     err);
-    if (rc == TM_OK)
-        rc = prepare(&x.im, &x.upd_debt_event,
-                     "UPDATE debts SET last_event_at = ?1, updated_at = ?2 WHERE id = ?3", err);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -1468,10 +1238,6 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
     else
         tm_store_rollback(s);
     free(line);
-    sqlite3_finalize(x.seen);
-    sqlite3_finalize(x.sel_debt);
-    sqlite3_finalize(x.ins_event);
-    sqlite3_finalize(x.upd_debt_event);
     tm_audit_writer_close(x.im.audit);
     return rc;
 }
@@ -1479,126 +1245,69 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
 /* ---------------------------------------------------------------------------
  * Key rotation: re-encrypt in batches.
  */
+typedef struct rekey {
+    tm_store *s;
+    const tm_keys *keys;
+    int debts; /* re-encrypting debt attributes rather than consumers */
+    long done;
+    struct tm_err *err;
+} rekey;
+
+static int rekey_one(void *ud, int64_t id, const char *bound_to, const uint8_t *blob, size_t len)
+{
+    rekey *r = ud;
+    int cur = tm_keys_current(r->keys);
+    /* Debt attributes carry their version only in the blob; a consumer's is
+     * also in its row, which the scan goes by, so a consumer is always
+     * rewritten (else a mismatch would come back on every scan). */
+    if (r->debts && tm_keys_blob_version(blob, len) == cur)
+        return TM_OK;
+    char *plain = NULL;
+    size_t plen = 0;
+    uint8_t *nb = NULL;
+    size_t nl = 0;
+    int rc = tm_keys_decrypt(r->keys, blob, len, bound_to, &plain, &plen, r->err);
+    if (rc == TM_OK)
+        rc = tm_keys_encrypt(r->keys, plain, plen, bound_to, &nb, &nl, r->err);
+    if (plain) {
+        memset(plain, 0, plen);
+        free(plain);
+    }
+    if (rc == TM_OK)
+        rc = r->debts ? tm_store_debt_set_attributes(r->s, id, nb, nl, r->err)
+                      : tm_store_consumer_set_pii(r->s, id, nb, nl, NULL, cur, 0, r->err);
+    free(nb);
+    if (rc == TM_OK)
+        r->done++;
+    return rc;
+}
+
 int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, long *done, struct tm_err *err)
 {
-    sqlite3 *db = tm_store_sqlite(s);
-    int cur = tm_keys_current(keys);
-    *done = 0;
+    rekey r = {.s = s, .keys = keys, .err = err};
     if (batch <= 0)
         batch = 1000;
-    for (;;) {
-        int rc = tm_store_begin(s, err);
-        if (rc != TM_OK)
-            return rc;
-        sqlite3_stmt *sel, *upd;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT id, external_id, pii FROM consumers WHERE key_version IS NOT NULL "
-                               "AND key_version <> ? AND pii IS NOT NULL LIMIT ?",
-                               -1, &sel, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(db, "UPDATE consumers SET pii = ?, key_version = ? WHERE id = ?", -1, &upd,
-                               NULL) != SQLITE_OK) {
-            tm_store_rollback(s);
-            return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
-        }
-        sqlite3_bind_int(sel, 1, cur);
-        sqlite3_bind_int(sel, 2, batch);
-        int n = 0;
-        while (rc == TM_OK && sqlite3_step(sel) == SQLITE_ROW) {
-            char aad[220];
-            snprintf(aad, sizeof aad, "consumer:%s", (const char *)sqlite3_column_text(sel, 1));
-            char *plain = NULL;
-            size_t plen = 0;
-            rc = tm_keys_decrypt(keys, sqlite3_column_blob(sel, 2), (size_t)sqlite3_column_bytes(sel, 2),
-                                 aad, &plain, &plen, err);
-            uint8_t *blob = NULL;
-            size_t bl = 0;
+    int64_t after = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        r.debts = pass;
+        for (;;) {
+            int seen = 0;
+            int rc = tm_store_begin(s, err);
             if (rc == TM_OK)
-                rc = tm_keys_encrypt(keys, plain, plen, aad, &blob, &bl, err);
-            if (plain) {
-                memset(plain, 0, plen);
-                free(plain);
-            }
-            if (rc == TM_OK) {
-                sqlite3_bind_blob(upd, 1, blob, (int)bl, SQLITE_STATIC);
-                sqlite3_bind_int(upd, 2, cur);
-                sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
-                if (sqlite3_step(upd) != SQLITE_DONE)
-                    rc = tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
-                sqlite3_reset(upd);
-                n++;
-            }
-            free(blob);
-        }
-        sqlite3_finalize(sel);
-        sqlite3_finalize(upd);
-        if (rc == TM_OK)
-            rc = tm_store_commit(s, err);
-        if (rc != TM_OK) {
-            tm_store_rollback(s);
-            return rc;
-        }
-        *done += n;
-        if (n < batch)
-            break;
-    }
-    /* Debt attributes carry their key version in the blob itself. */
-    sqlite3_int64 after = 0;
-    for (;;) {
-        int rc = tm_store_begin(s, err);
-        if (rc != TM_OK)
-            return rc;
-        sqlite3_stmt *sel, *upd;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT id, debt_id, attributes FROM debts WHERE id > ? AND attributes "
-                               "IS NOT NULL ORDER BY id LIMIT ?",
-                               -1, &sel, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(db, "UPDATE debts SET attributes = ? WHERE id = ?", -1, &upd, NULL) !=
-                SQLITE_OK) {
-            tm_store_rollback(s);
-            return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
-        }
-        sqlite3_bind_int64(sel, 1, after);
-        sqlite3_bind_int(sel, 2, batch);
-        int seen = 0;
-        while (rc == TM_OK && sqlite3_step(sel) == SQLITE_ROW) {
-            seen++;
-            after = sqlite3_column_int64(sel, 0);
-            const uint8_t *b = sqlite3_column_blob(sel, 2);
-            size_t bl = (size_t)sqlite3_column_bytes(sel, 2);
-            if (tm_keys_blob_version(b, bl) == cur)
-                continue;
-            char aad[220];
-            snprintf(aad, sizeof aad, "debt:%s", (const char *)sqlite3_column_text(sel, 1));
-            char *plain = NULL;
-            size_t plen = 0;
-            uint8_t *blob = NULL;
-            size_t nbl = 0;
-            rc = tm_keys_decrypt(keys, b, bl, aad, &plain, &plen, err);
+                rc = pass ? tm_store_scan_attributes(s, &after, batch, rekey_one, &r, &seen, err)
+                          : tm_store_scan_stale_pii(s, tm_keys_current(keys), batch, rekey_one, &r, &seen,
+                                                    err);
             if (rc == TM_OK)
-                rc = tm_keys_encrypt(keys, plain, plen, aad, &blob, &nbl, err);
-            if (plain) {
-                memset(plain, 0, plen);
-                free(plain);
+                rc = tm_store_commit(s, err);
+            if (rc != TM_OK) {
+                tm_store_rollback(s);
+                *done = r.done;
+                return rc;
             }
-            if (rc == TM_OK) {
-                sqlite3_bind_blob(upd, 1, blob, (int)nbl, SQLITE_STATIC);
-                sqlite3_bind_int64(upd, 2, after);
-                if (sqlite3_step(upd) != SQLITE_DONE)
-                    rc = tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errmsg(db));
-                sqlite3_reset(upd);
-                (*done)++;
-            }
-            free(blob);
+            if (seen < batch)
+                break;
         }
-        sqlite3_finalize(sel);
-        sqlite3_finalize(upd);
-        if (rc == TM_OK)
-            rc = tm_store_commit(s, err);
-        if (rc != TM_OK) {
-            tm_store_rollback(s);
-            return rc;
-        }
-        if (seen < batch)
-            return TM_OK;
     }
+    *done = r.done;
+    return TM_OK;
 }

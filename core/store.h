@@ -45,4 +45,124 @@ void tm_store_rollback(tm_store *s);
 /* The raw SQLite handle, for tests and the sqlite-specific tools only. */
 struct sqlite3 *tm_store_sqlite(tm_store *s);
 
+/* ------------------------------------------------------------------------
+ * Records. Strings in records read from the store are copies held in the
+ * record; blobs passed in are borrowed for the call. Hashes are the first
+ * TM_STORE_HASH_LEN bytes of a keyed lookup hash. Every function below
+ * returns TM_OK, or TM_ESTORE with `err` naming what failed.
+ */
+#define TM_STORE_HASH_LEN 16
+
+typedef struct tm_hash16 {
+    uint8_t b[TM_STORE_HASH_LEN];
+    int set; /* 0: no value (NULL) */
+} tm_hash16;
+
+typedef struct tm_consumer_rec {
+    int64_t id;
+    char external_id[129];
+    char state[8];
+    char timezone[64];   /* "" when unknown */
+    char language[40];
+    tm_hash16 pii_hash;  /* of the personal data, to see whether it changed */
+    tm_hash16 phone_hash, email_hash;
+    const uint8_t *pii;  /* ciphertext (in); not filled by reads */
+    size_t pii_len;
+    int key_version;
+} tm_consumer_rec;
+
+typedef struct tm_debt_rec {
+    int64_t id;
+    char debt_id[129];
+    int64_t consumer_id;
+    char creditor[129];  /* "" when none */
+    char debt_type[24];
+    int64_t placed_balance;  /* minor units, as the creditor's file says */
+    int64_t balance;         /* minor units, now (read only: payments move it) */
+    char currency[4];
+    int64_t days_past_due;   /* -1 when unknown */
+    char charge_off_date[11], last_payment_date[11]; /* "" when unknown */
+    tm_hash16 attributes_hash;
+    const uint8_t *attributes; /* ciphertext (in) */
+    size_t attributes_len;
+    int64_t last_event_at;     /* 0 when none */
+    int has_last_event;
+} tm_debt_rec;
+
+/* Consumers and debts, by the creditor's ids. *found says whether one exists. */
+int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec *out, int *found,
+                           struct tm_err *err);
+/* Inserts (when rec->id is 0; sets it) or updates the consumer with rec's
+ * fields, personal data included. */
+int tm_store_consumer_put(tm_store *s, tm_consumer_rec *rec, int64_t now, struct tm_err *err);
+int tm_store_debt_find(tm_store *s, const char *debt_id, tm_debt_rec *out, int *found,
+                       struct tm_err *err);
+/* Inserts (rec->id 0) or updates a debt from the creditor's data. On update a
+ * new placed balance moves the current balance by the same amount, so
+ * payments applied meanwhile are kept. */
+int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err *err);
+
+/* A consumer's personal data: the ciphertext (caller frees) and the
+ * external id it is bound to. */
+int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], uint8_t **blob,
+                          size_t *len, struct tm_err *err);
+int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob, size_t len,
+                              const tm_hash16 *pii_hash, int key_version, int64_t now,
+                              struct tm_err *err);
+/* which: "phone" or "email". */
+int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *which,
+                                 const tm_hash16 *hash, struct tm_err *err);
+/* The comma-separated sets on a consumer. which: "flags", "consent", "optout". */
+int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, char *out, size_t cap,
+                              struct tm_err *err);
+int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, const char *value,
+                              struct tm_err *err);
+
+/* Events. */
+int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err);
+/* debt: the debt's row id, or 0 when the event names no known debt. */
+int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
+                       const char *payload, const char *status, int64_t now, struct tm_err *err);
+/* Applies a payment: the balance goes down (not below zero; a debt at zero
+ * is paid), a payment row is added, the oldest open promise is marked kept
+ * (or partially kept). *balance gets the new balance. */
+int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
+                           int64_t at, int64_t *balance, struct tm_err *err);
+int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
+                         const char *due, int64_t at, struct tm_err *err);
+int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err);
+int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
+                         const char *outcome, struct tm_err *err);
+int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,
+                        struct tm_err *err);
+
+/* Key rotation: calls fn(ud, id, bound_to, blob, len) for up to `limit`
+ * consumers whose personal data is not under `key_version`, or for up to
+ * `limit` debts with attributes after row id *after (updated as it goes). */
+typedef int (*tm_store_blob_fn)(void *ud, int64_t id, const char *bound_to, const uint8_t *blob,
+                                size_t len);
+int tm_store_scan_stale_pii(tm_store *s, int key_version, int limit, tm_store_blob_fn fn, void *ud,
+                            int *seen, struct tm_err *err);
+int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_blob_fn fn, void *ud,
+                             int *seen, struct tm_err *err);
+int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
+                                 struct tm_err *err);
+
+/* The audit log (core/audit.c builds the chain on these). */
+typedef struct tm_audit_rec {
+    int64_t seq, at;
+    const char *actor, *action, *subject, *details, *prev_hash, *hash;
+} tm_audit_rec;
+
+int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err *err);
+int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err);
+int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
+                        struct tm_err *err);
+int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
+                            struct tm_err *err);
+/* Calls fn for every record in seq order (subject NULL: all; from/to 0: open);
+ * fn returns nonzero to stop. */
+int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
+                        int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
+
 #endif

@@ -11,13 +11,54 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Prepared statements, made on first use and kept for the store's life. */
+enum stmt {
+    ST_CONSUMER_FIND, ST_CONSUMER_INS, ST_CONSUMER_UPD, ST_DEBT_FIND, ST_DEBT_INS, ST_DEBT_UPD,
+    ST_EVENT_EXISTS, ST_EVENT_ADD, ST_DEBT_TOUCH, ST_AUDIT_TAIL, ST_AUDIT_ADD, ST_AUDIT_HEAD,
+    ST_AUDIT_SET_HEAD, ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_CONSUMER_FIND] = "SELECT id, state, timezone, language, pii_hash, phone_hash, email_hash, "
+                         "key_version FROM consumers WHERE external_id = ?",
+    [ST_CONSUMER_INS] = "INSERT INTO consumers (state, timezone, language, pii, pii_hash, "
+                        "key_version, phone_hash, email_hash, created_at, updated_at, external_id) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+    [ST_CONSUMER_UPD] = "UPDATE consumers SET state = ?1, timezone = ?2, language = ?3, pii = ?4, "
+                        "pii_hash = ?5, key_version = ?6, phone_hash = ?7, email_hash = ?8, "
+                        "updated_at = ?9 WHERE external_id = ?10",
+    [ST_DEBT_FIND] = "SELECT id, consumer_id, creditor, debt_type, placed_balance_minor, currency, "
+                     "days_past_due, charge_off_date, last_payment_date, attributes_hash, "
+                     "balance_minor, last_event_at FROM debts WHERE debt_id = ?",
+    [ST_DEBT_INS] = "INSERT INTO debts (consumer_id, creditor, debt_type, balance_minor, "
+                    "placed_balance_minor, currency, days_past_due, charge_off_date, "
+                    "last_payment_date, attributes, attributes_hash, created_at, updated_at, debt_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+    [ST_DEBT_UPD] = "UPDATE debts SET consumer_id = ?1, creditor = ?2, debt_type = ?3, "
+                    "balance_minor = MAX(0, balance_minor + ?4 - placed_balance_minor), "
+                    "placed_balance_minor = ?4, currency = ?5, days_past_due = ?6, "
+                    "charge_off_date = ?7, last_payment_date = ?8, attributes = ?9, "
+                    "attributes_hash = ?10, updated_at = ?11 WHERE debt_id = ?12",
+    [ST_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key = ?",
+    [ST_EVENT_ADD] = "INSERT INTO events (key, type, debt_id, at, payload, status, applied_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_DEBT_TOUCH] = "UPDATE debts SET last_event_at = ?1, updated_at = ?2 WHERE id = ?3",
+    [ST_AUDIT_TAIL] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_ADD] = "INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_AUDIT_HEAD] = "SELECT seq, hash, mac FROM audit_head WHERE id = 1",
+    [ST_AUDIT_SET_HEAD] = "INSERT OR REPLACE INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)",
+};
+
 struct tm_store {
     sqlite3 *db;
     int depth; /* nesting of tm_store_begin */
+    sqlite3_stmt *st[ST__COUNT];
 };
 
 /* Version 1: every table the engine writes. Personal data lives only in
@@ -274,6 +315,8 @@ void tm_store_close(tm_store *s)
         return;
     if (s->depth > 0)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -306,3 +349,540 @@ void tm_store_rollback(tm_store *s)
 }
 
 sqlite3 *tm_store_sqlite(tm_store *s) { return s->db; }
+
+/* ---------------------------------------------------------------------------
+ * Operations.
+ */
+static sqlite3_stmt *stmt(tm_store *s, enum stmt which, struct tm_err *err)
+{
+    if (!s->st[which] &&
+        sqlite3_prepare_v2(s->db, stmt_sql[which], -1, &s->st[which], NULL) != SQLITE_OK) {
+        sql_error(s, err, "preparing a statement");
+        return NULL;
+    }
+    sqlite3_reset(s->st[which]);
+    sqlite3_clear_bindings(s->st[which]);
+    return s->st[which];
+}
+
+/* Runs a one-off statement with text and integer parameters: "t" binds the
+ * next text, "i" the next integer, "n" a NULL. */
+static int run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    va_list ap;
+    va_start(ap, err);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't') {
+            const char *v = va_arg(ap, const char *);
+            if (v)
+                sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+        } else if (types[i] == 'i') {
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+        }
+    }
+    va_end(ap);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : sql_error(s, err, "store");
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
+static void read_hash(sqlite3_stmt *st, int col, tm_hash16 *h)
+{
+    const void *b = sqlite3_column_blob(st, col);
+    h->set = b && sqlite3_column_bytes(st, col) == TM_STORE_HASH_LEN;
+    if (h->set)
+        memcpy(h->b, b, TM_STORE_HASH_LEN);
+}
+
+static void bind_hash(sqlite3_stmt *st, int i, const tm_hash16 *h)
+{
+    if (h && h->set)
+        sqlite3_bind_blob(st, i, h->b, TM_STORE_HASH_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int done(tm_store *s, sqlite3_stmt *st, struct tm_err *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec *out, int *found,
+                           struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_CONSUMER_FIND, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, external_id, -1, SQLITE_STATIC);
+    *found = sqlite3_step(st) == SQLITE_ROW;
+    if (*found) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        snprintf(out->external_id, sizeof out->external_id, "%s", external_id);
+        copy_col(st, 1, out->state, sizeof out->state);
+        copy_col(st, 2, out->timezone, sizeof out->timezone);
+        copy_col(st, 3, out->language, sizeof out->language);
+        read_hash(st, 4, &out->pii_hash);
+        read_hash(st, 5, &out->phone_hash);
+        read_hash(st, 6, &out->email_hash);
+        out->key_version = sqlite3_column_int(st, 7);
+    }
+    sqlite3_reset(st);
+    return TM_OK;
+}
+
+int tm_store_consumer_put(tm_store *s, tm_consumer_rec *rec, int64_t now, struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, rec->id ? ST_CONSUMER_UPD : ST_CONSUMER_INS, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, rec->state, -1, SQLITE_STATIC);
+    bind_opt_text(st, 2, rec->timezone);
+    sqlite3_bind_text(st, 3, rec->language[0] ? rec->language : "en", -1, SQLITE_STATIC);
+    if (rec->pii)
+        sqlite3_bind_blob(st, 4, rec->pii, (int)rec->pii_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    bind_hash(st, 5, &rec->pii_hash);
+    sqlite3_bind_int(st, 6, rec->key_version);
+    bind_hash(st, 7, &rec->phone_hash);
+    bind_hash(st, 8, &rec->email_hash);
+    sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_text(st, 10, rec->external_id, -1, SQLITE_STATIC);
+    int rc = done(s, st, err);
+    if (rc == TM_OK && !rec->id)
+        rec->id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int tm_store_debt_find(tm_store *s, const char *debt_id, tm_debt_rec *out, int *found,
+                       struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_DEBT_FIND, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    *found = sqlite3_step(st) == SQLITE_ROW;
+    if (*found) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        snprintf(out->debt_id, sizeof out->debt_id, "%s", debt_id);
+        out->consumer_id = sqlite3_column_int64(st, 1);
+        copy_col(st, 2, out->creditor, sizeof out->creditor);
+        copy_col(st, 3, out->debt_type, sizeof out->debt_type);
+        out->placed_balance = sqlite3_column_int64(st, 4);
+        copy_col(st, 5, out->currency, sizeof out->currency);
+        out->days_past_due = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
+        copy_col(st, 7, out->charge_off_date, sizeof out->charge_off_date);
+        copy_col(st, 8, out->last_payment_date, sizeof out->last_payment_date);
+        read_hash(st, 9, &out->attributes_hash);
+        out->balance = sqlite3_column_int64(st, 10);
+        out->has_last_event = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        out->last_event_at = sqlite3_column_int64(st, 11);
+    }
+    sqlite3_reset(st);
+    return TM_OK;
+}
+
+int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, rec->id ? ST_DEBT_UPD : ST_DEBT_INS, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, rec->consumer_id);
+    bind_opt_text(st, 2, rec->creditor);
+    sqlite3_bind_text(st, 3, rec->debt_type[0] ? rec->debt_type : "other", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, rec->placed_balance);
+    sqlite3_bind_text(st, 5, rec->currency, -1, SQLITE_STATIC);
+    if (rec->days_past_due >= 0)
+        sqlite3_bind_int64(st, 6, rec->days_past_due);
+    else
+        sqlite3_bind_null(st, 6);
+    bind_opt_text(st, 7, rec->charge_off_date);
+    bind_opt_text(st, 8, rec->last_payment_date);
+    if (rec->attributes)
+        sqlite3_bind_blob(st, 9, rec->attributes, (int)rec->attributes_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    bind_hash(st, 10, &rec->attributes_hash);
+    sqlite3_bind_int64(st, 11, now);
+    sqlite3_bind_text(st, 12, rec->debt_id, -1, SQLITE_STATIC);
+    int rc = done(s, st, err);
+    if (rc == TM_OK && !rec->id)
+        rec->id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], uint8_t **blob,
+                          size_t *len, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    *blob = NULL;
+    *len = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT external_id, pii FROM consumers WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, consumer);
+    int rc = TM_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(st, 0, external_id, 129);
+        int n = sqlite3_column_bytes(st, 1);
+        if (n > 0) {
+            *blob = malloc((size_t)n);
+            if (*blob) {
+                memcpy(*blob, sqlite3_column_blob(st, 1), (size_t)n);
+                *len = (size_t)n;
+            } else {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+            }
+        }
+    } else {
+        rc = tm_err_set(err, TM_ESTORE, "consumer %lld is missing", (long long)consumer);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob, size_t len,
+                              const tm_hash16 *pii_hash, int key_version, int64_t now,
+                              struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           pii_hash ? "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
+                                      "pii_hash = ?5 WHERE id = ?4"
+                                    : "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = "
+                                      "?3 WHERE id = ?4",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, key_version);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, consumer);
+    if (pii_hash)
+        bind_hash(st, 5, pii_hash);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *which,
+                                 const tm_hash16 *hash, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    int email = strcmp(which, "email") == 0;
+    if (sqlite3_prepare_v2(s->db,
+                           email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
+                                 : "UPDATE consumers SET phone_hash = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    bind_hash(st, 1, hash);
+    sqlite3_bind_int64(st, 2, consumer);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static const char *set_column(const char *which)
+{
+    return strcmp(which, "flags") == 0     ? "flags"
+           : strcmp(which, "consent") == 0 ? "consent"
+           : strcmp(which, "optout") == 0  ? "optout"
+                                           : NULL;
+}
+
+int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, char *out, size_t cap,
+                              struct tm_err *err)
+{
+    const char *col = set_column(which);
+    if (!col)
+        return tm_err_set(err, TM_EINVAL, "no consumer set '%s'", which);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, consumer);
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(st, 0, out, cap);
+    sqlite3_finalize(st);
+    return TM_OK;
+}
+
+int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, const char *value,
+                              struct tm_err *err)
+{
+    const char *col = set_column(which);
+    if (!col)
+        return tm_err_set(err, TM_EINVAL, "no consumer set '%s'", which);
+    char sql[96];
+    snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ? WHERE id = ?", col);
+    return run(s, sql, "ti", err, value, consumer);
+}
+
+int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_EVENT_EXISTS, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    *exists = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return TM_OK;
+}
+
+int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
+                       const char *payload, const char *status, int64_t now, struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_EVENT_ADD, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    if (debt)
+        sqlite3_bind_int64(st, 3, debt);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, at);
+    sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, now);
+    return done(s, st, err);
+}
+
+int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
+                           int64_t at, int64_t *balance, struct tm_err *err)
+{
+    int rc = run(s,
+                 "UPDATE debts SET balance_minor = MAX(0, balance_minor - ?1), status = CASE WHEN "
+                 "balance_minor - ?1 <= 0 THEN 'paid' ELSE status END WHERE id = ?2",
+                 "ii", err, amount, debt);
+    if (rc == TM_OK)
+        rc = run(s, "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES (?1, ?2, ?3, ?4)",
+                 "iiti", err, debt, amount, currency, at);
+    if (rc == TM_OK)
+        rc = run(s,
+                 "UPDATE promises SET status = CASE WHEN amount_minor <= ?1 THEN 'kept' ELSE "
+                 "'partially_kept' END WHERE id = (SELECT id FROM promises WHERE debt_id = ?2 AND "
+                 "status = 'open' ORDER BY due_date LIMIT 1)",
+                 "ii", err, amount, debt);
+    if (rc == TM_OK && balance) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, "SELECT balance_minor FROM debts WHERE id = ?", -1, &st, NULL) !=
+            SQLITE_OK)
+            return sql_error(s, err, "store");
+        sqlite3_bind_int64(st, 1, debt);
+        *balance = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
+                         const char *due, int64_t at, struct tm_err *err)
+{
+    return run(s,
+               "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) VALUES "
+               "(?1, ?2, ?3, ?4, ?5)",
+               "iitti", err, debt, amount, currency, due, at);
+}
+
+int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err)
+{
+    return run(s, "UPDATE debts SET dispute = ?1 WHERE id = ?2", "ti", err, state, debt);
+}
+
+int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
+                         const char *outcome, struct tm_err *err)
+{
+    return run(s, "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?1, ?2, ?3, ?4)", "itit",
+               err, debt, channel, at, outcome);
+}
+
+int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,
+                        struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_DEBT_TOUCH, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, last_event_at);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, debt);
+    return done(s, st, err);
+}
+
+static int scan_blobs(tm_store *s, sqlite3_stmt *st, tm_store_blob_fn fn, void *ud, int *seen,
+                      int64_t *last_id, struct tm_err *err)
+{
+    int rc = TM_OK, step;
+    *seen = 0;
+    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        (*seen)++;
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (last_id)
+            *last_id = id;
+        rc = fn(ud, id, (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
+                (size_t)sqlite3_column_bytes(st, 2));
+    }
+    sqlite3_finalize(st);
+    (void)s;
+    (void)err;
+    return rc;
+}
+
+int tm_store_scan_stale_pii(tm_store *s, int key_version, int limit, tm_store_blob_fn fn, void *ud,
+                            int *seen, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, 'consumer:' || external_id, pii FROM consumers WHERE key_version "
+                           "IS NOT NULL AND key_version <> ? AND pii IS NOT NULL LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int(st, 1, key_version);
+    sqlite3_bind_int(st, 2, limit);
+    return scan_blobs(s, st, fn, ud, seen, NULL, err);
+}
+
+int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_blob_fn fn, void *ud,
+                             int *seen, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, 'debt:' || debt_id, attributes FROM debts WHERE id > ? AND "
+                           "attributes IS NOT NULL ORDER BY id LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, *after);
+    sqlite3_bind_int(st, 2, limit);
+    return scan_blobs(s, st, fn, ud, seen, after, err);
+}
+
+int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
+                                 struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE debts SET attributes = ? WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, debt);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_TAIL, err);
+    if (!st)
+        return TM_ESTORE;
+    *seq = 0;
+    hash[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, hash, 65);
+    }
+    sqlite3_reset(st);
+    return TM_OK;
+}
+
+int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_ADD, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, r->seq);
+    sqlite3_bind_int64(st, 2, r->at);
+    sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->details, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->prev_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->hash, -1, SQLITE_STATIC);
+    return done(s, st, err);
+}
+
+int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
+                        struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_HEAD, err);
+    if (!st)
+        return TM_ESTORE;
+    *present = sqlite3_step(st) == SQLITE_ROW;
+    if (*present) {
+        *seq = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, hash, 65);
+        copy_col(st, 2, mac, 65);
+    }
+    sqlite3_reset(st);
+    return TM_OK;
+}
+
+int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
+                            struct tm_err *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_SET_HEAD, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
+    return done(s, st, err);
+}
+
+int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
+                        int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit "
+                           "WHERE at >= ?1 AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR subject = ?3) "
+                           "ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    if (subject)
+        sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tm_audit_rec r;
+#define TXT(i) ((const char *)sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
+        r.seq = sqlite3_column_int64(st, 0);
+        r.at = sqlite3_column_int64(st, 1);
+        r.actor = TXT(2);
+        r.action = TXT(3);
+        r.subject = TXT(4);
+        r.details = TXT(5);
+        r.prev_hash = TXT(6);
+        r.hash = TXT(7);
+#undef TXT
+        if (fn(ud, &r)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
