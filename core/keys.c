@@ -783,6 +783,14 @@ int tm_keys_decrypt(const tm_keys *k, const uint8_t *blob, size_t len, const cha
 
 /* ---- Lookup hash -------------------------------------------------------------------------- */
 
+int tm_keys_lookup_raw(const tm_keys *k, const void *value, size_t len, uint8_t out[32])
+{
+    if (!k || (!value && len) || !out)
+        return TM_EINVAL;
+    tm_hmac_mac(&k->hmac_ready, value, len, out);
+    return TM_OK;
+}
+
 int tm_keys_lookup_hash(const tm_keys *k, const char *value, char out[TM_KEYS_HASH_HEX_LEN + 1])
 {
     if (out)

@@ -149,4 +149,7 @@ int tm_keys_blob_version(const uint8_t *blob, size_t len);
  * On failure `out` (if not NULL) holds the empty string, never a plausible hash. */
 int tm_keys_lookup_hash(const tm_keys *k, const char *value, char out[TM_KEYS_HASH_HEX_LEN + 1]);
 
+/* The same keyed hash as raw bytes (for storing), 32 bytes into out. */
+int tm_keys_lookup_raw(const tm_keys *k, const void *value, size_t len, uint8_t out[32]);
+
 #endif

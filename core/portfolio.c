@@ -225,15 +225,11 @@ static long seen_before(importer *im, const char *debt_id, long line)
  * keeps rows and indexes small. */
 static void hash16(const tm_keys *k, const char *value, tm_hash16 *out)
 {
-    char hex[TM_KEYS_HASH_HEX_LEN + 1];
+    uint8_t md[32];
     out->set = 0;
-    if (!value || tm_keys_lookup_hash(k, value, hex) != TM_OK)
+    if (!value || tm_keys_lookup_raw(k, value, strlen(value), md) != TM_OK)
         return;
-    for (int i = 0; i < TM_STORE_HASH_LEN; i++) {
-        unsigned v = 0;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out->b[i] = (uint8_t)v;
-    }
+    memcpy(out->b, md, TM_STORE_HASH_LEN);
     out->set = 1;
 }
 
