@@ -20,7 +20,8 @@
 enum stmt {
     ST_CONSUMER_FIND, ST_CONSUMER_INS, ST_CONSUMER_UPD, ST_DEBT_FIND, ST_DEBT_INS, ST_DEBT_UPD,
     ST_EVENT_EXISTS, ST_EVENT_ADD, ST_DEBT_TOUCH, ST_AUDIT_TAIL, ST_AUDIT_ADD, ST_AUDIT_HEAD,
-    ST_AUDIT_SET_HEAD, ST__COUNT
+    ST_AUDIT_SET_HEAD, ST_PAY_BALANCE, ST_PAY_ADD, ST_PAY_PROMISE, ST_DEBT_BALANCE, ST_PROMISE_ADD,
+    ST_DISPUTE, ST_CONTACT_ADD, ST__COUNT
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -53,6 +54,17 @@ static const char *const stmt_sql[ST__COUNT] = {
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_AUDIT_HEAD] = "SELECT seq, hash, mac FROM audit_head WHERE id = 1",
     [ST_AUDIT_SET_HEAD] = "INSERT OR REPLACE INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)",
+    [ST_PAY_BALANCE] = "UPDATE debts SET balance_minor = MAX(0, balance_minor - ?1), status = CASE WHEN "
+                       "balance_minor - ?1 <= 0 THEN 'paid' ELSE status END WHERE id = ?2",
+    [ST_PAY_ADD] = "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_PAY_PROMISE] = "UPDATE promises SET status = CASE WHEN amount_minor <= ?1 THEN 'kept' ELSE "
+                       "'partially_kept' END WHERE id = (SELECT id FROM promises WHERE debt_id = ?2 AND "
+                       "status = 'open' ORDER BY due_date LIMIT 1)",
+    [ST_DEBT_BALANCE] = "SELECT balance_minor FROM debts WHERE id = ?",
+    [ST_PROMISE_ADD] = "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DISPUTE] = "UPDATE debts SET dispute = ?1 WHERE id = ?2",
+    [ST_CONTACT_ADD] = "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct tm_store {
@@ -673,27 +685,28 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
 int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                            int64_t at, int64_t *balance, struct tm_err *err)
 {
-    int rc = run(s,
-                 "UPDATE debts SET balance_minor = MAX(0, balance_minor - ?1), status = CASE WHEN "
-                 "balance_minor - ?1 <= 0 THEN 'paid' ELSE status END WHERE id = ?2",
-                 "ii", err, amount, debt);
-    if (rc == TM_OK)
-        rc = run(s, "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES (?1, ?2, ?3, ?4)",
-                 "iiti", err, debt, amount, currency, at);
-    if (rc == TM_OK)
-        rc = run(s,
-                 "UPDATE promises SET status = CASE WHEN amount_minor <= ?1 THEN 'kept' ELSE "
-                 "'partially_kept' END WHERE id = (SELECT id FROM promises WHERE debt_id = ?2 AND "
-                 "status = 'open' ORDER BY due_date LIMIT 1)",
-                 "ii", err, amount, debt);
-    if (rc == TM_OK && balance) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "SELECT balance_minor FROM debts WHERE id = ?", -1, &st, NULL) !=
-            SQLITE_OK)
-            return sql_error(s, err, "store");
+    sqlite3_stmt *st = stmt(s, ST_PAY_BALANCE, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, amount);
+    sqlite3_bind_int64(st, 2, debt);
+    int rc = done(s, st, err);
+    if (rc == TM_OK && (st = stmt(s, ST_PAY_ADD, err)) != NULL) {
+        sqlite3_bind_int64(st, 1, debt);
+        sqlite3_bind_int64(st, 2, amount);
+        sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, at);
+        rc = done(s, st, err);
+    }
+    if (rc == TM_OK && (st = stmt(s, ST_PAY_PROMISE, err)) != NULL) {
+        sqlite3_bind_int64(st, 1, amount);
+        sqlite3_bind_int64(st, 2, debt);
+        rc = done(s, st, err);
+    }
+    if (rc == TM_OK && balance && (st = stmt(s, ST_DEBT_BALANCE, err)) != NULL) {
         sqlite3_bind_int64(st, 1, debt);
         *balance = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
     }
     return rc;
 }
@@ -701,22 +714,38 @@ int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char
 int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                          const char *due, int64_t at, struct tm_err *err)
 {
-    return run(s,
-               "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) VALUES "
-               "(?1, ?2, ?3, ?4, ?5)",
-               "iitti", err, debt, amount, currency, due, at);
+    sqlite3_stmt *st = stmt(s, ST_PROMISE_ADD, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_int64(st, 2, amount);
+    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, due, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, at);
+    return done(s, st, err);
 }
 
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err)
 {
-    return run(s, "UPDATE debts SET dispute = ?1 WHERE id = ?2", "ti", err, state, debt);
+    sqlite3_stmt *st = stmt(s, ST_DISPUTE, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, debt);
+    return done(s, st, err);
 }
 
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err)
 {
-    return run(s, "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?1, ?2, ?3, ?4)", "itit",
-               err, debt, channel, at, outcome);
+    sqlite3_stmt *st = stmt(s, ST_CONTACT_ADD, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
+    return done(s, st, err);
 }
 
 int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,
