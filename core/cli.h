@@ -41,5 +41,6 @@ int tm_cmd_import(tm_cli *cli);
 int tm_cmd_event(tm_cli *cli);
 int tm_cmd_keys(tm_cli *cli);
 int tm_cmd_audit(tm_cli *cli);
+int tm_cmd_scripts(tm_cli *cli);
 
 #endif

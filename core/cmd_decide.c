@@ -8,8 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "keys.h"
+#include "portfolio.h"
+#include "store.h"
 #include "gate.h"
 #include "lb_gate.h"
 #include "sandbox.h"
@@ -28,7 +32,9 @@ static const char decide_help[] =
     "Options:\n"
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
     "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
-    "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n";
+    "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n"
+    "  --record        also record every decision in the store (--db), with an audit\n"
+    "                  record naming the rules and the script set\n";
 
 static void warn_problem(void *ud, const char *message, int fatal)
 {
@@ -50,6 +56,9 @@ typedef struct decider {
     size_t outcap;
     long errors, decisions, allowed, never;
     int summary;
+    tm_store *store;          /* --record: where decisions go */
+    tm_audit_writer *audit;
+    long unflushed;
     rule_count *counts;
     int ncounts, capcounts;
 } decider;
@@ -150,6 +159,44 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
         dc->out = q;
         dc->outcap = cap;
     }
+    if (dc->store) {
+        /* The decision and its audit record: rule ids and times only, no
+         * personal data. */
+        char rules[2048] = "", details[2600];
+        size_t n = 0;
+        for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
+            n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
+        char when[40] = "null";
+        if (d.next_allowed != TM_GATE_NEVER) {
+            when[0] = '"';
+            tm_gate_format_time(d.next_allowed, when + 1, sizeof when - 2);
+            strcat(when, "\"");
+        }
+        snprintf(details, sizeof details,
+                 "{\"request\":%s,\"channel\":\"%s\",\"allow\":%s,\"blocked_by\":\"%s\","
+                 "\"next_allowed_at\":%s,\"scripts\":\"%s\"}",
+                 req.id_json, tm_gate_channel_names[req.channel], d.allow ? "true" : "false", rules, when,
+                 tm_gate_scripts_hash(dc->gate));
+        char subject[200];
+        snprintf(subject, sizeof subject, "debt:%s", req.debt_id ? req.debt_id : "(none)");
+        struct tm_err e2 = {0};
+        if (tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
+                                  d.allow, rules, d.next_allowed == TM_GATE_NEVER ? 0 : d.next_allowed,
+                                  tm_gate_scripts_hash(dc->gate), &e2) != TM_OK ||
+            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, details,
+                           &e2) != TM_OK) {
+            fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
+            dc->errors++;
+        }
+        if (++dc->unflushed >= 5000) {
+            if (tm_audit_writer_flush(dc->audit, &e2) != TM_OK || tm_store_commit(dc->store, &e2) != TM_OK ||
+                tm_store_begin(dc->store, &e2) != TM_OK) {
+                fprintf(stderr, "tallyman: %s\n", e2.msg);
+                dc->errors++;
+            }
+            dc->unflushed = 0;
+        }
+    }
     dc->decisions++;
     if (d.allow)
         dc->allowed++;
@@ -210,6 +257,8 @@ int tm_cmd_decide(tm_cli *cli)
             }
         } else if (strcmp(a, "--summary") == 0) {
             dc.summary = 1;
+        } else if (strcmp(a, "--record") == 0) {
+            dc.unflushed = -1; /* marks --record until the store is open */
         } else if (a[0] == '-' && a[1] != '\0') {
             free(files);
             return tm_cli_usage_error("decide", "unknown option '%s'", a);
@@ -231,6 +280,29 @@ int tm_cmd_decide(tm_cli *cli)
         tm_sandbox_free(sb);
         free(files);
         return TM_EXIT_FAIL;
+    }
+    tm_keys *keys = NULL;
+    if (dc.unflushed == -1) {
+        char kpath[4096];
+        snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
+        if (!cli->key_file)
+            snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+        uint8_t akey[32];
+        if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &dc.store, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: --record: %s\n", e.msg);
+            tm_keys_free(keys);
+            tm_gate_free(dc.gate);
+            tm_sandbox_free(sb);
+            free(files);
+            return TM_EXIT_FAIL;
+        }
+        tm_portfolio_audit_key(keys, akey);
+        if (tm_audit_writer_open(dc.store, akey, &dc.audit, &e) != TM_OK ||
+            tm_store_begin(dc.store, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: --record: %s\n", e.msg);
+            return TM_EXIT_FAIL;
+        }
+        dc.unflushed = 0;
     }
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -254,6 +326,15 @@ int tm_cmd_decide(tm_cli *cli)
         }
     }
     fflush(stdout);
+    if (dc.store) {
+        if (tm_audit_writer_flush(dc.audit, &e) != TM_OK || tm_store_commit(dc.store, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            rc = TM_EXIT_FAIL;
+        }
+        tm_audit_writer_close(dc.audit);
+        tm_store_close(dc.store);
+        tm_keys_free(keys);
+    }
     if (dc.summary)
         print_summary(&dc);
     if (dc.errors)

@@ -29,6 +29,7 @@ static const command commands[] = {
     {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
     {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
+    {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
 };
 
 static void print_help(FILE *f)

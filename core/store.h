@@ -148,6 +148,15 @@ int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_bl
 int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
                                  struct tm_err *err);
 
+/* Decisions of the compliance gate, with the script set that made them. */
+int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,
+                          int allow, const char *blocked_by, int64_t next_allowed,
+                          const char *scripts_hash, struct tm_err *err);
+
+/* A script set deployed: *is_new is 0 when this set was deployed before. */
+int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, const char *by,
+                              const char *manifest, int *is_new, struct tm_err *err);
+
 /* The audit log (core/audit.c builds the chain on these). */
 typedef struct tm_audit_rec {
     int64_t seq, at;

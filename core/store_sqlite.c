@@ -915,3 +915,49 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
+
+int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,
+                          int allow, const char *blocked_by, int64_t next_allowed,
+                          const char *scripts_hash, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO decisions (debt_id, at, channel, allow, blocked_by, "
+                           "next_allowed_at, scripts_hash) VALUES ((SELECT id FROM debts WHERE debt_id "
+                           "= ?1), ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    bind_opt_text(st, 1, debt_id);
+    sqlite3_bind_int64(st, 2, at);
+    sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, allow);
+    bind_opt_text(st, 5, blocked_by);
+    if (next_allowed)
+        sqlite3_bind_int64(st, 6, next_allowed);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_text(st, 7, scripts_hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, const char *by,
+                              const char *manifest, int *is_new, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO script_versions (set_hash, deployed_at, deployed_by, "
+                           "manifest) VALUES (?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    bind_opt_text(st, 3, by);
+    bind_opt_text(st, 4, manifest);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    if (rc == TM_OK)
+        *is_new = sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    return rc;
+}

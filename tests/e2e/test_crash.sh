@@ -35,7 +35,9 @@ kill_at() { # kill_at SECONDS COMMAND...: runs the command and SIGKILLs it after
 }
 
 "$T" --db "$DB" import accounts "$D/big.csv" --batch 100000 >/dev/null 2>&1 && rm -f "$DB" "$DB-wal" "$DB-shm"
-for s in 0.3 0.7 1.1; do
+# Kill points: random within the run (seeded by the clock, printed for a rerun).
+rand_delay() { awk -v seed="$(date +%s%N)" -v lo="$1" -v hi="$2" 'BEGIN { srand(seed % 100000); printf "%.2f", lo + rand() * (hi - lo) }'; }
+for s in $(rand_delay 0.1 0.5) $(rand_delay 0.4 0.9) $(rand_delay 0.8 1.3); do
     kill_at "$s" "$T" --db "$DB" import accounts "$D/big.csv" --batch 2000
     check_store "import killed after ${s}s"
 done
@@ -43,7 +45,7 @@ done
 expect_run "import completed: every debt once" 0 "$N" "" -- sqlite3 "$DB" "select count(*) from debts"
 check_store "import finished"
 
-for s in 0.2 0.5; do
+for s in $(rand_delay 0.1 0.4) $(rand_delay 0.3 0.7); do
     kill_at "$s" "$T" --db "$DB" event "$D/events.jsonl" --batch 1000
     check_store "events killed after ${s}s"
     expect_run "events killed after ${s}s: payments match applied events" 0 "0" "" -- sqlite3 "$DB" "select (select count(*) from payments) - (select count(*) from events where status = 'applied' and type = 'payment')"

@@ -73,6 +73,18 @@ expect_run "records moved to key version 2" 0 "0" "" -- sqlite3 "$DB" "select co
 expect_run "attributes re-encrypted too" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where attributes is not null and substr(hex(attributes), 3, 8) <> '00000002'"
 expect_run "old records still readable after rotation (re-import is a no-op)" 0 "*" "" -- sh -c "'$T' --db '$DB' import accounts '$D/a.csv' 2>&1 | grep -q 'debts: 0 new, 0 changed'"
 expect_run "import still works after rotation" 0 "*" "" -- sh -c "'$T' --db '$DB' import accounts '$D/b.jsonl' 2>/dev/null; '$T' --db '$DB' audit verify"
+# Decisions and script deploys are recorded and audited too.
+expect_run "scripts deploy" 0 "*" "" -- "$T" --db "$DB" scripts deploy --by alice
+expect_run "scripts deploy again is a no-op" 0 "*" "" -- sh -c "'$T' --db '$DB' scripts deploy --by alice | grep -q 'already deployed'"
+expect_run "deploy recorded" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_versions"
+echo '{"id":"q1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"MA"},"debt":{"id":"D1"}}' >"$D/q.jsonl"
+expect_run "decide --record" 0 "*" "" -- "$T" --db "$DB" decide --record "$D/q.jsonl"
+expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from decisions where length(scripts_hash) = 64"
+expect_run "decision audited" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"decision\"'"
+expect_run "chain intact after all of it" 0 "*" "" -- "$T" --db "$DB" audit verify
+mkdir -p "$D/badset/regulations"
+printf 'return regulation { id = "X", rules = { { id = "a", block = true } } }\n' >"$D/badset/regulations/x.lua"
+expect_run "a set with problems is not deployed" 1 "" "not deployed" -- "$T" --db "$DB" --scripts "$D/badset" scripts deploy
 sqlite3 "$DB" "update audit set details = '{}' where seq = 3"
 expect_run "tampered audit record named" 1 "" "audit chain broken at record 3: record 3 was changed" -- "$T" --db "$DB" audit verify
 expect_run "database integrity" 0 "ok" "" -- sqlite3 "$DB" "pragma integrity_check"
