@@ -525,6 +525,31 @@ static int end_batch(importer *im, struct tm_err *err)
     return rc;
 }
 
+/* After each row: commit the batch once it is full (with the audit head),
+ * start the next, and report progress. */
+static int row_done(importer *im, FILE *in, long *in_batch, struct tm_err *err)
+{
+    if (++*in_batch < (im->o->batch > 0 ? im->o->batch : DEFAULT_BATCH))
+        return TM_OK;
+    int rc = end_batch(im, err);
+    if (rc == TM_OK)
+        rc = begin_batch(im, err);
+    *in_batch = 0;
+    if (im->o->progress)
+        im->o->progress(im->o->ud, (uint64_t)ftell(in), im->o->size);
+    return rc;
+}
+
+/* At the end of the input: commit the last batch, or roll it back after a
+ * failure of the store. */
+static int finish_batches(importer *im, int rc, struct tm_err *err)
+{
+    if (rc == TM_OK)
+        return end_batch(im, err);
+    tm_store_rollback(im->s);
+    return rc;
+}
+
 /* Reads CSV rows into `r`. Header names become the row's names. */
 static int run_csv(importer *im, FILE *in, struct tm_err *err)
 {
@@ -638,19 +663,10 @@ static int run_csv(importer *im, FILE *in, struct tm_err *err)
         }
         index_row(&r);
         rc = import_row(im, &r, err);
-        if (rc == TM_OK && ++in_batch >= (im->o->batch > 0 ? im->o->batch : DEFAULT_BATCH)) {
-            rc = end_batch(im, err);
-            if (rc == TM_OK)
-                rc = begin_batch(im, err);
-            in_batch = 0;
-            if (im->o->progress)
-                im->o->progress(im->o->ud, (uint64_t)ftell(in), im->o->size);
-        }
+        if (rc == TM_OK)
+            rc = row_done(im, in, &in_batch, err);
     }
-    if (rc == TM_OK)
-        rc = end_batch(im, err);
-    else
-        tm_store_rollback(im->s);
+    rc = finish_batches(im, rc, err);
     free(vals);
     for (int i = 0; i < ncols; i++)
         free(names[i]);
@@ -753,19 +769,10 @@ static int run_jsonl(importer *im, FILE *in, struct tm_err *err)
             continue;
         index_row(&r);
         rc = import_row(im, &r, err);
-        if (rc == TM_OK && ++in_batch >= (im->o->batch > 0 ? im->o->batch : DEFAULT_BATCH)) {
-            rc = end_batch(im, err);
-            if (rc == TM_OK)
-                rc = begin_batch(im, err);
-            in_batch = 0;
-            if (im->o->progress)
-                im->o->progress(im->o->ud, (uint64_t)ftell(in), im->o->size);
-        }
+        if (rc == TM_OK)
+            rc = row_done(im, in, &in_batch, err);
     }
-    if (rc == TM_OK)
-        rc = end_batch(im, err);
-    else
-        tm_store_rollback(im->s);
+    rc = finish_batches(im, rc, err);
     free(line);
     free(vals);
     free(names_buf);
@@ -1220,19 +1227,10 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
             continue;
         }
         rc = apply_event(&x, &j, lineno, err);
-        if (rc == TM_OK && ++in_batch >= (opts->batch > 0 ? opts->batch : DEFAULT_BATCH)) {
-            rc = end_batch(&x.im, err);
-            if (rc == TM_OK)
-                rc = begin_batch(&x.im, err);
-            in_batch = 0;
-            if (opts->progress)
-                opts->progress(opts->ud, (uint64_t)ftell(in), opts->size);
-        }
+        if (rc == TM_OK)
+            rc = row_done(&x.im, in, &in_batch, err);
     }
-    if (rc == TM_OK)
-        rc = end_batch(&x.im, err);
-    else
-        tm_store_rollback(s);
+    rc = finish_batches(&x.im, rc, err);
     free(line);
     tm_audit_writer_close(x.im.audit);
     return rc;
