@@ -23,12 +23,19 @@ static const char lint_help[] =
     "each regulation applies. One line per problem, file:line: message;\n"
     "exit 1 if there is any.\n";
 
+typedef struct linting {
+    int problems;
+    const char *only; /* report only problems of this file (NULL: all) */
+} linting;
+
 static void problem(void *ud, const char *message, int fatal)
 {
     (void)fatal;
-    int *n = ud;
+    linting *l = ud;
+    if (l->only && strncmp(message, l->only, strlen(l->only)) != 0)
+        return;
     printf("%s\n", message);
-    (*n)++;
+    l->problems++;
 }
 
 static void set_problem(void *ud, const char *message)
@@ -36,9 +43,33 @@ static void set_problem(void *ud, const char *message)
     problem(ud, message, 1);
 }
 
+/* A file inside a script tree (under regulations/, policies/, strategies/ or
+ * channels/) is checked within its tree, so its `require`s resolve: returns
+ * the tree's root in `root`, or 0 for a file on its own. */
+static int tree_of(const char *path, char *root, size_t cap)
+{
+    static const char *const dirs[] = {"regulations/", "policies/", "strategies/", "channels/", NULL};
+    for (int i = 0; dirs[i]; i++) {
+        size_t n = strlen(dirs[i]);
+        if (strncmp(path, dirs[i], n) == 0) {
+            snprintf(root, cap, ".");
+            return 1;
+        }
+        char pat[32];
+        snprintf(pat, sizeof pat, "/%s", dirs[i]);
+        const char *hit = strstr(path, pat);
+        if (hit) {
+            snprintf(root, cap, "%.*s", (int)(hit - path), path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int tm_cmd_lint(tm_cli *cli)
 {
-    int problems = 0, npaths = 0;
+    linting l = {0};
+    int npaths = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -54,25 +85,37 @@ int tm_cmd_lint(tm_cli *cli)
         struct stat st;
         if (stat(path, &st) != 0) {
             printf("%s: %s\n", path, strerror(errno));
-            problems++;
+            l.problems++;
             continue;
         }
         tm_gen *gen = NULL;
         struct tm_err e = {0};
-        if (tm_gen_load_lenient(path, &gen, set_problem, &problems, &e) != TM_OK) {
+        char root[4096], display[4200];
+        const char *load = path;
+        l.only = NULL;
+        if (!S_ISDIR(st.st_mode) && tree_of(path, root, sizeof root)) {
+            load = root;
+            /* Problems are reported with the tree's display of the path. */
+            if (strcmp(root, ".") == 0)
+                snprintf(display, sizeof display, "./%s", path);
+            else
+                snprintf(display, sizeof display, "%s", path);
+            l.only = display;
+        }
+        if (tm_gen_load_lenient(load, &gen, set_problem, &l, &e) != TM_OK) {
             printf("%s\n", e.msg);
-            problems++;
+            l.problems++;
             continue;
         }
         tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
         tm_gate *gate = NULL;
-        if (!sb || tm_lb_gate_load(sb, &gate, problem, &problems, &e) != TM_OK) {
+        if (!sb || tm_lb_gate_load(sb, &gate, problem, &l, &e) != TM_OK) {
             printf("%s: %s\n", path, e.msg);
-            problems++;
+            l.problems++;
         }
         tm_gate_free(gate);
         tm_sandbox_free(sb);
         tm_gen_release(gen);
     }
-    return problems ? TM_EXIT_FAIL : TM_EXIT_OK;
+    return l.problems ? TM_EXIT_FAIL : TM_EXIT_OK;
 }

@@ -96,6 +96,11 @@ return regulation {
 LUA
 "$T" lint "$D/broken" >"$D/lint.out" 2>&1
 expect_run "lint exit 1" 1 "*" "*" -- "$T" lint "$D/broken"
+cp "$D/mine/regulations/house.lua" "$D/broken/regulations/good.lua"
+expect_run "lint one broken file in its tree: exit 1" 1 "*" "" -- "$T" lint "$D/broken/regulations/bad.lua"
+expect_run "lint one broken file in its tree: names it" 0 "*" "" -- sh -c "'$T' lint '$D/broken/regulations/bad.lua' | grep -q 'bad.lua:4:'"
+expect_run "lint one good file beside a broken one" 0 "" "" -- "$T" lint "$D/broken/regulations/good.lua"
+expect_run "lint a shipped file that requires a module" 0 "" "" -- "$T" lint scripts/regulations/time_barred.lua
 expect_run "lint names the missing citation" 0 "*" "" -- grep -q "bad.lua:4: rule 'no-cite' has no citation" "$D/lint.out"
 expect_run "lint names the unknown field" 0 "*" "" -- grep -q "bad.lua:5: rule 'typo': unknown field 'chanels'" "$D/lint.out"
 echo '{"id":"x","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"state":"NY"}}' >"$D/one.jsonl"
