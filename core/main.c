@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "lb_gate.h"
+#include "lb_pay.h"
 #include "sandbox.h"
 
 typedef struct command {
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
         cli.scripts = tm_cli_default_scripts();
     /* The DSL globals must exist before any sandbox is made. */
     tm_lb_gate_register();
+    tm_lb_pay_register();
     cli.argc = nrest;
     cli.argv = rest;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {

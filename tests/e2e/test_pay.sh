@@ -1,0 +1,106 @@
+#!/bin/sh
+# tests/e2e/test_pay.sh: tm.money and tm.pay as scripts see them, through
+# `tallyman eval`: values on both sides of each boundary, and errors that name
+# the function, the field and the script line.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+n=0
+# The expressions sit on line 2 and not in a tail call (LuaJIT drops a
+# tail-called frame's line from error positions).
+body() {
+    printf 'local function pack(...) return select("#", ...), {...} end\nlocal n, r = pack(%s)\nreturn (table.unpack or unpack)(r, 1, n)\n' "$1" >"$D/p$n.lua"
+}
+# ok NAME EXPECTED_STDOUT LUA_EXPRESSIONS
+ok() {
+    n=$((n + 1))
+    body "$3"
+    expect_run "$1" 0 "$2" "" -- "$T" eval "$D/p$n.lua"
+}
+# bad NAME STDERR_SUBSTRING LUA_EXPRESSION (the error must point at line 2)
+bad() {
+    n=$((n + 1))
+    body "$3"
+    expect_run "$1" 1 "" "$D/p$n.lua:2: $2" -- "$T" eval "$D/p$n.lua"
+}
+
+# Money: formatting, parsing, exponents, percentages in integers.
+ok "format USD" '"1,234.56 USD"' 'tm.money.format(123456, "USD")'
+ok "format negative" '"-0.05 USD"' 'tm.money.format(-5, "USD")'
+ok "format JPY" '"1,000 JPY"' 'tm.money.format(1000, "JPY")'
+ok "format KWD" '"12.345 KWD"' 'tm.money.format(12345, "KWD")'
+ok "parse" '1250
+-500
+1000' 'tm.money.parse("12.5", "USD"), tm.money.parse("-5.00", "USD"), tm.money.parse("1000", "JPY")'
+ok "exponents" '2
+0
+3' 'tm.money.exponent("USD"), tm.money.exponent("JPY"), tm.money.exponent("KWD")'
+ok "percent rounds half away from zero" '60001
+60000
+-60001
+0' 'tm.money.percent(100001, 6000), tm.money.percent(100000, 6000), tm.money.percent(-100001, 6000), tm.money.percent(1, 4999)'
+bad "float amount refused" "tm.money.format: argument #1 must be a whole number" 'tm.money.format(2.5, "USD")'
+bad "string amount refused" "tm.money.format: argument #1 must be an integer amount" 'tm.money.format("250", "USD")'
+bad "too many decimals" "tm.money.parse: invalid amount: 3 decimals" 'tm.money.parse("1.234", "USD")'
+bad "JPY has no decimals" "tm.money.parse" 'tm.money.parse("1.5", "JPY")'
+bad "unknown currency" "tm.money.exponent" 'tm.money.exponent("XYZ")'
+
+# Plans: even split, remainder last, month ends, business days.
+ok "monthly plan, remainder last" '[{"amount":33333,"due":"2026-01-15"},{"amount":33333,"due":"2026-02-15"},{"amount":33334,"due":"2026-03-15"}]' \
+   'tm.pay.plan{total = 100000, currency = "USD", count = 3, first = "2026-01-15"}'
+ok "month-end anchor clamps" '[{"amount":100,"due":"2026-01-31"},{"amount":100,"due":"2026-02-28"},{"amount":100,"due":"2026-03-31"},{"amount":100,"due":"2026-04-30"}]' \
+   'tm.pay.plan{total = 400, currency = "USD", count = 4, first = "2026-01-31"}'
+ok "business days move off weekends and holidays" '[{"amount":100,"due":"2026-02-02"},{"amount":100,"due":"2026-03-02"},{"amount":100,"due":"2026-03-31"}]' \
+   'tm.pay.plan{total = 300, currency = "USD", count = 3, first = "2026-01-31", business_days = true}'
+ok "weekly and biweekly" '[{"amount":50,"due":"2026-06-01"},{"amount":50,"due":"2026-06-08"}]
+[{"amount":50,"due":"2026-06-01"},{"amount":50,"due":"2026-06-15"}]' \
+   'tm.pay.plan{total = 100, currency = "USD", count = 2, first = "2026-06-01", frequency = "weekly"}, tm.pay.plan{total = 100, currency = "USD", count = 2, first = "2026-06-01", frequency = "biweekly"}'
+ok "120 installments is the most" '120' '#tm.pay.plan{total = 12000, currency = "USD", count = 120, first = "2026-01-01"}'
+bad "121 installments refused" "tm.pay.plan: field 'count' must be between 1 and 120" 'tm.pay.plan{total = 12100, currency = "USD", count = 121, first = "2026-01-01"}'
+bad "zero installments refused" "tm.pay.plan: field 'count' must be between 1 and 120" 'tm.pay.plan{total = 100, currency = "USD", count = 0, first = "2026-01-01"}'
+bad "missing total" "tm.pay.plan: field 'total' is required" 'tm.pay.plan{currency = "USD", count = 1, first = "2026-01-01"}'
+bad "bad frequency" "tm.pay.plan: field 'frequency' must be weekly, biweekly or monthly" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-01-01", frequency = "daily"}'
+bad "bad first date" "tm.pay.plan: field 'first': invalid date" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-02-30"}'
+bad "unknown plan currency" "tm.pay.plan: field 'currency': currency codes are upper case" 'tm.pay.plan{total = 100, currency = "usd", count = 1, first = "2026-01-01"}'
+bad "not a table" "tm.pay.plan: expects one table" 'tm.pay.plan(5)'
+
+# Settlements against authority rules held as policy data.
+R='rules = {{role = "agent", min_bps = 6000}, {role = "supervisor", min_bps = 4000}, {state = "NY", min_bps = 5000}}'
+ok "agent at the minimum" '"allowed"' "tm.pay.settlement{balance = 100000, offer = 60000, currency = \"USD\", role = \"agent\", $R}.verdict"
+ok "agent one cent below" '"needs_override"' "tm.pay.settlement{balance = 100000, offer = 59999, currency = \"USD\", role = \"agent\", $R}.verdict"
+ok "supervisor override is marked" '"allowed"
+true' "(function() local d = tm.pay.settlement{balance = 100000, offer = 55000, currency = \"USD\", role = \"supervisor\", state = \"NY\", override = true, rules = {{role = \"supervisor\", min_bps = 6000}}}; return d.verdict, d.overridden end)()"
+ok "agent override refused" '"refused"' "tm.pay.settlement{balance = 100000, offer = 55000, currency = \"USD\", role = \"agent\", override = true, $R}.verdict"
+ok "below the floor refused" '"refused"' "tm.pay.settlement{balance = 100000, offer = 29999, currency = \"USD\", role = \"supervisor\", override = true, floor_bps = 3000, $R}.verdict"
+ok "no applicable rule refused" '"refused"' 'tm.pay.settlement{balance = 100000, offer = 90000, currency = "USD", role = "manager", rules = {{role = "agent", min_bps = 1000}}}.verdict'
+bad "unknown role" "tm.pay.settlement: field 'role' must be agent" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "boss", rules = {}}'
+bad "bad rule names its index" "tm.pay.settlement: rules[2]: field 'min_bps' must be between 0 and 10000" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "agent", rules = {{min_bps = 1}, {min_bps = 10001}}}'
+
+# Promises: the grace day boundary, partial and full payments.
+P='amount = 5000, currency = "USD", due = "2026-03-01", grace = 3'
+ok "last grace day still open" '"open"
+2000' "tm.pay.promise{$P, today = \"2026-03-04\", payments = {{amount = 2000, date = \"2026-03-02\"}}}"
+ok "day after grace partially kept" '"partially_kept"
+2000' "tm.pay.promise{$P, today = \"2026-03-05\", payments = {{amount = 2000, date = \"2026-03-02\"}}}"
+ok "nothing paid is broken" '"broken"
+0' "tm.pay.promise{$P, today = \"2026-03-05\"}"
+ok "paid in full early is kept" '"kept"
+5000' "tm.pay.promise{$P, today = \"2026-02-10\", payments = {{amount = 5000, date = \"2026-02-09\"}}}"
+ok "payment after grace does not count" '"broken"
+0' "tm.pay.promise{$P, today = \"2026-03-10\", payments = {{amount = 5000, date = \"2026-03-05\"}}}"
+bad "payment without a date" "tm.pay.promise: payments[1]: field 'date' is required" "tm.pay.promise{$P, today = \"2026-03-05\", payments = {{amount = 1}}}"
+
+# Application order: fees, interest, principal.
+ok "fees then interest then principal" '{"fees":0,"interest":0,"overpayment":0,"principal":7500}' \
+   'tm.pay.apply{amount = 3000, currency = "USD", fees = 1000, interest = 500, principal = 9000}'
+ok "overpayment reported" '{"fees":0,"interest":0,"overpayment":100,"principal":0}' \
+   'tm.pay.apply{amount = 1100, currency = "USD", fees = 500, principal = 500}'
+bad "negative bucket refused" "tm.pay.apply" 'tm.pay.apply{amount = 1, currency = "USD", fees = -1}'
+
+# Routing numbers; no function takes a card number.
+ok "routing checksum" 'true
+false
+"routing number fails the checksum"' 'tm.pay.routing_valid("021000021"), tm.pay.routing_valid("021000022")'
+ok "no card functions in scripts" 'true' 'tm.pay.tokenize == nil and tm.pay.card_check == nil'
+bad "libraries are read-only" "attempt to modify read-only table 'tm.pay'" '(function() tm.pay.plan = nil end)()'
+finish
