@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "lb_gate.h"
 #include "lb_pay.h"
+#include "lb_score.h"
 #include "sandbox.h"
 
 typedef struct command {
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
     /* The DSL globals must exist before any sandbox is made. */
     tm_lb_gate_register();
     tm_lb_pay_register();
+    tm_lb_score_register();
     cli.argc = nrest;
     cli.argv = rest;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {

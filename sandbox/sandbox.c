@@ -1096,6 +1096,9 @@ static void build_base(tm_sandbox *sb, lua_State *L)
             snprintf(qualified, sizeof qualified, "tm.%s", libraries[i].name);
             push_readonly(L, qualified);
             lua_setfield(L, tm, libraries[i].name);
+        } else if (lua_iscfunction(L, -1)) {
+            /* A library may be a single function (tm.score). */
+            lua_setfield(L, tm, libraries[i].name);
         } else {
             lua_pop(L, 1);
         }

@@ -50,7 +50,8 @@ typedef struct tm_limits {
 #define TM_LIMIT_DEFAULT_TIME_MS 2000u
 
 /* An engine library: pushes one table (its functions) onto the stack and
- * returns 1, in the luaopen_ style. Installed read-only as tm.<name>. */
+ * returns 1, in the luaopen_ style. Installed read-only as tm.<name>. It may
+ * push a single C function instead (tm.score), installed as it is. */
 typedef int (*tm_lib_opener)(struct lua_State *L);
 
 /* Registers an engine library for every sandbox created afterwards. Call at

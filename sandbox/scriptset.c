@@ -17,7 +17,18 @@
 
 #include "crypto.h"
 #include "lcompat.h"
+#include "score.h"
 #include "text.h"
+
+/* A scoring model shipped in the tree: parsed once when the set loads, so a
+ * bad model fails the load like a bad script, and hashed into the set's
+ * identity, so a decision names the exact model that scored it. */
+typedef struct gen_model {
+    char *name;   /* path under models/ without ".json": "ptp", "bank/ptp" */
+    char *path;   /* relative path: "models/ptp.json" */
+    char sha256[65];
+    tm_model *model;
+} gen_model;
 
 struct tm_gen {
     atomic_int refs;
@@ -26,6 +37,8 @@ struct tm_gen {
     char hash[TM_SHA256_HEX_LEN + 1];
     tm_script *scripts; /* sorted by path */
     size_t count, cap;
+    gen_model *models;  /* models/<name>.json, sorted by name */
+    size_t nmodels, mcap;
 };
 
 static atomic_ullong next_gen_id = 1;
@@ -37,8 +50,39 @@ static void gen_free(tm_gen *g)
         free((char *)g->scripts[i].text);
     }
     free(g->scripts);
+    for (size_t i = 0; i < g->nmodels; i++) {
+        free(g->models[i].name);
+        free(g->models[i].path);
+        tm_model_free(g->models[i].model);
+    }
+    free(g->models);
     free(g->root);
     free(g);
+}
+
+const tm_model *tm_gen_model(const tm_gen *g, const char *name)
+{
+    if (g == NULL || name == NULL)
+        return NULL;
+    size_t lo = 0, hi = g->nmodels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, g->models[mid].name);
+        if (c == 0)
+            return g->models[mid].model;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+size_t tm_gen_model_count(const tm_gen *g) { return g ? g->nmodels : 0; }
+
+const char *tm_gen_model_name(const tm_gen *g, size_t i)
+{
+    return g && i < g->nmodels ? g->models[i].name : NULL;
 }
 
 void tm_gen_retain(tm_gen *g)
@@ -182,6 +226,57 @@ static int add_script(loader *ld, const char *rel, const char *full, struct tm_e
     return TM_OK;
 }
 
+/* Reads and checks the model file `full` (relative path `rel`, which starts
+ * with "models/" and ends with ".json"). */
+static int add_model(loader *ld, const char *rel, const char *full, struct tm_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(full, &text, &len, err);
+    if (rc != TM_OK)
+        return rc;
+    tm_model *m = NULL;
+    struct tm_err me = {0};
+    rc = tm_model_parse(text, len, &m, &me);
+    if (rc != TM_OK) {
+        free(text);
+        return tm_err_set(err, rc == TM_ENOMEM ? TM_ENOMEM : TM_ESYNTAX, "%s: %s", full, me.msg);
+    }
+    tm_gen *g = ld->g;
+    if (g->nmodels == g->mcap) {
+        size_t cap = g->mcap ? g->mcap * 2 : 8;
+        gen_model *q = realloc(g->models, cap * sizeof *q);
+        if (q == NULL) {
+            free(text);
+            tm_model_free(m);
+            return tm_err_set(err, TM_ENOMEM, "out of memory loading models");
+        }
+        g->models = q;
+        g->mcap = cap;
+    }
+    gen_model *gm = &g->models[g->nmodels];
+    size_t rl = strlen(rel);
+    gm->name = strndup(rel + 7, rl - 7 - 5);
+    gm->path = strdup(rel);
+    if (gm->name == NULL || gm->path == NULL) {
+        free(gm->name);
+        free(gm->path);
+        free(text);
+        tm_model_free(m);
+        return tm_err_set(err, TM_ENOMEM, "out of memory loading models");
+    }
+    tm_sha256_hex(text, len, gm->sha256);
+    free(text);
+    gm->model = m;
+    g->nmodels++;
+    return TM_OK;
+}
+
+static int model_cmp(const void *a, const void *b)
+{
+    return strcmp(((const gen_model *)a)->name, ((const gen_model *)b)->name);
+}
+
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -235,8 +330,11 @@ static int walk_dir(loader *ld, const char *dir, const char *rel, int depth, str
             rc = walk_dir(ld, full, sub, depth + 1, err);
         } else if (S_ISREG(st.st_mode)) {
             size_t len = strlen(names[i]);
-            if (len > 4 && strcmp(names[i] + len - 4, ".lua") == 0) {
-                rc = add_script(ld, sub, full, err);
+            int is_lua = len > 4 && strcmp(names[i] + len - 4, ".lua") == 0;
+            int is_model = len > 5 && strcmp(names[i] + len - 5, ".json") == 0 &&
+                           strncmp(sub, "models/", 7) == 0;
+            if (is_lua || is_model) {
+                rc = is_lua ? add_script(ld, sub, full, err) : add_model(ld, sub, full, err);
                 if (rc != TM_OK && ld->report && rc != TM_ENOMEM) {
                     ld->report(ld->ud, err->msg);
                     rc = TM_OK;
@@ -257,6 +355,8 @@ static void set_hash(tm_gen *g)
     size_t total = 1;
     for (size_t i = 0; i < g->count; i++)
         total += strlen(g->scripts[i].path) + 1 + TM_SHA256_HEX_LEN + 1;
+    for (size_t i = 0; i < g->nmodels; i++)
+        total += strlen(g->models[i].path) + 1 + TM_SHA256_HEX_LEN + 1;
     char *buf = malloc(total);
     if (buf == NULL) {
         memset(g->hash, '0', TM_SHA256_HEX_LEN);
@@ -269,6 +369,16 @@ static void set_hash(tm_gen *g)
         memcpy(buf + off, g->scripts[i].path, pl);
         off += pl;
         memcpy(buf + off, g->scripts[i].sha256, TM_SHA256_HEX_LEN);
+        off += TM_SHA256_HEX_LEN;
+        buf[off++] = '\n';
+    }
+    /* Models follow the scripts, so a tree without models keeps the hash it
+     * had before models existed. */
+    for (size_t i = 0; i < g->nmodels; i++) {
+        size_t pl = strlen(g->models[i].path) + 1;
+        memcpy(buf + off, g->models[i].path, pl);
+        off += pl;
+        memcpy(buf + off, g->models[i].sha256, TM_SHA256_HEX_LEN);
         off += TM_SHA256_HEX_LEN;
         buf[off++] = '\n';
     }
@@ -317,6 +427,8 @@ static int load_impl(const char *root, tm_gen **out, void (*report)(void *, cons
         return rc;
     }
     qsort(g->scripts, g->count, sizeof *g->scripts, script_cmp);
+    if (g->nmodels)
+        qsort(g->models, g->nmodels, sizeof *g->models, model_cmp);
     set_hash(g);
     *out = g;
     return TM_OK;

@@ -2,7 +2,7 @@
  * sandbox/scriptset.h: script sets ("generations") and hot reload.
  *
  * A generation is an immutable snapshot of a script tree: every *.lua file
- * under a root, read into memory, checked (UTF-8, text only, compiles) and
+ * (and every scoring model, models/<name>.json) under a root, read into memory, checked (UTF-8, text only, compiles) and
  * identified by its SHA-256; the set as a whole is identified by the SHA-256
  * of its sorted (path, hash) list. Generations are reference counted: a
  * sandbox holds one while it lives, so calls in flight finish on the
@@ -55,6 +55,16 @@ size_t tm_gen_count(const tm_gen *g);
 const tm_script *tm_gen_script(const tm_gen *g, size_t i); /* borrowed; NULL when out of range */
 /* The script at `relpath`, or NULL. Borrowed, valid while the generation lives. */
 const tm_script *tm_gen_find(const tm_gen *g, const char *relpath);
+
+/* Scoring models: every models/<name>.json under the root is parsed with
+ * tm_model_parse() when the set loads (a bad model fails the load, or is
+ * reported and left out by tm_gen_load_lenient) and its SHA-256 joins the
+ * set's hash. Lookup by <name> ("ptp", "bank/ptp"); NULL when absent.
+ * Borrowed, valid while the generation lives. */
+struct tm_model;
+const struct tm_model *tm_gen_model(const tm_gen *g, const char *name);
+size_t tm_gen_model_count(const tm_gen *g);
+const char *tm_gen_model_name(const tm_gen *g, size_t i); /* sorted; NULL when out of range */
 
 typedef struct tm_host tm_host;
 

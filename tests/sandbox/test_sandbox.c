@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lb_score.h"
 #include "lcompat.h"
 #include "sandbox.h"
 #include "scriptset.h"
@@ -208,6 +209,55 @@ TEST(generation_loads_and_hashes)
     ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
     ASSERT(strcmp(h1, tm_gen_hash(g)) != 0);
     tm_gen_release(g);
+}
+
+TEST(models_join_the_generation)
+{
+    make_tree();
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    char h0[65];
+    snprintf(h0, sizeof h0, "%s", tm_gen_hash(g));
+    ASSERT_EQ(tm_gen_model_count(g), 0);
+    tm_gen_release(g);
+
+    const char *model = "{\"type\":\"logistic\",\"name\":\"ptp\",\"intercept\":0,"
+                        "\"coefficients\":{\"dpd\":-0.1}}";
+    write_file("models/ptp.json", model);
+    write_file("data/ignored.json", "not a model and not loaded");
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    ASSERT_EQ(tm_gen_count(g), 3);
+    ASSERT_EQ(tm_gen_model_count(g), 1);
+    ASSERT_STR_EQ(tm_gen_model_name(g, 0), "ptp");
+    ASSERT(tm_gen_model(g, "ptp") != NULL);
+    ASSERT(tm_gen_model(g, "other") == NULL);
+    char h1[65];
+    snprintf(h1, sizeof h1, "%s", tm_gen_hash(g));
+    ASSERT(strcmp(h0, h1) != 0);
+
+    /* Scripts score with it by name. */
+    tm_lb_score_register();
+    tm_sandbox *sb = tm_sandbox_new(g, NULL, &e);
+    tm_gen_release(g);
+    ASSERT_STR_EQ(run(sb, "local p, r = tm.score('ptp', {dpd = 10}) "
+                          "return string.format('%.4f %s', p, r[1].feature)"),
+                  "\"0.2689 dpd\"");
+    tm_sandbox_free(sb);
+
+    /* Editing the model changes the set's identity. */
+    write_file("models/ptp.json", "{\"type\":\"logistic\",\"name\":\"ptp\",\"intercept\":1,"
+                                  "\"coefficients\":{\"dpd\":-0.1}}");
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    ASSERT(strcmp(h1, tm_gen_hash(g)) != 0);
+    tm_gen_release(g);
+
+    /* A broken model fails the load and names the file and field. */
+    write_file("models/ptp.json", "{\"type\":\"logistic\",\"name\":\"ptp\",\"intercept\":0,"
+                                  "\"coefficients\":{\"dpd\":\"x\"}}");
+    ASSERT_EQ(tm_gen_load(tmpdir, &g, &e), TM_ESYNTAX);
+    ASSERT(strstr(e.msg, "models/ptp.json") != NULL);
+    ASSERT(strstr(e.msg, "dpd") != NULL);
 }
 
 TEST(script_and_require)
