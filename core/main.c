@@ -32,6 +32,7 @@ static const command commands[] = {
     {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
     {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
+    {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
 };
 
 static void print_help(FILE *f)

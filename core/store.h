@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 1
+#define TM_STORE_SCHEMA_VERSION 2
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -88,6 +88,31 @@ typedef struct tm_debt_rec {
     int64_t last_event_at;     /* 0 when none */
     int has_last_event;
 } tm_debt_rec;
+
+/* One debt as model training sees it: the debt as placed, and what happened
+ * in a window. Strings are "" when unknown; days_past_due is -1. */
+typedef struct tm_training_row {
+    char debt_id[129];
+    char debt_type[24];
+    char currency[4];
+    char state[3];
+    int64_t placed_balance; /* minor units */
+    int64_t days_past_due;
+    char charge_off_date[11], last_payment_date[11];
+    int paid;                /* any payment with from < at <= to */
+    int64_t payments_before; /* payments, contacts and promises at or before from */
+    int64_t contacts_before;
+    int64_t promises_before;
+} tm_training_row;
+
+/* Called once per row; a return other than TM_OK stops the scan and is
+ * returned. The row is borrowed for the call only. */
+typedef int (*tm_store_training_fn)(void *ud, const tm_training_row *row);
+
+/* Every debt in id order with its outcome in (from, to] (Unix seconds).
+ * Returns TM_OK, the callback's code, or TM_ESTORE. Reads only. */
+int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_training_fn fn, void *ud,
+                           struct tm_err *err);
 
 /* Consumers and debts, by the creditor's ids. *found says whether one exists. */
 int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec *out, int *found,

@@ -229,7 +229,12 @@ static const char migration_1[] =
     "  hash TEXT NOT NULL\n"
     ");\n";
 
-static const char *const migrations[] = {migration_1};
+/* 2: indexes for per-debt history (training outcomes, promise watch). */
+static const char migration_2[] =
+    "CREATE INDEX payments_debt ON payments(debt_id, at);\n"
+    "CREATE INDEX promises_debt ON promises(debt_id);\n";
+
+static const char *const migrations[] = {migration_1, migration_2};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -958,6 +963,51 @@ int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, con
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (rc == TM_OK)
         *is_new = sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_training_fn fn, void *ud,
+                           struct tm_err *err)
+{
+    /* One pass over the debts in id order; the outcome and the history
+     * counts are correlated subqueries on the (debt_id, at) indexes. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT d.debt_id, d.debt_type, d.placed_balance_minor, d.currency, "
+            "d.days_past_due, d.charge_off_date, d.last_payment_date, c.state, "
+            "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
+            "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1), "
+            "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1), "
+            "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1) "
+            "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id",
+            -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    int rc = TM_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tm_training_row r;
+        memset(&r, 0, sizeof r);
+        copy_col(st, 0, r.debt_id, sizeof r.debt_id);
+        copy_col(st, 1, r.debt_type, sizeof r.debt_type);
+        r.placed_balance = sqlite3_column_int64(st, 2);
+        copy_col(st, 3, r.currency, sizeof r.currency);
+        r.days_past_due =
+            sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+        copy_col(st, 5, r.charge_off_date, sizeof r.charge_off_date);
+        copy_col(st, 6, r.last_payment_date, sizeof r.last_payment_date);
+        copy_col(st, 7, r.state, sizeof r.state);
+        r.paid = sqlite3_column_int(st, 8);
+        r.payments_before = sqlite3_column_int64(st, 9);
+        r.contacts_before = sqlite3_column_int64(st, 10);
+        r.promises_before = sqlite3_column_int64(st, 11);
+        if ((rc = fn(ud, &r)) != TM_OK)
+            break;
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = sql_error(s, err, "store");
     sqlite3_finalize(st);
     return rc;
 }

@@ -16,8 +16,14 @@
 -- into PARTS runs of the same N (each prints its share of the blocks, only
 -- part 1 prints the header) and append their outputs, or raise --mem-limit;
 -- see README.md.
--- The three settings may also be given as globals by a line put before this
--- file, e.g. `N, PART, PARTS = 1000000, 3, 10`.
+-- The settings may also be given as globals by a line put before this
+-- file, e.g. `N, PART, PARTS = 1000000, 3, 10`. With `OUTCOMES = true` it
+-- prints, instead of the accounts, the payments the same debts made in the
+-- 60 days after TODAY (JSON lines for `tallyman event`), drawn from a hidden
+-- propensity to pay that a trained model should rediscover:
+--
+--   (echo 'OUTCOMES = true'; cat examples/portfolio/generate.lua) > /tmp/o.lua
+--   ./tallyman eval --raw --instr-limit 2000000000 --time-limit 60000 /tmp/o.lua
 --
 -- Reproducible: each block of BLOCK rows is drawn from its own seed
 -- (SEED, block number), so the rows do not depend on PARTS, and the first
@@ -25,6 +31,7 @@
 local N     = N or 10000          -- rows (debts) in the whole file
 local PARTS = PARTS or 1          -- the file is made by this many runs ...
 local PART  = PART or 1           -- ... and this run prints part PART (1..PARTS)
+local OUTCOMES = OUTCOMES or false -- true: print the 60 days after TODAY as events instead
 
 local SEED  = 20261123
 local BLOCK = 10000               -- rows per seed and per returned string
@@ -417,8 +424,52 @@ local function debt()
         end
         last_payment = add_days(TODAY, -ago)
     end
-    return format("%s,%s,%s,USD,%d,%s,%s", creditor, dtype, balance(dtype), dpd, charge_off,
-                  last_payment)
+    local bal = balance(dtype)
+    return format("%s,%s,%s,USD,%d,%s,%s", creditor, dtype, bal, dpd, charge_off, last_payment),
+           { dtype = dtype, dpd = dpd, balance = bal, charged_off = charge_off ~= "",
+             last_payment = last_payment }
+end
+
+---------------------------------------------------------------------------
+-- Outcomes (OUTCOMES = true): what each debt did in the 60 days after TODAY,
+-- as `tallyman event` JSON lines, for training and checking scoring models.
+-- The hidden propensity to pay below is what a model trained on these
+-- outcomes should rediscover. Draws come from a hash of the row number, not
+-- from math.random, so the accounts file is the same with or without them.
+local HORIZON = 60
+local type_effect = { credit_card = 0, medical = -0.3, personal_loan = 0.2, auto_loan = 0.5,
+                      utility = 0.3, telecom = -0.2, other = -0.1 }
+
+-- splitmix64 of (row, k) as a number in [0, 1)
+local function urand(row, k)
+    local z = row * 0x9E3779B97F4A7C15 + k * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+    z = z ~ (z >> 31)
+    return (z >> 11) / 9007199254740992.0
+end
+
+local function cents_of(text)
+    local d, c = text:match("^(%d+)%.(%d%d)$")
+    return tonumber(d) * 100 + tonumber(c)
+end
+
+local function outcome(row, a)
+    local recent = a.last_payment ~= "" and a.last_payment >= add_days(TODAY, -60)
+    local logit = -1.0 - 0.008 * math.min(a.dpd, 360) + type_effect[a.dtype]
+                  - 0.35 * math.log(cents_of(a.balance) / 100000)
+                  + (a.dpd == 0 and 1.5 or 0) + (recent and 0.8 or 0)
+                  + (a.last_payment == "" and -0.6 or 0) + (a.charged_off and -0.5 or 0)
+    local p = 1 / (1 + math.exp(-logit))
+    if urand(row, 1) >= p then return nil end
+    local cents = cents_of(a.balance)
+    if urand(row, 2) >= 0.5 then                      -- half pay in part: 10% to 50%
+        cents = math.max(100, floor(cents * (0.1 + 0.4 * urand(row, 3))))
+    end
+    local day = add_days(TODAY, 1 + floor(urand(row, 4) * HORIZON))
+    local hour = 9 + floor(urand(row, 5) * 10)
+    return format('{"key":"outcome-D%09d","type":"payment","debt_id":"D%09d","at":"%sT%02d:00:00Z","amount":"%d.%02d"}',
+                  row, row, day, hour, cents // 100, cents % 100)
 end
 
 ---------------------------------------------------------------------------
@@ -428,7 +479,7 @@ end
 local function block(b, first, last)
     math.randomseed(SEED, b)
     local rows, n = {}, 0
-    if b == 1 and PART == 1 then n = 1; rows[1] = HEADER end
+    if b == 1 and PART == 1 and not OUTCOMES then n = 1; rows[1] = HEADER end
     local row = first
     while row <= last do
         local debts = 1
@@ -437,8 +488,14 @@ local function block(b, first, last)
         local ext = format("C%08d", row)
         local person = consumer()
         for _ = 1, debts do
-            n = n + 1
-            rows[n] = format("%s,D%09d,%s,%s", ext, row, person, debt())
+            local text, attrs = debt()
+            if OUTCOMES then
+                local ev = outcome(row, attrs)
+                if ev then n = n + 1; rows[n] = ev end
+            else
+                n = n + 1
+                rows[n] = format("%s,D%09d,%s,%s", ext, row, person, text)
+            end
             row = row + 1
         end
     end
@@ -453,5 +510,5 @@ for b = from, to do
     local first = (b - 1) * BLOCK + 1
     out[#out + 1] = block(b, first, math.min(b * BLOCK, N))
 end
-if PART == 1 and #out == 0 then out[1] = HEADER end
+if PART == 1 and #out == 0 and not OUTCOMES then out[1] = HEADER end
 return table.unpack(out)

@@ -1,0 +1,287 @@
+/*
+ * core/cmd_score.c: `tallyman score train`: fits a propensity model (a
+ * logistic scorecard, core/train.h) from the outcomes in the store and
+ * writes it as a model file that scripts load with tm.score.
+ *
+ * The features are the debt as placed and its history up to --as-of; the
+ * outcome is whether any payment arrived in the --days after it. The feature
+ * names here are the ones a script passes to tm.score (strategies.md).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "crypto.h"
+#include "store.h"
+#include "train.h"
+#include "validate.h"
+
+enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_CONTACTS, F_PROMISES, F_NUM };
+enum { C_TYPE, C_STATE, C_NUM };
+
+static const struct {
+    const char *name, *label;
+} num_features[F_NUM] = {
+    {"days_past_due", "days past due"},
+    {"balance", "balance"},
+    {"days_since_last_payment", "days since the last payment"},
+    {"days_since_charge_off", "days since charge-off"},
+    {"payments_before", "earlier payments"},
+    {"contacts_before", "earlier contacts"},
+    {"promises_before", "earlier promises"},
+}, cat_features[C_NUM] = {
+    {"debt_type", "debt type"},
+    {"state", "state"},
+};
+
+typedef struct train_ctx {
+    tm_train_set *set;
+    int64_t as_of_days;
+    int64_t max_dpd; /* -1: every debt */
+    uint64_t rows, skipped, positives;
+    struct tm_err err;
+    int tty;
+} train_ctx;
+
+/* Days from `date` (YYYY-MM-DD, "" unknown) to the as-of day; NaN when unknown. */
+static double days_since(const char *date, int64_t as_of_days)
+{
+    int64_t d;
+    if (!date[0] || tm_valid_date(date, &d, NULL) != TM_OK)
+        return (double)NAN;
+    return (double)(as_of_days - d);
+}
+
+static uint64_t split_key(const char *debt_id)
+{
+    uint8_t h[32];
+    tm_sha256(debt_id, strlen(debt_id), h);
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | h[i];
+    return k;
+}
+
+static int on_row(void *ud, const tm_training_row *r)
+{
+    train_ctx *x = ud;
+    if (x->max_dpd >= 0 && (r->days_past_due < 0 || r->days_past_due > x->max_dpd)) {
+        x->skipped++;
+        return TM_OK;
+    }
+    int exp = 2;
+    if (tm_valid_currency(r->currency, &exp, NULL) != TM_OK)
+        exp = 2;
+    double scale = 1;
+    for (int i = 0; i < exp; i++)
+        scale *= 10;
+    double num[F_NUM];
+    num[F_DPD] = r->days_past_due < 0 ? (double)NAN : (double)r->days_past_due;
+    num[F_BALANCE] = (double)r->placed_balance / scale;
+    num[F_SINCE_PAY] = days_since(r->last_payment_date, x->as_of_days);
+    num[F_SINCE_CO] = days_since(r->charge_off_date, x->as_of_days);
+    num[F_PAYS] = (double)r->payments_before;
+    num[F_CONTACTS] = (double)r->contacts_before;
+    num[F_PROMISES] = (double)r->promises_before;
+    const char *cat[C_NUM] = {r->debt_type[0] ? r->debt_type : NULL, r->state[0] ? r->state : NULL};
+    int rc = tm_train_add_row(x->set, num, cat, r->paid ? 1 : 0, split_key(r->debt_id), &x->err);
+    if (rc != TM_OK)
+        return rc;
+    x->rows++;
+    x->positives += r->paid ? 1 : 0;
+    if (x->tty && x->rows % 50000 == 0)
+        fprintf(stderr, "\r\033[Kreading the store: %llu debts", (unsigned long long)x->rows);
+    return TM_OK;
+}
+
+static int usage(int to_stdout)
+{
+    fprintf(to_stdout ? stdout : stderr,
+            "usage: tallyman [--db PATH] score train --out FILE [options]\n"
+            "\n"
+            "Fits a propensity-to-pay scorecard (logistic regression on binned features)\n"
+            "from the store: features are each debt as placed and its history up to\n"
+            "--as-of; the outcome is whether a payment arrived in the --days after it.\n"
+            "Rows are split into training and holdout by a hash of the debt id; the\n"
+            "model file carries its validation figures (AUC, calibration by decile).\n"
+            "\n"
+            "  --out FILE       where to write the model (e.g. scripts/models/ptp.json)\n"
+            "  --as-of DATE     the observation day, YYYY-MM-DD (default: today, UTC)\n"
+            "  --days N         outcome window in days (default 60)\n"
+            "  --name NAME      the model's name (default: the file name without .json)\n"
+            "  --max-dpd N      only debts at most N days past due (e.g. a self-cure model)\n"
+            "  --bins N         bins per numeric feature, 2..20 (default 5)\n"
+            "  --l2 X           ridge penalty (default 1.0)\n"
+            "  --holdout F      holdout fraction, 0.05..0.9 (default 0.3)\n");
+    return to_stdout ? TM_EXIT_OK : TM_EXIT_USAGE;
+}
+
+static int write_file_atomic(const char *path, const char *text, struct tm_err *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return tm_err_set(err, TM_EIO, "%s: %s", tmp, strerror(errno));
+    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return tm_err_set(err, TM_EIO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return TM_OK;
+}
+
+static int cmd_train(tm_cli *cli)
+{
+    const char *out = NULL, *name = NULL;
+    int64_t as_of_days = (int64_t)time(NULL) / 86400;
+    uint64_t days = 60, bins = 5;
+    int64_t max_dpd = -1;
+    double l2 = 1.0, holdout = 0.3;
+    for (int i = 2; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+        uint64_t u;
+        char *end;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return usage(1);
+        if (v == NULL)
+            return tm_cli_usage_error("score", "unknown option or missing value '%s'", a);
+        i++;
+        if (strcmp(a, "--out") == 0) {
+            out = v;
+        } else if (strcmp(a, "--name") == 0) {
+            name = v;
+        } else if (strcmp(a, "--as-of") == 0) {
+            struct tm_err e = {0};
+            if (tm_valid_date(v, &as_of_days, &e) != TM_OK)
+                return tm_cli_usage_error("score", "--as-of: %s", e.msg);
+        } else if (strcmp(a, "--days") == 0) {
+            if (tm_cli_parse_u64(v, 3660, &days) != 0 || days == 0)
+                return tm_cli_usage_error("score", "--days needs a number of days, 1..3660");
+        } else if (strcmp(a, "--max-dpd") == 0) {
+            if (tm_cli_parse_u64(v, 100000, &u) != 0)
+                return tm_cli_usage_error("score", "--max-dpd needs a whole number of days");
+            max_dpd = (int64_t)u;
+        } else if (strcmp(a, "--bins") == 0) {
+            if (tm_cli_parse_u64(v, 20, &bins) != 0 || bins < 2)
+                return tm_cli_usage_error("score", "--bins needs a number from 2 to 20");
+        } else if (strcmp(a, "--l2") == 0) {
+            l2 = strtod(v, &end);
+            if (end == v || *end || !(l2 > 0 && l2 <= 1e6))
+                return tm_cli_usage_error("score", "--l2 needs a number above 0, at most 1000000");
+        } else if (strcmp(a, "--holdout") == 0) {
+            holdout = strtod(v, &end);
+            if (end == v || *end || !(holdout >= 0.05 && holdout <= 0.9))
+                return tm_cli_usage_error("score", "--holdout needs a fraction from 0.05 to 0.9");
+        } else {
+            return tm_cli_usage_error("score", "unknown option '%s'", a);
+        }
+    }
+    if (out == NULL)
+        return tm_cli_usage_error("score", "train needs --out FILE");
+    char stem[128];
+    if (name == NULL) {
+        const char *base = strrchr(out, '/');
+        base = base ? base + 1 : out;
+        size_t n = strlen(base);
+        if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+            n -= 5;
+        snprintf(stem, sizeof stem, "%.*s", (int)(n < sizeof stem ? n : sizeof stem - 1), base);
+        name = stem;
+    }
+    struct stat st;
+    if (strstr(cli->db, "://") == NULL && stat(cli->db, &st) != 0) {
+        fprintf(stderr, "tallyman: %s: no such store (import accounts and events first)\n", cli->db);
+        return TM_EXIT_FAIL;
+    }
+    tm_store *s = NULL;
+    struct tm_err e = {0};
+    if (tm_store_open(cli->db, &s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    train_ctx x = {.as_of_days = as_of_days, .max_dpd = max_dpd, .tty = isatty(2)};
+    x.set = tm_train_set_new();
+    int exit_code = TM_EXIT_FAIL;
+    char *json = NULL;
+    if (x.set == NULL) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < F_NUM; i++)
+        if (tm_train_add_numeric(x.set, num_features[i].name, num_features[i].label, &e) != TM_OK)
+            goto fail;
+    for (int i = 0; i < C_NUM; i++)
+        if (tm_train_add_categorical(x.set, cat_features[i].name, cat_features[i].label, &e) !=
+            TM_OK)
+            goto fail;
+    /* The window is (as-of day end, as-of day end + days]. */
+    int64_t from = (as_of_days + 1) * 86400, to = from + (int64_t)days * 86400;
+    int rc = tm_store_scan_training(s, from, to, on_row, &x, &e);
+    if (x.tty)
+        fputs("\r\033[K", stderr);
+    if (rc != TM_OK) {
+        if (x.err.msg[0])
+            e = x.err;
+        goto fail;
+    }
+    if (x.rows == 0) {
+        fprintf(stderr, "tallyman: no debts to train on in %s%s\n", cli->db,
+                max_dpd >= 0 ? " within --max-dpd" : "");
+        goto done;
+    }
+    tm_train_opts opts = {.name = name, .bins = (int)bins, .l2 = l2, .holdout = holdout};
+    tm_train_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (tm_train_fit(x.set, &opts, &json, &rep, &e) != TM_OK)
+        goto fail;
+    if (write_file_atomic(out, json, &e) != TM_OK)
+        goto fail;
+    char asof[16];
+    tm_date d;
+    tm_calendar_days_to_date(as_of_days, &d);
+    tm_calendar_format_date(d, asof, sizeof asof, NULL);
+    printf("model %s written to %s\n", name, out);
+    printf("as of %s, outcome: any payment within %llu days\n", asof, (unsigned long long)days);
+    printf("debts: %llu (%llu paid, %.1f%%), %llu left out by --max-dpd\n",
+           (unsigned long long)x.rows, (unsigned long long)x.positives,
+           100.0 * (double)x.positives / (double)x.rows, (unsigned long long)x.skipped);
+    printf("training: %zu rows, holdout: %zu rows; %d iterations%s\n", rep.n_train, rep.n_test,
+           rep.iterations, rep.converged ? "" : " (did not converge)");
+    printf("AUC: training %.4f, holdout %.4f\n", rep.auc_train, rep.auc_test);
+    printf("calibration on the holdout, by decile of predicted probability:\n");
+    printf("  decile   rows  predicted  observed\n");
+    for (int i = 0; i < 10; i++)
+        printf("  %6d %6zu  %9.4f  %8.4f\n", i + 1, rep.calib_n[i], rep.calib_pred[i],
+               rep.calib_obs[i]);
+    exit_code = TM_EXIT_OK;
+    goto done;
+fail:
+    fprintf(stderr, "tallyman: %s\n", e.msg);
+done:
+    free(json);
+    tm_train_set_free(x.set);
+    tm_store_close(s);
+    return exit_code;
+}
+
+int tm_cmd_score(tm_cli *cli)
+{
+    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
+    if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0)
+        return usage(1);
+    if (!*what)
+        return usage(0);
+    if (strcmp(what, "train") == 0)
+        return cmd_train(cli);
+    return tm_cli_usage_error("score", "unknown score command '%s' (try: score train)", what);
+}
