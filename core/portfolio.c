@@ -10,7 +10,9 @@
  */
 #include "portfolio.h"
 
+#include <openssl/crypto.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "calendar.h"
 #include "csv.h"
 #include "jscan.h"
+#include "pay.h"
 #include "validate.h"
 
 #define MAX_COLS 256
@@ -1002,6 +1005,52 @@ static int event_amount(const tm_json *j, const char *currency, int64_t *minor, 
     return TM_OK;
 }
 
+/* Overwrites the bytes of value `v` in the line buffer the scanner reads in
+ * place, so a card number does not linger in memory after it is tokenised.
+ * The buffer is the reader's own, writable line; tm_json only hands out
+ * const views of it. */
+static void wipe_value(const tm_json *j, int v)
+{
+    size_t rl = 0;
+    const char *raw = v >= 0 ? tm_json_raw(j, v, &rl) : NULL;
+    if (raw && rl)
+        OPENSSL_cleanse((char *)(uintptr_t)raw, rl);
+}
+
+/* A payment's instrument, tokenised at the edge: a "card_number" is checked
+ * (brand, length, Luhn) and replaced by a token (core/pay.h), and the number
+ * is wiped from the line; no table, audit record or message ever holds it.
+ * A "routing_number" must pass the ABA checksum. TM_OK with token "" when
+ * the event names no instrument; TM_EINVAL (already reported) otherwise. */
+static int payment_instrument(evctx *x, const tm_json *j, long line, char token[TM_PAY_TOKEN_LEN])
+{
+    token[0] = '\0';
+    struct tm_err e = {0};
+    int rv = tm_json_get(j, 0, "routing_number");
+    if (rv >= 0) {
+        char routing[16];
+        if (tm_json_str(j, rv, routing, sizeof routing) <= 0 || tm_pay_aba_check(routing, &e) != TM_OK) {
+            ev_reject(x, line, "routing_number", "%s",
+                      e.msg[0] ? e.msg : "must be a 9-digit ABA routing number as a string");
+            return TM_EINVAL;
+        }
+    }
+    int cv = tm_json_get(j, 0, "card_number");
+    if (cv < 0)
+        return TM_OK;
+    char pan[64];
+    int n = tm_json_str(j, cv, pan, sizeof pan);
+    int rc = n > 0 ? tm_pay_tokenize(x->im.keys, pan, token, &e) : TM_EINVAL;
+    OPENSSL_cleanse(pan, sizeof pan);
+    wipe_value(j, cv);
+    if (rc != TM_OK) {
+        ev_reject(x, line, "card_number", "%s",
+                  n > 0 ? e.msg : "must be a card number as a string of digits");
+        return TM_EINVAL;
+    }
+    return TM_OK;
+}
+
 static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err)
 {
     char key[256], type[64], debt_id[129], at_s[64], buf[600];
@@ -1065,11 +1114,20 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 return TM_OK;
             }
             if (type[1] == 'a') { /* payment */
+                char token[TM_PAY_TOKEN_LEN] = "";
+                if (payment_instrument(x, j, line, token) != TM_OK)
+                    return TM_OK; /* rejected and reported */
                 int64_t balance = 0;
-                rc = tm_store_payment_apply(s, d.id, minor, d.currency, at, &balance, err);
-                snprintf(details, sizeof details,
-                         "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld}",
-                         (long long)minor, (long long)balance);
+                rc = tm_store_payment_apply(s, d.id, minor, d.currency, at, token, &balance, err);
+                if (token[0])
+                    snprintf(details, sizeof details,
+                             "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld,"
+                             "\"instrument\":\"%s\"}",
+                             (long long)minor, (long long)balance, token);
+                else
+                    snprintf(details, sizeof details,
+                             "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld}",
+                             (long long)minor, (long long)balance);
             } else {
                 char due[32];
                 tm_date dd;
@@ -1224,9 +1282,13 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
         struct tm_err e = {0};
         if (tm_json_scan(line, len, toks, 256, &j, &e) != TM_OK || j.tok[0].type != TM_J_OBJECT) {
             ev_reject(&x, lineno, NULL, "not a valid JSON object: %s", e.msg[0] ? e.msg : "not an object");
+            OPENSSL_cleanse(line, len); /* it may hold a card number we cannot find */
             continue;
         }
         rc = apply_event(&x, &j, lineno, err);
+        /* Whatever became of the event (applied, duplicate, rejected), a card
+         * number in it does not outlive this line. */
+        wipe_value(&j, tm_json_get(&j, 0, "card_number"));
         if (rc == TM_OK)
             rc = row_done(&x.im, in, &in_batch, err);
     }

@@ -150,9 +150,11 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
                        const char *payload, const char *status, int64_t now, struct tm_err *err);
 /* Applies a payment: the balance goes down (not below zero; a debt at zero
  * is paid), a payment row is added, the oldest open promise is marked kept
- * (or partially kept). *balance gets the new balance. */
+ * (or partially kept). *balance gets the new balance. `instrument_token`
+ * (NULL or "" when none) is the tokenised instrument, never a card number. */
 int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
-                           int64_t at, int64_t *balance, struct tm_err *err);
+                           int64_t at, const char *instrument_token, int64_t *balance,
+                           struct tm_err *err);
 int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                          const char *due, int64_t at, struct tm_err *err);
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err);

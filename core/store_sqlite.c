@@ -56,7 +56,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_SET_HEAD] = "INSERT OR REPLACE INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?)",
     [ST_PAY_BALANCE] = "UPDATE debts SET balance_minor = MAX(0, balance_minor - ?1), status = CASE WHEN "
                        "balance_minor - ?1 <= 0 THEN 'paid' ELSE status END WHERE id = ?2",
-    [ST_PAY_ADD] = "INSERT INTO payments (debt_id, amount_minor, currency, at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_PAY_ADD] = "INSERT INTO payments (debt_id, amount_minor, currency, at, instrument_token) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_PAY_PROMISE] = "UPDATE promises SET status = CASE WHEN amount_minor <= ?1 THEN 'kept' ELSE "
                        "'partially_kept' END WHERE id = (SELECT id FROM promises WHERE debt_id = ?2 AND "
                        "status = 'open' ORDER BY due_date LIMIT 1)",
@@ -688,7 +689,8 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
 }
 
 int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
-                           int64_t at, int64_t *balance, struct tm_err *err)
+                           int64_t at, const char *instrument_token, int64_t *balance,
+                           struct tm_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_PAY_BALANCE, err);
     if (!st)
@@ -701,6 +703,10 @@ int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char
         sqlite3_bind_int64(st, 2, amount);
         sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, at);
+        if (instrument_token && *instrument_token)
+            sqlite3_bind_text(st, 5, instrument_token, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 5);
         rc = done(s, st, err);
     }
     if (rc == TM_OK && (st = stmt(s, ST_PAY_PROMISE, err)) != NULL) {
