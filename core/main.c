@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lb_channel.h"
 #include "lb_gate.h"
 #include "lb_pay.h"
 #include "lb_score.h"
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
     tm_lb_gate_register();
     tm_lb_pay_register();
     tm_lb_score_register();
+    tm_lb_channel_register();
     cli.argc = nrest;
     cli.argv = rest;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
