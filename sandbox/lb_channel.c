@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "lb_common.h"
 #include "lcompat.h"
 #include "pay.h"
 #include "sandbox.h"
@@ -48,34 +49,13 @@
 
 #define BOX_MT "tm.ChannelBuffers"
 
-/* Raises "<where>fn: message" at the script's position (level 1 is the C
- * function itself when it was called from C). Never returns. */
-static int ch_error(lua_State *L, const char *fn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int ch_error(lua_State *L, const char *fn, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    luaL_where(L, 1);
-    const char *where = lua_tostring(L, -1);
-    if (where == NULL || *where == '\0') {
-        lua_pop(L, 1);
-        luaL_where(L, 2);
-    }
-    lua_pushfstring(L, "%s: %s", fn, msg);
-    lua_concat(L, 2);
-    return lua_error(L);
-}
 
 /* The string at `idx` (a real string: numbers are not converted). */
 static const char *check_text(lua_State *L, int idx, const char *fn, const char *what,
                               size_t *len)
 {
     if (lua_type(L, idx) != LUA_TSTRING)
-        ch_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
+        tm_lb_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
     return lua_tolstring(L, idx, len);
 }
 
@@ -171,10 +151,10 @@ static void check_template(lua_State *L, const char *fn, const char *t, size_t l
 {
     struct tm_err e = {0};
     if (tm_tmpl_check(t, len, &e) != TM_OK)
-        ch_error(L, fn, "%s", e.msg);
+        tm_lb_error(L, fn, "%s", e.msg);
     size_t n = count_placeholders(t, len);
     if (n > TM_LB_TMPL_MAX_PLACEHOLDERS)
-        ch_error(L, fn, "the template has %zu placeholders, at most %d", n,
+        tm_lb_error(L, fn, "the template has %zu placeholders, at most %d", n,
                  TM_LB_TMPL_MAX_PLACEHOLDERS);
 }
 
@@ -212,7 +192,7 @@ typedef struct render_ctx {
 static const char *opt_string(lua_State *L, const char *fn, const char *k, size_t *len)
 {
     if (lua_type(L, -1) != LUA_TSTRING)
-        ch_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
+        tm_lb_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
     return lua_tolstring(L, -1, len);
 }
 
@@ -227,11 +207,11 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
     if (lua_isnoneornil(L, idx))
         return;
     if (lua_type(L, idx) != LUA_TTABLE)
-        ch_error(L, fn, "argument #3 (opts) must be a table, got %s", luaL_typename(L, idx));
+        tm_lb_error(L, fn, "argument #3 (opts) must be a table, got %s", luaL_typename(L, idx));
     lua_pushnil(L); /* nil */
     while (lua_next(L, idx) != 0) { /* key value */
         if (lua_type(L, -2) != LUA_TSTRING)
-            ch_error(L, fn, "opts: field names must be strings, got a %s key",
+            tm_lb_error(L, fn, "opts: field names must be strings, got a %s key",
                      luaL_typename(L, -2));
         const char *k = lua_tostring(L, -2);
         size_t n;
@@ -242,7 +222,7 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             else if (strcmp(s, "html") == 0)
                 o->mode = TM_TMPL_HTML;
             else
-                ch_error(L, fn, "field 'mode' must be \"text\" or \"html\", not '%.40s'", s);
+                tm_lb_error(L, fn, "field 'mode' must be \"text\" or \"html\", not '%.40s'", s);
         } else if (strcmp(k, "language") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             if (strcmp(s, "en") == 0)
@@ -250,12 +230,12 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             else if (strcmp(s, "es") == 0)
                 o->lang = LANG_ES;
             else
-                ch_error(L, fn, "field 'language' must be \"en\" or \"es\", not '%.40s'", s);
+                tm_lb_error(L, fn, "field 'language' must be \"en\" or \"es\", not '%.40s'", s);
         } else if (strcmp(k, "currency") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (n != 3 || strlen(s) != 3 || tm_valid_currency(s, NULL, &e) != TM_OK)
-                ch_error(L, fn, "field 'currency': %s",
+                tm_lb_error(L, fn, "field 'currency': %s",
                          e.msg[0] ? e.msg : "not a 3-letter ISO 4217 code");
             memcpy(o->currency, s, 4);
             o->has_currency = 1;
@@ -263,18 +243,18 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (strlen(s) != n || tm_tz_get(s, &o->zone, &e) != TM_OK)
-                ch_error(L, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
+                tm_lb_error(L, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
                          e.msg[0] ? ": " : "", e.msg);
         } else if (strcmp(k, "max") == 0) {
             int64_t v = 0;
             if (!exact_integer(L, -1, &v))
-                ch_error(L, fn, "field 'max' must be a whole number of bytes");
+                tm_lb_error(L, fn, "field 'max' must be a whole number of bytes");
             if (v < 0 || v > TM_LB_TMPL_MAX_CEILING)
-                ch_error(L, fn, "field 'max' must be between 0 and %ld bytes",
+                tm_lb_error(L, fn, "field 'max' must be between 0 and %ld bytes",
                          TM_LB_TMPL_MAX_CEILING);
             o->max = (size_t)v;
         } else {
-            ch_error(L, fn, "opts: unknown field '%.60s' (fields: mode, currency, zone, language, "
+            tm_lb_error(L, fn, "opts: unknown field '%.60s' (fields: mode, currency, zone, language, "
                             "max)",
                      k);
         }
@@ -623,7 +603,7 @@ static int l_template_render(lua_State *L)
     size_t len;
     const char *t = check_text(L, 1, fn, "argument #1 (template)", &len);
     if (lua_type(L, 2) != LUA_TTABLE)
-        return ch_error(L, fn, "argument #2 (values) must be a table, got %s",
+        return tm_lb_error(L, fn, "argument #2 (values) must be a table, got %s",
                         luaL_typename(L, 2));
     render_opts o;
     read_opts(L, 3, fn, &o);
@@ -632,7 +612,7 @@ static int l_template_render(lua_State *L)
     chan_box *box = new_box(L);     /* 4: box */
     lua_pushcfunction(L, l_lookup); /* 5: lookup */
     if (!lua_checkstack(L, 8))
-        return ch_error(L, fn, "out of Lua stack");
+        return tm_lb_error(L, fn, "out of Lua stack");
     render_ctx c;
     memset(&c, 0, sizeof c);
     c.L = L;
@@ -646,7 +626,7 @@ static int l_template_render(lua_State *L)
     lua_settop(L, 5);
     if (rc != TM_OK) {
         box_release(box);
-        return ch_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     }
     lua_pushlstring(L, box->out.data ? box->out.data : "", box->out.len); /* ... text */
     box_release(box);
@@ -671,7 +651,7 @@ static int l_template_placeholders(lua_State *L)
     struct tm_err e = {0};
     if (tm_tmpl_list(t, len, TM_TMPL_LIST_UNIQUE, &box->refs, &box->nrefs, &e) != TM_OK) {
         box_release(box);
-        return ch_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     }
     lua_createtable(L, (int)box->nrefs, 0); /* text box list */
     for (size_t i = 0; i < box->nrefs; i++) {
@@ -726,7 +706,7 @@ static int l_sms_measure(lua_State *L)
     tm_sms_info info;
     struct tm_err e = {0};
     if (tm_sms_measure(s, len, &info, &e) != TM_OK)
-        return ch_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     lua_createtable(L, 0, 6);
     lua_pushstring(L, info.encoding == TM_SMS_GSM7 ? "gsm7" : "ucs2");
     lua_setfield(L, -2, "encoding");

@@ -14,4 +14,10 @@
  * *out is malloc'd (caller frees). TM_ECONVERT names what cannot be written. */
 int tm_lb_json_encode(lua_State *L, int idx, char **out, size_t *outlen, struct tm_err *err);
 
+/* Raises "file:line: fn: message" at the calling script's position (level 1
+ * is the C function itself, which has no line; then level 2 is used).
+ * Never returns. The message is cut at 400 bytes. */
+int tm_lb_error(lua_State *L, const char *fn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

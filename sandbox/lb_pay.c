@@ -20,31 +20,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb_common.h"
 #include "lcompat.h"
 #include "pay.h"
 #include "sandbox.h"
 
-/* Raises "<where>fn: message" at the script's position (level 1 is the C
- * function itself, which has no line). Never returns. */
-static int pay_error(lua_State *L, const char *fn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int pay_error(lua_State *L, const char *fn, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    luaL_where(L, 1);
-    const char *where = lua_tostring(L, -1);
-    if (where == NULL || *where == '\0') {
-        lua_pop(L, 1);
-        luaL_where(L, 2);
-    }
-    lua_pushfstring(L, "%s: %s", fn, msg);
-    lua_concat(L, 2);
-    return lua_error(L);
-}
 
 #define TM_LUA_EXACT_MAX 9007199254740992.0 /* 2^53 */
 
@@ -53,15 +33,15 @@ static int pay_error(lua_State *L, const char *fn, const char *fmt, ...)
 static int64_t to_minor(lua_State *L, int idx, const char *fn, const char *what)
 {
     if (lua_type(L, idx) != LUA_TNUMBER)
-        pay_error(L, fn, "%s must be an integer amount in minor units, got %s", what,
+        tm_lb_error(L, fn, "%s must be an integer amount in minor units, got %s", what,
                   luaL_typename(L, idx));
     if (!tm_lua_isinteger(L, idx))
-        pay_error(L, fn, "%s must be a whole number of minor units (no fractions on money)",
+        tm_lb_error(L, fn, "%s must be a whole number of minor units (no fractions on money)",
                   what);
 #if LUA_VERSION_NUM < 503
     lua_Number n = lua_tonumber(L, idx);
     if (n > TM_LUA_EXACT_MAX || n < -TM_LUA_EXACT_MAX)
-        pay_error(L, fn, "%s is beyond 2^53 minor units, where LuaJIT numbers stop being exact",
+        tm_lb_error(L, fn, "%s is beyond 2^53 minor units, where LuaJIT numbers stop being exact",
                   what);
     return (int64_t)n;
 #else
@@ -87,7 +67,7 @@ static int64_t field_minor(lua_State *L, int t, const char *fn, const char *k, i
     if (field(L, t, k) == LUA_TNIL) {
         lua_pop(L, 1);
         if (required)
-            pay_error(L, fn, "field '%s' is required", k);
+            tm_lb_error(L, fn, "field '%s' is required", k);
         return dflt;
     }
     char what[64];
@@ -105,16 +85,16 @@ static void field_str(lua_State *L, int t, const char *fn, const char *k, int re
     if (ty == LUA_TNIL) {
         lua_pop(L, 1);
         if (required)
-            pay_error(L, fn, "field '%s' is required", k);
+            tm_lb_error(L, fn, "field '%s' is required", k);
         buf[0] = '\0';
         return;
     }
     if (ty != LUA_TSTRING)
-        pay_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
+        tm_lb_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (len >= size)
-        pay_error(L, fn, "field '%s' is too long (%zu bytes, at most %zu)", k, len, size - 1);
+        tm_lb_error(L, fn, "field '%s' is too long (%zu bytes, at most %zu)", k, len, size - 1);
     memcpy(buf, s, len + 1);
     lua_pop(L, 1);
 }
@@ -126,7 +106,7 @@ static tm_date field_date(lua_State *L, int t, const char *fn, const char *k)
     tm_date d;
     struct tm_err e = {0};
     if (tm_calendar_parse_date(b, &d, &e) != TM_OK)
-        pay_error(L, fn, "field '%s': %s", k, e.msg);
+        tm_lb_error(L, fn, "field '%s': %s", k, e.msg);
     return d;
 }
 
@@ -136,14 +116,14 @@ static int field_int(lua_State *L, int t, const char *fn, const char *k, int req
     if (field(L, t, k) == LUA_TNIL) {
         lua_pop(L, 1);
         if (required)
-            pay_error(L, fn, "field '%s' is required", k);
+            tm_lb_error(L, fn, "field '%s' is required", k);
         return dflt;
     }
     if (!tm_lua_isinteger(L, -1))
-        pay_error(L, fn, "field '%s' must be a whole number", k);
+        tm_lb_error(L, fn, "field '%s' must be a whole number", k);
     lua_Number n = lua_tonumber(L, -1);
     if (n < lo || n > hi)
-        pay_error(L, fn, "field '%s' must be between %d and %d", k, lo, hi);
+        tm_lb_error(L, fn, "field '%s' must be between %d and %d", k, lo, hi);
     lua_pop(L, 1);
     return (int)n;
 }
@@ -152,7 +132,7 @@ static int field_bool(lua_State *L, int t, const char *fn, const char *k)
 {
     int ty = field(L, t, k);
     if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
-        pay_error(L, fn, "field '%s' must be true or false", k);
+        tm_lb_error(L, fn, "field '%s' must be true or false", k);
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
@@ -162,13 +142,13 @@ static void check_currency(lua_State *L, const char *fn, const char *code)
 {
     struct tm_err e = {0};
     if (tm_valid_currency(code, NULL, &e) != TM_OK)
-        pay_error(L, fn, "field 'currency': %s", e.msg);
+        tm_lb_error(L, fn, "field 'currency': %s", e.msg);
 }
 
 static void check_args_table(lua_State *L, const char *fn)
 {
     if (lua_type(L, 1) != LUA_TTABLE)
-        pay_error(L, fn, "expects one table of named fields, got %s", luaL_typename(L, 1));
+        tm_lb_error(L, fn, "expects one table of named fields, got %s", luaL_typename(L, 1));
 }
 
 static void push_date(lua_State *L, tm_date d)
@@ -193,12 +173,12 @@ static int l_money_format(lua_State *L)
     m.minor = to_minor(L, 1, fn, "argument #1");
     const char *cur = luaL_checkstring(L, 2);
     if (strlen(cur) != 3)
-        pay_error(L, fn, "unknown currency '%s'", cur);
+        tm_lb_error(L, fn, "unknown currency '%s'", cur);
     memcpy(m.currency, cur, 4);
     char buf[TM_MONEY_FMT_MAX];
     struct tm_err e = {0};
     if (tm_money_format(m, buf, sizeof buf, &e) != TM_OK)
-        pay_error(L, fn, "%s", e.msg);
+        tm_lb_error(L, fn, "%s", e.msg);
     lua_pushstring(L, buf);
     return 1;
 }
@@ -216,7 +196,7 @@ static int l_money_parse(lua_State *L)
     tm_money m;
     struct tm_err e = {0};
     if (tm_money_parse(text, cur, TM_MONEY_ALLOW_NEGATIVE, &m, &e) != TM_OK)
-        pay_error(L, fn, "%s", e.msg);
+        tm_lb_error(L, fn, "%s", e.msg);
     push_minor(L, m.minor);
     return 1;
 }
@@ -231,7 +211,7 @@ static int l_money_exponent(lua_State *L)
     int exp = 0;
     struct tm_err e = {0};
     if (tm_valid_currency(cur, &exp, &e) != TM_OK)
-        pay_error(L, "tm.money.exponent", "%s", e.msg);
+        tm_lb_error(L, "tm.money.exponent", "%s", e.msg);
     lua_pushinteger(L, exp);
     return 1;
 }
@@ -246,14 +226,14 @@ static int l_money_percent(lua_State *L)
     const char *fn = "tm.money.percent";
     int64_t v = to_minor(L, 1, fn, "argument #1");
     if (!tm_lua_isinteger(L, 2))
-        pay_error(L, fn, "argument #2 must be whole basis points (6000 = 60%%)");
+        tm_lb_error(L, fn, "argument #2 must be whole basis points (6000 = 60%%)");
     lua_Number bn = lua_tonumber(L, 2);
     if (bn < 0 || bn > 1000000)
-        pay_error(L, fn, "argument #2 must be between 0 and 1000000 basis points");
+        tm_lb_error(L, fn, "argument #2 must be between 0 and 1000000 basis points");
     int64_t bps = (int64_t)bn;
     /* |v| <= 2^63 / 10^6 keeps v * bps inside int64. */
     if (v > INT64_MAX / 1000000 || v < -(INT64_MAX / 1000000))
-        pay_error(L, fn, "amount too large");
+        tm_lb_error(L, fn, "amount too large");
     int64_t p = v * bps;
     int64_t q = p / 10000, r = p % 10000;
     if (r >= 5000)
@@ -309,14 +289,14 @@ static int l_pay_plan(lua_State *L)
     else if (strcmp(freq, "biweekly") == 0)
         f = TM_PAY_BIWEEKLY;
     else
-        return pay_error(L, fn, "field 'frequency' must be weekly, biweekly or monthly, not '%s'",
+        return tm_lb_error(L, fn, "field 'frequency' must be weekly, biweekly or monthly, not '%s'",
                          freq);
     tm_date first = field_date(L, 1, fn, "first");
     int biz = field_bool(L, 1, fn, "business_days");
     tm_pay_installment inst[TM_PAY_PLAN_MAX];
     struct tm_err e = {0};
     if (tm_pay_plan(total, count, f, first, biz, inst, TM_PAY_PLAN_MAX, &e) != TM_OK)
-        return pay_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     lua_createtable(L, count, 0);
     for (int i = 0; i < count; i++) {
         lua_createtable(L, 0, 2);
@@ -367,7 +347,7 @@ static int l_pay_settlement(lua_State *L)
     field_str(L, 1, fn, "role", 1, role_s, sizeof role_s);
     int role = role_from_name(role_s);
     if (role < 0)
-        return pay_error(L, fn, "field 'role' must be agent, supervisor or manager, not '%s'",
+        return tm_lb_error(L, fn, "field 'role' must be agent, supervisor or manager, not '%s'",
                          role_s);
     field_str(L, 1, fn, "state", 0, state, sizeof state);
     field_str(L, 1, fn, "creditor", 0, creditor, sizeof creditor);
@@ -381,11 +361,11 @@ static int l_pay_settlement(lua_State *L)
     } rs[LB_SETTLE_MAX_RULES];
     tm_pay_settle_rule rules[LB_SETTLE_MAX_RULES];
     if (field(L, 1, "rules") != LUA_TTABLE)
-        return pay_error(L, fn, "field 'rules' must be an array of authority rules");
+        return tm_lb_error(L, fn, "field 'rules' must be an array of authority rules");
     int rt = lua_gettop(L);
     size_t n = tm_lua_rawlen(L, rt);
     if (n > LB_SETTLE_MAX_RULES)
-        return pay_error(L, fn, "field 'rules' has %zu rules, at most %d", n,
+        return tm_lb_error(L, fn, "field 'rules' has %zu rules, at most %d", n,
                          LB_SETTLE_MAX_RULES);
     for (size_t i = 0; i < n; i++) {
         lua_rawgeti(L, rt, (int)i + 1);
@@ -393,12 +373,12 @@ static int l_pay_settlement(lua_State *L)
         char rfn[64];
         snprintf(rfn, sizeof rfn, "%s: rules[%zu]", fn, i + 1);
         if (lua_type(L, r) != LUA_TTABLE)
-            return pay_error(L, rfn, "must be a table");
+            return tm_lb_error(L, rfn, "must be a table");
         char rrole[16];
         field_str(L, r, rfn, "role", 0, rrole, sizeof rrole);
         rules[i].role = rrole[0] ? role_from_name(rrole) : TM_PAY_ROLE_ANY;
         if (rules[i].role == -2)
-            return pay_error(L, rfn, "field 'role' must be agent, supervisor, manager or any");
+            return tm_lb_error(L, rfn, "field 'role' must be agent, supervisor, manager or any");
         field_str(L, r, rfn, "state", 0, rs[i].state, sizeof rs[i].state);
         field_str(L, r, rfn, "creditor", 0, rs[i].creditor, sizeof rs[i].creditor);
         rules[i].state = rs[i].state[0] ? rs[i].state : NULL;
@@ -417,7 +397,7 @@ static int l_pay_settlement(lua_State *L)
     tm_pay_decision d;
     struct tm_err e = {0};
     if (tm_pay_settlement_check(bal, offer, &lim, role, override, &d, &e) != TM_OK)
-        return pay_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     lua_createtable(L, 0, 4);
     lua_pushstring(L, d.verdict == TM_PAY_ALLOWED          ? "allowed"
                       : d.verdict == TM_PAY_NEEDS_OVERRIDE ? "needs_override"
@@ -456,18 +436,18 @@ static int l_pay_promise(lua_State *L)
     int ty = field(L, 1, "payments");
     if (ty != LUA_TNIL) {
         if (ty != LUA_TTABLE)
-            return pay_error(L, fn, "field 'payments' must be an array");
+            return tm_lb_error(L, fn, "field 'payments' must be an array");
         int pt = lua_gettop(L);
         n = tm_lua_rawlen(L, pt);
         if (n > LB_PROMISE_MAX_PAYMENTS)
-            return pay_error(L, fn, "field 'payments' has %zu entries, at most %d", n,
+            return tm_lb_error(L, fn, "field 'payments' has %zu entries, at most %d", n,
                              LB_PROMISE_MAX_PAYMENTS);
         for (size_t i = 0; i < n; i++) {
             lua_rawgeti(L, pt, (int)i + 1);
             char pfn[64];
             snprintf(pfn, sizeof pfn, "%s: payments[%zu]", fn, i + 1);
             if (lua_type(L, -1) != LUA_TTABLE)
-                return pay_error(L, pfn, "must be a table");
+                return tm_lb_error(L, pfn, "must be a table");
             int r = lua_gettop(L);
             pays[i].amount.minor = field_minor(L, r, pfn, "amount", 1, 0);
             memcpy(pays[i].amount.currency, p.amount.currency, 4);
@@ -480,7 +460,7 @@ static int l_pay_promise(lua_State *L)
     int64_t paid = 0;
     struct tm_err e = {0};
     if (tm_pay_promise_status(&p, pays, n, today, &state, &paid, &e) != TM_OK)
-        return pay_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     lua_pushstring(L, state == TM_PAY_PROMISE_KEPT             ? "kept"
                       : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? "partially_kept"
                       : state == TM_PAY_PROMISE_BROKEN         ? "broken"
@@ -510,7 +490,7 @@ static int l_pay_apply(lua_State *L)
     int64_t over = 0;
     struct tm_err e = {0};
     if (tm_pay_apply(amt, &b, &b, &over, &e) != TM_OK)
-        return pay_error(L, fn, "%s", e.msg);
+        return tm_lb_error(L, fn, "%s", e.msg);
     lua_createtable(L, 0, 4);
     push_minor(L, b.fees);
     lua_setfield(L, -2, "fees");
