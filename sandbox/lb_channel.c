@@ -49,7 +49,6 @@
 
 #define BOX_MT "tm.ChannelBuffers"
 
-
 /* The string at `idx` (a real string: numbers are not converted). */
 static const char *check_text(lua_State *L, int idx, const char *fn, const char *what,
                               size_t *len)

@@ -25,7 +25,6 @@
 #include "pay.h"
 #include "sandbox.h"
 
-
 #define TM_LUA_EXACT_MAX 9007199254740992.0 /* 2^53 */
 
 /* Reads the integer at stack index `idx` as minor units; `what` names it in
