@@ -17,6 +17,7 @@
 #include "lb_pay.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -308,6 +309,74 @@ static int l_pay_plan(lua_State *L)
     return 1;
 }
 
+/***
+ * @function tm.pay.plan_check{total=, currency=, installments = {{due=, amount=}, ...}}
+ * Checks a plan written by hand (or changed by an agent): 1..120
+ * installments, each a positive whole amount, due dates strictly in order,
+ * amounts adding up to total exactly.
+ * @return {boolean} true, or false and a message naming the installment and
+ *   field ("installments[3].amount: ...", "installments: add up to ...")
+ */
+static int l_pay_plan_check(lua_State *L)
+{
+    const char *fn = "tm.pay.plan_check";
+    check_args_table(L, fn);
+    int64_t total = field_minor(L, 1, fn, "total", 1, 0);
+    char cur[4];
+    field_str(L, 1, fn, "currency", 1, cur, sizeof cur);
+    check_currency(L, fn, cur);
+    if (field(L, 1, "installments") != LUA_TTABLE)
+        return tm_lb_error(L, fn, "field 'installments' must be an array of {due=, amount=}");
+    int it = lua_gettop(L);
+    size_t n = tm_lua_rawlen(L, it);
+    char why[200] = "";
+    if (total <= 0)
+        snprintf(why, sizeof why, "total: must be more than zero");
+    else if (n < 1 || n > TM_PAY_PLAN_MAX)
+        snprintf(why, sizeof why, "installments: %zu installments, expected 1 to %d", n,
+                 TM_PAY_PLAN_MAX);
+    int64_t sum = 0;
+    tm_date prev = {0, 0, 0};
+    for (size_t i = 0; i < n && !why[0]; i++) {
+        char ifn[80];
+        snprintf(ifn, sizeof ifn, "%s: installments[%zu]", fn, i + 1);
+        lua_rawgeti(L, it, (int)i + 1);
+        if (lua_type(L, -1) != LUA_TTABLE)
+            return tm_lb_error(L, ifn, "must be a table {due=, amount=}");
+        int r = lua_gettop(L);
+        int64_t a = field_minor(L, r, ifn, "amount", 1, 0);
+        tm_date d = field_date(L, r, ifn, "due");
+        lua_pop(L, 1);
+        if (a <= 0)
+            snprintf(why, sizeof why, "installments[%zu].amount: must be more than zero", i + 1);
+        else if (i > 0 && tm_calendar_date_cmp(d, prev) <= 0)
+            snprintf(why, sizeof why,
+                     "installments[%zu].due: %04d-%02d-%02d is not after the installment before",
+                     i + 1, d.year, d.month, d.day);
+        else if (a > INT64_MAX - sum)
+            snprintf(why, sizeof why, "installments[%zu].amount: the sum overflows", i + 1);
+        sum += why[0] ? 0 : a;
+        prev = d;
+    }
+    lua_pop(L, 1);
+    if (!why[0] && sum != total) {
+        tm_money a = {sum, ""}, t = {total, ""};
+        memcpy(a.currency, cur, 4);
+        memcpy(t.currency, cur, 4);
+        char as[TM_MONEY_FMT_MAX], ts[TM_MONEY_FMT_MAX];
+        tm_money_format(a, as, sizeof as, NULL);
+        tm_money_format(t, ts, sizeof ts, NULL);
+        snprintf(why, sizeof why, "installments: add up to %s, not the total %s", as, ts);
+    }
+    if (why[0]) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int role_from_name(const char *s)
 {
     if (strcmp(s, "agent") == 0)
@@ -522,6 +591,7 @@ static int l_pay_routing_valid(lua_State *L)
 
 static const luaL_Reg pay_funcs[] = {
     {"plan", l_pay_plan},
+    {"plan_check", l_pay_plan_check},
     {"settlement", l_pay_settlement},
     {"promise", l_pay_promise},
     {"apply", l_pay_apply},

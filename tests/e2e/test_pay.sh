@@ -64,6 +64,21 @@ bad "bad first date" "tm.pay.plan: field 'first': invalid date" 'tm.pay.plan{tot
 bad "unknown plan currency" "tm.pay.plan: field 'currency': currency codes are upper case" 'tm.pay.plan{total = 100, currency = "usd", count = 1, first = "2026-01-01"}'
 bad "not a table" "tm.pay.plan: expects one table" 'tm.pay.plan(5)'
 
+# Plans written by hand: checked, with the installment and field named.
+ok "a plan that adds up" 'true' 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 500}}}'
+ok "one cent short" 'false
+"installments: add up to 9.99 USD, not the total 10.00 USD"' 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 499}}}'
+ok "one cent over" 'false
+"installments: add up to 10.01 USD, not the total 10.00 USD"' 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 501}}}'
+ok "dates out of order" 'false
+"installments[2].due: 2026-01-01 is not after the installment before"' 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-01-01", amount = 500}}}'
+ok "zero installment" 'false
+"installments[1].amount: must be more than zero"' 'tm.pay.plan_check{total = 500, currency = "USD", installments = {{due = "2026-01-01", amount = 0}, {due = "2026-02-01", amount = 500}}}'
+ok "empty plan" 'false
+"installments: 0 installments, expected 1 to 120"' 'tm.pay.plan_check{total = 500, currency = "USD", installments = {}}'
+bad "fractional installment" "tm.pay.plan_check: installments[2]: field 'amount' must be a whole number" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 499.5}}}'
+bad "impossible due date" "tm.pay.plan_check: installments[1]: field 'due': invalid date" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-13-01", amount = 1000}}}'
+
 # Settlements against authority rules held as policy data.
 R='rules = {{role = "agent", min_bps = 6000}, {role = "supervisor", min_bps = 4000}, {state = "NY", min_bps = 5000}}'
 ok "agent at the minimum" '"allowed"' "tm.pay.settlement{balance = 100000, offer = 60000, currency = \"USD\", role = \"agent\", $R}.verdict"
