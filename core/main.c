@@ -15,6 +15,7 @@
 #include "lb_gate.h"
 #include "lb_pay.h"
 #include "lb_score.h"
+#include "lb_util.h"
 #include "sandbox.h"
 
 typedef struct command {
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
     tm_lb_pay_register();
     tm_lb_score_register();
     tm_lb_channel_register();
+    tm_lb_util_register();
     cli.argc = nrest;
     cli.argv = rest;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {

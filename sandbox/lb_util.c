@@ -1,0 +1,77 @@
+/*
+ * sandbox/lb_util.c: `tm.bucket(key)`: a number from 0 to 9999 fixed by the
+ * key's SHA-256, so a debt's champion/challenger variant is the same on
+ * every run, on every machine and in both Lua builds, and does not move when
+ * other debts come and go. Percentages map onto it in basis points, so
+ * changing them moves only the debts in the slice that changed hands.
+ */
+#include "lb_util.h"
+
+#include <string.h>
+
+#include "crypto.h"
+#include "lb_common.h"
+#include "lcompat.h"
+#include "sandbox.h"
+
+/***
+ * @function tm.bucket(key)
+ * @param key {string} e.g. "early_stage:D000000042"
+ * @return {integer} 0..9999
+ */
+static int l_bucket(lua_State *L)
+{
+    size_t len;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return tm_lb_error(L, "tm.bucket", "expects a string key, got %s", luaL_typename(L, 1));
+    const char *key = lua_tolstring(L, 1, &len);
+    uint8_t h[32];
+    tm_sha256(key, len, h);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    lua_pushinteger(L, (lua_Integer)(v % 10000));
+    return 1;
+}
+
+/* Durations for journeys, shaped like the regulation language's days(n) and
+ * hours(n): {unit = "business_days" | "minutes", n = n}. */
+static int duration(lua_State *L, const char *unit, lua_Integer max)
+{
+    if (!tm_lua_isinteger(L, 1))
+        return tm_lb_error(L, unit, "expects a whole number, got %s", luaL_typename(L, 1));
+    lua_Integer n = (lua_Integer)lua_tonumber(L, 1);
+    if (n < 1 || n > max)
+        return tm_lb_error(L, unit, "must be between 1 and %lld", (long long)max);
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, unit);
+    lua_setfield(L, -2, "unit");
+    lua_pushinteger(L, n);
+    lua_setfield(L, -2, "n");
+    return 1;
+}
+static int l_business_days(lua_State *L) { return duration(L, "business_days", 3660); }
+static int l_minutes(lua_State *L) { return duration(L, "minutes", 100000); }
+static int push_business_days(lua_State *L)
+{
+    lua_pushcfunction(L, l_business_days);
+    return 1;
+}
+static int push_minutes(lua_State *L)
+{
+    lua_pushcfunction(L, l_minutes);
+    return 1;
+}
+
+static int push_bucket(lua_State *L)
+{
+    lua_pushcfunction(L, l_bucket);
+    return 1;
+}
+
+void tm_lb_util_register(void)
+{
+    tm_sandbox_add_library("bucket", push_bucket);
+    tm_sandbox_add_global("business_days", push_business_days);
+    tm_sandbox_add_global("minutes", push_minutes);
+}

@@ -1,0 +1,523 @@
+-- scripts/lib/journey.lua: the journey language and its runtime.
+--
+-- A strategy script returns `journey { ... }` (see strategies.md, "Journeys").
+-- This module checks the definition when the script loads, so a misspelt
+-- state or field is an error at `file:line` of the journey, not a silent
+-- gap at 3 a.m., and gives the engine four entry points, each returning a
+-- plain result table the engine applies in one transaction:
+--
+--   J:start(debt, ctx)                -> enter the start state
+--   J:event(js, debt, ev, ctx)        -> an event (payment, dispute, ...)
+--   J:timer(js, debt, ctx)            -> the pending timer came due
+--   J:blocked(js, debt, contact, decision, ctx) -> the gate refused a send
+--
+-- js (the debt's journey state) = { state =, variant =, timer_go = },
+-- ctx = { now = Unix seconds, zone = "America/Chicago" }.
+-- result = { state =, variant =, version =, actions = {...},
+--            timer = { at =, go = } or nil, closed = reason or nil,
+--            moves = { "from>to", ... }, ignored = true when nothing applied }
+--
+-- Written in Lua on purpose: it runs inside the sandbox under the same limits
+-- as the strategies, and strategy managers can read exactly what their
+-- journey does.
+
+local M = {}
+
+local time = tm.time
+local fmt = string.format
+
+local EVENTS = {
+    payment = true, partial_payment = true, promise = true, broken_promise = true,
+    dispute = true, dispute_verified = true, cease = true, attorney = true,
+    bankruptcy = true, deceased = true, contact = true, inbound_reply = true,
+    optout = true, consent = true, hardship = true, address_change = true,
+    phone_change = true, email_change = true, placement = true,
+}
+M.events = EVENTS
+
+local CHANNELS = { call = true, sms = true, email = true, letter = true, voice = true,
+                   push = true, whatsapp = true }
+M.channels = CHANNELS
+
+local JOURNEY_FIELDS = { id = true, version = true, description = true, segment = true,
+                         priority = true, variants = true, start = true, states = true,
+                         on = true, blocked = true, send_window = true, migrate = true }
+local STATE_FIELDS = { enter = true, on = true, after = true, at = true, final = true,
+                       description = true }
+
+local MAX_MOVES = 32
+
+-- Durations: days(n), hours(n), business_days(n) and minutes(n) are globals
+-- of the script language: { unit = ..., n = ... }.
+local function is_duration(v)
+    return type(v) == "table" and (v.unit == "days" or v.unit == "hours" or v.unit == "minutes"
+        or v.unit == "business_days") and type(v.n) == "number"
+end
+
+-- The Unix time `dur` after `now`, for a consumer in `zone`. Business days
+-- keep the local time of day and skip weekends and federal holidays.
+local function add_duration(now, dur, zone)
+    if dur.unit == "minutes" then return now + dur.n * 60 end
+    if dur.unit == "hours" then return now + dur.n * 3600 end
+    if dur.unit == "days" then return now + dur.n * 86400 end
+    local l = time.local_time(zone, now)
+    local date = time.add_business_days(l.date, dur.n)
+    return time.from_local(zone, date, fmt("%02d:%02d:%02d", l.hour, l.min, l.sec))
+end
+M.add_duration = add_duration
+
+-- The next moment it is `hm` ("09:30") in `zone`, after `now`; with `days`
+-- days in between at least.
+local function next_local(now, hm, zone, days)
+    local l = time.local_time(zone, now)
+    local date = days and days > 0 and time.add_days(l.date, days) or l.date
+    local t = time.from_local(zone, date, hm)
+    if t <= now then t = time.from_local(zone, time.add_days(date, 1), hm) end
+    return t
+end
+
+-- Raises `msg` at the script line `level` levels up (1: the caller of
+-- the function calling fail).
+local function fail(msg, level)
+    error(msg, (level or 1) + 1)
+end
+
+-- Definition checks raise without a position; build() re-raises at the
+-- journey script's line.
+local function bad(msg)
+    error(msg, 0)
+end
+
+local function sorted_keys(t)
+    local keys = {}
+    for k in pairs(t) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    return keys
+end
+
+-- Checks an `on` table: event name -> state name or function.
+local function check_on(on, states, what)
+    if on == nil then return end
+    if type(on) ~= "table" then bad(what .. ".on must be a table of event = target") end
+    for ev, target in pairs(on) do
+        if not EVENTS[ev] then
+            bad(fmt("%s.on: unknown event '%s' (known: %s)", what, tostring(ev),
+                     table.concat(sorted_keys(EVENTS), ", ")))
+        end
+        if type(target) == "string" then
+            if not states[target] then
+                bad(fmt("%s.on.%s: no state '%s'", what, ev, target))
+            end
+        elseif type(target) ~= "function" then
+            bad(fmt("%s.on.%s must be a state name or a function", what, ev))
+        end
+    end
+end
+
+local function check_timer(spec, states, what, field)
+    if spec == nil then return end
+    if type(spec) ~= "table" then bad(fmt("%s.%s must be a table", what, field)) end
+    local go = spec[2] or spec.go
+    if field == "after" then
+        local dur = spec[1] or spec.wait
+        if not is_duration(dur) then
+            bad(fmt("%s.after[1] must be a duration: days(n), hours(n), business_days(n) or minutes(n)", what))
+        end
+    else
+        local hm = spec[1] or spec.time
+        if type(hm) ~= "string" or not hm:match("^%d%d:%d%d$") then
+            bad(fmt("%s.at[1] must be a local time \"HH:MM\"", what))
+        end
+    end
+    if type(go) ~= "string" or not states[go] then
+        bad(fmt("%s.%s: no state '%s' to go to", what, field, tostring(go)))
+    end
+end
+
+local Journey = {}
+Journey.__index = Journey
+
+local function validate(def)
+    if type(def) ~= "table" then bad("journey expects a table") end
+    for k in pairs(def) do
+        if not JOURNEY_FIELDS[k] then bad(fmt("journey: unknown field '%s'", tostring(k))) end
+    end
+    if type(def.id) ~= "string" or not def.id:match("^[a-z][a-z0-9_]*$") then
+        bad("journey: id must be a lower-case name (letters, digits, _)")
+    end
+    local what = "journey " .. def.id
+    if def.version ~= nil and (type(def.version) ~= "number" or def.version < 1
+                               or def.version ~= math.floor(def.version)) then
+        bad(what .. ": version must be a whole number from 1")
+    end
+    if def.segment ~= nil and type(def.segment) ~= "function" then
+        bad(what .. ": segment must be a function(debt) returning true or false")
+    end
+    if def.priority ~= nil and type(def.priority) ~= "number" then
+        bad(what .. ": priority must be a number (lower is tried first)")
+    end
+    if type(def.states) ~= "table" or next(def.states) == nil then
+        bad(what .. ": states must be a table of state_name = { ... }")
+    end
+    if type(def.start) ~= "string" or not def.states[def.start] then
+        bad(fmt("%s: start must name a state (got %s)", what, tostring(def.start)))
+    end
+    local variants, total = {}, 0
+    if def.variants ~= nil then
+        if type(def.variants) ~= "table" then bad(what .. ": variants must be { name = percent }") end
+        for _, name in ipairs(sorted_keys(def.variants)) do
+            local pct = def.variants[name]
+            if type(name) ~= "string" or type(pct) ~= "number" or pct < 0 or pct > 100 then
+                bad(fmt("%s: variants.%s must be a percentage from 0 to 100", what, tostring(name)))
+            end
+            variants[#variants + 1] = { name = name, bps = math.floor(pct * 100 + 0.5) }
+            total = total + math.floor(pct * 100 + 0.5)
+        end
+        if total ~= 10000 then
+            bad(fmt("%s: variants add up to %g%%, not 100%%", what, total / 100))
+        end
+    end
+    for name, st in pairs(def.states) do
+        local sw = what .. ": states." .. tostring(name)
+        if type(name) ~= "string" or not name:match("^[a-z][a-z0-9_]*$") then
+            bad(what .. ": state names must be lower-case names")
+        end
+        if type(st) ~= "table" then bad(sw .. " must be a table") end
+        for k in pairs(st) do
+            if not STATE_FIELDS[k] then bad(fmt("%s: unknown field '%s'", sw, tostring(k))) end
+        end
+        if st.enter ~= nil and type(st.enter) ~= "function" then
+            bad(sw .. ".enter must be a function(j, debt)")
+        end
+        check_on(st.on, def.states, sw)
+        check_timer(st.after, def.states, sw, "after")
+        check_timer(st.at, def.states, sw, "at")
+        if st.after and st.at then bad(sw .. ": give after or at, not both") end
+    end
+    check_on(def.on, def.states, what)
+    if def.blocked ~= nil and type(def.blocked) ~= "function" then
+        bad(what .. ": blocked must be a function(j, debt, contact, decision)")
+    end
+    if def.send_window ~= nil then
+        local w = def.send_window
+        if type(w) ~= "table" or type(w[1]) ~= "string" or type(w[2]) ~= "string"
+           or not w[1]:match("^%d%d:%d%d$") or not w[2]:match("^%d%d:%d%d$") or w[1] >= w[2] then
+            bad(what .. ": send_window must be { \"HH:MM\", \"HH:MM\" }, the first earlier")
+        end
+    end
+    return setmetatable({ def = def, id = def.id, version = def.version or 1,
+                          variants = variants, priority = def.priority or 100 }, Journey)
+end
+
+-- Checks `def`; a problem is raised at the line `level` levels up.
+local function build(def, level)
+    local ok, res = pcall(validate, def)
+    if not ok then error(res, level) end
+    return res
+end
+
+-- journey { ... }: checks the definition and returns the journey object.
+function M.journey(def)
+    local j = build(def, 3) -- not a tail call: level 3 is the journey script
+    return j
+end
+
+-- Whether the journey takes this debt (its segment), when it has none.
+function Journey:matches(debt)
+    if not self.def.segment then return true end
+    return self.def.segment(debt) and true or false
+end
+
+-- The debt's variant: stable, from tm.bucket(journey id .. ":" .. debt id).
+function Journey:variant_for(debt_id)
+    if #self.variants == 0 then return "default" end
+    local b = tm.bucket(self.id .. ":" .. tostring(debt_id))
+    local acc = 0
+    for _, v in ipairs(self.variants) do
+        acc = acc + v.bps
+        if b < acc then return v.name end
+    end
+    return self.variants[#self.variants].name
+end
+
+-- The handle a journey's functions get: j:send(...), j:move(...), ...
+local Handle = {}
+Handle.__index = Handle
+
+local function new_result(self, js)
+    return { state = js.state, variant = js.variant, version = self.version, actions = {},
+             moves = {}, timer = nil, closed = nil }
+end
+
+local function handle(self, res, debt, ctx)
+    return setmetatable({ journey = self, res = res, debt = debt, ctx = ctx,
+                          variant = res.variant, state = res.state, now = ctx.now,
+                          zone = ctx.zone }, Handle)
+end
+
+-- The planned send time: now, or inside the journey's send window.
+local function planned(self, ctx)
+    local w = self.def.send_window
+    if not w then return ctx.now end
+    local l = time.local_time(ctx.zone, ctx.now)
+    local hm = fmt("%02d:%02d", l.hour, l.min)
+    if hm >= w[1] and hm < w[2] then return ctx.now end
+    return next_local(ctx.now, w[1], ctx.zone)
+end
+
+function Handle:send(channel, template, opts)
+    if not CHANNELS[channel] then
+        fail(fmt("send: unknown channel '%s'", tostring(channel)), 2)
+    end
+    if type(template) ~= "string" or template == "" then
+        fail("send: the template must be named (a string)", 2)
+    end
+    if opts ~= nil and type(opts) ~= "table" then fail("send: options must be a table", 2) end
+    local a = { type = "send", channel = channel, template = template,
+                at = planned(self.journey, self.ctx), purpose = opts and opts.purpose or "collection",
+                state = self.res.state }
+    if opts and opts.at then
+        if type(opts.at) ~= "string" or not opts.at:match("^%d%d:%d%d$") then
+            fail("send: at must be a local time \"HH:MM\"", 2)
+        end
+        a.at = next_local(self.ctx.now - 1, opts.at, self.ctx.zone)
+    end
+    local acts = self.res.actions
+    acts[#acts + 1] = a
+    return a
+end
+
+function Handle:after(dur, go)
+    if not is_duration(dur) then fail("after: the first argument must be a duration", 2) end
+    if type(go) ~= "string" or not self.journey.def.states[go] then
+        fail(fmt("after: no state '%s'", tostring(go)), 2)
+    end
+    self.res.timer = { at = add_duration(self.ctx.now, dur, self.ctx.zone), go = go }
+end
+
+function Handle:at(hm, go, days)
+    if type(hm) ~= "string" or not hm:match("^%d%d:%d%d$") then fail("at: expects \"HH:MM\"", 2) end
+    if type(go) ~= "string" or not self.journey.def.states[go] then
+        fail(fmt("at: no state '%s'", tostring(go)), 2)
+    end
+    self.res.timer = { at = next_local(self.ctx.now, hm, self.ctx.zone, days), go = go }
+end
+
+function Handle:move(go)
+    if type(go) ~= "string" or not self.journey.def.states[go] then
+        fail(fmt("move: no state '%s'", tostring(go)), 2)
+    end
+    self.res.pending_move = go
+end
+
+local function simple(self, a)
+    local acts = self.res.actions
+    acts[#acts + 1] = a
+    return a
+end
+
+function Handle:offer_plan(p)
+    if type(p) ~= "table" then fail("offer_plan expects { count =, frequency =, first = }", 2) end
+    return simple(self, { type = "offer_plan", plan = p })
+end
+
+function Handle:offer_settlement(p)
+    if type(p) ~= "table" or type(p.percent) ~= "number" then
+        fail("offer_settlement expects { percent = n }", 2)
+    end
+    return simple(self, { type = "offer_settlement", percent = p.percent, role = p.role or "agent" })
+end
+
+function Handle:score(model)
+    if type(model) ~= "string" then fail("score expects a model name", 2) end
+    return simple(self, { type = "score", model = model })
+end
+
+function Handle:queue(name, opts)
+    if type(name) ~= "string" then fail("queue expects a queue name", 2) end
+    return simple(self, { type = "queue", queue = name, reason = opts and opts.reason })
+end
+
+function Handle:close(reason)
+    self.res.closed = type(reason) == "string" and reason or "closed"
+    self.res.timer = nil
+    return simple(self, { type = "close", reason = self.res.closed })
+end
+
+function Handle:note(text)
+    return simple(self, { type = "note", text = tostring(text) })
+end
+
+-- Enters `name` and follows every move its enter asks for.
+local function enter(self, res, name, debt, ctx)
+    local moves = 0
+    while name do
+        moves = moves + 1
+        if moves > MAX_MOVES then
+            fail(fmt("journey %s: more than %d moves in one step (a loop between states?)",
+                     self.id, MAX_MOVES), 0)
+        end
+        if res.state ~= name then res.moves[#res.moves + 1] = (res.state or "(start)") .. ">" .. name end
+        res.state = name
+        res.timer = nil
+        res.pending_move = nil
+        local st = self.def.states[name]
+        local h = handle(self, res, debt, ctx)
+        if st.enter then st.enter(h, debt) end
+        if res.closed then break end
+        if not res.timer and not res.pending_move then
+            if st.after then
+                res.timer = { at = add_duration(ctx.now, st.after[1] or st.after.wait, ctx.zone),
+                              go = st.after[2] or st.after.go }
+            elseif st.at then
+                res.timer = { at = next_local(ctx.now, st.at[1] or st.at.time, ctx.zone),
+                              go = st.at[2] or st.at.go }
+            end
+        end
+        if st.final and not res.closed then
+            res.closed = type(st.final) == "string" and st.final or name
+            res.actions[#res.actions + 1] = { type = "close", reason = res.closed }
+            break
+        end
+        name = res.pending_move
+    end
+    res.pending_move = nil
+    return res
+end
+
+local function check_ctx(ctx)
+    if type(ctx) ~= "table" or type(ctx.now) ~= "number" or type(ctx.zone) ~= "string" then
+        fail("the engine context needs now (Unix seconds) and zone", 3)
+    end
+end
+
+function Journey:start(debt, ctx)
+    check_ctx(ctx)
+    local js = { state = nil, variant = self:variant_for(debt.debt_id) }
+    local res = new_result(self, js)
+    return enter(self, res, self.def.start, debt, ctx)
+end
+
+-- The target for event `ev` in state `state`: the state's own `on`, then the
+-- journey's. A partial payment falls back to `payment` handlers.
+local function target_for(self, state, ev)
+    local st = self.def.states[state]
+    local names = { ev.type }
+    if ev.type == "partial_payment" then names[2] = "payment" end
+    for _, n in ipairs(names) do
+        if st and st.on and st.on[n] ~= nil then return st.on[n] end
+        if self.def.on and self.def.on[n] ~= nil then return self.def.on[n] end
+    end
+    return nil
+end
+
+function Journey:event(js, debt, ev, ctx)
+    check_ctx(ctx)
+    if type(ev) ~= "table" or not EVENTS[ev.type] then
+        fail(fmt("journey %s: unknown event type '%s'", self.id, tostring(ev and ev.type)), 2)
+    end
+    local res = new_result(self, js)
+    if not self.def.states[js.state] then
+        res.ignored = true
+        res.error = fmt("state '%s' is not in journey %s", tostring(js.state), self.id)
+        return res
+    end
+    res.timer = js.timer_go and { at = js.timer_at, go = js.timer_go } or nil
+    local target = target_for(self, js.state, ev)
+    if target == nil then
+        res.ignored = true
+        return res
+    end
+    if type(target) == "function" then
+        local h = handle(self, res, debt, ctx)
+        local r = target(h, debt, ev)
+        local go = res.pending_move or (type(r) == "string" and r or nil)
+        if go then
+            if not self.def.states[go] then
+                fail(fmt("journey %s: the %s handler moved to unknown state '%s'", self.id, ev.type,
+                         tostring(go)), 0)
+            end
+            return enter(self, res, go, debt, ctx)
+        end
+        return res
+    end
+    return enter(self, res, target, debt, ctx)
+end
+
+function Journey:timer(js, debt, ctx)
+    check_ctx(ctx)
+    local res = new_result(self, js)
+    local go = js.timer_go
+    if not go or not self.def.states[go] then
+        res.ignored = true
+        return res
+    end
+    return enter(self, res, go, debt, ctx)
+end
+
+-- The gate refused a send. The journey's `blocked` function may return
+-- "skip", "reschedule" (the default) or call j:send on another channel.
+function Journey:blocked(js, debt, contact, decision, ctx)
+    check_ctx(ctx)
+    local res = new_result(self, js)
+    res.timer = js.timer_go and { at = js.timer_at, go = js.timer_go } or nil
+    local choice = "reschedule"
+    if self.def.blocked then
+        local h = handle(self, res, debt, ctx)
+        choice = self.def.blocked(h, debt, contact, decision) or (#res.actions > 0 and "handled") or "reschedule"
+    end
+    if choice == "reschedule" then
+        if decision.next_allowed_at then
+            res.actions[#res.actions + 1] = { type = "send", channel = contact.channel,
+                template = contact.template, at = decision.next_allowed_at,
+                purpose = contact.purpose, state = js.state, rescheduled = true }
+        else
+            res.actions[#res.actions + 1] = { type = "note",
+                text = "contact never allowed: " .. tostring(contact.channel) }
+        end
+    elseif choice ~= "skip" and choice ~= "handled" then
+        fail(fmt("journey %s: blocked must return \"reschedule\", \"skip\" or nothing, not %s",
+                 self.id, tostring(choice)), 0)
+    end
+    return res
+end
+
+-- For `tallyman graph` and authors: states, their transitions and timers.
+function Journey:edges()
+    local out = {}
+    for _, name in ipairs(sorted_keys(self.def.states)) do
+        local st = self.def.states[name]
+        if st.on then
+            for _, ev in ipairs(sorted_keys(st.on)) do
+                if type(st.on[ev]) == "string" then
+                    out[#out + 1] = { from = name, to = st.on[ev], label = ev }
+                end
+            end
+        end
+        local t = st.after or st.at
+        if t then
+            local label
+            if st.after then
+                local d = st.after[1] or st.after.wait
+                label = fmt("after %d %s", d.n, d.unit:gsub("_", " "))
+            else
+                label = "at " .. (st.at[1] or st.at.time)
+            end
+            out[#out + 1] = { from = name, to = t[2] or t.go, label = label }
+        end
+    end
+    if self.def.on then
+        for _, ev in ipairs(sorted_keys(self.def.on)) do
+            if type(self.def.on[ev]) == "string" then
+                out[#out + 1] = { from = "*", to = self.def.on[ev], label = ev }
+            end
+        end
+    end
+    return out
+end
+
+setmetatable(M, { __call = function(_, def)
+    local j = build(def, 3)
+    return j
+end })
+return M

@@ -1,0 +1,196 @@
+-- Specs for lib/journey.lua: the journey language's checks and runtime.
+-- 2026-11-23 is a Monday; 15:00Z is 10:00 in New York (EST). Thanksgiving is
+-- Thursday 2026-11-26.
+local lib = require("lib.journey")
+local journey = lib.journey
+local T = tm.time.parse
+local NY = "America/New_York"
+local function ctx(at) return { now = T(at), zone = NY } end
+
+local function sample(extra)
+    local def = {
+        id = "sample",
+        start = "a",
+        states = {
+            a = { enter = function(j) j:send("sms", "t_a") end, after = { days(3), "b" },
+                  on = { payment = "done", dispute = "hold", promise = function(j, d, ev)
+                      if ev.amount and ev.amount >= 100 then return "hold" end
+                  end } },
+            b = { enter = function(j) j:send("call", "t_b") end, after = { business_days(2), "a" } },
+            hold = {},
+            done = { final = "paid" },
+            loop1 = { enter = function(j) j:move("loop2") end },
+            loop2 = { enter = function(j) j:move("loop1") end },
+        },
+        on = { cease = "hold" },
+    }
+    for k, v in pairs(extra or {}) do def[k] = v end
+    return def
+end
+
+local function fails(fn, needle)
+    local ok, err = pcall(fn)
+    assert_true(not ok, "expected an error")
+    assert_true(tostring(err):find(needle, 1, true) ~= nil, "error '" .. tostring(err) .. "' lacks '" .. needle .. "'")
+end
+
+describe("definition checks", function()
+    it("accepts a good journey", function()
+        assert_eq(journey(sample()).id, "sample")
+    end)
+    it("names an unknown field", function()
+        fails(function() journey(sample({ stat = "a" })) end, "journey: unknown field 'stat'")
+    end)
+    it("names a missing target state", function()
+        local d = sample()
+        d.states.a.on.dispute = "hodl"
+        fails(function() journey(d) end, "states.a.on.dispute: no state 'hodl'")
+    end)
+    it("names an unknown event", function()
+        local d = sample()
+        d.states.a.on.payed = "done"
+        fails(function() journey(d) end, "unknown event 'payed'")
+    end)
+    it("needs variants to add up to 100", function()
+        fails(function() journey(sample({ variants = { a = 90, b = 9 } })) end, "variants add up to 99%")
+        assert_eq(#journey(sample({ variants = { a = 90, b = 10 } })).variants, 2)
+    end)
+    it("checks the start state and timer durations", function()
+        fails(function() journey(sample({ start = "z" })) end, "start must name a state")
+        local d = sample()
+        d.states.b.after = { 3, "a" }
+        fails(function() journey(d) end, "after[1] must be a duration")
+    end)
+    it("checks the send window", function()
+        fails(function() journey(sample({ send_window = { "19:00", "09:00" } })) end, "send_window")
+    end)
+end)
+
+describe("start, timers and business days", function()
+    local J = journey(sample())
+    it("enters the start state and sets its timer", function()
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-23T15:00:00Z"))
+        assert_eq(r.state, "a")
+        assert_eq(#r.actions, 1)
+        assert_eq(r.actions[1].channel, "sms")
+        assert_eq(r.actions[1].template, "t_a")
+        assert_eq(tm.time.format(r.timer.at), "2026-11-26T15:00:00Z")
+        assert_eq(r.timer.go, "b")
+    end)
+    it("2 business days from Wednesday skip Thanksgiving: Monday", function()
+        local r = J:timer({ state = "a", variant = "default", timer_go = "b" }, { debt_id = "D1" },
+                          ctx("2026-11-25T15:00:00Z"))
+        assert_eq(r.state, "b")
+        assert_eq(r.actions[1].channel, "call")
+        assert_eq(tm.time.format(r.timer.at), "2026-11-30T15:00:00Z")
+    end)
+    it("2 business days from Monday: Wednesday", function()
+        local r = J:timer({ state = "a", timer_go = "b" }, { debt_id = "D1" }, ctx("2026-11-23T15:00:00Z"))
+        assert_eq(tm.time.format(r.timer.at), "2026-11-25T15:00:00Z")
+    end)
+    it("days(3) across the DST change keeps 72 hours", function()
+        local r = J:start({ debt_id = "D1" }, ctx("2026-10-31T14:00:00Z"))
+        assert_eq(tm.time.format(r.timer.at), "2026-11-03T14:00:00Z")
+    end)
+end)
+
+describe("events", function()
+    local J = journey(sample())
+    local js = { state = "a", variant = "default", timer_go = "b", timer_at = T("2026-11-26T15:00:00Z") }
+    it("a payment closes the journey", function()
+        local r = J:event(js, { debt_id = "D1" }, { type = "payment" }, ctx("2026-11-24T15:00:00Z"))
+        assert_eq(r.state, "done")
+        assert_eq(r.closed, "paid")
+        assert_eq(r.timer, nil)
+    end)
+    it("a partial payment falls back to the payment handler", function()
+        assert_eq(J:event(js, { debt_id = "D1" }, { type = "partial_payment" }, ctx("2026-11-24T15:00:00Z")).state, "done")
+    end)
+    it("journey-wide handlers apply in every state", function()
+        assert_eq(J:event({ state = "b" }, { debt_id = "D1" }, { type = "cease" }, ctx("2026-11-24T15:00:00Z")).state, "hold")
+    end)
+    it("an unhandled event is ignored and keeps the timer", function()
+        local r = J:event(js, { debt_id = "D1" }, { type = "contact" }, ctx("2026-11-24T15:00:00Z"))
+        assert_eq(r.ignored, true)
+        assert_eq(r.state, "a")
+        assert_eq(r.timer.go, "b")
+    end)
+    it("a handler function decides: 99 stays, 100 moves", function()
+        assert_eq(J:event(js, { debt_id = "D1" }, { type = "promise", amount = 99 }, ctx("2026-11-24T15:00:00Z")).state, "a")
+        assert_eq(J:event(js, { debt_id = "D1" }, { type = "promise", amount = 100 }, ctx("2026-11-24T15:00:00Z")).state, "hold")
+    end)
+    it("an unknown event type is an error", function()
+        fails(function() J:event(js, { debt_id = "D1" }, { type = "payed" }, ctx("2026-11-24T15:00:00Z")) end, "unknown event type 'payed'")
+    end)
+    it("a loop of moves is stopped", function()
+        local d = sample()
+        d.start = "loop1"
+        fails(function() journey(d):start({ debt_id = "D1" }, ctx("2026-11-24T15:00:00Z")) end, "more than 32 moves")
+    end)
+end)
+
+describe("variants", function()
+    local J = journey(sample({ variants = { champion = 90, challenger = 10 } }))
+    it("are stable per debt and split about 90/10", function()
+        local n = 0
+        for i = 1, 2000 do
+            local id = string.format("D%09d", i)
+            local v = J:variant_for(id)
+            assert_eq(J:variant_for(id), v)
+            if v == "challenger" then n = n + 1 end
+        end
+        assert_true(n > 140 and n < 260, "challenger share " .. n .. " of 2000")
+    end)
+    it("moving 10% to 20% keeps every earlier challenger a challenger", function()
+        local J2 = journey(sample({ variants = { champion = 80, challenger = 20 } }))
+        for i = 1, 2000 do
+            local id = string.format("D%09d", i)
+            if J:variant_for(id) == "challenger" then assert_eq(J2:variant_for(id), "challenger") end
+        end
+    end)
+end)
+
+describe("send window and blocked sends", function()
+    local J = journey(sample({ send_window = { "09:00", "19:00" } }))
+    it("a send at 08:59 local is planned for 09:00", function()
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-23T13:59:00Z"))
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-23T14:00:00Z")
+    end)
+    it("a send at 09:00 local is planned now", function()
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-23T14:00:00Z"))
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-23T14:00:00Z")
+    end)
+    it("a send at 19:00 local waits for the next morning", function()
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-24T00:00:00Z"))
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-24T14:00:00Z")
+    end)
+    it("blocked sends are rescheduled at next_allowed_at by default", function()
+        local r = J:blocked({ state = "a" }, { debt_id = "D1" }, { channel = "sms", template = "t_a" },
+                            { next_allowed_at = T("2026-11-24T14:00:00Z") }, ctx("2026-11-23T15:00:00Z"))
+        assert_eq(r.actions[1].type, "send")
+        assert_eq(r.actions[1].rescheduled, true)
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-24T14:00:00Z")
+    end)
+    it("a journey may skip or switch channel", function()
+        local J2 = journey(sample({ blocked = function(j, d, c)
+            if c.channel == "sms" then j:send("email", "t_a") return nil end
+            return "skip"
+        end }))
+        local r = J2:blocked({ state = "a" }, { debt_id = "D1" }, { channel = "sms", template = "t_a" }, {}, ctx("2026-11-23T15:00:00Z"))
+        assert_eq(r.actions[1].channel, "email")
+        local r2 = J2:blocked({ state = "a" }, { debt_id = "D1" }, { channel = "call", template = "t_b" }, {}, ctx("2026-11-23T15:00:00Z"))
+        assert_eq(#r2.actions, 0)
+    end)
+end)
+
+describe("edges for graphs", function()
+    it("lists event and timer transitions", function()
+        local e = journey(sample()):edges()
+        local seen = {}
+        for _, x in ipairs(e) do seen[x.from .. ">" .. x.to .. ":" .. x.label] = true end
+        assert_true(seen["a>b:after 3 days"], "timer edge")
+        assert_true(seen["b>a:after 2 business days"], "business-day edge")
+        assert_true(seen["a>done:payment"], "event edge")
+        assert_true(seen["*>hold:cease"], "journey-wide edge")
+    end)
+end)
