@@ -484,7 +484,7 @@ end
 
 -- For `tallyman graph` and authors: states, their transitions and timers.
 function Journey:edges()
-    local out = {}
+    local out = { { from = "[*]", to = self.def.start, label = "start" } }
     for _, name in ipairs(sorted_keys(self.def.states)) do
         local st = self.def.states[name]
         if st.on then
@@ -493,6 +493,10 @@ function Journey:edges()
                     out[#out + 1] = { from = name, to = st.on[ev], label = ev }
                 end
             end
+        end
+        if st.final then
+            out[#out + 1] = { from = name, to = "[*]",
+                              label = type(st.final) == "string" and st.final or "closed" }
         end
         local t = st.after or st.at
         if t then

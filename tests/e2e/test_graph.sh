@@ -1,0 +1,49 @@
+#!/bin/sh
+# tests/e2e/test_graph.sh: `tallyman graph JOURNEY` writes DOT and Mermaid.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+mkdir -p "$D/tree/lib" "$D/tree/strategies"
+cp "$ROOT/scripts/lib/journey.lua" "$D/tree/lib/"
+cat >"$D/tree/strategies/demo.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "demo", start = "remind",
+  states = {
+    remind = { enter = function(j) j:send("sms", "r") end, after = { days(3), "nudge" },
+               on = { payment = "paid" } },
+    nudge = { after = { business_days(2), "remind" } },
+    paid = { final = "paid" },
+  },
+  on = { cease = "paid" },
+}
+LUA
+expect_run "dot" 0 'digraph "demo" {
+  rankdir=LR;
+  node [shape=box, style=rounded];
+  "(start)" [shape=point];
+  "(end)" [shape=doublecircle, label=""];
+  "(start)" -> "remind" [label="start"];
+  "nudge" -> "remind" [label="after 2 business days"];
+  "paid" -> "(end)" [label="paid"];
+  "remind" -> "paid" [label="payment"];
+  "remind" -> "nudge" [label="after 3 days"];
+  "(any state)" -> "paid" [label="cease", style=dashed];
+}' "" -- "$T" --scripts "$D/tree" graph demo --dot
+expect_run "mermaid" 0 '```mermaid
+stateDiagram-v2
+  %% journey demo
+  [*] --> remind : start
+  nudge --> remind : after 2 business days
+  paid --> [*] : paid
+  remind --> paid : payment
+  remind --> nudge : after 3 days
+  any_state --> paid : cease
+```' "" -- "$T" --scripts "$D/tree" graph demo --mermaid
+expect_run "both by default" 0 "*" "" -- "$T" --scripts "$D/tree" graph demo
+expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo)" -- "$T" --scripts "$D/tree" graph nope
+expect_run "needs a journey" 2 "" "graph needs a JOURNEY" -- "$T" graph
+sed -i 's/"paid" } },/"payd" } },/' "$D/tree/strategies/demo.lua"
+expect_run "a broken journey is reported" 1 "" "no state 'payd'" -- "$T" --scripts "$D/tree" graph demo
+finish
