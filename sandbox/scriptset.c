@@ -426,7 +426,8 @@ static int load_impl(const char *root, tm_gen **out, void (*report)(void *, cons
         gen_free(g);
         return rc;
     }
-    qsort(g->scripts, g->count, sizeof *g->scripts, script_cmp);
+    if (g->count) /* qsort must not get NULL, even for no elements */
+        qsort(g->scripts, g->count, sizeof *g->scripts, script_cmp);
     if (g->nmodels)
         qsort(g->models, g->nmodels, sizeof *g->models, model_cmp);
     set_hash(g);
