@@ -114,6 +114,8 @@ static int script_cmp(const void *a, const void *b)
 
 const tm_script *tm_gen_find(const tm_gen *g, const char *relpath)
 {
+    if (g->count == 0) /* bsearch must not get a NULL array */
+        return NULL;
     tm_script key = {.path = relpath};
     return bsearch(&key, g->scripts, g->count, sizeof key, script_cmp);
 }
