@@ -35,6 +35,7 @@ static const command commands[] = {
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
     {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
+    {"run", tm_cmd_run, "the daily cycle: journeys, timers, the gate, the outbox"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
 };
 

@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 2
+#define TM_STORE_SCHEMA_VERSION 3
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -200,5 +200,72 @@ int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const ch
  * fn returns nonzero to stop. */
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
+
+/* ---- The daily cycle (core/cycle.c) ---------------------------------------
+ * Named integer cursors (the last event worked, the last day run). */
+int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
+                       struct tm_err *err);
+int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err);
+
+/* Work lists, as malloc'd arrays of row ids (*ids, caller frees): open debts
+ * without a journey; open debts whose timer falls before `until`; outbox rows
+ * planned before `until`; outbox rows ready to dispatch. */
+int tm_store_work_unassigned(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err);
+int tm_store_work_timers(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err);
+int tm_store_work_outbox(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err);
+int tm_store_work_ready(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err);
+
+/* Applied events with id > after_id and at < until, in id order; read in
+ * full before the first callback, so the callback may write. A non-OK return
+ * from fn stops the scan and is returned. */
+typedef int (*tm_store_event_fn)(void *ud, int64_t id, const char *type, int64_t debt, int64_t at,
+                                 const char *payload);
+int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_event_fn fn,
+                         void *ud, struct tm_err *err);
+
+/* A debt with what its journey and the gate need (no personal data). */
+typedef struct tm_work_debt {
+    int64_t id, consumer_id;
+    char debt_id[129], creditor[129], debt_type[24], currency[4];
+    int64_t balance, placed_balance, days_past_due; /* -1 when unknown */
+    char charge_off_date[11], last_payment_date[11], dispute[16], status[16];
+    char journey[64], journey_state[64], variant[64], timer_go[64], closed_reason[64];
+    int journey_version;
+    int64_t timer_at, journey_step;
+    char state[8], timezone[64], language[40];
+    char flags[256], consent[256], optout[256]; /* comma-separated */
+} tm_work_debt;
+
+int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err);
+/* Writes the journey fields of `w` (journey, state, version, variant, timer,
+ * step, closed_reason, status) to debt `id`. */
+int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, struct tm_err *err);
+
+/* An outbox row. Strings are borrowed on write; on read they point into the
+ * record's buffers and payload_owned (free it). */
+typedef struct tm_outbox_rec {
+    int64_t id, debt, send_at, created_at;
+    const char *key, *channel, *template_id, *payload, *purpose, *journey_state;
+    char status[16];
+    int attempts;
+    char key_buf[256], channel_buf[16], template_buf[96], purpose_buf[32], state_buf[64];
+    char *payload_owned;
+} tm_outbox_rec;
+
+/* Adds a planned row unless its key exists (*added says which). */
+int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct tm_err *err);
+int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err);
+/* Sets a row's status and time; blocked_by and payload are kept when NULL;
+ * sent_at 0 leaves it null. */
+int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t send_at,
+                        const char *blocked_by, const char *payload, int64_t sent_at,
+                        struct tm_err *err);
+
+/* The consumer's contacts (all their debts) at or after `since`, oldest
+ * first. Strings are borrowed for the call. */
+typedef int (*tm_store_history_fn)(void *ud, const char *channel, int64_t at, const char *outcome,
+                                   const char *place, const char *direction, const char *debt_id);
+int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_history_fn fn, void *ud,
+                     struct tm_err *err);
 
 #endif

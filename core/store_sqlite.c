@@ -235,7 +235,23 @@ static const char migration_2[] =
     "CREATE INDEX payments_debt ON payments(debt_id, at);\n"
     "CREATE INDEX promises_debt ON promises(debt_id);\n";
 
-static const char *const migrations[] = {migration_1, migration_2};
+/* 3: the daily cycle: each debt's journey timer and step counter, outbox
+ * rows planned for a time and their gate outcome, and the cycle's cursors. */
+static const char migration_3[] =
+    "ALTER TABLE debts ADD COLUMN timer_at INTEGER;\n"
+    "ALTER TABLE debts ADD COLUMN timer_go TEXT;\n"
+    "ALTER TABLE debts ADD COLUMN journey_step INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE debts ADD COLUMN closed_reason TEXT;\n"
+    "CREATE INDEX debts_timer ON debts(timer_at) WHERE timer_at IS NOT NULL;\n"
+    "CREATE INDEX debts_unassigned ON debts(id) WHERE journey IS NULL;\n"
+    "ALTER TABLE outbox ADD COLUMN send_at INTEGER;\n"
+    "ALTER TABLE outbox ADD COLUMN purpose TEXT;\n"
+    "ALTER TABLE outbox ADD COLUMN journey_state TEXT;\n"
+    "ALTER TABLE outbox ADD COLUMN blocked_by TEXT;\n"
+    "CREATE INDEX outbox_due ON outbox(status, send_at);\n"
+    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -1014,6 +1030,338 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
     }
     if (rc == TM_OK && step != SQLITE_DONE)
         rc = sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The daily cycle.
+ */
+int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
+                       struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM cycle WHERE name = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    *value = *found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO cycle (name, value) VALUES (?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Collects the first column (an integer) of every row of `sql` with its
+ * bound integers, so the caller can write while it walks the list. */
+static int collect_ids(tm_store *s, const char *sql, const int64_t *args, int nargs, int64_t **ids,
+                       size_t *n, struct tm_err *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    for (int i = 0; i < nargs; i++)
+        sqlite3_bind_int64(st, i + 1, args[i]);
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *q = realloc(*ids, cap * sizeof *q);
+            if (!q) {
+                sqlite3_finalize(st);
+                free(*ids);
+                *ids = NULL;
+                return tm_err_set(err, TM_ENOMEM, "out of memory");
+            }
+            *ids = q;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        return sql_error(s, err, "store");
+    }
+    return TM_OK;
+}
+
+int tm_store_work_unassigned(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err)
+{
+    return collect_ids(s, "SELECT id FROM debts WHERE journey IS NULL AND status = 'open' ORDER BY id",
+                       NULL, 0, ids, n, err);
+}
+
+int tm_store_work_timers(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err)
+{
+    return collect_ids(s,
+                       "SELECT id FROM debts WHERE timer_at IS NOT NULL AND timer_at < ?1 AND "
+                       "status = 'open' ORDER BY timer_at, id",
+                       &until, 1, ids, n, err);
+}
+
+int tm_store_work_outbox(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err)
+{
+    return collect_ids(s, "SELECT id FROM outbox WHERE status = 'planned' AND send_at < ?1 ORDER BY send_at, id",
+                       &until, 1, ids, n, err);
+}
+
+int tm_store_work_ready(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err)
+{
+    return collect_ids(s, "SELECT id FROM outbox WHERE status = 'ready' ORDER BY id", NULL, 0, ids, n,
+                       err);
+}
+
+int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_event_fn fn,
+                         void *ud, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, type, debt_id, at, payload FROM events WHERE id > ?1 AND "
+                           "at < ?2 AND status = 'applied' AND debt_id IS NOT NULL ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, until);
+    /* Read them all first: the callback writes. */
+    typedef struct {
+        int64_t id, debt, at;
+        char type[32];
+        char *payload;
+    } row;
+    row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int step, rc = TM_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            row *q = realloc(rows, cap * sizeof *q);
+            if (!q) {
+                rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+                break;
+            }
+            rows = q;
+        }
+        rows[n].id = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, rows[n].type, sizeof rows[n].type);
+        rows[n].debt = sqlite3_column_int64(st, 2);
+        rows[n].at = sqlite3_column_int64(st, 3);
+        const unsigned char *p = sqlite3_column_text(st, 4);
+        rows[n].payload = strdup(p ? (const char *)p : "{}");
+        n++;
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n && rc == TM_OK; i++)
+        rc = fn(ud, rows[i].id, rows[i].type, rows[i].debt, rows[i].at,
+                rows[i].payload ? rows[i].payload : "{}");
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].payload);
+    free(rows);
+    return rc;
+}
+
+int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT d.debt_id, d.creditor, d.debt_type, d.balance_minor, d.placed_balance_minor, "
+            "d.currency, d.days_past_due, d.charge_off_date, d.last_payment_date, d.dispute, "
+            "d.status, d.journey, d.journey_state, d.journey_version, d.variant, d.timer_at, "
+            "d.timer_go, d.journey_step, c.state, c.timezone, c.language, c.flags, c.consent, "
+            "c.optout, d.consumer_id FROM debts d JOIN consumers c ON c.id = d.consumer_id "
+            "WHERE d.id = ?",
+            -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    if (*found) {
+        memset(w, 0, sizeof *w);
+        w->id = id;
+        copy_col(st, 0, w->debt_id, sizeof w->debt_id);
+        copy_col(st, 1, w->creditor, sizeof w->creditor);
+        copy_col(st, 2, w->debt_type, sizeof w->debt_type);
+        w->balance = sqlite3_column_int64(st, 3);
+        w->placed_balance = sqlite3_column_int64(st, 4);
+        copy_col(st, 5, w->currency, sizeof w->currency);
+        w->days_past_due = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
+        copy_col(st, 7, w->charge_off_date, sizeof w->charge_off_date);
+        copy_col(st, 8, w->last_payment_date, sizeof w->last_payment_date);
+        copy_col(st, 9, w->dispute, sizeof w->dispute);
+        copy_col(st, 10, w->status, sizeof w->status);
+        copy_col(st, 11, w->journey, sizeof w->journey);
+        copy_col(st, 12, w->journey_state, sizeof w->journey_state);
+        const unsigned char *v = sqlite3_column_text(st, 13);
+        w->journey_version = v ? atoi((const char *)v) : 0;
+        copy_col(st, 14, w->variant, sizeof w->variant);
+        w->timer_at = sqlite3_column_type(st, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 15);
+        copy_col(st, 16, w->timer_go, sizeof w->timer_go);
+        w->journey_step = sqlite3_column_int64(st, 17);
+        copy_col(st, 18, w->state, sizeof w->state);
+        copy_col(st, 19, w->timezone, sizeof w->timezone);
+        copy_col(st, 20, w->language, sizeof w->language);
+        copy_col(st, 21, w->flags, sizeof w->flags);
+        copy_col(st, 22, w->consent, sizeof w->consent);
+        copy_col(st, 23, w->optout, sizeof w->optout);
+        w->consumer_id = sqlite3_column_int64(st, 24);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
+                           "variant = ?4, timer_at = ?5, timer_go = ?6, journey_step = ?7, "
+                           "closed_reason = ?8, status = ?9 WHERE id = ?10",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    bind_opt_text(st, 1, w->journey);
+    bind_opt_text(st, 2, w->journey_state);
+    char v[16];
+    snprintf(v, sizeof v, "%d", w->journey_version);
+    sqlite3_bind_text(st, 3, v, -1, SQLITE_TRANSIENT);
+    bind_opt_text(st, 4, w->variant);
+    if (w->timer_go[0]) {
+        sqlite3_bind_int64(st, 5, w->timer_at);
+        sqlite3_bind_text(st, 6, w->timer_go, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 5);
+        sqlite3_bind_null(st, 6);
+    }
+    sqlite3_bind_int64(st, 7, w->journey_step);
+    bind_opt_text(st, 8, w->closed_reason);
+    sqlite3_bind_text(st, 9, w->status[0] ? w->status : "open", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO outbox (idempotency_key, debt_id, channel, template, "
+                           "payload, status, send_at, purpose, journey_state, created_at) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, 'planned', ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, o->debt);
+    sqlite3_bind_text(st, 3, o->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->template_id, -1, SQLITE_STATIC);
+    bind_opt_text(st, 5, o->payload);
+    sqlite3_bind_int64(st, 6, o->send_at);
+    bind_opt_text(st, 7, o->purpose);
+    bind_opt_text(st, 8, o->journey_state);
+    sqlite3_bind_int64(st, 9, o->created_at);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    if (added)
+        *added = rc == TM_OK && sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT idempotency_key, debt_id, channel, template, payload, status, "
+                           "send_at, purpose, journey_state, attempts FROM outbox WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    if (*found) {
+        memset(o, 0, sizeof *o);
+        o->id = id;
+        copy_col(st, 0, o->key_buf, sizeof o->key_buf);
+        o->key = o->key_buf;
+        o->debt = sqlite3_column_int64(st, 1);
+        copy_col(st, 2, o->channel_buf, sizeof o->channel_buf);
+        o->channel = o->channel_buf;
+        copy_col(st, 3, o->template_buf, sizeof o->template_buf);
+        o->template_id = o->template_buf;
+        const unsigned char *p = sqlite3_column_text(st, 4);
+        o->payload_owned = p ? strdup((const char *)p) : NULL;
+        o->payload = o->payload_owned;
+        copy_col(st, 5, o->status, sizeof o->status);
+        o->send_at = sqlite3_column_int64(st, 6);
+        copy_col(st, 7, o->purpose_buf, sizeof o->purpose_buf);
+        o->purpose = o->purpose_buf;
+        copy_col(st, 8, o->state_buf, sizeof o->state_buf);
+        o->journey_state = o->state_buf;
+        o->attempts = sqlite3_column_int(st, 9);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t send_at,
+                        const char *blocked_by, const char *payload, int64_t sent_at,
+                        struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE outbox SET status = ?1, send_at = ?2, blocked_by = COALESCE(?3, blocked_by), "
+                           "payload = COALESCE(?4, payload), sent_at = ?5, attempts = attempts + "
+                           "(?1 IN ('sent', 'failed')) WHERE id = ?6",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, send_at);
+    bind_opt_text(st, 3, blocked_by);
+    bind_opt_text(st, 4, payload);
+    if (sent_at)
+        sqlite3_bind_int64(st, 5, sent_at);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_history_fn fn, void *ud,
+                     struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT k.channel, k.at, k.outcome, k.place, k.direction, d.debt_id FROM "
+                           "contacts k JOIN debts d ON d.id = k.debt_id WHERE d.consumer_id = ?1 AND "
+                           "k.at >= ?2 ORDER BY k.at",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, consumer);
+    sqlite3_bind_int64(st, 2, since);
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5));
     sqlite3_finalize(st);
     return rc;
 }

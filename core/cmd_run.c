@@ -1,0 +1,250 @@
+/*
+ * core/cmd_run.c: `tallyman run [--date D] [--days N]`: the daily cycle
+ * (core/cycle.h) on the store, for one day or N days in a row.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "cycle.h"
+#include "dispatch.h"
+#include "keys.h"
+#include "lb_gate.h"
+#include "lb_journey.h"
+#include "portfolio.h"
+#include "sandbox.h"
+#include "scriptset.h"
+#include "store.h"
+#include "validate.h"
+
+static const char run_help[] =
+    "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD] [--days N]\n"
+    "                [--spool DIR | --webhook URL] [--quiet]\n"
+    "\n"
+    "Runs the daily cycle: events since the last run go to each debt's journey,\n"
+    "new debts are placed in a journey (segmentation), due timers fire, every\n"
+    "planned contact passes the compliance gate at its planned time, and the\n"
+    "allowed ones are dispatched. A rerun of the same day sends nothing twice.\n"
+    "\n"
+    "  --date D       the day to run (default: today, UTC)\n"
+    "  --days N       run N days in a row from --date (a simulation of the cycle)\n"
+    "  --spool DIR    write one file per message under DIR (default: <db>.spool)\n"
+    "  --webhook URL  POST each message as JSON to URL, with retries\n"
+    "  --quiet        print only the totals\n";
+
+typedef struct ui {
+    int tty;
+    const char *day;
+} ui;
+
+static void report(void *ud, const char *message)
+{
+    ui *u = ud;
+    if (u->tty)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s\n", message);
+}
+
+static void progress(void *ud, const char *phase, long done, long total)
+{
+    ui *u = ud;
+    if (!u->tty || total < 1000)
+        return;
+    int pct = (int)(done * 100 / (total ? total : 1));
+    char bar[21];
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < pct / 5 ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "\r\033[K%s %-10s [%s] %3d%% %ld/%ld", u->day, phase, bar, pct, done, total);
+    if (done >= total)
+        fputs("\r\033[K", stderr);
+}
+
+static void warn_problem(void *ud, const char *message, int fatal)
+{
+    (void)ud;
+    if (fatal)
+        fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
+}
+
+static void journey_problem(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: journey left out: %s\n", message);
+}
+
+static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
+{
+    t->events += d->events;
+    t->events_ignored += d->events_ignored;
+    t->started += d->started;
+    t->unassigned = d->unassigned;
+    t->timers += d->timers;
+    t->step_errors += d->step_errors;
+    t->planned += d->planned;
+    t->allowed += d->allowed;
+    t->blocked += d->blocked;
+    t->rescheduled += d->rescheduled;
+    t->skipped += d->skipped;
+    t->sent += d->sent;
+    t->duplicates += d->duplicates;
+    t->retry += d->retry;
+    t->failed += d->failed;
+    for (int i = 0; i < d->nchannels; i++) {
+        int k = 0;
+        while (k < t->nchannels && strcmp(t->by_channel[k].channel, d->by_channel[i].channel) != 0)
+            k++;
+        if (k == t->nchannels && t->nchannels < TM_CYCLE_MAX_CHANNELS)
+            t->by_channel[t->nchannels++] = d->by_channel[i];
+        else if (k < t->nchannels)
+            t->by_channel[k].sent += d->by_channel[i].sent;
+    }
+    for (int i = 0; i < d->nrules; i++) {
+        int k = 0;
+        while (k < t->nrules && strcmp(t->by_rule[k].rule, d->by_rule[i].rule) != 0)
+            k++;
+        if (k == t->nrules && t->nrules < TM_CYCLE_MAX_RULES)
+            t->by_rule[t->nrules++] = d->by_rule[i];
+        else if (k < t->nrules)
+            t->by_rule[k].count += d->by_rule[i].count;
+    }
+}
+
+int tm_cmd_run(tm_cli *cli)
+{
+    int64_t day = (int64_t)time(NULL) / 86400;
+    uint64_t days = 1;
+    const char *spool = NULL, *webhook = NULL;
+    int quiet = 0;
+    for (int i = 1; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(run_help, stdout);
+            return TM_EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "--date") == 0 && v) {
+            struct tm_err e = {0};
+            if (tm_valid_date(v, &day, &e) != TM_OK)
+                return tm_cli_usage_error("run", "--date: %s", e.msg);
+            i++;
+        } else if (strcmp(a, "--days") == 0 && v) {
+            if (tm_cli_parse_u64(v, 3660, &days) != 0 || days == 0)
+                return tm_cli_usage_error("run", "--days needs a number from 1 to 3660");
+            i++;
+        } else if (strcmp(a, "--spool") == 0 && v) {
+            spool = v;
+            i++;
+        } else if (strcmp(a, "--webhook") == 0 && v) {
+            webhook = v;
+            i++;
+        } else {
+            return tm_cli_usage_error("run", "unknown option or missing value '%s'", a);
+        }
+    }
+    if (spool && webhook)
+        return tm_cli_usage_error("run", "give --spool or --webhook, not both");
+    struct stat sst;
+    if (strstr(cli->db, "://") == NULL && stat(cli->db, &sst) != 0) {
+        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+        return TM_EXIT_FAIL;
+    }
+    struct tm_err e = {0};
+    char kpath[4096];
+    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
+    if (!cli->key_file)
+        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    tm_keys *keys = NULL;
+    tm_store *s = NULL;
+    tm_gen *gen = NULL;
+    tm_sandbox *sb = NULL;
+    tm_gate *gate = NULL;
+    tm_journeys *js = NULL;
+    tm_adapter *out = NULL;
+    int exit_code = TM_EXIT_FAIL;
+    if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    /* A script set that does not load whole is not run: a missing journey
+     * would silently leave debts unworked. */
+    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: the script set does not load: %s\n", e.msg);
+        goto done;
+    }
+    sb = tm_sandbox_new(gen, NULL, &e);
+    tm_gen_release(gen);
+    if (!sb || tm_lb_gate_load(sb, &gate, warn_problem, NULL, &e) != TM_OK ||
+        tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    if (tm_journeys_count(js) == 0) {
+        fprintf(stderr, "tallyman: no journeys in %s/strategies: nothing would be worked\n",
+                cli->scripts);
+        goto done;
+    }
+    char spool_default[4200];
+    if (webhook) {
+        if (tm_webhook_open(webhook, NULL, &out, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            goto done;
+        }
+    } else {
+        if (!spool) {
+            snprintf(spool_default, sizeof spool_default, "%s.spool", cli->db);
+            spool = spool_default;
+        }
+        if (tm_spool_open(spool, &out, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            goto done;
+        }
+    }
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    char dayname[16];
+    ui u = {.tty = isatty(2), .day = dayname};
+    tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
+                          .progress = progress, .progress_ud = &u};
+    tm_cycle_stats total;
+    memset(&total, 0, sizeof total);
+    exit_code = TM_EXIT_OK;
+    for (uint64_t k = 0; k < days; k++) {
+        opts.day = day + (int64_t)k;
+        tm_date dd;
+        tm_calendar_days_to_date(opts.day, &dd);
+        tm_calendar_format_date(dd, dayname, sizeof dayname, NULL);
+        tm_cycle_stats st;
+        if (tm_cycle_run(s, gate, js, out, &opts, &st, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s: %s\n", dayname, e.msg);
+            exit_code = TM_EXIT_FAIL;
+            break;
+        }
+        if (!quiet && days > 1)
+            printf("%s: %ld started, %ld events, %ld timers; %ld sent, %ld blocked\n", dayname,
+                   st.started, st.events, st.timers, st.sent, st.blocked);
+        else if (days == 1 && !quiet)
+            printf("%s\n", dayname);
+        add_stats(&total, &st);
+        if (st.step_errors)
+            exit_code = TM_EXIT_FAIL;
+    }
+    if (days > 1 && !quiet)
+        printf("\n%llu days:\n", (unsigned long long)days);
+    tm_cycle_print(stdout, &total);
+done:
+    tm_adapter_free(out);
+    tm_journeys_free(js);
+    tm_gate_free(gate);
+    tm_sandbox_free(sb);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    return exit_code;
+}

@@ -1,0 +1,71 @@
+/*
+ * core/cycle.h: the daily cycle. One run works one day (UTC) of a portfolio:
+ *
+ *   1. events applied since the last run, in order, to each debt's journey;
+ *   2. debts without a journey: segmentation, then the start state;
+ *   3. journey timers that come due during the day;
+ *   4. every contact planned for the day through the compliance gate at its
+ *      planned time: allowed ones become ready (and count as contacts),
+ *      blocked ones go back to the journey (reschedule, switch, skip);
+ *   5. ready messages dispatched through the channel adapter.
+ *
+ * Each debt's step is written in one transaction with its audit record and
+ * the cursor it consumed, and every outbox row has an idempotency key made
+ * from the debt, its step counter and the action, so a crash at any point
+ * followed by a rerun of the same day sends nothing twice and loses nothing.
+ * Single-threaded; the store, sandbox, gate and journeys belong to the
+ * caller and are used from this thread only.
+ */
+#ifndef TM_CYCLE_H
+#define TM_CYCLE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dispatch.h"
+#include "gate.h"
+#include "keys.h"
+#include "lb_journey.h"
+#include "store.h"
+#include "tm_status.h"
+
+#define TM_CYCLE_MAX_RULES 64
+#define TM_CYCLE_MAX_CHANNELS 8
+
+typedef struct tm_cycle_stats {
+    long events, events_ignored, started, unassigned, timers, step_errors;
+    long planned, allowed, blocked, rescheduled, skipped;
+    long sent, duplicates, retry, failed;
+    struct {
+        char channel[16];
+        long sent;
+    } by_channel[TM_CYCLE_MAX_CHANNELS];
+    int nchannels;
+    struct {
+        char rule[96];
+        long count;
+    } by_rule[TM_CYCLE_MAX_RULES];
+    int nrules;
+} tm_cycle_stats;
+
+typedef struct tm_cycle_opts {
+    int64_t day;        /* days since 1970-01-01 (UTC) */
+    int batch;          /* debts per transaction; default 500 */
+    const uint8_t *audit_key; /* TM_AUDIT_KEY_LEN bytes */
+    void (*report)(void *ud, const char *message); /* per-debt problems; may be NULL */
+    void *report_ud;
+    void (*progress)(void *ud, const char *phase, long done, long total); /* may be NULL */
+    void *progress_ud;
+} tm_cycle_opts;
+
+/* Runs the cycle for opts->day. `out` may be NULL: ready messages then stay
+ * ready. A problem with one debt (a script error, a limit) is reported and
+ * the rest carry on; TM_OK unless the store failed (TM_ESTORE, TM_ENOMEM),
+ * and then the current batch was rolled back. */
+int tm_cycle_run(tm_store *s, tm_gate *gate, tm_journeys *js, tm_adapter *out,
+                 const tm_cycle_opts *opts, tm_cycle_stats *stats, struct tm_err *err);
+
+/* Prints the day's figures. */
+void tm_cycle_print(FILE *f, const tm_cycle_stats *st);
+
+#endif

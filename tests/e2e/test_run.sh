@@ -1,0 +1,106 @@
+#!/bin/sh
+# tests/e2e/test_run.sh: the daily cycle end to end: journeys start, the gate
+# judges each planned contact at its time, allowed ones are spooled once,
+# events move journeys, timers fire, a rerun of a day sends nothing twice, and
+# a run killed at random points and rerun loses and duplicates nothing.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+DB="$D/run.db"
+TREE="$D/tree"
+mkdir -p "$TREE/strategies"
+cp -r "$ROOT/scripts/regulations" "$ROOT/scripts/lib" "$TREE/"
+cat >"$TREE/strategies/demo.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "demo",
+  segment = function(d) return d.state ~= "ZZ" end,
+  start = "remind",
+  send_window = { "10:00", "18:00" },
+  states = {
+    remind = { enter = function(j) j:send("email", "reminder") end,
+               after = { days(3), "letter" }, on = { payment = "paid", dispute = "hold" } },
+    letter = { enter = function(j) j:send("letter", "notice") end, on = { payment = "paid" } },
+    hold = {},
+    paid = { final = "paid" },
+  },
+  on = { cease = "hold" },
+}
+LUA
+cat >"$D/a.csv" <<'CSV'
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due
+C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20
+C3,D3,Cy,Fox,CA,America/Los_Angeles,300.00,USD,40
+C4,D4,Di,Moe,FL,America/New_York,400.00,USD,50
+C6,D6,Ed,Ng,NY,America/New_York,50.00,USD,5
+CSV
+"$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
+S() { "$T" --db "$DB" --scripts "$TREE" "$@"; }
+q() { sqlite3 "$DB" "$1"; }
+
+expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+expect_run "every debt started" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where journey = 'demo' and journey_state = 'remind'"
+expect_run "one email each where allowed" 0 "4" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'email' and status = 'sent'"
+expect_run "planned in the send window (10:00 local)" 0 "2026-11-23T15:00:00Z" "" -- sqlite3 "$DB" "select strftime('%Y-%m-%dT%H:%M:%SZ', send_at, 'unixepoch') from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
+expect_run "spooled once each" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
+expect_run "New York needs email consent: skipped, rule named" 0 "skipped|US-NY/email-consent" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D6'"
+expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from decisions"
+expect_run "timer set for day 4" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where timer_go = 'letter'"
+expect_run "contacts count towards the caps" 0 "4" "" -- sqlite3 "$DB" "select count(*) from contacts"
+
+expect_run "rerun of day 1 sends nothing" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+expect_run "still one email each" 0 "5" "" -- sqlite3 "$DB" "select count(*) from outbox"
+expect_run "still four files" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
+
+printf '%s\n' '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-24T12:00:00Z","amount":"100.00"}' \
+    '{"key":"d2","type":"dispute","debt_id":"D2","at":"2026-11-24T12:00:00Z"}' >"$D/ev.jsonl"
+"$T" --db "$DB" event "$D/ev.jsonl" >/dev/null 2>&1
+expect_run "day 2: events" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool"
+expect_run "a payment in full closes the journey" 0 "paid|paid|" "" -- sqlite3 "$DB" "select journey_state, closed_reason, coalesce(timer_go, '') from debts where debt_id = 'D1'"
+expect_run "a dispute holds" 0 "hold|" "" -- sqlite3 "$DB" "select journey_state, coalesce(timer_go, '') from debts where debt_id = 'D2'"
+expect_run "days 3 and 4: the timer fires once" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-25 --days 2 --spool "$D/spool"
+expect_run "letters for the three still open (New York too: no consent rule for letters)" 0 "3" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'letter' and status = 'sent'"
+expect_run "no timer fired twice" 0 "3" "" -- sqlite3 "$DB" "select count(*) from debts where journey_state = 'letter'"
+expect_run "audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
+expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -c '\"closed\":\"paid\"'"
+
+# Bad use.
+expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$TREE" run
+expect_run "bad date" 2 "" "--date" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-02-30
+expect_run "no journeys" 1 "" "no journeys" -- "$T" --db "$DB" --scripts "$TREE/regulations" run --date 2026-11-23
+
+# A broken journey: the debt it fails on is reported, the rest carry on.
+cp "$TREE/strategies/demo.lua" "$D/demo.bak"
+sed -i 's/remind = { enter = function(j) j:send("email", "reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "reminder") end,/' "$TREE/strategies/demo.lua"
+printf 'external_id,debt_id,state,balance,currency\nC7,D7,MA,10.00,USD\nC8,D8,MA,10.00,USD\n' >"$D/b.csv"
+"$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
+expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --spool "$D/spool"
+cp "$E2E_TMP/err" "$D/err7"
+expect_run "the error names the script line" 0 "*" "" -- grep -q "demo.lua:8: no reminder for D7" "$D/err7"
+expect_run "the other new debt still started" 0 "remind" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D8'"
+expect_run "the failed one waits for the next run" 0 "" "" -- sqlite3 "$DB" "select coalesce(journey, '') from debts where debt_id = 'D7'"
+cp "$D/demo.bak" "$TREE/strategies/demo.lua"
+
+# Crash safety: a larger portfolio, killed at random points, then rerun.
+DB2="$D/crash.db"
+awk 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,days_past_due";
+  for (i = 1; i <= 3000; i++) printf "C%d,D%d,PA,America/New_York,%d.00,USD,%d\n", i, i, 10 + i % 500, i % 90 }' >"$D/big.csv"
+"$T" --db "$DB2" import accounts "$D/big.csv" >/dev/null 2>&1
+rand_delay() { awk -v seed="$(date +%s%N)" -v lo="$1" -v hi="$2" 'BEGIN { srand(seed % 100000); printf "%.2f", lo + rand() * (hi - lo) }'; }
+for s in $(rand_delay 0.05 0.3) $(rand_delay 0.2 0.6) $(rand_delay 0.4 1.0); do
+    "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$s"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    expect_run "killed after ${s}s: integrity" 0 "ok" "" -- sqlite3 "$DB2" "pragma integrity_check"
+    expect_run "killed after ${s}s: audit chain" 0 "*" "" -- "$T" --db "$DB2" audit verify
+done
+expect_run "rerun after the kills" 0 "*" "" -- "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"
+expect_run "every debt started once" 0 "3000|3000" "" -- sqlite3 "$DB2" "select count(*), count(distinct debt_id) from outbox"
+expect_run "every email sent" 0 "3000" "" -- sqlite3 "$DB2" "select count(*) from outbox where status = 'sent'"
+expect_run "one file per message, none twice" 0 "3000" "" -- sh -c "ls '$D/spool2/email' | wc -l | tr -d ' '"
+expect_run "every step counted once" 0 "3000" "" -- sqlite3 "$DB2" "select count(*) from debts where journey_step = 1"
+finish
