@@ -1,0 +1,13 @@
+-- scripts/channels/whatsapp.lua: WhatsApp templates (measured like SMS).
+local template = require("lib.template")
+
+return {
+    template {
+        id = "mid_reminder", channel = "whatsapp", max_segments = 6,
+        placeholders = { ["consumer.first_name"] = "text", ["debt.balance"] = "money",
+                         ["company.name"] = "text", ["payment.link"] = "text", ["company.phone"] = "text" },
+        disclosures = { "mini_miranda", "optout_notice" },
+        en = { text = "Hello {{consumer.first_name}}, this is {{company.name}}. Your balance of {{debt.balance|money}} is past due. You can pay or set up a plan at {{payment.link}} or call {{company.phone}}." },
+        es = { text = "Hola {{consumer.first_name}}, le escribe {{company.name}}. Su saldo de {{debt.balance|money}} está vencido. Puede pagar o acordar un plan en {{payment.link}} o llamar al {{company.phone}}." },
+    },
+}
