@@ -3,6 +3,7 @@
  * (core/cycle.h) on the store, for one day or N days in a row.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 
 static const char run_help[] =
     "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD] [--days N]\n"
-    "                [--spool DIR | --webhook URL] [--quiet]\n"
+    "                [--events FILE] [--spool DIR | --webhook URL] [--quiet]\n"
     "\n"
     "Runs the daily cycle: events since the last run go to each debt's journey,\n"
     "new debts are placed in a journey (segmentation), due timers fire, every\n"
@@ -34,6 +35,8 @@ static const char run_help[] =
     "\n"
     "  --date D       the day to run (default: today, UTC)\n"
     "  --days N       run N days in a row from --date (a simulation of the cycle)\n"
+    "  --events FILE  events (JSON lines, as for `tallyman event`) fed in on the\n"
+    "                 day they happen, before that day's cycle\n"
     "  --spool DIR    write one file per message under DIR (default: <db>.spool)\n"
     "  --webhook URL  POST each message as JSON to URL, with retries\n"
     "  --quiet        print only the totals\n";
@@ -116,11 +119,145 @@ static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
     }
 }
 
+static int print_count(void *ud, const char *journey, const char *state, int64_t n)
+{
+    (void)ud;
+    printf("  %-20s %-24s %8lld\n", journey, state, (long long)n);
+    return TM_OK;
+}
+
+/* Events from a file, by the UTC day they happen on. */
+typedef struct day_events {
+    char *text;     /* the whole file */
+    struct line {
+        int64_t day;
+        size_t idx; /* position in the file: same-day events keep their order */
+        const char *p;
+        size_t len;
+    } *lines;
+    size_t n;
+} day_events;
+
+static int cmp_line(const void *a, const void *b)
+{
+    const struct line *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Reads FILE; a line whose "at" cannot be read goes to day INT64_MIN, so
+ * the first day's feed reports it like `tallyman event` would. */
+static int load_events(const char *path, day_events *de, struct tm_err *err)
+{
+    memset(de, 0, sizeof *de);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tm_err_set(err, TM_ENOENT, "%s: %s", path, strerror(errno));
+    size_t cap = 0, len = 0;
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = (len + got + 1) * 2;
+            char *q = realloc(de->text, cap);
+            if (!q) {
+                fclose(f);
+                return tm_err_set(err, TM_ENOMEM, "out of memory reading %s", path);
+            }
+            de->text = q;
+        }
+        memcpy(de->text + len, buf, got);
+        len += got;
+    }
+    fclose(f);
+    if (!de->text)
+        return TM_OK;
+    de->text[len] = '\0';
+    size_t lcap = 0;
+    for (char *p = de->text; *p;) {
+        char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (de->n == lcap) {
+            lcap = lcap ? lcap * 2 : 1024;
+            struct line *q = realloc(de->lines, lcap * sizeof *q);
+            if (!q)
+                return tm_err_set(err, TM_ENOMEM, "out of memory reading %s", path);
+            de->lines = q;
+        }
+        int64_t day = INT64_MIN;
+        const char *at = strstr(p, "\"at\"");
+        if (at && at < p + l) {
+            at = strchr(at + 4, '"');
+            int64_t t;
+            int32_t ns;
+            int off;
+            char ts[64];
+            const char *q2 = at ? strchr(at + 1, '"') : NULL;
+            if (at && q2 && q2 < p + l && (size_t)(q2 - at - 1) < sizeof ts) {
+                memcpy(ts, at + 1, (size_t)(q2 - at - 1));
+                ts[q2 - at - 1] = '\0';
+                if (tm_calendar_parse_rfc3339(ts, &t, &ns, &off, NULL) == TM_OK)
+                    day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+            }
+        }
+        de->lines[de->n] = (struct line){day, de->n, p, l};
+        de->n++;
+        p += l + (e ? 1 : 0);
+    }
+    if (de->n)
+        qsort(de->lines, de->n, sizeof *de->lines, cmp_line);
+    return TM_OK;
+}
+
+static void feed_report(void *ud, const char *message)
+{
+    report(ud, message);
+}
+
+/* Applies the events of days up to `day` not yet fed (*next is the first
+ * line not fed). */
+static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t *next, int64_t day,
+                       const char *name, ui *u, long *applied, struct tm_err *err)
+{
+    size_t from = *next, to = from;
+    while (to < de->n && de->lines[to].day <= day)
+        to++;
+    if (to == from)
+        return TM_OK;
+    size_t total = 0;
+    for (size_t i = from; i < to; i++)
+        total += de->lines[i].len + 1;
+    char *chunk = malloc(total + 1);
+    if (!chunk)
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    size_t off = 0;
+    for (size_t i = from; i < to; i++) {
+        memcpy(chunk + off, de->lines[i].p, de->lines[i].len);
+        off += de->lines[i].len;
+        chunk[off++] = '\n';
+    }
+    FILE *in = fmemopen(chunk, off, "rb");
+    if (!in) {
+        free(chunk);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    tm_import_opts o = {.name = name, .actor = "run", .now = (day + 1) * 86400 - 1,
+                        .reject = feed_report, .ud = u};
+    tm_event_stats es;
+    int rc = tm_apply_events(s, keys, in, &o, &es, err);
+    fclose(in);
+    free(chunk);
+    *applied += es.applied;
+    *next = to;
+    return rc;
+}
+
 int tm_cmd_run(tm_cli *cli)
 {
     int64_t day = (int64_t)time(NULL) / 86400;
     uint64_t days = 1;
-    const char *spool = NULL, *webhook = NULL;
+    const char *spool = NULL, *webhook = NULL, *events = NULL;
     int quiet = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -138,6 +275,9 @@ int tm_cmd_run(tm_cli *cli)
         } else if (strcmp(a, "--days") == 0 && v) {
             if (tm_cli_parse_u64(v, 3660, &days) != 0 || days == 0)
                 return tm_cli_usage_error("run", "--days needs a number from 1 to 3660");
+            i++;
+        } else if (strcmp(a, "--events") == 0 && v) {
+            events = v;
             i++;
         } else if (strcmp(a, "--spool") == 0 && v) {
             spool = v;
@@ -216,11 +356,25 @@ int tm_cmd_run(tm_cli *cli)
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;
+    day_events de;
+    memset(&de, 0, sizeof de);
+    size_t next_event = 0;
+    long fed = 0;
+    if (events && load_events(events, &de, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        exit_code = TM_EXIT_FAIL;
+        days = 0;
+    }
     for (uint64_t k = 0; k < days; k++) {
         opts.day = day + (int64_t)k;
         tm_date dd;
         tm_calendar_days_to_date(opts.day, &dd);
         tm_calendar_format_date(dd, dayname, sizeof dayname, NULL);
+        if (events && feed_events(s, keys, &de, &next_event, opts.day, events, &u, &fed, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s: %s\n", events, e.msg);
+            exit_code = TM_EXIT_FAIL;
+            break;
+        }
         tm_cycle_stats st;
         if (tm_cycle_run(s, gate, js, out, &opts, &st, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s: %s\n", dayname, e.msg);
@@ -236,9 +390,18 @@ int tm_cmd_run(tm_cli *cli)
         if (st.step_errors)
             exit_code = TM_EXIT_FAIL;
     }
+    free(de.text);
+    free(de.lines);
     if (days > 1 && !quiet)
         printf("\n%llu days:\n", (unsigned long long)days);
+    if (events)
+        printf("events fed from %s: %ld applied\n", events, fed);
     tm_cycle_print(stdout, &total);
+    {
+        printf("debts by journey and state:\n");
+        if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK)
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+    }
 done:
     tm_adapter_free(out);
     tm_journeys_free(js);

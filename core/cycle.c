@@ -280,7 +280,7 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
         json_decref(p);
     }
     if (rc == TM_OK)
-        rc = tm_store_cycle_set(r->s, "event_cursor", id, err);
+        rc = tm_store_event_worked(r->s, id, err);
     if (rc == TM_OK)
         rc = tx_step(r, err);
     x->n++;
@@ -648,16 +648,12 @@ int tm_cycle_run(tm_store *s, tm_gate *gate, tm_journeys *js, tm_adapter *out,
     int rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
     if (rc != TM_OK)
         return rc;
-    /* 1. Events since the last run (the cursor moves with each event). */
-    int64_t cursor = 0;
-    int found = 0;
-    rc = tm_store_cycle_get(s, "event_cursor", &cursor, &found, err);
-    if (rc == TM_OK) {
-        evrun x = {.r = &r, .err = err};
-        rc = tm_store_scan_events(s, cursor, r.day_end, on_event, &x, err);
-        if (rc == TM_OK)
-            rc = tx_commit(&r, err);
-    }
+    /* 1. Events that happened by the end of the day and are not yet worked,
+     * in time order (each is marked worked with its step). */
+    evrun x = {.r = &r, .err = err};
+    rc = tm_store_scan_events(s, 0, r.day_end, on_event, &x, err);
+    if (rc == TM_OK)
+        rc = tx_commit(&r, err);
     /* 2. New debts. */
     int64_t *ids = NULL;
     size_t n = 0;

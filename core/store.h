@@ -215,13 +215,20 @@ int tm_store_work_timers(tm_store *s, int64_t until, int64_t **ids, size_t *n, s
 int tm_store_work_outbox(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err);
 int tm_store_work_ready(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err);
 
-/* Applied events with id > after_id and at < until, in id order; read in
- * full before the first callback, so the callback may write. A non-OK return
- * from fn stops the scan and is returned. */
+/* Applied events not yet worked by the cycle with at < until, in time
+ * order (then id); read in full before the first callback, so the callback
+ * may write. A non-OK return from fn stops the scan and is returned.
+ * after_id is unused (kept >= 0). Mark each with tm_store_event_worked. */
 typedef int (*tm_store_event_fn)(void *ud, int64_t id, const char *type, int64_t debt, int64_t at,
                                  const char *payload);
 int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_event_fn fn,
                          void *ud, struct tm_err *err);
+
+int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err);
+
+/* Debts by journey and state, for the run's summary. */
+typedef int (*tm_store_count_fn)(void *ud, const char *journey, const char *state, int64_t n);
+int tm_store_journey_counts(tm_store *s, tm_store_count_fn fn, void *ud, struct tm_err *err);
 
 /* A debt with what its journey and the gate need (no personal data). */
 typedef struct tm_work_debt {

@@ -249,7 +249,9 @@ static const char migration_3[] =
     "ALTER TABLE outbox ADD COLUMN journey_state TEXT;\n"
     "ALTER TABLE outbox ADD COLUMN blocked_by TEXT;\n"
     "CREATE INDEX outbox_due ON outbox(status, send_at);\n"
-    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
+    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n"
+    "ALTER TABLE events ADD COLUMN worked INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE INDEX events_unworked ON events(at, id) WHERE worked = 0;\n";
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3};
 
@@ -1133,8 +1135,9 @@ int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, type, debt_id, at, payload FROM events WHERE id > ?1 AND "
-                           "at < ?2 AND status = 'applied' AND debt_id IS NOT NULL ORDER BY id",
+                           "SELECT id, type, debt_id, at, payload FROM events WHERE worked = 0 "
+                           "AND at < ?2 AND status = 'applied' AND debt_id IS NOT NULL AND ?1 >= 0 "
+                           "ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, after_id);
@@ -1362,6 +1365,34 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
         rc = fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
                 (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE events SET worked = 1 WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_journey_counts(tm_store *s, tm_store_count_fn fn, void *ud, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT coalesce(journey, '(none)'), coalesce(journey_state, ''), "
+                           "count(*) FROM debts GROUP BY 1, 2 ORDER BY 1, 2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                sqlite3_column_int64(st, 2));
     sqlite3_finalize(st);
     return rc;
 }

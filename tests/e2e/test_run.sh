@@ -54,15 +54,21 @@ expect_run "rerun of day 1 sends nothing" 0 "*" "" -- "$T" --db "$DB" --scripts 
 expect_run "still one email each" 0 "5" "" -- sqlite3 "$DB" "select count(*) from outbox"
 expect_run "still four files" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
 
-printf '%s\n' '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-24T12:00:00Z","amount":"100.00"}' \
+printf '%s\n' '{"key":"c4","type":"cease","debt_id":"D4","at":"2026-11-30T12:00:00Z"}' \
+    '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-24T12:00:00Z","amount":"100.00"}' \
     '{"key":"d2","type":"dispute","debt_id":"D2","at":"2026-11-24T12:00:00Z"}' >"$D/ev.jsonl"
 "$T" --db "$DB" event "$D/ev.jsonl" >/dev/null 2>&1
 expect_run "day 2: events" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool"
 expect_run "a payment in full closes the journey" 0 "paid|paid|" "" -- sqlite3 "$DB" "select journey_state, closed_reason, coalesce(timer_go, '') from debts where debt_id = 'D1'"
 expect_run "a dispute holds" 0 "hold|" "" -- sqlite3 "$DB" "select journey_state, coalesce(timer_go, '') from debts where debt_id = 'D2'"
 expect_run "days 3 and 4: the timer fires once" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-25 --days 2 --spool "$D/spool"
-expect_run "letters for the three still open (New York too: no consent rule for letters)" 0 "3" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'letter' and status = 'sent'"
+expect_run "letters for the two still open (New York too: no consent rule for letters)" 0 "2" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'letter' and status = 'sent'"
+expect_run "D4's cease is on file already: the gate stops its letter" 0 "skipped|US-FED/cease-communication" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D4' and o.channel = 'letter'"
 expect_run "no timer fired twice" 0 "3" "" -- sqlite3 "$DB" "select count(*) from debts where journey_state = 'letter'"
+expect_run "an event later in time waits for its day" 0 "letter" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
+expect_run "day of the cease" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-30 --spool "$D/spool"
+expect_run "the cease is worked on its day" 0 "hold" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
+expect_run "every event worked once" 0 "0" "" -- sqlite3 "$DB" "select count(*) from events where worked = 0"
 expect_run "audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
 expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -c '\"closed\":\"paid\"'"
 
