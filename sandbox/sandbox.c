@@ -1454,3 +1454,11 @@ const char *tm_sandbox_lua_version(void)
     return LUA_RELEASE;
 #endif
 }
+
+int tm_sandbox_script_check(tm_sandbox *sb, const char *relpath, struct tm_err *err)
+{
+    int rc = tm_sandbox_script(sb, relpath, err);
+    if (rc == TM_OK)
+        lua_pop(sb->L, 1);
+    return rc;
+}

@@ -113,6 +113,10 @@ int tm_sandbox_run_with(tm_sandbox *sb, const char *name, const char *src, size_
  * has no such script); nothing is pushed on failure. */
 int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err);
 
+/* As tm_sandbox_script, leaving nothing on the stack: whether the script at
+ * `relpath` loads (for lint). */
+int tm_sandbox_script_check(tm_sandbox *sb, const char *relpath, struct tm_err *err);
+
 /* Calls the function below `nargs` arguments on the stack, like lua_pcall,
  * under the limits, leaving `nres` results (LUA_MULTRET allowed) on success.
  * On failure the function and arguments are popped, nothing is pushed, and
