@@ -54,14 +54,17 @@ local function is_duration(v)
         or v.unit == "business_days") and type(v.n) == "number"
 end
 
--- The Unix time `dur` after `now`, for a consumer in `zone`. Business days
--- keep the local time of day and skip weekends and federal holidays.
+-- The Unix time `dur` after `now`, for a consumer in `zone`. Days and
+-- business days keep the local time of day (10:00 stays 10:00 across a DST
+-- change); business days skip weekends and federal holidays; hours and
+-- minutes are elapsed time.
 local function add_duration(now, dur, zone)
     if dur.unit == "minutes" then return now + dur.n * 60 end
     if dur.unit == "hours" then return now + dur.n * 3600 end
-    if dur.unit == "days" then return now + dur.n * 86400 end
+    -- days and business days keep the local time of day, across DST too
     local l = time.local_time(zone, now)
-    local date = time.add_business_days(l.date, dur.n)
+    local date = dur.unit == "days" and time.add_days(l.date, dur.n)
+                 or time.add_business_days(l.date, dur.n)
     return time.from_local(zone, date, fmt("%02d:%02d:%02d", l.hour, l.min, l.sec))
 end
 M.add_duration = add_duration
@@ -231,6 +234,9 @@ end
 -- The debt's variant: stable, from tm.bucket(journey id .. ":" .. debt id).
 function Journey:variant_for(debt_id)
     if #self.variants == 0 then return "default" end
+    if type(debt_id) ~= "string" or debt_id == "" then
+        fail(fmt("journey %s: a variant needs the debt's id", self.id), 2)
+    end
     local b = tm.bucket(self.id .. ":" .. tostring(debt_id))
     local acc = 0
     for _, v in ipairs(self.variants) do
@@ -393,7 +399,7 @@ end
 
 function Journey:start(debt, ctx)
     check_ctx(ctx)
-    local js = { state = nil, variant = self:variant_for(debt.debt_id) }
+    local js = { state = nil, variant = self:variant_for(debt.debt_id or debt.id) }
     local res = new_result(self, js)
     return enter(self, res, self.def.start, debt, ctx)
 end
@@ -404,9 +410,14 @@ local function target_for(self, state, ev)
     local st = self.def.states[state]
     local names = { ev.type }
     if ev.type == "partial_payment" then names[2] = "payment" end
-    for _, n in ipairs(names) do
-        if st and st.on and st.on[n] ~= nil then return st.on[n] end
-        if self.def.on and self.def.on[n] ~= nil then return self.def.on[n] end
+    -- the state's own handlers first (partial_payment, then payment), then
+    -- the journey's
+    local tables = { st and st.on or false, self.def.on or false }
+    for i = 1, 2 do
+        local on = tables[i]
+        for _, n in ipairs(names) do
+            if on and on[n] ~= nil then return on[n] end
+        end
     end
     return nil
 end
@@ -423,6 +434,10 @@ function Journey:event(js, debt, ev, ctx)
         return res
     end
     res.timer = js.timer_go and { at = js.timer_at, go = js.timer_go } or nil
+    if self.def.states[js.state].final then
+        res.ignored = true -- a closed journey stays closed
+        return res
+    end
     local target = target_for(self, js.state, ev)
     if target == nil then
         res.ignored = true
@@ -465,6 +480,10 @@ function Journey:blocked(js, debt, contact, decision, ctx)
     if self.def.blocked then
         local h = handle(self, res, debt, ctx)
         choice = self.def.blocked(h, debt, contact, decision) or (#res.actions > 0 and "handled") or "reschedule"
+        if res.pending_move then
+            enter(self, res, res.pending_move, debt, ctx)
+            if choice == "reschedule" then choice = "handled" end
+        end
     end
     if choice == "reschedule" then
         if decision.next_allowed_at then
