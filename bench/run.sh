@@ -13,3 +13,5 @@ if [ "${TM_BENCH_LUAJIT:-1}" = 1 ] && make -s LUA=luajit build/luajit/bench/benc
     echo "== bench_sandbox (LuaJIT build)"
     build/luajit/bench/bench_sandbox
 fi
+echo "== bench_cycle.sh"
+sh bench/bench_cycle.sh

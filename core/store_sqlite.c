@@ -68,10 +68,19 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONTACT_ADD] = "INSERT INTO contacts (debt_id, channel, at, outcome) VALUES (?1, ?2, ?3, ?4)",
 };
 
+#define STORE_CACHE 32
+
 struct tm_store {
     sqlite3 *db;
     int depth; /* nesting of tm_store_begin */
     sqlite3_stmt *st[ST__COUNT];
+    /* Statements of the cycle's functions, prepared once, keyed by the
+     * address of their SQL text (a static array per function). */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STORE_CACHE];
+    int ncache;
 };
 
 /* Version 1: every table the engine writes. Personal data lives only in
@@ -353,6 +362,8 @@ void tm_store_close(tm_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].st);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -399,6 +410,28 @@ static sqlite3_stmt *stmt(tm_store *s, enum stmt which, struct tm_err *err)
     sqlite3_reset(s->st[which]);
     sqlite3_clear_bindings(s->st[which]);
     return s->st[which];
+}
+
+/* The statement for `sql` (a static array), prepared on first use and
+ * reset for reuse; NULL with err set when it cannot be prepared. */
+static sqlite3_stmt *cached(tm_store *s, const char *sql, struct tm_err *err)
+{
+    for (int i = 0; i < s->ncache; i++)
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sql_error(s, err, "preparing a statement");
+        return NULL;
+    }
+    if (s->ncache < STORE_CACHE) {
+        s->cache[s->ncache].sql = sql;
+        s->cache[s->ncache++].st = st;
+    }
+    return st;
 }
 
 /* Runs a one-off statement with text and integer parameters: "t" binds the
@@ -950,12 +983,12 @@ int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const ch
                           const char *scripts_hash, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO decisions (debt_id, at, channel, allow, blocked_by, "
+    static const char sql[] =
+        "INSERT INTO decisions (debt_id, at, channel, allow, blocked_by, "
                            "next_allowed_at, scripts_hash) VALUES ((SELECT id FROM debts WHERE debt_id "
-                           "= ?1), ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+                           "= ?1), ?2, ?3, ?4, ?5, ?6, ?7)";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     bind_opt_text(st, 1, debt_id);
     sqlite3_bind_int64(st, 2, at);
     sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
@@ -967,7 +1000,7 @@ int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const ch
         sqlite3_bind_null(st, 6);
     sqlite3_bind_text(st, 7, scripts_hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -1184,16 +1217,15 @@ int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_
 int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT d.debt_id, d.creditor, d.debt_type, d.balance_minor, d.placed_balance_minor, "
+    static const char sql[] =
+        "SELECT d.debt_id, d.creditor, d.debt_type, d.balance_minor, d.placed_balance_minor, "
             "d.currency, d.days_past_due, d.charge_off_date, d.last_payment_date, d.dispute, "
             "d.status, d.journey, d.journey_state, d.journey_version, d.variant, d.timer_at, "
             "d.timer_go, d.journey_step, c.state, c.timezone, c.language, c.flags, c.consent, "
             "c.optout, d.consumer_id FROM debts d JOIN consumers c ON c.id = d.consumer_id "
-            "WHERE d.id = ?",
-            -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+            "WHERE d.id = ?";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
     *found = step == SQLITE_ROW;
@@ -1227,19 +1259,19 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         copy_col(st, 23, w->optout, sizeof w->optout);
         w->consumer_id = sqlite3_column_int64(st, 24);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
 
 int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
+    static const char sql[] =
+        "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
                            "variant = ?4, timer_at = ?5, timer_go = ?6, journey_step = ?7, "
-                           "closed_reason = ?8, status = ?9 WHERE id = ?10",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+                           "closed_reason = ?8, status = ?9 WHERE id = ?10";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     bind_opt_text(st, 1, w->journey);
     bind_opt_text(st, 2, w->journey_state);
     char v[16];
@@ -1258,19 +1290,19 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     sqlite3_bind_text(st, 9, w->status[0] ? w->status : "open", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, id);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
 int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO outbox (idempotency_key, debt_id, channel, template, "
+    static const char sql[] =
+        "INSERT OR IGNORE INTO outbox (idempotency_key, debt_id, channel, template, "
                            "payload, status, send_at, purpose, journey_state, created_at) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, 'planned', ?6, ?7, ?8, ?9)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+                           "(?1, ?2, ?3, ?4, ?5, 'planned', ?6, ?7, ?8, ?9)";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, o->debt);
     sqlite3_bind_text(st, 3, o->channel, -1, SQLITE_STATIC);
@@ -1283,18 +1315,18 @@ int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (added)
         *added = rc == TM_OK && sqlite3_changes(s->db) > 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
 int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT idempotency_key, debt_id, channel, template, payload, status, "
-                           "send_at, purpose, journey_state, attempts FROM outbox WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+    static const char sql[] =
+        "SELECT idempotency_key, debt_id, channel, template, payload, status, "
+                           "send_at, purpose, journey_state, attempts FROM outbox WHERE id = ?";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
     *found = step == SQLITE_ROW;
@@ -1319,7 +1351,7 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
         o->journey_state = o->state_buf;
         o->attempts = sqlite3_column_int(st, 9);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
 
@@ -1328,12 +1360,12 @@ int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t sen
                         struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE outbox SET status = ?1, send_at = ?2, blocked_by = COALESCE(?3, blocked_by), "
+    static const char sql[] =
+        "UPDATE outbox SET status = ?1, send_at = ?2, blocked_by = COALESCE(?3, blocked_by), "
                            "payload = COALESCE(?4, payload), sent_at = ?5, attempts = attempts + "
-                           "(?1 IN ('sent', 'failed')) WHERE id = ?6",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+                           "(?1 IN ('sent', 'failed')) WHERE id = ?6";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, send_at);
     bind_opt_text(st, 3, blocked_by);
@@ -1344,7 +1376,7 @@ int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t sen
         sqlite3_bind_null(st, 5);
     sqlite3_bind_int64(st, 6, id);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -1352,12 +1384,12 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
                      struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT k.channel, k.at, k.outcome, k.place, k.direction, d.debt_id FROM "
+    static const char sql[] =
+        "SELECT k.channel, k.at, k.outcome, k.place, k.direction, d.debt_id FROM "
                            "contacts k JOIN debts d ON d.id = k.debt_id WHERE d.consumer_id = ?1 AND "
-                           "k.at >= ?2 ORDER BY k.at",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(s, err, "store");
+                           "k.at >= ?2 ORDER BY k.at";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, consumer);
     sqlite3_bind_int64(st, 2, since);
     int step, rc = TM_OK;
@@ -1365,19 +1397,20 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
         rc = fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
                 (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5));
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
 int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "UPDATE events SET worked = 1 WHERE id = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return sql_error(s, err, "store");
+    static const char sql[] =
+        "UPDATE events SET worked = 1 WHERE id = ?";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
