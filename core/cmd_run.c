@@ -99,6 +99,7 @@ static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->duplicates += d->duplicates;
     t->retry += d->retry;
     t->failed += d->failed;
+    t->render_failed += d->render_failed;
     for (int i = 0; i < d->nchannels; i++) {
         int k = 0;
         while (k < t->nchannels && strcmp(t->by_channel[k].channel, d->by_channel[i].channel) != 0)
@@ -376,7 +377,7 @@ int tm_cmd_run(tm_cli *cli)
             break;
         }
         tm_cycle_stats st;
-        if (tm_cycle_run(s, gate, js, out, &opts, &st, &e) != TM_OK) {
+        if (tm_cycle_run(s, keys, sb, gate, js, out, &opts, &st, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s: %s\n", dayname, e.msg);
             exit_code = TM_EXIT_FAIL;
             break;

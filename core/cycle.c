@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "calendar.h"
+#include "lb_render.h"
 #include "tz.h"
 
 #define DAY 86400
@@ -17,6 +20,8 @@
 
 typedef struct run {
     tm_store *s;
+    const tm_keys *keys;
+    tm_sandbox *sb;
     tm_gate *gate;
     tm_journeys *js;
     tm_adapter *out;
@@ -169,9 +174,46 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     w->timer_at = res->closed ? 0 : res->st.timer_at;
     if (res->closed)
         snprintf(w->closed_reason, sizeof w->closed_reason, "%s", res->closed_reason);
-    int rc = tm_store_debt_set_journey(r->s, w->id, w, err);
+    int rc = TM_OK;
     char acts[400] = "";
     size_t off = 0;
+    /* Offers made in the step go with its sends, so the templates can name
+     * the amounts: a settlement at `percent` of the balance, due in 30 days;
+     * a plan's installment count, first amount and first date. */
+    char extra[300] = "";
+    for (int i = 0; i < res->nactions; i++) {
+        const tm_jaction *a = &res->actions[i];
+        json_t *aj = json_loads(a->json, 0, NULL);
+        if (a->type == TM_JA_OFFER_SETTLEMENT && aj) {
+            double pct = json_number_value(json_object_get(aj, "percent"));
+            if (pct > 0 && pct <= 100) {
+                /* integer minor units, rounded half up: no float on the amount itself */
+                int64_t bps = (int64_t)(pct * 100 + 0.5);
+                int64_t amount = (w->balance * bps + 5000) / 10000;
+                tm_date due;
+                char ds[16];
+                tm_calendar_days_to_date(now / DAY + 30, &due);
+                tm_calendar_format_date(due, ds, sizeof ds, NULL);
+                snprintf(extra, sizeof extra, ",\"offer\":{\"amount\":%lld,\"due\":\"%s\",\"bps\":%lld}",
+                         (long long)amount, ds, (long long)bps);
+            }
+        } else if (a->type == TM_JA_OFFER_PLAN && aj) {
+            json_t *pl = json_object_get(aj, "plan");
+            json_int_t count = json_integer_value(json_object_get(pl, "count"));
+            const char *first = json_string_value(json_object_get(pl, "first"));
+            if (count >= 1 && count <= 120 && w->balance > 0)
+                snprintf(extra, sizeof extra,
+                         ",\"plan\":{\"count\":%lld,\"amount\":%lld,\"first_due\":\"%s\"}",
+                         (long long)count, (long long)(w->balance / count), first ? first : "");
+        }
+        json_decref(aj);
+    }
+    /* An offer stands until the next one: later sends (the call after the
+     * letter) name it too. */
+    if (extra[0])
+        snprintf(w->offer, sizeof w->offer, "%s", extra);
+    else
+        snprintf(extra, sizeof extra, "%s", w->offer);
     for (int i = 0; rc == TM_OK && i < res->nactions; i++) {
         const tm_jaction *a = &res->actions[i];
         static const char *const names[] = {"", "send", "offer_plan", "offer_settlement", "score",
@@ -185,8 +227,14 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         char key[256];
         snprintf(key, sizeof key, "%s:%s:%lld:%d", w->debt_id, w->journey,
                  (long long)w->journey_step, i);
+        char payload[1024];
+        size_t jl = strlen(a->json);
+        if (extra[0] && jl > 1 && a->json[jl - 1] == '}')
+            snprintf(payload, sizeof payload, "%.*s%s}", (int)(jl - 1), a->json, extra);
+        else
+            snprintf(payload, sizeof payload, "%s", a->json);
         tm_outbox_rec o = {.debt = w->id, .key = key, .channel = a->channel,
-                           .template_id = a->template_id, .payload = a->json,
+                           .template_id = a->template_id, .payload = payload,
                            .send_at = a->at < now ? now : a->at,
                            .purpose = a->purpose[0] ? a->purpose : "collection",
                            .journey_state = w->journey_state, .created_at = now};
@@ -194,6 +242,8 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         rc = tm_store_outbox_plan(r->s, &o, &added, err);
         r->st->planned += added;
     }
+    if (rc == TM_OK)
+        rc = tm_store_debt_set_journey(r->s, w->id, w, err);
     if (rc == TM_OK) {
         char details[900];
         snprintf(details, sizeof details,
@@ -417,6 +467,117 @@ static char *request_json(run *r, const tm_work_debt *w, const tm_outbox_rec *o,
     return text;
 }
 
+/* The consumer's first and last name, decrypted for a render (NUL-filled
+ * when unknown). The plaintext is wiped before returning. */
+static void consumer_names(run *r, int64_t consumer, char *first, char *last, size_t cap)
+{
+    first[0] = last[0] = '\0';
+    char ext[129];
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    struct tm_err e = {0};
+    if (tm_store_consumer_pii(r->s, consumer, ext, &blob, &len, &e) != TM_OK || !blob) {
+        free(blob);
+        return;
+    }
+    char aad[200];
+    snprintf(aad, sizeof aad, "consumer:%s", ext);
+    char *plain = NULL;
+    size_t plen = 0;
+    if (tm_keys_decrypt(r->keys, blob, len, aad, &plain, &plen, &e) == TM_OK) {
+        json_t *j = json_loadb(plain, plen, 0, NULL);
+        const char *f = json_string_value(json_object_get(j, "first_name"));
+        const char *l = json_string_value(json_object_get(j, "last_name"));
+        snprintf(first, cap, "%s", f ? f : "");
+        snprintf(last, cap, "%s", l ? l : "");
+        json_decref(j);
+        OPENSSL_cleanse(plain, plen);
+    }
+    free(plain);
+    free(blob);
+}
+
+/* Renders the allowed row `o` for debt `w` and stores it encrypted as ready.
+ * A row that cannot be rendered (unknown template, a disclosure with no
+ * text, an SMS past its limit) fails with the reason, and no message goes
+ * out without its disclosures. */
+static int render_ready(run *r, const tm_work_debt *w, const tm_outbox_rec *o, const tm_decision *d,
+                        struct tm_err *err)
+{
+    char first[128], last[128], today[16];
+    consumer_names(r, w->consumer_id, first, last, sizeof first);
+    tm_date td;
+    tm_calendar_days_to_date(o->send_at / DAY, &td);
+    tm_calendar_format_date(td, today, sizeof today, NULL);
+    const char *reqs[16];
+    for (int i = 0; i < d->nrequires && i < 16; i++)
+        reqs[i] = d->requires[i];
+    tm_render_in in = {.channel = o->channel, .template_id = o->template_id,
+                       .language = strncmp(w->language, "es", 2) == 0 ? "es" : "en",
+                       .state = w->state, .zone = w->timezone, .currency = w->currency,
+                       .first_name = first, .last_name = last, .debt_id = w->debt_id,
+                       .creditor = w->creditor, .balance = w->balance,
+                       .days_past_due = w->days_past_due, .today = today, .requires = reqs,
+                       .nrequires = d->nrequires < 16 ? d->nrequires : 16};
+    json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, NULL) : NULL;
+    json_t *of = json_object_get(pj, "offer"), *pl = json_object_get(pj, "plan");
+    if (json_is_object(of)) {
+        in.has_offer = 1;
+        in.offer_amount = json_integer_value(json_object_get(of, "amount"));
+        in.offer_due = json_string_value(json_object_get(of, "due"));
+    }
+    if (json_is_object(pl)) {
+        in.has_plan = 1;
+        in.plan_count = json_integer_value(json_object_get(pl, "count"));
+        in.plan_amount = json_integer_value(json_object_get(pl, "amount"));
+        in.plan_first_due = json_string_value(json_object_get(pl, "first_due"));
+    }
+    tm_rendered rd;
+    struct tm_err e = {0};
+    int rrc = tm_render(r->sb, &in, &rd, &e);
+    json_decref(pj);
+    OPENSSL_cleanse(first, sizeof first);
+    OPENSSL_cleanse(last, sizeof last);
+    if (rrc != TM_OK || rd.over_limit) {
+        r->st->render_failed++;
+        char why[600];
+        snprintf(why, sizeof why, "render: %.500s", rrc != TM_OK ? e.msg : "the message is past its SMS segment limit");
+        report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, why);
+        tm_rendered_free(&rd);
+        return tm_store_outbox_set(r->s, o->id, "failed", o->send_at, why, NULL, 0, err);
+    }
+    json_t *m = json_pack("{s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
+                          "text", rd.text);
+    if (rd.subject)
+        json_object_set_new(m, "subject", json_string(rd.subject));
+    if (rd.html)
+        json_object_set_new(m, "html", json_string(rd.html));
+    json_t *ra = json_array();
+    for (int i = 0; i < in.nrequires; i++)
+        json_array_append_new(ra, json_string(reqs[i]));
+    json_object_set_new(m, "requires", ra);
+    char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(m);
+    if (rd.text)
+        OPENSSL_cleanse(rd.text, strlen(rd.text));
+    if (rd.html)
+        OPENSSL_cleanse(rd.html, strlen(rd.html));
+    tm_rendered_free(&rd);
+    if (!text)
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    char aad[300];
+    snprintf(aad, sizeof aad, "outbox:%s", o->key);
+    uint8_t *blob = NULL;
+    size_t blen = 0;
+    int rc = tm_keys_encrypt(r->keys, text, strlen(text), aad, &blob, &blen, err);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+    if (rc == TM_OK)
+        rc = tm_store_outbox_ready(r->s, o->id, blob, blen, tm_keys_current(r->keys), err);
+    free(blob);
+    return rc;
+}
+
 /* Gate outcome for one planned row; may reschedule it or plan others. */
 static int gate_one(run *r, int64_t id, int *again, struct tm_err *err)
 {
@@ -464,20 +625,8 @@ static int gate_one(run *r, int64_t id, int *again, struct tm_err *err)
                                d.allow ? o.send_at : d.next_allowed, r->scripts, err);
     if (rc == TM_OK && d.allow) {
         r->st->allowed++;
-        /* Ready to send: the payload keeps the action and what the message
-         * must carry (the gate's requires). */
-        json_t *p = json_loads(o.payload ? o.payload : "{}", 0, NULL);
-        if (!p)
-            p = json_object();
-        json_t *reqs = json_array();
-        for (int i = 0; i < d.nrequires; i++)
-            json_array_append_new(reqs, json_string(d.requires[i]));
-        json_object_set_new(p, "requires", reqs);
-        json_object_set_new(p, "language", json_string(w.language[0] ? w.language : "en"));
-        char *pj = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(p);
-        rc = tm_store_outbox_set(r->s, id, "ready", o.send_at, NULL, pj, 0, err);
-        free(pj);
+        plan_zone(&w);
+        rc = render_ready(r, &w, &o, &d, err);
         if (rc == TM_OK)
             rc = tm_store_contact_add(r->s, o.debt, o.channel, o.send_at,
                                       strcmp(o.channel, "call") == 0 ? "attempt" : "delivered", err);
@@ -592,11 +741,32 @@ static int dispatch(run *r, struct tm_err *err)
         }
         tm_work_debt w;
         rc = tm_store_work_debt(r->s, o.debt, &w, &found, err);
+        char *plain = NULL;
+        size_t plen = 0;
+        json_t *msg = NULL;
+        if (rc == TM_OK && found) {
+            char aad[300];
+            snprintf(aad, sizeof aad, "outbox:%s", o.key);
+            struct tm_err de = {0};
+            if (!o.payload_owned ||
+                tm_keys_decrypt(r->keys, (const uint8_t *)o.payload_owned, o.payload_len, aad, &plain,
+                                &plen, &de) != TM_OK ||
+                !(msg = json_loadb(plain, plen, 0, NULL))) {
+                report(r, "debt %s: outbox %s: the stored message cannot be read: %s", w.debt_id,
+                       o.key, de.msg[0] ? de.msg : "not JSON");
+                r->st->failed++;
+                rc = tm_store_outbox_set(r->s, o.id, "failed", o.send_at, "unreadable", NULL, 0, err);
+                found = 0;
+            }
+        }
         if (rc == TM_OK && found) {
             tm_message m = {.key = o.key, .channel = o.channel, .debt_id = w.debt_id,
                             .template_id = o.template_id,
-                            .language = w.language[0] ? w.language : "en",
-                            .text = o.payload ? o.payload : "{}", .send_at = o.send_at};
+                            .language = json_string_value(json_object_get(msg, "language")),
+                            .subject = json_string_value(json_object_get(msg, "subject")),
+                            .text = json_string_value(json_object_get(msg, "text")),
+                            .html = json_string_value(json_object_get(msg, "html")),
+                            .send_at = o.send_at};
             tm_send_result sr;
             struct tm_err e = {0};
             if (tm_adapter_send(r->out, &m, &sr, &e) != TM_OK) {
@@ -627,6 +797,11 @@ static int dispatch(run *r, struct tm_err *err)
                 rc = tm_store_outbox_set(r->s, o.id, "failed", o.send_at, NULL, NULL, 0, err);
             }
         }
+        json_decref(msg);
+        if (plain) {
+            OPENSSL_cleanse(plain, plen);
+            free(plain);
+        }
         free(o.payload_owned);
         if (rc == TM_OK)
             rc = tx_step(r, err);
@@ -638,11 +813,12 @@ static int dispatch(run *r, struct tm_err *err)
     return rc;
 }
 
-int tm_cycle_run(tm_store *s, tm_gate *gate, tm_journeys *js, tm_adapter *out,
-                 const tm_cycle_opts *opts, tm_cycle_stats *stats, struct tm_err *err)
+int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
+                 tm_adapter *out, const tm_cycle_opts *opts, tm_cycle_stats *stats,
+                 struct tm_err *err)
 {
     memset(stats, 0, sizeof *stats);
-    run r = {.s = s, .gate = gate, .js = js, .out = out, .o = opts, .st = stats,
+    run r = {.s = s, .keys = keys, .sb = sb, .gate = gate, .js = js, .out = out, .o = opts, .st = stats,
              .day_start = opts->day * DAY, .day_end = (opts->day + 1) * DAY,
              .scripts = tm_gate_scripts_hash(gate) ? tm_gate_scripts_hash(gate) : ""};
     int rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
@@ -708,6 +884,8 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
         fprintf(f, ", %ld to retry", st->retry);
     if (st->failed)
         fprintf(f, ", %ld failed", st->failed);
+    if (st->render_failed)
+        fprintf(f, ", %ld could not be rendered", st->render_failed);
     fprintf(f, "\n");
     if (st->nrules) {
         fprintf(f, "blocked by rule:\n");

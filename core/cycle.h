@@ -26,6 +26,7 @@
 #include "gate.h"
 #include "keys.h"
 #include "lb_journey.h"
+#include "sandbox.h"
 #include "store.h"
 #include "tm_status.h"
 
@@ -35,7 +36,7 @@
 typedef struct tm_cycle_stats {
     long events, events_ignored, started, unassigned, timers, step_errors;
     long planned, allowed, blocked, rescheduled, skipped;
-    long sent, duplicates, retry, failed;
+    long sent, duplicates, retry, failed, render_failed;
     struct {
         char channel[16];
         long sent;
@@ -58,12 +59,17 @@ typedef struct tm_cycle_opts {
     void *progress_ud;
 } tm_cycle_opts;
 
-/* Runs the cycle for opts->day. `out` may be NULL: ready messages then stay
+/* Runs the cycle for opts->day. Allowed contacts are rendered with the
+ * script tree's channel templates (lib/render.lua in `sb`, the sandbox the
+ * gate and journeys live in) from the consumer's personal data, decrypted
+ * with `keys` for the render only; the rendered message is stored encrypted
+ * and decrypted again to dispatch. `out` may be NULL: ready messages then stay
  * ready. A problem with one debt (a script error, a limit) is reported and
  * the rest carry on; TM_OK unless the store failed (TM_ESTORE, TM_ENOMEM),
  * and then the current batch was rolled back. */
-int tm_cycle_run(tm_store *s, tm_gate *gate, tm_journeys *js, tm_adapter *out,
-                 const tm_cycle_opts *opts, tm_cycle_stats *stats, struct tm_err *err);
+int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
+                 tm_adapter *out, const tm_cycle_opts *opts, tm_cycle_stats *stats,
+                 struct tm_err *err);
 
 /* Prints the day's figures. */
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st);

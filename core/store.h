@@ -241,11 +241,12 @@ typedef struct tm_work_debt {
     int64_t timer_at, journey_step;
     char state[8], timezone[64], language[40];
     char flags[256], consent[256], optout[256]; /* comma-separated */
+    char offer[300];   /* the standing offer, as JSON members (",\"offer\":{...}"), "" when none */
 } tm_work_debt;
 
 int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err);
 /* Writes the journey fields of `w` (journey, state, version, variant, timer,
- * step, closed_reason, status) to debt `id`. */
+ * step, closed_reason, status, offer) to debt `id`. */
 int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, struct tm_err *err);
 
 /* An outbox row. Strings are borrowed on write; on read they point into the
@@ -256,7 +257,8 @@ typedef struct tm_outbox_rec {
     char status[16];
     int attempts;
     char key_buf[256], channel_buf[16], template_buf[96], purpose_buf[32], state_buf[64];
-    char *payload_owned;
+    char *payload_owned;   /* NUL-terminated copy of the payload bytes */
+    size_t payload_len;
 } tm_outbox_rec;
 
 /* Adds a planned row unless its key exists (*added says which). */
@@ -267,6 +269,11 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
 int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t send_at,
                         const char *blocked_by, const char *payload, int64_t sent_at,
                         struct tm_err *err);
+
+/* Marks a row ready with its rendered message: `blob` is ciphertext (it
+ * holds personal data), under key version `key_version`. */
+int tm_store_outbox_ready(tm_store *s, int64_t id, const uint8_t *blob, size_t len, int key_version,
+                          struct tm_err *err);
 
 /* The consumer's contacts (all their debts) at or after `since`, oldest
  * first. Strings are borrowed for the call. */

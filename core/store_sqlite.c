@@ -251,6 +251,7 @@ static const char migration_3[] =
     "ALTER TABLE debts ADD COLUMN timer_go TEXT;\n"
     "ALTER TABLE debts ADD COLUMN journey_step INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE debts ADD COLUMN closed_reason TEXT;\n"
+    "ALTER TABLE debts ADD COLUMN offer TEXT;\n"
     "CREATE INDEX debts_timer ON debts(timer_at) WHERE timer_at IS NOT NULL;\n"
     "CREATE INDEX debts_unassigned ON debts(id) WHERE journey IS NULL;\n"
     "ALTER TABLE outbox ADD COLUMN send_at INTEGER;\n"
@@ -1222,7 +1223,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
             "d.currency, d.days_past_due, d.charge_off_date, d.last_payment_date, d.dispute, "
             "d.status, d.journey, d.journey_state, d.journey_version, d.variant, d.timer_at, "
             "d.timer_go, d.journey_step, c.state, c.timezone, c.language, c.flags, c.consent, "
-            "c.optout, d.consumer_id FROM debts d JOIN consumers c ON c.id = d.consumer_id "
+            "c.optout, d.consumer_id, d.offer FROM debts d JOIN consumers c ON c.id = d.consumer_id "
             "WHERE d.id = ?";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
@@ -1258,6 +1259,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         copy_col(st, 22, w->consent, sizeof w->consent);
         copy_col(st, 23, w->optout, sizeof w->optout);
         w->consumer_id = sqlite3_column_int64(st, 24);
+        copy_col(st, 25, w->offer, sizeof w->offer);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
@@ -1269,7 +1271,7 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     static const char sql[] =
         "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
                            "variant = ?4, timer_at = ?5, timer_go = ?6, journey_step = ?7, "
-                           "closed_reason = ?8, status = ?9 WHERE id = ?10";
+                           "closed_reason = ?8, status = ?9, offer = ?11 WHERE id = ?10";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     bind_opt_text(st, 1, w->journey);
@@ -1289,6 +1291,7 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     bind_opt_text(st, 8, w->closed_reason);
     sqlite3_bind_text(st, 9, w->status[0] ? w->status : "open", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, id);
+    bind_opt_text(st, 11, w->offer);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
@@ -1340,8 +1343,16 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
         o->channel = o->channel_buf;
         copy_col(st, 3, o->template_buf, sizeof o->template_buf);
         o->template_id = o->template_buf;
-        const unsigned char *p = sqlite3_column_text(st, 4);
-        o->payload_owned = p ? strdup((const char *)p) : NULL;
+        const void *p = sqlite3_column_blob(st, 4);
+        int pn = sqlite3_column_bytes(st, 4);
+        if (p) {
+            o->payload_owned = malloc((size_t)pn + 1);
+            if (o->payload_owned) {
+                memcpy(o->payload_owned, p, (size_t)pn);
+                o->payload_owned[pn] = '\0';
+                o->payload_len = (size_t)pn;
+            }
+        }
         o->payload = o->payload_owned;
         copy_col(st, 5, o->status, sizeof o->status);
         o->send_at = sqlite3_column_int64(st, 6);
@@ -1427,5 +1438,21 @@ int tm_store_journey_counts(tm_store *s, tm_store_count_fn fn, void *ud, struct 
         rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
                 sqlite3_column_int64(st, 2));
     sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_outbox_ready(tm_store *s, int64_t id, const uint8_t *blob, size_t len, int key_version,
+                          struct tm_err *err)
+{
+    static const char sql[] =
+        "UPDATE outbox SET status = 'ready', payload = ?1, key_version = ?2 WHERE id = ?3";
+    sqlite3_stmt *st;
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, key_version);
+    sqlite3_bind_int64(st, 3, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_reset(st);
     return rc;
 }

@@ -103,10 +103,13 @@ M.texts = {
         en = "This call is from {{company.name}}.",
         es = "Esta llamada es de {{company.name}}.",
     },
-    -- Cal. Civ. Code 1788.11(f): the license number is not among the values the
-    -- engine provides to templates, so no text can be written: fail closed.
+    -- Cal. Civ. Code 1788.11(f) (and Cal. Fin. Code 100000 et seq.): the
+    -- collector's California Debt Collection License number in written
+    -- communications. The number is company.ca_license (channels/company.lua).
+    -- GENERIC wording: COUNSEL MUST CONFIRM.
     ca_license_number = {
-        unavailable = "the California license number is not a value the engine provides to templates (add it to the vocabulary, then write the text)",
+        en = "California Debt Collection License No. {{company.ca_license}}.",
+        es = "Licencia de Cobranza de Deudas de California n.º {{company.ca_license}}.",
     },
     -- Cal. Civ. Code 1788.52(a): a certification that the debt buyer holds the
     -- listed records, not a text: the engine must set the message field itself.

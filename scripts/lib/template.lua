@@ -30,6 +30,7 @@ local VOCAB = {
     ["debt.id"] = "text", ["debt.creditor"] = "text", ["debt.balance"] = "money",
     ["debt.currency"] = "text", ["debt.days_past_due"] = "integer",
     ["company.name"] = "text", ["company.phone"] = "text", ["company.hours"] = "text",
+    ["company.ca_license"] = "text",
     ["payment.link"] = "text",
     ["offer.amount"] = "money", ["offer.due"] = "date",
     ["plan.first_due"] = "date", ["plan.count"] = "integer", ["plan.amount"] = "money",
@@ -51,7 +52,7 @@ local SAMPLE = {
     ["debt.creditor"] = "First National Bank of Example", ["debt.balance"] = 12345678,
     ["debt.currency"] = "USD", ["debt.days_past_due"] = 180,
     ["company.name"] = "Northeast Recovery Services LLC", ["company.phone"] = "1-800-555-0199",
-    ["company.hours"] = "Mon-Fri 8am-8pm ET", ["payment.link"] = "https://pay.example.com/p/AB12CD34EF",
+    ["company.hours"] = "Mon-Fri 8am-8pm ET", ["company.ca_license"] = "10000-00", ["payment.link"] = "https://pay.example.com/p/AB12CD34EF",
     ["offer.amount"] = 7407407, ["offer.due"] = "2026-09-30", ["plan.first_due"] = "2026-09-30",
     ["plan.count"] = 12, ["plan.amount"] = 1028807, ["today"] = "2026-09-30",
 }

@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DB="$D/run.db"
 TREE="$D/tree"
 mkdir -p "$TREE/strategies"
-cp -r "$ROOT/scripts/regulations" "$ROOT/scripts/lib" "$TREE/"
+cp -r "$ROOT/scripts/regulations" "$ROOT/scripts/lib" "$ROOT/scripts/channels" "$TREE/"
 cat >"$TREE/strategies/demo.lua" <<'LUA'
 local journey = require("lib.journey")
 return journey {
@@ -19,9 +19,9 @@ return journey {
   start = "remind",
   send_window = { "10:00", "18:00" },
   states = {
-    remind = { enter = function(j) j:send("email", "reminder") end,
+    remind = { enter = function(j) j:send("email", "early_reminder") end,
                after = { days(3), "letter" }, on = { payment = "paid", dispute = "hold" } },
-    letter = { enter = function(j) j:send("letter", "notice") end, on = { payment = "paid" } },
+    letter = { enter = function(j) j:send("letter", "mid_letter") end, on = { payment = "paid" } },
     hold = {},
     paid = { final = "paid" },
   },
@@ -30,7 +30,7 @@ return journey {
 LUA
 cat >"$D/a.csv" <<'CSV'
 external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due
-C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10
+C1,D1,Zenobia,Quillfeather,MA,America/New_York,100.00,USD,10
 C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20
 C3,D3,Cy,Fox,CA,America/Los_Angeles,300.00,USD,40
 C4,D4,Di,Moe,FL,America/New_York,400.00,USD,50
@@ -50,6 +50,11 @@ expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from 
 expect_run "timer set for day 4" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where timer_go = 'letter'"
 expect_run "contacts count towards the caps" 0 "4" "" -- sqlite3 "$DB" "select count(*) from contacts"
 
+expect_run "the message is rendered from the template, with the name" 0 "*" "" -- grep -q "Hello Zenobia" "$D/spool/email/D1:demo:1:0.json"
+expect_run "  ...and its disclosures" 0 "*" "" -- grep -q "This communication is from a debt collector" "$D/spool/email/D1:demo:1:0.json"
+for word in Zenobia Quillfeather; do
+    expect_run "no plaintext '$word' in the store (outbox messages are encrypted)" 1 "0" "" -- sh -c "cat '$DB'* | grep -c -a '$word'"
+done
 expect_run "rerun of day 1 sends nothing" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
 expect_run "still one email each" 0 "5" "" -- sqlite3 "$DB" "select count(*) from outbox"
 expect_run "still four files" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
@@ -79,7 +84,7 @@ expect_run "no journeys" 1 "" "no journeys" -- "$T" --db "$DB" --scripts "$TREE/
 
 # A broken journey: the debt it fails on is reported, the rest carry on.
 cp "$TREE/strategies/demo.lua" "$D/demo.bak"
-sed -i 's/remind = { enter = function(j) j:send("email", "reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "reminder") end,/' "$TREE/strategies/demo.lua"
+sed -i 's/remind = { enter = function(j) j:send("email", "early_reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "early_reminder") end,/' "$TREE/strategies/demo.lua"
 printf 'external_id,debt_id,state,balance,currency\nC7,D7,MA,10.00,USD\nC8,D8,MA,10.00,USD\n' >"$D/b.csv"
 "$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
 expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --spool "$D/spool"
