@@ -245,7 +245,7 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     if (rc == TM_OK)
         rc = tm_store_debt_set_journey(r->s, w->id, w, err);
     if (rc == TM_OK) {
-        char details[900];
+        char details[2048];
         snprintf(details, sizeof details,
                  "{\"trigger\":\"%s\",\"journey\":\"%s\",\"variant\":\"%s\",\"from\":\"%s\","
                  "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\"}",
