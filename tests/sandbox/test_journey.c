@@ -39,9 +39,10 @@ static tm_journeys *load(tm_sandbox **sbp)
     tm_lb_gate_register(); /* days(n), hours(n) */
     tm_lb_util_register(); /* tm.bucket, business_days(n) */
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-jtest-%d", (int)getpid());
-    mkdir(tmpdir, 0755);
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s/lib && cp scripts/lib/journey.lua %s/lib/", tmpdir, tmpdir);
+    /* fresh each time: a pid can come round again in the LuaJIT pass */
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/lib && cp scripts/lib/journey.lua %s/lib/",
+             tmpdir, tmpdir, tmpdir);
     ASSERT_EQ(system(cmd), 0);
     write_file("strategies/early.lua",
                "local journey = require('lib.journey')\n"

@@ -186,6 +186,11 @@ static void write_file(const char *rel, const char *text)
 static void make_tree(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-sbtest-%d", (int)getpid());
+    /* A fresh tree: a pid can come round again (the LuaJIT pass of the suite
+     * runs the same tests) and must not find an earlier test's files. */
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    ASSERT_EQ(system(cmd), 0);
     mkdir(tmpdir, 0755);
     write_file("regulations/a.lua", "local c = require('lib.common') return {name = 'a', n = c.n}");
     write_file("lib/common.lua", "return {n = 7}");
