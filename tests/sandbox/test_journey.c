@@ -39,7 +39,7 @@ static tm_journeys *load(tm_sandbox **sbp)
     tm_lb_gate_register(); /* days(n), hours(n) */
     tm_lb_util_register(); /* tm.bucket, business_days(n) */
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-jtest-%d", (int)getpid());
-    char cmd[600];
+    char cmd[1024];
     /* fresh each time: a pid can come round again in the LuaJIT pass */
     snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/lib && cp scripts/lib/journey.lua %s/lib/",
              tmpdir, tmpdir, tmpdir);
