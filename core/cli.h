@@ -32,6 +32,10 @@ int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * installed share directory. Returns a static string. */
 const char *tm_cli_default_scripts(void);
 
+/* Reports a regulation that failed to load while the gate was built
+ * (a tm_gate_report_fn): its rules fail closed, the run goes on. */
+void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal);
+
 /* Commands. Each returns an exit code. */
 int tm_cmd_eval(tm_cli *cli);
 int tm_cmd_decide(tm_cli *cli);

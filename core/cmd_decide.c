@@ -36,13 +36,6 @@ static const char decide_help[] =
     "  --record        also record every decision in the store (--db), with an audit\n"
     "                  record naming the rules and the script set\n";
 
-static void warn_problem(void *ud, const char *message, int fatal)
-{
-    (void)ud;
-    if (fatal)
-        fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
-}
-
 typedef struct rule_count {
     const char *qid;  /* borrowed from the gate */
     const char *cite;
@@ -275,7 +268,7 @@ int tm_cmd_decide(tm_cli *cli)
     }
     tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
     tm_gen_release(gen);
-    if (!sb || tm_lb_gate_load(sb, &dc.gate, warn_problem, NULL, &e) != TM_OK) {
+    if (!sb || tm_lb_gate_load(sb, &dc.gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK) {
         fprintf(stderr, "tallyman: cannot load the regulations: %s\n", e.msg);
         tm_sandbox_free(sb);
         free(files);

@@ -69,13 +69,6 @@ static void progress(void *ud, const char *phase, long done, long total)
         fputs("\r\033[K", stderr);
 }
 
-static void warn_problem(void *ud, const char *message, int fatal)
-{
-    (void)ud;
-    if (fatal)
-        fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
-}
-
 static void journey_problem(void *ud, const char *message)
 {
     (void)ud;
@@ -211,11 +204,6 @@ static int load_events(const char *path, day_events *de, struct tm_err *err)
     return TM_OK;
 }
 
-static void feed_report(void *ud, const char *message)
-{
-    report(ud, message);
-}
-
 /* Applies the events of days up to `day` not yet fed (*next is the first
  * line not fed). */
 static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t *next, int64_t day,
@@ -244,7 +232,7 @@ static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t 
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     }
     tm_import_opts o = {.name = name, .actor = "run", .now = (day + 1) * 86400 - 1,
-                        .reject = feed_report, .ud = u};
+                        .reject = report, .ud = u};
     tm_event_stats es;
     int rc = tm_apply_events(s, keys, in, &o, &es, err);
     fclose(in);
@@ -322,7 +310,7 @@ int tm_cmd_run(tm_cli *cli)
     }
     sb = tm_sandbox_new(gen, NULL, &e);
     tm_gen_release(gen);
-    if (!sb || tm_lb_gate_load(sb, &gate, warn_problem, NULL, &e) != TM_OK ||
+    if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
         tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;

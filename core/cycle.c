@@ -183,6 +183,8 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     char extra[300] = "";
     for (int i = 0; i < res->nactions; i++) {
         const tm_jaction *a = &res->actions[i];
+        if (a->type != TM_JA_OFFER_SETTLEMENT && a->type != TM_JA_OFFER_PLAN)
+            continue; /* only offers need their JSON read back */
         json_t *aj = json_loads(a->json, 0, NULL);
         if (a->type == TM_JA_OFFER_SETTLEMENT && aj) {
             double pct = json_number_value(json_object_get(aj, "percent"));
@@ -265,7 +267,6 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
 typedef struct evrun {
     run *r;
     struct tm_err *err;
-    long n;
 } evrun;
 
 static const char *journey_event(const char *type, json_t *p)
@@ -333,7 +334,6 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
         rc = tm_store_event_worked(r->s, id, err);
     if (rc == TM_OK)
         rc = tx_step(r, err);
-    x->n++;
     return rc;
 }
 
@@ -827,7 +827,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     /* 1. Events that happened by the end of the day and are not yet worked,
      * in time order (each is marked worked with its step). */
     evrun x = {.r = &r, .err = err};
-    rc = tm_store_scan_events(s, 0, r.day_end, on_event, &x, err);
+    rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
     if (rc == TM_OK)
         rc = tx_commit(&r, err);
     /* 2. New debts. */

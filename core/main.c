@@ -101,6 +101,13 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal)
+{
+    (void)ud;
+    if (fatal)
+        fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
+}
+
 const char *tm_cli_default_scripts(void)
 {
     static char found[PATH_MAX];

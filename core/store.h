@@ -202,9 +202,7 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
 
 /* ---- The daily cycle (core/cycle.c) ---------------------------------------
- * Named integer cursors (the last event worked, the last day run). */
-int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
-                       struct tm_err *err);
+ * Named integer marks (the last day run). */
 int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err);
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees): open debts
@@ -218,11 +216,11 @@ int tm_store_work_ready(tm_store *s, int64_t **ids, size_t *n, struct tm_err *er
 /* Applied events not yet worked by the cycle with at < until, in time
  * order (then id); read in full before the first callback, so the callback
  * may write. A non-OK return from fn stops the scan and is returned.
- * after_id is unused (kept >= 0). Mark each with tm_store_event_worked. */
+ * Mark each with tm_store_event_worked. */
 typedef int (*tm_store_event_fn)(void *ud, int64_t id, const char *type, int64_t debt, int64_t at,
                                  const char *payload);
-int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_event_fn fn,
-                         void *ud, struct tm_err *err);
+int tm_store_scan_events(tm_store *s, int64_t until, tm_store_event_fn fn, void *ud,
+                         struct tm_err *err);
 
 int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err);
 

@@ -1073,21 +1073,6 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
 /* ---------------------------------------------------------------------------
  * The daily cycle.
  */
-int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
-                       struct tm_err *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM cycle WHERE name = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return sql_error(s, err, "store");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    *found = step == SQLITE_ROW;
-    *value = *found ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
-}
-
 int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err)
 {
     sqlite3_stmt *st;
@@ -1164,18 +1149,17 @@ int tm_store_work_ready(tm_store *s, int64_t **ids, size_t *n, struct tm_err *er
                        err);
 }
 
-int tm_store_scan_events(tm_store *s, int64_t after_id, int64_t until, tm_store_event_fn fn,
-                         void *ud, struct tm_err *err)
+int tm_store_scan_events(tm_store *s, int64_t until, tm_store_event_fn fn, void *ud,
+                         struct tm_err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, type, debt_id, at, payload FROM events WHERE worked = 0 "
-                           "AND at < ?2 AND status = 'applied' AND debt_id IS NOT NULL AND ?1 >= 0 "
+                           "AND at < ?1 AND status = 'applied' AND debt_id IS NOT NULL "
                            "ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int64(st, 1, until);
     /* Read them all first: the callback writes. */
     typedef struct {
         int64_t id, debt, at;
