@@ -44,6 +44,7 @@ static const char run_help[] =
 typedef struct ui {
     int tty;
     const char *day;
+    long rejected; /* --events lines refused */
 } ui;
 
 static void report(void *ud, const char *message)
@@ -204,6 +205,33 @@ static int load_events(const char *path, day_events *de, struct tm_err *err)
     return TM_OK;
 }
 
+/* Rejections name the line in the day's chunk; this puts back the line
+ * number in the file ("FILE:N: ..." with N counted in the chunk). */
+typedef struct feed_ctx {
+    ui *u;
+    const char *name;
+    const day_events *de;
+    size_t from;
+} feed_ctx;
+
+static void feed_reject(void *ud, const char *message)
+{
+    feed_ctx *f = ud;
+    f->u->rejected++;
+    size_t nl = strlen(f->name);
+    char *end = NULL;
+    if (strncmp(message, f->name, nl) == 0 && message[nl] == ':') {
+        unsigned long k = strtoul(message + nl + 1, &end, 10);
+        if (end && *end == ':' && k >= 1 && f->from + k - 1 < f->de->n) {
+            char m[900];
+            snprintf(m, sizeof m, "%s:%zu%s", f->name, f->de->lines[f->from + k - 1].idx + 1, end);
+            report(f->u, m);
+            return;
+        }
+    }
+    report(f->u, message);
+}
+
 /* Applies the events of days up to `day` not yet fed (*next is the first
  * line not fed). */
 static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t *next, int64_t day,
@@ -231,8 +259,9 @@ static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t 
         free(chunk);
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     }
+    feed_ctx fc = {.u = u, .name = name, .de = de, .from = from};
     tm_import_opts o = {.name = name, .actor = "run", .now = (day + 1) * 86400 - 1,
-                        .reject = report, .ud = u};
+                        .reject = feed_reject, .ud = &fc};
     tm_event_stats es;
     int rc = tm_apply_events(s, keys, in, &o, &es, err);
     fclose(in);
@@ -383,8 +412,11 @@ int tm_cmd_run(tm_cli *cli)
     free(de.lines);
     if (days > 1 && !quiet)
         printf("\n%llu days:\n", (unsigned long long)days);
-    if (events)
-        printf("events fed from %s: %ld applied\n", events, fed);
+    if (events) {
+        printf("events fed from %s: %ld applied, %ld rejected\n", events, fed, u.rejected);
+        if (u.rejected)
+            exit_code = TM_EXIT_FAIL; /* as `tallyman event` does */
+    }
     tm_cycle_print(stdout, &total);
     {
         printf("debts by journey and state:\n");

@@ -251,7 +251,6 @@ static const char migration_3[] =
     "ALTER TABLE debts ADD COLUMN timer_go TEXT;\n"
     "ALTER TABLE debts ADD COLUMN journey_step INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE debts ADD COLUMN closed_reason TEXT;\n"
-    "ALTER TABLE debts ADD COLUMN offer TEXT;\n"
     "CREATE INDEX debts_timer ON debts(timer_at) WHERE timer_at IS NOT NULL;\n"
     "CREATE INDEX debts_unassigned ON debts(id) WHERE journey IS NULL;\n"
     "ALTER TABLE outbox ADD COLUMN send_at INTEGER;\n"
@@ -259,11 +258,23 @@ static const char migration_3[] =
     "ALTER TABLE outbox ADD COLUMN journey_state TEXT;\n"
     "ALTER TABLE outbox ADD COLUMN blocked_by TEXT;\n"
     "CREATE INDEX outbox_due ON outbox(status, send_at);\n"
-    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n"
-    "ALTER TABLE events ADD COLUMN worked INTEGER NOT NULL DEFAULT 0;\n"
-    "CREATE INDEX events_unworked ON events(at, id) WHERE worked = 0;\n";
+    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3};
+/* 4: events worked by the cycle (in time order, not by a cursor) and a
+ * debt's standing offer. Early builds of version 3 had one or both of these
+ * columns already, so they are added only where missing (add_missing). */
+static const char migration_4[] =
+    "CREATE INDEX IF NOT EXISTS events_unworked ON events(at, id) WHERE worked = 0;\n";
+
+static const struct {
+    int version; /* the migration that needs it */
+    const char *table, *column, *decl;
+} migration_columns[] = {
+    {4, "events", "worked", "INTEGER NOT NULL DEFAULT 0"},
+    {4, "debts", "offer", "TEXT"},
+};
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -293,6 +304,31 @@ int tm_store_schema_version(tm_store *s)
     return v;
 }
 
+/* Adds the columns migration `version` needs that the table lacks. */
+static int add_missing(tm_store *s, int version, struct tm_err *err)
+{
+    for (size_t i = 0; i < sizeof migration_columns / sizeof *migration_columns; i++) {
+        if (migration_columns[i].version != version)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
+                 migration_columns[i].table, migration_columns[i].column);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return sql_error(s, err, "migrating");
+        int present = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (present)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", migration_columns[i].table,
+                 migration_columns[i].column, migration_columns[i].decl);
+        int rc = exec(s, sql, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
+}
+
 static int migrate(tm_store *s, struct tm_err *err)
 {
     int have = tm_store_schema_version(s);
@@ -307,6 +343,8 @@ static int migrate(tm_store *s, struct tm_err *err)
         char bump[64];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
         int rc = exec(s, "BEGIN IMMEDIATE", err);
+        if (rc == TM_OK)
+            rc = add_missing(s, v + 1, err);
         if (rc == TM_OK)
             rc = exec(s, migrations[v], err);
         if (rc == TM_OK)

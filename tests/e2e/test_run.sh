@@ -77,6 +77,12 @@ expect_run "every event worked once" 0 "0" "" -- sqlite3 "$DB" "select count(*) 
 expect_run "audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
 expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -c '\"closed\":\"paid\"'"
 
+# Events fed day by day: a bad line is named by its line in the file.
+printf '%s\n' '{"key":"f1","type":"payment","debt_id":"D3","at":"2026-11-28T12:00:00Z","amount":"x"}' 'not json' >"$D/feed.jsonl"
+expect_run "bad fed events: named by file line, exit 1" 1 "*" "feed.jsonl:1: amount:" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-28 --events "$D/feed.jsonl" --spool "$D/spool"
+cp "$E2E_TMP/err" "$D/feed.err"
+expect_run "  ...and the broken line too" 0 "*" "" -- grep -q "feed.jsonl:2: not a valid JSON object" "$D/feed.err"
+
 # Bad use.
 expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$TREE" run
 expect_run "bad date" 2 "" "--date" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-02-30
