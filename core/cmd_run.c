@@ -39,6 +39,8 @@ static const char run_help[] =
     "                 day they happen, before that day's cycle\n"
     "  --spool DIR    write one file per message under DIR (default: <db>.spool)\n"
     "  --webhook URL  POST each message as JSON to URL, with retries\n"
+    "  --workers N    worker threads running scripts, one sandbox each (default: one\n"
+    "                 per core; 0 runs everything on one thread)\n"
     "  --quiet        print only the totals\n";
 
 typedef struct ui {
@@ -94,6 +96,8 @@ static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->retry += d->retry;
     t->failed += d->failed;
     t->render_failed += d->render_failed;
+    for (int i = 0; i < 5; i++)
+        t->seconds[i] += d->seconds[i];
     for (int i = 0; i < d->nchannels; i++) {
         int k = 0;
         while (k < t->nchannels && strcmp(t->by_channel[k].channel, d->by_channel[i].channel) != 0)
@@ -277,6 +281,8 @@ int tm_cmd_run(tm_cli *cli)
     uint64_t days = 1;
     const char *spool = NULL, *webhook = NULL, *events = NULL;
     int quiet = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (uint64_t)ncpu;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
@@ -303,6 +309,10 @@ int tm_cmd_run(tm_cli *cli)
         } else if (strcmp(a, "--webhook") == 0 && v) {
             webhook = v;
             i++;
+        } else if (strcmp(a, "--workers") == 0 && v) {
+            if (tm_cli_parse_u64(v, 64, &workers) != 0)
+                return tm_cli_usage_error("run", "--workers needs a number from 0 to 64");
+            i++;
         } else {
             return tm_cli_usage_error("run", "unknown option or missing value '%s'", a);
         }
@@ -326,6 +336,8 @@ int tm_cmd_run(tm_cli *cli)
     tm_gate *gate = NULL;
     tm_journeys *js = NULL;
     tm_adapter *out = NULL;
+    tm_cycle_engine *engines = NULL;
+    int nengines = 0;
     int exit_code = TM_EXIT_FAIL;
     if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &s, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
@@ -338,12 +350,33 @@ int tm_cmd_run(tm_cli *cli)
         goto done;
     }
     sb = tm_sandbox_new(gen, NULL, &e);
-    tm_gen_release(gen);
     if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
         tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
+        tm_gen_release(gen);
         goto done;
     }
+    /* One sandbox per worker, from the same generation as the first (its
+     * problems were reported once, above). */
+    if (workers > 0 && !(engines = calloc(workers, sizeof *engines))) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        tm_gen_release(gen);
+        goto done;
+    }
+    if (workers > 0)
+        engines[0] = (tm_cycle_engine){.sb = sb, .gate = gate, .js = js};
+    for (nengines = workers > 0 ? 1 : 0; nengines < (int)workers; nengines++) {
+        tm_cycle_engine *en = &engines[nengines];
+        en->sb = tm_sandbox_new(gen, NULL, &e);
+        if (!en->sb || tm_lb_gate_load(en->sb, &en->gate, NULL, NULL, &e) != TM_OK ||
+            tm_journeys_load(en->sb, &en->js, NULL, NULL, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: worker %d: %s\n", nengines + 1, e.msg);
+            nengines++;
+            tm_gen_release(gen);
+            goto done;
+        }
+    }
+    tm_gen_release(gen);
     if (tm_journeys_count(js) == 0) {
         fprintf(stderr, "tallyman: no journeys in %s/strategies: nothing would be worked\n",
                 cli->scripts);
@@ -370,7 +403,8 @@ int tm_cmd_run(tm_cli *cli)
     char dayname[16];
     ui u = {.tty = isatty(2), .day = dayname};
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
-                          .progress = progress, .progress_ud = &u};
+                          .progress = progress, .progress_ud = &u, .engines = engines,
+                          .nengines = nengines};
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;
@@ -424,6 +458,12 @@ int tm_cmd_run(tm_cli *cli)
             fprintf(stderr, "tallyman: %s\n", e.msg);
     }
 done:
+    for (int i = 1; i < nengines; i++) {
+        tm_journeys_free(engines[i].js);
+        tm_gate_free(engines[i].gate);
+        tm_sandbox_free(engines[i].sb);
+    }
+    free(engines);
     tm_adapter_free(out);
     tm_journeys_free(js);
     tm_gate_free(gate);

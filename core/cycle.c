@@ -4,14 +4,18 @@
 #include "cycle.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "audit.h"
 #include "calendar.h"
+#include "pool.h"
 #include "lb_render.h"
 #include "tz.h"
 
@@ -32,6 +36,9 @@ typedef struct run {
     int in_tx;
     long in_batch;
     const char *scripts;
+    const tm_cycle_engine *eng; /* one per worker */
+    tm_cycle_engine own;        /* the caller's, when it gives no workers */
+    tm_pool *pool;
 } run;
 
 static void report(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -189,9 +196,11 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         if (a->type == TM_JA_OFFER_SETTLEMENT && aj) {
             double pct = json_number_value(json_object_get(aj, "percent"));
             if (pct > 0 && pct <= 100) {
-                /* integer minor units, rounded half up: no float on the amount itself */
+                /* integer minor units, rounded up: the least amount that is
+                 * at least the percent, so rounding never takes the offer
+                 * below the authority it was checked against */
                 int64_t bps = (int64_t)(pct * 100 + 0.5);
-                int64_t amount = (w->balance * bps + 5000) / 10000;
+                int64_t amount = (w->balance * bps + 9999) / 10000;
                 tm_date due;
                 char ds[16];
                 tm_calendar_days_to_date(now / DAY + 30, &due);
@@ -261,6 +270,27 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     return rc;
 }
 
+/* A step that failed (a script error, a limit, an offer beyond authority):
+ * the debt stays where it was, parked until the scripts are fixed, and the
+ * error goes to the operator and to the audit log, which is where a
+ * compliance officer looks. */
+static int park(run *r, const char *debt_id, const char *what, const char *msg, int64_t now,
+                struct tm_err *err)
+{
+    r->st->step_errors++;
+    report(r, "debt %s: %s", debt_id, msg);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "trigger", what, "error", msg, "scripts", r->scripts);
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!text)
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    char subject[160];
+    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    int rc = tm_audit_write(r->audit, now, "cycle", "journey.parked", subject, text, err);
+    free(text);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------
  * 1. Events.
  */
@@ -317,8 +347,10 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
             struct tm_err e = {0};
             int64_t now = at > r->day_start ? at : r->day_start;
             if (tm_journeys_event(r->js, &d, &js, &ev, now, &res, &e) != TM_OK) {
-                r->st->step_errors++;
-                report(r, "debt %s: event %s: %s", w.debt_id, jt, e.msg);
+                char what[48], msg[600];
+                snprintf(what, sizeof what, "event %s", jt);
+                snprintf(msg, sizeof msg, "event %s: %.500s", jt, e.msg);
+                rc = park(r, w.debt_id, what, msg, now, err);
             } else if (res.ignored) {
                 r->st->events_ignored++;
             } else {
@@ -338,60 +370,138 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
 }
 
 /* ---------------------------------------------------------------------------
- * 2 and 3. Starts and timers.
+ * 2 and 3. Starts and timers. The store is read and written on the caller's
+ * thread; the journey steps of a chunk of debts run on the workers while the
+ * caller reads the next chunk and writes the one before.
  */
+#define CHUNK 256
+
+typedef struct step_item {
+    tm_work_debt w;
+    int found;
+    int kind; /* STEP_* */
+    int64_t now;
+    tm_jresult res;
+    char msg[600];
+} step_item;
+
+enum { STEP_NONE, STEP_UNASSIGNED, STEP_ERROR, STEP_OK };
+
+typedef struct step_job {
+    run *r;
+    step_item *items;
+    size_t n;
+    int timers;
+} step_job;
+
+/* On a worker: one debt's step with the worker's own journeys. */
+static void step_fn(void *ctx, int worker, size_t i)
+{
+    step_job *j = ctx;
+    run *r = j->r;
+    step_item *it = &j->items[i];
+    tm_journeys *js = r->eng[worker].js;
+    it->kind = STEP_NONE;
+    it->now = 0;
+    if (!it->found)
+        return;
+    tm_work_debt *w = &it->w;
+    plan_zone(w);
+    tm_jdebt d = jdebt_of(w);
+    struct tm_err e = {0};
+    int step_rc;
+    if (j->timers) {
+        if (!w->timer_go[0] || w->timer_at >= r->day_end)
+            return;
+        it->now = w->timer_at > r->day_start ? w->timer_at : r->day_start;
+        tm_jstate st = jstate_of(w);
+        step_rc = tm_journeys_timer(js, &d, &st, it->now, &it->res, &e);
+    } else {
+        tm_jstate st;
+        step_rc = tm_journeys_assign(js, &d, &st, &e);
+        if (step_rc == TM_OK && !st.journey[0]) {
+            it->kind = STEP_UNASSIGNED;
+            return;
+        }
+        /* Starts are planned from the morning of the day, in UTC; the
+         * journey's send window and the gate fit them to local time. */
+        it->now = r->day_start + 13 * 3600;
+        if (step_rc == TM_OK)
+            step_rc = tm_journeys_start(js, &d, &st, it->now, &it->res, &e);
+    }
+    if (step_rc != TM_OK) {
+        it->kind = STEP_ERROR;
+        snprintf(it->msg, sizeof it->msg, "%.500s", e.msg);
+        return;
+    }
+    it->kind = STEP_OK;
+}
+
+static int load_steps(run *r, step_job *j, const int64_t *ids, size_t n, struct tm_err *err)
+{
+    j->n = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = tm_store_work_debt(r->s, ids[i], &j->items[i].w, &j->items[i].found, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
+}
+
+static int write_steps(run *r, step_job *j, struct tm_err *err)
+{
+    int rc = TM_OK;
+    for (size_t i = 0; i < j->n && rc == TM_OK; i++) {
+        step_item *it = &j->items[i];
+        if (it->kind == STEP_UNASSIGNED) {
+            r->st->unassigned++;
+        } else if (it->kind == STEP_ERROR) {
+            rc = park(r, it->w.debt_id, j->timers ? "timer" : "start", it->msg,
+                      it->now ? it->now : r->day_start, err);
+        } else if (it->kind == STEP_OK) {
+            if (j->timers)
+                r->st->timers++;
+            else
+                r->st->started++;
+            rc = apply(r, &it->w, &it->res, j->timers ? "timer" : "start", it->now, err);
+            if (rc == TM_OK)
+                rc = tx_step(r, err);
+        }
+    }
+    return rc;
+}
+
 static int work_debts(run *r, const int64_t *ids, size_t n, int timers, struct tm_err *err)
 {
-    int rc = tx_begin(r, err);
-    for (size_t i = 0; i < n && rc == TM_OK; i++) {
-        if (i % 1000 == 0)
-            progress(r, timers ? "timers" : "new debts", (long)i, (long)n);
-        tm_work_debt w;
-        int found = 0;
-        rc = tm_store_work_debt(r->s, ids[i], &w, &found, err);
-        if (rc != TM_OK || !found)
-            continue;
-        plan_zone(&w);
-        tm_jdebt d = jdebt_of(&w);
-        tm_jresult res;
-        struct tm_err e = {0};
-        int64_t now;
-        int step_rc;
-        if (timers) {
-            if (!w.timer_go[0] || w.timer_at >= r->day_end)
-                continue;
-            now = w.timer_at > r->day_start ? w.timer_at : r->day_start;
-            tm_jstate js = jstate_of(&w);
-            step_rc = tm_journeys_timer(r->js, &d, &js, now, &res, &e);
-        } else {
-            tm_jstate js;
-            step_rc = tm_journeys_assign(r->js, &d, &js, &e);
-            if (step_rc == TM_OK && !js.journey[0]) {
-                r->st->unassigned++;
-                continue;
-            }
-            /* Starts are planned from the morning of the day, in UTC; the
-             * journey's send window and the gate fit them to local time. */
-            now = r->day_start + 13 * 3600;
-            if (step_rc == TM_OK)
-                step_rc = tm_journeys_start(r->js, &d, &js, now, &res, &e);
-        }
-        if (step_rc != TM_OK) {
-            r->st->step_errors++;
-            report(r, "debt %s: %s", w.debt_id, e.msg);
-            continue;
-        }
-        if (timers)
-            r->st->timers++;
-        else
-            r->st->started++;
-        rc = apply(r, &w, &res, timers ? "timer" : "start", now, err);
+    const char *phase = timers ? "timers" : "new debts";
+    step_job jobs[2] = {{.r = r, .timers = timers}, {.r = r, .timers = timers}};
+    jobs[0].items = malloc(CHUNK * sizeof *jobs[0].items);
+    jobs[1].items = malloc(CHUNK * sizeof *jobs[1].items);
+    int rc = jobs[0].items && jobs[1].items ? tx_begin(r, err) : tm_err_set(err, TM_ENOMEM, "out of memory");
+    size_t nchunks = (n + CHUNK - 1) / CHUNK;
+    if (rc == TM_OK && nchunks) {
+        rc = load_steps(r, &jobs[0], ids, n < CHUNK ? n : CHUNK, err);
         if (rc == TM_OK)
-            rc = tx_step(r, err);
+            tm_pool_submit(r->pool, step_fn, &jobs[0], jobs[0].n);
     }
-    progress(r, timers ? "timers" : "new debts", (long)n, (long)n);
+    for (size_t k = 0; k < nchunks && rc == TM_OK; k++) {
+        progress(r, phase, (long)(k * CHUNK), (long)n);
+        step_job *cur = &jobs[k % 2], *nxt = &jobs[(k + 1) % 2];
+        size_t at = (k + 1) * CHUNK;
+        if (k + 1 < nchunks)
+            rc = load_steps(r, nxt, ids + at, n - at < CHUNK ? n - at : CHUNK, err);
+        tm_pool_wait(r->pool);
+        if (rc == TM_OK && k + 1 < nchunks)
+            tm_pool_submit(r->pool, step_fn, nxt, nxt->n);
+        if (rc == TM_OK)
+            rc = write_steps(r, cur, err);
+    }
+    tm_pool_wait(r->pool);
+    progress(r, phase, (long)n, (long)n);
     if (rc == TM_OK)
         rc = tx_commit(r, err);
+    free(jobs[0].items);
+    free(jobs[1].items);
     return rc;
 }
 
@@ -430,8 +540,9 @@ static json_t *csv_array(const char *s)
     return a;
 }
 
-/* The gate request for sending `o` to debt `w` at o->send_at. */
-static char *request_json(run *r, const tm_work_debt *w, const tm_outbox_rec *o, struct tm_err *err)
+/* The gate request for sending `o` to debt `w` at o->send_at, with the
+ * consumer's contact history `hist` (borrowed). */
+static char *request_json(const tm_work_debt *w, const tm_outbox_rec *o, json_t *hist)
 {
     char now[32];
     tm_gate_format_time(o->send_at, now, sizeof now);
@@ -454,37 +565,29 @@ static char *request_json(run *r, const tm_work_debt *w, const tm_outbox_rec *o,
         json_object_set_new(debt, "last_payment_date", json_string(w->last_payment_date));
     if (w->charge_off_date[0])
         json_object_set_new(debt, "charge_off_date", json_string(w->charge_off_date));
-    hist_ctx h = {.arr = json_array()};
-    int rc = tm_store_history(r->s, w->consumer_id, o->send_at - HISTORY_DAYS * DAY, on_history, &h, err);
-    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", o->key, "now", now,
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O}", "id", o->key, "now", now,
                             "channel", o->channel, "purpose",
                             o->purpose && *o->purpose ? o->purpose : "collection", "consumer", consumer,
-                            "debt", debt, "history", h.arr);
-    char *text = rc == TM_OK && req ? json_dumps(req, JSON_COMPACT) : NULL;
+                            "debt", debt, "history", hist);
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
-    if (!text && rc == TM_OK)
-        tm_err_set(err, TM_ENOMEM, "out of memory building a gate request");
     return text;
 }
 
-/* The consumer's first and last name, decrypted for a render (NUL-filled
- * when unknown). The plaintext is wiped before returning. */
-static void consumer_names(run *r, int64_t consumer, char *first, char *last, size_t cap)
+/* A consumer's first and last name from their decrypted personal data
+ * (NUL-filled when unknown). The plaintext is wiped before returning. */
+static void consumer_names(const tm_keys *keys, const char *ext, const uint8_t *blob, size_t len,
+                           char *first, char *last, size_t cap)
 {
     first[0] = last[0] = '\0';
-    char ext[129];
-    uint8_t *blob = NULL;
-    size_t len = 0;
-    struct tm_err e = {0};
-    if (tm_store_consumer_pii(r->s, consumer, ext, &blob, &len, &e) != TM_OK || !blob) {
-        free(blob);
+    if (!blob)
         return;
-    }
     char aad[200];
     snprintf(aad, sizeof aad, "consumer:%s", ext);
     char *plain = NULL;
     size_t plen = 0;
-    if (tm_keys_decrypt(r->keys, blob, len, aad, &plain, &plen, &e) == TM_OK) {
+    struct tm_err e = {0};
+    if (tm_keys_decrypt(keys, blob, len, aad, &plain, &plen, &e) == TM_OK) {
         json_t *j = json_loadb(plain, plen, 0, NULL);
         const char *f = json_string_value(json_object_get(j, "first_name"));
         const char *l = json_string_value(json_object_get(j, "last_name"));
@@ -494,18 +597,54 @@ static void consumer_names(run *r, int64_t consumer, char *first, char *last, si
         OPENSSL_cleanse(plain, plen);
     }
     free(plain);
-    free(blob);
 }
 
-/* Renders the allowed row `o` for debt `w` and stores it encrypted as ready.
- * A row that cannot be rendered (unknown template, a disclosure with no
- * text, an SMS past its limit) fails with the reason, and no message goes
- * out without its disclosures. */
-static int render_ready(run *r, const tm_work_debt *w, const tm_outbox_rec *o, const tm_decision *d,
-                        struct tm_err *err)
+/* One planned row as the gate phase works it: read on the caller's thread,
+ * judged (and rendered, or handed to the journey's blocked handler) on a
+ * worker, written back on the caller's thread. */
+typedef struct gate_row {
+    tm_outbox_rec o;
+    tm_work_debt w;
+    int invalid;          /* the request could not be built or parsed */
+    int allow;
+    char blocked[600];    /* rule ids, comma-separated */
+    int64_t next_allowed; /* TM_GATE_NEVER when never */
+    int render_failed;
+    uint8_t *blob;        /* the rendered message, encrypted */
+    size_t blen;
+    int handler_failed;
+    tm_jresult res;       /* the blocked handler's result */
+    char msg[600];
+} gate_row;
+
+/* The planned rows of one consumer, in time order: worked on one worker in
+ * turn, so each row's history holds the contacts allowed before it. */
+typedef struct gate_group {
+    size_t first, n;
+    json_t *history;
+    char ext[129];
+    uint8_t *pii;
+    size_t pii_len;
+} gate_group;
+
+typedef struct gate_job {
+    run *r;
+    gate_row *rows;
+    size_t nrows, cap;
+    gate_group *groups;
+    size_t ngroups, gcap;
+} gate_job;
+
+/* On a worker: render an allowed row and encrypt it. A row that cannot be
+ * rendered (unknown template, a disclosure with no text, an SMS past its
+ * limit) fails with the reason, and no message goes out without its
+ * disclosures. */
+static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d, const char *first,
+                       const char *last)
 {
-    char first[128], last[128], today[16];
-    consumer_names(r, w->consumer_id, first, last, sizeof first);
+    const tm_work_debt *w = &g->w;
+    const tm_outbox_rec *o = &g->o;
+    char today[16];
     tm_date td;
     tm_calendar_days_to_date(o->send_at / DAY, &td);
     tm_calendar_format_date(td, today, sizeof today, NULL);
@@ -534,17 +673,14 @@ static int render_ready(run *r, const tm_work_debt *w, const tm_outbox_rec *o, c
     }
     tm_rendered rd;
     struct tm_err e = {0};
-    int rrc = tm_render(r->sb, &in, &rd, &e);
+    int rrc = tm_render(sb, &in, &rd, &e);
     json_decref(pj);
-    OPENSSL_cleanse(first, sizeof first);
-    OPENSSL_cleanse(last, sizeof last);
     if (rrc != TM_OK || rd.over_limit) {
-        r->st->render_failed++;
-        char why[600];
-        snprintf(why, sizeof why, "render: %.500s", rrc != TM_OK ? e.msg : "the message is past its SMS segment limit");
-        report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, why);
+        g->render_failed = 1;
+        snprintf(g->msg, sizeof g->msg, "render: %.500s",
+                 rrc != TM_OK ? e.msg : "the message is past its SMS segment limit");
         tm_rendered_free(&rd);
-        return tm_store_outbox_set(r->s, o->id, "failed", o->send_at, why, NULL, 0, err);
+        return;
     }
     json_t *m = json_pack("{s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
                           "text", rd.text);
@@ -563,136 +699,268 @@ static int render_ready(run *r, const tm_work_debt *w, const tm_outbox_rec *o, c
     if (rd.html)
         OPENSSL_cleanse(rd.html, strlen(rd.html));
     tm_rendered_free(&rd);
-    if (!text)
-        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    if (!text) {
+        g->render_failed = 1;
+        snprintf(g->msg, sizeof g->msg, "render: out of memory");
+        return;
+    }
     char aad[300];
     snprintf(aad, sizeof aad, "outbox:%s", o->key);
-    uint8_t *blob = NULL;
-    size_t blen = 0;
-    int rc = tm_keys_encrypt(r->keys, text, strlen(text), aad, &blob, &blen, err);
+    if (tm_keys_encrypt(r->keys, text, strlen(text), aad, &g->blob, &g->blen, &e) != TM_OK) {
+        g->render_failed = 1;
+        snprintf(g->msg, sizeof g->msg, "encrypt: %.500s", e.msg);
+    }
     OPENSSL_cleanse(text, strlen(text));
     free(text);
-    if (rc == TM_OK)
-        rc = tm_store_outbox_ready(r->s, o->id, blob, blen, tm_keys_current(r->keys), err);
-    free(blob);
+}
+
+/* On a worker: the gate's answer for each row of one consumer. */
+static void gate_fn(void *ctx, int worker, size_t gi)
+{
+    gate_job *j = ctx;
+    run *r = j->r;
+    const tm_cycle_engine *en = &r->eng[worker];
+    gate_group *grp = &j->groups[gi];
+    char first[128] = "", last[128] = "";
+    int named = 0;
+    for (size_t k = 0; k < grp->n; k++) {
+        gate_row *g = &j->rows[grp->first + k];
+        tm_outbox_rec *o = &g->o;
+        char *text = request_json(&g->w, o, grp->history);
+        tm_request req;
+        char *idj = NULL;
+        struct tm_err e = {0};
+        if (!text || tm_gate_request_parse(text, strlen(text), o->send_at, &req, &idj, &e) != TM_OK) {
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "%.500s", text ? e.msg : "out of memory");
+            free(idj);
+            free(text);
+            continue;
+        }
+        free(idj);
+        free(text);
+        tm_decision d;
+        tm_gate_decide(en->gate, &req, &d);
+        size_t off = 0;
+        for (int i = 0; i < d.nblocked && off < sizeof g->blocked - 100; i++)
+            off += (size_t)snprintf(g->blocked + off, sizeof g->blocked - off, "%s%s", off ? "," : "",
+                                    d.blocked[i].rule->qid);
+        g->allow = d.allow;
+        g->next_allowed = d.next_allowed;
+        plan_zone(&g->w);
+        if (d.allow) {
+            if (!named) {
+                consumer_names(r->keys, grp->ext, grp->pii, grp->pii_len, first, last, sizeof first);
+                named = 1;
+            }
+            render_row(r, en->sb, g, &d, first, last);
+            /* later rows of this consumer count this contact */
+            char t[32];
+            tm_gate_format_time(o->send_at, t, sizeof t);
+            json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel", o->channel, "at", t,
+                                  "outcome", strcmp(o->channel, "call") == 0 ? "attempt" : "delivered",
+                                  "place", "personal", "direction", "outbound", "debt", g->w.debt_id);
+            if (h)
+                json_array_append_new(grp->history, h);
+        } else {
+            tm_jdebt jd = jdebt_of(&g->w);
+            tm_jstate js = jstate_of(&g->w);
+            tm_jaction send;
+            memset(&send, 0, sizeof send);
+            send.type = TM_JA_SEND;
+            snprintf(send.channel, sizeof send.channel, "%s", o->channel);
+            snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
+            snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
+            send.at = o->send_at;
+            int64_t next = d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed;
+            if (tm_journeys_blocked(en->js, &jd, &js, &send, next, g->blocked, o->send_at, &g->res,
+                                    &e) != TM_OK) {
+                g->handler_failed = 1;
+                snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
+                g->res.nactions = 0;
+            }
+        }
+        tm_gate_decision_free(&d);
+        tm_gate_request_free(&req);
+    }
+    OPENSSL_cleanse(first, sizeof first);
+    OPENSSL_cleanse(last, sizeof last);
+}
+
+static void gate_job_clear(gate_job *j)
+{
+    for (size_t i = 0; i < j->nrows; i++) {
+        free(j->rows[i].o.payload_owned);
+        free(j->rows[i].blob);
+    }
+    for (size_t i = 0; i < j->ngroups; i++) {
+        json_decref(j->groups[i].history);
+        free(j->groups[i].pii);
+    }
+    j->nrows = j->ngroups = 0;
+}
+
+/* Reads planned rows from ids[*pos] on into `j`: at least CHUNK rows unless
+ * the list ends, and never part of a consumer's rows (the list is in
+ * consumer order), so no two chunks in flight share a consumer. */
+static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *pos, struct tm_err *err)
+{
+    gate_job_clear(j);
+    int64_t consumer = -1;
+    int rc = TM_OK;
+    while (*pos < n && rc == TM_OK) {
+        if (j->nrows == j->cap) {
+            size_t cap = j->cap ? j->cap * 2 : CHUNK * 2;
+            gate_row *nr = realloc(j->rows, cap * sizeof *nr);
+            if (!nr)
+                return tm_err_set(err, TM_ENOMEM, "out of memory");
+            j->rows = nr;
+            j->cap = cap;
+        }
+        gate_row *g = &j->rows[j->nrows];
+        memset(g, 0, offsetof(gate_row, res));
+        int found = 0;
+        rc = tm_store_outbox_get(r->s, ids[*pos], &g->o, &found, err);
+        if (rc != TM_OK || !found || strcmp(g->o.status, "planned") != 0 || g->o.send_at >= r->day_end) {
+            free(g->o.payload_owned);
+            ++*pos;
+            continue;
+        }
+        rc = tm_store_work_debt(r->s, g->o.debt, &g->w, &found, err);
+        if (rc != TM_OK || !found) {
+            free(g->o.payload_owned);
+            ++*pos;
+            continue;
+        }
+        if (g->w.consumer_id != consumer) {
+            if (j->nrows >= CHUNK) {
+                free(g->o.payload_owned);
+                break; /* read again as the first row of the next chunk */
+            }
+            if (j->ngroups == j->gcap) {
+                size_t cap = j->gcap ? j->gcap * 2 : CHUNK;
+                gate_group *ng = realloc(j->groups, cap * sizeof *ng);
+                if (!ng) {
+                    free(g->o.payload_owned);
+                    return tm_err_set(err, TM_ENOMEM, "out of memory");
+                }
+                j->groups = ng;
+                j->gcap = cap;
+            }
+            gate_group *grp = &j->groups[j->ngroups++];
+            memset(grp, 0, sizeof *grp);
+            grp->first = j->nrows;
+            grp->history = json_array();
+            consumer = g->w.consumer_id;
+            hist_ctx h = {.arr = grp->history};
+            rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history, &h, err);
+            if (rc == TM_OK) {
+                struct tm_err e = {0};
+                if (tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, &e) != TM_OK) {
+                    free(grp->pii);
+                    grp->pii = NULL;
+                }
+            }
+        }
+        j->groups[j->ngroups - 1].n++;
+        j->nrows++;
+        ++*pos;
+    }
+    if (rc != TM_OK)
+        gate_job_clear(j);
     return rc;
 }
 
-/* Gate outcome for one planned row; may reschedule it or plan others. */
-static int gate_one(run *r, int64_t id, int *again, struct tm_err *err)
+/* On the caller's thread: the decisions, messages and reschedules of a chunk. */
+static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
 {
-    tm_outbox_rec o;
-    int found = 0;
-    int rc = tm_store_outbox_get(r->s, id, &o, &found, err);
-    if (rc != TM_OK || !found || strcmp(o.status, "planned") != 0 || o.send_at >= r->day_end) {
-        free(o.payload_owned);
-        return rc;
-    }
-    tm_work_debt w;
-    rc = tm_store_work_debt(r->s, o.debt, &w, &found, err);
-    if (rc != TM_OK || !found) {
-        free(o.payload_owned);
-        return rc;
-    }
-    char *text = request_json(r, &w, &o, err);
-    if (!text) {
-        free(o.payload_owned);
-        return TM_ENOMEM;
-    }
-    tm_request req;
-    char *idj = NULL;
-    struct tm_err e = {0};
-    if (tm_gate_request_parse(text, strlen(text), o.send_at, &req, &idj, &e) != TM_OK) {
-        report(r, "debt %s: outbox %s: the gate request is invalid: %s", w.debt_id, o.key, e.msg);
-        free(idj);
-        free(text);
-        rc = tm_store_outbox_set(r->s, id, "failed", o.send_at, "invalid-request", NULL, 0, err);
-        free(o.payload_owned);
-        return rc;
-    }
-    free(idj);
-    free(text);
-    tm_decision d;
-    tm_gate_decide(r->gate, &req, &d);
-    char blocked[600] = "";
-    size_t off = 0;
-    for (int i = 0; i < d.nblocked && off < sizeof blocked - 100; i++) {
-        const char *rid = d.blocked[i].rule->qid;
-        off += (size_t)snprintf(blocked + off, sizeof blocked - off, "%s%s", off ? "," : "", rid);
-        count_rule(r->st, rid);
-    }
-    rc = tm_store_decision_add(r->s, w.debt_id, o.send_at, o.channel, d.allow, blocked[0] ? blocked : NULL,
-                               d.allow ? o.send_at : d.next_allowed, r->scripts, err);
-    if (rc == TM_OK && d.allow) {
-        r->st->allowed++;
-        plan_zone(&w);
-        rc = render_ready(r, &w, &o, &d, err);
-        if (rc == TM_OK)
-            rc = tm_store_contact_add(r->s, o.debt, o.channel, o.send_at,
-                                      strcmp(o.channel, "call") == 0 ? "attempt" : "delivered", err);
-    } else if (rc == TM_OK) {
-        r->st->blocked++;
-        plan_zone(&w);
-        tm_jdebt jd = jdebt_of(&w);
-        tm_jstate js = jstate_of(&w);
-        tm_jaction send;
-        memset(&send, 0, sizeof send);
-        send.type = TM_JA_SEND;
-        snprintf(send.channel, sizeof send.channel, "%s", o.channel);
-        snprintf(send.template_id, sizeof send.template_id, "%s", o.template_id);
-        snprintf(send.purpose, sizeof send.purpose, "%s", o.purpose ? o.purpose : "");
-        send.at = o.send_at;
-        tm_jresult res;
-        int64_t next = d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed;
-        if (tm_journeys_blocked(r->js, &jd, &js, &send, next, blocked, o.send_at, &res, &e) != TM_OK) {
-            r->st->step_errors++;
-            report(r, "debt %s: blocked handler: %s", w.debt_id, e.msg);
-            res.nactions = 0;
+    int rc = TM_OK;
+    for (size_t i = 0; i < j->nrows && rc == TM_OK; i++) {
+        gate_row *g = &j->rows[i];
+        tm_outbox_rec *o = &g->o;
+        tm_work_debt *w = &g->w;
+        if (g->invalid) {
+            report(r, "debt %s: outbox %s: the gate request is invalid: %s", w->debt_id, o->key, g->msg);
+            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
+            if (rc == TM_OK)
+                rc = tx_step(r, err);
+            continue;
         }
-        int moved = 0;
-        for (int i = 0; rc == TM_OK && i < res.nactions; i++) {
-            const tm_jaction *a = &res.actions[i];
-            if (a->type != TM_JA_SEND)
-                continue;
-            if (a->rescheduled && !moved && strcmp(a->channel, o.channel) == 0) {
-                moved = 1;
-                r->st->rescheduled++;
-                rc = tm_store_outbox_set(r->s, id, "planned", a->at, blocked, NULL, 0, err);
-                if (a->at < r->day_end)
-                    *again = 1;
+        for (const char *p = g->blocked; *p;) {
+            const char *c = strchr(p, ',');
+            char rule[96];
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            snprintf(rule, sizeof rule, "%.*s", (int)(len < sizeof rule ? len : sizeof rule - 1), p);
+            count_rule(r->st, rule);
+            p += len + (c ? 1 : 0);
+        }
+        rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
+                                   g->blocked[0] ? g->blocked : NULL,
+                                   g->allow ? o->send_at : g->next_allowed, r->scripts, err);
+        if (rc == TM_OK && g->allow) {
+            r->st->allowed++;
+            if (g->render_failed) {
+                r->st->render_failed++;
+                report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, g->msg);
+                rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, g->msg, NULL, 0, err);
             } else {
-                char key[300];
-                snprintf(key, sizeof key, "%s:alt%d", o.key, i);
-                tm_outbox_rec n = {.debt = o.debt, .key = key, .channel = a->channel,
-                                   .template_id = a->template_id, .payload = a->json,
-                                   .send_at = a->at, .purpose = a->purpose[0] ? a->purpose : o.purpose,
-                                   .journey_state = o.journey_state, .created_at = o.send_at};
-                int added = 0;
-                rc = tm_store_outbox_plan(r->s, &n, &added, err);
-                r->st->planned += added;
-                if (added && a->at < r->day_end)
-                    *again = 1;
+                rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen, tm_keys_current(r->keys), err);
+            }
+            if (rc == TM_OK)
+                rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
+                                          strcmp(o->channel, "call") == 0 ? "attempt" : "delivered", err);
+        } else if (rc == TM_OK) {
+            r->st->blocked++;
+            if (g->handler_failed) {
+                char msg[700];
+                snprintf(msg, sizeof msg, "blocked handler: %s", g->msg);
+                rc = park(r, w->debt_id, "blocked", msg, o->send_at, err);
+            }
+            int moved = 0;
+            for (int k = 0; rc == TM_OK && k < g->res.nactions; k++) {
+                const tm_jaction *a = &g->res.actions[k];
+                if (a->type != TM_JA_SEND)
+                    continue;
+                if (a->rescheduled && !moved && strcmp(a->channel, o->channel) == 0) {
+                    moved = 1;
+                    r->st->rescheduled++;
+                    rc = tm_store_outbox_set(r->s, o->id, "planned", a->at, g->blocked, NULL, 0, err);
+                    if (a->at < r->day_end)
+                        *again = 1;
+                } else {
+                    char key[300];
+                    snprintf(key, sizeof key, "%s:alt%d", o->key, k);
+                    tm_outbox_rec nr = {.debt = o->debt, .key = key, .channel = a->channel,
+                                        .template_id = a->template_id, .payload = a->json,
+                                        .send_at = a->at, .purpose = a->purpose[0] ? a->purpose : o->purpose,
+                                        .journey_state = o->journey_state, .created_at = o->send_at};
+                    int added = 0;
+                    rc = tm_store_outbox_plan(r->s, &nr, &added, err);
+                    r->st->planned += added;
+                    if (added && a->at < r->day_end)
+                        *again = 1;
+                }
+            }
+            if (rc == TM_OK && !moved) {
+                r->st->skipped++;
+                rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, g->blocked, NULL, 0, err);
             }
         }
-        if (rc == TM_OK && !moved) {
-            r->st->skipped++;
-            rc = tm_store_outbox_set(r->s, id, "skipped", o.send_at, blocked, NULL, 0, err);
-        }
+        if (rc == TM_OK)
+            rc = tx_step(r, err);
     }
-    tm_gate_decision_free(&d);
-    tm_gate_request_free(&req);
-    free(o.payload_owned);
     return rc;
 }
 
 static int gate_day(run *r, struct tm_err *err)
 {
     int rc = TM_OK;
+    gate_job jobs[2] = {{.r = r}, {.r = r}};
     /* A rescheduled or switched send may fall later the same day: go round
      * until nothing new is due (bounded: each pass moves time forward). */
     for (int pass = 0; pass < 8 && rc == TM_OK; pass++) {
         int64_t *ids = NULL;
-        size_t n = 0;
+        size_t n = 0, pos = 0;
         rc = tm_store_work_outbox(r->s, r->day_end, &ids, &n, err);
         if (rc != TM_OK || n == 0) {
             free(ids);
@@ -700,13 +968,23 @@ static int gate_day(run *r, struct tm_err *err)
         }
         int again = 0;
         rc = tx_begin(r, err);
-        for (size_t i = 0; i < n && rc == TM_OK; i++) {
-            if (i % 1000 == 0)
-                progress(r, "gate", (long)i, (long)n);
-            rc = gate_one(r, ids[i], &again, err);
+        if (rc == TM_OK)
+            rc = load_gate(r, &jobs[0], ids, n, &pos, err);
+        if (rc == TM_OK)
+            tm_pool_submit(r->pool, gate_fn, &jobs[0], jobs[0].ngroups);
+        for (int k = 0; rc == TM_OK && jobs[k % 2].nrows; k++) {
+            progress(r, "gate", (long)pos, (long)n);
+            gate_job *cur = &jobs[k % 2], *nxt = &jobs[(k + 1) % 2];
+            /* the next chunk is read while the workers judge this one */
+            rc = load_gate(r, nxt, ids, n, &pos, err);
+            tm_pool_wait(r->pool);
+            if (rc == TM_OK && nxt->nrows)
+                tm_pool_submit(r->pool, gate_fn, nxt, nxt->ngroups);
             if (rc == TM_OK)
-                rc = tx_step(r, err);
+                rc = write_gate(r, cur, &again, err);
+            gate_job_clear(cur);
         }
+        tm_pool_wait(r->pool);
         progress(r, "gate", (long)n, (long)n);
         if (rc == TM_OK)
             rc = tx_commit(r, err);
@@ -714,103 +992,218 @@ static int gate_day(run *r, struct tm_err *err)
         if (!again)
             break;
     }
+    for (int k = 0; k < 2; k++) {
+        gate_job_clear(&jobs[k]);
+        free(jobs[k].rows);
+        free(jobs[k].groups);
+    }
     return rc;
 }
 
 /* ---------------------------------------------------------------------------
- * 5. Dispatch.
+ * 5. Dispatch. Workers decrypt and send a chunk of ready messages (one at a
+ * time through an adapter that is not safe to share); the caller's thread
+ * makes the chunk durable with one flush, then marks it sent. A crash before
+ * the mark sends nothing twice: the rerun finds each spooled file (or the
+ * receiver's key) and records it as already sent.
  */
+typedef struct send_item {
+    tm_outbox_rec o;
+    char debt_id[129];
+    int unreadable;
+    int send_rc;          /* tm_adapter_send's return */
+    tm_send_result sr;
+    char msg[600];
+} send_item;
+
+typedef struct send_job {
+    run *r;
+    send_item *items;
+    size_t n;
+    pthread_mutex_t *lock; /* NULL when the adapter may be shared */
+} send_job;
+
+static void send_fn(void *ctx, int worker, size_t i)
+{
+    (void)worker;
+    send_job *j = ctx;
+    run *r = j->r;
+    send_item *it = &j->items[i];
+    tm_outbox_rec *o = &it->o;
+    char aad[300];
+    snprintf(aad, sizeof aad, "outbox:%s", o->key);
+    char *plain = NULL;
+    size_t plen = 0;
+    json_t *msg = NULL;
+    struct tm_err e = {0};
+    if (!o->payload_owned ||
+        tm_keys_decrypt(r->keys, (const uint8_t *)o->payload_owned, o->payload_len, aad, &plain, &plen,
+                        &e) != TM_OK ||
+        !(msg = json_loadb(plain, plen, 0, NULL))) {
+        it->unreadable = 1;
+        snprintf(it->msg, sizeof it->msg, "%.500s", e.msg[0] ? e.msg : "not JSON");
+    } else {
+        tm_message m = {.key = o->key, .channel = o->channel, .debt_id = it->debt_id,
+                        .template_id = o->template_id,
+                        .language = json_string_value(json_object_get(msg, "language")),
+                        .subject = json_string_value(json_object_get(msg, "subject")),
+                        .text = json_string_value(json_object_get(msg, "text")),
+                        .html = json_string_value(json_object_get(msg, "html")),
+                        .send_at = o->send_at};
+        if (j->lock)
+            pthread_mutex_lock(j->lock);
+        it->send_rc = tm_adapter_send(r->out, &m, &it->sr, &e);
+        if (j->lock)
+            pthread_mutex_unlock(j->lock);
+        if (it->send_rc != TM_OK)
+            snprintf(it->msg, sizeof it->msg, "%.500s", e.msg);
+    }
+    json_decref(msg);
+    if (plain) {
+        OPENSSL_cleanse(plain, plen);
+        free(plain);
+    }
+}
+
+static void send_job_clear(send_job *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        free(j->items[i].o.payload_owned);
+    j->n = 0;
+}
+
+static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct tm_err *err)
+{
+    send_job_clear(j);
+    for (size_t i = 0; i < n; i++) {
+        send_item *it = &j->items[j->n];
+        memset(it, 0, sizeof *it);
+        int found = 0;
+        int rc = tm_store_outbox_get(r->s, ids[i], &it->o, &found, err);
+        if (rc == TM_OK && found) {
+            tm_work_debt w;
+            rc = tm_store_work_debt(r->s, it->o.debt, &w, &found, err);
+            if (found)
+                snprintf(it->debt_id, sizeof it->debt_id, "%s", w.debt_id);
+        }
+        if (rc != TM_OK || !found || strcmp(it->o.status, "ready") != 0) {
+            free(it->o.payload_owned);
+            if (rc != TM_OK) {
+                send_job_clear(j);
+                return rc;
+            }
+            continue;
+        }
+        j->n++;
+    }
+    return TM_OK;
+}
+
+static int write_sends(run *r, send_job *j, struct tm_err *err)
+{
+    struct tm_err fe = {0};
+    int durable = tm_adapter_flush(r->out, &fe) == TM_OK;
+    if (!durable)
+        report(r, "dispatch: %s (the batch stays ready and is sent again)", fe.msg);
+    int rc = TM_OK;
+    for (size_t i = 0; i < j->n && rc == TM_OK; i++) {
+        send_item *it = &j->items[i];
+        tm_outbox_rec *o = &it->o;
+        if (it->unreadable) {
+            report(r, "debt %s: outbox %s: the stored message cannot be read: %s", it->debt_id, o->key,
+                   it->msg);
+            r->st->failed++;
+            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "unreadable", NULL, 0, err);
+        } else if (it->send_rc != TM_OK || !durable) {
+            if (it->send_rc != TM_OK)
+                report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->msg);
+            r->st->retry++;
+        } else if (it->sr.outcome == TM_SEND_SENT || it->sr.outcome == TM_SEND_DUPLICATE) {
+            if (it->sr.outcome == TM_SEND_SENT) {
+                r->st->sent++;
+                count_channel(r->st, o->channel);
+            } else {
+                r->st->duplicates++;
+            }
+            rc = tm_store_outbox_set(r->s, o->id, "sent", o->send_at, NULL, NULL, o->send_at, err);
+            if (rc == TM_OK) {
+                char subject[160], details[400];
+                snprintf(subject, sizeof subject, "debt:%s", it->debt_id);
+                snprintf(details, sizeof details,
+                         "{\"key\":\"%s\",\"channel\":\"%s\",\"template\":\"%s\",\"outcome\":\"%s\"}",
+                         o->key, o->channel, o->template_id,
+                         it->sr.outcome == TM_SEND_SENT ? "sent" : "already sent");
+                rc = tm_audit_write(r->audit, o->send_at, "cycle", "outbox.sent", subject, details, err);
+            }
+        } else if (it->sr.outcome == TM_SEND_RETRY) {
+            r->st->retry++;
+        } else {
+            r->st->failed++;
+            report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->sr.detail);
+            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, NULL, NULL, 0, err);
+        }
+        if (rc == TM_OK)
+            rc = tx_step(r, err);
+    }
+    return rc;
+}
+
 static int dispatch(run *r, struct tm_err *err)
 {
     if (!r->out)
         return TM_OK;
     int64_t *ids = NULL;
     size_t n = 0;
-    int rc = tm_store_work_ready(r->s, &ids, &n, err);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    send_job jobs[2] = {{.r = r}, {.r = r}};
+    for (int k = 0; k < 2; k++)
+        jobs[k].lock = tm_adapter_concurrent(r->out) ? NULL : &lock;
+    jobs[0].items = malloc(CHUNK * sizeof *jobs[0].items);
+    jobs[1].items = malloc(CHUNK * sizeof *jobs[1].items);
+    int rc = jobs[0].items && jobs[1].items ? tm_store_work_ready(r->s, &ids, &n, err)
+                                            : tm_err_set(err, TM_ENOMEM, "out of memory");
+    tm_adapter_batch(r->out, 1);
     if (rc == TM_OK)
         rc = tx_begin(r, err);
-    for (size_t i = 0; i < n && rc == TM_OK; i++) {
-        if (i % 1000 == 0)
-            progress(r, "dispatch", (long)i, (long)n);
-        tm_outbox_rec o;
-        int found = 0;
-        rc = tm_store_outbox_get(r->s, ids[i], &o, &found, err);
-        if (rc != TM_OK || !found) {
-            free(o.payload_owned);
-            continue;
-        }
-        tm_work_debt w;
-        rc = tm_store_work_debt(r->s, o.debt, &w, &found, err);
-        char *plain = NULL;
-        size_t plen = 0;
-        json_t *msg = NULL;
-        if (rc == TM_OK && found) {
-            char aad[300];
-            snprintf(aad, sizeof aad, "outbox:%s", o.key);
-            struct tm_err de = {0};
-            if (!o.payload_owned ||
-                tm_keys_decrypt(r->keys, (const uint8_t *)o.payload_owned, o.payload_len, aad, &plain,
-                                &plen, &de) != TM_OK ||
-                !(msg = json_loadb(plain, plen, 0, NULL))) {
-                report(r, "debt %s: outbox %s: the stored message cannot be read: %s", w.debt_id,
-                       o.key, de.msg[0] ? de.msg : "not JSON");
-                r->st->failed++;
-                rc = tm_store_outbox_set(r->s, o.id, "failed", o.send_at, "unreadable", NULL, 0, err);
-                found = 0;
-            }
-        }
-        if (rc == TM_OK && found) {
-            tm_message m = {.key = o.key, .channel = o.channel, .debt_id = w.debt_id,
-                            .template_id = o.template_id,
-                            .language = json_string_value(json_object_get(msg, "language")),
-                            .subject = json_string_value(json_object_get(msg, "subject")),
-                            .text = json_string_value(json_object_get(msg, "text")),
-                            .html = json_string_value(json_object_get(msg, "html")),
-                            .send_at = o.send_at};
-            tm_send_result sr;
-            struct tm_err e = {0};
-            if (tm_adapter_send(r->out, &m, &sr, &e) != TM_OK) {
-                report(r, "debt %s: outbox %s: %s", w.debt_id, o.key, e.msg);
-                r->st->retry++;
-            } else if (sr.outcome == TM_SEND_SENT || sr.outcome == TM_SEND_DUPLICATE) {
-                if (sr.outcome == TM_SEND_SENT) {
-                    r->st->sent++;
-                    count_channel(r->st, o.channel);
-                } else {
-                    r->st->duplicates++;
-                }
-                rc = tm_store_outbox_set(r->s, o.id, "sent", o.send_at, NULL, NULL, o.send_at, err);
-                if (rc == TM_OK) {
-                    char subject[160], details[400];
-                    snprintf(subject, sizeof subject, "debt:%s", w.debt_id);
-                    snprintf(details, sizeof details,
-                             "{\"key\":\"%s\",\"channel\":\"%s\",\"template\":\"%s\",\"outcome\":\"%s\"}",
-                             o.key, o.channel, o.template_id,
-                             sr.outcome == TM_SEND_SENT ? "sent" : "already sent");
-                    rc = tm_audit_write(r->audit, o.send_at, "cycle", "outbox.sent", subject, details, err);
-                }
-            } else if (sr.outcome == TM_SEND_RETRY) {
-                r->st->retry++;
-            } else {
-                r->st->failed++;
-                report(r, "debt %s: outbox %s: %s", w.debt_id, o.key, sr.detail);
-                rc = tm_store_outbox_set(r->s, o.id, "failed", o.send_at, NULL, NULL, 0, err);
-            }
-        }
-        json_decref(msg);
-        if (plain) {
-            OPENSSL_cleanse(plain, plen);
-            free(plain);
-        }
-        free(o.payload_owned);
+    size_t nchunks = (n + CHUNK - 1) / CHUNK;
+    if (rc == TM_OK && nchunks) {
+        rc = load_sends(r, &jobs[0], ids, n < CHUNK ? n : CHUNK, err);
         if (rc == TM_OK)
-            rc = tx_step(r, err);
+            tm_pool_submit(r->pool, send_fn, &jobs[0], jobs[0].n);
     }
+    for (size_t k = 0; k < nchunks && rc == TM_OK; k++) {
+        progress(r, "dispatch", (long)(k * CHUNK), (long)n);
+        send_job *cur = &jobs[k % 2], *nxt = &jobs[(k + 1) % 2];
+        size_t at = (k + 1) * CHUNK;
+        if (k + 1 < nchunks)
+            rc = load_sends(r, nxt, ids + at, n - at < CHUNK ? n - at : CHUNK, err);
+        tm_pool_wait(r->pool);
+        if (rc == TM_OK && k + 1 < nchunks)
+            tm_pool_submit(r->pool, send_fn, nxt, nxt->n);
+        if (rc == TM_OK)
+            rc = write_sends(r, cur, err);
+    }
+    tm_pool_wait(r->pool);
+    /* What a failed run left written but unmarked is found again by the rerun. */
+    tm_adapter_flush(r->out, NULL);
+    tm_adapter_batch(r->out, 0);
     progress(r, "dispatch", (long)n, (long)n);
     if (rc == TM_OK)
         rc = tx_commit(r, err);
+    for (int k = 0; k < 2; k++) {
+        if (jobs[k].items)
+            send_job_clear(&jobs[k]);
+        free(jobs[k].items);
+    }
     free(ids);
     return rc;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
@@ -821,15 +1214,24 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     run r = {.s = s, .keys = keys, .sb = sb, .gate = gate, .js = js, .out = out, .o = opts, .st = stats,
              .day_start = opts->day * DAY, .day_end = (opts->day + 1) * DAY,
              .scripts = tm_gate_scripts_hash(gate) ? tm_gate_scripts_hash(gate) : ""};
-    int rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
+    r.own = (tm_cycle_engine){.sb = sb, .gate = gate, .js = js};
+    r.eng = opts->nengines > 0 ? opts->engines : &r.own;
+    int rc = tm_pool_new(opts->nengines > 0 ? opts->nengines : 0, &r.pool, err);
     if (rc != TM_OK)
         return rc;
+    rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
+    if (rc != TM_OK) {
+        tm_pool_free(r.pool);
+        return rc;
+    }
     /* 1. Events that happened by the end of the day and are not yet worked,
      * in time order (each is marked worked with its step). */
+    double t = mono(), t2;
     evrun x = {.r = &r, .err = err};
     rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
     if (rc == TM_OK)
         rc = tx_commit(&r, err);
+    t2 = mono(), stats->seconds[0] = t2 - t, t = t2;
     /* 2. New debts. */
     int64_t *ids = NULL;
     size_t n = 0;
@@ -839,6 +1241,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         rc = work_debts(&r, ids, n, 0, err);
     free(ids);
     ids = NULL;
+    t2 = mono(), stats->seconds[1] = t2 - t, t = t2;
     /* 3. Timers due today; a timer's step may set another timer for later
      * today, so go round a few times. */
     for (int pass = 0; pass < 8 && rc == TM_OK; pass++) {
@@ -850,11 +1253,14 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         if (n == 0)
             break;
     }
+    t2 = mono(), stats->seconds[2] = t2 - t, t = t2;
     /* 4. The gate, 5. dispatch. */
     if (rc == TM_OK)
         rc = gate_day(&r, err);
+    t2 = mono(), stats->seconds[3] = t2 - t, t = t2;
     if (rc == TM_OK)
         rc = dispatch(&r, err);
+    stats->seconds[4] = mono() - t;
     if (rc == TM_OK)
         rc = tm_store_cycle_set(s, "last_day", opts->day, err);
     if (rc != TM_OK && r.in_tx) {
@@ -862,6 +1268,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         r.in_tx = 0;
     }
     tm_audit_writer_close(r.audit);
+    tm_pool_free(r.pool);
     return rc;
 }
 
@@ -887,6 +1294,9 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
     if (st->render_failed)
         fprintf(f, ", %ld could not be rendered", st->render_failed);
     fprintf(f, "\n");
+    fprintf(f, "time: %.1f s (events %.1f, new debts %.1f, timers %.1f, gate %.1f, dispatch %.1f)\n",
+            st->seconds[0] + st->seconds[1] + st->seconds[2] + st->seconds[3] + st->seconds[4],
+            st->seconds[0], st->seconds[1], st->seconds[2], st->seconds[3], st->seconds[4]);
     if (st->nrules) {
         fprintf(f, "blocked by rule:\n");
         for (int i = 0; i < st->nrules; i++)

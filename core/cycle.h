@@ -13,8 +13,12 @@
  * the cursor it consumed, and every outbox row has an idempotency key made
  * from the debt, its step counter and the action, so a crash at any point
  * followed by a rerun of the same day sends nothing twice and loses nothing.
- * Single-threaded; the store, sandbox, gate and journeys belong to the
- * caller and are used from this thread only.
+ * The store is used from the caller's thread only. Journey steps, gate
+ * decisions and renders run on worker threads when the caller gives engines
+ * (one sandbox with its gate and journeys per worker, all loaded from the
+ * same script generation): the caller's thread reads the next chunk of
+ * debts and writes the last one while the workers work this one. Without
+ * engines everything runs on the caller's thread.
  */
 #ifndef TM_CYCLE_H
 #define TM_CYCLE_H
@@ -47,7 +51,16 @@ typedef struct tm_cycle_stats {
         long count;
     } by_rule[TM_CYCLE_MAX_RULES];
     int nrules;
+    double seconds[5]; /* wall time of each phase: events, starts, timers, gate, dispatch */
 } tm_cycle_stats;
+
+/* What one worker runs scripts with; all three belong to the caller and are
+ * used by one thread at a time. */
+typedef struct tm_cycle_engine {
+    tm_sandbox *sb;
+    tm_gate *gate;
+    tm_journeys *js;
+} tm_cycle_engine;
 
 typedef struct tm_cycle_opts {
     int64_t day;        /* days since 1970-01-01 (UTC) */
@@ -57,9 +70,13 @@ typedef struct tm_cycle_opts {
     void *report_ud;
     void (*progress)(void *ud, const char *phase, long done, long total); /* may be NULL */
     void *progress_ud;
+    const tm_cycle_engine *engines; /* one worker thread each; NULL: the caller's thread */
+    int nengines;                   /* 0..64 */
 } tm_cycle_opts;
 
-/* Runs the cycle for opts->day. Allowed contacts are rendered with the
+/* Runs the cycle for opts->day. `sb`, `gate` and `js` work the day's events
+ * on the caller's thread (and everything else when opts->nengines is 0);
+ * they may be engines[0], which is never in use at the same time. Allowed contacts are rendered with the
  * script tree's channel templates (lib/render.lua in `sb`, the sandbox the
  * gate and journeys live in) from the consumer's personal data, decrypted
  * with `keys` for the render only; the rendered message is stored encrypted

@@ -16,6 +16,8 @@
  * No libevent object outlives the send call except the base, freed by tm_adapter_free().
  * Message text never reaches `detail` or `err`: they carry statuses, paths, keys and errno.
  */
+#define _GNU_SOURCE /* syncfs: one sync for a batch of spooled files */
+
 #include "dispatch.h"
 
 #include <errno.h>
@@ -50,6 +52,7 @@ struct tm_adapter {
     char *dir;   /* root directory, as given */
     int dirfd;   /* open root directory */
     int lockfd;  /* <dir>/.lock, flock'd */
+    int batched; /* files are not fsync'd one by one: tm_adapter_flush syncs them all */
     /* Webhook. */
     struct event_base *base;
     char *host;     /* for the connection (no brackets) */
@@ -289,6 +292,23 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Whether a spooled file is whole: every file ends with the newline written
+ * after its JSON, so a file cut short by a crash before its sync does not. */
+static int spooled_whole(int chfd, const char *name, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode))
+        return 1; /* not ours to judge: leave it, and do not write over it */
+    if (st->st_size == 0)
+        return 0;
+    int fd = openat(chfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 1;
+    char c = 0;
+    ssize_t n = pread(fd, &c, 1, st->st_size - 1);
+    close(fd);
+    return n != 1 || c == '\n';
+}
+
 static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
                       struct tm_err *err)
 {
@@ -306,9 +326,14 @@ static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
     }
     struct stat st;
     if (fstatat(chfd, fin, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        close(chfd);
-        result_set(r, TM_SEND_DUPLICATE, "already spooled as %s/%s/%s", a->dir, m->channel, fin);
-        return TM_OK;
+        if (spooled_whole(chfd, fin, &st)) {
+            close(chfd);
+            result_set(r, TM_SEND_DUPLICATE, "already spooled as %s/%s/%s", a->dir, m->channel, fin);
+            return TM_OK;
+        }
+        /* Cut short: a batched spool lost power before its sync. Nothing
+         * read it as sent (its row was not marked), so write it again. */
+        unlinkat(chfd, fin, 0);
     }
 
     char *body = NULL;
@@ -329,7 +354,7 @@ static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
     if (write_all(fd, body, len) != 0 || write_all(fd, "\n", 1) != 0)
         goto io_fail;
     step = "fsync";
-    if (fsync(fd) != 0)
+    if (!a->batched && fsync(fd) != 0)
         goto io_fail;
     step = "close";
     int cr = close(fd);
@@ -355,7 +380,7 @@ static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
     }
     unlinkat(chfd, tmp, 0); /* fails harmlessly after a rename */
     step = "fsync directory";
-    if (linked && fsync(chfd) != 0 && errno != EINVAL)
+    if (linked && !a->batched && fsync(chfd) != 0 && errno != EINVAL)
         goto io_fail;
     free(body);
     close(chfd);
@@ -700,6 +725,28 @@ int tm_adapter_send(tm_adapter *a, const tm_message *m, tm_send_result *r, struc
     if (rc != TM_OK)
         return rc;
     return a->kind == KIND_SPOOL ? spool_send(a, m, r, err) : webhook_send(a, m, r, err);
+}
+
+void tm_adapter_batch(tm_adapter *a, int on)
+{
+    if (a && a->kind == KIND_SPOOL)
+        a->batched = on != 0;
+}
+
+int tm_adapter_flush(tm_adapter *a, struct tm_err *err)
+{
+    if (!a || a->kind != KIND_SPOOL || !a->batched)
+        return TM_OK;
+    /* One sync of the file system holding the spool makes every file
+     * written since the last one durable, with its directory entry. */
+    if (syncfs(a->dirfd) != 0)
+        return tm_err_set(err, TM_EIO, "spool %s: sync: %s", a->dir, strerror(errno));
+    return TM_OK;
+}
+
+int tm_adapter_concurrent(const tm_adapter *a)
+{
+    return a && a->kind == KIND_SPOOL;
 }
 
 void tm_adapter_free(tm_adapter *a)

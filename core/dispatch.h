@@ -64,6 +64,20 @@ int tm_adapter_send(tm_adapter *a, const tm_message *m, tm_send_result *r, struc
  * NULL is a no-op. */
 void tm_adapter_free(tm_adapter *a);
 
+/* Batched delivery, for a caller that records sends in batches (the daily
+ * cycle): the spool then skips the per-file fsync, and tm_adapter_flush()
+ * makes everything sent so far durable with one sync; the caller marks a
+ * batch sent only after the flush succeeds. A file cut short by a crash
+ * before the flush is found on the next send of its key and written again.
+ * Other adapters deliver durably on each send and ignore both calls.
+ * tm_adapter_flush returns TM_OK or TM_EIO (the batch must not be marked). */
+void tm_adapter_batch(tm_adapter *a, int on);
+int tm_adapter_flush(tm_adapter *a, struct tm_err *err);
+
+/* 1 when tm_adapter_send may be called from several threads at once (the
+ * spool: each message is its own file); 0 otherwise (the webhook). */
+int tm_adapter_concurrent(const tm_adapter *a);
+
 /* Checks an idempotency key: 1 if it matches [A-Za-z0-9._:-]{1,200}, else 0 (NULL included).
  * Such a key contains no '/' and, with ".json" appended, names a file inside one directory. */
 int tm_dispatch_key_valid(const char *key);

@@ -207,7 +207,8 @@ int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_e
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees): open debts
  * without a journey; open debts whose timer falls before `until`; outbox rows
- * planned before `until`; outbox rows ready to dispatch. */
+ * planned before `until` (by consumer, then time: the gate works a
+ * consumer's rows in order); outbox rows ready to dispatch. */
 int tm_store_work_unassigned(tm_store *s, int64_t **ids, size_t *n, struct tm_err *err);
 int tm_store_work_timers(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err);
 int tm_store_work_outbox(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err);

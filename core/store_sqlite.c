@@ -1177,7 +1177,8 @@ int tm_store_work_timers(tm_store *s, int64_t until, int64_t **ids, size_t *n, s
 
 int tm_store_work_outbox(tm_store *s, int64_t until, int64_t **ids, size_t *n, struct tm_err *err)
 {
-    return collect_ids(s, "SELECT id FROM outbox WHERE status = 'planned' AND send_at < ?1 ORDER BY send_at, id",
+    return collect_ids(s, "SELECT o.id FROM outbox o JOIN debts d ON d.id = o.debt_id WHERE o.status = 'planned' "
+                       "AND o.send_at < ?1 ORDER BY d.consumer_id, o.send_at, o.id",
                        &until, 1, ids, n, err);
 }
 

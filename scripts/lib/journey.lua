@@ -327,11 +327,37 @@ function Handle:offer_plan(p)
     return simple(self, { type = "offer_plan", plan = p })
 end
 
+-- A settlement is checked against the authority policy (lib/authority.lua)
+-- for the role it names before it is offered: one below it stops the step.
 function Handle:offer_settlement(p)
-    if type(p) ~= "table" or type(p.percent) ~= "number" then
-        fail("offer_settlement expects { percent = n }", 2)
+    if type(p) ~= "table" or type(p.percent) ~= "number" or p.percent <= 0 or p.percent > 100 then
+        fail("offer_settlement expects { percent = n } with n above 0 and at most 100", 2)
     end
-    return simple(self, { type = "offer_settlement", percent = p.percent, role = p.role or "agent" })
+    local role = p.role or "agent"
+    if role ~= "agent" and role ~= "supervisor" and role ~= "manager" then
+        fail(fmt("offer_settlement: role must be agent, supervisor or manager, not '%s'", tostring(role)), 2)
+    end
+    local d = self.debt
+    local balance = d.balance
+    if type(balance) ~= "number" or balance <= 0 or balance ~= math.floor(balance) then
+        fail("offer_settlement: the debt has no balance to settle", 2)
+    end
+    -- the least whole amount that is at least the percent of the balance, as
+    -- the engine computes it (exact below 2^53: balances up to 900 billion
+    -- minor units), so rounding never takes an offer below its authority
+    local bps = math.floor(p.percent * 100 + 0.5)
+    local offer = math.floor((balance * bps + 9999) / 10000)
+    if offer < 1 then offer = 1 end
+    local policy = require("lib.authority")
+    local v = tm.pay.settlement { balance = balance, offer = offer, currency = d.currency or "USD",
+                                  role = role, state = d.state, creditor = d.creditor,
+                                  floor_bps = policy.floor_bps, rules = policy.rules }
+    if v.verdict ~= "allowed" then
+        fail(fmt("offer_settlement: %s%% by %s is beyond authority: %s (lib/authority.lua)",
+                 tostring(p.percent), role, v.reason), 2)
+    end
+    return simple(self, { type = "offer_settlement", percent = p.percent, role = role,
+                          min_bps = v.min_bps })
 end
 
 function Handle:score(model)

@@ -218,3 +218,37 @@ describe("edges for graphs", function()
         assert_true(seen["*>hold:cease"], "journey-wide edge")
     end)
 end)
+
+describe("settlement authority (lib/authority.lua)", function()
+    local function offering(pct, role, extra)
+        local j = journey(sample({ start = "o", states = {
+            o = { enter = function(h) h:offer_settlement { percent = pct, role = role } end },
+            hold = {},
+        } }))
+        local d = { debt_id = "D1", balance = 100000, currency = "USD", state = "TX", creditor = "Acme" }
+        for k, v in pairs(extra or {}) do d[k] = v end
+        return j:start(d, ctx("2026-11-23T15:00:00Z"))
+    end
+    it("an agent may offer 50%, not 49.99%", function()
+        local r = offering(50, "agent")
+        assert_eq(r.actions[1].type, "offer_settlement")
+        assert_eq(r.actions[1].min_bps, 5000)
+        fails(function() offering(49.99, "agent") end, "beyond authority")
+    end)
+    it("a supervisor may go to 40%, a manager to 25%, nobody below the floor", function()
+        assert_eq(offering(40, "supervisor").actions[1].role, "supervisor")
+        fails(function() offering(39.99, "supervisor") end, "beyond authority")
+        assert_eq(offering(25, "manager").actions[1].min_bps, 2500)
+        fails(function() offering(24.99, "manager") end, "beyond authority")
+    end)
+    it("a creditor's stricter row wins for its debts", function()
+        fails(function() offering(40, "supervisor", { creditor = "Example Bank" }) end, "beyond authority")
+        assert_eq(offering(45, "supervisor", { creditor = "Example Bank" }).actions[1].min_bps, 4500)
+    end)
+    it("names what is wrong with a bad offer", function()
+        fails(function() offering(0, "agent") end, "above 0 and at most 100")
+        fails(function() offering(101, "agent") end, "above 0 and at most 100")
+        fails(function() offering(60, "clerk") end, "role must be agent, supervisor or manager")
+        fails(function() offering(60, "agent", { balance = 0 }) end, "no balance to settle")
+    end)
+end)
