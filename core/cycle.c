@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "calendar.h"
+#include "pay.h"
 #include "pool.h"
 #include "lb_render.h"
 #include "tz.h"
@@ -136,7 +137,8 @@ static tm_jdebt jdebt_of(const tm_work_debt *w)
         .status = w->status, .zone = w->timezone, .language = w->language, .flags = w->flags,
         .charge_off_date = w->charge_off_date, .last_payment_date = w->last_payment_date,
         .balance = w->balance, .placed_balance = w->placed_balance,
-        .days_past_due = w->days_past_due,
+        .days_past_due = w->days_past_due, .promise_amount = w->promise_amount,
+        .promise_due = w->promise_due, .hardship = w->hardship,
     };
     return d;
 }
@@ -267,6 +269,17 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
         rc = tm_audit_write(r->audit, now, "cycle", "journey.step", subject, details, err);
     }
+    /* A hand-off ("handoff:<journey>": a promise, a dispute, a hardship)
+     * leaves the debt without a journey: segmentation takes it again, the
+     * same day, and the journey with the higher priority gets it. */
+    if (rc == TM_OK && res->closed && strncmp(res->closed_reason, "handoff:", 8) == 0) {
+        w->journey[0] = w->journey_state[0] = w->variant[0] = w->timer_go[0] = '\0';
+        w->closed_reason[0] = '\0';
+        w->timer_at = 0;
+        w->journey_version = 0;
+        rc = tm_store_debt_set_journey(r->s, w->id, w, err);
+        r->st->handoffs++;
+    }
     return rc;
 }
 
@@ -288,6 +301,81 @@ static int park(run *r, const char *debt_id, const char *what, const char *msg, 
     snprintf(subject, sizeof subject, "debt:%s", debt_id);
     int rc = tm_audit_write(r->audit, now, "cycle", "journey.parked", subject, text, err);
     free(text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * 0. Promises whose due date and grace have passed: kept, partly kept or
+ * broken, judged by tm_pay_promise_status on what was paid in time. One not
+ * kept becomes a broken_promise event, worked in phase 1 like any other (the
+ * promise-to-pay journey follows it up).
+ */
+static int promises(run *r, struct tm_err *err)
+{
+    char today[16];
+    tm_date td;
+    tm_calendar_days_to_date(r->day_start / DAY, &td);
+    tm_calendar_format_date(td, today, sizeof today, NULL);
+    tm_promise_due *p = NULL;
+    size_t n = 0;
+    int rc = tm_store_promises_lapsed(r->s, today, &p, &n, err);
+    if (rc == TM_OK && n)
+        rc = tx_begin(r, err);
+    for (size_t i = 0; i < n && rc == TM_OK; i++) {
+        tm_pay_promise pr = {.amount = {.minor = p[i].amount}, .grace_days = p[i].grace_days};
+        memcpy(pr.amount.currency, p[i].currency, sizeof pr.amount.currency);
+        tm_pay_payment pay = {.amount = {.minor = p[i].paid}};
+        memcpy(pay.amount.currency, p[i].currency, sizeof pay.amount.currency);
+        struct tm_err e = {0};
+        int state = 0;
+        tm_work_debt w;
+        int found = 0;
+        rc = tm_store_work_debt(r->s, p[i].debt, &w, &found, err);
+        if (rc != TM_OK || !found)
+            continue;
+        if (tm_calendar_parse_date(p[i].due, &pr.due, &e) != TM_OK ||
+            (pay.date = pr.due, tm_pay_promise_status(&pr, &pay, p[i].paid > 0, td, &state, NULL, &e)) != TM_OK) {
+            report(r, "debt %s: promise %lld cannot be judged: %s", w.debt_id, (long long)p[i].id, e.msg);
+            continue;
+        }
+        const char *status = state == TM_PAY_PROMISE_KEPT             ? "kept"
+                             : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? "partially_kept"
+                             : state == TM_PAY_PROMISE_BROKEN         ? "broken"
+                                                                      : NULL;
+        if (!status)
+            continue;
+        rc = tm_store_promise_set(r->s, p[i].id, status, err);
+        char details[300];
+        snprintf(details, sizeof details,
+                 "{\"promise\":%lld,\"amount_minor\":%lld,\"paid_minor\":%lld,\"due\":\"%s\","
+                 "\"grace_days\":%d,\"status\":\"%s\"}",
+                 (long long)p[i].id, (long long)p[i].amount, (long long)p[i].paid, p[i].due,
+                 p[i].grace_days, status);
+        if (rc == TM_OK && state != TM_PAY_PROMISE_KEPT) {
+            r->st->promises_broken++;
+            /* at the end of the grace: the first moment it was broken */
+            int64_t at = (tm_calendar_date_to_days(pr.due) + pr.grace_days + 1) * DAY;
+            if (at < p[i].created_at)
+                at = p[i].created_at;
+            char key[64];
+            snprintf(key, sizeof key, "promise:%lld:broken", (long long)p[i].id);
+            rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, "applied",
+                                    r->day_start, err);
+        } else if (rc == TM_OK) {
+            r->st->promises_kept++;
+        }
+        if (rc == TM_OK) {
+            char subject[160], action[40];
+            snprintf(subject, sizeof subject, "debt:%s", w.debt_id);
+            snprintf(action, sizeof action, "promise.%s", status);
+            rc = tm_audit_write(r->audit, r->day_start, "cycle", action, subject, details, err);
+        }
+        if (rc == TM_OK)
+            rc = tx_step(r, err);
+    }
+    free(p);
+    if (rc == TM_OK)
+        rc = tx_commit(r, err);
     return rc;
 }
 
@@ -1227,8 +1315,10 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     /* 1. Events that happened by the end of the day and are not yet worked,
      * in time order (each is marked worked with its step). */
     double t = mono(), t2;
+    rc = promises(&r, err);
     evrun x = {.r = &r, .err = err};
-    rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
+    if (rc == TM_OK)
+        rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
     if (rc == TM_OK)
         rc = tx_commit(&r, err);
     t2 = mono(), stats->seconds[0] = t2 - t, t = t2;
@@ -1276,8 +1366,13 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
 {
     fprintf(f, "journeys: %ld started, %ld events handled (%ld ignored), %ld timers, %ld debts in no journey",
             st->started, st->events, st->events_ignored, st->timers, st->unassigned);
+    if (st->handoffs)
+        fprintf(f, ", %ld handed to another journey", st->handoffs);
     if (st->step_errors)
         fprintf(f, ", %ld script errors", st->step_errors);
+    if (st->promises_broken || st->promises_kept)
+        fprintf(f, "\npromises past their due date: %ld broken or partly kept, %ld kept",
+                st->promises_broken, st->promises_kept);
     fprintf(f, "\ncontacts: %ld planned, %ld allowed, %ld blocked (%ld rescheduled, %ld skipped)\n",
             st->planned, st->allowed, st->blocked, st->rescheduled, st->skipped);
     fprintf(f, "messages: %ld sent", st->sent);

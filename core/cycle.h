@@ -1,6 +1,8 @@
 /*
  * core/cycle.h: the daily cycle. One run works one day (UTC) of a portfolio:
  *
+ *   0. promises past their due date and grace judged kept or broken (a
+ *      broken one becomes a broken_promise event);
  *   1. events applied since the last run, in order, to each debt's journey;
  *   2. debts without a journey: segmentation, then the start state;
  *   3. journey timers that come due during the day;
@@ -39,6 +41,8 @@
 
 typedef struct tm_cycle_stats {
     long events, events_ignored, started, unassigned, timers, step_errors;
+    long promises_broken, promises_kept; /* judged after their due date and grace */
+    long handoffs;                       /* debts handed from one journey to be segmented again */
     long planned, allowed, blocked, rescheduled, skipped;
     long sent, duplicates, retry, failed, render_failed;
     struct {

@@ -149,14 +149,27 @@ int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_e
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
                        const char *payload, const char *status, int64_t now, struct tm_err *err);
 /* Applies a payment: the balance goes down (not below zero; a debt at zero
- * is paid), a payment row is added, the oldest open promise is marked kept
- * (or partially kept). *balance gets the new balance. `instrument_token`
+ * is paid), a payment row is added, and open promises the payments since
+ * they were made now cover are marked kept. *balance gets the new balance. `instrument_token`
  * (NULL or "" when none) is the tokenised instrument, never a card number. */
 int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                            int64_t at, const char *instrument_token, int64_t *balance,
                            struct tm_err *err);
 int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                          const char *due, int64_t at, struct tm_err *err);
+/* Open promises whose due date plus grace ended before `today`
+ * ("YYYY-MM-DD"), each with `paid`: the payments on its debt from when it was
+ * made to the end of its grace (by UTC date). *out is malloc'd (caller
+ * frees), *n records, in the order the promises were made. */
+typedef struct tm_promise_due {
+    int64_t id, debt, amount, paid, created_at;
+    char currency[4], due[11];
+    int grace_days;
+} tm_promise_due;
+int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **out, size_t *n,
+                             struct tm_err *err);
+/* status: "kept", "partially_kept", "broken". */
+int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_err *err);
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err);
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err);
@@ -241,6 +254,9 @@ typedef struct tm_work_debt {
     char state[8], timezone[64], language[40];
     char flags[256], consent[256], optout[256]; /* comma-separated */
     char offer[300];   /* the standing offer, as JSON members (",\"offer\":{...}"), "" when none */
+    int64_t promise_amount; /* the latest open promise to pay; 0 when none */
+    char promise_due[11];
+    int hardship;      /* a hardship event was applied to the debt */
 } tm_work_debt;
 
 int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err);

@@ -58,9 +58,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                        "balance_minor - ?1 <= 0 THEN 'paid' ELSE status END WHERE id = ?2",
     [ST_PAY_ADD] = "INSERT INTO payments (debt_id, amount_minor, currency, at, instrument_token) "
                    "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_PAY_PROMISE] = "UPDATE promises SET status = CASE WHEN amount_minor <= ?1 THEN 'kept' ELSE "
-                       "'partially_kept' END WHERE id = (SELECT id FROM promises WHERE debt_id = ?2 AND "
-                       "status = 'open' ORDER BY due_date LIMIT 1)",
+    /* A promise is kept once the payments since it was made reach its amount;
+     * one still short stays open until its due date and grace have passed,
+     * when the daily cycle finds it broken or partly kept. */
+    [ST_PAY_PROMISE] = "UPDATE promises SET status = 'kept' WHERE debt_id = ?1 AND status = 'open' AND "
+                       "amount_minor <= (SELECT COALESCE(SUM(y.amount_minor), 0) FROM payments y "
+                       "WHERE y.debt_id = promises.debt_id AND y.at >= promises.created_at)",
     [ST_DEBT_BALANCE] = "SELECT balance_minor FROM debts WHERE id = ?",
     [ST_PROMISE_ADD] = "INSERT INTO promises (debt_id, amount_minor, currency, due_date, created_at) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -800,8 +803,7 @@ int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char
         rc = done(s, st, err);
     }
     if (rc == TM_OK && (st = stmt(s, ST_PAY_PROMISE, err)) != NULL) {
-        sqlite3_bind_int64(st, 1, amount);
-        sqlite3_bind_int64(st, 2, debt);
+        sqlite3_bind_int64(st, 1, debt);
         rc = done(s, st, err);
     }
     if (rc == TM_OK && balance && (st = stmt(s, ST_DEBT_BALANCE, err)) != NULL) {
@@ -824,6 +826,71 @@ int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *
     sqlite3_bind_text(st, 4, due, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, at);
     return done(s, st, err);
+}
+
+int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **out, size_t *n,
+                             struct tm_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT p.id, p.debt_id, p.amount_minor, p.currency, p.due_date, p.grace_days, "
+                           "p.created_at, (SELECT COALESCE(SUM(y.amount_minor), 0) FROM payments y "
+                           "WHERE y.debt_id = p.debt_id AND y.at >= p.created_at AND "
+                           "date(y.at, 'unixepoch') <= date(p.due_date, '+' || p.grace_days || ' days')) "
+                           "FROM promises p WHERE p.status = 'open' AND "
+                           "date(p.due_date, '+' || p.grace_days || ' days') < ?1 ORDER BY p.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            tm_promise_due *q = realloc(*out, cap * sizeof *q);
+            if (!q) {
+                sqlite3_finalize(st);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return tm_err_set(err, TM_ENOMEM, "out of memory");
+            }
+            *out = q;
+        }
+        tm_promise_due *p = &(*out)[(*n)++];
+        memset(p, 0, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        p->debt = sqlite3_column_int64(st, 1);
+        p->amount = sqlite3_column_int64(st, 2);
+        const unsigned char *c = sqlite3_column_text(st, 3), *d = sqlite3_column_text(st, 4);
+        snprintf(p->currency, sizeof p->currency, "%s", c ? (const char *)c : "");
+        snprintf(p->due, sizeof p->due, "%s", d ? (const char *)d : "");
+        p->grace_days = sqlite3_column_int(st, 5);
+        p->created_at = sqlite3_column_int64(st, 6);
+        p->paid = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return sql_error(s, err, "store");
+    }
+    return TM_OK;
+}
+
+int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE promises SET status = ?1 WHERE id = ?2", -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
 
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err)
@@ -1246,8 +1313,12 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
             "d.currency, d.days_past_due, d.charge_off_date, d.last_payment_date, d.dispute, "
             "d.status, d.journey, d.journey_state, d.journey_version, d.variant, d.timer_at, "
             "d.timer_go, d.journey_step, c.state, c.timezone, c.language, c.flags, c.consent, "
-            "c.optout, d.consumer_id, d.offer FROM debts d JOIN consumers c ON c.id = d.consumer_id "
-            "WHERE d.id = ?";
+            "c.optout, d.consumer_id, d.offer, "
+            "(SELECT p.amount_minor || ',' || p.due_date FROM promises p WHERE p.debt_id = d.id AND "
+            "p.status = 'open' ORDER BY p.id DESC LIMIT 1), "
+            "EXISTS (SELECT 1 FROM events e WHERE e.debt_id = d.id AND e.type = 'hardship' AND "
+            "e.status = 'applied') "
+            "FROM debts d JOIN consumers c ON c.id = d.consumer_id WHERE d.id = ?";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -1283,6 +1354,14 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         copy_col(st, 23, w->optout, sizeof w->optout);
         w->consumer_id = sqlite3_column_int64(st, 24);
         copy_col(st, 25, w->offer, sizeof w->offer);
+        const unsigned char *pr = sqlite3_column_text(st, 26);
+        if (pr) {
+            const char *comma = strchr((const char *)pr, ',');
+            w->promise_amount = strtoll((const char *)pr, NULL, 10);
+            if (comma)
+                snprintf(w->promise_due, sizeof w->promise_due, "%s", comma + 1);
+        }
+        w->hardship = sqlite3_column_int(st, 27);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");

@@ -87,6 +87,17 @@ static void push_debt(lua_State *L, const tm_jdebt *d)
     set_i(L, "placed_balance", d->placed_balance);
     if (d->days_past_due >= 0)
         set_i(L, "days_past_due", d->days_past_due);
+    /* debt.promise = {amount =, due =} while a promise to pay is open */
+    if (d->promise_amount > 0 && d->promise_due && d->promise_due[0]) {
+        lua_createtable(L, 0, 2);
+        set_i(L, "amount", d->promise_amount);
+        set_s(L, "due", d->promise_due);
+        lua_setfield(L, -2, "promise");
+    }
+    if (d->hardship) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "hardship");
+    }
     /* flags as a set: debt.flags.cease == true */
     lua_newtable(L);
     const char *f = d->flags ? d->flags : "";

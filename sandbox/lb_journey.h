@@ -30,6 +30,9 @@ typedef struct tm_jdebt {
     const char *charge_off_date, *last_payment_date; /* "" when unknown */
     int64_t balance, placed_balance; /* minor units */
     int64_t days_past_due;  /* -1 when unknown */
+    int64_t promise_amount; /* the open promise to pay, minor units; 0 when none */
+    const char *promise_due; /* its due date "YYYY-MM-DD" (NULL when none) */
+    int hardship;           /* the consumer told of a hardship */
 } tm_jdebt;
 
 /* A debt's place in its journey. */
