@@ -23,8 +23,9 @@
 #include "train.h"
 #include "validate.h"
 
-enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_CONTACTS, F_PROMISES, F_NUM };
-enum { C_TYPE, C_STATE, C_NUM };
+enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_CONTACTS, F_PROMISES, F_RPC,
+       F_BROKEN, F_REPLIES, F_NUM };
+enum { C_TYPE, C_STATE, C_OUTCOME, C_NUM };
 
 static const struct {
     const char *name, *label;
@@ -36,9 +37,13 @@ static const struct {
     {"payments_before", "earlier payments"},
     {"contacts_before", "earlier contacts"},
     {"promises_before", "earlier promises"},
+    {"right_party_contacts_before", "earlier contacts that reached the consumer"},
+    {"broken_promises_before", "earlier broken promises"},
+    {"replies_before", "earlier replies from the consumer"},
 }, cat_features[C_NUM] = {
     {"debt_type", "debt type"},
     {"state", "state"},
+    {"last_contact_outcome", "outcome of the last contact"},
 };
 
 typedef struct train_ctx {
@@ -90,7 +95,11 @@ static int on_row(void *ud, const tm_training_row *r)
     num[F_PAYS] = (double)r->payments_before;
     num[F_CONTACTS] = (double)r->contacts_before;
     num[F_PROMISES] = (double)r->promises_before;
-    const char *cat[C_NUM] = {r->debt_type[0] ? r->debt_type : NULL, r->state[0] ? r->state : NULL};
+    num[F_RPC] = (double)r->right_party_before;
+    num[F_BROKEN] = (double)r->broken_promises_before;
+    num[F_REPLIES] = (double)r->replies_before;
+    const char *cat[C_NUM] = {r->debt_type[0] ? r->debt_type : NULL, r->state[0] ? r->state : NULL,
+                              r->last_outcome[0] ? r->last_outcome : NULL};
     int rc = tm_train_add_row(x->set, num, cat, r->paid ? 1 : 0, split_key(r->debt_id), &x->err);
     if (rc != TM_OK)
         return rc;

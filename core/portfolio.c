@@ -846,7 +846,7 @@ int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_impo
 static const char *const event_types[] = {
     "payment", "promise", "dispute", "dispute_verified", "cease", "attorney", "bankruptcy",
     "deceased", "contact", "optout", "consent", "address_change", "phone_change", "email_change",
-    NULL};
+    "hardship", "inbound_reply", "broken_promise", NULL};
 
 static const char *const ev_channels[] = {"call", "sms", "email", "letter", "push",
                                           "whatsapp", "visit", NULL};
@@ -1062,7 +1062,8 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     if (tm_json_str(j, tm_json_get(j, 0, "type"), type, sizeof type) < 0 || !in_list(event_types, type)) {
         ev_reject(x, line, "type", "is required and must be one of payment, promise, dispute, "
                                    "dispute_verified, cease, attorney, bankruptcy, deceased, contact, "
-                                   "optout, consent, address_change, phone_change, email_change");
+                                   "optout, consent, address_change, phone_change, email_change, "
+                                   "hardship, inbound_reply, broken_promise");
         return TM_OK;
     }
     if (tm_json_str(j, tm_json_get(j, 0, "debt_id"), debt_id, sizeof debt_id) <= 0) {
@@ -1188,6 +1189,18 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 snprintf(details, sizeof details, "{\"type\":\"%s\",\"channel\":\"%s\",\"given\":%s}", type,
                          ch, given ? "true" : "false");
             }
+        } else if (strcmp(type, "hardship") == 0 || strcmp(type, "broken_promise") == 0) {
+            /* Kept as the event itself: journeys see debt.hardship, the
+             * journey's handler sees the broken promise, and training counts
+             * broken promises. Nothing else changes. */
+        } else if (strcmp(type, "inbound_reply") == 0) {
+            char ch[32];
+            if (tm_json_str(j, tm_json_get(j, 0, "channel"), ch, sizeof ch) < 0 || !in_list(ev_channels, ch)) {
+                ev_reject(x, line, "channel", "is required: call, sms, email, letter, push, whatsapp or visit");
+                return TM_OK;
+            }
+            /* The reply's words are the consumer's: not kept here. */
+            snprintf(details, sizeof details, "{\"type\":\"inbound_reply\",\"channel\":\"%s\"}", ch);
         } else { /* address_change, phone_change, email_change */
             const char *fields[5], *values[5];
             char vals[5][256];

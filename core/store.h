@@ -103,6 +103,11 @@ typedef struct tm_training_row {
     int64_t payments_before; /* payments, contacts and promises at or before from */
     int64_t contacts_before;
     int64_t promises_before;
+    /* The contact history up to from: contacts that reached the consumer
+     * (outcome "conversation"), broken promises, replies the consumer
+     * sent, and the outcome of the last contact that had one ("" none). */
+    int64_t right_party_before, broken_promises_before, replies_before;
+    char last_outcome[32];
 } tm_training_row;
 
 /* Called once per row; a return other than TM_OK stops the scan and is

@@ -1143,7 +1143,15 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
             "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
             "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1), "
             "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1), "
-            "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1) "
+            "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1), "
+            "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
+            "k.outcome = 'conversation'), "
+            "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
+            "e.type = 'broken_promise' AND e.status = 'applied'), "
+            "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
+            "e.type = 'inbound_reply' AND e.status = 'applied'), "
+            "(SELECT k.outcome FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
+            "k.outcome NOT IN ('attempt', 'delivered') ORDER BY k.at DESC, k.id DESC LIMIT 1) "
             "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id",
             -1, &st, NULL) != SQLITE_OK)
         return sql_error(s, err, "store");
@@ -1166,6 +1174,10 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
         r.payments_before = sqlite3_column_int64(st, 9);
         r.contacts_before = sqlite3_column_int64(st, 10);
         r.promises_before = sqlite3_column_int64(st, 11);
+        r.right_party_before = sqlite3_column_int64(st, 12);
+        r.broken_promises_before = sqlite3_column_int64(st, 13);
+        r.replies_before = sqlite3_column_int64(st, 14);
+        copy_col(st, 15, r.last_outcome, sizeof r.last_outcome);
         if ((rc = fn(ud, &r)) != TM_OK)
             break;
     }

@@ -360,9 +360,36 @@ function Handle:offer_settlement(p)
                           min_bps = v.min_bps })
 end
 
-function Handle:score(model)
+-- The features a propensity model is scored on, from what a journey knows of
+-- the debt, named as `tallyman score train` names them: days past due,
+-- balance as placed in major units, days since the last payment and since
+-- charge-off at `now`, debt type and state. History counts are left out (a
+-- model scores a missing feature in its catch-all bin).
+function M.features(d, now)
+    local f = { days_past_due = d.days_past_due, debt_type = d.debt_type, state = d.state }
+    local bal = d.placed_balance or d.balance
+    if type(bal) == "number" and bal > 0 then f.balance = bal / 100 end
+    local function since(date)
+        if type(date) ~= "string" or not date:match("^%d%d%d%d%-%d%d%-%d%d$") or not now then return nil end
+        local t = time.parse(date .. "T00:00:00Z")
+        return t and math.floor((now - t) / 86400) or nil
+    end
+    f.days_since_last_payment = since(d.last_payment_date)
+    f.days_since_charge_off = since(d.charge_off_date)
+    return f
+end
+
+-- Scores the debt now with models/<model>.json and returns the probability
+-- and reason codes, so the journey can act on them; the score is recorded
+-- with the step (and kept on the debt by the engine).
+function Handle:score(model, features)
     if type(model) ~= "string" then fail("score expects a model name", 2) end
-    return simple(self, { type = "score", model = model })
+    if features ~= nil and type(features) ~= "table" then fail("score: features must be a table", 2) end
+    local p, reasons = tm.score(model, features or M.features(self.debt, self.now))
+    local texts = {}
+    for i, r in ipairs(reasons) do texts[i] = r.text end
+    simple(self, { type = "score", model = model, probability = p, reasons = texts })
+    return p, reasons
 end
 
 function Handle:queue(name, opts)

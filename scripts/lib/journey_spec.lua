@@ -252,3 +252,44 @@ describe("settlement authority (lib/authority.lua)", function()
         fails(function() offering(60, "agent", { balance = 0 }) end, "no balance to settle")
     end)
 end)
+
+describe("scores in a journey", function()
+    local function scoring(d)
+        local j = journey(sample({ start = "s", states = {
+            s = { enter = function(h)
+                      local p = h:score("ptp")
+                      if p >= 0.3 then h:move("a") else h:move("hold") end
+                  end },
+            a = {}, hold = {},
+        } }))
+        return j:start(d, ctx("2026-11-23T15:00:00Z"))
+    end
+    local base = { debt_id = "D1", state = "TX", debt_type = "credit_card", currency = "USD" }
+    local function with(t) local d = {} for k, v in pairs(base) do d[k] = v end for k, v in pairs(t) do d[k] = v end return d end
+    it("scores the debt now and records the probability and reasons", function()
+        local r = scoring(with({ days_past_due = 5, balance = 30000, last_payment_date = "2026-11-01" }))
+        local a = r.actions[1]
+        assert_eq(a.type, "score")
+        assert_eq(a.model, "ptp")
+        assert_true(a.probability > 0 and a.probability < 1)
+        assert_true(#a.reasons >= 1)
+    end)
+    it("the journey acts on the score: young debts and old ones go different ways", function()
+        local young = scoring(with({ days_past_due = 5, balance = 30000, last_payment_date = "2026-11-01" }))
+        local old = scoring(with({ days_past_due = 400, balance = 900000, charge_off_date = "2025-06-01" }))
+        assert_true(young.actions[1].probability > old.actions[1].probability)
+        assert_eq(young.state, "a")
+        assert_eq(old.state, "hold")
+    end)
+    it("features come from the debt, named as training names them", function()
+        local f = lib.features({ days_past_due = 40, placed_balance = 12345, balance = 100, state = "NY",
+                                 debt_type = "medical", last_payment_date = "2026-11-13",
+                                 charge_off_date = "" }, T("2026-11-23T15:00:00Z"))
+        assert_eq({ f.days_past_due, f.balance, f.state, f.debt_type, f.days_since_last_payment,
+                    f.days_since_charge_off }, { 40, 123.45, "NY", "medical", 10, nil })
+    end)
+    it("an unknown model stops the step with its name", function()
+        local j = journey(sample({ start = "s", states = { s = { enter = function(h) h:score("nope") end }, hold = {} } }))
+        fails(function() j:start(base, ctx("2026-11-23T15:00:00Z")) end, "nope")
+    end)
+end)

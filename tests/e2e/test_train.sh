@@ -51,6 +51,36 @@ expect_run "max-dpd subset" 0 "*" "" -- "$T" --db "$DB" score train --as-of 2026
 out=$(cat "$E2E_TMP/out")
 check "subset counts" "$(echo "$out" | grep -c '5420 left out by --max-dpd')"
 
+# Contact history is learnt from: a portfolio where reaching the consumer
+# (a right-party contact before the as-of day) goes with paying, and a broken
+# promise with not paying, and nothing else differs.
+DB3="$D/contacts.db"
+awk 'BEGIN {
+    print "external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due"
+    for (i = 1; i <= 1200; i++) printf "K%d,X%d,A,B,TX,America/Chicago,500.00,USD,40\n", i, i
+}' >"$D/k.csv"
+awk 'BEGIN {
+    srand(7)
+    for (i = 1; i <= 1200; i++) {
+        rpc = (i % 2 == 0); broke = (i % 5 == 0)
+        if (rpc) printf "{\"key\":\"c%d\",\"type\":\"contact\",\"debt_id\":\"X%d\",\"at\":\"2026-11-10T15:00:00Z\",\"channel\":\"call\",\"outcome\":\"conversation\"}\n", i, i
+        else printf "{\"key\":\"c%d\",\"type\":\"contact\",\"debt_id\":\"X%d\",\"at\":\"2026-11-10T15:00:00Z\",\"channel\":\"call\",\"outcome\":\"not_connected\"}\n", i, i
+        if (broke) printf "{\"key\":\"b%d\",\"type\":\"broken_promise\",\"debt_id\":\"X%d\",\"at\":\"2026-11-12T15:00:00Z\"}\n", i, i
+        p = (rpc ? 0.7 : 0.2) * (broke ? 0.3 : 1)
+        if (rand() < p) printf "{\"key\":\"p%d\",\"type\":\"payment\",\"debt_id\":\"X%d\",\"at\":\"2026-12-01T15:00:00Z\",\"amount\":\"50.00\"}\n", i, i
+    }
+}' >"$D/k.jsonl"
+"$T" --db "$DB3" import accounts "$D/k.csv" >/dev/null 2>&1
+"$T" --db "$DB3" event "$D/k.jsonl" >/dev/null 2>&1
+expect_run "train on contact history" 0 "*" "" -- "$T" --db "$DB3" score train --as-of 2026-11-23 --days 60 --out "$D/tree/models/contact.json" --name contact
+out=$(cat "$E2E_TMP/out")
+auc=$(echo "$out" | sed -n 's/^AUC: training [0-9.]*, holdout \([0-9.]*\)$/\1/p')
+check "contact history predicts: holdout AUC above 0.65 ($auc)" "$(awk -v a="$auc" 'BEGIN { print (a > 0.65) ? 1 : 0 }')"
+printf '%s\n' 'local reached = tm.score("contact", {right_party_contacts_before = 1, broken_promises_before = 0, last_contact_outcome = "conversation", days_past_due = 40, balance = 500, state = "TX"})' \
+    'local missed = tm.score("contact", {right_party_contacts_before = 0, broken_promises_before = 1, last_contact_outcome = "not_connected", days_past_due = 40, balance = 500, state = "TX"})' \
+    'return reached > 0.5 and missed < 0.25' >"$D/k.lua"
+expect_run "  ...reaching the consumer scores high, a broken promise low" 0 "true" "" -- "$T" eval --scripts "$D/tree" "$D/k.lua"
+
 # Bad use.
 expect_run "no --out" 2 "" "train needs --out FILE" -- "$T" --db "$DB" score train
 expect_run "bad as-of" 2 "" "--as-of" -- "$T" --db "$DB" score train --out "$D/x.json" --as-of 2026-02-30
