@@ -180,6 +180,11 @@ static void read_result(lua_State *L, call_ctx *c)
     tm_jresult *res = c->res;
     if (!lua_istable(L, t))
         luaL_error(L, "journey %s returned no result table", c->js->ids[c->index - 1]);
+    /* A debt the journey cannot place (its state is gone from the loaded
+     * text) is an error for the cycle to park, not an event to ignore. */
+    char why[300];
+    if (raw_s(L, t, "error", why, sizeof why))
+        luaL_error(L, "%s", why);
     memset(res, 0, sizeof *res);
     copy(res->st.journey, sizeof res->st.journey, c->js->ids[c->index - 1]);
     res->st.version = (int)raw_i(L, t, "version", 1);

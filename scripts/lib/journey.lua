@@ -516,8 +516,13 @@ function Journey:timer(js, debt, ctx)
     check_ctx(ctx)
     local res = new_result(self, js)
     local go = js.timer_go
-    if not go or not self.def.states[go] then
+    if not go then
         res.ignored = true
+        return res
+    end
+    if not self.def.states[go] then
+        res.ignored = true
+        res.error = fmt("the timer goes to state '%s', which is not in journey %s", tostring(go), self.id)
         return res
     end
     return enter(self, res, go, debt, ctx)
