@@ -968,8 +968,13 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
         tm_outbox_rec *o = &g->o;
         tm_work_debt *w = &g->w;
         if (g->invalid) {
-            report(r, "debt %s: outbox %s: the gate request is invalid: %s", w->debt_id, o->key, g->msg);
+            /* A contact the gate cannot judge is never sent: the row fails
+             * and the debt is parked with the reason. */
+            char msg[800];
+            snprintf(msg, sizeof msg, "outbox %s: the gate cannot judge this contact: %s", o->key, g->msg);
             rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
+            if (rc == TM_OK)
+                rc = park(r, w->debt_id, "gate", msg, o->send_at, err);
             if (rc == TM_OK)
                 rc = tx_step(r, err);
             continue;
@@ -988,9 +993,21 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
         if (rc == TM_OK && g->allow) {
             r->st->allowed++;
             if (g->render_failed) {
+                /* No message goes out without its template and disclosures:
+                 * the row fails, and the audit log says why. */
                 r->st->render_failed++;
                 report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, g->msg);
                 rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, g->msg, NULL, 0, err);
+                json_t *dj = json_pack("{s:s, s:s, s:s, s:s}", "key", o->key, "channel", o->channel,
+                                       "template", o->template_id, "error", g->msg);
+                char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+                json_decref(dj);
+                char subject[160];
+                snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
+                if (rc == TM_OK)
+                    rc = dt ? tm_audit_write(r->audit, o->send_at, "cycle", "outbox.failed", subject, dt, err)
+                            : tm_err_set(err, TM_ENOMEM, "out of memory");
+                free(dt);
             } else {
                 rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen, tm_keys_current(r->keys), err);
             }

@@ -279,6 +279,10 @@ function Handle:send(channel, template, opts)
         fail("send: the template must be named (a string)", 2)
     end
     if opts ~= nil and type(opts) ~= "table" then fail("send: options must be a table", 2) end
+    -- A voice script is what an agent (or a recorded message) says on a
+    -- call: the gate judges it as a call, and the call's templates are the
+    -- voice scripts.
+    if channel == "voice" then channel = "call" end
     local a = { type = "send", channel = channel, template = template,
                 at = planned(self.journey, self.ctx), purpose = opts and opts.purpose or "collection",
                 state = self.res.state }
