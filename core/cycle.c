@@ -1186,10 +1186,8 @@ static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct 
         int found = 0;
         int rc = tm_store_outbox_get(r->s, ids[i], &it->o, &found, err);
         if (rc == TM_OK && found) {
-            tm_work_debt w;
-            rc = tm_store_work_debt(r->s, it->o.debt, &w, &found, err);
-            if (found)
-                snprintf(it->debt_id, sizeof it->debt_id, "%s", w.debt_id);
+            found = it->o.debt_ref[0] != '\0';
+            snprintf(it->debt_id, sizeof it->debt_id, "%s", it->o.debt_ref);
         }
         if (rc != TM_OK || !found || strcmp(it->o.status, "ready") != 0) {
             free(it->o.payload_owned);

@@ -277,6 +277,7 @@ typedef struct tm_outbox_rec {
     char status[16];
     int attempts;
     char key_buf[256], channel_buf[16], template_buf[96], purpose_buf[32], state_buf[64];
+    char debt_ref[129];    /* on read: the debt's own id (debts.debt_id) */
     char *payload_owned;   /* NUL-terminated copy of the payload bytes */
     size_t payload_len;
 } tm_outbox_rec;

@@ -1440,8 +1440,9 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
 {
     sqlite3_stmt *st;
     static const char sql[] =
-        "SELECT idempotency_key, debt_id, channel, template, payload, status, "
-                           "send_at, purpose, journey_state, attempts FROM outbox WHERE id = ?";
+        "SELECT o.idempotency_key, o.debt_id, o.channel, o.template, o.payload, o.status, "
+                           "o.send_at, o.purpose, o.journey_state, o.attempts, d.debt_id FROM outbox o "
+                           "LEFT JOIN debts d ON d.id = o.debt_id WHERE o.id = ?";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -1475,6 +1476,7 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
         copy_col(st, 8, o->state_buf, sizeof o->state_buf);
         o->journey_state = o->state_buf;
         o->attempts = sqlite3_column_int(st, 9);
+        copy_col(st, 10, o->debt_ref, sizeof o->debt_ref);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
