@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "calendar.h"
+#include "jarchive.h"
 #include "lb_render.h"
 #include "tz.h"
 
@@ -144,6 +145,7 @@ static tm_jstate jstate_of(const tm_work_debt *w)
     st.version = w->journey_version;
     snprintf(st.timer_go, sizeof st.timer_go, "%s", w->timer_go);
     st.timer_at = w->timer_at;
+    snprintf(st.hash, sizeof st.hash, "%s", w->journey_hash);
     return st;
 }
 
@@ -170,6 +172,7 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     snprintf(w->journey_state, sizeof w->journey_state, "%s", res->st.state);
     snprintf(w->variant, sizeof w->variant, "%s", res->st.variant);
     w->journey_version = res->st.version;
+    snprintf(w->journey_hash, sizeof w->journey_hash, "%s", res->st.hash);
     snprintf(w->timer_go, sizeof w->timer_go, "%s", res->closed ? "" : res->st.timer_go);
     w->timer_at = res->closed ? 0 : res->st.timer_at;
     if (res->closed)
@@ -246,14 +249,25 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     }
     if (rc == TM_OK)
         rc = tm_store_debt_set_journey(r->s, w->id, w, err);
+    if (rc == TM_OK && res->migrated_from) {
+        char details[512], subject[160];
+        snprintf(details, sizeof details,
+                 "{\"journey\":\"%s\",\"from_version\":%d,\"to_version\":%d,\"from_state\":\"%s\","
+                 "\"to_state\":\"%s\",\"hash\":\"%s\"}",
+                 w->journey, res->migrated_from, res->st.version, from, res->migrated_state,
+                 res->st.hash);
+        snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
+        rc = tm_audit_write(r->audit, now, "cycle", "journey.migrate", subject, details, err);
+    }
     if (rc == TM_OK) {
         char details[2048];
         snprintf(details, sizeof details,
                  "{\"trigger\":\"%s\",\"journey\":\"%s\",\"variant\":\"%s\",\"from\":\"%s\","
-                 "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\"}",
+                 "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\","
+                 "\"version\":%d}",
                  what, w->journey, w->variant, from, w->journey_state, res->moves, acts,
                  res->closed ? ",\"closed\":\"" : "", res->closed ? res->closed_reason : "",
-                 res->closed ? "\"" : "", r->scripts);
+                 res->closed ? "\"" : "", r->scripts, w->journey_version);
         char subject[160];
         snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
         rc = tm_audit_write(r->audit, now, "cycle", "journey.step", subject, details, err);
@@ -319,7 +333,8 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
             if (tm_journeys_event(r->js, &d, &js, &ev, now, &res, &e) != TM_OK) {
                 r->st->step_errors++;
                 report(r, "debt %s: event %s: %s", w.debt_id, jt, e.msg);
-            } else if (res.ignored) {
+                rc = tm_jarchive_parked(r->audit, &w, &e, now, err);
+            } else if (res.ignored && !res.migrated_from) {
                 r->st->events_ignored++;
             } else {
                 char what[48];
@@ -379,6 +394,7 @@ static int work_debts(run *r, const int64_t *ids, size_t n, int timers, struct t
         if (step_rc != TM_OK) {
             r->st->step_errors++;
             report(r, "debt %s: %s", w.debt_id, e.msg);
+            rc = tm_jarchive_parked(r->audit, &w, &e, now, err);
             continue;
         }
         if (timers)
@@ -648,6 +664,7 @@ static int gate_one(run *r, int64_t id, int *again, struct tm_err *err)
             r->st->step_errors++;
             report(r, "debt %s: blocked handler: %s", w.debt_id, e.msg);
             res.nactions = 0;
+            rc = tm_jarchive_parked(r->audit, &w, &e, o.send_at, err);
         }
         int moved = 0;
         for (int i = 0; rc == TM_OK && i < res.nactions; i++) {
@@ -824,10 +841,19 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     int rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
     if (rc != TM_OK)
         return rc;
+    /* Every loaded journey's text is kept before a debt runs on it, and debts
+     * on an older text run it from the store (lb_journey.h, "Versions"). */
+    tm_journeys_set_archive(js, tm_jarchive_lookup, s);
+    rc = tx_begin(&r, err);
+    if (rc == TM_OK)
+        rc = tm_jarchive_keep(s, js, r.audit, r.day_start, err);
+    if (rc == TM_OK)
+        rc = tx_commit(&r, err);
     /* 1. Events that happened by the end of the day and are not yet worked,
      * in time order (each is marked worked with its step). */
     evrun x = {.r = &r, .err = err};
-    rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
+    if (rc == TM_OK)
+        rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
     if (rc == TM_OK)
         rc = tx_commit(&r, err);
     /* 2. New debts. */
@@ -862,6 +888,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         r.in_tx = 0;
     }
     tm_audit_writer_close(r.audit);
+    tm_journeys_set_archive(js, NULL, NULL);
     return rc;
 }
 
