@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "gate.h"
 #include "lb_gate.h"
+#include "lb_journey.h"
 #include "sandbox.h"
 #include "scriptset.h"
 
@@ -20,8 +21,10 @@ static const char lint_help[] =
     "\n"
     "Checks scripts (default: the script tree) without running their effects:\n"
     "syntax and encoding, known DSL fields, a citation on every rule, where\n"
-    "each regulation applies. One line per problem, file:line: message;\n"
-    "exit 1 if there is any.\n";
+    "each regulation applies, journey migrations. One line per problem,\n"
+    "file:line: message; exit 1 if there is any. Notes (a journey version\n"
+    "with no migration from an older one) are printed as \"file: note: ...\"\n"
+    "and do not fail the lint.\n";
 
 typedef struct linting {
     int problems;
@@ -90,6 +93,28 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
     }
 }
 
+/* Notes about journeys (lb_journey.h): a version past 1 that leaves older
+ * versions without a migration. Printed, not counted: keeping debts on the
+ * text they started on is often what the author wants. */
+static void lint_notes(tm_sandbox *sb, tm_gen *gen, linting *l)
+{
+    tm_journeys *js = NULL;
+    struct tm_err e = {0};
+    if (tm_journeys_load(sb, &js, NULL, NULL, &e) != TM_OK)
+        return; /* out of memory: the problems above are what matters */
+    for (size_t i = 0; i < tm_journeys_count(js); i++) {
+        const char *note = tm_journeys_note(js, i);
+        tm_jsource src;
+        if (!note || tm_journeys_source(js, i, &src) != TM_OK)
+            continue;
+        char m[800];
+        snprintf(m, sizeof m, "%s/%s: note: %s", tm_gen_root(gen), src.path, note);
+        if (!l->only || strncmp(m, l->only, strlen(l->only)) == 0)
+            printf("%s\n", m);
+    }
+    tm_journeys_free(js);
+}
+
 int tm_cmd_lint(tm_cli *cli)
 {
     linting l = {0};
@@ -137,8 +162,10 @@ int tm_cmd_lint(tm_cli *cli)
             printf("%s: %s\n", path, e.msg);
             l.problems++;
         }
-        if (sb)
+        if (sb) {
             lint_loads(sb, gen, &l);
+            lint_notes(sb, gen, &l);
+        }
         tm_gate_free(gate);
         tm_sandbox_free(sb);
         tm_gen_release(gen);

@@ -17,6 +17,7 @@
 #include "calendar.h"
 #include "pay.h"
 #include "pool.h"
+#include "jarchive.h"
 #include "lb_render.h"
 #include "tz.h"
 
@@ -153,6 +154,7 @@ static tm_jstate jstate_of(const tm_work_debt *w)
     st.version = w->journey_version;
     snprintf(st.timer_go, sizeof st.timer_go, "%s", w->timer_go);
     st.timer_at = w->timer_at;
+    snprintf(st.hash, sizeof st.hash, "%s", w->journey_hash);
     return st;
 }
 
@@ -179,6 +181,7 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     snprintf(w->journey_state, sizeof w->journey_state, "%s", res->st.state);
     snprintf(w->variant, sizeof w->variant, "%s", res->st.variant);
     w->journey_version = res->st.version;
+    snprintf(w->journey_hash, sizeof w->journey_hash, "%s", res->st.hash);
     snprintf(w->timer_go, sizeof w->timer_go, "%s", res->closed ? "" : res->st.timer_go);
     w->timer_at = res->closed ? 0 : res->st.timer_at;
     if (res->closed)
@@ -257,14 +260,25 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     }
     if (rc == TM_OK)
         rc = tm_store_debt_set_journey(r->s, w->id, w, err);
+    if (rc == TM_OK && res->migrated_from) {
+        char details[512], subject[160];
+        snprintf(details, sizeof details,
+                 "{\"journey\":\"%s\",\"from_version\":%d,\"to_version\":%d,\"from_state\":\"%s\","
+                 "\"to_state\":\"%s\",\"hash\":\"%s\"}",
+                 w->journey, res->migrated_from, res->st.version, from, res->migrated_state,
+                 res->st.hash);
+        snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
+        rc = tm_audit_write(r->audit, now, "cycle", "journey.migrate", subject, details, err);
+    }
     if (rc == TM_OK) {
         char details[2048];
         snprintf(details, sizeof details,
                  "{\"trigger\":\"%s\",\"journey\":\"%s\",\"variant\":\"%s\",\"from\":\"%s\","
-                 "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\"}",
+                 "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\","
+                 "\"version\":%d}",
                  what, w->journey, w->variant, from, w->journey_state, res->moves, acts,
                  res->closed ? ",\"closed\":\"" : "", res->closed ? res->closed_reason : "",
-                 res->closed ? "\"" : "", r->scripts);
+                 res->closed ? "\"" : "", r->scripts, w->journey_version);
         char subject[160];
         snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
         rc = tm_audit_write(r->audit, now, "cycle", "journey.step", subject, details, err);
@@ -287,18 +301,20 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
  * the debt stays where it was, parked until the scripts are fixed, and the
  * error goes to the operator and to the audit log, which is where a
  * compliance officer looks. */
-static int park(run *r, const char *debt_id, const char *what, const char *msg, int64_t now,
+static int park(run *r, const tm_work_debt *w, const char *what, const char *msg, int64_t now,
                 struct tm_err *err)
 {
     r->st->step_errors++;
-    report(r, "debt %s: %s", debt_id, msg);
-    json_t *d = json_pack("{s:s, s:s, s:s}", "trigger", what, "error", msg, "scripts", r->scripts);
+    report(r, "debt %s: %s", w->debt_id, msg);
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "trigger", what, "error", msg,
+                          "journey", w->journey, "state", w->journey_state, "version",
+                          w->journey_version, "hash", w->journey_hash, "scripts", r->scripts);
     char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     if (!text)
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     char subject[160];
-    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
     int rc = tm_audit_write(r->audit, now, "cycle", "journey.parked", subject, text, err);
     free(text);
     return rc;
@@ -438,8 +454,8 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
                 char what[48], msg[600];
                 snprintf(what, sizeof what, "event %s", jt);
                 snprintf(msg, sizeof msg, "event %s: %.500s", jt, e.msg);
-                rc = park(r, w.debt_id, what, msg, now, err);
-            } else if (res.ignored) {
+                rc = park(r, &w, what, msg, now, err);
+            } else if (res.ignored && !res.migrated_from) {
                 r->st->events_ignored++;
             } else {
                 char what[48];
@@ -544,7 +560,7 @@ static int write_steps(run *r, step_job *j, struct tm_err *err)
         if (it->kind == STEP_UNASSIGNED) {
             r->st->unassigned++;
         } else if (it->kind == STEP_ERROR) {
-            rc = park(r, it->w.debt_id, j->timers ? "timer" : "start", it->msg,
+            rc = park(r, &it->w, j->timers ? "timer" : "start", it->msg,
                       it->now ? it->now : r->day_start, err);
         } else if (it->kind == STEP_OK) {
             if (j->timers)
@@ -974,7 +990,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             snprintf(msg, sizeof msg, "outbox %s: the gate cannot judge this contact: %s", o->key, g->msg);
             rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
             if (rc == TM_OK)
-                rc = park(r, w->debt_id, "gate", msg, o->send_at, err);
+                rc = park(r, w, "gate", msg, o->send_at, err);
             if (rc == TM_OK)
                 rc = tx_step(r, err);
             continue;
@@ -1019,7 +1035,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             if (g->handler_failed) {
                 char msg[700];
                 snprintf(msg, sizeof msg, "blocked handler: %s", g->msg);
-                rc = park(r, w->debt_id, "blocked", msg, o->send_at, err);
+                rc = park(r, w, "blocked", msg, o->send_at, err);
             }
             int moved = 0;
             for (int k = 0; rc == TM_OK && k < g->res.nactions; k++) {
@@ -1327,10 +1343,27 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         tm_pool_free(r.pool);
         return rc;
     }
+    /* Every loaded journey's text is kept before a debt runs on it; debts on
+     * an older text run it from the archive, read into memory here so the
+     * workers never touch the store (lb_journey.h, "Versions"). */
+    rc = tx_begin(&r, err);
+    if (rc == TM_OK)
+        rc = tm_jarchive_keep(s, js, r.audit, r.day_start, err);
+    if (rc == TM_OK)
+        rc = tx_commit(&r, err);
+    tm_jarchive_cache *texts = NULL;
+    if (rc == TM_OK)
+        rc = tm_jarchive_cache_load(s, &texts, err);
+    if (rc == TM_OK) {
+        tm_journeys_set_archive(js, tm_jarchive_cache_lookup, texts);
+        for (int i = 0; i < opts->nengines; i++)
+            tm_journeys_set_archive(opts->engines[i].js, tm_jarchive_cache_lookup, texts);
+    }
     /* 1. Events that happened by the end of the day and are not yet worked,
      * in time order (each is marked worked with its step). */
     double t = mono(), t2;
-    rc = promises(&r, err);
+    if (rc == TM_OK)
+        rc = promises(&r, err);
     evrun x = {.r = &r, .err = err};
     if (rc == TM_OK)
         rc = tm_store_scan_events(s, r.day_end, on_event, &x, err);
@@ -1373,6 +1406,10 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         r.in_tx = 0;
     }
     tm_audit_writer_close(r.audit);
+    tm_journeys_set_archive(js, NULL, NULL);
+    for (int i = 0; i < opts->nengines; i++)
+        tm_journeys_set_archive(opts->engines[i].js, NULL, NULL);
+    tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
     return rc;
 }

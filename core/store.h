@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 4
+#define TM_STORE_SCHEMA_VERSION 5
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -262,12 +262,43 @@ typedef struct tm_work_debt {
     int64_t promise_amount; /* the latest open promise to pay; 0 when none */
     char promise_due[11];
     int hardship;      /* a hardship event was applied to the debt */
+    char journey_hash[65]; /* hex SHA-256 of the journey text the debt runs; "" before it was kept */
 } tm_work_debt;
 
 int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, struct tm_err *err);
-/* Writes the journey fields of `w` (journey, state, version, variant, timer,
- * step, closed_reason, status, offer) to debt `id`. */
+/* Writes the journey fields of `w` (journey, state, version, hash, variant,
+ * timer, step, closed_reason, status, offer) to debt `id`. */
 int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, struct tm_err *err);
+
+/* ---- The journey archive -------------------------------------------------
+ * Every journey text that starts or steps a debt is kept by the SHA-256 of its
+ * text, so a debt stays on the text it started on after the tree changes
+ * (strategies.md, "Changing a live journey"). */
+typedef struct tm_journey_text {
+    const char *hash;     /* hex SHA-256 of text (64 characters) */
+    const char *journey;  /* the journey's id */
+    int version;
+    const char *path;     /* relative to the script tree, e.g. "strategies/early.lua" */
+    const char *text;     /* the script's bytes, NUL-terminated */
+    size_t len;
+} tm_journey_text;
+
+/* Keeps text `t` (all strings borrowed for the call) unless its hash is kept
+ * already; *is_new (may be NULL) says whether it was added. A kept text is
+ * never replaced: the hash names it. TM_EINVAL when the hash is not 64
+ * characters or the id or text is missing; TM_ESTORE. */
+int tm_store_journey_archive(tm_store *s, const tm_journey_text *t, int64_t now, int *is_new,
+                             struct tm_err *err);
+
+/* Reads the text kept under `hash` into *out: on *found, out->text, ->journey
+ * and ->path point into one malloc'd block owned by the caller, released with
+ * free((void *)out->text); out->hash is NULL. Not found is TM_OK with *found 0.
+ * TM_ENOMEM, TM_ESTORE. */
+/* The hash of every kept journey text: *out (caller frees) holds *n
+ * NUL-terminated 64-hex-digit strings, 65 bytes apart. */
+int tm_store_journey_hashes(tm_store *s, char **out, size_t *n, struct tm_err *err);
+int tm_store_journey_text(tm_store *s, const char *hash, tm_journey_text *out, int *found,
+                          struct tm_err *err);
 
 /* An outbox row. Strings are borrowed on write; on read they point into the
  * record's buffers and payload_owned (free it). */

@@ -269,15 +269,32 @@ static const char migration_3[] =
 static const char migration_4[] =
     "CREATE INDEX IF NOT EXISTS events_unworked ON events(at, id) WHERE worked = 0;\n";
 
+/* 5: journey versions. Every journey text that starts or steps a debt is
+ * kept by the SHA-256 of its text, so a debt can go on running the text it
+ * started on after the tree changes; debts record that hash
+ * (debts.journey_hash, added where missing like 4's columns). */
+static const char migration_5[] =
+    "CREATE TABLE IF NOT EXISTS journey_texts (\n"
+    "  hash TEXT PRIMARY KEY,\n"          /* hex SHA-256 of the script text */
+    "  journey TEXT NOT NULL,\n"
+    "  version INTEGER NOT NULL,\n"
+    "  path TEXT NOT NULL,\n"             /* relative to the script tree, as first seen */
+    "  text TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS journey_texts_id ON journey_texts(journey, version);\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
 } migration_columns[] = {
     {4, "events", "worked", "INTEGER NOT NULL DEFAULT 0"},
     {4, "debts", "offer", "TEXT"},
+    {5, "debts", "journey_hash", "TEXT"},
 };
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -1329,7 +1346,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
             "(SELECT p.amount_minor || ',' || p.due_date FROM promises p WHERE p.debt_id = d.id AND "
             "p.status = 'open' ORDER BY p.id DESC LIMIT 1), "
             "EXISTS (SELECT 1 FROM events e WHERE e.debt_id = d.id AND e.type = 'hardship' AND "
-            "e.status = 'applied') "
+            "e.status = 'applied'), d.journey_hash "
             "FROM debts d JOIN consumers c ON c.id = d.consumer_id WHERE d.id = ?";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
@@ -1374,6 +1391,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
                 snprintf(w->promise_due, sizeof w->promise_due, "%s", comma + 1);
         }
         w->hardship = sqlite3_column_int(st, 27);
+        copy_col(st, 28, w->journey_hash, sizeof w->journey_hash);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
@@ -1385,7 +1403,8 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     static const char sql[] =
         "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
                            "variant = ?4, timer_at = ?5, timer_go = ?6, journey_step = ?7, "
-                           "closed_reason = ?8, status = ?9, offer = ?11 WHERE id = ?10";
+                           "closed_reason = ?8, status = ?9, offer = ?11, journey_hash = ?12 "
+                           "WHERE id = ?10";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     bind_opt_text(st, 1, w->journey);
@@ -1406,9 +1425,117 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     sqlite3_bind_text(st, 9, w->status[0] ? w->status : "open", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, id);
     bind_opt_text(st, 11, w->offer);
+    bind_opt_text(st, 12, w->journey_hash);
     int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
+}
+
+int tm_store_journey_archive(tm_store *s, const tm_journey_text *t, int64_t now, int *is_new,
+                             struct tm_err *err)
+{
+    if (is_new)
+        *is_new = 0;
+    if (!t || !t->hash || strlen(t->hash) != 64 || !t->journey || !*t->journey || !t->text)
+        return tm_err_set(err, TM_EINVAL, "journey archive: a text needs its SHA-256, journey id and text");
+    sqlite3_stmt *st;
+    /* The hash names the text, so a text already kept is left as it was
+     * first seen (its path and first_seen stay those of its first run). */
+    static const char sql[] =
+        "INSERT OR IGNORE INTO journey_texts (hash, journey, version, path, text, first_seen) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->journey, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, t->version);
+    sqlite3_bind_text(st, 4, t->path ? t->path : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, t->text, (int)t->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "journey archive");
+    if (rc == TM_OK && is_new)
+        *is_new = sqlite3_changes(s->db) > 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int tm_store_journey_text(tm_store *s, const char *hash, tm_journey_text *out, int *found,
+                          struct tm_err *err)
+{
+    *found = 0;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "SELECT journey, version, path, text FROM journey_texts WHERE hash = ?";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, hash ? hash : "", -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = TM_OK;
+    if (step == SQLITE_ROW) {
+        const char *j = (const char *)sqlite3_column_text(st, 0);
+        const char *p = (const char *)sqlite3_column_text(st, 2);
+        const char *x = (const char *)sqlite3_column_blob(st, 3);
+        size_t n = (size_t)sqlite3_column_bytes(st, 3);
+        /* One allocation holds the three strings, so one free releases them. */
+        size_t jl = j ? strlen(j) : 0, pl = p ? strlen(p) : 0;
+        char *buf = malloc(jl + pl + n + 3);
+        if (!buf) {
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory reading journey text %.12s", hash);
+        } else {
+            memcpy(buf, x ? x : "", n);
+            buf[n] = '\0';
+            memcpy(buf + n + 1, j ? j : "", jl + 1);
+            memcpy(buf + n + 1 + jl + 1, p ? p : "", pl + 1);
+            out->text = buf;
+            out->len = n;
+            out->journey = buf + n + 1;
+            out->path = buf + n + 1 + jl + 1;
+            out->version = sqlite3_column_int(st, 1);
+            out->hash = NULL;
+            *found = 1;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sql_error(s, err, "journey archive");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int tm_store_journey_hashes(tm_store *s, char **out, size_t *n, struct tm_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM journey_texts ORDER BY hash", -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "journey archive");
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char *q = realloc(*out, cap * 65);
+            if (!q) {
+                sqlite3_finalize(st);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return tm_err_set(err, TM_ENOMEM, "out of memory");
+            }
+            *out = q;
+        }
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        snprintf(*out + *n * 65, 65, "%s", h ? (const char *)h : "");
+        ++*n;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return sql_error(s, err, "journey archive");
+    }
+    return TM_OK;
 }
 
 int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct tm_err *err)

@@ -4,6 +4,15 @@
  * result tables, happens inside one C function run under tm_sandbox_pcall,
  * so a strategy script's metamethods and errors stay inside the limits.
  * Results are read with raw access only.
+ *
+ * Old versions (lb_journey.h, "Versions"): a step first resolves which
+ * journey object runs, inside the same protected call. When that is an old
+ * text not yet loaded, the call returns asking for it; the text is fetched
+ * through the archive callback outside Lua (so no malloc'd buffer is ever
+ * held across a Lua error), checked against its hash, loaded with
+ * tm_sandbox_run as its own chunk ("strategies/x.lua@<hash12>", so errors
+ * name the file and the text) and cached in the registry by hash, and the
+ * step is run again.
  */
 #include "lb_journey.h"
 
@@ -11,20 +20,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "lb_common.h"
 #include "lcompat.h"
 #include "scriptset.h"
 
 #define REG_KEY "tallyman.journeys"
+#define ARCHIVE_KEY "tallyman.journeys.archive" /* sha256 -> old journey object */
+#define TMP_KEY "tallyman.journey.tmp"
+
+/* A loaded journey. */
+typedef struct jinfo {
+    char id[64];
+    int version;
+    const tm_script *script; /* borrowed from the sandbox's script set */
+    char note[400];          /* "" when none */
+} jinfo;
 
 struct tm_journeys {
     tm_sandbox *sb;
     size_t n;
-    char (*ids)[64];
-    int *versions;
+    jinfo *j;                /* by (priority, id), as the registry array */
+    tm_jarchive_fn archive;  /* may be NULL: no old texts to be had */
+    void *archive_ud;
 };
 
-enum { OP_LOAD, OP_ASSIGN, OP_START, OP_EVENT, OP_TIMER, OP_BLOCKED, OP_EDGES };
+enum { OP_LOAD, OP_ADOPT, OP_ASSIGN, OP_START, OP_EVENT, OP_TIMER, OP_BLOCKED, OP_EDGES };
 
 typedef struct call_ctx {
     int op;
@@ -42,9 +63,16 @@ typedef struct call_ctx {
     tm_jstate *assign;       /* OP_ASSIGN out */
     int dot;                 /* OP_EDGES */
     char *graph;             /* OP_EDGES out (malloc'd) */
-    char loaded_id[64];      /* OP_LOAD out */
+    char loaded_id[64];      /* OP_LOAD, OP_ADOPT out */
     int loaded_version, loaded;
     double loaded_priority;
+    char loaded_note[400];
+    const char *jid;         /* the journey's id, for results and messages */
+    const char *adopt_hash;  /* OP_ADOPT: the hash the text is cached under */
+    const char *ran_hash;    /* steps out: the text that ran */
+    int need_archive;        /* steps out: fetch the old text, then run again */
+    int migrate_from;        /* steps out: the version migrated from, 0 when none */
+    char mapped[64];         /* steps out: the state the migration gave */
 } call_ctx;
 
 static void copy(char *dst, size_t cap, const char *s)
@@ -125,6 +153,15 @@ static void push_jstate(lua_State *L, const tm_jstate *st)
     }
 }
 
+/* Whether the debt's recorded text is the loaded journey's: the same hash,
+ * or (for a debt recorded before texts were kept) the same version. */
+static int same_text(const jinfo *ji, const tm_jstate *st)
+{
+    if (st->hash[0])
+        return strcmp(st->hash, ji->script->sha256) == 0;
+    return st->version == 0 || st->version == ji->version;
+}
+
 static void push_ctx(lua_State *L, const tm_jdebt *d, int64_t now)
 {
     lua_createtable(L, 0, 2);
@@ -179,14 +216,17 @@ static void read_result(lua_State *L, call_ctx *c)
     int t = lua_gettop(L);
     tm_jresult *res = c->res;
     if (!lua_istable(L, t))
-        luaL_error(L, "journey %s returned no result table", c->js->ids[c->index - 1]);
+        luaL_error(L, "journey %s returned no result table", c->jid);
     /* A debt the journey cannot place (its state is gone from the loaded
      * text) is an error for the cycle to park, not an event to ignore. */
     char why[300];
     if (raw_s(L, t, "error", why, sizeof why))
         luaL_error(L, "%s", why);
     memset(res, 0, sizeof *res);
-    copy(res->st.journey, sizeof res->st.journey, c->js->ids[c->index - 1]);
+    copy(res->st.journey, sizeof res->st.journey, c->jid);
+    copy(res->st.hash, sizeof res->st.hash, c->ran_hash);
+    res->migrated_from = c->migrate_from;
+    copy(res->migrated_state, sizeof res->migrated_state, c->migrate_from ? c->mapped : "");
     res->st.version = (int)raw_i(L, t, "version", 1);
     raw_s(L, t, "state", res->st.state, sizeof res->st.state);
     raw_s(L, t, "variant", res->st.variant, sizeof res->st.variant);
@@ -229,12 +269,12 @@ static void read_result(lua_State *L, call_ctx *c)
         int n = (int)tm_lua_rawlen(L, at);
         if (n > TM_JOURNEY_MAX_ACTIONS)
             luaL_error(L, "journey %s: %d actions in one step, at most %d",
-                       c->js->ids[c->index - 1], n, TM_JOURNEY_MAX_ACTIONS);
+                       c->jid, n, TM_JOURNEY_MAX_ACTIONS);
         for (int i = 1; i <= n; i++) {
             lua_rawgeti(L, at, i);
             int a = lua_gettop(L);
             if (!lua_istable(L, a))
-                luaL_error(L, "journey %s: action %d is not a table", c->js->ids[c->index - 1], i);
+                luaL_error(L, "journey %s: action %d is not a table", c->jid, i);
             tm_jaction *x = &res->actions[res->nactions];
             memset(x, 0, sizeof *x);
             char type[32];
@@ -243,7 +283,7 @@ static void read_result(lua_State *L, call_ctx *c)
                 if (strcmp(type, action_types[k].name) == 0)
                     x->type = action_types[k].type;
             if (x->type == 0)
-                luaL_error(L, "journey %s: unknown action type '%s'", c->js->ids[c->index - 1], type);
+                luaL_error(L, "journey %s: unknown action type '%s'", c->jid, type);
             raw_s(L, a, "channel", x->channel, sizeof x->channel);
             raw_s(L, a, "template", x->template_id, sizeof x->template_id);
             raw_s(L, a, "purpose", x->purpose, sizeof x->purpose);
@@ -281,6 +321,91 @@ static void push_method(lua_State *L, int j, const char *name)
         luaL_error(L, "journey object has no %s method", name);
 }
 
+/* Pushes the journey object a step runs on (lb_journey.h, "Versions") and
+ * returns its index. Returns 0 with nothing pushed and c->need_archive set
+ * when the debt's old text is not loaded yet (or cannot be: step() says
+ * which). */
+static int push_target(lua_State *L, call_ctx *c)
+{
+    const tm_jstate *st = c->st;
+    c->migrate_from = 0;
+    if (c->index) {
+        const jinfo *ji = &c->js->j[c->index - 1];
+        push_journey(L, c->index);
+        int j = lua_gettop(L);
+        c->ran_hash = ji->script->sha256;
+        if (c->op == OP_START || same_text(ji, st))
+            return j;
+        int declared = 0;
+        lua_getfield(L, j, "migrates");
+        if (lua_istable(L, -1) && st->version > 0) {
+            lua_rawgeti(L, -1, st->version);
+            declared = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (declared) {
+            c->migrate_from = st->version;
+            return j;
+        }
+        lua_pop(L, 1);
+    }
+    if (st->hash[0]) {
+        lua_getfield(L, LUA_REGISTRYINDEX, ARCHIVE_KEY);
+        lua_getfield(L, -1, st->hash);
+        lua_remove(L, -2);
+        if (lua_istable(L, -1)) {
+            c->ran_hash = st->hash;
+            return lua_gettop(L);
+        }
+        lua_pop(L, 1);
+    }
+    c->need_archive = 1;
+    return 0;
+}
+
+/* Pushes the debt's journey state for a step on the journey at `j`: as
+ * recorded, or mapped from the old version by j:migrate(). */
+static void push_step_state(lua_State *L, call_ctx *c, int j)
+{
+    if (!c->migrate_from) {
+        push_jstate(L, c->st);
+        return;
+    }
+    push_method(L, j, "migrate");
+    lua_pushvalue(L, j);
+    push_jstate(L, c->st);
+    push_debt(L, c->d);
+    lua_pushinteger(L, c->migrate_from);
+    lua_call(L, 4, 1); /* stack: +1 the mapped state */
+    if (!lua_istable(L, -1))
+        luaL_error(L, "journey %s: migrate gave no state table", c->jid);
+    raw_s(L, lua_gettop(L), "state", c->mapped, sizeof c->mapped);
+}
+
+/* Reads the journey object (or not) at `v` into c->loaded_*. */
+static void read_loaded(lua_State *L, call_ctx *c, int v)
+{
+    c->loaded = 0;
+    if (!lua_istable(L, v))
+        return;
+    lua_getfield(L, v, "start");
+    lua_getfield(L, v, "event");
+    lua_getfield(L, v, "id");
+    int ok = lua_isfunction(L, -3) && lua_isfunction(L, -2) && lua_type(L, -1) == LUA_TSTRING;
+    if (ok) {
+        copy(c->loaded_id, sizeof c->loaded_id, lua_tostring(L, -1));
+        lua_getfield(L, v, "version");
+        c->loaded_version = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : 1;
+        lua_getfield(L, v, "priority");
+        c->loaded_priority = lua_isnumber(L, -1) ? (double)lua_tonumber(L, -1) : 100.0;
+        lua_getfield(L, v, "note");
+        copy(c->loaded_note, sizeof c->loaded_note,
+             lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "");
+        c->loaded = 1;
+    }
+}
+
 static void buf_add(char **b, size_t *n, size_t *cap, const char *s)
 {
     size_t l = strlen(s);
@@ -300,29 +425,25 @@ static int jcall(lua_State *L)
 {
     call_ctx *c = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    if (c->op == OP_LOAD) {
-        /* the script's value is in the registry slot "tallyman.journey.tmp" */
-        lua_getfield(L, LUA_REGISTRYINDEX, "tallyman.journey.tmp");
+    if (c->op == OP_LOAD || c->op == OP_ADOPT) {
+        /* the script's value is in the registry slot TMP_KEY */
+        lua_getfield(L, LUA_REGISTRYINDEX, TMP_KEY);
         int v = lua_gettop(L);
-        c->loaded = 0;
-        if (!lua_istable(L, v))
-            return 0;
-        lua_getfield(L, v, "start");
-        lua_getfield(L, v, "event");
-        lua_getfield(L, v, "id");
-        int ok = lua_isfunction(L, -3) && lua_isfunction(L, -2) && lua_type(L, -1) == LUA_TSTRING;
-        if (ok) {
-            copy(c->loaded_id, sizeof c->loaded_id, lua_tostring(L, -1));
-            lua_getfield(L, v, "version");
-            c->loaded_version = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : 1;
-            lua_getfield(L, v, "priority");
-            c->loaded_priority = lua_isnumber(L, -1) ? (double)lua_tonumber(L, -1) : 100.0;
-            c->loaded = 1;
+        read_loaded(L, c, v);
+        if (c->op == OP_ADOPT && c->loaded && strcmp(c->loaded_id, c->jid) == 0) {
+            lua_getfield(L, LUA_REGISTRYINDEX, ARCHIVE_KEY);
+            lua_pushvalue(L, v);
+            lua_setfield(L, -2, c->adopt_hash); /* archive[hash] = journey */
         }
         return 0;
     }
-    push_journey(L, c->index);
-    int j = lua_gettop(L);
+    int j;
+    if (c->op == OP_ASSIGN || c->op == OP_EDGES) {
+        push_journey(L, c->index);
+        j = lua_gettop(L);
+    } else if ((j = push_target(L, c)) == 0) {
+        return 0; /* the old text first */
+    }
     switch (c->op) {
     case OP_ASSIGN: {
         push_method(L, j, "matches");
@@ -336,10 +457,12 @@ static int jcall(lua_State *L)
             lua_pushvalue(L, j);
             lua_pushstring(L, c->d->debt_id);
             lua_call(L, 2, 1);
-            copy(c->assign->journey, sizeof c->assign->journey, c->js->ids[c->index - 1]);
+            const jinfo *ji = &c->js->j[c->index - 1];
+            copy(c->assign->journey, sizeof c->assign->journey, ji->id);
             copy(c->assign->variant, sizeof c->assign->variant,
                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "default");
-            c->assign->version = c->js->versions[c->index - 1];
+            c->assign->version = ji->version;
+            copy(c->assign->hash, sizeof c->assign->hash, ji->script->sha256);
         }
         return 0;
     }
@@ -354,7 +477,7 @@ static int jcall(lua_State *L)
     case OP_EVENT:
         push_method(L, j, "event");
         lua_pushvalue(L, j);
-        push_jstate(L, c->st);
+        push_step_state(L, c, j);
         push_debt(L, c->d);
         lua_createtable(L, 0, 6);
         set_s(L, "type", c->ev->type);
@@ -371,7 +494,7 @@ static int jcall(lua_State *L)
     case OP_TIMER:
         push_method(L, j, "timer");
         lua_pushvalue(L, j);
-        push_jstate(L, c->st);
+        push_step_state(L, c, j);
         push_debt(L, c->d);
         push_ctx(L, c->d, c->now);
         lua_call(L, 4, 1);
@@ -379,7 +502,7 @@ static int jcall(lua_State *L)
     case OP_BLOCKED:
         push_method(L, j, "blocked");
         lua_pushvalue(L, j);
-        push_jstate(L, c->st);
+        push_step_state(L, c, j);
         push_debt(L, c->d);
         lua_createtable(L, 0, 4);
         set_s(L, "channel", c->send->channel);
@@ -400,7 +523,7 @@ static int jcall(lua_State *L)
         int e = lua_gettop(L);
         char *b = NULL;
         size_t n = 0, cap = 0;
-        const char *id = c->js->ids[c->index - 1];
+        const char *id = c->jid;
         char line[512];
         if (c->dot)
             snprintf(line, sizeof line,
@@ -460,6 +583,8 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
     lua_State *L = tm_sandbox_lua(sb);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_KEY);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, ARCHIVE_KEY);
     tm_gen *gen = tm_sandbox_gen(sb);
     size_t cap = 0;
     double *prio = NULL;
@@ -478,7 +603,7 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             }
             continue;
         }
-        lua_setfield(L, LUA_REGISTRYINDEX, "tallyman.journey.tmp");
+        lua_setfield(L, LUA_REGISTRYINDEX, TMP_KEY);
         call_ctx c = {.op = OP_LOAD, .js = js, .path = s->path};
         int rc = run(js, &c, &e);
         if (rc != TM_OK || !c.loaded) {
@@ -490,7 +615,7 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             continue; /* a module that is not a journey */
         }
         for (size_t k = 0; k < js->n; k++) {
-            if (strcmp(js->ids[k], c.loaded_id) == 0) {
+            if (strcmp(js->j[k].id, c.loaded_id) == 0) {
                 if (report) {
                     char m[300];
                     snprintf(m, sizeof m, "%s/%s: journey id '%s' is used twice; this one is left out",
@@ -504,16 +629,13 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             continue;
         if (js->n == cap) {
             cap = cap ? cap * 2 : 16;
-            void *a = realloc(js->ids, cap * sizeof *js->ids);
+            void *a = realloc(js->j, cap * sizeof *js->j);
             if (a)
-                js->ids = a;
-            void *b = realloc(js->versions, cap * sizeof *js->versions);
-            if (b)
-                js->versions = b;
+                js->j = a;
             void *p = realloc(prio, cap * sizeof *prio);
             if (p)
                 prio = p;
-            if (!a || !b || !p) {
+            if (!a || !p) {
                 free(prio);
                 tm_journeys_free(js);
                 return tm_err_set(err, TM_ENOMEM, "out of memory loading journeys");
@@ -522,26 +644,29 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
         /* insertion sort by (priority, id); the registry array follows */
         size_t at = js->n;
         while (at > 0 && (prio[at - 1] > c.loaded_priority ||
-                          (prio[at - 1] == c.loaded_priority && strcmp(js->ids[at - 1], c.loaded_id) > 0)))
+                          (prio[at - 1] == c.loaded_priority && strcmp(js->j[at - 1].id, c.loaded_id) > 0)))
             at--;
-        memmove(js->ids + at + 1, js->ids + at, (js->n - at) * sizeof *js->ids);
-        memmove(js->versions + at + 1, js->versions + at, (js->n - at) * sizeof *js->versions);
+        memmove(js->j + at + 1, js->j + at, (js->n - at) * sizeof *js->j);
         memmove(prio + at + 1, prio + at, (js->n - at) * sizeof *prio);
-        copy(js->ids[at], sizeof js->ids[at], c.loaded_id);
-        js->versions[at] = c.loaded_version;
+        jinfo *ji = &js->j[at];
+        memset(ji, 0, sizeof *ji);
+        copy(ji->id, sizeof ji->id, c.loaded_id);
+        ji->version = c.loaded_version;
+        ji->script = s;
+        copy(ji->note, sizeof ji->note, c.loaded_note);
         prio[at] = c.loaded_priority;
         lua_getfield(L, LUA_REGISTRYINDEX, REG_KEY);
         for (size_t k = js->n; k > at; k--) {
             lua_rawgeti(L, -1, (int)k);
             lua_rawseti(L, -2, (int)k + 1);
         }
-        lua_getfield(L, LUA_REGISTRYINDEX, "tallyman.journey.tmp");
+        lua_getfield(L, LUA_REGISTRYINDEX, TMP_KEY);
         lua_rawseti(L, -2, (int)at + 1);
         lua_pop(L, 1);
         js->n++;
     }
     lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "tallyman.journey.tmp");
+    lua_setfield(L, LUA_REGISTRYINDEX, TMP_KEY);
     free(prio);
     *out = js;
     return TM_OK;
@@ -551,8 +676,7 @@ void tm_journeys_free(tm_journeys *js)
 {
     if (!js)
         return;
-    free(js->ids);
-    free(js->versions);
+    free(js->j);
     free(js);
 }
 
@@ -563,14 +687,42 @@ const char *tm_journeys_id(const tm_journeys *js, size_t i, int *version)
     if (!js || i >= js->n)
         return NULL;
     if (version)
-        *version = js->versions[i];
-    return js->ids[i];
+        *version = js->j[i].version;
+    return js->j[i].id;
+}
+
+int tm_journeys_source(const tm_journeys *js, size_t i, tm_jsource *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!js || i >= js->n)
+        return TM_ENOENT;
+    const jinfo *ji = &js->j[i];
+    out->id = ji->id;
+    out->version = ji->version;
+    out->path = ji->script->path;
+    out->sha256 = ji->script->sha256;
+    out->text = ji->script->text;
+    out->len = ji->script->len;
+    return TM_OK;
+}
+
+const char *tm_journeys_note(const tm_journeys *js, size_t i)
+{
+    if (!js || i >= js->n || !js->j[i].note[0])
+        return NULL;
+    return js->j[i].note;
+}
+
+void tm_journeys_set_archive(tm_journeys *js, tm_jarchive_fn fn, void *ud)
+{
+    js->archive = fn;
+    js->archive_ud = fn ? ud : NULL;
 }
 
 static int find(tm_journeys *js, const char *id)
 {
     for (size_t i = 0; i < js->n; i++)
-        if (strcmp(js->ids[i], id) == 0)
+        if (strcmp(js->j[i].id, id) == 0)
             return (int)i + 1;
     return 0;
 }
@@ -589,12 +741,93 @@ int tm_journeys_assign(tm_journeys *js, const tm_jdebt *d, tm_jstate *st, struct
     return TM_OK;
 }
 
+/* Fetches the debt's old journey text (c->st->hash) through the archive
+ * callback and loads it into the sandbox as a journey object cached under
+ * its hash. TM_ENOENT, naming journey, version and hash, when there is no
+ * text to be had: the caller parks the debt. The text is loaded as its own
+ * chunk, so its `require`s resolve in the current tree. */
+static int adopt(tm_journeys *js, call_ctx *c, struct tm_err *err)
+{
+    const tm_jstate *st = c->st;
+    if (!st->hash[0])
+        return tm_err_set(err, TM_ENOENT,
+                          "journey %s version %d: the debt records no text hash (it started before "
+                          "journey texts were kept) and the loaded version declares no migrate[%d]; "
+                          "the debt is parked in state '%s'",
+                          st->journey, st->version, st->version, st->state);
+    char *text = NULL;
+    size_t len = 0;
+    char path[256] = "";
+    int rc = js->archive ? js->archive(js->archive_ud, st->hash, &text, &len, path, sizeof path, err)
+                         : TM_OK;
+    if (rc != TM_OK) {
+        free(text);
+        return rc;
+    }
+    if (!text)
+        return tm_err_set(err, TM_ENOENT,
+                          "journey %s version %d (text sha256 %s): the archived text is missing; "
+                          "the debt is parked in state '%s'",
+                          st->journey, st->version, st->hash, st->state);
+    /* A text that is not what its hash says would run other code than the
+     * debt started on: refuse it like a missing one. */
+    char got[TM_SHA256_HEX_LEN + 1];
+    tm_sha256_hex(text, len, got);
+    if (strcmp(got, st->hash) != 0) {
+        free(text);
+        return tm_err_set(err, TM_ENOENT,
+                          "journey %s version %d (text sha256 %s): the archived text does not match "
+                          "its hash; the debt is parked in state '%s'",
+                          st->journey, st->version, st->hash, st->state);
+    }
+    char name[320];
+    snprintf(name, sizeof name, "%s@%.12s", path[0] ? path : st->journey, st->hash);
+    lua_State *L = tm_sandbox_lua(js->sb);
+    int base = lua_gettop(L), nres = 0;
+    struct tm_err e = {0};
+    rc = tm_sandbox_run(js->sb, name, text, len, &nres, &e);
+    free(text);
+    if (rc != TM_OK)
+        return tm_err_set(err, rc, "journey %s version %d (text sha256 %.12s): %s", st->journey,
+                          st->version, st->hash, e.msg);
+    lua_settop(L, base + (nres > 0 ? 1 : 0));
+    if (nres == 0)
+        lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, TMP_KEY);
+    call_ctx a = {.op = OP_ADOPT, .js = js, .jid = st->journey, .adopt_hash = st->hash};
+    rc = run(js, &a, &e);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, TMP_KEY);
+    if (rc != TM_OK)
+        return tm_err_set(err, rc, "journey %s version %d (text sha256 %.12s): %s", st->journey,
+                          st->version, st->hash, e.msg);
+    if (!a.loaded || strcmp(a.loaded_id, st->journey) != 0)
+        return tm_err_set(err, TM_ESCRIPT,
+                          "journey %s version %d (text sha256 %.12s): the archived text is %s%s, "
+                          "not journey %s", st->journey, st->version, st->hash,
+                          a.loaded ? "journey " : "not a journey", a.loaded ? a.loaded_id : "",
+                          st->journey);
+    return TM_OK;
+}
+
 static int step(tm_journeys *js, call_ctx *c, struct tm_err *err)
 {
     c->index = find(js, c->st->journey);
-    if (!c->index)
+    c->jid = c->st->journey;
+    /* A journey gone from the tree can still run a debt's archived text;
+     * nothing else can. */
+    if (!c->index && (c->op == OP_START || !c->st->hash[0]))
         return tm_err_set(err, TM_ENOENT, "journey '%s' is not in the script set", c->st->journey);
     int rc = run(js, c, err);
+    if (rc == TM_OK && c->need_archive) {
+        rc = adopt(js, c, err);
+        c->need_archive = 0;
+        if (rc == TM_OK)
+            rc = run(js, c, err);
+        if (rc == TM_OK && c->need_archive) /* adopt() cached it: cannot happen */
+            rc = tm_err_set(err, TM_ESCRIPT, "journey %s: the archived text did not stay loaded",
+                            c->jid);
+    }
     if (rc == TM_OK && c->op == OP_START && c->st->variant[0])
         copy(c->res->st.variant, sizeof c->res->st.variant, c->st->variant);
     return rc;
@@ -636,7 +869,7 @@ int tm_journeys_graph(tm_journeys *js, const char *id, int dot, char **out, stru
     int index = find(js, id);
     if (!index)
         return tm_err_set(err, TM_ENOENT, "no journey '%s'", id);
-    call_ctx c = {.op = OP_EDGES, .js = js, .index = index, .dot = dot};
+    call_ctx c = {.op = OP_EDGES, .js = js, .index = index, .dot = dot, .jid = js->j[index - 1].id};
     int rc = run(js, &c, err);
     if (rc != TM_OK) {
         free(c.graph);

@@ -9,6 +9,24 @@
  * call runs under the sandbox's limits; a script error or a limit is a
  * TM_ESCRIPT / TM_ELIMIT_* for that debt only, with `err` naming the script
  * line, and the sandbox stays usable.
+ *
+ * Versions. A debt stays on the journey text it started on (tm_jstate.hash,
+ * the SHA-256 of the script) unless the loaded journey declares a migration
+ * from the debt's version. For each step other than start:
+ *   - the recorded hash is the loaded script's (or no hash is recorded and
+ *     the version is the loaded one's, or 0): the loaded journey runs;
+ *   - else, the loaded journey declares migrate[version]: the debt's state
+ *     (and timer target) is mapped into the loaded version, the step runs on
+ *     it, and the result says so (migrated_from);
+ *   - else the step runs on the old text, fetched once through the archive
+ *     callback (tm_journeys_set_archive) and loaded into this sandbox as a
+ *     separate journey object, cached by hash. Its `require`s resolve in the
+ *     current tree: only the journey's own file is pinned, not lib/ modules;
+ *   - when no old text can be had (no callback, not archived, or no hash
+ *     recorded), the step fails with TM_ENOENT and a message naming the
+ *     journey, version and hash: the debt is parked where it is.
+ * Start always runs the loaded journey. res->st.hash is the text the debt is
+ * on after the step.
  */
 #ifndef TM_LB_JOURNEY_H
 #define TM_LB_JOURNEY_H
@@ -43,6 +61,7 @@ typedef struct tm_jstate {
     int version;
     char timer_go[64];      /* "" when no timer */
     int64_t timer_at;
+    char hash[65];          /* hex SHA-256 of the journey text the debt runs; "" when unknown */
 } tm_jstate;
 
 /* An event as a journey sees it. */
@@ -79,7 +98,29 @@ typedef struct tm_jresult {
     tm_jaction actions[TM_JOURNEY_MAX_ACTIONS];
     int nactions;
     char moves[256];        /* "a>b,b>c" */
+    int migrated_from;      /* the old version the debt moved from in this step; 0 when none */
+    char migrated_state[64]; /* the state the migration mapped it to (before the step ran) */
 } tm_jresult;
+
+/* Where old journey texts are kept: fetches the text whose SHA-256 is
+ * `sha256`. On TM_OK, *text is NULL when the text is not kept, else a
+ * malloc'd NUL-terminated copy of *len bytes that the caller frees with
+ * free(), and `path` ("strategies/early.lua", may be left "") has the path it
+ * was kept under. Other returns are errors (a store failure), reported
+ * with the step's error. */
+typedef int (*tm_jarchive_fn)(void *ud, const char *sha256, char **text, size_t *len, char *path,
+                              size_t path_cap, struct tm_err *err);
+
+/* One loaded journey's script, for archiving. Strings are borrowed from the
+ * sandbox's script set and stay valid while the sandbox lives. */
+typedef struct tm_jsource {
+    const char *id;
+    int version;
+    const char *path;   /* relative to the tree: "strategies/early.lua" */
+    const char *sha256; /* hex */
+    const char *text;
+    size_t len;
+} tm_jsource;
 
 /* Loads every journey under strategies/ of the sandbox's script set (files
  * that are not *_spec.lua and return a journey object), ordered by priority
@@ -94,13 +135,32 @@ size_t tm_journeys_count(const tm_journeys *js);
 /* The i-th journey's id and version (borrowed); NULL when out of range. */
 const char *tm_journeys_id(const tm_journeys *js, size_t i, int *version);
 
+/* The i-th journey's script (*out borrowed as tm_jsource says). TM_ENOENT
+ * when i is out of range. */
+int tm_journeys_source(const tm_journeys *js, size_t i, tm_jsource *out);
+
+/* A note for authors about the i-th journey (a version past 1 with no
+ * migration from an older one), or NULL. Borrowed, valid until
+ * tm_journeys_free. Not an error: `tallyman lint` prints it as a note. */
+const char *tm_journeys_note(const tm_journeys *js, size_t i);
+
+/* Sets (fn NULL: clears) where steps fetch old journey texts. `ud` is passed
+ * to fn and must outlive its use; clear it before ud goes away. Texts already
+ * loaded stay cached in the sandbox either way. */
+void tm_journeys_set_archive(tm_journeys *js, tm_jarchive_fn fn, void *ud);
+
 /* Segmentation: the first journey (by priority) whose segment takes the
  * debt. On TM_OK, st->journey/variant/version are set, or st->journey is ""
  * when no journey takes it. */
 int tm_journeys_assign(tm_journeys *js, const tm_jdebt *d, tm_jstate *st, struct tm_err *err);
 
-/* The four steps. `st` is the debt's state before; `res->st` the state after.
- * TM_ENOENT when st->journey is not loaded. */
+/* The four steps. `st` is the debt's state before; `res->st` the state after,
+ * with the version and hash of the text that ran (see "Versions" above).
+ * TM_ENOENT when the text to run cannot be had (st->journey is not loaded
+ * and its hash is not archived, or an old version's text is missing): the
+ * message names the journey, version and hash, and the debt should stay
+ * where it is (parked). TM_ESCRIPT also when a migration cannot place the
+ * debt's state, naming it. */
 int tm_journeys_start(tm_journeys *js, const tm_jdebt *d, const tm_jstate *st, int64_t now,
                       tm_jresult *res, struct tm_err *err);
 int tm_journeys_event(tm_journeys *js, const tm_jdebt *d, const tm_jstate *st,

@@ -11,7 +11,9 @@
 --   J:timer(js, debt, ctx)            -> the pending timer came due
 --   J:blocked(js, debt, contact, decision, ctx) -> the gate refused a send
 --
--- js (the debt's journey state) = { state =, variant =, timer_go = },
+--   J:migrate(js, debt, from_version) -> js mapped from an old version
+--
+-- js (the debt's journey state) = { state =, variant =, timer_go =, timer_at = },
 -- ctx = { now = Unix seconds, zone = "America/Chicago" }.
 -- result = { state =, variant =, version =, actions = {...},
 --            timer = { at =, go = } or nil, closed = reason or nil,
@@ -140,12 +142,85 @@ end
 local Journey = {}
 Journey.__index = Journey
 
+local NAME = "^[a-z][a-z0-9_]*$"
+
+-- Checks `migrate = { [old_version] = spec }` (strategies.md, "Changing a
+-- live journey"). A spec is a function(debt, old_state) returning the new
+-- state's name (nil keeps the name), or a table
+-- { states = { old = "new", ... }, state_for = function(debt, old_state) }
+-- with either or both. Only the new side can be checked here: the old
+-- version's states are in its archived text, so an old name that matches
+-- nothing simply never applies. Returns the set of versions migrated from.
+local function check_migrate(def, what, version)
+    local set = {}
+    if def.migrate == nil then return set end
+    if type(def.migrate) ~= "table" then
+        bad(what .. ": migrate must be a table { [old_version] = { states = { old = \"new\" } } }")
+    end
+    for v, m in pairs(def.migrate) do
+        local mw = fmt("%s: migrate[%s]", what, tostring(v))
+        if type(v) ~= "number" or v ~= math.floor(v) or v < 1 then
+            bad(mw .. ": the key must be the old version's number")
+        end
+        mw = fmt("%s: migrate[%d]", what, v)
+        if v >= version then
+            bad(fmt("%s: a migration comes from an older version, and this journey is version %d",
+                    mw, version))
+        end
+        if type(m) == "table" then
+            for k in pairs(m) do
+                if k ~= "states" and k ~= "state_for" then
+                    bad(fmt("%s: unknown field '%s' (states, state_for)", mw, tostring(k)))
+                end
+            end
+            if m.states ~= nil and type(m.states) ~= "table" then
+                bad(mw .. ".states must be a table of old_state = \"new_state\"")
+            end
+            for _, old in ipairs(m.states and sorted_keys(m.states) or {}) do
+                local new = m.states[old]
+                if type(old) ~= "string" or not old:match(NAME) then
+                    bad(fmt("%s.states: '%s' is not a state name", mw, tostring(old)))
+                end
+                if type(new) ~= "string" or not def.states[new] then
+                    bad(fmt("%s.states.%s: no state '%s' in version %d", mw, old, tostring(new),
+                            version))
+                end
+            end
+            if m.state_for ~= nil and type(m.state_for) ~= "function" then
+                bad(mw .. ".state_for must be a function(debt, old_state) returning a state name")
+            end
+        elseif type(m) ~= "function" then
+            bad(mw .. " must be { states = { old = \"new\" } } or a function(debt, old_state)")
+        end
+        set[v] = true
+    end
+    return set
+end
+
+-- For `tallyman lint`: a journey past version 1 that leaves older versions
+-- without a migration. Not an error (keeping debts on their old text is
+-- often what is wanted), but the author should know.
+local function version_note(id, version, migrates)
+    local missing = {}
+    for v = version - 1, 1, -1 do
+        if not migrates[v] then
+            if #missing == 8 then missing[#missing + 1] = "..." break end
+            missing[#missing + 1] = tostring(v)
+        end
+    end
+    if #missing == 0 then return nil end
+    local many = #missing > 1
+    return fmt("journey %s is at version %d and declares no migration from %s %s: debts "
+               .. "started on %s keep running the text they started on", id, version,
+               many and "versions" or "version", table.concat(missing, ", "), many and "them" or "it")
+end
+
 local function validate(def)
     if type(def) ~= "table" then bad("journey expects a table") end
     for k in pairs(def) do
         if not JOURNEY_FIELDS[k] then bad(fmt("journey: unknown field '%s'", tostring(k))) end
     end
-    if type(def.id) ~= "string" or not def.id:match("^[a-z][a-z0-9_]*$") then
+    if type(def.id) ~= "string" or not def.id:match(NAME) then
         bad("journey: id must be a lower-case name (letters, digits, _)")
     end
     local what = "journey " .. def.id
@@ -182,7 +257,7 @@ local function validate(def)
     end
     for name, st in pairs(def.states) do
         local sw = what .. ": states." .. tostring(name)
-        if type(name) ~= "string" or not name:match("^[a-z][a-z0-9_]*$") then
+        if type(name) ~= "string" or not name:match(NAME) then
             bad(what .. ": state names must be lower-case names")
         end
         if type(st) ~= "table" then bad(sw .. " must be a table") end
@@ -208,8 +283,11 @@ local function validate(def)
             bad(what .. ": send_window must be { \"HH:MM\", \"HH:MM\" }, the first earlier")
         end
     end
-    return setmetatable({ def = def, id = def.id, version = def.version or 1,
-                          variants = variants, priority = def.priority or 100 }, Journey)
+    local version = def.version or 1
+    local migrates = check_migrate(def, what, version)
+    return setmetatable({ def = def, id = def.id, version = version, variants = variants,
+                          priority = def.priority or 100, migrates = migrates,
+                          note = version_note(def.id, version, migrates) }, Journey)
 end
 
 -- Checks `def`; a problem is raised at the line `level` levels up.
@@ -561,6 +639,48 @@ function Journey:blocked(js, debt, contact, decision, ctx)
                  self.id, tostring(choice)), 0)
     end
     return res
+end
+
+-- Maps a debt's journey state `js` from old version `from` into this
+-- version, by migrate[from]: a state the table names goes where it says,
+-- else state_for(debt, name) decides, else the name stays, and must exist
+-- here. The pending timer's target is mapped the same way; its time is
+-- kept. Returns a new js table; raises naming the state that has no place.
+function Journey:migrate(js, debt, from)
+    local m = self.def.migrate and self.def.migrate[from]
+    if m == nil then
+        fail(fmt("journey %s: version %d declares no migration from version %s", self.id,
+                 self.version, tostring(from)), 0)
+    end
+    local states = type(m) == "table" and m.states or nil
+    local state_for = type(m) == "function" and m or (type(m) == "table" and m.state_for or nil)
+    local function map(name, what)
+        if type(name) ~= "string" then
+            fail(fmt("journey %s: migrating from version %d: the debt has no %s", self.id, from,
+                     what), 0)
+        end
+        local to = states and states[name]
+        if to == nil and state_for then
+            to = state_for(debt, name)
+            if to ~= nil and (type(to) ~= "string" or not self.def.states[to]) then
+                fail(fmt("journey %s: migrate[%d] gave '%s' for %s '%s', not a state of version %d",
+                         self.id, from, tostring(to), what, name, self.version), 0)
+            end
+        end
+        to = to or name
+        if not self.def.states[to] then
+            fail(fmt("journey %s: migrating from version %d: %s '%s' is not in version %d and "
+                     .. "migrate[%d] does not map it", self.id, from, what, name, self.version,
+                     from), 0)
+        end
+        return to
+    end
+    local out = { state = map(js.state, "state"), variant = js.variant }
+    if js.timer_go then
+        out.timer_go = map(js.timer_go, "timer target")
+        out.timer_at = js.timer_at
+    end
+    return out
 end
 
 -- For `tallyman graph` and authors: states, their transitions and timers.

@@ -312,3 +312,44 @@ describe("a debt the journey cannot place", function()
         assert_eq(r.error, nil)
     end)
 end)
+
+describe("versions and migrations", function()
+    it("checks migrate: old versions only, target states must exist", function()
+        fails(function() journey(sample({ version = 2, migrate = { [1] = { states = { x = "nowhere" } } } })) end,
+              "journey sample: migrate[1].states.x: no state 'nowhere' in version 2")
+        fails(function() journey(sample({ version = 2, migrate = { [2] = {} } })) end,
+              "migrate[2]: a migration comes from an older version")
+        fails(function() journey(sample({ version = 2, migrate = { one = {} } })) end,
+              "migrate[one]: the key must be the old version's number")
+        fails(function() journey(sample({ version = 2, migrate = { [1] = { stats = {} } } })) end,
+              "migrate[1]: unknown field 'stats'")
+        fails(function() journey(sample({ version = 2, migrate = { [1] = "b" } })) end,
+              "migrate[1] must be")
+    end)
+    it("notes a version with no migration from an older one", function()
+        assert_eq(journey(sample()).note, nil)
+        local n = journey(sample({ version = 3, migrate = { [2] = {} } })).note
+        assert_true(n:find("declares no migration from version 1:", 1, true) ~= nil, n)
+        assert_eq(journey(sample({ version = 2, migrate = { [1] = {} } })).note, nil)
+    end)
+    it("maps states and the timer target; an unmapped state keeps its name", function()
+        local J = journey(sample({ version = 2, migrate = {
+            [1] = { states = { old_b = "b" } },
+        } }))
+        local js = J:migrate({ state = "old_b", variant = "default", timer_go = "a", timer_at = 99 }, {}, 1)
+        assert_eq(js.state, "b")
+        assert_eq(js.timer_go, "a")
+        assert_eq(js.timer_at, 99)
+        assert_eq(J:migrate({ state = "hold" }, {}, 1).state, "hold")
+    end)
+    it("a function decides per debt; a state that has no place is named", function()
+        local J = journey(sample({ version = 2, migrate = {
+            [1] = function(debt, s) if s == "gone" then return debt.balance > 10 and "b" or "a" end end,
+        } }))
+        assert_eq(J:migrate({ state = "gone" }, { balance = 20 }, 1).state, "b")
+        assert_eq(J:migrate({ state = "gone" }, { balance = 5 }, 1).state, "a")
+        fails(function() J:migrate({ state = "lost" }, {}, 1) end,
+              "migrating from version 1: state 'lost' is not in version 2")
+        fails(function() J:migrate({ state = "a" }, {}, 7) end, "declares no migration from version 7")
+    end)
+end)

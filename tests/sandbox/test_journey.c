@@ -210,3 +210,287 @@ TEST(graphs)
     tm_journeys_free(js);
     tm_sandbox_free(sb);
 }
+
+/* ---------------------------------------------------------------------------
+ * Versions: a debt stays on the text it started on unless the loaded journey
+ * declares a migration from its version.
+ */
+#define V1                                                                                   \
+    "local journey = require('lib.journey')\n"                                                \
+    "return journey { id = 'ver', version = 1, start = 'remind',\n"                           \
+    "  states = {\n"                                                                          \
+    "    remind = { enter = function(j) j:send('sms', 'v1_reminder') end,\n"                   \
+    "               after = { days(3), 'nudge' }, on = { payment = 'paid' } },\n"              \
+    "    nudge = { enter = function(j) j:send('email', 'v1_nudge') end,\n"                     \
+    "              on = { payment = 'paid' } },\n"                                            \
+    "    paid = { final = 'paid' },\n"                                                        \
+    "  } }\n"
+
+/* Version 2 renames nudge to second (with a new template); MIGRATE is its
+ * migrate field, or empty. */
+#define V2(MIGRATE)                                                                          \
+    "local journey = require('lib.journey')\n"                                                \
+    "return journey { id = 'ver', version = 2, start = 'remind',\n"                           \
+    "  states = {\n"                                                                          \
+    "    remind = { enter = function(j) j:send('sms', 'v2_reminder') end,\n"                   \
+    "               after = { days(2), 'second' }, on = { payment = 'paid' } },\n"             \
+    "    second = { enter = function(j) j:send('email', 'v2_second') end,\n"                   \
+    "               on = { payment = 'paid' } },\n"                                           \
+    "    paid = { final = 'paid' },\n"                                                        \
+    "  }" MIGRATE " }\n"
+
+static struct {
+    char hash[65];
+    char *text;
+} archive[4];
+static int narchive;
+static char reported[2048];
+
+static int archive_get(void *ud, const char *sha256, char **text, size_t *len, char *path,
+                       size_t cap, struct tm_err *err)
+{
+    (void)err;
+    ASSERT_EQ(*(int *)ud, 42);
+    *text = NULL;
+    for (int i = 0; i < narchive; i++)
+        if (strcmp(archive[i].hash, sha256) == 0) {
+            *text = strdup(archive[i].text);
+            *len = strlen(*text);
+            snprintf(path, cap, "strategies/ver.lua");
+        }
+    return TM_OK;
+}
+
+static void forget(void)
+{
+    for (int i = 0; i < narchive; i++)
+        free(archive[i].text);
+    narchive = 0;
+}
+
+static void keep(const tm_journeys *js)
+{
+    tm_jsource src;
+    ASSERT_OK(tm_journeys_source(js, 0, &src));
+    ASSERT(narchive < 4);
+    snprintf(archive[narchive].hash, sizeof archive[0].hash, "%s", src.sha256);
+    archive[narchive++].text = strdup(src.text);
+}
+
+static void on_report(void *ud, const char *message)
+{
+    (void)ud;
+    snprintf(reported + strlen(reported), sizeof reported - strlen(reported), "%s\n", message);
+}
+
+/* Loads a tree whose only journey is `text` (the tree is made fresh on the
+ * first call of a test and the journey file replaced on later ones, as a
+ * deploy would). */
+static tm_journeys *load_ver(const char *text, tm_sandbox **sbp, int fresh)
+{
+    tm_lb_gate_register();
+    tm_lb_util_register();
+    if (fresh) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-jver-%d", (int)getpid());
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/lib && cp scripts/lib/journey.lua %s/lib/",
+                 tmpdir, tmpdir, tmpdir);
+        ASSERT_EQ(system(cmd), 0);
+        forget();
+    }
+    write_file("strategies/ver.lua", text);
+    reported[0] = '\0';
+    tm_gen *g = NULL;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    tm_sandbox *sb = tm_sandbox_new(g, NULL, &e);
+    tm_gen_release(g);
+    ASSERT(sb != NULL);
+    tm_journeys *js = NULL;
+    ASSERT_OK(tm_journeys_load(sb, &js, on_report, NULL, &e));
+    static int ud = 42;
+    tm_journeys_set_archive(js, archive_get, &ud);
+    *sbp = sb;
+    return js;
+}
+
+/* Starts debt `id` on the loaded journey and follows nothing else. */
+static tm_jstate started(tm_journeys *js, const char *id)
+{
+    tm_jdebt d = debt(id, 10);
+    tm_jstate st;
+    tm_jresult r;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_journeys_assign(js, &d, &st, &e));
+    ASSERT_OK(tm_journeys_start(js, &d, &st, NOW, &r, &e));
+    return r.st;
+}
+
+TEST(old_version_keeps_running_its_old_transitions)
+{
+    tm_sandbox *sb;
+    tm_journeys *js = load_ver(V1, &sb, 1);
+    keep(js);
+    tm_jstate old = started(js, "D1");
+    ASSERT_EQ(old.version, 1);
+    ASSERT_STR_EQ(old.hash, archive[0].hash);
+    ASSERT_STR_EQ(old.timer_go, "nudge");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+
+    /* The tree changes: version 2 has no state nudge, and no migration. */
+    js = load_ver(V2(""), &sb, 0);
+    ASSERT_CONTAINS(tm_journeys_note(js, 0), "no migration from version 1");
+    tm_jdebt d = debt("D1", 10);
+    tm_jresult r;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_journeys_timer(js, &d, &old, old.timer_at, &r, &e));
+    ASSERT_STR_EQ(r.st.state, "nudge");
+    ASSERT_EQ(r.nactions, 1);
+    ASSERT_STR_EQ(r.actions[0].template_id, "v1_nudge");
+    ASSERT_EQ(r.st.version, 1);
+    ASSERT_STR_EQ(r.st.hash, archive[0].hash);
+    ASSERT_EQ(r.migrated_from, 0);
+    /* Events go to the old text too, now from its cached object. */
+    tm_jevent pay = {.type = "payment", .at = NOW, .has_amount = 1, .amount = 10000};
+    tm_jstate on_nudge = r.st;
+    ASSERT_OK(tm_journeys_event(js, &d, &on_nudge, &pay, NOW, &r, &e));
+    ASSERT_EQ(r.closed, 1);
+    ASSERT_STR_EQ(r.st.hash, archive[0].hash);
+
+    /* A new debt starts on version 2. */
+    tm_jstate fresh = started(js, "D2");
+    ASSERT_EQ(fresh.version, 2);
+    ASSERT(strcmp(fresh.hash, archive[0].hash) != 0);
+    ASSERT_STR_EQ(fresh.timer_go, "second");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    forget();
+}
+
+TEST(a_declared_migration_maps_states)
+{
+    tm_sandbox *sb;
+    tm_journeys *js = load_ver(V1, &sb, 1);
+    keep(js);
+    tm_jstate old = started(js, "D1");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+
+    js = load_ver(V2(", migrate = { [1] = { states = { nudge = 'second' } } }"), &sb, 0);
+    ASSERT(tm_journeys_note(js, 0) == NULL);
+    tm_jdebt d = debt("D1", 10);
+    tm_jresult r;
+    struct tm_err e = {0};
+    /* remind exists in version 2 and keeps its name; the timer's target
+     * nudge is mapped to second, so the timer enters second. */
+    ASSERT_OK(tm_journeys_timer(js, &d, &old, old.timer_at, &r, &e));
+    ASSERT_EQ(r.migrated_from, 1);
+    ASSERT_STR_EQ(r.migrated_state, "remind");
+    ASSERT_STR_EQ(r.st.state, "second");
+    ASSERT_STR_EQ(r.actions[0].template_id, "v2_second");
+    ASSERT_EQ(r.st.version, 2);
+    ASSERT(strcmp(r.st.hash, archive[0].hash) != 0);
+
+    /* An event that changes nothing still moves the debt (ignored, migrated). */
+    tm_jstate on_nudge = old;
+    snprintf(on_nudge.state, sizeof on_nudge.state, "nudge");
+    on_nudge.timer_go[0] = '\0';
+    tm_jevent other = {.type = "contact", .at = NOW};
+    ASSERT_OK(tm_journeys_event(js, &d, &on_nudge, &other, NOW, &r, &e));
+    ASSERT_EQ(r.ignored, 1);
+    ASSERT_EQ(r.migrated_from, 1);
+    ASSERT_STR_EQ(r.st.state, "second");
+    ASSERT_EQ(r.st.version, 2);
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+
+    /* The function form decides per debt. */
+    js = load_ver(V2(", migrate = { [1] = function(debt, s)\n"
+                     "  if s == 'nudge' then return debt.balance > 5000 and 'second' or 'remind' end end }"),
+                  &sb, 0);
+    ASSERT_OK(tm_journeys_event(js, &d, &on_nudge, &other, NOW, &r, &e));
+    ASSERT_STR_EQ(r.st.state, "second");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    forget();
+}
+
+TEST(a_missing_archived_text_parks_the_debt)
+{
+    tm_sandbox *sb;
+    tm_journeys *js = load_ver(V1, &sb, 1);
+    tm_jstate old = started(js, "D1"); /* not kept: keep() is not called */
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    js = load_ver(V2(""), &sb, 0);
+    tm_jdebt d = debt("D1", 10);
+    tm_jresult r;
+    struct tm_err e = {0};
+    ASSERT_EQ(tm_journeys_timer(js, &d, &old, old.timer_at, &r, &e), TM_ENOENT);
+    ASSERT_CONTAINS(e.msg, "journey ver version 1");
+    ASSERT_CONTAINS(e.msg, old.hash);
+    ASSERT_CONTAINS(e.msg, "parked in state 'remind'");
+    /* A text that does not match its hash is refused the same way. */
+    forget();
+    snprintf(archive[0].hash, sizeof archive[0].hash, "%s", old.hash);
+    archive[0].text = strdup("return 1\n");
+    narchive = 1;
+    ASSERT_EQ(tm_journeys_timer(js, &d, &old, old.timer_at, &r, &e), TM_ENOENT);
+    ASSERT_CONTAINS(e.msg, "does not match its hash");
+    /* A debt recorded before texts were kept, on another version. */
+    tm_jstate legacy = old;
+    legacy.hash[0] = '\0';
+    ASSERT_EQ(tm_journeys_timer(js, &d, &legacy, old.timer_at, &r, &e), TM_ENOENT);
+    ASSERT_CONTAINS(e.msg, "records no text hash");
+    /* ... and on the loaded version: runs it. */
+    legacy.version = 2;
+    snprintf(legacy.timer_go, sizeof legacy.timer_go, "second");
+    ASSERT_OK(tm_journeys_timer(js, &d, &legacy, old.timer_at, &r, &e));
+    ASSERT_STR_EQ(r.st.state, "second");
+    ASSERT_EQ(r.st.hash[0] != '\0', 1);
+    /* The run goes on: other debts are not affected. */
+    tm_jstate fresh = started(js, "D2");
+    ASSERT_EQ(fresh.version, 2);
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    forget();
+}
+
+TEST(a_migration_naming_a_missing_state_is_rejected)
+{
+    tm_sandbox *sb;
+    tm_journeys *js = load_ver(V2(", migrate = { [1] = { states = { nudge = 'nowhere' } } }"), &sb, 1);
+    ASSERT_EQ(tm_journeys_count(js), 0);
+    ASSERT_CONTAINS(reported, "journey ver: migrate[1].states.nudge: no state 'nowhere' in version 2");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    js = load_ver(V2(", migrate = { [2] = { states = {} } }"), &sb, 0);
+    ASSERT_EQ(tm_journeys_count(js), 0);
+    ASSERT_CONTAINS(reported, "migrate[2]: a migration comes from an older version");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    js = load_ver(V2(", migrate = { [1] = { state = {} } }"), &sb, 0);
+    ASSERT_CONTAINS(reported, "migrate[1]: unknown field 'state'");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+
+    /* At run time: a state neither mapped nor in the new version. */
+    js = load_ver(V1, &sb, 0);
+    keep(js);
+    tm_jstate old = started(js, "D1");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    js = load_ver(V2(", migrate = { [1] = { states = { remind = 'remind' } } }"), &sb, 0);
+    snprintf(old.state, sizeof old.state, "nudge");
+    old.timer_go[0] = '\0';
+    tm_jdebt d = debt("D1", 10);
+    tm_jresult r;
+    struct tm_err e = {0};
+    tm_jevent pay = {.type = "payment", .at = NOW, .has_amount = 1, .amount = 10000};
+    ASSERT_EQ(tm_journeys_event(js, &d, &old, &pay, NOW, &r, &e), TM_ESCRIPT);
+    ASSERT_CONTAINS(e.msg, "journey ver: migrating from version 1: state 'nudge' is not in version 2");
+    tm_journeys_free(js);
+    tm_sandbox_free(sb);
+    forget();
+}

@@ -1,0 +1,40 @@
+/*
+ * core/jarchive.h: the journey archive between the store and the loaded
+ * journeys (sandbox/lb_journey.h, "Versions"): keeps the text of every loaded
+ * journey in the store before any debt runs on it, and reads the kept texts
+ * back into memory so a debt still on an old one can run it.
+ * The daily cycle (core/cycle.c) uses these three; nothing here runs Lua.
+ */
+#ifndef TM_JARCHIVE_H
+#define TM_JARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "lb_journey.h"
+#include "store.h"
+#include "tm_status.h"
+
+/* Keeps the text of each journey in `js` under its SHA-256 (a text kept
+ * before is left alone) and appends one "journey.archived" audit record, at
+ * `now`, for each text seen for the first time. Call inside a transaction
+ * that `audit` writes in. TM_OK, TM_ESTORE, TM_ENOMEM. */
+int tm_jarchive_keep(tm_store *s, const tm_journeys *js, tm_audit_writer *audit, int64_t now,
+                     struct tm_err *err);
+
+/* Every kept text, read into memory on the caller's thread, so journeys
+ * on worker threads can find an old text without touching the store (whose
+ * connection belongs to one thread). *out is owned by the caller
+ * (tm_jarchive_cache_free). TM_OK, TM_ESTORE, TM_ENOMEM. */
+typedef struct tm_jarchive_cache tm_jarchive_cache;
+int tm_jarchive_cache_load(tm_store *s, tm_jarchive_cache **out, struct tm_err *err);
+void tm_jarchive_cache_free(tm_jarchive_cache *c);
+
+/* A tm_jarchive_fn over a cache (`ud`); safe from several threads at once,
+ * the cache being read-only. *text is a malloc'd copy (caller frees), NULL
+ * when the cache does not hold the hash. */
+int tm_jarchive_cache_lookup(void *ud, const char *sha256, char **text, size_t *len, char *path,
+                             size_t path_cap, struct tm_err *err);
+
+#endif
