@@ -693,6 +693,9 @@ static struct evhttp_connection *conn_new(tm_adapter *a, SSL **ssl, struct buffe
     *bev = NULL;
     if (a->tls == NULL)
         return evhttp_connection_base_new(a->base, NULL, a->host, a->port);
+    /* The OpenSSL bufferevent collects this thread's error queue when a call fails; a stale
+     * entry left by unrelated code would otherwise be reported as this attempt's reason. */
+    ERR_clear_error();
     SSL *s = tls_new(a);
     if (s == NULL)
         return NULL;

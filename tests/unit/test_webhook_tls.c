@@ -644,3 +644,91 @@ TEST(tls_open_refusals)
     pki_free(&p);
     LEAK_CHECK();
 }
+
+/* ---- tallyman run --webhook https://... -------------------------------------------------- */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Imports three accounts into <dir>/<db>; the shipped tree emails each on day 1. */
+static void import_accounts(const char *bin, const char *dir, const char *db)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs("external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due\n"
+          "C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10\n"
+          "C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,12\n"
+          "C3,D3,Cy,Fox,PA,America/New_York,300.00,USD,14\n",
+          f);
+    ASSERT_OK(fclose(f));
+    ASSERT_EQ(sh("%s --db %s/%s import accounts %s >/dev/null 2>&1", bin, dir, db, path), 0);
+}
+
+/* Reads a small file into buf (NUL-terminated, truncated to fit). */
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ASSERT(f != NULL);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+TEST(tls_run_webhook_ca_option)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *bin = getenv("TM_BIN") ? getenv("TM_BIN") : "./tallyman";
+    pki p;
+    pki_new(&p);
+    leaf srv;
+    leaf_new(&p, &srv, "localhost", SERVER_SAN, 2);
+    struct server s;
+    srv_start(&s, S_OK, NULL, &srv, NULL);
+    import_accounts(bin, p.dir, "r.db");
+    import_accounts(bin, p.dir, "n.db");
+    /* Without --webhook-ca the throw-away CA is not trusted: nothing reaches the server, each
+     * message is reported with the host and reason, and stays pending. */
+    sh("%s --db %s/n.db run --date 2026-11-23 --webhook https://localhost:%d/messages --quiet "
+       ">%s/out-n 2>%s/err-n",
+       bin, p.dir, s.port, p.dir, p.dir);
+    char text[8192], path[160];
+    snprintf(path, sizeof path, "%s/err-n", p.dir);
+    slurp(path, text, sizeof text);
+    ASSERT_CONTAINS(text, "TLS certificate of localhost not trusted");
+    ASSERT_EQ(srv_hits(&s), 0);
+    /* With it, every message is delivered. */
+    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+                 "--webhook-ca %s --quiet >%s/out 2>&1",
+                 bin, p.dir, s.port, p.ca_file, p.dir),
+              0);
+    ASSERT(srv_hits(&s) >= 3);
+    /* Now the first store's messages, kept pending, go out once the CA is given. */
+    int before = srv_hits(&s);
+    ASSERT_EQ(sh("%s --db %s/n.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+                 "--webhook-ca %s --quiet >%s/out 2>&1",
+                 bin, p.dir, s.port, p.ca_file, p.dir),
+              0);
+    ASSERT_EQ(srv_hits(&s), before * 2);
+    /* A CA file that does not load stops the run before any work, naming the file. */
+    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+                 "--webhook-ca %s/none.pem --quiet >%s/out 2>%s/err",
+                 bin, p.dir, s.port, p.dir, p.dir, p.dir),
+              1);
+    snprintf(path, sizeof path, "%s/err", p.dir);
+    slurp(path, text, sizeof text);
+    ASSERT_CONTAINS(text, "none.pem");
+    srv_stop(&s);
+    leaf_free(&srv);
+    pki_free(&p);
+}
