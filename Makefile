@@ -31,7 +31,7 @@ VARIANT    := $(VARIANT)-san
 SANFLAGS    = -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 endif
 
-PKGS        = $(LUA_PC) sqlite3 libevent jansson openssl libpq
+PKGS        = $(LUA_PC) sqlite3 libevent libevent_openssl jansson openssl libpq
 B           = build/$(VARIANT)
 OUT_BIN     = $(if $(filter lua54,$(VARIANT)),tallyman,$(B)/tallyman)
 

@@ -26,7 +26,8 @@
 
 static const char run_help[] =
     "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD] [--days N]\n"
-    "                [--events FILE] [--spool DIR | --webhook URL] [--quiet]\n"
+    "                [--events FILE] [--spool DIR | --webhook URL [--webhook-ca FILE]\n"
+    "                [--webhook-cert FILE [--webhook-key FILE]]] [--quiet]\n"
     "\n"
     "Runs the daily cycle: events since the last run go to each debt's journey,\n"
     "new debts are placed in a journey (segmentation), due timers fire, every\n"
@@ -38,7 +39,17 @@ static const char run_help[] =
     "  --events FILE  events (JSON lines, as for `tallyman event`) fed in on the\n"
     "                 day they happen, before that day's cycle\n"
     "  --spool DIR    write one file per message under DIR (default: <db>.spool)\n"
-    "  --webhook URL  POST each message as JSON to URL, with retries\n"
+    "  --webhook URL  POST each message as JSON to URL (http:// or https://), with\n"
+    "                 retries; https always verifies the server's certificate and\n"
+    "                 host name (against the system CA store unless --webhook-ca)\n"
+    "  --webhook-ca FILE\n"
+    "                 trust only the CA certificate(s) in FILE (PEM), e.g. a\n"
+    "                 private CA, for the https webhook\n"
+    "  --webhook-cert FILE\n"
+    "                 client certificate (PEM) for mutual TLS; its key is in FILE\n"
+    "                 too unless --webhook-key names it\n"
+    "  --webhook-key FILE\n"
+    "                 private key (PEM) of --webhook-cert\n"
     "  --workers N    worker threads running scripts, one sandbox each (default: one\n"
     "                 per core; 0 runs everything on one thread)\n"
     "  --quiet        print only the totals\n";
@@ -283,6 +294,7 @@ int tm_cmd_run(tm_cli *cli)
     int64_t day = (int64_t)time(NULL) / 86400;
     uint64_t days = 1;
     const char *spool = NULL, *webhook = NULL, *events = NULL;
+    tm_webhook_opts wopts = {0};
     int quiet = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (uint64_t)ncpu;
@@ -316,12 +328,27 @@ int tm_cmd_run(tm_cli *cli)
             if (tm_cli_parse_u64(v, 64, &workers) != 0)
                 return tm_cli_usage_error("run", "--workers needs a number from 0 to 64");
             i++;
+        } else if (strcmp(a, "--webhook-ca") == 0 && v) {
+            wopts.ca_file = v;
+            i++;
+        } else if (strcmp(a, "--webhook-cert") == 0 && v) {
+            wopts.client_cert = v;
+            i++;
+        } else if (strcmp(a, "--webhook-key") == 0 && v) {
+            wopts.client_key = v;
+            i++;
         } else {
             return tm_cli_usage_error("run", "unknown option or missing value '%s'", a);
         }
     }
     if (spool && webhook)
         return tm_cli_usage_error("run", "give --spool or --webhook, not both");
+    /* TLS options without a webhook would be ignored silently: say so instead. */
+    if (!webhook && (wopts.ca_file || wopts.client_cert || wopts.client_key))
+        return tm_cli_usage_error("run", "--webhook-ca, --webhook-cert and --webhook-key need "
+                                         "--webhook");
+    if (wopts.client_key && !wopts.client_cert)
+        return tm_cli_usage_error("run", "--webhook-key needs --webhook-cert");
     struct stat sst;
     if (strstr(cli->db, "://") == NULL && stat(cli->db, &sst) != 0) {
         fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
@@ -387,7 +414,7 @@ int tm_cmd_run(tm_cli *cli)
     }
     char spool_default[4200];
     if (webhook) {
-        if (tm_webhook_open(webhook, NULL, &out, &e) != TM_OK) {
+        if (tm_webhook_open(webhook, &wopts, &out, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
             goto done;
         }
@@ -442,7 +469,7 @@ int tm_cmd_run(tm_cli *cli)
         else if (days == 1 && !quiet)
             printf("%s\n", dayname);
         add_stats(&total, &st);
-        if (st.step_errors)
+        if (st.step_errors || st.receiver_refused)
             exit_code = TM_EXIT_FAIL;
     }
     free(de.text);

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -1142,6 +1143,7 @@ typedef struct send_job {
     send_item *items;
     size_t n;
     pthread_mutex_t *lock; /* NULL when the adapter may be shared */
+    atomic_int *refused;   /* set when the receiver's certificate did not verify */
 } send_job;
 
 static void send_fn(void *ctx, int worker, size_t i)
@@ -1171,13 +1173,23 @@ static void send_fn(void *ctx, int worker, size_t i)
                         .text = json_string_value(json_object_get(msg, "text")),
                         .html = json_string_value(json_object_get(msg, "html")),
                         .send_at = o->send_at};
+        /* A receiver whose certificate does not verify will refuse every
+         * message alike: after the first, the rest stay ready for a later
+         * run instead of each making a handshake. */
         if (j->lock)
             pthread_mutex_lock(j->lock);
-        it->send_rc = tm_adapter_send(r->out, &m, &it->sr, &e);
+        if (atomic_load(j->refused)) {
+            it->send_rc = TM_ECRYPTO;
+            it->msg[0] = '\0';
+        } else {
+            it->send_rc = tm_adapter_send(r->out, &m, &it->sr, &e);
+            if (it->send_rc != TM_OK)
+                snprintf(it->msg, sizeof it->msg, "%.500s", e.msg);
+            if (it->send_rc == TM_ECRYPTO)
+                atomic_store(j->refused, 1);
+        }
         if (j->lock)
             pthread_mutex_unlock(j->lock);
-        if (it->send_rc != TM_OK)
-            snprintf(it->msg, sizeof it->msg, "%.500s", e.msg);
     }
     json_decref(msg);
     if (plain) {
@@ -1234,7 +1246,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             r->st->failed++;
             rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "unreadable", NULL, 0, err);
         } else if (it->send_rc != TM_OK || !durable) {
-            if (it->send_rc != TM_OK)
+            if (it->send_rc != TM_OK && it->msg[0])
                 report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->msg);
             r->st->retry++;
         } else if (it->sr.outcome == TM_SEND_SENT || it->sr.outcome == TM_SEND_DUPLICATE) {
@@ -1274,9 +1286,13 @@ static int dispatch(run *r, struct tm_err *err)
     int64_t *ids = NULL;
     size_t n = 0;
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    atomic_int refused;
+    atomic_init(&refused, 0);
     send_job jobs[2] = {{.r = r}, {.r = r}};
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 2; k++) {
         jobs[k].lock = tm_adapter_concurrent(r->out) ? NULL : &lock;
+        jobs[k].refused = &refused;
+    }
     jobs[0].items = malloc(CHUNK * sizeof *jobs[0].items);
     jobs[1].items = malloc(CHUNK * sizeof *jobs[1].items);
     int rc = jobs[0].items && jobs[1].items ? tm_store_work_ready(r->s, &ids, &n, err)
@@ -1303,6 +1319,10 @@ static int dispatch(run *r, struct tm_err *err)
             rc = write_sends(r, cur, err);
     }
     tm_pool_wait(r->pool);
+    r->st->receiver_refused = atomic_load(&refused);
+    if (r->st->receiver_refused)
+        report(r, "dispatch: the receiver's certificate did not verify: %ld messages stay ready "
+                  "for a later run", r->st->retry);
     /* What a failed run left written but unmarked is found again by the rerun. */
     tm_adapter_flush(r->out, NULL);
     tm_adapter_batch(r->out, 0);

@@ -15,6 +15,16 @@
  * an error or a deadline timer, then frees the connection and the request (which it owns).
  * No libevent object outlives the send call except the base, freed by tm_adapter_free().
  * Message text never reaches `detail` or `err`: they carry statuses, paths, keys and errno.
+ *
+ * https. The adapter builds one SSL_CTX at open (TLS 1.2 minimum, peer verification on, the
+ * system store or the operator's ca_file, an optional client certificate), so a bad CA file or
+ * key is refused before the first message rather than on every send. Each attempt makes a fresh
+ * SSL with the URL's host pinned for verification (SSL_set1_host, or the IP for an address
+ * literal) and sent as SNI, wrapped in an OpenSSL bufferevent that the evhttp connection takes
+ * over. A certificate that does not verify is not retried: it fails the same way until the
+ * certificate or the configuration changes, so the send returns TM_ECRYPTO at once and leaves
+ * the message to the caller. Any other handshake failure (reset, alert, wrong protocol) is
+ * treated like a connection failure and retried, with OpenSSL's reason in the detail.
  */
 #define _GNU_SOURCE /* syncfs: one sync for a batch of spooled files */
 
@@ -34,11 +44,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 enum { KIND_SPOOL = 1, KIND_WEBHOOK = 2 };
 
@@ -59,6 +75,8 @@ struct tm_adapter {
     char *hosthdr;  /* Host: header value */
     char *path;     /* request target: path[?query] */
     char *auth;     /* Authorization: value or NULL */
+    SSL_CTX *tls;   /* https only: shared by every attempt's SSL; NULL for http */
+    int host_is_ip; /* the host is an address literal: verify the IP, send no SNI */
     unsigned short port;
     int max_attempts, backoff_ms, max_backoff_ms, timeout_ms;
     uint64_t rng;   /* xorshift64 state for jitter */
@@ -435,6 +453,91 @@ static char *xasprintf(const char *fmt, ...)
     return s;
 }
 
+/* Formats the oldest queued OpenSSL error of this thread into buf ("unknown error" when the
+ * queue is empty) and clears the queue, so the next OpenSSL call starts clean. */
+static const char *ssl_reason(char *buf, size_t size)
+{
+    unsigned long e = ERR_get_error();
+    if (e == 0)
+        snprintf(buf, size, "unknown error");
+    else
+        ERR_error_string_n(e, buf, size);
+    ERR_clear_error();
+    return buf;
+}
+
+/* Builds the client SSL_CTX for an https adapter: TLS 1.2 or later (OpenSSL negotiates 1.3 when
+ * the server has it), the server's certificate verified against o->ca_file when given, else the
+ * system store, and o->client_cert/o->client_key loaded for mutual TLS. Hostname checks are per
+ * connection (see tls_new). Returns TM_OK with *out owned by the caller (SSL_CTX_free);
+ * TM_EINVAL naming the file and OpenSSL's reason when a CA file, certificate or key does not
+ * load or the key does not match; TM_ECRYPTO when OpenSSL cannot set up a context. */
+static int tls_ctx_new(const tm_webhook_opts *o, SSL_CTX **out, struct tm_err *err)
+{
+    char why[256];
+    *out = NULL;
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return tm_err_set(err, TM_ECRYPTO, "webhook: cannot create a TLS context: %s",
+                          ssl_reason(why, sizeof why));
+    int rc = TM_OK;
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+        rc = tm_err_set(err, TM_ECRYPTO, "webhook: cannot require TLS 1.2: %s",
+                        ssl_reason(why, sizeof why));
+        goto out;
+    }
+    /* Compression enables CRIME-style attacks; renegotiation is never needed for one POST. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    /* A private CA replaces the system store rather than adding to it: an operator who names
+     * the CA of their receiver means "only this CA", as curl's --cacert does. */
+    if (o->ca_file != NULL) {
+        if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
+            rc = tm_err_set(err, TM_EINVAL, "webhook: CA file %s does not load: %s", o->ca_file,
+                            ssl_reason(why, sizeof why));
+            goto out;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        rc = tm_err_set(err, TM_ECRYPTO, "webhook: the system CA store does not load: %s",
+                        ssl_reason(why, sizeof why));
+        goto out;
+    }
+    if (o->client_cert != NULL) {
+        const char *key = o->client_key ? o->client_key : o->client_cert;
+        if (SSL_CTX_use_certificate_chain_file(ctx, o->client_cert) != 1) {
+            rc = tm_err_set(err, TM_EINVAL, "webhook: client certificate %s does not load: %s",
+                            o->client_cert, ssl_reason(why, sizeof why));
+            goto out;
+        }
+        if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+            rc = tm_err_set(err, TM_EINVAL, "webhook: client key %s does not load: %s", key,
+                            ssl_reason(why, sizeof why));
+            goto out;
+        }
+        if (SSL_CTX_check_private_key(ctx) != 1) {
+            rc = tm_err_set(err, TM_EINVAL,
+                            "webhook: client key %s does not match certificate %s: %s", key,
+                            o->client_cert, ssl_reason(why, sizeof why));
+            goto out;
+        }
+    }
+out:
+    if (rc != TM_OK) {
+        SSL_CTX_free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return TM_OK;
+}
+
+/* 1 when s is an IPv4 or IPv6 address literal (as evhttp_uri_get_host gives it, no brackets). */
+static int is_ip_literal(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **out,
                     struct tm_err *err)
 {
@@ -452,21 +555,24 @@ int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **o
         return tm_err_set(err, TM_EINVAL, "webhook max_attempts %d is over 100", o.max_attempts);
     if (o.auth_header != NULL && has_ctl(o.auth_header))
         return tm_err_set(err, TM_EINVAL, "webhook auth_header contains control characters");
+    if (o.client_key != NULL && o.client_cert == NULL)
+        return tm_err_set(err, TM_EINVAL, "webhook client_key given without client_cert");
 
     struct evhttp_uri *u = evhttp_uri_parse(url);
     if (u == NULL)
         return tm_err_set(err, TM_EINVAL, "webhook url does not parse");
     const char *scheme = evhttp_uri_get_scheme(u);
     const char *host = evhttp_uri_get_host(u);
-    int rc = TM_OK;
-    if (scheme == NULL || strcmp(scheme, "http") != 0) {
-        if (scheme != NULL && strcmp(scheme, "https") == 0)
-            rc = tm_err_set(err, TM_EINVAL, "webhook: https is not supported (libevent is "
-                                            "linked without libevent_openssl); use http://");
-        else
-            rc = tm_err_set(err, TM_EINVAL, "webhook url must start with http://");
+    int https = scheme != NULL && strcmp(scheme, "https") == 0;
+    if (!https && (scheme == NULL || strcmp(scheme, "http") != 0)) {
         evhttp_uri_free(u);
-        return rc;
+        return tm_err_set(err, TM_EINVAL, "webhook url must start with http:// or https://");
+    }
+    /* TLS settings on a plain-http URL would look like protection that is not there. */
+    if (!https && (o.ca_file != NULL || o.client_cert != NULL)) {
+        evhttp_uri_free(u);
+        return tm_err_set(err, TM_EINVAL, "webhook: a CA file or client certificate needs an "
+                                          "https:// url");
     }
     if (host == NULL || host[0] == '\0' || has_ctl(host)) {
         evhttp_uri_free(u);
@@ -474,7 +580,7 @@ int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **o
     }
     int port = evhttp_uri_get_port(u);
     if (port < 0)
-        port = 80;
+        port = https ? 443 : 80;
     if (port == 0 || port > 65535) {
         evhttp_uri_free(u);
         return tm_err_set(err, TM_EINVAL, "webhook url has an invalid port");
@@ -497,6 +603,7 @@ int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **o
     a->backoff_ms = o.backoff_ms ? o.backoff_ms : 200;
     a->max_backoff_ms = o.max_backoff_ms ? o.max_backoff_ms : 10000;
     a->timeout_ms = o.timeout_ms ? o.timeout_ms : 5000;
+    a->host_is_ip = is_ip_literal(host);
     int v6 = strchr(host, ':') != NULL;
     int explicit_port = evhttp_uri_get_port(u) >= 0;
     a->host = strdup(host);
@@ -512,6 +619,13 @@ int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **o
         (o.auth_header && a->auth == NULL) || a->base == NULL) {
         tm_adapter_free(a);
         return tm_err_set(err, TM_ENOMEM, "out of memory opening webhook");
+    }
+    if (https) {
+        int rc = tls_ctx_new(&o, &a->tls, err);
+        if (rc != TM_OK) {
+            tm_adapter_free(a);
+            return rc;
+        }
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -531,6 +645,8 @@ struct attempt {
     int timed_out;   /* our deadline fired, or libevent reported a timeout */
     int req_error;   /* enum evhttp_request_error + 1, 0 when none */
     int retry_after; /* seconds from Retry-After, -1 when absent */
+    long verify;     /* https: X509_V_OK, or why the server's certificate was refused */
+    char tls_why[160]; /* https: OpenSSL's reason for a failed connection, "" when none */
 };
 
 static void on_response(struct evhttp_request *req, void *arg)
@@ -567,6 +683,89 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(at->base);
 }
 
+/* Makes the SSL for one https attempt: the adapter's context, with the URL's host as the name
+ * the certificate must carry (or the IP address for an address literal) and, for a name, as
+ * SNI so a server hosting several names presents the right certificate. Returns the SSL (the
+ * caller frees it with SSL_free) or NULL on OOM. */
+static SSL *tls_new(tm_adapter *a)
+{
+    SSL *ssl = SSL_new(a->tls);
+    if (ssl == NULL)
+        return NULL;
+    int ok;
+    if (a->host_is_ip) {
+        /* RFC 6066 forbids SNI for addresses; the IP must be in the certificate's SAN. */
+        ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), a->host) == 1;
+    } else {
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        ok = SSL_set1_host(ssl, a->host) == 1 && SSL_set_tlsext_host_name(ssl, a->host) == 1;
+    }
+    if (!ok) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
+/* Makes the attempt's connection: plain for http; for https an OpenSSL bufferevent in
+ * connecting state that the connection owns (and frees, closing the socket and freeing its
+ * reference to the SSL). *ssl gets the attempt's own reference to the SSL, so its verify result
+ * and errors can be read after the connection has failed; the caller frees it with SSL_free
+ * after evhttp_connection_free. Returns NULL on OOM with *ssl NULL. */
+static struct evhttp_connection *conn_new(tm_adapter *a, SSL **ssl, struct bufferevent **bev)
+{
+    *ssl = NULL;
+    *bev = NULL;
+    if (a->tls == NULL)
+        return evhttp_connection_base_new(a->base, NULL, a->host, a->port);
+    /* The OpenSSL bufferevent collects this thread's error queue when a call fails; a stale
+     * entry left by unrelated code would otherwise be reported as this attempt's reason. */
+    ERR_clear_error();
+    SSL *s = tls_new(a);
+    if (s == NULL)
+        return NULL;
+    /* One reference for us, one for the bufferevent. libevent frees the SSL on some of its
+     * failure paths and not on others; holding our own reference turns the bad case into a
+     * leak on out-of-memory instead of a double free. */
+    if (SSL_up_ref(s) != 1) {
+        SSL_free(s);
+        return NULL;
+    }
+    struct bufferevent *b = bufferevent_openssl_socket_new(
+        a->base, -1, s, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (b == NULL) {
+        SSL_free(s);
+        return NULL;
+    }
+    /* Receivers often close without a TLS close_notify once the response is sent (we ask for
+     * Connection: close). The response is framed by HTTP and its body is discarded, so an
+     * unclean close after it is not an error worth a retry. */
+    bufferevent_openssl_set_allow_dirty_shutdown(b, 1);
+    struct evhttp_connection *conn =
+        evhttp_connection_base_bufferevent_new(a->base, NULL, b, a->host, a->port);
+    if (conn == NULL) {
+        bufferevent_free(b); /* libevent's failure paths leave the bufferevent with us */
+        SSL_free(s);
+        return NULL;
+    }
+    *ssl = s;
+    *bev = b;
+    return conn;
+}
+
+/* After a transport failure on https: records why, from the certificate check or from the
+ * errors the OpenSSL bufferevent kept. libevent hands those back newest first; the oldest is
+ * the root cause, as with ERR_get_error. */
+static void tls_failure(struct attempt *at, SSL *ssl, struct bufferevent *bev)
+{
+    at->verify = SSL_get_verify_result(ssl);
+    unsigned long e, oldest = 0;
+    while ((e = bufferevent_get_openssl_error(bev)) != 0)
+        oldest = e;
+    if (oldest != 0)
+        ERR_error_string_n(oldest, at->tls_why, sizeof at->tls_why);
+}
+
 /* Runs one POST. Returns 0 with *at filled, or -1 when libevent could not set it up (OOM). */
 static int post_once(tm_adapter *a, const tm_message *m, const char *body, size_t len,
                      struct attempt *at)
@@ -574,9 +773,11 @@ static int post_once(tm_adapter *a, const tm_message *m, const char *body, size_
     memset(at, 0, sizeof *at);
     at->base = a->base;
     at->retry_after = -1;
+    at->verify = X509_V_OK;
     struct timeval tv = {a->timeout_ms / 1000, (a->timeout_ms % 1000) * 1000};
-    struct evhttp_connection *conn =
-        evhttp_connection_base_new(a->base, NULL, a->host, a->port);
+    SSL *ssl = NULL;
+    struct bufferevent *bev = NULL;
+    struct evhttp_connection *conn = conn_new(a, &ssl, &bev);
     struct event *deadline = evtimer_new(a->base, on_deadline, at);
     struct evhttp_request *req = NULL;
     int rc = -1;
@@ -612,6 +813,8 @@ static int post_once(tm_adapter *a, const tm_message *m, const char *body, size_
             if (event_base_loop(a->base, 0) != 0)
                 break; /* no events left: should not happen with the deadline armed */
     }
+    if (ssl != NULL && at->status == 0)
+        tls_failure(at, ssl, bev);
     rc = 0;
 out:
     if (deadline != NULL)
@@ -620,6 +823,7 @@ out:
         evhttp_connection_free(conn); /* drops a still-queued request without callbacks */
     if (req != NULL)
         evhttp_request_free(req);
+    SSL_free(ssl); /* our reference; the bufferevent's went with the connection */
     return rc;
 }
 
@@ -671,7 +875,7 @@ static int webhook_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
         return rc;
     size_t len = strlen(body);
     struct attempt at = {0};
-    char last[120] = "";
+    char last[200] = "";
     for (int n = 1; n <= a->max_attempts; n++) {
         if (n > 1)
             sleep_ms(backoff_delay(a, n - 1, at.retry_after));
@@ -682,6 +886,19 @@ static int webhook_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
             return tm_err_set(err, TM_ENOMEM, "webhook: out of memory sending %s", m->key);
         }
         r->http_status = at.status;
+        if (at.verify != X509_V_OK) {
+            /* The same certificate will fail the same way: no backoff, no further attempts.
+             * The message is not consumed: rc tells the caller to keep it for when the
+             * certificate or the CA configuration is fixed. */
+            free(body);
+            const char *why = X509_verify_cert_error_string(at.verify);
+            result_set(r, TM_SEND_FAILED, "webhook: TLS certificate of %s not trusted: %s",
+                       a->host, why);
+            return tm_err_set(err, TM_ECRYPTO,
+                              "webhook: TLS certificate of %s not trusted: %s (not retried; "
+                              "check the server's certificate or the CA file)",
+                              a->host, why);
+        }
         if (at.status >= 200 && at.status <= 299) {
             free(body);
             result_set(r, TM_SEND_SENT, "HTTP %d after %d attempt%s", at.status, n,
@@ -703,6 +920,9 @@ static int webhook_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
             snprintf(last, sizeof last, "HTTP %d", at.status);
         else if (at.timed_out)
             snprintf(last, sizeof last, "timed out after %d ms", a->timeout_ms);
+        else if (at.tls_why[0] != '\0')
+            snprintf(last, sizeof last, "TLS connection to %.60s failed: %.100s", a->host,
+                     at.tls_why);
         else
             snprintf(last, sizeof last, "connection failed (refused, reset or closed early)");
     }
@@ -759,6 +979,7 @@ void tm_adapter_free(tm_adapter *a)
         close(a->dirfd);
     if (a->base != NULL)
         event_base_free(a->base);
+    SSL_CTX_free(a->tls); /* NULL for the spool and http */
     free(a->dir);
     free(a->host);
     free(a->hosthdr);

@@ -5,9 +5,9 @@
  * an Idempotency-Key, retries with backoff). Both make re-sending the same key harmless, so a
  * rerun after a crash delivers nothing twice.
  *
- * Depends on jansson (message encoding) and libevent (the webhook's evhttp client). Only
- * http:// URLs are supported: the build links plain libevent, not libevent_openssl, so https
- * is refused at open. Neither message text nor html is ever written to `detail` or to `err`.
+ * Depends on jansson (message encoding), libevent (the webhook's evhttp client) and, for https,
+ * OpenSSL through libevent_openssl. Neither message text nor html is ever written to `detail`
+ * or to `err`.
  *
  * Thread rules: an adapter may be used by one thread at a time (serialise sends per adapter);
  * different adapters may be used concurrently from different threads. The webhook writes to
@@ -57,7 +57,9 @@ typedef struct tm_adapter tm_adapter;
  * RETRY included). Returns TM_EINVAL for NULL a/m/r, a key outside [A-Za-z0-9._:-]{1,200}, an
  * unknown channel or NULL text (*r is FAILED, attempts 0, when r is not NULL); TM_EENCODING
  * when a string is not valid UTF-8 (FAILED); TM_ENOMEM (RETRY); for the spool, TM_EIO when the
- * file cannot be written (RETRY; any temp file is removed and no final file is left). */
+ * file cannot be written (RETRY; any temp file is removed and no final file is left); for an
+ * https webhook, TM_ECRYPTO when the server's certificate does not verify (FAILED after one
+ * attempt; see tm_webhook_open). */
 int tm_adapter_send(tm_adapter *a, const tm_message *m, tm_send_result *r, struct tm_err *err);
 
 /* Frees the adapter and everything it holds (for the spool, releases the directory lock).
@@ -118,9 +120,24 @@ typedef struct tm_webhook_opts {
     int max_backoff_ms;      /* cap on one delay; default 10000 */
     int timeout_ms;          /* per attempt, connect to response; default 5000 */
     const char *auth_header; /* value for "Authorization:" (e.g. "Bearer x"), or NULL; copied */
+    /* https only; files are read at open and not kept open or referenced afterwards. */
+    const char *ca_file;     /* PEM CA certificate(s) to trust instead of the system store */
+    const char *client_cert; /* PEM client certificate (and chain) for mutual TLS, or NULL */
+    const char *client_key;  /* PEM private key of client_cert; NULL: it is in client_cert */
 } tm_webhook_opts;
 
-/* Opens a webhook adapter that POSTs to `url` (http://host[:port][/path][?query]).
+/* Opens a webhook adapter that POSTs to `url` (http[s]://host[:port][/path][?query]).
+ *
+ * https uses TLS 1.2 or later (1.3 when the server offers it) and always verifies the server:
+ * its certificate must chain to ca_file when given (that file alone is trusted), else to the
+ * system store (SSL_CTX_set_default_verify_paths), and must carry the URL's host name (or, for
+ * an address literal, its IP) in its subjectAltName; the name is also sent as SNI. There is no
+ * way to switch verification off. With client_cert (and client_key, or a key in the same file)
+ * the adapter presents that certificate to servers that ask for one (mutual TLS). A certificate
+ * that does not verify makes send return TM_ECRYPTO with *r FAILED after one attempt, the
+ * message naming the host and OpenSSL's verify reason: retrying cannot help until the
+ * certificate or the configuration changes, and the caller keeps the message. Other TLS
+ * failures (handshake reset or alert, timeout) are retried like connection failures.
  *
  * send POSTs tm_dispatch_encode(m) with Content-Type: application/json, Idempotency-Key: <key>
  * and, if set, Authorization. Each attempt uses a new connection on the adapter's private
@@ -132,9 +149,11 @@ typedef struct tm_webhook_opts {
  * carries Retry-After in seconds (still capped at max_backoff_ms). The body is discarded.
  *
  * *out owns the adapter; free with tm_adapter_free(). TM_EINVAL for NULL url/out, a URL that
- * does not parse or has no host, a scheme other than http (https is refused: this build has no
- * TLS for libevent), negative options, max_attempts over 100, or an auth_header with CR, LF or
- * other control characters; TM_ENOMEM. */
+ * does not parse or has no host, a scheme other than http or https, negative options,
+ * max_attempts over 100, an auth_header with CR, LF or other control characters, ca_file or
+ * client_cert with an http:// URL, client_key without client_cert, or a CA file, certificate or
+ * key that does not load or match (the message names the file and OpenSSL's reason);
+ * TM_ECRYPTO when OpenSSL cannot set up TLS (e.g. the system store does not load); TM_ENOMEM. */
 int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **out,
                     struct tm_err *err);
 

@@ -500,10 +500,9 @@ TEST(webhook_open_refusals)
 {
     tm_adapter *a = (tm_adapter *)&a;
     struct tm_err err = {0};
-    ASSERT_EQ(tm_webhook_open("https://example.com/hook", NULL, &a, &err), TM_EINVAL);
-    ASSERT(a == NULL);
-    ASSERT_CONTAINS(err.msg, "https");
     ASSERT_EQ(tm_webhook_open("ftp://example.com/", NULL, &a, &err), TM_EINVAL);
+    ASSERT(a == NULL);
+    ASSERT_CONTAINS(err.msg, "http:// or https://");
     ASSERT_EQ(tm_webhook_open("example.com/hook", NULL, &a, &err), TM_EINVAL);
     ASSERT_EQ(tm_webhook_open("http://", NULL, &a, &err), TM_EINVAL);
     ASSERT_EQ(tm_webhook_open("not a url at all", NULL, &a, &err), TM_EINVAL);
