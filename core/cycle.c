@@ -446,6 +446,14 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
                 ev.amount = json_integer_value(amt);
                 ev.balance = json_is_integer(bal) ? json_integer_value(bal) : 0;
             }
+            /* A promise (made or broken) is what the debt's next messages
+             * speak of: it stands as the offer their templates name
+             * ({{offer.amount}}, {{offer.due}}), in place of an earlier one. */
+            const char *due = json_string_value(json_object_get(p, "due"));
+            if ((strcmp(jt, "promise") == 0 || strcmp(jt, "broken_promise") == 0) && json_is_integer(amt) &&
+                due && strlen(due) == 10)
+                snprintf(w.offer, sizeof w.offer, ",\"offer\":{\"amount\":%lld,\"due\":\"%s\"}",
+                         (long long)json_integer_value(amt), due);
             ev.channel = json_string_value(json_object_get(p, "channel"));
             ev.outcome = json_string_value(json_object_get(p, "outcome"));
             tm_jresult res;

@@ -56,7 +56,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-enum { KIND_SPOOL = 1, KIND_WEBHOOK = 2 };
+enum { KIND_SPOOL = 1, KIND_WEBHOOK = 2, KIND_CALLBACK = 3 };
 
 /* "call" is a dialer task: the spool keeps one file per call for the dialer or the agents. */
 static const char *const channels[] = {"sms", "email", "letter", "voice", "push", "whatsapp", "call"};
@@ -80,6 +80,9 @@ struct tm_adapter {
     unsigned short port;
     int max_attempts, backoff_ms, max_backoff_ms, timeout_ms;
     uint64_t rng;   /* xorshift64 state for jitter */
+    /* Callback. */
+    tm_adapter_fn fn;
+    void *fn_ud;
 };
 
 /* ---- Common ------------------------------------------------------------------------------ */
@@ -944,6 +947,11 @@ int tm_adapter_send(tm_adapter *a, const tm_message *m, tm_send_result *r, struc
     int rc = message_check(m, r, err);
     if (rc != TM_OK)
         return rc;
+    if (a->kind == KIND_CALLBACK) {
+        r->attempts = 1;
+        r->outcome = a->fn(a->fn_ud, m);
+        return TM_OK;
+    }
     return a->kind == KIND_SPOOL ? spool_send(a, m, r, err) : webhook_send(a, m, r, err);
 }
 
@@ -967,6 +975,26 @@ int tm_adapter_flush(tm_adapter *a, struct tm_err *err)
 int tm_adapter_concurrent(const tm_adapter *a)
 {
     return a && a->kind == KIND_SPOOL;
+}
+
+/* ---- Callback ---------------------------------------------------------------------------- */
+
+int tm_callback_open(tm_adapter_fn fn, void *ud, tm_adapter **out, struct tm_err *err)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (fn == NULL || out == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_callback_open: fn or out is NULL");
+    tm_adapter *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return tm_err_set(err, TM_ENOMEM, "out of memory opening a callback adapter");
+    a->kind = KIND_CALLBACK;
+    a->dirfd = -1;
+    a->lockfd = -1;
+    a->fn = fn;
+    a->fn_ud = ud;
+    *out = a;
+    return TM_OK;
 }
 
 void tm_adapter_free(tm_adapter *a)

@@ -1,9 +1,9 @@
 /*
  * core/dispatch.h: channel adapters the daily cycle's outbox dispatches through. One interface
- * (tm_adapter_send / tm_adapter_free) with two implementations: a durable file spool (one JSON
- * file per message, for print/letter houses and offline pick-up) and an HTTP webhook (POST with
- * an Idempotency-Key, retries with backoff). Both make re-sending the same key harmless, so a
- * rerun after a crash delivers nothing twice.
+ * (tm_adapter_send / tm_adapter_free) with three implementations: a durable file spool (one JSON
+ * file per message, for print/letter houses and offline pick-up), an HTTP webhook (POST with
+ * an Idempotency-Key, retries with backoff) and an in-process callback (simulation). The first
+ * two make re-sending the same key harmless, so a rerun after a crash delivers nothing twice.
  *
  * Depends on jansson (message encoding), libevent (the webhook's evhttp client) and, for https,
  * OpenSSL through libevent_openssl. Neither message text nor html is ever written to `detail`
@@ -156,5 +156,18 @@ typedef struct tm_webhook_opts {
  * TM_ECRYPTO when OpenSSL cannot set up TLS (e.g. the system store does not load); TM_ENOMEM. */
 int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **out,
                     struct tm_err *err);
+
+/* ---- Callback ---------------------------------------------------------------------------- */
+
+/* Called once per message that passed the checks; returns an enum tm_send_outcome. `m` and its
+ * strings are borrowed for the call only: copy what is kept. */
+typedef int (*tm_adapter_fn)(void *ud, const tm_message *m);
+
+/* Opens an in-process adapter that hands every valid message to fn(ud, m) instead of
+ * delivering it (the simulation's consumers, tests). Nothing is deduplicated: the cycle's
+ * outbox already sends a key once. attempts is 1, http_status 0.
+ * *out owns the adapter (not `ud`); free with tm_adapter_free(). TM_EINVAL for NULL fn or out;
+ * TM_ENOMEM. */
+int tm_callback_open(tm_adapter_fn fn, void *ud, tm_adapter **out, struct tm_err *err);
 
 #endif

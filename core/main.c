@@ -36,6 +36,7 @@ static const command commands[] = {
     {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
     {"run", tm_cmd_run, "the daily cycle: journeys, timers, the gate, the outbox"},
+    {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
 };
 

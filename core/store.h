@@ -334,4 +334,20 @@ typedef int (*tm_store_history_fn)(void *ud, const char *channel, int64_t at, co
 int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_history_fn fn, void *ud,
                      struct tm_err *err);
 
+/* ---- Simulation (core/sim.c, `tallyman simulate`) -------------------------
+ * Copies the SQLite store at `src` to the new file `dst` (which must not
+ * exist) with VACUUM INTO, opening `src` read-only, so the source is never
+ * written or migrated (a -shm file may appear beside it, as for any reader).
+ * TM_EINVAL for NULL paths or a postgresql:// URL, TM_ESTORE with `err`
+ * naming the file otherwise. */
+int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err);
+
+/* Makes every open debt start afresh: no journey, state, variant, timer,
+ * step, offer or closed reason; the outbox, the gate decisions and the
+ * cycle marks are emptied and every event is marked worked (events already
+ * on file are history, not news for the new journeys). Contacts, payments
+ * and promises are kept: they are the debts' history (caps, scores).
+ * For a simulation's copy only: nothing is audited. One transaction. */
+int tm_store_reset_journeys(tm_store *s, struct tm_err *err);
+
 #endif

@@ -1699,3 +1699,50 @@ int tm_store_outbox_ready(tm_store *s, int64_t id, const uint8_t *blob, size_t l
     sqlite3_reset(st);
     return rc;
 }
+
+/* ---- Simulation --------------------------------------------------------- */
+
+int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
+{
+    if (src == NULL || dst == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_store_snapshot: NULL path");
+    if (strstr(src, "://") != NULL)
+        return tm_err_set(err, TM_EINVAL, "%s: only a SQLite store can be copied", src);
+    sqlite3 *db = NULL;
+    int rc = TM_OK;
+    if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = tm_err_set(err, TM_ESTORE, "%s: %s", src, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, dst, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = tm_err_set(err, TM_ESTORE, "copying %s to %s: %s", src, dst, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
+{
+    static const char sql[] =
+        "UPDATE debts SET journey = NULL, journey_state = NULL, journey_version = NULL, "
+        "variant = NULL, timer_at = NULL, timer_go = NULL, journey_step = 0, "
+        "closed_reason = NULL, offer = NULL, journey_hash = NULL WHERE status = 'open';\n"
+        "DELETE FROM outbox;\n"
+        "DELETE FROM decisions;\n"
+        "DELETE FROM cycle;\n"
+        "UPDATE events SET worked = 1 WHERE worked = 0;\n";
+    int rc = tm_store_begin(s, err);
+    if (rc != TM_OK)
+        return rc;
+    rc = exec(s, sql, err);
+    if (rc != TM_OK) {
+        tm_store_rollback(s);
+        return rc;
+    }
+    return tm_store_commit(s, err);
+}

@@ -34,7 +34,8 @@ expect_run "not yet due: still open" 0 "open" "" -- sqlite3 "$DB" "select p.stat
 expect_run "broken_promise events, dated the day after the due date" 0 "D2|2026-11-28
 D3|2026-11-28" "" -- sqlite3 "$DB" "select d.debt_id, date(e.at, 'unixepoch') from events e join debts d on d.id = e.debt_id where e.type = 'broken_promise' order by 1"
 expect_run "the journey followed it up" 0 "D2|promise_watch|broken" "" -- sqlite3 "$DB" "select debt_id, journey, journey_state from debts where debt_id = 'D2'"
-expect_run "the follow-up email went out" 0 "1" "" -- sqlite3 "$DB" "select count(*) from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D2' and o.template = 'broken_promise'"
+expect_run "the follow-up email went out" 0 "sent" "" -- sqlite3 "$DB" "select o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D2' and o.template = 'broken_promise'"
+expect_run "  ...naming the amount and the date promised" 0 "*" "" -- sh -c "grep -l 'payment of 50.00 USD you planned for November 27, 2026' '$D'/spool/email/D2:promise_watch:*.json"
 expect_run "verdicts audited" 0 "promise.broken|1
 promise.partially_kept|1" "" -- sqlite3 "$DB" "select action, count(*) from audit where action like 'promise.%' group by 1 order by 1"
 expect_run "rerunning the days judges nothing twice" 0 "*" "*" -- "$T" --db "$DB" run --date 2026-11-27 --days 3 --spool "$D/spool" --quiet

@@ -1,0 +1,1480 @@
+/*
+ * core/cmd_simulate.c: `tallyman simulate`: what a strategy set would do to the portfolio.
+ *
+ * Each strategy set (a directory laid out like scripts/strategies/) gets its own copy of the
+ * store (tm_store_snapshot: the user's store is opened read-only) with every journey reset,
+ * and its own script tree: the main tree with strategies/ replaced (symbolic links in a
+ * temporary directory). The real daily cycle (core/cycle.h) then runs day by day, exactly as
+ * `run` does, except that messages go to a callback adapter: each one is answered by the
+ * consumer-response model (core/sim.h), and the answers (payments, promises, disputes,
+ * opt-outs, conversations) go back in as events through tm_apply_events, the path of
+ * `tallyman event`, dated when the consumer answers, so the next day's cycle works them.
+ *
+ * Measures are kept per debt, so that two strategies run on the same debts with the same
+ * seed can be compared debt by debt (tm_sim_paired). strategies.md, "Simulation and the
+ * collection measures", defines every figure printed here.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "cycle.h"
+#include "dispatch.h"
+#include "keys.h"
+#include "lb_gate.h"
+#include "lb_journey.h"
+#include "portfolio.h"
+#include "sandbox.h"
+#include "score.h"
+#include "scriptset.h"
+#include "sim.h"
+#include "store.h"
+#include "tz.h"
+#include "validate.h"
+
+static const char sim_help[] =
+    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N --strategy A [--vs B]\n"
+    "                [--seed S] [--date D] [--report FILE.html] [--costs FILE.json]\n"
+    "                [--world FILE.json] [--quiet]\n"
+    "\n"
+    "Runs the daily cycle for N days on a copy of the portfolio with the journeys of the\n"
+    "strategy set A (a directory laid out like scripts/strategies/; the rest of the script\n"
+    "tree is --scripts), answering every message with a simulated consumer, and prints the\n"
+    "collection measures. With --vs B it runs B on another copy with the same consumers and\n"
+    "prints A, B, B - A and a 95% confidence interval paired by debt; '*' marks a difference\n"
+    "whose interval excludes 0.\n"
+    "\n"
+    "The store at --db is only read. In the copy every open debt starts afresh: journeys,\n"
+    "timers, the outbox and gate decisions are cleared and events already on file count as\n"
+    "worked; contacts, payments and promises stay as history.\n"
+    "\n"
+    "  --days N         days to simulate, 1 to 3650 (required)\n"
+    "  --strategy A     the strategy set to simulate (required)\n"
+    "  --vs B           a second strategy set to compare with A\n"
+    "  --seed S         the simulated world, 0 to 2^64-1 (default 1): same seed, same answers\n"
+    "  --date D         the first day, YYYY-MM-DD (default: today, UTC)\n"
+    "  --report FILE    also write a self-contained HTML report\n"
+    "  --costs FILE     channel costs (default: examples/sim/costs.json beside the scripts)\n"
+    "  --world FILE     response-model parameters overriding the defaults (strategies.md)\n"
+    "  --quiet          print only the measures\n";
+
+#define NB 7 /* days-past-due buckets */
+static const char *const bucket_names[NB] = {"current", "1-30",    "31-60", "61-90",
+                                             "91-120",  "121-180", "180+"};
+
+static int bucket_of(int64_t dpd)
+{
+    static const int64_t upper[NB - 1] = {0, 30, 60, 90, 120, 180};
+    int b = 0;
+    while (b < NB - 1 && dpd > upper[b])
+        b++;
+    return b;
+}
+
+/* One debt of the simulated portfolio, the same for every strategy. */
+typedef struct sdebt {
+    char *debt_id;
+    double ptp;
+    int64_t placed, start;   /* minor units */
+    int64_t dpd;             /* -1 unknown */
+    const tm_zone *zone;     /* NULL: UTC */
+} sdebt;
+
+typedef struct msg {
+    size_t idx;
+    int ch;
+    int64_t send_at;
+} msg;
+
+typedef struct event {
+    int64_t at;
+    long seq;
+    char *line;
+} event;
+
+typedef struct pending {
+    size_t idx;
+    int64_t day, amount;
+} pending;
+
+/* One strategy's run: per-debt measures and the totals. */
+typedef struct arm {
+    const char *label, *dir;
+    char tree[PATH_MAX], db[PATH_MAX], hash[65];
+    int64_t *bal, *collected, *cost;
+    int *contacts, *complaints, *pdue, *pkept, *resolved; /* resolved: day number + 1, or 0 */
+    unsigned char *rpc, *optout, *disputed;
+    int64_t (*recent)[8]; /* per debt: the day of each of the last 8 days' slots ... */
+    int (*recent_n)[8];   /* ... and the messages that day */
+    int64_t *curve;       /* collected by the end of each day */
+    long by_ch[TM_SIM_NCHANNELS], rejected;
+    long roll[NB][NB], roll_unknown;
+    tm_cycle_stats total;
+    msg *msgs;
+    size_t nmsg, capmsg;
+    event *evs;
+    size_t nev, capev;
+    long seq;
+    pending *pend;
+    size_t npend, cappend;
+} arm;
+
+typedef struct sim {
+    sdebt *d;
+    size_t n;
+    int exp;            /* the currency's minor-unit exponent */
+    char currency[4];
+    int64_t day0;
+    int days;
+    uint64_t seed;
+    tm_sim_world world;
+    tm_sim_costs costs;
+    const char *world_file, *costs_file;
+    int tty, quiet;
+    const char *label;  /* the arm in progress, for the progress line */
+    int64_t day;
+} sim;
+
+/* ---- Small helpers ---------------------------------------------------------------------- */
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_debt(const void *a, const void *b)
+{
+    return strcmp(((const sdebt *)a)->debt_id, ((const sdebt *)b)->debt_id);
+}
+
+static long find_debt(const sim *S, const char *debt_id)
+{
+    size_t lo = 0, hi = S->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(S->d[mid].debt_id, debt_id);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* minor units -> "1234.56" (the currency's exponent). */
+static void fmt_money(char *buf, size_t cap, int64_t minor, int exp)
+{
+    int64_t scale = 1;
+    for (int i = 0; i < exp; i++)
+        scale *= 10;
+    const char *sign = minor < 0 ? "-" : "";
+    uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    if (exp == 0)
+        snprintf(buf, cap, "%s%llu", sign, (unsigned long long)m);
+    else
+        snprintf(buf, cap, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exp,
+                 (unsigned long long)(m % (uint64_t)scale));
+}
+
+/* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
+static double micro_to_minor(const sim *S, int64_t micro)
+{
+    double v = (double)micro;
+    for (int i = S->exp; i < 6; i++)
+        v /= 10;
+    return v;
+}
+
+static void progress(void *ud, const char *phase, long done, long total)
+{
+    sim *S = ud;
+    if (!S->tty || total < 1000)
+        return;
+    fprintf(stderr, "\r\033[Ksimulate %s: day %lld/%d %-10s %3d%%", S->label,
+            (long long)(S->day - S->day0 + 1), S->days, phase,
+            (int)(done * 100 / (total ? total : 1)));
+}
+
+static void report(void *ud, const char *message)
+{
+    sim *S = ud;
+    if (S->tty)
+        fputs("\r\033[K", stderr);
+    if (!S->quiet)
+        fprintf(stderr, "tallyman: %s\n", message);
+}
+
+static void journey_problem(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: journey left out: %s\n", message);
+}
+
+static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
+{
+    t->sent += d->sent;
+    t->blocked += d->blocked;
+    t->planned += d->planned;
+    t->allowed += d->allowed;
+    t->step_errors += d->step_errors;
+    for (int i = 0; i < d->nrules; i++) {
+        int k = 0;
+        while (k < t->nrules && strcmp(t->by_rule[k].rule, d->by_rule[i].rule) != 0)
+            k++;
+        if (k == t->nrules && t->nrules < TM_CYCLE_MAX_RULES)
+            t->by_rule[t->nrules++] = d->by_rule[i];
+        else if (k < t->nrules)
+            t->by_rule[k].count += d->by_rule[i].count;
+    }
+}
+
+/* ---- The portfolio ---------------------------------------------------------------------- */
+
+typedef struct load_ctx {
+    sim *S;
+    const tm_model *model;
+    tm_features *f;
+    size_t cap;
+    struct tm_err err;
+} load_ctx;
+
+static double days_since(const char *date, int64_t today)
+{
+    int64_t d;
+    if (!date[0] || tm_valid_date(date, &d, NULL) != TM_OK)
+        return (double)NAN;
+    return (double)(today - d);
+}
+
+/* The debt's propensity to pay with the features `tallyman score train` uses. */
+static double score_row(load_ctx *x, const tm_training_row *r)
+{
+    if (x->model == NULL)
+        return x->S->world.ptp_default;
+    int exp = 2;
+    if (tm_valid_currency(r->currency, &exp, NULL) != TM_OK)
+        exp = 2;
+    double scale = 1;
+    for (int i = 0; i < exp; i++)
+        scale *= 10;
+    tm_features_clear(x->f);
+    const struct {
+        const char *name;
+        double v;
+    } num[] = {
+        {"days_past_due", r->days_past_due < 0 ? (double)NAN : (double)r->days_past_due},
+        {"balance", (double)r->placed_balance / scale},
+        {"days_since_last_payment", days_since(r->last_payment_date, x->S->day0)},
+        {"days_since_charge_off", days_since(r->charge_off_date, x->S->day0)},
+        {"payments_before", (double)r->payments_before},
+        {"contacts_before", (double)r->contacts_before},
+        {"promises_before", (double)r->promises_before},
+    };
+    for (size_t i = 0; i < sizeof num / sizeof *num; i++)
+        if (!isnan(num[i].v))
+            tm_features_set_num(x->f, num[i].name, num[i].v);
+    if (r->debt_type[0])
+        tm_features_set_str(x->f, "debt_type", r->debt_type);
+    if (r->state[0])
+        tm_features_set_str(x->f, "state", r->state);
+    double p = x->S->world.ptp_default;
+    if (tm_model_score(x->model, x->f, &p, NULL, 0, NULL, NULL) != TM_OK)
+        p = x->S->world.ptp_default;
+    return p;
+}
+
+static int on_debt(void *ud, const tm_training_row *r)
+{
+    load_ctx *x = ud;
+    sim *S = x->S;
+    if (S->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 1024;
+        sdebt *q = realloc(S->d, x->cap * sizeof *q);
+        if (q == NULL)
+            return tm_err_set(&x->err, TM_ENOMEM, "out of memory");
+        S->d = q;
+    }
+    sdebt *d = &S->d[S->n];
+    memset(d, 0, sizeof *d);
+    if ((d->debt_id = strdup(r->debt_id)) == NULL)
+        return tm_err_set(&x->err, TM_ENOMEM, "out of memory");
+    d->ptp = score_row(x, r);
+    d->placed = r->placed_balance;
+    d->dpd = r->days_past_due;
+    S->n++;
+    return TM_OK;
+}
+
+/* Reads the open debts with a balance from `s` (a reset copy), scores them and sorts them by
+ * debt id. Debts closed or at zero are left out: there is nothing to collect. */
+static int load_portfolio(sim *S, tm_store *s, const char *scripts, struct tm_err *err)
+{
+    char mpath[PATH_MAX + 32];
+    snprintf(mpath, sizeof mpath, "%s/models/ptp.json", scripts);
+    tm_model *model = NULL;
+    struct tm_err me = {0};
+    if (tm_model_load(mpath, &model, &me) != TM_OK)
+        fprintf(stderr, "tallyman: warning: no propensity model (%s): every debt scores %.2f\n",
+                me.msg, S->world.ptp_default);
+    load_ctx x = {.S = S, .model = model, .f = tm_features_new()};
+    int rc = x.f ? TM_OK : tm_err_set(err, TM_ENOMEM, "out of memory");
+    if (rc == TM_OK) {
+        rc = tm_store_scan_training(s, S->day0 * 86400, S->day0 * 86400, on_debt, &x, err);
+        if (rc != TM_OK && x.err.msg[0])
+            *err = x.err;
+    }
+    tm_features_free(x.f);
+    tm_model_free(model);
+    size_t keep = 0;
+    for (size_t i = 0; rc == TM_OK && i < S->n; i++) {
+        sdebt *d = &S->d[i];
+        tm_debt_rec rec;
+        tm_work_debt w;
+        int found = 0, wfound = 0;
+        rc = tm_store_debt_find(s, d->debt_id, &rec, &found, err);
+        if (rc == TM_OK && found)
+            rc = tm_store_work_debt(s, rec.id, &w, &wfound, err);
+        if (rc != TM_OK || !found || !wfound || rec.balance <= 0 || strcmp(w.status, "open") != 0) {
+            free(d->debt_id);
+            continue;
+        }
+        d->start = rec.balance;
+        if (!S->currency[0]) {
+            snprintf(S->currency, sizeof S->currency, "%s", rec.currency);
+            S->exp = 2;
+            tm_valid_currency(rec.currency, &S->exp, NULL);
+        }
+        d->zone = NULL;
+        if (!w.timezone[0] || tm_tz_get(w.timezone, &d->zone, NULL) != TM_OK) {
+            const char *const *zs = tm_tz_state_zones(w.state);
+            if (zs == NULL || zs[0] == NULL || tm_tz_get(zs[0], &d->zone, NULL) != TM_OK)
+                d->zone = NULL;
+        }
+        S->d[keep++] = *d;
+    }
+    if (rc != TM_OK) {
+        for (size_t i = 0; i < keep; i++)
+            free(S->d[i].debt_id);
+        keep = 0;
+    }
+    S->n = keep;
+    if (S->n)
+        qsort(S->d, S->n, sizeof *S->d, cmp_debt);
+    return rc;
+}
+
+/* ---- One strategy ----------------------------------------------------------------------- */
+
+/* The script tree: every entry of the main tree but strategies/, plus `dir` as strategies/,
+ * as symbolic links (the loader follows them) in `tree`. */
+static int make_tree(const char *scripts, const char *dir, const char *tree, struct tm_err *err)
+{
+    char real[PATH_MAX], rdir[PATH_MAX];
+    if (realpath(scripts, real) == NULL)
+        return tm_err_set(err, TM_ENOENT, "%s: %s", scripts, strerror(errno));
+    if (realpath(dir, rdir) == NULL)
+        return tm_err_set(err, TM_ENOENT, "%s: %s", dir, strerror(errno));
+    if (mkdir(tree, 0700) != 0)
+        return tm_err_set(err, TM_EIO, "%s: %s", tree, strerror(errno));
+    DIR *dp = opendir(real);
+    if (dp == NULL)
+        return tm_err_set(err, TM_EIO, "%s: %s", real, strerror(errno));
+    struct dirent *e;
+    int rc = TM_OK;
+    while (rc == TM_OK && (e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "strategies") == 0)
+            continue;
+        char from[PATH_MAX + 256], to[PATH_MAX + 256];
+        snprintf(from, sizeof from, "%s/%s", real, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", tree, e->d_name);
+        if (symlink(from, to) != 0)
+            rc = tm_err_set(err, TM_EIO, "%s: %s", to, strerror(errno));
+    }
+    closedir(dp);
+    char to[PATH_MAX + 16];
+    snprintf(to, sizeof to, "%s/strategies", tree);
+    if (rc == TM_OK && symlink(rdir, to) != 0)
+        rc = tm_err_set(err, TM_EIO, "%s: %s", to, strerror(errno));
+    return rc;
+}
+
+typedef struct send_ctx {
+    sim *S;
+    arm *A;
+} send_ctx;
+
+/* The adapter's callback: remembers the message for the response model. */
+static int on_send(void *ud, const tm_message *m)
+{
+    send_ctx *c = ud;
+    long i = m->debt_id ? find_debt(c->S, m->debt_id) : -1;
+    int ch = tm_sim_channel_index(m->channel);
+    if (i < 0 || ch < 0)
+        return TM_SEND_SENT; /* a debt outside the simulated portfolio: delivered, no answer */
+    arm *A = c->A;
+    if (A->nmsg == A->capmsg) {
+        size_t cap = A->capmsg ? A->capmsg * 2 : 1024;
+        msg *q = realloc(A->msgs, cap * sizeof *q);
+        if (q == NULL)
+            return TM_SEND_RETRY;
+        A->msgs = q;
+        A->capmsg = cap;
+    }
+    A->msgs[A->nmsg++] = (msg){(size_t)i, ch, m->send_at};
+    return TM_SEND_SENT;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+    const msg *x = a, *y = b;
+    if (x->send_at != y->send_at)
+        return x->send_at < y->send_at ? -1 : 1;
+    if (x->idx != y->idx)
+        return x->idx < y->idx ? -1 : 1;
+    return x->ch - y->ch;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const event *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Queues one event line; `fields` holds the members after "at" (starting with a comma). */
+static int add_event(sim *S, arm *A, size_t idx, const char *type, int64_t at, const char *fields)
+{
+    (void)S;
+    if (A->nev == A->capev) {
+        size_t cap = A->capev ? A->capev * 2 : 1024;
+        event *q = realloc(A->evs, cap * sizeof *q);
+        if (q == NULL)
+            return TM_ENOMEM;
+        A->evs = q;
+        A->capev = cap;
+    }
+    char ts[40];
+    tm_calendar_format_rfc3339(at, 0, ts, sizeof ts, NULL);
+    char line[600];
+    /* Debt ids are checked on import ([A-Za-z0-9._:-] and the like); quotes cannot occur. */
+    snprintf(line, sizeof line, "{\"key\":\"sim:%ld\",\"type\":\"%s\",\"debt_id\":\"%s\",\"at\":\"%s\"%s}",
+             A->seq, type, S->d[idx].debt_id, ts, fields ? fields : "");
+    char *copy = strdup(line);
+    if (copy == NULL)
+        return TM_ENOMEM;
+    A->evs[A->nev++] = (event){at, A->seq++, copy};
+    return TM_OK;
+}
+
+static int add_payment(sim *S, arm *A, size_t i, int64_t at, int64_t amount, int day_no)
+{
+    if (amount > A->bal[i])
+        amount = A->bal[i];
+    if (amount <= 0)
+        return TM_OK;
+    char money[40], f[80];
+    fmt_money(money, sizeof money, amount, S->exp);
+    snprintf(f, sizeof f, ",\"amount\":\"%s\"", money);
+    A->bal[i] -= amount;
+    if (A->bal[i] == 0 && !A->resolved[i])
+        A->resolved[i] = day_no + 1;
+    return add_event(S, A, i, "payment", at, f);
+}
+
+static int add_pending(arm *A, size_t idx, int64_t day, int64_t amount)
+{
+    if (A->npend == A->cappend) {
+        size_t cap = A->cappend ? A->cappend * 2 : 256;
+        pending *q = realloc(A->pend, cap * sizeof *q);
+        if (q == NULL)
+            return TM_ENOMEM;
+        A->pend = q;
+        A->cappend = cap;
+    }
+    A->pend[A->npend++] = (pending){idx, day, amount};
+    return TM_OK;
+}
+
+/* Messages to debt i in the 7 days before `day` and earlier on `day`; then counts one more. */
+static int pressure(arm *A, size_t i, int64_t day)
+{
+    int n = 0;
+    for (int k = 0; k < 8; k++)
+        if (A->recent[i][k] >= day - 7 && A->recent[i][k] <= day)
+            n += A->recent_n[i][k];
+    int slot = (int)(day % 8);
+    if (A->recent[i][slot] != day) {
+        A->recent[i][slot] = day;
+        A->recent_n[i][slot] = 0;
+    }
+    A->recent_n[i][slot]++;
+    return n;
+}
+
+/* The consumers' answers to the day's messages, promises due and self-cures, as events. */
+static int respond_day(sim *S, arm *A, int64_t day, unsigned char *contacted)
+{
+    int day_no = (int)(day - S->day0);
+    int64_t day_end = (day + 1) * 86400 - 1;
+    int rc = TM_OK;
+    qsort(A->msgs, A->nmsg, sizeof *A->msgs, cmp_msg);
+    for (size_t k = 0; rc == TM_OK && k < A->nmsg; k++) {
+        const msg *m = &A->msgs[k];
+        size_t i = m->idx;
+        const char *chn = tm_sim_channels[m->ch];
+        A->contacts[i]++;
+        A->by_ch[m->ch]++;
+        A->cost[i] += S->costs.micro[m->ch];
+        contacted[i] = 1;
+        int recent = pressure(A, i, day);
+        if (A->bal[i] <= 0)
+            continue; /* paid already: nothing to answer */
+        tm_civil lt = {0};
+        int hour = (int)((m->send_at % 86400 + 86400) % 86400 / 3600);
+        if (S->d[i].zone && tm_tz_to_local(S->d[i].zone, m->send_at, &lt) == TM_OK)
+            hour = lt.hour;
+        tm_sim_contact c = {.debt_id = S->d[i].debt_id, .channel = chn, .day = day,
+                            .local_hour = hour, .ptp = S->d[i].ptp, .balance = A->bal[i],
+                            .recent = recent};
+        tm_sim_response r;
+        tm_sim_respond(&S->world, S->seed, &c, &r);
+        int64_t at = m->send_at + r.delay_s;
+        if (at > day_end)
+            at = day_end;
+        if (at < m->send_at)
+            at = m->send_at;
+        /* Opt-outs and conversations are events on a channel of `tallyman event`: a recorded
+         * voice message counts as a call. */
+        const char *evch = m->ch == tm_sim_channel_index("voice") ? "call" : chn;
+        char f[160];
+        if (r.complaint)
+            A->complaints[i]++;
+        if (r.optout) {
+            A->optout[i]++;
+            snprintf(f, sizeof f, ",\"channel\":\"%s\"", evch);
+            rc = add_event(S, A, i, "optout", at, f);
+        }
+        if (!r.right_party || rc != TM_OK)
+            continue;
+        A->rpc[i] = 1;
+        if (strcmp(evch, "call") == 0) {
+            /* The cycle logged the attempt; a conversation also starts the rules that count
+             * from the last conversation. */
+            rc = add_event(S, A, i, "contact", at, ",\"channel\":\"call\",\"outcome\":\"conversation\"");
+        }
+        if (rc == TM_OK && r.dispute && !A->disputed[i]) {
+            A->disputed[i] = 1;
+            rc = add_event(S, A, i, "dispute", at, NULL);
+        } else if (rc == TM_OK && r.pay > 0) {
+            rc = add_payment(S, A, i, at, r.pay, day_no);
+        } else if (rc == TM_OK && r.promise > 0) {
+            char money[40], due[16];
+            tm_date dd;
+            tm_calendar_days_to_date(day + r.promise_days, &dd);
+            tm_calendar_format_date(dd, due, sizeof due, NULL);
+            fmt_money(money, sizeof money, r.promise, S->exp);
+            snprintf(f, sizeof f, ",\"amount\":\"%s\",\"due\":\"%s\"", money, due);
+            rc = add_event(S, A, i, "promise", at, f);
+            if (day + r.promise_days < S->day0 + S->days)
+                A->pdue[i]++;
+            if (rc == TM_OK && r.promise_kept)
+                rc = add_pending(A, i, day + r.promise_days, r.promise);
+        }
+    }
+    /* Promises kept fall due at 14:00 UTC on their day. */
+    size_t keep = 0;
+    for (size_t k = 0; rc == TM_OK && k < A->npend; k++) {
+        pending p = A->pend[k];
+        if (p.day != day) {
+            A->pend[keep++] = p;
+            continue;
+        }
+        A->pkept[p.idx]++;
+        rc = add_payment(S, A, p.idx, day * 86400 + 14 * 3600, p.amount, day_no);
+    }
+    if (rc == TM_OK)
+        A->npend = keep;
+    for (size_t i = 0; rc == TM_OK && i < S->n; i++) {
+        if (contacted[i] || A->bal[i] <= 0 || A->disputed[i])
+            continue;
+        int64_t amt = tm_sim_self_cure(&S->world, S->seed, S->d[i].debt_id, day, S->d[i].ptp,
+                                       A->bal[i]);
+        if (amt > 0)
+            rc = add_payment(S, A, i, day * 86400 + 12 * 3600, amt, day_no);
+    }
+    return rc;
+}
+
+typedef struct feed_ctx {
+    sim *S;
+    arm *A;
+} feed_ctx;
+
+static void feed_reject(void *ud, const char *message)
+{
+    feed_ctx *f = ud;
+    if (f->A->rejected++ < 5)
+        fprintf(stderr, "%stallyman: simulated event refused: %s\n", f->S->tty ? "\r\033[K" : "",
+                message);
+}
+
+/* Applies the queued events in time order through the path of `tallyman event`. */
+static int feed(sim *S, arm *A, tm_store *s, const tm_keys *keys, int64_t day, struct tm_err *err)
+{
+    if (A->nev == 0)
+        return TM_OK;
+    qsort(A->evs, A->nev, sizeof *A->evs, cmp_event);
+    size_t total = 0;
+    for (size_t k = 0; k < A->nev; k++)
+        total += strlen(A->evs[k].line) + 1;
+    char *text = malloc(total + 1);
+    int rc = TM_OK;
+    if (text == NULL)
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    size_t off = 0;
+    for (size_t k = 0; k < A->nev; k++) {
+        if (text) {
+            size_t l = strlen(A->evs[k].line);
+            memcpy(text + off, A->evs[k].line, l);
+            off += l;
+            text[off++] = '\n';
+        }
+        free(A->evs[k].line);
+    }
+    A->nev = 0;
+    if (rc != TM_OK)
+        return rc;
+    FILE *in = fmemopen(text, off, "rb");
+    if (in == NULL) {
+        free(text);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    feed_ctx fc = {S, A};
+    tm_import_opts o = {.name = "simulation", .actor = "simulate", .now = (day + 1) * 86400 - 1,
+                        .reject = feed_reject, .ud = &fc};
+    tm_event_stats es;
+    rc = tm_apply_events(s, keys, in, &o, &es, err);
+    fclose(in);
+    free(text);
+    return rc;
+}
+
+static int arm_alloc(arm *A, size_t n, int days)
+{
+    size_t m = n ? n : 1;
+    A->bal = calloc(m, sizeof *A->bal);
+    A->collected = calloc(m, sizeof *A->collected);
+    A->cost = calloc(m, sizeof *A->cost);
+    A->contacts = calloc(m, sizeof *A->contacts);
+    A->complaints = calloc(m, sizeof *A->complaints);
+    A->pdue = calloc(m, sizeof *A->pdue);
+    A->pkept = calloc(m, sizeof *A->pkept);
+    A->resolved = calloc(m, sizeof *A->resolved);
+    A->rpc = calloc(m, 1);
+    A->optout = calloc(m, 1);
+    A->disputed = calloc(m, 1);
+    A->recent = calloc(m, sizeof *A->recent);
+    A->recent_n = calloc(m, sizeof *A->recent_n);
+    A->curve = calloc((size_t)days, sizeof *A->curve);
+    return A->bal && A->collected && A->cost && A->contacts && A->complaints && A->pdue &&
+                   A->pkept && A->resolved && A->rpc && A->optout && A->disputed && A->recent &&
+                   A->recent_n && A->curve
+               ? TM_OK
+               : TM_ENOMEM;
+}
+
+static void arm_free(arm *A)
+{
+    free(A->bal);
+    free(A->collected);
+    free(A->cost);
+    free(A->contacts);
+    free(A->complaints);
+    free(A->pdue);
+    free(A->pkept);
+    free(A->resolved);
+    free(A->rpc);
+    free(A->optout);
+    free(A->disputed);
+    free(A->recent);
+    free(A->recent_n);
+    free(A->curve);
+    free(A->msgs);
+    for (size_t k = 0; k < A->nev; k++)
+        free(A->evs[k].line);
+    free(A->evs);
+    free(A->pend);
+}
+
+/* Runs one strategy on its own copy of the store. The copy is made and, for the first arm,
+ * the portfolio read from it (`load` set). Returns an exit code. */
+static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
+{
+    struct tm_err e = {0};
+    tm_store *s = NULL;
+    tm_gen *gen = NULL;
+    tm_sandbox *sb = NULL;
+    tm_gate *gate = NULL;
+    tm_journeys *js = NULL;
+    tm_adapter *out = NULL;
+    unsigned char *contacted = NULL;
+    int code = TM_EXIT_FAIL;
+    S->label = A->label;
+    if (tm_store_snapshot(cli->db, A->db, &e) != TM_OK || tm_store_open(A->db, &s, &e) != TM_OK ||
+        tm_store_reset_journeys(s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    if (load) {
+        if (load_portfolio(S, s, cli->scripts, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: reading the portfolio: %s\n", e.msg);
+            goto done;
+        }
+        if (S->n == 0) {
+            fprintf(stderr, "tallyman: %s: no open debt with a balance to simulate\n", cli->db);
+            goto done;
+        }
+    }
+    if (arm_alloc(A, S->n, S->days) != TM_OK || !(contacted = calloc(S->n, 1))) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        goto done;
+    }
+    for (size_t i = 0; i < S->n; i++)
+        A->bal[i] = S->d[i].start;
+    if (make_tree(cli->scripts, A->dir, A->tree, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    if (tm_gen_load(A->tree, &gen, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: strategy %s: the script set does not load: %s\n", A->dir, e.msg);
+        goto done;
+    }
+    sb = tm_sandbox_new(gen, NULL, &e);
+    tm_gen_release(gen);
+    if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
+        tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: strategy %s: %s\n", A->dir, e.msg);
+        goto done;
+    }
+    if (tm_journeys_count(js) == 0) {
+        fprintf(stderr, "tallyman: strategy %s: no journeys in it: nothing would be worked\n",
+                A->dir);
+        goto done;
+    }
+    snprintf(A->hash, sizeof A->hash, "%s", tm_gate_scripts_hash(gate) ? tm_gate_scripts_hash(gate) : "");
+    send_ctx sc = {S, A};
+    if (tm_callback_open(on_send, &sc, &out, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = S,
+                          .progress = progress, .progress_ud = S};
+    code = TM_EXIT_OK;
+    int64_t collected = 0;
+    for (int k = 0; k < S->days; k++) {
+        S->day = opts.day = S->day0 + k;
+        if (S->tty)
+            fprintf(stderr, "\r\033[Ksimulate %s: day %d/%d", A->label, k + 1, S->days);
+        A->nmsg = 0;
+        memset(contacted, 0, S->n);
+        tm_cycle_stats st;
+        if (tm_cycle_run(s, keys, sb, gate, js, out, &opts, &st, &e) != TM_OK ||
+            respond_day(S, A, opts.day, contacted) != TM_OK ||
+            feed(S, A, s, keys, opts.day, &e) != TM_OK) {
+            fprintf(stderr, "%stallyman: strategy %s, day %d: %s\n", S->tty ? "\r\033[K" : "",
+                    A->dir, k + 1, e.msg[0] ? e.msg : "out of memory");
+            code = TM_EXIT_FAIL;
+            break;
+        }
+        add_stats(&A->total, &st);
+        collected = 0;
+        for (size_t i = 0; i < S->n; i++)
+            collected += S->d[i].start - A->bal[i];
+        A->curve[k] = collected;
+    }
+    if (S->tty)
+        fputs("\r\033[K", stderr);
+    /* The measures come from the store, which the events went through; the running balances
+     * above only drew the curve. */
+    for (size_t i = 0; code == TM_EXIT_OK && i < S->n; i++) {
+        tm_debt_rec rec;
+        int found = 0;
+        if (tm_store_debt_find(s, S->d[i].debt_id, &rec, &found, &e) != TM_OK || !found) {
+            fprintf(stderr, "tallyman: %s\n", found ? e.msg : "a debt vanished from the copy");
+            code = TM_EXIT_FAIL;
+            break;
+        }
+        A->collected[i] = S->d[i].start - rec.balance;
+        if (S->d[i].dpd < 0) {
+            A->roll_unknown++;
+            continue;
+        }
+        int from = bucket_of(S->d[i].dpd);
+        int to = rec.balance == 0 ? 0 : bucket_of(S->d[i].dpd + S->days);
+        A->roll[from][to]++;
+    }
+    if (A->rejected)
+        fprintf(stderr, "tallyman: strategy %s: %ld simulated events refused\n", A->dir,
+                A->rejected);
+done:
+    free(contacted);
+    tm_adapter_free(out);
+    tm_journeys_free(js);
+    tm_gate_free(gate);
+    tm_sandbox_free(sb);
+    tm_store_close(s);
+    return code;
+}
+
+/* ---- Measures --------------------------------------------------------------------------- */
+
+enum { FMT_PCT, FMT_NUM, FMT_MONEY, FMT_COUNT };
+
+typedef struct kpi {
+    const char *name;
+    int fmt;
+    tm_sim_diff d;
+    int paired; /* 0: only a (and b) are meaningful */
+} kpi;
+
+#define NKPI 13
+
+static double median_days(const sim *S, const arm *A)
+{
+    size_t n = 0;
+    int *v = malloc((S->n ? S->n : 1) * sizeof *v);
+    if (v == NULL)
+        return (double)NAN;
+    for (size_t i = 0; i < S->n; i++)
+        if (A->resolved[i])
+            v[n++] = A->resolved[i];
+    /* Insertion sort would be quadratic on big portfolios; counting sort by day is linear. */
+    long *cnt = calloc((size_t)S->days + 2, sizeof *cnt);
+    double med = (double)NAN;
+    if (cnt && n) {
+        for (size_t k = 0; k < n; k++)
+            cnt[v[k]]++;
+        size_t seen = 0, lo = (n - 1) / 2, hi = n / 2;
+        int a = -1, b = -1;
+        for (int day = 0; day <= S->days + 1 && b < 0; day++) {
+            seen += (size_t)cnt[day];
+            if (a < 0 && seen > lo)
+                a = day;
+            if (seen > hi)
+                b = day;
+        }
+        med = (a + b) / 2.0;
+    }
+    free(cnt);
+    free(v);
+    return med;
+}
+
+/* Per-debt values of measure `k` under arm A into x and y (y may be left NULL: y = 1). */
+static void values(const sim *S, const arm *A, int k, double *x, double *y, int *use_y)
+{
+    *use_y = 1;
+    for (size_t i = 0; i < S->n; i++) {
+        const sdebt *d = &S->d[i];
+        double cost = micro_to_minor(S, A->cost[i]);
+        switch (k) {
+        case 0: x[i] = (double)A->collected[i]; *use_y = 0; break;
+        case 1: x[i] = (double)A->collected[i]; y[i] = (double)d->placed; break;
+        case 2: x[i] = (double)A->collected[i]; y[i] = (double)d->start; break;
+        case 3:
+            y[i] = d->dpd >= 1;
+            x[i] = d->dpd >= 1 && A->collected[i] == d->start;
+            break;
+        case 4: x[i] = A->collected[i] == d->start; *use_y = 0; break;
+        case 5: x[i] = A->pkept[i]; y[i] = A->pdue[i]; break;
+        case 6: x[i] = A->rpc[i]; *use_y = 0; break;
+        case 7: x[i] = A->contacts[i]; *use_y = 0; break;
+        case 8: x[i] = A->optout[i]; *use_y = 0; break;
+        case 9: x[i] = A->complaints[i]; *use_y = 0; break;
+        case 10: x[i] = cost; *use_y = 0; break;
+        case 11: x[i] = cost; y[i] = (double)A->collected[i]; break;
+        default:
+            x[i] = A->resolved[i] ? A->resolved[i] : 0;
+            y[i] = A->resolved[i] != 0;
+            break;
+        }
+    }
+}
+
+static const struct {
+    const char *name;
+    int fmt;
+    int total; /* printed as a total over the debts, not a mean */
+} kpi_defs[NKPI] = {
+    {"collected", FMT_MONEY, 1},
+    {"recovery rate", FMT_PCT, 0},
+    {"liquidation rate", FMT_PCT, 0},
+    {"cure rate", FMT_PCT, 0},
+    {"paid in full", FMT_PCT, 0},
+    {"promise-kept rate", FMT_PCT, 0},
+    {"right-party contact rate", FMT_PCT, 0},
+    {"contacts per debt", FMT_NUM, 0},
+    {"opt-outs", FMT_COUNT, 1},
+    {"complaints", FMT_COUNT, 1},
+    {"contact cost", FMT_MONEY, 1},
+    {"cost to collect", FMT_PCT, 0},
+    {"days to resolution (mean)", FMT_NUM, 0},
+};
+
+/* Fills kp[NKPI] (+1: the median) for A alone (B NULL) or B against A. */
+static int measures(const sim *S, const arm *A, const arm *B, kpi *kp)
+{
+    size_t n = S->n;
+    double *xa = malloc(n * sizeof *xa), *ya = malloc(n * sizeof *ya);
+    double *xb = malloc(n * sizeof *xb), *yb = malloc(n * sizeof *yb);
+    if (!xa || !ya || !xb || !yb) {
+        free(xa);
+        free(ya);
+        free(xb);
+        free(yb);
+        return TM_ENOMEM;
+    }
+    for (int k = 0; k < NKPI; k++) {
+        int uy;
+        values(S, A, k, xa, ya, &uy);
+        values(S, B ? B : A, k, xb, yb, &uy);
+        kp[k].name = kpi_defs[k].name;
+        kp[k].fmt = kpi_defs[k].fmt;
+        kp[k].paired = B != NULL;
+        tm_sim_paired(xa, uy ? ya : NULL, xb, uy ? yb : NULL, n, &kp[k].d);
+        if (kpi_defs[k].total) {
+            /* Totals are the mean per debt times the debts; so is their interval. */
+            double f = (double)n;
+            kp[k].d.a *= f;
+            kp[k].d.b *= f;
+            kp[k].d.diff *= f;
+            kp[k].d.lo *= f;
+            kp[k].d.hi *= f;
+        }
+    }
+    kp[NKPI].name = "days to resolution (median)";
+    kp[NKPI].fmt = FMT_NUM;
+    kp[NKPI].paired = 0;
+    kp[NKPI].d.a = median_days(S, A);
+    kp[NKPI].d.b = B ? median_days(S, B) : kp[NKPI].d.a;
+    kp[NKPI].d.diff = kp[NKPI].d.b - kp[NKPI].d.a;
+    kp[NKPI].d.lo = kp[NKPI].d.hi = (double)NAN;
+    kp[NKPI].d.significant = 0;
+    free(xa);
+    free(ya);
+    free(xb);
+    free(yb);
+    return TM_OK;
+}
+
+static void fmt_val(const sim *S, char *buf, size_t cap, int fmt, double v, int sign)
+{
+    if (isnan(v)) {
+        snprintf(buf, cap, "n/a");
+        return;
+    }
+    const char *plus = sign && v > 0 ? "+" : "";
+    switch (fmt) {
+    case FMT_PCT: snprintf(buf, cap, "%s%.2f%%", plus, v * 100); break;
+    case FMT_MONEY: {
+        char m[48];
+        fmt_money(m, sizeof m, (int64_t)llround(v), S->exp);
+        snprintf(buf, cap, "%s%s", plus, m);
+        break;
+    }
+    case FMT_COUNT: snprintf(buf, cap, "%s%.0f", plus, v); break;
+    default: snprintf(buf, cap, "%s%.2f", plus, v); break;
+    }
+}
+
+static void print_table(const sim *S, const arm *A, const arm *B, const kpi *kp)
+{
+    char a[64], b[64], d[64], lo[64], hi[64];
+    if (B) {
+        printf("%-28s %16s %16s %14s  %-30s\n", "measure", A->label, B->label, "B - A",
+               "95% CI (paired by debt)");
+    } else {
+        printf("%-28s %16s\n", "measure", A->label);
+    }
+    for (int k = 0; k <= NKPI; k++) {
+        fmt_val(S, a, sizeof a, kp[k].fmt, kp[k].d.a, 0);
+        if (!B) {
+            printf("%-28s %16s\n", kp[k].name, a);
+            continue;
+        }
+        fmt_val(S, b, sizeof b, kp[k].fmt, kp[k].d.b, 0);
+        fmt_val(S, d, sizeof d, kp[k].fmt, kp[k].d.diff, 1);
+        char ci[140] = "";
+        if (kp[k].paired && !isnan(kp[k].d.lo)) {
+            fmt_val(S, lo, sizeof lo, kp[k].fmt, kp[k].d.lo, 0);
+            fmt_val(S, hi, sizeof hi, kp[k].fmt, kp[k].d.hi, 0);
+            snprintf(ci, sizeof ci, "[%s, %s]%s", lo, hi, kp[k].d.significant ? " *" : "");
+        } else {
+            snprintf(ci, sizeof ci, "n/a");
+        }
+        printf("%-28s %16s %16s %14s  %-30s\n", kp[k].name, a, b, d, ci);
+    }
+}
+
+static void print_arm_detail(const sim *S, const arm *A)
+{
+    printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
+    printf("  messages:");
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
+        if (A->by_ch[c])
+            printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
+    printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
+    for (int r = 0; r < A->total.nrules; r++)
+        printf("    %-46s %8ld\n", A->total.by_rule[r].rule, A->total.by_rule[r].count);
+    printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
+           "from\\to");
+    for (int t = 0; t < NB; t++)
+        printf(" %8s", bucket_names[t]);
+    printf(" %8s\n", "debts");
+    for (int f = 0; f < NB; f++) {
+        long row = 0;
+        for (int t = 0; t < NB; t++)
+            row += A->roll[f][t];
+        if (row == 0)
+            continue;
+        printf("    %-9s", bucket_names[f]);
+        for (int t = 0; t < NB; t++)
+            printf(" %7.1f%%", 100.0 * (double)A->roll[f][t] / (double)row);
+        printf(" %8ld\n", row);
+    }
+    if (A->roll_unknown)
+        printf("    (%ld debts with unknown days past due are not in the matrix)\n",
+               A->roll_unknown);
+    (void)S;
+}
+
+/* ---- HTML report ------------------------------------------------------------------------ */
+
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void html_curve(FILE *f, const sim *S, arm *const *arms, int narms)
+{
+    static const char *const colour[2] = {"#1f5fa8", "#c8611a"};
+    const double W = 640, H = 260, L = 56, B = 30;
+    double total = 0, top = 0;
+    for (size_t i = 0; i < S->n; i++)
+        total += (double)S->d[i].placed;
+    for (int a = 0; a < narms; a++)
+        for (int k = 0; k < S->days; k++)
+            if (total > 0 && (double)arms[a]->curve[k] / total > top)
+                top = (double)arms[a]->curve[k] / total;
+    top = top > 0 ? top * 1.1 : 0.01;
+    fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" "
+               "role=\"img\" aria-label=\"recovery curve\">\n", W, H);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L,
+            H - B, W - 10, H - B);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"10\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L, L,
+            H - B);
+    for (int t = 0; t <= 4; t++) {
+        double y = H - B - (H - B - 10) * t / 4.0;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f%%</text>\n",
+                L - 4, y + 4, top * t / 4.0 * 100);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">day (1 to %d)"
+               "</text>\n", (L + W) / 2, H - 6, S->days);
+    for (int a = 0; a < narms; a++) {
+        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"%.1f,%.1f",
+                colour[a], L, H - B);
+        for (int k = 0; k < S->days; k++) {
+            double x = L + (W - 10 - L) * (k + 1) / (double)S->days;
+            double v = total > 0 ? (double)arms[a]->curve[k] / total : 0;
+            fprintf(f, " %.1f,%.1f", x, H - B - (H - B - 10) * v / top);
+        }
+        fputs("\"/>\n", f);
+        fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"12\" fill=\"%s\">", L + 10, 24 + 16 * a,
+                colour[a]);
+        esc(f, arms[a]->label);
+        fputs(": ", f);
+        esc(f, arms[a]->dir);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+}
+
+static void html_roll(FILE *f, const arm *A)
+{
+    fputs("<h3>", f);
+    esc(f, A->label);
+    fputs("</h3>\n<table class=\"heat\"><tr><th>from \\ to</th>", f);
+    for (int t = 0; t < NB; t++)
+        fprintf(f, "<th>%s</th>", bucket_names[t]);
+    fputs("<th>debts</th></tr>\n", f);
+    for (int r = 0; r < NB; r++) {
+        long row = 0;
+        for (int t = 0; t < NB; t++)
+            row += A->roll[r][t];
+        if (row == 0)
+            continue;
+        fprintf(f, "<tr><th>%s</th>", bucket_names[r]);
+        for (int t = 0; t < NB; t++) {
+            double p = (double)A->roll[r][t] / (double)row;
+            fprintf(f, "<td style=\"background:rgba(200,60,30,%.2f)\">%.1f%%</td>", p * 0.85,
+                    p * 100);
+        }
+        fprintf(f, "<td>%ld</td></tr>\n", row);
+    }
+    fputs("</table>\n", f);
+}
+
+static void html_mix(FILE *f, arm *const *arms, int narms)
+{
+    static const char *const colour[2] = {"#1f5fa8", "#c8611a"};
+    long max = 1;
+    int rows = 0;
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++) {
+        int used = 0;
+        for (int a = 0; a < narms; a++) {
+            if (arms[a]->by_ch[c] > max)
+                max = arms[a]->by_ch[c];
+            used |= arms[a]->by_ch[c] > 0;
+        }
+        rows += used;
+    }
+    int h = 20 + rows * (narms * 16 + 10);
+    fprintf(f, "<svg width=\"640\" height=\"%d\" role=\"img\" "
+               "aria-label=\"channel mix\">\n", h);
+    int y = 10;
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++) {
+        int used = 0;
+        for (int a = 0; a < narms; a++)
+            used |= arms[a]->by_ch[c] > 0;
+        if (!used)
+            continue;
+        fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>\n", y + 12, tm_sim_channels[c]);
+        for (int a = 0; a < narms; a++) {
+            double w = 440.0 * (double)arms[a]->by_ch[c] / (double)max;
+            fprintf(f, "<rect x=\"80\" y=\"%d\" width=\"%.1f\" height=\"13\" fill=\"%s\"/>"
+                       "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%ld</text>\n",
+                    y, w, colour[a], 84 + w, y + 11, arms[a]->by_ch[c]);
+            y += 16;
+        }
+        y += 10;
+    }
+    fputs("</svg>\n", f);
+}
+
+static int write_report(const char *path, const sim *S, arm *const *arms, int narms,
+                        const kpi *kp, const char *db, const char *scripts)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "tallyman: --report %s: %s\n", path, strerror(errno));
+        return TM_EXIT_FAIL;
+    }
+    char day0[16];
+    tm_date dd;
+    tm_calendar_days_to_date(S->day0, &dd);
+    tm_calendar_format_date(dd, day0, sizeof day0, NULL);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<title>tallyman simulation</title>\n<style>\n"
+          "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}\n"
+          "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;"
+          "padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\n"
+          "tr.sig td{font-weight:bold}code{font-size:90%}\n"
+          "</style></head><body>\n<h1>Strategy simulation</h1>\n", f);
+    fputs("<h2>Run</h2>\n<table>\n", f);
+    const char *params[][2] = {{"store (copied, not changed)", db}, {"script tree", scripts},
+                               {"first day", day0},
+                               {"world", S->world_file ? S->world_file : "defaults"},
+                               {"costs", S->costs_file ? S->costs_file : "none"},
+                               {"currency", S->currency}};
+    for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+        fputs("<tr><th class=\"l\">", f);
+        esc(f, params[i][0]);
+        fputs("</th><td class=\"l\">", f);
+        esc(f, params[i][1]);
+        fputs("</td></tr>\n", f);
+    }
+    fprintf(f, "<tr><th class=\"l\">days</th><td class=\"l\">%d</td></tr>\n"
+               "<tr><th class=\"l\">seed</th><td class=\"l\">%llu</td></tr>\n"
+               "<tr><th class=\"l\">debts</th><td class=\"l\">%zu</td></tr>\n",
+            S->days, (unsigned long long)S->seed, S->n);
+    for (int a = 0; a < narms; a++) {
+        fputs("<tr><th class=\"l\">strategy ", f);
+        esc(f, arms[a]->label);
+        fputs("</th><td class=\"l\">", f);
+        esc(f, arms[a]->dir);
+        fputs("<br>scripts <code>", f);
+        esc(f, arms[a]->hash);
+        fputs("</code></td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>Measures</h2>\n<table><tr><th class=\"l\">measure</th>", f);
+    for (int a = 0; a < narms; a++) {
+        fputs("<th>", f);
+        esc(f, arms[a]->label);
+        fputs("</th>", f);
+    }
+    if (narms == 2)
+        fputs("<th>B &minus; A</th><th>95% CI (paired by debt)</th>", f);
+    fputs("</tr>\n", f);
+    for (int k = 0; k <= NKPI; k++) {
+        char a[64], b[64], d[64], lo[64], hi[64];
+        fmt_val(S, a, sizeof a, kp[k].fmt, kp[k].d.a, 0);
+        fmt_val(S, b, sizeof b, kp[k].fmt, kp[k].d.b, 0);
+        fmt_val(S, d, sizeof d, kp[k].fmt, kp[k].d.diff, 1);
+        fprintf(f, "<tr%s><td class=\"l\">", narms == 2 && kp[k].d.significant ? " class=\"sig\"" : "");
+        esc(f, kp[k].name);
+        fputs("</td><td>", f);
+        esc(f, a);
+        if (narms == 2) {
+            fputs("</td><td>", f);
+            esc(f, b);
+            fputs("</td><td>", f);
+            esc(f, d);
+            fputs("</td><td>", f);
+            if (kp[k].paired && !isnan(kp[k].d.lo)) {
+                fmt_val(S, lo, sizeof lo, kp[k].fmt, kp[k].d.lo, 0);
+                fmt_val(S, hi, sizeof hi, kp[k].fmt, kp[k].d.hi, 0);
+                fputs("[", f);
+                esc(f, lo);
+                fputs(", ", f);
+                esc(f, hi);
+                fputs(kp[k].d.significant ? "] *" : "]", f);
+            } else {
+                fputs("n/a", f);
+            }
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (narms == 2)
+        fputs("<p>Bold rows (*): the 95% interval of the difference excludes 0.</p>\n", f);
+    fputs("<h2>Recovery curve</h2>\n<p>Collected by the end of each day, as a share of the placed "
+          "balance.</p>\n", f);
+    html_curve(f, S, arms, narms);
+    fputs("<h2>Channel mix</h2>\n<p>Messages sent, by channel.</p>\n", f);
+    html_mix(f, arms, narms);
+    fputs("<h2>Roll rates</h2>\n<p>Days-past-due bucket at the start (rows) and at the end "
+          "(columns), as a share of the row.</p>\n", f);
+    for (int a = 0; a < narms; a++)
+        html_roll(f, arms[a]);
+    fputs("<h2>Blocked contact attempts by rule</h2>\n", f);
+    for (int a = 0; a < narms; a++) {
+        fputs("<h3>", f);
+        esc(f, arms[a]->label);
+        fputs("</h3>\n<table><tr><th class=\"l\">rule</th><th>attempts</th></tr>\n", f);
+        for (int r = 0; r < arms[a]->total.nrules; r++) {
+            fputs("<tr><td class=\"l\">", f);
+            esc(f, arms[a]->total.by_rule[r].rule);
+            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[r].count);
+        }
+        fputs("</table>\n", f);
+    }
+    fputs("</body></html>\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "tallyman: --report %s: %s\n", path, strerror(errno));
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+/* ---- The command ------------------------------------------------------------------------ */
+
+/* Removes the temporary directory: the copies (with their -wal/-shm) and the trees of
+ * symbolic links (unlink removes a link, never its target). */
+static void remove_tmp(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tmp(p);
+        else
+            unlink(p);
+    }
+    closedir(dp);
+    rmdir(dir);
+}
+
+int tm_cmd_simulate(tm_cli *cli)
+{
+    sim S;
+    memset(&S, 0, sizeof S);
+    S.day0 = (int64_t)time(NULL) / 86400;
+    S.seed = 1;
+    tm_sim_world_defaults(&S.world);
+    const char *strat_a = NULL, *strat_b = NULL, *report_path = NULL, *costs = NULL;
+    uint64_t days = 0;
+    for (int i = 1; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(sim_help, stdout);
+            return TM_EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0) {
+            S.quiet = 1;
+            continue;
+        }
+        if (v == NULL)
+            return tm_cli_usage_error("simulate", "unknown option or missing value '%s'", a);
+        i++;
+        if (strcmp(a, "--days") == 0) {
+            if (tm_cli_parse_u64(v, 3650, &days) != 0 || days == 0)
+                return tm_cli_usage_error("simulate", "--days: '%s' is not a number from 1 to 3650", v);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (tm_cli_parse_u64(v, UINT64_MAX, &S.seed) != 0)
+                return tm_cli_usage_error("simulate",
+                                          "--seed: '%s' is not a whole number from 0 to 2^64-1", v);
+        } else if (strcmp(a, "--date") == 0) {
+            struct tm_err e = {0};
+            if (tm_valid_date(v, &S.day0, &e) != TM_OK)
+                return tm_cli_usage_error("simulate", "--date: %s", e.msg);
+        } else if (strcmp(a, "--strategy") == 0) {
+            strat_a = v;
+        } else if (strcmp(a, "--vs") == 0) {
+            strat_b = v;
+        } else if (strcmp(a, "--report") == 0) {
+            report_path = v;
+        } else if (strcmp(a, "--costs") == 0) {
+            costs = v;
+        } else if (strcmp(a, "--world") == 0) {
+            S.world_file = v;
+        } else {
+            return tm_cli_usage_error("simulate", "unknown option '%s'", a);
+        }
+    }
+    if (days == 0)
+        return tm_cli_usage_error("simulate", "--days is required (1 to 3650)");
+    if (strat_a == NULL)
+        return tm_cli_usage_error("simulate", "--strategy is required (a directory of journeys)");
+    if (!is_dir(strat_a))
+        return tm_cli_usage_error("simulate", "--strategy %s: no such directory", strat_a);
+    if (strat_b && !is_dir(strat_b))
+        return tm_cli_usage_error("simulate", "--vs %s: no such directory", strat_b);
+    S.days = (int)days;
+    S.tty = isatty(2);
+    struct tm_err e = {0};
+    if (S.world_file && tm_sim_world_load(S.world_file, &S.world, &e) != TM_OK)
+        return tm_cli_usage_error("simulate", "--world %s: %s", S.world_file, e.msg);
+    char costs_default[PATH_MAX + 64];
+    if (costs == NULL) {
+        snprintf(costs_default, sizeof costs_default, "%s/../examples/sim/costs.json", cli->scripts);
+        if (access(costs_default, R_OK) == 0)
+            costs = costs_default;
+    }
+    if (costs && tm_sim_costs_load(costs, &S.costs, &e) != TM_OK)
+        return tm_cli_usage_error("simulate", "--costs %s: %s", costs, e.msg);
+    S.costs_file = costs;
+    struct stat sst;
+    if (strstr(cli->db, "://") != NULL || stat(cli->db, &sst) != 0 || !S_ISREG(sst.st_mode)) {
+        fprintf(stderr, "tallyman: %s: no such store (simulation needs a SQLite store file)\n",
+                cli->db);
+        return TM_EXIT_FAIL;
+    }
+    char kpath[PATH_MAX];
+    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
+    if (!cli->key_file)
+        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    if (access(kpath, R_OK) != 0) {
+        /* tm_keys_load would create a key file beside the user's store. */
+        fprintf(stderr, "tallyman: %s: no key file for the store\n", kpath);
+        return TM_EXIT_FAIL;
+    }
+    tm_keys *keys = NULL;
+    if (tm_keys_load(kpath, &keys, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    char tmp[] = "/tmp/tallyman-sim.XXXXXX";
+    const char *tdir = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+    snprintf(tmpl, sizeof tmpl, "%s/tallyman-sim.XXXXXX", tdir && *tdir ? tdir : "/tmp");
+    char *work = mkdtemp(tmpl);
+    if (work == NULL)
+        work = mkdtemp(tmp);
+    if (work == NULL) {
+        fprintf(stderr, "tallyman: cannot make a temporary directory: %s\n", strerror(errno));
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
+    arm A, B;
+    memset(&A, 0, sizeof A);
+    memset(&B, 0, sizeof B);
+    A.label = "A";
+    A.dir = strat_a;
+    B.label = "B";
+    B.dir = strat_b;
+    snprintf(A.db, sizeof A.db, "%s/a.db", work);
+    snprintf(A.tree, sizeof A.tree, "%s/tree-a", work);
+    snprintf(B.db, sizeof B.db, "%s/b.db", work);
+    snprintf(B.tree, sizeof B.tree, "%s/tree-b", work);
+    int code = run_arm(&S, &A, cli, keys, 1);
+    if (code == TM_EXIT_OK && strat_b)
+        code = run_arm(&S, &B, cli, keys, 0);
+    kpi kp[NKPI + 1];
+    if (code == TM_EXIT_OK && measures(&S, &A, strat_b ? &B : NULL, kp) != TM_OK) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        code = TM_EXIT_FAIL;
+    }
+    if (code == TM_EXIT_OK) {
+        char day0[16];
+        tm_date dd;
+        tm_calendar_days_to_date(S.day0, &dd);
+        tm_calendar_format_date(dd, day0, sizeof day0, NULL);
+        printf("simulation: %zu debts, %d days from %s, seed %llu\n", S.n, S.days, day0,
+               (unsigned long long)S.seed);
+        printf("A: %s\n", A.dir);
+        if (strat_b)
+            printf("B: %s\n", B.dir);
+        printf("\n");
+        print_table(&S, &A, strat_b ? &B : NULL, kp);
+        if (!S.quiet) {
+            print_arm_detail(&S, &A);
+            if (strat_b)
+                print_arm_detail(&S, &B);
+        }
+        arm *arms[2] = {&A, &B};
+        if (report_path)
+            code = write_report(report_path, &S, arms, strat_b ? 2 : 1, kp, cli->db, cli->scripts);
+        if (A.total.step_errors || B.total.step_errors)
+            code = TM_EXIT_FAIL; /* as `run`: a journey failed on some debt (reported above) */
+    }
+    arm_free(&A);
+    arm_free(&B);
+    for (size_t i = 0; i < S.n; i++)
+        free(S.d[i].debt_id);
+    free(S.d);
+    remove_tmp(work);
+    tm_keys_free(keys);
+    return code;
+}

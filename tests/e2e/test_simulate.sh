@@ -1,0 +1,93 @@
+#!/bin/sh
+# tests/e2e/test_simulate.sh: `tallyman simulate` end to end on a small generated portfolio:
+# a strategy against itself differs by exactly 0; a challenger that sends nothing in the
+# early stage collects differently, the same way twice with one seed; the HTML report is
+# self-contained; the user's store is never written; bad input is refused clearly.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+DB="$D/p.db"
+# 300 debts across states, zones, balances and delinquency stages (awk, not
+# examples/portfolio/generate.lua: that is Lua 5.4 and this suite also runs on LuaJIT).
+awk 'BEGIN {
+  split("MA PA TX CA FL NY IL OH GA WA", st, " ")
+  split("America/New_York America/New_York America/Chicago America/Los_Angeles America/New_York America/New_York America/Chicago America/New_York America/New_York America/Los_Angeles", tz, " ")
+  split("0 5 12 25 40 75 100 150 200 400", dpd, " ")
+  print "external_id,debt_id,first_name,last_name,state,timezone,phone,email,balance,currency,days_past_due,debt_type"
+  for (i = 1; i <= 300; i++) {
+    s = 1 + (i * 7) % 10; g = 1 + (i * 3) % 10
+    printf "C%04d,D%04d,Ann,Lee%d,%s,%s,+1617555%04d,a%d@example.org,%d.%02d,USD,%d,%s\n",
+      i, i, i, st[s], tz[s], i, i, 50 + (i * 37) % 2500, i % 100, dpd[g] + i % 5,
+      (i % 3 == 0) ? "medical" : (i % 3 == 1) ? "credit_card" : "telecom"
+  }
+}' >"$D/a.csv"
+"$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
+SUM0=$(cksum <"$DB")
+
+# The challenger: early_stage that never sends (a copy of the shipped set, one file edited).
+cp -r "$ROOT/scripts/strategies" "$D/quiet"
+sed -i 's/j:send("sms", "early_reminder")/local _ = j/; s/j:send("email", "early_reminder")/local _ = j/g; s/j:send("call", "early_call")/local _ = j/' "$D/quiet/early_stage.lua"
+# Wrappers as files, since expect_run runs its command under timeout(1).
+S="$D/sim.sh"
+mkdir -p "$D/tmp"
+printf '#!/bin/sh\nTMPDIR="%s" exec "%s" --db "%s" --scripts "%s" simulate --date 2026-11-23 "$@"\n' "$D/tmp" "$T" "$DB" "$ROOT/scripts" >"$S"
+chmod +x "$S"
+col="$D/col.sh" # col MEASURE COLUMN FILE: a column of a measure's row in the table
+cat >"$col" <<'EOF2'
+#!/bin/sh
+awk -v m="$1" -v c="$2" 'index($0, m) == 1 { sub("^" m " *", ""); split($0, f, " +"); print f[c]; exit }' "$3"
+EOF2
+chmod +x "$col"
+
+expect_run "A vs A" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$ROOT/scripts/strategies" --seed 5 --quiet
+cp "$E2E_TMP/out" "$D/aa.txt"
+expect_run "  ...difference in collected is exactly 0" 0 "0.00" "" -- "$col" collected 3 "$D/aa.txt"
+expect_run "  ...and its interval is [0, 0]" 0 "[0.00," "" -- "$col" collected 4 "$D/aa.txt"
+expect_run "  ...no measure flagged" 1 "" "" -- grep -F ' *' "$D/aa.txt"
+expect_run "  ...and something was collected" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/aa.txt')\" != 0.00"
+
+expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r.html"
+cp "$E2E_TMP/out" "$D/ab1.txt"
+expect_run "  ...collected differs" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/ab1.txt')\" != \"\$(awk '/^collected/ { print \$3 }' '$D/ab1.txt')\""
+expect_run "  ...fewer contacts per debt" 0 "*" "" -- sh -c "awk '/^contacts per debt/ { exit !(\$6 < \$5) }' '$D/ab1.txt'"
+expect_run "  ...the same again with the same seed" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r2.html"
+cp "$E2E_TMP/out" "$D/ab2.txt"
+expect_run "  ...identical output" 0 "*" "" -- cmp "$D/ab1.txt" "$D/ab2.txt"
+expect_run "  ...another seed, other figures" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 10 --quiet
+cp "$E2E_TMP/out" "$D/ab3.txt"
+expect_run "  ...differ" 1 "*" "*" -- cmp -s "$D/ab1.txt" "$D/ab3.txt"
+expect_run "  ...blocked attempts by rule listed" 0 "*" "" -- grep -q "blocked contact attempts by rule" "$D/ab1.txt"
+expect_run "  ...roll-rate matrix printed" 0 "*" "" -- grep -q "^    1-30 " "$D/ab1.txt"
+
+expect_run "report written" 0 "*" "" -- test -s "$D/r.html"
+expect_run "  ...with inline SVG" 0 "*" "" -- grep -q "<svg" "$D/r.html"
+expect_run "  ...no network loads" 1 "" "" -- grep -E "https?://" "$D/r.html"
+expect_run "  ...no external scripts or styles" 1 "" "" -- grep -E "<script|<link|@import|src=" "$D/r.html"
+expect_run "  ...the seed and script hashes" 0 "*" "" -- sh -c "grep -q '>9<' '$D/r.html' && grep -Eq '<code>[0-9a-f]{64}</code>' '$D/r.html'"
+expect_run "  ...strings escaped" 0 "*" "" -- sh -c "mkdir -p '$D/<b>&x' && cp -r '$D/quiet/.' '$D/<b>&x/' && '$T' --db '$DB' --scripts '$ROOT/scripts' simulate --date 2026-11-23 --days 2 --strategy '$D/<b>&x' --report '$D/e.html' --quiet >/dev/null && grep -q '&lt;b&gt;&amp;x' '$D/e.html' && ! grep -q '<b>&x' '$D/e.html'"
+
+expect_run "the user's store is unchanged" 0 "$SUM0" "" -- sh -c "cksum <'$DB'"
+expect_run "  ...no journeys started in it" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where journey is not null"
+expect_run "  ...no temporary copies left" 0 "" "" -- ls "$D/tmp"
+
+# A world file: errors name the field; a world where nobody answers collects only self-cures.
+printf '{"channels":{"sms":{"answer":2}}}' >"$D/bad_world.json"
+expect_run "bad world: the field is named" 2 "" "channels.sms.answer" -- "$S" --days 2 --strategy "$ROOT/scripts/strategies" --world "$D/bad_world.json"
+printf '{"costs_typo":1}' >"$D/bad_costs.json"
+expect_run "bad costs: the field is named" 2 "" "costs_typo" -- "$S" --days 2 --strategy "$ROOT/scripts/strategies" --costs "$D/bad_costs.json"
+
+# Bad use.
+expect_run "no --days" 2 "" "--days is required" -- "$S" --strategy "$ROOT/scripts/strategies"
+expect_run "--days 0" 2 "" "--days" -- "$S" --days 0 --strategy "$ROOT/scripts/strategies"
+expect_run "--days 3651" 2 "" "--days" -- "$S" --days 3651 --strategy "$ROOT/scripts/strategies"
+expect_run "bad seed" 2 "" "--seed" -- "$S" --days 2 --seed -3 --strategy "$ROOT/scripts/strategies"
+expect_run "unknown strategy dir" 2 "" "no such directory" -- "$S" --days 2 --strategy "$D/nope"
+expect_run "unknown --vs dir" 2 "" "no such directory" -- "$S" --days 2 --strategy "$ROOT/scripts/strategies" --vs "$D/nope"
+mkdir -p "$D/empty"
+expect_run "a strategy dir with no journeys" 1 "" "no journeys" -- "$S" --days 2 --strategy "$D/empty"
+expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$ROOT/scripts" simulate --days 2 --strategy "$ROOT/scripts/strategies"
+expect_run "bad date" 2 "" "--date" -- "$S" --days 2 --date 2026-02-30 --strategy "$ROOT/scripts/strategies"
+expect_run "help says the journeys are reset" 0 "*" "" -- sh -c "'$T' simulate --help | grep -q 'starts afresh'"
+expect_run "store still unchanged after all that" 0 "$SUM0" "" -- sh -c "cksum <'$DB'"
+finish
