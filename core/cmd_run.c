@@ -99,6 +99,7 @@ static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->promises_broken += d->promises_broken;
     t->promises_kept += d->promises_kept;
     t->handoffs += d->handoffs;
+    t->queued += d->queued;
     t->step_errors += d->step_errors;
     t->planned += d->planned;
     t->allowed += d->allowed;

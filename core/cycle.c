@@ -169,6 +169,38 @@ static void plan_zone(tm_work_debt *w)
     snprintf(w->timezone, sizeof w->timezone, "%s", z && z[0] ? z[0] : "America/New_York");
 }
 
+/* A step's queue and score actions: the debt waits in the agent queue
+ * (once per step and action, like a send), and the score is kept on the
+ * debt. */
+static int hand_on(run *r, const tm_work_debt *w, const tm_jaction *a, int i, int64_t now,
+                   struct tm_err *err)
+{
+    json_t *aj = json_loads(a->json, 0, NULL);
+    int rc = TM_OK;
+    if (a->type == TM_JA_QUEUE) {
+        const char *queue = json_string_value(json_object_get(aj, "queue"));
+        char key[256];
+        snprintf(key, sizeof key, "%s:%s:%lld:%d", w->debt_id, w->journey, (long long)w->journey_step, i);
+        tm_queue_item q = {.debt = w->id, .key = key, .queue = queue && *queue ? queue : "default",
+                           .reason = json_string_value(json_object_get(aj, "reason")),
+                           .journey = w->journey, .journey_state = w->journey_state, .at = now};
+        int added = 0;
+        rc = tm_store_queue_add(r->s, &q, &added, err);
+        r->st->queued += added;
+    } else {
+        const char *model = json_string_value(json_object_get(aj, "model"));
+        json_t *p = json_object_get(aj, "probability");
+        char *reasons = json_is_array(json_object_get(aj, "reasons"))
+                            ? json_dumps(json_object_get(aj, "reasons"), JSON_COMPACT)
+                            : NULL;
+        if (model && json_is_number(p))
+            rc = tm_store_score_set(r->s, w->id, model, json_number_value(p), reasons, now, err);
+        free(reasons);
+    }
+    json_decref(aj);
+    return rc;
+}
+
 /* Writes a step's result: the debt's journey fields, its planned sends, and
  * one audit record. `what` names the trigger ("start", "event payment",
  * "timer", "blocked"). */
@@ -239,6 +271,10 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
             off += (size_t)snprintf(acts + off, sizeof acts - off, "%s\"%s%s%s\"", off ? "," : "",
                                     names[a->type], a->type == TM_JA_SEND ? ":" : "",
                                     a->type == TM_JA_SEND ? a->channel : "");
+        if (a->type == TM_JA_QUEUE || a->type == TM_JA_SCORE) {
+            rc = hand_on(r, w, a, i, now, err);
+            continue;
+        }
         if (a->type != TM_JA_SEND)
             continue;
         char key[256];
@@ -1448,6 +1484,8 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
             st->started, st->events, st->events_ignored, st->timers, st->unassigned);
     if (st->handoffs)
         fprintf(f, ", %ld handed to another journey", st->handoffs);
+    if (st->queued)
+        fprintf(f, ", %ld handed to agent queues", st->queued);
     if (st->step_errors)
         fprintf(f, ", %ld script errors", st->step_errors);
     if (st->promises_broken || st->promises_kept)

@@ -43,6 +43,7 @@ typedef struct tm_cycle_stats {
     long events, events_ignored, started, unassigned, timers, step_errors;
     long promises_broken, promises_kept; /* judged after their due date and grace */
     long handoffs;                       /* debts handed from one journey to be segmented again */
+    long queued;                         /* debts handed to an agent queue */
     int receiver_refused;                /* the webhook's certificate did not verify */
     long planned, allowed, blocked, rescheduled, skipped;
     long sent, duplicates, retry, failed, render_failed;

@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 5
+#define TM_STORE_SCHEMA_VERSION 6
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -349,5 +349,31 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err);
  * and promises are kept: they are the debts' history (caps, scores).
  * For a simulation's copy only: nothing is audited. One transaction. */
 int tm_store_reset_journeys(tm_store *s, struct tm_err *err);
+
+/* Agent queues: debts a journey handed to people (j:queue). On write, key
+ * (debt:journey:step:action, like the outbox), debt, queue, reason,
+ * journey, journey_state and at are read and strings borrowed; a key
+ * already present adds nothing (*added 0). On read (tm_store_queue_list),
+ * every field is set and strings are borrowed for the callback only. */
+typedef struct tm_queue_item {
+    int64_t id, debt, at, closed_at;
+    const char *key, *debt_ref, *queue, *reason, *journey, *journey_state;
+    const char *status, *closed_by, *outcome;
+} tm_queue_item;
+int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err);
+typedef int (*tm_store_queue_fn)(void *ud, const tm_queue_item *q);
+/* Open items (all items when `all`) of `queue`, or of every queue when it
+ * is NULL, by queue then age. A callback return other than TM_OK stops the
+ * scan and is returned. */
+int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_fn fn, void *ud,
+                        struct tm_err *err);
+/* Closes open item `id` (*closed 0 when there is no such open item). */
+int tm_store_queue_close(tm_store *s, int64_t id, const char *by, const char *outcome, int64_t at,
+                         int *closed, struct tm_err *err);
+
+/* The latest score of `model` for a debt (a later one replaces it).
+ * `reasons` is a JSON array of reason texts, or NULL. */
+int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
+                       const char *reasons, int64_t at, struct tm_err *err);
 
 #endif

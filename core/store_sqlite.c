@@ -284,6 +284,34 @@ static const char migration_5[] =
     ");\n"
     "CREATE INDEX IF NOT EXISTS journey_texts_id ON journey_texts(journey, version);\n";
 
+/* 6: what journeys hand on. A debt handed to an agent queue waits there
+ * until an agent closes it (one row per hand-off, keyed like the outbox);
+ * the latest score of each model is kept on the debt. */
+static const char migration_6[] =
+    "CREATE TABLE IF NOT EXISTS agent_queue (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  queue TEXT NOT NULL,\n"
+    "  reason TEXT,\n"
+    "  journey TEXT,\n"
+    "  journey_state TEXT,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'open',\n"
+    "  closed_at INTEGER,\n"
+    "  closed_by TEXT,\n"
+    "  outcome TEXT\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS agent_queue_open ON agent_queue(status, queue, created_at);\n"
+    "CREATE TABLE IF NOT EXISTS scores (\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  model TEXT NOT NULL,\n"
+    "  probability REAL NOT NULL,\n"
+    "  reasons TEXT,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (debt_id, model)\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -294,7 +322,7 @@ static const struct {
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5};
+                                         migration_5, migration_6};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -1724,6 +1752,112 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
+}
+
+int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err)
+{
+    *added = 0;
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "INSERT OR IGNORE INTO agent_queue (idempotency_key, debt_id, queue, reason, journey, "
+        "journey_state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, q->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q->debt);
+    sqlite3_bind_text(st, 3, q->queue, -1, SQLITE_STATIC);
+    bind_opt_text(st, 4, q->reason);
+    bind_opt_text(st, 5, q->journey);
+    bind_opt_text(st, 6, q->journey_state);
+    sqlite3_bind_int64(st, 7, q->at);
+    int rc = done(s, st, err);
+    if (rc == TM_OK)
+        *added = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_fn fn, void *ud,
+                        struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
+                           "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome FROM agent_queue q "
+                           "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
+                           "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    bind_opt_text(st, 1, queue);
+    sqlite3_bind_int(st, 2, all != 0);
+    int rc = TM_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tm_queue_item q;
+        memset(&q, 0, sizeof q);
+        char debt[129], name[64], reason[256], journey[64], state[64], status[16], by[64], outcome[64];
+        q.id = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, debt, sizeof debt);
+        copy_col(st, 2, name, sizeof name);
+        copy_col(st, 3, reason, sizeof reason);
+        copy_col(st, 4, journey, sizeof journey);
+        copy_col(st, 5, state, sizeof state);
+        q.at = sqlite3_column_int64(st, 6);
+        copy_col(st, 7, status, sizeof status);
+        q.closed_at = sqlite3_column_int64(st, 8);
+        copy_col(st, 9, by, sizeof by);
+        copy_col(st, 10, outcome, sizeof outcome);
+        q.debt_ref = debt;
+        q.queue = name;
+        q.reason = reason;
+        q.journey = journey;
+        q.journey_state = state;
+        q.status = status;
+        q.closed_by = by;
+        q.outcome = outcome;
+        if ((rc = fn(ud, &q)) != TM_OK)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc == TM_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = sql_error(s, err, "store");
+    return rc;
+}
+
+int tm_store_queue_close(tm_store *s, int64_t id, const char *by, const char *outcome, int64_t at,
+                         int *closed, struct tm_err *err)
+{
+    *closed = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE agent_queue SET status = 'closed', closed_at = ?1, closed_by = ?2, "
+                           "outcome = ?3 WHERE id = ?4 AND status = 'open'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, at);
+    bind_opt_text(st, 2, by);
+    bind_opt_text(st, 3, outcome);
+    sqlite3_bind_int64(st, 4, id);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return sql_error(s, err, "store");
+    *closed = sqlite3_changes(s->db) > 0;
+    return TM_OK;
+}
+
+int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
+                       const char *reasons, int64_t at, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "INSERT OR REPLACE INTO scores (debt_id, model, probability, reasons, at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    if ((st = cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, probability);
+    bind_opt_text(st, 4, reasons);
+    sqlite3_bind_int64(st, 5, at);
+    return done(s, st, err);
 }
 
 int tm_store_reset_journeys(tm_store *s, struct tm_err *err)

@@ -79,12 +79,12 @@ TEST(migration_5_upgrades_a_version_4_store)
            "PRAGMA user_version = 4;");
     tm_store_close(s);
     ASSERT_OK(tm_store_open(path, &s, &e));
-    ASSERT_EQ(tm_store_schema_version(s), 5);
+    ASSERT_EQ(tm_store_schema_version(s), TM_STORE_SCHEMA_VERSION);
     sql(s, "SELECT journey_hash FROM debts; SELECT hash FROM journey_texts;");
     sql(s, "DROP TABLE journey_texts; PRAGMA user_version = 4;");
     tm_store_close(s);
     ASSERT_OK(tm_store_open(path, &s, &e));
-    ASSERT_EQ(tm_store_schema_version(s), 5);
+    ASSERT_EQ(tm_store_schema_version(s), TM_STORE_SCHEMA_VERSION);
     sql(s, "SELECT journey_hash FROM debts; SELECT hash FROM journey_texts;");
     tm_store_close(s);
     char wal[160];
