@@ -37,6 +37,7 @@ static const command commands[] = {
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
     {"run", tm_cmd_run, "the daily cycle: journeys, timers, the gate, the outbox"},
     {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
+    {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
 };

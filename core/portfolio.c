@@ -1036,6 +1036,16 @@ static int payment_instrument(evctx *x, const tm_json *j, long line, char token[
         }
     }
     int cv = tm_json_get(j, 0, "card_number");
+    int tv = tm_json_get(j, 0, "instrument_token");
+    if (cv < 0 && tv >= 0) {
+        /* A token made before (tallyman pay): kept as it is. */
+        if (tm_json_str(j, tv, token, TM_PAY_TOKEN_LEN) <= 0 || strncmp(token, "tok_", 4) != 0) {
+            token[0] = '\0';
+            ev_reject(x, line, "instrument_token", "must be a token (\"tok_...\")");
+            return TM_EINVAL;
+        }
+        return TM_OK;
+    }
     if (cv < 0)
         return TM_OK;
     char pan[64];

@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 6
+#define TM_STORE_SCHEMA_VERSION 7
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -375,5 +375,25 @@ int tm_store_queue_close(tm_store *s, int64_t id, const char *by, const char *ou
  * `reasons` is a JSON array of reason texts, or NULL. */
 int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
                        const char *reasons, int64_t at, struct tm_err *err);
+
+/* Card payment attempts (tallyman pay), one per idempotency key. On write,
+ * key, debt, token, amount, currency, at, outcome ("approved", "declined",
+ * "timeout"), reference and reason are read (strings borrowed); writing a
+ * key again updates its outcome. On read every field is set, strings
+ * pointing into the record's buffers. */
+typedef struct tm_pay_attempt {
+    int64_t id, debt, amount, at;
+    const char *key, *token, *outcome, *reference, *reason, *debt_ref;
+    char currency[4];
+    char key_buf[256], token_buf[64], outcome_buf[16], reference_buf[40], reason_buf[80],
+        debt_buf[129];
+} tm_pay_attempt;
+int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, int *found,
+                             struct tm_err *err);
+int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err);
+typedef int (*tm_store_pay_attempt_fn)(void *ud, const tm_pay_attempt *a);
+/* Attempts at or after `since`, oldest first (the velocity limits' history). */
+int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt_fn fn, void *ud,
+                                struct tm_err *err);
 
 #endif

@@ -312,6 +312,24 @@ static const char migration_6[] =
     "  PRIMARY KEY (debt_id, model)\n"
     ");\n";
 
+/* 7: card payments the engine takes (tallyman pay): one row per idempotency
+ * key, with the instrument's token (never a card number) and the gateway's
+ * answer; the velocity limits count them. */
+static const char migration_7[] =
+    "CREATE TABLE IF NOT EXISTS payment_attempts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  instrument_token TEXT NOT NULL,\n"
+    "  amount_minor INTEGER NOT NULL,\n"
+    "  currency TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  outcome TEXT NOT NULL,\n"
+    "  reference TEXT,\n"
+    "  reason TEXT\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS payment_attempts_at ON payment_attempts(at);\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -322,7 +340,7 @@ static const struct {
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6};
+                                         migration_5, migration_6, migration_7};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -1858,6 +1876,97 @@ int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double prob
     bind_opt_text(st, 4, reasons);
     sqlite3_bind_int64(st, 5, at);
     return done(s, st, err);
+}
+
+static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    copy_col(st, 1, a->key_buf, sizeof a->key_buf);
+    a->debt = sqlite3_column_int64(st, 2);
+    copy_col(st, 3, a->token_buf, sizeof a->token_buf);
+    a->amount = sqlite3_column_int64(st, 4);
+    copy_col(st, 5, a->currency, sizeof a->currency);
+    a->at = sqlite3_column_int64(st, 6);
+    copy_col(st, 7, a->outcome_buf, sizeof a->outcome_buf);
+    copy_col(st, 8, a->reference_buf, sizeof a->reference_buf);
+    copy_col(st, 9, a->reason_buf, sizeof a->reason_buf);
+    copy_col(st, 10, a->debt_buf, sizeof a->debt_buf);
+    a->key = a->key_buf;
+    a->token = a->token_buf;
+    a->outcome = a->outcome_buf;
+    a->reference = a->reference_buf;
+    a->reason = a->reason_buf;
+    a->debt_ref = a->debt_buf;
+}
+
+#define ATTEMPT_COLS                                                                               \
+    "a.id, a.idempotency_key, a.debt_id, a.instrument_token, a.amount_minor, a.currency, a.at, "   \
+    "a.outcome, a.reference, a.reason, d.debt_id FROM payment_attempts a JOIN debts d ON "         \
+    "d.id = a.debt_id "
+
+int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, int *found,
+                             struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.idempotency_key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        read_attempt(st, out);
+        *found = 1;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
+                           "amount_minor, currency, at, outcome, reference, reason) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(idempotency_key) DO UPDATE "
+                           "SET outcome = excluded.outcome, reference = excluded.reference, "
+                           "reason = excluded.reason",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->debt);
+    sqlite3_bind_text(st, 3, a->token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, a->amount);
+    sqlite3_bind_text(st, 5, a->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, a->at);
+    sqlite3_bind_text(st, 7, a->outcome, -1, SQLITE_STATIC);
+    bind_opt_text(st, 8, a->reference);
+    bind_opt_text(st, 9, a->reason);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt_fn fn, void *ud,
+                                struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.at >= ?1 ORDER BY a.at, a.id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, since);
+    int rc = TM_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tm_pay_attempt a;
+        read_attempt(st, &a);
+        if ((rc = fn(ud, &a)) != TM_OK)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc == TM_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = sql_error(s, err, "store");
+    return rc;
 }
 
 int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
