@@ -657,70 +657,183 @@ static int work_debts(run *r, const int64_t *ids, size_t n, int timers, struct t
 /* ---------------------------------------------------------------------------
  * 4. The gate.
  */
-typedef struct hist_ctx {
-    json_t *arr;
-} hist_ctx;
+/* A consumer's contact history as the gate reads it, kept per consumer for
+ * the chunk: what the store holds, plus each contact allowed before in the
+ * same run. */
+typedef struct hist_ent {
+    int channel, outcome, place, direction;
+    int64_t at;
+    char *debt; /* the debt's own id, or NULL */
+} hist_ent;
+
+typedef struct hist_list {
+    hist_ent *e;
+    size_t n, cap;
+    int bad; /* an entry the gate's names do not know: the request is refused */
+    char why[120];
+} hist_list;
+
+static int hist_add(hist_list *h, int channel, int outcome, int place, int direction, int64_t at,
+                    const char *debt)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        hist_ent *q = realloc(h->e, cap * sizeof *q);
+        if (!q)
+            return TM_ENOMEM;
+        h->e = q;
+        h->cap = cap;
+    }
+    hist_ent *x = &h->e[h->n];
+    *x = (hist_ent){.channel = channel, .outcome = outcome, .place = place, .direction = direction,
+                    .at = at, .debt = debt && *debt ? strdup(debt) : NULL};
+    h->n++;
+    return TM_OK;
+}
+
+static void hist_clear(hist_list *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->e[i].debt);
+    free(h->e);
+    memset(h, 0, sizeof *h);
+}
 
 static int on_history(void *ud, const char *channel, int64_t at, const char *outcome,
                       const char *place, const char *direction, const char *debt_id)
 {
-    hist_ctx *h = ud;
-    char t[32];
-    tm_gate_format_time(at, t, sizeof t);
-    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel", channel ? channel : "call",
-                          "at", t, "outcome", outcome ? outcome : "attempt", "place",
-                          place ? place : "personal", "direction",
-                          direction ? direction : "outbound", "debt", debt_id ? debt_id : "");
-    if (e)
-        json_array_append_new(h->arr, e);
+    hist_list *h = ud;
+    int ch = tm_gate_lookup(tm_gate_channel_names, channel ? channel : "call");
+    int out = tm_gate_lookup(tm_gate_outcome_names, outcome ? outcome : "attempt");
+    int pl = tm_gate_lookup(tm_gate_place_names, place ? place : "personal");
+    int dir = direction && strcmp(direction, "inbound") == 0 ? TM_DIR_INBOUND : TM_DIR_OUTBOUND;
+    if (ch < 0 || out < 0 || pl < 0) {
+        if (!h->bad)
+            snprintf(h->why, sizeof h->why, "history: a contact the gate cannot read (%.20s, %.20s, %.20s)",
+                     channel ? channel : "", outcome ? outcome : "", place ? place : "");
+        h->bad = 1;
+        return TM_OK;
+    }
+    return hist_add(h, ch, out, pl, dir, at, debt_id) == TM_OK ? TM_OK : TM_ENOMEM;
+}
+
+/* Sets the bits of the comma-separated names in `csv` found in `table`
+ * (`autodial` too, for consent); an unknown name is refused, naming it. */
+static int name_bits(const char *csv, const char *const *table, int consent, uint32_t *bits,
+                     const char *field, struct tm_err *err)
+{
+    *bits = 0;
+    for (const char *p = csv; p && *p;) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        char name[48];
+        if (n) {
+            snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+            int k = tm_gate_lookup(table, name);
+            if (k >= 0)
+                *bits |= 1u << k;
+            else if (consent && strcmp(name, "autodial") == 0)
+                *bits |= TM_CONSENT_AUTODIAL;
+            else
+                return tm_err_set(err, TM_EINVAL, "%s: unknown value '%s'", field, name);
+        }
+        p += n + (c ? 1 : 0);
+    }
     return TM_OK;
 }
 
-static json_t *csv_array(const char *s)
+/* The gate request for sending `o` to debt `w` at o->send_at, built from
+ * the store's fields directly (what `tallyman decide` reads from JSON): the
+ * consumer's state and zone, flags, opt-outs and consents, the debt, its
+ * creditor (for a creditor's own policy) and the consumer's contacts up to
+ * the send. The caller frees *req with tm_gate_request_free. */
+static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hist_list *h, tm_request *req,
+                         struct tm_err *err)
 {
-    json_t *a = json_array();
-    while (s && *s) {
-        const char *e = strchr(s, ',');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n)
-            json_array_append_new(a, json_stringn(s, n));
-        s += n + (e ? 1 : 0);
+    memset(req, 0, sizeof *req);
+    req->debt_type = TM_DT_OTHER;
+    req->last_payment_day = req->charge_off_day = INT64_MIN;
+    size_t kl = strlen(o->key);
+    if (!(req->id_json = malloc(kl + 3)))
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    snprintf(req->id_json, kl + 3, "\"%s\"", o->key); /* keys are [A-Za-z0-9._:-] */
+    req->now = o->send_at;
+    int rc = TM_OK;
+    if ((req->channel = tm_gate_lookup(tm_gate_channel_names, o->channel)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "channel: unknown value '%s'", o->channel);
+    const char *purpose = o->purpose && *o->purpose ? o->purpose : "collection";
+    if (rc == TM_OK && (req->purpose = tm_gate_lookup(tm_gate_purpose_names, purpose)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "purpose: unknown value '%s'", purpose);
+    req->place = TM_PLACE_PERSONAL;
+    req->collector = TM_CO_THIRD_PARTY;
+    const char *const *szones = tm_tz_state_zones(w->state);
+    if (rc == TM_OK && (strlen(w->state) != 2 || !szones))
+        rc = tm_err_set(err, TM_EINVAL, "consumer.state: unknown state '%s'", w->state);
+    if (rc == TM_OK) {
+        memcpy(req->state, w->state, 3);
+        const tm_zone *zone;
+        if (w->timezone[0]) {
+            if (tm_tz_get(w->timezone, &zone, NULL) != TM_OK)
+                rc = tm_err_set(err, TM_EINVAL, "consumer.timezones[0]: unknown time zone '%s'", w->timezone);
+            else
+                req->zones[req->nzones++] = zone;
+        } else {
+            for (int i = 0; szones[i] && req->nzones < TM_GATE_MAX_ZONES; i++)
+                if (tm_tz_get(szones[i], &zone, NULL) == TM_OK)
+                    req->zones[req->nzones++] = zone;
+            if (req->nzones == 0)
+                rc = tm_err_set(err, TM_EINVAL, "consumer.state: no time zone data for '%s'", w->state);
+        }
     }
-    return a;
-}
-
-/* The gate request for sending `o` to debt `w` at o->send_at, with the
- * consumer's contact history `hist` (borrowed). */
-static char *request_json(const tm_work_debt *w, const tm_outbox_rec *o, json_t *hist)
-{
-    char now[32];
-    tm_gate_format_time(o->send_at, now, sizeof now);
-    json_t *consumer = json_pack("{s:s}", "state", w->state);
-    if (w->timezone[0])
-        json_object_set_new(consumer, "timezones", json_pack("[s]", w->timezone));
-    json_object_set_new(consumer, "flags", csv_array(w->flags));
-    json_object_set_new(consumer, "optout", csv_array(w->optout));
-    json_t *consent = json_object();
-    json_t *ca = csv_array(w->consent);
-    size_t i;
-    json_t *v;
-    json_array_foreach(ca, i, v) json_object_set_new(consent, json_string_value(v), json_true());
-    json_decref(ca);
-    json_object_set_new(consumer, "consent", consent);
-    json_t *debt = json_pack("{s:s, s:s, s:s}", "id", w->debt_id, "type",
-                             w->debt_type[0] ? w->debt_type : "other", "dispute",
-                             w->dispute[0] ? w->dispute : "none");
-    if (w->last_payment_date[0])
-        json_object_set_new(debt, "last_payment_date", json_string(w->last_payment_date));
-    if (w->charge_off_date[0])
-        json_object_set_new(debt, "charge_off_date", json_string(w->charge_off_date));
-    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O}", "id", o->key, "now", now,
-                            "channel", o->channel, "purpose",
-                            o->purpose && *o->purpose ? o->purpose : "collection", "consumer", consumer,
-                            "debt", debt, "history", hist);
-    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    return text;
+    if (rc == TM_OK)
+        rc = name_bits(w->flags, tm_gate_flag_names, 0, &req->flags, "consumer.flags", err);
+    if (rc == TM_OK)
+        rc = name_bits(w->optout, tm_gate_channel_names, 0, &req->optout, "consumer.optout", err);
+    if (rc == TM_OK)
+        rc = name_bits(w->consent, tm_gate_channel_names, 1, &req->consent, "consumer.consent", err);
+    if (rc == TM_OK && w->creditor[0] && !(req->creditor = strdup(w->creditor)))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    if (rc == TM_OK && !(req->debt_id = strdup(w->debt_id)))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    const char *type = w->debt_type[0] ? w->debt_type : "other";
+    if (rc == TM_OK && (req->debt_type = tm_gate_lookup(tm_gate_debt_type_names, type)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "debt.type: unknown value '%s'", type);
+    const char *dispute = w->dispute[0] ? w->dispute : "none";
+    if (rc == TM_OK && (req->dispute = tm_gate_lookup(tm_gate_dispute_names, dispute)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "debt.dispute: unknown value '%s'", dispute);
+    tm_date d;
+    if (rc == TM_OK && w->last_payment_date[0]) {
+        if (tm_calendar_parse_date(w->last_payment_date, &d, NULL) != TM_OK)
+            rc = tm_err_set(err, TM_EINVAL, "debt.last_payment_date: not a date '%s'", w->last_payment_date);
+        else
+            req->last_payment_day = tm_calendar_date_to_days(d);
+    }
+    if (rc == TM_OK && w->charge_off_date[0]) {
+        if (tm_calendar_parse_date(w->charge_off_date, &d, NULL) != TM_OK)
+            rc = tm_err_set(err, TM_EINVAL, "debt.charge_off_date: not a date '%s'", w->charge_off_date);
+        else
+            req->charge_off_day = tm_calendar_date_to_days(d);
+    }
+    if (rc == TM_OK && h->bad)
+        rc = tm_err_set(err, TM_EINVAL, "%s", h->why);
+    if (rc == TM_OK && h->n) {
+        if (!(req->history = calloc(h->n, sizeof *req->history)))
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        /* Contacts after the send (a rerun of a day sees its own) are not
+         * its history. */
+        for (size_t i = 0; rc == TM_OK && i < h->n; i++) {
+            const hist_ent *x = &h->e[i];
+            if (x->at > req->now)
+                continue;
+            tm_history *y = &req->history[req->nhistory++];
+            *y = (tm_history){.channel = x->channel, .outcome = x->outcome, .place = x->place,
+                              .direction = x->direction, .at = x->at,
+                              .other_debt = x->debt && strcmp(x->debt, w->debt_id) != 0};
+        }
+    }
+    if (rc != TM_OK)
+        tm_gate_request_free(req);
+    return rc;
 }
 
 /* A consumer's first and last name from their decrypted personal data
@@ -770,7 +883,7 @@ typedef struct gate_row {
  * turn, so each row's history holds the contacts allowed before it. */
 typedef struct gate_group {
     size_t first, n;
-    json_t *history;
+    hist_list history;
     char ext[129];
     uint8_t *pii;
     size_t pii_len;
@@ -875,19 +988,13 @@ static void gate_fn(void *ctx, int worker, size_t gi)
     for (size_t k = 0; k < grp->n; k++) {
         gate_row *g = &j->rows[grp->first + k];
         tm_outbox_rec *o = &g->o;
-        char *text = request_json(&g->w, o, grp->history);
         tm_request req;
-        char *idj = NULL;
         struct tm_err e = {0};
-        if (!text || tm_gate_request_parse(text, strlen(text), o->send_at, &req, &idj, &e) != TM_OK) {
+        if (build_request(&g->w, o, &grp->history, &req, &e) != TM_OK) {
             g->invalid = 1;
-            snprintf(g->msg, sizeof g->msg, "%.500s", text ? e.msg : "out of memory");
-            free(idj);
-            free(text);
+            snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
             continue;
         }
-        free(idj);
-        free(text);
         tm_decision d;
         tm_gate_decide(en->gate, &req, &d);
         size_t off = 0;
@@ -904,13 +1011,9 @@ static void gate_fn(void *ctx, int worker, size_t gi)
             }
             render_row(r, en->sb, g, &d, first, last);
             /* later rows of this consumer count this contact */
-            char t[32];
-            tm_gate_format_time(o->send_at, t, sizeof t);
-            json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel", o->channel, "at", t,
-                                  "outcome", strcmp(o->channel, "call") == 0 ? "attempt" : "delivered",
-                                  "place", "personal", "direction", "outbound", "debt", g->w.debt_id);
-            if (h)
-                json_array_append_new(grp->history, h);
+            hist_add(&grp->history, req.channel,
+                     tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
+                     TM_PLACE_PERSONAL, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
         } else {
             tm_jdebt jd = jdebt_of(&g->w);
             tm_jstate js = jstate_of(&g->w);
@@ -943,7 +1046,7 @@ static void gate_job_clear(gate_job *j)
         free(j->rows[i].blob);
     }
     for (size_t i = 0; i < j->ngroups; i++) {
-        json_decref(j->groups[i].history);
+        hist_clear(&j->groups[i].history);
         free(j->groups[i].pii);
     }
     j->nrows = j->ngroups = 0;
@@ -999,10 +1102,9 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
             gate_group *grp = &j->groups[j->ngroups++];
             memset(grp, 0, sizeof *grp);
             grp->first = j->nrows;
-            grp->history = json_array();
             consumer = g->w.consumer_id;
-            hist_ctx h = {.arr = grp->history};
-            rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history, &h, err);
+            rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history,
+                                  &grp->history, err);
             if (rc == TM_OK) {
                 struct tm_err e = {0};
                 if (tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, &e) != TM_OK) {

@@ -61,6 +61,7 @@ enum { KIND_SPOOL = 1, KIND_WEBHOOK = 2, KIND_CALLBACK = 3 };
 /* "call" is a dialer task: the spool keeps one file per call for the dialer or the agents. */
 static const char *const channels[] = {"sms", "email", "letter", "voice", "push", "whatsapp", "call"};
 #define NCHANNELS (sizeof channels / sizeof channels[0])
+_Static_assert(NCHANNELS <= 8, "tm_adapter.chfd holds one directory per channel");
 
 struct tm_adapter {
     int kind;
@@ -69,6 +70,7 @@ struct tm_adapter {
     int dirfd;   /* open root directory */
     int lockfd;  /* <dir>/.lock, flock'd */
     int batched; /* files are not fsync'd one by one: tm_adapter_flush syncs them all */
+    int chfd[8]; /* while batched: each channel's directory, open */
     /* Webhook. */
     struct event_base *base;
     char *host;     /* for the connection (no brackets) */
@@ -256,6 +258,8 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
     a->kind = KIND_SPOOL;
     a->dirfd = -1;
     a->lockfd = -1;
+    for (size_t i = 0; i < NCHANNELS; i++)
+        a->chfd[i] = -1;
     int rc = TM_OK;
     if (mkdirs(dir, 0750) != 0) {
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot create directory: %s", dir,
@@ -330,9 +334,68 @@ static int spooled_whole(int chfd, const char *name, const struct stat *st)
     return n != 1 || c == '\n';
 }
 
+/* The batched path: the channel's directory stays open, and the file is
+ * written whole under a temp name and renamed into place (a reader of the
+ * spool never sees half a message); the flush syncs them all. Renaming over
+ * a name cannot happen: the name is checked first, and the spool lock and
+ * the cycle (one send per key at a time) leave nobody else to create it. */
+static int spool_send_batched(tm_adapter *a, int chfd, const tm_message *m, tm_send_result *r,
+                              struct tm_err *err)
+{
+    char fin[TM_DISPATCH_KEY_MAX + 8], tmp[TM_DISPATCH_KEY_MAX + 16];
+    snprintf(fin, sizeof fin, "%s.json", m->key);
+    snprintf(tmp, sizeof tmp, ".%s.json.tmp", m->key);
+    struct stat st;
+    if (fstatat(chfd, fin, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (spooled_whole(chfd, fin, &st)) {
+            result_set(r, TM_SEND_DUPLICATE, "already spooled as %s/%s/%s", a->dir, m->channel, fin);
+            return TM_OK;
+        }
+        unlinkat(chfd, fin, 0); /* cut short before its sync: write it again */
+    }
+    char *body = NULL;
+    int rc = encode_for_send(m, &body, r, err);
+    if (rc != TM_OK)
+        return rc;
+    size_t len = strlen(body);
+    body[len] = '\n'; /* in the NUL's byte: one write, and body is not a string after this */
+    r->attempts = 1;
+    const char *step = "create temp file";
+    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0)
+        goto io_fail;
+    step = "write";
+    if (write_all(fd, body, len + 1) != 0) {
+        close(fd);
+        goto io_fail;
+    }
+    step = "close";
+    if (close(fd) != 0)
+        goto io_fail;
+    step = "rename";
+    if (renameat(chfd, tmp, chfd, fin) != 0)
+        goto io_fail;
+    free(body);
+    result_set(r, TM_SEND_SENT, "spooled as %s/%s/%s", a->dir, m->channel, fin);
+    return TM_OK;
+io_fail:;
+    int e = errno;
+    unlinkat(chfd, tmp, 0);
+    free(body);
+    result_set(r, TM_SEND_RETRY, "spool: %s failed for %s/%s/%s: %s", step, a->dir, m->channel, fin,
+               strerror(e));
+    return tm_err_set(err, TM_EIO, "spool: %s failed for %s/%s/%s: %s", step, a->dir, m->channel, fin,
+                      strerror(e));
+}
+
 static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
                       struct tm_err *err)
 {
+    if (a->batched) {
+        for (size_t i = 0; i < NCHANNELS; i++)
+            if (strcmp(channels[i], m->channel) == 0 && a->chfd[i] >= 0)
+                return spool_send_batched(a, a->chfd[i], m, r, err);
+    }
     char fin[TM_DISPATCH_KEY_MAX + 8], tmp[TM_DISPATCH_KEY_MAX + 16];
     snprintf(fin, sizeof fin, "%s.json", m->key);
     snprintf(tmp, sizeof tmp, ".%s.json.tmp", m->key);
@@ -957,8 +1020,17 @@ int tm_adapter_send(tm_adapter *a, const tm_message *m, tm_send_result *r, struc
 
 void tm_adapter_batch(tm_adapter *a, int on)
 {
-    if (a && a->kind == KIND_SPOOL)
-        a->batched = on != 0;
+    if (!a || a->kind != KIND_SPOOL)
+        return;
+    for (size_t i = 0; i < NCHANNELS; i++) {
+        if (on && a->chfd[i] < 0)
+            a->chfd[i] = openat(a->dirfd, channels[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        else if (!on && a->chfd[i] >= 0) {
+            close(a->chfd[i]);
+            a->chfd[i] = -1;
+        }
+    }
+    a->batched = on != 0;
 }
 
 int tm_adapter_flush(tm_adapter *a, struct tm_err *err)
@@ -1001,6 +1073,8 @@ void tm_adapter_free(tm_adapter *a)
 {
     if (a == NULL)
         return;
+    if (a->kind == KIND_SPOOL)
+        tm_adapter_batch(a, 0);
     if (a->lockfd >= 0)
         close(a->lockfd); /* releases the flock */
     if (a->dirfd >= 0)
