@@ -275,6 +275,13 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
             rc = hand_on(r, w, a, i, now, err);
             continue;
         }
+        if (a->type == TM_JA_OFFER_SETTLEMENT && strstr(a->json, "\"overridden\":true")) {
+            /* A supervisor's override below the usual minimum: on the record. */
+            char subject[160];
+            snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
+            rc = tm_audit_write(r->audit, now, "cycle", "settlement.override", subject, a->json, err);
+            continue;
+        }
         if (a->type != TM_JA_SEND)
             continue;
         char key[256];

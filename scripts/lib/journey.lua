@@ -430,16 +430,22 @@ function Handle:offer_settlement(p)
     local bps = math.floor(p.percent * 100 + 0.5)
     local offer = math.floor((balance * bps + 9999) / 10000)
     if offer < 1 then offer = 1 end
+    if p.override ~= nil and type(p.override) ~= "boolean" then
+        fail("offer_settlement: override must be true or false", 2)
+    end
     local policy = require("lib.authority")
     local v = tm.pay.settlement { balance = balance, offer = offer, currency = d.currency or "USD",
                                   role = role, state = d.state, creditor = d.creditor,
-                                  floor_bps = policy.floor_bps, rules = policy.rules }
+                                  floor_bps = policy.floor_bps, rules = policy.rules,
+                                  override = p.override == true }
     if v.verdict ~= "allowed" then
         fail(fmt("offer_settlement: %s%% by %s is beyond authority: %s (lib/authority.lua)",
                  tostring(p.percent), role, v.reason), 2)
     end
+    -- A supervisor's override below the usual minimum is marked, and the
+    -- engine audits it (settlement.override).
     return simple(self, { type = "offer_settlement", percent = p.percent, role = role,
-                          min_bps = v.min_bps })
+                          min_bps = v.min_bps, overridden = v.overridden or nil })
 end
 
 -- The features a propensity model is scored on, from what a journey knows of

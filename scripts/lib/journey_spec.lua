@@ -353,3 +353,24 @@ describe("versions and migrations", function()
         fails(function() J:migrate({ state = "a" }, {}, 7) end, "declares no migration from version 7")
     end)
 end)
+
+describe("a supervisor's override", function()
+    local function offering(pct, role, override)
+        local j = journey(sample({ start = "o", states = {
+            o = { enter = function(h) h:offer_settlement { percent = pct, role = role, override = override } end },
+            hold = {},
+        } }))
+        return j:start({ debt_id = "D1", balance = 100000, currency = "USD", state = "TX", creditor = "Acme" },
+                       ctx("2026-11-23T15:00:00Z"))
+    end
+    it("lets a supervisor go below the minimum, marked for the audit log", function()
+        local a = offering(30, "supervisor", true).actions[1]
+        assert_eq({ a.type, a.overridden }, { "offer_settlement", true })
+        assert_eq(offering(45, "supervisor").actions[1].overridden, nil)
+    end)
+    it("not below the floor, and not for an agent", function()
+        fails(function() offering(24, "supervisor", true) end, "beyond authority")
+        fails(function() offering(30, "agent", true) end, "beyond authority")
+        fails(function() offering(30, "supervisor", "yes") end, "override must be true or false")
+    end)
+end)

@@ -18,8 +18,13 @@ return journey {
   start = "offer",
   states = {
     offer = { enter = function(j, d)
-                -- an agent may offer 50% (lib/authority.lua); D2 gets 30%
-                j:offer_settlement { percent = d.debt_id == "D2" and 30 or 60, role = "agent" }
+                -- an agent may offer 50% (lib/authority.lua); D2 gets 30%; D5's
+                -- 30% is a supervisor's override
+                if d.debt_id == "D5" then
+                  j:offer_settlement { percent = 30, role = "supervisor", override = true }
+                else
+                  j:offer_settlement { percent = d.debt_id == "D2" and 30 or 60, role = "agent" }
+                end
                 if d.debt_id == "D3" then error("no such template list") end
                 if d.debt_id == "D4" then return j:send("voice", "no_such_script") end
                 j:send("letter", "settlement_offer")
@@ -33,17 +38,21 @@ C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,120
 C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,120
 C3,D3,Cy,Fox,TX,America/Chicago,300.00,USD,120
 C4,D4,Di,Moe,TX,America/Chicago,400.00,USD,120
+C5,D5,Ed,Ng,TX,America/Chicago,500.00,USD,120
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 expect_run "the run goes on, and exits 1" 1 "*" "beyond authority" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool" --quiet
-expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:10: no such template list" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool" --quiet
-expect_run "D1 and D4 worked" 0 "D1|offer|offer
-D4|offer|offer" "" -- sqlite3 "$DB" "select debt_id, journey, journey_state from debts where journey <> ''"
+expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:15: no such template list" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool" --quiet
+expect_run "D1, D4 and D5 worked" 0 "D1|offer|offer
+D4|offer|offer
+D5|offer|offer" "" -- sqlite3 "$DB" "select debt_id, journey, journey_state from debts where journey <> ''"
 expect_run "the 60% offer is named in the letter" 0 "*" "" -- grep -q '60.00' "$D/spool/letter/D1:offer:1:1.json"
 expect_run "D2 and D3 parked, in the audit log with the reason" 0 "2" "" -- sqlite3 "$DB" "select count(distinct subject) from audit where action = 'journey.parked' and date(at, 'unixepoch') = '2026-11-23'"
 expect_run "  ...the authority in D2's record" 0 "1" "" -- sqlite3 "$DB" "select count(*) from audit where action = 'journey.parked' and subject = 'debt:D2' and details like '%beyond authority%lib/authority.lua%' and date(at, 'unixepoch') = '2026-11-23'"
 expect_run "parked debts are left as they were" 0 "2" "" -- sqlite3 "$DB" "select count(*) from debts where journey = '' or journey is null"
 expect_run "a voice script is a call for the gate; one with no template is never sent" 0 "call|failed" "" -- sqlite3 "$DB" "select o.channel, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D4'"
 expect_run "  ...and the audit log says why" 0 "1" "" -- sqlite3 "$DB" "select count(*) from audit where action = 'outbox.failed' and subject = 'debt:D4' and details like '%no template%no_such_script%'"
+expect_run "a supervisor's override is on the record" 0 "debt:D5" "" -- sqlite3 "$DB" "select subject from audit where action = 'settlement.override' and details like '%\"percent\":30%supervisor%'"
+expect_run "  ...and its letter names the 30% offer (150.00)" 0 "*" "" -- grep -q '150.00' "$D/spool/letter/D5:offer:1:1.json"
 expect_run "the audit chain holds" 0 "*" "*" -- "$T" --db "$DB" audit verify
 finish
