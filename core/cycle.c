@@ -518,6 +518,20 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
         }
         json_decref(p);
     }
+    if (rc == TM_OK && found && w.journey[0] && w.closed_reason[0]) {
+        /* An event for a debt whose journey has ended changes nothing: said
+         * in the audit log, so nobody wonders where it went. */
+        r->st->events_ignored++;
+        json_t *d = json_pack("{s:s, s:s, s:s}", "event", type, "journey", w.journey, "ended", w.closed_reason);
+        char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        json_decref(d);
+        char subject[160];
+        snprintf(subject, sizeof subject, "debt:%s", w.debt_id);
+        rc = text ? tm_audit_write(r->audit, at > r->day_start ? at : r->day_start, "cycle",
+                                   "event.after_close", subject, text, err)
+                  : tm_err_set(err, TM_ENOMEM, "out of memory");
+        free(text);
+    }
     if (rc == TM_OK)
         rc = tm_store_event_worked(r->s, id, err);
     if (rc == TM_OK)

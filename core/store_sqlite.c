@@ -1392,7 +1392,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
             "(SELECT p.amount_minor || ',' || p.due_date FROM promises p WHERE p.debt_id = d.id AND "
             "p.status = 'open' ORDER BY p.id DESC LIMIT 1), "
             "EXISTS (SELECT 1 FROM events e WHERE e.debt_id = d.id AND e.type = 'hardship' AND "
-            "e.status = 'applied'), d.journey_hash "
+            "e.status = 'applied'), d.journey_hash, d.closed_reason "
             "FROM debts d JOIN consumers c ON c.id = d.consumer_id WHERE d.id = ?";
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
@@ -1438,6 +1438,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         }
         w->hardship = sqlite3_column_int(st, 27);
         copy_col(st, 28, w->journey_hash, sizeof w->journey_hash);
+        copy_col(st, 29, w->closed_reason, sizeof w->closed_reason);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");

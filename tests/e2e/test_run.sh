@@ -75,6 +75,7 @@ expect_run "day of the cease" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run 
 expect_run "the cease is worked on its day" 0 "hold" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
 expect_run "every event worked once" 0 "0" "" -- sqlite3 "$DB" "select count(*) from events where worked = 0"
 expect_run "audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
+expect_run "an event after the journey ended is said in the audit log" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -q 'event.after_close.*\"ended\":\"paid\"'"
 expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -c '\"closed\":\"paid\"'"
 
 # Events fed day by day: a bad line is named by its line in the file.
