@@ -66,6 +66,7 @@ static const char sim_help[] =
     "  --report FILE    also write a self-contained HTML report\n"
     "  --costs FILE     channel costs (default: examples/sim/costs.json beside the scripts)\n"
     "  --world FILE     response-model parameters overriding the defaults (strategies.md)\n"
+    "  --workers N      worker threads for the cycle, as for run (default: one per core)\n"
     "  --quiet          print only the measures\n";
 
 #define NB 7 /* days-past-due buckets */
@@ -143,6 +144,7 @@ typedef struct sim {
     int tty, quiet;
     const char *label;  /* the arm in progress, for the progress line */
     int64_t day;
+    int workers;        /* worker threads for the cycle (run --workers) */
 } sim;
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
@@ -731,6 +733,8 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     tm_gate *gate = NULL;
     tm_journeys *js = NULL;
     tm_adapter *out = NULL;
+    tm_cycle_engine *engines = NULL;
+    int nengines = 0;
     unsigned char *contacted = NULL;
     int code = TM_EXIT_FAIL;
     S->label = A->label;
@@ -764,12 +768,34 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         goto done;
     }
     sb = tm_sandbox_new(gen, NULL, &e);
-    tm_gen_release(gen);
     if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
         tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
         fprintf(stderr, "tallyman: strategy %s: %s\n", A->dir, e.msg);
+        tm_gen_release(gen);
         goto done;
     }
+    /* The cycle's workers, one sandbox each from the same generation (the
+     * answers do not depend on how many: messages are sorted before the
+     * simulated consumers see them). */
+    if (S->workers > 0 && !(engines = calloc((size_t)S->workers, sizeof *engines))) {
+        tm_gen_release(gen);
+        fprintf(stderr, "tallyman: out of memory\n");
+        goto done;
+    }
+    if (S->workers > 0)
+        engines[0] = (tm_cycle_engine){.sb = sb, .gate = gate, .js = js};
+    for (nengines = S->workers > 0 ? 1 : 0; nengines < S->workers; nengines++) {
+        tm_cycle_engine *en = &engines[nengines];
+        en->sb = tm_sandbox_new(gen, NULL, &e);
+        if (!en->sb || tm_lb_gate_load(en->sb, &en->gate, NULL, NULL, &e) != TM_OK ||
+            tm_journeys_load(en->sb, &en->js, NULL, NULL, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: worker %d: %s\n", nengines + 1, e.msg);
+            nengines++;
+            tm_gen_release(gen);
+            goto done;
+        }
+    }
+    tm_gen_release(gen);
     if (tm_journeys_count(js) == 0) {
         fprintf(stderr, "tallyman: strategy %s: no journeys in it: nothing would be worked\n",
                 A->dir);
@@ -784,7 +810,8 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = S,
-                          .progress = progress, .progress_ud = S};
+                          .progress = progress, .progress_ud = S, .engines = engines,
+                          .nengines = nengines};
     code = TM_EXIT_OK;
     int64_t collected = 0;
     for (int k = 0; k < S->days; k++) {
@@ -833,6 +860,12 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         fprintf(stderr, "tallyman: strategy %s: %ld simulated events refused\n", A->dir,
                 A->rejected);
 done:
+    for (int i = 1; i < nengines; i++) {
+        tm_journeys_free(engines[i].js);
+        tm_gate_free(engines[i].gate);
+        tm_sandbox_free(engines[i].sb);
+    }
+    free(engines);
     free(contacted);
     tm_adapter_free(out);
     tm_journeys_free(js);
@@ -1332,6 +1365,8 @@ int tm_cmd_simulate(tm_cli *cli)
     memset(&S, 0, sizeof S);
     S.day0 = (int64_t)time(NULL) / 86400;
     S.seed = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    S.workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
     tm_sim_world_defaults(&S.world);
     const char *strat_a = NULL, *strat_b = NULL, *report_path = NULL, *costs = NULL;
     uint64_t days = 0;
@@ -1351,6 +1386,11 @@ int tm_cmd_simulate(tm_cli *cli)
         if (strcmp(a, "--days") == 0) {
             if (tm_cli_parse_u64(v, 3650, &days) != 0 || days == 0)
                 return tm_cli_usage_error("simulate", "--days: '%s' is not a number from 1 to 3650", v);
+        } else if (strcmp(a, "--workers") == 0) {
+            uint64_t w;
+            if (tm_cli_parse_u64(v, 64, &w) != 0)
+                return tm_cli_usage_error("simulate", "--workers: '%s' is not a number from 0 to 64", v);
+            S.workers = (int)w;
         } else if (strcmp(a, "--seed") == 0) {
             if (tm_cli_parse_u64(v, UINT64_MAX, &S.seed) != 0)
                 return tm_cli_usage_error("simulate",

@@ -47,6 +47,12 @@ expect_run "  ...and its interval is [0, 0]" 0 "[0.00," "" -- "$col" collected 4
 expect_run "  ...no measure flagged" 1 "" "" -- grep -F ' *' "$D/aa.txt"
 expect_run "  ...and something was collected" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/aa.txt')\" != 0.00"
 
+expect_run "one thread" 0 "*" "" -- "$S" --days 10 --strategy "$ROOT/scripts/strategies" --seed 3 --workers 0 --quiet
+cp "$E2E_TMP/out" "$D/w0.txt"
+expect_run "three workers: the same measures" 0 "*" "" -- "$S" --days 10 --strategy "$ROOT/scripts/strategies" --seed 3 --workers 3 --quiet
+cp "$E2E_TMP/out" "$D/w3.txt"
+expect_run "  ...to the cent" 0 "" "" -- cmp "$D/w0.txt" "$D/w3.txt"
+
 expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r.html"
 cp "$E2E_TMP/out" "$D/ab1.txt"
 expect_run "  ...collected differs" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/ab1.txt')\" != \"\$(awk '/^collected/ { print \$3 }' '$D/ab1.txt')\""
