@@ -119,6 +119,13 @@ local function check_on(on, states, what)
     end
 end
 
+-- "HH:MM" with an hour 00-23 and minutes 00-59.
+local function is_clock(hm)
+    if type(hm) ~= "string" then return false end
+    local h, m = hm:match("^(%d%d):(%d%d)$")
+    return h ~= nil and tonumber(h) <= 23 and tonumber(m) <= 59
+end
+
 local function check_timer(spec, states, what, field)
     if spec == nil then return end
     if type(spec) ~= "table" then bad(fmt("%s.%s must be a table", what, field)) end
@@ -130,8 +137,8 @@ local function check_timer(spec, states, what, field)
         end
     else
         local hm = spec[1] or spec.time
-        if type(hm) ~= "string" or not hm:match("^%d%d:%d%d$") then
-            bad(fmt("%s.at[1] must be a local time \"HH:MM\"", what))
+        if not is_clock(hm) then
+            bad(fmt("%s.at[1] must be a local time \"HH:MM\" (00:00 to 23:59)", what))
         end
     end
     if type(go) ~= "string" or not states[go] then
@@ -365,8 +372,8 @@ function Handle:send(channel, template, opts)
                 at = planned(self.journey, self.ctx), purpose = opts and opts.purpose or "collection",
                 state = self.res.state }
     if opts and opts.at then
-        if type(opts.at) ~= "string" or not opts.at:match("^%d%d:%d%d$") then
-            fail("send: at must be a local time \"HH:MM\"", 2)
+        if not is_clock(opts.at) then
+            fail("send: at must be a local time \"HH:MM\" (00:00 to 23:59)", 2)
         end
         a.at = next_local(self.ctx.now - 1, opts.at, self.ctx.zone)
     end
@@ -384,7 +391,11 @@ function Handle:after(dur, go)
 end
 
 function Handle:at(hm, go, days)
-    if type(hm) ~= "string" or not hm:match("^%d%d:%d%d$") then fail("at: expects \"HH:MM\"", 2) end
+    if not is_clock(hm) then fail("at: expects a local time \"HH:MM\" (00:00 to 23:59)", 2) end
+    if days ~= nil and (type(days) ~= "number" or days < 0 or days ~= math.floor(days)) then
+        -- a timer is always ahead of now: a negative day count would set it in the past
+        fail("at: the day count must be a whole number from 0", 2)
+    end
     if type(go) ~= "string" or not self.journey.def.states[go] then
         fail(fmt("at: no state '%s'", tostring(go)), 2)
     end
