@@ -28,6 +28,10 @@ int tm_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
  * `max`). Returns 0 on success, -1 when `s` is not such a number. */
 int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/* The key file: --key-file (or $TALLYMAN_KEY_FILE, read into cli->key_file),
+ * else <db>.key. */
+void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap);
+
 /* The default script tree: scripts/ beside the binary's repo, else the
  * installed share directory. Returns a static string. */
 const char *tm_cli_default_scripts(void);

@@ -277,9 +277,7 @@ int tm_cmd_decide(tm_cli *cli)
     tm_keys *keys = NULL;
     if (dc.unflushed == -1) {
         char kpath[4096];
-        snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
-        if (!cli->key_file)
-            snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+        tm_cli_key_path(cli, kpath, sizeof kpath);
         uint8_t akey[32];
         if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &dc.store, &e) != TM_OK) {
             fprintf(stderr, "tallyman: --record: %s\n", e.msg);

@@ -328,9 +328,7 @@ int tm_cmd_pay(tm_cli *cli)
     }
     struct tm_err e = {0};
     char kpath[4096];
-    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
-    if (!cli->key_file)
-        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
     pay_run p = {.name = file};
     int code = TM_EXIT_FAIL;

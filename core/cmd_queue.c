@@ -128,9 +128,7 @@ int tm_cmd_queue(tm_cli *cli)
     }
     /* Closing writes the audit log, so it needs the key file. */
     char kpath[4096];
-    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
-    if (!cli->key_file)
-        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
     if (tm_keys_load(kpath, &keys, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);

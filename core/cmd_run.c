@@ -89,50 +89,6 @@ static void journey_problem(void *ud, const char *message)
     fprintf(stderr, "tallyman: journey left out: %s\n", message);
 }
 
-static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
-{
-    t->events += d->events;
-    t->events_ignored += d->events_ignored;
-    t->started += d->started;
-    t->unassigned = d->unassigned;
-    t->timers += d->timers;
-    t->promises_broken += d->promises_broken;
-    t->promises_kept += d->promises_kept;
-    t->handoffs += d->handoffs;
-    t->queued += d->queued;
-    t->step_errors += d->step_errors;
-    t->planned += d->planned;
-    t->allowed += d->allowed;
-    t->blocked += d->blocked;
-    t->rescheduled += d->rescheduled;
-    t->skipped += d->skipped;
-    t->sent += d->sent;
-    t->duplicates += d->duplicates;
-    t->retry += d->retry;
-    t->failed += d->failed;
-    t->render_failed += d->render_failed;
-    for (int i = 0; i < 5; i++)
-        t->seconds[i] += d->seconds[i];
-    for (int i = 0; i < d->nchannels; i++) {
-        int k = 0;
-        while (k < t->nchannels && strcmp(t->by_channel[k].channel, d->by_channel[i].channel) != 0)
-            k++;
-        if (k == t->nchannels && t->nchannels < TM_CYCLE_MAX_CHANNELS)
-            t->by_channel[t->nchannels++] = d->by_channel[i];
-        else if (k < t->nchannels)
-            t->by_channel[k].sent += d->by_channel[i].sent;
-    }
-    for (int i = 0; i < d->nrules; i++) {
-        int k = 0;
-        while (k < t->nrules && strcmp(t->by_rule[k].rule, d->by_rule[i].rule) != 0)
-            k++;
-        if (k == t->nrules && t->nrules < TM_CYCLE_MAX_RULES)
-            t->by_rule[t->nrules++] = d->by_rule[i];
-        else if (k < t->nrules)
-            t->by_rule[k].count += d->by_rule[i].count;
-    }
-}
-
 static int print_count(void *ud, const char *journey, const char *state, int64_t n)
 {
     (void)ud;
@@ -357,9 +313,7 @@ int tm_cmd_run(tm_cli *cli)
     }
     struct tm_err e = {0};
     char kpath[4096];
-    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
-    if (!cli->key_file)
-        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
     tm_store *s = NULL;
     tm_gen *gen = NULL;
@@ -389,25 +343,13 @@ int tm_cmd_run(tm_cli *cli)
     }
     /* One sandbox per worker, from the same generation as the first (its
      * problems were reported once, above). */
-    if (workers > 0 && !(engines = calloc(workers, sizeof *engines))) {
-        fprintf(stderr, "tallyman: out of memory\n");
-        tm_gen_release(gen);
+    tm_cycle_engine first = {.sb = sb, .gate = gate, .js = js};
+    int lrc = tm_cycle_engines_load(gen, &first, (int)workers, &engines, &nengines, &e);
+    tm_gen_release(gen);
+    if (lrc != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    if (workers > 0)
-        engines[0] = (tm_cycle_engine){.sb = sb, .gate = gate, .js = js};
-    for (nengines = workers > 0 ? 1 : 0; nengines < (int)workers; nengines++) {
-        tm_cycle_engine *en = &engines[nengines];
-        en->sb = tm_sandbox_new(gen, NULL, &e);
-        if (!en->sb || tm_lb_gate_load(en->sb, &en->gate, NULL, NULL, &e) != TM_OK ||
-            tm_journeys_load(en->sb, &en->js, NULL, NULL, &e) != TM_OK) {
-            fprintf(stderr, "tallyman: worker %d: %s\n", nengines + 1, e.msg);
-            nengines++;
-            tm_gen_release(gen);
-            goto done;
-        }
-    }
-    tm_gen_release(gen);
     if (tm_journeys_count(js) == 0) {
         fprintf(stderr, "tallyman: no journeys in %s/strategies: nothing would be worked\n",
                 cli->scripts);
@@ -469,7 +411,7 @@ int tm_cmd_run(tm_cli *cli)
                    st.started, st.events, st.timers, st.sent, st.blocked);
         else if (days == 1 && !quiet)
             printf("%s\n", dayname);
-        add_stats(&total, &st);
+        tm_cycle_stats_add(&total, &st);
         if (st.step_errors || st.receiver_refused)
             exit_code = TM_EXIT_FAIL;
     }
@@ -489,12 +431,7 @@ int tm_cmd_run(tm_cli *cli)
             fprintf(stderr, "tallyman: %s\n", e.msg);
     }
 done:
-    for (int i = 1; i < nengines; i++) {
-        tm_journeys_free(engines[i].js);
-        tm_gate_free(engines[i].gate);
-        tm_sandbox_free(engines[i].sb);
-    }
-    free(engines);
+    tm_cycle_engines_free(engines, nengines);
     tm_adapter_free(out);
     tm_journeys_free(js);
     tm_gate_free(gate);

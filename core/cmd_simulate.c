@@ -225,24 +225,6 @@ static void journey_problem(void *ud, const char *message)
     fprintf(stderr, "tallyman: journey left out: %s\n", message);
 }
 
-static void add_stats(tm_cycle_stats *t, const tm_cycle_stats *d)
-{
-    t->sent += d->sent;
-    t->blocked += d->blocked;
-    t->planned += d->planned;
-    t->allowed += d->allowed;
-    t->step_errors += d->step_errors;
-    for (int i = 0; i < d->nrules; i++) {
-        int k = 0;
-        while (k < t->nrules && strcmp(t->by_rule[k].rule, d->by_rule[i].rule) != 0)
-            k++;
-        if (k == t->nrules && t->nrules < TM_CYCLE_MAX_RULES)
-            t->by_rule[t->nrules++] = d->by_rule[i];
-        else if (k < t->nrules)
-            t->by_rule[k].count += d->by_rule[i].count;
-    }
-}
-
 /* ---- The portfolio ---------------------------------------------------------------------- */
 
 typedef struct load_ctx {
@@ -777,25 +759,13 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     /* The cycle's workers, one sandbox each from the same generation (the
      * answers do not depend on how many: messages are sorted before the
      * simulated consumers see them). */
-    if (S->workers > 0 && !(engines = calloc((size_t)S->workers, sizeof *engines))) {
-        tm_gen_release(gen);
-        fprintf(stderr, "tallyman: out of memory\n");
+    tm_cycle_engine first = {.sb = sb, .gate = gate, .js = js};
+    int lrc = tm_cycle_engines_load(gen, &first, S->workers, &engines, &nengines, &e);
+    tm_gen_release(gen);
+    if (lrc != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    if (S->workers > 0)
-        engines[0] = (tm_cycle_engine){.sb = sb, .gate = gate, .js = js};
-    for (nengines = S->workers > 0 ? 1 : 0; nengines < S->workers; nengines++) {
-        tm_cycle_engine *en = &engines[nengines];
-        en->sb = tm_sandbox_new(gen, NULL, &e);
-        if (!en->sb || tm_lb_gate_load(en->sb, &en->gate, NULL, NULL, &e) != TM_OK ||
-            tm_journeys_load(en->sb, &en->js, NULL, NULL, &e) != TM_OK) {
-            fprintf(stderr, "tallyman: worker %d: %s\n", nengines + 1, e.msg);
-            nengines++;
-            tm_gen_release(gen);
-            goto done;
-        }
-    }
-    tm_gen_release(gen);
     if (tm_journeys_count(js) == 0) {
         fprintf(stderr, "tallyman: strategy %s: no journeys in it: nothing would be worked\n",
                 A->dir);
@@ -829,7 +799,7 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
             code = TM_EXIT_FAIL;
             break;
         }
-        add_stats(&A->total, &st);
+        tm_cycle_stats_add(&A->total, &st);
         collected = 0;
         for (size_t i = 0; i < S->n; i++)
             collected += S->d[i].start - A->bal[i];
@@ -860,12 +830,7 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         fprintf(stderr, "tallyman: strategy %s: %ld simulated events refused\n", A->dir,
                 A->rejected);
 done:
-    for (int i = 1; i < nengines; i++) {
-        tm_journeys_free(engines[i].js);
-        tm_gate_free(engines[i].gate);
-        tm_sandbox_free(engines[i].sb);
-    }
-    free(engines);
+    tm_cycle_engines_free(engines, nengines);
     free(contacted);
     tm_adapter_free(out);
     tm_journeys_free(js);

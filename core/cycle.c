@@ -19,6 +19,7 @@
 #include "pay.h"
 #include "pool.h"
 #include "jarchive.h"
+#include "lb_gate.h"
 #include "lb_render.h"
 #include "tz.h"
 
@@ -1599,6 +1600,90 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
     return rc;
+}
+
+void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
+{
+    t->events += d->events;
+    t->events_ignored += d->events_ignored;
+    t->started += d->started;
+    t->unassigned = d->unassigned; /* a count of the day, not a flow */
+    t->timers += d->timers;
+    t->promises_broken += d->promises_broken;
+    t->promises_kept += d->promises_kept;
+    t->handoffs += d->handoffs;
+    t->queued += d->queued;
+    t->step_errors += d->step_errors;
+    t->planned += d->planned;
+    t->allowed += d->allowed;
+    t->blocked += d->blocked;
+    t->rescheduled += d->rescheduled;
+    t->skipped += d->skipped;
+    t->sent += d->sent;
+    t->duplicates += d->duplicates;
+    t->retry += d->retry;
+    t->failed += d->failed;
+    t->render_failed += d->render_failed;
+    t->receiver_refused |= d->receiver_refused;
+    for (int i = 0; i < 5; i++)
+        t->seconds[i] += d->seconds[i];
+    for (int i = 0; i < d->nchannels; i++) {
+        int k = 0;
+        while (k < t->nchannels && strcmp(t->by_channel[k].channel, d->by_channel[i].channel) != 0)
+            k++;
+        if (k == t->nchannels && t->nchannels < TM_CYCLE_MAX_CHANNELS)
+            t->by_channel[t->nchannels++] = d->by_channel[i];
+        else if (k < t->nchannels)
+            t->by_channel[k].sent += d->by_channel[i].sent;
+    }
+    for (int i = 0; i < d->nrules; i++) {
+        int k = 0;
+        while (k < t->nrules && strcmp(t->by_rule[k].rule, d->by_rule[i].rule) != 0)
+            k++;
+        if (k == t->nrules && t->nrules < TM_CYCLE_MAX_RULES)
+            t->by_rule[t->nrules++] = d->by_rule[i];
+        else if (k < t->nrules)
+            t->by_rule[k].count += d->by_rule[i].count;
+    }
+}
+
+int tm_cycle_engines_load(tm_gen *gen, const tm_cycle_engine *first, int n, tm_cycle_engine **out,
+                          int *nout, struct tm_err *err)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n <= 0)
+        return TM_OK;
+    tm_cycle_engine *e = calloc((size_t)n, sizeof *e);
+    if (!e)
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    e[0] = *first;
+    int k = 1, rc = TM_OK;
+    for (; k < n && rc == TM_OK; k++) {
+        struct tm_err le = {0};
+        e[k].sb = tm_sandbox_new(gen, NULL, &le);
+        /* Problems were reported when `first` loaded: the same scripts. */
+        if (!e[k].sb || tm_lb_gate_load(e[k].sb, &e[k].gate, NULL, NULL, &le) != TM_OK ||
+            tm_journeys_load(e[k].sb, &e[k].js, NULL, NULL, &le) != TM_OK)
+            rc = tm_err_set(err, le.code ? le.code : TM_ENOMEM, "worker %d: %s", k + 1, le.msg);
+    }
+    if (rc != TM_OK) {
+        tm_cycle_engines_free(e, k);
+        return rc;
+    }
+    *out = e;
+    *nout = n;
+    return TM_OK;
+}
+
+void tm_cycle_engines_free(tm_cycle_engine *e, int n)
+{
+    for (int i = 1; e && i < n; i++) {
+        tm_journeys_free(e[i].js);
+        tm_gate_free(e[i].gate);
+        tm_sandbox_free(e[i].sb);
+    }
+    free(e);
 }
 
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st)

@@ -33,6 +33,7 @@
 #include "keys.h"
 #include "lb_journey.h"
 #include "sandbox.h"
+#include "scriptset.h"
 #include "store.h"
 #include "tm_status.h"
 
@@ -93,6 +94,19 @@ typedef struct tm_cycle_opts {
 int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
                  tm_adapter *out, const tm_cycle_opts *opts, tm_cycle_stats *stats,
                  struct tm_err *err);
+
+/* Adds a day's figures to a running total (`unassigned` is the day's). */
+void tm_cycle_stats_add(tm_cycle_stats *total, const tm_cycle_stats *day);
+
+/* `n` engines for the workers: engines[0] is `first` (the caller's, still
+ * owned by the caller), the others are new sandboxes with their gate and
+ * journeys from `gen` (the generation `first` was made from; the caller
+ * keeps its reference). *out (*nout engines) is freed with
+ * tm_cycle_engines_free, which leaves engines[0] alone. n <= 0 gives none.
+ * TM_ENOMEM, or the load error naming the worker (nothing is left). */
+int tm_cycle_engines_load(tm_gen *gen, const tm_cycle_engine *first, int n, tm_cycle_engine **out,
+                          int *nout, struct tm_err *err);
+void tm_cycle_engines_free(tm_cycle_engine *engines, int n);
 
 /* Prints the day's figures. */
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st);

@@ -81,6 +81,14 @@ int tm_cli_usage_error(const char *cmd, const char *fmt, ...)
     return TM_EXIT_USAGE;
 }
 
+void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap)
+{
+    if (cli->key_file)
+        snprintf(buf, cap, "%s", cli->key_file);
+    else
+        snprintf(buf, cap, "%s.key", cli->db);
+}
+
 int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
     if (s == NULL || *s < '0' || *s > '9')
