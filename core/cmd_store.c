@@ -157,6 +157,15 @@ static int run_input(tm_cli *cli, int events)
     setvbuf(in, inbuf, _IOFBF, sizeof inbuf);
     tm_keys *keys = NULL;
     tm_store *s = NULL;
+    /* Events need the debts they are about: without a store there are none,
+     * and an empty store (and key file) would only hide the mistake. */
+    struct stat dst;
+    if (events && strstr(cli->db, "://") == NULL && stat(cli->db, &dst) != 0) {
+        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+        if (in != stdin)
+            fclose(in);
+        return TM_EXIT_FAIL;
+    }
     if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
         tm_keys_free(keys);
         if (in != stdin)

@@ -88,4 +88,6 @@ expect_run "a set with problems is not deployed" 1 "" "not deployed" -- "$T" --d
 sqlite3 "$DB" "update audit set details = '{}' where seq = 3"
 expect_run "tampered audit record named" 1 "" "audit chain broken at record 3: record 3 was changed" -- "$T" --db "$DB" audit verify
 expect_run "database integrity" 0 "ok" "" -- sqlite3 "$DB" "pragma integrity_check"
+expect_run "events without a store are refused" 1 "" "no such store" -- "$T" --db "$E2E_TMP/none.db" event /dev/null
+expect_run "  ...and no empty store is left behind" 1 "*" "*" -- test -e "$E2E_TMP/none.db"
 finish
