@@ -3,7 +3,10 @@ local template = require("lib.template")
 
 return {
     template {
-        id = "mid_reminder", channel = "whatsapp", max_segments = 6,
+        -- WhatsApp has no SMS segments; the cap only keeps the message readable,
+        -- and leaves room for the longest state disclosures the gate may add
+        -- (Colorado's time-barred notice with the rest took 7).
+        id = "mid_reminder", channel = "whatsapp", max_segments = 12,
         placeholders = { ["consumer.first_name"] = "text", ["debt.balance"] = "money",
                          ["company.name"] = "text", ["payment.link"] = "text", ["company.phone"] = "text" },
         disclosures = { "mini_miranda", "optout_notice" },
