@@ -23,8 +23,8 @@
 #include "train.h"
 #include "validate.h"
 
-enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_CONTACTS, F_PROMISES, F_RPC,
-       F_BROKEN, F_REPLIES, F_NUM };
+enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_PAYS_90, F_CONTACTS, F_PROMISES,
+       F_RPC, F_BROKEN, F_REPLIES, F_NUM };
 enum { C_TYPE, C_STATE, C_OUTCOME, C_NUM };
 
 static const struct {
@@ -35,6 +35,7 @@ static const struct {
     {"days_since_last_payment", "days since the last payment"},
     {"days_since_charge_off", "days since charge-off"},
     {"payments_before", "earlier payments"},
+    {"payments_last_90_days", "payments in the last 90 days"},
     {"contacts_before", "earlier contacts"},
     {"promises_before", "earlier promises"},
     {"right_party_contacts_before", "earlier contacts that reached the consumer"},
@@ -93,6 +94,7 @@ static int on_row(void *ud, const tm_training_row *r)
     num[F_SINCE_PAY] = days_since(r->last_payment_date, x->as_of_days);
     num[F_SINCE_CO] = days_since(r->charge_off_date, x->as_of_days);
     num[F_PAYS] = (double)r->payments_before;
+    num[F_PAYS_90] = (double)r->payments_90d;
     num[F_CONTACTS] = (double)r->contacts_before;
     num[F_PROMISES] = (double)r->promises_before;
     num[F_RPC] = (double)r->right_party_before;

@@ -101,6 +101,7 @@ typedef struct tm_training_row {
     char charge_off_date[11], last_payment_date[11];
     int paid;                /* any payment with from < at <= to */
     int64_t payments_before; /* payments, contacts and promises at or before from */
+    int64_t payments_90d;    /* payments in the 90 days up to from */
     int64_t contacts_before;
     int64_t promises_before;
     /* The contact history up to from: contacts that reached the consumer

@@ -1205,6 +1205,8 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
             "d.days_past_due, d.charge_off_date, d.last_payment_date, c.state, "
             "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
             "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1), "
+            "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1 AND "
+            "p.at > ?1 - 90 * 86400), "
             "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1), "
             "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1), "
             "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
@@ -1235,12 +1237,13 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
         copy_col(st, 7, r.state, sizeof r.state);
         r.paid = sqlite3_column_int(st, 8);
         r.payments_before = sqlite3_column_int64(st, 9);
-        r.contacts_before = sqlite3_column_int64(st, 10);
-        r.promises_before = sqlite3_column_int64(st, 11);
-        r.right_party_before = sqlite3_column_int64(st, 12);
-        r.broken_promises_before = sqlite3_column_int64(st, 13);
-        r.replies_before = sqlite3_column_int64(st, 14);
-        copy_col(st, 15, r.last_outcome, sizeof r.last_outcome);
+        r.payments_90d = sqlite3_column_int64(st, 10);
+        r.contacts_before = sqlite3_column_int64(st, 11);
+        r.promises_before = sqlite3_column_int64(st, 12);
+        r.right_party_before = sqlite3_column_int64(st, 13);
+        r.broken_promises_before = sqlite3_column_int64(st, 14);
+        r.replies_before = sqlite3_column_int64(st, 15);
+        copy_col(st, 16, r.last_outcome, sizeof r.last_outcome);
         if ((rc = fn(ud, &r)) != TM_OK)
             break;
     }

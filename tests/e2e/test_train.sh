@@ -32,6 +32,7 @@ check "holdout AUC above 0.7 ($auc)" "$(awk -v a="$auc" 'BEGIN { print (a > 0.7)
 check "ten calibration deciles" "$(echo "$out" | grep -cE '^ +[0-9]+ +[0-9]+ +0\.[0-9]+ +[01]\.[0-9]+$' | awk '{ print ($1 == 10) ? 1 : 0 }')"
 # The model carries its validation figures.
 check "validation in the file" "$(grep -c '"auc_holdout"' "$D/tree/models/ptp.json")"
+check "recent payments are a feature" "$(grep -c '"name": "payments_last_90_days"' "$D/tree/models/ptp.json")"
 
 # Same store, same options: the same bytes.
 expect_run "train again" 0 "*" "" -- "$T" --db "$DB" score train --as-of 2026-11-23 --days 60 --out "$D/ptp2.json" --name ptp
