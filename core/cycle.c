@@ -1297,6 +1297,10 @@ static int gate_day(run *r, struct tm_err *err)
  * the mark sends nothing twice: the rerun finds each spooled file (or the
  * receiver's key) and records it as already sent.
  */
+/* Messages per dispatch chunk: each chunk ends with one sync of the spool's
+ * file system, which waits for the disk, so chunks are larger here. */
+#define SEND_CHUNK 2048
+
 typedef struct send_item {
     tm_outbox_rec o;
     char debt_id[129];
@@ -1461,25 +1465,25 @@ static int dispatch(run *r, struct tm_err *err)
         jobs[k].lock = tm_adapter_concurrent(r->out) ? NULL : &lock;
         jobs[k].refused = &refused;
     }
-    jobs[0].items = malloc(CHUNK * sizeof *jobs[0].items);
-    jobs[1].items = malloc(CHUNK * sizeof *jobs[1].items);
+    jobs[0].items = malloc(SEND_CHUNK * sizeof *jobs[0].items);
+    jobs[1].items = malloc(SEND_CHUNK * sizeof *jobs[1].items);
     int rc = jobs[0].items && jobs[1].items ? tm_store_work_ready(r->s, &ids, &n, err)
                                             : tm_err_set(err, TM_ENOMEM, "out of memory");
     tm_adapter_batch(r->out, 1);
     if (rc == TM_OK)
         rc = tx_begin(r, err);
-    size_t nchunks = (n + CHUNK - 1) / CHUNK;
+    size_t nchunks = (n + SEND_CHUNK - 1) / SEND_CHUNK;
     if (rc == TM_OK && nchunks) {
-        rc = load_sends(r, &jobs[0], ids, n < CHUNK ? n : CHUNK, err);
+        rc = load_sends(r, &jobs[0], ids, n < SEND_CHUNK ? n : SEND_CHUNK, err);
         if (rc == TM_OK)
             tm_pool_submit(r->pool, send_fn, &jobs[0], jobs[0].n);
     }
     for (size_t k = 0; k < nchunks && rc == TM_OK; k++) {
-        progress(r, "dispatch", (long)(k * CHUNK), (long)n);
+        progress(r, "dispatch", (long)(k * SEND_CHUNK), (long)n);
         send_job *cur = &jobs[k % 2], *nxt = &jobs[(k + 1) % 2];
-        size_t at = (k + 1) * CHUNK;
+        size_t at = (k + 1) * SEND_CHUNK;
         if (k + 1 < nchunks)
-            rc = load_sends(r, nxt, ids + at, n - at < CHUNK ? n - at : CHUNK, err);
+            rc = load_sends(r, nxt, ids + at, n - at < SEND_CHUNK ? n - at : SEND_CHUNK, err);
         tm_pool_wait(r->pool);
         if (rc == TM_OK && k + 1 < nchunks)
             tm_pool_submit(r->pool, send_fn, nxt, nxt->n);
