@@ -37,6 +37,9 @@ local EVENTS = {
 }
 M.events = EVENTS
 
+local PURPOSES = { collection = true, validation_notice = true, verification = true,
+                   cease_notice = true }
+
 local CHANNELS = { call = true, sms = true, email = true, letter = true, voice = true,
                    push = true, whatsapp = true }
 M.channels = CHANNELS
@@ -364,6 +367,12 @@ function Handle:send(channel, template, opts)
         fail("send: the template must be named (a string)", 2)
     end
     if opts ~= nil and type(opts) ~= "table" then fail("send: options must be a table", 2) end
+    -- the purposes the compliance gate judges (core/gate.c): anything else
+    -- could not be judged, so it is refused where it is written
+    if opts and opts.purpose ~= nil and not PURPOSES[opts.purpose] then
+        fail(fmt("send: purpose must be collection, validation_notice, verification or cease_notice, not '%s'",
+                 tostring(opts.purpose)), 2)
+    end
     -- A voice script is what an agent (or a recorded message) says on a
     -- call: the gate judges it as a call, and the call's templates are the
     -- voice scripts.
