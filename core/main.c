@@ -57,7 +57,7 @@ static void print_help(FILE *f)
             "\n"
             "Options (before or after the command):\n"
             "  --scripts DIR      the script tree (default: %s)\n"
-            "  --db PATH|URL      the store (default: tallyman.db; postgresql://... for PostgreSQL)\n"
+            "  --db PATH          the store, a SQLite file (default: tallyman.db)\n"
             "  --key-file PATH    encryption keys (default: $TALLYMAN_KEY_FILE, or <db>.key)\n"
             "  -h, --help         this help; `tallyman COMMAND --help` for a command's own\n"
             "  --version          the version\n"
