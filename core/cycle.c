@@ -1017,6 +1017,21 @@ static void gate_fn(void *ctx, int worker, size_t gi)
             snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
             continue;
         }
+        /* What the message says that a rule may forbid (its template's
+         * claims) goes to the gate as message fields. */
+        char claims[8][TM_RENDER_CLAIM_LEN];
+        int nclaims = 0, known = 0;
+        if (tm_render_claims(en->sb, o->channel, o->template_id, claims, 8, &nclaims, &known, &e) != TM_OK) {
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "claims: %.500s", e.msg);
+            tm_gate_request_free(&req);
+            continue;
+        }
+        _Static_assert(sizeof req.msg[0].name >= TM_RENDER_CLAIM_LEN, "a claim fits a message field");
+        for (int ci = 0; ci < nclaims && req.nmsg < TM_GATE_MAX_MSGFIELDS; ci++) {
+            memcpy(req.msg[req.nmsg].name, claims[ci], TM_RENDER_CLAIM_LEN);
+            req.msg[req.nmsg++].value = TM_TRI_TRUE;
+        }
         tm_decision d;
         tm_gate_decide(en->gate, &req, &d);
         size_t off = 0;

@@ -121,6 +121,60 @@ int tm_render(tm_sandbox *sb, const tm_render_in *in, tm_rendered *out, struct t
     return rc;
 }
 
+typedef struct cctx {
+    const char *channel, *template_id;
+    char (*names)[TM_RENDER_CLAIM_LEN];
+    int max, n, found;
+} cctx;
+
+/* Runs inside tm_sandbox_pcall: arg 1 the claims function, arg 2 the ctx. */
+static int call_claims(lua_State *L)
+{
+    cctx *c = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    lua_pushstring(L, c->channel);
+    lua_pushstring(L, c->template_id);
+    lua_call(L, 2, 1);
+    if (!lua_istable(L, -1))
+        return 0;
+    c->found = 1;
+    int n = (int)tm_lua_rawlen(L, -1);
+    for (int i = 1; i <= n && c->n < c->max; i++) {
+        lua_rawgeti(L, -1, i);
+        size_t len;
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (s && len > 0 && len < TM_RENDER_CLAIM_LEN)
+            memcpy(c->names[c->n++], s, len + 1);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+int tm_render_claims(tm_sandbox *sb, const char *channel, const char *template_id,
+                     char names[][TM_RENDER_CLAIM_LEN], int max, int *n, int *found, struct tm_err *err)
+{
+    *n = 0;
+    *found = 0;
+    int rc = tm_sandbox_script(sb, "lib/claims.lua", err);
+    if (rc != TM_OK)
+        return rc;
+    lua_State *L = tm_sandbox_lua(sb);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return tm_err_set(err, TM_ESCRIPT, "lib/claims.lua must return a function");
+    }
+    cctx c = {.channel = channel, .template_id = template_id, .names = names, .max = max};
+    lua_pushcfunction(L, call_claims);
+    lua_insert(L, -2);
+    lua_pushlightuserdata(L, &c);
+    rc = tm_sandbox_pcall(sb, 2, 0, err);
+    if (rc == TM_OK) {
+        *n = c.n;
+        *found = c.found;
+    }
+    return rc;
+}
+
 void tm_rendered_free(tm_rendered *r)
 {
     if (!r)

@@ -40,4 +40,12 @@ typedef struct tm_rendered {
 int tm_render(tm_sandbox *sb, const tm_render_in *in, tm_rendered *out, struct tm_err *err);
 void tm_rendered_free(tm_rendered *r);
 
+/* The claims of template `template_id` on `channel` (lib/claims.lua): the
+ * message fields its text carries that a rule may forbid. Up to `max` names
+ * are copied into `names`; *found is 0 for an unknown template. TM_OK, or
+ * the script's error. */
+#define TM_RENDER_CLAIM_LEN 32
+int tm_render_claims(tm_sandbox *sb, const char *channel, const char *template_id,
+                     char names[][TM_RENDER_CLAIM_LEN], int max, int *n, int *found, struct tm_err *err);
+
 #endif

@@ -80,7 +80,8 @@ local CHANNELS = {
 M.channels = CHANNELS
 local LANGS = { "en", "es" }
 local FIELDS = { id = true, channel = true, max_segments = true, placeholders = true,
-                 disclosures = true, en = true, es = true, description = true, purpose = true }
+                 disclosures = true, en = true, es = true, description = true, purpose = true,
+                 claims = true }
 
 local function sorted_keys(t)
     local keys = {}
@@ -137,6 +138,20 @@ local function problems_of(def)
         add("%s: channel: unknown channel '%s' (sms, email, letter, voice, push, whatsapp)", w,
             tostring(def.channel))
         return out
+    end
+    -- claims: what the message says that a rule may forbid (the compliance
+    -- gate's message fields, e.g. "threatens_suit"); the cycle tells the
+    -- gate, so a letter threatening suit is refused on a time-barred debt.
+    if def.claims ~= nil then
+        if type(def.claims) ~= "table" or #def.claims > 8 then
+            add("%s: claims must be a list of at most 8 message fields", w)
+        else
+            for i, c in ipairs(def.claims) do
+                if type(c) ~= "string" or not c:match("^[a-z][a-z0-9_]*$") or #c > 31 then
+                    add("%s: claims[%d] must be a message field name (lower case, at most 31 characters)", w, i)
+                end
+            end
+        end
     end
     local max_seg = def.max_segments
     if def.channel == "sms" or def.channel == "whatsapp" then
@@ -235,7 +250,8 @@ function M.template(def)
     if #probs > 0 then error(table.concat(probs, "; "), 2) end
     local ms = def.max_segments
     if ms == nil and def.channel == "sms" then ms = 2 end
-    local t = setmetatable({ def = def, id = def.id, channel = def.channel, max_segments = ms }, Template)
+    local t = setmetatable({ def = def, id = def.id, channel = def.channel, max_segments = ms,
+                             claims = def.claims or {} }, Template)
     return t
 end
 
