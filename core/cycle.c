@@ -41,6 +41,7 @@ typedef struct run {
     long in_batch;
     const char *scripts;
     const tm_cycle_engine *eng; /* one per worker */
+    struct claim_cache *claims; /* one per worker: templates' claims, looked up once a run */
     tm_cycle_engine own;        /* the caller's, when it gives no workers */
     tm_pool *pool;
 } run;
@@ -998,6 +999,49 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
     free(text);
 }
 
+/* A template's claims (lib/claims.lua), kept per worker for the run: the
+ * scripts do not change during a run, and a Lua call per contact would cost
+ * as much as the gate itself. */
+typedef struct claim_entry {
+    char channel[16], template_id[96];
+    int n;
+    char names[8][TM_RENDER_CLAIM_LEN];
+} claim_entry;
+
+typedef struct claim_cache {
+    claim_entry *e;
+    size_t n, cap;
+} claim_cache;
+
+static int claims_of(claim_cache *c, tm_sandbox *sb, const char *channel, const char *template_id,
+                     const claim_entry **out, struct tm_err *err)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].channel, channel) == 0 && strcmp(c->e[i].template_id, template_id) == 0) {
+            *out = &c->e[i];
+            return TM_OK;
+        }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        claim_entry *q = realloc(c->e, cap * sizeof *q);
+        if (!q)
+            return tm_err_set(err, TM_ENOMEM, "out of memory");
+        c->e = q;
+        c->cap = cap;
+    }
+    claim_entry *x = &c->e[c->n];
+    memset(x, 0, sizeof *x);
+    snprintf(x->channel, sizeof x->channel, "%s", channel);
+    snprintf(x->template_id, sizeof x->template_id, "%s", template_id);
+    int known = 0;
+    int rc = tm_render_claims(sb, channel, template_id, x->names, 8, &x->n, &known, err);
+    if (rc != TM_OK)
+        return rc;
+    c->n++;
+    *out = x;
+    return TM_OK;
+}
+
 /* On a worker: the gate's answer for each row of one consumer. */
 static void gate_fn(void *ctx, int worker, size_t gi)
 {
@@ -1019,17 +1063,16 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         }
         /* What the message says that a rule may forbid (its template's
          * claims) goes to the gate as message fields. */
-        char claims[8][TM_RENDER_CLAIM_LEN];
-        int nclaims = 0, known = 0;
-        if (tm_render_claims(en->sb, o->channel, o->template_id, claims, 8, &nclaims, &known, &e) != TM_OK) {
+        const claim_entry *ce = NULL;
+        if (claims_of(&r->claims[worker], en->sb, o->channel, o->template_id, &ce, &e) != TM_OK) {
             g->invalid = 1;
             snprintf(g->msg, sizeof g->msg, "claims: %.500s", e.msg);
             tm_gate_request_free(&req);
             continue;
         }
         _Static_assert(sizeof req.msg[0].name >= TM_RENDER_CLAIM_LEN, "a claim fits a message field");
-        for (int ci = 0; ci < nclaims && req.nmsg < TM_GATE_MAX_MSGFIELDS; ci++) {
-            memcpy(req.msg[req.nmsg].name, claims[ci], TM_RENDER_CLAIM_LEN);
+        for (int ci = 0; ci < ce->n && req.nmsg < TM_GATE_MAX_MSGFIELDS; ci++) {
+            memcpy(req.msg[req.nmsg].name, ce->names[ci], TM_RENDER_CLAIM_LEN);
             req.msg[req.nmsg++].value = TM_TRI_TRUE;
         }
         tm_decision d;
@@ -1545,8 +1588,14 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     int rc = tm_pool_new(opts->nengines > 0 ? opts->nengines : 0, &r.pool, err);
     if (rc != TM_OK)
         return rc;
+    int ncache = opts->nengines > 0 ? opts->nengines : 1;
+    if (!(r.claims = calloc((size_t)ncache, sizeof *r.claims))) {
+        tm_pool_free(r.pool);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
     rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
     if (rc != TM_OK) {
+        free(r.claims);
         tm_pool_free(r.pool);
         return rc;
     }
@@ -1618,6 +1667,9 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         tm_journeys_set_archive(opts->engines[i].js, NULL, NULL);
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
+    for (int i = 0; i < ncache; i++)
+        free(r.claims[i].e);
+    free(r.claims);
     return rc;
 }
 
