@@ -622,6 +622,14 @@ static int feed(sim *S, arm *A, tm_store *s, const tm_keys *keys, int64_t day, s
     if (A->nev == 0)
         return TM_OK;
     qsort(A->evs, A->nev, sizeof *A->evs, cmp_event);
+    /* Only what happened by the end of the day goes in: an answer dated
+     * after midnight waits for its day, so each debt's events reach the
+     * store in time order (the store refuses one older than the last). */
+    size_t due = 0;
+    while (due < A->nev && A->evs[due].at < (day + 1) * 86400)
+        due++;
+    size_t later = A->nev - due;
+    A->nev = due;
     size_t total = 0;
     for (size_t k = 0; k < A->nev; k++)
         total += strlen(A->evs[k].line) + 1;
@@ -639,9 +647,14 @@ static int feed(sim *S, arm *A, tm_store *s, const tm_keys *keys, int64_t day, s
         }
         free(A->evs[k].line);
     }
-    A->nev = 0;
+    memmove(A->evs, A->evs + due, later * sizeof *A->evs);
+    A->nev = later;
     if (rc != TM_OK)
         return rc;
+    if (off == 0) {
+        free(text);
+        return TM_OK;
+    }
     FILE *in = fmemopen(text, off, "rb");
     if (in == NULL) {
         free(text);
@@ -726,6 +739,21 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         goto done;
     }
     if (load) {
+        /* Answers dated before a debt's last event are refused by the store,
+         * so a start earlier than the store's history is said once, here. */
+        int64_t last = 0;
+        if (tm_store_last_event_at(s, &last, &e) == TM_OK && last >= S->day0 * 86400) {
+            char ls[40], ds[16];
+            tm_calendar_format_rfc3339(last, 0, ls, sizeof ls, NULL);
+            tm_date dd;
+            tm_calendar_days_to_date(S->day0, &dd);
+            tm_calendar_format_date(dd, ds, sizeof ds, NULL);
+            fprintf(stderr,
+                    "tallyman: the store has events up to %s, after the simulation's start (%s): "
+                    "simulated answers older than a debt's last event will be refused; --date "
+                    "after it avoids that\n",
+                    ls, ds);
+        }
         if (load_portfolio(S, s, cli->scripts, &e) != TM_OK) {
             fprintf(stderr, "tallyman: reading the portfolio: %s\n", e.msg);
             goto done;

@@ -397,4 +397,7 @@ typedef int (*tm_store_pay_attempt_fn)(void *ud, const tm_pay_attempt *a);
 int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt_fn fn, void *ud,
                                 struct tm_err *err);
 
+/* The time of the latest applied event (0 when none). */
+int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);
+
 #endif

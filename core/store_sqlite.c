@@ -1973,6 +1973,20 @@ int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt
     return rc;
 }
 
+int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err)
+{
+    *at = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT max(at) FROM events WHERE status = 'applied'", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_error(s, err, "store");
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *at = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
 int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
 {
     static const char sql[] =
