@@ -891,6 +891,7 @@ typedef struct gate_row {
     tm_outbox_rec o;
     tm_work_debt w;
     int invalid;          /* the request could not be built or parsed */
+    int closed;           /* the debt is no longer open (paid): the contact is not made */
     int allow;
     char blocked[600];    /* rule ids, comma-separated */
     int64_t next_allowed; /* TM_GATE_NEVER when never */
@@ -1054,6 +1055,8 @@ static void gate_fn(void *ctx, int worker, size_t gi)
     for (size_t k = 0; k < grp->n; k++) {
         gate_row *g = &j->rows[grp->first + k];
         tm_outbox_rec *o = &g->o;
+        if (g->closed)
+            continue;
         tm_request req;
         struct tm_err e = {0};
         if (build_request(&g->w, o, &grp->history, &req, &e) != TM_OK) {
@@ -1171,6 +1174,10 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
             ++*pos;
             continue;
         }
+        /* Planned while the debt was open, it is not sent once the debt is
+         * paid (or otherwise closed) before its time: nobody is asked to pay
+         * what is already paid. */
+        g->closed = strcmp(g->w.status, "open") != 0;
         if (g->w.consumer_id != consumer) {
             if (j->nrows >= CHUNK) {
                 free(g->o.payload_owned);
@@ -1217,6 +1224,15 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
         gate_row *g = &j->rows[i];
         tm_outbox_rec *o = &g->o;
         tm_work_debt *w = &g->w;
+        if (g->closed) {
+            char why[64];
+            snprintf(why, sizeof why, "debt-%s", w->status);
+            r->st->skipped++;
+            rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, why, NULL, 0, err);
+            if (rc == TM_OK)
+                rc = tx_step(r, err);
+            continue;
+        }
         if (g->invalid) {
             /* A contact the gate cannot judge is never sent: the row fails
              * and the debt is parked with the reason. */
