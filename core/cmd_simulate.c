@@ -1435,9 +1435,7 @@ int tm_cmd_simulate(tm_cli *cli)
         return TM_EXIT_FAIL;
     }
     char kpath[PATH_MAX];
-    snprintf(kpath, sizeof kpath, "%s", cli->key_file ? cli->key_file : "");
-    if (!cli->key_file)
-        snprintf(kpath, sizeof kpath, "%s.key", cli->db);
+    tm_cli_key_path(cli, kpath, sizeof kpath);
     if (access(kpath, R_OK) != 0) {
         /* tm_keys_load would create a key file beside the user's store. */
         fprintf(stderr, "tallyman: %s: no key file for the store\n", kpath);

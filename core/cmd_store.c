@@ -26,10 +26,7 @@
 static int open_keys(tm_cli *cli, int create, tm_keys **keys)
 {
     char path[4096];
-    if (cli->key_file)
-        snprintf(path, sizeof path, "%s", cli->key_file);
-    else
-        snprintf(path, sizeof path, "%s.key", cli->db);
+    tm_cli_key_path(cli, path, sizeof path);
     struct tm_err e = {0};
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT && create && !cli->key_file) {
@@ -239,9 +236,7 @@ int tm_cmd_keys(tm_cli *cli)
         return TM_EXIT_FAIL;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s", cli->key_file ? cli->key_file : "");
-    if (!cli->key_file)
-        snprintf(path, sizeof path, "%s.key", cli->db);
+    tm_cli_key_path(cli, path, sizeof path);
     struct tm_err e = {0};
     int version = 0;
     long done = 0;
