@@ -190,10 +190,16 @@ static int take(pay_run *p, char *text, size_t len, long line, int64_t now, stru
         goto done;
     }
     char amount[64] = "";
-    if (json_is_string(amt))
+    if (json_is_string(amt)) {
         snprintf(amount, sizeof amount, "%s", json_string_value(amt));
-    else if (json_is_number(amt))
-        snprintf(amount, sizeof amount, "%.*f", 2, json_number_value(amt));
+    } else if (json_is_integer(amt)) {
+        snprintf(amount, sizeof amount, "%lld", (long long)json_integer_value(amt));
+    } else if (json_is_real(amt)) {
+        /* A JSON number with a fraction is a binary float: 0.1 is not 0.10. */
+        reject(p, line, "amount", "give an amount with cents as a string (\"25.10\"): a JSON number with a "
+                                  "fraction may not hold the cents exactly");
+        goto done;
+    }
     tm_money money;
     if (!amount[0] || tm_money_parse(amount, d.currency, 0, &money, &e) != TM_OK || money.minor <= 0) {
         reject(p, line, "amount", "%s", amount[0] && e.msg[0] ? e.msg : "is required and must be more than zero");

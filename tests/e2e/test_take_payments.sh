@@ -51,6 +51,9 @@ expect_run "  ...the balance is unchanged" 0 "7000" "" -- sqlite3 "$DB" "select 
 expect_run "  ...the pending one was tried again with its key" 0 "1" "" -- sqlite3 "$DB" "select count(*) from payment_attempts where idempotency_key = 'k3'"
 expect_run "a token from an earlier charge is taken too" 0 "*" "" -- sh -c "tok=\$(sqlite3 '$DB' \"select instrument_token from payment_attempts where idempotency_key = 'k1'\"); printf '{\"key\":\"k9\",\"debt_id\":\"D2\",\"amount\":\"7.00\",\"token\":\"%s\",\"at\":\"2026-11-24T15:00:00Z\"}\n' \$tok | '$T' --db '$DB' pay -"
 expect_run "  ...D2 paid 7.00" 0 "19300" "" -- sqlite3 "$DB" "select balance_minor from debts where debt_id = 'D2'"
+printf '{"key":"f1","debt_id":"D2","amount":7.1,"token":"tok_x","at":"2026-11-24T15:00:00Z"}\n' >"$D/float.jsonl"
+expect_run "an amount with cents as a JSON number is refused, named" 1 "*" "float.jsonl:1: amount: give an amount with cents as a string" -- "$T" --db "$DB" pay "$D/float.jsonl"
+expect_run "  ...and nothing charged" 0 "19300" "" -- sqlite3 "$DB" "select balance_minor from debts where debt_id = 'D2'"
 expect_run "no file" 2 "" "pay needs a FILE" -- "$T" --db "$DB" pay
 expect_run "unknown gateway" 2 "" "--gateway" -- "$T" --db "$DB" pay "$D/req.jsonl" --gateway acme
 expect_run "the audit chain holds" 0 "*" "*" -- "$T" --db "$DB" audit verify
