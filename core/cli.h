@@ -32,6 +32,11 @@ int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * else <db>.key. */
 void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap);
 
+/* 1 when the store at cli->db exists (a URL is taken as existing); else
+ * says "no such store (<first> first)" on stderr and returns 0, so a
+ * command never leaves an empty store behind. */
+int tm_cli_store_exists(const tm_cli *cli, const char *first);
+
 /* The default script tree: scripts/ beside the binary's repo, else the
  * installed share directory. Returns a static string. */
 const char *tm_cli_default_scripts(void);

@@ -322,11 +322,8 @@ int tm_cmd_pay(tm_cli *cli)
         return tm_cli_usage_error("pay", "pay needs a FILE of payment requests");
     if (strcmp(gateway, "test") != 0)
         return tm_cli_usage_error("pay", "--gateway: '%s' is not built in (test is)", gateway);
-    struct stat sst;
-    if (strstr(cli->db, "://") == NULL && stat(cli->db, &sst) != 0) {
-        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+    if (!tm_cli_store_exists(cli, "import accounts"))
         return TM_EXIT_FAIL;
-    }
     FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
     if (!in) {
         fprintf(stderr, "tallyman: %s: cannot open: %s\n", file, strerror(errno));

@@ -103,11 +103,8 @@ int tm_cmd_queue(tm_cli *cli)
             return tm_cli_usage_error("queue", "unknown option or missing value '%s'", a);
         }
     }
-    struct stat sst;
-    if (strstr(cli->db, "://") == NULL && stat(cli->db, &sst) != 0) {
-        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+    if (!tm_cli_store_exists(cli, "import accounts"))
         return TM_EXIT_FAIL;
-    }
     struct tm_err e = {0};
     tm_store *s = NULL;
     if (tm_store_open(cli->db, &s, &e) != TM_OK) {

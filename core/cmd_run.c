@@ -306,11 +306,8 @@ int tm_cmd_run(tm_cli *cli)
                                          "--webhook");
     if (wopts.client_key && !wopts.client_cert)
         return tm_cli_usage_error("run", "--webhook-key needs --webhook-cert");
-    struct stat sst;
-    if (strstr(cli->db, "://") == NULL && stat(cli->db, &sst) != 0) {
-        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+    if (!tm_cli_store_exists(cli, "import accounts"))
         return TM_EXIT_FAIL;
-    }
     struct tm_err e = {0};
     char kpath[4096];
     tm_cli_key_path(cli, kpath, sizeof kpath);

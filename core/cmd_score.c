@@ -209,11 +209,8 @@ static int cmd_train(tm_cli *cli)
         snprintf(stem, sizeof stem, "%.*s", (int)(n < sizeof stem ? n : sizeof stem - 1), base);
         name = stem;
     }
-    struct stat st;
-    if (strstr(cli->db, "://") == NULL && stat(cli->db, &st) != 0) {
-        fprintf(stderr, "tallyman: %s: no such store (import accounts and events first)\n", cli->db);
+    if (!tm_cli_store_exists(cli, "import accounts and events"))
         return TM_EXIT_FAIL;
-    }
     tm_store *s = NULL;
     struct tm_err e = {0};
     if (tm_store_open(cli->db, &s, &e) != TM_OK) {

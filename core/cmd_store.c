@@ -156,9 +156,7 @@ static int run_input(tm_cli *cli, int events)
     tm_store *s = NULL;
     /* Events need the debts they are about: without a store there are none,
      * and an empty store (and key file) would only hide the mistake. */
-    struct stat dst;
-    if (events && strstr(cli->db, "://") == NULL && stat(cli->db, &dst) != 0) {
-        fprintf(stderr, "tallyman: %s: no such store (import accounts first)\n", cli->db);
+    if (events && !tm_cli_store_exists(cli, "import accounts")) {
         if (in != stdin)
             fclose(in);
         return TM_EXIT_FAIL;

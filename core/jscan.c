@@ -52,22 +52,12 @@ static int new_tok(scanner *sc, int type)
     return sc->ntok++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int read_u4(const char *p, unsigned *out)
 {
     unsigned v = 0;
+    *out = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = tm_text_hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + (unsigned)h;

@@ -29,6 +29,7 @@
 #include "keys.h"
 
 #include "hmac.h"
+#include "text.h"
 
 #include "crypto.h"
 
@@ -150,23 +151,12 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_hex_key(const char *s, size_t n, uint8_t out[TM_KEYS_KEY_LEN])
 {
     if (n != HEX_KEY_LEN)
         return -1;
     for (size_t i = 0; i < TM_KEYS_KEY_LEN; i++) {
-        int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+        int hi = tm_text_hex_digit(s[2 * i]), lo = tm_text_hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);

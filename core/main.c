@@ -82,6 +82,15 @@ int tm_cli_usage_error(const char *cmd, const char *fmt, ...)
     return TM_EXIT_USAGE;
 }
 
+int tm_cli_store_exists(const tm_cli *cli, const char *first)
+{
+    struct stat st;
+    if (strstr(cli->db, "://") != NULL || stat(cli->db, &st) == 0)
+        return 1;
+    fprintf(stderr, "tallyman: %s: no such store (%s first)\n", cli->db, first);
+    return 0;
+}
+
 void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap)
 {
     if (cli->key_file)

@@ -153,23 +153,33 @@ typedef struct importer {
     sbuf pii, attrs, details;
 } importer;
 
+/* Names the rejected record (file:line: field: why) to the caller and counts it. */
+static void vreject(const tm_import_opts *o, long *rejected, long line, const char *field, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void vreject(const tm_import_opts *o, long *rejected, long line, const char *field, const char *fmt,
+                    va_list ap)
+{
+    char why[400], msg[1000];
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (field)
+        snprintf(msg, sizeof msg, "%s:%ld: %s: %s", o->name, line, field, why);
+    else
+        snprintf(msg, sizeof msg, "%s:%ld: %s", o->name, line, why);
+    (*rejected)++;
+    if (o->reject)
+        o->reject(o->ud, msg);
+}
+
 static void reject(importer *im, long line, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void reject(importer *im, long line, const char *field, const char *fmt, ...)
 {
-    char why[400], msg[1000];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    vreject(im->o, &im->st->rejected, line, field, fmt, ap);
     va_end(ap);
-    if (field)
-        snprintf(msg, sizeof msg, "%s:%ld: %s: %s", im->o->name, line, field, why);
-    else
-        snprintf(msg, sizeof msg, "%s:%ld: %s", im->o->name, line, why);
-    im->st->rejected++;
-    if (im->o->reject)
-        im->o->reject(im->o->ud, msg);
 }
 
 static uint64_t fnv(const char *s)
@@ -899,18 +909,10 @@ static void ev_reject(evctx *x, long line, const char *field, const char *fmt, .
 
 static void ev_reject(evctx *x, long line, const char *field, const char *fmt, ...)
 {
-    char why[400], msg[1000];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    vreject(x->im.o, &x->st->rejected, line, field, fmt, ap);
     va_end(ap);
-    if (field)
-        snprintf(msg, sizeof msg, "%s:%ld: %s: %s", x->im.o->name, line, field, why);
-    else
-        snprintf(msg, sizeof msg, "%s:%ld: %s", x->im.o->name, line, why);
-    x->st->rejected++;
-    if (x->im.o->reject)
-        x->im.o->reject(x->im.o->ud, msg);
 }
 
 /* Replaces some personal fields of a consumer: decrypt, edit, re-encrypt. */

@@ -53,3 +53,14 @@ int tm_text_line_of(const char *s, size_t len, size_t off)
             line++;
     return line;
 }
+
+int tm_text_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

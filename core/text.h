@@ -14,4 +14,7 @@ int tm_utf8_valid(const char *s, size_t len, size_t *bad);
 /* The 1-based line number of byte offset `off` in `s`. */
 int tm_text_line_of(const char *s, size_t len, size_t off);
 
+/* The value of hexadecimal digit `c` (0-15), or -1. */
+int tm_text_hex_digit(char c);
+
 #endif
