@@ -21,6 +21,7 @@
 #include "csv.h"
 #include "jscan.h"
 #include "pay.h"
+#include "stopat.h"
 #include "validate.h"
 
 #define MAX_COLS 256
@@ -534,7 +535,9 @@ static int end_batch(importer *im, struct tm_err *err)
     if (rc != TM_OK) {
         tm_store_rollback(im->s);
         tm_audit_writer_reset(im->audit);
+        return rc;
     }
+    tm_stopat("batch.committed"); /* import, event: after each committed batch */
     return rc;
 }
 

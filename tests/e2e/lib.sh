@@ -44,6 +44,31 @@ expect_run() {
 # lines_of FILE: number of lines.
 lines_of() { wc -l <"$1" | tr -d ' '; }
 
+# start_stopped POINT LOG COMMAND...: runs COMMAND in the background with
+# TM_STOP_AT=POINT (core/stopat.h), stdout and stderr to LOG, and waits up to
+# 60 s until it has stopped itself there. Sets STOPPED_PID. Returns 0 when the
+# process is stopped at the point, 1 when it ended or never got there (then it
+# is killed). The caller SIGKILLs it or lets it go on with `kill -CONT`.
+start_stopped() {
+    point=$1 log=$2
+    shift 2
+    TM_STOP_AT=$point "$@" >"$log" 2>&1 &
+    STOPPED_PID=$!
+    i=0
+    while [ $i -lt 600 ]; do
+        st=$(awk '{print $3}' "/proc/$STOPPED_PID/stat" 2>/dev/null)
+        if [ "$st" = "T" ] && grep -q "stopped at $point" "$log"; then
+            return 0
+        fi
+        [ -z "$st" ] || [ "$st" = "Z" ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -9 "$STOPPED_PID" 2>/dev/null
+    wait "$STOPPED_PID" 2>/dev/null
+    return 1
+}
+
 finish() {
     echo "$E2E_PASS passed, $E2E_FAIL failed"
     [ "$E2E_FAIL" -eq 0 ]
