@@ -207,16 +207,28 @@ int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, con
 typedef struct tm_audit_rec {
     int64_t seq, at;
     const char *actor, *action, *subject, *details, *prev_hash, *hash;
+    /* Set by tm_store_audit_scan, ignored on write. Each text field's stored
+     * length in bytes (more than strlen() when the stored value holds a NUL:
+     * the bytes after it are there all the same), and what is wrong with the
+     * record as stored, or NULL when every field has exactly the type and form
+     * the writer gives it (integers for seq and at, text without NUL bytes for
+     * the rest). A record that is malformed so was not written by tallyman. */
+    size_t actor_len, action_len, subject_len, details_len, prev_hash_len, hash_len;
+    const char *malformed;
 } tm_audit_rec;
 
 int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err *err);
 int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err);
+/* The chain's head: *present 0 when there is none. TM_ECRYPTO (err naming
+ * the field) when the head is stored in a form tallyman never writes: seq
+ * not an integer, hash or mac not exactly 64 characters of text; the values
+ * are then not given, since a truncated copy could pass for the original. */
 int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
                         struct tm_err *err);
 int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
                             struct tm_err *err);
 /* Calls fn for every record in seq order (subject NULL: all; from/to 0: open);
- * fn returns nonzero to stop. */
+ * fn returns nonzero to stop. The record is borrowed for the call. */
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
 
@@ -399,5 +411,13 @@ int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt
 
 /* The time of the latest applied event (0 when none). */
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);
+
+/* ---- What the store holds ----------------------------------------------
+ * Rows in the tables that say a store is in use. `audit` counts records and
+ * the head. */
+typedef struct tm_store_counts {
+    int64_t consumers, debts, events, decisions, outbox, script_sets, audit;
+} tm_store_counts;
+int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err);
 
 #endif

@@ -1083,20 +1083,88 @@ int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err)
     return done(s, st, err);
 }
 
+static const char *type_name(int type)
+{
+    switch (type) {
+    case SQLITE_INTEGER:
+        return "an integer";
+    case SQLITE_FLOAT:
+        return "a real number";
+    case SQLITE_TEXT:
+        return "text";
+    case SQLITE_BLOB:
+        return "a blob";
+    default:
+        return "NULL";
+    }
+}
+
+/* Column `col` of an audit row as the bytes stored, however many there are:
+ * *out (never NULL) and *len. When the value is not text, or text holding a
+ * NUL byte (which a C string would silently end at), and `why` is still
+ * empty, says so in `why`. */
+static void audit_text(sqlite3_stmt *st, int col, const char *name, const char **out, size_t *len,
+                       char *why, size_t cap)
+{
+    int type = sqlite3_column_type(st, col); /* before any conversion */
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    *len = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    *out = t ? t : "";
+    if (why[0])
+        return;
+    if (type != SQLITE_TEXT)
+        snprintf(why, cap, "its %s is stored as %s, not text", name, type_name(type));
+    else if (strlen(*out) != *len)
+        snprintf(why, cap, "its %s holds a NUL byte after %zu of its %zu bytes", name, strlen(*out),
+                 *len);
+}
+
+/* An integer column read exactly: 0 when the stored value is of another type
+ * (a real 130.7 or a text '130abc' would otherwise read as 130). */
+static int audit_int(sqlite3_stmt *st, int col, const char *name, int64_t *out, char *why,
+                     size_t cap)
+{
+    int type = sqlite3_column_type(st, col);
+    *out = sqlite3_column_int64(st, col);
+    if (type == SQLITE_INTEGER)
+        return 1;
+    if (!why[0])
+        snprintf(why, cap, "its %s is stored as %s, not an integer", name, type_name(type));
+    return 0;
+}
+
 int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
                         struct tm_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_AUDIT_HEAD, err);
     if (!st)
         return TM_ESTORE;
-    *present = sqlite3_step(st) == SQLITE_ROW;
+    int step = sqlite3_step(st);
+    *present = step == SQLITE_ROW;
+    *seq = 0;
+    hash[0] = mac[0] = '\0';
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (*present) {
-        *seq = sqlite3_column_int64(st, 0);
-        copy_col(st, 1, hash, 65);
-        copy_col(st, 2, mac, 65);
+        char why[160] = "";
+        const char *h, *m;
+        size_t hl, ml;
+        audit_int(st, 0, "seq", seq, why, sizeof why);
+        audit_text(st, 1, "hash", &h, &hl, why, sizeof why);
+        audit_text(st, 2, "mac", &m, &ml, why, sizeof why);
+        if (!why[0] && hl != 64)
+            snprintf(why, sizeof why, "its hash is %zu characters, not 64", hl);
+        if (!why[0] && ml != 64)
+            snprintf(why, sizeof why, "its mac is %zu characters, not 64", ml);
+        if (why[0]) {
+            rc = tm_err_set(err, TM_ECRYPTO, "the chain's head record was changed: %s", why);
+            *seq = 0;
+        } else {
+            memcpy(hash, h, 65);
+            memcpy(mac, m, 65);
+        }
     }
     sqlite3_reset(st);
-    return TM_OK;
+    return rc;
 }
 
 int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
@@ -1128,16 +1196,16 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         tm_audit_rec r;
-#define TXT(i) ((const char *)sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
-        r.seq = sqlite3_column_int64(st, 0);
-        r.at = sqlite3_column_int64(st, 1);
-        r.actor = TXT(2);
-        r.action = TXT(3);
-        r.subject = TXT(4);
-        r.details = TXT(5);
-        r.prev_hash = TXT(6);
-        r.hash = TXT(7);
-#undef TXT
+        char why[160] = "";
+        audit_int(st, 0, "seq", &r.seq, why, sizeof why);
+        audit_int(st, 1, "at", &r.at, why, sizeof why);
+        audit_text(st, 2, "actor", &r.actor, &r.actor_len, why, sizeof why);
+        audit_text(st, 3, "action", &r.action, &r.action_len, why, sizeof why);
+        audit_text(st, 4, "subject", &r.subject, &r.subject_len, why, sizeof why);
+        audit_text(st, 5, "details", &r.details, &r.details_len, why, sizeof why);
+        audit_text(st, 6, "prev_hash", &r.prev_hash, &r.prev_hash_len, why, sizeof why);
+        audit_text(st, 7, "hash", &r.hash, &r.hash_len, why, sizeof why);
+        r.malformed = why[0] ? why : NULL;
         if (fn(ud, &r)) {
             rc = SQLITE_DONE;
             break;
@@ -2006,4 +2074,31 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
         return rc;
     }
     return tm_store_commit(s, err);
+}
+
+/* ---------------------------------------------------------------------------
+ * What the store holds, in counts.
+ */
+int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
+{
+    memset(c, 0, sizeof *c);
+    static const char sql[] =
+        "SELECT (SELECT COUNT(*) FROM consumers), (SELECT COUNT(*) FROM debts), "
+        "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions), "
+        "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions), "
+        "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    int rc = TM_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t *f[] = {&c->consumers, &c->debts,       &c->events, &c->decisions,
+                        &c->outbox,    &c->script_sets, &c->audit};
+        for (int i = 0; i < 7; i++)
+            *f[i] = sqlite3_column_int64(st, i);
+    } else {
+        rc = sql_error(s, err, "store");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
