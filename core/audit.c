@@ -334,3 +334,50 @@ int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char
                         (long long)x.malformed, x.why);
     return rc;
 }
+
+typedef struct first_rec {
+    const tm_hmac *hk;
+    int seen, ok;
+} first_rec;
+
+static int confirm_first(void *ud, const tm_audit_rec *r)
+{
+    first_rec *f = ud;
+    f->seen = 1;
+    if (!r->malformed && r->hash_len == 64 && r->prev_hash_len == 64) {
+        char calc[65];
+        record_hash(f->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, r->prev_hash,
+                    calc);
+        f->ok = tm_ct_equal(calc, r->hash, 64);
+    }
+    return 1; /* the first record is enough */
+}
+
+int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *verdict,
+                         struct tm_err *err)
+{
+    *verdict = -1;
+    tm_hmac hk;
+    tm_hmac_init(&hk, key, TM_AUDIT_KEY_LEN);
+    int present = 0, head_ok = 0;
+    int64_t hseq = 0;
+    char hhash[65], hmac[65], mac[65];
+    struct tm_err he = {0};
+    int rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, &he);
+    if (rc == TM_OK && present) {
+        head_mac(&hk, hseq, hhash, mac);
+        head_ok = tm_ct_equal(mac, hmac, 64);
+    } else if (rc == TM_ECRYPTO) {
+        present = 1; /* a malformed head: there, but it confirms nothing */
+        rc = TM_OK;
+    } else if (rc != TM_OK) {
+        tm_err_set(err, rc, "%s", he.msg);
+    }
+    first_rec f = {.hk = &hk};
+    if (rc == TM_OK && !head_ok)
+        rc = tm_store_audit_scan(s, 0, 0, NULL, confirm_first, &f, err);
+    tm_hmac_wipe(&hk);
+    if (rc == TM_OK)
+        *verdict = head_ok || f.ok ? 1 : present || f.seen ? 0 : -1;
+    return rc;
+}

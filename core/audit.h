@@ -58,6 +58,15 @@ typedef struct tm_audit_report {
 int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_report *rep,
                     struct tm_err *err);
 
+/* Whether `key` is the key the store's audit chain was written with, judged
+ * by the head's MAC and by the first record's hash (it cannot be told from
+ * the rest of the chain: that is what tm_audit_verify is for). *verdict is 1
+ * when either verifies, 0 when there is a head or a record and neither
+ * verifies, -1 when there is neither. Reads the head and one record. TM_OK,
+ * or another code when the store cannot be read. */
+int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *verdict,
+                         struct tm_err *err);
+
 /* Writes the records with from <= at < to (0 for open ends) and, when
  * `subject` is not NULL, only those about it, as JSON lines to `out`. Every
  * stored byte is written: a record stored in a form tallyman never writes

@@ -21,42 +21,6 @@
 #include "portfolio.h"
 #include "store.h"
 
-/* The key file: --key-file, $TALLYMAN_KEY_FILE, or <db>.key, created on
- * first use (CONTRACT.md) when `create` is set. */
-static int open_keys(tm_cli *cli, int create, tm_keys **keys)
-{
-    char path[4096];
-    tm_cli_key_path(cli, path, sizeof path);
-    struct tm_err e = {0};
-    struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT && create && !cli->key_file) {
-        if (tm_keys_create(path, keys, &e) != TM_OK) {
-            fprintf(stderr, "tallyman: %s\n", e.msg);
-            return TM_EXIT_FAIL;
-        }
-        fprintf(stderr,
-                "tallyman: created the key file %s (mode 0600). Keep it safe and apart from the "
-                "database: without it the personal data cannot be read.\n",
-                path);
-        return TM_EXIT_OK;
-    }
-    if (tm_keys_load(path, keys, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    return TM_EXIT_OK;
-}
-
-static int open_store(tm_cli *cli, tm_store **s)
-{
-    struct tm_err e = {0};
-    if (tm_store_open(cli->db, s, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    return TM_EXIT_OK;
-}
-
 static void print_reject(void *ud, const char *message)
 {
     int *tty = ud;
@@ -161,8 +125,7 @@ static int run_input(tm_cli *cli, int events)
             fclose(in);
         return TM_EXIT_FAIL;
     }
-    if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
         if (in != stdin)
             fclose(in);
         return TM_EXIT_FAIL;
@@ -220,25 +183,29 @@ int tm_cmd_keys(tm_cli *cli)
             printf("usage: tallyman keys rotate [--db PATH] [--key-file PATH]\n\n"
                    "Adds a new key version to the key file and re-encrypts every record with it,\n"
                    "in batches, while the store stays usable; records not yet re-encrypted stay\n"
-                   "readable with their old key version.\n");
+                   "readable with their old key version. The key file must be the store's own\n"
+                   "(checked first).\n");
             return TM_EXIT_OK;
         }
         return tm_cli_usage_error("keys", "only 'tallyman keys rotate'");
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+    if (!tm_cli_store_exists(cli, "import accounts") ||
+        tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    if (open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
-        return TM_EXIT_FAIL;
-    }
     char path[4096];
     tm_cli_key_path(cli, path, sizeof path);
     struct tm_err e = {0};
     int version = 0;
     long done = 0;
     int rc = tm_keys_rotate(keys, path, &version, &e);
+    /* The store learns the new version before anything is written under it. */
+    if (rc == TM_OK && tm_cli_check_keys(cli, s, keys, TM_CLI_KEYS_WRITE) != TM_EXIT_OK) {
+        tm_store_close(s);
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
     if (rc == TM_OK)
         rc = tm_portfolio_reencrypt(s, keys, 1000, &done, &e);
     if (rc == TM_OK) {
@@ -291,12 +258,9 @@ int tm_cmd_audit(tm_cli *cli)
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+    if (!tm_cli_store_exists(cli, "import accounts") ||
+        tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    if (open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
-        return TM_EXIT_FAIL;
-    }
     struct tm_err e = {0};
     int exit_code = TM_EXIT_OK;
     if (strcmp(what, "verify") == 0) {
@@ -373,8 +337,7 @@ int tm_cmd_scripts(tm_cli *cli)
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
         tm_gen_release(gen);
         return TM_EXIT_FAIL;
     }

@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 7
+#define TM_STORE_SCHEMA_VERSION 8
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -412,11 +412,33 @@ int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt
 /* The time of the latest applied event (0 when none). */
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);
 
-/* ---- What the store holds ----------------------------------------------
- * Rows in the tables that say a store is in use. `audit` counts records and
- * the head. */
+/* ---- The keys the store knows (core/keycheck.c) ---------------------------
+ * Per key version (0: the lookup key) a check value: 64 hex digits of
+ * HMAC-SHA256 under the key of a fixed label, never the key itself.
+ * tm_store_key_check_get: *found 0 when the version has none; a stored value
+ * not of exactly that form is found but given as "" (it matches nothing).
+ * tm_store_key_check_put adds one (TM_ESTORE if the version has one).
+ * tm_store_key_check_max: the highest version with one (0 when none) and
+ * how many there are. TM_OK or TM_ESTORE. */
+int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found, struct tm_err *err);
+int tm_store_key_check_put(tm_store *s, int version, const char *value, int64_t at,
+                           struct tm_err *err);
+int tm_store_key_check_max(tm_store *s, int *max, int *count, struct tm_err *err);
+
+/* The highest key version any stored ciphertext names (consumers' personal
+ * data, debts' attributes, outbox payloads); 0 when there is none. */
+int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err);
+
+/* Calls fn for at most one stored ciphertext of each kind (consumer, debt
+ * attributes, outbox payload) under key version `version`; *seen counts the
+ * calls. A non-OK return from fn stops and is returned. */
+int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud, int *seen,
+                         struct tm_err *err);
+
+/* Rows in the tables that say a store is in use. `audit` counts records and
+ * the head; `key_checks` the keys recorded. */
 typedef struct tm_store_counts {
-    int64_t consumers, debts, events, decisions, outbox, script_sets, audit;
+    int64_t consumers, debts, events, decisions, outbox, script_sets, audit, key_checks;
 } tm_store_counts;
 int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err);
 

@@ -330,6 +330,17 @@ static const char migration_7[] =
     ");\n"
     "CREATE INDEX IF NOT EXISTS payment_attempts_at ON payment_attempts(at);\n";
 
+/* 8: the keys the store knows. Per key version (0: the lookup key, "hmac" in
+ * the key file) a check value, HMAC-SHA256 under that key of a fixed label:
+ * it tells whether a key file is this store's without holding any key, so a
+ * foreign or newly made key file is refused before it writes anything. */
+static const char migration_8[] =
+    "CREATE TABLE IF NOT EXISTS key_checks (\n"
+    "  version INTEGER PRIMARY KEY,\n"
+    "  check_value TEXT NOT NULL,\n"
+    "  recorded_at INTEGER NOT NULL\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -340,7 +351,7 @@ static const struct {
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -2077,8 +2088,66 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
 }
 
 /* ---------------------------------------------------------------------------
- * What the store holds, in counts.
+ * The keys the store knows (core/keycheck.c), and what their ciphertext is.
  */
+int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found, struct tm_err *err)
+{
+    *found = 0;
+    value[0] = '\0';
+    static const char sql[] = "SELECT check_value FROM key_checks WHERE version = ?";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int(st, 1, version);
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    if (step == SQLITE_ROW) {
+        /* Compared whole: a value of another length or type never matches. */
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        *found = 1;
+        if (sqlite3_column_type(st, 0) == SQLITE_TEXT && t && n == 64 && strlen(t) == 64)
+            memcpy(value, t, 65);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_key_check_put(tm_store *s, int version, const char *value, int64_t at,
+                           struct tm_err *err)
+{
+    static const char sql[] =
+        "INSERT INTO key_checks (version, check_value, recorded_at) VALUES (?1, ?2, ?3)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int(st, 1, version);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "recording a key check");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_key_check_max(tm_store *s, int *max, int *count, struct tm_err *err)
+{
+    *max = 0;
+    *count = 0;
+    static const char sql[] = "SELECT COALESCE(MAX(version), 0), COUNT(*) FROM key_checks";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    int rc = TM_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *max = sqlite3_column_int(st, 0);
+        *count = sqlite3_column_int(st, 1);
+    } else {
+        rc = sql_error(s, err, "store");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -2086,19 +2155,80 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
         "SELECT (SELECT COUNT(*) FROM consumers), (SELECT COUNT(*) FROM debts), "
         "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions), "
         "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions), "
-        "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head)";
+        "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
+        "(SELECT COUNT(*) FROM key_checks)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return sql_error(s, err, "store");
     int rc = TM_OK;
     if (sqlite3_step(st) == SQLITE_ROW) {
         int64_t *f[] = {&c->consumers, &c->debts,       &c->events, &c->decisions,
-                        &c->outbox,    &c->script_sets, &c->audit};
-        for (int i = 0; i < 7; i++)
+                        &c->outbox,    &c->script_sets, &c->audit,  &c->key_checks};
+        for (int i = 0; i < 8; i++)
             *f[i] = sqlite3_column_int64(st, i);
     } else {
         rc = sql_error(s, err, "store");
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* A blob's key version as SQL sees it: keys.h puts it big-endian after the
+ * format byte, so hex() of those 4 bytes is 8 upper-case digits, which
+ * compare as text in the order of the numbers. Debts' attributes have no
+ * version column; this reads theirs. */
+#define BLOB_VERSION_HEX(col) "hex(substr(" col ", 2, 4))"
+
+int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err)
+{
+    *max = 0;
+    static const char sql[] =
+        "SELECT (SELECT MAX(key_version) FROM consumers WHERE pii IS NOT NULL), "
+        "(SELECT MAX(key_version) FROM outbox WHERE payload IS NOT NULL), "
+        "(SELECT MAX(" BLOB_VERSION_HEX("attributes") ") FROM debts WHERE attributes IS NOT NULL)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    int rc = TM_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < 2; i++)
+            if (sqlite3_column_int(st, i) > *max)
+                *max = sqlite3_column_int(st, i);
+        const char *h = (const char *)sqlite3_column_text(st, 2);
+        if (h && strlen(h) == 8) {
+            unsigned long v = strtoul(h, NULL, 16);
+            if (v <= INT32_MAX && (int)v > *max)
+                *max = (int)v;
+        }
+    } else {
+        rc = sql_error(s, err, "store");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud, int *seen,
+                         struct tm_err *err)
+{
+    static const char *const sql[] = {
+        "SELECT id, 'consumer:' || external_id, pii FROM consumers WHERE key_version = ?1 AND "
+        "pii IS NOT NULL LIMIT 1",
+        "SELECT id, 'debt:' || debt_id, attributes FROM debts WHERE attributes IS NOT NULL AND "
+        BLOB_VERSION_HEX("attributes") " = printf('%08X', ?1) LIMIT 1",
+        "SELECT id, 'outbox:' || idempotency_key, payload FROM outbox WHERE key_version = ?1 AND "
+        "payload IS NOT NULL LIMIT 1",
+    };
+    *seen = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+            return sql_error(s, err, "store");
+        sqlite3_bind_int(st, 1, version);
+        int n = 0;
+        int rc = scan_blobs(s, st, fn, ud, &n, NULL, err);
+        *seen += n;
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
 }
