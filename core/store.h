@@ -193,6 +193,13 @@ int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_bl
                              int *seen, struct tm_err *err);
 int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
                                  struct tm_err *err);
+/* Up to `limit` outbox rows whose payload is ciphertext under a key version
+ * other than `key_version` (bound_to "outbox:<idempotency key>"), and the
+ * write that moves one to another version. */
+int tm_store_scan_stale_outbox(tm_store *s, int key_version, int limit, tm_store_blob_fn fn,
+                               void *ud, int *seen, struct tm_err *err);
+int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
+                                int key_version, struct tm_err *err);
 
 /* Decisions of the compliance gate, with the script set that made them. */
 int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,

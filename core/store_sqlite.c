@@ -2232,3 +2232,33 @@ int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud
     }
     return TM_OK;
 }
+
+int tm_store_scan_stale_outbox(tm_store *s, int key_version, int limit, tm_store_blob_fn fn,
+                               void *ud, int *seen, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, 'outbox:' || idempotency_key, payload FROM outbox WHERE "
+                           "key_version IS NOT NULL AND key_version <> ? AND payload IS NOT NULL "
+                           "LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_int(st, 1, key_version);
+    sqlite3_bind_int(st, 2, limit);
+    return scan_blobs(s, st, fn, ud, seen, NULL, err);
+}
+
+int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
+                                int key_version, struct tm_err *err)
+{
+    static const char sql[] = "UPDATE outbox SET payload = ?1, key_version = ?2 WHERE id = ?3";
+    sqlite3_stmt *st = cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, key_version);
+    sqlite3_bind_int64(st, 3, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    sqlite3_reset(st);
+    return rc;
+}

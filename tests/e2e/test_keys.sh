@@ -80,4 +80,35 @@ expect_run "  ...nothing written" 0 "*" "" -- test "$(state)" = "$before"
 expect_run "an older store adopts its own key" 0 "*" "2 accepted" -- "$T" --db "$A" import accounts "$D/a.csv"
 expect_run "  ...and records its check values" 0 "3" "" -- sqlite3 "$A" "select count(*) from key_checks"
 expect_run "the chain holds after all of it" 0 "*" "" -- "$T" --db "$A" audit verify
+
+# Rotation moves every encrypted value to the new version: consumers' personal
+# data, debts' attributes and the outbox's rendered messages (regression: the
+# outbox was left on the old version), and says how many of each.
+R="$D/r.db"
+cat >"$D/r.csv" <<'CSV'
+external_id,debt_id,first_name,last_name,address1,city,state,zip,phone,email,balance,currency,days_past_due,tier
+C1,D1,Zelda,Quintero,12 Main St,Boston,MA,02110,+16175550101,z@example.com,100.00,USD,45,gold
+C2,D2,Ambrose,Fairweather,9 Elm Rd,Austin,TX,73301,+15125550101,a@example.com,20.00,USD,60,
+CSV
+"$T" --db "$R" import accounts "$D/r.csv" 2>/dev/null
+"$T" --db "$R" run --date 2026-11-24 >/dev/null 2>&1
+expect_run "the run left rendered messages under key version 1" 0 "2" "" -- sqlite3 "$R" "select count(*) from outbox where key_version = 1 and substr(hex(payload), 3, 8) = '00000001'"
+expect_run "keys rotate counts each kind" 0 "key version 2 is now current; 5 records re-encrypted
+  consumers (personal data): 2
+  debts (attributes): 1
+  outbox (message payloads): 2" "" -- "$T" --db "$R" keys rotate
+expect_run "  ...no consumer left on version 1" 0 "0" "" -- sqlite3 "$R" "select count(*) from consumers where key_version <> 2 or substr(hex(pii), 3, 8) <> '00000002'"
+expect_run "  ...no debt's attributes" 0 "0" "" -- sqlite3 "$R" "select count(*) from debts where attributes is not null and substr(hex(attributes), 3, 8) <> '00000002'"
+expect_run "  ...no outbox payload" 0 "0" "" -- sqlite3 "$R" "select count(*) from outbox where key_version is not null and (key_version <> 2 or substr(hex(payload), 3, 8) <> '00000002')"
+expect_run "  ...the audit record counts them too" 0 "*" "" -- sh -c "'$T' --db '$R' audit export | grep -q '\"records_reencrypted\":5,\"consumers\":2,\"debts\":1,\"outbox\":2'"
+# With version 1 retired from the key file, everything still reads: a store
+# without check values must decrypt a value of each kind under each of the
+# file's versions to adopt it, and an address change decrypts and rewrites a
+# consumer's personal data.
+grep -v '^v1 ' "$R.key" >"$D/r.v2.key"
+chmod 600 "$D/r.v2.key"
+sqlite3 "$R" "delete from key_checks"
+printf '{"key":"a1","type":"address_change","debt_id":"D1","at":"2026-11-25T10:00:00Z","address1":"1 New Rd","city":"Boston","zip":"02110"}\n' >"$D/addr.jsonl"
+expect_run "everything decrypts under version 2 alone" 0 "*" "1 applied" -- "$T" --db "$R" --key-file "$D/r.v2.key" event "$D/addr.jsonl"
+expect_run "  ...and the chain holds" 0 "*" "" -- "$T" --db "$R" --key-file "$D/r.v2.key" audit verify
 finish
