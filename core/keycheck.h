@@ -19,9 +19,10 @@
  * (tm_keys_check_value: version 0 is the hmac lookup key, which never
  * changes and is in every key file):
  *   - every version both know must have the same check value;
- *   - the file must hold the store's highest known version (an older copy of
- *     the file would write new data under a retired key); lower versions may
- *     be missing (retired once nothing uses them);
+ *   - to write with it (`record` set), the file must hold the store's highest
+ *     known version (an older copy of the file would write new data under a
+ *     retired key); lower versions may be missing (retired once nothing uses
+ *     them);
  *   - when the file is to be written with (`record` set), a store that
  *     knows none of the file's keys but holds data (a store from before check
  *     values, or one whose checks were removed) is judged by that data: the audit chain's head or first record must verify under
