@@ -132,7 +132,8 @@ int tm_cli_open_keys(const tm_cli *cli, tm_store *s, int mode, tm_keys **keys)
             fprintf(stderr, "tallyman: %s\n", e.msg);
             return TM_EXIT_FAIL;
         }
-        if (in_use) {
+        /* (Unless another process, first to use the store, made it meanwhile.) */
+        if (in_use && stat(path, &st) != 0) {
             fprintf(stderr,
                     "tallyman: key file %s is missing, and store %s already holds data: give its "
                     "key file with --key-file or $TALLYMAN_KEY_FILE (a new key could not read "
@@ -140,7 +141,7 @@ int tm_cli_open_keys(const tm_cli *cli, tm_store *s, int mode, tm_keys **keys)
                     path, cli->db);
             return TM_EXIT_FAIL;
         }
-        if (mode == TM_CLI_KEYS_CREATE) {
+        if (!in_use && mode == TM_CLI_KEYS_CREATE) {
             rc = tm_keys_create(path, keys, &e);
             if (rc == TM_OK)
                 fprintf(stderr,
