@@ -88,7 +88,8 @@ int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char
     int64_t seq = w->seq + 1;
     char hash[65];
     record_hash(&w->key, seq, at, actor, action, subject, details, w->hash, hash);
-    tm_audit_rec r = {seq, at, actor, action, subject, details, w->hash, hash};
+    tm_audit_rec r = {.seq = seq, .at = at, .actor = actor, .action = action, .subject = subject,
+                      .details = details, .prev_hash = w->hash, .hash = hash};
     int rc = tm_store_audit_add(w->s, &r, err);
     if (rc != TM_OK)
         return rc;
@@ -145,6 +146,7 @@ typedef struct verifier {
     int64_t expect;
     char prev[65];
     int broken;
+    int64_t accounts; /* account.created records: one per debt ever created */
 } verifier;
 
 static int verify_one(void *ud, const tm_audit_rec *r)
@@ -152,6 +154,15 @@ static int verify_one(void *ud, const tm_audit_rec *r)
     verifier *v = ud;
     tm_audit_report *rep = v->rep;
     rep->records++;
+    /* The hash covers the fields as C strings, so bytes after a NUL, or a
+     * time kept as 1796648976.9, would pass it: the stored form is checked
+     * first, exactly. */
+    if (r->malformed) {
+        rep->bad_seq = r->seq;
+        snprintf(rep->problem, sizeof rep->problem, "record %lld was changed (%s)",
+                 (long long)r->seq, r->malformed);
+        return v->broken = 1;
+    }
     if (r->seq != v->expect) {
         rep->bad_seq = r->seq > v->expect ? v->expect : r->seq;
         snprintf(rep->problem, sizeof rep->problem,
@@ -160,7 +171,7 @@ static int verify_one(void *ud, const tm_audit_rec *r)
                  (long long)rep->bad_seq, (long long)r->seq);
         return v->broken = 1;
     }
-    if (strcmp(r->prev_hash, v->prev) != 0) {
+    if (r->prev_hash_len != 64 || strcmp(r->prev_hash, v->prev) != 0) {
         rep->bad_seq = r->seq;
         snprintf(rep->problem, sizeof rep->problem,
                  "record %lld does not follow record %lld (inserted or reordered)", (long long)r->seq,
@@ -169,13 +180,15 @@ static int verify_one(void *ud, const tm_audit_rec *r)
     }
     char calc[65];
     record_hash(&v->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, v->prev, calc);
-    if (strlen(r->hash) != 64 || !tm_ct_equal(calc, r->hash, 64)) {
+    if (r->hash_len != 64 || !tm_ct_equal(calc, r->hash, 64)) {
         rep->bad_seq = r->seq;
         snprintf(rep->problem, sizeof rep->problem, "record %lld was changed", (long long)r->seq);
         return v->broken = 1;
     }
     snprintf(v->prev, sizeof v->prev, "%s", r->hash);
     v->expect++;
+    if (strcmp(r->action, "account.created") == 0)
+        v->accounts++;
     return 0;
 }
 
@@ -195,12 +208,18 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
         int present = 0;
         int64_t hseq = 0;
         char hhash[65], hmac[65], mac[65];
-        rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, err);
-        if (rc != TM_OK)
-            return rc;
-        if (present) {
+        struct tm_err he = {0};
+        rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, &he);
+        if (rc == TM_ECRYPTO) {
+            rep->bad_seq = v.expect > 1 ? v.expect - 1 : 1;
+            snprintf(rep->problem, sizeof rep->problem, "%.200s", he.msg);
+            v.broken = 1;
+        } else if (rc != TM_OK) {
+            tm_hmac_wipe(&v.hk);
+            return tm_err_set(err, rc, "%s", he.msg);
+        } else if (present) {
             head_mac(&v.hk, hseq, hhash, mac);
-            if (strlen(hmac) != 64 || !tm_ct_equal(mac, hmac, 64)) {
+            if (!tm_ct_equal(mac, hmac, 64)) {
                 rep->bad_seq = hseq;
                 snprintf(rep->problem, sizeof rep->problem, "the chain's head record was changed");
                 v.broken = 1;
@@ -217,15 +236,45 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
             v.broken = 1;
         }
     }
+    if (!v.broken) {
+        /* What the store holds implies a chain at least so long: an emptied
+         * log with its head gone, or a whole older chain put back, is
+         * otherwise a chain that verifies. */
+        tm_store_counts c;
+        rc = tm_store_count_data(s, &c, err);
+        if (rc != TM_OK) {
+            tm_hmac_wipe(&v.hk);
+            return rc;
+        }
+        int64_t data = c.consumers + c.debts + c.events + c.decisions + c.outbox + c.script_sets;
+        if (rep->records == 0 && data > 0) {
+            rep->bad_seq = 1;
+            snprintf(rep->problem, sizeof rep->problem,
+                     "the audit log is empty, but the store holds %lld consumers, %lld debts, "
+                     "%lld events, %lld decisions, %lld messages and %lld script sets",
+                     (long long)c.consumers, (long long)c.debts, (long long)c.events,
+                     (long long)c.decisions, (long long)c.outbox, (long long)c.script_sets);
+            v.broken = 1;
+        } else if (v.accounts < c.debts) {
+            rep->bad_seq = v.expect;
+            snprintf(rep->problem, sizeof rep->problem,
+                     "the chain ends too soon: it records %lld debts created, but the store holds "
+                     "%lld (records were removed, or an older chain was put back)",
+                     (long long)v.accounts, (long long)c.debts);
+            v.broken = 1;
+        }
+    }
     tm_hmac_wipe(&v.hk);
     return v.broken ? TM_ECRYPTO : TM_OK;
 }
 
-static void json_str(FILE *f, const char *s)
+/* Writes the `len` bytes at `s` as a JSON string: every byte, a NUL too
+ * (as \u0000), so nothing stored is left out of an export. */
+static void json_str(FILE *f, const char *s, size_t len)
 {
     fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c < 0x20)
@@ -236,21 +285,39 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+typedef struct exporter {
+    FILE *out;
+    int64_t malformed; /* the first record stored in a form tallyman never writes (0: none) */
+    char why[160];
+} exporter;
+
 static int export_one(void *ud, const tm_audit_rec *r)
 {
-    FILE *out = ud;
+    exporter *x = ud;
+    FILE *out = x->out;
     fprintf(out, "{\"seq\":%lld,\"at\":%lld,\"actor\":", (long long)r->seq, (long long)r->at);
-    json_str(out, r->actor);
+    json_str(out, r->actor, r->actor_len);
     fputs(",\"action\":", out);
-    json_str(out, r->action);
+    json_str(out, r->action, r->action_len);
     fputs(",\"subject\":", out);
-    json_str(out, r->subject);
+    json_str(out, r->subject, r->subject_len);
     fputs(",\"details\":", out);
-    fputs(r->details[0] ? r->details : "{}", out); /* already JSON */
+    if (r->malformed)
+        json_str(out, r->details, r->details_len); /* not trusted to be JSON: quoted whole */
+    else
+        fputs(r->details[0] ? r->details : "{}", out); /* already JSON */
     fputs(",\"prev_hash\":", out);
-    json_str(out, r->prev_hash);
+    json_str(out, r->prev_hash, r->prev_hash_len);
     fputs(",\"hash\":", out);
-    json_str(out, r->hash);
+    json_str(out, r->hash, r->hash_len);
+    if (r->malformed) {
+        fputs(",\"malformed\":", out);
+        json_str(out, r->malformed, strlen(r->malformed));
+        if (!x->malformed) {
+            x->malformed = r->seq;
+            snprintf(x->why, sizeof x->why, "%s", r->malformed);
+        }
+    }
     fputs("}\n", out);
     return 0;
 }
@@ -258,5 +325,59 @@ static int export_one(void *ud, const tm_audit_rec *r)
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err)
 {
-    return tm_store_audit_scan(s, from, to, subject, export_one, out, err);
+    exporter x = {.out = out};
+    int rc = tm_store_audit_scan(s, from, to, subject, export_one, &x, err);
+    if (rc == TM_OK && x.malformed)
+        rc = tm_err_set(err, TM_ECRYPTO,
+                        "audit record %lld is not as tallyman writes it (%s): it was changed; it is "
+                        "exported as stored, with \"malformed\" saying so",
+                        (long long)x.malformed, x.why);
+    return rc;
+}
+
+typedef struct first_rec {
+    const tm_hmac *hk;
+    int seen, ok;
+} first_rec;
+
+static int confirm_first(void *ud, const tm_audit_rec *r)
+{
+    first_rec *f = ud;
+    f->seen = 1;
+    if (!r->malformed && r->hash_len == 64 && r->prev_hash_len == 64) {
+        char calc[65];
+        record_hash(f->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, r->prev_hash,
+                    calc);
+        f->ok = tm_ct_equal(calc, r->hash, 64);
+    }
+    return 1; /* the first record is enough */
+}
+
+int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *verdict,
+                         struct tm_err *err)
+{
+    *verdict = -1;
+    tm_hmac hk;
+    tm_hmac_init(&hk, key, TM_AUDIT_KEY_LEN);
+    int present = 0, head_ok = 0;
+    int64_t hseq = 0;
+    char hhash[65], hmac[65], mac[65];
+    struct tm_err he = {0};
+    int rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, &he);
+    if (rc == TM_OK && present) {
+        head_mac(&hk, hseq, hhash, mac);
+        head_ok = tm_ct_equal(mac, hmac, 64);
+    } else if (rc == TM_ECRYPTO) {
+        present = 1; /* a malformed head: there, but it confirms nothing */
+        rc = TM_OK;
+    } else if (rc != TM_OK) {
+        tm_err_set(err, rc, "%s", he.msg);
+    }
+    first_rec f = {.hk = &hk};
+    if (rc == TM_OK && !head_ok)
+        rc = tm_store_audit_scan(s, 0, 0, NULL, confirm_first, &f, err);
+    tm_hmac_wipe(&hk);
+    if (rc == TM_OK)
+        *verdict = head_ok || f.ok ? 1 : present || f.seen ? 0 : -1;
+    return rc;
 }

@@ -50,12 +50,30 @@ typedef struct tm_audit_report {
 
 /* Checks the whole chain. TM_OK when intact; TM_ECRYPTO when not, with the
  * first record that was changed, removed, inserted or reordered in *rep;
- * another code when the store cannot be read. */
+ * another code when the store cannot be read. Stored values are compared
+ * exactly (type, length, no bytes hidden after a NUL). A chain that is whole
+ * but shorter than the store's data implies is broken too: an empty log in
+ * a store holding consumers, debts, events, decisions, messages or script
+ * sets, or fewer account.created records than the store has debts. */
 int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_report *rep,
                     struct tm_err *err);
 
+/* Whether `key` is the key the store's audit chain was written with, judged
+ * by the head's MAC and by the first record's hash (it cannot be told from
+ * the rest of the chain: that is what tm_audit_verify is for). *verdict is 1
+ * when either verifies, 0 when there is a head or a record and neither
+ * verifies, -1 when there is neither. Reads the head and one record. TM_OK,
+ * or another code when the store cannot be read. */
+int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *verdict,
+                         struct tm_err *err);
+
 /* Writes the records with from <= at < to (0 for open ends) and, when
- * `subject` is not NULL, only those about it, as JSON lines to `out`. */
+ * `subject` is not NULL, only those about it, as JSON lines to `out`. Every
+ * stored byte is written: a record stored in a form tallyman never writes
+ * (a NUL inside a field, a time that is not an integer) is exported with its
+ * details as a JSON string and a "malformed" member saying what is wrong,
+ * and the export returns TM_ECRYPTO naming the first such record after
+ * writing them all. Other codes when the store cannot be read. */
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err);
 

@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 
+#include "keys.h"
+#include "store.h"
+
 #define TM_VERSION "0.1.0"
 
 /* Exit codes (CONTRACT.md): success, a failure in the work, wrong usage. */
@@ -31,6 +34,33 @@ int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* The key file: --key-file (or $TALLYMAN_KEY_FILE, read into cli->key_file),
  * else <db>.key. */
 void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap);
+
+/* How a command uses the key file (tm_cli_open_keys). READ: audit verify
+ * and export; the store is checked, nothing recorded. WRITE: the store's
+ * check values for new key versions are recorded. CREATE: also makes the
+ * default key file (<db>.key) when it is missing and the store holds no data
+ * yet (CONTRACT.md: "created ... on first use"). */
+enum { TM_CLI_KEYS_READ, TM_CLI_KEYS_WRITE, TM_CLI_KEYS_CREATE };
+
+/* The one way a command gets its keys for the open store `s`: loads the key
+ * file (tm_cli_key_path), or makes it as `mode` allows, and checks that it is
+ * the store's (tm_keycheck: a foreign file, or one that lacks the store's
+ * current version, is refused before anything is written). A missing key
+ * file for a store that holds data is an error, never a new key. On success
+ * *keys is the key set (caller frees with tm_keys_free) and TM_EXIT_OK is
+ * returned; on failure the reason, naming the key file and the store, is on
+ * stderr, *keys is NULL and TM_EXIT_FAIL is returned. */
+int tm_cli_open_keys(const tm_cli *cli, tm_store *s, int mode, tm_keys **keys);
+
+/* tm_cli_open_keys for keys already loaded from tm_cli_key_path (simulate
+ * loads them before it has a store to check them against). */
+int tm_cli_check_keys(const tm_cli *cli, tm_store *s, const tm_keys *keys, int mode);
+
+/* Opens cli->db (creating it when missing, as tm_store_open does) and its
+ * keys with tm_cli_open_keys. On failure says why on stderr, leaves both
+ * NULL and returns TM_EXIT_FAIL; callers that must not create a store check
+ * tm_cli_store_exists first. */
+int tm_cli_open_store(const tm_cli *cli, int mode, tm_store **s, tm_keys **keys);
 
 /* 1 when the store at cli->db exists (a URL is taken as existing); else
  * says "no such store (<first> first)" on stderr and returns 0, so a

@@ -276,12 +276,9 @@ int tm_cmd_decide(tm_cli *cli)
     }
     tm_keys *keys = NULL;
     if (dc.unflushed == -1) {
-        char kpath[4096];
-        tm_cli_key_path(cli, kpath, sizeof kpath);
         uint8_t akey[32];
-        if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &dc.store, &e) != TM_OK) {
-            fprintf(stderr, "tallyman: --record: %s\n", e.msg);
-            tm_keys_free(keys);
+        if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &dc.store, &keys) != TM_EXIT_OK) {
+            fprintf(stderr, "tallyman: --record: the decisions were not recorded\n");
             tm_gate_free(dc.gate);
             tm_sandbox_free(sb);
             free(files);

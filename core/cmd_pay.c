@@ -330,13 +330,12 @@ int tm_cmd_pay(tm_cli *cli)
         return TM_EXIT_FAIL;
     }
     struct tm_err e = {0};
-    char kpath[4096];
-    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
     pay_run p = {.name = file};
     int code = TM_EXIT_FAIL;
-    if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &p.s, &e) != TM_OK ||
-        tm_pay_velocity_new((int)per_card, (int)per_debt, (int64_t)window * 60, &p.vel, &e) != TM_OK ||
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &p.s, &keys) != TM_EXIT_OK)
+        goto out;
+    if (tm_pay_velocity_new((int)per_card, (int)per_debt, (int64_t)window * 60, &p.vel, &e) != TM_OK ||
         tm_pay_test_gateway(&p.gw, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto out;

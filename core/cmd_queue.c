@@ -124,11 +124,8 @@ int tm_cmd_queue(tm_cli *cli)
         return code;
     }
     /* Closing writes the audit log, so it needs the key file. */
-    char kpath[4096];
-    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
-    if (tm_keys_load(kpath, &keys, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
+    if (tm_cli_open_keys(cli, s, TM_CLI_KEYS_WRITE, &keys) != TM_EXIT_OK) {
         tm_store_close(s);
         return TM_EXIT_FAIL;
     }

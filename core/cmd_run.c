@@ -309,8 +309,6 @@ int tm_cmd_run(tm_cli *cli)
     if (!tm_cli_store_exists(cli, "import accounts"))
         return TM_EXIT_FAIL;
     struct tm_err e = {0};
-    char kpath[4096];
-    tm_cli_key_path(cli, kpath, sizeof kpath);
     tm_keys *keys = NULL;
     tm_store *s = NULL;
     tm_gen *gen = NULL;
@@ -321,10 +319,8 @@ int tm_cmd_run(tm_cli *cli)
     tm_cycle_engine *engines = NULL;
     int nengines = 0;
     int exit_code = TM_EXIT_FAIL;
-    if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &s, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         goto done;
-    }
     /* A script set that does not load whole is not run: a missing journey
      * would silently leave debts unworked. */
     if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {

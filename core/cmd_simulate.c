@@ -733,8 +733,16 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     unsigned char *contacted = NULL;
     int code = TM_EXIT_FAIL;
     S->label = A->label;
-    if (tm_store_snapshot(cli->db, A->db, &e) != TM_OK || tm_store_open(A->db, &s, &e) != TM_OK ||
-        tm_store_reset_journeys(s, &e) != TM_OK) {
+    if (tm_store_snapshot(cli->db, A->db, &e) != TM_OK || tm_store_open(A->db, &s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
+    /* The copy holds what the store holds, check values included: the key
+     * file is checked against it (and written with: only the copy), the
+     * store itself being never written. */
+    if (load && tm_cli_check_keys(cli, s, keys, TM_CLI_KEYS_WRITE) != TM_EXIT_OK)
+        goto done;
+    if (tm_store_reset_journeys(s, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }

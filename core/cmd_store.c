@@ -21,42 +21,6 @@
 #include "portfolio.h"
 #include "store.h"
 
-/* The key file: --key-file, $TALLYMAN_KEY_FILE, or <db>.key, created on
- * first use (CONTRACT.md) when `create` is set. */
-static int open_keys(tm_cli *cli, int create, tm_keys **keys)
-{
-    char path[4096];
-    tm_cli_key_path(cli, path, sizeof path);
-    struct tm_err e = {0};
-    struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT && create && !cli->key_file) {
-        if (tm_keys_create(path, keys, &e) != TM_OK) {
-            fprintf(stderr, "tallyman: %s\n", e.msg);
-            return TM_EXIT_FAIL;
-        }
-        fprintf(stderr,
-                "tallyman: created the key file %s (mode 0600). Keep it safe and apart from the "
-                "database: without it the personal data cannot be read.\n",
-                path);
-        return TM_EXIT_OK;
-    }
-    if (tm_keys_load(path, keys, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    return TM_EXIT_OK;
-}
-
-static int open_store(tm_cli *cli, tm_store **s)
-{
-    struct tm_err e = {0};
-    if (tm_store_open(cli->db, s, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    return TM_EXIT_OK;
-}
-
 static void print_reject(void *ud, const char *message)
 {
     int *tty = ud;
@@ -161,8 +125,7 @@ static int run_input(tm_cli *cli, int events)
             fclose(in);
         return TM_EXIT_FAIL;
     }
-    if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
         if (in != stdin)
             fclose(in);
         return TM_EXIT_FAIL;
@@ -218,44 +181,65 @@ int tm_cmd_keys(tm_cli *cli)
     if (cli->argc < 2 || strcmp(cli->argv[1], "rotate") != 0) {
         if (cli->argc >= 2 && (strcmp(cli->argv[1], "--help") == 0 || strcmp(cli->argv[1], "-h") == 0)) {
             printf("usage: tallyman keys rotate [--db PATH] [--key-file PATH]\n\n"
-                   "Adds a new key version to the key file and re-encrypts every record with it,\n"
-                   "in batches, while the store stays usable; records not yet re-encrypted stay\n"
-                   "readable with their old key version.\n");
+                   "Adds a new key version to the key file and re-encrypts every encrypted value\n"
+                   "with it (consumers' personal data, debts' attributes, outbox message payloads),\n"
+                   "in batches, while the store stays usable; values not yet re-encrypted stay\n"
+                   "readable with their old key version. Prints how many of each kind it moved.\n"
+                   "The key file must be the store's own (checked first).\n");
             return TM_EXIT_OK;
         }
         return tm_cli_usage_error("keys", "only 'tallyman keys rotate'");
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+    if (!tm_cli_store_exists(cli, "import accounts") ||
+        tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    if (open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
-        return TM_EXIT_FAIL;
-    }
     char path[4096];
     tm_cli_key_path(cli, path, sizeof path);
     struct tm_err e = {0};
     int version = 0;
-    long done = 0;
+    tm_reencrypt_stats done = {0};
     int rc = tm_keys_rotate(keys, path, &version, &e);
+    /* The store learns the new version before anything is written under it. */
+    if (rc == TM_OK && tm_cli_check_keys(cli, s, keys, TM_CLI_KEYS_WRITE) != TM_EXIT_OK) {
+        tm_store_close(s);
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
     if (rc == TM_OK)
         rc = tm_portfolio_reencrypt(s, keys, 1000, &done, &e);
+    long total = done.consumers + done.debts + done.outbox;
     if (rc == TM_OK) {
         uint8_t akey[32];
         tm_portfolio_audit_key(keys, akey);
-        char details[128];
-        snprintf(details, sizeof details, "{\"key_version\":%d,\"records_reencrypted\":%ld}", version, done);
+        char details[256];
+        snprintf(details, sizeof details,
+                 "{\"key_version\":%d,\"records_reencrypted\":%ld,\"consumers\":%ld,"
+                 "\"debts\":%ld,\"outbox\":%ld}",
+                 version, total, done.consumers, done.debts, done.outbox);
         rc = tm_store_begin(s, &e);
         if (rc == TM_OK)
             rc = tm_audit_append(s, akey, (int64_t)time(NULL), "keys", "keys.rotated", "keys", details, &e);
         if (rc == TM_OK)
             rc = tm_store_commit(s, &e);
+        else
+            tm_store_rollback(s);
     }
-    if (rc == TM_OK)
-        printf("key version %d is now current; %ld records re-encrypted\n", version, done);
-    else
+    if (rc == TM_OK) {
+        printf("key version %d is now current; %ld records re-encrypted\n", version, total);
+        printf("  consumers (personal data): %ld\n  debts (attributes): %ld\n"
+               "  outbox (message payloads): %ld\n",
+               done.consumers, done.debts, done.outbox);
+    } else {
         fprintf(stderr, "tallyman: %s\n", e.msg);
+        if (version)
+            fprintf(stderr,
+                    "tallyman: key version %d was added; %ld records were re-encrypted before "
+                    "this (%ld consumers, %ld debts, %ld outbox); the rest stay readable under "
+                    "their old version\n",
+                    version, total, done.consumers, done.debts, done.outbox);
+    }
     tm_store_close(s);
     tm_keys_free(keys);
     return rc == TM_OK ? TM_EXIT_OK : TM_EXIT_FAIL;
@@ -291,12 +275,9 @@ int tm_cmd_audit(tm_cli *cli)
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 0, &keys) != TM_EXIT_OK)
+    if (!tm_cli_store_exists(cli, "import accounts") ||
+        tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    if (open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
-        return TM_EXIT_FAIL;
-    }
     struct tm_err e = {0};
     int exit_code = TM_EXIT_OK;
     if (strcmp(what, "verify") == 0) {
@@ -373,8 +354,7 @@ int tm_cmd_scripts(tm_cli *cli)
     }
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    if (open_keys(cli, 1, &keys) != TM_EXIT_OK || open_store(cli, &s) != TM_EXIT_OK) {
-        tm_keys_free(keys);
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
         tm_gen_release(gen);
         return TM_EXIT_FAIL;
     }

@@ -132,6 +132,32 @@ int tm_keys_current(const tm_keys *k)
     return k && k->n ? (int)k->v[k->n - 1].version : -1;
 }
 
+int tm_keys_version_at(const tm_keys *k, size_t i)
+{
+    return k && i < k->n ? (int)k->v[i].version : -1;
+}
+
+int tm_keys_check_value(const tm_keys *k, int version, char out[TM_KEYS_HASH_HEX_LEN + 1])
+{
+    if (out)
+        out[0] = '\0';
+    if (!k || !out)
+        return TM_EINVAL;
+    const uint8_t *key = k->hmac;
+    if (version != 0) {
+        const struct key_ver *kv = version > 0 ? find_version(k, (uint32_t)version) : NULL;
+        if (!kv)
+            return TM_ENOENT;
+        key = kv->key;
+    }
+    uint8_t mac[TM_SHA256_LEN];
+    static const char label[] = TM_KEYS_CHECK_LABEL;
+    if (tm_hmac_sha256(key, TM_KEYS_KEY_LEN, label, sizeof label - 1, mac) != TM_OK)
+        return TM_ECRYPTO;
+    tm_hex(mac, sizeof mac, out);
+    return TM_OK;
+}
+
 /* Same versions, key bytes and hmac key. */
 static int same_keys(const tm_keys *a, const tm_keys *b)
 {

@@ -103,6 +103,19 @@ int tm_keys_rotate(tm_keys *k, const char *path, int *new_version, struct tm_err
 /* The current (highest) key version, used by tm_keys_encrypt(); -1 if k is NULL. */
 int tm_keys_current(const tm_keys *k);
 
+/* The i-th key version of `k` in ascending order (i from 0), or -1 past the last one or when
+ * k is NULL: for walking every version, e.g. to check each against a store. */
+int tm_keys_version_at(const tm_keys *k, size_t i);
+
+/* The check value of key version `version` (0: the hmac lookup key): HMAC-SHA256 under that
+ * key of the fixed label TM_KEYS_CHECK_LABEL, as 64 lower-case hex chars plus NUL in `out`.
+ * It names a key without revealing it or anything derived for another use (the label is used
+ * for nothing else), so a store can keep it to recognise its own key file.
+ * Returns TM_OK; TM_ENOENT when k has no such version; TM_EINVAL for a NULL argument;
+ * TM_ECRYPTO if OpenSSL fails. On failure `out` (if not NULL) holds the empty string. */
+#define TM_KEYS_CHECK_LABEL "tallyman key check value v1"
+int tm_keys_check_value(const tm_keys *k, int version, char out[TM_KEYS_HASH_HEX_LEN + 1]);
+
 /* Wipes every key byte (OPENSSL_cleanse) and frees `k`. NULL is a no-op. */
 void tm_keys_free(tm_keys *k);
 

@@ -2,15 +2,18 @@
  * core/main.c: the `tallyman` command line: global options, the command
  * table, --help and --version. Each command lives in its own cmd_*.c file.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "keycheck.h"
 #include "lb_channel.h"
 #include "lb_gate.h"
 #include "lb_pay.h"
@@ -97,6 +100,89 @@ void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap)
         snprintf(buf, cap, "%s", cli->key_file);
     else
         snprintf(buf, cap, "%s.key", cli->db);
+}
+
+int tm_cli_check_keys(const tm_cli *cli, tm_store *s, const tm_keys *keys, int mode)
+{
+    char path[4096];
+    tm_cli_key_path(cli, path, sizeof path);
+    struct tm_err e = {0};
+    if (tm_keycheck(s, keys, path, cli->db, mode != TM_CLI_KEYS_READ, (int64_t)time(NULL), &e) !=
+        TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+int tm_cli_open_keys(const tm_cli *cli, tm_store *s, int mode, tm_keys **keys)
+{
+    *keys = NULL;
+    char path[4096];
+    tm_cli_key_path(cli, path, sizeof path);
+    struct tm_err e = {0};
+    struct stat st;
+    int rc;
+    if (stat(path, &st) != 0 && errno == ENOENT && !cli->key_file) {
+        /* Only a store with nothing in it may get a new key: one that holds
+         * data was written with a key a new file would not have, and using
+         * a new one would leave that data unreadable and its chain broken. */
+        int in_use = 1;
+        if (tm_keycheck_store_in_use(s, &in_use, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            return TM_EXIT_FAIL;
+        }
+        /* (Unless another process, first to use the store, made it meanwhile.) */
+        if (in_use && stat(path, &st) != 0) {
+            fprintf(stderr,
+                    "tallyman: key file %s is missing, and store %s already holds data: give its "
+                    "key file with --key-file or $TALLYMAN_KEY_FILE (a new key could not read "
+                    "it)\n",
+                    path, cli->db);
+            return TM_EXIT_FAIL;
+        }
+        if (!in_use && mode == TM_CLI_KEYS_CREATE) {
+            rc = tm_keys_create(path, keys, &e);
+            if (rc == TM_OK)
+                fprintf(stderr,
+                        "tallyman: created the key file %s (mode 0600). Keep it safe and apart "
+                        "from the database: without it the personal data cannot be read.\n",
+                        path);
+            else if (rc == TM_EEXIST) /* made meanwhile by another process: use that one */
+                rc = tm_keys_load(path, keys, &e);
+            if (rc != TM_OK) {
+                fprintf(stderr, "tallyman: %s\n", e.msg);
+                return TM_EXIT_FAIL;
+            }
+        }
+    }
+    if (!*keys && tm_keys_load(path, keys, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    if (tm_cli_check_keys(cli, s, *keys, mode) != TM_EXIT_OK) {
+        tm_keys_free(*keys);
+        *keys = NULL;
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+int tm_cli_open_store(const tm_cli *cli, int mode, tm_store **s, tm_keys **keys)
+{
+    *keys = NULL;
+    struct tm_err e = {0};
+    if (tm_store_open(cli->db, s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        *s = NULL;
+        return TM_EXIT_FAIL;
+    }
+    if (tm_cli_open_keys(cli, *s, mode, keys) != TM_EXIT_OK) {
+        tm_store_close(*s);
+        *s = NULL;
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
 }
 
 int tm_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)

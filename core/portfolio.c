@@ -1327,13 +1327,18 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
 }
 
 /* ---------------------------------------------------------------------------
- * Key rotation: re-encrypt in batches.
+ * Key rotation: re-encrypt in batches. Every column that holds ciphertext is
+ * a kind here: consumers' personal data and outbox payloads (found by their
+ * key_version column) and debts' attributes (whose version is in the blob
+ * only, so every debt is visited in id order).
  */
+enum { RK_CONSUMERS, RK_DEBTS, RK_OUTBOX, RK_KINDS };
+
 typedef struct rekey {
     tm_store *s;
     const tm_keys *keys;
-    int debts; /* re-encrypting debt attributes rather than consumers */
-    long done;
+    int kind;
+    long done[RK_KINDS];
     struct tm_err *err;
 } rekey;
 
@@ -1341,10 +1346,10 @@ static int rekey_one(void *ud, int64_t id, const char *bound_to, const uint8_t *
 {
     rekey *r = ud;
     int cur = tm_keys_current(r->keys);
-    /* Debt attributes carry their version only in the blob; a consumer's is
-     * also in its row, which the scan goes by, so a consumer is always
-     * rewritten (else a mismatch would come back on every scan). */
-    if (r->debts && tm_keys_blob_version(blob, len) == cur)
+    /* A consumer's or an outbox row's version is also in its row, which the
+     * scan goes by, so those are always rewritten (else a mismatch would come
+     * back on every scan). */
+    if (r->kind == RK_DEBTS && tm_keys_blob_version(blob, len) == cur)
         return TM_OK;
     char *plain = NULL;
     size_t plen = 0;
@@ -1354,44 +1359,63 @@ static int rekey_one(void *ud, int64_t id, const char *bound_to, const uint8_t *
     if (rc == TM_OK)
         rc = tm_keys_encrypt(r->keys, plain, plen, bound_to, &nb, &nl, r->err);
     if (plain) {
-        memset(plain, 0, plen);
+        OPENSSL_cleanse(plain, plen);
         free(plain);
     }
-    if (rc == TM_OK)
-        rc = r->debts ? tm_store_debt_set_attributes(r->s, id, nb, nl, r->err)
-                      : tm_store_consumer_set_pii(r->s, id, nb, nl, NULL, cur, 0, r->err);
+    if (rc == TM_OK) {
+        if (r->kind == RK_DEBTS)
+            rc = tm_store_debt_set_attributes(r->s, id, nb, nl, r->err);
+        else if (r->kind == RK_OUTBOX)
+            rc = tm_store_outbox_set_payload(r->s, id, nb, nl, cur, r->err);
+        else
+            rc = tm_store_consumer_set_pii(r->s, id, nb, nl, NULL, cur, 0, r->err);
+    } else if (r->err) {
+        /* Say which record, so it can be looked at. */
+        char why[sizeof r->err->msg];
+        snprintf(why, sizeof why, "%s", r->err->msg);
+        tm_err_set(r->err, rc, "re-encrypting %s: %.400s", bound_to, why);
+    }
     free(nb);
     if (rc == TM_OK)
-        r->done++;
+        r->done[r->kind]++;
     return rc;
 }
 
-int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, long *done, struct tm_err *err)
+int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, tm_reencrypt_stats *st,
+                           struct tm_err *err)
 {
     rekey r = {.s = s, .keys = keys, .err = err};
     if (batch <= 0)
         batch = 1000;
+    int cur = tm_keys_current(keys);
     int64_t after = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        r.debts = pass;
+    int rc = TM_OK;
+    for (r.kind = 0; rc == TM_OK && r.kind < RK_KINDS; r.kind++) {
         for (;;) {
             int seen = 0;
-            int rc = tm_store_begin(s, err);
-            if (rc == TM_OK)
-                rc = pass ? tm_store_scan_attributes(s, &after, batch, rekey_one, &r, &seen, err)
-                          : tm_store_scan_stale_pii(s, tm_keys_current(keys), batch, rekey_one, &r, &seen,
-                                                    err);
+            long before = r.done[r.kind];
+            rc = tm_store_begin(s, err);
+            if (rc == TM_OK) {
+                if (r.kind == RK_CONSUMERS)
+                    rc = tm_store_scan_stale_pii(s, cur, batch, rekey_one, &r, &seen, err);
+                else if (r.kind == RK_DEBTS)
+                    rc = tm_store_scan_attributes(s, &after, batch, rekey_one, &r, &seen, err);
+                else
+                    rc = tm_store_scan_stale_outbox(s, cur, batch, rekey_one, &r, &seen, err);
+            }
             if (rc == TM_OK)
                 rc = tm_store_commit(s, err);
             if (rc != TM_OK) {
                 tm_store_rollback(s);
-                *done = r.done;
-                return rc;
+                r.done[r.kind] = before; /* that batch is undone */
+                break;
             }
             if (seen < batch)
                 break;
         }
     }
-    *done = r.done;
-    return TM_OK;
+    st->consumers = r.done[RK_CONSUMERS];
+    st->debts = r.done[RK_DEBTS];
+    st->outbox = r.done[RK_OUTBOX];
+    return rc;
 }

@@ -63,10 +63,20 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
  * (so it never lives in the database). */
 void tm_portfolio_audit_key(const tm_keys *keys, uint8_t out[32]);
 
-/* Re-encrypts every consumer's personal data with the current key version,
- * `batch` records per transaction, so the store stays usable meanwhile.
- * *done counts the records rewritten. */
-int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, long *done,
+/* Records re-encrypted by tm_portfolio_reencrypt, by kind. */
+typedef struct tm_reencrypt_stats {
+    long consumers; /* consumers' personal data */
+    long debts;     /* debts' attributes */
+    long outbox;    /* outbox payloads (rendered messages) */
+} tm_reencrypt_stats;
+
+/* Re-encrypts every encrypted value in the store that is not under the
+ * current key version (consumers' personal data, debts' attributes, outbox
+ * payloads) with the current one, `batch` records per transaction, so the
+ * store stays usable meanwhile. *st counts the records rewritten and
+ * committed, also when one fails (a value that does not decrypt under its
+ * aad: the message names it, and the batch it was in is rolled back). */
+int tm_portfolio_reencrypt(tm_store *s, const tm_keys *keys, int batch, tm_reencrypt_stats *st,
                            struct tm_err *err);
 
 #endif

@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 7
+#define TM_STORE_SCHEMA_VERSION 8
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -193,6 +193,13 @@ int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_bl
                              int *seen, struct tm_err *err);
 int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
                                  struct tm_err *err);
+/* Up to `limit` outbox rows whose payload is ciphertext under a key version
+ * other than `key_version` (bound_to "outbox:<idempotency key>"), and the
+ * write that moves one to another version. */
+int tm_store_scan_stale_outbox(tm_store *s, int key_version, int limit, tm_store_blob_fn fn,
+                               void *ud, int *seen, struct tm_err *err);
+int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
+                                int key_version, struct tm_err *err);
 
 /* Decisions of the compliance gate, with the script set that made them. */
 int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,
@@ -207,16 +214,28 @@ int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, con
 typedef struct tm_audit_rec {
     int64_t seq, at;
     const char *actor, *action, *subject, *details, *prev_hash, *hash;
+    /* Set by tm_store_audit_scan, ignored on write. Each text field's stored
+     * length in bytes (more than strlen() when the stored value holds a NUL:
+     * the bytes after it are there all the same), and what is wrong with the
+     * record as stored, or NULL when every field has exactly the type and form
+     * the writer gives it (integers for seq and at, text without NUL bytes for
+     * the rest). A record that is malformed so was not written by tallyman. */
+    size_t actor_len, action_len, subject_len, details_len, prev_hash_len, hash_len;
+    const char *malformed;
 } tm_audit_rec;
 
 int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err *err);
 int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err);
+/* The chain's head: *present 0 when there is none. TM_ECRYPTO (err naming
+ * the field) when the head is stored in a form tallyman never writes: seq
+ * not an integer, hash or mac not exactly 64 characters of text; the values
+ * are then not given, since a truncated copy could pass for the original. */
 int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
                         struct tm_err *err);
 int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
                             struct tm_err *err);
 /* Calls fn for every record in seq order (subject NULL: all; from/to 0: open);
- * fn returns nonzero to stop. */
+ * fn returns nonzero to stop. The record is borrowed for the call. */
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
 
@@ -399,5 +418,35 @@ int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt
 
 /* The time of the latest applied event (0 when none). */
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);
+
+/* ---- The keys the store knows (core/keycheck.c) ---------------------------
+ * Per key version (0: the lookup key) a check value: 64 hex digits of
+ * HMAC-SHA256 under the key of a fixed label, never the key itself.
+ * tm_store_key_check_get: *found 0 when the version has none; a stored value
+ * not of exactly that form is found but given as "" (it matches nothing).
+ * tm_store_key_check_put adds one (TM_ESTORE if the version has one).
+ * tm_store_key_check_max: the highest version with one (0 when none) and
+ * how many there are. TM_OK or TM_ESTORE. */
+int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found, struct tm_err *err);
+int tm_store_key_check_put(tm_store *s, int version, const char *value, int64_t at,
+                           struct tm_err *err);
+int tm_store_key_check_max(tm_store *s, int *max, int *count, struct tm_err *err);
+
+/* The highest key version any stored ciphertext names (consumers' personal
+ * data, debts' attributes, outbox payloads); 0 when there is none. */
+int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err);
+
+/* Calls fn for at most one stored ciphertext of each kind (consumer, debt
+ * attributes, outbox payload) under key version `version`; *seen counts the
+ * calls. A non-OK return from fn stops and is returned. */
+int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud, int *seen,
+                         struct tm_err *err);
+
+/* Rows in the tables that say a store is in use. `audit` counts records and
+ * the head; `key_checks` the keys recorded. */
+typedef struct tm_store_counts {
+    int64_t consumers, debts, events, decisions, outbox, script_sets, audit, key_checks;
+} tm_store_counts;
+int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err);
 
 #endif

@@ -167,3 +167,105 @@ TEST(export_filters)
     free(buf);
     tm_store_close(s);
 }
+
+/* ---- Values compared exactly as stored (regressions: each of these passed
+ * verify, the C string or the integer read hiding what was added). */
+
+static void expect_broken_at(const char *tamper, int64_t seq, const char *problem)
+{
+    tm_store *s = fresh(10);
+    sql(s, tamper);
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    if (r.bad_seq != seq || !strstr(r.problem, problem))
+        TM_FAIL_("after \"%s\": broken at %lld (%s), want %lld (%s)", tamper, (long long)r.bad_seq,
+                 r.problem, (long long)seq, problem);
+    tm_store_close(s);
+}
+
+TEST(head_with_text_appended_is_broken)
+{
+    expect_broken_at("UPDATE audit_head SET mac = mac || 'x'", 10, "mac is 65 characters");
+    expect_broken_at("UPDATE audit_head SET hash = hash || 'x'", 10, "hash is 65 characters");
+    expect_broken_at("UPDATE audit_head SET mac = mac || char(0) || 'x'", 10, "mac holds a NUL");
+}
+
+TEST(head_seq_not_an_integer_is_broken)
+{
+    expect_broken_at("UPDATE audit_head SET seq = seq || 'abc'", 10, "seq is stored as text");
+    expect_broken_at("UPDATE audit_head SET seq = seq + 0.7", 10, "seq is stored as a real number");
+}
+
+TEST(record_time_not_an_integer_is_broken)
+{
+    expect_broken_at("UPDATE audit SET at = at || 'x' WHERE seq = 4", 4, "at is stored as text");
+    expect_broken_at("UPDATE audit SET at = at + 0.9 WHERE seq = 4", 4, "at is stored as a real");
+}
+
+TEST(bytes_after_a_nul_are_broken)
+{
+    expect_broken_at("UPDATE audit SET details = details || char(0) || 'evil' WHERE seq = 6", 6,
+                     "details holds a NUL byte");
+    expect_broken_at("UPDATE audit SET actor = actor || char(0) || 'evil' WHERE seq = 2", 2,
+                     "actor holds a NUL byte");
+    expect_broken_at("UPDATE audit SET hash = hash || char(0) || 'x' WHERE seq = 10", 10,
+                     "hash holds a NUL byte");
+    expect_broken_at("UPDATE audit SET subject = CAST(subject AS BLOB) WHERE seq = 3", 3,
+                     "subject is stored as a blob");
+}
+
+static const char one_debt[] =
+    "INSERT INTO consumers (id, external_id, state, created_at, updated_at) VALUES (1, 'C1', 'MA', 0, 0);"
+    "INSERT INTO debts (debt_id, consumer_id, balance_minor, placed_balance_minor, currency, "
+    "created_at, updated_at) VALUES ('D1', 1, 100, 100, 'USD', 0, 0)";
+
+TEST(emptied_log_of_a_store_with_data_is_broken)
+{
+    tm_store *s = fresh(5);
+    sql(s, one_debt);
+    sql(s, "DELETE FROM audit; DELETE FROM audit_head");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 1);
+    ASSERT_CONTAINS(r.problem, "the audit log is empty, but the store holds 1 consumers, 1 debts");
+    tm_store_close(s);
+}
+
+TEST(chain_shorter_than_its_debts_is_broken)
+{
+    /* A whole chain that records one debt created, put back in a store that
+     * holds two: every record and the head verify, but the second debt's
+     * record is missing. */
+    tm_store *s = fresh(0);
+    struct tm_err e = {0};
+    ASSERT_OK(tm_store_begin(s, &e));
+    ASSERT_OK(tm_audit_append(s, KEY, 1795392001, "import", "account.created", "debt:D1", "{}", &e));
+    ASSERT_OK(tm_store_commit(s, &e));
+    sql(s, one_debt);
+    ASSERT_EQ(verify(s, TM_OK).records, 1);
+    sql(s, "INSERT INTO debts (debt_id, consumer_id, balance_minor, placed_balance_minor, currency, "
+           "created_at, updated_at) VALUES ('D2', 1, 100, 100, 'USD', 0, 0)");
+    tm_audit_report r = verify(s, TM_ECRYPTO);
+    ASSERT_EQ(r.bad_seq, 2);
+    ASSERT_CONTAINS(r.problem, "records 1 debts created, but the store holds 2");
+    tm_store_close(s);
+}
+
+TEST(export_shows_bytes_after_a_nul)
+{
+    tm_store *s = fresh(3);
+    sql(s, "UPDATE audit SET details = details || char(0) || 'evil', actor = actor || char(0) || "
+           "'more' WHERE seq = 2");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct tm_err e = {0};
+    ASSERT_EQ(tm_audit_export(s, f, 0, 0, NULL, &e), TM_ECRYPTO);
+    fclose(f);
+    ASSERT_EQ(strlen(buf), len); /* no raw NUL written */
+    ASSERT_CONTAINS(buf, "\"actor\":\"import\\u0000more\"");
+    ASSERT_CONTAINS(buf, "\\u0000evil\"");
+    ASSERT_CONTAINS(buf, "\"malformed\":\"its actor holds a NUL byte");
+    ASSERT_CONTAINS(buf, "\"seq\":3,"); /* the records after it are exported too */
+    ASSERT_CONTAINS(e.msg, "audit record 2");
+    free(buf);
+    tm_store_close(s);
+}
