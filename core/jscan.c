@@ -9,7 +9,10 @@
 #include "jscan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "text.h"
 
@@ -64,6 +67,145 @@ static int read_u4(const char *p, unsigned *out)
     }
     *out = v;
     return 0;
+}
+
+/* Decodes the unit at *pp, one raw byte or one escape (a surrogate pair is one), of a string
+ * the scanner validated, into u; returns its byte count (1..4) and advances *pp. */
+static size_t next_unit(const char **pp, char u[4])
+{
+    const char *p = *pp;
+    if (*p != '\\') {
+        u[0] = *p;
+        *pp = p + 1;
+        return 1;
+    }
+    char e = p[1];
+    unsigned cp;
+    p += 2;
+    switch (e) {
+    case 'b': cp = '\b'; break;
+    case 'f': cp = '\f'; break;
+    case 'n': cp = '\n'; break;
+    case 'r': cp = '\r'; break;
+    case 't': cp = '\t'; break;
+    case 'u': {
+        read_u4(p, &cp);
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) { /* validated: a low surrogate follows */
+            unsigned lo;
+            read_u4(p + 2, &lo);
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        break;
+    }
+    default: cp = (unsigned char)e; break;
+    }
+    *pp = p;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The decoded bytes of one string token, one at a time. */
+typedef struct str_iter {
+    const char *p, *end;
+    char u[4];
+    size_t ui, un;
+} str_iter;
+
+static void iter_init(str_iter *it, const char *text, const tm_jtok *t)
+{
+    it->p = text + t->start;
+    it->end = it->p + t->len;
+    it->ui = it->un = 0;
+}
+
+/* The next decoded byte, or -1 at the end. */
+static int iter_next(str_iter *it)
+{
+    if (it->ui == it->un) {
+        if (it->p >= it->end)
+            return -1;
+        it->un = next_unit(&it->p, it->u);
+        it->ui = 0;
+    }
+    return (unsigned char)it->u[it->ui++];
+}
+
+/* FNV-1a of the decoded string, for telling member names apart quickly. */
+static uint32_t name_hash(const char *text, const tm_jtok *t)
+{
+    uint32_t h = 2166136261u;
+    str_iter it;
+    iter_init(&it, text, t);
+    for (int c; (c = iter_next(&it)) >= 0;)
+        h = (h ^ (uint32_t)c) * 16777619u;
+    return h;
+}
+
+static int same_string(const char *text, const tm_jtok *a, const tm_jtok *b)
+{
+    if (!a->escaped && !b->escaped)
+        return a->len == b->len && memcmp(text + a->start, text + b->start, a->len) == 0;
+    str_iter x, y;
+    iter_init(&x, text, a);
+    iter_init(&y, text, b);
+    for (;;) {
+        int c = iter_next(&x), d = iter_next(&y);
+        if (c != d)
+            return 0;
+        if (c < 0)
+            return 1;
+    }
+}
+
+/* Refuses member name `kt` of the object at `obj` when an earlier member has the same
+ * (decoded) name: readers would disagree on which value wins. */
+static int check_duplicate(scanner *sc, int obj, int kt, uint32_t count)
+{
+    tm_jtok *key = &sc->tok[kt];
+    key->count = name_hash(sc->s, key);
+    int k = obj + 1;
+    for (uint32_t m = 0; m < count; m++) {
+        if (sc->tok[k].count == key->count && same_string(sc->s, &sc->tok[k], key)) {
+            /* Name the member, printable and short; a name holding a long digit string (a card
+             * number, say) is not repeated. */
+            char name[68];
+            size_t n = 0;
+            int digits = 0;
+            str_iter it;
+            iter_init(&it, sc->s, key);
+            for (int c; (c = iter_next(&it)) >= 0;) {
+                digits += c >= '0' && c <= '9';
+                if (n < 64)
+                    name[n++] = c < 0x20 ? '?' : (char)c;
+            }
+            if (n == 64)
+                memcpy(name + 61, "...", 3);
+            name[n] = '\0';
+            if (digits >= 13)
+                return tm_err_set(sc->err, TM_EINVAL, "duplicate member name (column %zu)",
+                                  (size_t)key->start);
+            return tm_err_set(sc->err, TM_EINVAL, "duplicate member '%s' (column %zu)", name,
+                              (size_t)key->start);
+        }
+        k = (int)sc->tok[k + 1].next;
+    }
+    return TM_OK;
 }
 
 static int scan_string(scanner *sc)
@@ -207,7 +349,10 @@ static int scan_container(scanner *sc, int is_object)
                 skip_ws(sc);
                 if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
                     return fail(sc, "expected a member name in quotes");
+                int kt = sc->ntok;
                 if ((rc = scan_string(sc)) != TM_OK)
+                    return rc;
+                if ((rc = check_duplicate(sc, ti, kt, count)) != TM_OK)
                     return rc;
                 skip_ws(sc);
                 if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
@@ -278,7 +423,7 @@ int tm_json_scan(const char *text, size_t len, tm_jtok *toks, int max, tm_json *
     return TM_OK;
 }
 
-/* Decodes the string token into buf; -1 when it does not fit or holds NUL. */
+/* Decodes the string token into buf; -1 when it does not fit. */
 static int decode(const tm_json *j, const tm_jtok *t, char *buf, size_t cap)
 {
     const char *p = j->text + t->start, *end = p + t->len;
@@ -291,47 +436,8 @@ static int decode(const tm_json *j, const tm_jtok *t, char *buf, size_t cap)
         return (int)t->len;
     }
     while (p < end) {
-        unsigned cp;
-        if (*p != '\\') {
-            if (n + 1 >= cap)
-                return -1;
-            buf[n++] = *p++;
-            continue;
-        }
-        char e = p[1];
-        p += 2;
-        switch (e) {
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u': {
-            read_u4(p, &cp);
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) { /* validated: a low surrogate follows */
-                unsigned lo;
-                read_u4(p + 2, &lo);
-                p += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            break;
-        }
-        default: cp = (unsigned char)e; break;
-        }
         char u[4];
-        size_t k;
-        if (cp < 0x80) {
-            u[0] = (char)cp, k = 1;
-        } else if (cp < 0x800) {
-            u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), k = 2;
-        } else if (cp < 0x10000) {
-            u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            u[2] = (char)(0x80 | (cp & 0x3F)), k = 3;
-        } else {
-            u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), k = 4;
-        }
+        size_t k = next_unit(&p, u);
         if (n + k >= cap)
             return -1;
         memcpy(buf + n, u, k);
@@ -407,4 +513,113 @@ const char *tm_json_raw(const tm_json *j, int i, size_t *len)
     }
     *len = t->len;
     return j->text + t->start;
+}
+
+/* ---- Walking every text ------------------------------------------------------------------- */
+
+typedef struct walker {
+    const tm_json *j;
+    tm_json_text_fn fn;
+    void *ud;
+    const char *skip;
+    char *buf;     /* decoded strings */
+    char *path;
+    size_t cap;
+} walker;
+
+/* Appends n bytes of s to the path at `len`, truncating; returns the new length. A control
+ * character is shown as '?', so the path prints on one line. */
+static size_t path_put(walker *w, size_t len, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && w->cap && len + 1 < w->cap; i++)
+        w->path[len++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    if (w->cap)
+        w->path[len] = '\0';
+    return len;
+}
+
+/* Offers the text of token i (decoded string or number as written) to the callback. */
+static int offer(walker *w, int i)
+{
+    const tm_jtok *t = &w->j->tok[i];
+    if (t->type == TM_J_NUMBER)
+        return w->fn(w->ud, w->j->text + t->start, t->len);
+    if (t->type != TM_J_STRING)
+        return 0;
+    int n = decode(w->j, t, w->buf, (size_t)t->len + 1);
+    return n >= 0 && w->fn(w->ud, w->buf, (size_t)n);
+}
+
+static int walk(walker *w, int i, size_t plen, int top)
+{
+    const tm_jtok *t = &w->j->tok[i];
+    if (t->type == TM_J_OBJECT) {
+        int k = i + 1;
+        for (uint32_t m = 0; m < t->count; m++) {
+            int v = k + 1;
+            if (offer(w, k)) {
+                static const char name[] = " (a member name)";
+                if (plen)
+                    path_put(w, plen, name, sizeof name - 1);
+                else
+                    path_put(w, 0, name + 1, sizeof name - 2);
+                return k;
+            }
+            int n = decode(w->j, &w->j->tok[k], w->buf, (size_t)w->j->tok[k].len + 1);
+            if (!(top && w->skip && n >= 0 && strcmp(w->buf, w->skip) == 0)) {
+                size_t l = plen ? path_put(w, plen, ".", 1) : 0;
+                l = path_put(w, l, w->buf, n > 0 ? (size_t)n : 0);
+                int r = walk(w, v, l, 0);
+                if (r >= 0)
+                    return r;
+            }
+            k = (int)w->j->tok[v].next;
+        }
+        return -1;
+    }
+    if (t->type == TM_J_ARRAY) {
+        int e = i + 1;
+        for (uint32_t m = 0; m < t->count; m++) {
+            char idx[24];
+            int n = snprintf(idx, sizeof idx, "[%u]", m);
+            size_t l = path_put(w, plen, idx, (size_t)n);
+            int r = walk(w, e, l, 0);
+            if (r >= 0)
+                return r;
+            e = (int)w->j->tok[e].next;
+        }
+        return -1;
+    }
+    if (offer(w, i)) {
+        if (plen == 0)
+            path_put(w, 0, "(the value)", 11);
+        return i;
+    }
+    return -1;
+}
+
+int tm_json_find_text(const tm_json *j, const char *skip, tm_json_text_fn fn, void *ud,
+                      char *path, size_t cap)
+{
+    if (path && cap)
+        path[0] = '\0';
+    if (j == NULL || fn == NULL || j->ntok <= 0)
+        return -1;
+    size_t longest = 0;
+    for (int i = 0; i < j->ntok; i++)
+        if (j->tok[i].type == TM_J_STRING && j->tok[i].len > longest)
+            longest = j->tok[i].len;
+    char stack[1024];
+    walker w = {.j = j, .fn = fn, .ud = ud, .skip = skip, .buf = stack, .path = path,
+                .cap = path ? cap : 0};
+    if (longest + 1 > sizeof stack && (w.buf = malloc(longest + 1)) == NULL)
+        return -2;
+    int r = walk(&w, 0, 0, 1);
+    if (r < 0 && path && cap)
+        path[0] = '\0';
+    /* The texts offered may be anything, a card number included: none stays behind. */
+    OPENSSL_cleanse(w.buf, w.buf == stack ? sizeof stack : longest + 1);
+    if (w.buf != stack)
+        free(w.buf);
+    return r;
 }
