@@ -678,6 +678,18 @@ int tm_pay_holds_card_number(const char *s, size_t n)
     return 0;
 }
 
+static int holds_pan(void *ud, const char *s, size_t n)
+{
+    (void)ud;
+    return tm_pay_holds_card_number(s, n);
+}
+
+int tm_pay_json_find_card_number(const tm_json *j, const char *except, char *path, size_t cap)
+{
+    int t = tm_json_find_text(j, except, holds_pan, NULL, path, cap);
+    return t == -2 ? TM_ENOMEM : t >= 0;
+}
+
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
 
 enum { KIND_TOKEN = 0, KIND_DEBT = 1 };

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "calendar.h"
+#include "jscan.h"
 #include "keys.h"
 #include "tm_status.h"
 #include "validate.h" /* TM_MONEY_* flags for tm_money_parse() */
@@ -250,6 +251,13 @@ int tm_pay_token_check(const tm_keys *k, const char *token, struct tm_err *err);
  * longer digit string (a 20-digit id) is not read as a card number inside it. Else 0 (also
  * for NULL). Every local copy of the digits is wiped. */
 int tm_pay_holds_card_number(const char *s, size_t n);
+
+/* 1 when some member name or value of the scanned document `j` holds a card number
+ * (tm_pay_holds_card_number; numbers as written), `path` (cap bytes, may be NULL) then naming
+ * where (tm_json_find_text: "consumer.city", never the text itself); 0 when none does;
+ * TM_ENOMEM. The value of the top-level member `except` (NULL: none), the one field meant to
+ * carry a card number, is passed over. */
+int tm_pay_json_find_card_number(const tm_json *j, const char *except, char *path, size_t cap);
 
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
 
