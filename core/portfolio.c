@@ -1064,8 +1064,11 @@ static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_e
 {
     out->set = 0;
     uint32_t n = j->tok[0].count;
+    size_t room = 1; /* the decoded names, each no longer than its text */
+    for (uint32_t i = 0, k = 1; i < n; i++, k = j->tok[k + 1].next)
+        room += (size_t)j->tok[k].len + 1;
     member *m = calloc(n ? n : 1, sizeof *m);
-    char *names = malloc(j->tok[0].len + 1);
+    char *names = malloc(room);
     sbuf b = {0};
     int rc = TM_OK;
     if (!m || !names) {
@@ -1075,7 +1078,7 @@ static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_e
     size_t noff = 0;
     uint32_t k = 1, used = 0;
     for (uint32_t i = 0; i < n; i++) {
-        int len = tm_json_str(j, (int)k, names + noff, j->tok[0].len + 1 - noff);
+        int len = tm_json_str(j, (int)k, names + noff, room - noff);
         if (len >= 0 && strcmp(names + noff, "key") != 0) {
             m[used].name = names + noff;
             m[used++].value = (int)k + 1;
