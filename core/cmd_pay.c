@@ -213,7 +213,14 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
     /* A card number belongs in card_number alone, where it becomes a token at once; anywhere
      * else it would be stored or echoed as it stands. The field is named, never the number. */
     char where[200];
-    int pan = tm_pay_json_find_card_number(&j, "card_number", where, sizeof where);
+    /* A token this engine issued stands for a card; it is not one, whatever digits its hash
+     * happens to show. */
+    int tv = tm_json_get(&j, 0, "token");
+    int token_ok = tv >= 0 && tm_json_str(&j, tv, token, sizeof token) > 0 &&
+                   tm_pay_token_check(p->keys, token, NULL) == TM_OK;
+    token[0] = '\0';
+    const char *const except[] = {"card_number", token_ok ? "token" : NULL, NULL};
+    int pan = tm_pay_json_find_card_number(&j, except, where, sizeof where);
     if (pan < 0) {
         rc = tm_err_set(err, TM_ENOMEM, "out of memory");
         goto done;
@@ -235,7 +242,6 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
         if (!token[0])
             goto done;
     } else {
-        int tv = tm_json_get(&j, 0, "token");
         if (tv < 0) {
             reject(p, line, "token", "a card_number or a token (\"tok_...\") is required");
             goto done;

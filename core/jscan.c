@@ -521,7 +521,7 @@ typedef struct walker {
     const tm_json *j;
     tm_json_text_fn fn;
     void *ud;
-    const char *skip;
+    const char *const *skip; /* top-level members not offered, NULL-terminated */
     char *buf;     /* decoded strings */
     char *path;
     size_t cap;
@@ -566,7 +566,10 @@ static int walk(walker *w, int i, size_t plen, int top)
                 return k;
             }
             int n = decode(w->j, &w->j->tok[k], w->buf, (size_t)w->j->tok[k].len + 1);
-            if (!(top && w->skip && n >= 0 && strcmp(w->buf, w->skip) == 0)) {
+            int skipped = 0;
+            for (int q = 0; top && w->skip && n >= 0 && w->skip[q]; q++)
+                skipped |= strcmp(w->buf, w->skip[q]) == 0;
+            if (!skipped) {
                 size_t l = plen ? path_put(w, plen, ".", 1) : 0;
                 l = path_put(w, l, w->buf, n > 0 ? (size_t)n : 0);
                 int r = walk(w, v, l, 0);
@@ -598,7 +601,7 @@ static int walk(walker *w, int i, size_t plen, int top)
     return -1;
 }
 
-int tm_json_find_text(const tm_json *j, const char *skip, tm_json_text_fn fn, void *ud,
+int tm_json_find_text(const tm_json *j, const char *const *skip, tm_json_text_fn fn, void *ud,
                       char *path, size_t cap)
 {
     if (path && cap)

@@ -76,10 +76,11 @@ typedef int (*tm_json_text_fn)(void *ud, const char *s, size_t n);
  * (decoded) and each number (as written). Stops at the first text fn accepts and returns its
  * token, with `path` (cap bytes, may be NULL) naming where it stands: "consumer.city",
  * "history[2].at", "consumer (a member name)" (a name is not repeated, it may be the text
- * sought). The value of the top-level member named `skip` (NULL: none) is not offered. Returns
+ * sought). The values of the top-level members named in `skip` (a NULL-terminated list; NULL:
+ * none) are not offered. Returns
  * -1 when fn accepted none, -2 when out of memory. The buffer the strings were decoded into is
  * wiped before returning. */
-int tm_json_find_text(const tm_json *j, const char *skip, tm_json_text_fn fn, void *ud,
+int tm_json_find_text(const tm_json *j, const char *const *skip, tm_json_text_fn fn, void *ud,
                       char *path, size_t cap);
 
 #endif

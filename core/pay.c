@@ -684,7 +684,8 @@ static int holds_pan(void *ud, const char *s, size_t n)
     return tm_pay_holds_card_number(s, n);
 }
 
-int tm_pay_json_find_card_number(const tm_json *j, const char *except, char *path, size_t cap)
+int tm_pay_json_find_card_number(const tm_json *j, const char *const *except, char *path,
+                                 size_t cap)
 {
     int t = tm_json_find_text(j, except, holds_pan, NULL, path, cap);
     return t == -2 ? TM_ENOMEM : t >= 0;

@@ -255,9 +255,11 @@ int tm_pay_holds_card_number(const char *s, size_t n);
 /* 1 when some member name or value of the scanned document `j` holds a card number
  * (tm_pay_holds_card_number; numbers as written), `path` (cap bytes, may be NULL) then naming
  * where (tm_json_find_text: "consumer.city", never the text itself); 0 when none does;
- * TM_ENOMEM. The value of the top-level member `except` (NULL: none), the one field meant to
- * carry a card number, is passed over. */
-int tm_pay_json_find_card_number(const tm_json *j, const char *except, char *path, size_t cap);
+ * TM_ENOMEM. The values of the top-level members named in `except` (NULL-terminated; NULL:
+ * none) are passed over: the one field meant to carry a card number, and a field holding a
+ * token that tm_pay_token_check() accepted (its hash digits may happen to read as one). */
+int tm_pay_json_find_card_number(const tm_json *j, const char *const *except, char *path,
+                                 size_t cap);
 
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
 

@@ -1203,8 +1203,14 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     /* A card number belongs only in a payment's card_number, where it becomes a token: one
      * anywhere else would be stored or echoed as it stands. The field is named, the number
      * never repeated. */
-    char where[200];
-    int pan = tm_pay_json_find_card_number(j, "card_number", where, sizeof where);
+    char where[200], itoken[TM_PAY_TOKEN_LEN];
+    /* A token this engine issued stands for a card; it is not one, whatever digits its hash
+     * happens to show (tallyman pay's own charges carry the token they charged). */
+    int tv = tm_json_get(j, 0, "instrument_token");
+    int token_ok = tv >= 0 && tm_json_str(j, tv, itoken, sizeof itoken) > 0 &&
+                   (x->im.o->payments_taken || tm_pay_token_check(x->im.keys, itoken, NULL) == TM_OK);
+    const char *const except[] = {"card_number", token_ok ? "instrument_token" : NULL, NULL};
+    int pan = tm_pay_json_find_card_number(j, except, where, sizeof where);
     if (pan < 0)
         return tm_err_set(err, pan, "out of memory");
     if (pan) {

@@ -844,6 +844,46 @@ TEST(holds_card_number)
     }
 }
 
+/* Luhn-valid 16-digit Visa numbers from a counter, for making many tokens. */
+static void nth_card(long n, char out[17])
+{
+    snprintf(out, 17, "4%014ld", n);
+    for (int c = 0; c < 10; c++) {
+        out[15] = (char)('0' + c);
+        out[16] = '\0';
+        if (tm_pay_luhn_valid(out))
+            return;
+    }
+}
+
+/* A token's hash is hex: now and then its digits read as a card number. Such a token is still
+ * the engine's own: in the field that carries it, it is taken, not refused as a card number. */
+TEST(issued_token_is_not_a_card_number_in_its_field)
+{
+    char dir[64];
+    tm_keys *k = test_keys(dir);
+    char t[TM_PAY_TOKEN_LEN], card[17];
+    long n = 0, found = 0;
+    for (; n < 200000 && !found; n++) {
+        nth_card(n, card);
+        ASSERT_OK(tm_pay_tokenize(k, card, t, NULL));
+        found = tm_pay_holds_card_number(t, strlen(t));
+    }
+    ASSERT(found);
+    ASSERT_OK(tm_pay_token_check(k, t, NULL));
+    char line[200], path[64];
+    snprintf(line, sizeof line, "{\"key\":\"k\",\"token\":\"%s\"}", t);
+    tm_jtok toks[16];
+    tm_json j;
+    ASSERT_OK(tm_json_scan(line, strlen(line), toks, 16, &j, NULL));
+    static const char *const plain[] = {"card_number", NULL};
+    static const char *const with_token[] = {"card_number", "token", NULL};
+    ASSERT_EQ(tm_pay_json_find_card_number(&j, plain, path, sizeof path), 1);
+    ASSERT_STR_EQ(path, "token");
+    ASSERT_EQ(tm_pay_json_find_card_number(&j, with_token, path, sizeof path), 0);
+    tm_keys_free(k);
+}
+
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
 
 TEST(velocity_token_limit_and_window)
