@@ -334,13 +334,11 @@ static const char migration_7[] =
     "CREATE INDEX IF NOT EXISTS payment_attempts_at ON payment_attempts(at);\n";
 
 /* 8: what each event and card payment attempt was, so a key used again for something else is
- * refused instead of being counted as a duplicate: a keyed hash of its content, and where it
- * came from ("FILE:LINE"). Rows stored before have neither. */
-static const char migration_8[] =
-    "ALTER TABLE events ADD COLUMN content_hash BLOB;\n"
-    "ALTER TABLE events ADD COLUMN origin TEXT;\n"
-    "ALTER TABLE payment_attempts ADD COLUMN content_hash BLOB;\n"
-    "ALTER TABLE payment_attempts ADD COLUMN origin TEXT;\n";
+ * refused instead of being counted as a duplicate: a keyed hash of its content
+ * (events.content_hash, payment_attempts.content_hash) and where it came from ("FILE:LINE":
+ * events.origin, payment_attempts.origin). Rows stored before have neither. The columns are
+ * added where missing (add_missing), so the migration can run again. */
+static const char migration_8[] = "";
 
 static const struct {
     int version; /* the migration that needs it */
@@ -349,6 +347,10 @@ static const struct {
     {4, "events", "worked", "INTEGER NOT NULL DEFAULT 0"},
     {4, "debts", "offer", "TEXT"},
     {5, "debts", "journey_hash", "TEXT"},
+    {8, "events", "content_hash", "BLOB"},
+    {8, "events", "origin", "TEXT"},
+    {8, "payment_attempts", "content_hash", "BLOB"},
+    {8, "payment_attempts", "origin", "TEXT"},
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
