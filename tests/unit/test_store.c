@@ -183,7 +183,7 @@ TEST(pay_attempts_between_bounds)
     one_debt(s);
     const int64_t ats[] = {300, 100, 200, 400};
     for (int i = 0; i < 4; i++) {
-        char key[8];
+        char key[16];
         snprintf(key, sizeof key, "k%d", i);
         tm_pay_attempt a = {.key = key, .debt = 1, .token = "tok_x", .amount = 1, .at = ats[i],
                             .outcome = "approved"};
