@@ -150,6 +150,11 @@ static int iter_next(str_iter *it)
 static uint32_t name_hash(const char *text, const tm_jtok *t)
 {
     uint32_t h = 2166136261u;
+    if (!t->escaped) {
+        for (uint32_t i = 0; i < t->len; i++)
+            h = (h ^ (unsigned char)text[t->start + i]) * 16777619u;
+        return h;
+    }
     str_iter it;
     iter_init(&it, text, t);
     for (int c; (c = iter_next(&it)) >= 0;)
@@ -178,10 +183,20 @@ static int same_string(const char *text, const tm_jtok *a, const tm_jtok *b)
 static int check_duplicate(scanner *sc, int obj, int kt, uint32_t count)
 {
     tm_jtok *key = &sc->tok[kt];
-    key->count = name_hash(sc->s, key);
+    /* Small objects (most) compare names directly; a hash of each name saves the comparisons
+     * in big ones. */
+    int hashed = count >= 16;
+    if (hashed)
+        key->count = name_hash(sc->s, key);
+    if (count == 16) /* the object has just grown big: hash the names before */
+        for (uint32_t m = 0, k = (uint32_t)obj + 1; m < count; m++, k = sc->tok[k + 1].next)
+            sc->tok[k].count = name_hash(sc->s, &sc->tok[k]);
     int k = obj + 1;
     for (uint32_t m = 0; m < count; m++) {
-        if (sc->tok[k].count == key->count && same_string(sc->s, &sc->tok[k], key)) {
+        const tm_jtok *o = &sc->tok[k];
+        int maybe = hashed ? o->count == key->count
+                           : (o->escaped || key->escaped || o->len == key->len);
+        if (maybe && same_string(sc->s, o, key)) {
             /* Name the member, printable and short; a name holding a long digit string (a card
              * number, say) is not repeated. */
             char name[68];
@@ -517,88 +532,57 @@ const char *tm_json_raw(const tm_json *j, int i, size_t *len)
 
 /* ---- Walking every text ------------------------------------------------------------------- */
 
-typedef struct walker {
-    const tm_json *j;
-    tm_json_text_fn fn;
-    void *ud;
-    const char *const *skip; /* top-level members not offered, NULL-terminated */
-    char *buf;     /* decoded strings */
-    char *path;
-    size_t cap;
-} walker;
-
-/* Appends n bytes of s to the path at `len`, truncating; returns the new length. A control
- * character is shown as '?', so the path prints on one line. */
-static size_t path_put(walker *w, size_t len, const char *s, size_t n)
+/* Appends n bytes of s to path (cap bytes) at `len`, truncating; returns the new length. A
+ * control character is shown as '?', so the path prints on one line. */
+static size_t path_put(char *path, size_t cap, size_t len, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && w->cap && len + 1 < w->cap; i++)
-        w->path[len++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-    if (w->cap)
-        w->path[len] = '\0';
+    for (size_t i = 0; i < n && len + 1 < cap; i++)
+        path[len++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    path[len] = '\0';
     return len;
 }
 
-/* Offers the text of token i (decoded string or number as written) to the callback. */
-static int offer(walker *w, int i)
+/* Writes the path from token `node` down to token `target` (which lies within it); `name` is a
+ * buffer for decoding member names (room for the longest). */
+static void path_to(const tm_json *j, int node, int target, char *path, size_t cap, size_t len,
+                    char *name)
 {
-    const tm_jtok *t = &w->j->tok[i];
-    if (t->type == TM_J_NUMBER)
-        return w->fn(w->ud, w->j->text + t->start, t->len);
-    if (t->type != TM_J_STRING)
-        return 0;
-    int n = decode(w->j, t, w->buf, (size_t)t->len + 1);
-    return n >= 0 && w->fn(w->ud, w->buf, (size_t)n);
-}
-
-static int walk(walker *w, int i, size_t plen, int top)
-{
-    const tm_jtok *t = &w->j->tok[i];
+    const tm_jtok *t = &j->tok[node];
     if (t->type == TM_J_OBJECT) {
-        int k = i + 1;
+        int k = node + 1;
         for (uint32_t m = 0; m < t->count; m++) {
             int v = k + 1;
-            if (offer(w, k)) {
-                static const char name[] = " (a member name)";
-                if (plen)
-                    path_put(w, plen, name, sizeof name - 1);
+            if (target == k) {
+                static const char what[] = " (a member name)";
+                if (len)
+                    path_put(path, cap, len, what, sizeof what - 1);
                 else
-                    path_put(w, 0, name + 1, sizeof name - 2);
-                return k;
+                    path_put(path, cap, 0, what + 1, sizeof what - 2);
+                return;
             }
-            int n = decode(w->j, &w->j->tok[k], w->buf, (size_t)w->j->tok[k].len + 1);
-            int skipped = 0;
-            for (int q = 0; top && w->skip && n >= 0 && w->skip[q]; q++)
-                skipped |= strcmp(w->buf, w->skip[q]) == 0;
-            if (!skipped) {
-                size_t l = plen ? path_put(w, plen, ".", 1) : 0;
-                l = path_put(w, l, w->buf, n > 0 ? (size_t)n : 0);
-                int r = walk(w, v, l, 0);
-                if (r >= 0)
-                    return r;
+            if (target >= v && target < (int)j->tok[v].next) {
+                int n = decode(j, &j->tok[k], name, (size_t)j->tok[k].len + 1);
+                size_t l = len ? path_put(path, cap, len, ".", 1) : 0;
+                l = path_put(path, cap, l, name, n > 0 ? (size_t)n : 0);
+                path_to(j, v, target, path, cap, l, name);
+                return;
             }
-            k = (int)w->j->tok[v].next;
+            k = (int)j->tok[v].next;
         }
-        return -1;
-    }
-    if (t->type == TM_J_ARRAY) {
-        int e = i + 1;
+    } else if (t->type == TM_J_ARRAY) {
+        int e = node + 1;
         for (uint32_t m = 0; m < t->count; m++) {
-            char idx[24];
-            int n = snprintf(idx, sizeof idx, "[%u]", m);
-            size_t l = path_put(w, plen, idx, (size_t)n);
-            int r = walk(w, e, l, 0);
-            if (r >= 0)
-                return r;
-            e = (int)w->j->tok[e].next;
+            if (target >= e && target < (int)j->tok[e].next) {
+                char idx[24];
+                int n = snprintf(idx, sizeof idx, "[%u]", m);
+                path_to(j, e, target, path, cap, path_put(path, cap, len, idx, (size_t)n), name);
+                return;
+            }
+            e = (int)j->tok[e].next;
         }
-        return -1;
+    } else if (len == 0) {
+        path_put(path, cap, 0, "(the value)", 11);
     }
-    if (offer(w, i)) {
-        if (plen == 0)
-            path_put(w, 0, "(the value)", 11);
-        return i;
-    }
-    return -1;
 }
 
 int tm_json_find_text(const tm_json *j, const char *const *skip, tm_json_text_fn fn, void *ud,
@@ -608,21 +592,75 @@ int tm_json_find_text(const tm_json *j, const char *const *skip, tm_json_text_fn
         path[0] = '\0';
     if (j == NULL || fn == NULL || j->ntok <= 0)
         return -1;
+    /* The values not offered: those of the named top-level members. */
+    int from[8], to[8], nskip = 0;
+    if (skip && j->tok[0].type == TM_J_OBJECT) {
+        int k = 1;
+        for (uint32_t m = 0; m < j->tok[0].count; m++) {
+            int v = k + 1;
+            for (int q = 0; skip[q] && nskip < 8; q++) {
+                if (tm_json_streq(j, k, skip[q])) {
+                    from[nskip] = v;
+                    to[nskip++] = (int)j->tok[v].next;
+                    break;
+                }
+            }
+            k = (int)j->tok[v].next;
+        }
+    }
     size_t longest = 0;
     for (int i = 0; i < j->ntok; i++)
-        if (j->tok[i].type == TM_J_STRING && j->tok[i].len > longest)
+        if (j->tok[i].type == TM_J_STRING && j->tok[i].escaped && j->tok[i].len > longest)
             longest = j->tok[i].len;
-    char stack[1024];
-    walker w = {.j = j, .fn = fn, .ud = ud, .skip = skip, .buf = stack, .path = path,
-                .cap = path ? cap : 0};
-    if (longest + 1 > sizeof stack && (w.buf = malloc(longest + 1)) == NULL)
+    char stack[512];
+    char *buf = stack;
+    if (longest + 1 > sizeof stack && (buf = malloc(longest + 1)) == NULL)
         return -2;
-    int r = walk(&w, 0, 0, 1);
-    if (r < 0 && path && cap)
-        path[0] = '\0';
+    size_t used = 0; /* bytes of buf that held decoded text */
+    int found = -1;
+    /* Tokens are in document order: every name and value, one after another. */
+    for (int i = 0; i < j->ntok && found < 0;) {
+        int skipped = 0;
+        for (int q = 0; q < nskip; q++)
+            if (i == from[q]) {
+                i = to[q];
+                skipped = 1;
+            }
+        if (skipped)
+            continue;
+        const tm_jtok *t = &j->tok[i];
+        if (t->type == TM_J_NUMBER || (t->type == TM_J_STRING && !t->escaped)) {
+            if (fn(ud, j->text + t->start, t->len))
+                found = i;
+        } else if (t->type == TM_J_STRING) {
+            int n = decode(j, t, buf, (size_t)t->len + 1);
+            if (n >= 0 && (size_t)n > used)
+                used = (size_t)n;
+            if (n >= 0 && fn(ud, buf, (size_t)n))
+                found = i;
+        }
+        i++;
+    }
+    if (found >= 0 && path && cap) {
+        /* Names are decoded into buf for the path: room for the longest name. */
+        size_t need = 0;
+        for (int i = 0; i < j->ntok; i++)
+            if (j->tok[i].type == TM_J_STRING && j->tok[i].len > need)
+                need = j->tok[i].len;
+        char *name = need + 1 <= sizeof stack && buf == stack ? stack : malloc(need + 1);
+        if (name) {
+            path_to(j, 0, found, path, cap, 0, name);
+            if (name != stack) {
+                OPENSSL_cleanse(name, need + 1);
+                free(name);
+            } else if (need + 1 > used) {
+                used = need + 1;
+            }
+        }
+    }
     /* The texts offered may be anything, a card number included: none stays behind. */
-    OPENSSL_cleanse(w.buf, w.buf == stack ? sizeof stack : longest + 1);
-    if (w.buf != stack)
-        free(w.buf);
-    return r;
+    OPENSSL_cleanse(buf, used);
+    if (buf != stack)
+        free(buf);
+    return found;
 }

@@ -26,7 +26,8 @@ typedef struct tm_jtok {
     uint32_t start;   /* offset of the value (strings: after the opening quote) */
     uint32_t len;     /* bytes (strings: between the quotes, escapes undecoded) */
     uint32_t next;    /* index of the first token after this value and all it holds */
-    uint32_t count;   /* objects: members; arrays: elements; member names: a hash of the name */
+    uint32_t count;   /* objects: members; arrays: elements; member names in
+                         objects of 16 members or more: a hash of the name */
 } tm_jtok;
 
 typedef struct tm_json {
