@@ -210,7 +210,9 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-static void decide_stream(decider *dc, FILE *in, const char *file)
+/* Decides every line of `in`. Returns 0, or the errno of a read that failed (a directory
+ * given as the file, an I/O error): such a file is not an empty one. */
+static int decide_stream(decider *dc, FILE *in, const char *file)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -222,7 +224,9 @@ static void decide_stream(decider *dc, FILE *in, const char *file)
             continue;
         decide_line(dc, line, (size_t)n, lineno, file);
     }
+    int unread = ferror(in) ? errno : 0;
     free(line);
+    return unread;
 }
 
 int tm_cmd_decide(tm_cli *cli)
@@ -298,7 +302,12 @@ int tm_cmd_decide(tm_cli *cli)
     dc.out = malloc(dc.outcap);
     int rc = TM_EXIT_OK;
     if (nfiles == 0) {
-        decide_stream(&dc, stdin, NULL);
+        int unread = decide_stream(&dc, stdin, NULL);
+        if (unread) {
+            fflush(stdout);
+            fprintf(stderr, "tallyman: standard input: cannot read: %s\n", strerror(unread));
+            rc = TM_EXIT_FAIL;
+        }
     } else {
         for (int i = 0; i < nfiles; i++) {
             FILE *f = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
@@ -308,7 +317,12 @@ int tm_cmd_decide(tm_cli *cli)
                 rc = TM_EXIT_FAIL;
                 continue;
             }
-            decide_stream(&dc, f, nfiles > 1 ? files[i] : NULL);
+            int unread = decide_stream(&dc, f, nfiles > 1 ? files[i] : NULL);
+            if (unread) {
+                fflush(stdout);
+                fprintf(stderr, "%s: cannot read: %s\n", files[i], strerror(unread));
+                rc = TM_EXIT_FAIL;
+            }
             if (f != stdin)
                 fclose(f);
         }

@@ -88,8 +88,10 @@ static int run_input(tm_cli *cli, int events)
                        "cease, attorney, bankruptcy, deceased, contact (channel, outcome), optout\n"
                        "(channel), consent (channel, given), address_change (address1, city, zip),\n"
                        "phone_change (phone), email_change (email). An event whose key was applied\n"
-                       "before is skipped as a duplicate. Events for unknown debts or older than\n"
-                       "the debt's last event are reported and kept, not applied. Exit 1 if any\n"
+                       "before is skipped as a duplicate; a key used before for another event is\n"
+                       "refused as a conflicting reuse. Events for unknown debts or older than\n"
+                       "the debt's last event are reported and kept, not applied. A card number\n"
+                       "anywhere but in a payment's card_number is refused. Exit 1 if any\n"
                        "was rejected.\n");
             else
                 fputs(import_help, stdout);

@@ -422,7 +422,7 @@ static int promises(run *r, struct tm_err *err)
             char key[64];
             snprintf(key, sizeof key, "promise:%lld:broken", (long long)p[i].id);
             rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, "applied",
-                                    r->day_start, err);
+                                    NULL, NULL, r->day_start, err);
         } else if (rc == TM_OK) {
             r->st->promises_kept++;
         }

@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "jscan.h"
+#include "pay.h"
 
 const char *const tm_gate_channel_names[] = {"call", "sms", "email", "letter", "push",
                                              "whatsapp", "visit", NULL};
@@ -434,7 +435,20 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
         bad(err, "request", "%s", "must be a JSON object");
         goto out;
     }
+    /* A contact request never needs a card number: one anywhere in it is refused, the field
+     * named and the number never echoed (not even as the id of the error line). */
+    char where[200];
+    int pan = tm_pay_json_find_card_number(&c.j, NULL, where, sizeof where);
+    if (pan < 0) {
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        goto out;
+    }
     int id = tm_json_get(&c.j, 0, "id");
+    if (pan && (strcmp(where, "id") == 0 ||
+                (jtype(&c, id) != TM_J_STRING && jtype(&c, id) != TM_J_NUMBER))) {
+        bad(err, where, "%s", "holds a card number: refused (a contact request never carries one)");
+        goto out;
+    }
     if (jtype(&c, id) != TM_J_STRING && jtype(&c, id) != TM_J_NUMBER) {
         bad(err, "id", "%s", "is required (a string or number)");
         goto out;
@@ -445,6 +459,10 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
     req->id_json = strndup(raw, idlen);
     if (!*id_json || !req->id_json) {
         rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (pan) {
+        bad(err, where, "%s", "holds a card number: refused (a contact request never carries one)");
         goto out;
     }
     req->now = default_now;

@@ -26,7 +26,8 @@ typedef struct tm_jtok {
     uint32_t start;   /* offset of the value (strings: after the opening quote) */
     uint32_t len;     /* bytes (strings: between the quotes, escapes undecoded) */
     uint32_t next;    /* index of the first token after this value and all it holds */
-    uint32_t count;   /* objects: members; arrays: elements */
+    uint32_t count;   /* objects: members; arrays: elements; member names in
+                         objects of 16 members or more: a hash of the name */
 } tm_jtok;
 
 typedef struct tm_json {
@@ -40,7 +41,10 @@ typedef struct tm_json {
  * key, value pairs. On success fills *out and returns TM_OK; otherwise
  * TM_EINVAL with `err` saying what is wrong and at which column, or
  * TM_ENOMEM when the text has more than `max` tokens. Nesting deeper than 64
- * is refused. */
+ * is refused, and so is an object that has two members of the same name
+ * (after decoding escapes): JSON readers disagree on which one wins, so the
+ * text has no one meaning ("duplicate member 'x' (column N)"; a name with 13
+ * or more digits is not quoted). */
 int tm_json_scan(const char *text, size_t len, tm_jtok *toks, int max, tm_json *out,
                  struct tm_err *err);
 
@@ -65,5 +69,19 @@ int tm_json_int(const tm_json *j, int i, int64_t *out);
 
 /* The JSON text of token `i` as it stands in the input (for echoing ids). */
 const char *tm_json_raw(const tm_json *j, int i, size_t *len);
+
+/* Returns nonzero when the `n` bytes at `s` are what tm_json_find_text() looks for. */
+typedef int (*tm_json_text_fn)(void *ud, const char *s, size_t n);
+
+/* Offers fn every text in the document, in order: each member name and each string value
+ * (decoded) and each number (as written). Stops at the first text fn accepts and returns its
+ * token, with `path` (cap bytes, may be NULL) naming where it stands: "consumer.city",
+ * "history[2].at", "consumer (a member name)" (a name is not repeated, it may be the text
+ * sought). The values of the top-level members named in `skip` (a NULL-terminated list; NULL:
+ * none) are not offered. Returns
+ * -1 when fn accepted none, -2 when out of memory. The buffer the strings were decoded into is
+ * wiped before returning. */
+int tm_json_find_text(const tm_json *j, const char *const *skip, tm_json_text_fn fn, void *ud,
+                      char *path, size_t cap);
 
 #endif

@@ -520,7 +520,23 @@ int tm_pay_aba_check(const char *routing, struct tm_err *err)
 
 /* ---- Tokenisation ------------------------------------------------------------------------ */
 
-#define TOKEN_HEX 24
+#define TOKEN_ID_HEX 12
+#define TOKEN_MAC_HEX 12
+
+/* The keyed hash that proves a token was issued under this key file: the first TOKEN_MAC_HEX
+ * hex of tm_keys_lookup_hash() over the token's other parts, tagged apart from PAN hashes. */
+static int token_mac(const tm_keys *k, const char *id, const char *last4, const char *brand,
+                     char mac[TOKEN_MAC_HEX + 1])
+{
+    char input[64];
+    char hash[TM_KEYS_HASH_HEX_LEN + 1];
+    snprintf(input, sizeof input, "tok:%.*s_%.4s_%s", TOKEN_ID_HEX, id, last4, brand);
+    int rc = tm_keys_lookup_hash(k, input, hash);
+    if (rc == TM_OK)
+        snprintf(mac, TOKEN_MAC_HEX + 1, "%.*s", TOKEN_MAC_HEX, hash);
+    OPENSSL_cleanse(hash, sizeof hash);
+    return rc;
+}
 
 int tm_pay_tokenize(const tm_keys *k, const char *pan, char token[TM_PAY_TOKEN_LEN],
                     struct tm_err *err)
@@ -534,6 +550,7 @@ int tm_pay_tokenize(const tm_keys *k, const char *pan, char token[TM_PAY_TOKEN_L
     char d[PAN_MAX + 1];
     char input[4 + PAN_MAX + 1];
     char hash[TM_KEYS_HASH_HEX_LEN + 1];
+    char mac[TOKEN_MAC_HEX + 1];
     int rc = TM_OK;
     int brand = card_digits(pan, d, err);
     if (brand < 0) {
@@ -542,18 +559,147 @@ int tm_pay_tokenize(const tm_keys *k, const char *pan, char token[TM_PAY_TOKEN_L
     }
     /* The field tag keeps PAN hashes apart from other lookup hashes under the same key. */
     snprintf(input, sizeof input, "pan:%s", d);
-    if (tm_keys_lookup_hash(k, input, hash) != TM_OK) {
+    size_t len = strlen(d);
+    if (tm_keys_lookup_hash(k, input, hash) != TM_OK ||
+        token_mac(k, hash, d + len - 4, tm_pay_brand_name(brand), mac) != TM_OK) {
         rc = tm_err_set(err, TM_ECRYPTO, "lookup hash failed");
         goto out;
     }
-    size_t len = strlen(d);
-    snprintf(token, TM_PAY_TOKEN_LEN, "tok_%.*s_%s_%s", TOKEN_HEX, hash, d + len - 4,
+    snprintf(token, TM_PAY_TOKEN_LEN, "tok_%.*s%s_%s_%s", TOKEN_ID_HEX, hash, mac, d + len - 4,
              tm_pay_brand_name(brand));
 out:
     OPENSSL_cleanse(d, sizeof d);
     OPENSSL_cleanse(input, sizeof input);
     OPENSSL_cleanse(hash, sizeof hash);
     return rc;
+}
+
+static int lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int tm_pay_token_check(const tm_keys *k, const char *token, struct tm_err *err)
+{
+    if (k == NULL || token == NULL)
+        return tm_err_set(err, TM_EINVAL, "a token is required");
+    static const char shape[] = "is not a token (tok_<24 hex digits>_<last four>_<brand>)";
+    size_t len = strnlen(token, TM_PAY_TOKEN_LEN);
+    const size_t hex = TOKEN_ID_HEX + TOKEN_MAC_HEX;
+    /* "tok_" hex "_" last4 "_" brand */
+    if (len >= TM_PAY_TOKEN_LEN || len < 4 + hex + 1 + 4 + 2 || strncmp(token, "tok_", 4) != 0 ||
+        !lower_hex(token + 4, hex) || token[4 + hex] != '_' || token[4 + hex + 5] != '_')
+        return tm_err_set(err, TM_EINVAL, "%s", shape);
+    const char *last4 = token + 4 + hex + 1, *brand = token + 4 + hex + 6;
+    for (int i = 0; i < 4; i++)
+        if (last4[i] < '0' || last4[i] > '9')
+            return tm_err_set(err, TM_EINVAL, "%s", shape);
+    int known = 0;
+    for (int b = TM_PAY_BRAND_VISA; b <= TM_PAY_BRAND_DISCOVER; b++)
+        known |= strcmp(brand, tm_pay_brand_name(b)) == 0;
+    if (!known)
+        return tm_err_set(err, TM_EINVAL, "%s", shape);
+    char mac[TOKEN_MAC_HEX + 1];
+    if (token_mac(k, token + 4, last4, brand, mac) != TM_OK)
+        return tm_err_set(err, TM_ECRYPTO, "lookup hash failed");
+    if (CRYPTO_memcmp(mac, token + 4 + TOKEN_ID_HEX, TOKEN_MAC_HEX) != 0)
+        return tm_err_set(err, TM_EINVAL, "is not a token this engine issued (its keyed hash does "
+                                          "not match this key file)");
+    return TM_OK;
+}
+
+/* ---- Card numbers in text ---------------------------------------------------------------- */
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* 1 when the digits of groups g[first..n) (their text in s) form a card number: 13..19
+ * digits, not starting with 0, passing Luhn. */
+static int groups_hold_pan(const char *s, const size_t *gs, const size_t *gl, int first, int n)
+{
+    char d[PAN_MAX + 1];
+    size_t m = 0;
+    for (int k = first; k < n; k++) {
+        memcpy(d + m, s + gs[k], gl[k]);
+        m += gl[k];
+    }
+    d[m] = '\0';
+    int hit = d[0] != '0' && tm_pay_luhn_valid(d);
+    OPENSSL_cleanse(d, sizeof d);
+    return hit;
+}
+
+/* The scan itself, for a text with enough digits (kept apart so the quick refusals below cost
+ * no stack frame of group tables). */
+static int __attribute__((noinline)) find_pan(const char *s, size_t n)
+{
+    /* The digit groups of the current run, the latest PAN_MAX of them: a card number spans at
+     * most PAN_MAX groups of at least one digit each. */
+    size_t gs[PAN_MAX], gl[PAN_MAX];
+    int ng = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (!is_digit(s[i])) {
+            ng = 0;
+            i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < n && is_digit(s[i]))
+            i++;
+        if (ng == PAN_MAX) {
+            memmove(gs, gs + 1, sizeof gs[0] * (PAN_MAX - 1));
+            memmove(gl, gl + 1, sizeof gl[0] * (PAN_MAX - 1));
+            ng--;
+        }
+        gs[ng] = start;
+        gl[ng] = i - start;
+        ng++;
+        /* Every run of whole groups that ends with this one. */
+        size_t total = 0;
+        for (int k = ng - 1; k >= 0; k--) {
+            total += gl[k];
+            if (total > PAN_MAX)
+                break;
+            if (total >= 13 && groups_hold_pan(s, gs, gl, k, ng))
+                return 1;
+        }
+        /* One space or dash between digits keeps the run going ("4111 1111 ..."). */
+        if (i + 1 < n && (s[i] == ' ' || s[i] == '-') && is_digit(s[i + 1]))
+            i++;
+        else
+            ng = 0;
+    }
+    return 0;
+}
+
+int tm_pay_holds_card_number(const char *s, size_t n)
+{
+    if (s == NULL || n < 13)
+        return 0;
+    /* Most texts have too few digits to hold one: counted first, cheaply. */
+    size_t digits = 0;
+    for (size_t i = 0; i < n; i++)
+        digits += (unsigned)(s[i] - '0') <= 9;
+    return digits >= 13 && find_pan(s, n);
+}
+
+static int holds_pan(void *ud, const char *s, size_t n)
+{
+    (void)ud;
+    return tm_pay_holds_card_number(s, n);
+}
+
+int tm_pay_json_find_card_number(const tm_json *j, const char *const *except, char *path,
+                                 size_t cap)
+{
+    int t = tm_json_find_text(j, except, holds_pan, NULL, path, cap);
+    return t == -2 ? TM_ENOMEM : t >= 0;
 }
 
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
@@ -605,43 +751,21 @@ static int key_ok(const char *key)
     return len > 0 && len <= TM_PAY_VELOCITY_KEY_MAX;
 }
 
-static int count_recent(const tm_pay_velocity *v, int kind, const char *key)
+/* Attempts by `key` in (horizon, now]: one dated after `now` does not count against it. */
+static int count_recent(const tm_pay_velocity *v, int kind, const char *key, int64_t horizon,
+                        int64_t now)
 {
     int c = 0;
     for (size_t i = 0; i < v->n; i++)
-        if (v->a[i].kind == kind && strcmp(v->a[i].key, key) == 0)
+        if (v->a[i].kind == kind && v->a[i].at > horizon && v->a[i].at <= now &&
+            strcmp(v->a[i].key, key) == 0)
             c++;
     return c;
 }
 
-int tm_pay_velocity_check(tm_pay_velocity *v, const char *token, const char *debt, int64_t now,
-                          int *hit, struct tm_err *err)
+static int record(tm_pay_velocity *v, const char *token, const char *debt, int64_t at,
+                  struct tm_err *err)
 {
-    if (v == NULL || token == NULL || debt == NULL || hit == NULL)
-        return tm_err_set(err, TM_EINVAL, "tm_pay_velocity_check: NULL argument");
-    if (!key_ok(token) || !key_ok(debt))
-        return tm_err_set(err, TM_EINVAL, "token and debt must be 1..%d bytes",
-                          TM_PAY_VELOCITY_KEY_MAX);
-
-    /* Drop attempts at or before now - window; the window is (now - window, now]. A clock
-     * that steps back keeps newer attempts, which errs on the side of refusing. */
-    int64_t horizon;
-    if (__builtin_sub_overflow(now, v->window, &horizon))
-        horizon = INT64_MIN;
-    size_t w = 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->a[i].at > horizon)
-            v->a[w++] = v->a[i];
-    v->n = w;
-
-    if (v->limit[KIND_TOKEN] > 0 && count_recent(v, KIND_TOKEN, token) >= v->limit[KIND_TOKEN]) {
-        *hit = TM_PAY_VELOCITY_TOKEN;
-        return TM_OK;
-    }
-    if (v->limit[KIND_DEBT] > 0 && count_recent(v, KIND_DEBT, debt) >= v->limit[KIND_DEBT]) {
-        *hit = TM_PAY_VELOCITY_DEBT;
-        return TM_OK;
-    }
     if (v->cap - v->n < 2) {
         size_t ncap = v->cap ? v->cap * 2 : 16;
         struct attempt *na = realloc(v->a, ncap * sizeof *na);
@@ -653,10 +777,63 @@ int tm_pay_velocity_check(tm_pay_velocity *v, const char *token, const char *deb
     const char *keys[2] = {token, debt};
     for (int kind = 0; kind < 2; kind++) {
         struct attempt *a = &v->a[v->n++];
-        a->at = now;
+        a->at = at;
         a->kind = kind;
         snprintf(a->key, sizeof a->key, "%s", keys[kind]);
     }
+    return TM_OK;
+}
+
+int tm_pay_velocity_record(tm_pay_velocity *v, const char *token, const char *debt, int64_t at,
+                           struct tm_err *err)
+{
+    if (v == NULL || token == NULL || debt == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_pay_velocity_record: NULL argument");
+    if (!key_ok(token) || !key_ok(debt))
+        return tm_err_set(err, TM_EINVAL, "token and debt must be 1..%d bytes",
+                          TM_PAY_VELOCITY_KEY_MAX);
+    return record(v, token, debt, at, err);
+}
+
+void tm_pay_velocity_clear(tm_pay_velocity *v)
+{
+    if (v)
+        v->n = 0;
+}
+
+int tm_pay_velocity_check(tm_pay_velocity *v, const char *token, const char *debt, int64_t now,
+                          int *hit, struct tm_err *err)
+{
+    if (v == NULL || token == NULL || debt == NULL || hit == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_pay_velocity_check: NULL argument");
+    if (!key_ok(token) || !key_ok(debt))
+        return tm_err_set(err, TM_EINVAL, "token and debt must be 1..%d bytes",
+                          TM_PAY_VELOCITY_KEY_MAX);
+
+    /* The window is (now - window, now]. Attempts at or before its start are dropped: they
+     * can count for no check at `now` or later. */
+    int64_t horizon;
+    if (__builtin_sub_overflow(now, v->window, &horizon))
+        horizon = INT64_MIN;
+    size_t w = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->a[i].at > horizon)
+            v->a[w++] = v->a[i];
+    v->n = w;
+
+    if (v->limit[KIND_TOKEN] > 0 &&
+        count_recent(v, KIND_TOKEN, token, horizon, now) >= v->limit[KIND_TOKEN]) {
+        *hit = TM_PAY_VELOCITY_TOKEN;
+        return TM_OK;
+    }
+    if (v->limit[KIND_DEBT] > 0 &&
+        count_recent(v, KIND_DEBT, debt, horizon, now) >= v->limit[KIND_DEBT]) {
+        *hit = TM_PAY_VELOCITY_DEBT;
+        return TM_OK;
+    }
+    int rc = record(v, token, debt, now, err);
+    if (rc != TM_OK)
+        return rc;
     *hit = TM_PAY_VELOCITY_OK;
     return TM_OK;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "calendar.h"
+#include "jscan.h"
 #include "keys.h"
 #include "tm_status.h"
 #include "validate.h" /* TM_MONEY_* flags for tm_money_parse() */
@@ -225,15 +226,40 @@ int tm_pay_aba_check(const char *routing, struct tm_err *err);
 /* Buffer size for a token, NUL included: "tok_" + 24 hex + "_" + 4 digits + "_" + brand. */
 #define TM_PAY_TOKEN_LEN 48
 
-/* Writes "tok_<24 hex>_<last4>_<brand>" ("tok_3f9a..._4242_visa") for a card number that
- * passes tm_pay_card_check(). The hex is the first 24 chars of tm_keys_lookup_hash() of
- * "pan:" + digits, so one card gives one token under one key file and the token reveals
- * nothing beyond the last four and brand. The card number is not stored: every local copy
- * (digits, hash input, full hash) is wiped with OPENSSL_cleanse before returning.
+/* Writes "tok_<12 hex id><12 hex mac>_<last4>_<brand>" ("tok_3f9a..._4242_visa") for a card
+ * number that passes tm_pay_card_check(). The id is the first 12 hex of tm_keys_lookup_hash()
+ * of "pan:" + digits, so one card gives one token under one key file; the mac is the first 12
+ * hex of the lookup hash of "tok:" + id + "_" + last4 + "_" + brand, so tm_pay_token_check()
+ * can tell a token this key file issued from any other string. The token reveals nothing
+ * beyond the last four and brand. The card number is not stored: every local copy (digits,
+ * hash input, full hash) is wiped with OPENSSL_cleanse before returning.
  * TM_EINVAL for NULL k/pan/token or a number tm_pay_card_check() refuses; TM_ECRYPTO if the
  * hash fails. token is "" on failure. */
 int tm_pay_tokenize(const tm_keys *k, const char *pan, char token[TM_PAY_TOKEN_LEN],
                     struct tm_err *err);
+
+/* TM_OK when `token` is one tm_pay_tokenize() issued under the key file `k`: exactly the shape
+ * above (lower-case hex, four digits, a known brand) with a mac that matches (compared in
+ * constant time). TM_EINVAL otherwise, with a reason that never quotes the token (it may be
+ * anything, a card number included); TM_ECRYPTO if the hash fails. */
+int tm_pay_token_check(const tm_keys *k, const char *token, struct tm_err *err);
+
+/* 1 when the `n` bytes at `s` hold a card number anywhere: a run of 13..19 digits, not
+ * starting with 0, that passes the Luhn check, written whole or in groups joined by one space
+ * or dash ("4111 1111 1111 1111", "4111-1111-1111-1111"); "tok_4111111111111111" and
+ * "card 4111 1111 1111 1111 exp 12 27" hold one. Runs are cut at group boundaries only, so a
+ * longer digit string (a 20-digit id) is not read as a card number inside it. Else 0 (also
+ * for NULL). Every local copy of the digits is wiped. */
+int tm_pay_holds_card_number(const char *s, size_t n);
+
+/* 1 when some member name or value of the scanned document `j` holds a card number
+ * (tm_pay_holds_card_number; numbers as written), `path` (cap bytes, may be NULL) then naming
+ * where (tm_json_find_text: "consumer.city", never the text itself); 0 when none does;
+ * TM_ENOMEM. The values of the top-level members named in `except` (NULL-terminated; NULL:
+ * none) are passed over: the one field meant to carry a card number, and a field holding a
+ * token that tm_pay_token_check() accepted (its hash digits may happen to read as one). */
+int tm_pay_json_find_card_number(const tm_json *j, const char *const *except, char *path,
+                                 size_t cap);
 
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
 
@@ -258,15 +284,27 @@ int tm_pay_velocity_new(int per_token, int per_debt, int64_t window_seconds,
 /* Frees `v`; NULL is a no-op. */
 void tm_pay_velocity_free(tm_pay_velocity *v);
 
-/* Counts an attempt at `now` (seconds, any epoch, monotonic enough) for `token` and `debt`.
- * Attempts in (now - window, now] count (an attempt exactly one window old has expired). If
- * either count already equals its limit, *hit names the rule (the token rule is checked
- * first) and the attempt is NOT recorded, since it will not be sent; otherwise *hit is
- * TM_PAY_VELOCITY_OK and the attempt is recorded against both. Returns TM_OK in both cases.
- * TM_EINVAL for NULL arguments, an empty key or one over TM_PAY_VELOCITY_KEY_MAX; TM_ENOMEM
- * (nothing recorded). */
+/* Counts an attempt at `now` (seconds, any epoch) for `token` and `debt`. The attempts that
+ * count are those recorded at a time in (now - window, now]: one exactly one window old has
+ * expired, and one dated after `now` does not count against it. If either count already
+ * equals its limit, *hit names the rule (the token rule is checked first) and the attempt is
+ * NOT recorded, since it will not be sent; otherwise *hit is TM_PAY_VELOCITY_OK and the
+ * attempt is recorded against both. Returns TM_OK in both cases. Attempts at or before
+ * now - window are dropped, so a counter that is checked with times out of order must be
+ * cleared and given the attempts of each check's window again (tm_pay_velocity_clear, then
+ * tm_pay_velocity_record). TM_EINVAL for NULL arguments, an empty key or one over
+ * TM_PAY_VELOCITY_KEY_MAX; TM_ENOMEM (nothing recorded). */
 int tm_pay_velocity_check(tm_pay_velocity *v, const char *token, const char *debt, int64_t now,
                           int *hit, struct tm_err *err);
+
+/* Records an attempt already made at `at` (one read back from the store) against `token` and
+ * `debt`, whatever the limits: a limit reached in the past stays reached. Errors as for
+ * tm_pay_velocity_check(). */
+int tm_pay_velocity_record(tm_pay_velocity *v, const char *token, const char *debt, int64_t at,
+                           struct tm_err *err);
+
+/* Forgets every attempt recorded; the limits stay. NULL is a no-op. */
+void tm_pay_velocity_clear(tm_pay_velocity *v);
 
 /* ---- Gateways ---------------------------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "portfolio.h"
 
 #include <openssl/crypto.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -152,6 +153,7 @@ typedef struct importer {
     long *seen_line;
     size_t seen_cap, seen_n;
     sbuf pii, attrs, details;
+    int wipe; /* the row held a card number: wipe the buffers it was read into */
 } importer;
 
 /* Names the rejected record (file:line: field: why) to the caller and counts it. */
@@ -269,6 +271,20 @@ typedef struct parsed {
 
 static int check_row(importer *im, const row *r, parsed *p)
 {
+    /* No column holds a card number: an account file has no place for one, and whatever a
+     * column holds is kept (extra columns as attributes). Checked first, so that no other
+     * message repeats the number. */
+    for (int i = 0; i < r->n; i++) {
+        const char *name = r->names[i], *v = r->values[i];
+        if (tm_pay_holds_card_number(name, strlen(name)) ||
+            (v && tm_pay_holds_card_number(v, strlen(v)))) {
+            im->wipe = 1;
+            reject(im, r->line, tm_pay_holds_card_number(name, strlen(name)) ? "(a column name)" : name,
+                   "holds a card number: refused (card numbers are not kept; card payments are "
+                   "taken with tallyman pay)");
+            return -1;
+        }
+    }
     for (int i = 0; i <= K_CURRENCY; i++) { /* the first five columns are required */
         if (!r->known[i]) {
             reject(im, r->line, known_cols[i], "is required");
@@ -603,6 +619,9 @@ static int run_csv(importer *im, FILE *in, struct tm_err *err)
     for (int i = 0; i < ncols && rc == TM_OK; i++) {
         if (!names[i][0])
             rc = tm_err_set(err, TM_EINVAL, "%s:1: header: column %d has no name", im->o->name, i + 1);
+        else if (tm_pay_holds_card_number(names[i], strlen(names[i])))
+            rc = tm_err_set(err, TM_EINVAL, "%s:1: header: column %d holds a card number: refused",
+                            im->o->name, i + 1);
         for (int j = 0; j < i && rc == TM_OK; j++)
             if (strcmp(names[i], names[j]) == 0)
                 rc = tm_err_set(err, TM_EINVAL, "%s:1: header: column '%s' appears twice",
@@ -678,7 +697,10 @@ static int run_csv(importer *im, FILE *in, struct tm_err *err)
             off += len + 1;
         }
         index_row(&r);
+        im->wipe = 0;
         rc = import_row(im, &r, err);
+        if (im->wipe)
+            OPENSSL_cleanse(vals, valcap);
         if (rc == TM_OK)
             rc = row_done(im, in, &in_batch, err);
     }
@@ -784,10 +806,17 @@ static int run_jsonl(importer *im, FILE *in, struct tm_err *err)
         if (bad)
             continue;
         index_row(&r);
+        im->wipe = 0;
         rc = import_row(im, &r, err);
+        if (im->wipe) {
+            OPENSSL_cleanse(line, len);
+            OPENSSL_cleanse(vals, valcap);
+        }
         if (rc == TM_OK)
             rc = row_done(im, in, &in_batch, err);
     }
+    if (rc == TM_OK && ferror(in))
+        rc = tm_err_set(err, TM_EIO, "%s: cannot read: %s", im->o->name, strerror(errno));
     rc = finish_batches(im, rc, err);
     free(line);
     free(vals);
@@ -905,6 +934,7 @@ static void set_edit(const char *cur, const char *item, int add, char *out, size
 typedef struct evctx {
     importer im;
     tm_event_stats *st;
+    int wipe; /* the line held a card number where none belongs: wipe all of it */
 } evctx;
 
 static void ev_reject(evctx *x, long line, const char *field, const char *fmt, ...)
@@ -989,15 +1019,20 @@ static int event_amount(const tm_json *j, const char *currency, int64_t *minor, 
 {
     int v = tm_json_get(j, 0, "amount");
     text[0] = '\0';
-    if (v >= 0 && j->tok[v].type == TM_J_STRING) {
-        tm_json_str(j, v, text, cap);
-    } else if (v >= 0 && j->tok[v].type == TM_J_NUMBER) {
+    if (v < 0 || j->tok[v].type == TM_J_NULL)
+        return tm_err_set(e, TM_EINVAL, "is required");
+    if (j->tok[v].type == TM_J_STRING) {
+        if (tm_json_str(j, v, text, cap) < 0)
+            return tm_err_set(e, TM_EINVAL, "is too large (%u characters)", j->tok[v].len);
+    } else if (j->tok[v].type == TM_J_NUMBER) {
         size_t rl;
         const char *raw = tm_json_raw(j, v, &rl);
-        if (rl < cap) {
-            memcpy(text, raw, rl);
-            text[rl] = '\0';
-        }
+        if (rl >= cap)
+            return tm_err_set(e, TM_EINVAL, "is too large (%zu characters)", rl);
+        memcpy(text, raw, rl);
+        text[rl] = '\0';
+    } else {
+        return tm_err_set(e, TM_EINVAL, "must be an amount (\"25.00\" or 25.00)");
     }
     if (!text[0])
         return tm_err_set(e, TM_EINVAL, "is required");
@@ -1008,6 +1043,96 @@ static int event_amount(const tm_json *j, const char *currency, int64_t *minor, 
     if (*minor <= 0)
         return tm_err_set(e, TM_EINVAL, "must be more than zero");
     return TM_OK;
+}
+
+/* One top-level member, for putting an event's members in name order. */
+typedef struct member {
+    const char *name;
+    int value;
+} member;
+
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp(((const member *)a)->name, ((const member *)b)->name);
+}
+
+/* A keyed hash of what the event says: its members but the key, in name order, each value as
+ * decoded text (a number as written, a card number as its digits), so the same event sent
+ * again hashes the same however its members are ordered or escaped, and the hash reveals
+ * nothing of personal data or a card number without the key file. */
+static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_err *err)
+{
+    out->set = 0;
+    uint32_t n = j->tok[0].count;
+    size_t room = 1; /* the decoded names, each no longer than its text */
+    for (uint32_t i = 0, k = 1; i < n; i++, k = j->tok[k + 1].next)
+        room += (size_t)j->tok[k].len + 1;
+    member *m = calloc(n ? n : 1, sizeof *m);
+    char *names = malloc(room);
+    sbuf b = {0};
+    int rc = TM_OK;
+    if (!m || !names) {
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t noff = 0;
+    uint32_t k = 1, used = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int len = tm_json_str(j, (int)k, names + noff, room - noff);
+        if (len >= 0 && strcmp(names + noff, "key") != 0) {
+            m[used].name = names + noff;
+            m[used++].value = (int)k + 1;
+            noff += (size_t)len + 1;
+        }
+        k = j->tok[k + 1].next;
+    }
+    qsort(m, used, sizeof *m, member_cmp);
+    for (uint32_t i = 0; i < used; i++) {
+        const tm_jtok *t = &j->tok[m[i].value];
+        sb_put(&b, m[i].name, strlen(m[i].name) + 1);
+        size_t start = b.n;
+        if (t->type == TM_J_STRING) {
+            char *v = malloc((size_t)t->len + 1);
+            int vl = v ? tm_json_str(j, m[i].value, v, (size_t)t->len + 1) : -1;
+            if (vl >= 0)
+                sb_put(&b, v, (size_t)vl);
+            if (v) {
+                OPENSSL_cleanse(v, (size_t)t->len + 1);
+                free(v);
+            }
+        } else {
+            size_t rl;
+            const char *raw = tm_json_raw(j, m[i].value, &rl);
+            sb_put(&b, raw, rl);
+        }
+        if (strcmp(m[i].name, "card_number") == 0) { /* digits only: one card, one content */
+            size_t w = start;
+            for (size_t r = start; r < b.n; r++)
+                if (b.p[r] != ' ' && b.p[r] != '-')
+                    b.p[w++] = b.p[r];
+            b.n = w;
+        }
+        sb_put(&b, "", 1);
+    }
+    if (!b.p && used) {
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        goto out;
+    }
+    uint8_t md[32];
+    if (tm_keys_lookup_raw(x->im.keys, b.p ? b.p : "", b.n, md) != TM_OK) {
+        rc = tm_err_set(err, TM_ECRYPTO, "hashing the event failed");
+        goto out;
+    }
+    memcpy(out->b, md, TM_STORE_HASH_LEN);
+    out->set = 1;
+out:
+    if (b.p) {
+        OPENSSL_cleanse(b.p, b.cap);
+        free(b.p);
+    }
+    free(names);
+    free(m);
+    return rc;
 }
 
 /* Overwrites the bytes of value `v` in the line buffer the scanner reads in
@@ -1043,10 +1168,15 @@ static int payment_instrument(evctx *x, const tm_json *j, long line, char token[
     int cv = tm_json_get(j, 0, "card_number");
     int tv = tm_json_get(j, 0, "instrument_token");
     if (cv < 0 && tv >= 0) {
-        /* A token made before (tallyman pay): kept as it is. */
-        if (tm_json_str(j, tv, token, TM_PAY_TOKEN_LEN) <= 0 || strncmp(token, "tok_", 4) != 0) {
+        /* A token made before (tallyman pay): only one this key file issued, never any other
+         * string (which could be anything, a card number included). tallyman pay's own charges
+         * carry the token it charged. */
+        int ok = tm_json_str(j, tv, token, TM_PAY_TOKEN_LEN) > 0;
+        memset(&e, 0, sizeof e);
+        if (!ok || (!x->im.o->payments_taken && tm_pay_token_check(x->im.keys, token, &e) != TM_OK)) {
             token[0] = '\0';
-            ev_reject(x, line, "instrument_token", "must be a token (\"tok_...\")");
+            ev_reject(x, line, "instrument_token", "%s",
+                      ok ? e.msg : "is not a token (tok_<24 hex digits>_<last four>_<brand>)");
             return TM_EINVAL;
         }
         return TM_OK;
@@ -1070,6 +1200,25 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
 {
     char key[256], type[64], debt_id[129], at_s[64], buf[600];
     tm_store *s = x->im.s;
+    /* A card number belongs only in a payment's card_number, where it becomes a token: one
+     * anywhere else would be stored or echoed as it stands. The field is named, the number
+     * never repeated. */
+    char where[200], itoken[TM_PAY_TOKEN_LEN];
+    /* A token this engine issued stands for a card; it is not one, whatever digits its hash
+     * happens to show (tallyman pay's own charges carry the token they charged). */
+    int tv = tm_json_get(j, 0, "instrument_token");
+    int token_ok = tv >= 0 && tm_json_str(j, tv, itoken, sizeof itoken) > 0 &&
+                   (x->im.o->payments_taken || tm_pay_token_check(x->im.keys, itoken, NULL) == TM_OK);
+    const char *const except[] = {"card_number", token_ok ? "instrument_token" : NULL, NULL};
+    int pan = tm_pay_json_find_card_number(j, except, where, sizeof where);
+    if (pan < 0)
+        return tm_err_set(err, pan, "out of memory");
+    if (pan) {
+        x->wipe = 1;
+        ev_reject(x, line, where, "holds a card number: refused (a card number is taken only in "
+                                  "a payment's card_number, and kept nowhere)");
+        return TM_OK;
+    }
     if (tm_json_str(j, tm_json_get(j, 0, "key"), key, sizeof key) <= 0) {
         ev_reject(x, line, "key", "is required (a string of at most 255 bytes)");
         return TM_OK;
@@ -1094,13 +1243,37 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
         ev_reject(x, line, "at", "is required (an RFC 3339 time)%s%s", e.msg[0] ? ": " : "", e.msg);
         return TM_OK;
     }
-    int dup = 0;
-    int rc = tm_store_event_exists(s, key, &dup, err);
+    /* A key names one event: the same event again is a duplicate, the key on another event
+     * (another debt, amount, time, ...) is refused, naming where the key was first used. */
+    tm_hash16 content;
+    int rc = event_content(x, j, &content, err);
     if (rc != TM_OK)
         return rc;
-    if (dup) {
-        x->st->duplicates++;
+    char origin[300];
+    if (x->im.o->origin)
+        snprintf(origin, sizeof origin, "%s", x->im.o->origin);
+    else
+        snprintf(origin, sizeof origin, "%s:%ld", x->im.o->name, line);
+    tm_event_ref prev;
+    int dup = 0, late = 0;
+    if ((rc = tm_store_event_find(s, key, &prev, &dup, err)) != TM_OK)
+        return rc;
+    if (dup && prev.content.set && !same_hash(&prev.content, &content)) {
+        char when[40];
+        tm_calendar_format_rfc3339(prev.at, 0, when, sizeof when, NULL);
+        ev_reject(x, line, "key", "'%s' was first used %s%s for another event (at %s): a key names "
+                                  "one event, so this one is refused as a conflicting reuse",
+                  key, prev.origin[0] ? "on " : "before", prev.origin, when);
         return TM_OK;
+    }
+    if (dup) {
+        /* A card payment already charged but kept unapplied (out of order) by an earlier
+         * build is applied now: the money was taken. */
+        if (!(x->im.o->payments_taken && strcmp(prev.status, "out_of_order") == 0)) {
+            x->st->duplicates++;
+            return TM_OK;
+        }
+        late = 1;
     }
     tm_debt_rec d;
     int found = 0;
@@ -1111,7 +1284,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     if (!found) {
         ev_reject(x, line, "debt_id", "unknown debt '%s' (the event is kept, not applied)", debt_id);
         status = "unknown_debt";
-    } else if (d.has_last_event && at < d.last_event_at) {
+    } else if (d.has_last_event && at < d.last_event_at && !x->im.o->payments_taken) {
         char lb[40];
         tm_calendar_format_rfc3339(d.last_event_at, 0, lb, sizeof lb, NULL);
         ev_reject(x, line, "at", "older than the last event applied to debt '%s' (%s): kept, not applied",
@@ -1266,7 +1439,11 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     if (rc != TM_OK)
         return rc;
     /* Every event is kept, applied or not, so a rerun skips it. */
-    rc = tm_store_event_add(s, key, type, found ? d.id : 0, at, details, status, x->im.o->now, err);
+    if (late)
+        rc = tm_store_event_set_applied(s, key, details, x->im.o->now, err);
+    else
+        rc = tm_store_event_add(s, key, type, found ? d.id : 0, at, details, status, &content,
+                                origin, x->im.o->now, err);
     if (rc != TM_OK)
         return rc;
     char subject[200], action[80];
@@ -1313,13 +1490,19 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
             OPENSSL_cleanse(line, len); /* it may hold a card number we cannot find */
             continue;
         }
+        x.wipe = 0;
         rc = apply_event(&x, &j, lineno, err);
         /* Whatever became of the event (applied, duplicate, rejected), a card
          * number in it does not outlive this line. */
         wipe_value(&j, tm_json_get(&j, 0, "card_number"));
+        if (x.wipe)
+            OPENSSL_cleanse(line, len);
         if (rc == TM_OK)
             rc = row_done(&x.im, in, &in_batch, err);
     }
+    /* A file that cannot be read (a directory, an I/O error) is not an empty one. */
+    if (rc == TM_OK && ferror(in))
+        rc = tm_err_set(err, TM_EIO, "%s: cannot read: %s", opts->name, strerror(errno));
     rc = finish_batches(&x.im, rc, err);
     free(line);
     tm_audit_writer_close(x.im.audit);

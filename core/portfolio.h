@@ -36,6 +36,12 @@ typedef struct tm_import_opts {
     tm_progress_fn progress;
     void *ud;
     uint64_t size;             /* bytes in the input, when known (for progress) */
+    /* Events only. The events are card payments already charged (tallyman pay): each is
+     * applied whatever its order against the debt's other events (the money was taken), a
+     * payment kept unapplied before is applied now, and its instrument_token is taken as the
+     * charge's own. */
+    int payments_taken;
+    const char *origin;        /* recorded as each event's origin instead of "NAME:LINE" */
 } tm_import_opts;
 
 /* Imports accounts from `in`: CSV with a header row, or JSON lines (chosen
@@ -53,9 +59,17 @@ typedef struct tm_event_stats {
 } tm_event_stats;
 
 /* Applies events given as JSON lines (CONTRACT.md `tallyman event`). An
- * event whose key was applied before is skipped and counted as a
- * duplicate; an event for an unknown debt, or older than the last one
- * applied to its debt, is rejected with a message, never dropped silently. */
+ * event whose key was applied before with the same content is skipped and
+ * counted as a duplicate; the key used before (in this input or an earlier
+ * one) for other content (another debt, amount, time, ...) is rejected as a
+ * conflicting reuse, naming where the key was first used. An event for an
+ * unknown debt, or older than the last one applied to its debt, is rejected
+ * with a message and kept, never dropped silently. A line with a card number
+ * anywhere but in a payment's card_number, duplicate member names, or a bad
+ * field is rejected, naming the line and field, and the rest goes on.
+ * Returns TM_OK when the input could be read to its end (events may still
+ * have been rejected: see stats); TM_EIO when it could not be read (a
+ * directory, a read error), after committing the batches before. */
 int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_opts *opts,
                     tm_event_stats *stats, struct tm_err *err);
 

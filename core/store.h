@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 8
+#define TM_STORE_SCHEMA_VERSION 9
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -151,9 +151,27 @@ int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, 
 
 /* Events. */
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err);
-/* debt: the debt's row id, or 0 when the event names no known debt. */
+/* debt: the debt's row id, or 0 when the event names no known debt. `content` (NULL or unset:
+ * none) is a keyed hash of what the event says and `origin` ("FILE:LINE", NULL: none) where it
+ * came from, so a key used again for another event can be told from a duplicate. */
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
-                       const char *payload, const char *status, int64_t now, struct tm_err *err);
+                       const char *payload, const char *status, const tm_hash16 *content,
+                       const char *origin, int64_t now, struct tm_err *err);
+/* An event as stored under its key. */
+typedef struct tm_event_ref {
+    char status[16];    /* "applied", "out_of_order", "unknown_debt" */
+    tm_hash16 content;  /* unset for events stored before schema version 9 */
+    char origin[300];   /* "FILE:LINE", "" when unknown */
+    int64_t at;
+} tm_event_ref;
+/* Fills *out with the event stored under `key`; *found 0 (and *out zeroed) when there is none.
+ * TM_ESTORE on a store failure. */
+int tm_store_event_find(tm_store *s, const char *key, tm_event_ref *out, int *found,
+                        struct tm_err *err);
+/* Marks the event `key`, kept unapplied before, as applied now with `payload`, and unworked so
+ * the cycle sees it. */
+int tm_store_event_set_applied(tm_store *s, const char *key, const char *payload, int64_t now,
+                               struct tm_err *err);
 /* Applies a payment: the balance goes down (not below zero; a debt at zero
  * is paid), a payment row is added, and open promises the payments since
  * they were made now cover are marked kept. *balance gets the new balance. `instrument_token`
@@ -179,6 +197,8 @@ int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err);
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err);
+/* Records an event at `last_event_at` on the debt: its last event time becomes the later of
+ * the two (an event applied late never moves it back). */
 int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,
                         struct tm_err *err);
 
@@ -398,23 +418,27 @@ int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double prob
 
 /* Card payment attempts (tallyman pay), one per idempotency key. On write,
  * key, debt, token, amount, currency, at, outcome ("approved", "declined",
- * "timeout"), reference and reason are read (strings borrowed); writing a
- * key again updates its outcome. On read every field is set, strings
- * pointing into the record's buffers. */
+ * "timeout"), reference, reason, content (a keyed hash of the request; may be
+ * unset) and origin ("FILE:LINE", may be NULL) are read (strings borrowed);
+ * writing a key again updates its outcome, reference and reason only. On read
+ * every field is set, strings pointing into the record's buffers (content is
+ * unset and origin "" for attempts stored before schema version 9). */
 typedef struct tm_pay_attempt {
     int64_t id, debt, amount, at;
-    const char *key, *token, *outcome, *reference, *reason, *debt_ref;
+    const char *key, *token, *outcome, *reference, *reason, *debt_ref, *origin;
     char currency[4];
+    tm_hash16 content;
     char key_buf[256], token_buf[64], outcome_buf[16], reference_buf[40], reason_buf[80],
-        debt_buf[129];
+        debt_buf[129], origin_buf[300];
 } tm_pay_attempt;
 int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, int *found,
                              struct tm_err *err);
 int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err);
 typedef int (*tm_store_pay_attempt_fn)(void *ud, const tm_pay_attempt *a);
-/* Attempts at or after `since`, oldest first (the velocity limits' history). */
-int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt_fn fn, void *ud,
-                                struct tm_err *err);
+/* Attempts dated in (after, until], oldest first (the velocity limits' window before a
+ * request). A callback return other than TM_OK stops the scan and is returned. */
+int tm_store_pay_attempts_between(tm_store *s, int64_t after, int64_t until,
+                                  tm_store_pay_attempt_fn fn, void *ud, struct tm_err *err);
 
 /* The time of the latest applied event (0 when none). */
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);

@@ -46,9 +46,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "charge_off_date = ?7, last_payment_date = ?8, attributes = ?9, "
                     "attributes_hash = ?10, updated_at = ?11 WHERE debt_id = ?12",
     [ST_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key = ?",
-    [ST_EVENT_ADD] = "INSERT INTO events (key, type, debt_id, at, payload, status, applied_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [ST_DEBT_TOUCH] = "UPDATE debts SET last_event_at = ?1, updated_at = ?2 WHERE id = ?3",
+    [ST_EVENT_ADD] = "INSERT INTO events (key, type, debt_id, at, payload, status, applied_at, "
+                     "content_hash, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    /* An event applied late (a card payment taken before the debt's last event) never moves
+     * the debt's last event back. */
+    [ST_DEBT_TOUCH] = "UPDATE debts SET last_event_at = MAX(COALESCE(last_event_at, ?1), ?1), "
+                      "updated_at = ?2 WHERE id = ?3",
     [ST_AUDIT_TAIL] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_ADD] = "INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -341,6 +344,13 @@ static const char migration_8[] =
     "  recorded_at INTEGER NOT NULL\n"
     ");\n";
 
+/* 9: what each event and card payment attempt was, so a key used again for something else is
+ * refused instead of being counted as a duplicate: a keyed hash of its content
+ * (events.content_hash, payment_attempts.content_hash) and where it came from ("FILE:LINE":
+ * events.origin, payment_attempts.origin). Rows stored before have neither. The columns are
+ * added where missing (add_missing), so the migration can run again. */
+static const char migration_9[] = "";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -348,10 +358,15 @@ static const struct {
     {4, "events", "worked", "INTEGER NOT NULL DEFAULT 0"},
     {4, "debts", "offer", "TEXT"},
     {5, "debts", "journey_hash", "TEXT"},
+    {9, "events", "content_hash", "BLOB"},
+    {9, "events", "origin", "TEXT"},
+    {9, "payment_attempts", "content_hash", "BLOB"},
+    {9, "payment_attempts", "origin", "TEXT"},
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7, migration_8};
+                                         migration_5, migration_6, migration_7, migration_8,
+                                         migration_9};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -837,7 +852,8 @@ int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_e
 }
 
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
-                       const char *payload, const char *status, int64_t now, struct tm_err *err)
+                       const char *payload, const char *status, const tm_hash16 *content,
+                       const char *origin, int64_t now, struct tm_err *err)
 {
     sqlite3_stmt *st = stmt(s, ST_EVENT_ADD, err);
     if (!st)
@@ -852,6 +868,46 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
     sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now);
+    if (content)
+        bind_hash(st, 8, content);
+    bind_opt_text(st, 9, origin);
+    return done(s, st, err);
+}
+
+int tm_store_event_find(tm_store *s, const char *key, tm_event_ref *out, int *found,
+                        struct tm_err *err)
+{
+    static const char sql[] = "SELECT status, content_hash, origin, at FROM events WHERE key = ?1";
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    sqlite3_stmt *st = cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        copy_col(st, 0, out->status, sizeof out->status);
+        read_hash(st, 1, &out->content);
+        copy_col(st, 2, out->origin, sizeof out->origin);
+        out->at = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+}
+
+int tm_store_event_set_applied(tm_store *s, const char *key, const char *payload, int64_t now,
+                               struct tm_err *err)
+{
+    static const char sql[] =
+        "UPDATE events SET status = 'applied', payload = ?2, applied_at = ?3, worked = 0 "
+        "WHERE key = ?1";
+    sqlite3_stmt *st = cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, payload, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
     return done(s, st, err);
 }
 
@@ -1975,6 +2031,9 @@ static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
     copy_col(st, 8, a->reference_buf, sizeof a->reference_buf);
     copy_col(st, 9, a->reason_buf, sizeof a->reason_buf);
     copy_col(st, 10, a->debt_buf, sizeof a->debt_buf);
+    read_hash(st, 11, &a->content);
+    copy_col(st, 12, a->origin_buf, sizeof a->origin_buf);
+    a->origin = a->origin_buf;
     a->key = a->key_buf;
     a->token = a->token_buf;
     a->outcome = a->outcome_buf;
@@ -1985,7 +2044,8 @@ static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
 
 #define ATTEMPT_COLS                                                                               \
     "a.id, a.idempotency_key, a.debt_id, a.instrument_token, a.amount_minor, a.currency, a.at, "   \
-    "a.outcome, a.reference, a.reason, d.debt_id FROM payment_attempts a JOIN debts d ON "         \
+    "a.outcome, a.reference, a.reason, d.debt_id, a.content_hash, a.origin FROM payment_attempts " \
+    "a JOIN debts d ON "                                                                           \
     "d.id = a.debt_id "
 
 int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, int *found,
@@ -2011,8 +2071,9 @@ int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
-                           "amount_minor, currency, at, outcome, reference, reason) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(idempotency_key) DO UPDATE "
+                           "amount_minor, currency, at, outcome, reference, reason, content_hash, "
+                           "origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                           "ON CONFLICT(idempotency_key) DO UPDATE "
                            "SET outcome = excluded.outcome, reference = excluded.reference, "
                            "reason = excluded.reason",
                            -1, &st, NULL) != SQLITE_OK)
@@ -2026,19 +2087,22 @@ int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err
     sqlite3_bind_text(st, 7, a->outcome, -1, SQLITE_STATIC);
     bind_opt_text(st, 8, a->reference);
     bind_opt_text(st, 9, a->reason);
+    bind_hash(st, 10, &a->content);
+    bind_opt_text(st, 11, a->origin);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
 
-int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt_fn fn, void *ud,
-                                struct tm_err *err)
+int tm_store_pay_attempts_between(tm_store *s, int64_t after, int64_t until,
+                                  tm_store_pay_attempt_fn fn, void *ud, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.at >= ?1 ORDER BY a.at, a.id", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.at > ?1 AND a.at <= ?2 ORDER BY a.at, a.id",
+                           -1, &st, NULL) != SQLITE_OK)
         return sql_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, until);
     int rc = TM_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tm_pay_attempt a;

@@ -62,6 +62,100 @@ TEST(lookups_and_decoding)
     ASSERT_EQ(tm_json_get(&j, arr, "x"), -1); /* not an object */
 }
 
+/* Two members of one name: readers disagree on which wins (the first, the last), so the
+ * text is refused, naming the member, at any depth and however the name is spelled. */
+TEST(duplicate_members_refused)
+{
+    tm_json j;
+    struct tm_err e = {0};
+    const char *s = "{\"amount\":\"1.00\",\"debt_id\":\"D1\",\"amount\":\"900.00\"}";
+    ASSERT_EQ(tm_json_scan(s, strlen(s), toks, 4096, &j, &e), TM_EINVAL);
+    ASSERT_CONTAINS(e.msg, "duplicate member 'amount'");
+    const char *more[] = {"{\"a\":1,\"a\":1}", "{\"a\":{\"b\":1,\"b\":2}}", "[{\"x\":1,\"y\":2,\"x\":3}]",
+                          "{\"a\\u0062\":1,\"ab\":2}", "{\"\\u00e9\":1,\"\xc3\xa9\":2}",
+                          "{\"\":1,\"\":2}", NULL};
+    for (int i = 0; more[i]; i++)
+        if (scan(more[i], &j) != TM_EINVAL)
+            TM_FAIL_("accepted duplicate members: %s", more[i]);
+    /* Same names in different objects, or names that only look alike, are fine. */
+    const char *fine[] = {"{\"a\":{\"a\":1},\"b\":{\"a\":2}}", "{\"a\":1,\"A\":2,\"a \":3}",
+                          "[{\"x\":1},{\"x\":2}]", "{\"ab\":1,\"a\\u0063\":2}", NULL};
+    for (int i = 0; fine[i]; i++)
+        if (scan(fine[i], &j) != TM_OK)
+            TM_FAIL_("refused distinct members: %s", fine[i]);
+    /* A name that may be a card number is not repeated in the message. */
+    memset(&e, 0, sizeof e);
+    s = "{\"4111111111111111\":1,\"4111111111111111\":2}";
+    ASSERT_EQ(tm_json_scan(s, strlen(s), toks, 4096, &j, &e), TM_EINVAL);
+    ASSERT(strstr(e.msg, "4111") == NULL);
+    ASSERT_CONTAINS(e.msg, "duplicate member name");
+    /* Many members: each checked against all before it. */
+    char big[40000];
+    size_t n = 0;
+    big[n++] = '{';
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "%s\"m%d\":%d", i ? "," : "", i, i);
+    n += (size_t)snprintf(big + n, sizeof big - n, "}");
+    ASSERT_OK(tm_json_scan(big, n, toks, 4096, &j, &e));
+    n--;
+    n += (size_t)snprintf(big + n, sizeof big - n, ",\"m1234\":0}");
+    memset(&e, 0, sizeof e);
+    ASSERT_EQ(tm_json_scan(big, n, toks, 4096, &j, &e), TM_EINVAL);
+    ASSERT_CONTAINS(e.msg, "'m1234'");
+}
+
+static int has_digits9(void *ud, const char *s, size_t n)
+{
+    (void)ud;
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (memcmp(s + i, "999", 3) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every name and value is offered, decoded, with the path to where it stands. */
+TEST(find_text_names_the_path)
+{
+    tm_json j;
+    char path[128];
+    ASSERT_OK(scan("{\"id\":\"r1\",\"consumer\":{\"state\":\"MA\",\"flags\":[\"a\",\"x999\"]}}", &j));
+    int t = tm_json_find_text(&j, NULL, has_digits9, NULL, path, sizeof path);
+    ASSERT(t > 0);
+    ASSERT_STR_EQ(path, "consumer.flags[1]");
+    ASSERT_OK(scan("{\"a\":[{\"b\":1},{\"c\":\"\\u0039\\u0039\\u0039\"}]}", &j)); /* escaped */
+    ASSERT(tm_json_find_text(&j, NULL, has_digits9, NULL, path, sizeof path) > 0);
+    ASSERT_STR_EQ(path, "a[1].c");
+    ASSERT_OK(scan("{\"n\":12999}", &j)); /* numbers as written */
+    ASSERT(tm_json_find_text(&j, NULL, has_digits9, NULL, path, sizeof path) > 0);
+    ASSERT_STR_EQ(path, "n");
+    ASSERT_OK(scan("{\"x\":{\"k999\":1}}", &j)); /* a member name: not repeated */
+    ASSERT(tm_json_find_text(&j, NULL, has_digits9, NULL, path, sizeof path) > 0);
+    ASSERT_STR_EQ(path, "x (a member name)");
+    ASSERT_OK(scan("{\"k999\":1}", &j));
+    ASSERT(tm_json_find_text(&j, NULL, has_digits9, NULL, path, sizeof path) > 0);
+    ASSERT_STR_EQ(path, "(a member name)");
+    /* The top-level members named in `skip` are passed over; the same names deeper are not. */
+    static const char *const skip[] = {"token", "card_number", NULL};
+    ASSERT_OK(scan("{\"card_number\":\"999\",\"b\":\"1\"}", &j));
+    ASSERT_EQ(tm_json_find_text(&j, skip, has_digits9, NULL, path, sizeof path), -1);
+    ASSERT_STR_EQ(path, "");
+    ASSERT_OK(scan("{\"o\":{\"card_number\":\"999\"}}", &j));
+    ASSERT(tm_json_find_text(&j, skip, has_digits9, NULL, path, sizeof path) > 0);
+    ASSERT_STR_EQ(path, "o.card_number");
+    /* A long string is decoded in full; a tiny path buffer is truncated, not overrun. */
+    char big[5000];
+    memset(big, 'a', sizeof big);
+    big[0] = '"';
+    memcpy(big + 4000, "999", 3);
+    big[sizeof big - 2] = '"';
+    big[sizeof big - 1] = '\0';
+    ASSERT_OK(scan(big, &j));
+    ASSERT(tm_json_find_text(&j, NULL, has_digits9, NULL, path, 4) >= 0);
+    ASSERT_STR_EQ(path, "(th");
+    ASSERT_OK(scan("[1,2]", &j));
+    ASSERT_EQ(tm_json_find_text(&j, NULL, has_digits9, NULL, NULL, 0), -1);
+}
+
 /* Mutations of a request line: the scanner agrees with jansson on validity
  * (except number range, where jansson refuses big integers that are valid
  * JSON) and never crashes. */
@@ -103,7 +197,7 @@ TEST(differential_fuzz)
         struct tm_err e = {0};
         int ours = tm_json_scan(buf, len, toks, 4096, &j, &e) == TM_OK;
         json_error_t je;
-        json_t *v = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+        json_t *v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
         int theirs = v != NULL;
         json_decref(v);
         if (ours != theirs && !(ours && strstr(je.text, "too big")))

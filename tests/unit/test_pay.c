@@ -728,10 +728,15 @@ TEST(tokenize_deterministic_and_pan_free)
     ASSERT_OK(tm_pay_tokenize(k, "6011111111111117", t3, NULL));
     ASSERT_CONTAINS(t3, "_1117_discover");
 
-    /* The hex is the keyed lookup hash of the tagged PAN, so another key set differs. */
+    /* The id is the keyed lookup hash of the tagged PAN and the mac the keyed hash of the
+     * token's other parts, so another key set differs. */
     char want[TM_KEYS_HASH_HEX_LEN + 1];
     ASSERT_OK(tm_keys_lookup_hash(k, "pan:4242424242424242", want));
-    ASSERT(strncmp(t1 + 4, want, 24) == 0);
+    ASSERT(strncmp(t1 + 4, want, 12) == 0);
+    char macin[64];
+    snprintf(macin, sizeof macin, "tok:%.12s_4242_visa", want);
+    ASSERT_OK(tm_keys_lookup_hash(k, macin, want));
+    ASSERT(strncmp(t1 + 16, want, 12) == 0);
     char dir2[64];
     tm_keys *k2 = test_keys(dir2);
     ASSERT_OK(tm_pay_tokenize(k2, "4242424242424242", t2, NULL));
@@ -749,6 +754,134 @@ TEST(tokenize_deterministic_and_pan_free)
     ASSERT_EQ(tm_pay_tokenize(k, "4242424242424242", NULL, NULL), TM_EINVAL);
     tm_keys_free(k);
     tm_keys_free(k2);
+}
+
+/* Only tokens this key file issued pass: the card number in "tok_<PAN>", a path, markup or
+ * a token with one changed character (or from another key file) are refused, and the reason
+ * never quotes what was given. */
+TEST(token_check_accepts_only_issued_tokens)
+{
+    char dir[64], dir2[64];
+    tm_keys *k = test_keys(dir), *k2 = test_keys(dir2);
+    char t[TM_PAY_TOKEN_LEN], other[TM_PAY_TOKEN_LEN];
+    ASSERT_OK(tm_pay_tokenize(k, "4111111111111111", t, NULL));
+    ASSERT_OK(tm_pay_token_check(k, t, NULL));
+    ASSERT_OK(tm_pay_tokenize(k, "378282246310005", other, NULL));
+    ASSERT_OK(tm_pay_token_check(k, other, NULL));
+    ASSERT_OK(tm_pay_tokenize(k2, "4111111111111111", other, NULL));
+    struct tm_err err = {0};
+    ASSERT_EQ(tm_pay_token_check(k, other, &err), TM_EINVAL); /* another key file's */
+    ASSERT_CONTAINS(err.msg, "not a token this engine issued");
+    static const char *const bad[] = {
+        "tok_4111111111111111", "tok_", "tok_../../x_1111_visa", "tok_<script>_1111_visa",
+        "", "tok_000000000000000000000000_1111_visa", "TOK_0123456789abcdef01234567_1111_visa",
+        "tok_0123456789ABCDEF01234567_1111_visa", "tok_0123456789abcdef01234567_11a1_visa",
+        "tok_0123456789abcdef01234567_1111_diners", "tok_0123456789abcdef01234567_1111_visa_",
+        "tok_0123456789abcdef0123456_1111_visa", "tok_0123456789abcdef012345678_1111_visa",
+        NULL};
+    for (int i = 0; bad[i]; i++) {
+        memset(&err, 0, sizeof err);
+        ASSERT_EQ(tm_pay_token_check(k, bad[i], &err), TM_EINVAL);
+        ASSERT(strstr(err.msg, "4111") == NULL);
+        ASSERT(strstr(err.msg, "script") == NULL);
+    }
+    /* Each character of a real token matters. */
+    for (size_t i = 4; i < strlen(t); i++) {
+        char m[TM_PAY_TOKEN_LEN];
+        memcpy(m, t, sizeof m);
+        m[i] = m[i] == '0' ? '1' : '0';
+        ASSERT_EQ(tm_pay_token_check(k, m, NULL), TM_EINVAL);
+    }
+    ASSERT_EQ(tm_pay_token_check(NULL, t, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_pay_token_check(k, NULL, NULL), TM_EINVAL);
+    tm_keys_free(k);
+    tm_keys_free(k2);
+}
+
+static int holds(const char *s)
+{
+    return tm_pay_holds_card_number(s, strlen(s));
+}
+
+/* A card number is found wherever it stands in a text, whole or grouped; digit strings that
+ * are not one (failed Luhn, too short or long, zero-filled, other separators) are left be. */
+TEST(holds_card_number)
+{
+    ASSERT_EQ(holds("4111111111111111"), 1);
+    ASSERT_EQ(holds("4111 1111 1111 1111"), 1);
+    ASSERT_EQ(holds("4111-1111-1111-1111"), 1);
+    ASSERT_EQ(holds("tok_4111111111111111"), 1);
+    ASSERT_EQ(holds("my card is 4111 1111 1111 1111, exp 12 27"), 1);
+    ASSERT_EQ(holds("4111 1111 1111 1111 123"), 1);        /* the CVV after it */
+    ASSERT_EQ(holds("1 4111 1111 1111 1111"), 1);          /* a digit before it */
+    ASSERT_EQ(holds("378282246310005"), 1);                /* 15 digits (Amex) */
+    ASSERT_EQ(holds("4222222222222"), 1);                  /* 13 digits */
+    ASSERT_EQ(holds("6011000990139424"), 1);
+    ASSERT_EQ(holds("x5555555555554444y"), 1);
+    ASSERT_EQ(holds("9999999999999999998"), 1);            /* 19 digits, Luhn, no brand */
+    ASSERT_EQ(holds("4111111111111112"), 0);               /* Luhn fails */
+    ASSERT_EQ(holds("411111111111"), 0);                   /* 12 digits */
+    ASSERT_EQ(holds("41111111111111110000"), 0);           /* one run of 20 digits */
+    ASSERT_EQ(holds("0000000000000000"), 0);               /* zero-filled */
+    ASSERT_EQ(holds("4111  1111  1111  1111"), 0);         /* two spaces end a run */
+    ASSERT_EQ(holds("4111.1111.1111.1111"), 0);
+    ASSERT_EQ(holds("+16175550101"), 0);
+    ASSERT_EQ(holds("2026-11-23T15:00:00Z"), 0);
+    ASSERT_EQ(holds("1234.56"), 0);
+    ASSERT_EQ(holds(""), 0);
+    ASSERT_EQ(tm_pay_holds_card_number(NULL, 5), 0);
+    /* Only the bytes given are read. */
+    ASSERT_EQ(tm_pay_holds_card_number("4111111111111111", 15), 0);
+    /* Every card number the tests use elsewhere is found, in each spelling. */
+    static const char *const pans[] = {"4242424242424242", "5555555555554444", "2223003122003222",
+                                       "6011111111111117", "4000056655665556", NULL};
+    for (int i = 0; pans[i]; i++) {
+        char spaced[40];
+        snprintf(spaced, sizeof spaced, "%.4s %.4s %.4s %.4s", pans[i], pans[i] + 4, pans[i] + 8,
+                 pans[i] + 12);
+        ASSERT_EQ(holds(pans[i]), 1);
+        ASSERT_EQ(holds(spaced), 1);
+    }
+}
+
+/* Luhn-valid 16-digit Visa numbers from a counter, for making many tokens. */
+static void nth_card(long n, char out[24])
+{
+    snprintf(out, 24, "4%014ld", n % 100000000000000L);
+    for (int c = 0; c < 10; c++) {
+        out[15] = (char)('0' + c);
+        out[16] = '\0';
+        if (tm_pay_luhn_valid(out))
+            return;
+    }
+}
+
+/* A token's hash is hex: now and then its digits read as a card number. Such a token is still
+ * the engine's own: in the field that carries it, it is taken, not refused as a card number. */
+TEST(issued_token_is_not_a_card_number_in_its_field)
+{
+    char dir[64];
+    tm_keys *k = test_keys(dir);
+    char t[TM_PAY_TOKEN_LEN], card[24];
+    long n = 0, found = 0;
+    for (; n < 200000 && !found; n++) {
+        nth_card(n, card);
+        ASSERT_OK(tm_pay_tokenize(k, card, t, NULL));
+        found = tm_pay_holds_card_number(t, strlen(t));
+    }
+    ASSERT(found);
+    ASSERT_OK(tm_pay_token_check(k, t, NULL));
+    char line[200], path[64];
+    snprintf(line, sizeof line, "{\"key\":\"k\",\"token\":\"%s\"}", t);
+    tm_jtok toks[16];
+    tm_json j;
+    ASSERT_OK(tm_json_scan(line, strlen(line), toks, 16, &j, NULL));
+    static const char *const plain[] = {"card_number", NULL};
+    static const char *const with_token[] = {"card_number", "token", NULL};
+    ASSERT_EQ(tm_pay_json_find_card_number(&j, plain, path, sizeof path), 1);
+    ASSERT_STR_EQ(path, "token");
+    ASSERT_EQ(tm_pay_json_find_card_number(&j, with_token, path, sizeof path), 0);
+    tm_keys_free(k);
 }
 
 /* ---- Fraud velocity ---------------------------------------------------------------------- */
@@ -820,6 +953,45 @@ TEST(velocity_debt_limit)
     }
     tm_pay_velocity_free(v);
     tm_pay_velocity_free(w);
+}
+
+/* The attempts that count are those in the window before the checked time, whatever order
+ * the times come in and whatever today's date is: an attempt recorded after `now` does not
+ * count, and a counter re-seeded with recorded attempts judges as if they had been checked. */
+TEST(velocity_counts_the_window_before_each_time)
+{
+    tm_pay_velocity *v = NULL;
+    ASSERT_OK(tm_pay_velocity_new(2, 0, 3600, &v, NULL));
+    int hit = -1;
+    const int64_t t0 = 1795000000; /* 2026-11-18 */
+    ASSERT_OK(tm_pay_velocity_record(v, "tok_a", "D1", t0, NULL));
+    ASSERT_OK(tm_pay_velocity_record(v, "tok_a", "D1", t0 + 60, NULL));
+    /* Limit reached within the window ... */
+    ASSERT_OK(tm_pay_velocity_check(v, "tok_a", "D1", t0 + 120, &hit, NULL));
+    ASSERT_EQ(hit, TM_PAY_VELOCITY_TOKEN);
+    /* ... but not before the second attempt was made. */
+    tm_pay_velocity_clear(v);
+    ASSERT_OK(tm_pay_velocity_record(v, "tok_a", "D1", t0, NULL));
+    ASSERT_OK(tm_pay_velocity_record(v, "tok_a", "D1", t0 + 60, NULL));
+    ASSERT_OK(tm_pay_velocity_check(v, "tok_a", "D1", t0 + 30, &hit, NULL));
+    ASSERT_EQ(hit, TM_PAY_VELOCITY_OK);
+    /* Recording counts even past a limit: a limit reached in the past stays reached. */
+    tm_pay_velocity_clear(v);
+    for (int i = 0; i < 5; i++)
+        ASSERT_OK(tm_pay_velocity_record(v, "tok_b", "D2", t0 + i, NULL));
+    ASSERT_OK(tm_pay_velocity_check(v, "tok_b", "D9", t0 + 10, &hit, NULL));
+    ASSERT_EQ(hit, TM_PAY_VELOCITY_TOKEN);
+    /* A year later (or earlier) the same attempts judge the same way at the same times. */
+    ASSERT_OK(tm_pay_velocity_check(v, "tok_b", "D9", t0 + 3599, &hit, NULL));
+    ASSERT_EQ(hit, TM_PAY_VELOCITY_TOKEN);
+    tm_pay_velocity_clear(v);
+    ASSERT_OK(tm_pay_velocity_check(v, "tok_b", "D9", t0 + 10, &hit, NULL));
+    ASSERT_EQ(hit, TM_PAY_VELOCITY_OK);
+    struct tm_err err = {0};
+    ASSERT_EQ(tm_pay_velocity_record(v, "", "D1", t0, &err), TM_EINVAL);
+    ASSERT_EQ(tm_pay_velocity_record(NULL, "t", "D1", t0, &err), TM_EINVAL);
+    tm_pay_velocity_clear(NULL);
+    tm_pay_velocity_free(v);
 }
 
 TEST(velocity_validation)
