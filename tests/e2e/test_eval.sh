@@ -101,6 +101,32 @@ expect_run "shared tables read-only" 1 "" "read-only table 'table'" -- "$T" eval
 w own.lua 'counter = 41 counter = counter + 1 return counter'
 expect_run "own globals allowed" 0 "42" "" -- "$T" eval "$D/own.lua"
 
+# tm.time refuses what it cannot answer exactly: a date past 0000-9999 is an
+# error, not "" (which a script would take for a date), and a string with a
+# NUL byte is refused rather than read up to the NUL.
+w past9999.lua 'return tm.time.add_days("9999-12-31", 1)'
+expect_run "add_days past 9999-12-31 raises" 1 "" "bad argument #2 to 'add_days' (the resulting date is out of range: year 10000" -- "$T" eval "$D/past9999.lua"
+w before0000.lua 'return tm.time.add_days("0000-01-01", -1)'
+expect_run "add_days before 0000-01-01 raises" 1 "" "the resulting date is out of range: year -1" -- "$T" eval "$D/before0000.lua"
+w edge.lua 'return tm.time.add_days("9999-12-30", 1), tm.time.add_days("0000-01-02", -1)'
+expect_run "add_days up to the edges still answers" 0 '"9999-12-31"
+"0000-01-01"' "" -- "$T" eval "$D/edge.lua"
+w farlocal.lua 'return tm.time.local_time("UTC", 1e12).date'
+expect_run "local_time past year 9999 raises" 1 "" "bad argument #2 to 'local_time'" -- "$T" eval "$D/farlocal.lua"
+printf 'return tm.time.parse("2026-01-01T00:00:00Z\\0junk")' >"$D/nul.lua"
+expect_run "parse refuses a NUL and more after the Z" 1 "" "bad argument #1 to 'parse' (contains a NUL byte (at byte 21))" -- "$T" eval "$D/nul.lua"
+printf 'return tm.time.add_days("2026-01-01\\0", 1)' >"$D/nuldate.lua"
+expect_run "a date with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nuldate.lua"
+printf 'return tm.time.local_time("UTC\\0x", 0)' >"$D/nulzone.lua"
+expect_run "a zone with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nulzone.lua"
+w hmjunk.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00x")'
+expect_run "from_local refuses junk after HH:MM" 1 "" "expected HH:MM or HH:MM:SS" -- "$T" eval "$D/hmjunk.lua"
+w which.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00", "latre")'
+expect_run "from_local refuses an unknown choice" 1 "" "expected \"earlier\" or \"later\"" -- "$T" eval "$D/which.lua"
+w hms.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00:30"), tm.time.from_local("UTC", "2026-01-01", "09:00", "later")'
+expect_run "from_local reads HH:MM:SS and HH:MM" 0 '1767258030
+1767258000' "" -- "$T" eval "$D/hms.lua"
+
 # require reads the script tree given by --scripts.
 mkdir -p "$D/tree/lib"
 w tree/lib/util.lua 'local M = {} function M.double(x) return 2 * x end return M'
