@@ -409,7 +409,7 @@ int tm_cmd_run(tm_cli *cli)
         else if (days == 1 && !quiet)
             printf("%s\n", dayname);
         tm_cycle_stats_add(&total, &st);
-        if (st.step_errors || st.receiver_refused)
+        if (st.step_errors || st.receiver_refused || st.rule_failures)
             exit_code = TM_EXIT_FAIL;
     }
     free(de.text);

@@ -899,6 +899,7 @@ typedef struct gate_row {
     uint8_t *blob;        /* the rendered message, encrypted */
     size_t blen;
     int handler_failed;
+    char failed[1000];    /* rules whose check failed, one "qid (cite): where: error" a line */
     tm_jresult res;       /* the blocked handler's result */
     char msg[600];
 } gate_row;
@@ -1043,6 +1044,74 @@ static int claims_of(claim_cache *c, tm_sandbox *sb, const char *channel, const 
     return TM_OK;
 }
 
+/* A rule whose check failed (a script error or a limit) blocks its contact,
+ * failing closed; the row keeps which rules and why, so the run counts it
+ * apart from the blocks the rules meant. */
+static void note_failed_rules(gate_row *g, const tm_decision *d)
+{
+    g->failed[0] = '\0';
+    size_t off = 0;
+    for (int i = 0; d->error && i < d->nblocked && off < sizeof g->failed - 1; i++) {
+        const tm_rule_result *b = &d->blocked[i];
+        if (!b->failed)
+            continue;
+        const char *why = strncmp(b->reason, "rule failed: ", 13) == 0 ? b->reason + 13 : b->reason;
+        int n = snprintf(g->failed + off, sizeof g->failed - off, "%s (%s): %s\n", b->rule->qid,
+                         b->rule->cite ? b->rule->cite : "", why);
+        off = n < 0 ? off : off + (size_t)n >= sizeof g->failed ? sizeof g->failed - 1 : off + (size_t)n;
+    }
+}
+
+/* Whether rule `qid` is one of the row's failed rules. */
+static int rule_failed(const gate_row *g, const char *qid)
+{
+    size_t n = strlen(qid);
+    for (const char *p = g->failed; *p;) {
+        if (strncmp(p, qid, n) == 0 && p[n] == ' ')
+            return 1;
+        const char *e = strchr(p, '\n');
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Counts a rule failure once per distinct rule and reason; the first time,
+ * the audit log says so (which rule, where it failed, the first debt). */
+static int count_failures(run *r, const gate_row *g, struct tm_err *err)
+{
+    int rc = TM_OK;
+    for (const char *p = g->failed; *p && rc == TM_OK;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char what[400];
+        snprintf(what, sizeof what, "%.*s", (int)(len < sizeof what ? len : sizeof what - 1), p);
+        tm_cycle_stats *st = r->st;
+        int k = 0;
+        while (k < st->nfailures && strcmp(st->failures[k].what, what) != 0)
+            k++;
+        if (k < st->nfailures) {
+            st->failures[k].count++;
+        } else if (k < TM_CYCLE_MAX_FAILURES) {
+            snprintf(st->failures[k].what, sizeof st->failures[k].what, "%s", what);
+            st->failures[k].count = 1;
+            st->nfailures++;
+            json_t *dj = json_pack("{s:s, s:s, s:s}", "failure", what, "debt", g->w.debt_id,
+                                   "scripts", r->scripts);
+            char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+            json_decref(dj);
+            char subject[120];
+            snprintf(subject, sizeof subject, "rule:%.*s", (int)strcspn(what, " "), what);
+            rc = dt ? tm_audit_write(r->audit, g->o.send_at, "cycle", "gate.rule_failed", subject, dt, err)
+                    : tm_err_set(err, TM_ENOMEM, "out of memory");
+            free(dt);
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return rc;
+}
+
 /* On a worker: the gate's answer for each row of one consumer. */
 static void gate_fn(void *ctx, int worker, size_t gi)
 {
@@ -1084,6 +1153,7 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         for (int i = 0; i < d.nblocked && off < sizeof g->blocked - 100; i++)
             off += (size_t)snprintf(g->blocked + off, sizeof g->blocked - off, "%s%s", off ? "," : "",
                                     d.blocked[i].rule->qid);
+        note_failed_rules(g, &d);
         g->allow = d.allow;
         g->next_allowed = d.next_allowed;
         plan_zone(&g->w);
@@ -1250,7 +1320,8 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             char rule[96];
             size_t len = c ? (size_t)(c - p) : strlen(p);
             snprintf(rule, sizeof rule, "%.*s", (int)(len < sizeof rule ? len : sizeof rule - 1), p);
-            count_rule(r->st, rule);
+            if (!rule_failed(g, rule)) /* a failed rule is counted apart */
+                count_rule(r->st, rule);
             p += len + (c ? 1 : 0);
         }
         rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
@@ -1281,8 +1352,13 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
                                           strcmp(o->channel, "call") == 0 ? "attempt" : "delivered", err);
         } else if (rc == TM_OK) {
-            r->st->blocked++;
-            if (g->handler_failed) {
+            if (g->failed[0]) {
+                r->st->rule_failures++;
+                rc = count_failures(r, g, err);
+            } else {
+                r->st->blocked++;
+            }
+            if (rc == TM_OK && g->handler_failed) {
                 char msg[700];
                 snprintf(msg, sizeof msg, "blocked handler: %s", g->msg);
                 rc = park(r, w, "blocked", msg, o->send_at, err);
@@ -1713,6 +1789,16 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->blocked += d->blocked;
     t->rescheduled += d->rescheduled;
     t->skipped += d->skipped;
+    t->rule_failures += d->rule_failures;
+    for (int i = 0; i < d->nfailures; i++) {
+        int k = 0;
+        while (k < t->nfailures && strcmp(t->failures[k].what, d->failures[i].what) != 0)
+            k++;
+        if (k == t->nfailures && t->nfailures < TM_CYCLE_MAX_FAILURES)
+            t->failures[t->nfailures++] = d->failures[i];
+        else if (k < t->nfailures)
+            t->failures[k].count += d->failures[i].count;
+    }
     t->sent += d->sent;
     t->duplicates += d->duplicates;
     t->retry += d->retry;
@@ -1793,8 +1879,11 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
     if (st->promises_broken || st->promises_kept)
         fprintf(f, "\npromises past their due date: %ld broken or partly kept, %ld kept",
                 st->promises_broken, st->promises_kept);
-    fprintf(f, "\ncontacts: %ld planned, %ld allowed, %ld blocked (%ld rescheduled, %ld skipped)\n",
-            st->planned, st->allowed, st->blocked, st->rescheduled, st->skipped);
+    fprintf(f, "\ncontacts: %ld planned, %ld allowed, %ld blocked", st->planned, st->allowed,
+            st->blocked);
+    if (st->rule_failures)
+        fprintf(f, ", %ld stopped by a rule that failed", st->rule_failures);
+    fprintf(f, " (%ld rescheduled, %ld skipped)\n", st->rescheduled, st->skipped);
     fprintf(f, "messages: %ld sent", st->sent);
     for (int i = 0; i < st->nchannels; i++)
         fprintf(f, "%s%s %ld", i ? ", " : " (", st->by_channel[i].channel, st->by_channel[i].sent);
@@ -1816,5 +1905,11 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
         fprintf(f, "blocked by rule:\n");
         for (int i = 0; i < st->nrules; i++)
             fprintf(f, "  %-48s %ld\n", st->by_rule[i].rule, st->by_rule[i].count);
+    }
+    if (st->nfailures) {
+        fprintf(f, "rule failures (the contacts were blocked; the scripts must be fixed):\n");
+        for (int i = 0; i < st->nfailures; i++)
+            fprintf(f, "  %s: %ld contact%s\n", st->failures[i].what, st->failures[i].count,
+                    st->failures[i].count == 1 ? "" : "s");
     }
 }

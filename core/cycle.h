@@ -39,6 +39,7 @@
 
 #define TM_CYCLE_MAX_RULES 64
 #define TM_CYCLE_MAX_CHANNELS 8
+#define TM_CYCLE_MAX_FAILURES 16
 
 typedef struct tm_cycle_stats {
     long events, events_ignored, started, unassigned, timers, step_errors;
@@ -47,6 +48,13 @@ typedef struct tm_cycle_stats {
     long queued;                         /* debts handed to an agent queue */
     int receiver_refused;                /* the webhook's certificate did not verify */
     long planned, allowed, blocked, rescheduled, skipped;
+    long rule_failures;                  /* contacts blocked because a rule's check failed
+                                          * (not counted in `blocked`) */
+    struct {
+        char what[400];                  /* "US-XX/rule (cite): file:line: message" */
+        long count;
+    } failures[TM_CYCLE_MAX_FAILURES];   /* each distinct rule failure once */
+    int nfailures;
     long sent, duplicates, retry, failed, render_failed;
     struct {
         char channel[16];

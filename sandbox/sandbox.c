@@ -84,6 +84,7 @@ struct tm_sandbox {
     atomic_flag arm_lock;
     int registered;            /* on the watchdog's list */
     enum trip tripped;
+    char trip_where[300];      /* "file:line" where the call was stopped, "" unknown */
     int co_depth;              /* coroutines resumed inside one another */
     uint64_t instr_used;
     uint64_t instr_limit;
@@ -342,8 +343,26 @@ static void arm_sticky(tm_sandbox *sb, lua_State *L)
     atomic_store(&sb->armed, 1);
 }
 
+/* Notes where the call was stopped: the innermost function with a source
+ * line (a C function such as string.rep has none; its caller does). Only
+ * the first trip of a call is noted: re-raises happen further out. */
+static void note_where(tm_sandbox *sb, lua_State *L)
+{
+    if (sb->trip_where[0])
+        return;
+    lua_Debug ar;
+    for (int level = 0; level < 64 && lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+            continue;
+        const char *src = ar.source && ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+        snprintf(sb->trip_where, sizeof sb->trip_where, "%s:%d", src, ar.currentline);
+        return;
+    }
+}
+
 static int raise_trip(tm_sandbox *sb, lua_State *L)
 {
+    note_where(sb, L);
     arm_sticky(sb, L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->trip_msg_ref[sb->tripped]);
     return lua_error(L);
@@ -1247,6 +1266,7 @@ void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits)
 }
 
 const tm_limits *tm_sandbox_limits(const tm_sandbox *sb) { return &sb->limits; }
+const char *tm_sandbox_trip_where(const tm_sandbox *sb) { return sb->trip_where; }
 tm_gen *tm_sandbox_gen(const tm_sandbox *sb) { return sb->gen; }
 lua_State *tm_sandbox_lua(tm_sandbox *sb) { return sb->L; }
 
@@ -1265,6 +1285,7 @@ void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
 static void begin_call(tm_sandbox *sb)
 {
     sb->tripped = TRIP_NONE;
+    sb->trip_where[0] = '\0';
     sb->co_depth = 0;
     sb->instr_used = 0;
     sb->instr_limit = sb->limits.instructions;

@@ -92,6 +92,31 @@ TEST(limit_codes)
     tm_sandbox_free(sb);
 }
 
+/* A limit names where the script was stopped (the cycle and the gate print
+ * it with the script's name); the error itself stays the limit's name. */
+TEST(limit_names_the_line_it_stopped)
+{
+    tm_sandbox *sb = new_sb();
+    tm_limits lim = {8u << 20, 100000, 5000, TM_LIMIT_PRECISE};
+    tm_sandbox_set_limits(sb, &lim);
+    ASSERT_STR_EQ(run(sb, "local x = 1\nwhile true do\n  x = x + 1\nend"), "ERR -8: instruction limit exceeded");
+    const char *w = tm_sandbox_trip_where(sb);
+    ASSERT(strcmp(w, "t.lua:2") == 0 || strcmp(w, "t.lua:3") == 0);
+    /* In a C function (string.rep charged past the budget): its caller's line. */
+    run(sb, "local a = 1\n\nreturn ('x'):rep(1e9)");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:3");
+    /* Through a pcall in the script: where the limit was hit, not the pcall. */
+    run(sb, "pcall(function()\n  while true do end\nend)");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:2");
+    /* A memory limit caught by a pcall: the pcall's line. */
+    run(sb, "local s = 'x'\npcall(function() while true do s = s .. s end end)");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:2");
+    /* A call that hit no limit names nothing. */
+    ASSERT_STR_EQ(run(sb, "return 1"), "1");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "");
+    tm_sandbox_free(sb);
+}
+
 TEST(pcall_and_coroutines_cannot_swallow_limits)
 {
     tm_sandbox *sb = new_sb();
