@@ -628,6 +628,8 @@ static int write_steps(run *r, step_job *j, struct tm_err *err)
         if (it->kind == STEP_UNASSIGNED) {
             r->st->unassigned++;
         } else if (it->kind == STEP_ERROR) {
+            if (!j->timers)
+                r->st->unstarted++;
             rc = park(r, &it->w, j->timers ? "timer" : "start", it->msg,
                       it->now ? it->now : r->day_start, err);
         } else if (it->kind == STEP_OK) {
@@ -1667,6 +1669,41 @@ static int dispatch(run *r, struct tm_err *err)
     return rc;
 }
 
+/* Script calls that ended on a limit so far, over every sandbox of the run. */
+static uint64_t limit_hits(const run *r, tm_sandbox *sb)
+{
+    uint64_t n = 0;
+    tm_sandbox_stats ss;
+    if (r->o->nengines <= 0) {
+        tm_sandbox_stats_get(sb, &ss);
+        return ss.limit_hits;
+    }
+    for (int i = 0; i < r->o->nengines; i++) {
+        tm_sandbox_stats_get(r->o->engines[i].sb, &ss);
+        n += ss.limit_hits;
+    }
+    if (sb != r->o->engines[0].sb) { /* the caller's, when not a worker's */
+        tm_sandbox_stats_get(sb, &ss);
+        n += ss.limit_hits;
+    }
+    return n;
+}
+
+/* The journeys the run stopped after a limit, into the day's figures. */
+static void take_stopped(tm_cycle_stats *st, tm_jbench *b)
+{
+    for (int i = 0; st->nstopped < TM_CYCLE_MAX_STOPPED; i++) {
+        long hits = 0, skipped = 0;
+        if (tm_jbench_get(b, i, st->stopped[st->nstopped].journey, sizeof st->stopped[0].journey,
+                          st->stopped[st->nstopped].what, sizeof st->stopped[0].what, &hits,
+                          &skipped) != TM_OK)
+            break;
+        st->stopped[st->nstopped].hits = hits;
+        st->stopped[st->nstopped].parked = skipped;
+        st->nstopped++;
+    }
+}
+
 static double mono(void)
 {
     struct timespec ts;
@@ -1698,6 +1735,19 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         tm_pool_free(r.pool);
         return rc;
     }
+    /* Journeys that hit a limit are stopped for the rest of the run, on
+     * every worker: one bench for all. */
+    tm_jbench *bench = tm_jbench_new();
+    if (!bench) {
+        tm_audit_writer_close(r.audit);
+        free(r.claims);
+        tm_pool_free(r.pool);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    uint64_t hits_before = limit_hits(&r, sb);
+    tm_journeys_set_bench(js, bench);
+    for (int i = 0; i < opts->nengines; i++)
+        tm_journeys_set_bench(opts->engines[i].js, bench);
     /* Every loaded journey's text is kept before a debt runs on it; debts on
      * an older text run it from the archive, read into memory here so the
      * workers never touch the store (lb_journey.h, "Versions"). */
@@ -1764,6 +1814,12 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     tm_journeys_set_archive(js, NULL, NULL);
     for (int i = 0; i < opts->nengines; i++)
         tm_journeys_set_archive(opts->engines[i].js, NULL, NULL);
+    stats->limit_hits = (long)(limit_hits(&r, sb) - hits_before);
+    take_stopped(stats, bench);
+    tm_journeys_set_bench(js, NULL);
+    for (int i = 0; i < opts->nengines; i++)
+        tm_journeys_set_bench(opts->engines[i].js, NULL);
+    tm_jbench_free(bench);
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
     for (int i = 0; i < ncache; i++)
@@ -1778,6 +1834,7 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->events_ignored += d->events_ignored;
     t->started += d->started;
     t->unassigned = d->unassigned; /* a count of the day, not a flow */
+    t->unstarted = d->unstarted;
     t->timers += d->timers;
     t->promises_broken += d->promises_broken;
     t->promises_kept += d->promises_kept;
@@ -1790,6 +1847,19 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->rescheduled += d->rescheduled;
     t->skipped += d->skipped;
     t->rule_failures += d->rule_failures;
+    t->limit_hits += d->limit_hits;
+    for (int i = 0; i < d->nstopped; i++) {
+        int k = 0;
+        while (k < t->nstopped && (strcmp(t->stopped[k].journey, d->stopped[i].journey) != 0 ||
+                                   strcmp(t->stopped[k].what, d->stopped[i].what) != 0))
+            k++;
+        if (k == t->nstopped && t->nstopped < TM_CYCLE_MAX_STOPPED) {
+            t->stopped[t->nstopped++] = d->stopped[i];
+        } else if (k < t->nstopped) {
+            t->stopped[k].hits += d->stopped[i].hits;
+            t->stopped[k].parked += d->stopped[i].parked;
+        }
+    }
     for (int i = 0; i < d->nfailures; i++) {
         int k = 0;
         while (k < t->nfailures && strcmp(t->failures[k].what, d->failures[i].what) != 0)
@@ -1868,8 +1938,12 @@ void tm_cycle_engines_free(tm_cycle_engine *e, int n)
 
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
 {
+    /* Every new debt that did not start is in no journey: the ones no segment
+     * took and the ones a script error kept out (parked until it is fixed). */
     fprintf(f, "journeys: %ld started, %ld events handled (%ld ignored), %ld timers, %ld debts in no journey",
-            st->started, st->events, st->events_ignored, st->timers, st->unassigned);
+            st->started, st->events, st->events_ignored, st->timers, st->unassigned + st->unstarted);
+    if (st->unstarted)
+        fprintf(f, " (%ld of them parked by a script error)", st->unstarted);
     if (st->handoffs)
         fprintf(f, ", %ld handed to another journey", st->handoffs);
     if (st->queued)
@@ -1905,6 +1979,16 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
         fprintf(f, "blocked by rule:\n");
         for (int i = 0; i < st->nrules; i++)
             fprintf(f, "  %-48s %ld\n", st->by_rule[i].rule, st->by_rule[i].count);
+    }
+    if (st->limit_hits)
+        fprintf(f, "script limits hit: %ld\n", st->limit_hits);
+    if (st->nstopped) {
+        fprintf(f, "journeys stopped after a limit (their other debts were parked without running "
+                   "them; the scripts must be fixed):\n");
+        for (int i = 0; i < st->nstopped; i++)
+            fprintf(f, "  %s: %s: hit %ld time%s, %ld debt%s parked at once\n", st->stopped[i].journey,
+                    st->stopped[i].what, st->stopped[i].hits, st->stopped[i].hits == 1 ? "" : "s",
+                    st->stopped[i].parked, st->stopped[i].parked == 1 ? "" : "s");
     }
     if (st->nfailures) {
         fprintf(f, "rule failures (the contacts were blocked; the scripts must be fixed):\n");

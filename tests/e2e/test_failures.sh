@@ -60,4 +60,71 @@ expect_run "  ...the decisions name the rule" 0 "3" "" -- sqlite3 "$D/r15.db" "s
 expect_run "  ...audited once" 0 "1" "" -- sh -c "'$T' --db '$D/r15.db' audit export | grep -c 'gate.rule_failed'"
 expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$D/r15.db" audit verify
 
+# --- 14: a journey whose segment runs into a limit ---------------------------
+# "spin" comes first by priority and loops; "demo" would take every debt. The
+# debts are parked, not handed to demo, and the limit is hit once, not once
+# per debt (counted by the sandboxes and in the audit log, not timed).
+tree "$D/t14"
+cat >"$D/t14/strategies/spin.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "spin",
+  priority = 10,
+  segment = function(d)
+    while true do end
+  end,
+  start = "s",
+  states = { s = {} },
+}
+LUA
+accounts "$D/a14.csv" 6
+"$T" --db "$D/r14.db" import accounts "$D/a14.csv" >/dev/null 2>&1
+"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-23 --workers 0 --spool "$D/sp14" >"$D/r14.out" 2>"$D/r14.err"
+expect_run "a segment that hits a limit: run exits 1" 1 "*" "*" -- sh -c "exit $?"
+expect_run "  ...each debt's message names the file and line" 0 "6" "" -- sh -c "grep -c '^debt D[0-9]: $D/t14/strategies/spin.lua:6: instruction limit exceeded (in the segment of journey spin)\$' '$D/r14.err'"
+expect_run "  ...the limit was hit once, not once per debt" 0 "*" "" -- grep -q "^script limits hit: 1\$" "$D/r14.out"
+expect_run "  ...the rest parked at once" 0 "*" "" -- grep -q "spin: $D/t14/strategies/spin.lua:6: instruction limit exceeded (in the segment of journey spin): hit 1 time, 5 debts parked at once" "$D/r14.out"
+expect_run "  ...no debt handed to the next journey" 0 "0" "" -- sqlite3 "$D/r14.db" "select count(*) from debts where journey is not null and journey <> ''"
+expect_run "  ...the summary counts them in no journey" 0 "*" "" -- grep -q "6 debts in no journey (6 of them parked by a script error), 6 script errors" "$D/r14.out"
+expect_run "  ...each parked debt audited with the same reason" 0 "6" "" -- sh -c "'$T' --db '$D/r14.db' audit export | grep 'journey.parked' | grep -c 'spin.lua:6: instruction limit exceeded (in the segment of journey spin)'"
+expect_run "  ...the debts wait for the next run" 0 "*" "" -- sh -c "'$T' --db '$D/r14.db' --scripts '$D/t14' run --date 2026-11-24 --workers 0 --spool '$D/sp14' 2>/dev/null | grep -q '6 debts in no journey'"
+"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-25 --workers 2 --spool "$D/sp14" >"$D/r14w.out" 2>/dev/null
+expect_run "  ...with two workers, at most one hit each" 0 "*" "" -- grep -Eq "^script limits hit: [12]\$" "$D/r14w.out"
+
+# A journey higher in priority still takes its debts; only those that reach
+# the stopped journey are parked.
+cat >"$D/t14/strategies/first.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "first",
+  priority = 5,
+  segment = function(d) return d.debt_id == "D1" or d.debt_id == "D2" end,
+  start = "s",
+  states = { s = {} },
+}
+LUA
+"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-26 --workers 0 --spool "$D/sp14" >"$D/r14p.out" 2>/dev/null
+expect_run "a journey ahead in priority still takes its debts" 0 "2" "" -- sqlite3 "$D/r14.db" "select count(*) from debts where journey = 'first'"
+expect_run "  ...the rest are parked, the limit hit once" 0 "*" "" -- grep -q "hit 1 time, 3 debts parked at once" "$D/r14p.out"
+
+# A journey whose start state loops: stopped after the first debt too.
+tree "$D/t14b"
+cat >"$D/t14b/strategies/demo.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "demo",
+  segment = function(d) return true end,
+  start = "s",
+  states = { s = { enter = function(j)
+    local n = 0
+    while true do n = n + 1 end
+  end } },
+}
+LUA
+accounts "$D/a14b.csv" 4
+"$T" --db "$D/r14b.db" import accounts "$D/a14b.csv" >/dev/null 2>&1
+"$T" --db "$D/r14b.db" --scripts "$D/t14b" run --date 2026-11-23 --workers 0 --spool "$D/sp14b" >"$D/r14b.out" 2>"$D/r14b.err"
+expect_run "a start state that hits a limit: hit once" 0 "*" "" -- grep -q "^script limits hit: 1\$" "$D/r14b.out"
+expect_run "  ...named with file and line" 0 "*" "" -- grep -q "demo: $D/t14b/strategies/demo.lua:[78]: instruction limit exceeded: hit 1 time, 3 debts parked at once" "$D/r14b.out"
+
 finish
