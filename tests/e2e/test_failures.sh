@@ -127,4 +127,26 @@ accounts "$D/a14b.csv" 4
 expect_run "a start state that hits a limit: hit once" 0 "*" "" -- grep -q "^script limits hit: 1\$" "$D/r14b.out"
 expect_run "  ...named with file and line" 0 "*" "" -- grep -q "demo: $D/t14b/strategies/demo.lua:[78]: instruction limit exceeded: hit 1 time, 3 debts parked at once" "$D/r14b.out"
 
+# --- 16: a run for a day before the last day worked ---------------------------
+tree "$D/t16"
+accounts "$D/a16.csv" 2
+"$T" --db "$D/r16.db" import accounts "$D/a16.csv" >/dev/null 2>&1
+LAST="select date(value * 86400, 'unixepoch') from cycle where name = 'last_day'"
+AUDITS="select count(*) from audit"
+expect_run "day 25" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-25 --spool "$D/sp16"
+expect_run "  ...is the last day worked" 0 "2026-11-25" "" -- sqlite3 "$D/r16.db" "$LAST"
+expect_run "the same day again is a rerun, not a rewind" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-25 --spool "$D/sp16"
+n_audit=$(sqlite3 "$D/r16.db" "$AUDITS")
+expect_run "an earlier day is refused, naming the last day and --rewind" 1 "" "--date 2026-11-24 is before 2026-11-25, the last day this store has worked; running it would move the cycle back: give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-24 --spool "$D/sp16b"
+expect_run "  ...the last day stays" 0 "2026-11-25" "" -- sqlite3 "$D/r16.db" "$LAST"
+expect_run "  ...nothing written: no audit record" 0 "$n_audit" "" -- sqlite3 "$D/r16.db" "$AUDITS"
+expect_run "  ...no spool made" 1 "*" "*" -- test -e "$D/sp16b"
+expect_run "  ...--days from an earlier day too" 1 "" "give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-20 --days 3 --spool "$D/sp16"
+expect_run "with --rewind: runs, and says so" 0 "*" "rewinding the cycle from 2026-11-25, the last day worked, to 2026-11-24 (audited)" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-24 --rewind --spool "$D/sp16"
+expect_run "  ...the last day is the one run" 0 "2026-11-24" "" -- sqlite3 "$D/r16.db" "$LAST"
+expect_run "  ...audited" 0 "*" "" -- sh -c "'$T' --db '$D/r16.db' audit export | grep -q '\"action\":\"cycle.rewind\".*\"last_day\":\"2026-11-25\",\"to\":\"2026-11-24\",\"days\":1'"
+expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$D/r16.db" audit verify
+expect_run "--rewind on a later day changes nothing" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-26 --rewind --spool "$D/sp16"
+expect_run "  ...and audits nothing" 0 "1" "" -- sh -c "'$T' --db '$D/r16.db' audit export | grep -c 'cycle.rewind'"
+
 finish
