@@ -28,6 +28,9 @@ static const char decide_help[] =
     "next_allowed_at, requires, and the hash of the script set.\n"
     "A line that is not valid JSON or misses a required field gives\n"
     "{\"line\": N, \"id\": ..., \"error\": \"...\"} and the rest goes on (exit 1).\n"
+    "A rule whose check fails (a script error or a limit) blocks the contact\n"
+    "(\"failed\": true, the reason naming the script and line); each such failure\n"
+    "is told once on stderr, and the exit code is 1.\n"
     "\n"
     "Options:\n"
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
@@ -42,12 +45,25 @@ typedef struct rule_count {
     long n;
 } rule_count;
 
+/* A rule whose check failed (a script error or a limit), told once. */
+typedef struct rule_failure {
+    const char *qid; /* borrowed from the gate */
+    const char *cite;
+    char reason[256];
+    long n;
+} rule_failure;
+
+#define MAX_FAILURES 64
+
 typedef struct decider {
     tm_gate *gate;
     int64_t default_now;
     char *out;
     size_t outcap;
     long errors, decisions, allowed, never;
+    long failed;              /* decisions that involved a rule that failed */
+    rule_failure failures[MAX_FAILURES];
+    int nfailures;
     int summary;
     tm_store *store;          /* --record: where decisions go */
     tm_audit_writer *audit;
@@ -75,6 +91,25 @@ static void count_rule(decider *dc, const tm_rule *r)
     dc->counts[dc->ncounts++] = (rule_count){r->qid, r->cite, 1};
 }
 
+/* Notes a rule that failed for this request; the same failure (rule and
+ * reason) is told once, with how many requests it touched. */
+static void note_failure(decider *dc, const tm_rule_result *r)
+{
+    for (int i = 0; i < dc->nfailures; i++) {
+        if (dc->failures[i].qid == r->rule->qid && strcmp(dc->failures[i].reason, r->reason) == 0) {
+            dc->failures[i].n++;
+            return;
+        }
+    }
+    if (dc->nfailures == MAX_FAILURES)
+        return;
+    rule_failure *f = &dc->failures[dc->nfailures++];
+    f->qid = r->rule->qid;
+    f->cite = r->rule->cite ? r->rule->cite : "";
+    snprintf(f->reason, sizeof f->reason, "%s", r->reason);
+    f->n = 1;
+}
+
 static int count_cmp(const void *a, const void *b)
 {
     const rule_count *x = a, *y = b;
@@ -90,6 +125,9 @@ static void print_summary(decider *dc)
     long blocked = dc->decisions - dc->allowed;
     fprintf(stderr, "\n%ld requests: %ld allowed, %ld blocked (%ld of them for good), %ld refused\n",
             dc->decisions + dc->errors, dc->allowed, blocked, dc->never, dc->errors);
+    if (dc->failed)
+        fprintf(stderr, "%ld blocked because a rule failed (the rule's script must be fixed)\n",
+                dc->failed);
     if (dc->ncounts == 0)
         return;
     qsort(dc->counts, (size_t)dc->ncounts, sizeof *dc->counts, count_cmp);
@@ -191,6 +229,12 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
         }
     }
     dc->decisions++;
+    if (d.error) {
+        dc->failed++;
+        for (int i = 0; i < d.nblocked; i++)
+            if (d.blocked[i].failed)
+                note_failure(dc, &d.blocked[i]);
+    }
     if (d.allow)
         dc->allowed++;
     else if (d.next_allowed == TM_GATE_NEVER)
@@ -339,7 +383,17 @@ int tm_cmd_decide(tm_cli *cli)
     }
     if (dc.summary)
         print_summary(&dc);
-    if (dc.errors)
+    /* A rule that failed blocked its contacts (the gate fails closed), but the
+     * answer was not the rule's: a failure in the work, told once per rule
+     * and reason. */
+    for (int i = 0; i < dc.nfailures; i++) {
+        const char *why = dc.failures[i].reason;
+        if (strncmp(why, "rule failed: ", 13) == 0)
+            why += 13;
+        fprintf(stderr, "tallyman: rule %s (%s) failed for %ld request%s: %s\n", dc.failures[i].qid,
+                dc.failures[i].cite, dc.failures[i].n, dc.failures[i].n == 1 ? "" : "s", why);
+    }
+    if (dc.errors || dc.failed)
         rc = TM_EXIT_FAIL;
     free(dc.counts);
     free(dc.out);

@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "audit.h"
 #include "calendar.h"
 #include "cli.h"
 #include "cycle.h"
@@ -25,7 +28,7 @@
 #include "validate.h"
 
 static const char run_help[] =
-    "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD] [--days N]\n"
+    "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD [--rewind]] [--days N]\n"
     "                [--events FILE] [--spool DIR | --webhook URL [--webhook-ca FILE]\n"
     "                [--webhook-cert FILE [--webhook-key FILE]]] [--quiet]\n"
     "\n"
@@ -34,7 +37,10 @@ static const char run_help[] =
     "planned contact passes the compliance gate at its planned time, and the\n"
     "allowed ones are dispatched. A rerun of the same day sends nothing twice.\n"
     "\n"
-    "  --date D       the day to run (default: today, UTC)\n"
+    "  --date D       the day to run (default: today, UTC); a day before the last\n"
+    "                 day the store has worked is refused unless --rewind is given\n"
+    "  --rewind       run a day before the last day worked, moving the cycle back\n"
+    "                 (said on stderr and audited as cycle.rewind)\n"
     "  --days N       run N days in a row from --date (a simulation of the cycle)\n"
     "  --events FILE  events (JSON lines, as for `tallyman event`) fed in on the\n"
     "                 day they happen, before that day's cycle\n"
@@ -246,13 +252,54 @@ static int feed_events(tm_store *s, const tm_keys *keys, day_events *de, size_t 
     return rc;
 }
 
+static void day_name(int64_t day, char *buf, size_t cap)
+{
+    tm_date d;
+    tm_calendar_days_to_date(day, &d);
+    tm_calendar_format_date(d, buf, cap, NULL);
+}
+
+/* A run for a day before the last day the store has worked moves the cycle
+ * back (its last day, then the days after it, are worked again): refused
+ * unless asked for with --rewind, and then said and audited. */
+static int check_rewind(tm_store *s, const uint8_t akey[32], int64_t day, uint64_t days, int rewind,
+                        struct tm_err *err)
+{
+    int64_t last = 0;
+    int found = 0;
+    int rc = tm_store_cycle_get(s, "last_day", &last, &found, err);
+    if (rc != TM_OK || !found || day >= last)
+        return rc;
+    char from[16], to[16];
+    day_name(last, from, sizeof from);
+    day_name(day, to, sizeof to);
+    if (!rewind)
+        return tm_err_set(err, TM_EINVAL,
+                          "--date %s is before %s, the last day this store has worked; running it "
+                          "would move the cycle back: give --rewind to do so (it is audited)",
+                          to, from);
+    fprintf(stderr, "tallyman: rewinding the cycle from %s, the last day worked, to %s (audited)\n",
+            from, to);
+    char details[200];
+    snprintf(details, sizeof details, "{\"last_day\":\"%s\",\"to\":\"%s\",\"days\":%llu}", from, to,
+             (unsigned long long)days);
+    rc = tm_store_begin(s, err);
+    if (rc == TM_OK)
+        rc = tm_audit_append(s, akey, day * 86400, "run", "cycle.rewind", "cycle", details, err);
+    if (rc == TM_OK)
+        rc = tm_store_commit(s, err);
+    else
+        tm_store_rollback(s);
+    return rc;
+}
+
 int tm_cmd_run(tm_cli *cli)
 {
     int64_t day = (int64_t)time(NULL) / 86400;
     uint64_t days = 1;
     const char *spool = NULL, *webhook = NULL, *events = NULL;
     tm_webhook_opts wopts = {0};
-    int quiet = 0;
+    int quiet = 0, rewind = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (uint64_t)ncpu;
     for (int i = 1; i < cli->argc; i++) {
@@ -263,6 +310,8 @@ int tm_cmd_run(tm_cli *cli)
             return TM_EXIT_OK;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--rewind") == 0) {
+            rewind = 1;
         } else if (strcmp(a, "--date") == 0 && v) {
             struct tm_err e = {0};
             if (tm_valid_date(v, &day, &e) != TM_OK)
@@ -348,6 +397,16 @@ int tm_cmd_run(tm_cli *cli)
                 cli->scripts);
         goto done;
     }
+    {
+        uint8_t rkey[32];
+        tm_portfolio_audit_key(keys, rkey);
+        int rrc = check_rewind(s, rkey, day, days, rewind, &e);
+        OPENSSL_cleanse(rkey, sizeof rkey);
+        if (rrc != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            goto done;
+        }
+    }
     char spool_default[4200];
     if (webhook) {
         if (tm_webhook_open(webhook, &wopts, &out, &e) != TM_OK) {
@@ -405,7 +464,7 @@ int tm_cmd_run(tm_cli *cli)
         else if (days == 1 && !quiet)
             printf("%s\n", dayname);
         tm_cycle_stats_add(&total, &st);
-        if (st.step_errors || st.receiver_refused)
+        if (st.step_errors || st.receiver_refused || st.rule_failures)
             exit_code = TM_EXIT_FAIL;
     }
     free(de.text);

@@ -628,6 +628,8 @@ static int write_steps(run *r, step_job *j, struct tm_err *err)
         if (it->kind == STEP_UNASSIGNED) {
             r->st->unassigned++;
         } else if (it->kind == STEP_ERROR) {
+            if (!j->timers)
+                r->st->unstarted++;
             rc = park(r, &it->w, j->timers ? "timer" : "start", it->msg,
                       it->now ? it->now : r->day_start, err);
         } else if (it->kind == STEP_OK) {
@@ -899,6 +901,7 @@ typedef struct gate_row {
     uint8_t *blob;        /* the rendered message, encrypted */
     size_t blen;
     int handler_failed;
+    char failed[1000];    /* rules whose check failed, one "qid (cite): where: error" a line */
     tm_jresult res;       /* the blocked handler's result */
     char msg[600];
 } gate_row;
@@ -1043,6 +1046,74 @@ static int claims_of(claim_cache *c, tm_sandbox *sb, const char *channel, const 
     return TM_OK;
 }
 
+/* A rule whose check failed (a script error or a limit) blocks its contact,
+ * failing closed; the row keeps which rules and why, so the run counts it
+ * apart from the blocks the rules meant. */
+static void note_failed_rules(gate_row *g, const tm_decision *d)
+{
+    g->failed[0] = '\0';
+    size_t off = 0;
+    for (int i = 0; d->error && i < d->nblocked && off < sizeof g->failed - 1; i++) {
+        const tm_rule_result *b = &d->blocked[i];
+        if (!b->failed)
+            continue;
+        const char *why = strncmp(b->reason, "rule failed: ", 13) == 0 ? b->reason + 13 : b->reason;
+        int n = snprintf(g->failed + off, sizeof g->failed - off, "%s (%s): %s\n", b->rule->qid,
+                         b->rule->cite ? b->rule->cite : "", why);
+        off = n < 0 ? off : off + (size_t)n >= sizeof g->failed ? sizeof g->failed - 1 : off + (size_t)n;
+    }
+}
+
+/* Whether rule `qid` is one of the row's failed rules. */
+static int rule_failed(const gate_row *g, const char *qid)
+{
+    size_t n = strlen(qid);
+    for (const char *p = g->failed; *p;) {
+        if (strncmp(p, qid, n) == 0 && p[n] == ' ')
+            return 1;
+        const char *e = strchr(p, '\n');
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Counts a rule failure once per distinct rule and reason; the first time,
+ * the audit log says so (which rule, where it failed, the first debt). */
+static int count_failures(run *r, const gate_row *g, struct tm_err *err)
+{
+    int rc = TM_OK;
+    for (const char *p = g->failed; *p && rc == TM_OK;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char what[400];
+        snprintf(what, sizeof what, "%.*s", (int)(len < sizeof what ? len : sizeof what - 1), p);
+        tm_cycle_stats *st = r->st;
+        int k = 0;
+        while (k < st->nfailures && strcmp(st->failures[k].what, what) != 0)
+            k++;
+        if (k < st->nfailures) {
+            st->failures[k].count++;
+        } else if (k < TM_CYCLE_MAX_FAILURES) {
+            snprintf(st->failures[k].what, sizeof st->failures[k].what, "%s", what);
+            st->failures[k].count = 1;
+            st->nfailures++;
+            json_t *dj = json_pack("{s:s, s:s, s:s}", "failure", what, "debt", g->w.debt_id,
+                                   "scripts", r->scripts);
+            char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+            json_decref(dj);
+            char subject[120];
+            snprintf(subject, sizeof subject, "rule:%.*s", (int)strcspn(what, " "), what);
+            rc = dt ? tm_audit_write(r->audit, g->o.send_at, "cycle", "gate.rule_failed", subject, dt, err)
+                    : tm_err_set(err, TM_ENOMEM, "out of memory");
+            free(dt);
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return rc;
+}
+
 /* On a worker: the gate's answer for each row of one consumer. */
 static void gate_fn(void *ctx, int worker, size_t gi)
 {
@@ -1084,6 +1155,7 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         for (int i = 0; i < d.nblocked && off < sizeof g->blocked - 100; i++)
             off += (size_t)snprintf(g->blocked + off, sizeof g->blocked - off, "%s%s", off ? "," : "",
                                     d.blocked[i].rule->qid);
+        note_failed_rules(g, &d);
         g->allow = d.allow;
         g->next_allowed = d.next_allowed;
         plan_zone(&g->w);
@@ -1250,7 +1322,8 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             char rule[96];
             size_t len = c ? (size_t)(c - p) : strlen(p);
             snprintf(rule, sizeof rule, "%.*s", (int)(len < sizeof rule ? len : sizeof rule - 1), p);
-            count_rule(r->st, rule);
+            if (!rule_failed(g, rule)) /* a failed rule is counted apart */
+                count_rule(r->st, rule);
             p += len + (c ? 1 : 0);
         }
         rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
@@ -1281,8 +1354,13 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
                                           strcmp(o->channel, "call") == 0 ? "attempt" : "delivered", err);
         } else if (rc == TM_OK) {
-            r->st->blocked++;
-            if (g->handler_failed) {
+            if (g->failed[0]) {
+                r->st->rule_failures++;
+                rc = count_failures(r, g, err);
+            } else {
+                r->st->blocked++;
+            }
+            if (rc == TM_OK && g->handler_failed) {
                 char msg[700];
                 snprintf(msg, sizeof msg, "blocked handler: %s", g->msg);
                 rc = park(r, w, "blocked", msg, o->send_at, err);
@@ -1591,6 +1669,41 @@ static int dispatch(run *r, struct tm_err *err)
     return rc;
 }
 
+/* Script calls that ended on a limit so far, over every sandbox of the run. */
+static uint64_t limit_hits(const run *r, tm_sandbox *sb)
+{
+    uint64_t n = 0;
+    tm_sandbox_stats ss;
+    if (r->o->nengines <= 0) {
+        tm_sandbox_stats_get(sb, &ss);
+        return ss.limit_hits;
+    }
+    for (int i = 0; i < r->o->nengines; i++) {
+        tm_sandbox_stats_get(r->o->engines[i].sb, &ss);
+        n += ss.limit_hits;
+    }
+    if (sb != r->o->engines[0].sb) { /* the caller's, when not a worker's */
+        tm_sandbox_stats_get(sb, &ss);
+        n += ss.limit_hits;
+    }
+    return n;
+}
+
+/* The journeys the run stopped after a limit, into the day's figures. */
+static void take_stopped(tm_cycle_stats *st, tm_jbench *b)
+{
+    for (int i = 0; st->nstopped < TM_CYCLE_MAX_STOPPED; i++) {
+        long hits = 0, skipped = 0;
+        if (tm_jbench_get(b, i, st->stopped[st->nstopped].journey, sizeof st->stopped[0].journey,
+                          st->stopped[st->nstopped].what, sizeof st->stopped[0].what, &hits,
+                          &skipped) != TM_OK)
+            break;
+        st->stopped[st->nstopped].hits = hits;
+        st->stopped[st->nstopped].parked = skipped;
+        st->nstopped++;
+    }
+}
+
 static double mono(void)
 {
     struct timespec ts;
@@ -1622,6 +1735,19 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         tm_pool_free(r.pool);
         return rc;
     }
+    /* Journeys that hit a limit are stopped for the rest of the run, on
+     * every worker: one bench for all. */
+    tm_jbench *bench = tm_jbench_new();
+    if (!bench) {
+        tm_audit_writer_close(r.audit);
+        free(r.claims);
+        tm_pool_free(r.pool);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    uint64_t hits_before = limit_hits(&r, sb);
+    tm_journeys_set_bench(js, bench);
+    for (int i = 0; i < opts->nengines; i++)
+        tm_journeys_set_bench(opts->engines[i].js, bench);
     /* Every loaded journey's text is kept before a debt runs on it; debts on
      * an older text run it from the archive, read into memory here so the
      * workers never touch the store (lb_journey.h, "Versions"). */
@@ -1688,6 +1814,12 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     tm_journeys_set_archive(js, NULL, NULL);
     for (int i = 0; i < opts->nengines; i++)
         tm_journeys_set_archive(opts->engines[i].js, NULL, NULL);
+    stats->limit_hits = (long)(limit_hits(&r, sb) - hits_before);
+    take_stopped(stats, bench);
+    tm_journeys_set_bench(js, NULL);
+    for (int i = 0; i < opts->nengines; i++)
+        tm_journeys_set_bench(opts->engines[i].js, NULL);
+    tm_jbench_free(bench);
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
     for (int i = 0; i < ncache; i++)
@@ -1702,6 +1834,7 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->events_ignored += d->events_ignored;
     t->started += d->started;
     t->unassigned = d->unassigned; /* a count of the day, not a flow */
+    t->unstarted = d->unstarted;
     t->timers += d->timers;
     t->promises_broken += d->promises_broken;
     t->promises_kept += d->promises_kept;
@@ -1713,6 +1846,29 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     t->blocked += d->blocked;
     t->rescheduled += d->rescheduled;
     t->skipped += d->skipped;
+    t->rule_failures += d->rule_failures;
+    t->limit_hits += d->limit_hits;
+    for (int i = 0; i < d->nstopped; i++) {
+        int k = 0;
+        while (k < t->nstopped && (strcmp(t->stopped[k].journey, d->stopped[i].journey) != 0 ||
+                                   strcmp(t->stopped[k].what, d->stopped[i].what) != 0))
+            k++;
+        if (k == t->nstopped && t->nstopped < TM_CYCLE_MAX_STOPPED) {
+            t->stopped[t->nstopped++] = d->stopped[i];
+        } else if (k < t->nstopped) {
+            t->stopped[k].hits += d->stopped[i].hits;
+            t->stopped[k].parked += d->stopped[i].parked;
+        }
+    }
+    for (int i = 0; i < d->nfailures; i++) {
+        int k = 0;
+        while (k < t->nfailures && strcmp(t->failures[k].what, d->failures[i].what) != 0)
+            k++;
+        if (k == t->nfailures && t->nfailures < TM_CYCLE_MAX_FAILURES)
+            t->failures[t->nfailures++] = d->failures[i];
+        else if (k < t->nfailures)
+            t->failures[k].count += d->failures[i].count;
+    }
     t->sent += d->sent;
     t->duplicates += d->duplicates;
     t->retry += d->retry;
@@ -1782,8 +1938,12 @@ void tm_cycle_engines_free(tm_cycle_engine *e, int n)
 
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
 {
+    /* Every new debt that did not start is in no journey: the ones no segment
+     * took and the ones a script error kept out (parked until it is fixed). */
     fprintf(f, "journeys: %ld started, %ld events handled (%ld ignored), %ld timers, %ld debts in no journey",
-            st->started, st->events, st->events_ignored, st->timers, st->unassigned);
+            st->started, st->events, st->events_ignored, st->timers, st->unassigned + st->unstarted);
+    if (st->unstarted)
+        fprintf(f, " (%ld of them parked by a script error)", st->unstarted);
     if (st->handoffs)
         fprintf(f, ", %ld handed to another journey", st->handoffs);
     if (st->queued)
@@ -1793,8 +1953,11 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
     if (st->promises_broken || st->promises_kept)
         fprintf(f, "\npromises past their due date: %ld broken or partly kept, %ld kept",
                 st->promises_broken, st->promises_kept);
-    fprintf(f, "\ncontacts: %ld planned, %ld allowed, %ld blocked (%ld rescheduled, %ld skipped)\n",
-            st->planned, st->allowed, st->blocked, st->rescheduled, st->skipped);
+    fprintf(f, "\ncontacts: %ld planned, %ld allowed, %ld blocked", st->planned, st->allowed,
+            st->blocked);
+    if (st->rule_failures)
+        fprintf(f, ", %ld stopped by a rule that failed", st->rule_failures);
+    fprintf(f, " (%ld rescheduled, %ld skipped)\n", st->rescheduled, st->skipped);
     fprintf(f, "messages: %ld sent", st->sent);
     for (int i = 0; i < st->nchannels; i++)
         fprintf(f, "%s%s %ld", i ? ", " : " (", st->by_channel[i].channel, st->by_channel[i].sent);
@@ -1816,5 +1979,21 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
         fprintf(f, "blocked by rule:\n");
         for (int i = 0; i < st->nrules; i++)
             fprintf(f, "  %-48s %ld\n", st->by_rule[i].rule, st->by_rule[i].count);
+    }
+    if (st->limit_hits)
+        fprintf(f, "script limits hit: %ld\n", st->limit_hits);
+    if (st->nstopped) {
+        fprintf(f, "journeys stopped after a limit (their other debts were parked without running "
+                   "them; the scripts must be fixed):\n");
+        for (int i = 0; i < st->nstopped; i++)
+            fprintf(f, "  %s: %s: hit %ld time%s, %ld debt%s parked at once\n", st->stopped[i].journey,
+                    st->stopped[i].what, st->stopped[i].hits, st->stopped[i].hits == 1 ? "" : "s",
+                    st->stopped[i].parked, st->stopped[i].parked == 1 ? "" : "s");
+    }
+    if (st->nfailures) {
+        fprintf(f, "rule failures (the contacts were blocked; the scripts must be fixed):\n");
+        for (int i = 0; i < st->nfailures; i++)
+            fprintf(f, "  %s: %ld contact%s\n", st->failures[i].what, st->failures[i].count,
+                    st->failures[i].count == 1 ? "" : "s");
     }
 }

@@ -39,14 +39,33 @@
 
 #define TM_CYCLE_MAX_RULES 64
 #define TM_CYCLE_MAX_CHANNELS 8
+#define TM_CYCLE_MAX_FAILURES 16
+#define TM_CYCLE_MAX_STOPPED 8
 
 typedef struct tm_cycle_stats {
     long events, events_ignored, started, unassigned, timers, step_errors;
+    long unstarted;                      /* new debts a script error or limit kept from
+                                          * starting: in no journey too, parked */
     long promises_broken, promises_kept; /* judged after their due date and grace */
     long handoffs;                       /* debts handed from one journey to be segmented again */
     long queued;                         /* debts handed to an agent queue */
     int receiver_refused;                /* the webhook's certificate did not verify */
     long planned, allowed, blocked, rescheduled, skipped;
+    long rule_failures;                  /* contacts blocked because a rule's check failed
+                                          * (not counted in `blocked`) */
+    struct {
+        char what[400];                  /* "US-XX/rule (cite): file:line: message" */
+        long count;
+    } failures[TM_CYCLE_MAX_FAILURES];   /* each distinct rule failure once */
+    int nfailures;
+    long limit_hits;                     /* script calls that ended on a limit */
+    struct {
+        char journey[64];
+        char what[400];                  /* the limit, with the script's file and line */
+        long hits;                       /* steps that ran into it */
+        long parked;                     /* debts parked at once, without running it */
+    } stopped[TM_CYCLE_MAX_STOPPED];     /* journeys stopped for the rest of the run */
+    int nstopped;
     long sent, duplicates, retry, failed, render_failed;
     struct {
         char channel[16];
@@ -90,12 +109,16 @@ typedef struct tm_cycle_opts {
  * and decrypted again to dispatch. `out` may be NULL: ready messages then stay
  * ready. A problem with one debt (a script error, a limit) is reported and
  * the rest carry on; TM_OK unless the store failed (TM_ESTORE, TM_ENOMEM),
- * and then the current batch was rolled back. */
+ * and then the current batch was rolled back. A journey whose script hits a
+ * limit is stopped for the rest of the run (lb_journey.h, tm_jbench): the
+ * debts that would run it are parked at once with the same message, and
+ * stats->stopped says which journeys and how many. */
 int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
                  tm_adapter *out, const tm_cycle_opts *opts, tm_cycle_stats *stats,
                  struct tm_err *err);
 
-/* Adds a day's figures to a running total (`unassigned` is the day's). */
+/* Adds a day's figures to a running total (`unassigned` and `unstarted` are
+ * the day's). */
 void tm_cycle_stats_add(tm_cycle_stats *total, const tm_cycle_stats *day);
 
 /* `n` engines for the workers: engines[0] is `first` (the caller's, still

@@ -793,7 +793,7 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
 static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res,
                          int *failed)
 {
-    char tmp[160], a[16], b[16];
+    char tmp[256], a[16], b[16];
     int64_t next = t;
     tmp[0] = '\0';
     switch (r->kind) {
@@ -978,6 +978,8 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
         if (rc != TM_OK) {
             if (failed)
                 *failed = 1;
+            if (res)
+                res->failed = 1;
             next = TM_GATE_NEVER;
             if (!tmp[0])
                 snprintf(tmp, sizeof tmp, "rule failed");
@@ -1323,6 +1325,8 @@ int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_deci
         put_str(&o, r->reason);
         puts_(&o, ",\"next_allowed_at\":");
         put_time(&o, r->next);
+        if (r->failed)
+            puts_(&o, ",\"failed\":true");
         puts_(&o, "}");
     }
     puts_(&o, "],\"next_allowed_at\":");

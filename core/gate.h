@@ -210,7 +210,9 @@ typedef struct tm_rule_result {
     const tm_rule *rule;
     int blocked;
     int64_t next;           /* when blocked: earliest instant worth re-checking */
-    char reason[160];
+    int failed;             /* the rule's check failed (a script error or limit): it blocks,
+                             * failing closed, and the reason says where it failed */
+    char reason[256];
     char requires[TM_RULE_MAX_FIELDS][32];
     int nrequires;
 } tm_rule_result;
@@ -225,7 +227,8 @@ typedef struct tm_decision {
     int nblocked;
     char requires[16][32];
     int nrequires;
-    int error;              /* set when a rule failed and the gate failed closed */
+    int error;              /* set when a rule failed and the gate failed closed (the rules
+                             * are those in blocked[] with `failed` set) */
 } tm_decision;
 
 /* A gate: regulations plus statutes of limitation. Not thread-safe: one per

@@ -262,6 +262,10 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
 /* ---- The daily cycle (core/cycle.c) ---------------------------------------
  * Named integer marks (the last day run). */
 int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err);
+/* The mark `name`: *found is 0 (and *value untouched) when it was never set.
+ * TM_ESTORE on a store failure. */
+int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
+                       struct tm_err *err);
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees): open debts
  * without a journey; open debts whose timer falls before `until`; outbox rows

@@ -1404,6 +1404,26 @@ int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_e
     return rc;
 }
 
+int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
+                       struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM cycle WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "store");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = TM_OK;
+    if (step == SQLITE_ROW) {
+        *value = sqlite3_column_int64(st, 0);
+        *found = 1;
+    } else if (step != SQLITE_DONE) {
+        rc = sql_error(s, err, "store");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Collects the first column (an integer) of every row of `sql` with its
  * bound integers, so the caller can write while it walks the list. */
 static int collect_ids(tm_store *s, const char *sql, const int64_t *args, int nargs, int64_t **ids,

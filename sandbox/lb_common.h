@@ -20,4 +20,13 @@ int tm_lb_json_encode(lua_State *L, int idx, char **out, size_t *outlen, struct 
 int tm_lb_error(lua_State *L, const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Makes a limit error name the script: err->msg (a TM_ELIMIT_* from a call
+ * just made in `sb`, else left alone) becomes "file:line: <limit>", with
+ * where the sandbox stopped the call (tm_sandbox_trip_where) or, when that
+ * is not known, where the function that was called begins. Pops the value
+ * at the top of the stack: that function, or anything (nil) when there is
+ * none to name. */
+struct tm_sandbox;
+void tm_lb_limit_where(struct tm_sandbox *sb, lua_State *L, struct tm_err *err);
+
 #endif

@@ -282,6 +282,9 @@ static int check_cb(void *ud, const tm_rule *r, const tm_request *req, int64_t t
     struct tm_err e = {0};
     int rc = tm_sandbox_pcall(sb, 1, 1, &e);
     if (rc != TM_OK) {
+        /* A limit names the rule's script and line, as a script error does. */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->check_ref);
+        tm_lb_limit_where(sb, L, &e);
         snprintf(reason, cap, "rule failed: %s", e.msg);
         lua_settop(L, top);
         return rc;
@@ -1114,6 +1117,10 @@ static void push_decision(lua_State *L, const tm_request *req, const tm_decision
         if (r->next != TM_GATE_NEVER) {
             push_time(L, r->next);
             lua_setfield(L, -2, "next_allowed_at");
+        }
+        if (r->failed) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, "failed");
         }
         lua_rawseti(L, -3, i + 1);
         lua_pushboolean(L, 1);

@@ -16,6 +16,7 @@
  */
 #include "lb_journey.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,106 @@ struct tm_journeys {
     jinfo *j;                /* by (priority, id), as the registry array */
     tm_jarchive_fn archive;  /* may be NULL: no old texts to be had */
     void *archive_ud;
+    tm_jbench *bench;        /* may be NULL: nothing is stopped */
 };
+
+/* ---------------------------------------------------------------------------
+ * Journeys stopped for the rest of a run (lb_journey.h).
+ */
+#define BENCH_MAX 32
+
+struct tm_jbench {
+    pthread_mutex_t lock;
+    int n;
+    struct {
+        char id[64];
+        int code;
+        char msg[sizeof ((struct tm_err *)0)->msg];
+        long hits, skipped;
+    } e[BENCH_MAX];
+};
+
+tm_jbench *tm_jbench_new(void)
+{
+    tm_jbench *b = calloc(1, sizeof *b);
+    if (b && pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void tm_jbench_free(tm_jbench *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+void tm_journeys_set_bench(tm_journeys *js, tm_jbench *b) { js->bench = b; }
+
+int tm_jbench_get(tm_jbench *b, int i, char *journey, size_t jcap, char *msg, size_t mcap,
+                  long *hits, long *skipped)
+{
+    int rc = TM_ENOENT;
+    pthread_mutex_lock(&b->lock);
+    if (i >= 0 && i < b->n) {
+        snprintf(journey, jcap, "%s", b->e[i].id);
+        snprintf(msg, mcap, "%s", b->e[i].msg);
+        *hits = b->e[i].hits;
+        *skipped = b->e[i].skipped;
+        rc = TM_OK;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+static int is_limit(int rc)
+{
+    return rc == TM_ELIMIT_MEM || rc == TM_ELIMIT_INSTR || rc == TM_ELIMIT_TIME;
+}
+
+/* When journey `id` is stopped: its code, with its message in err, and the
+ * skip counted. TM_OK otherwise. */
+static int bench_check(tm_jbench *b, const char *id, struct tm_err *err)
+{
+    if (!b)
+        return TM_OK;
+    int rc = TM_OK;
+    pthread_mutex_lock(&b->lock);
+    for (int i = 0; i < b->n; i++) {
+        if (strcmp(b->e[i].id, id) == 0) {
+            b->e[i].skipped++;
+            rc = tm_err_set(err, b->e[i].code, "%s", b->e[i].msg);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+/* After a step of journey `id` that returned rc: a limit stops the journey
+ * (the first message stays; a second worker's hit is counted). */
+static void bench_note(tm_jbench *b, const char *id, int rc, const struct tm_err *err)
+{
+    if (!b || !is_limit(rc))
+        return;
+    pthread_mutex_lock(&b->lock);
+    int i = 0;
+    while (i < b->n && strcmp(b->e[i].id, id) != 0)
+        i++;
+    if (i < b->n) {
+        b->e[i].hits++;
+    } else if (i < BENCH_MAX) {
+        snprintf(b->e[i].id, sizeof b->e[i].id, "%s", id);
+        b->e[i].code = rc;
+        snprintf(b->e[i].msg, sizeof b->e[i].msg, "%s", err ? err->msg : tm_strerror(rc));
+        b->e[i].hits = 1;
+        b->n++;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
 
 enum { OP_LOAD, OP_ADOPT, OP_ASSIGN, OP_START, OP_EVENT, OP_TIMER, OP_BLOCKED, OP_EDGES };
 
@@ -727,14 +827,63 @@ static int find(tm_journeys *js, const char *id)
     return 0;
 }
 
+/* Makes a failed step's message name its script: a limit gets the line the
+ * sandbox stopped at (or, when unknown, where `fn`, pushed by the caller or
+ * nil, begins; else just the file), and `what` ("segment") is said. */
+static void name_failure(tm_journeys *js, int index, const char *what, int rc, struct tm_err *err)
+{
+    lua_State *L = tm_sandbox_lua(js->sb);
+    tm_lb_limit_where(js->sb, L, err); /* pops the function or nil */
+    const jinfo *ji = index ? &js->j[index - 1] : NULL;
+    char msg[sizeof err->msg];
+    if (is_limit(rc) && ji && strcmp(err->msg, tm_strerror(rc)) == 0) {
+        const char *root = tm_gen_root(tm_sandbox_gen(js->sb));
+        size_t rl = strlen(root);
+        snprintf(msg, sizeof msg, "%.250s%s%.200s: %.40s", root, rl && root[rl - 1] == '/' ? "" : "/",
+                 ji->script->path, err->msg);
+        memcpy(err->msg, msg, sizeof msg);
+    }
+    if (what && ji) {
+        snprintf(msg, sizeof msg, "%.400s (in the %s of journey %s)", err->msg, what, ji->id);
+        memcpy(err->msg, msg, sizeof msg);
+    }
+}
+
+/* Pushes journey `index`'s segment function (nil when it has none), read
+ * raw, outside any call: no script code runs. */
+static void push_segment(tm_journeys *js, int index)
+{
+    lua_State *L = tm_sandbox_lua(js->sb);
+    push_journey(L, index);
+    if (lua_istable(L, -1)) {
+        lua_pushliteral(L, "def");
+        lua_rawget(L, -2);
+        if (lua_istable(L, -1)) {
+            lua_pushliteral(L, "segment");
+            lua_rawget(L, -2);
+            lua_remove(L, -2);
+        }
+    } else {
+        lua_pushnil(L);
+    }
+    lua_remove(L, -2);
+}
+
 int tm_journeys_assign(tm_journeys *js, const tm_jdebt *d, tm_jstate *st, struct tm_err *err)
 {
     memset(st, 0, sizeof *st);
     for (size_t i = 0; i < js->n; i++) {
-        call_ctx c = {.op = OP_ASSIGN, .js = js, .index = (int)i + 1, .d = d, .assign = st};
-        int rc = run(js, &c, err);
+        int rc = bench_check(js->bench, js->j[i].id, err);
         if (rc != TM_OK)
             return rc;
+        call_ctx c = {.op = OP_ASSIGN, .js = js, .index = (int)i + 1, .d = d, .assign = st};
+        rc = run(js, &c, err);
+        if (rc != TM_OK) {
+            push_segment(js, (int)i + 1);
+            name_failure(js, (int)i + 1, "segment", rc, err);
+            bench_note(js->bench, js->j[i].id, rc, err);
+            return rc;
+        }
         if (st->journey[0])
             return TM_OK;
     }
@@ -810,6 +959,8 @@ static int adopt(tm_journeys *js, call_ctx *c, struct tm_err *err)
     return TM_OK;
 }
 
+static int run_step(tm_journeys *js, call_ctx *c, struct tm_err *err);
+
 static int step(tm_journeys *js, call_ctx *c, struct tm_err *err)
 {
     c->index = find(js, c->st->journey);
@@ -818,6 +969,21 @@ static int step(tm_journeys *js, call_ctx *c, struct tm_err *err)
      * nothing else can. */
     if (!c->index && (c->op == OP_START || !c->st->hash[0]))
         return tm_err_set(err, TM_ENOENT, "journey '%s' is not in the script set", c->st->journey);
+    int rc = bench_check(js->bench, c->jid, err);
+    if (rc != TM_OK)
+        return rc;
+    rc = run_step(js, c, err);
+    if (is_limit(rc)) {
+        lua_pushnil(tm_sandbox_lua(js->sb));
+        name_failure(js, c->index, NULL, rc, err);
+        bench_note(js->bench, c->jid, rc, err);
+    }
+    return rc;
+}
+
+/* A step, fetching the debt's old text first when it needs one. */
+static int run_step(tm_journeys *js, call_ctx *c, struct tm_err *err)
+{
     int rc = run(js, c, err);
     if (rc == TM_OK && c->need_archive) {
         rc = adopt(js, c, err);

@@ -151,8 +151,38 @@ void tm_journeys_set_archive(tm_journeys *js, tm_jarchive_fn fn, void *ud);
 
 /* Segmentation: the first journey (by priority) whose segment takes the
  * debt. On TM_OK, st->journey/variant/version are set, or st->journey is ""
- * when no journey takes it. */
+ * when no journey takes it. A segment that fails (a script error or a limit)
+ * fails the assignment: the debt is not handed to a later journey, which
+ * would place it by accident of the failure. The error names the script and
+ * line and says it was the journey's segment. */
 int tm_journeys_assign(tm_journeys *js, const tm_jdebt *d, tm_jstate *st, struct tm_err *err);
+
+/* Journeys stopped for the rest of a run. A journey whose script hits a
+ * limit (memory, instructions, time) in any step is stopped: every later
+ * step that would run it (its segment, when segmentation reaches it, or a
+ * step of a debt already on it) fails at once with the same code and
+ * message, instead of running each debt into the limit. Script errors do not
+ * stop a journey (they depend on the debt). One bench is shared by the
+ * journeys of every worker (it has its own lock); journeys ahead in
+ * priority still take their debts. Two workers may each hit the limit
+ * before either has stopped the journey, so a journey is run into the limit
+ * at most once per worker. */
+typedef struct tm_jbench tm_jbench;
+
+/* A new, empty bench (NULL when out of memory); free with tm_jbench_free. */
+tm_jbench *tm_jbench_new(void);
+void tm_jbench_free(tm_jbench *b);
+
+/* Sets (NULL: clears) the bench `js` consults and fills. `b` must outlive
+ * its use. */
+void tm_journeys_set_bench(tm_journeys *js, tm_jbench *b);
+
+/* The i-th journey stopped (0-based, in the order they were stopped): its
+ * id, the message its steps fail with, how many steps hit the limit, and
+ * how many failed at once without running. TM_ENOENT past the last. The
+ * strings are copied into the caller's buffers. */
+int tm_jbench_get(tm_jbench *b, int i, char *journey, size_t jcap, char *msg, size_t mcap,
+                  long *hits, long *skipped);
 
 /* The four steps. `st` is the debt's state before; `res->st` the state after,
  * with the version and hash of the text that ran (see "Versions" above).

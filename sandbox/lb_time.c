@@ -11,9 +11,21 @@
 #include "lcompat.h"
 #include "tz.h"
 
+/* A string argument the C parsers read: one with a NUL byte inside would be
+ * read only up to the NUL, so "2026-01-01T00:00:00Z\0junk" would pass as a
+ * time. Refused instead. */
+static const char *check_text(lua_State *L, int i)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, i, &len);
+    if (strlen(s) != len)
+        luaL_argerror(L, i, lua_pushfstring(L, "contains a NUL byte (at byte %d)", (int)strlen(s) + 1));
+    return s;
+}
+
 static const tm_zone *check_zone(lua_State *L, int i)
 {
-    const char *name = luaL_checkstring(L, i);
+    const char *name = check_text(L, i);
     const tm_zone *z = NULL;
     if (tm_tz_get(name, &z, NULL) != TM_OK)
         luaL_argerror(L, i, lua_pushfstring(L, "unknown time zone '%s'", name));
@@ -27,7 +39,7 @@ static int64_t check_time(lua_State *L, int i)
         int32_t ns;
         int off;
         struct tm_err e = {0};
-        if (tm_calendar_parse_rfc3339(lua_tostring(L, i), &t, &ns, &off, &e) != TM_OK)
+        if (tm_calendar_parse_rfc3339(check_text(L, i), &t, &ns, &off, &e) != TM_OK)
             luaL_argerror(L, i, e.msg);
         return t;
     }
@@ -38,15 +50,20 @@ static tm_date check_date(lua_State *L, int i)
 {
     tm_date d;
     struct tm_err e = {0};
-    if (tm_calendar_parse_date(luaL_checkstring(L, i), &d, &e) != TM_OK)
+    if (tm_calendar_parse_date(check_text(L, i), &d, &e) != TM_OK)
         luaL_argerror(L, i, e.msg);
     return d;
 }
 
-static void push_date(lua_State *L, tm_date d)
+/* Pushes d as "YYYY-MM-DD". A date that cannot be written so (a year past
+ * 9999 or before 0000, reached by arithmetic) raises against argument `arg`
+ * rather than answer "", which a script would take for a date. */
+static void push_date(lua_State *L, tm_date d, int arg)
 {
     char b[16];
-    tm_calendar_format_date(d, b, sizeof b, NULL);
+    struct tm_err e = {0};
+    if (tm_calendar_format_date(d, b, sizeof b, &e) != TM_OK)
+        luaL_argerror(L, arg, lua_pushfstring(L, "the resulting date is out of range: %s", e.msg));
     lua_pushstring(L, b);
 }
 
@@ -87,7 +104,7 @@ static int l_time_local(lua_State *L)
         return luaL_argerror(L, 2, "time out of range");
     static const char *const wd[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     lua_createtable(L, 0, 10);
-    push_date(L, (tm_date){c.year, c.month, c.day});
+    push_date(L, (tm_date){c.year, c.month, c.day}, 2);
     lua_setfield(L, -2, "date");
     lua_pushinteger(L, c.year);
     lua_setfield(L, -2, "year");
@@ -110,6 +127,15 @@ static int l_time_local(lua_State *L)
     return 1;
 }
 
+/* Two ASCII digits at p (whatever follows). */
+static int two_digits(const char *p, int *out)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return 0;
+    *out = (p[0] - '0') * 10 + (p[1] - '0');
+    return 1;
+}
+
 /***
  * @function tm.time.from_local(zone, "YYYY-MM-DD", "HH:MM[:SS]" [, "later"])
  * @return {integer} the UTC instant; a time skipped by DST moves forward, a
@@ -119,13 +145,14 @@ static int l_time_from_local(lua_State *L)
 {
     const tm_zone *z = check_zone(L, 1);
     tm_date d = check_date(L, 2);
-    const char *hm = luaL_checkstring(L, 3);
-    int h = 0, m = 0, s = 0, n = 0;
-    if (sscanf(hm, "%2d:%2d%n", &h, &m, &n) < 2)
+    const char *hm = check_text(L, 3);
+    int h = 0, m = 0, s = 0;
+    if (!two_digits(hm, &h) || hm[2] != ':' || !two_digits(hm + 3, &m) ||
+        (hm[5] != '\0' && (hm[5] != ':' || !two_digits(hm + 6, &s) || hm[8] != '\0')))
         return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
-    if (hm[n] == ':' && sscanf(hm + n + 1, "%2d", &s) != 1)
-        return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
-    const char *which = luaL_optstring(L, 4, "earlier");
+    const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4);
+    if (strcmp(which, "earlier") != 0 && strcmp(which, "later") != 0)
+        return luaL_argerror(L, 4, "expected \"earlier\" or \"later\"");
     tm_civil c = {0};
     c.year = d.year;
     c.month = d.month;
@@ -148,7 +175,7 @@ static int l_time_from_local(lua_State *L)
  */
 static int l_time_state_zones(lua_State *L)
 {
-    const char *const *zones = tm_tz_state_zones(luaL_checkstring(L, 1));
+    const char *const *zones = tm_tz_state_zones(check_text(L, 1));
     if (!zones) {
         lua_pushnil(L);
         return 1;
@@ -211,7 +238,7 @@ static int l_time_add_business_days(lua_State *L)
     struct tm_err e = {0};
     if (tm_calendar_add_business_days(d, (int64_t)n, NULL, &out, &e) != TM_OK)
         return luaL_argerror(L, 1, e.msg);
-    push_date(L, out);
+    push_date(L, out, 2);
     return 1;
 }
 
@@ -227,7 +254,7 @@ static int l_time_add_days(lua_State *L)
     struct tm_err e = {0};
     if (tm_calendar_add_days(d, (int64_t)n, &out, &e) != TM_OK)
         return luaL_argerror(L, 2, e.msg);
-    push_date(L, out);
+    push_date(L, out, 2);
     return 1;
 }
 

@@ -15,6 +15,8 @@
 
 #include <lauxlib.h>
 
+#include "lcompat.h"
+
 /* Lua 5.4's limits: LUA_MAXCAPTURES captures and MAXCCALLS nested matcher calls. */
 #define MAX_CAPTURES 32
 #define MAX_DEPTH 200
@@ -767,7 +769,7 @@ static int find_or_match(lua_State *L, int find)
     size_t sl, pl;
     const char *s = luaL_checklstring(L, 1, &sl);
     const char *p = luaL_checklstring(L, 2, &pl);
-    size_t init = start_offset(luaL_optinteger(L, 3, 1), sl);
+    size_t init = start_offset(tm_lua_optinteger(L, 3, 1), sl);
     const char *start, *e = NULL;
     int anchored;
     if (init > sl) {
@@ -849,7 +851,7 @@ static int str_gmatch(lua_State *L)
     size_t sl, pl;
     const char *s = luaL_checklstring(L, 1, &sl);
     const char *p = luaL_checklstring(L, 2, &pl);
-    size_t init = start_offset(luaL_optinteger(L, 3, 1), sl);
+    size_t init = start_offset(tm_lua_optinteger(L, 3, 1), sl);
     lua_settop(L, 2);
     g = lua_newuserdata(L, sizeof *g);
     g->bud = lua_touserdata(L, lua_upvalueindex(1));
@@ -1002,7 +1004,7 @@ static int str_gsub(lua_State *L)
     const char *src = luaL_checklstring(L, 1, &sl);
     const char *p = luaL_checklstring(L, 2, &pl);
     int rtype = lua_type(L, 3);
-    lua_Integer max_n = luaL_optinteger(L, 4, (lua_Integer)sl + 1);
+    lua_Integer max_n = tm_lua_optinteger(L, 4, (lua_Integer)sl + 1);
     const char *repl = NULL, *s = src, *end = src + sl, *last = NULL, *copied = src;
     struct start st = {NULL, NULL, 0};
     lua_Integer n = 0;

@@ -47,6 +47,7 @@
 #include "text.h"
 
 #include "lpattern.h"
+#include "lsurface.h"
 
 #ifdef TM_LUAJIT
 #include <luajit.h>
@@ -83,6 +84,7 @@ struct tm_sandbox {
     atomic_flag arm_lock;
     int registered;            /* on the watchdog's list */
     enum trip tripped;
+    char trip_where[300];      /* "file:line" where the call was stopped, "" unknown */
     int co_depth;              /* coroutines resumed inside one another */
     uint64_t instr_used;
     uint64_t instr_limit;
@@ -341,8 +343,26 @@ static void arm_sticky(tm_sandbox *sb, lua_State *L)
     atomic_store(&sb->armed, 1);
 }
 
+/* Notes where the call was stopped: the innermost function with a source
+ * line (a C function such as string.rep has none; its caller does). Only
+ * the first trip of a call is noted: re-raises happen further out. */
+static void note_where(tm_sandbox *sb, lua_State *L)
+{
+    if (sb->trip_where[0])
+        return;
+    lua_Debug ar;
+    for (int level = 0; level < 64 && lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+            continue;
+        const char *src = ar.source && ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+        snprintf(sb->trip_where, sizeof sb->trip_where, "%s:%d", src, ar.currentline);
+        return;
+    }
+}
+
 static int raise_trip(tm_sandbox *sb, lua_State *L)
 {
+    note_where(sb, L);
     arm_sticky(sb, L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->trip_msg_ref[sb->tripped]);
     return lua_error(L);
@@ -696,9 +716,24 @@ static int l_load(lua_State *L)
  */
 enum cost_kind { COST_REP, COST_RANGE_2_3, COST_RANGE_MOVE, COST_SORT };
 
+/* The longest string.rep result, on every build: LuaJIT's longest string
+ * (5.4's own limit, INT_MAX, is a little higher). */
+#define REP_MAX ((uint64_t)0x7fffff00)
+
+/* A number argument as an integer for costing only (the function itself
+ * checks it): past the 64-bit range it is clamped, never cast. */
 static lua_Integer opt_int(lua_State *L, int i, lua_Integer def)
 {
-    return lua_type(L, i) == LUA_TNUMBER ? (lua_Integer)lua_tonumber(L, i) : def;
+    if (lua_type(L, i) != LUA_TNUMBER)
+        return def;
+#if LUA_VERSION_NUM >= 503
+    if (lua_isinteger(L, i))
+        return lua_tointeger(L, i);
+#endif
+    lua_Number x = lua_tonumber(L, i);
+    if (!(x > -4e18))
+        return x != x ? def : -(lua_Integer)4e18;
+    return x < 4e18 ? (lua_Integer)x : (lua_Integer)4e18;
 }
 
 /* Refuses a write into a read-only proxy: in LuaJIT the table functions
@@ -722,16 +757,20 @@ static int l_charged(lua_State *L)
     double work = 0;
     switch (kind) {
     case COST_REP: {
+        /* Lua 5.4's checks, made here so every build answers alike: LuaJIT
+         * reads the count as a 32-bit int, so 2^31 wrapped to a negative
+         * count and rep answered "" instead of refusing. */
         size_t l = 0, ls = 0;
-        if (lua_type(L, 1) == LUA_TSTRING)
-            lua_tolstring(L, 1, &l);
-        if (lua_type(L, 3) == LUA_TSTRING)
-            lua_tolstring(L, 3, &ls);
-        double n = (double)opt_int(L, 2, 0);
-        if (n > 0 && l + ls == 0) { /* stock rep loops n times copying nothing */
+        luaL_checklstring(L, 1, &l);
+        lua_Integer count = tm_lua_checkinteger(L, 2);
+        luaL_optlstring(L, 3, "", &ls);
+        if (count <= 0 || l + ls == 0) { /* stock rep would loop n times copying nothing */
             lua_pushliteral(L, "");
             return 1;
         }
+        if (l + ls > REP_MAX / (uint64_t)count)
+            return luaL_error(L, "resulting string too large");
+        double n = (double)count;
         work = n / 64 + n * (double)(l + ls) / 1024; /* about what memcpy costs */
         break;
     }
@@ -745,8 +784,15 @@ static int l_charged(lua_State *L)
         break;
     }
     case COST_RANGE_MOVE: { /* table.move(a1, f, e, t [, a2]) */
-        lua_Integer f = opt_int(L, 2, 0), e = opt_int(L, 3, 0);
-        work = e >= f ? (double)e - (double)f + 1 : 0;
+        /* 5.4's range checks come before the charge, so a move no build
+         * would make gets 5.4's error on every build, not a limit. */
+        lua_Integer f = tm_lua_checkinteger(L, 2), e = tm_lua_checkinteger(L, 3);
+        lua_Integer t = tm_lua_checkinteger(L, 4);
+        if (e >= f) {
+            luaL_argcheck(L, f > 0 || e < INT64_MAX + f, 3, "too many elements to move");
+            luaL_argcheck(L, t <= INT64_MAX - (e - f), 4, "destination wrap around");
+            work = (double)e - (double)f + 1;
+        }
         check_writable(L, lua_isnoneornil(L, 5) ? 1 : 5);
         break;
     }
@@ -994,13 +1040,11 @@ static void build_base(tm_sandbox *sb, lua_State *L)
 {
     static const char *const safe_base[] = {
         "assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
-        "type", "getmetatable", "rawequal", "rawget", "_VERSION",
-#if LUA_VERSION_NUM >= 502
-        "rawlen",
-#endif
-        NULL};
+        "type", "getmetatable", "rawequal", "rawget", "rawlen", "_VERSION", NULL};
     lua_pushglobaltable(L);
     int g = lua_gettop(L);
+    /* The same functions and argument checks on every build (lsurface.h). */
+    tm_surface_align(L, g, pattern_tick, sb);
     lua_newtable(L);
     int base = lua_gettop(L);
     for (int i = 0; safe_base[i]; i++)
@@ -1222,6 +1266,7 @@ void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits)
 }
 
 const tm_limits *tm_sandbox_limits(const tm_sandbox *sb) { return &sb->limits; }
+const char *tm_sandbox_trip_where(const tm_sandbox *sb) { return sb->trip_where; }
 tm_gen *tm_sandbox_gen(const tm_sandbox *sb) { return sb->gen; }
 lua_State *tm_sandbox_lua(tm_sandbox *sb) { return sb->L; }
 
@@ -1240,6 +1285,7 @@ void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
 static void begin_call(tm_sandbox *sb)
 {
     sb->tripped = TRIP_NONE;
+    sb->trip_where[0] = '\0';
     sb->co_depth = 0;
     sb->instr_used = 0;
     sb->instr_limit = sb->limits.instructions;

@@ -124,6 +124,15 @@ int tm_sandbox_script_check(tm_sandbox *sb, const char *relpath, struct tm_err *
  * usable after any failure. */
 int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err);
 
+/* Where the last call that ended on a limit was stopped, as "file:line"
+ * (the script and line running when the limit tripped; for a memory limit,
+ * the line that called the pcall or coroutine that ran out, when there was
+ * one), or "" when not known or when the last call hit no limit. The limit
+ * errors themselves stay just the limit's name (tallyman eval's contract);
+ * callers that can name a script add this. Borrowed, valid until the next
+ * call. */
+const char *tm_sandbox_trip_where(const tm_sandbox *sb);
+
 /* Usage figures, for benchmarks and tests. */
 typedef struct tm_sandbox_stats {
     size_t mem_used;        /* bytes the state holds now */

@@ -19,6 +19,18 @@ function M.debt(over)
     return d
 end
 
+-- A debt as the engine hands it to a journey when the import gave only the
+-- required fields (external_id, debt_id, state, balance, currency): no
+-- days_past_due, dates, debt_type, creditor, hardship or promise. Fields in
+-- `over` are added.
+function M.bare(over)
+    local d = { debt_id = "D000002", id = "D000002", state = "MA", currency = "USD",
+                dispute = "none", status = "open", zone = M.ZONE, language = "en",
+                balance = 125000, placed_balance = 125000, flags = {} }
+    for k, v in pairs(over or {}) do d[k] = v end
+    return d
+end
+
 -- The actions of type `ty` in a result.
 function M.actions(res, ty)
     local out = {}

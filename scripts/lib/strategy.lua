@@ -9,7 +9,28 @@
 --   with a reason "handoff:<journey>"; the engine segments the debt again and the
 --   journey with the higher priority takes it (see lib/journeys.lua).
 -- * flagged(d): a debt with a no-contact flag is taken by no_contact only.
+-- * stage(d): pre, early, mid or late by days past due, which an import may
+--   leave out (see below).
 local M = {}
+
+-- The collection stage of a debt: "pre" (not yet past due, days_past_due
+-- <= 0), "early" (1 to 30), "mid" (31 to 90) or "late" (91 and more).
+-- days_past_due is optional in an import. A debt placed without it is past
+-- due all the same (it was placed for collection): a charged-off one
+-- (charge_off_date known) is late, as charge-off comes months into
+-- delinquency; any other starts early, the gentlest collection treatment,
+-- until the creditor says more. Never a reminder that a payment is coming
+-- due, which would be false.
+function M.stage(d)
+    local dpd = d.days_past_due
+    if dpd == nil then
+        return d.charge_off_date and "late" or "early"
+    end
+    if dpd <= 0 then return "pre" end
+    if dpd <= 30 then return "early" end
+    if dpd <= 90 then return "mid" end
+    return "late"
+end
 
 M.STOP_FLAGS = { "cease", "attorney", "bankruptcy", "deceased" }
 

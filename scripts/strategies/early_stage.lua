@@ -1,4 +1,5 @@
--- scripts/strategies/early_stage.lua: 1 to 30 days past due, digital first.
+-- scripts/strategies/early_stage.lua: 1 to 30 days past due, digital first; also
+-- a debt placed without days_past_due that is not charged off (strategy.stage).
 --
 -- Champion/challenger: ONE journey with `variants` (champion 90%, sms_first 10%),
 -- not two journeys sharing a segment. Why: the split is then done by the runtime
@@ -17,9 +18,7 @@ return journey {
     id = "early_stage",
     version = 1,
     priority = 20,
-    segment = function(d)
-        return not strategy.flagged(d) and d.days_past_due >= 1 and d.days_past_due <= 30
-    end,
+    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "early" end,
     variants = { champion = 90, sms_first = 10 },
     send_window = { "09:00", "19:00" },
     start = "remind",

@@ -14,6 +14,13 @@ local function id_in(variant)
 end
 local CHAMP, CHALL = id_in("champion"), id_in("sms_first")
 
+describe("a debt without days_past_due", function()
+    it("is taken here unless charged off", function()
+        assert_true(J:matches(jspec.bare()))
+        assert_true(not J:matches(jspec.bare({ charge_off_date = "2025-01-31" })))
+    end)
+end)
+
 describe("segment", function()
     it("0 dpd is pre-delinquency, 1 is early", function()
         assert_eq(journeys.select(debt({ days_past_due = 0 })).id, "pre_delinquency")

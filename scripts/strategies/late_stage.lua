@@ -1,6 +1,7 @@
 -- scripts/strategies/late_stage.lua: 91 days past due and more (91-180 is the
 -- core of it; older debts stay here too, with a deeper first offer, so that every
--- debt lands in a journey). Settlement offers by letter and email, a call, a
+-- debt lands in a journey), and a charged-off debt placed without
+-- days_past_due (strategy.stage), which gets the older debts' offers. Settlement offers by letter and email, a call, a
 -- deeper offer (needs a supervisor's authority), then an agent queue.
 --
 --   first offer : 70% of the balance (91-180 dpd) or 50% (181+), role agent
@@ -9,8 +10,11 @@
 local journey = require("lib.journey")
 local strategy = require("lib.strategy")
 
+-- The offer for the debt's age: a debt without days_past_due is here because
+-- it is charged off (strategy.stage), so it gets the older debts' offer.
 local function pct(d, young, old)
-    if d.days_past_due <= 180 then return young end
+    local dpd = d.days_past_due
+    if dpd and dpd <= 180 then return young end
     return old
 end
 
@@ -18,7 +22,7 @@ return journey {
     id = "late_stage",
     version = 1,
     priority = 40,
-    segment = function(d) return not strategy.flagged(d) and d.days_past_due >= 91 end,
+    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "late" end,
     send_window = { "09:00", "19:00" },
     start = "offer",
     states = {

@@ -8,9 +8,7 @@ return journey {
     id = "mid_stage",
     version = 1,
     priority = 30,
-    segment = function(d)
-        return not strategy.flagged(d) and d.days_past_due >= 31 and d.days_past_due <= 90
-    end,
+    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "mid" end,
     send_window = { "09:00", "19:00" },
     start = "digital",
     states = {

@@ -7,6 +7,13 @@ local ctx, debt, sends, iso = jspec.ctx, jspec.debt, jspec.sends, jspec.iso
 
 local function go(state, at) return J:timer({ state = "digital", timer_go = state, variant = "default" }, debt({ days_past_due = 45 }), ctx(at)) end
 
+describe("a debt without days_past_due", function()
+    it("is not taken, and its segment does not fail", function()
+        local ok, takes = pcall(J.matches, J, jspec.bare())
+        assert_true(ok and not takes, tostring(takes))
+    end)
+end)
+
 describe("segment", function()
     it("30 dpd is early, 31 is mid", function()
         assert_true(not J:matches(debt({ days_past_due = 30 })))

@@ -18,6 +18,51 @@ describe("priorities", function()
     end)
 end)
 
+-- A debt imported with only the required fields: every shipped journey
+-- handles every optional field being absent, in its segment and in every
+-- state it can enter (issue: pre_delinquency compared nil with a number and
+-- the debt never got a journey).
+describe("a debt with only the required fields", function()
+    local bare = jspec.bare
+    it("starts early: it was placed for collection, so it is past due", function()
+        assert_eq(journeys.select(bare()).id, "early_stage")
+    end)
+    it("charged off (charge_off_date, no days_past_due): late", function()
+        assert_eq(journeys.select(bare({ charge_off_date = "2025-01-31" })).id, "late_stage")
+    end)
+    it("is never told a payment is coming due", function()
+        assert_true(not journeys.get("pre_delinquency"):matches(bare()))
+    end)
+    it("each journey's segment answers without an error", function()
+        for _, J in ipairs(journeys.list) do
+            local ok, err = pcall(J.matches, J, bare())
+            assert_true(ok, J.id .. ": " .. tostring(err))
+        end
+    end)
+    it("each journey starts and enters every state without an error", function()
+        for _, J in ipairs(journeys.list) do
+            for _, d in ipairs({ bare(), bare({ charge_off_date = "2025-01-31" }),
+                                 bare({ promise = { due = "2026-12-01", amount = 100 } }) }) do
+                local ok, err = pcall(J.start, J, d, jspec.ctx())
+                assert_true(ok, J.id .. " start: " .. tostring(err))
+                ok, err = pcall(jspec.all_sends, J, d, jspec.ctx())
+                assert_true(ok, J.id .. " states: " .. tostring(err))
+            end
+        end
+    end)
+    it("each journey takes the events it handles without an error", function()
+        for _, J in ipairs(journeys.list) do
+            local r = J:start(bare(), jspec.ctx())
+            for _, ev in ipairs({ "payment", "partial_payment", "promise", "broken_promise", "dispute",
+                                  "dispute_verified", "hardship", "cease", "contact", "inbound_reply" }) do
+                local ok, err = pcall(J.event, J, jspec.js(r), bare(), { type = ev, amount = 100, balance = 500 },
+                                      jspec.ctx())
+                assert_true(ok, J.id .. " " .. ev .. ": " .. tostring(err))
+            end
+        end
+    end)
+end)
+
 describe("every debt lands in one journey", function()
     it("over a grid of dpd, flags, disputes, hardship and promises", function()
         local n = 0
@@ -37,6 +82,22 @@ describe("every debt lands in one journey", function()
             end
         end
         assert_eq(n, 16 * 3 * 3 * 2 * 2)
+    end)
+    it("a debt without days_past_due in the grid too", function()
+        for _, flags in ipairs({ {}, { cease = true } }) do
+            for _, dispute in ipairs({ "none", "pending", "verified" }) do
+                for _, hardship in ipairs({ false, true }) do
+                    for _, promise in ipairs({ false, true }) do
+                        for _, co in ipairs({ false, true }) do
+                            local d = jspec.bare({ flags = flags, dispute = dispute, hardship = hardship or nil,
+                                                   promise = promise and { due = "2026-12-01", amount = 100 } or nil,
+                                                   charge_off_date = co and "2025-01-31" or nil })
+                            assert_true(journeys.select(d) ~= nil, "no journey for " .. show(d))
+                        end
+                    end
+                end
+            end
+        end
     end)
     it("the dpd boundaries: 0|1, 30|31, 90|91", function()
         local want = { [0] = "pre_delinquency", [1] = "early_stage", [30] = "early_stage",

@@ -1,5 +1,6 @@
 -- scripts/strategies/pre_delinquency.lua: not yet past due (days_past_due <= 0),
--- a payment coming due. An email and a push notification now, an SMS 3 days
+-- a payment coming due. A debt without days_past_due is never taken here
+-- (strategy.stage: it was placed for collection, so it is past due). An email and a push notification now, an SMS 3 days
 -- later, then wait. Nothing is sent when no due date is known.
 local journey = require("lib.journey")
 local strategy = require("lib.strategy")
@@ -8,7 +9,7 @@ return journey {
     id = "pre_delinquency",
     version = 1,
     priority = 10,
-    segment = function(d) return not strategy.flagged(d) and d.days_past_due <= 0 end,
+    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "pre" end,
     send_window = { "09:00", "19:00" },
     start = "start",
     states = {

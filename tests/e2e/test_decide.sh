@@ -108,6 +108,36 @@ echo '{"id":"x","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"sta
 expect_run "broken rule fails closed" 0 "*" "" -- grep -q '"rule":"BAD/typo".*fails closed' "$D/fc.out"
 expect_run "throwing check fails closed" 0 "*" "" -- grep -q '"rule":"BAD/throws".*rule failed: .*boom' "$D/fc.out"
 expect_run "fail closed is never allowed" 0 "*" "" -- grep -q '"allow":false' "$D/fc.out"
+
+# A check that fails (a script error, a limit) still blocks, failing closed,
+# but the answer is not the rule's: decide exits 1, the reason names the
+# script and line, and each failure is told once on stderr.
+mkdir -p "$D/fails/regulations"
+cat >"$D/fails/regulations/house.lua" <<'LUA'
+return regulation {
+    id = "HOUSE",
+    rules = {
+        { id = "throws", cite = "House policy 1", channels = { "letter" },
+          check = function(c) error("boom") end },
+        { id = "spins", cite = "House policy 2", channels = { "email" },
+          check = function(c)
+              while true do end
+          end },
+    },
+}
+LUA
+printf '%s\n' '{"id":"a","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"state":"NY"}}' \
+    '{"id":"b","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"state":"NY"}}' \
+    '{"id":"c","now":"2026-11-23T15:00:00Z","channel":"email","consumer":{"state":"NY","consent":{"email":true}}}' >"$D/three.jsonl"
+"$T" decide --scripts "$D/fails" "$D/three.jsonl" >"$D/rf.out" 2>"$D/rf.err"
+expect_run "a rule that failed: decide exits 1" 1 "*" "*" -- sh -c "exit $?"
+expect_run "  ...every request still answered" 0 "3" "" -- sh -c "wc -l <'$D/rf.out' | tr -d ' '"
+expect_run "  ...blocked, with the rule, its citation and where it failed" 0 "*" "" -- grep -q '"rule":"HOUSE/throws","cite":"House policy 1","reason":"rule failed: '"$D"'/fails/regulations/house.lua:5: boom","next_allowed_at":null,"failed":true' "$D/rf.out"
+expect_run "  ...a limit names the script and line too" 0 "*" "" -- grep -q '"rule":"HOUSE/spins".*"reason":"rule failed: '"$D"'/fails/regulations/house.lua:8: instruction limit exceeded".*"failed":true' "$D/rf.out"
+expect_run "  ...each failure told once on stderr" 0 "2" "" -- sh -c "grep -c '^tallyman: rule HOUSE/' '$D/rf.err'"
+expect_run "  ...with how many requests it touched" 0 "*" "" -- grep -q "tallyman: rule HOUSE/throws (House policy 1) failed for 2 requests: $D/fails/regulations/house.lua:5: boom" "$D/rf.err"
+expect_run "a request no failing rule applies to: exit 0" 0 "*" "" -- sh -c "echo '{\"id\":\"d\",\"now\":\"2026-11-23T15:00:00Z\",\"channel\":\"call\",\"consumer\":{\"state\":\"NY\"}}' | '$T' decide --scripts '$D/fails'"
+
 printf 'return regulation { id = "S", rules = { { id = "x", cite = "y", block = true }\n' >"$D/broken/regulations/syntax.lua"
 expect_run "lint names a syntax error" 1 "*" "" -- sh -c "'$T' lint '$D/broken' | grep -q 'syntax.lua:2:'; test \$? -eq 0 && exit 1"
 expect_run "decide refuses a set that does not compile" 1 "" "syntax.lua:2:" -- "$T" decide --scripts "$D/broken" "$D/one.jsonl"

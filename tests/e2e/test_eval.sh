@@ -96,10 +96,61 @@ true
 true
 true
 true' "" -- "$T" eval "$D/surface.lua"
+# Every name strategies.md lists, on every build (the LuaJIT build lacked
+# utf8, rawlen and table.pack).
+w listed.lua 'local missing = {}
+for _, n in ipairs({"assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
+    "type", "getmetatable", "setmetatable", "rawequal", "rawget", "rawlen", "pcall", "xpcall",
+    "load", "require", "string", "table", "math", "utf8", "coroutine", "tm"}) do
+  if _G[n] == nil then missing[#missing + 1] = n end
+end
+for _, n in ipairs({"char", "charpattern", "codepoint", "codes", "len", "offset"}) do
+  if not utf8 or utf8[n] == nil then missing[#missing + 1] = "utf8." .. n end
+end
+for _, n in ipairs({"concat", "insert", "move", "pack", "remove", "sort", "unpack"}) do
+  if table[n] == nil then missing[#missing + 1] = "table." .. n end
+end
+for _, n in ipairs({"foreach", "foreachi", "getn", "maxn"}) do
+  if table[n] ~= nil then missing[#missing + 1] = "extra table." .. n end
+end
+return table.concat(missing, " ")'
+expect_run "every listed name is there, nothing more in table" 0 '""' "" -- "$T" eval "$D/listed.lua"
+w repwrap.lua 'return #string.rep("x", 2^31)'
+expect_run "string.rep with a count of 2^31 is refused, not wrapped" 1 "" "resulting string too large" -- "$T" eval "$D/repwrap.lua"
+w utf8use.lua 'local n = 0 for _, c in utf8.codes("h\195\169") do n = n + c end return utf8.len("h\195\169"), n, utf8.char(0x20AC)'
+expect_run "utf8 works" 0 '2
+337
+"€"' "" -- "$T" eval "$D/utf8use.lua"
 w ro.lua 'table.insert = nil'
 expect_run "shared tables read-only" 1 "" "read-only table 'table'" -- "$T" eval "$D/ro.lua"
 w own.lua 'counter = 41 counter = counter + 1 return counter'
 expect_run "own globals allowed" 0 "42" "" -- "$T" eval "$D/own.lua"
+
+# tm.time refuses what it cannot answer exactly: a date past 0000-9999 is an
+# error, not "" (which a script would take for a date), and a string with a
+# NUL byte is refused rather than read up to the NUL.
+w past9999.lua 'return tm.time.add_days("9999-12-31", 1)'
+expect_run "add_days past 9999-12-31 raises" 1 "" "(the resulting date is out of range: year 10000" -- "$T" eval "$D/past9999.lua"
+w before0000.lua 'return tm.time.add_days("0000-01-01", -1)'
+expect_run "add_days before 0000-01-01 raises" 1 "" "the resulting date is out of range: year -1" -- "$T" eval "$D/before0000.lua"
+w edge.lua 'return tm.time.add_days("9999-12-30", 1), tm.time.add_days("0000-01-02", -1)'
+expect_run "add_days up to the edges still answers" 0 '"9999-12-31"
+"0000-01-01"' "" -- "$T" eval "$D/edge.lua"
+w farlocal.lua 'return tm.time.local_time("UTC", 1e12).date'
+expect_run "local_time past year 9999 raises" 1 "" "bad argument #2" -- "$T" eval "$D/farlocal.lua"
+printf 'return tm.time.parse("2026-01-01T00:00:00Z\\0junk")' >"$D/nul.lua"
+expect_run "parse refuses a NUL and more after the Z" 1 "" "(contains a NUL byte (at byte 21))" -- "$T" eval "$D/nul.lua"
+printf 'return tm.time.add_days("2026-01-01\\0", 1)' >"$D/nuldate.lua"
+expect_run "a date with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nuldate.lua"
+printf 'return tm.time.local_time("UTC\\0x", 0)' >"$D/nulzone.lua"
+expect_run "a zone with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nulzone.lua"
+w hmjunk.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00x")'
+expect_run "from_local refuses junk after HH:MM" 1 "" "expected HH:MM or HH:MM:SS" -- "$T" eval "$D/hmjunk.lua"
+w which.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00", "latre")'
+expect_run "from_local refuses an unknown choice" 1 "" "expected \"earlier\" or \"later\"" -- "$T" eval "$D/which.lua"
+w hms.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00:30"), tm.time.from_local("UTC", "2026-01-01", "09:00", "later")'
+expect_run "from_local reads HH:MM:SS and HH:MM" 0 '1767258030
+1767258000' "" -- "$T" eval "$D/hms.lua"
 
 # require reads the script tree given by --scripts.
 mkdir -p "$D/tree/lib"

@@ -38,7 +38,7 @@ expect_run "the follow-up email went out" 0 "sent" "" -- sqlite3 "$DB" "select o
 expect_run "  ...naming the amount and the date promised" 0 "*" "" -- sh -c "grep -l 'payment of 50.00 USD you planned for November 27, 2026' '$D'/spool/email/D2:promise_watch:*.json"
 expect_run "verdicts audited" 0 "promise.broken|1
 promise.partially_kept|1" "" -- sqlite3 "$DB" "select action, count(*) from audit where action like 'promise.%' group by 1 order by 1"
-expect_run "rerunning the days judges nothing twice" 0 "*" "*" -- "$T" --db "$DB" run --date 2026-11-27 --days 3 --spool "$D/spool" --quiet
+expect_run "rerunning the days judges nothing twice" 0 "*" "*" -- "$T" --db "$DB" run --date 2026-11-27 --days 3 --rewind --spool "$D/spool" --quiet
 expect_run "  ...still one verdict each" 0 "2" "" -- sqlite3 "$DB" "select count(*) from audit where action like 'promise.%'"
 expect_run "  ...and one event each" 0 "2" "" -- sqlite3 "$DB" "select count(*) from events where type = 'broken_promise'"
 expect_run "the audit chain holds" 0 "*" "*" -- "$T" --db "$DB" audit verify

@@ -80,7 +80,7 @@ expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit expo
 
 # Events fed day by day: a bad line is named by its line in the file.
 printf '%s\n' '{"key":"f1","type":"payment","debt_id":"D3","at":"2026-11-28T12:00:00Z","amount":"x"}' 'not json' >"$D/feed.jsonl"
-expect_run "bad fed events: named by file line, exit 1" 1 "*" "feed.jsonl:1: amount:" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-28 --events "$D/feed.jsonl" --spool "$D/spool"
+expect_run "bad fed events: named by file line, exit 1" 1 "*" "feed.jsonl:1: amount:" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-28 --rewind --events "$D/feed.jsonl" --spool "$D/spool"
 cp "$E2E_TMP/err" "$D/feed.err"
 expect_run "  ...and the broken line too" 0 "*" "" -- grep -q "feed.jsonl:2: not a valid JSON object" "$D/feed.err"
 
@@ -94,7 +94,7 @@ cp "$TREE/strategies/demo.lua" "$D/demo.bak"
 sed -i 's/remind = { enter = function(j) j:send("email", "early_reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "early_reminder") end,/' "$TREE/strategies/demo.lua"
 printf 'external_id,debt_id,state,balance,currency\nC7,D7,MA,10.00,USD\nC8,D8,MA,10.00,USD\n' >"$D/b.csv"
 "$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
-expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --spool "$D/spool"
+expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --rewind --spool "$D/spool"
 cp "$E2E_TMP/err" "$D/err7"
 expect_run "the error names the script line" 0 "*" "" -- grep -q "demo.lua:8: no reminder for D7" "$D/err7"
 expect_run "the other new debt still started" 0 "remind" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D8'"

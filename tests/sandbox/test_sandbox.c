@@ -59,7 +59,8 @@ TEST(limit_then_normal_call_in_same_state)
     tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "while true do end"), "instruction limit exceeded");
     ASSERT_STR_EQ(run(sb, "return 40 + 2"), "42");
-    lim.instructions = 1000000000; /* the memory cap must come first here */
+    lim.instructions = 1000000000; /* the memory cap must come first here, */
+    lim.time_ms = 20000;           /* even on a loaded machine */
     tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "local t = {} while true do t[#t + 1] = ('x'):rep(4096) end"),
                     "memory limit exceeded");
@@ -89,6 +90,31 @@ TEST(limit_codes)
     const char *bomb = "local s = 'x' while true do s = s .. s end";
     ASSERT_EQ(tm_sandbox_eval_json(sb, "x", bomb, strlen(bomb), &out, &len, &e), TM_ELIMIT_MEM);
     ASSERT_STR_EQ(e.msg, "memory limit exceeded");
+    tm_sandbox_free(sb);
+}
+
+/* A limit names where the script was stopped (the cycle and the gate print
+ * it with the script's name); the error itself stays the limit's name. */
+TEST(limit_names_the_line_it_stopped)
+{
+    tm_sandbox *sb = new_sb();
+    tm_limits lim = {8u << 20, 100000, 5000, TM_LIMIT_PRECISE};
+    tm_sandbox_set_limits(sb, &lim);
+    ASSERT_STR_EQ(run(sb, "local x = 1\nwhile true do\n  x = x + 1\nend"), "ERR -8: instruction limit exceeded");
+    const char *w = tm_sandbox_trip_where(sb);
+    ASSERT(strcmp(w, "t.lua:2") == 0 || strcmp(w, "t.lua:3") == 0);
+    /* In a C function (string.rep charged past the budget): its caller's line. */
+    run(sb, "local a = 1\n\nlocal s = ('x'):rep(1e9)\nreturn s");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:3");
+    /* Through a pcall in the script: where the limit was hit, not the pcall. */
+    run(sb, "pcall(function()\n  while true do end\nend)");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:2");
+    /* A memory limit caught by a pcall: the pcall's line. */
+    run(sb, "local s = 'x'\npcall(function() while true do s = s .. s end end)");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "t.lua:2");
+    /* A call that hit no limit names nothing. */
+    ASSERT_STR_EQ(run(sb, "return 1"), "1");
+    ASSERT_STR_EQ(tm_sandbox_trip_where(sb), "");
     tm_sandbox_free(sb);
 }
 

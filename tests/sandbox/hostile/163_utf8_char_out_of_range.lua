@@ -1,5 +1,4 @@
 -- hostile: utf8.char(0x80000000)
 -- expect: error out of range
--- lua: 5.4
--- defence: stock argument check
+-- defence: stock argument check (Lua 5.4), the sandbox's checks (LuaJIT)
 return utf8.char(0x80000000)

@@ -1,5 +1,4 @@
--- hostile: table.move with a range of 2^63 elements
+-- hostile: table.move with a range of 3 * 2^61 elements that passes every argument check
 -- expect: limit instructions
--- lua: 5.4
 -- defence: the table.move wrapper charges the range to the instruction budget before it starts
-table.move({}, math.mininteger, -1, 1)
+table.move({}, -2^62, 2^61, 1)

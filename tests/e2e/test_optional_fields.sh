@@ -1,0 +1,85 @@
+#!/bin/sh
+# tests/e2e/test_optional_fields.sh: the shipped journeys on debts imported
+# with only the required fields (external_id, debt_id, state, balance,
+# currency), and with each optional field that decides a journey given alone:
+# every debt gets a journey, no script fails, and the run's summary adds up
+# (issue: pre_delinquency compared a missing days_past_due with a number on
+# every day, and the summary said "0 debts in no journey" beside "(none) 1").
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+DB="$D/o.db"
+
+# Only the required fields: early_stage by default; events put the others in
+# the journeys that follow them.
+cat >"$D/required.csv" <<'CSV'
+external_id,debt_id,state,balance,currency
+C1,R1,MA,100.00,USD
+C2,R2,TX,200.00,USD
+C3,R3,NY,300.00,USD
+C4,R4,CA,400.00,USD
+C5,R5,FL,500.00,USD
+CSV
+# One optional field at a time, the one a journey's segment reads.
+cat >"$D/one_each.csv" <<'CSV'
+external_id,debt_id,state,balance,currency,days_past_due
+C6,P1,MA,100.00,USD,0
+C7,M1,MA,100.00,USD,45
+C8,L1,MA,100.00,USD,120
+C9,L2,MA,100.00,USD,400
+CSV
+cat >"$D/charged_off.csv" <<'CSV'
+external_id,debt_id,state,balance,currency,charge_off_date
+C10,L3,PA,900.00,USD,2025-03-31
+CSV
+expect_run "import required only" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/required.csv"
+expect_run "import one optional field each" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/one_each.csv"
+expect_run "import charged off" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/charged_off.csv"
+printf '%s\n' '{"key":"e1","type":"dispute","debt_id":"R2","at":"2026-11-22T12:00:00Z"}' \
+    '{"key":"e2","type":"hardship","debt_id":"R3","at":"2026-11-22T12:00:00Z"}' \
+    '{"key":"e3","type":"promise","debt_id":"R4","at":"2026-11-22T12:00:00Z","amount":"50.00","due":"2026-11-30"}' \
+    '{"key":"e4","type":"cease","debt_id":"R5","at":"2026-11-22T12:00:00Z"}' >"$D/ev.jsonl"
+expect_run "events" 0 "*" "*" -- "$T" --db "$DB" event "$D/ev.jsonl"
+
+expect_run "day 1: no script error, exit 0" 0 "*" "" -- "$T" --db "$DB" run --date 2026-11-23 --workers 0 --spool "$D/spool"
+cp "$E2E_TMP/out" "$D/day1.out"
+J="select coalesce(journey, '(none)') from debts where debt_id ="
+expect_run "only required fields: early_stage" 0 "early_stage" "" -- sqlite3 "$DB" "$J 'R1'"
+expect_run "  ...disputed: dispute_hold" 0 "dispute_hold" "" -- sqlite3 "$DB" "$J 'R2'"
+expect_run "  ...hardship: hardship" 0 "hardship" "" -- sqlite3 "$DB" "$J 'R3'"
+expect_run "  ...a promise: promise_watch" 0 "promise_watch" "" -- sqlite3 "$DB" "$J 'R4'"
+expect_run "  ...cease: no_contact" 0 "no_contact" "" -- sqlite3 "$DB" "$J 'R5'"
+expect_run "days_past_due 0 alone: pre_delinquency" 0 "pre_delinquency" "" -- sqlite3 "$DB" "$J 'P1'"
+expect_run "days_past_due 45 alone: mid_stage" 0 "mid_stage" "" -- sqlite3 "$DB" "$J 'M1'"
+expect_run "days_past_due 120 alone: late_stage" 0 "late_stage" "" -- sqlite3 "$DB" "$J 'L1'"
+expect_run "days_past_due 400 alone: late_stage" 0 "late_stage" "" -- sqlite3 "$DB" "$J 'L2'"
+expect_run "charge_off_date without days_past_due: late_stage" 0 "late_stage" "" -- sqlite3 "$DB" "$J 'L3'"
+expect_run "every debt in a journey" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where journey is null or journey = ''"
+expect_run "the summary: 10 started, 0 in no journey, no script error" 0 "*" "" -- grep -q "^journeys: 10 started, .* 0 debts in no journey\$" "$D/day1.out"
+# The table under "debts by journey and state" adds up to the debts.
+TOTAL='/^debts by journey and state:/ { on = 1; next } on && NF { s += $NF } END { print s + 0 }'
+expect_run "the journey table adds up to the 10 debts" 0 "10" "" -- awk "$TOTAL" "$D/day1.out"
+expect_run "no (none) row" 1 "*" "" -- grep -q "(none)" "$D/day1.out"
+
+# Three weeks on: every timer and state each journey reaches, with nothing
+# but the required fields to go on.
+expect_run "21 more days: no script error" 0 "*" "" -- "$T" --db "$DB" run --date 2026-11-24 --days 21 --workers 0 --spool "$D/spool"
+cp "$E2E_TMP/out" "$D/days.out"
+expect_run "  ...no debt parked" 0 "0" "" -- sh -c "'$T' --db '$DB' audit export | grep -c 'journey.parked' || true"
+expect_run "  ...the table still adds up" 0 "10" "" -- awk "$TOTAL" "$D/days.out"
+expect_run "  ...messages went out" 0 "*" "" -- sh -c "test \$(sqlite3 '$DB' \"select count(*) from outbox where status = 'sent'\") -gt 0"
+expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
+
+# A journey that fails on a debt: the summary counts it in no journey, and
+# says it was parked (the table's "(none)" row is the same number).
+mkdir -p "$D/tree"
+cp -r "$(dirname "$0")/../../scripts/." "$D/tree/"
+sed -i 's/segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "pre" end,/segment = function(d) return d.days_past_due <= 0 end,/' "$D/tree/strategies/pre_delinquency.lua"
+expect_run "the broken segment is in place" 0 "*" "" -- grep -q "return d.days_past_due <= 0" "$D/tree/strategies/pre_delinquency.lua"
+printf 'external_id,debt_id,state,balance,currency\nC11,X1,MA,10.00,USD\n' >"$D/x.csv"
+"$T" --db "$DB" import accounts "$D/x.csv" >/dev/null 2>&1
+expect_run "a segment that fails on a debt: exit 1" 1 "*" "pre_delinquency.lua:12: attempt to compare nil with number (in the segment of journey pre_delinquency)" -- "$T" --db "$DB" --scripts "$D/tree" run --date 2026-12-16 --workers 0 --spool "$D/spool"
+cp "$E2E_TMP/out" "$D/bad.out"
+expect_run "  ...counted in no journey, said parked" 0 "*" "" -- grep -q "1 debts in no journey (1 of them parked by a script error)" "$D/bad.out"
+expect_run "  ...as the table's (none) row" 0 "*" "" -- grep -Eq "^  \\(none\\) +1\$" "$D/bad.out"
+finish
