@@ -18,6 +18,7 @@
 #include "calendar.h"
 #include "pay.h"
 #include "pool.h"
+#include "stopat.h"
 #include "jarchive.h"
 #include "lb_gate.h"
 #include "lb_render.h"
@@ -1672,9 +1673,11 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     }
     t2 = mono(), stats->seconds[2] = t2 - t, t = t2;
     /* 4. The gate, 5. dispatch. */
+    tm_stopat("run.gate"); /* run: before the gate phase, no transaction open */
     if (rc == TM_OK)
         rc = gate_day(&r, err);
     t2 = mono(), stats->seconds[3] = t2 - t, t = t2;
+    tm_stopat("run.dispatch"); /* run: before the dispatch phase, no transaction open */
     if (rc == TM_OK)
         rc = dispatch(&r, err);
     stats->seconds[4] = mono() - t;
