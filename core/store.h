@@ -37,10 +37,21 @@ void tm_store_close(tm_store *s);
 int tm_store_schema_version(tm_store *s);
 
 /* Transactions. begin/commit/rollback nest: only the outermost pair touches
- * the database. */
+ * the database. The outermost begin takes the store's write lock at once,
+ * waiting up to TM_STORE_BUSY_MS for another process's write to end (then
+ * TM_ESTORE, "database is locked"), so whatever a transaction reads before
+ * it writes is still true when it commits. A commit that fails ends the
+ * transaction with nothing of it written. */
+#define TM_STORE_BUSY_MS 60000
 int tm_store_begin(tm_store *s, struct tm_err *err);
 int tm_store_commit(tm_store *s, struct tm_err *err);
 void tm_store_rollback(tm_store *s);
+
+/* The id of the outermost transaction in progress, 0 when none: every
+ * outermost tm_store_begin gets a new one, so a value read from the store
+ * and kept in memory (the audit chain's head) can be known to be from the
+ * transaction in progress or from an earlier one. */
+uint64_t tm_store_tx_id(tm_store *s);
 
 /* The raw SQLite handle, for tests and the sqlite-specific tools only. */
 struct sqlite3 *tm_store_sqlite(tm_store *s);

@@ -75,7 +75,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct tm_store {
     sqlite3 *db;
-    int depth; /* nesting of tm_store_begin */
+    int depth;     /* nesting of tm_store_begin */
+    uint64_t tx;   /* the id of the outermost transaction in progress; 0 when none */
+    uint64_t txs;  /* transactions begun so far (the next id less one) */
     sqlite3_stmt *st[ST__COUNT];
     /* Statements of the cycle's functions, prepared once, keyed by the
      * address of their SQL text (a static array per function). */
@@ -442,7 +444,9 @@ int tm_store_open(const char *path, tm_store **out, struct tm_err *err)
         free(s);
         return rc;
     }
-    sqlite3_busy_timeout(s->db, 10000);
+    /* Every command that writes waits its turn behind another's write
+     * (a run's batch, an import's) instead of failing at once. */
+    sqlite3_busy_timeout(s->db, TM_STORE_BUSY_MS);
     /* A large page cache keeps index pages of big imports in memory. */
     int rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
                      "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; "
@@ -477,10 +481,16 @@ int tm_store_begin(tm_store *s, struct tm_err *err)
 {
     if (s->depth++ > 0)
         return TM_OK;
+    /* IMMEDIATE takes the write lock now (waiting for it up to the busy
+     * timeout), so what the transaction reads first, such as the audit
+     * chain's tail, cannot change under it before it writes. */
     int rc = exec(s, "BEGIN IMMEDIATE", err);
-    if (rc != TM_OK)
+    if (rc != TM_OK) {
         s->depth = 0;
-    return rc;
+        return rc;
+    }
+    s->tx = ++s->txs;
+    return TM_OK;
 }
 
 int tm_store_commit(tm_store *s, struct tm_err *err)
@@ -489,7 +499,13 @@ int tm_store_commit(tm_store *s, struct tm_err *err)
         return tm_err_set(err, TM_EINVAL, "commit without a transaction");
     if (--s->depth > 0)
         return TM_OK;
-    return exec(s, "COMMIT", err);
+    s->tx = 0;
+    int rc = exec(s, "COMMIT", err);
+    /* A COMMIT that fails (SQLITE_BUSY, a full disk) may leave the
+     * transaction open: end it, so nothing of it commits later by surprise. */
+    if (rc != TM_OK && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 void tm_store_rollback(tm_store *s)
@@ -497,8 +513,11 @@ void tm_store_rollback(tm_store *s)
     if (s->depth == 0)
         return;
     s->depth = 0;
+    s->tx = 0;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+uint64_t tm_store_tx_id(tm_store *s) { return s->tx; }
 
 sqlite3 *tm_store_sqlite(tm_store *s) { return s->db; }
 
@@ -1765,7 +1784,7 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, TM_STORE_BUSY_MS);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_text(st, 1, dst, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
