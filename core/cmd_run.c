@@ -16,6 +16,7 @@
 #include "cycle.h"
 #include "dispatch.h"
 #include "keys.h"
+#include "lease.h"
 #include "lb_gate.h"
 #include "lb_journey.h"
 #include "portfolio.h"
@@ -33,6 +34,9 @@ static const char run_help[] =
     "new debts are placed in a journey (segmentation), due timers fire, every\n"
     "planned contact passes the compliance gate at its planned time, and the\n"
     "allowed ones are dispatched. A rerun of the same day sends nothing twice.\n"
+    "One run works a store at a time: a second is refused at once, naming the\n"
+    "first's pid, host and start; a run that was killed leaves its lease to the\n"
+    "next run, which takes it over and says so.\n"
     "\n"
     "  --date D       the day to run (default: today, UTC)\n"
     "  --days N       run N days in a row from --date (a simulation of the cycle)\n"
@@ -81,6 +85,12 @@ static void progress(void *ud, const char *phase, long done, long total)
     fprintf(stderr, "\r\033[K%s %-10s [%s] %3d%% %ld/%ld", u->day, phase, bar, pct, done, total);
     if (done >= total)
         fputs("\r\033[K", stderr);
+}
+
+static void say(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: %s\n", message);
 }
 
 static void journey_problem(void *ud, const char *message)
@@ -320,6 +330,7 @@ int tm_cmd_run(tm_cli *cli)
     tm_adapter *out = NULL;
     tm_cycle_engine *engines = NULL;
     int nengines = 0;
+    tm_lease_hold *lease = NULL;
     int exit_code = TM_EXIT_FAIL;
     if (tm_keys_load(kpath, &keys, &e) != TM_OK || tm_store_open(cli->db, &s, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
@@ -372,9 +383,15 @@ int tm_cmd_run(tm_cli *cli)
     tm_portfolio_audit_key(keys, akey);
     char dayname[16];
     ui u = {.tty = isatty(2), .day = dayname};
+    /* One run at a time on a store, whatever its spool: two would send the
+     * same ready messages. */
+    if (tm_lease_acquire(s, "cycle", (int64_t)time(NULL), akey, say, NULL, &lease, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
                           .progress = progress, .progress_ud = &u, .engines = engines,
-                          .nengines = nengines};
+                          .nengines = nengines, .lease = lease};
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;
@@ -428,6 +445,7 @@ int tm_cmd_run(tm_cli *cli)
             fprintf(stderr, "tallyman: %s\n", e.msg);
     }
 done:
+    tm_lease_release(lease);
     tm_cycle_engines_free(engines, nengines);
     tm_adapter_free(out);
     tm_journeys_free(js);

@@ -85,7 +85,11 @@ static int tx_commit(run *r, struct tm_err *err)
 {
     if (!r->in_tx)
         return TM_OK;
-    int rc = tm_audit_writer_flush(r->audit, err);
+    /* The lease is renewed with the work, so a run whose lease was taken
+     * over commits nothing more. */
+    int rc = tm_lease_renew(r->o->lease, (int64_t)time(NULL), err);
+    if (rc == TM_OK)
+        rc = tm_audit_writer_flush(r->audit, err);
     if (rc == TM_OK)
         rc = tm_store_commit(r->s, err);
     if (rc != TM_OK) {

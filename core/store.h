@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 7
+#define TM_STORE_SCHEMA_VERSION 8
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -410,5 +410,31 @@ int tm_store_pay_attempts_since(tm_store *s, int64_t since, tm_store_pay_attempt
 
 /* The time of the latest applied event (0 when none). */
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err);
+
+/* ---- Leases (core/lease.c) -------------------------------------------------
+ * A named lease on the whole store, held by one process at a time. The
+ * store only keeps the rows; core/lease.c decides who may take one. */
+typedef struct tm_lease {
+    char name[32];
+    char holder[96];   /* a token unique to the holder */
+    int64_t pid;
+    char host[256];
+    int64_t pid_start; /* the holder process's start time (clock ticks since boot); 0 unknown */
+    int64_t since;     /* Unix seconds: when it was taken */
+    int64_t renewed;   /* Unix seconds: when its holder last renewed it */
+} tm_lease;
+
+/* Reads lease `name` into *out; *found 0 when nobody holds it. */
+int tm_store_lease_get(tm_store *s, const char *name, tm_lease *out, int *found, struct tm_err *err);
+/* Writes lease l->name with every field of `l`, replacing any holder: call
+ * inside a transaction that read the lease first (tm_store_begin takes the
+ * write lock, so nobody else can take it in between). */
+int tm_store_lease_put(tm_store *s, const tm_lease *l, struct tm_err *err);
+/* Sets the lease's renewal time to `now` when `holder` still holds it;
+ * *held 0 when it does not (taken over, or released). */
+int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int64_t now, int *held,
+                         struct tm_err *err);
+/* Deletes the lease when `holder` holds it; nothing otherwise. */
+int tm_store_lease_release(tm_store *s, const char *name, const char *holder, struct tm_err *err);
 
 #endif

@@ -332,6 +332,21 @@ static const char migration_7[] =
     ");\n"
     "CREATE INDEX IF NOT EXISTS payment_attempts_at ON payment_attempts(at);\n";
 
+/* 8: leases. A run holds the store's "cycle" lease while it works, so two
+ * runs never dispatch the same messages: who holds it (a token unique to the
+ * holder, its pid, host and the start time of that process, to tell a live
+ * holder from a pid used again), since when, and when it last renewed it. */
+static const char migration_8[] =
+    "CREATE TABLE IF NOT EXISTS leases (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  holder TEXT NOT NULL,\n"
+    "  pid INTEGER NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  pid_start INTEGER NOT NULL DEFAULT 0,\n"
+    "  since INTEGER NOT NULL,\n"
+    "  renewed INTEGER NOT NULL\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -342,7 +357,7 @@ static const struct {
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
@@ -2025,4 +2040,62 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
         return rc;
     }
     return tm_store_commit(s, err);
+}
+
+/* ---- Leases --------------------------------------------------------------- */
+
+static void read_lease(sqlite3_stmt *st, tm_lease *l)
+{
+    memset(l, 0, sizeof *l);
+    copy_col(st, 0, l->name, sizeof l->name);
+    copy_col(st, 1, l->holder, sizeof l->holder);
+    l->pid = sqlite3_column_int64(st, 2);
+    copy_col(st, 3, l->host, sizeof l->host);
+    l->pid_start = sqlite3_column_int64(st, 4);
+    l->since = sqlite3_column_int64(st, 5);
+    l->renewed = sqlite3_column_int64(st, 6);
+}
+
+int tm_store_lease_get(tm_store *s, const char *name, tm_lease *out, int *found, struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT name, holder, pid, host, pid_start, since, renewed FROM leases "
+                           "WHERE name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(s, err, "reading the lease");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        read_lease(st, out);
+        *found = 1;
+    }
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "reading the lease");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_lease_put(tm_store *s, const tm_lease *l, struct tm_err *err)
+{
+    return run(s,
+               "INSERT OR REPLACE INTO leases (name, holder, pid, host, pid_start, since, renewed) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               "ttitiii", err, l->name, l->holder, l->pid, l->host, l->pid_start, l->since, l->renewed);
+}
+
+int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int64_t now, int *held,
+                         struct tm_err *err)
+{
+    *held = 0;
+    int rc = run(s, "UPDATE leases SET renewed = ?3 WHERE name = ?1 AND holder = ?2", "tti", err, name,
+                 holder, now);
+    if (rc == TM_OK)
+        *held = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+int tm_store_lease_release(tm_store *s, const char *name, const char *holder, struct tm_err *err)
+{
+    return run(s, "DELETE FROM leases WHERE name = ?1 AND holder = ?2", "tt", err, name, holder);
 }
