@@ -441,11 +441,16 @@ int tm_cmd_run(tm_cli *cli)
     tm_cycle_print(stdout, &total);
     {
         printf("debts by journey and state:\n");
-        if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK)
+        if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
+            exit_code = TM_EXIT_FAIL;
+        }
     }
 done:
-    tm_lease_release(lease);
+    if (tm_lease_release(lease, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: releasing the run's lease: %s (the next run takes it over)\n", e.msg);
+        exit_code = TM_EXIT_FAIL;
+    }
     tm_cycle_engines_free(engines, nengines);
     tm_adapter_free(out);
     tm_journeys_free(js);

@@ -1204,13 +1204,10 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
             consumer = g->w.consumer_id;
             rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history,
                                   &grp->history, err);
-            if (rc == TM_OK) {
-                struct tm_err e = {0};
-                if (tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, &e) != TM_OK) {
-                    free(grp->pii);
-                    grp->pii = NULL;
-                }
-            }
+            /* A store that fails here stops the phase: a message rendered
+             * without the consumer's data would go out as if all were well. */
+            if (rc == TM_OK)
+                rc = tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, err);
         }
         j->groups[j->ngroups - 1].n++;
         j->nrows++;

@@ -183,10 +183,11 @@ int tm_lease_renew(tm_lease_hold *h, int64_t now, struct tm_err *err)
     return TM_OK;
 }
 
-void tm_lease_release(tm_lease_hold *h)
+int tm_lease_release(tm_lease_hold *h, struct tm_err *err)
 {
     if (!h)
-        return;
-    tm_store_lease_release(h->s, h->l.name, h->l.holder, NULL);
+        return TM_OK;
+    int rc = tm_store_lease_release(h->s, h->l.name, h->l.holder, err);
     free(h);
+    return rc;
 }

@@ -44,9 +44,10 @@ int tm_lease_acquire(tm_store *s, const char *name, int64_t now, const uint8_t *
  * ours (`err` says so: the work must stop), TM_ESTORE. NULL h: TM_OK. */
 int tm_lease_renew(tm_lease_hold *h, int64_t now, struct tm_err *err);
 
-/* Releases the lease (when still ours) and frees `h`; NULL is allowed. A
- * release that fails leaves the lease to be taken over (the holder is gone
- * by then). */
-void tm_lease_release(tm_lease_hold *h);
+/* Releases the lease (when still ours) and frees `h` in any case; NULL is
+ * allowed (TM_OK). TM_ESTORE when the store could not be written: the lease
+ * stays behind and the next holder takes it over (this process is gone by
+ * then). */
+int tm_lease_release(tm_lease_hold *h, struct tm_err *err);
 
 #endif
