@@ -197,10 +197,11 @@ static int hand_on(run *r, const tm_work_debt *w, const tm_jaction *a, int i, in
     } else {
         const char *model = json_string_value(json_object_get(aj, "model"));
         json_t *p = json_object_get(aj, "probability");
-        char *reasons = json_is_array(json_object_get(aj, "reasons"))
-                            ? json_dumps(json_object_get(aj, "reasons"), JSON_COMPACT)
-                            : NULL;
-        if (model && json_is_number(p))
+        int has_reasons = json_is_array(json_object_get(aj, "reasons"));
+        char *reasons = has_reasons ? json_dumps(json_object_get(aj, "reasons"), JSON_COMPACT) : NULL;
+        if (has_reasons && !reasons)
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        else if (model && json_is_number(p))
             rc = tm_store_score_set(r->s, w->id, model, json_number_value(p), reasons, now, err);
         free(reasons);
     }
@@ -713,8 +714,12 @@ static int hist_add(hist_list *h, int channel, int outcome, int place, int direc
         h->cap = cap;
     }
     hist_ent *x = &h->e[h->n];
+    /* Without its debt an entry would count toward this debt's limits. */
+    char *copy = NULL;
+    if (debt && *debt && !(copy = strdup(debt)))
+        return TM_ENOMEM;
     *x = (hist_ent){.channel = channel, .outcome = outcome, .place = place, .direction = direction,
-                    .at = at, .debt = debt && *debt ? strdup(debt) : NULL};
+                    .at = at, .debt = copy};
     h->n++;
     return TM_OK;
 }
@@ -901,6 +906,7 @@ typedef struct gate_row {
     char blocked[600];    /* rule ids, comma-separated */
     int64_t next_allowed; /* TM_GATE_NEVER when never */
     int render_failed;
+    int oom;              /* out of memory on the worker: the run stops, the row stays planned */
     uint8_t *blob;        /* the rendered message, encrypted */
     size_t blen;
     int handler_failed;
@@ -949,7 +955,13 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
                        .creditor = w->creditor, .balance = w->balance,
                        .days_past_due = w->days_past_due, .today = today, .requires = reqs,
                        .nrequires = d->nrequires < 16 ? d->nrequires : 16};
-    json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, NULL) : NULL;
+    json_error_t je;
+    json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, &je) : NULL;
+    /* Out of memory is not a message without its offer: it stops the run. */
+    if (o->payload_owned && !pj && json_error_code(&je) == json_error_out_of_memory) {
+        g->oom = 1;
+        return;
+    }
     json_t *of = json_object_get(pj, "offer"), *pl = json_object_get(pj, "plan");
     if (json_is_object(of)) {
         in.has_offer = 1;
@@ -966,6 +978,10 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
     struct tm_err e = {0};
     int rrc = tm_render(sb, &in, &rd, &e);
     json_decref(pj);
+    if (rrc == TM_ENOMEM) {
+        g->oom = 1;
+        return;
+    }
     if (rrc != TM_OK || rd.over_limit) {
         g->render_failed = 1;
         snprintf(g->msg, sizeof g->msg, "render: %.500s",
@@ -973,17 +989,22 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
         tm_rendered_free(&rd);
         return;
     }
+    /* Every part is checked: a message missing its subject or a required
+     * disclosure for want of memory must not be stored as whole. */
     json_t *m = json_pack("{s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
                           "text", rd.text);
-    if (rd.subject)
-        json_object_set_new(m, "subject", json_string(rd.subject));
-    if (rd.html)
-        json_object_set_new(m, "html", json_string(rd.html));
-    json_t *ra = json_array();
-    for (int i = 0; i < in.nrequires; i++)
-        json_array_append_new(ra, json_string(reqs[i]));
-    json_object_set_new(m, "requires", ra);
-    char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    int whole = m != NULL;
+    if (whole && rd.subject)
+        whole = json_object_set_new(m, "subject", json_string(rd.subject)) == 0;
+    if (whole && rd.html)
+        whole = json_object_set_new(m, "html", json_string(rd.html)) == 0;
+    json_t *ra = whole ? json_array() : NULL;
+    whole = ra != NULL;
+    for (int i = 0; whole && i < in.nrequires; i++)
+        whole = json_array_append_new(ra, json_string(reqs[i])) == 0;
+    if (ra && json_object_set_new(m, "requires", ra) != 0)
+        whole = 0;
+    char *text = whole ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(m);
     if (rd.text)
         OPENSSL_cleanse(rd.text, strlen(rd.text));
@@ -991,13 +1012,13 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
         OPENSSL_cleanse(rd.html, strlen(rd.html));
     tm_rendered_free(&rd);
     if (!text) {
-        g->render_failed = 1;
-        snprintf(g->msg, sizeof g->msg, "render: out of memory");
+        g->oom = 1;
         return;
     }
     char aad[300];
     snprintf(aad, sizeof aad, "outbox:%s", o->key);
     if (tm_keys_encrypt(r->keys, text, strlen(text), aad, &g->blob, &g->blen, &e) != TM_OK) {
+        g->oom = e.code == TM_ENOMEM;
         g->render_failed = 1;
         snprintf(g->msg, sizeof g->msg, "encrypt: %.500s", e.msg);
     }
@@ -1204,6 +1225,8 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
             consumer = g->w.consumer_id;
             rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history,
                                   &grp->history, err);
+            if (rc == TM_ENOMEM)
+                tm_err_set(err, rc, "out of memory reading the contact history");
             /* A store that fails here stops the phase: a message rendered
              * without the consumer's data would go out as if all were well. */
             if (rc == TM_OK)
@@ -1254,6 +1277,11 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             snprintf(rule, sizeof rule, "%.*s", (int)(len < sizeof rule ? len : sizeof rule - 1), p);
             count_rule(r->st, rule);
             p += len + (c ? 1 : 0);
+        }
+        if (g->oom) {
+            /* The batch rolls back; the row is judged again by the rerun. */
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory rendering outbox %s", o->key);
+            break;
         }
         rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
                                    g->blocked[0] ? g->blocked : NULL,
