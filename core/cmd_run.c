@@ -391,7 +391,7 @@ int tm_cmd_run(tm_cli *cli)
     }
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
                           .progress = progress, .progress_ud = &u, .engines = engines,
-                          .nengines = nengines, .lease = lease};
+                          .nengines = nengines, .lease = lease, .key_path = kpath};
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;

@@ -29,7 +29,8 @@
 
 typedef struct run {
     tm_store *s;
-    const tm_keys *keys;
+    const tm_keys *keys;  /* the caller's, or own_keys once the key file was read again */
+    tm_keys *own_keys;
     tm_sandbox *sb;
     tm_gate *gate;
     tm_journeys *js;
@@ -58,6 +59,24 @@ static void report(run *r, const char *fmt, ...)
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
     r->o->report(r->o->report_ud, m);
+}
+
+/* Keys rotated while the run works (`tallyman keys rotate`) re-encrypt
+ * records under a version this run's key set lacks: the key file is read
+ * again before the chunk that holds such a record is handed to the workers,
+ * while none of them runs. `newest` is the highest version the chunk names. */
+static int keys_for(run *r, int newest, struct tm_err *err)
+{
+    if (newest <= tm_keys_current(r->keys) || !r->o->key_path)
+        return TM_OK;
+    tm_keys *k = NULL;
+    int rc = tm_keys_load(r->o->key_path, &k, err);
+    if (rc != TM_OK)
+        return rc;
+    tm_keys_free(r->own_keys);
+    r->own_keys = k;
+    r->keys = k;
+    return TM_OK;
 }
 
 static void progress(run *r, const char *phase, long done, long total)
@@ -930,6 +949,7 @@ typedef struct gate_job {
     size_t nrows, cap;
     gate_group *groups;
     size_t ngroups, gcap;
+    int newest; /* the highest key version of the personal data read */
 } gate_job;
 
 /* On a worker: render an allowed row and encrypt it. A row that cannot be
@@ -1159,6 +1179,7 @@ static void gate_job_clear(gate_job *j)
         free(j->groups[i].pii);
     }
     j->nrows = j->ngroups = 0;
+    j->newest = 0;
 }
 
 /* Reads planned rows from ids[*pos] on into `j`: at least CHUNK rows unless
@@ -1231,6 +1252,10 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
              * without the consumer's data would go out as if all were well. */
             if (rc == TM_OK)
                 rc = tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, err);
+            if (rc == TM_OK && grp->pii) {
+                int v = tm_keys_blob_version(grp->pii, grp->pii_len);
+                j->newest = v > j->newest ? v : j->newest;
+            }
         }
         j->groups[j->ngroups - 1].n++;
         j->nrows++;
@@ -1305,7 +1330,8 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                             : tm_err_set(err, TM_ENOMEM, "out of memory");
                 free(dt);
             } else {
-                rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen, tm_keys_current(r->keys), err);
+                rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen,
+                                           tm_keys_blob_version(g->blob, g->blen), err);
             }
             if (rc == TM_OK)
                 rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
@@ -1372,6 +1398,8 @@ static int gate_day(run *r, struct tm_err *err)
         if (rc == TM_OK)
             rc = load_gate(r, &jobs[0], ids, n, &pos, err);
         if (rc == TM_OK)
+            rc = keys_for(r, jobs[0].newest, err);
+        if (rc == TM_OK)
             tm_pool_submit(r->pool, gate_fn, &jobs[0], jobs[0].ngroups);
         for (int k = 0; rc == TM_OK && jobs[k % 2].nrows; k++) {
             progress(r, "gate", (long)pos, (long)n);
@@ -1379,6 +1407,8 @@ static int gate_day(run *r, struct tm_err *err)
             /* the next chunk is read while the workers judge this one */
             rc = load_gate(r, nxt, ids, n, &pos, err);
             tm_pool_wait(r->pool);
+            if (rc == TM_OK && nxt->nrows)
+                rc = keys_for(r, nxt->newest, err);
             if (rc == TM_OK && nxt->nrows)
                 tm_pool_submit(r->pool, gate_fn, nxt, nxt->ngroups);
             if (rc == TM_OK)
@@ -1425,6 +1455,7 @@ typedef struct send_job {
     run *r;
     send_item *items;
     size_t n;
+    int newest; /* the highest key version of the messages read */
     pthread_mutex_t *lock; /* NULL when the adapter may be shared */
     atomic_int *refused;   /* set when the receiver's certificate did not verify */
 } send_job;
@@ -1486,6 +1517,7 @@ static void send_job_clear(send_job *j)
     for (size_t i = 0; i < j->n; i++)
         free(j->items[i].o.payload_owned);
     j->n = 0;
+    j->newest = 0;
 }
 
 static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct tm_err *err)
@@ -1508,6 +1540,8 @@ static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct 
             }
             continue;
         }
+        int v = tm_keys_blob_version((const uint8_t *)it->o.payload_owned, it->o.payload_len);
+        j->newest = v > j->newest ? v : j->newest;
         j->n++;
     }
     return TM_OK;
@@ -1587,6 +1621,8 @@ static int dispatch(run *r, struct tm_err *err)
     if (rc == TM_OK && nchunks) {
         rc = load_sends(r, &jobs[0], ids, n < SEND_CHUNK ? n : SEND_CHUNK, err);
         if (rc == TM_OK)
+            rc = keys_for(r, jobs[0].newest, err);
+        if (rc == TM_OK)
             tm_pool_submit(r->pool, send_fn, &jobs[0], jobs[0].n);
     }
     for (size_t k = 0; k < nchunks && rc == TM_OK; k++) {
@@ -1596,6 +1632,8 @@ static int dispatch(run *r, struct tm_err *err)
         if (k + 1 < nchunks)
             rc = load_sends(r, nxt, ids + at, n - at < SEND_CHUNK ? n - at : SEND_CHUNK, err);
         tm_pool_wait(r->pool);
+        if (rc == TM_OK && k + 1 < nchunks)
+            rc = keys_for(r, nxt->newest, err);
         if (rc == TM_OK && k + 1 < nchunks)
             tm_pool_submit(r->pool, send_fn, nxt, nxt->n);
         if (rc == TM_OK)
@@ -1722,6 +1760,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         tm_journeys_set_archive(opts->engines[i].js, NULL, NULL);
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
+    tm_keys_free(r.own_keys);
     for (int i = 0; i < ncache; i++)
         free(r.claims[i].e);
     free(r.claims);

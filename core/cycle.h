@@ -81,6 +81,8 @@ typedef struct tm_cycle_opts {
     const tm_cycle_engine *engines; /* one worker thread each; NULL: the caller's thread */
     int nengines;                   /* 0..64 */
     tm_lease_hold *lease; /* renewed in every transaction (lease.h); NULL: none (a copy) */
+    const char *key_path; /* read again when a record names a key version newer than `keys`
+                           * has (rotated during the run); NULL: never */
 } tm_cycle_opts;
 
 /* Runs the cycle for opts->day. `sb`, `gate` and `js` work the day's events

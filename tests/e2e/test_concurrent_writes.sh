@@ -3,7 +3,8 @@
 # `event` and `keys rotate` write the store (and its audit chain) between two
 # of the run's transactions; each waits its turn, reads the chain's tail in
 # its own transaction, and every one of them finishes: exit 0, the audit
-# chain intact, every message spooled once, every event applied once.
+# chain intact, every message spooled once, every event applied once, and
+# personal data re-encrypted under the new key version still read by the run.
 . "$(dirname "$0")/lib.sh"
 T="$TM_BIN"
 D="$E2E_TMP"
@@ -63,6 +64,7 @@ if start_stopped run.gate "$D/run1.log" "$T" --db "$DB" --scripts "$TREE" run --
     expect_run "the run goes on after them and finishes (exit 0)" 0 "0" "" -- echo "$rc"
     expect_run "  ...and reports no store error" 1 "*" "" -- grep -q "UNIQUE\|tallyman: 2026" "$D/run1.log"
     check_store "stopped before the gate" "$DB" "$D/spool1" 40 5
+    expect_run "  ...every message greets its consumer by name (the key file read again after the rotation)" 0 "0" "" -- sh -c "grep -L 'Hello Name' '$D/spool1/email/'* | wc -l | tr -d ' '"
     expect_run "  ...the gate saw the disputes that came in" 0 "5" "" -- sqlite3 "$DB" "select count(*) from outbox where status <> 'sent'"
 else
     expect_run "the run stops before the gate" 0 "*" "*" -- false
@@ -104,5 +106,6 @@ rc=$?
 expect_run "the run finishes (exit 0)" 0 "0" "" -- echo "$rc"
 expect_run "  ...with nothing on stderr" 0 "" "" -- cat "$D/run3.err"
 check_store "writes during a run" "$DB" "$D/spool3" 3000 60
+expect_run "  ...every message greets its consumer by name" 0 "0" "" -- sh -c "grep -L 'Hello Name' '$D/spool3/email/'* | wc -l | tr -d ' '"
 expect_run "the writes did come in while the run worked (between its records)" 0 "1" "" -- sqlite3 "$DB" "select (select min(seq) from audit where action like 'event.%') < (select max(seq) from audit where actor = 'cycle')"
 finish
