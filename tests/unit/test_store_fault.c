@@ -344,6 +344,9 @@ static void fault_every_call(const char *label, const char *args, int single_tx,
                                                         : "database or disk is full";
         if (!strstr(err, said))
             TM_FAIL_("%s: the error is not reported (wanted '%s'); stderr:\n%s", what, said, err);
+        /* Under the sanitizers a memory error also exits 1: it must not be there. */
+        if (strstr(err, "Sanitizer") || strstr(err, "runtime error:"))
+            TM_FAIL_("%s: a memory error on the failure path:\n%s", what, err);
         free(err);
         check_invariants("w.db", what);
         check_audit("w.db", what);
