@@ -11,10 +11,12 @@
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* HMAC over the length-prefixed fields of a record, as hex. */
-static void record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *actor,
-                        const char *action, const char *subject, const char *details,
-                        const char *prev, char out[65])
+/* HMAC over the length-prefixed fields of a record, as hex. TM_ENOMEM when
+ * a long record's buffer cannot be had; `out` then holds a value no record
+ * has, so a check against it fails. */
+static int record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *actor,
+                       const char *action, const char *subject, const char *details,
+                       const char *prev, char out[65])
 {
     const char *fields[] = {actor, action, subject, details, prev};
     size_t lens[5], total = 64;
@@ -25,7 +27,7 @@ static void record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *a
     if (!buf) {
         memset(out, 'x', 64);
         out[64] = '\0';
-        return;
+        return TM_ENOMEM;
     }
     size_t n = (size_t)snprintf(buf, total, "%lld|%lld|", (long long)seq, (long long)at);
     for (int i = 0; i < 5; i++) {
@@ -39,6 +41,7 @@ static void record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *a
     tm_hex(mac, sizeof mac, out);
     if (buf != stack)
         free(buf);
+    return TM_OK;
 }
 
 static void head_mac(const tm_hmac *h, int64_t seq, const char *hash, char out[65])
@@ -50,20 +53,31 @@ static void head_mac(const tm_hmac *h, int64_t seq, const char *hash, char out[6
     tm_hex(mac, sizeof mac, out);
 }
 
+/* The chain's tail is read inside each write transaction, the first time
+ * the writer appends in it, and kept only for that transaction: another
+ * process (an event file applied while the run works) may append between
+ * two of our transactions, and a tail remembered from before would fork the
+ * chain. The transaction's write lock keeps the tail ours until commit. */
 struct tm_audit_writer {
     tm_store *s;
     tm_hmac key;
-    int64_t seq;     /* the last record's seq (-1: read it again) */
+    uint64_t tx;     /* the transaction the tail below was read in (0: none) */
+    int64_t seq;     /* the last record's seq */
     char hash[65];   /* and its hash */
-    int dirty;       /* records written since the head was stored */
+    int dirty;       /* records written in that transaction, head not yet stored */
 };
 
-static int load_head(tm_audit_writer *w, struct tm_err *err)
+static int load_head(tm_audit_writer *w, uint64_t tx, struct tm_err *err)
 {
+    w->tx = 0;
+    w->dirty = 0;
     int rc = tm_store_audit_tail(w->s, &w->seq, w->hash, err);
-    if (rc == TM_OK && w->seq == 0)
+    if (rc != TM_OK)
+        return rc;
+    if (w->seq == 0)
         snprintf(w->hash, sizeof w->hash, "%s", ZERO_HASH);
-    return rc;
+    w->tx = tx;
+    return TM_OK;
 }
 
 int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_writer **out,
@@ -75,7 +89,6 @@ int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_au
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     w->s = s;
     tm_hmac_init(&w->key, key, TM_AUDIT_KEY_LEN);
-    w->seq = -1;
     *out = w;
     return TM_OK;
 }
@@ -83,14 +96,22 @@ int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_au
 int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char *action,
                    const char *subject, const char *details, struct tm_err *err)
 {
-    if (w->seq < 0 && load_head(w, err) != TM_OK)
-        return err ? err->code : TM_ESTORE;
+    uint64_t tx = tm_store_tx_id(w->s);
+    if (tx == 0)
+        return tm_err_set(err, TM_EINVAL, "audit: a record is written only inside a transaction");
+    if (w->tx != tx) {
+        int rc = load_head(w, tx, err);
+        if (rc != TM_OK)
+            return rc;
+    }
     int64_t seq = w->seq + 1;
     char hash[65];
-    record_hash(&w->key, seq, at, actor, action, subject, details, w->hash, hash);
+    int rc = record_hash(&w->key, seq, at, actor, action, subject, details, w->hash, hash);
+    if (rc != TM_OK)
+        return tm_err_set(err, rc, "audit: out of memory hashing a record");
     tm_audit_rec r = {.seq = seq, .at = at, .actor = actor, .action = action, .subject = subject,
                       .details = details, .prev_hash = w->hash, .hash = hash};
-    int rc = tm_store_audit_add(w->s, &r, err);
+    rc = tm_store_audit_add(w->s, &r, err);
     if (rc != TM_OK)
         return rc;
     w->seq = seq;
@@ -101,7 +122,8 @@ int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char
 
 int tm_audit_writer_flush(tm_audit_writer *w, struct tm_err *err)
 {
-    if (!w->dirty)
+    /* Records of a transaction that was rolled back are gone: no head. */
+    if (!w->dirty || w->tx != tm_store_tx_id(w->s) || w->tx == 0)
         return TM_OK;
     char mac[65];
     head_mac(&w->key, w->seq, w->hash, mac);
@@ -113,7 +135,7 @@ int tm_audit_writer_flush(tm_audit_writer *w, struct tm_err *err)
 
 void tm_audit_writer_reset(tm_audit_writer *w)
 {
-    w->seq = -1;
+    w->tx = 0;
     w->dirty = 0;
 }
 

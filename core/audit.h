@@ -22,23 +22,30 @@
 #define TM_AUDIT_KEY_LEN 32
 
 /* Appends one record. `details` is a JSON object text with personal data
- * already masked by the caller. Call inside tm_store_begin/commit. */
+ * already masked by the caller. Call inside tm_store_begin/commit: outside a
+ * transaction it writes nothing and returns TM_EINVAL. */
 int tm_audit_append(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int64_t at, const char *actor,
                     const char *action, const char *subject, const char *details,
                     struct tm_err *err);
 
-/* A writer for many records in one transaction: statements prepared once,
- * the chain's head kept in memory and stored by tm_audit_writer_flush(),
- * which the caller runs before each commit. */
+/* A writer for many records, in one or many transactions: the chain's tail
+ * is read inside each transaction at its first record (never carried over
+ * from an earlier transaction: another process may have appended since),
+ * kept in memory while the transaction lasts, and stored as the head by
+ * tm_audit_writer_flush(), which the caller runs before each commit. Use
+ * one writer per transaction. tm_audit_write returns TM_EINVAL outside a
+ * transaction, TM_ENOMEM, or the store's error. */
 typedef struct tm_audit_writer tm_audit_writer;
 
 int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_writer **out,
                          struct tm_err *err);
 int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char *action,
                    const char *subject, const char *details, struct tm_err *err);
-/* Stores the head; call inside the transaction, before commit. */
+/* Stores the head; call inside the transaction, before commit. Does
+ * nothing when the writer wrote nothing in the transaction in progress. */
 int tm_audit_writer_flush(tm_audit_writer *w, struct tm_err *err);
-/* Forgets the in-memory head after a rollback (it is read again). */
+/* Forgets the in-memory head (after a rollback; a new transaction forgets
+ * it anyway). */
 void tm_audit_writer_reset(tm_audit_writer *w);
 void tm_audit_writer_close(tm_audit_writer *w);
 

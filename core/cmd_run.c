@@ -19,6 +19,7 @@
 #include "cycle.h"
 #include "dispatch.h"
 #include "keys.h"
+#include "lease.h"
 #include "lb_gate.h"
 #include "lb_journey.h"
 #include "portfolio.h"
@@ -36,6 +37,9 @@ static const char run_help[] =
     "new debts are placed in a journey (segmentation), due timers fire, every\n"
     "planned contact passes the compliance gate at its planned time, and the\n"
     "allowed ones are dispatched. A rerun of the same day sends nothing twice.\n"
+    "One run works a store at a time: a second is refused at once, naming the\n"
+    "first's pid, host and start; a run that was killed leaves its lease to the\n"
+    "next run, which takes it over and says so.\n"
     "\n"
     "  --date D       the day to run (default: today, UTC); a day before the last\n"
     "                 day the store has worked is refused unless --rewind is given\n"
@@ -87,6 +91,12 @@ static void progress(void *ud, const char *phase, long done, long total)
     fprintf(stderr, "\r\033[K%s %-10s [%s] %3d%% %ld/%ld", u->day, phase, bar, pct, done, total);
     if (done >= total)
         fputs("\r\033[K", stderr);
+}
+
+static void say(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: %s\n", message);
 }
 
 static void journey_problem(void *ud, const char *message)
@@ -367,7 +377,12 @@ int tm_cmd_run(tm_cli *cli)
     tm_adapter *out = NULL;
     tm_cycle_engine *engines = NULL;
     int nengines = 0;
+    tm_lease_hold *lease = NULL;
     int exit_code = TM_EXIT_FAIL;
+    /* The cycle reads the key file again when `keys rotate` adds a version
+     * while it runs. */
+    char kpath[4096];
+    tm_cli_key_path(cli, kpath, sizeof kpath);
     if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         goto done;
     /* A script set that does not load whole is not run: a missing journey
@@ -427,9 +442,15 @@ int tm_cmd_run(tm_cli *cli)
     tm_portfolio_audit_key(keys, akey);
     char dayname[16];
     ui u = {.tty = isatty(2), .day = dayname};
+    /* One run at a time on a store, whatever its spool: two would send the
+     * same ready messages. */
+    if (tm_lease_acquire(s, "cycle", (int64_t)time(NULL), akey, say, NULL, &lease, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto done;
+    }
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
                           .progress = progress, .progress_ud = &u, .engines = engines,
-                          .nengines = nengines};
+                          .nengines = nengines, .lease = lease, .key_path = kpath};
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;
@@ -479,10 +500,16 @@ int tm_cmd_run(tm_cli *cli)
     tm_cycle_print(stdout, &total);
     {
         printf("debts by journey and state:\n");
-        if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK)
+        if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
+            exit_code = TM_EXIT_FAIL;
+        }
     }
 done:
+    if (tm_lease_release(lease, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: releasing the run's lease: %s (the next run takes it over)\n", e.msg);
+        exit_code = TM_EXIT_FAIL;
+    }
     tm_cycle_engines_free(engines, nengines);
     tm_adapter_free(out);
     tm_journeys_free(js);

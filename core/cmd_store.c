@@ -363,6 +363,13 @@ int tm_cmd_scripts(tm_cli *cli)
     /* The manifest: every script with its hash. */
     size_t cap = 64 + tm_gen_count(gen) * 400, n = 0;
     char *manifest = malloc(cap);
+    if (!manifest) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        tm_store_close(s);
+        tm_keys_free(keys);
+        tm_gen_release(gen);
+        return TM_EXIT_FAIL;
+    }
     n += (size_t)snprintf(manifest + n, cap - n, "[");
     for (size_t i = 0; i < tm_gen_count(gen); i++) {
         const tm_script *sc = tm_gen_script(gen, i);

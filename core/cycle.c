@@ -18,6 +18,7 @@
 #include "calendar.h"
 #include "pay.h"
 #include "pool.h"
+#include "stopat.h"
 #include "jarchive.h"
 #include "lb_gate.h"
 #include "lb_render.h"
@@ -28,7 +29,8 @@
 
 typedef struct run {
     tm_store *s;
-    const tm_keys *keys;
+    const tm_keys *keys;  /* the caller's, or own_keys once the key file was read again */
+    tm_keys *own_keys;
     tm_sandbox *sb;
     tm_gate *gate;
     tm_journeys *js;
@@ -59,6 +61,24 @@ static void report(run *r, const char *fmt, ...)
     r->o->report(r->o->report_ud, m);
 }
 
+/* Keys rotated while the run works (`tallyman keys rotate`) re-encrypt
+ * records under a version this run's key set lacks: the key file is read
+ * again before the chunk that holds such a record is handed to the workers,
+ * while none of them runs. `newest` is the highest version the chunk names. */
+static int keys_for(run *r, int newest, struct tm_err *err)
+{
+    if (newest <= tm_keys_current(r->keys) || !r->o->key_path)
+        return TM_OK;
+    tm_keys *k = NULL;
+    int rc = tm_keys_load(r->o->key_path, &k, err);
+    if (rc != TM_OK)
+        return rc;
+    tm_keys_free(r->own_keys);
+    r->own_keys = k;
+    r->keys = k;
+    return TM_OK;
+}
+
 static void progress(run *r, const char *phase, long done, long total)
 {
     if (r->o->progress)
@@ -84,7 +104,11 @@ static int tx_commit(run *r, struct tm_err *err)
 {
     if (!r->in_tx)
         return TM_OK;
-    int rc = tm_audit_writer_flush(r->audit, err);
+    /* The lease is renewed with the work, so a run whose lease was taken
+     * over commits nothing more. */
+    int rc = tm_lease_renew(r->o->lease, (int64_t)time(NULL), err);
+    if (rc == TM_OK)
+        rc = tm_audit_writer_flush(r->audit, err);
     if (rc == TM_OK)
         rc = tm_store_commit(r->s, err);
     if (rc != TM_OK) {
@@ -192,10 +216,11 @@ static int hand_on(run *r, const tm_work_debt *w, const tm_jaction *a, int i, in
     } else {
         const char *model = json_string_value(json_object_get(aj, "model"));
         json_t *p = json_object_get(aj, "probability");
-        char *reasons = json_is_array(json_object_get(aj, "reasons"))
-                            ? json_dumps(json_object_get(aj, "reasons"), JSON_COMPACT)
-                            : NULL;
-        if (model && json_is_number(p))
+        int has_reasons = json_is_array(json_object_get(aj, "reasons"));
+        char *reasons = has_reasons ? json_dumps(json_object_get(aj, "reasons"), JSON_COMPACT) : NULL;
+        if (has_reasons && !reasons)
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        else if (model && json_is_number(p))
             rc = tm_store_score_set(r->s, w->id, model, json_number_value(p), reasons, now, err);
         free(reasons);
     }
@@ -710,8 +735,12 @@ static int hist_add(hist_list *h, int channel, int outcome, int place, int direc
         h->cap = cap;
     }
     hist_ent *x = &h->e[h->n];
+    /* Without its debt an entry would count toward this debt's limits. */
+    char *copy = NULL;
+    if (debt && *debt && !(copy = strdup(debt)))
+        return TM_ENOMEM;
     *x = (hist_ent){.channel = channel, .outcome = outcome, .place = place, .direction = direction,
-                    .at = at, .debt = debt && *debt ? strdup(debt) : NULL};
+                    .at = at, .debt = copy};
     h->n++;
     return TM_OK;
 }
@@ -898,6 +927,7 @@ typedef struct gate_row {
     char blocked[600];    /* rule ids, comma-separated */
     int64_t next_allowed; /* TM_GATE_NEVER when never */
     int render_failed;
+    int oom;              /* out of memory on the worker: the run stops, the row stays planned */
     uint8_t *blob;        /* the rendered message, encrypted */
     size_t blen;
     int handler_failed;
@@ -922,6 +952,7 @@ typedef struct gate_job {
     size_t nrows, cap;
     gate_group *groups;
     size_t ngroups, gcap;
+    int newest; /* the highest key version of the personal data read */
 } gate_job;
 
 /* On a worker: render an allowed row and encrypt it. A row that cannot be
@@ -947,7 +978,13 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
                        .creditor = w->creditor, .balance = w->balance,
                        .days_past_due = w->days_past_due, .today = today, .requires = reqs,
                        .nrequires = d->nrequires < 16 ? d->nrequires : 16};
-    json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, NULL) : NULL;
+    json_error_t je;
+    json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, &je) : NULL;
+    /* Out of memory is not a message without its offer: it stops the run. */
+    if (o->payload_owned && !pj && json_error_code(&je) == json_error_out_of_memory) {
+        g->oom = 1;
+        return;
+    }
     json_t *of = json_object_get(pj, "offer"), *pl = json_object_get(pj, "plan");
     if (json_is_object(of)) {
         in.has_offer = 1;
@@ -964,6 +1001,10 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
     struct tm_err e = {0};
     int rrc = tm_render(sb, &in, &rd, &e);
     json_decref(pj);
+    if (rrc == TM_ENOMEM) {
+        g->oom = 1;
+        return;
+    }
     if (rrc != TM_OK || rd.over_limit) {
         g->render_failed = 1;
         snprintf(g->msg, sizeof g->msg, "render: %.500s",
@@ -971,17 +1012,22 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
         tm_rendered_free(&rd);
         return;
     }
+    /* Every part is checked: a message missing its subject or a required
+     * disclosure for want of memory must not be stored as whole. */
     json_t *m = json_pack("{s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
                           "text", rd.text);
-    if (rd.subject)
-        json_object_set_new(m, "subject", json_string(rd.subject));
-    if (rd.html)
-        json_object_set_new(m, "html", json_string(rd.html));
-    json_t *ra = json_array();
-    for (int i = 0; i < in.nrequires; i++)
-        json_array_append_new(ra, json_string(reqs[i]));
-    json_object_set_new(m, "requires", ra);
-    char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    int whole = m != NULL;
+    if (whole && rd.subject)
+        whole = json_object_set_new(m, "subject", json_string(rd.subject)) == 0;
+    if (whole && rd.html)
+        whole = json_object_set_new(m, "html", json_string(rd.html)) == 0;
+    json_t *ra = whole ? json_array() : NULL;
+    whole = ra != NULL;
+    for (int i = 0; whole && i < in.nrequires; i++)
+        whole = json_array_append_new(ra, json_string(reqs[i])) == 0;
+    if (ra && json_object_set_new(m, "requires", ra) != 0)
+        whole = 0;
+    char *text = whole ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(m);
     if (rd.text)
         OPENSSL_cleanse(rd.text, strlen(rd.text));
@@ -989,13 +1035,13 @@ static void render_row(run *r, tm_sandbox *sb, gate_row *g, const tm_decision *d
         OPENSSL_cleanse(rd.html, strlen(rd.html));
     tm_rendered_free(&rd);
     if (!text) {
-        g->render_failed = 1;
-        snprintf(g->msg, sizeof g->msg, "render: out of memory");
+        g->oom = 1;
         return;
     }
     char aad[300];
     snprintf(aad, sizeof aad, "outbox:%s", o->key);
     if (tm_keys_encrypt(r->keys, text, strlen(text), aad, &g->blob, &g->blen, &e) != TM_OK) {
+        g->oom = e.code == TM_ENOMEM;
         g->render_failed = 1;
         snprintf(g->msg, sizeof g->msg, "encrypt: %.500s", e.msg);
     }
@@ -1205,6 +1251,7 @@ static void gate_job_clear(gate_job *j)
         free(j->groups[i].pii);
     }
     j->nrows = j->ngroups = 0;
+    j->newest = 0;
 }
 
 /* Reads planned rows from ids[*pos] on into `j`: at least CHUNK rows unless
@@ -1271,12 +1318,15 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
             consumer = g->w.consumer_id;
             rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history,
                                   &grp->history, err);
-            if (rc == TM_OK) {
-                struct tm_err e = {0};
-                if (tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, &e) != TM_OK) {
-                    free(grp->pii);
-                    grp->pii = NULL;
-                }
+            if (rc == TM_ENOMEM)
+                tm_err_set(err, rc, "out of memory reading the contact history");
+            /* A store that fails here stops the phase: a message rendered
+             * without the consumer's data would go out as if all were well. */
+            if (rc == TM_OK)
+                rc = tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, err);
+            if (rc == TM_OK && grp->pii) {
+                int v = tm_keys_blob_version(grp->pii, grp->pii_len);
+                j->newest = v > j->newest ? v : j->newest;
             }
         }
         j->groups[j->ngroups - 1].n++;
@@ -1326,6 +1376,11 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 count_rule(r->st, rule);
             p += len + (c ? 1 : 0);
         }
+        if (g->oom) {
+            /* The batch rolls back; the row is judged again by the rerun. */
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory rendering outbox %s", o->key);
+            break;
+        }
         rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
                                    g->blocked[0] ? g->blocked : NULL,
                                    g->allow ? o->send_at : g->next_allowed, r->scripts, err);
@@ -1348,7 +1403,8 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                             : tm_err_set(err, TM_ENOMEM, "out of memory");
                 free(dt);
             } else {
-                rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen, tm_keys_current(r->keys), err);
+                rc = tm_store_outbox_ready(r->s, o->id, g->blob, g->blen,
+                                           tm_keys_blob_version(g->blob, g->blen), err);
             }
             if (rc == TM_OK)
                 rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
@@ -1420,6 +1476,8 @@ static int gate_day(run *r, struct tm_err *err)
         if (rc == TM_OK)
             rc = load_gate(r, &jobs[0], ids, n, &pos, err);
         if (rc == TM_OK)
+            rc = keys_for(r, jobs[0].newest, err);
+        if (rc == TM_OK)
             tm_pool_submit(r->pool, gate_fn, &jobs[0], jobs[0].ngroups);
         for (int k = 0; rc == TM_OK && jobs[k % 2].nrows; k++) {
             progress(r, "gate", (long)pos, (long)n);
@@ -1427,6 +1485,8 @@ static int gate_day(run *r, struct tm_err *err)
             /* the next chunk is read while the workers judge this one */
             rc = load_gate(r, nxt, ids, n, &pos, err);
             tm_pool_wait(r->pool);
+            if (rc == TM_OK && nxt->nrows)
+                rc = keys_for(r, nxt->newest, err);
             if (rc == TM_OK && nxt->nrows)
                 tm_pool_submit(r->pool, gate_fn, nxt, nxt->ngroups);
             if (rc == TM_OK)
@@ -1473,6 +1533,7 @@ typedef struct send_job {
     run *r;
     send_item *items;
     size_t n;
+    int newest; /* the highest key version of the messages read */
     pthread_mutex_t *lock; /* NULL when the adapter may be shared */
     atomic_int *refused;   /* set when the receiver's certificate did not verify */
 } send_job;
@@ -1534,6 +1595,7 @@ static void send_job_clear(send_job *j)
     for (size_t i = 0; i < j->n; i++)
         free(j->items[i].o.payload_owned);
     j->n = 0;
+    j->newest = 0;
 }
 
 static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct tm_err *err)
@@ -1556,6 +1618,8 @@ static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct 
             }
             continue;
         }
+        int v = tm_keys_blob_version((const uint8_t *)it->o.payload_owned, it->o.payload_len);
+        j->newest = v > j->newest ? v : j->newest;
         j->n++;
     }
     return TM_OK;
@@ -1635,6 +1699,8 @@ static int dispatch(run *r, struct tm_err *err)
     if (rc == TM_OK && nchunks) {
         rc = load_sends(r, &jobs[0], ids, n < SEND_CHUNK ? n : SEND_CHUNK, err);
         if (rc == TM_OK)
+            rc = keys_for(r, jobs[0].newest, err);
+        if (rc == TM_OK)
             tm_pool_submit(r->pool, send_fn, &jobs[0], jobs[0].n);
     }
     for (size_t k = 0; k < nchunks && rc == TM_OK; k++) {
@@ -1644,6 +1710,8 @@ static int dispatch(run *r, struct tm_err *err)
         if (k + 1 < nchunks)
             rc = load_sends(r, nxt, ids + at, n - at < SEND_CHUNK ? n - at : SEND_CHUNK, err);
         tm_pool_wait(r->pool);
+        if (rc == TM_OK && k + 1 < nchunks)
+            rc = keys_for(r, nxt->newest, err);
         if (rc == TM_OK && k + 1 < nchunks)
             tm_pool_submit(r->pool, send_fn, nxt, nxt->n);
         if (rc == TM_OK)
@@ -1798,9 +1866,11 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     }
     t2 = mono(), stats->seconds[2] = t2 - t, t = t2;
     /* 4. The gate, 5. dispatch. */
+    tm_stopat("run.gate"); /* run: before the gate phase, no transaction open */
     if (rc == TM_OK)
         rc = gate_day(&r, err);
     t2 = mono(), stats->seconds[3] = t2 - t, t = t2;
+    tm_stopat("run.dispatch"); /* run: before the dispatch phase, no transaction open */
     if (rc == TM_OK)
         rc = dispatch(&r, err);
     stats->seconds[4] = mono() - t;
@@ -1822,6 +1892,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     tm_jbench_free(bench);
     tm_jarchive_cache_free(texts);
     tm_pool_free(r.pool);
+    tm_keys_free(r.own_keys);
     for (int i = 0; i < ncache; i++)
         free(r.claims[i].e);
     free(r.claims);

@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "gate.h"
 #include "keys.h"
+#include "lease.h"
 #include "lb_journey.h"
 #include "sandbox.h"
 #include "scriptset.h"
@@ -98,6 +99,9 @@ typedef struct tm_cycle_opts {
     void *progress_ud;
     const tm_cycle_engine *engines; /* one worker thread each; NULL: the caller's thread */
     int nengines;                   /* 0..64 */
+    tm_lease_hold *lease; /* renewed in every transaction (lease.h); NULL: none (a copy) */
+    const char *key_path; /* read again when a record names a key version newer than `keys`
+                           * has (rotated during the run); NULL: never */
 } tm_cycle_opts;
 
 /* Runs the cycle for opts->day. `sb`, `gate` and `js` work the day's events
@@ -108,11 +112,12 @@ typedef struct tm_cycle_opts {
  * with `keys` for the render only; the rendered message is stored encrypted
  * and decrypted again to dispatch. `out` may be NULL: ready messages then stay
  * ready. A problem with one debt (a script error, a limit) is reported and
- * the rest carry on; TM_OK unless the store failed (TM_ESTORE, TM_ENOMEM),
- * and then the current batch was rolled back. A journey whose script hits a
- * limit is stopped for the rest of the run (lb_journey.h, tm_jbench): the
- * debts that would run it are parked at once with the same message, and
- * stats->stopped says which journeys and how many. */
+ * the rest carry on; TM_OK unless the store failed (TM_ESTORE, TM_ENOMEM)
+ * or opts->lease was taken over (TM_EBUSY), and then the current batch was
+ * rolled back. A journey whose script hits a limit is stopped for the rest
+ * of the run (lb_journey.h, tm_jbench): the debts that would run it are
+ * parked at once with the same message, and stats->stopped says which
+ * journeys and how many. */
 int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate, tm_journeys *js,
                  tm_adapter *out, const tm_cycle_opts *opts, tm_cycle_stats *stats,
                  struct tm_err *err);

@@ -95,27 +95,47 @@ static void index_row(row *r)
             r->known[r->kind[i]] = r->values[i];
 }
 
-/* A growing text buffer for the JSON we build. */
+/* A growing text buffer for the JSON we build. A growth that fails sets
+ * `oom` and drops everything put after it: the text is then cut short, and
+ * sb_done() makes the caller fail rather than store or encrypt it. */
 typedef struct sbuf {
     char *p;
     size_t n, cap;
+    int oom;
 } sbuf;
+
+static void sb_reset(sbuf *b)
+{
+    b->n = 0;
+    b->oom = 0;
+}
 
 static void sb_put(sbuf *b, const char *s, size_t len)
 {
+    if (b->oom)
+        return;
     if (b->n + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 512;
         while (cap < b->n + len + 1)
             cap *= 2;
         char *q = realloc(b->p, cap);
-        if (!q)
+        if (!q) {
+            b->oom = 1;
             return;
+        }
         b->p = q;
         b->cap = cap;
     }
     memcpy(b->p + b->n, s, len);
     b->n += len;
     b->p[b->n] = '\0';
+}
+
+/* TM_OK when the text was built whole; TM_ENOMEM (with `err`) when a growth
+ * failed. */
+static int sb_done(const sbuf *b, struct tm_err *err)
+{
+    return b->oom || !b->p ? tm_err_set(err, TM_ENOMEM, "out of memory building a record") : TM_OK;
 }
 
 static void sb_str(sbuf *b, const char *s)
@@ -152,6 +172,7 @@ typedef struct importer {
     uint64_t *seen_hash;
     long *seen_line;
     size_t seen_cap, seen_n;
+    int seen_oom; /* the table of ids seen could not grow: the import stops */
     sbuf pii, attrs, details;
     int wipe; /* the row held a card number: wipe the buffers it was read into */
 } importer;
@@ -204,8 +225,10 @@ static long seen_before(importer *im, const char *debt_id, long line)
         uint64_t *h = calloc(cap, sizeof *h);
         long *l = calloc(cap, sizeof *l);
         if (!h || !l) {
+            /* Not "not seen": a debt twice in the file would slip through. */
             free(h);
             free(l);
+            im->seen_oom = 1;
             return 0;
         }
         for (size_t i = 0; i < im->seen_cap; i++) {
@@ -371,7 +394,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
     const char *ext = GET(r, K_EXTERNAL_ID);
     /* Personal data as one JSON object, in a fixed field order so the keyed
      * hash of the text tells whether it changed. */
-    im->pii.n = 0;
+    sb_reset(&im->pii);
     sb_put(&im->pii, "{", 1);
     int any = 0;
     for (int i = 0; pii_cols[i]; i++) {
@@ -385,13 +408,16 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
         sb_str(&im->pii, v);
     }
     sb_put(&im->pii, "}", 1);
+    int rc = sb_done(&im->pii, err);
+    if (rc != TM_OK)
+        return rc;
     tm_consumer_rec rec, old;
     memset(&rec, 0, sizeof rec);
     hash16(im->keys, im->pii.p, &rec.pii_hash);
     const char *state = GET(r, K_STATE), *tz = GET(r, K_TIMEZONE);
     const char *lang = GET(r, K_LANGUAGE) ? GET(r, K_LANGUAGE) : "en";
     int found = 0;
-    int rc = tm_store_consumer_find(im->s, ext, &old, &found, err);
+    rc = tm_store_consumer_find(im->s, ext, &old, &found, err);
     if (rc != TM_OK)
         return rc;
     if (found) {
@@ -439,7 +465,7 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     const char *debt_id = GET(r, K_DEBT_ID);
     /* Extra columns, kept as the debt's attributes (encrypted: they may hold
      * anything). */
-    im->attrs.n = 0;
+    sb_reset(&im->attrs);
     sb_put(&im->attrs, "{", 1);
     int nattrs = 0;
     for (int i = 0; i < r->n; i++) {
@@ -452,6 +478,9 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
         sb_str(&im->attrs, r->values[i]);
     }
     sb_put(&im->attrs, "}", 1);
+    int rc = sb_done(&im->attrs, err);
+    if (rc != TM_OK)
+        return rc;
     tm_debt_rec rec, old;
     memset(&rec, 0, sizeof rec);
     if (nattrs)
@@ -469,7 +498,7 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     snprintf(rec.last_payment_date, sizeof rec.last_payment_date, "%s",
              GET(r, K_LAST_PAYMENT_DATE) ? GET(r, K_LAST_PAYMENT_DATE) : "");
     int found = 0;
-    int rc = tm_store_debt_find(im->s, debt_id, &old, &found, err);
+    rc = tm_store_debt_find(im->s, debt_id, &old, &found, err);
     if (rc != TM_OK)
         return rc;
     int changed = !found ||
@@ -510,7 +539,7 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     enum change debt_change = !found ? CH_CREATED : changed ? CH_UPDATED : CH_NONE;
     char subject[200];
     snprintf(subject, sizeof subject, "debt:%s", debt_id);
-    im->details.n = 0;
+    sb_reset(&im->details);
     char num[160];
     snprintf(num, sizeof num, "{\"debt\":\"%s\",\"consumer\":\"%s\",\"balance_minor\":%lld,\"currency\":",
              change_names[debt_change], change_names[consumer_change], (long long)p->balance);
@@ -519,6 +548,8 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     sb_put(&im->details, ",\"external_id\":", 15);
     sb_str(&im->details, GET(r, K_EXTERNAL_ID));
     sb_put(&im->details, "}", 1);
+    if ((rc = sb_done(&im->details, err)) != TM_OK)
+        return rc;
     return audit(im, debt_change == CH_CREATED ? "account.created" : "account.updated", subject,
                  im->details.p, err);
 }
@@ -526,7 +557,10 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
 static int import_row(importer *im, const row *r, struct tm_err *err)
 {
     parsed p;
-    if (check_row(im, r, &p) != 0)
+    int checked = check_row(im, r, &p);
+    if (im->seen_oom)
+        return tm_err_set(err, TM_ENOMEM, "out of memory checking %s:%ld", im->o->name, r->line);
+    if (checked != 0)
         return TM_OK; /* rejected and reported; the import goes on */
     int64_t consumer = 0;
     enum change cc;
@@ -607,6 +641,12 @@ static int run_csv(importer *im, FILE *in, struct tm_err *err)
         size_t len;
         const char *f = tm_csv_field(c, i, &len);
         names[i] = strndup(f, len);
+        if (!names[i]) {
+            for (int k = 0; k < i; k++)
+                free(names[k]);
+            tm_csv_close(c);
+            return tm_err_set(err, TM_ENOMEM, "%s:1: header: out of memory", im->o->name);
+        }
         /* trim spaces around header names */
         char *q = names[i];
         while (*q == ' ')
@@ -998,6 +1038,13 @@ static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const
     if (plain) {
         memset(plain, 0, plen);
         free(plain);
+    }
+    /* Personal data cut short would be encrypted and stored as the whole. */
+    if ((rc = sb_done(&out, err)) != TM_OK) {
+        if (out.p)
+            OPENSSL_cleanse(out.p, out.n);
+        free(out.p);
+        return rc;
     }
     uint8_t *blob = NULL;
     size_t bloblen = 0;

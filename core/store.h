@@ -24,7 +24,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 9
+#define TM_STORE_SCHEMA_VERSION 10
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each. `path` is a file name; a
@@ -37,10 +37,21 @@ void tm_store_close(tm_store *s);
 int tm_store_schema_version(tm_store *s);
 
 /* Transactions. begin/commit/rollback nest: only the outermost pair touches
- * the database. */
+ * the database. The outermost begin takes the store's write lock at once,
+ * waiting up to TM_STORE_BUSY_MS for another process's write to end (then
+ * TM_ESTORE, "database is locked"), so whatever a transaction reads before
+ * it writes is still true when it commits. A commit that fails ends the
+ * transaction with nothing of it written. */
+#define TM_STORE_BUSY_MS 60000
 int tm_store_begin(tm_store *s, struct tm_err *err);
 int tm_store_commit(tm_store *s, struct tm_err *err);
 void tm_store_rollback(tm_store *s);
+
+/* The id of the outermost transaction in progress, 0 when none: every
+ * outermost tm_store_begin gets a new one, so a value read from the store
+ * and kept in memory (the audit chain's head) can be known to be from the
+ * transaction in progress or from an earlier one. */
+uint64_t tm_store_tx_id(tm_store *s);
 
 /* The raw SQLite handle, for tests and the sqlite-specific tools only. */
 struct sqlite3 *tm_store_sqlite(tm_store *s);
@@ -476,5 +487,31 @@ typedef struct tm_store_counts {
     int64_t consumers, debts, events, decisions, outbox, script_sets, audit, key_checks;
 } tm_store_counts;
 int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err);
+
+/* ---- Leases (core/lease.c) -------------------------------------------------
+ * A named lease on the whole store, held by one process at a time. The
+ * store only keeps the rows; core/lease.c decides who may take one. */
+typedef struct tm_lease {
+    char name[32];
+    char holder[96];   /* a token unique to the holder */
+    int64_t pid;
+    char host[256];
+    int64_t pid_start; /* the holder process's start time (clock ticks since boot); 0 unknown */
+    int64_t since;     /* Unix seconds: when it was taken */
+    int64_t renewed;   /* Unix seconds: when its holder last renewed it */
+} tm_lease;
+
+/* Reads lease `name` into *out; *found 0 when nobody holds it. */
+int tm_store_lease_get(tm_store *s, const char *name, tm_lease *out, int *found, struct tm_err *err);
+/* Writes lease l->name with every field of `l`, replacing any holder: call
+ * inside a transaction that read the lease first (tm_store_begin takes the
+ * write lock, so nobody else can take it in between). */
+int tm_store_lease_put(tm_store *s, const tm_lease *l, struct tm_err *err);
+/* Sets the lease's renewal time to `now` when `holder` still holds it;
+ * *held 0 when it does not (taken over, or released). */
+int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int64_t now, int *held,
+                         struct tm_err *err);
+/* Deletes the lease when `holder` holds it; nothing otherwise. */
+int tm_store_lease_release(tm_store *s, const char *name, const char *holder, struct tm_err *err);
 
 #endif

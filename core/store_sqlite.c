@@ -9,6 +9,7 @@
  * complete version.
  */
 #include "store.h"
+#include "store_int.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -78,7 +79,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct tm_store {
     sqlite3 *db;
-    int depth; /* nesting of tm_store_begin */
+    int depth;     /* nesting of tm_store_begin */
+    uint64_t tx;   /* the id of the outermost transaction in progress; 0 when none */
+    uint64_t txs;  /* transactions begun so far (the next id less one) */
+    int fault_rc;  /* the code of a fault injected into the last call (tests), else 0 */
     sqlite3_stmt *st[ST__COUNT];
     /* Statements of the cycle's functions, prepared once, keyed by the
      * address of their SQL text (a static array per function). */
@@ -351,6 +355,21 @@ static const char migration_8[] =
  * added where missing (add_missing), so the migration can run again. */
 static const char migration_9[] = "";
 
+/* 10: leases. A run holds the store's "cycle" lease while it works, so two
+ * runs never dispatch the same messages: who holds it (a token unique to the
+ * holder, its pid, host and the start time of that process, to tell a live
+ * holder from a pid used again), since when, and when it last renewed it. */
+static const char migration_10[] =
+    "CREATE TABLE IF NOT EXISTS leases (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  holder TEXT NOT NULL,\n"
+    "  pid INTEGER NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  pid_start INTEGER NOT NULL DEFAULT 0,\n"
+    "  since INTEGER NOT NULL,\n"
+    "  renewed INTEGER NOT NULL\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -366,16 +385,68 @@ static const struct {
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9};
+                                         migration_9, migration_10};
+
+
+/* ---------------------------------------------------------------------------
+ * Every call into SQLite that can fail goes through fault(), so a test can
+ * make the Nth one fail as a busy database, an I/O error or a full disk
+ * would (store_int.h). Nothing in the product installs the hook.
+ */
+static tm__store_fault_fn fault_fn;
+static void *fault_ud;
+
+void tm__store_fault_install(tm__store_fault_fn fn, void *ud)
+{
+    fault_fn = fn;
+    fault_ud = ud;
+}
+
+/* 0, or the SQLite code the hook makes this call fail with. */
+static int fault(tm_store *s, const char *what)
+{
+    s->fault_rc = 0;
+    if (!fault_fn)
+        return 0;
+    int rc = fault_fn(fault_ud, what);
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return 0;
+    s->fault_rc = rc;
+    /* After an I/O error or a full disk SQLite may have rolled the whole
+     * transaction back; the injected fault does the same, so code that
+     * went on writing would write outside any transaction and be seen. */
+    if (((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* sqlite3_step: SQLITE_ROW is a row, SQLITE_DONE is done, anything else is
+ * an error the caller reports with sql_error (never "not found"). */
+static int db_step(tm_store *s, sqlite3_stmt *st)
+{
+    int rc = fault(s, "step");
+    return rc ? rc : sqlite3_step(st);
+}
+
+static int db_prep(tm_store *s, const char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    int rc = fault(s, "prepare");
+    return rc ? rc : sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+}
 
 static int sql_error(tm_store *s, struct tm_err *err, const char *what)
 {
-    return tm_err_set(err, TM_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+    return tm_err_set(err, TM_ESTORE, "%s: %s", what,
+                      s->fault_rc ? sqlite3_errstr(s->fault_rc) : sqlite3_errmsg(s->db));
 }
 
 static int exec(tm_store *s, const char *sql, struct tm_err *err)
 {
     char *msg = NULL;
+    int frc = fault(s, "exec");
+    if (frc)
+        return tm_err_set(err, TM_ESTORE, "store: %s", sqlite3_errstr(frc));
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = tm_err_set(err, TM_ESTORE, "store: %s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
@@ -388,8 +459,8 @@ int tm_store_schema_version(tm_store *s)
 {
     sqlite3_stmt *st;
     int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
+    if (db_prep(s, "PRAGMA user_version", &st) == SQLITE_OK) {
+        if (db_step(s, st) == SQLITE_ROW)
             v = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
@@ -406,11 +477,13 @@ static int add_missing(tm_store *s, int version, struct tm_err *err)
         snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
                  migration_columns[i].table, migration_columns[i].column);
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        if (db_prep(s, sql, &st) != SQLITE_OK)
             return sql_error(s, err, "migrating");
-        int present = sqlite3_step(st) == SQLITE_ROW;
+        int step = db_step(s, st);
         sqlite3_finalize(st);
-        if (present)
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return sql_error(s, err, "migrating");
+        if (step == SQLITE_ROW)
             continue;
         snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", migration_columns[i].table,
                  migration_columns[i].column, migration_columns[i].decl);
@@ -468,7 +541,9 @@ int tm_store_open(const char *path, tm_store **out, struct tm_err *err)
         free(s);
         return rc;
     }
-    sqlite3_busy_timeout(s->db, 10000);
+    /* Every command that writes waits its turn behind another's write
+     * (a run's batch, an import's) instead of failing at once. */
+    sqlite3_busy_timeout(s->db, TM_STORE_BUSY_MS);
     /* A large page cache keeps index pages of big imports in memory. */
     int rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
                      "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; "
@@ -503,10 +578,16 @@ int tm_store_begin(tm_store *s, struct tm_err *err)
 {
     if (s->depth++ > 0)
         return TM_OK;
+    /* IMMEDIATE takes the write lock now (waiting for it up to the busy
+     * timeout), so what the transaction reads first, such as the audit
+     * chain's tail, cannot change under it before it writes. */
     int rc = exec(s, "BEGIN IMMEDIATE", err);
-    if (rc != TM_OK)
+    if (rc != TM_OK) {
         s->depth = 0;
-    return rc;
+        return rc;
+    }
+    s->tx = ++s->txs;
+    return TM_OK;
 }
 
 int tm_store_commit(tm_store *s, struct tm_err *err)
@@ -515,7 +596,13 @@ int tm_store_commit(tm_store *s, struct tm_err *err)
         return tm_err_set(err, TM_EINVAL, "commit without a transaction");
     if (--s->depth > 0)
         return TM_OK;
-    return exec(s, "COMMIT", err);
+    s->tx = 0;
+    int rc = exec(s, "COMMIT", err);
+    /* A COMMIT that fails (SQLITE_BUSY, a full disk) may leave the
+     * transaction open: end it, so nothing of it commits later by surprise. */
+    if (rc != TM_OK && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 void tm_store_rollback(tm_store *s)
@@ -523,8 +610,11 @@ void tm_store_rollback(tm_store *s)
     if (s->depth == 0)
         return;
     s->depth = 0;
+    s->tx = 0;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+uint64_t tm_store_tx_id(tm_store *s) { return s->tx; }
 
 sqlite3 *tm_store_sqlite(tm_store *s) { return s->db; }
 
@@ -534,7 +624,7 @@ sqlite3 *tm_store_sqlite(tm_store *s) { return s->db; }
 static sqlite3_stmt *stmt(tm_store *s, enum stmt which, struct tm_err *err)
 {
     if (!s->st[which] &&
-        sqlite3_prepare_v2(s->db, stmt_sql[which], -1, &s->st[which], NULL) != SQLITE_OK) {
+        db_prep(s, stmt_sql[which], &s->st[which]) != SQLITE_OK) {
         sql_error(s, err, "preparing a statement");
         return NULL;
     }
@@ -554,7 +644,7 @@ static sqlite3_stmt *cached(tm_store *s, const char *sql, struct tm_err *err)
             return s->cache[i].st;
         }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (db_prep(s, sql, &st) != SQLITE_OK) {
         sql_error(s, err, "preparing a statement");
         return NULL;
     }
@@ -570,7 +660,7 @@ static sqlite3_stmt *cached(tm_store *s, const char *sql, struct tm_err *err)
 static int run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     va_list ap;
     va_start(ap, err);
@@ -584,7 +674,7 @@ static int run(tm_store *s, const char *sql, const char *types, struct tm_err *e
         }
     }
     va_end(ap);
-    int rc = sqlite3_step(st);
+    int rc = db_step(s, st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : sql_error(s, err, "store");
 }
@@ -621,7 +711,7 @@ static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
 
 static int done(tm_store *s, sqlite3_stmt *st, struct tm_err *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = db_step(s, st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
@@ -633,7 +723,8 @@ int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, external_id, -1, SQLITE_STATIC);
-    *found = sqlite3_step(st) == SQLITE_ROW;
+    int step = db_step(s, st);
+    *found = step == SQLITE_ROW;
     if (*found) {
         memset(out, 0, sizeof *out);
         out->id = sqlite3_column_int64(st, 0);
@@ -647,7 +738,9 @@ int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec
         out->key_version = sqlite3_column_int(st, 7);
     }
     sqlite3_reset(st);
-    return TM_OK;
+    /* A busy or failing database is an error, never "no such consumer":
+     * the import would create a second one. */
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "finding a consumer");
 }
 
 int tm_store_consumer_put(tm_store *s, tm_consumer_rec *rec, int64_t now, struct tm_err *err)
@@ -681,7 +774,8 @@ int tm_store_debt_find(tm_store *s, const char *debt_id, tm_debt_rec *out, int *
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
-    *found = sqlite3_step(st) == SQLITE_ROW;
+    int step = db_step(s, st);
+    *found = step == SQLITE_ROW;
     if (*found) {
         memset(out, 0, sizeof *out);
         out->id = sqlite3_column_int64(st, 0);
@@ -700,7 +794,7 @@ int tm_store_debt_find(tm_store *s, const char *debt_id, tm_debt_rec *out, int *
         out->last_event_at = sqlite3_column_int64(st, 11);
     }
     sqlite3_reset(st);
-    return TM_OK;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "finding a debt");
 }
 
 int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err *err)
@@ -738,12 +832,12 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
     sqlite3_stmt *st;
     *blob = NULL;
     *len = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT external_id, pii FROM consumers WHERE id = ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT external_id, pii FROM consumers WHERE id = ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, consumer);
     int rc = TM_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = db_step(s, st);
+    if (step == SQLITE_ROW) {
         copy_col(st, 0, external_id, 129);
         int n = sqlite3_column_bytes(st, 1);
         if (n > 0) {
@@ -755,8 +849,10 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
                 rc = tm_err_set(err, TM_ENOMEM, "out of memory");
             }
         }
-    } else {
+    } else if (step == SQLITE_DONE) {
         rc = tm_err_set(err, TM_ESTORE, "consumer %lld is missing", (long long)consumer);
+    } else {
+        rc = sql_error(s, err, "reading personal data");
     }
     sqlite3_finalize(st);
     return rc;
@@ -767,12 +863,10 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
                               struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           pii_hash ? "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
-                                      "pii_hash = ?5 WHERE id = ?4"
-                                    : "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = "
-                                      "?3 WHERE id = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, pii_hash ? "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
+                   "pii_hash = ?5 WHERE id = ?4"
+                   : "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = "
+                   "?3 WHERE id = ?4", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, key_version);
@@ -780,7 +874,7 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
     sqlite3_bind_int64(st, 4, consumer);
     if (pii_hash)
         bind_hash(st, 5, pii_hash);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_finalize(st);
     return rc;
 }
@@ -790,14 +884,12 @@ int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *whic
 {
     sqlite3_stmt *st;
     int email = strcmp(which, "email") == 0;
-    if (sqlite3_prepare_v2(s->db,
-                           email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
-                                 : "UPDATE consumers SET phone_hash = ? WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
+                   : "UPDATE consumers SET phone_hash = ? WHERE id = ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     bind_hash(st, 1, hash);
     sqlite3_bind_int64(st, 2, consumer);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_finalize(st);
     return rc;
 }
@@ -819,14 +911,17 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, 
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, consumer);
     out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW)
+    int step = db_step(s, st);
+    if (step == SQLITE_ROW)
         copy_col(st, 0, out, cap);
     sqlite3_finalize(st);
-    return TM_OK;
+    /* An empty set read from a failing database would be written back
+     * without the flags it had. */
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "reading a consumer");
 }
 
 int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, const char *value,
@@ -846,9 +941,11 @@ int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_e
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    *exists = sqlite3_step(st) == SQLITE_ROW;
+    int step = db_step(s, st);
+    *exists = step == SQLITE_ROW;
     sqlite3_reset(st);
-    return TM_OK;
+    /* Not "new" on an error: the event would be applied twice. */
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "finding an event");
 }
 
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
@@ -884,7 +981,7 @@ int tm_store_event_find(tm_store *s, const char *key, tm_event_ref *out, int *fo
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     if (step == SQLITE_ROW) {
         *found = 1;
         copy_col(st, 0, out->status, sizeof out->status);
@@ -915,32 +1012,44 @@ int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char
                            int64_t at, const char *instrument_token, int64_t *balance,
                            struct tm_err *err)
 {
+    /* Each statement that cannot be had (stmt() NULL, err set) stops it all:
+     * the caller rolls back, no balance moves without its payment row. */
     sqlite3_stmt *st = stmt(s, ST_PAY_BALANCE, err);
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, amount);
     sqlite3_bind_int64(st, 2, debt);
     int rc = done(s, st, err);
-    if (rc == TM_OK && (st = stmt(s, ST_PAY_ADD, err)) != NULL) {
-        sqlite3_bind_int64(st, 1, debt);
-        sqlite3_bind_int64(st, 2, amount);
-        sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, at);
-        if (instrument_token && *instrument_token)
-            sqlite3_bind_text(st, 5, instrument_token, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 5);
-        rc = done(s, st, err);
-    }
-    if (rc == TM_OK && (st = stmt(s, ST_PAY_PROMISE, err)) != NULL) {
-        sqlite3_bind_int64(st, 1, debt);
-        rc = done(s, st, err);
-    }
-    if (rc == TM_OK && balance && (st = stmt(s, ST_DEBT_BALANCE, err)) != NULL) {
-        sqlite3_bind_int64(st, 1, debt);
-        *balance = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
-    }
+    if (rc != TM_OK)
+        return rc;
+    if (!(st = stmt(s, ST_PAY_ADD, err)))
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_int64(st, 2, amount);
+    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, at);
+    if (instrument_token && *instrument_token)
+        sqlite3_bind_text(st, 5, instrument_token, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    if ((rc = done(s, st, err)) != TM_OK)
+        return rc;
+    if (!(st = stmt(s, ST_PAY_PROMISE, err)))
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    if ((rc = done(s, st, err)) != TM_OK || !balance)
+        return rc;
+    if (!(st = stmt(s, ST_DEBT_BALANCE, err)))
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    int step = db_step(s, st);
+    if (step == SQLITE_ROW)
+        *balance = sqlite3_column_int64(st, 0);
+    else if (step == SQLITE_DONE)
+        rc = tm_err_set(err, TM_ESTORE, "debt %lld is missing", (long long)debt);
+    else
+        rc = sql_error(s, err, "reading a balance");
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -964,19 +1073,17 @@ int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **ou
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT p.id, p.debt_id, p.amount_minor, p.currency, p.due_date, p.grace_days, "
-                           "p.created_at, (SELECT COALESCE(SUM(y.amount_minor), 0) FROM payments y "
-                           "WHERE y.debt_id = p.debt_id AND y.at >= p.created_at AND "
-                           "date(y.at, 'unixepoch') <= date(p.due_date, '+' || p.grace_days || ' days')) "
-                           "FROM promises p WHERE p.status = 'open' AND "
-                           "date(p.due_date, '+' || p.grace_days || ' days') < ?1 ORDER BY p.id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT p.id, p.debt_id, p.amount_minor, p.currency, p.due_date, p.grace_days, "
+                   "p.created_at, (SELECT COALESCE(SUM(y.amount_minor), 0) FROM payments y "
+                   "WHERE y.debt_id = p.debt_id AND y.at >= p.created_at AND "
+                   "date(y.at, 'unixepoch') <= date(p.due_date, '+' || p.grace_days || ' days')) "
+                   "FROM promises p WHERE p.status = 'open' AND "
+                   "date(p.due_date, '+' || p.grace_days || ' days') < ?1 ORDER BY p.id", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             tm_promise_due *q = realloc(*out, cap * sizeof *q);
@@ -1014,11 +1121,11 @@ int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **ou
 int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "UPDATE promises SET status = ?1 WHERE id = ?2", -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "UPDATE promises SET status = ?1 WHERE id = ?2", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
@@ -1063,7 +1170,7 @@ static int scan_blobs(tm_store *s, sqlite3_stmt *st, tm_store_blob_fn fn, void *
 {
     int rc = TM_OK, step;
     *seen = 0;
-    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == TM_OK && (step = db_step(s, st)) == SQLITE_ROW) {
         (*seen)++;
         int64_t id = sqlite3_column_int64(st, 0);
         if (last_id)
@@ -1071,9 +1178,10 @@ static int scan_blobs(tm_store *s, sqlite3_stmt *st, tm_store_blob_fn fn, void *
         rc = fn(ud, id, (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
                 (size_t)sqlite3_column_bytes(st, 2));
     }
+    /* A scan cut short by an error is not a scan that saw everything. */
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = sql_error(s, err, "scanning encrypted records");
     sqlite3_finalize(st);
-    (void)s;
-    (void)err;
     return rc;
 }
 
@@ -1081,10 +1189,8 @@ int tm_store_scan_stale_pii(tm_store *s, int key_version, int limit, tm_store_bl
                             int *seen, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, 'consumer:' || external_id, pii FROM consumers WHERE key_version "
-                           "IS NOT NULL AND key_version <> ? AND pii IS NOT NULL LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT id, 'consumer:' || external_id, pii FROM consumers WHERE key_version "
+                   "IS NOT NULL AND key_version <> ? AND pii IS NOT NULL LIMIT ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int(st, 1, key_version);
     sqlite3_bind_int(st, 2, limit);
@@ -1095,10 +1201,8 @@ int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_bl
                              int *seen, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, 'debt:' || debt_id, attributes FROM debts WHERE id > ? AND "
-                           "attributes IS NOT NULL ORDER BY id LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT id, 'debt:' || debt_id, attributes FROM debts WHERE id > ? AND "
+                   "attributes IS NOT NULL ORDER BY id LIMIT ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, *after);
     sqlite3_bind_int(st, 2, limit);
@@ -1109,12 +1213,12 @@ int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob,
                                  struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "UPDATE debts SET attributes = ? WHERE id = ?", -1, &st, NULL) !=
+    if (db_prep(s, "UPDATE debts SET attributes = ? WHERE id = ?", &st) !=
         SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, debt);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1126,12 +1230,13 @@ int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err 
         return TM_ESTORE;
     *seq = 0;
     hash[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = db_step(s, st);
+    if (step == SQLITE_ROW) {
         *seq = sqlite3_column_int64(st, 0);
         copy_col(st, 1, hash, 65);
     }
     sqlite3_reset(st);
-    return TM_OK;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "reading the audit chain");
 }
 
 int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err)
@@ -1206,11 +1311,11 @@ int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], 
     sqlite3_stmt *st = stmt(s, ST_AUDIT_HEAD, err);
     if (!st)
         return TM_ESTORE;
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     *present = step == SQLITE_ROW;
     *seq = 0;
     hash[0] = mac[0] = '\0';
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "reading the audit head");
     if (*present) {
         char why[160] = "";
         const char *h, *m;
@@ -1250,18 +1355,16 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit "
-                           "WHERE at >= ?1 AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR subject = ?3) "
-                           "ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit "
+                   "WHERE at >= ?1 AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR subject = ?3) "
+                   "ORDER BY seq", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
     if (subject)
         sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(s, st)) == SQLITE_ROW) {
         tm_audit_rec r;
         char why[160] = "";
         audit_int(st, 0, "seq", &r.seq, why, sizeof why);
@@ -1303,7 +1406,7 @@ int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const ch
     else
         sqlite3_bind_null(st, 6);
     sqlite3_bind_text(st, 7, scripts_hash, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
 }
@@ -1312,16 +1415,14 @@ int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, con
                               const char *manifest, int *is_new, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO script_versions (set_hash, deployed_at, deployed_by, "
-                           "manifest) VALUES (?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "INSERT OR IGNORE INTO script_versions (set_hash, deployed_at, deployed_by, "
+                   "manifest) VALUES (?, ?, ?, ?)", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, at);
     bind_opt_text(st, 3, by);
     bind_opt_text(st, 4, manifest);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (rc == TM_OK)
         *is_new = sqlite3_changes(s->db) > 0;
     sqlite3_finalize(st);
@@ -1334,31 +1435,28 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
     /* One pass over the debts in id order; the outcome and the history
      * counts are correlated subqueries on the (debt_id, at) indexes. */
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT d.debt_id, d.debt_type, d.placed_balance_minor, d.currency, "
-            "d.days_past_due, d.charge_off_date, d.last_payment_date, c.state, "
-            "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
-            "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1), "
-            "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1 AND "
-            "p.at > ?1 - 90 * 86400), "
-            "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1), "
-            "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1), "
-            "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
-            "k.outcome = 'conversation'), "
-            "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
-            "e.type = 'broken_promise' AND e.status = 'applied'), "
-            "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
-            "e.type = 'inbound_reply' AND e.status = 'applied'), "
-            "(SELECT k.outcome FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
-            "k.outcome NOT IN ('attempt', 'delivered') ORDER BY k.at DESC, k.id DESC LIMIT 1) "
-            "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id",
-            -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT d.debt_id, d.debt_type, d.placed_balance_minor, d.currency, "
+                   "d.days_past_due, d.charge_off_date, d.last_payment_date, c.state, "
+                   "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
+                   "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1), "
+                   "(SELECT count(*) FROM payments p WHERE p.debt_id = d.id AND p.at <= ?1 AND "
+                   "p.at > ?1 - 90 * 86400), "
+                   "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1), "
+                   "(SELECT count(*) FROM promises r WHERE r.debt_id = d.id AND r.created_at <= ?1), "
+                   "(SELECT count(*) FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
+                   "k.outcome = 'conversation'), "
+                   "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
+                   "e.type = 'broken_promise' AND e.status = 'applied'), "
+                   "(SELECT count(*) FROM events e WHERE e.debt_id = d.id AND e.at <= ?1 AND "
+                   "e.type = 'inbound_reply' AND e.status = 'applied'), "
+                   "(SELECT k.outcome FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
+                   "k.outcome NOT IN ('attempt', 'delivered') ORDER BY k.at DESC, k.id DESC LIMIT 1) "
+                   "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
     int rc = TM_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         tm_training_row r;
         memset(&r, 0, sizeof r);
         copy_col(st, 0, r.debt_id, sizeof r.debt_id);
@@ -1394,12 +1492,11 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
 int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO cycle (name, value) VALUES (?, ?)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "INSERT OR REPLACE INTO cycle (name, value) VALUES (?, ?)", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, value);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1409,10 +1506,10 @@ int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found
 {
     *found = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM cycle WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT value FROM cycle WHERE name = ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     int rc = TM_OK;
     if (step == SQLITE_ROW) {
         *value = sqlite3_column_int64(st, 0);
@@ -1432,13 +1529,13 @@ static int collect_ids(tm_store *s, const char *sql, const int64_t *args, int na
     *ids = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     for (int i = 0; i < nargs; i++)
         sqlite3_bind_int64(st, i + 1, args[i]);
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 1024;
             int64_t *q = realloc(*ids, cap * sizeof *q);
@@ -1492,11 +1589,9 @@ int tm_store_scan_events(tm_store *s, int64_t until, tm_store_event_fn fn, void 
                          struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, type, debt_id, at, payload FROM events WHERE worked = 0 "
-                           "AND at < ?1 AND status = 'applied' AND debt_id IS NOT NULL "
-                           "ORDER BY at, id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT id, type, debt_id, at, payload FROM events WHERE worked = 0 "
+                   "AND at < ?1 AND status = 'applied' AND debt_id IS NOT NULL "
+                   "ORDER BY at, id", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, until);
     /* Read them all first: the callback writes. */
@@ -1508,7 +1603,7 @@ int tm_store_scan_events(tm_store *s, int64_t until, tm_store_event_fn fn, void 
     row *rows = NULL;
     size_t n = 0, cap = 0;
     int step, rc = TM_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
             row *q = realloc(rows, cap * sizeof *q);
@@ -1523,15 +1618,18 @@ int tm_store_scan_events(tm_store *s, int64_t until, tm_store_event_fn fn, void 
         rows[n].debt = sqlite3_column_int64(st, 2);
         rows[n].at = sqlite3_column_int64(st, 3);
         const unsigned char *p = sqlite3_column_text(st, 4);
-        rows[n].payload = strdup(p ? (const char *)p : "{}");
+        /* An event worked without its payload would be worked wrong. */
+        if (!(rows[n].payload = strdup(p ? (const char *)p : "{}"))) {
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+            break;
+        }
         n++;
     }
     if (rc == TM_OK && step != SQLITE_DONE)
         rc = sql_error(s, err, "store");
     sqlite3_finalize(st);
     for (size_t i = 0; i < n && rc == TM_OK; i++)
-        rc = fn(ud, rows[i].id, rows[i].type, rows[i].debt, rows[i].at,
-                rows[i].payload ? rows[i].payload : "{}");
+        rc = fn(ud, rows[i].id, rows[i].type, rows[i].debt, rows[i].at, rows[i].payload);
     for (size_t i = 0; i < n; i++)
         free(rows[i].payload);
     free(rows);
@@ -1555,7 +1653,7 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     *found = step == SQLITE_ROW;
     if (*found) {
         memset(w, 0, sizeof *w);
@@ -1631,7 +1729,7 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     sqlite3_bind_int64(st, 10, id);
     bind_opt_text(st, 11, w->offer);
     bind_opt_text(st, 12, w->journey_hash);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
 }
@@ -1657,7 +1755,7 @@ int tm_store_journey_archive(tm_store *s, const tm_journey_text *t, int64_t now,
     sqlite3_bind_text(st, 4, t->path ? t->path : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, t->text, (int)t->len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "journey archive");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "journey archive");
     if (rc == TM_OK && is_new)
         *is_new = sqlite3_changes(s->db) > 0;
     sqlite3_reset(st);
@@ -1675,7 +1773,7 @@ int tm_store_journey_text(tm_store *s, const char *hash, tm_journey_text *out, i
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, hash ? hash : "", -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     int rc = TM_OK;
     if (step == SQLITE_ROW) {
         const char *j = (const char *)sqlite3_column_text(st, 0);
@@ -1712,11 +1810,11 @@ int tm_store_journey_hashes(tm_store *s, char **out, size_t *n, struct tm_err *e
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM journey_texts ORDER BY hash", -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT hash FROM journey_texts ORDER BY hash", &st) != SQLITE_OK)
         return sql_error(s, err, "journey archive");
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             char *q = realloc(*out, cap * 65);
@@ -1761,7 +1859,7 @@ int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct
     bind_opt_text(st, 7, o->purpose);
     bind_opt_text(st, 8, o->journey_state);
     sqlite3_bind_int64(st, 9, o->created_at);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (added)
         *added = rc == TM_OK && sqlite3_changes(s->db) > 0;
     sqlite3_reset(st);
@@ -1778,7 +1876,7 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     *found = step == SQLITE_ROW;
     if (*found) {
         memset(o, 0, sizeof *o);
@@ -1793,12 +1891,16 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
         const void *p = sqlite3_column_blob(st, 4);
         int pn = sqlite3_column_bytes(st, 4);
         if (p) {
-            o->payload_owned = malloc((size_t)pn + 1);
-            if (o->payload_owned) {
-                memcpy(o->payload_owned, p, (size_t)pn);
-                o->payload_owned[pn] = '\0';
-                o->payload_len = (size_t)pn;
+            /* Without its payload the row would be judged unreadable and
+             * marked failed: out of memory stops the work instead. */
+            if (!(o->payload_owned = malloc((size_t)pn + 1))) {
+                sqlite3_reset(st);
+                *found = 0;
+                return tm_err_set(err, TM_ENOMEM, "out of memory reading outbox row %lld", (long long)id);
             }
+            memcpy(o->payload_owned, p, (size_t)pn);
+            o->payload_owned[pn] = '\0';
+            o->payload_len = (size_t)pn;
         }
         o->payload = o->payload_owned;
         copy_col(st, 5, o->status, sizeof o->status);
@@ -1834,7 +1936,7 @@ int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t sen
     else
         sqlite3_bind_null(st, 5);
     sqlite3_bind_int64(st, 6, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
 }
@@ -1852,10 +1954,14 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
     sqlite3_bind_int64(st, 1, consumer);
     sqlite3_bind_int64(st, 2, since);
     int step, rc = TM_OK;
-    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == TM_OK && (step = db_step(s, st)) == SQLITE_ROW)
         rc = fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
                 (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5));
+    /* A history cut short by an error would let the gate allow a contact
+     * the caps forbid. */
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = sql_error(s, err, "reading the contact history");
     sqlite3_reset(st);
     return rc;
 }
@@ -1868,7 +1974,7 @@ int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err)
     if ((st = cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
 }
@@ -1876,15 +1982,15 @@ int tm_store_event_worked(tm_store *s, int64_t id, struct tm_err *err)
 int tm_store_journey_counts(tm_store *s, tm_store_count_fn fn, void *ud, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT coalesce(journey, '(none)'), coalesce(journey_state, ''), "
-                           "count(*) FROM debts GROUP BY 1, 2 ORDER BY 1, 2",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT coalesce(journey, '(none)'), coalesce(journey_state, ''), "
+                   "count(*) FROM debts GROUP BY 1, 2 ORDER BY 1, 2", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     int step, rc = TM_OK;
-    while (rc == TM_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == TM_OK && (step = db_step(s, st)) == SQLITE_ROW)
         rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
                 sqlite3_column_int64(st, 2));
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = sql_error(s, err, "counting debts by journey");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1900,7 +2006,7 @@ int tm_store_outbox_ready(tm_store *s, int64_t id, const uint8_t *blob, size_t l
     sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, key_version);
     sqlite3_bind_int64(st, 3, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
 }
@@ -1920,7 +2026,7 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, TM_STORE_BUSY_MS);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_text(st, 1, dst, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
@@ -1957,17 +2063,15 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
                         struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
-                           "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome FROM agent_queue q "
-                           "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
-                           "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
+                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome FROM agent_queue q "
+                   "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
+                   "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     bind_opt_text(st, 1, queue);
     sqlite3_bind_int(st, 2, all != 0);
     int rc = TM_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         tm_queue_item q;
         memset(&q, 0, sizeof q);
         char debt[129], name[64], reason[256], journey[64], state[64], status[16], by[64], outcome[64];
@@ -2004,16 +2108,14 @@ int tm_store_queue_close(tm_store *s, int64_t id, const char *by, const char *ou
 {
     *closed = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE agent_queue SET status = 'closed', closed_at = ?1, closed_by = ?2, "
-                           "outcome = ?3 WHERE id = ?4 AND status = 'open'",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "UPDATE agent_queue SET status = 'closed', closed_at = ?1, closed_by = ?2, "
+                   "outcome = ?3 WHERE id = ?4 AND status = 'open'", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, at);
     bind_opt_text(st, 2, by);
     bind_opt_text(st, 3, outcome);
     sqlite3_bind_int64(st, 4, id);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
         return sql_error(s, err, "store");
@@ -2073,11 +2175,11 @@ int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, 
 {
     *found = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.idempotency_key = ?1", -1, &st, NULL) !=
+    if (db_prep(s, "SELECT " ATTEMPT_COLS "WHERE a.idempotency_key = ?1", &st) !=
         SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     if (step == SQLITE_ROW) {
         read_attempt(st, out);
         *found = 1;
@@ -2089,14 +2191,12 @@ int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, 
 int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
+    if (db_prep(s, "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
                            "amount_minor, currency, at, outcome, reference, reason, content_hash, "
                            "origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                            "ON CONFLICT(idempotency_key) DO UPDATE "
                            "SET outcome = excluded.outcome, reference = excluded.reference, "
-                           "reason = excluded.reason",
-                           -1, &st, NULL) != SQLITE_OK)
+                           "reason = excluded.reason", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, a->debt);
@@ -2109,7 +2209,7 @@ int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err
     bind_opt_text(st, 9, a->reason);
     bind_hash(st, 10, &a->content);
     bind_opt_text(st, 11, a->origin);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
 }
@@ -2118,13 +2218,12 @@ int tm_store_pay_attempts_between(tm_store *s, int64_t after, int64_t until,
                                   tm_store_pay_attempt_fn fn, void *ud, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " ATTEMPT_COLS "WHERE a.at > ?1 AND a.at <= ?2 ORDER BY a.at, a.id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, "SELECT " ATTEMPT_COLS "WHERE a.at > ?1 AND a.at <= ?2 ORDER BY a.at, a.id", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int64(st, 2, until);
     int rc = TM_OK, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(s, st)) == SQLITE_ROW) {
         tm_pay_attempt a;
         read_attempt(st, &a);
         if ((rc = fn(ud, &a)) != TM_OK)
@@ -2140,10 +2239,10 @@ int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err)
 {
     *at = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(at) FROM events WHERE status = 'applied'", -1, &st, NULL) !=
+    if (db_prep(s, "SELECT max(at) FROM events WHERE status = 'applied'", &st) !=
         SQLITE_OK)
         return sql_error(s, err, "store");
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         *at = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -2180,10 +2279,10 @@ int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found,
     value[0] = '\0';
     static const char sql[] = "SELECT check_value FROM key_checks WHERE version = ?";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int(st, 1, version);
-    int step = sqlite3_step(st);
+    int step = db_step(s, st);
     int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     if (step == SQLITE_ROW) {
         /* Compared whole: a value of another length or type never matches. */
@@ -2203,12 +2302,12 @@ int tm_store_key_check_put(tm_store *s, int version, const char *value, int64_t 
     static const char sql[] =
         "INSERT INTO key_checks (version, check_value, recorded_at) VALUES (?1, ?2, ?3)";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int(st, 1, version);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, at);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "recording a key check");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "recording a key check");
     sqlite3_finalize(st);
     return rc;
 }
@@ -2219,10 +2318,10 @@ int tm_store_key_check_max(tm_store *s, int *max, int *count, struct tm_err *err
     *count = 0;
     static const char sql[] = "SELECT COALESCE(MAX(version), 0), COUNT(*) FROM key_checks";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     int rc = TM_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (db_step(s, st) == SQLITE_ROW) {
         *max = sqlite3_column_int(st, 0);
         *count = sqlite3_column_int(st, 1);
     } else {
@@ -2242,10 +2341,10 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
         "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
         "(SELECT COUNT(*) FROM key_checks)";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     int rc = TM_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (db_step(s, st) == SQLITE_ROW) {
         int64_t *f[] = {&c->consumers, &c->debts,       &c->events, &c->decisions,
                         &c->outbox,    &c->script_sets, &c->audit,  &c->key_checks};
         for (int i = 0; i < 8; i++)
@@ -2271,10 +2370,10 @@ int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err)
         "(SELECT MAX(key_version) FROM outbox WHERE payload IS NOT NULL), "
         "(SELECT MAX(" BLOB_VERSION_HEX("attributes") ") FROM debts WHERE attributes IS NOT NULL)";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (db_prep(s, sql, &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     int rc = TM_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (db_step(s, st) == SQLITE_ROW) {
         for (int i = 0; i < 2; i++)
             if (sqlite3_column_int(st, i) > *max)
                 *max = sqlite3_column_int(st, i);
@@ -2305,7 +2404,7 @@ int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud
     *seen = 0;
     for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+        if (db_prep(s, sql[i], &st) != SQLITE_OK)
             return sql_error(s, err, "store");
         sqlite3_bind_int(st, 1, version);
         int n = 0;
@@ -2321,11 +2420,9 @@ int tm_store_scan_stale_outbox(tm_store *s, int key_version, int limit, tm_store
                                void *ud, int *seen, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, 'outbox:' || idempotency_key, payload FROM outbox WHERE "
+    if (db_prep(s, "SELECT id, 'outbox:' || idempotency_key, payload FROM outbox WHERE "
                            "key_version IS NOT NULL AND key_version <> ? AND payload IS NOT NULL "
-                           "LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           "LIMIT ?", &st) != SQLITE_OK)
         return sql_error(s, err, "store");
     sqlite3_bind_int(st, 1, key_version);
     sqlite3_bind_int(st, 2, limit);
@@ -2342,7 +2439,63 @@ int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, si
     sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, key_version);
     sqlite3_bind_int64(st, 3, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
+    int rc = db_step(s, st) == SQLITE_DONE ? TM_OK : sql_error(s, err, "store");
     sqlite3_reset(st);
     return rc;
+}
+
+/* ---- Leases --------------------------------------------------------------- */
+
+static void read_lease(sqlite3_stmt *st, tm_lease *l)
+{
+    memset(l, 0, sizeof *l);
+    copy_col(st, 0, l->name, sizeof l->name);
+    copy_col(st, 1, l->holder, sizeof l->holder);
+    l->pid = sqlite3_column_int64(st, 2);
+    copy_col(st, 3, l->host, sizeof l->host);
+    l->pid_start = sqlite3_column_int64(st, 4);
+    l->since = sqlite3_column_int64(st, 5);
+    l->renewed = sqlite3_column_int64(st, 6);
+}
+
+int tm_store_lease_get(tm_store *s, const char *name, tm_lease *out, int *found, struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (db_prep(s, "SELECT name, holder, pid, host, pid_start, since, renewed FROM leases "
+                   "WHERE name = ?1", &st) != SQLITE_OK)
+        return sql_error(s, err, "reading the lease");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = db_step(s, st);
+    if (step == SQLITE_ROW) {
+        read_lease(st, out);
+        *found = 1;
+    }
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : sql_error(s, err, "reading the lease");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_lease_put(tm_store *s, const tm_lease *l, struct tm_err *err)
+{
+    return run(s,
+               "INSERT OR REPLACE INTO leases (name, holder, pid, host, pid_start, since, renewed) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               "ttitiii", err, l->name, l->holder, l->pid, l->host, l->pid_start, l->since, l->renewed);
+}
+
+int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int64_t now, int *held,
+                         struct tm_err *err)
+{
+    *held = 0;
+    int rc = run(s, "UPDATE leases SET renewed = ?3 WHERE name = ?1 AND holder = ?2", "tti", err, name,
+                 holder, now);
+    if (rc == TM_OK)
+        *held = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+int tm_store_lease_release(tm_store *s, const char *name, const char *holder, struct tm_err *err)
+{
+    return run(s, "DELETE FROM leases WHERE name = ?1 AND holder = ?2", "tt", err, name, holder);
 }

@@ -116,7 +116,9 @@ for s in $(rand_delay 0.05 0.3) $(rand_delay 0.2 0.6) $(rand_delay 0.4 1.0); do
     expect_run "killed after ${s}s: integrity" 0 "ok" "" -- sqlite3 "$DB2" "pragma integrity_check"
     expect_run "killed after ${s}s: audit chain" 0 "*" "" -- "$T" --db "$DB2" audit verify
 done
-expect_run "rerun after the kills" 0 "*" "" -- "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"
+expect_run "rerun after the kills" 0 "*" "*" -- "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"
+cp "$E2E_TMP/err" "$D/rerun.err"
+expect_run "  ...says nothing but the takeover of the killed run's lease" 1 "*" "" -- grep -v "taking over the cycle lease of pid [0-9]* on host .*: that process has ended" "$D/rerun.err"
 expect_run "every debt started once" 0 "3000|3000" "" -- sqlite3 "$DB2" "select count(*), count(distinct debt_id) from outbox"
 expect_run "every email sent" 0 "3000" "" -- sqlite3 "$DB2" "select count(*) from outbox where status = 'sent'"
 expect_run "one file per message, none twice" 0 "3000" "" -- sh -c "ls '$D/spool2/email' | wc -l | tr -d ' '"

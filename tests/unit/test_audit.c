@@ -5,6 +5,9 @@
 #include "harness.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "store.h"
@@ -267,5 +270,82 @@ TEST(export_shows_bytes_after_a_nul)
     ASSERT_CONTAINS(buf, "\"seq\":3,"); /* the records after it are exported too */
     ASSERT_CONTAINS(e.msg, "audit record 2");
     free(buf);
+    tm_store_close(s);
+}
+
+/* Regression (two writers on one store): a writer that appended in one
+ * transaction must read the chain's tail again in the next, because another
+ * process may have appended in between; a tail kept from before would reuse
+ * a seq ("UNIQUE constraint failed: audit.seq") or fork the chain. */
+TEST(writer_reads_the_tail_in_each_transaction)
+{
+    char path[] = "/tmp/tm-audit-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    struct tm_err e = {0};
+    tm_store *a, *b;
+    ASSERT_OK(tm_store_open(path, &a, &e));
+    ASSERT_OK(tm_store_open(path, &b, &e));
+    tm_audit_writer *w;
+    ASSERT_OK(tm_audit_writer_open(a, KEY, &w, &e));
+    for (int round = 0; round < 3; round++) {
+        ASSERT_OK(tm_store_begin(a, &e));
+        ASSERT_OK(tm_audit_write(w, 1795392000 + round, "cycle", "journey.step", "debt:D1", "{}", &e));
+        ASSERT_OK(tm_audit_writer_flush(w, &e));
+        ASSERT_OK(tm_store_commit(a, &e));
+        /* Another process appends between two of the writer's transactions. */
+        ASSERT_OK(tm_store_begin(b, &e));
+        ASSERT_OK(tm_audit_append(b, KEY, 1795392100 + round, "event", "event.dispute", "debt:D1", "{}", &e));
+        ASSERT_OK(tm_store_commit(b, &e));
+    }
+    ASSERT_OK(tm_store_begin(a, &e));
+    if (tm_audit_write(w, 1795392200, "cycle", "journey.step", "debt:D1", "{}", &e) != TM_OK)
+        TM_FAIL_("write after the other process appended: %s", e.msg);
+    ASSERT_OK(tm_audit_writer_flush(w, &e));
+    ASSERT_OK(tm_store_commit(a, &e));
+    tm_audit_writer_close(w);
+    tm_audit_report r = verify(a, TM_OK);
+    ASSERT_EQ(r.records, 7);
+    tm_store_close(a);
+    tm_store_close(b);
+    unlink(path);
+    char side[64];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+/* A record written outside a transaction could race another writer between
+ * reading the tail and appending: it is refused, and nothing is written. */
+TEST(write_outside_a_transaction_is_refused)
+{
+    tm_store *s = fresh(3);
+    struct tm_err e = {0};
+    ASSERT_EQ(tm_audit_append(s, KEY, 1795392000, "x", "y", "z", "{}", &e), TM_EINVAL);
+    ASSERT_CONTAINS(e.msg, "inside a transaction");
+    tm_audit_report r = verify(s, TM_OK);
+    ASSERT_EQ(r.records, 3);
+    tm_store_close(s);
+}
+
+/* A rolled-back transaction leaves no head behind: the next transaction's
+ * flush writes nothing until it has written records of its own. */
+TEST(rolled_back_records_leave_no_head)
+{
+    tm_store *s = fresh(2);
+    struct tm_err e = {0};
+    tm_audit_writer *w;
+    ASSERT_OK(tm_audit_writer_open(s, KEY, &w, &e));
+    ASSERT_OK(tm_store_begin(s, &e));
+    ASSERT_OK(tm_audit_write(w, 1795392000, "x", "y", "z", "{}", &e));
+    tm_store_rollback(s);
+    ASSERT_OK(tm_store_begin(s, &e));
+    ASSERT_OK(tm_audit_writer_flush(w, &e));
+    ASSERT_OK(tm_store_commit(s, &e));
+    tm_audit_writer_close(w);
+    tm_audit_report r = verify(s, TM_OK);
+    ASSERT_EQ(r.records, 2);
     tm_store_close(s);
 }
