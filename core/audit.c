@@ -11,12 +11,29 @@
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* HMAC over the length-prefixed fields of a record, as hex. TM_ENOMEM when
- * a long record's buffer cannot be had; `out` then holds a value no record
- * has, so a check against it fails. */
+/* Writes `v` in decimal at `p` (as printf's %lld does); returns the end. snprintf is a
+ * large part of a record's cost when a whole chain is verified. */
+static char *put_dec(char *p, int64_t v)
+{
+    char tmp[20];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* HMAC over the length-prefixed fields of a record, as hex: "seq|at|" then "len:field|" for
+ * each field (tests/unit/test_audit.c holds the layout to what earlier chains used). TM_OK, or TM_ENOMEM or TM_ECRYPTO
+ * with `out` empty. */
 static int record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *actor,
-                       const char *action, const char *subject, const char *details,
-                       const char *prev, char out[65])
+                        const char *action, const char *subject, const char *details,
+                        const char *prev, char out[65])
 {
     const char *fields[] = {actor, action, subject, details, prev};
     size_t lens[5], total = 64;
@@ -24,33 +41,41 @@ static int record_hash(const tm_hmac *h, int64_t seq, int64_t at, const char *ac
         total += (lens[i] = strlen(fields[i])) + 24;
     char stack[2048];
     char *buf = total <= sizeof stack ? stack : malloc(total);
-    if (!buf) {
-        memset(out, 'x', 64);
-        out[64] = '\0';
+    out[0] = '\0';
+    if (!buf)
         return TM_ENOMEM;
-    }
-    size_t n = (size_t)snprintf(buf, total, "%lld|%lld|", (long long)seq, (long long)at);
+    /* At most 21 characters for each number and its separator: 64 and 24 above leave room. */
+    char *p = put_dec(buf, seq);
+    *p++ = '|';
+    p = put_dec(p, at);
+    *p++ = '|';
     for (int i = 0; i < 5; i++) {
-        n += (size_t)snprintf(buf + n, total - n, "%zu:", lens[i]);
-        memcpy(buf + n, fields[i], lens[i]);
-        n += lens[i];
-        buf[n++] = '|';
+        p = put_dec(p, (int64_t)lens[i]);
+        *p++ = ':';
+        memcpy(p, fields[i], lens[i]);
+        p += lens[i];
+        *p++ = '|';
     }
     uint8_t mac[32];
-    tm_hmac_mac(h, buf, n, mac);
-    tm_hex(mac, sizeof mac, out);
+    int rc = tm_hmac_mac(h, buf, (size_t)(p - buf), mac);
+    if (rc == TM_OK)
+        tm_hex(mac, sizeof mac, out);
     if (buf != stack)
         free(buf);
-    return TM_OK;
+    return rc;
 }
 
-static void head_mac(const tm_hmac *h, int64_t seq, const char *hash, char out[65])
+/* The MAC that seals the chain's head, as hex. TM_OK, or TM_ECRYPTO with `out` empty. */
+static int head_mac(const tm_hmac *h, int64_t seq, const char *hash, char out[65])
 {
     char buf[128];
     int n = snprintf(buf, sizeof buf, "head|%lld|%s", (long long)seq, hash);
     uint8_t mac[32];
-    tm_hmac_mac(h, buf, (size_t)n, mac);
-    tm_hex(mac, sizeof mac, out);
+    out[0] = '\0';
+    int rc = tm_hmac_mac(h, buf, (size_t)n, mac);
+    if (rc == TM_OK)
+        tm_hex(mac, sizeof mac, out);
+    return rc;
 }
 
 /* The chain's tail is read inside each write transaction, the first time
@@ -88,7 +113,11 @@ int tm_audit_writer_open(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_au
     if (!w)
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     w->s = s;
-    tm_hmac_init(&w->key, key, TM_AUDIT_KEY_LEN);
+    int rc = tm_hmac_init(&w->key, key, TM_AUDIT_KEY_LEN);
+    if (rc != TM_OK) {
+        free(w);
+        return tm_err_set(err, rc, "audit: cannot prepare the chain key: %s", tm_strerror(rc));
+    }
     *out = w;
     return TM_OK;
 }
@@ -108,7 +137,8 @@ int tm_audit_write(tm_audit_writer *w, int64_t at, const char *actor, const char
     char hash[65];
     int rc = record_hash(&w->key, seq, at, actor, action, subject, details, w->hash, hash);
     if (rc != TM_OK)
-        return tm_err_set(err, rc, "audit: out of memory hashing a record");
+        return tm_err_set(err, rc, "audit: cannot seal record %lld: %s", (long long)seq,
+                          tm_strerror(rc));
     tm_audit_rec r = {.seq = seq, .at = at, .actor = actor, .action = action, .subject = subject,
                       .details = details, .prev_hash = w->hash, .hash = hash};
     rc = tm_store_audit_add(w->s, &r, err);
@@ -126,8 +156,10 @@ int tm_audit_writer_flush(tm_audit_writer *w, struct tm_err *err)
     if (!w->dirty || w->tx != tm_store_tx_id(w->s) || w->tx == 0)
         return TM_OK;
     char mac[65];
-    head_mac(&w->key, w->seq, w->hash, mac);
-    int rc = tm_store_audit_set_head(w->s, w->seq, w->hash, mac, err);
+    int rc = head_mac(&w->key, w->seq, w->hash, mac);
+    if (rc != TM_OK)
+        return tm_err_set(err, rc, "audit: cannot seal the chain's head: %s", tm_strerror(rc));
+    rc = tm_store_audit_set_head(w->s, w->seq, w->hash, mac, err);
     if (rc == TM_OK)
         w->dirty = 0;
     return rc;
@@ -169,6 +201,7 @@ typedef struct verifier {
     char prev[65];
     int broken;
     int64_t accounts; /* account.created records: one per debt ever created */
+    int fault; /* a TM_E* code when a MAC could not be computed (not a broken chain) */
 } verifier;
 
 static int verify_one(void *ud, const tm_audit_rec *r)
@@ -201,7 +234,10 @@ static int verify_one(void *ud, const tm_audit_rec *r)
         return v->broken = 1;
     }
     char calc[65];
-    record_hash(&v->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, v->prev, calc);
+    int rc = record_hash(&v->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, v->prev,
+                         calc);
+    if (rc != TM_OK)
+        return v->fault = rc, 1;
     if (r->hash_len != 64 || !tm_ct_equal(calc, r->hash, 64)) {
         rep->bad_seq = r->seq;
         snprintf(rep->problem, sizeof rep->problem, "record %lld was changed", (long long)r->seq);
@@ -219,11 +255,21 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
 {
     memset(rep, 0, sizeof *rep);
     verifier v = {.rep = rep, .expect = 1};
-    tm_hmac_init(&v.hk, key, TM_AUDIT_KEY_LEN);
-    snprintf(v.prev, sizeof v.prev, "%s", ZERO_HASH);
-    int rc = tm_store_audit_scan(s, 0, 0, NULL, verify_one, &v, err);
+    int rc = tm_hmac_init(&v.hk, key, TM_AUDIT_KEY_LEN);
     if (rc != TM_OK)
+        return tm_err_set(err, TM_ENOMEM, "audit: cannot prepare the chain key: %s",
+                          tm_strerror(rc));
+    snprintf(v.prev, sizeof v.prev, "%s", ZERO_HASH);
+    rc = tm_store_audit_scan(s, 0, 0, NULL, verify_one, &v, err);
+    /* TM_ECRYPTO from here means a broken chain, so a MAC that could not be computed (OpenSSL
+     * out of memory) is reported as TM_ENOMEM. */
+    if (rc == TM_OK && v.fault)
+        rc = tm_err_set(err, TM_ENOMEM, "audit: cannot compute record %lld's MAC: %s",
+                        (long long)v.expect, tm_strerror(v.fault));
+    if (rc != TM_OK) {
+        tm_hmac_wipe(&v.hk);
         return rc;
+    }
     if (!v.broken) {
         /* The head: records cut off at the end leave a chain that is whole
          * but shorter than the head says. */
@@ -240,7 +286,11 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
             tm_hmac_wipe(&v.hk);
             return tm_err_set(err, rc, "%s", he.msg);
         } else if (present) {
-            head_mac(&v.hk, hseq, hhash, mac);
+            rc = head_mac(&v.hk, hseq, hhash, mac);
+            if (rc != TM_OK) {
+                tm_hmac_wipe(&v.hk);
+                return tm_err_set(err, TM_ENOMEM, "audit: cannot compute the head's MAC");
+            }
             if (!tm_ct_equal(mac, hmac, 64)) {
                 rep->bad_seq = hseq;
                 snprintf(rep->problem, sizeof rep->problem, "the chain's head record was changed");
@@ -368,9 +418,9 @@ static int confirm_first(void *ud, const tm_audit_rec *r)
     f->seen = 1;
     if (!r->malformed && r->hash_len == 64 && r->prev_hash_len == 64) {
         char calc[65];
-        record_hash(f->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details, r->prev_hash,
-                    calc);
-        f->ok = tm_ct_equal(calc, r->hash, 64);
+        f->ok = record_hash(f->hk, r->seq, r->at, r->actor, r->action, r->subject, r->details,
+                            r->prev_hash, calc) == TM_OK &&
+                tm_ct_equal(calc, r->hash, 64);
     }
     return 1; /* the first record is enough */
 }
@@ -380,15 +430,16 @@ int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *
 {
     *verdict = -1;
     tm_hmac hk;
-    tm_hmac_init(&hk, key, TM_AUDIT_KEY_LEN);
+    int rc = tm_hmac_init(&hk, key, TM_AUDIT_KEY_LEN);
+    if (rc != TM_OK)
+        return tm_err_set(err, rc, "audit: cannot prepare the chain key: %s", tm_strerror(rc));
     int present = 0, head_ok = 0;
     int64_t hseq = 0;
     char hhash[65], hmac[65], mac[65];
     struct tm_err he = {0};
-    int rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, &he);
+    rc = tm_store_audit_head(s, &present, &hseq, hhash, hmac, &he);
     if (rc == TM_OK && present) {
-        head_mac(&hk, hseq, hhash, mac);
-        head_ok = tm_ct_equal(mac, hmac, 64);
+        head_ok = head_mac(&hk, hseq, hhash, mac) == TM_OK && tm_ct_equal(mac, hmac, 64);
     } else if (rc == TM_ECRYPTO) {
         present = 1; /* a malformed head: there, but it confirms nothing */
         rc = TM_OK;

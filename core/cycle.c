@@ -663,6 +663,7 @@ static int write_steps(run *r, step_job *j, struct tm_err *err)
             else
                 r->st->started++;
             rc = apply(r, &it->w, &it->res, j->timers ? "timer" : "start", it->now, err);
+            tm_stopat("run.step"); /* run: after each journey step written back, batch uncommitted */
             if (rc == TM_OK)
                 rc = tx_step(r, err);
         }
@@ -1451,6 +1452,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, g->blocked, NULL, 0, err);
             }
         }
+        tm_stopat("run.gate"); /* run: after each contact judged and written, batch uncommitted */
         if (rc == TM_OK)
             rc = tx_step(r, err);
     }
@@ -1661,6 +1663,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
                          it->sr.outcome == TM_SEND_SENT ? "sent" : "already sent");
                 rc = tm_audit_write(r->audit, o->send_at, "cycle", "outbox.sent", subject, details, err);
             }
+            tm_stopat("run.sent"); /* run: after each message spooled and marked sent, uncommitted */
         } else if (it->sr.outcome == TM_SEND_RETRY) {
             r->st->retry++;
         } else {

@@ -425,7 +425,14 @@ static int load_text(const char *path, char **text, size_t *len, tm_keys **out, 
         *text = NULL;
         return rc;
     }
-    tm_hmac_init(&k->hmac_ready, k->hmac, sizeof k->hmac);
+    rc = tm_hmac_init(&k->hmac_ready, k->hmac, sizeof k->hmac);
+    if (rc != TM_OK) {
+        tm_keys_free(k);
+        free_secret(*text, *len);
+        *text = NULL;
+        return tm_err_set(err, TM_ECRYPTO, "%s: cannot prepare the lookup key: %s", path,
+                          tm_strerror(rc));
+    }
     *out = k;
     return TM_OK;
 }
@@ -553,8 +560,10 @@ done:
     OPENSSL_cleanse(v1, sizeof v1);
     OPENSSL_cleanse(hm, sizeof hm);
     OPENSSL_cleanse(text, sizeof text);
+    if (rc == TM_OK && out && (rc = tm_hmac_init(&k->hmac_ready, k->hmac, sizeof k->hmac)) != TM_OK)
+        rc = tm_err_set(err, TM_ECRYPTO, "%s: cannot prepare the lookup key: %s", path,
+                        tm_strerror(rc));
     if (rc == TM_OK && out) {
-        tm_hmac_init(&k->hmac_ready, k->hmac, sizeof k->hmac);
         *out = k;
     } else {
         tm_keys_free(k);
@@ -803,8 +812,7 @@ int tm_keys_lookup_raw(const tm_keys *k, const void *value, size_t len, uint8_t 
 {
     if (!k || (!value && len) || !out)
         return TM_EINVAL;
-    tm_hmac_mac(&k->hmac_ready, value, len, out);
-    return TM_OK;
+    return tm_hmac_mac(&k->hmac_ready, value, len, out) == TM_OK ? TM_OK : TM_ECRYPTO;
 }
 
 int tm_keys_lookup_hash(const tm_keys *k, const char *value, char out[TM_KEYS_HASH_HEX_LEN + 1])
@@ -815,7 +823,8 @@ int tm_keys_lookup_hash(const tm_keys *k, const char *value, char out[TM_KEYS_HA
         return TM_EINVAL;
     uint8_t md[TM_SHA256_LEN];
     /* The prepared key: this runs several times for every imported row. */
-    tm_hmac_mac(&k->hmac_ready, value, strlen(value), md);
+    if (tm_hmac_mac(&k->hmac_ready, value, strlen(value), md) != TM_OK)
+        return TM_ECRYPTO;
     tm_hex(md, sizeof md, out);
     return TM_OK;
 }

@@ -569,6 +569,7 @@ static int import_row(importer *im, const row *r, struct tm_err *err)
         rc = upsert_debt(im, r, &p, consumer, cc, err);
     if (rc == TM_OK)
         im->st->accepted++;
+    tm_stopat("import.row"); /* import: after each row, inside its uncommitted batch */
     return rc;
 }
 
@@ -1544,6 +1545,7 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
         wipe_value(&j, tm_json_get(&j, 0, "card_number"));
         if (x.wipe)
             OPENSSL_cleanse(line, len);
+        tm_stopat("event.row"); /* event: after each event, inside its uncommitted batch */
         if (rc == TM_OK)
             rc = row_done(&x.im, in, &in_batch, err);
     }

@@ -57,7 +57,8 @@ start_stopped() {
     i=0
     while [ $i -lt 600 ]; do
         st=$(awk '{print $3}' "/proc/$STOPPED_PID/stat" 2>/dev/null)
-        if [ "$st" = "T" ] && grep -q "stopped at $point" "$log"; then
+        # The process names the point without its "@N".
+        if [ "$st" = "T" ] && grep -q "stopped at ${point%@*} (pid $STOPPED_PID)" "$log"; then
             return 0
         fi
         [ -z "$st" ] || [ "$st" = "Z" ] && break
@@ -66,6 +67,39 @@ start_stopped() {
     done
     kill -9 "$STOPPED_PID" 2>/dev/null
     wait "$STOPPED_PID" 2>/dev/null
+    return 1
+}
+
+# expect_eq NAME WANT GOT: one case that passes when GOT is exactly WANT.
+expect_eq() {
+    if [ "$3" = "$2" ]; then
+        E2E_PASS=$((E2E_PASS + 1))
+    else
+        E2E_FAIL=$((E2E_FAIL + 1))
+        echo "FAIL $1: got '$3', wanted '$2'"
+    fi
+}
+
+# kill_stopped NAME: SIGKILLs the process start_stopped left stopped ($STOPPED_PID) and
+# checks that the kill is what ended it: `wait` gives 137 (128 + SIGKILL), not an exit of
+# its own. A case that fails names NAME.
+kill_stopped() {
+    kill -9 "$STOPPED_PID" 2>/dev/null
+    wait "$STOPPED_PID" 2>/dev/null
+    expect_eq "$1: the process died by SIGKILL" 137 "$?"
+}
+
+# expect_stopped NAME POINT LOG COMMAND...: start_stopped, counting a run that never
+# reaches POINT as a failed case. Returns 0 when the process is stopped there.
+expect_stopped() {
+    sk_name=$1
+    shift
+    if start_stopped "$@"; then
+        return 0
+    fi
+    E2E_FAIL=$((E2E_FAIL + 1))
+    echo "FAIL $sk_name: never stopped at $1"
+    echo "  output: $(head -c 400 "$2")"
     return 1
 }
 

@@ -139,7 +139,9 @@ expect_run "  ...with how many requests it touched" 0 "*" "" -- grep -q "tallyma
 expect_run "a request no failing rule applies to: exit 0" 0 "*" "" -- sh -c "echo '{\"id\":\"d\",\"now\":\"2026-11-23T15:00:00Z\",\"channel\":\"call\",\"consumer\":{\"state\":\"NY\"}}' | '$T' decide --scripts '$D/fails'"
 
 printf 'return regulation { id = "S", rules = { { id = "x", cite = "y", block = true }\n' >"$D/broken/regulations/syntax.lua"
-expect_run "lint names a syntax error" 1 "*" "" -- sh -c "'$T' lint '$D/broken' | grep -q 'syntax.lua:2:'; test \$? -eq 0 && exit 1"
+expect_run "lint fails on a syntax error" 1 "*" "" -- "$T" lint "$D/broken"
+cp "$E2E_TMP/out" "$D/lint2.out"
+expect_run "  ...naming its file and line" 0 "*" "" -- grep -q "syntax.lua:2: '}' expected" "$D/lint2.out"
 expect_run "decide refuses a set that does not compile" 1 "" "syntax.lua:2:" -- "$T" decide --scripts "$D/broken" "$D/one.jsonl"
 
 finish

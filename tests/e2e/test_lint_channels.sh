@@ -23,7 +23,7 @@ tpl 'en = { text = "Hi {{consumer.first_name}}, {{debt.balance|money}} is due." 
 expect_run "a good template lints clean" 0 "" "" -- "$T" lint "$D/tree"
 tpl 'en = { text = "Hi {{consumer.first_name}}, {{debt.balance|money}} is due." },'
 expect_run "a missing language is named" 1 "*" "" -- "$T" lint "$D/tree"
-expect_run "  ...as es" 0 "*" "" -- sh -c "'$T' lint '$D/tree' | grep -q 'es'"
+expect_run "  ...as es, with the file, line and template" 0 "*" "" -- sh -c "'$T' lint '$D/tree' | grep -q 'channels/t.lua:3: template t1: es: missing'"
 tpl 'en = { text = "Hi {{consumer.nickname}}" }, es = { text = "Hola {{consumer.first_name}}" },'
 expect_run "an unknown placeholder is named" 0 "*" "" -- sh -c "'$T' lint '$D/tree' | grep -q 'consumer.nickname'"
 tpl "en = { text = string.rep(\"x\", 400) }, es = { text = \"Hola\" },"

@@ -2,7 +2,8 @@
 # tests/e2e/test_run.sh: the daily cycle end to end: journeys start, the gate
 # judges each planned contact at its time, allowed ones are spooled once,
 # events move journeys, timers fire, a rerun of a day sends nothing twice, and
-# a run killed at random points and rerun loses and duplicates nothing.
+# a run killed in the middle of its steps, its gate and its dispatch and rerun
+# loses and duplicates nothing.
 . "$(dirname "$0")/lib.sh"
 T="$TM_BIN"
 D="$E2E_TMP"
@@ -101,21 +102,40 @@ expect_run "the other new debt still started" 0 "remind" "" -- sqlite3 "$DB" "se
 expect_run "the failed one waits for the next run" 0 "" "" -- sqlite3 "$DB" "select coalesce(journey, '') from debts where debt_id = 'D7'"
 cp "$D/demo.bak" "$TREE/strategies/demo.lua"
 
-# Crash safety: a larger portfolio, killed at random points, then rerun.
+# Crash safety: a larger portfolio, stopped at named points (core/stopat.h) inside the
+# run's batches of 500 (journey steps, the gate, dispatch), killed there with SIGKILL,
+# then rerun. While stopped, the store shows exactly the committed batches, so each kill
+# provably lands in the middle of the work.
 DB2="$D/crash.db"
 awk 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,days_past_due";
   for (i = 1; i <= 3000; i++) printf "C%d,D%d,PA,America/New_York,%d.00,USD,%d\n", i, i, 10 + i % 500, i % 90 }' >"$D/big.csv"
 "$T" --db "$DB2" import accounts "$D/big.csv" >/dev/null 2>&1
-rand_delay() { awk -v seed="$(date +%s%N)" -v lo="$1" -v hi="$2" 'BEGIN { srand(seed % 100000); printf "%.2f", lo + rand() * (hi - lo) }'; }
-for s in $(rand_delay 0.05 0.3) $(rand_delay 0.2 0.6) $(rand_delay 0.4 1.0); do
-    "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2" >/dev/null 2>&1 &
-    pid=$!
-    sleep "$s"
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    expect_run "killed after ${s}s: integrity" 0 "ok" "" -- sqlite3 "$DB2" "pragma integrity_check"
-    expect_run "killed after ${s}s: audit chain" 0 "*" "" -- "$T" --db "$DB2" audit verify
-done
+RUN2="$T --db $DB2 --scripts $TREE run --date 2026-11-23 --spool $D/spool2"
+q2() { sqlite3 "$DB2" "$1"; }
+crash_checks() {
+    expect_run "$1: integrity" 0 "ok" "" -- sqlite3 "$DB2" "pragma integrity_check"
+    expect_run "$1: audit chain" 0 "*" "" -- "$T" --db "$DB2" audit verify
+}
+if expect_stopped "run in the steps' write-back" run.step@1200 "$D/run.log" $RUN2; then
+    expect_eq "run stopped at the 1200th step: two batches of steps stored" 1000 "$(q2 'select count(*) from debts where journey_step = 1')"
+    kill_stopped "run killed in the steps' write-back"
+fi
+crash_checks "killed in the steps' write-back"
+expect_eq "killed in the steps' write-back: the batch under way is gone" "1000|1000" "$(q2 'select count(*), count(distinct debt_id) from outbox')"
+if expect_stopped "run in the gate" run.gate@700 "$D/run.log" $RUN2; then
+    expect_eq "run stopped at the 700th contact judged: every step stored, one batch judged" "3000|500|2500" "$(q2 "select (select count(*) from debts where journey_step = 1), (select count(*) from outbox where status = 'ready'), (select count(*) from outbox where status = 'planned')")"
+    kill_stopped "run killed in the gate"
+fi
+crash_checks "killed in the gate"
+expect_eq "killed in the gate: one batch of contacts judged and counted" "500|500" "$(q2 "select (select count(*) from outbox where status = 'ready'), (select count(*) from contacts)")"
+if expect_stopped "run in dispatch" run.sent@700 "$D/run.log" $RUN2; then
+    expect_eq "run stopped at the 700th message marked sent: one batch marked" 500 "$(q2 "select count(*) from outbox where status = 'sent'")"
+    spooled=$(ls "$D/spool2/email" | wc -l | tr -d ' ')
+    expect_eq "  ...while at least 700 are spooled" yes "$([ "$spooled" -ge 700 ] && echo yes || echo "no, $spooled")"
+    kill_stopped "run killed in dispatch"
+fi
+crash_checks "killed in dispatch"
+expect_eq "killed in dispatch: one batch marked sent" 500 "$(q2 "select count(*) from outbox where status = 'sent'")"
 expect_run "rerun after the kills" 0 "*" "*" -- "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"
 cp "$E2E_TMP/err" "$D/rerun.err"
 expect_run "  ...says nothing but the takeover of the killed run's lease" 1 "*" "" -- grep -v "taking over the cycle lease of pid [0-9]* on host .*: that process has ended" "$D/rerun.err"
@@ -123,4 +143,5 @@ expect_run "every debt started once" 0 "3000|3000" "" -- sqlite3 "$DB2" "select 
 expect_run "every email sent" 0 "3000" "" -- sqlite3 "$DB2" "select count(*) from outbox where status = 'sent'"
 expect_run "one file per message, none twice" 0 "3000" "" -- sh -c "ls '$D/spool2/email' | wc -l | tr -d ' '"
 expect_run "every step counted once" 0 "3000" "" -- sqlite3 "$DB2" "select count(*) from debts where journey_step = 1"
+expect_run "one outbox.sent audit record per message" 0 "3000|3000" "" -- sqlite3 "$DB2" "select count(*), count(distinct subject) from audit where action = 'outbox.sent'"
 finish

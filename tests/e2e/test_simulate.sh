@@ -45,7 +45,7 @@ cp "$E2E_TMP/out" "$D/aa.txt"
 expect_run "  ...difference in collected is exactly 0" 0 "0.00" "" -- "$col" collected 3 "$D/aa.txt"
 expect_run "  ...and its interval is [0, 0]" 0 "[0.00," "" -- "$col" collected 4 "$D/aa.txt"
 expect_run "  ...no measure flagged" 1 "" "" -- grep -F ' *' "$D/aa.txt"
-expect_run "  ...and something was collected" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/aa.txt')\" != 0.00"
+expect_run "  ...and something was collected" 0 "*" "" -- awk '/^collected / { n++; if ($2 + 0 > 0) ok = 1 } END { exit !(n == 1 && ok) }' "$D/aa.txt"
 
 expect_run "one thread" 0 "*" "" -- "$S" --days 10 --strategy "$ROOT/scripts/strategies" --seed 3 --workers 0 --quiet
 cp "$E2E_TMP/out" "$D/w0.txt"
@@ -55,8 +55,9 @@ expect_run "  ...to the cent" 0 "" "" -- cmp "$D/w0.txt" "$D/w3.txt"
 
 expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r.html"
 cp "$E2E_TMP/out" "$D/ab1.txt"
-expect_run "  ...collected differs" 0 "*" "" -- sh -c "test \"\$(awk '/^collected/ { print \$2 }' '$D/ab1.txt')\" != \"\$(awk '/^collected/ { print \$3 }' '$D/ab1.txt')\""
-expect_run "  ...fewer contacts per debt" 0 "*" "" -- sh -c "awk '/^contacts per debt/ { exit !(\$6 < \$5) }' '$D/ab1.txt'"
+# The table's columns: measure, A, B, B - A, interval.
+expect_run "  ...collected differs" 0 "*" "" -- awk '/^collected / { n++; if ($2 != $3 && $3 != "") ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
+expect_run "  ...fewer contacts per debt" 0 "*" "" -- awk '/^contacts per debt / { n++; if ($5 + 0 < $4 + 0) ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
 expect_run "  ...the same again with the same seed" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r2.html"
 cp "$E2E_TMP/out" "$D/ab2.txt"
 expect_run "  ...identical output" 0 "*" "" -- cmp "$D/ab1.txt" "$D/ab2.txt"

@@ -59,8 +59,10 @@ TEST(limit_then_normal_call_in_same_state)
     tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "while true do end"), "instruction limit exceeded");
     ASSERT_STR_EQ(run(sb, "return 40 + 2"), "42");
-    lim.instructions = 1000000000; /* the memory cap must come first here, */
-    lim.time_ms = 20000;           /* even on a loaded machine */
+    /* The memory cap must come first here: the other limits are out of its way, the time
+     * limit too, since a loaded machine or a sanitizer build can take a second to fill 16 MiB. */
+    lim.instructions = 1000000000;
+    lim.time_ms = 60000;
     tm_sandbox_set_limits(sb, &lim);
     ASSERT_CONTAINS(run(sb, "local t = {} while true do t[#t + 1] = ('x'):rep(4096) end"),
                     "memory limit exceeded");
@@ -348,6 +350,7 @@ TEST(non_utf8_script_refused)
 static tm_host *shared_host;
 static atomic_int stop_worker;
 static atomic_int seen_b2;
+static atomic_long calls_done; /* calls that saw the first generation's script */
 
 static void *worker(void *arg)
 {
@@ -364,6 +367,10 @@ static void *worker(void *arg)
         lua_getfield(L, -1, "name");
         if (strcmp(lua_tostring(L, -1), "b2") == 0)
             atomic_store(&seen_b2, 1);
+        else if (!atomic_load(&seen_b2))
+            atomic_fetch_add(&calls_done, 1);
+        else
+            return (void *)4; /* back to the old generation after the new one */
         lua_pop(L, 2);
         calls++;
     }
@@ -377,8 +384,11 @@ TEST(reload_under_a_running_call_loop)
     struct tm_err e = {0};
     ASSERT_OK(tm_host_open(tmpdir, &shared_host, &e));
     pthread_t t;
-    pthread_create(&t, NULL, worker, NULL);
-    usleep(20000);
+    ASSERT_EQ(pthread_create(&t, NULL, worker, NULL), 0);
+    /* The reload must land while the loop runs: wait for calls on the first generation. */
+    for (int i = 0; i < 1000 && atomic_load(&calls_done) < 20; i++)
+        usleep(5000);
+    ASSERT(atomic_load(&calls_done) >= 20);
     write_file("strategies/b.lua", "return {name = 'b2'}");
     ASSERT_OK(tm_host_reload(shared_host, &e));
     for (int i = 0; i < 200 && !atomic_load(&seen_b2); i++)
