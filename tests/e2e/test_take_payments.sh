@@ -54,7 +54,7 @@ payment.timeout|1" "" -- sqlite3 "$DB" "select action, count(*) from audit where
 for pan in 4111111111111111 5555555555554444 4111111111111112 "4111 1111 1111 1111"; do
     expect_run "no card number in the store: $pan" 1 "0" "" -- sh -c "cat '$DB'* | grep -c -a '$pan'"
 done
-expect_run "the same file again charges nothing twice" 0 "$D/req.jsonl: 0 approved, 0 declined, 1 pending (gateway time-out: retried by the next run), 1 refused by velocity limits, 4 already taken, 3 rejected" "*" -- sh -c "'$T' --db '$DB' pay '$D/req.jsonl'; true"
+expect_run "the same file again charges nothing twice (exit 1: its rejected lines again)" 1 "$D/req.jsonl: 0 approved, 0 declined, 1 pending (gateway time-out: retried by the next run), 1 refused by velocity limits, 4 already taken, 3 rejected" "*" -- "$T" --db "$DB" pay "$D/req.jsonl"
 expect_run "  ...the balance is unchanged" 0 "7000" "" -- sqlite3 "$DB" "select balance_minor from debts where debt_id = 'D1'"
 expect_run "  ...the pending one was tried again with its key" 0 "1" "" -- sqlite3 "$DB" "select count(*) from payment_attempts where idempotency_key = 'k3'"
 expect_run "a token from an earlier charge is taken too" 0 "*" "" -- sh -c "tok=\$(sqlite3 '$DB' \"select instrument_token from payment_attempts where idempotency_key = 'k1'\"); printf '{\"key\":\"k9\",\"debt_id\":\"D2\",\"amount\":\"7.00\",\"token\":\"%s\",\"at\":\"2026-11-24T15:00:00Z\"}\n' \$tok | '$T' --db '$DB' pay -"
@@ -71,7 +71,7 @@ if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' "$T" --version >/dev
     for shift in +1100d -1100d; do
         cp "$DB" "$D/clock.db"
         cp "$DB.key" "$D/clock.db.key"
-        expect_run "the same file again, $shift from today: nothing charged twice" 0 "$D/req.jsonl: 0 approved, 0 declined, 1 pending (gateway time-out: retried by the next run), 1 refused by velocity limits, 4 already taken, 3 rejected" "req.jsonl:5: refused: too many attempts on this card" -- sh -c "faketime -f '$shift' '$T' --db '$D/clock.db' pay '$D/req.jsonl'; true"
+        expect_run "the same file again, $shift from today: nothing charged twice" 1 "$D/req.jsonl: 0 approved, 0 declined, 1 pending (gateway time-out: retried by the next run), 1 refused by velocity limits, 4 already taken, 3 rejected" "req.jsonl:5: refused: too many attempts on this card" -- faketime -f "$shift" "$T" --db "$D/clock.db" pay "$D/req.jsonl"
         expect_run "  ...D1's balance unchanged" 0 "7000" "" -- sqlite3 "$D/clock.db" "select balance_minor from debts where debt_id = 'D1'"
     done
 else
