@@ -1,10 +1,10 @@
 /*
- * core/cmd_simulate.c: `tallyman simulate`: what a strategy set would do to the portfolio.
+ * app/cmd_simulate.c: `tallyman simulate`: what a strategy set would do to the portfolio.
  *
  * Each strategy set (a directory laid out like scripts/strategies/) gets its own copy of the
  * store (tm_store_snapshot: the user's store is opened read-only) with every journey reset,
  * and its own script tree: the main tree with strategies/ replaced (symbolic links in a
- * temporary directory). The real daily cycle (core/cycle.h) then runs day by day, exactly as
+ * temporary directory). The real daily cycle (app/cycle.h) then runs day by day, exactly as
  * `run` does, except that messages go to a callback adapter: each one is answered by the
  * consumer-response model (core/sim.h), and the answers (payments, promises, disputes,
  * opt-outs, conversations) go back in as events through tm_apply_events, the path of

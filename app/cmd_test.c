@@ -1,5 +1,5 @@
 /*
- * core/cmd_test.c: `tallyman test [PATH...]` (CONTRACT.md): runs the Lua spec
+ * app/cmd_test.c: `tallyman test [PATH...]` (CONTRACT.md): runs the Lua spec
  * files (*_spec.lua) under the paths inside the sandbox, with the gate built
  * from the same script tree, and ends with "N passed, N failed".
  */

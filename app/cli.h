@@ -1,5 +1,5 @@
 /*
- * core/cli.h: what every `tallyman` command shares: global options, the
+ * app/cli.h: what every `tallyman` command shares: global options, the
  * default script tree, usage errors, and the command table.
  */
 #ifndef TM_CLI_H

@@ -1,6 +1,6 @@
 /*
- * core/cmd_run.c: `tallyman run [--date D] [--days N]`: the daily cycle
- * (core/cycle.h) on the store, for one day or N days in a row.
+ * app/cmd_run.c: `tallyman run [--date D] [--days N]`: the daily cycle
+ * (app/cycle.h) on the store, for one day or N days in a row.
  */
 #include <errno.h>
 #include <stdint.h>

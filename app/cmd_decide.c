@@ -1,5 +1,5 @@
 /*
- * core/cmd_decide.c: `tallyman decide` (CONTRACT.md): contact requests in,
+ * app/cmd_decide.c: `tallyman decide` (CONTRACT.md): contact requests in,
  * one decision per request out, as JSON lines, in the same order.
  */
 #include <errno.h>

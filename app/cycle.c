@@ -1,5 +1,5 @@
 /*
- * core/cycle.c: the daily cycle (cycle.h).
+ * app/cycle.c: the daily cycle (cycle.h).
  */
 #include "cycle.h"
 
