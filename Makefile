@@ -113,6 +113,8 @@ $(B)/tests/%: tests/%.c $(B)/tests/run.o $(B)/libtm.a
 # The out-of-memory test fails the Nth allocation of our own code: the
 # allocator is wrapped at link time for that binary only.
 $(B)/tests/unit/test_portfolio_oom: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+# The engine's start fails at a chosen step (a sandbox, a gate, the journeys).
+$(B)/tests/unit/test_engine_fault: TEST_LDFLAGS = -Wl,--wrap=tm_sandbox_new,--wrap=tm_gate_new,--wrap=tm_journeys_load
 
 $(B)/bench/%: bench/%.c $(B)/libtm.a
 	@mkdir -p $(dir $@)

@@ -161,6 +161,12 @@ void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal)
         fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
 }
 
+void tm_cli_warn_journey_problem(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: journey left out: %s\n", message);
+}
+
 const char *tm_cli_default_scripts(void)
 {
     static char found[PATH_MAX];

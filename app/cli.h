@@ -75,6 +75,10 @@ const char *tm_cli_default_scripts(void);
  * (a tm_gate_report_fn): its rules fail closed, the run goes on. */
 void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal);
 
+/* Reports a journey that failed to load and was left out (its debts are
+ * not worked by it); the run goes on. */
+void tm_cli_warn_journey_problem(void *ud, const char *message);
+
 /* Commands. Each returns an exit code. */
 int tm_cmd_eval(tm_cli *cli);
 int tm_cmd_decide(tm_cli *cli);

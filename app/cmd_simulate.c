@@ -30,13 +30,10 @@
 #include "cli.h"
 #include "cycle.h"
 #include "dispatch.h"
+#include "engine.h"
 #include "keys.h"
-#include "lb_gate.h"
-#include "lb_journey.h"
 #include "portfolio.h"
-#include "sandbox.h"
 #include "score.h"
-#include "scriptset.h"
 #include "sim.h"
 #include "store.h"
 #include "tz.h"
@@ -217,12 +214,6 @@ static void report(void *ud, const char *message)
         fputs("\r\033[K", stderr);
     if (!S->quiet)
         fprintf(stderr, "tallyman: %s\n", message);
-}
-
-static void journey_problem(void *ud, const char *message)
-{
-    (void)ud;
-    fprintf(stderr, "tallyman: journey left out: %s\n", message);
 }
 
 /* ---- The portfolio ---------------------------------------------------------------------- */
@@ -723,13 +714,8 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
 {
     struct tm_err e = {0};
     tm_store *s = NULL;
-    tm_gen *gen = NULL;
-    tm_sandbox *sb = NULL;
-    tm_gate *gate = NULL;
-    tm_journeys *js = NULL;
+    tm_engine *eng = NULL;
     tm_adapter *out = NULL;
-    tm_cycle_engine *engines = NULL;
-    int nengines = 0;
     unsigned char *contacted = NULL;
     int code = TM_EXIT_FAIL;
     S->label = A->label;
@@ -781,33 +767,28 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    if (tm_gen_load(A->tree, &gen, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: strategy %s: the script set does not load: %s\n", A->dir, e.msg);
-        goto done;
-    }
-    sb = tm_sandbox_new(gen, NULL, &e);
-    if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
-        tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: strategy %s: %s\n", A->dir, e.msg);
-        tm_gen_release(gen);
-        goto done;
-    }
     /* The cycle's workers, one sandbox each from the same generation (the
      * answers do not depend on how many: messages are sorted before the
      * simulated consumers see them). */
-    tm_cycle_engine first = {.sb = sb, .gate = gate, .js = js};
-    int lrc = tm_cycle_engines_load(gen, &first, S->workers, &engines, &nengines, &e);
-    tm_gen_release(gen);
-    if (lrc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
+    tm_engine_opts eo = {.scripts = A->tree, .workers = S->workers,
+                         .gate_problem = tm_cli_warn_gate_problem,
+                         .journey_problem = tm_cli_warn_journey_problem};
+    int failed_at = 0;
+    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS, &eng, &failed_at, &e) != TM_OK) {
+        if (failed_at == TM_ENGINE_AT_WORKERS)
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+        else
+            fprintf(stderr, "tallyman: strategy %s: %s%s\n", A->dir,
+                    failed_at == TM_ENGINE_AT_SCRIPTS ? "the script set does not load: " : "", e.msg);
         goto done;
     }
-    if (tm_journeys_count(js) == 0) {
+    if (tm_journeys_count(eng->js) == 0) {
         fprintf(stderr, "tallyman: strategy %s: no journeys in it: nothing would be worked\n",
                 A->dir);
         goto done;
     }
-    snprintf(A->hash, sizeof A->hash, "%s", tm_gate_scripts_hash(gate) ? tm_gate_scripts_hash(gate) : "");
+    const char *hash = tm_gate_scripts_hash(eng->gate);
+    snprintf(A->hash, sizeof A->hash, "%s", hash ? hash : "");
     send_ctx sc = {S, A};
     if (tm_callback_open(on_send, &sc, &out, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
@@ -816,8 +797,8 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = S,
-                          .progress = progress, .progress_ud = S, .engines = engines,
-                          .nengines = nengines};
+                          .progress = progress, .progress_ud = S, .engines = eng->workers,
+                          .nengines = eng->nworkers};
     code = TM_EXIT_OK;
     int64_t collected = 0;
     for (int k = 0; k < S->days; k++) {
@@ -827,7 +808,7 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         A->nmsg = 0;
         memset(contacted, 0, S->n);
         tm_cycle_stats st;
-        if (tm_cycle_run(s, keys, sb, gate, js, out, &opts, &st, &e) != TM_OK ||
+        if (tm_cycle_run(s, keys, eng->sb, eng->gate, eng->js, out, &opts, &st, &e) != TM_OK ||
             respond_day(S, A, opts.day, contacted) != TM_OK ||
             feed(S, A, s, keys, opts.day, &e) != TM_OK) {
             fprintf(stderr, "%stallyman: strategy %s, day %d: %s\n", S->tty ? "\r\033[K" : "",
@@ -866,12 +847,9 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         fprintf(stderr, "tallyman: strategy %s: %ld simulated events refused\n", A->dir,
                 A->rejected);
 done:
-    tm_cycle_engines_free(engines, nengines);
     free(contacted);
     tm_adapter_free(out);
-    tm_journeys_free(js);
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
+    tm_engine_close(eng);
     tm_store_close(s);
     return code;
 }
