@@ -270,7 +270,7 @@ int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const ch
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
 
-/* ---- The daily cycle (core/cycle.c) ---------------------------------------
+/* ---- The daily cycle (app/cycle.c) ---------------------------------------
  * Named integer marks (the last day run). */
 int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_err *err);
 /* The mark `name`: *found is 0 (and *value untouched) when it was never set.

@@ -62,6 +62,7 @@ run_suite() {
     run_part "$tag lua specs" "$bin" test --require-specs
 }
 
+run_part "layers (tools/check_layers.sh)" sh tools/check_layers.sh
 run_suite "$TM_BIN" "$TM_BUILD" "lua5.4"
 
 if [ "${TM_LUAJIT_SUITE:-}" = 1 ]; then

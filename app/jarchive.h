@@ -1,9 +1,9 @@
 /*
- * core/jarchive.h: the journey archive between the store and the loaded
+ * app/jarchive.h: the journey archive between the store and the loaded
  * journeys (sandbox/lb_journey.h, "Versions"): keeps the text of every loaded
  * journey in the store before any debt runs on it, and reads the kept texts
  * back into memory so a debt still on an old one can run it.
- * The daily cycle (core/cycle.c) uses these three; nothing here runs Lua.
+ * The daily cycle (app/cycle.c) uses these three; nothing here runs Lua.
  */
 #ifndef TM_JARCHIVE_H
 #define TM_JARCHIVE_H

@@ -1,6 +1,6 @@
 /*
- * core/cmd_run.c: `tallyman run [--date D] [--days N]`: the daily cycle
- * (core/cycle.h) on the store, for one day or N days in a row.
+ * app/cmd_run.c: `tallyman run [--date D] [--days N]`: the daily cycle
+ * (app/cycle.h) on the store, for one day or N days in a row.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,13 +18,10 @@
 #include "cli.h"
 #include "cycle.h"
 #include "dispatch.h"
+#include "engine.h"
 #include "keys.h"
 #include "lease.h"
-#include "lb_gate.h"
-#include "lb_journey.h"
 #include "portfolio.h"
-#include "sandbox.h"
-#include "scriptset.h"
 #include "store.h"
 #include "validate.h"
 
@@ -97,12 +94,6 @@ static void say(void *ud, const char *message)
 {
     (void)ud;
     fprintf(stderr, "tallyman: %s\n", message);
-}
-
-static void journey_problem(void *ud, const char *message)
-{
-    (void)ud;
-    fprintf(stderr, "tallyman: journey left out: %s\n", message);
 }
 
 static int print_count(void *ud, const char *journey, const char *state, int64_t n)
@@ -370,13 +361,8 @@ int tm_cmd_run(tm_cli *cli)
     struct tm_err e = {0};
     tm_keys *keys = NULL;
     tm_store *s = NULL;
-    tm_gen *gen = NULL;
-    tm_sandbox *sb = NULL;
-    tm_gate *gate = NULL;
-    tm_journeys *js = NULL;
+    tm_engine *eng = NULL;
     tm_adapter *out = NULL;
-    tm_cycle_engine *engines = NULL;
-    int nengines = 0;
     tm_lease_hold *lease = NULL;
     int exit_code = TM_EXIT_FAIL;
     /* The cycle reads the key file again when `keys rotate` adds a version
@@ -386,28 +372,18 @@ int tm_cmd_run(tm_cli *cli)
     if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         goto done;
     /* A script set that does not load whole is not run: a missing journey
-     * would silently leave debts unworked. */
-    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: the script set does not load: %s\n", e.msg);
+     * would silently leave debts unworked. One sandbox per worker, from the
+     * same generation as the first (its problems are reported once). */
+    tm_engine_opts eo = {.scripts = cli->scripts, .workers = (int)workers,
+                         .gate_problem = tm_cli_warn_gate_problem,
+                         .journey_problem = tm_cli_warn_journey_problem};
+    int failed_at = 0;
+    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS, &eng, &failed_at, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s%s\n",
+                failed_at == TM_ENGINE_AT_SCRIPTS ? "the script set does not load: " : "", e.msg);
         goto done;
     }
-    sb = tm_sandbox_new(gen, NULL, &e);
-    if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
-        tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        tm_gen_release(gen);
-        goto done;
-    }
-    /* One sandbox per worker, from the same generation as the first (its
-     * problems were reported once, above). */
-    tm_cycle_engine first = {.sb = sb, .gate = gate, .js = js};
-    int lrc = tm_cycle_engines_load(gen, &first, (int)workers, &engines, &nengines, &e);
-    tm_gen_release(gen);
-    if (lrc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    if (tm_journeys_count(js) == 0) {
+    if (tm_journeys_count(eng->js) == 0) {
         fprintf(stderr, "tallyman: no journeys in %s/strategies: nothing would be worked\n",
                 cli->scripts);
         goto done;
@@ -449,8 +425,8 @@ int tm_cmd_run(tm_cli *cli)
         goto done;
     }
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = &u,
-                          .progress = progress, .progress_ud = &u, .engines = engines,
-                          .nengines = nengines, .lease = lease, .key_path = kpath};
+                          .progress = progress, .progress_ud = &u, .engines = eng->workers,
+                          .nengines = eng->nworkers, .lease = lease, .key_path = kpath};
     tm_cycle_stats total;
     memset(&total, 0, sizeof total);
     exit_code = TM_EXIT_OK;
@@ -474,7 +450,7 @@ int tm_cmd_run(tm_cli *cli)
             break;
         }
         tm_cycle_stats st;
-        if (tm_cycle_run(s, keys, sb, gate, js, out, &opts, &st, &e) != TM_OK) {
+        if (tm_cycle_run(s, keys, eng->sb, eng->gate, eng->js, out, &opts, &st, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s: %s\n", dayname, e.msg);
             exit_code = TM_EXIT_FAIL;
             break;
@@ -510,11 +486,8 @@ done:
         fprintf(stderr, "tallyman: releasing the run's lease: %s (the next run takes it over)\n", e.msg);
         exit_code = TM_EXIT_FAIL;
     }
-    tm_cycle_engines_free(engines, nengines);
     tm_adapter_free(out);
-    tm_journeys_free(js);
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
+    tm_engine_close(eng);
     tm_store_close(s);
     tm_keys_free(keys);
     return exit_code;

@@ -1,5 +1,5 @@
 /*
- * core/cli.h: what every `tallyman` command shares: global options, the
+ * app/cli.h: what every `tallyman` command shares: global options, the
  * default script tree, usage errors, and the command table.
  */
 #ifndef TM_CLI_H
@@ -74,6 +74,10 @@ const char *tm_cli_default_scripts(void);
 /* Reports a regulation that failed to load while the gate was built
  * (a tm_gate_report_fn): its rules fail closed, the run goes on. */
 void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal);
+
+/* Reports a journey that failed to load and was left out (its debts are
+ * not worked by it); the run goes on. */
+void tm_cli_warn_journey_problem(void *ud, const char *message);
 
 /* Commands. Each returns an exit code. */
 int tm_cmd_eval(tm_cli *cli);

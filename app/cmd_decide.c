@@ -1,5 +1,5 @@
 /*
- * core/cmd_decide.c: `tallyman decide` (CONTRACT.md): contact requests in,
+ * app/cmd_decide.c: `tallyman decide` (CONTRACT.md): contact requests in,
  * one decision per request out, as JSON lines, in the same order.
  */
 #include <errno.h>
@@ -14,10 +14,8 @@
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
+#include "engine.h"
 #include "gate.h"
-#include "lb_gate.h"
-#include "sandbox.h"
-#include "scriptset.h"
 
 static const char decide_help[] =
     "usage: tallyman decide [options] [FILE...]\n"
@@ -308,27 +306,22 @@ int tm_cmd_decide(tm_cli *cli)
         }
     }
     struct tm_err e = {0};
-    tm_gen *gen;
-    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: cannot load the script set: %s\n", e.msg);
+    tm_engine_opts eo = {.scripts = cli->scripts, .gate_problem = tm_cli_warn_gate_problem};
+    tm_engine *eng = NULL;
+    int failed_at = 0;
+    if (tm_engine_open(&eo, TM_ENGINE_GATE, &eng, &failed_at, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: cannot load the %s: %s\n",
+                failed_at == TM_ENGINE_AT_SCRIPTS ? "script set" : "regulations", e.msg);
         free(files);
         return TM_EXIT_FAIL;
     }
-    tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
-    tm_gen_release(gen);
-    if (!sb || tm_lb_gate_load(sb, &dc.gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: cannot load the regulations: %s\n", e.msg);
-        tm_sandbox_free(sb);
-        free(files);
-        return TM_EXIT_FAIL;
-    }
+    dc.gate = eng->gate;
     tm_keys *keys = NULL;
     if (dc.unflushed == -1) {
         uint8_t akey[32];
         if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &dc.store, &keys) != TM_EXIT_OK) {
             fprintf(stderr, "tallyman: --record: the decisions were not recorded\n");
-            tm_gate_free(dc.gate);
-            tm_sandbox_free(sb);
+            tm_engine_close(eng);
             free(files);
             return TM_EXIT_FAIL;
         }
@@ -397,8 +390,7 @@ int tm_cmd_decide(tm_cli *cli)
         rc = TM_EXIT_FAIL;
     free(dc.counts);
     free(dc.out);
-    tm_gate_free(dc.gate);
-    tm_sandbox_free(sb);
+    tm_engine_close(eng);
     free(files);
     return rc;
 }

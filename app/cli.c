@@ -1,6 +1,7 @@
 /*
- * core/main.c: the `tallyman` command line: global options, the command
- * table, --help and --version. Each command lives in its own cmd_*.c file.
+ * app/cli.c: what every command shares (cli.h): usage errors, the store and
+ * key file a command opens (with the check that the key file is the
+ * store's), number parsing and the default script tree.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,61 +15,6 @@
 
 #include "cli.h"
 #include "keycheck.h"
-#include "lb_channel.h"
-#include "lb_gate.h"
-#include "lb_pay.h"
-#include "lb_score.h"
-#include "lb_util.h"
-#include "sandbox.h"
-
-typedef struct command {
-    const char *name;
-    int (*run)(tm_cli *cli);
-    const char *summary;
-} command;
-
-static const command commands[] = {
-    {"eval", tm_cmd_eval, "run one Lua file in the sandbox and print its results as JSON"},
-    {"decide", tm_cmd_decide, "judge contact requests (JSON lines) against the regulations"},
-    {"test", tm_cmd_test, "run Lua spec files (*_spec.lua) and report N passed, N failed"},
-    {"lint", tm_cmd_lint, "check scripts: syntax, DSL fields, citations, references"},
-    {"import", tm_cmd_import, "import accounts (CSV or JSON lines) into the store"},
-    {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
-    {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
-    {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
-    {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
-    {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
-    {"run", tm_cmd_run, "the daily cycle: journeys, timers, the gate, the outbox"},
-    {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
-    {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
-    {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
-    {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
-};
-
-static void print_help(FILE *f)
-{
-    fprintf(f,
-            "usage: tallyman [options] COMMAND [ARGS...]\n"
-            "\n"
-            "tallyman runs sandboxed Lua scripts (regulations, journeys, templates)\n"
-            "to drive consumer debt collection.\n"
-            "\n"
-            "Commands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\n"
-            "Options (before or after the command):\n"
-            "  --scripts DIR      the script tree (default: %s)\n"
-            "  --db PATH|URL      the store (default: tallyman.db, a SQLite file; postgresql://\n"
-            "                     URLs are not available in this build)\n"
-            "  --key-file PATH    encryption keys (default: $TALLYMAN_KEY_FILE, or <db>.key)\n"
-            "  -h, --help         this help; `tallyman COMMAND --help` for a command's own\n"
-            "  --version          the version\n"
-            "\n"
-            "Exit codes: 0 success, 1 a failure in the work, 2 wrong usage.\n",
-            tm_cli_default_scripts());
-}
 
 int tm_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -215,6 +161,12 @@ void tm_cli_warn_gate_problem(void *ud, const char *message, int fatal)
         fprintf(stderr, "tallyman: warning: %s (its rules fail closed)\n", message);
 }
 
+void tm_cli_warn_journey_problem(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, "tallyman: journey left out: %s\n", message);
+}
+
 const char *tm_cli_default_scripts(void)
 {
     static char found[PATH_MAX];
@@ -241,73 +193,4 @@ const char *tm_cli_default_scripts(void)
     }
     snprintf(found, sizeof found, "scripts");
     return found;
-}
-
-int main(int argc, char **argv)
-{
-    tm_cli cli = {.prog = argv[0], .db = "tallyman.db", .key_file = getenv("TALLYMAN_KEY_FILE")};
-    /* Pull the global options out wherever they stand; keep the rest in order. */
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (rest == NULL)
-        return TM_EXIT_FAIL;
-    int nrest = 0, want_help = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--scripts") == 0)
-            slot = &cli.scripts;
-        else if (strcmp(a, "--db") == 0)
-            slot = &cli.db;
-        else if (strcmp(a, "--key-file") == 0)
-            slot = &cli.key_file;
-        if (slot) {
-            if (i + 1 >= argc) {
-                free(rest);
-                return tm_cli_usage_error(NULL, "option %s needs a value", a);
-            }
-            *slot = argv[++i];
-            continue;
-        }
-        if (strcmp(a, "--version") == 0 && nrest == 0) {
-            printf("tallyman %s (%s)\n", TM_VERSION, tm_sandbox_lua_version());
-            free(rest);
-            return TM_EXIT_OK;
-        }
-        if ((strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) && nrest == 0) {
-            want_help = 1;
-            continue;
-        }
-        rest[nrest++] = argv[i];
-    }
-    if (want_help || nrest == 0) {
-        print_help(want_help ? stdout : stderr);
-        free(rest);
-        return want_help ? TM_EXIT_OK : TM_EXIT_USAGE;
-    }
-    if (strcmp(rest[0], "help") == 0) {
-        print_help(stdout);
-        free(rest);
-        return TM_EXIT_OK;
-    }
-    if (cli.scripts == NULL)
-        cli.scripts = tm_cli_default_scripts();
-    /* The DSL globals must exist before any sandbox is made. */
-    tm_lb_gate_register();
-    tm_lb_pay_register();
-    tm_lb_score_register();
-    tm_lb_channel_register();
-    tm_lb_util_register();
-    cli.argc = nrest;
-    cli.argv = rest;
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
-        if (strcmp(rest[0], commands[i].name) == 0) {
-            int rc = commands[i].run(&cli);
-            fflush(stdout);
-            free(rest);
-            return rc;
-        }
-    }
-    int rc = tm_cli_usage_error(NULL, "unknown command '%s'", rest[0]);
-    free(rest);
-    return rc;
 }

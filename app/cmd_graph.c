@@ -1,5 +1,5 @@
 /*
- * core/cmd_graph.c: `tallyman graph JOURNEY [--mermaid|--dot]`: a journey's
+ * app/cmd_graph.c: `tallyman graph JOURNEY [--mermaid|--dot]`: a journey's
  * states and transitions (events and timers) as Graphviz DOT and Mermaid, so
  * a strategy manager can see the journey they wrote.
  */

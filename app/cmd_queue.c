@@ -1,5 +1,5 @@
 /*
- * core/cmd_queue.c: `tallyman queue`: the debts journeys handed to agents
+ * app/cmd_queue.c: `tallyman queue`: the debts journeys handed to agents
  * (j:queue), and closing them once an agent has worked one. Closing is
  * audited with who closed it and the outcome.
  */

@@ -1,18 +1,20 @@
 /*
- * core/cmd_simulate.c: `tallyman simulate`: what a strategy set would do to the portfolio.
+ * app/cmd_simulate.c: `tallyman simulate`: what a strategy set would do to the portfolio.
  *
  * Each strategy set (a directory laid out like scripts/strategies/) gets its own copy of the
  * store (tm_store_snapshot: the user's store is opened read-only) with every journey reset,
  * and its own script tree: the main tree with strategies/ replaced (symbolic links in a
- * temporary directory). The real daily cycle (core/cycle.h) then runs day by day, exactly as
+ * temporary directory). The real daily cycle (app/cycle.h) then runs day by day, exactly as
  * `run` does, except that messages go to a callback adapter: each one is answered by the
  * consumer-response model (core/sim.h), and the answers (payments, promises, disputes,
  * opt-outs, conversations) go back in as events through tm_apply_events, the path of
  * `tallyman event`, dated when the consumer answers, so the next day's cycle works them.
  *
  * Measures are kept per debt, so that two strategies run on the same debts with the same
- * seed can be compared debt by debt (tm_sim_paired). strategies.md, "Simulation and the
- * collection measures", defines every figure printed here.
+ * seed can be compared debt by debt (tm_sim_paired). This file is the command: its options,
+ * the copies, the simulated consumers' answers and the runs; app/sim_measures.c makes and
+ * prints the measures, app/sim_report.c writes the HTML report. strategies.md, "Simulation
+ * and the collection measures", defines every figure printed.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,14 +32,13 @@
 #include "cli.h"
 #include "cycle.h"
 #include "dispatch.h"
+#include "engine.h"
 #include "keys.h"
-#include "lb_gate.h"
-#include "lb_journey.h"
 #include "portfolio.h"
-#include "sandbox.h"
 #include "score.h"
-#include "scriptset.h"
 #include "sim.h"
+#include "sim_measures.h"
+#include "sim_report.h"
 #include "store.h"
 #include "tz.h"
 #include "validate.h"
@@ -69,83 +70,24 @@ static const char sim_help[] =
     "  --workers N      worker threads for the cycle, as for run (default: one per core)\n"
     "  --quiet          print only the measures\n";
 
-#define NB 7 /* days-past-due buckets */
-static const char *const bucket_names[NB] = {"current", "1-30",    "31-60", "61-90",
-                                             "91-120",  "121-180", "180+"};
-
-static int bucket_of(int64_t dpd)
-{
-    static const int64_t upper[NB - 1] = {0, 30, 60, 90, 120, 180};
-    int b = 0;
-    while (b < NB - 1 && dpd > upper[b])
-        b++;
-    return b;
-}
-
-/* One debt of the simulated portfolio, the same for every strategy. */
-typedef struct sdebt {
-    char *debt_id;
-    double ptp;
-    int64_t placed, start;   /* minor units */
-    int64_t dpd;             /* -1 unknown */
-    const tm_zone *zone;     /* NULL: UTC */
-} sdebt;
-
-typedef struct msg {
+/* The simulated consumers' side of an arm (tm_sim_arm): a message sent
+ * today, an answer waiting to go in as an event, a promise that will be kept. */
+typedef struct tm_sim_msg {
     size_t idx;
     int ch;
     int64_t send_at;
 } msg;
 
-typedef struct event {
+typedef struct tm_sim_event {
     int64_t at;
     long seq;
     char *line;
 } event;
 
-typedef struct pending {
+typedef struct tm_sim_pending {
     size_t idx;
     int64_t day, amount;
 } pending;
-
-/* One strategy's run: per-debt measures and the totals. */
-typedef struct arm {
-    const char *label, *dir;
-    char tree[PATH_MAX], db[PATH_MAX], hash[65];
-    int64_t *bal, *collected, *cost;
-    int *contacts, *complaints, *pdue, *pkept, *resolved; /* resolved: day number + 1, or 0 */
-    unsigned char *rpc, *optout, *disputed;
-    int64_t (*recent)[8]; /* per debt: the day of each of the last 8 days' slots ... */
-    int (*recent_n)[8];   /* ... and the messages that day */
-    int64_t *curve;       /* collected by the end of each day */
-    long by_ch[TM_SIM_NCHANNELS], rejected;
-    long roll[NB][NB], roll_unknown;
-    tm_cycle_stats total;
-    msg *msgs;
-    size_t nmsg, capmsg;
-    event *evs;
-    size_t nev, capev;
-    long seq;
-    pending *pend;
-    size_t npend, cappend;
-} arm;
-
-typedef struct sim {
-    sdebt *d;
-    size_t n;
-    int exp;            /* the currency's minor-unit exponent */
-    char currency[4];
-    int64_t day0;
-    int days;
-    uint64_t seed;
-    tm_sim_world world;
-    tm_sim_costs costs;
-    const char *world_file, *costs_file;
-    int tty, quiet;
-    const char *label;  /* the arm in progress, for the progress line */
-    int64_t day;
-    int workers;        /* worker threads for the cycle (run --workers) */
-} sim;
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
@@ -157,10 +99,10 @@ static int is_dir(const char *p)
 
 static int cmp_debt(const void *a, const void *b)
 {
-    return strcmp(((const sdebt *)a)->debt_id, ((const sdebt *)b)->debt_id);
+    return strcmp(((const tm_sim_debt *)a)->debt_id, ((const tm_sim_debt *)b)->debt_id);
 }
 
-static long find_debt(const sim *S, const char *debt_id)
+static long find_debt(const tm_simulation *S, const char *debt_id)
 {
     size_t lo = 0, hi = S->n;
     while (lo < hi) {
@@ -176,33 +118,9 @@ static long find_debt(const sim *S, const char *debt_id)
     return -1;
 }
 
-/* minor units -> "1234.56" (the currency's exponent). */
-static void fmt_money(char *buf, size_t cap, int64_t minor, int exp)
-{
-    int64_t scale = 1;
-    for (int i = 0; i < exp; i++)
-        scale *= 10;
-    const char *sign = minor < 0 ? "-" : "";
-    uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    if (exp == 0)
-        snprintf(buf, cap, "%s%llu", sign, (unsigned long long)m);
-    else
-        snprintf(buf, cap, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exp,
-                 (unsigned long long)(m % (uint64_t)scale));
-}
-
-/* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
-static double micro_to_minor(const sim *S, int64_t micro)
-{
-    double v = (double)micro;
-    for (int i = S->exp; i < 6; i++)
-        v /= 10;
-    return v;
-}
-
 static void progress(void *ud, const char *phase, long done, long total)
 {
-    sim *S = ud;
+    tm_simulation *S = ud;
     if (!S->tty || total < 1000)
         return;
     fprintf(stderr, "\r\033[Ksimulate %s: day %lld/%d %-10s %3d%%", S->label,
@@ -212,23 +130,17 @@ static void progress(void *ud, const char *phase, long done, long total)
 
 static void report(void *ud, const char *message)
 {
-    sim *S = ud;
+    tm_simulation *S = ud;
     if (S->tty)
         fputs("\r\033[K", stderr);
     if (!S->quiet)
         fprintf(stderr, "tallyman: %s\n", message);
 }
 
-static void journey_problem(void *ud, const char *message)
-{
-    (void)ud;
-    fprintf(stderr, "tallyman: journey left out: %s\n", message);
-}
-
 /* ---- The portfolio ---------------------------------------------------------------------- */
 
 typedef struct load_ctx {
-    sim *S;
+    tm_simulation *S;
     const tm_model *model;
     tm_features *f;
     size_t cap;
@@ -283,15 +195,15 @@ static double score_row(load_ctx *x, const tm_training_row *r)
 static int on_debt(void *ud, const tm_training_row *r)
 {
     load_ctx *x = ud;
-    sim *S = x->S;
+    tm_simulation *S = x->S;
     if (S->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1024;
-        sdebt *q = realloc(S->d, x->cap * sizeof *q);
+        tm_sim_debt *q = realloc(S->d, x->cap * sizeof *q);
         if (q == NULL)
             return tm_err_set(&x->err, TM_ENOMEM, "out of memory");
         S->d = q;
     }
-    sdebt *d = &S->d[S->n];
+    tm_sim_debt *d = &S->d[S->n];
     memset(d, 0, sizeof *d);
     if ((d->debt_id = strdup(r->debt_id)) == NULL)
         return tm_err_set(&x->err, TM_ENOMEM, "out of memory");
@@ -304,7 +216,7 @@ static int on_debt(void *ud, const tm_training_row *r)
 
 /* Reads the open debts with a balance from `s` (a reset copy), scores them and sorts them by
  * debt id. Debts closed or at zero are left out: there is nothing to collect. */
-static int load_portfolio(sim *S, tm_store *s, const char *scripts, struct tm_err *err)
+static int load_portfolio(tm_simulation *S, tm_store *s, const char *scripts, struct tm_err *err)
 {
     char mpath[PATH_MAX + 32];
     snprintf(mpath, sizeof mpath, "%s/models/ptp.json", scripts);
@@ -324,7 +236,7 @@ static int load_portfolio(sim *S, tm_store *s, const char *scripts, struct tm_er
     tm_model_free(model);
     size_t keep = 0;
     for (size_t i = 0; rc == TM_OK && i < S->n; i++) {
-        sdebt *d = &S->d[i];
+        tm_sim_debt *d = &S->d[i];
         tm_debt_rec rec;
         tm_work_debt w;
         int found = 0, wfound = 0;
@@ -396,8 +308,8 @@ static int make_tree(const char *scripts, const char *dir, const char *tree, str
 }
 
 typedef struct send_ctx {
-    sim *S;
-    arm *A;
+    tm_simulation *S;
+    tm_sim_arm *A;
 } send_ctx;
 
 /* The adapter's callback: remembers the message for the response model. */
@@ -408,7 +320,7 @@ static int on_send(void *ud, const tm_message *m)
     int ch = tm_sim_channel_index(m->channel);
     if (i < 0 || ch < 0)
         return TM_SEND_SENT; /* a debt outside the simulated portfolio: delivered, no answer */
-    arm *A = c->A;
+    tm_sim_arm *A = c->A;
     if (A->nmsg == A->capmsg) {
         size_t cap = A->capmsg ? A->capmsg * 2 : 1024;
         msg *q = realloc(A->msgs, cap * sizeof *q);
@@ -440,7 +352,7 @@ static int cmp_event(const void *a, const void *b)
 }
 
 /* Queues one event line; `fields` holds the members after "at" (starting with a comma). */
-static int add_event(sim *S, arm *A, size_t idx, const char *type, int64_t at, const char *fields)
+static int add_event(tm_simulation *S, tm_sim_arm *A, size_t idx, const char *type, int64_t at, const char *fields)
 {
     (void)S;
     if (A->nev == A->capev) {
@@ -464,14 +376,14 @@ static int add_event(sim *S, arm *A, size_t idx, const char *type, int64_t at, c
     return TM_OK;
 }
 
-static int add_payment(sim *S, arm *A, size_t i, int64_t at, int64_t amount, int day_no)
+static int add_payment(tm_simulation *S, tm_sim_arm *A, size_t i, int64_t at, int64_t amount, int day_no)
 {
     if (amount > A->bal[i])
         amount = A->bal[i];
     if (amount <= 0)
         return TM_OK;
     char money[40], f[80];
-    fmt_money(money, sizeof money, amount, S->exp);
+    tm_sim_format_money(money, sizeof money, amount, S->exp);
     snprintf(f, sizeof f, ",\"amount\":\"%s\"", money);
     A->bal[i] -= amount;
     if (A->bal[i] == 0 && !A->resolved[i])
@@ -479,7 +391,7 @@ static int add_payment(sim *S, arm *A, size_t i, int64_t at, int64_t amount, int
     return add_event(S, A, i, "payment", at, f);
 }
 
-static int add_pending(arm *A, size_t idx, int64_t day, int64_t amount)
+static int add_pending(tm_sim_arm *A, size_t idx, int64_t day, int64_t amount)
 {
     if (A->npend == A->cappend) {
         size_t cap = A->cappend ? A->cappend * 2 : 256;
@@ -494,7 +406,7 @@ static int add_pending(arm *A, size_t idx, int64_t day, int64_t amount)
 }
 
 /* Messages to debt i in the 7 days before `day` and earlier on `day`; then counts one more. */
-static int pressure(arm *A, size_t i, int64_t day)
+static int pressure(tm_sim_arm *A, size_t i, int64_t day)
 {
     int n = 0;
     for (int k = 0; k < 8; k++)
@@ -510,7 +422,7 @@ static int pressure(arm *A, size_t i, int64_t day)
 }
 
 /* The consumers' answers to the day's messages, promises due and self-cures, as events. */
-static int respond_day(sim *S, arm *A, int64_t day, unsigned char *contacted)
+static int respond_day(tm_simulation *S, tm_sim_arm *A, int64_t day, unsigned char *contacted)
 {
     int day_no = (int)(day - S->day0);
     int64_t day_end = (day + 1) * 86400 - 1;
@@ -570,7 +482,7 @@ static int respond_day(sim *S, arm *A, int64_t day, unsigned char *contacted)
             tm_date dd;
             tm_calendar_days_to_date(day + r.promise_days, &dd);
             tm_calendar_format_date(dd, due, sizeof due, NULL);
-            fmt_money(money, sizeof money, r.promise, S->exp);
+            tm_sim_format_money(money, sizeof money, r.promise, S->exp);
             snprintf(f, sizeof f, ",\"amount\":\"%s\",\"due\":\"%s\"", money, due);
             rc = add_event(S, A, i, "promise", at, f);
             if (day + r.promise_days < S->day0 + S->days)
@@ -604,8 +516,8 @@ static int respond_day(sim *S, arm *A, int64_t day, unsigned char *contacted)
 }
 
 typedef struct feed_ctx {
-    sim *S;
-    arm *A;
+    tm_simulation *S;
+    tm_sim_arm *A;
 } feed_ctx;
 
 static void feed_reject(void *ud, const char *message)
@@ -617,7 +529,7 @@ static void feed_reject(void *ud, const char *message)
 }
 
 /* Applies the queued events in time order through the path of `tallyman event`. */
-static int feed(sim *S, arm *A, tm_store *s, const tm_keys *keys, int64_t day, struct tm_err *err)
+static int feed(tm_simulation *S, tm_sim_arm *A, tm_store *s, const tm_keys *keys, int64_t day, struct tm_err *err)
 {
     if (A->nev == 0)
         return TM_OK;
@@ -670,7 +582,7 @@ static int feed(sim *S, arm *A, tm_store *s, const tm_keys *keys, int64_t day, s
     return rc;
 }
 
-static int arm_alloc(arm *A, size_t n, int days)
+static int arm_alloc(tm_sim_arm *A, size_t n, int days)
 {
     size_t m = n ? n : 1;
     A->bal = calloc(m, sizeof *A->bal);
@@ -694,7 +606,7 @@ static int arm_alloc(arm *A, size_t n, int days)
                : TM_ENOMEM;
 }
 
-static void arm_free(arm *A)
+static void arm_free(tm_sim_arm *A)
 {
     free(A->bal);
     free(A->collected);
@@ -719,17 +631,12 @@ static void arm_free(arm *A)
 
 /* Runs one strategy on its own copy of the store. The copy is made and, for the first arm,
  * the portfolio read from it (`load` set). Returns an exit code. */
-static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
+static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *keys, int load)
 {
     struct tm_err e = {0};
     tm_store *s = NULL;
-    tm_gen *gen = NULL;
-    tm_sandbox *sb = NULL;
-    tm_gate *gate = NULL;
-    tm_journeys *js = NULL;
+    tm_engine *eng = NULL;
     tm_adapter *out = NULL;
-    tm_cycle_engine *engines = NULL;
-    int nengines = 0;
     unsigned char *contacted = NULL;
     int code = TM_EXIT_FAIL;
     S->label = A->label;
@@ -781,33 +688,28 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    if (tm_gen_load(A->tree, &gen, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: strategy %s: the script set does not load: %s\n", A->dir, e.msg);
-        goto done;
-    }
-    sb = tm_sandbox_new(gen, NULL, &e);
-    if (!sb || tm_lb_gate_load(sb, &gate, tm_cli_warn_gate_problem, NULL, &e) != TM_OK ||
-        tm_journeys_load(sb, &js, journey_problem, NULL, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: strategy %s: %s\n", A->dir, e.msg);
-        tm_gen_release(gen);
-        goto done;
-    }
     /* The cycle's workers, one sandbox each from the same generation (the
      * answers do not depend on how many: messages are sorted before the
      * simulated consumers see them). */
-    tm_cycle_engine first = {.sb = sb, .gate = gate, .js = js};
-    int lrc = tm_cycle_engines_load(gen, &first, S->workers, &engines, &nengines, &e);
-    tm_gen_release(gen);
-    if (lrc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
+    tm_engine_opts eo = {.scripts = A->tree, .workers = S->workers,
+                         .gate_problem = tm_cli_warn_gate_problem,
+                         .journey_problem = tm_cli_warn_journey_problem};
+    int failed_at = 0;
+    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS, &eng, &failed_at, &e) != TM_OK) {
+        if (failed_at == TM_ENGINE_AT_WORKERS)
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+        else
+            fprintf(stderr, "tallyman: strategy %s: %s%s\n", A->dir,
+                    failed_at == TM_ENGINE_AT_SCRIPTS ? "the script set does not load: " : "", e.msg);
         goto done;
     }
-    if (tm_journeys_count(js) == 0) {
+    if (tm_journeys_count(eng->js) == 0) {
         fprintf(stderr, "tallyman: strategy %s: no journeys in it: nothing would be worked\n",
                 A->dir);
         goto done;
     }
-    snprintf(A->hash, sizeof A->hash, "%s", tm_gate_scripts_hash(gate) ? tm_gate_scripts_hash(gate) : "");
+    const char *hash = tm_gate_scripts_hash(eng->gate);
+    snprintf(A->hash, sizeof A->hash, "%s", hash ? hash : "");
     send_ctx sc = {S, A};
     if (tm_callback_open(on_send, &sc, &out, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
@@ -816,8 +718,8 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     tm_cycle_opts opts = {.audit_key = akey, .report = report, .report_ud = S,
-                          .progress = progress, .progress_ud = S, .engines = engines,
-                          .nengines = nengines};
+                          .progress = progress, .progress_ud = S, .engines = eng->workers,
+                          .nengines = eng->nworkers};
     code = TM_EXIT_OK;
     int64_t collected = 0;
     for (int k = 0; k < S->days; k++) {
@@ -827,7 +729,7 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
         A->nmsg = 0;
         memset(contacted, 0, S->n);
         tm_cycle_stats st;
-        if (tm_cycle_run(s, keys, sb, gate, js, out, &opts, &st, &e) != TM_OK ||
+        if (tm_cycle_run(s, keys, eng->sb, eng->gate, eng->js, out, &opts, &st, &e) != TM_OK ||
             respond_day(S, A, opts.day, contacted) != TM_OK ||
             feed(S, A, s, keys, opts.day, &e) != TM_OK) {
             fprintf(stderr, "%stallyman: strategy %s, day %d: %s\n", S->tty ? "\r\033[K" : "",
@@ -858,481 +760,19 @@ static int run_arm(sim *S, arm *A, tm_cli *cli, const tm_keys *keys, int load)
             A->roll_unknown++;
             continue;
         }
-        int from = bucket_of(S->d[i].dpd);
-        int to = rec.balance == 0 ? 0 : bucket_of(S->d[i].dpd + S->days);
+        int from = tm_sim_bucket(S->d[i].dpd);
+        int to = rec.balance == 0 ? 0 : tm_sim_bucket(S->d[i].dpd + S->days);
         A->roll[from][to]++;
     }
     if (A->rejected)
         fprintf(stderr, "tallyman: strategy %s: %ld simulated events refused\n", A->dir,
                 A->rejected);
 done:
-    tm_cycle_engines_free(engines, nengines);
     free(contacted);
     tm_adapter_free(out);
-    tm_journeys_free(js);
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
+    tm_engine_close(eng);
     tm_store_close(s);
     return code;
-}
-
-/* ---- Measures --------------------------------------------------------------------------- */
-
-enum { FMT_PCT, FMT_NUM, FMT_MONEY, FMT_COUNT };
-
-typedef struct kpi {
-    const char *name;
-    int fmt;
-    tm_sim_diff d;
-    int paired; /* 0: only a (and b) are meaningful */
-} kpi;
-
-#define NKPI 13
-
-static double median_days(const sim *S, const arm *A)
-{
-    size_t n = 0;
-    int *v = malloc((S->n ? S->n : 1) * sizeof *v);
-    if (v == NULL)
-        return (double)NAN;
-    for (size_t i = 0; i < S->n; i++)
-        if (A->resolved[i])
-            v[n++] = A->resolved[i];
-    /* Insertion sort would be quadratic on big portfolios; counting sort by day is linear. */
-    long *cnt = calloc((size_t)S->days + 2, sizeof *cnt);
-    double med = (double)NAN;
-    if (cnt && n) {
-        for (size_t k = 0; k < n; k++)
-            cnt[v[k]]++;
-        size_t seen = 0, lo = (n - 1) / 2, hi = n / 2;
-        int a = -1, b = -1;
-        for (int day = 0; day <= S->days + 1 && b < 0; day++) {
-            seen += (size_t)cnt[day];
-            if (a < 0 && seen > lo)
-                a = day;
-            if (seen > hi)
-                b = day;
-        }
-        med = (a + b) / 2.0;
-    }
-    free(cnt);
-    free(v);
-    return med;
-}
-
-/* Per-debt values of measure `k` under arm A into x and y (y may be left NULL: y = 1). */
-static void values(const sim *S, const arm *A, int k, double *x, double *y, int *use_y)
-{
-    *use_y = 1;
-    for (size_t i = 0; i < S->n; i++) {
-        const sdebt *d = &S->d[i];
-        double cost = micro_to_minor(S, A->cost[i]);
-        switch (k) {
-        case 0: x[i] = (double)A->collected[i]; *use_y = 0; break;
-        case 1: x[i] = (double)A->collected[i]; y[i] = (double)d->placed; break;
-        case 2: x[i] = (double)A->collected[i]; y[i] = (double)d->start; break;
-        case 3:
-            y[i] = d->dpd >= 1;
-            x[i] = d->dpd >= 1 && A->collected[i] == d->start;
-            break;
-        case 4: x[i] = A->collected[i] == d->start; *use_y = 0; break;
-        case 5: x[i] = A->pkept[i]; y[i] = A->pdue[i]; break;
-        case 6: x[i] = A->rpc[i]; *use_y = 0; break;
-        case 7: x[i] = A->contacts[i]; *use_y = 0; break;
-        case 8: x[i] = A->optout[i]; *use_y = 0; break;
-        case 9: x[i] = A->complaints[i]; *use_y = 0; break;
-        case 10: x[i] = cost; *use_y = 0; break;
-        case 11: x[i] = cost; y[i] = (double)A->collected[i]; break;
-        default:
-            x[i] = A->resolved[i] ? A->resolved[i] : 0;
-            y[i] = A->resolved[i] != 0;
-            break;
-        }
-    }
-}
-
-static const struct {
-    const char *name;
-    int fmt;
-    int total; /* printed as a total over the debts, not a mean */
-} kpi_defs[NKPI] = {
-    {"collected", FMT_MONEY, 1},
-    {"recovery rate", FMT_PCT, 0},
-    {"liquidation rate", FMT_PCT, 0},
-    {"cure rate", FMT_PCT, 0},
-    {"paid in full", FMT_PCT, 0},
-    {"promise-kept rate", FMT_PCT, 0},
-    {"right-party contact rate", FMT_PCT, 0},
-    {"contacts per debt", FMT_NUM, 0},
-    {"opt-outs", FMT_COUNT, 1},
-    {"complaints", FMT_COUNT, 1},
-    {"contact cost", FMT_MONEY, 1},
-    {"cost to collect", FMT_PCT, 0},
-    {"days to resolution (mean)", FMT_NUM, 0},
-};
-
-/* Fills kp[NKPI] (+1: the median) for A alone (B NULL) or B against A. */
-static int measures(const sim *S, const arm *A, const arm *B, kpi *kp)
-{
-    size_t n = S->n;
-    double *xa = malloc(n * sizeof *xa), *ya = malloc(n * sizeof *ya);
-    double *xb = malloc(n * sizeof *xb), *yb = malloc(n * sizeof *yb);
-    if (!xa || !ya || !xb || !yb) {
-        free(xa);
-        free(ya);
-        free(xb);
-        free(yb);
-        return TM_ENOMEM;
-    }
-    for (int k = 0; k < NKPI; k++) {
-        int uy;
-        values(S, A, k, xa, ya, &uy);
-        values(S, B ? B : A, k, xb, yb, &uy);
-        kp[k].name = kpi_defs[k].name;
-        kp[k].fmt = kpi_defs[k].fmt;
-        kp[k].paired = B != NULL;
-        tm_sim_paired(xa, uy ? ya : NULL, xb, uy ? yb : NULL, n, &kp[k].d);
-        if (kpi_defs[k].total) {
-            /* Totals are the mean per debt times the debts; so is their interval. */
-            double f = (double)n;
-            kp[k].d.a *= f;
-            kp[k].d.b *= f;
-            kp[k].d.diff *= f;
-            kp[k].d.lo *= f;
-            kp[k].d.hi *= f;
-        }
-    }
-    kp[NKPI].name = "days to resolution (median)";
-    kp[NKPI].fmt = FMT_NUM;
-    kp[NKPI].paired = 0;
-    kp[NKPI].d.a = median_days(S, A);
-    kp[NKPI].d.b = B ? median_days(S, B) : kp[NKPI].d.a;
-    kp[NKPI].d.diff = kp[NKPI].d.b - kp[NKPI].d.a;
-    kp[NKPI].d.lo = kp[NKPI].d.hi = (double)NAN;
-    kp[NKPI].d.significant = 0;
-    free(xa);
-    free(ya);
-    free(xb);
-    free(yb);
-    return TM_OK;
-}
-
-static void fmt_val(const sim *S, char *buf, size_t cap, int fmt, double v, int sign)
-{
-    if (isnan(v)) {
-        snprintf(buf, cap, "n/a");
-        return;
-    }
-    const char *plus = sign && v > 0 ? "+" : "";
-    switch (fmt) {
-    case FMT_PCT: snprintf(buf, cap, "%s%.2f%%", plus, v * 100); break;
-    case FMT_MONEY: {
-        char m[48];
-        fmt_money(m, sizeof m, (int64_t)llround(v), S->exp);
-        snprintf(buf, cap, "%s%s", plus, m);
-        break;
-    }
-    case FMT_COUNT: snprintf(buf, cap, "%s%.0f", plus, v); break;
-    default: snprintf(buf, cap, "%s%.2f", plus, v); break;
-    }
-}
-
-static void print_table(const sim *S, const arm *A, const arm *B, const kpi *kp)
-{
-    char a[64], b[64], d[64], lo[64], hi[64];
-    if (B) {
-        printf("%-28s %16s %16s %14s  %-30s\n", "measure", A->label, B->label, "B - A",
-               "95% CI (paired by debt)");
-    } else {
-        printf("%-28s %16s\n", "measure", A->label);
-    }
-    for (int k = 0; k <= NKPI; k++) {
-        fmt_val(S, a, sizeof a, kp[k].fmt, kp[k].d.a, 0);
-        if (!B) {
-            printf("%-28s %16s\n", kp[k].name, a);
-            continue;
-        }
-        fmt_val(S, b, sizeof b, kp[k].fmt, kp[k].d.b, 0);
-        fmt_val(S, d, sizeof d, kp[k].fmt, kp[k].d.diff, 1);
-        char ci[140] = "";
-        if (kp[k].paired && !isnan(kp[k].d.lo)) {
-            fmt_val(S, lo, sizeof lo, kp[k].fmt, kp[k].d.lo, 0);
-            fmt_val(S, hi, sizeof hi, kp[k].fmt, kp[k].d.hi, 0);
-            snprintf(ci, sizeof ci, "[%s, %s]%s", lo, hi, kp[k].d.significant ? " *" : "");
-        } else {
-            snprintf(ci, sizeof ci, "n/a");
-        }
-        printf("%-28s %16s %16s %14s  %-30s\n", kp[k].name, a, b, d, ci);
-    }
-}
-
-static void print_arm_detail(const sim *S, const arm *A)
-{
-    printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
-    printf("  messages:");
-    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
-        if (A->by_ch[c])
-            printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
-    printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
-    for (int r = 0; r < A->total.nrules; r++)
-        printf("    %-46s %8ld\n", A->total.by_rule[r].rule, A->total.by_rule[r].count);
-    printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
-           "from\\to");
-    for (int t = 0; t < NB; t++)
-        printf(" %8s", bucket_names[t]);
-    printf(" %8s\n", "debts");
-    for (int f = 0; f < NB; f++) {
-        long row = 0;
-        for (int t = 0; t < NB; t++)
-            row += A->roll[f][t];
-        if (row == 0)
-            continue;
-        printf("    %-9s", bucket_names[f]);
-        for (int t = 0; t < NB; t++)
-            printf(" %7.1f%%", 100.0 * (double)A->roll[f][t] / (double)row);
-        printf(" %8ld\n", row);
-    }
-    if (A->roll_unknown)
-        printf("    (%ld debts with unknown days past due are not in the matrix)\n",
-               A->roll_unknown);
-    (void)S;
-}
-
-/* ---- HTML report ------------------------------------------------------------------------ */
-
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static void html_curve(FILE *f, const sim *S, arm *const *arms, int narms)
-{
-    static const char *const colour[2] = {"#1f5fa8", "#c8611a"};
-    const double W = 640, H = 260, L = 56, B = 30;
-    double total = 0, top = 0;
-    for (size_t i = 0; i < S->n; i++)
-        total += (double)S->d[i].placed;
-    for (int a = 0; a < narms; a++)
-        for (int k = 0; k < S->days; k++)
-            if (total > 0 && (double)arms[a]->curve[k] / total > top)
-                top = (double)arms[a]->curve[k] / total;
-    top = top > 0 ? top * 1.1 : 0.01;
-    fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" "
-               "role=\"img\" aria-label=\"recovery curve\">\n", W, H);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L,
-            H - B, W - 10, H - B);
-    fprintf(f, "<line x1=\"%.0f\" y1=\"10\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L, L,
-            H - B);
-    for (int t = 0; t <= 4; t++) {
-        double y = H - B - (H - B - 10) * t / 4.0;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f%%</text>\n",
-                L - 4, y + 4, top * t / 4.0 * 100);
-    }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">day (1 to %d)"
-               "</text>\n", (L + W) / 2, H - 6, S->days);
-    for (int a = 0; a < narms; a++) {
-        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"%.1f,%.1f",
-                colour[a], L, H - B);
-        for (int k = 0; k < S->days; k++) {
-            double x = L + (W - 10 - L) * (k + 1) / (double)S->days;
-            double v = total > 0 ? (double)arms[a]->curve[k] / total : 0;
-            fprintf(f, " %.1f,%.1f", x, H - B - (H - B - 10) * v / top);
-        }
-        fputs("\"/>\n", f);
-        fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"12\" fill=\"%s\">", L + 10, 24 + 16 * a,
-                colour[a]);
-        esc(f, arms[a]->label);
-        fputs(": ", f);
-        esc(f, arms[a]->dir);
-        fputs("</text>\n", f);
-    }
-    fputs("</svg>\n", f);
-}
-
-static void html_roll(FILE *f, const arm *A)
-{
-    fputs("<h3>", f);
-    esc(f, A->label);
-    fputs("</h3>\n<table class=\"heat\"><tr><th>from \\ to</th>", f);
-    for (int t = 0; t < NB; t++)
-        fprintf(f, "<th>%s</th>", bucket_names[t]);
-    fputs("<th>debts</th></tr>\n", f);
-    for (int r = 0; r < NB; r++) {
-        long row = 0;
-        for (int t = 0; t < NB; t++)
-            row += A->roll[r][t];
-        if (row == 0)
-            continue;
-        fprintf(f, "<tr><th>%s</th>", bucket_names[r]);
-        for (int t = 0; t < NB; t++) {
-            double p = (double)A->roll[r][t] / (double)row;
-            fprintf(f, "<td style=\"background:rgba(200,60,30,%.2f)\">%.1f%%</td>", p * 0.85,
-                    p * 100);
-        }
-        fprintf(f, "<td>%ld</td></tr>\n", row);
-    }
-    fputs("</table>\n", f);
-}
-
-static void html_mix(FILE *f, arm *const *arms, int narms)
-{
-    static const char *const colour[2] = {"#1f5fa8", "#c8611a"};
-    long max = 1;
-    int rows = 0;
-    for (int c = 0; c < TM_SIM_NCHANNELS; c++) {
-        int used = 0;
-        for (int a = 0; a < narms; a++) {
-            if (arms[a]->by_ch[c] > max)
-                max = arms[a]->by_ch[c];
-            used |= arms[a]->by_ch[c] > 0;
-        }
-        rows += used;
-    }
-    int h = 20 + rows * (narms * 16 + 10);
-    fprintf(f, "<svg width=\"640\" height=\"%d\" role=\"img\" "
-               "aria-label=\"channel mix\">\n", h);
-    int y = 10;
-    for (int c = 0; c < TM_SIM_NCHANNELS; c++) {
-        int used = 0;
-        for (int a = 0; a < narms; a++)
-            used |= arms[a]->by_ch[c] > 0;
-        if (!used)
-            continue;
-        fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>\n", y + 12, tm_sim_channels[c]);
-        for (int a = 0; a < narms; a++) {
-            double w = 440.0 * (double)arms[a]->by_ch[c] / (double)max;
-            fprintf(f, "<rect x=\"80\" y=\"%d\" width=\"%.1f\" height=\"13\" fill=\"%s\"/>"
-                       "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%ld</text>\n",
-                    y, w, colour[a], 84 + w, y + 11, arms[a]->by_ch[c]);
-            y += 16;
-        }
-        y += 10;
-    }
-    fputs("</svg>\n", f);
-}
-
-static int write_report(const char *path, const sim *S, arm *const *arms, int narms,
-                        const kpi *kp, const char *db, const char *scripts)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "tallyman: --report %s: %s\n", path, strerror(errno));
-        return TM_EXIT_FAIL;
-    }
-    char day0[16];
-    tm_date dd;
-    tm_calendar_days_to_date(S->day0, &dd);
-    tm_calendar_format_date(dd, day0, sizeof day0, NULL);
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<title>tallyman simulation</title>\n<style>\n"
-          "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}\n"
-          "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;"
-          "padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\n"
-          "tr.sig td{font-weight:bold}code{font-size:90%}\n"
-          "</style></head><body>\n<h1>Strategy simulation</h1>\n", f);
-    fputs("<h2>Run</h2>\n<table>\n", f);
-    const char *params[][2] = {{"store (copied, not changed)", db}, {"script tree", scripts},
-                               {"first day", day0},
-                               {"world", S->world_file ? S->world_file : "defaults"},
-                               {"costs", S->costs_file ? S->costs_file : "none"},
-                               {"currency", S->currency}};
-    for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
-        fputs("<tr><th class=\"l\">", f);
-        esc(f, params[i][0]);
-        fputs("</th><td class=\"l\">", f);
-        esc(f, params[i][1]);
-        fputs("</td></tr>\n", f);
-    }
-    fprintf(f, "<tr><th class=\"l\">days</th><td class=\"l\">%d</td></tr>\n"
-               "<tr><th class=\"l\">seed</th><td class=\"l\">%llu</td></tr>\n"
-               "<tr><th class=\"l\">debts</th><td class=\"l\">%zu</td></tr>\n",
-            S->days, (unsigned long long)S->seed, S->n);
-    for (int a = 0; a < narms; a++) {
-        fputs("<tr><th class=\"l\">strategy ", f);
-        esc(f, arms[a]->label);
-        fputs("</th><td class=\"l\">", f);
-        esc(f, arms[a]->dir);
-        fputs("<br>scripts <code>", f);
-        esc(f, arms[a]->hash);
-        fputs("</code></td></tr>\n", f);
-    }
-    fputs("</table>\n<h2>Measures</h2>\n<table><tr><th class=\"l\">measure</th>", f);
-    for (int a = 0; a < narms; a++) {
-        fputs("<th>", f);
-        esc(f, arms[a]->label);
-        fputs("</th>", f);
-    }
-    if (narms == 2)
-        fputs("<th>B &minus; A</th><th>95% CI (paired by debt)</th>", f);
-    fputs("</tr>\n", f);
-    for (int k = 0; k <= NKPI; k++) {
-        char a[64], b[64], d[64], lo[64], hi[64];
-        fmt_val(S, a, sizeof a, kp[k].fmt, kp[k].d.a, 0);
-        fmt_val(S, b, sizeof b, kp[k].fmt, kp[k].d.b, 0);
-        fmt_val(S, d, sizeof d, kp[k].fmt, kp[k].d.diff, 1);
-        fprintf(f, "<tr%s><td class=\"l\">", narms == 2 && kp[k].d.significant ? " class=\"sig\"" : "");
-        esc(f, kp[k].name);
-        fputs("</td><td>", f);
-        esc(f, a);
-        if (narms == 2) {
-            fputs("</td><td>", f);
-            esc(f, b);
-            fputs("</td><td>", f);
-            esc(f, d);
-            fputs("</td><td>", f);
-            if (kp[k].paired && !isnan(kp[k].d.lo)) {
-                fmt_val(S, lo, sizeof lo, kp[k].fmt, kp[k].d.lo, 0);
-                fmt_val(S, hi, sizeof hi, kp[k].fmt, kp[k].d.hi, 0);
-                fputs("[", f);
-                esc(f, lo);
-                fputs(", ", f);
-                esc(f, hi);
-                fputs(kp[k].d.significant ? "] *" : "]", f);
-            } else {
-                fputs("n/a", f);
-            }
-        }
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n", f);
-    if (narms == 2)
-        fputs("<p>Bold rows (*): the 95% interval of the difference excludes 0.</p>\n", f);
-    fputs("<h2>Recovery curve</h2>\n<p>Collected by the end of each day, as a share of the placed "
-          "balance.</p>\n", f);
-    html_curve(f, S, arms, narms);
-    fputs("<h2>Channel mix</h2>\n<p>Messages sent, by channel.</p>\n", f);
-    html_mix(f, arms, narms);
-    fputs("<h2>Roll rates</h2>\n<p>Days-past-due bucket at the start (rows) and at the end "
-          "(columns), as a share of the row.</p>\n", f);
-    for (int a = 0; a < narms; a++)
-        html_roll(f, arms[a]);
-    fputs("<h2>Blocked contact attempts by rule</h2>\n", f);
-    for (int a = 0; a < narms; a++) {
-        fputs("<h3>", f);
-        esc(f, arms[a]->label);
-        fputs("</h3>\n<table><tr><th class=\"l\">rule</th><th>attempts</th></tr>\n", f);
-        for (int r = 0; r < arms[a]->total.nrules; r++) {
-            fputs("<tr><td class=\"l\">", f);
-            esc(f, arms[a]->total.by_rule[r].rule);
-            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[r].count);
-        }
-        fputs("</table>\n", f);
-    }
-    fputs("</body></html>\n", f);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "tallyman: --report %s: %s\n", path, strerror(errno));
-        return TM_EXIT_FAIL;
-    }
-    return TM_EXIT_OK;
 }
 
 /* ---- The command ------------------------------------------------------------------------ */
@@ -1362,7 +802,7 @@ static void remove_tmp(const char *dir)
 
 int tm_cmd_simulate(tm_cli *cli)
 {
-    sim S;
+    tm_simulation S;
     memset(&S, 0, sizeof S);
     S.day0 = (int64_t)time(NULL) / 86400;
     S.seed = 1;
@@ -1466,7 +906,7 @@ int tm_cmd_simulate(tm_cli *cli)
         tm_keys_free(keys);
         return TM_EXIT_FAIL;
     }
-    arm A, B;
+    tm_sim_arm A, B;
     memset(&A, 0, sizeof A);
     memset(&B, 0, sizeof B);
     A.label = "A";
@@ -1480,8 +920,8 @@ int tm_cmd_simulate(tm_cli *cli)
     int code = run_arm(&S, &A, cli, keys, 1);
     if (code == TM_EXIT_OK && strat_b)
         code = run_arm(&S, &B, cli, keys, 0);
-    kpi kp[NKPI + 1];
-    if (code == TM_EXIT_OK && measures(&S, &A, strat_b ? &B : NULL, kp) != TM_OK) {
+    tm_sim_kpi kp[TM_SIM_NKPI + 1];
+    if (code == TM_EXIT_OK && tm_sim_measure(&S, &A, strat_b ? &B : NULL, kp) != TM_OK) {
         fprintf(stderr, "tallyman: out of memory\n");
         code = TM_EXIT_FAIL;
     }
@@ -1496,15 +936,18 @@ int tm_cmd_simulate(tm_cli *cli)
         if (strat_b)
             printf("B: %s\n", B.dir);
         printf("\n");
-        print_table(&S, &A, strat_b ? &B : NULL, kp);
+        tm_sim_print_measures(&S, &A, strat_b ? &B : NULL, kp);
         if (!S.quiet) {
-            print_arm_detail(&S, &A);
+            tm_sim_print_arm(&S, &A);
             if (strat_b)
-                print_arm_detail(&S, &B);
+                tm_sim_print_arm(&S, &B);
         }
-        arm *arms[2] = {&A, &B};
-        if (report_path)
-            code = write_report(report_path, &S, arms, strat_b ? 2 : 1, kp, cli->db, cli->scripts);
+        tm_sim_arm *arms[2] = {&A, &B};
+        if (report_path && tm_sim_report_write(report_path, &S, arms, strat_b ? 2 : 1, kp, cli->db,
+                                               cli->scripts, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: --report %s: %s\n", report_path, e.msg);
+            code = TM_EXIT_FAIL;
+        }
         if (A.total.step_errors || B.total.step_errors)
             code = TM_EXIT_FAIL; /* as `run`: a journey failed on some debt (reported above) */
     }
@@ -1517,3 +960,4 @@ int tm_cmd_simulate(tm_cli *cli)
     tm_keys_free(keys);
     return code;
 }
+

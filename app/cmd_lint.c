@@ -1,5 +1,5 @@
 /*
- * core/cmd_lint.c: `tallyman lint [PATH...]` (CONTRACT.md): loads and checks
+ * app/cmd_lint.c: `tallyman lint [PATH...]` (CONTRACT.md): loads and checks
  * scripts without running their effects, one line per problem,
  * "file:line: message"; exit 1 if any.
  */

@@ -1,5 +1,5 @@
 /*
- * core/cmd_test.c: `tallyman test [PATH...]` (CONTRACT.md): runs the Lua spec
+ * app/cmd_test.c: `tallyman test [PATH...]` (CONTRACT.md): runs the Lua spec
  * files (*_spec.lua) under the paths inside the sandbox, with the gate built
  * from the same script tree, and ends with "N passed, N failed".
  */
@@ -11,11 +11,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "gate.h"
-#include "lb_gate.h"
+#include "engine.h"
 #include "lb_spec.h"
-#include "sandbox.h"
-#include "scriptset.h"
 
 static const char test_help[] =
     "usage: tallyman test [options] [PATH...]\n"
@@ -63,21 +60,12 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* Runs every spec of `gen` in one sandbox with the gate of `gen`. */
-static void run_set(run *r, tm_gen *gen, int require_specs, const char *only)
+/* Runs every spec of the engine's script set in its sandbox, where its gate
+ * (when it has one) answers `decide`. */
+static void run_set(run *r, const tm_engine *eng, int require_specs, const char *only)
 {
-    struct tm_err e = {0};
-    tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
-    if (!sb) {
-        printf("FAIL %s: %s\n", tm_gen_root(gen), e.msg);
-        r->failed++;
-        return;
-    }
-    tm_gate *gate = NULL;
-    if (tm_lb_gate_load(sb, &gate, load_problem, r, &e) != TM_OK) {
-        printf("FAIL %s: %s\n", tm_gen_root(gen), e.msg);
-        r->failed++;
-    }
+    const tm_gen *gen = eng->gen;
+    tm_sandbox *sb = eng->sb;
     const char *root = tm_gen_root(gen);
     for (size_t i = 0; i < tm_gen_count(gen); i++) {
         const tm_script *s = tm_gen_script(gen, i);
@@ -100,8 +88,6 @@ static void run_set(run *r, tm_gen *gen, int require_specs, const char *only)
             }
         }
     }
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
 }
 
 int tm_cmd_test(tm_cli *cli)
@@ -146,12 +132,27 @@ int tm_cmd_test(tm_cli *cli)
         tm_gen *gen = NULL;
         struct tm_err e = {0};
         if (S_ISDIR(st.st_mode)) {
-            if (tm_gen_load_lenient(path, &gen, set_problem, &r, &e) != TM_OK) {
-                printf("FAIL %s\n", e.msg);
+            /* The directory is the script tree its specs test; a gate that
+             * cannot be built fails the set, and the specs still run. */
+            tm_engine_opts eo = {.scripts = path, .script_problem = set_problem,
+                                 .gate_problem = load_problem, .ud = &r};
+            tm_engine *eng = NULL;
+            int failed_at = 0;
+            if (tm_engine_open(&eo, TM_ENGINE_LENIENT | TM_ENGINE_GATE | TM_ENGINE_GATE_OPTIONAL, &eng,
+                               &failed_at, &e) != TM_OK) {
+                if (failed_at == TM_ENGINE_AT_SCRIPTS)
+                    printf("FAIL %s\n", e.msg);
+                else
+                    printf("FAIL %s: %s\n", path, e.msg);
                 r.failed++;
                 continue;
             }
-            run_set(&r, gen, require_specs, NULL);
+            if (!eng->gate) {
+                printf("FAIL %s: %s\n", path, eng->gate_err.msg);
+                r.failed++;
+            }
+            run_set(&r, eng, require_specs, NULL);
+            tm_engine_close(eng);
         } else {
             /* A single spec file: its regulations come from the script tree. */
             if (tm_gen_load_lenient(cli->scripts, &gen, set_problem, &r, &e) != TM_OK) {
@@ -165,12 +166,11 @@ int tm_cmd_test(tm_cli *cli)
                 continue;
             }
             const tm_script *s = tm_gen_script(one, 0);
-            tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
-            tm_gate *gate = NULL;
-            if (sb && tm_lb_gate_load(sb, &gate, load_problem, &r, &e) == TM_OK)
-                tm_spec_run(sb, path, s->text, s->len, report, &r, &r.passed, &r.failed);
-            tm_gate_free(gate);
-            tm_sandbox_free(sb);
+            tm_engine_opts eo = {.gen = gen, .gate_problem = load_problem, .ud = &r};
+            tm_engine *eng = NULL;
+            if (tm_engine_open(&eo, TM_ENGINE_GATE, &eng, NULL, &e) == TM_OK)
+                tm_spec_run(eng->sb, path, s->text, s->len, report, &r, &r.passed, &r.failed);
+            tm_engine_close(eng);
             tm_gen_release(one);
         }
         tm_gen_release(gen);

@@ -1,5 +1,5 @@
 /*
- * core/cmd_score.c: `tallyman score train`: fits a propensity model (a
+ * app/cmd_score.c: `tallyman score train`: fits a propensity model (a
  * logistic scorecard, core/train.h) from the outcomes in the store and
  * writes it as a model file that scripts load with tm.score.
  *

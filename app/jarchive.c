@@ -1,5 +1,5 @@
 /*
- * core/jarchive.c: the journey archive between the store and the loaded
+ * app/jarchive.c: the journey archive between the store and the loaded
  * journeys (jarchive.h).
  */
 #include "jarchive.h"

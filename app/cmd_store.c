@@ -1,5 +1,5 @@
 /*
- * core/cmd_store.c: the store commands (CONTRACT.md): `tallyman import
+ * app/cmd_store.c: the store commands (CONTRACT.md): `tallyman import
  * accounts FILE`, `tallyman event FILE`, `tallyman keys rotate`,
  * `tallyman audit verify` and `tallyman audit export`.
  */

@@ -1,5 +1,5 @@
 /*
- * core/cmd_pay.c: `tallyman pay FILE`: payments the engine takes itself, by
+ * app/cmd_pay.c: `tallyman pay FILE`: payments the engine takes itself, by
  * card, through the payment gateway. Each request (JSON lines) is checked,
  * its card number replaced by a token at once (the number is wiped from the
  * line and never reaches the store, the audit log or a message), counted

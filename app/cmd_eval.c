@@ -1,5 +1,5 @@
 /*
- * core/cmd_eval.c: `tallyman eval FILE` (CONTRACT.md): runs one Lua file in
+ * app/cmd_eval.c: `tallyman eval FILE` (CONTRACT.md): runs one Lua file in
  * the same sandbox policy scripts get, in a supervised worker process, and
  * prints each returned value as one JSON line.
  */

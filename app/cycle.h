@@ -1,5 +1,5 @@
 /*
- * core/cycle.h: the daily cycle. One run works one day (UTC) of a portfolio:
+ * app/cycle.h: the daily cycle. One run works one day (UTC) of a portfolio:
  *
  *   0. promises past their due date and grace judged kept or broken (a
  *      broken one becomes a broken_promise event);

@@ -1,0 +1,662 @@
+/*
+ * app/cycle_gate.c: phase 4 of the daily cycle (cycle_int.h): every contact
+ * planned for the day through the compliance gate at its planned time. The
+ * caller's thread reads the planned rows a consumer at a time with the
+ * consumer's contact history; a worker builds each row's gate request from
+ * the store's fields, judges it, has an allowed one rendered
+ * (cycle_render.c) and hands a blocked one to the journey's blocked handler;
+ * the caller's thread writes the decisions, the ready messages and the
+ * reschedules back. A rescheduled send that falls later the same day is
+ * judged again in another pass.
+ */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "calendar.h"
+#include "cycle_int.h"
+#include "stopat.h"
+#include "tz.h"
+
+#define HISTORY_DAYS 40 /* the longest rolling window a rule counts, with room */
+
+/* A consumer's contact history as the gate reads it, kept per consumer for
+ * the chunk: what the store holds, plus each contact allowed before in the
+ * same run. */
+typedef struct hist_ent {
+    int channel, outcome, place, direction;
+    int64_t at;
+    char *debt; /* the debt's own id, or NULL */
+} hist_ent;
+
+typedef struct hist_list {
+    hist_ent *e;
+    size_t n, cap;
+    int bad; /* an entry the gate's names do not know: the request is refused */
+    char why[120];
+} hist_list;
+
+static int hist_add(hist_list *h, int channel, int outcome, int place, int direction, int64_t at,
+                    const char *debt)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        hist_ent *q = realloc(h->e, cap * sizeof *q);
+        if (!q)
+            return TM_ENOMEM;
+        h->e = q;
+        h->cap = cap;
+    }
+    hist_ent *x = &h->e[h->n];
+    /* Without its debt an entry would count toward this debt's limits. */
+    char *copy = NULL;
+    if (debt && *debt && !(copy = strdup(debt)))
+        return TM_ENOMEM;
+    *x = (hist_ent){.channel = channel, .outcome = outcome, .place = place, .direction = direction,
+                    .at = at, .debt = copy};
+    h->n++;
+    return TM_OK;
+}
+
+static void hist_clear(hist_list *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->e[i].debt);
+    free(h->e);
+    memset(h, 0, sizeof *h);
+}
+
+static int on_history(void *ud, const char *channel, int64_t at, const char *outcome,
+                      const char *place, const char *direction, const char *debt_id)
+{
+    hist_list *h = ud;
+    int ch = tm_gate_lookup(tm_gate_channel_names, channel ? channel : "call");
+    int out = tm_gate_lookup(tm_gate_outcome_names, outcome ? outcome : "attempt");
+    int pl = tm_gate_lookup(tm_gate_place_names, place ? place : "personal");
+    int dir = direction && strcmp(direction, "inbound") == 0 ? TM_DIR_INBOUND : TM_DIR_OUTBOUND;
+    if (ch < 0 || out < 0 || pl < 0) {
+        if (!h->bad)
+            snprintf(h->why, sizeof h->why, "history: a contact the gate cannot read (%.20s, %.20s, %.20s)",
+                     channel ? channel : "", outcome ? outcome : "", place ? place : "");
+        h->bad = 1;
+        return TM_OK;
+    }
+    return hist_add(h, ch, out, pl, dir, at, debt_id) == TM_OK ? TM_OK : TM_ENOMEM;
+}
+
+/* Sets the bits of the comma-separated names in `csv` found in `table`
+ * (`autodial` too, for consent); an unknown name is refused, naming it. */
+static int name_bits(const char *csv, const char *const *table, int consent, uint32_t *bits,
+                     const char *field, struct tm_err *err)
+{
+    *bits = 0;
+    for (const char *p = csv; p && *p;) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        char name[48];
+        if (n) {
+            snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+            int k = tm_gate_lookup(table, name);
+            if (k >= 0)
+                *bits |= 1u << k;
+            else if (consent && strcmp(name, "autodial") == 0)
+                *bits |= TM_CONSENT_AUTODIAL;
+            else
+                return tm_err_set(err, TM_EINVAL, "%s: unknown value '%s'", field, name);
+        }
+        p += n + (c ? 1 : 0);
+    }
+    return TM_OK;
+}
+
+/* The gate request for sending `o` to debt `w` at o->send_at, built from
+ * the store's fields directly (what `tallyman decide` reads from JSON): the
+ * consumer's state and zone, flags, opt-outs and consents, the debt, its
+ * creditor (for a creditor's own policy) and the consumer's contacts up to
+ * the send. The caller frees *req with tm_gate_request_free. */
+static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hist_list *h, tm_request *req,
+                         struct tm_err *err)
+{
+    memset(req, 0, sizeof *req);
+    req->debt_type = TM_DT_OTHER;
+    req->last_payment_day = req->charge_off_day = INT64_MIN;
+    size_t kl = strlen(o->key);
+    if (!(req->id_json = malloc(kl + 3)))
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    snprintf(req->id_json, kl + 3, "\"%s\"", o->key); /* keys are [A-Za-z0-9._:-] */
+    req->now = o->send_at;
+    int rc = TM_OK;
+    if ((req->channel = tm_gate_lookup(tm_gate_channel_names, o->channel)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "channel: unknown value '%s'", o->channel);
+    const char *purpose = o->purpose && *o->purpose ? o->purpose : "collection";
+    if (rc == TM_OK && (req->purpose = tm_gate_lookup(tm_gate_purpose_names, purpose)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "purpose: unknown value '%s'", purpose);
+    req->place = TM_PLACE_PERSONAL;
+    req->collector = TM_CO_THIRD_PARTY;
+    const char *const *szones = tm_tz_state_zones(w->state);
+    if (rc == TM_OK && (strlen(w->state) != 2 || !szones))
+        rc = tm_err_set(err, TM_EINVAL, "consumer.state: unknown state '%s'", w->state);
+    if (rc == TM_OK) {
+        memcpy(req->state, w->state, 3);
+        const tm_zone *zone;
+        if (w->timezone[0]) {
+            if (tm_tz_get(w->timezone, &zone, NULL) != TM_OK)
+                rc = tm_err_set(err, TM_EINVAL, "consumer.timezones[0]: unknown time zone '%s'", w->timezone);
+            else
+                req->zones[req->nzones++] = zone;
+        } else {
+            for (int i = 0; szones[i] && req->nzones < TM_GATE_MAX_ZONES; i++)
+                if (tm_tz_get(szones[i], &zone, NULL) == TM_OK)
+                    req->zones[req->nzones++] = zone;
+            if (req->nzones == 0)
+                rc = tm_err_set(err, TM_EINVAL, "consumer.state: no time zone data for '%s'", w->state);
+        }
+    }
+    if (rc == TM_OK)
+        rc = name_bits(w->flags, tm_gate_flag_names, 0, &req->flags, "consumer.flags", err);
+    if (rc == TM_OK)
+        rc = name_bits(w->optout, tm_gate_channel_names, 0, &req->optout, "consumer.optout", err);
+    if (rc == TM_OK)
+        rc = name_bits(w->consent, tm_gate_channel_names, 1, &req->consent, "consumer.consent", err);
+    if (rc == TM_OK && w->creditor[0] && !(req->creditor = strdup(w->creditor)))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    if (rc == TM_OK && !(req->debt_id = strdup(w->debt_id)))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    const char *type = w->debt_type[0] ? w->debt_type : "other";
+    if (rc == TM_OK && (req->debt_type = tm_gate_lookup(tm_gate_debt_type_names, type)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "debt.type: unknown value '%s'", type);
+    const char *dispute = w->dispute[0] ? w->dispute : "none";
+    if (rc == TM_OK && (req->dispute = tm_gate_lookup(tm_gate_dispute_names, dispute)) < 0)
+        rc = tm_err_set(err, TM_EINVAL, "debt.dispute: unknown value '%s'", dispute);
+    tm_date d;
+    if (rc == TM_OK && w->last_payment_date[0]) {
+        if (tm_calendar_parse_date(w->last_payment_date, &d, NULL) != TM_OK)
+            rc = tm_err_set(err, TM_EINVAL, "debt.last_payment_date: not a date '%s'", w->last_payment_date);
+        else
+            req->last_payment_day = tm_calendar_date_to_days(d);
+    }
+    if (rc == TM_OK && w->charge_off_date[0]) {
+        if (tm_calendar_parse_date(w->charge_off_date, &d, NULL) != TM_OK)
+            rc = tm_err_set(err, TM_EINVAL, "debt.charge_off_date: not a date '%s'", w->charge_off_date);
+        else
+            req->charge_off_day = tm_calendar_date_to_days(d);
+    }
+    if (rc == TM_OK && h->bad)
+        rc = tm_err_set(err, TM_EINVAL, "%s", h->why);
+    if (rc == TM_OK && h->n) {
+        if (!(req->history = calloc(h->n, sizeof *req->history)))
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+        /* Contacts after the send (a rerun of a day sees its own) are not
+         * its history. */
+        for (size_t i = 0; rc == TM_OK && i < h->n; i++) {
+            const hist_ent *x = &h->e[i];
+            if (x->at > req->now)
+                continue;
+            tm_history *y = &req->history[req->nhistory++];
+            *y = (tm_history){.channel = x->channel, .outcome = x->outcome, .place = x->place,
+                              .direction = x->direction, .at = x->at,
+                              .other_debt = x->debt && strcmp(x->debt, w->debt_id) != 0};
+        }
+    }
+    if (rc != TM_OK)
+        tm_gate_request_free(req);
+    return rc;
+}
+
+/* One planned row as the gate phase works it: read on the caller's thread,
+ * judged (and rendered, or handed to the journey's blocked handler) on a
+ * worker, written back on the caller's thread. */
+typedef struct gate_row {
+    tm_outbox_rec o;
+    tm_work_debt w;
+    int invalid;          /* the request could not be built or parsed */
+    int closed;           /* the debt is no longer open (paid): the contact is not made */
+    int allow;
+    char blocked[600];    /* rule ids, comma-separated */
+    int64_t next_allowed; /* TM_GATE_NEVER when never */
+    cycle_message m;      /* when allowed: the rendered message, or why there is none */
+    int handler_failed;
+    char failed[1000];    /* rules whose check failed, one "qid (cite): where: error" a line */
+    tm_jresult res;       /* the blocked handler's result */
+    char msg[600];
+} gate_row;
+
+/* The planned rows of one consumer, in time order: worked on one worker in
+ * turn, so each row's history holds the contacts allowed before it. */
+typedef struct gate_group {
+    size_t first, n;
+    hist_list history;
+    char ext[129];
+    uint8_t *pii;
+    size_t pii_len;
+} gate_group;
+
+typedef struct gate_job {
+    run *r;
+    gate_row *rows;
+    size_t nrows, cap;
+    gate_group *groups;
+    size_t ngroups, gcap;
+    int newest; /* the highest key version of the personal data read */
+} gate_job;
+
+/* A rule whose check failed (a script error or a limit) blocks its contact,
+ * failing closed; the row keeps which rules and why, so the run counts it
+ * apart from the blocks the rules meant. */
+static void note_failed_rules(gate_row *g, const tm_decision *d)
+{
+    g->failed[0] = '\0';
+    size_t off = 0;
+    for (int i = 0; d->error && i < d->nblocked && off < sizeof g->failed - 1; i++) {
+        const tm_rule_result *b = &d->blocked[i];
+        if (!b->failed)
+            continue;
+        const char *why = strncmp(b->reason, "rule failed: ", 13) == 0 ? b->reason + 13 : b->reason;
+        int n = snprintf(g->failed + off, sizeof g->failed - off, "%s (%s): %s\n", b->rule->qid,
+                         b->rule->cite ? b->rule->cite : "", why);
+        off = n < 0 ? off : off + (size_t)n >= sizeof g->failed ? sizeof g->failed - 1 : off + (size_t)n;
+    }
+}
+
+/* Whether rule `qid` is one of the row's failed rules. */
+static int rule_failed(const gate_row *g, const char *qid)
+{
+    size_t n = strlen(qid);
+    for (const char *p = g->failed; *p;) {
+        if (strncmp(p, qid, n) == 0 && p[n] == ' ')
+            return 1;
+        const char *e = strchr(p, '\n');
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Counts a rule failure once per distinct rule and reason; the first time,
+ * the audit log says so (which rule, where it failed, the first debt). */
+static int count_failures(run *r, const gate_row *g, struct tm_err *err)
+{
+    int rc = TM_OK;
+    for (const char *p = g->failed; *p && rc == TM_OK;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char what[400];
+        snprintf(what, sizeof what, "%.*s", (int)(len < sizeof what ? len : sizeof what - 1), p);
+        tm_cycle_stats *st = r->st;
+        int k = 0;
+        while (k < st->nfailures && strcmp(st->failures[k].what, what) != 0)
+            k++;
+        if (k < st->nfailures) {
+            st->failures[k].count++;
+        } else if (k < TM_CYCLE_MAX_FAILURES) {
+            snprintf(st->failures[k].what, sizeof st->failures[k].what, "%s", what);
+            st->failures[k].count = 1;
+            st->nfailures++;
+            json_t *dj = json_pack("{s:s, s:s, s:s}", "failure", what, "debt", g->w.debt_id,
+                                   "scripts", r->scripts);
+            char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+            json_decref(dj);
+            char subject[120];
+            snprintf(subject, sizeof subject, "rule:%.*s", (int)strcspn(what, " "), what);
+            rc = dt ? tm_audit_write(r->audit, g->o.send_at, "cycle", "gate.rule_failed", subject, dt, err)
+                    : tm_err_set(err, TM_ENOMEM, "out of memory");
+            free(dt);
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return rc;
+}
+
+/* On a worker: the gate's answer for each row of one consumer. */
+static void gate_fn(void *ctx, int worker, size_t gi)
+{
+    gate_job *j = ctx;
+    run *r = j->r;
+    const tm_cycle_engine *en = &r->eng[worker];
+    gate_group *grp = &j->groups[gi];
+    char first[128] = "", last[128] = "";
+    int named = 0;
+    for (size_t k = 0; k < grp->n; k++) {
+        gate_row *g = &j->rows[grp->first + k];
+        tm_outbox_rec *o = &g->o;
+        if (g->closed)
+            continue;
+        tm_request req;
+        struct tm_err e = {0};
+        if (build_request(&g->w, o, &grp->history, &req, &e) != TM_OK) {
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
+            continue;
+        }
+        /* What the message says that a rule may forbid (its template's
+         * claims) goes to the gate as message fields. */
+        const claim_entry *ce = NULL;
+        if (tm__cycle_claims(&r->claims[worker], en->sb, o->channel, o->template_id, &ce, &e) != TM_OK) {
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "claims: %.500s", e.msg);
+            tm_gate_request_free(&req);
+            continue;
+        }
+        _Static_assert(sizeof req.msg[0].name >= TM_RENDER_CLAIM_LEN, "a claim fits a message field");
+        for (int ci = 0; ci < ce->n && req.nmsg < TM_GATE_MAX_MSGFIELDS; ci++) {
+            memcpy(req.msg[req.nmsg].name, ce->names[ci], TM_RENDER_CLAIM_LEN);
+            req.msg[req.nmsg++].value = TM_TRI_TRUE;
+        }
+        tm_decision d;
+        tm_gate_decide(en->gate, &req, &d);
+        size_t off = 0;
+        for (int i = 0; i < d.nblocked && off < sizeof g->blocked - 100; i++)
+            off += (size_t)snprintf(g->blocked + off, sizeof g->blocked - off, "%s%s", off ? "," : "",
+                                    d.blocked[i].rule->qid);
+        note_failed_rules(g, &d);
+        g->allow = d.allow;
+        g->next_allowed = d.next_allowed;
+        tm__cycle_plan_zone(&g->w);
+        if (d.allow) {
+            if (!named) {
+                tm__cycle_consumer_names(r->keys, grp->ext, grp->pii, grp->pii_len, first, last, sizeof first);
+                named = 1;
+            }
+            tm__cycle_render(r->keys, en->sb, &g->w, o, &d, first, last, &g->m);
+            /* later rows of this consumer count this contact */
+            hist_add(&grp->history, req.channel,
+                     tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
+                     TM_PLACE_PERSONAL, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
+        } else {
+            tm_jdebt jd = tm__cycle_jdebt(&g->w);
+            tm_jstate js = tm__cycle_jstate(&g->w);
+            tm_jaction send;
+            memset(&send, 0, sizeof send);
+            send.type = TM_JA_SEND;
+            snprintf(send.channel, sizeof send.channel, "%s", o->channel);
+            snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
+            snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
+            send.at = o->send_at;
+            int64_t next = d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed;
+            if (tm_journeys_blocked(en->js, &jd, &js, &send, next, g->blocked, o->send_at, &g->res,
+                                    &e) != TM_OK) {
+                g->handler_failed = 1;
+                snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
+                g->res.nactions = 0;
+            }
+        }
+        tm_gate_decision_free(&d);
+        tm_gate_request_free(&req);
+    }
+    OPENSSL_cleanse(first, sizeof first);
+    OPENSSL_cleanse(last, sizeof last);
+}
+
+static void gate_job_clear(gate_job *j)
+{
+    for (size_t i = 0; i < j->nrows; i++) {
+        free(j->rows[i].o.payload_owned);
+        free(j->rows[i].m.blob);
+    }
+    for (size_t i = 0; i < j->ngroups; i++) {
+        hist_clear(&j->groups[i].history);
+        free(j->groups[i].pii);
+    }
+    j->nrows = j->ngroups = 0;
+    j->newest = 0;
+}
+
+/* Reads planned rows from ids[*pos] on into `j`: at least CHUNK rows unless
+ * the list ends, and never part of a consumer's rows (the list is in
+ * consumer order), so no two chunks in flight share a consumer. */
+static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *pos, struct tm_err *err)
+{
+    gate_job_clear(j);
+    int64_t consumer = -1;
+    int rc = TM_OK;
+    while (*pos < n && rc == TM_OK) {
+        if (j->nrows == j->cap) {
+            size_t cap = j->cap ? j->cap * 2 : CHUNK * 2;
+            gate_row *nr = realloc(j->rows, cap * sizeof *nr);
+            if (!nr)
+                return tm_err_set(err, TM_ENOMEM, "out of memory");
+            j->rows = nr;
+            j->cap = cap;
+        }
+        gate_row *g = &j->rows[j->nrows];
+        memset(g, 0, offsetof(gate_row, res));
+        int found = 0;
+        rc = tm_store_outbox_get(r->s, ids[*pos], &g->o, &found, err);
+        if (rc != TM_OK || !found || strcmp(g->o.status, "planned") != 0 || g->o.send_at >= r->day_end) {
+            free(g->o.payload_owned);
+            ++*pos;
+            continue;
+        }
+        /* A debt's rows come together (by consumer, then time): the debt
+         * read for the row before serves this one. */
+        if (j->nrows > 0 && j->rows[j->nrows - 1].o.debt == g->o.debt) {
+            g->w = j->rows[j->nrows - 1].w;
+            found = 1;
+        } else {
+            rc = tm_store_work_debt(r->s, g->o.debt, &g->w, &found, err);
+        }
+        if (rc != TM_OK || !found) {
+            free(g->o.payload_owned);
+            ++*pos;
+            continue;
+        }
+        /* Planned while the debt was open, it is not sent once the debt is
+         * paid (or otherwise closed) before its time: nobody is asked to pay
+         * what is already paid. */
+        g->closed = strcmp(g->w.status, "open") != 0;
+        if (g->w.consumer_id != consumer) {
+            if (j->nrows >= CHUNK) {
+                free(g->o.payload_owned);
+                break; /* read again as the first row of the next chunk */
+            }
+            if (j->ngroups == j->gcap) {
+                size_t cap = j->gcap ? j->gcap * 2 : CHUNK;
+                gate_group *ng = realloc(j->groups, cap * sizeof *ng);
+                if (!ng) {
+                    free(g->o.payload_owned);
+                    return tm_err_set(err, TM_ENOMEM, "out of memory");
+                }
+                j->groups = ng;
+                j->gcap = cap;
+            }
+            gate_group *grp = &j->groups[j->ngroups++];
+            memset(grp, 0, sizeof *grp);
+            grp->first = j->nrows;
+            consumer = g->w.consumer_id;
+            rc = tm_store_history(r->s, consumer, g->o.send_at - HISTORY_DAYS * DAY, on_history,
+                                  &grp->history, err);
+            if (rc == TM_ENOMEM)
+                tm_err_set(err, rc, "out of memory reading the contact history");
+            /* A store that fails here stops the phase: a message rendered
+             * without the consumer's data would go out as if all were well. */
+            if (rc == TM_OK)
+                rc = tm_store_consumer_pii(r->s, consumer, grp->ext, &grp->pii, &grp->pii_len, err);
+            if (rc == TM_OK && grp->pii) {
+                int v = tm_keys_blob_version(grp->pii, grp->pii_len);
+                j->newest = v > j->newest ? v : j->newest;
+            }
+        }
+        j->groups[j->ngroups - 1].n++;
+        j->nrows++;
+        ++*pos;
+    }
+    if (rc != TM_OK)
+        gate_job_clear(j);
+    return rc;
+}
+
+/* On the caller's thread: the decisions, messages and reschedules of a chunk. */
+static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
+{
+    int rc = TM_OK;
+    for (size_t i = 0; i < j->nrows && rc == TM_OK; i++) {
+        gate_row *g = &j->rows[i];
+        tm_outbox_rec *o = &g->o;
+        tm_work_debt *w = &g->w;
+        if (g->closed) {
+            char why[64];
+            snprintf(why, sizeof why, "debt-%s", w->status);
+            r->st->skipped++;
+            rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, why, NULL, 0, err);
+            if (rc == TM_OK)
+                rc = tm__cycle_tx_step(r, err);
+            continue;
+        }
+        if (g->invalid) {
+            /* A contact the gate cannot judge is never sent: the row fails
+             * and the debt is parked with the reason. */
+            char msg[800];
+            snprintf(msg, sizeof msg, "outbox %s: the gate cannot judge this contact: %s", o->key, g->msg);
+            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
+            if (rc == TM_OK)
+                rc = tm__cycle_park(r, w, "gate", msg, o->send_at, err);
+            if (rc == TM_OK)
+                rc = tm__cycle_tx_step(r, err);
+            continue;
+        }
+        for (const char *p = g->blocked; *p;) {
+            const char *c = strchr(p, ',');
+            char rule[96];
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+            snprintf(rule, sizeof rule, "%.*s", (int)(len < sizeof rule ? len : sizeof rule - 1), p);
+            if (!rule_failed(g, rule)) /* a failed rule is counted apart */
+                tm__cycle_count_rule(r->st, rule);
+            p += len + (c ? 1 : 0);
+        }
+        if (g->m.oom) {
+            /* The batch rolls back; the row is judged again by the rerun. */
+            rc = tm_err_set(err, TM_ENOMEM, "out of memory rendering outbox %s", o->key);
+            break;
+        }
+        rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
+                                   g->blocked[0] ? g->blocked : NULL,
+                                   g->allow ? o->send_at : g->next_allowed, r->scripts, err);
+        if (rc == TM_OK && g->allow) {
+            r->st->allowed++;
+            if (g->m.failed) {
+                /* No message goes out without its template and disclosures:
+                 * the row fails, and the audit log says why. */
+                r->st->render_failed++;
+                tm__cycle_report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, g->m.why);
+                rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, g->m.why, NULL, 0, err);
+                json_t *dj = json_pack("{s:s, s:s, s:s, s:s}", "key", o->key, "channel", o->channel,
+                                       "template", o->template_id, "error", g->m.why);
+                char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+                json_decref(dj);
+                char subject[160];
+                snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
+                if (rc == TM_OK)
+                    rc = dt ? tm_audit_write(r->audit, o->send_at, "cycle", "outbox.failed", subject, dt, err)
+                            : tm_err_set(err, TM_ENOMEM, "out of memory");
+                free(dt);
+            } else {
+                rc = tm_store_outbox_ready(r->s, o->id, g->m.blob, g->m.blen,
+                                           tm_keys_blob_version(g->m.blob, g->m.blen), err);
+            }
+            if (rc == TM_OK)
+                rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
+                                          strcmp(o->channel, "call") == 0 ? "attempt" : "delivered", err);
+        } else if (rc == TM_OK) {
+            if (g->failed[0]) {
+                r->st->rule_failures++;
+                rc = count_failures(r, g, err);
+            } else {
+                r->st->blocked++;
+            }
+            if (rc == TM_OK && g->handler_failed) {
+                char msg[700];
+                snprintf(msg, sizeof msg, "blocked handler: %s", g->msg);
+                rc = tm__cycle_park(r, w, "blocked", msg, o->send_at, err);
+            }
+            int moved = 0;
+            for (int k = 0; rc == TM_OK && k < g->res.nactions; k++) {
+                const tm_jaction *a = &g->res.actions[k];
+                if (a->type != TM_JA_SEND)
+                    continue;
+                if (a->rescheduled && !moved && strcmp(a->channel, o->channel) == 0) {
+                    moved = 1;
+                    r->st->rescheduled++;
+                    rc = tm_store_outbox_set(r->s, o->id, "planned", a->at, g->blocked, NULL, 0, err);
+                    if (a->at < r->day_end)
+                        *again = 1;
+                } else {
+                    char key[300];
+                    snprintf(key, sizeof key, "%s:alt%d", o->key, k);
+                    tm_outbox_rec nr = {.debt = o->debt, .key = key, .channel = a->channel,
+                                        .template_id = a->template_id, .payload = a->json,
+                                        .send_at = a->at, .purpose = a->purpose[0] ? a->purpose : o->purpose,
+                                        .journey_state = o->journey_state, .created_at = o->send_at};
+                    int added = 0;
+                    rc = tm_store_outbox_plan(r->s, &nr, &added, err);
+                    r->st->planned += added;
+                    if (added && a->at < r->day_end)
+                        *again = 1;
+                }
+            }
+            if (rc == TM_OK && !moved) {
+                r->st->skipped++;
+                rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, g->blocked, NULL, 0, err);
+            }
+        }
+        tm_stopat("run.gate"); /* run: after each contact judged and written, batch uncommitted */
+        if (rc == TM_OK)
+            rc = tm__cycle_tx_step(r, err);
+    }
+    return rc;
+}
+
+int tm__cycle_gate(run *r, struct tm_err *err)
+{
+    int rc = TM_OK;
+    gate_job jobs[2] = {{.r = r}, {.r = r}};
+    /* A rescheduled or switched send may fall later the same day: go round
+     * until nothing new is due (bounded: each pass moves time forward). */
+    for (int pass = 0; pass < 8 && rc == TM_OK; pass++) {
+        int64_t *ids = NULL;
+        size_t n = 0, pos = 0;
+        rc = tm_store_work_outbox(r->s, r->day_end, &ids, &n, err);
+        if (rc != TM_OK || n == 0) {
+            free(ids);
+            break;
+        }
+        int again = 0;
+        rc = tm__cycle_tx_begin(r, err);
+        if (rc == TM_OK)
+            rc = load_gate(r, &jobs[0], ids, n, &pos, err);
+        if (rc == TM_OK)
+            rc = tm__cycle_keys_for(r, jobs[0].newest, err);
+        if (rc == TM_OK)
+            tm_pool_submit(r->pool, gate_fn, &jobs[0], jobs[0].ngroups);
+        for (int k = 0; rc == TM_OK && jobs[k % 2].nrows; k++) {
+            tm__cycle_progress(r, "gate", (long)pos, (long)n);
+            gate_job *cur = &jobs[k % 2], *nxt = &jobs[(k + 1) % 2];
+            /* the next chunk is read while the workers judge this one */
+            rc = load_gate(r, nxt, ids, n, &pos, err);
+            tm_pool_wait(r->pool);
+            if (rc == TM_OK && nxt->nrows)
+                rc = tm__cycle_keys_for(r, nxt->newest, err);
+            if (rc == TM_OK && nxt->nrows)
+                tm_pool_submit(r->pool, gate_fn, nxt, nxt->ngroups);
+            if (rc == TM_OK)
+                rc = write_gate(r, cur, &again, err);
+            gate_job_clear(cur);
+        }
+        tm_pool_wait(r->pool);
+        tm__cycle_progress(r, "gate", (long)n, (long)n);
+        if (rc == TM_OK)
+            rc = tm__cycle_tx_commit(r, err);
+        free(ids);
+        if (!again)
+            break;
+    }
+    for (int k = 0; k < 2; k++) {
+        gate_job_clear(&jobs[k]);
+        free(jobs[k].rows);
+        free(jobs[k].groups);
+    }
+    return rc;
+}

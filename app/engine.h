@@ -1,0 +1,90 @@
+/*
+ * app/engine.h: the one way a command starts the scripts it runs. An engine
+ * is a script generation, a sandbox made from it, what the command asks to
+ * load into that sandbox (the gate built from the regulations, the
+ * journeys), and for the daily cycle one more sandbox per worker thread with
+ * its own gate and journeys, all from the same generation. `run`,
+ * `simulate`, `decide` and `test` start theirs here; each still words its
+ * own messages, so tm_engine_open says which step failed.
+ */
+#ifndef TM_ENGINE_H
+#define TM_ENGINE_H
+
+#include "cycle.h"
+#include "gate.h"
+#include "lb_gate.h"
+#include "lb_journey.h"
+#include "sandbox.h"
+#include "scriptset.h"
+#include "tm_status.h"
+
+/* What to load: tm_engine_open's `load`, an OR of these. */
+enum {
+    TM_ENGINE_GATE = 1 << 0,     /* the gate, from regulations/ and policies/ */
+    TM_ENGINE_JOURNEYS = 1 << 1, /* the journeys, from strategies/ */
+    /* Scripts that fail their check (syntax, encoding) are left out and told
+     * to opts->script_problem, instead of failing the load (`test`). */
+    TM_ENGINE_LENIENT = 1 << 2,
+    /* A gate that cannot be built (out of memory) leaves engine->gate NULL
+     * and says why in engine->gate_err instead of failing the open: specs
+     * that need no gate still run (`test`). */
+    TM_ENGINE_GATE_OPTIONAL = 1 << 3,
+};
+
+/* The step tm_engine_open failed at (its *failed_at). */
+enum {
+    TM_ENGINE_AT_SCRIPTS = 1, /* the script set did not load (`err`: "path:line: message") */
+    TM_ENGINE_AT_SANDBOX,     /* the sandbox could not be made (out of memory) */
+    TM_ENGINE_AT_GATE,        /* the gate could not be built (out of memory) */
+    TM_ENGINE_AT_JOURNEYS,    /* the journeys could not be loaded (out of memory) */
+    TM_ENGINE_AT_WORKERS,     /* a worker's engine: `err` is "worker N: ..." */
+};
+
+typedef struct tm_engine_opts {
+    /* The scripts: a generation already loaded (`gen`: the engine takes its
+     * own reference, the caller keeps its), else the script tree at
+     * `scripts`; both NULL gives a sandbox without scripts. */
+    tm_gen *gen;
+    const char *scripts;
+    /* Engines for the cycle's worker threads (tm_cycle_opts.engines): 0 for
+     * none, else up to 64; they need TM_ENGINE_GATE and TM_ENGINE_JOURNEYS,
+     * and a gate that is not optional. Their scripts' problems are not told
+     * again. */
+    int workers;
+    /* Problems found while loading, each told once; any may be NULL. A script
+     * left out (TM_ENGINE_LENIENT only) as "path:line: message"; a regulation
+     * that failed to load, its rules failing closed (lb_gate.h); a journey
+     * left out as "path: message". All get `ud`. */
+    void (*script_problem)(void *ud, const char *message);
+    tm_gate_report_fn gate_problem;
+    void (*journey_problem)(void *ud, const char *message);
+    void *ud;
+} tm_engine_opts;
+
+typedef struct tm_engine {
+    tm_gen *gen;              /* the script set (NULL: none); the engine's reference */
+    tm_sandbox *sb;           /* for the caller's thread */
+    tm_gate *gate;            /* NULL unless TM_ENGINE_GATE (or optional and not built) */
+    tm_journeys *js;          /* NULL unless TM_ENGINE_JOURNEYS */
+    tm_cycle_engine *workers; /* opts->workers engines, workers[0] being {sb, gate, js}; or NULL */
+    int nworkers;
+    struct tm_err gate_err;   /* TM_ENGINE_GATE_OPTIONAL: why `gate` is NULL */
+} tm_engine;
+
+/* Starts an engine: loads the scripts, makes the sandbox, loads what `load`
+ * asks for in it, in that order, then the worker engines. On TM_OK *out is
+ * the engine, which the caller frees with tm_engine_close; every field is
+ * owned by it and valid until then. On failure nothing is left, *out is
+ * NULL, `err` says why and *failed_at (when not NULL) names the step
+ * (TM_ENGINE_AT_*); problems already told to the callbacks stay told.
+ * Errors: those of tm_gen_load (TM_ENOENT, TM_EIO, TM_ESYNTAX,
+ * TM_EENCODING), TM_ENOMEM, and TM_EINVAL for workers without the gate and
+ * the journeys (or with an optional gate). */
+int tm_engine_open(const tm_engine_opts *opts, unsigned load, tm_engine **out, int *failed_at,
+                   struct tm_err *err);
+
+/* Frees the workers' engines, the journeys, the gate, the sandbox and the
+ * engine's reference to the generation. NULL is a no-op. */
+void tm_engine_close(tm_engine *e);
+
+#endif

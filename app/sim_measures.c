@@ -1,0 +1,258 @@
+/*
+ * app/sim_measures.c: the collection measures of a simulation
+ * (sim_measures.h): per-debt values of each measure, paired by debt between
+ * two strategies, and their printing. strategies.md, "Simulation and the
+ * collection measures", defines each one.
+ */
+#include "sim_measures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *const tm_sim_bucket_names[TM_SIM_NBUCKETS] = {"current", "1-30",    "31-60", "61-90",
+                                                          "91-120",  "121-180", "180+"};
+
+int tm_sim_bucket(int64_t dpd)
+{
+    static const int64_t upper[TM_SIM_NBUCKETS - 1] = {0, 30, 60, 90, 120, 180};
+    int b = 0;
+    while (b < TM_SIM_NBUCKETS - 1 && dpd > upper[b])
+        b++;
+    return b;
+}
+
+void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp)
+{
+    int64_t scale = 1;
+    for (int i = 0; i < exp; i++)
+        scale *= 10;
+    const char *sign = minor < 0 ? "-" : "";
+    uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    if (exp == 0)
+        snprintf(buf, cap, "%s%llu", sign, (unsigned long long)m);
+    else
+        snprintf(buf, cap, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exp,
+                 (unsigned long long)(m % (uint64_t)scale));
+}
+
+/* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
+static double micro_to_minor(const tm_simulation *S, int64_t micro)
+{
+    double v = (double)micro;
+    for (int i = S->exp; i < 6; i++)
+        v /= 10;
+    return v;
+}
+
+/* How a measure is printed (tm_sim_kpi.fmt). */
+enum { FMT_PCT, FMT_NUM, FMT_MONEY, FMT_COUNT };
+
+static double median_days(const tm_simulation *S, const tm_sim_arm *A)
+{
+    size_t n = 0;
+    int *v = malloc((S->n ? S->n : 1) * sizeof *v);
+    if (v == NULL)
+        return (double)NAN;
+    for (size_t i = 0; i < S->n; i++)
+        if (A->resolved[i])
+            v[n++] = A->resolved[i];
+    /* Insertion sort would be quadratic on big portfolios; counting sort by day is linear. */
+    long *cnt = calloc((size_t)S->days + 2, sizeof *cnt);
+    double med = (double)NAN;
+    if (cnt && n) {
+        for (size_t k = 0; k < n; k++)
+            cnt[v[k]]++;
+        size_t seen = 0, lo = (n - 1) / 2, hi = n / 2;
+        int a = -1, b = -1;
+        for (int day = 0; day <= S->days + 1 && b < 0; day++) {
+            seen += (size_t)cnt[day];
+            if (a < 0 && seen > lo)
+                a = day;
+            if (seen > hi)
+                b = day;
+        }
+        med = (a + b) / 2.0;
+    }
+    free(cnt);
+    free(v);
+    return med;
+}
+
+/* Per-debt values of measure `k` under arm A into x and y (y may be left NULL: y = 1). */
+static void values(const tm_simulation *S, const tm_sim_arm *A, int k, double *x, double *y, int *use_y)
+{
+    *use_y = 1;
+    for (size_t i = 0; i < S->n; i++) {
+        const tm_sim_debt *d = &S->d[i];
+        double cost = micro_to_minor(S, A->cost[i]);
+        switch (k) {
+        case 0: x[i] = (double)A->collected[i]; *use_y = 0; break;
+        case 1: x[i] = (double)A->collected[i]; y[i] = (double)d->placed; break;
+        case 2: x[i] = (double)A->collected[i]; y[i] = (double)d->start; break;
+        case 3:
+            y[i] = d->dpd >= 1;
+            x[i] = d->dpd >= 1 && A->collected[i] == d->start;
+            break;
+        case 4: x[i] = A->collected[i] == d->start; *use_y = 0; break;
+        case 5: x[i] = A->pkept[i]; y[i] = A->pdue[i]; break;
+        case 6: x[i] = A->rpc[i]; *use_y = 0; break;
+        case 7: x[i] = A->contacts[i]; *use_y = 0; break;
+        case 8: x[i] = A->optout[i]; *use_y = 0; break;
+        case 9: x[i] = A->complaints[i]; *use_y = 0; break;
+        case 10: x[i] = cost; *use_y = 0; break;
+        case 11: x[i] = cost; y[i] = (double)A->collected[i]; break;
+        default:
+            x[i] = A->resolved[i] ? A->resolved[i] : 0;
+            y[i] = A->resolved[i] != 0;
+            break;
+        }
+    }
+}
+
+static const struct {
+    const char *name;
+    int fmt;
+    int total; /* printed as a total over the debts, not a mean */
+} kpi_defs[TM_SIM_NKPI] = {
+    {"collected", FMT_MONEY, 1},
+    {"recovery rate", FMT_PCT, 0},
+    {"liquidation rate", FMT_PCT, 0},
+    {"cure rate", FMT_PCT, 0},
+    {"paid in full", FMT_PCT, 0},
+    {"promise-kept rate", FMT_PCT, 0},
+    {"right-party contact rate", FMT_PCT, 0},
+    {"contacts per debt", FMT_NUM, 0},
+    {"opt-outs", FMT_COUNT, 1},
+    {"complaints", FMT_COUNT, 1},
+    {"contact cost", FMT_MONEY, 1},
+    {"cost to collect", FMT_PCT, 0},
+    {"days to resolution (mean)", FMT_NUM, 0},
+};
+
+int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B, tm_sim_kpi *kp)
+{
+    size_t n = S->n;
+    double *xa = malloc(n * sizeof *xa), *ya = malloc(n * sizeof *ya);
+    double *xb = malloc(n * sizeof *xb), *yb = malloc(n * sizeof *yb);
+    if (!xa || !ya || !xb || !yb) {
+        free(xa);
+        free(ya);
+        free(xb);
+        free(yb);
+        return TM_ENOMEM;
+    }
+    for (int k = 0; k < TM_SIM_NKPI; k++) {
+        int uy;
+        values(S, A, k, xa, ya, &uy);
+        values(S, B ? B : A, k, xb, yb, &uy);
+        kp[k].name = kpi_defs[k].name;
+        kp[k].fmt = kpi_defs[k].fmt;
+        kp[k].paired = B != NULL;
+        tm_sim_paired(xa, uy ? ya : NULL, xb, uy ? yb : NULL, n, &kp[k].d);
+        if (kpi_defs[k].total) {
+            /* Totals are the mean per debt times the debts; so is their interval. */
+            double f = (double)n;
+            kp[k].d.a *= f;
+            kp[k].d.b *= f;
+            kp[k].d.diff *= f;
+            kp[k].d.lo *= f;
+            kp[k].d.hi *= f;
+        }
+    }
+    kp[TM_SIM_NKPI].name = "days to resolution (median)";
+    kp[TM_SIM_NKPI].fmt = FMT_NUM;
+    kp[TM_SIM_NKPI].paired = 0;
+    kp[TM_SIM_NKPI].d.a = median_days(S, A);
+    kp[TM_SIM_NKPI].d.b = B ? median_days(S, B) : kp[TM_SIM_NKPI].d.a;
+    kp[TM_SIM_NKPI].d.diff = kp[TM_SIM_NKPI].d.b - kp[TM_SIM_NKPI].d.a;
+    kp[TM_SIM_NKPI].d.lo = kp[TM_SIM_NKPI].d.hi = (double)NAN;
+    kp[TM_SIM_NKPI].d.significant = 0;
+    free(xa);
+    free(ya);
+    free(xb);
+    free(yb);
+    return TM_OK;
+}
+
+void tm_sim_format_value(const tm_simulation *S, char *buf, size_t cap, int fmt, double v, int sign)
+{
+    if (isnan(v)) {
+        snprintf(buf, cap, "n/a");
+        return;
+    }
+    const char *plus = sign && v > 0 ? "+" : "";
+    switch (fmt) {
+    case FMT_PCT: snprintf(buf, cap, "%s%.2f%%", plus, v * 100); break;
+    case FMT_MONEY: {
+        char m[48];
+        tm_sim_format_money(m, sizeof m, (int64_t)llround(v), S->exp);
+        snprintf(buf, cap, "%s%s", plus, m);
+        break;
+    }
+    case FMT_COUNT: snprintf(buf, cap, "%s%.0f", plus, v); break;
+    default: snprintf(buf, cap, "%s%.2f", plus, v); break;
+    }
+}
+
+void tm_sim_print_measures(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B, const tm_sim_kpi *kp)
+{
+    char a[64], b[64], d[64], lo[64], hi[64];
+    if (B) {
+        printf("%-28s %16s %16s %14s  %-30s\n", "measure", A->label, B->label, "B - A",
+               "95% CI (paired by debt)");
+    } else {
+        printf("%-28s %16s\n", "measure", A->label);
+    }
+    for (int k = 0; k <= TM_SIM_NKPI; k++) {
+        tm_sim_format_value(S, a, sizeof a, kp[k].fmt, kp[k].d.a, 0);
+        if (!B) {
+            printf("%-28s %16s\n", kp[k].name, a);
+            continue;
+        }
+        tm_sim_format_value(S, b, sizeof b, kp[k].fmt, kp[k].d.b, 0);
+        tm_sim_format_value(S, d, sizeof d, kp[k].fmt, kp[k].d.diff, 1);
+        char ci[140] = "";
+        if (kp[k].paired && !isnan(kp[k].d.lo)) {
+            tm_sim_format_value(S, lo, sizeof lo, kp[k].fmt, kp[k].d.lo, 0);
+            tm_sim_format_value(S, hi, sizeof hi, kp[k].fmt, kp[k].d.hi, 0);
+            snprintf(ci, sizeof ci, "[%s, %s]%s", lo, hi, kp[k].d.significant ? " *" : "");
+        } else {
+            snprintf(ci, sizeof ci, "n/a");
+        }
+        printf("%-28s %16s %16s %14s  %-30s\n", kp[k].name, a, b, d, ci);
+    }
+}
+
+void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
+{
+    printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
+    printf("  messages:");
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
+        if (A->by_ch[c])
+            printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
+    printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
+    for (int r = 0; r < A->total.nrules; r++)
+        printf("    %-46s %8ld\n", A->total.by_rule[r].rule, A->total.by_rule[r].count);
+    printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
+           "from\\to");
+    for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+        printf(" %8s", tm_sim_bucket_names[t]);
+    printf(" %8s\n", "debts");
+    for (int f = 0; f < TM_SIM_NBUCKETS; f++) {
+        long row = 0;
+        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+            row += A->roll[f][t];
+        if (row == 0)
+            continue;
+        printf("    %-9s", tm_sim_bucket_names[f]);
+        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+            printf(" %7.1f%%", 100.0 * (double)A->roll[f][t] / (double)row);
+        printf(" %8ld\n", row);
+    }
+    if (A->roll_unknown)
+        printf("    (%ld debts with unknown days past due are not in the matrix)\n",
+               A->roll_unknown);
+    (void)S;
+}
+
