@@ -53,9 +53,6 @@ void tm_store_rollback(tm_store *s);
  * transaction in progress or from an earlier one. */
 uint64_t tm_store_tx_id(tm_store *s);
 
-/* The raw SQLite handle, for tests and the sqlite-specific tools only. */
-struct sqlite3 *tm_store_sqlite(tm_store *s);
-
 /* ------------------------------------------------------------------------
  * Records. Strings in records read from the store are copies held in the
  * record; blobs passed in are borrowed for the call. Hashes are the first

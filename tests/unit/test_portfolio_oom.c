@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
+#include "store_int.h"
 
 /* ---- The failing allocator -------------------------------------------------- */
 
