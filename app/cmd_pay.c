@@ -333,14 +333,14 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
                key, prev.origin[0] ? "on " : "before", prev.origin, when);
         goto done;
     }
-    if (found && strcmp(prev.outcome, "approved") == 0) {
+    if (found && prev.outcome == TM_ATTEMPT_APPROVED) {
         /* Approved before: its payment must be on the debt, whatever happened since. */
         char evkey[260];
         tm_event_ref ev;
         int have = 0;
         snprintf(evkey, sizeof evkey, "pay:%s", key);
         rc = tm_store_event_find(p->s, evkey, &ev, &have, err);
-        if (rc == TM_OK && (!have || strcmp(ev.status, "applied") != 0)) {
+        if (rc == TM_OK && (!have || ev.status != TM_EVENT_APPLIED)) {
             rc = apply_payment(p, line, key, prev.debt_ref, prev.at, prev.amount, prev.currency,
                                prev.token, err);
             if (rc == TM_EINVAL) {
@@ -352,7 +352,7 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
         p->duplicates++;
         goto done;
     }
-    if (found && strcmp(prev.outcome, "timeout") != 0) {
+    if (found && prev.outcome != TM_ATTEMPT_TIMEOUT) {
         p->duplicates++;
         goto done;
     }
@@ -398,8 +398,10 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
         reject(p, line, "gateway", "%s: not charged", e.msg);
         goto done;
     }
-    static const char *const outcomes[] = {"approved", "declined", "timeout"};
-    const char *outcome = outcomes[res.outcome];
+    static const enum tm_attempt_outcome outcomes[] = {
+        [TM_PAY_APPROVED] = TM_ATTEMPT_APPROVED, [TM_PAY_DECLINED] = TM_ATTEMPT_DECLINED,
+        [TM_PAY_TIMEOUT] = TM_ATTEMPT_TIMEOUT};
+    enum tm_attempt_outcome outcome = outcomes[res.outcome];
     char origin[300];
     snprintf(origin, sizeof origin, "%s:%ld", p->name, line);
     tm_pay_attempt a = {.key = key, .debt = d.id, .token = token, .amount = money.minor,
@@ -414,7 +416,7 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
                                "amount_minor", (json_int_t)money.minor, "currency", money.currency,
                                "reference", res.reference, "reason", res.reason);
         char action[40];
-        snprintf(action, sizeof action, "payment.%s", outcome);
+        snprintf(action, sizeof action, "payment.%s", tm_store_attempt_outcome_name(outcome));
         rc = dj ? audit(p, at, action, debt_id, dj, err) : tm_err_set(err, TM_ENOMEM, "out of memory");
         json_decref(dj);
     }

@@ -161,8 +161,10 @@ static tm_jdebt jdebt_of(const tm_work_debt *w)
 {
     tm_jdebt d = {
         .debt_id = w->debt_id, .state = w->state, .debt_type = w->debt_type,
-        .currency = w->currency, .creditor = w->creditor, .dispute = w->dispute,
-        .status = w->status, .zone = w->timezone, .language = w->language, .flags = w->flags,
+        .currency = w->currency, .creditor = w->creditor,
+        .dispute = tm_store_debt_dispute_name(w->dispute),
+        .status = tm_store_debt_status_name(w->status), .zone = w->timezone,
+        .language = w->language, .flags = w->flags,
         .charge_off_date = w->charge_off_date, .last_payment_date = w->last_payment_date,
         .balance = w->balance, .placed_balance = w->placed_balance,
         .days_past_due = w->days_past_due, .promise_amount = w->promise_amount,
@@ -425,13 +427,15 @@ static int promises(run *r, struct tm_err *err)
             report(r, "debt %s: promise %lld cannot be judged: %s", w.debt_id, (long long)p[i].id, e.msg);
             continue;
         }
-        const char *status = state == TM_PAY_PROMISE_KEPT             ? "kept"
-                             : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? "partially_kept"
-                             : state == TM_PAY_PROMISE_BROKEN         ? "broken"
-                                                                      : NULL;
-        if (!status)
+        enum tm_promise_status ps =
+            state == TM_PAY_PROMISE_KEPT             ? TM_PROMISE_KEPT
+            : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? TM_PROMISE_PARTIALLY_KEPT
+            : state == TM_PAY_PROMISE_BROKEN         ? TM_PROMISE_BROKEN
+                                                     : TM_PROMISE_OPEN;
+        if (ps == TM_PROMISE_OPEN)
             continue;
-        rc = tm_store_promise_set(r->s, p[i].id, status, err);
+        const char *status = tm_store_promise_status_name(ps);
+        rc = tm_store_promise_set(r->s, p[i].id, ps, err);
         char details[300];
         snprintf(details, sizeof details,
                  "{\"promise\":%lld,\"amount_minor\":%lld,\"paid_minor\":%lld,\"due\":\"%s\","
@@ -446,7 +450,7 @@ static int promises(run *r, struct tm_err *err)
                 at = p[i].created_at;
             char key[64];
             snprintf(key, sizeof key, "promise:%lld:broken", (long long)p[i].id);
-            rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, "applied",
+            rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, TM_EVENT_APPLIED,
                                     NULL, NULL, r->day_start, err);
         } else if (rc == TM_OK) {
             r->st->promises_kept++;
@@ -853,7 +857,7 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
     const char *type = w->debt_type[0] ? w->debt_type : "other";
     if (rc == TM_OK && (req->debt_type = tm_gate_lookup(tm_gate_debt_type_names, type)) < 0)
         rc = tm_err_set(err, TM_EINVAL, "debt.type: unknown value '%s'", type);
-    const char *dispute = w->dispute[0] ? w->dispute : "none";
+    const char *dispute = tm_store_debt_dispute_name(w->dispute);
     if (rc == TM_OK && (req->dispute = tm_gate_lookup(tm_gate_dispute_names, dispute)) < 0)
         rc = tm_err_set(err, TM_EINVAL, "debt.dispute: unknown value '%s'", dispute);
     tm_date d;
@@ -1276,7 +1280,7 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
         memset(g, 0, offsetof(gate_row, res));
         int found = 0;
         rc = tm_store_outbox_get(r->s, ids[*pos], &g->o, &found, err);
-        if (rc != TM_OK || !found || strcmp(g->o.status, "planned") != 0 || g->o.send_at >= r->day_end) {
+        if (rc != TM_OK || !found || g->o.status != TM_OUTBOX_PLANNED || g->o.send_at >= r->day_end) {
             free(g->o.payload_owned);
             ++*pos;
             continue;
@@ -1297,7 +1301,7 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
         /* Planned while the debt was open, it is not sent once the debt is
          * paid (or otherwise closed) before its time: nobody is asked to pay
          * what is already paid. */
-        g->closed = strcmp(g->w.status, "open") != 0;
+        g->closed = g->w.status != TM_DEBT_OPEN;
         if (g->w.consumer_id != consumer) {
             if (j->nrows >= CHUNK) {
                 free(g->o.payload_owned);
@@ -1349,9 +1353,9 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
         tm_work_debt *w = &g->w;
         if (g->closed) {
             char why[64];
-            snprintf(why, sizeof why, "debt-%s", w->status);
+            snprintf(why, sizeof why, "debt-%s", tm_store_debt_status_name(w->status));
             r->st->skipped++;
-            rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, why, NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SKIPPED, o->send_at, why, NULL, 0, err);
             if (rc == TM_OK)
                 rc = tx_step(r, err);
             continue;
@@ -1361,7 +1365,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
              * and the debt is parked with the reason. */
             char msg[800];
             snprintf(msg, sizeof msg, "outbox %s: the gate cannot judge this contact: %s", o->key, g->msg);
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, "invalid-request", NULL, 0, err);
             if (rc == TM_OK)
                 rc = park(r, w, "gate", msg, o->send_at, err);
             if (rc == TM_OK)
@@ -1392,7 +1396,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                  * the row fails, and the audit log says why. */
                 r->st->render_failed++;
                 report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, g->msg);
-                rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, g->msg, NULL, 0, err);
+                rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, g->msg, NULL, 0, err);
                 json_t *dj = json_pack("{s:s, s:s, s:s, s:s}", "key", o->key, "channel", o->channel,
                                        "template", o->template_id, "error", g->msg);
                 char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
@@ -1430,7 +1434,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 if (a->rescheduled && !moved && strcmp(a->channel, o->channel) == 0) {
                     moved = 1;
                     r->st->rescheduled++;
-                    rc = tm_store_outbox_set(r->s, o->id, "planned", a->at, g->blocked, NULL, 0, err);
+                    rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_PLANNED, a->at, g->blocked, NULL, 0, err);
                     if (a->at < r->day_end)
                         *again = 1;
                 } else {
@@ -1449,7 +1453,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             }
             if (rc == TM_OK && !moved) {
                 r->st->skipped++;
-                rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, g->blocked, NULL, 0, err);
+                rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SKIPPED, o->send_at, g->blocked, NULL, 0, err);
             }
         }
         tm_stopat("run.gate"); /* run: after each contact judged and written, batch uncommitted */
@@ -1612,7 +1616,7 @@ static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct 
             found = it->o.debt_ref[0] != '\0';
             snprintf(it->debt_id, sizeof it->debt_id, "%s", it->o.debt_ref);
         }
-        if (rc != TM_OK || !found || strcmp(it->o.status, "ready") != 0) {
+        if (rc != TM_OK || !found || it->o.status != TM_OUTBOX_READY) {
             free(it->o.payload_owned);
             if (rc != TM_OK) {
                 send_job_clear(j);
@@ -1641,7 +1645,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             report(r, "debt %s: outbox %s: the stored message cannot be read: %s", it->debt_id, o->key,
                    it->msg);
             r->st->failed++;
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "unreadable", NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, "unreadable", NULL, 0, err);
         } else if (it->send_rc != TM_OK || !durable) {
             if (it->send_rc != TM_OK && it->msg[0])
                 report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->msg);
@@ -1653,7 +1657,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             } else {
                 r->st->duplicates++;
             }
-            rc = tm_store_outbox_set(r->s, o->id, "sent", o->send_at, NULL, NULL, o->send_at, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SENT, o->send_at, NULL, NULL, o->send_at, err);
             if (rc == TM_OK) {
                 char subject[160], details[400];
                 snprintf(subject, sizeof subject, "debt:%s", it->debt_id);
@@ -1669,7 +1673,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
         } else {
             r->st->failed++;
             report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->sr.detail);
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, NULL, NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, NULL, NULL, 0, err);
         }
         if (rc == TM_OK)
             rc = tx_step(r, err);

@@ -1317,7 +1317,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     if (dup) {
         /* A card payment already charged but kept unapplied (out of order) by an earlier
          * build is applied now: the money was taken. */
-        if (!(x->im.o->payments_taken && strcmp(prev.status, "out_of_order") == 0)) {
+        if (!(x->im.o->payments_taken && prev.status == TM_EVENT_OUT_OF_ORDER)) {
             x->st->duplicates++;
             return TM_OK;
         }
@@ -1328,20 +1328,20 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
     rc = tm_store_debt_find(s, debt_id, &d, &found, err);
     if (rc != TM_OK)
         return rc;
-    const char *status = "applied";
+    enum tm_event_status status = TM_EVENT_APPLIED;
     if (!found) {
         ev_reject(x, line, "debt_id", "unknown debt '%s' (the event is kept, not applied)", debt_id);
-        status = "unknown_debt";
+        status = TM_EVENT_UNKNOWN_DEBT;
     } else if (d.has_last_event && at < d.last_event_at && !x->im.o->payments_taken) {
         char lb[40];
         tm_calendar_format_rfc3339(d.last_event_at, 0, lb, sizeof lb, NULL);
         ev_reject(x, line, "at", "older than the last event applied to debt '%s' (%s): kept, not applied",
                   debt_id, lb);
-        status = "out_of_order";
+        status = TM_EVENT_OUT_OF_ORDER;
     }
     char details[600];
     snprintf(details, sizeof details, "{\"type\":\"%s\"}", type);
-    if (strcmp(status, "applied") == 0) {
+    if (status == TM_EVENT_APPLIED) {
         if (strcmp(type, "payment") == 0 || strcmp(type, "promise") == 0) {
             int64_t minor;
             char amount[64];
@@ -1379,14 +1379,15 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                          due);
             }
         } else if (strcmp(type, "dispute") == 0 || strcmp(type, "dispute_verified") == 0) {
-            rc = tm_store_debt_set_dispute(s, d.id, type[7] ? "verified" : "pending", err);
+            rc = tm_store_debt_set_dispute(
+                s, d.id, type[7] ? TM_DEBT_DISPUTE_VERIFIED : TM_DEBT_DISPUTE_PENDING, err);
         } else if (strcmp(type, "cease") == 0 || strcmp(type, "attorney") == 0 ||
                    strcmp(type, "bankruptcy") == 0 || strcmp(type, "deceased") == 0) {
             char cur[256], next[300];
-            rc = tm_store_consumer_get_set(s, d.consumer_id, "flags", cur, sizeof cur, err);
+            rc = tm_store_consumer_get_set(s, d.consumer_id, TM_CONSUMER_FLAGS, cur, sizeof cur, err);
             set_edit(cur, type, 1, next, sizeof next);
             if (rc == TM_OK)
-                rc = tm_store_consumer_put_set(s, d.consumer_id, "flags", next, err);
+                rc = tm_store_consumer_put_set(s, d.consumer_id, TM_CONSUMER_FLAGS, next, err);
         } else if (strcmp(type, "contact") == 0 || strcmp(type, "optout") == 0 ||
                    strcmp(type, "consent") == 0) {
             char ch[32];
@@ -1416,7 +1417,8 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     }
                     given = j->tok[g].type == TM_J_TRUE;
                 }
-                const char *which = strcmp(type, "optout") == 0 ? "optout" : "consent";
+                enum tm_consumer_set which =
+                    strcmp(type, "optout") == 0 ? TM_CONSUMER_OPTOUT : TM_CONSUMER_CONSENT;
                 char cur[256], next[300];
                 rc = tm_store_consumer_get_set(s, d.consumer_id, which, cur, sizeof cur, err);
                 set_edit(cur, ch, given, next, sizeof next);
@@ -1476,8 +1478,8 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 } else {
                     hash16(x->im.keys, values[0], &h);
                 }
-                rc = tm_store_consumer_set_lookup(s, d.consumer_id, type[0] == 'e' ? "email" : "phone", &h,
-                                                  err);
+                rc = tm_store_consumer_set_lookup(
+                    s, d.consumer_id, type[0] == 'e' ? TM_LOOKUP_EMAIL : TM_LOOKUP_PHONE, &h, err);
             }
             snprintf(details, sizeof details, "{\"type\":\"%s\",\"personal_data\":\"encrypted\"}", type);
         }
@@ -1496,10 +1498,10 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
         return rc;
     char subject[200], action[80];
     snprintf(subject, sizeof subject, "debt:%s", debt_id);
-    snprintf(action, sizeof action, "event.%s%s", type, strcmp(status, "applied") ? ".kept" : "");
+    snprintf(action, sizeof action, "event.%s%s", type, status != TM_EVENT_APPLIED ? ".kept" : "");
     snprintf(buf, sizeof buf, "%.500s", details);
     rc = audit(&x->im, action, subject, buf, err);
-    if (rc == TM_OK && strcmp(status, "applied") == 0)
+    if (rc == TM_OK && status == TM_EVENT_APPLIED)
         x->st->applied++;
     return rc;
 }

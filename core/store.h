@@ -54,6 +54,109 @@ void tm_store_rollback(tm_store *s);
 uint64_t tm_store_tx_id(tm_store *s);
 
 /* ------------------------------------------------------------------------
+ * The store's statuses. Each is an enum whose values come from one list,
+ * each value with its text: tm_store_<what>_name() gives the text, which is
+ * what the store writes in its tables and what tallyman shows in its output
+ * (so stored data and messages are the same as when statuses were passed as
+ * strings), and tm_store_<what>_parse() reads it back. A text that no
+ * tallyman writes (a row changed by hand) reads as the ..._OTHER value, whose
+ * name is "other"; a write given ..._OTHER or a value outside the enum is
+ * refused with TM_EINVAL.
+ */
+#define TM_DEBT_STATUS_MAP(X) X(OPEN, "open") X(PAID, "paid")
+enum tm_debt_status {
+#define TM_DEBT_STATUS_ENUM_(name, text) TM_DEBT_##name,
+    TM_DEBT_STATUS_MAP(TM_DEBT_STATUS_ENUM_)
+#undef TM_DEBT_STATUS_ENUM_
+    TM_DEBT_OTHER
+};
+
+/* A debt's dispute: none, disputed and pending validation, or verified. */
+#define TM_DEBT_DISPUTE_MAP(X) X(NONE, "none") X(PENDING, "pending") X(VERIFIED, "verified")
+enum tm_debt_dispute {
+#define TM_DEBT_DISPUTE_ENUM_(name, text) TM_DEBT_DISPUTE_##name,
+    TM_DEBT_DISPUTE_MAP(TM_DEBT_DISPUTE_ENUM_)
+#undef TM_DEBT_DISPUTE_ENUM_
+    TM_DEBT_DISPUTE_OTHER
+};
+
+/* An event as kept: applied, or kept unapplied (older than its debt's last
+ * event; for a debt the store does not know). */
+#define TM_EVENT_STATUS_MAP(X)                                                   \
+    X(APPLIED, "applied") X(OUT_OF_ORDER, "out_of_order") X(UNKNOWN_DEBT, "unknown_debt")
+enum tm_event_status {
+#define TM_EVENT_STATUS_ENUM_(name, text) TM_EVENT_##name,
+    TM_EVENT_STATUS_MAP(TM_EVENT_STATUS_ENUM_)
+#undef TM_EVENT_STATUS_ENUM_
+    TM_EVENT_OTHER
+};
+
+/* A promise to pay: open until the daily cycle judges it after its due date
+ * and grace (or a payment covers it: kept). */
+#define TM_PROMISE_STATUS_MAP(X)                                                 \
+    X(OPEN, "open") X(KEPT, "kept") X(PARTIALLY_KEPT, "partially_kept") X(BROKEN, "broken")
+enum tm_promise_status {
+#define TM_PROMISE_STATUS_ENUM_(name, text) TM_PROMISE_##name,
+    TM_PROMISE_STATUS_MAP(TM_PROMISE_STATUS_ENUM_)
+#undef TM_PROMISE_STATUS_ENUM_
+    TM_PROMISE_OTHER
+};
+
+/* An outbox row: planned by a journey, ready (rendered, allowed by the gate),
+ * then sent, failed (for good) or skipped (blocked, or its debt closed). */
+#define TM_OUTBOX_STATUS_MAP(X)                                                  \
+    X(PLANNED, "planned") X(READY, "ready") X(SENT, "sent") X(FAILED, "failed")  \
+    X(SKIPPED, "skipped")
+enum tm_outbox_status {
+#define TM_OUTBOX_STATUS_ENUM_(name, text) TM_OUTBOX_##name,
+    TM_OUTBOX_STATUS_MAP(TM_OUTBOX_STATUS_ENUM_)
+#undef TM_OUTBOX_STATUS_ENUM_
+    TM_OUTBOX_OTHER
+};
+
+/* An agent queue item: open until someone closes it. */
+#define TM_QUEUE_STATUS_MAP(X) X(OPEN, "open") X(CLOSED, "closed")
+enum tm_queue_status {
+#define TM_QUEUE_STATUS_ENUM_(name, text) TM_QUEUE_##name,
+    TM_QUEUE_STATUS_MAP(TM_QUEUE_STATUS_ENUM_)
+#undef TM_QUEUE_STATUS_ENUM_
+    TM_QUEUE_OTHER
+};
+
+/* What the gateway answered to a card payment attempt (a time-out is retried). */
+#define TM_ATTEMPT_OUTCOME_MAP(X)                                                \
+    X(APPROVED, "approved") X(DECLINED, "declined") X(TIMEOUT, "timeout")
+enum tm_attempt_outcome {
+#define TM_ATTEMPT_OUTCOME_ENUM_(name, text) TM_ATTEMPT_##name,
+    TM_ATTEMPT_OUTCOME_MAP(TM_ATTEMPT_OUTCOME_ENUM_)
+#undef TM_ATTEMPT_OUTCOME_ENUM_
+    TM_ATTEMPT_OTHER
+};
+
+/* Each name is static text, never NULL ("other" for ..._OTHER and for a
+ * value outside the enum). Each parse takes a stored text (NULL allowed) and
+ * gives its value, ..._OTHER when it is none of the list. */
+const char *tm_store_debt_status_name(enum tm_debt_status v);
+enum tm_debt_status tm_store_debt_status_parse(const char *text);
+const char *tm_store_debt_dispute_name(enum tm_debt_dispute v);
+enum tm_debt_dispute tm_store_debt_dispute_parse(const char *text);
+const char *tm_store_event_status_name(enum tm_event_status v);
+enum tm_event_status tm_store_event_status_parse(const char *text);
+const char *tm_store_promise_status_name(enum tm_promise_status v);
+enum tm_promise_status tm_store_promise_status_parse(const char *text);
+const char *tm_store_outbox_status_name(enum tm_outbox_status v);
+enum tm_outbox_status tm_store_outbox_status_parse(const char *text);
+const char *tm_store_queue_status_name(enum tm_queue_status v);
+enum tm_queue_status tm_store_queue_status_parse(const char *text);
+const char *tm_store_attempt_outcome_name(enum tm_attempt_outcome v);
+enum tm_attempt_outcome tm_store_attempt_outcome_parse(const char *text);
+
+/* The comma-separated sets kept on a consumer (tm_store_consumer_get_set),
+ * and the lookup hashes (tm_store_consumer_set_lookup). */
+enum tm_consumer_set { TM_CONSUMER_FLAGS, TM_CONSUMER_CONSENT, TM_CONSUMER_OPTOUT };
+enum tm_consumer_lookup { TM_LOOKUP_PHONE, TM_LOOKUP_EMAIL };
+
+/* ------------------------------------------------------------------------
  * Records. Strings in records read from the store are copies held in the
  * record; blobs passed in are borrowed for the call. Hashes are the first
  * TM_STORE_HASH_LEN bytes of a keyed lookup hash. Every function below
@@ -148,14 +251,13 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
 int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob, size_t len,
                               const tm_hash16 *pii_hash, int key_version, int64_t now,
                               struct tm_err *err);
-/* which: "phone" or "email". */
-int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *which,
+int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
                                  const tm_hash16 *hash, struct tm_err *err);
-/* The comma-separated sets on a consumer. which: "flags", "consent", "optout". */
-int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, char *out, size_t cap,
-                              struct tm_err *err);
-int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, const char *value,
-                              struct tm_err *err);
+/* The comma-separated sets on a consumer. */
+int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_set which, char *out,
+                              size_t cap, struct tm_err *err);
+int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
+                              const char *value, struct tm_err *err);
 
 /* Events. */
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err);
@@ -163,11 +265,11 @@ int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_e
  * none) is a keyed hash of what the event says and `origin` ("FILE:LINE", NULL: none) where it
  * came from, so a key used again for another event can be told from a duplicate. */
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
-                       const char *payload, const char *status, const tm_hash16 *content,
+                       const char *payload, enum tm_event_status status, const tm_hash16 *content,
                        const char *origin, int64_t now, struct tm_err *err);
 /* An event as stored under its key. */
 typedef struct tm_event_ref {
-    char status[16];    /* "applied", "out_of_order", "unknown_debt" */
+    enum tm_event_status status;
     tm_hash16 content;  /* unset for events stored before schema version 9 */
     char origin[300];   /* "FILE:LINE", "" when unknown */
     int64_t at;
@@ -200,9 +302,10 @@ typedef struct tm_promise_due {
 } tm_promise_due;
 int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **out, size_t *n,
                              struct tm_err *err);
-/* status: "kept", "partially_kept", "broken". */
-int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_err *err);
-int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err);
+int tm_store_promise_set(tm_store *s, int64_t id, enum tm_promise_status status,
+                         struct tm_err *err);
+int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute state,
+                              struct tm_err *err);
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err);
 /* Records an event at `last_event_at` on the debt: its last event time becomes the later of
@@ -304,7 +407,9 @@ typedef struct tm_work_debt {
     int64_t id, consumer_id;
     char debt_id[129], creditor[129], debt_type[24], currency[4];
     int64_t balance, placed_balance, days_past_due; /* -1 when unknown */
-    char charge_off_date[11], last_payment_date[11], dispute[16], status[16];
+    char charge_off_date[11], last_payment_date[11];
+    enum tm_debt_dispute dispute;
+    enum tm_debt_status status;
     char journey[64], journey_state[64], variant[64], timer_go[64], closed_reason[64];
     int journey_version;
     int64_t timer_at, journey_step;
@@ -357,7 +462,7 @@ int tm_store_journey_text(tm_store *s, const char *hash, tm_journey_text *out, i
 typedef struct tm_outbox_rec {
     int64_t id, debt, send_at, created_at;
     const char *key, *channel, *template_id, *payload, *purpose, *journey_state;
-    char status[16];
+    enum tm_outbox_status status;
     int attempts;
     char key_buf[256], channel_buf[16], template_buf[96], purpose_buf[32], state_buf[64];
     char debt_ref[129];    /* on read: the debt's own id (debts.debt_id) */
@@ -370,7 +475,7 @@ int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct
 int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err);
 /* Sets a row's status and time; blocked_by and payload are kept when NULL;
  * sent_at 0 leaves it null. */
-int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t send_at,
+int tm_store_outbox_set(tm_store *s, int64_t id, enum tm_outbox_status status, int64_t send_at,
                         const char *blocked_by, const char *payload, int64_t sent_at,
                         struct tm_err *err);
 
@@ -410,7 +515,8 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err);
 typedef struct tm_queue_item {
     int64_t id, debt, at, closed_at;
     const char *key, *debt_ref, *queue, *reason, *journey, *journey_state;
-    const char *status, *closed_by, *outcome;
+    enum tm_queue_status status;
+    const char *closed_by, *outcome;
 } tm_queue_item;
 int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err);
 typedef int (*tm_store_queue_fn)(void *ud, const tm_queue_item *q);
@@ -437,11 +543,12 @@ int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double prob
  * unset and origin "" for attempts stored before schema version 9). */
 typedef struct tm_pay_attempt {
     int64_t id, debt, amount, at;
-    const char *key, *token, *outcome, *reference, *reason, *debt_ref, *origin;
+    const char *key, *token, *reference, *reason, *debt_ref, *origin;
+    enum tm_attempt_outcome outcome;
     char currency[4];
     tm_hash16 content;
-    char key_buf[256], token_buf[64], outcome_buf[16], reference_buf[40], reason_buf[80],
-        debt_buf[129], origin_buf[300];
+    char key_buf[256], token_buf[64], reference_buf[40], reason_buf[80], debt_buf[129],
+        origin_buf[300];
 } tm_pay_attempt;
 int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, int *found,
                              struct tm_err *err);

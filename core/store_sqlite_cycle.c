@@ -191,8 +191,8 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         w->days_past_due = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
         tm__sq_copy_col(st, 7, w->charge_off_date, sizeof w->charge_off_date);
         tm__sq_copy_col(st, 8, w->last_payment_date, sizeof w->last_payment_date);
-        tm__sq_copy_col(st, 9, w->dispute, sizeof w->dispute);
-        tm__sq_copy_col(st, 10, w->status, sizeof w->status);
+        w->dispute = tm_store_debt_dispute_parse((const char *)sqlite3_column_text(st, 9));
+        w->status = tm_store_debt_status_parse((const char *)sqlite3_column_text(st, 10));
         tm__sq_copy_col(st, 11, w->journey, sizeof w->journey);
         tm__sq_copy_col(st, 12, w->journey_state, sizeof w->journey_state);
         const unsigned char *v = sqlite3_column_text(st, 13);
@@ -230,7 +230,8 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     static const char sql[] =
         "UPDATE debts SET journey = ?1, journey_state = ?2, journey_version = ?3, "
                            "variant = ?4, timer_at = ?5, timer_go = ?6, journey_step = ?7, "
-                           "closed_reason = ?8, status = ?9, offer = ?11, journey_hash = ?12 "
+                           "closed_reason = ?8, status = COALESCE(?9, status), offer = ?11, "
+                           "journey_hash = ?12 "
                            "WHERE id = ?10";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
@@ -249,7 +250,11 @@ int tm_store_debt_set_journey(tm_store *s, int64_t id, const tm_work_debt *w, st
     }
     sqlite3_bind_int64(st, 7, w->journey_step);
     tm__sq_bind_opt_text(st, 8, w->closed_reason);
-    sqlite3_bind_text(st, 9, w->status[0] ? w->status : "open", -1, SQLITE_STATIC);
+    /* A status this build does not know (..._OTHER) is left as stored. */
+    if ((unsigned)w->status < TM_DEBT_OTHER)
+        sqlite3_bind_text(st, 9, tm_store_debt_status_name(w->status), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
     sqlite3_bind_int64(st, 10, id);
     tm__sq_bind_opt_text(st, 11, w->offer);
     tm__sq_bind_opt_text(st, 12, w->journey_hash);
@@ -427,7 +432,7 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
             o->payload_len = (size_t)pn;
         }
         o->payload = o->payload_owned;
-        tm__sq_copy_col(st, 5, o->status, sizeof o->status);
+        o->status = tm_store_outbox_status_parse((const char *)sqlite3_column_text(st, 5));
         o->send_at = sqlite3_column_int64(st, 6);
         tm__sq_copy_col(st, 7, o->purpose_buf, sizeof o->purpose_buf);
         o->purpose = o->purpose_buf;
@@ -440,10 +445,13 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
-int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t send_at,
+int tm_store_outbox_set(tm_store *s, int64_t id, enum tm_outbox_status status, int64_t send_at,
                         const char *blocked_by, const char *payload, int64_t sent_at,
                         struct tm_err *err)
 {
+    if ((unsigned)status >= TM_OUTBOX_OTHER)
+        return tm_err_set(err, TM_EINVAL, "outbox row %lld: no status %d", (long long)id,
+                          (int)status);
     sqlite3_stmt *st;
     static const char sql[] =
         "UPDATE outbox SET status = ?1, send_at = ?2, blocked_by = COALESCE(?3, blocked_by), "
@@ -451,7 +459,7 @@ int tm_store_outbox_set(tm_store *s, int64_t id, const char *status, int64_t sen
                            "(?1 IN ('sent', 'failed')) WHERE id = ?6";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, tm_store_outbox_status_name(status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, send_at);
     tm__sq_bind_opt_text(st, 3, blocked_by);
     tm__sq_bind_opt_text(st, 4, payload);
@@ -598,7 +606,7 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
     while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
         tm_queue_item q;
         memset(&q, 0, sizeof q);
-        char debt[129], name[64], reason[256], journey[64], state[64], status[16], by[64], outcome[64];
+        char debt[129], name[64], reason[256], journey[64], state[64], by[64], outcome[64];
         q.id = sqlite3_column_int64(st, 0);
         tm__sq_copy_col(st, 1, debt, sizeof debt);
         tm__sq_copy_col(st, 2, name, sizeof name);
@@ -606,7 +614,7 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         tm__sq_copy_col(st, 4, journey, sizeof journey);
         tm__sq_copy_col(st, 5, state, sizeof state);
         q.at = sqlite3_column_int64(st, 6);
-        tm__sq_copy_col(st, 7, status, sizeof status);
+        q.status = tm_store_queue_status_parse((const char *)sqlite3_column_text(st, 7));
         q.closed_at = sqlite3_column_int64(st, 8);
         tm__sq_copy_col(st, 9, by, sizeof by);
         tm__sq_copy_col(st, 10, outcome, sizeof outcome);
@@ -615,7 +623,6 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         q.reason = reason;
         q.journey = journey;
         q.journey_state = state;
-        q.status = status;
         q.closed_by = by;
         q.outcome = outcome;
         if ((rc = fn(ud, &q)) != TM_OK)

@@ -175,11 +175,13 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
     return rc;
 }
 
-int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *which,
+int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
                                  const tm_hash16 *hash, struct tm_err *err)
 {
     sqlite3_stmt *st;
-    int email = strcmp(which, "email") == 0;
+    if (which != TM_LOOKUP_PHONE && which != TM_LOOKUP_EMAIL)
+        return tm_err_set(err, TM_EINVAL, "no consumer lookup %d", (int)which);
+    int email = which == TM_LOOKUP_EMAIL;
     if (tm__sq_prepare(s, email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
                    : "UPDATE consumers SET phone_hash = ? WHERE id = ?", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
@@ -190,20 +192,26 @@ int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, const char *whic
     return rc;
 }
 
-static const char *set_column(const char *which)
+/* The column that holds a consumer's set `which`; NULL for none. */
+static const char *set_column(enum tm_consumer_set which)
 {
-    return strcmp(which, "flags") == 0     ? "flags"
-           : strcmp(which, "consent") == 0 ? "consent"
-           : strcmp(which, "optout") == 0  ? "optout"
-                                           : NULL;
+    switch (which) {
+    case TM_CONSUMER_FLAGS:
+        return "flags";
+    case TM_CONSUMER_CONSENT:
+        return "consent";
+    case TM_CONSUMER_OPTOUT:
+        return "optout";
+    }
+    return NULL;
 }
 
-int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, char *out, size_t cap,
-                              struct tm_err *err)
+int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_set which, char *out,
+                              size_t cap, struct tm_err *err)
 {
     const char *col = set_column(which);
     if (!col)
-        return tm_err_set(err, TM_EINVAL, "no consumer set '%s'", which);
+        return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
     sqlite3_stmt *st;
@@ -220,12 +228,12 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, const char *which, 
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a consumer");
 }
 
-int tm_store_consumer_put_set(tm_store *s, int64_t consumer, const char *which, const char *value,
-                              struct tm_err *err)
+int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
+                              const char *value, struct tm_err *err)
 {
     const char *col = set_column(which);
     if (!col)
-        return tm_err_set(err, TM_EINVAL, "no consumer set '%s'", which);
+        return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ? WHERE id = ?", col);
     return tm__sq_run(s, sql, "ti", err, value, consumer);
@@ -245,9 +253,11 @@ int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_e
 }
 
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
-                       const char *payload, const char *status, const tm_hash16 *content,
+                       const char *payload, enum tm_event_status status, const tm_hash16 *content,
                        const char *origin, int64_t now, struct tm_err *err)
 {
+    if ((unsigned)status >= TM_EVENT_OTHER)
+        return tm_err_set(err, TM_EINVAL, "event %s: no status %d", key, (int)status);
     sqlite3_stmt *st = tm__sq_stmt(s, ST_EVENT_ADD, err);
     if (!st)
         return TM_ESTORE;
@@ -259,7 +269,7 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, at);
     sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, tm_store_event_status_name(status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now);
     if (content)
         tm__sq_bind_hash(st, 8, content);
@@ -280,7 +290,7 @@ int tm_store_event_find(tm_store *s, const char *key, tm_event_ref *out, int *fo
     int step = tm__sq_step(s, st);
     if (step == SQLITE_ROW) {
         *found = 1;
-        tm__sq_copy_col(st, 0, out->status, sizeof out->status);
+        out->status = tm_store_event_status_parse((const char *)sqlite3_column_text(st, 0));
         tm__sq_read_hash(st, 1, &out->content);
         tm__sq_copy_col(st, 2, out->origin, sizeof out->origin);
         out->at = sqlite3_column_int64(st, 3);
@@ -414,24 +424,30 @@ int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **ou
     return TM_OK;
 }
 
-int tm_store_promise_set(tm_store *s, int64_t id, const char *status, struct tm_err *err)
+int tm_store_promise_set(tm_store *s, int64_t id, enum tm_promise_status status, struct tm_err *err)
 {
+    if ((unsigned)status >= TM_PROMISE_OTHER)
+        return tm_err_set(err, TM_EINVAL, "promise %lld: no status %d", (long long)id, (int)status);
     sqlite3_stmt *st;
     if (tm__sq_prepare(s, "UPDATE promises SET status = ?1 WHERE id = ?2", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, tm_store_promise_status_name(status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
     int step = tm__sq_step(s, st);
     sqlite3_finalize(st);
     return step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
-int tm_store_debt_set_dispute(tm_store *s, int64_t debt, const char *state, struct tm_err *err)
+int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute state,
+                              struct tm_err *err)
 {
+    if ((unsigned)state >= TM_DEBT_DISPUTE_OTHER)
+        return tm_err_set(err, TM_EINVAL, "debt %lld: no dispute state %d", (long long)debt,
+                          (int)state);
     sqlite3_stmt *st = tm__sq_stmt(s, ST_DISPUTE, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, tm_store_debt_dispute_name(state), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, debt);
     return tm__sq_done(s, st, err);
 }
@@ -544,7 +560,7 @@ static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
     a->amount = sqlite3_column_int64(st, 4);
     tm__sq_copy_col(st, 5, a->currency, sizeof a->currency);
     a->at = sqlite3_column_int64(st, 6);
-    tm__sq_copy_col(st, 7, a->outcome_buf, sizeof a->outcome_buf);
+    a->outcome = tm_store_attempt_outcome_parse((const char *)sqlite3_column_text(st, 7));
     tm__sq_copy_col(st, 8, a->reference_buf, sizeof a->reference_buf);
     tm__sq_copy_col(st, 9, a->reason_buf, sizeof a->reason_buf);
     tm__sq_copy_col(st, 10, a->debt_buf, sizeof a->debt_buf);
@@ -553,7 +569,6 @@ static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
     a->origin = a->origin_buf;
     a->key = a->key_buf;
     a->token = a->token_buf;
-    a->outcome = a->outcome_buf;
     a->reference = a->reference_buf;
     a->reason = a->reason_buf;
     a->debt_ref = a->debt_buf;
@@ -585,6 +600,9 @@ int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, 
 
 int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err)
 {
+    if ((unsigned)a->outcome >= TM_ATTEMPT_OTHER)
+        return tm_err_set(err, TM_EINVAL, "payment attempt %s: no outcome %d", a->key,
+                          (int)a->outcome);
     sqlite3_stmt *st;
     if (tm__sq_prepare(s, "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
                            "amount_minor, currency, at, outcome, reference, reason, content_hash, "
@@ -599,7 +617,7 @@ int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err
     sqlite3_bind_int64(st, 4, a->amount);
     sqlite3_bind_text(st, 5, a->currency, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, a->at);
-    sqlite3_bind_text(st, 7, a->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, tm_store_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
     tm__sq_bind_opt_text(st, 8, a->reference);
     tm__sq_bind_opt_text(st, 9, a->reason);
     tm__sq_bind_hash(st, 10, &a->content);
