@@ -10,13 +10,13 @@
 #include "portfolio_int.h"
 
 #include <openssl/crypto.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
 #include "jscan.h"
+#include "jsonl.h"
 #include "pay.h"
 #include "stopat.h"
 #include "validate.h"
@@ -609,26 +609,32 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     int rc = tm_audit_writer_open(s, akey, &x.run.audit, err);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, in_batch = 0;
+    long in_batch = 0;
     static tm_jtok toks[256];
+    tm_jsonl *rd = NULL;
+    if (rc == TM_OK)
+        rc = tm_jsonl_open(in, opts->name, 0, &rd, err);
     if (rc == TM_OK)
         rc = tm__pf_begin_batch(&x.run, err);
-    while (rc == TM_OK && (n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\t'))
-            k++;
-        if (k == len)
+    while (rc == TM_OK) {
+        char *line;
+        size_t len;
+        long lineno;
+        struct tm_err e = {0};
+        int got = tm_jsonl_next(rd, &line, &len, &lineno, &e);
+        if (got == 0)
+            break;
+        if (got == TM_EINVAL) { /* a line too long: rejected, the rest goes on */
+            stats->events++;
+            ev_reject(&x, lineno, NULL, "%s", tm_jsonl_reason(rd));
             continue;
+        }
+        if (got < 0) { /* a file that cannot be read (a directory, an I/O error) is not an empty one */
+            rc = tm_err_set(err, got, "%s", e.msg);
+            break;
+        }
         stats->events++;
         tm_json j;
-        struct tm_err e = {0};
         if (tm_json_scan(line, len, toks, 256, &j, &e) != TM_OK || j.tok[0].type != TM_J_OBJECT) {
             ev_reject(&x, lineno, NULL, "not a valid JSON object: %s", e.msg[0] ? e.msg : "not an object");
             OPENSSL_cleanse(line, len); /* it may hold a card number we cannot find */
@@ -645,11 +651,8 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
         if (rc == TM_OK)
             rc = tm__pf_row_done(&x.run, in, &in_batch, err);
     }
-    /* A file that cannot be read (a directory, an I/O error) is not an empty one. */
-    if (rc == TM_OK && ferror(in))
-        rc = tm_err_set(err, TM_EIO, "%s: cannot read: %s", opts->name, strerror(errno));
     rc = tm__pf_finish_batches(&x.run, rc, err);
-    free(line);
+    tm_jsonl_close(rd);
     tm_audit_writer_close(x.run.audit);
     return rc;
 }

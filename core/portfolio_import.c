@@ -11,13 +11,13 @@
 #include "portfolio_int.h"
 
 #include <openssl/crypto.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
 #include "jscan.h"
+#include "jsonl.h"
 #include "pay.h"
 #include "stopat.h"
 #include "validate.h"
@@ -591,29 +591,35 @@ static int run_csv(importer *im, FILE *in, struct tm_err *err)
 
 static int run_jsonl(importer *im, FILE *in, struct tm_err *err)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, in_batch = 0;
+    long in_batch = 0;
     static tm_jtok toks[4 * MAX_COLS + 8];
     char *vals = NULL;
     size_t valcap = 0;
     char *names_buf = NULL;
     size_t namecap = 0;
-    int rc = tm__pf_begin_batch(&im->run, err);
-    while (rc == TM_OK && (n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\t'))
-            k++;
-        if (k == len)
+    tm_jsonl *rd = NULL;
+    int rc = tm_jsonl_open(in, im->run.o->name, 0, &rd, err);
+    if (rc == TM_OK)
+        rc = tm__pf_begin_batch(&im->run, err);
+    while (rc == TM_OK) {
+        char *line;
+        size_t len;
+        long lineno;
+        struct tm_err e = {0};
+        int got = tm_jsonl_next(rd, &line, &len, &lineno, &e);
+        if (got == 0)
+            break;
+        if (got == TM_EINVAL) { /* a line too long: rejected, the rest goes on */
+            im->st->rows++;
+            reject(im, lineno, NULL, "%s", tm_jsonl_reason(rd));
             continue;
+        }
+        if (got < 0) { /* the file cannot be read: not an empty one */
+            rc = tm_err_set(err, got, "%s", e.msg);
+            break;
+        }
         im->st->rows++;
         tm_json j;
-        struct tm_err e = {0};
         if (tm_json_scan(line, len, toks, (int)(sizeof toks / sizeof *toks), &j, &e) != TM_OK) {
             reject(im, lineno, NULL, "not valid JSON: %s", e.msg);
             continue;
@@ -692,10 +698,8 @@ static int run_jsonl(importer *im, FILE *in, struct tm_err *err)
         if (rc == TM_OK)
             rc = tm__pf_row_done(&im->run, in, &in_batch, err);
     }
-    if (rc == TM_OK && ferror(in))
-        rc = tm_err_set(err, TM_EIO, "%s: cannot read: %s", im->run.o->name, strerror(errno));
     rc = tm__pf_finish_batches(&im->run, rc, err);
-    free(line);
+    tm_jsonl_close(rd);
     free(vals);
     free(names_buf);
     return rc;
