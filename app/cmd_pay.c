@@ -30,6 +30,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "jsonl.h"
 #include "keys.h"
 #include "pay.h"
 #include "portfolio.h"
@@ -506,34 +507,36 @@ int tm_cmd_pay(tm_cli *cli)
     p.keys = keys;
     tm_portfolio_audit_key(keys, p.akey);
     p.window = (int64_t)window * 60;
-    char *lineb = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long line = 0;
+    tm_jsonl *rd = NULL;
+    if (tm_jsonl_open(in, file, 0, &rd, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto out;
+    }
+    char *lineb;
+    size_t len;
+    long line;
+    int got, unread = 0;
     code = TM_EXIT_OK;
-    while ((n = getline(&lineb, &cap, in)) >= 0) {
-        line++;
-        size_t len = (size_t)n;
-        while (len && (lineb[len - 1] == '\n' || lineb[len - 1] == '\r'))
-            len--;
-        if (len == 0)
+    while ((got = tm_jsonl_next(rd, &lineb, &len, &line, &e)) != 0) {
+        if (got == TM_EINVAL) { /* a line too long: rejected, not charged; the rest goes on */
+            fprintf(stderr, "%s\n", e.msg);
+            p.rejected++;
             continue;
+        }
+        if (got < 0) { /* a file that cannot be read (a directory, an I/O error) is not an empty one */
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            code = TM_EXIT_FAIL;
+            unread = 1;
+            break;
+        }
         if (take(&p, lineb, len, line, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s:%ld: %s\n", file, line, e.msg);
             code = TM_EXIT_FAIL;
             break;
         }
     }
-    /* A file that cannot be read (a directory, an I/O error) is not an empty one. */
-    int unread = code == TM_EXIT_OK && ferror(in) ? errno : 0;
-    if (lineb) {
-        OPENSSL_cleanse(lineb, cap);
-        free(lineb);
-    }
-    if (unread) {
-        fprintf(stderr, "tallyman: %s: cannot read: %s\n", file, strerror(unread));
-        code = TM_EXIT_FAIL;
-    }
+    line = tm_jsonl_lineno(rd);
+    tm_jsonl_close(rd); /* wipes the line buffer: a line may have held a card number */
     if (!(unread && line == 0))
         printf("%s: %ld approved, %ld declined, %ld pending (gateway time-out: retried by the next run), "
                "%ld refused by velocity limits, %ld already taken, %ld rejected\n",

@@ -55,6 +55,30 @@ static int grow(tm_jsonl *r, size_t n)
     return 1;
 }
 
+/* Appends k bytes of the line to the buffer, up to max + 1 in all (a CR
+ * before the newline does not count against the limit): *over is set when
+ * the line is longer. 0 when the buffer cannot grow. */
+static int put(tm_jsonl *r, size_t *n, const char *s, size_t k, int *over)
+{
+    if (*n + k > r->max + 1) {
+        *over = 1;
+        return 1;
+    }
+    if (!grow(r, *n + k - 1))
+        return 0;
+    memcpy(r->buf + *n, s, k);
+    *n += k;
+    return 1;
+}
+
+static int oom(tm_jsonl *r, long *lineno, struct tm_err *err)
+{
+    r->done = 1;
+    *lineno = r->lineno + 1;
+    snprintf(r->reason, sizeof r->reason, "out of memory");
+    return tm_err_set(err, TM_ENOMEM, "%s:%ld: out of memory", r->name, *lineno);
+}
+
 static int blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -73,21 +97,31 @@ int tm_jsonl_next(tm_jsonl *r, char **line, size_t *len, long *lineno, struct tm
          * does not count against the limit); the rest only counted. */
         size_t n = 0;
         int over = 0, c;
-        while ((c = getc_unlocked(r->in)) != EOF && c != '\n') {
-            if (over)
-                continue;
-            if (n > r->max) {
-                over = 1;
-                continue;
+        FILE *in = r->in;
+        /* Bytes go through a small local array first: stores to it cannot
+         * touch the stream, so the compiler keeps stdio's pointers in
+         * registers (a store through r->buf could alias them). */
+        char chunk[256];
+        size_t k = 0;
+        while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+            chunk[k++] = (char)c;
+            if (k == sizeof chunk) {
+                if (!put(r, &n, chunk, k, &over)) {
+                    OPENSSL_cleanse(chunk, sizeof chunk);
+                    return oom(r, lineno, err);
+                }
+                k = 0;
+                if (over) {
+                    while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+                    }
+                    break;
+                }
             }
-            if (!grow(r, n)) {
-                r->done = 1;
-                *lineno = r->lineno + 1;
-                snprintf(r->reason, sizeof r->reason, "out of memory");
-                return tm_err_set(err, TM_ENOMEM, "%s:%ld: out of memory", r->name, *lineno);
-            }
-            r->buf[n++] = (char)c;
         }
+        int grown = over || !k || put(r, &n, chunk, k, &over);
+        OPENSSL_cleanse(chunk, sizeof chunk); /* no copy of the line is left behind */
+        if (!grown)
+            return oom(r, lineno, err);
         if (c == EOF) {
             int e = errno;
             r->done = 1;
