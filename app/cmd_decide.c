@@ -153,7 +153,8 @@ static void json_escape_to(FILE *f, const char *s)
 }
 
 /* A line that yields no decision: {"line": N, ("file": F,) "id": ..., "error": why}. */
-static void line_error(decider *dc, long lineno, const char *file, const char *id_json, const char *why)
+static void line_error(decider *dc, long lineno, const char *file, const char *id_json,
+                       const char *why)
 {
     printf("{\"line\":%ld,", lineno);
     if (file) {

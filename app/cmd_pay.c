@@ -523,7 +523,7 @@ int tm_cmd_pay(tm_cli *cli)
             p.rejected++;
             continue;
         }
-        if (got < 0) { /* a file that cannot be read (a directory, an I/O error) is not an empty one */
+        if (got < 0) { /* a file that cannot be read (a directory, ...) is not an empty one */
             fprintf(stderr, "tallyman: %s\n", e.msg);
             code = TM_EXIT_FAIL;
             unread = 1;

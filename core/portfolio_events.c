@@ -629,7 +629,7 @@ int tm_apply_events(tm_store *s, const tm_keys *keys, FILE *in, const tm_import_
             ev_reject(&x, lineno, NULL, "%s", tm_jsonl_reason(rd));
             continue;
         }
-        if (got < 0) { /* a file that cannot be read (a directory, an I/O error) is not an empty one */
+        if (got < 0) { /* a file that cannot be read (a directory, ...) is not an empty one */
             rc = tm_err_set(err, got, "%s", e.msg);
             break;
         }
