@@ -135,6 +135,9 @@ int tm__sq_exec(tm_store *s, const char *sql, struct tm_err *err)
     return TM_OK;
 }
 
+/* ---------------------------------------------------------------------------
+ * The connection and its transactions.
+ */
 int tm_store_open(const char *path, tm_store **out, struct tm_err *err)
 {
     *out = NULL;
