@@ -70,7 +70,7 @@ BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 all: $(OUT_BIN)
 
 # Generated configuration: depends on the installed packages, not on sources.
-$(B)/config.mk: tools/deps.sh
+$(B)/config.mk: tools/deps.sh Makefile
 	@mkdir -p $(B)
 	@sh tools/deps.sh
 	@echo "PKG_CFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS_C))" > $@.tmp

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "jsonl.h"
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
@@ -149,23 +150,30 @@ static void json_escape_to(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A line that yields no decision: {"line": N, ("file": F,) "id": ..., "error": why}. */
+static void line_error(decider *dc, long lineno, const char *file, const char *id_json,
+                       const char *why)
+{
+    printf("{\"line\":%ld,", lineno);
+    if (file) {
+        fputs("\"file\":", stdout);
+        json_escape_to(stdout, file);
+        fputc(',', stdout);
+    }
+    printf("\"id\":%s,\"error\":", id_json ? id_json : "null");
+    json_escape_to(stdout, why);
+    fputs("}\n", stdout);
+    dc->errors++;
+}
+
 static void decide_line(decider *dc, const char *line, size_t len, long lineno, const char *file)
 {
     tm_request req;
     char *id_json = NULL;
     struct tm_err e = {0};
     if (tm_gate_request_parse(line, len, dc->default_now, &req, &id_json, &e) != TM_OK) {
-        printf("{\"line\":%ld,", lineno);
-        if (file) {
-            fputs("\"file\":", stdout);
-            json_escape_to(stdout, file);
-            fputc(',', stdout);
-        }
-        printf("\"id\":%s,\"error\":", id_json ? id_json : "null");
-        json_escape_to(stdout, e.msg);
-        fputs("}\n", stdout);
+        line_error(dc, lineno, file, id_json, e.msg);
         free(id_json);
-        dc->errors++;
         return;
     }
     free(id_json);
@@ -244,31 +252,29 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     tm_gate_request_free(&req);
 }
 
-static int is_blank(const char *s, size_t n)
+/* Decides every line of `in` (named `name` in messages; `file`, when not NULL, is named in
+ * each error line too). A line too long yields an error line and the rest goes on. Returns
+ * TM_OK, or TM_EIO with err "NAME: cannot read: ..." when `in` cannot be read (a directory
+ * given as the file, an I/O error): such a file is not an empty one; TM_ENOMEM. */
+static int decide_stream(decider *dc, FILE *in, const char *name, const char *file,
+                         struct tm_err *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 0;
-    return 1;
-}
-
-/* Decides every line of `in`. Returns 0, or the errno of a read that failed (a directory
- * given as the file, an I/O error): such a file is not an empty one. */
-static int decide_stream(decider *dc, FILE *in, const char *file)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        if (is_blank(line, (size_t)n))
-            continue;
-        decide_line(dc, line, (size_t)n, lineno, file);
+    tm_jsonl *rd;
+    int rc = tm_jsonl_open(in, name, 0, &rd, err);
+    char *line;
+    size_t len;
+    long lineno;
+    int got;
+    while (rc == TM_OK && (got = tm_jsonl_next(rd, &line, &len, &lineno, err)) != 0) {
+        if (got == TM_EINVAL)
+            line_error(dc, lineno, file, NULL, tm_jsonl_reason(rd));
+        else if (got < 0)
+            rc = got;
+        else
+            decide_line(dc, line, len, lineno, file);
     }
-    int unread = ferror(in) ? errno : 0;
-    free(line);
-    return unread;
+    tm_jsonl_close(rd);
+    return rc;
 }
 
 int tm_cmd_decide(tm_cli *cli)
@@ -339,10 +345,10 @@ int tm_cmd_decide(tm_cli *cli)
     dc.out = malloc(dc.outcap);
     int rc = TM_EXIT_OK;
     if (nfiles == 0) {
-        int unread = decide_stream(&dc, stdin, NULL);
-        if (unread) {
+        memset(&e, 0, sizeof e);
+        if (decide_stream(&dc, stdin, "standard input", NULL, &e) != TM_OK) {
             fflush(stdout);
-            fprintf(stderr, "tallyman: standard input: cannot read: %s\n", strerror(unread));
+            fprintf(stderr, "tallyman: %s\n", e.msg);
             rc = TM_EXIT_FAIL;
         }
     } else {
@@ -354,10 +360,10 @@ int tm_cmd_decide(tm_cli *cli)
                 rc = TM_EXIT_FAIL;
                 continue;
             }
-            int unread = decide_stream(&dc, f, nfiles > 1 ? files[i] : NULL);
-            if (unread) {
+            memset(&e, 0, sizeof e);
+            if (decide_stream(&dc, f, files[i], nfiles > 1 ? files[i] : NULL, &e) != TM_OK) {
                 fflush(stdout);
-                fprintf(stderr, "%s: cannot read: %s\n", files[i], strerror(unread));
+                fprintf(stderr, "%s\n", e.msg);
                 rc = TM_EXIT_FAIL;
             }
             if (f != stdin)

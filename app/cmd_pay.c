@@ -30,6 +30,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "jsonl.h"
 #include "keys.h"
 #include "pay.h"
 #include "portfolio.h"
@@ -333,14 +334,14 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
                key, prev.origin[0] ? "on " : "before", prev.origin, when);
         goto done;
     }
-    if (found && strcmp(prev.outcome, "approved") == 0) {
+    if (found && prev.outcome == TM_ATTEMPT_APPROVED) {
         /* Approved before: its payment must be on the debt, whatever happened since. */
         char evkey[260];
         tm_event_ref ev;
         int have = 0;
         snprintf(evkey, sizeof evkey, "pay:%s", key);
         rc = tm_store_event_find(p->s, evkey, &ev, &have, err);
-        if (rc == TM_OK && (!have || strcmp(ev.status, "applied") != 0)) {
+        if (rc == TM_OK && (!have || ev.status != TM_EVENT_APPLIED)) {
             rc = apply_payment(p, line, key, prev.debt_ref, prev.at, prev.amount, prev.currency,
                                prev.token, err);
             if (rc == TM_EINVAL) {
@@ -352,7 +353,7 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
         p->duplicates++;
         goto done;
     }
-    if (found && strcmp(prev.outcome, "timeout") != 0) {
+    if (found && prev.outcome != TM_ATTEMPT_TIMEOUT) {
         p->duplicates++;
         goto done;
     }
@@ -398,8 +399,10 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
         reject(p, line, "gateway", "%s: not charged", e.msg);
         goto done;
     }
-    static const char *const outcomes[] = {"approved", "declined", "timeout"};
-    const char *outcome = outcomes[res.outcome];
+    static const enum tm_attempt_outcome outcomes[] = {
+        [TM_PAY_APPROVED] = TM_ATTEMPT_APPROVED, [TM_PAY_DECLINED] = TM_ATTEMPT_DECLINED,
+        [TM_PAY_TIMEOUT] = TM_ATTEMPT_TIMEOUT};
+    enum tm_attempt_outcome outcome = outcomes[res.outcome];
     char origin[300];
     snprintf(origin, sizeof origin, "%s:%ld", p->name, line);
     tm_pay_attempt a = {.key = key, .debt = d.id, .token = token, .amount = money.minor,
@@ -414,7 +417,7 @@ static int take(pay_run *p, char *text, size_t len, long line, struct tm_err *er
                                "amount_minor", (json_int_t)money.minor, "currency", money.currency,
                                "reference", res.reference, "reason", res.reason);
         char action[40];
-        snprintf(action, sizeof action, "payment.%s", outcome);
+        snprintf(action, sizeof action, "payment.%s", tm_store_attempt_outcome_name(outcome));
         rc = dj ? audit(p, at, action, debt_id, dj, err) : tm_err_set(err, TM_ENOMEM, "out of memory");
         json_decref(dj);
     }
@@ -504,34 +507,36 @@ int tm_cmd_pay(tm_cli *cli)
     p.keys = keys;
     tm_portfolio_audit_key(keys, p.akey);
     p.window = (int64_t)window * 60;
-    char *lineb = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long line = 0;
+    tm_jsonl *rd = NULL;
+    if (tm_jsonl_open(in, file, 0, &rd, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        goto out;
+    }
+    char *lineb;
+    size_t len;
+    long line;
+    int got, unread = 0;
     code = TM_EXIT_OK;
-    while ((n = getline(&lineb, &cap, in)) >= 0) {
-        line++;
-        size_t len = (size_t)n;
-        while (len && (lineb[len - 1] == '\n' || lineb[len - 1] == '\r'))
-            len--;
-        if (len == 0)
+    while ((got = tm_jsonl_next(rd, &lineb, &len, &line, &e)) != 0) {
+        if (got == TM_EINVAL) { /* a line too long: rejected, not charged; the rest goes on */
+            fprintf(stderr, "%s\n", e.msg);
+            p.rejected++;
             continue;
+        }
+        if (got < 0) { /* a file that cannot be read (a directory, ...) is not an empty one */
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            code = TM_EXIT_FAIL;
+            unread = 1;
+            break;
+        }
         if (take(&p, lineb, len, line, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s:%ld: %s\n", file, line, e.msg);
             code = TM_EXIT_FAIL;
             break;
         }
     }
-    /* A file that cannot be read (a directory, an I/O error) is not an empty one. */
-    int unread = code == TM_EXIT_OK && ferror(in) ? errno : 0;
-    if (lineb) {
-        OPENSSL_cleanse(lineb, cap);
-        free(lineb);
-    }
-    if (unread) {
-        fprintf(stderr, "tallyman: %s: cannot read: %s\n", file, strerror(unread));
-        code = TM_EXIT_FAIL;
-    }
+    line = tm_jsonl_lineno(rd);
+    tm_jsonl_close(rd); /* wipes the line buffer: a line may have held a card number */
     if (!(unread && line == 0))
         printf("%s: %ld approved, %ld declined, %ld pending (gateway time-out: retried by the next run), "
                "%ld refused by velocity limits, %ld already taken, %ld rejected\n",

@@ -49,7 +49,7 @@ static int print_item(void *ud, const tm_queue_item *q)
         json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)q->id,
                               "queue", q->queue, "debt_id", q->debt_ref, "since", since, "journey",
                               q->journey, "state", q->journey_state, "reason", q->reason, "status",
-                              q->status);
+                              tm_store_queue_status_name(q->status));
         if (j && q->outcome[0])
             json_object_set_new(j, "outcome", json_string(q->outcome));
         if (j && q->closed_by[0])
@@ -61,9 +61,9 @@ static int print_item(void *ud, const tm_queue_item *q)
         json_decref(j);
     } else {
         printf("%6lld  %-20s %-16s %s  %s/%s  %s%s%s\n", (long long)q->id, q->queue, q->debt_ref, since,
-               q->journey, q->journey_state, q->reason, strcmp(q->status, "open") ? "  [" : "",
-               strcmp(q->status, "open") ? q->status : "");
-        if (strcmp(q->status, "open"))
+               q->journey, q->journey_state, q->reason, q->status != TM_QUEUE_OPEN ? "  [" : "",
+               q->status != TM_QUEUE_OPEN ? tm_store_queue_status_name(q->status) : "");
+        if (q->status != TM_QUEUE_OPEN)
             printf("        closed by %s: %s]\n", q->closed_by, q->outcome);
     }
     return TM_OK;

@@ -243,7 +243,7 @@ static int load_portfolio(tm_simulation *S, tm_store *s, const char *scripts, st
         rc = tm_store_debt_find(s, d->debt_id, &rec, &found, err);
         if (rc == TM_OK && found)
             rc = tm_store_work_debt(s, rec.id, &w, &wfound, err);
-        if (rc != TM_OK || !found || !wfound || rec.balance <= 0 || strcmp(w.status, "open") != 0) {
+        if (rc != TM_OK || !found || !wfound || rec.balance <= 0 || w.status != TM_DEBT_OPEN) {
             free(d->debt_id);
             continue;
         }

@@ -111,7 +111,7 @@ static int load_sends(run *r, send_job *j, const int64_t *ids, size_t n, struct 
             found = it->o.debt_ref[0] != '\0';
             snprintf(it->debt_id, sizeof it->debt_id, "%s", it->o.debt_ref);
         }
-        if (rc != TM_OK || !found || strcmp(it->o.status, "ready") != 0) {
+        if (rc != TM_OK || !found || it->o.status != TM_OUTBOX_READY) {
             free(it->o.payload_owned);
             if (rc != TM_OK) {
                 send_job_clear(j);
@@ -140,7 +140,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             tm__cycle_report(r, "debt %s: outbox %s: the stored message cannot be read: %s", it->debt_id, o->key,
                    it->msg);
             r->st->failed++;
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "unreadable", NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, "unreadable", NULL, 0, err);
         } else if (it->send_rc != TM_OK || !durable) {
             if (it->send_rc != TM_OK && it->msg[0])
                 tm__cycle_report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->msg);
@@ -152,7 +152,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             } else {
                 r->st->duplicates++;
             }
-            rc = tm_store_outbox_set(r->s, o->id, "sent", o->send_at, NULL, NULL, o->send_at, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SENT, o->send_at, NULL, NULL, o->send_at, err);
             if (rc == TM_OK) {
                 char subject[160], details[400];
                 snprintf(subject, sizeof subject, "debt:%s", it->debt_id);
@@ -168,7 +168,7 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
         } else {
             r->st->failed++;
             tm__cycle_report(r, "debt %s: outbox %s: %s", it->debt_id, o->key, it->sr.detail);
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, NULL, NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, NULL, NULL, 0, err);
         }
         if (rc == TM_OK)
             rc = tm__cycle_tx_step(r, err);

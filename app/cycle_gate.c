@@ -168,7 +168,7 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
     const char *type = w->debt_type[0] ? w->debt_type : "other";
     if (rc == TM_OK && (req->debt_type = tm_gate_lookup(tm_gate_debt_type_names, type)) < 0)
         rc = tm_err_set(err, TM_EINVAL, "debt.type: unknown value '%s'", type);
-    const char *dispute = w->dispute[0] ? w->dispute : "none";
+    const char *dispute = tm_store_debt_dispute_name(w->dispute);
     if (rc == TM_OK && (req->dispute = tm_gate_lookup(tm_gate_dispute_names, dispute)) < 0)
         rc = tm_err_set(err, TM_EINVAL, "debt.dispute: unknown value '%s'", dispute);
     tm_date d;
@@ -426,7 +426,7 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
         memset(g, 0, offsetof(gate_row, res));
         int found = 0;
         rc = tm_store_outbox_get(r->s, ids[*pos], &g->o, &found, err);
-        if (rc != TM_OK || !found || strcmp(g->o.status, "planned") != 0 || g->o.send_at >= r->day_end) {
+        if (rc != TM_OK || !found || g->o.status != TM_OUTBOX_PLANNED || g->o.send_at >= r->day_end) {
             free(g->o.payload_owned);
             ++*pos;
             continue;
@@ -447,7 +447,7 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
         /* Planned while the debt was open, it is not sent once the debt is
          * paid (or otherwise closed) before its time: nobody is asked to pay
          * what is already paid. */
-        g->closed = strcmp(g->w.status, "open") != 0;
+        g->closed = g->w.status != TM_DEBT_OPEN;
         if (g->w.consumer_id != consumer) {
             if (j->nrows >= CHUNK) {
                 free(g->o.payload_owned);
@@ -499,9 +499,9 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
         tm_work_debt *w = &g->w;
         if (g->closed) {
             char why[64];
-            snprintf(why, sizeof why, "debt-%s", w->status);
+            snprintf(why, sizeof why, "debt-%s", tm_store_debt_status_name(w->status));
             r->st->skipped++;
-            rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, why, NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SKIPPED, o->send_at, why, NULL, 0, err);
             if (rc == TM_OK)
                 rc = tm__cycle_tx_step(r, err);
             continue;
@@ -511,7 +511,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
              * and the debt is parked with the reason. */
             char msg[800];
             snprintf(msg, sizeof msg, "outbox %s: the gate cannot judge this contact: %s", o->key, g->msg);
-            rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, "invalid-request", NULL, 0, err);
+            rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, "invalid-request", NULL, 0, err);
             if (rc == TM_OK)
                 rc = tm__cycle_park(r, w, "gate", msg, o->send_at, err);
             if (rc == TM_OK)
@@ -542,7 +542,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                  * the row fails, and the audit log says why. */
                 r->st->render_failed++;
                 tm__cycle_report(r, "debt %s: outbox %s: %s", w->debt_id, o->key, g->m.why);
-                rc = tm_store_outbox_set(r->s, o->id, "failed", o->send_at, g->m.why, NULL, 0, err);
+                rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_FAILED, o->send_at, g->m.why, NULL, 0, err);
                 json_t *dj = json_pack("{s:s, s:s, s:s, s:s}", "key", o->key, "channel", o->channel,
                                        "template", o->template_id, "error", g->m.why);
                 char *dt = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
@@ -580,7 +580,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 if (a->rescheduled && !moved && strcmp(a->channel, o->channel) == 0) {
                     moved = 1;
                     r->st->rescheduled++;
-                    rc = tm_store_outbox_set(r->s, o->id, "planned", a->at, g->blocked, NULL, 0, err);
+                    rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_PLANNED, a->at, g->blocked, NULL, 0, err);
                     if (a->at < r->day_end)
                         *again = 1;
                 } else {
@@ -599,7 +599,7 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             }
             if (rc == TM_OK && !moved) {
                 r->st->skipped++;
-                rc = tm_store_outbox_set(r->s, o->id, "skipped", o->send_at, g->blocked, NULL, 0, err);
+                rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SKIPPED, o->send_at, g->blocked, NULL, 0, err);
             }
         }
         tm_stopat("run.gate"); /* run: after each contact judged and written, batch uncommitted */

@@ -22,8 +22,10 @@ tm_jdebt tm__cycle_jdebt(const tm_work_debt *w)
 {
     tm_jdebt d = {
         .debt_id = w->debt_id, .state = w->state, .debt_type = w->debt_type,
-        .currency = w->currency, .creditor = w->creditor, .dispute = w->dispute,
-        .status = w->status, .zone = w->timezone, .language = w->language, .flags = w->flags,
+        .currency = w->currency, .creditor = w->creditor,
+        .dispute = tm_store_debt_dispute_name(w->dispute),
+        .status = tm_store_debt_status_name(w->status), .zone = w->timezone,
+        .language = w->language, .flags = w->flags,
         .charge_off_date = w->charge_off_date, .last_payment_date = w->last_payment_date,
         .balance = w->balance, .placed_balance = w->placed_balance,
         .days_past_due = w->days_past_due, .promise_amount = w->promise_amount,

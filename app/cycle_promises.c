@@ -40,13 +40,15 @@ int tm__cycle_promises(run *r, struct tm_err *err)
             tm__cycle_report(r, "debt %s: promise %lld cannot be judged: %s", w.debt_id, (long long)p[i].id, e.msg);
             continue;
         }
-        const char *status = state == TM_PAY_PROMISE_KEPT             ? "kept"
-                             : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? "partially_kept"
-                             : state == TM_PAY_PROMISE_BROKEN         ? "broken"
-                                                                      : NULL;
-        if (!status)
+        enum tm_promise_status ps =
+            state == TM_PAY_PROMISE_KEPT             ? TM_PROMISE_KEPT
+            : state == TM_PAY_PROMISE_PARTIALLY_KEPT ? TM_PROMISE_PARTIALLY_KEPT
+            : state == TM_PAY_PROMISE_BROKEN         ? TM_PROMISE_BROKEN
+                                                     : TM_PROMISE_OPEN;
+        if (ps == TM_PROMISE_OPEN)
             continue;
-        rc = tm_store_promise_set(r->s, p[i].id, status, err);
+        const char *status = tm_store_promise_status_name(ps);
+        rc = tm_store_promise_set(r->s, p[i].id, ps, err);
         char details[300];
         snprintf(details, sizeof details,
                  "{\"promise\":%lld,\"amount_minor\":%lld,\"paid_minor\":%lld,\"due\":\"%s\","
@@ -61,7 +63,7 @@ int tm__cycle_promises(run *r, struct tm_err *err)
                 at = p[i].created_at;
             char key[64];
             snprintf(key, sizeof key, "promise:%lld:broken", (long long)p[i].id);
-            rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, "applied",
+            rc = tm_store_event_add(r->s, key, "broken_promise", p[i].debt, at, details, TM_EVENT_APPLIED,
                                     NULL, NULL, r->day_start, err);
         } else if (rc == TM_OK) {
             r->st->promises_kept++;

@@ -4,7 +4,12 @@
  * promises, disputes, cease requests, ...). Every row is validated field by
  * field; a bad row is reported with its line and field and the rest goes on;
  * accepted rows are committed in batches with their audit records; personal
- * data is encrypted before it reaches the store.
+ * data is encrypted before it reaches the store. And key rotation: what the
+ * store holds encrypted, moved to the current key.
+ *
+ * One header for the module's four files: the import in portfolio_import.c,
+ * events in portfolio_events.c, key rotation in portfolio_rekey.c, and what
+ * they share in portfolio.c (portfolio_int.h).
  */
 #ifndef TM_PORTFOLIO_H
 #define TM_PORTFOLIO_H

@@ -1,10 +1,19 @@
 /*
- * core/store_int.h: the store's test hook, shared with the test programs
- * only (the product never calls it): fault injection in the SQLite store,
- * after SQLite's own anomaly tests.
+ * core/store_int.h: what the SQLite store gives the test programs and the
+ * SQLite-specific tools, and the product never calls: the raw database
+ * handle, and fault injection in every SQLite call of the store, after
+ * SQLite's own anomaly tests. store.h stays free of SQLite, so another
+ * implementation of it (PostgreSQL) has nothing of this to provide.
  */
 #ifndef TM_STORE_INT_H
 #define TM_STORE_INT_H
+
+#include "store.h"
+
+/* The store's SQLite handle, borrowed: valid until tm_store_close(). For tests
+ * that look at or change the tables directly; a write through it bypasses the
+ * audit chain. */
+struct sqlite3 *tm_store_sqlite(tm_store *s);
 
 /* Called before every SQLite call of the store that can fail (a prepare, a
  * step, an exec; `what` names which). Returning 0 lets the call go ahead;

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "store.h"
+#include "store_int.h"
 
 static const uint8_t KEY[TM_AUDIT_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                               17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};

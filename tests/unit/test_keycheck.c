@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
+#include "store_int.h"
 
 /* Known keys: K1, K2 encryption keys; HA, HB two lookup keys. */
 #define K1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"

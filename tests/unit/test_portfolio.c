@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
+#include "store_int.h"
 
 #define K1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define K2 "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"

@@ -4,7 +4,8 @@
  * unknown hash is "not found", bad input is refused, and migration 5 upgrades
  * a version-4 store that lacks its table and column; events and payment attempts keep their
  * content hash and origin (migration 9), the velocity window reads (after, until], and a late
- * event never moves a debt's last event back.
+ * event never moves a debt's last event back. Every status is an enum stored as the same text
+ * as before, a text changed by hand reads as ..._OTHER, and a write of OTHER is refused.
  */
 #include "harness.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_int.h"
 
 static const char HASH[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -123,13 +125,13 @@ TEST(events_and_attempts_remember_their_content)
     ASSERT_OK(tm_store_open(":memory:", &s, &e));
     one_debt(s);
     tm_hash16 h = H(7);
-    ASSERT_OK(tm_store_event_add(s, "e1", "payment", 1, 200, "{}", "applied", &h, "f.jsonl:3", 5, &e));
-    ASSERT_OK(tm_store_event_add(s, "e2", "payment", 1, 100, "{}", "out_of_order", NULL, NULL, 5, &e));
+    ASSERT_OK(tm_store_event_add(s, "e1", "payment", 1, 200, "{}", TM_EVENT_APPLIED, &h, "f.jsonl:3", 5, &e));
+    ASSERT_OK(tm_store_event_add(s, "e2", "payment", 1, 100, "{}", TM_EVENT_OUT_OF_ORDER, NULL, NULL, 5, &e));
     tm_event_ref r;
     int found = 0;
     ASSERT_OK(tm_store_event_find(s, "e1", &r, &found, &e));
     ASSERT_EQ(found, 1);
-    ASSERT_STR_EQ(r.status, "applied");
+    ASSERT_EQ(r.status, TM_EVENT_APPLIED);
     ASSERT_EQ(r.content.set, 1);
     ASSERT(memcmp(r.content.b, h.b, sizeof h.b) == 0);
     ASSERT_STR_EQ(r.origin, "f.jsonl:3");
@@ -139,7 +141,7 @@ TEST(events_and_attempts_remember_their_content)
     ASSERT_STR_EQ(r.origin, "");
     ASSERT_OK(tm_store_event_set_applied(s, "e2", "{\"type\":\"payment\"}", 9, &e));
     ASSERT_OK(tm_store_event_find(s, "e2", &r, &found, &e));
-    ASSERT_STR_EQ(r.status, "applied");
+    ASSERT_EQ(r.status, TM_EVENT_APPLIED);
     ASSERT_OK(tm_store_event_find(s, "nope", &r, &found, &e));
     ASSERT_EQ(found, 0);
 
@@ -151,17 +153,17 @@ TEST(events_and_attempts_remember_their_content)
 
     tm_hash16 c1 = H(1), c2 = H(2);
     tm_pay_attempt a = {.key = "k1", .debt = 1, .token = "tok_x", .amount = 500, .at = 100,
-                        .outcome = "timeout", .content = c1, .origin = "p.jsonl:1"};
+                        .outcome = TM_ATTEMPT_TIMEOUT, .content = c1, .origin = "p.jsonl:1"};
     memcpy(a.currency, "USD", 4);
     ASSERT_OK(tm_store_pay_attempt_put(s, &a, &e));
     /* Writing the key again (the retry's outcome) keeps what the request was. */
-    a.outcome = "approved";
+    a.outcome = TM_ATTEMPT_APPROVED;
     a.content = c2;
     a.origin = "p.jsonl:9";
     ASSERT_OK(tm_store_pay_attempt_put(s, &a, &e));
     tm_pay_attempt got;
     ASSERT_OK(tm_store_pay_attempt_get(s, "k1", &got, &found, &e));
-    ASSERT_STR_EQ(got.outcome, "approved");
+    ASSERT_EQ(got.outcome, TM_ATTEMPT_APPROVED);
     ASSERT(memcmp(got.content.b, c1.b, sizeof c1.b) == 0);
     ASSERT_STR_EQ(got.origin, "p.jsonl:1");
     tm_store_close(s);
@@ -186,7 +188,7 @@ TEST(pay_attempts_between_bounds)
         char key[16];
         snprintf(key, sizeof key, "k%d", i);
         tm_pay_attempt a = {.key = key, .debt = 1, .token = "tok_x", .amount = 1, .at = ats[i],
-                            .outcome = "approved"};
+                            .outcome = TM_ATTEMPT_APPROVED};
         memcpy(a.currency, "USD", 4);
         ASSERT_OK(tm_store_pay_attempt_put(s, &a, &e));
     }
@@ -226,4 +228,128 @@ TEST(migration_8_adds_content_columns)
     unlink(wal);
     snprintf(wal, sizeof wal, "%s-shm", path);
     unlink(wal);
+}
+
+/* The text in column `col` of the first row of `q`, into out. */
+static const char *sql_text(tm_store *s, const char *q, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(tm_store_sqlite(s), q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Every status is one name, the text stores have always held (stores made by
+ * earlier builds read the same), and reads back to its value; a name no build
+ * writes is OTHER, named "other". */
+TEST(status_names_are_the_stored_texts)
+{
+    static const char *const debt[] = {"open", "paid"};
+    static const char *const dispute[] = {"none", "pending", "verified"};
+    static const char *const event[] = {"applied", "out_of_order", "unknown_debt"};
+    static const char *const promise[] = {"open", "kept", "partially_kept", "broken"};
+    static const char *const outbox[] = {"planned", "ready", "sent", "failed", "skipped"};
+    static const char *const queue[] = {"open", "closed"};
+    static const char *const attempt[] = {"approved", "declined", "timeout"};
+#define ROUND_TRIP(names, other, NAME, PARSE)                                                 \
+    do {                                                                                     \
+        ASSERT_EQ((int)(sizeof names / sizeof *names), (int)other);                          \
+        for (int i = 0; i < (int)other; i++) {                                               \
+            ASSERT_STR_EQ(NAME(i), names[i]);                                                \
+            ASSERT_EQ((int)PARSE(names[i]), i);                                              \
+        }                                                                                    \
+        ASSERT_STR_EQ(NAME(other), "other");                                                 \
+        ASSERT_STR_EQ(NAME(other + 7), "other");                                             \
+        ASSERT_EQ(PARSE("other"), other);                                                    \
+        ASSERT_EQ(PARSE("Open"), other);                                                     \
+        ASSERT_EQ(PARSE(""), other);                                                         \
+        ASSERT_EQ(PARSE(NULL), other);                                                       \
+    } while (0)
+    ROUND_TRIP(debt, TM_DEBT_OTHER, tm_store_debt_status_name, tm_store_debt_status_parse);
+    ROUND_TRIP(dispute, TM_DEBT_DISPUTE_OTHER, tm_store_debt_dispute_name, tm_store_debt_dispute_parse);
+    ROUND_TRIP(event, TM_EVENT_OTHER, tm_store_event_status_name, tm_store_event_status_parse);
+    ROUND_TRIP(promise, TM_PROMISE_OTHER, tm_store_promise_status_name, tm_store_promise_status_parse);
+    ROUND_TRIP(outbox, TM_OUTBOX_OTHER, tm_store_outbox_status_name, tm_store_outbox_status_parse);
+    ROUND_TRIP(queue, TM_QUEUE_OTHER, tm_store_queue_status_name, tm_store_queue_status_parse);
+    ROUND_TRIP(attempt, TM_ATTEMPT_OTHER, tm_store_attempt_outcome_name,
+               tm_store_attempt_outcome_parse);
+#undef ROUND_TRIP
+}
+
+/* A status goes into the tables as its name, a write of OTHER is refused with
+ * nothing written, a row changed by hand reads as OTHER, and a debt whose
+ * status this build does not know keeps it when its journey is written. */
+TEST(statuses_stored_as_text_and_read_back)
+{
+    tm_store *s;
+    struct tm_err e = {0};
+    char v[64];
+    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    one_debt(s);
+    ASSERT_OK(tm_store_event_add(s, "e1", "payment", 1, 100, "{}", TM_EVENT_UNKNOWN_DEBT, NULL, NULL, 5, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT status FROM events WHERE key = 'e1'", v, sizeof v), "unknown_debt");
+    ASSERT_EQ(tm_store_event_add(s, "e2", "payment", 1, 100, "{}", TM_EVENT_OTHER, NULL, NULL, 5, &e),
+              TM_EINVAL);
+    ASSERT_STR_EQ(sql_text(s, "SELECT count(*) FROM events", v, sizeof v), "1");
+    sql(s, "UPDATE events SET status = 'mislaid' WHERE key = 'e1'");
+    tm_event_ref r;
+    int found = 0;
+    ASSERT_OK(tm_store_event_find(s, "e1", &r, &found, &e));
+    ASSERT_EQ(r.status, TM_EVENT_OTHER);
+
+    ASSERT_OK(tm_store_promise_add(s, 1, 500, "USD", "2026-01-10", 100, &e));
+    ASSERT_OK(tm_store_promise_set(s, 1, TM_PROMISE_PARTIALLY_KEPT, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT status FROM promises", v, sizeof v), "partially_kept");
+    ASSERT_EQ(tm_store_promise_set(s, 1, TM_PROMISE_OTHER, &e), TM_EINVAL);
+    ASSERT_STR_EQ(sql_text(s, "SELECT status FROM promises", v, sizeof v), "partially_kept");
+
+    ASSERT_OK(tm_store_debt_set_dispute(s, 1, TM_DEBT_DISPUTE_VERIFIED, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT dispute FROM debts", v, sizeof v), "verified");
+    ASSERT_EQ(tm_store_debt_set_dispute(s, 1, TM_DEBT_DISPUTE_OTHER, &e), TM_EINVAL);
+
+    tm_work_debt w;
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT_EQ(w.status, TM_DEBT_OPEN);
+    ASSERT_EQ(w.dispute, TM_DEBT_DISPUTE_VERIFIED);
+    sql(s, "UPDATE debts SET status = 'frozen'");
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT_EQ(w.status, TM_DEBT_OTHER);
+    snprintf(w.journey, sizeof w.journey, "early");
+    ASSERT_OK(tm_store_debt_set_journey(s, 1, &w, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT status || ',' || journey FROM debts", v, sizeof v), "frozen,early");
+    w.status = TM_DEBT_PAID;
+    ASSERT_OK(tm_store_debt_set_journey(s, 1, &w, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT status FROM debts", v, sizeof v), "paid");
+
+    tm_outbox_rec o = {.key = "k1", .debt = 1, .channel = "sms", .template_id = "t", .send_at = 10};
+    int added = 0;
+    ASSERT_OK(tm_store_outbox_plan(s, &o, &added, &e));
+    ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));
+    ASSERT_EQ(o.status, TM_OUTBOX_PLANNED);
+    free(o.payload_owned);
+    ASSERT_OK(tm_store_outbox_set(s, 1, TM_OUTBOX_SKIPPED, 10, "debt-paid", NULL, 0, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT status || ',' || blocked_by FROM outbox", v, sizeof v), "skipped,debt-paid");
+    ASSERT_EQ(tm_store_outbox_set(s, 1, TM_OUTBOX_OTHER, 10, NULL, NULL, 0, &e), TM_EINVAL);
+    ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));
+    ASSERT_EQ(o.status, TM_OUTBOX_SKIPPED);
+    free(o.payload_owned);
+
+    tm_pay_attempt a = {.key = "k1", .debt = 1, .token = "tok_x", .amount = 5, .at = 100,
+                        .outcome = TM_ATTEMPT_DECLINED};
+    memcpy(a.currency, "USD", 4);
+    ASSERT_OK(tm_store_pay_attempt_put(s, &a, &e));
+    ASSERT_STR_EQ(sql_text(s, "SELECT outcome FROM payment_attempts", v, sizeof v), "declined");
+    a.outcome = TM_ATTEMPT_OTHER;
+    ASSERT_EQ(tm_store_pay_attempt_put(s, &a, &e), TM_EINVAL);
+    ASSERT_STR_EQ(sql_text(s, "SELECT outcome FROM payment_attempts", v, sizeof v), "declined");
+
+    ASSERT_EQ(tm_store_consumer_put_set(s, 1, (enum tm_consumer_set)9, "x", &e), TM_EINVAL);
+    ASSERT_OK(tm_store_consumer_put_set(s, 1, TM_CONSUMER_OPTOUT, "sms", &e));
+    ASSERT_OK(tm_store_consumer_get_set(s, 1, TM_CONSUMER_OPTOUT, v, sizeof v, &e));
+    ASSERT_STR_EQ(v, "sms");
+    ASSERT_OK(tm_store_consumer_get_set(s, 1, TM_CONSUMER_FLAGS, v, sizeof v, &e));
+    ASSERT_STR_EQ(v, "");
+    tm_store_close(s);
 }

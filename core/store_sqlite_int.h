@@ -1,0 +1,121 @@
+/*
+ * core/store_sqlite_int.h: what the files of the SQLite store share, and
+ * nothing outside them includes (tests reach the store through store.h and
+ * store_int.h only). The store is one module in five files:
+ *
+ *   store_sqlite.c          the connection, its transactions, every call into
+ *                           SQLite that fault injection can fail, the prepared
+ *                           statements and the snapshot copy
+ *   store_sqlite_schema.c   the schema: numbered migrations and the version
+ *   store_sqlite_records.c  the portfolio's records: consumers, debts, events,
+ *                           payments and promises, contacts, card payment
+ *                           attempts, scores, model training rows
+ *   store_sqlite_control.c  what guards them: the audit chain, the keys and the
+ *                           ciphertexts under each, leases, deployed script sets,
+ *                           the counts that say a store is in use
+ *   store_sqlite_cycle.c    the daily cycle's work: marks, work lists, the debt
+ *                           as a journey sees it, the outbox, the gate's
+ *                           decisions, agent queues, the journey archive
+ *
+ * Every call into SQLite that can fail goes through tm__sq_prepare,
+ * tm__sq_step or tm__sq_exec, so a test can make any of them fail
+ * (store_int.h); a failure is reported with tm__sq_error, never read as
+ * "not found".
+ */
+#ifndef TM_STORE_SQLITE_INT_H
+#define TM_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+/* Prepared statements, made on first use and kept for the store's life
+ * (their SQL is in store_sqlite.c). */
+enum tm__sq_st {
+    ST_CONSUMER_FIND, ST_CONSUMER_INS, ST_CONSUMER_UPD, ST_DEBT_FIND, ST_DEBT_INS, ST_DEBT_UPD,
+    ST_EVENT_EXISTS, ST_EVENT_ADD, ST_DEBT_TOUCH, ST_AUDIT_TAIL, ST_AUDIT_ADD, ST_AUDIT_HEAD,
+    ST_AUDIT_SET_HEAD, ST_PAY_BALANCE, ST_PAY_ADD, ST_PAY_PROMISE, ST_DEBT_BALANCE, ST_PROMISE_ADD,
+    ST_DISPUTE, ST_CONTACT_ADD, ST__COUNT
+};
+
+#define STORE_CACHE 32
+
+struct tm_store {
+    sqlite3 *db;
+    int depth;     /* nesting of tm_store_begin */
+    uint64_t tx;   /* the id of the outermost transaction in progress; 0 when none */
+    uint64_t txs;  /* transactions begun so far (the next id less one) */
+    int fault_rc;  /* the code of a fault injected into the last call (tests), else 0 */
+    sqlite3_stmt *st[ST__COUNT];
+    /* Statements of the cycle's functions, prepared once, keyed by the
+     * address of their SQL text (a static array per function). */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STORE_CACHE];
+    int ncache;
+};
+
+/* sqlite3_step: SQLITE_ROW is a row, SQLITE_DONE is done, anything else is
+ * an error the caller reports with tm__sq_error (never "not found"). */
+int tm__sq_step(tm_store *s, sqlite3_stmt *st);
+/* sqlite3_prepare_v2 of `sql` into *st (NULL on failure). */
+int tm__sq_prepare(tm_store *s, const char *sql, sqlite3_stmt **st);
+/* Sets `err` to TM_ESTORE, "WHAT: " and SQLite's message (or the injected
+ * fault's), and returns TM_ESTORE. */
+int tm__sq_error(tm_store *s, struct tm_err *err, const char *what);
+/* sqlite3_exec of `sql` (one or more statements): TM_OK or TM_ESTORE. */
+int tm__sq_exec(tm_store *s, const char *sql, struct tm_err *err);
+
+/* The prepared statement `which`, reset and unbound; NULL (err set) when it
+ * cannot be prepared. */
+sqlite3_stmt *tm__sq_stmt(tm_store *s, enum tm__sq_st which, struct tm_err *err);
+/* The statement for `sql` (a static array), prepared on first use and
+ * reset for reuse; NULL with err set when it cannot be prepared. */
+sqlite3_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err);
+/* Runs a one-off statement with text and integer parameters: "t" binds the
+ * next text (NULL: a NULL), "i" the next int64_t. TM_OK or TM_ESTORE. */
+int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...);
+/* Steps a write statement to its end and resets it: TM_OK or TM_ESTORE. */
+int tm__sq_done(tm_store *s, sqlite3_stmt *st, struct tm_err *err);
+
+/* Brings the schema to the newest version (store_sqlite_schema.c). */
+int tm__sq_migrate(tm_store *s, struct tm_err *err);
+
+/* Column `col` as text into out (cap bytes; "" for NULL). */
+static inline void tm__sq_copy_col(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
+/* A lookup hash column: set only when it holds exactly TM_STORE_HASH_LEN bytes. */
+static inline void tm__sq_read_hash(sqlite3_stmt *st, int col, tm_hash16 *h)
+{
+    const void *b = sqlite3_column_blob(st, col);
+    h->set = b && sqlite3_column_bytes(st, col) == TM_STORE_HASH_LEN;
+    if (h->set)
+        memcpy(h->b, b, TM_STORE_HASH_LEN);
+}
+
+/* Binds a hash (borrowed for the statement's life), or NULL when unset. */
+static inline void tm__sq_bind_hash(sqlite3_stmt *st, int i, const tm_hash16 *h)
+{
+    if (h && h->set)
+        sqlite3_bind_blob(st, i, h->b, TM_STORE_HASH_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Binds text (borrowed), or NULL when v is NULL or "". */
+static inline void tm__sq_bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+#endif

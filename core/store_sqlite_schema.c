@@ -1,0 +1,377 @@
+/*
+ * core/store_sqlite_schema.c: the SQLite store's schema. Migrations are
+ * numbered SQL scripts applied in order, each in its own transaction, with the
+ * version recorded in PRAGMA user_version, so opening an older store upgrades
+ * it and a crash mid-migration leaves it at the last complete version. A
+ * column a later migration adds is added only when the table lacks it, so a
+ * store made by a build that had it already migrates too.
+ */
+#include "store_sqlite_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Version 1: every table the engine writes. Personal data lives only in
+ * `consumers.pii` (ciphertext of a JSON object) and `outbox.payload`
+ * (ciphertext); phone and email are looked up through keyed hashes. Money is
+ * always an integer number of minor units with its ISO 4217 currency. */
+static const char migration_1[] =
+    "CREATE TABLE consumers (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  external_id TEXT NOT NULL UNIQUE,\n"
+    "  state TEXT NOT NULL,\n"
+    "  timezone TEXT,\n"
+    "  language TEXT NOT NULL DEFAULT 'en',\n"
+    "  pii BLOB,\n"
+    "  pii_hash BLOB,\n"
+    "  key_version INTEGER,\n"
+    "  phone_hash BLOB,\n"
+    "  email_hash BLOB,\n"
+    "  flags TEXT NOT NULL DEFAULT '',\n"
+    "  consent TEXT NOT NULL DEFAULT '',\n"
+    "  optout TEXT NOT NULL DEFAULT '',\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX consumers_phone ON consumers(phone_hash);\n"
+    "CREATE INDEX consumers_email ON consumers(email_hash);\n"
+    "CREATE TABLE debts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id TEXT NOT NULL UNIQUE,\n"
+    "  consumer_id INTEGER NOT NULL REFERENCES consumers(id),\n"
+    "  creditor TEXT,\n"
+    "  debt_type TEXT NOT NULL DEFAULT 'other',\n"
+    "  balance_minor INTEGER NOT NULL,\n"          /* now: placed balance less payments */
+    "  placed_balance_minor INTEGER NOT NULL,\n"   /* as the creditor's file says */
+    "  currency TEXT NOT NULL,\n"
+    "  days_past_due INTEGER,\n"
+    "  charge_off_date TEXT,\n"
+    "  last_payment_date TEXT,\n"
+    "  dispute TEXT NOT NULL DEFAULT 'none',\n"
+    "  status TEXT NOT NULL DEFAULT 'open',\n"
+    "  journey TEXT,\n"
+    "  journey_state TEXT,\n"
+    "  journey_version TEXT,\n"
+    "  variant TEXT,\n"
+    "  attributes BLOB,\n"
+    "  attributes_hash BLOB,\n"
+    "  last_event_at INTEGER,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX debts_consumer ON debts(consumer_id);\n"
+    "CREATE TABLE events (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  key TEXT NOT NULL UNIQUE,\n"
+    "  type TEXT NOT NULL,\n"
+    "  debt_id INTEGER REFERENCES debts(id),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  payload TEXT,\n"
+    "  status TEXT NOT NULL,\n"
+    "  applied_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX events_debt ON events(debt_id, at);\n"
+    "CREATE TABLE contacts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  channel TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  outcome TEXT NOT NULL,\n"
+    "  place TEXT NOT NULL DEFAULT 'personal',\n"
+    "  direction TEXT NOT NULL DEFAULT 'outbound'\n"
+    ");\n"
+    "CREATE INDEX contacts_debt ON contacts(debt_id, at);\n"
+    "CREATE TABLE promises (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  amount_minor INTEGER NOT NULL,\n"
+    "  currency TEXT NOT NULL,\n"
+    "  due_date TEXT NOT NULL,\n"
+    "  grace_days INTEGER NOT NULL DEFAULT 0,\n"
+    "  status TEXT NOT NULL DEFAULT 'open',\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE plans (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  total_minor INTEGER NOT NULL,\n"
+    "  currency TEXT NOT NULL,\n"
+    "  schedule TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'active',\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE payments (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  amount_minor INTEGER NOT NULL,\n"
+    "  currency TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  instrument_token TEXT,\n"
+    "  event_id INTEGER REFERENCES events(id)\n"
+    ");\n"
+    "CREATE TABLE decisions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt_id INTEGER REFERENCES debts(id),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  channel TEXT NOT NULL,\n"
+    "  allow INTEGER NOT NULL,\n"
+    "  blocked_by TEXT,\n"
+    "  next_allowed_at INTEGER,\n"
+    "  scripts_hash TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE outbox (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+    "  debt_id INTEGER REFERENCES debts(id),\n"
+    "  channel TEXT NOT NULL,\n"
+    "  template TEXT NOT NULL,\n"
+    "  payload BLOB,\n"
+    "  key_version INTEGER,\n"
+    "  status TEXT NOT NULL DEFAULT 'pending',\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at INTEGER,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  sent_at INTEGER\n"
+    ");\n"
+    "CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);\n"
+    "CREATE TABLE users (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  role TEXT NOT NULL,\n"
+    "  token_hash TEXT,\n"
+    "  totp_secret BLOB,\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE script_versions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  set_hash TEXT NOT NULL UNIQUE,\n"
+    "  deployed_at INTEGER NOT NULL,\n"
+    "  deployed_by TEXT,\n"
+    "  approved_by TEXT,\n"
+    "  manifest TEXT\n"
+    ");\n"
+    "CREATE TABLE audit_head (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  hash TEXT NOT NULL,\n"
+    "  mac TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE audit (\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL,\n"
+    "  details TEXT NOT NULL,\n"
+    "  prev_hash TEXT NOT NULL,\n"
+    "  hash TEXT NOT NULL\n"
+    ");\n";
+
+/* 2: indexes for per-debt history (training outcomes, promise watch). */
+static const char migration_2[] =
+    "CREATE INDEX payments_debt ON payments(debt_id, at);\n"
+    "CREATE INDEX promises_debt ON promises(debt_id);\n";
+
+/* 3: the daily cycle: each debt's journey timer and step counter, outbox
+ * rows planned for a time and their gate outcome, and the cycle's cursors. */
+static const char migration_3[] =
+    "ALTER TABLE debts ADD COLUMN timer_at INTEGER;\n"
+    "ALTER TABLE debts ADD COLUMN timer_go TEXT;\n"
+    "ALTER TABLE debts ADD COLUMN journey_step INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE debts ADD COLUMN closed_reason TEXT;\n"
+    "CREATE INDEX debts_timer ON debts(timer_at) WHERE timer_at IS NOT NULL;\n"
+    "CREATE INDEX debts_unassigned ON debts(id) WHERE journey IS NULL;\n"
+    "ALTER TABLE outbox ADD COLUMN send_at INTEGER;\n"
+    "ALTER TABLE outbox ADD COLUMN purpose TEXT;\n"
+    "ALTER TABLE outbox ADD COLUMN journey_state TEXT;\n"
+    "ALTER TABLE outbox ADD COLUMN blocked_by TEXT;\n"
+    "CREATE INDEX outbox_due ON outbox(status, send_at);\n"
+    "CREATE TABLE cycle (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n";
+
+/* 4: events worked by the cycle (in time order, not by a cursor) and a
+ * debt's standing offer. Early builds of version 3 had one or both of these
+ * columns already, so they are added only where missing (add_missing). */
+static const char migration_4[] =
+    "CREATE INDEX IF NOT EXISTS events_unworked ON events(at, id) WHERE worked = 0;\n";
+
+/* 5: journey versions. Every journey text that starts or steps a debt is
+ * kept by the SHA-256 of its text, so a debt can go on running the text it
+ * started on after the tree changes; debts record that hash
+ * (debts.journey_hash, added where missing like 4's columns). */
+static const char migration_5[] =
+    "CREATE TABLE IF NOT EXISTS journey_texts (\n"
+    "  hash TEXT PRIMARY KEY,\n"          /* hex SHA-256 of the script text */
+    "  journey TEXT NOT NULL,\n"
+    "  version INTEGER NOT NULL,\n"
+    "  path TEXT NOT NULL,\n"             /* relative to the script tree, as first seen */
+    "  text TEXT NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS journey_texts_id ON journey_texts(journey, version);\n";
+
+/* 6: what journeys hand on. A debt handed to an agent queue waits there
+ * until an agent closes it (one row per hand-off, keyed like the outbox);
+ * the latest score of each model is kept on the debt. */
+static const char migration_6[] =
+    "CREATE TABLE IF NOT EXISTS agent_queue (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  queue TEXT NOT NULL,\n"
+    "  reason TEXT,\n"
+    "  journey TEXT,\n"
+    "  journey_state TEXT,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'open',\n"
+    "  closed_at INTEGER,\n"
+    "  closed_by TEXT,\n"
+    "  outcome TEXT\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS agent_queue_open ON agent_queue(status, queue, created_at);\n"
+    "CREATE TABLE IF NOT EXISTS scores (\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  model TEXT NOT NULL,\n"
+    "  probability REAL NOT NULL,\n"
+    "  reasons TEXT,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (debt_id, model)\n"
+    ");\n";
+
+/* 7: card payments the engine takes (tallyman pay): one row per idempotency
+ * key, with the instrument's token (never a card number) and the gateway's
+ * answer; the velocity limits count them. */
+static const char migration_7[] =
+    "CREATE TABLE IF NOT EXISTS payment_attempts (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+    "  debt_id INTEGER NOT NULL REFERENCES debts(id),\n"
+    "  instrument_token TEXT NOT NULL,\n"
+    "  amount_minor INTEGER NOT NULL,\n"
+    "  currency TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  outcome TEXT NOT NULL,\n"
+    "  reference TEXT,\n"
+    "  reason TEXT\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS payment_attempts_at ON payment_attempts(at);\n";
+
+/* 8: the keys the store knows. Per key version (0: the lookup key, "hmac" in
+ * the key file) a check value, HMAC-SHA256 under that key of a fixed label:
+ * it tells whether a key file is this store's without holding any key, so a
+ * foreign or newly made key file is refused before it writes anything. */
+static const char migration_8[] =
+    "CREATE TABLE IF NOT EXISTS key_checks (\n"
+    "  version INTEGER PRIMARY KEY,\n"
+    "  check_value TEXT NOT NULL,\n"
+    "  recorded_at INTEGER NOT NULL\n"
+    ");\n";
+
+/* 9: what each event and card payment attempt was, so a key used again for something else is
+ * refused instead of being counted as a duplicate: a keyed hash of its content
+ * (events.content_hash, payment_attempts.content_hash) and where it came from ("FILE:LINE":
+ * events.origin, payment_attempts.origin). Rows stored before have neither. The columns are
+ * added where missing (add_missing), so the migration can run again. */
+static const char migration_9[] = "";
+
+/* 10: leases. A run holds the store's "cycle" lease while it works, so two
+ * runs never dispatch the same messages: who holds it (a token unique to the
+ * holder, its pid, host and the start time of that process, to tell a live
+ * holder from a pid used again), since when, and when it last renewed it. */
+static const char migration_10[] =
+    "CREATE TABLE IF NOT EXISTS leases (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  holder TEXT NOT NULL,\n"
+    "  pid INTEGER NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  pid_start INTEGER NOT NULL DEFAULT 0,\n"
+    "  since INTEGER NOT NULL,\n"
+    "  renewed INTEGER NOT NULL\n"
+    ");\n";
+
+static const struct {
+    int version; /* the migration that needs it */
+    const char *table, *column, *decl;
+} migration_columns[] = {
+    {4, "events", "worked", "INTEGER NOT NULL DEFAULT 0"},
+    {4, "debts", "offer", "TEXT"},
+    {5, "debts", "journey_hash", "TEXT"},
+    {9, "events", "content_hash", "BLOB"},
+    {9, "events", "origin", "TEXT"},
+    {9, "payment_attempts", "content_hash", "BLOB"},
+    {9, "payment_attempts", "origin", "TEXT"},
+};
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5, migration_6, migration_7, migration_8,
+                                         migration_9, migration_10};
+
+
+int tm_store_schema_version(tm_store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (tm__sq_prepare(s, "PRAGMA user_version", &st) == SQLITE_OK) {
+        if (tm__sq_step(s, st) == SQLITE_ROW)
+            v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* Adds the columns migration `version` needs that the table lacks. */
+static int add_missing(tm_store *s, int version, struct tm_err *err)
+{
+    for (size_t i = 0; i < sizeof migration_columns / sizeof *migration_columns; i++) {
+        if (migration_columns[i].version != version)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
+                 migration_columns[i].table, migration_columns[i].column);
+        sqlite3_stmt *st;
+        if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+            return tm__sq_error(s, err, "migrating");
+        int step = tm__sq_step(s, st);
+        sqlite3_finalize(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return tm__sq_error(s, err, "migrating");
+        if (step == SQLITE_ROW)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", migration_columns[i].table,
+                 migration_columns[i].column, migration_columns[i].decl);
+        int rc = tm__sq_exec(s, sql, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    return TM_OK;
+}
+
+int tm__sq_migrate(tm_store *s, struct tm_err *err)
+{
+    int have = tm_store_schema_version(s);
+    int want = (int)(sizeof migrations / sizeof *migrations);
+    if (have < 0)
+        return tm__sq_error(s, err, "reading the schema version");
+    if (have > want)
+        return tm_err_set(err, TM_ESTORE,
+                          "the store is at schema version %d, newer than this tallyman (%d)", have,
+                          want);
+    for (int v = have; v < want; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+        int rc = tm__sq_exec(s, "BEGIN IMMEDIATE", err);
+        if (rc == TM_OK)
+            rc = add_missing(s, v + 1, err);
+        if (rc == TM_OK)
+            rc = tm__sq_exec(s, migrations[v], err);
+        if (rc == TM_OK)
+            rc = tm__sq_exec(s, bump, err);
+        if (rc == TM_OK)
+            rc = tm__sq_exec(s, "COMMIT", err);
+        if (rc != TM_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return TM_OK;
+}
