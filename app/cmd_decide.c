@@ -15,6 +15,7 @@
 #include "portfolio.h"
 #include "store.h"
 #include "gate.h"
+#include "gate_wire.h"
 #include "lb_gate.h"
 #include "sandbox.h"
 #include "scriptset.h"

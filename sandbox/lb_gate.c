@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "gate_wire.h"
 #include "lb_common.h"
 #include "lcompat.h"
 
