@@ -137,6 +137,27 @@ int tm_money_parse(const char *text, const char *currency, unsigned flags, tm_mo
     return TM_OK;
 }
 
+int tm_money_percent(int64_t minor, int64_t bps, int64_t *out, struct tm_err *err)
+{
+    if (out == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_money_percent: NULL argument");
+    if (bps < 0 || bps > TM_MONEY_BPS_MAX)
+        return tm_err_set(err, TM_EINVAL, "basis points %lld outside 0 to %d", (long long)bps,
+                          TM_MONEY_BPS_MAX);
+    if (minor > TM_MONEY_PERCENT_MAX || minor < -TM_MONEY_PERCENT_MAX)
+        return tm_err_set(err, TM_EINVAL, "amount too large");
+    int64_t p = minor * bps;
+    /* C division truncates towards zero, so the remainder has the sign of p:
+     * rounding half away from zero is one step further out when |r| >= 5000. */
+    int64_t q = p / 10000, r = p % 10000;
+    if (r >= 5000)
+        q++;
+    else if (r <= -5000)
+        q--;
+    *out = q;
+    return TM_OK;
+}
+
 /* ---- Installment plans ------------------------------------------------------------------- */
 
 /* Moves `d` forward to the first business day on or after it. */

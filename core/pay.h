@@ -53,6 +53,16 @@ int tm_money_format(tm_money m, char *buf, size_t size, struct tm_err *err);
 int tm_money_parse(const char *text, const char *currency, unsigned flags, tm_money *out,
                    struct tm_err *err);
 
+/* The largest share tm_money_percent() takes, in basis points (100 times the amount). */
+#define TM_MONEY_BPS_MAX 1000000
+
+/* *out = minor * bps / 10000, rounded half away from zero: the integer way to take "60% of the
+ * balance" (bps 6000) without a float. `bps` is 0..TM_MONEY_BPS_MAX and |minor| at most
+ * TM_MONEY_PERCENT_MAX, so the product stays inside int64. TM_EINVAL for a NULL out, a bps or an
+ * amount outside those ranges (the message says which); *out is written only on success. */
+#define TM_MONEY_PERCENT_MAX (INT64_MAX / TM_MONEY_BPS_MAX)
+int tm_money_percent(int64_t minor, int64_t bps, int64_t *out, struct tm_err *err);
+
 /* ---- Installment plans ------------------------------------------------------------------- */
 
 enum tm_pay_frequency {

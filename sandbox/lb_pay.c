@@ -228,18 +228,14 @@ static int l_money_percent(lua_State *L)
     if (!tm_lua_isinteger(L, 2))
         tm_lb_error(L, fn, "argument #2 must be whole basis points (6000 = 60%%)");
     lua_Number bn = lua_tonumber(L, 2);
-    if (bn < 0 || bn > 1000000)
+    if (bn < 0 || bn > TM_MONEY_BPS_MAX)
         tm_lb_error(L, fn, "argument #2 must be between 0 and 1000000 basis points");
-    int64_t bps = (int64_t)bn;
-    /* |v| <= 2^63 / 10^6 keeps v * bps inside int64. */
-    if (v > INT64_MAX / 1000000 || v < -(INT64_MAX / 1000000))
+    if (v > TM_MONEY_PERCENT_MAX || v < -TM_MONEY_PERCENT_MAX)
         tm_lb_error(L, fn, "amount too large");
-    int64_t p = v * bps;
-    int64_t q = p / 10000, r = p % 10000;
-    if (r >= 5000)
-        q++;
-    else if (r <= -5000)
-        q--;
+    int64_t q;
+    struct tm_err e = {0};
+    if (tm_money_percent(v, (int64_t)bn, &q, &e) != TM_OK)
+        return tm_lb_error(L, fn, "%s", e.msg);
     push_minor(L, q);
     return 1;
 }

@@ -64,6 +64,61 @@ TEST(money_overflow)
     ASSERT_EQ(tm_money_sub(M(0, "USD"), M(INT64_MIN, "USD"), &r, NULL), TM_EINVAL);
 }
 
+/* Oracle for tm_money_percent: the exact product in 128 bits, rounded half away
+ * from zero by comparing twice the remainder with the divisor. */
+static int64_t percent_oracle(int64_t minor, int64_t bps)
+{
+    __int128 p = (__int128)minor * bps;
+    __int128 a = p < 0 ? -p : p;
+    __int128 q = a / 10000;
+    if ((a % 10000) * 2 >= 10000)
+        q++;
+    return (int64_t)(p < 0 ? -q : q);
+}
+
+TEST(money_percent)
+{
+    int64_t r = 7;
+    struct tm_err err = {0};
+    /* Hand-worked: 60% of 1234.56 is 740.736 -> 740.74; half a cent rounds away from zero. */
+    ASSERT_OK(tm_money_percent(123456, 6000, &r, NULL));
+    ASSERT_EQ(r, 74074);
+    ASSERT_OK(tm_money_percent(1, 5000, &r, NULL));
+    ASSERT_EQ(r, 1);
+    ASSERT_OK(tm_money_percent(-1, 5000, &r, NULL));
+    ASSERT_EQ(r, -1);
+    ASSERT_OK(tm_money_percent(1, 4999, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(-1, 4999, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(500, 0, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(500, TM_MONEY_BPS_MAX, &r, NULL));
+    ASSERT_EQ(r, 50000);
+    /* Against the oracle, on both sides of every rounding boundary and at the range ends. */
+    const int64_t amounts[] = {0, 1, -1, 3, 9999, -9999, 10000, 12345, -12345, 99995, 1000001,
+                               TM_MONEY_PERCENT_MAX, -TM_MONEY_PERCENT_MAX,
+                               TM_MONEY_PERCENT_MAX - 1, 4611686018427};
+    const int64_t bpss[] = {0, 1, 2, 4999, 5000, 5001, 3333, 6667, 10000, 15000, 999999,
+                            TM_MONEY_BPS_MAX};
+    for (size_t i = 0; i < sizeof amounts / sizeof *amounts; i++)
+        for (size_t k = 0; k < sizeof bpss / sizeof *bpss; k++) {
+            ASSERT_OK(tm_money_percent(amounts[i], bpss[k], &r, NULL));
+            ASSERT_EQ(r, percent_oracle(amounts[i], bpss[k]));
+        }
+    /* Refusals leave *out alone and say which argument is out of range. */
+    r = 7;
+    ASSERT_EQ(tm_money_percent(100, -1, &r, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "basis points");
+    ASSERT_EQ(tm_money_percent(100, TM_MONEY_BPS_MAX + 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_money_percent(TM_MONEY_PERCENT_MAX + 1, 1, &r, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "amount");
+    ASSERT_EQ(tm_money_percent(-TM_MONEY_PERCENT_MAX - 1, 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_money_percent(INT64_MIN, 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(r, 7);
+    ASSERT_EQ(tm_money_percent(1, 1, NULL, NULL), TM_EINVAL);
+}
+
 TEST(money_format)
 {
     char b[TM_MONEY_FMT_MAX];
