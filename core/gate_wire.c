@@ -120,11 +120,8 @@ static int parse_clock(const jctx *c, int v, const char *field, int *secs, struc
 {
     char buf[16];
     const char *s = jstr(c, v, buf, sizeof buf);
-    int h, m, n = 0;
-    if (!s || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 24 || m < 0 ||
-        m > 59 || (h == 24 && m != 0))
+    if (!s || tm_calendar_parse_clock(s, TM_CLOCK_END_OF_DAY, secs, NULL) != TM_OK)
         return bad(err, field, "%s", "must be a local time \"HH:MM\"");
-    *secs = h * 3600 + m * 60;
     return TM_OK;
 }
 

@@ -127,15 +127,6 @@ static int l_time_local(lua_State *L)
     return 1;
 }
 
-/* Two ASCII digits at p (whatever follows). */
-static int two_digits(const char *p, int *out)
-{
-    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-        return 0;
-    *out = (p[0] - '0') * 10 + (p[1] - '0');
-    return 1;
-}
-
 /***
  * @function tm.time.from_local(zone, "YYYY-MM-DD", "HH:MM[:SS]" [, "later"])
  * @return {integer} the UTC instant; a time skipped by DST moves forward, a
@@ -145,10 +136,8 @@ static int l_time_from_local(lua_State *L)
 {
     const tm_zone *z = check_zone(L, 1);
     tm_date d = check_date(L, 2);
-    const char *hm = check_text(L, 3);
-    int h = 0, m = 0, s = 0;
-    if (!two_digits(hm, &h) || hm[2] != ':' || !two_digits(hm + 3, &m) ||
-        (hm[5] != '\0' && (hm[5] != ':' || !two_digits(hm + 6, &s) || hm[8] != '\0')))
+    int secs;
+    if (tm_calendar_parse_clock(check_text(L, 3), TM_CLOCK_SECONDS, &secs, NULL) != TM_OK)
         return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
     const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4);
     if (strcmp(which, "earlier") != 0 && strcmp(which, "later") != 0)
@@ -157,9 +146,9 @@ static int l_time_from_local(lua_State *L)
     c.year = d.year;
     c.month = d.month;
     c.day = d.day;
-    c.hour = h;
-    c.min = m;
-    c.sec = s;
+    c.hour = secs / 3600;
+    c.min = secs / 60 % 60;
+    c.sec = secs % 60;
     int64_t t;
     struct tm_err e = {0};
     if (tm_tz_from_local(z, &c, strcmp(which, "later") == 0 ? TM_TZ_LATER : TM_TZ_EARLIER, &t, &e) !=

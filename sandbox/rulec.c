@@ -119,16 +119,6 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
     return rc;
 }
 
-static int read_clock(const char *s, int *secs)
-{
-    int h, m, n = 0;
-    if (!s || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 24 || m < 0 ||
-        m > 59 || (h == 24 && m != 0))
-        return -1;
-    *secs = h * 3600 + m * 60;
-    return 0;
-}
-
 static int read_date_field(lua_State *L, int t, const char *key, int64_t *day, char *why, size_t cap)
 {
     rawfield(L, t, key);
@@ -216,7 +206,8 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
             f = lua_tostring(L, -2);
             to = lua_tostring(L, -1);
         }
-        if (!f || !to || read_clock(f, &r->from_s) || read_clock(to, &r->to_s) ||
+        if (!f || !to || tm_calendar_parse_clock(f, TM_CLOCK_END_OF_DAY, &r->from_s, NULL) ||
+            tm_calendar_parse_clock(to, TM_CLOCK_END_OF_DAY, &r->to_s, NULL) ||
             r->from_s == r->to_s) {
             snprintf(why, cap, "window: needs { from = \"HH:MM\", to = \"HH:MM\" } (different times)");
             rc = -1;
