@@ -238,6 +238,46 @@ int tm_pay_plan(tm_money total, int count, int frequency, tm_date first, int bus
     return TM_OK;
 }
 
+int tm_pay_plan_check(tm_money total, const tm_pay_installment *inst, size_t n,
+                      struct tm_err *err)
+{
+    int rc = check_currency(total.currency, NULL, err);
+    if (rc != TM_OK)
+        return rc;
+    if (total.minor <= 0)
+        return tm_err_set(err, TM_EINVAL, "total: must be more than zero");
+    if (n < 1 || n > TM_PAY_PLAN_MAX)
+        return tm_err_set(err, TM_EINVAL, "installments: %zu installments, expected 1 to %d", n,
+                          TM_PAY_PLAN_MAX);
+    if (inst == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_pay_plan_check: NULL installments");
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t a = inst[i].amount.minor;
+        tm_date d = inst[i].due;
+        if (a <= 0)
+            return tm_err_set(err, TM_EINVAL, "installments[%zu].amount: must be more than zero",
+                              i + 1);
+        if (i > 0 && tm_calendar_date_cmp(d, inst[i - 1].due) <= 0)
+            return tm_err_set(err, TM_EINVAL,
+                              "installments[%zu].due: %04d-%02d-%02d is not after the installment "
+                              "before",
+                              i + 1, d.year, d.month, d.day);
+        if (a > INT64_MAX - sum)
+            return tm_err_set(err, TM_EINVAL, "installments[%zu].amount: the sum overflows", i + 1);
+        sum += a;
+    }
+    if (sum != total.minor) {
+        tm_money a = total;
+        a.minor = sum;
+        char as[TM_MONEY_FMT_MAX], ts[TM_MONEY_FMT_MAX];
+        tm_money_format(a, as, sizeof as, NULL);
+        tm_money_format(total, ts, sizeof ts, NULL);
+        return tm_err_set(err, TM_EINVAL, "installments: add up to %s, not the total %s", as, ts);
+    }
+    return TM_OK;
+}
+
 /* ---- Settlement authority ---------------------------------------------------------------- */
 
 /* 1 when offer * 10000 >= balance * bps, exactly, for offer, balance >= 0 and bps 0..10000.

@@ -92,6 +92,18 @@ typedef struct tm_pay_installment {
 int tm_pay_plan(tm_money total, int count, int frequency, tm_date first, int business_day_adjust,
                 tm_pay_installment *out, size_t cap, struct tm_err *err);
 
+/* Checks a plan written by hand (or changed by an agent) against `total`: 1..TM_PAY_PLAN_MAX
+ * installments (inst[0..n)), each a positive amount, due dates strictly in order, amounts
+ * adding up to total exactly; the installments' own currencies are not read (the plan is in
+ * total's). TM_OK when it holds. TM_EINVAL otherwise, with a message naming the first problem
+ * by field: "total: must be more than zero", "installments: 130 installments, expected 1 to
+ * 120", "installments[3].amount: must be more than zero", "installments[2].due: 2026-01-01 is
+ * not after the installment before", "installments[4].amount: the sum overflows",
+ * "installments: add up to 99.00 USD, not the total 100.00 USD"; also for an invalid currency,
+ * or a NULL inst with n > 0. inst is read only when total and n are in range. */
+int tm_pay_plan_check(tm_money total, const tm_pay_installment *inst, size_t n,
+                      struct tm_err *err);
+
 /* ---- Settlement authority ---------------------------------------------------------------- */
 
 enum tm_pay_role {

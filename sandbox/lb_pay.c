@@ -317,56 +317,33 @@ static int l_pay_plan_check(lua_State *L)
 {
     const char *fn = "tm.pay.plan_check";
     check_args_table(L, fn);
-    int64_t total = field_minor(L, 1, fn, "total", 1, 0);
-    char cur[4];
-    field_str(L, 1, fn, "currency", 1, cur, sizeof cur);
-    check_currency(L, fn, cur);
+    tm_money total;
+    total.minor = field_minor(L, 1, fn, "total", 1, 0);
+    field_str(L, 1, fn, "currency", 1, total.currency, sizeof total.currency);
+    check_currency(L, fn, total.currency);
     if (field(L, 1, "installments") != LUA_TTABLE)
         return tm_lb_error(L, fn, "field 'installments' must be an array of {due=, amount=}");
     int it = lua_gettop(L);
     size_t n = tm_lua_rawlen(L, it);
-    char why[200] = "";
-    if (total <= 0)
-        snprintf(why, sizeof why, "total: must be more than zero");
-    else if (n < 1 || n > TM_PAY_PLAN_MAX)
-        snprintf(why, sizeof why, "installments: %zu installments, expected 1 to %d", n,
-                 TM_PAY_PLAN_MAX);
-    int64_t sum = 0;
-    tm_date prev = {0, 0, 0};
-    for (size_t i = 0; i < n && !why[0]; i++) {
+    /* Read only what the check will look at: a count out of range is its answer. */
+    tm_pay_installment inst[TM_PAY_PLAN_MAX];
+    for (size_t i = 0; i < n && n <= TM_PAY_PLAN_MAX; i++) {
         char ifn[80];
         snprintf(ifn, sizeof ifn, "%s: installments[%zu]", fn, i + 1);
         lua_rawgeti(L, it, (int)i + 1);
         if (lua_type(L, -1) != LUA_TTABLE)
             return tm_lb_error(L, ifn, "must be a table {due=, amount=}");
         int r = lua_gettop(L);
-        int64_t a = field_minor(L, r, ifn, "amount", 1, 0);
-        tm_date d = field_date(L, r, ifn, "due");
+        inst[i].amount = total;
+        inst[i].amount.minor = field_minor(L, r, ifn, "amount", 1, 0);
+        inst[i].due = field_date(L, r, ifn, "due");
         lua_pop(L, 1);
-        if (a <= 0)
-            snprintf(why, sizeof why, "installments[%zu].amount: must be more than zero", i + 1);
-        else if (i > 0 && tm_calendar_date_cmp(d, prev) <= 0)
-            snprintf(why, sizeof why,
-                     "installments[%zu].due: %04d-%02d-%02d is not after the installment before",
-                     i + 1, d.year, d.month, d.day);
-        else if (a > INT64_MAX - sum)
-            snprintf(why, sizeof why, "installments[%zu].amount: the sum overflows", i + 1);
-        sum += why[0] ? 0 : a;
-        prev = d;
     }
     lua_pop(L, 1);
-    if (!why[0] && sum != total) {
-        tm_money a = {sum, ""}, t = {total, ""};
-        memcpy(a.currency, cur, 4);
-        memcpy(t.currency, cur, 4);
-        char as[TM_MONEY_FMT_MAX], ts[TM_MONEY_FMT_MAX];
-        tm_money_format(a, as, sizeof as, NULL);
-        tm_money_format(t, ts, sizeof ts, NULL);
-        snprintf(why, sizeof why, "installments: add up to %s, not the total %s", as, ts);
-    }
-    if (why[0]) {
+    struct tm_err e = {0};
+    if (tm_pay_plan_check(total, inst, n, &e) != TM_OK) {
         lua_pushboolean(L, 0);
-        lua_pushstring(L, why);
+        lua_pushstring(L, e.msg);
         return 2;
     }
     lua_pushboolean(L, 1);

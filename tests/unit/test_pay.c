@@ -183,6 +183,44 @@ TEST(money_parse)
 
 /* ---- Installment plans ------------------------------------------------------------------- */
 
+static tm_pay_installment I(int y, int m, int d, int64_t minor)
+{
+    tm_pay_installment i = {D(y, m, d), M(minor, "USD")};
+    return i;
+}
+
+TEST(plan_check_fields)
+{
+    struct tm_err err = {0};
+    tm_pay_installment ok[] = {I(2026, 1, 1, 500), I(2026, 2, 1, 500)};
+    ASSERT_OK(tm_pay_plan_check(M(1000, "USD"), ok, 2, &err));
+    /* A plan tm_pay_plan made passes its own check. */
+    tm_pay_installment made[TM_PAY_PLAN_MAX];
+    ASSERT_OK(tm_pay_plan(M(100001, "USD"), 7, TM_PAY_MONTHLY, D(2026, 1, 31), 1, made,
+                          TM_PAY_PLAN_MAX, NULL));
+    ASSERT_OK(tm_pay_plan_check(M(100001, "USD"), made, 7, NULL));
+    ASSERT_EQ(tm_pay_plan_check(M(1001, "USD"), ok, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: add up to 10.00 USD, not the total 10.01 USD");
+    ASSERT_EQ(tm_pay_plan_check(M(0, "USD"), ok, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "total: must be more than zero");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, 0, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: 0 installments, expected 1 to 120");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, TM_PAY_PLAN_MAX + 1, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: 121 installments, expected 1 to 120");
+    tm_pay_installment zero[] = {I(2026, 1, 1, 1000), I(2026, 2, 1, 0)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), zero, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].amount: must be more than zero");
+    tm_pay_installment same[] = {I(2026, 1, 1, 500), I(2026, 1, 1, 500)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), same, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].due: 2026-01-01 is not after the installment before");
+    tm_pay_installment big[] = {I(2026, 1, 1, INT64_MAX), I(2026, 2, 1, 1)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), big, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].amount: the sum overflows");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "usd"), ok, 2, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "currency");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, 2, NULL), TM_EINVAL);
+}
+
 TEST(plan_sums_exactly)
 {
     tm_pay_installment p[TM_PAY_PLAN_MAX];
