@@ -25,12 +25,7 @@ static int l_bucket(lua_State *L)
     if (lua_type(L, 1) != LUA_TSTRING)
         return tm_lb_error(L, "tm.bucket", "expects a string key, got %s", luaL_typename(L, 1));
     const char *key = lua_tolstring(L, 1, &len);
-    uint8_t h[32];
-    tm_sha256(key, len, h);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | h[i];
-    lua_pushinteger(L, (lua_Integer)(v % 10000));
+    lua_pushinteger(L, (lua_Integer)tm_sha256_bucket(key, len));
     return 1;
 }
 
