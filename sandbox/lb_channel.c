@@ -126,24 +126,6 @@ static chan_box *new_box(lua_State *L)
  * Template checks shared by render and placeholders.
  */
 
-/* Placeholder occurrences, counted the way core/tmpl.c's scanner finds them
- * in a well-formed template: "\{{" is text, every other "{{" opens one. */
-static size_t count_placeholders(const char *s, size_t len)
-{
-    size_t n = 0, i = 0;
-    while (i + 1 < len) {
-        if (s[i] == '\\' && i + 2 < len && s[i + 1] == '{' && s[i + 2] == '{') {
-            i += 3;
-        } else if (s[i] == '{' && s[i + 1] == '{') {
-            n++;
-            i += 2;
-        } else {
-            i++;
-        }
-    }
-    return n;
-}
-
 /* Raises for a malformed template ("line L, column C: ...") or one with too
  * many placeholders. */
 static void check_template(lua_State *L, const char *fn, const char *t, size_t len)
@@ -151,7 +133,7 @@ static void check_template(lua_State *L, const char *fn, const char *t, size_t l
     struct tm_err e = {0};
     if (tm_tmpl_check(t, len, &e) != TM_OK)
         tm_lb_error(L, fn, "%s", e.msg);
-    size_t n = count_placeholders(t, len);
+    size_t n = tm_tmpl_count(t, len);
     if (n > TM_LB_TMPL_MAX_PLACEHOLDERS)
         tm_lb_error(L, fn, "the template has %zu placeholders, at most %d", n,
                  TM_LB_TMPL_MAX_PLACEHOLDERS);
@@ -161,13 +143,11 @@ static void check_template(lua_State *L, const char *fn, const char *t, size_t l
  * Rendering: options, the lookup (run under lua_pcall) and the callback.
  */
 
-enum { LANG_EN = 0, LANG_ES = 1 };
-
 enum { F_NONE, F_MONEY, F_DATE, F_TIME, F_UPPER, F_LOWER };
 
 typedef struct render_opts {
     int mode;           /* TM_TMPL_TEXT or TM_TMPL_HTML */
-    int lang;           /* LANG_EN or LANG_ES */
+    int lang;           /* TM_TMPL_EN or TM_TMPL_ES */
     int has_currency;   /* opts.currency given (and valid) */
     char currency[4];
     const tm_zone *zone; /* NULL when opts.zone is absent */
@@ -201,7 +181,7 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->mode = TM_TMPL_TEXT;
-    o->lang = LANG_EN;
+    o->lang = TM_TMPL_EN;
     o->max = (size_t)TM_LB_TMPL_MAX_DEFAULT;
     if (lua_isnoneornil(L, idx))
         return;
@@ -225,9 +205,9 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
         } else if (strcmp(k, "language") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             if (strcmp(s, "en") == 0)
-                o->lang = LANG_EN;
+                o->lang = TM_TMPL_EN;
             else if (strcmp(s, "es") == 0)
-                o->lang = LANG_ES;
+                o->lang = TM_TMPL_ES;
             else
                 tm_lb_error(L, fn, "field 'language' must be \"en\" or \"es\", not '%.40s'", s);
         } else if (strcmp(k, "currency") == 0) {
@@ -382,13 +362,6 @@ static int plain_text(lua_State *L, render_ctx *c, char num[32], const char **s,
     }
 }
 
-static const char *const months_en[12] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
-static const char *const months_es[12] = {"enero",      "febrero", "marzo",     "abril",
-                                          "mayo",       "junio",   "julio",     "agosto",
-                                          "septiembre", "octubre", "noviembre", "diciembre"};
-
 /* A Unix time at the top -> local civil time in opts.zone. */
 static int to_civil(lua_State *L, render_ctx *c, const char *filter, tm_civil *cv)
 {
@@ -450,13 +423,11 @@ static int fmt_date(lua_State *L, render_ctx *c)
         d.month = cv.month;
         d.day = cv.day;
     }
-    char buf[64];
-    int n;
-    if (c->o->lang == LANG_ES)
-        n = snprintf(buf, sizeof buf, "%d de %s de %d", d.day, months_es[d.month - 1], d.year);
-    else
-        n = snprintf(buf, sizeof buf, "%s %d, %d", months_en[d.month - 1], d.day, d.year);
-    return scratch_put(c, buf, (size_t)n);
+    char buf[TM_TMPL_VALUE_MAX];
+    struct tm_err e = {0};
+    if (tm_tmpl_format_date(d, c->o->lang, buf, sizeof buf, &e) != TM_OK)
+        return fail(c, TM_EINVAL, "%s", e.msg);
+    return scratch_put(c, buf, strlen(buf));
 }
 
 static int fmt_time(lua_State *L, render_ctx *c)
@@ -464,14 +435,11 @@ static int fmt_time(lua_State *L, render_ctx *c)
     tm_civil cv;
     if (!to_civil(L, c, "time", &cv))
         return 0;
-    char buf[32];
-    int n;
-    if (c->o->lang == LANG_ES)
-        n = snprintf(buf, sizeof buf, "%d:%02d", cv.hour, cv.min);
-    else
-        n = snprintf(buf, sizeof buf, "%d:%02d %s", cv.hour % 12 == 0 ? 12 : cv.hour % 12,
-                     cv.min, cv.hour < 12 ? "AM" : "PM");
-    return scratch_put(c, buf, (size_t)n);
+    char buf[TM_TMPL_VALUE_MAX];
+    struct tm_err e = {0};
+    if (tm_tmpl_format_time(cv.hour, cv.min, c->o->lang, buf, sizeof buf, &e) != TM_OK)
+        return fail(c, TM_EINVAL, "%s", e.msg);
+    return scratch_put(c, buf, strlen(buf));
 }
 
 static int fmt_case(lua_State *L, render_ctx *c, int upper)
@@ -486,13 +454,7 @@ static int fmt_case(lua_State *L, render_ctx *c, int upper)
                     n, c->o->max);
     if (!scratch_put(c, s, n))
         return 0;
-    char *p = c->scratch->data;
-    for (size_t i = 0; i < n; i++) {
-        if (upper && p[i] >= 'a' && p[i] <= 'z')
-            p[i] = (char)(p[i] - 'a' + 'A');
-        else if (!upper && p[i] >= 'A' && p[i] <= 'Z')
-            p[i] = (char)(p[i] - 'A' + 'a');
-    }
+    tm_tmpl_ascii_case(c->scratch->data, n, upper);
     return 1;
 }
 
