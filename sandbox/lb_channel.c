@@ -28,8 +28,12 @@
  * name's length. Everything else (the template and the values) is already
  * inside the Lua memory cap.
  *
- * Errors are Lua errors naming the function and, for options, the field,
- * raised at the caller's position: `file:line: tm.template.render: ...`.
+ * An argument the functions cannot take raises at the caller's position,
+ * naming the function and, for options, the field: `file:line: bad argument
+ * #3 to 'tm.template.render' (field 'mode': "text" or "html" expected, got
+ * 'pdf')`; a malformed template is a bad argument #1. A template that does
+ * not render with the values given raises `file:line: tm.template.render:
+ * line L, column C: ...`.
  */
 #include "lb_channel.h"
 
@@ -49,14 +53,6 @@
 
 #define BOX_MT "tm.ChannelBuffers"
 
-/* The string at `idx` (a real string: numbers are not converted). */
-static const char *check_text(lua_State *L, int idx, const char *fn, const char *what,
-                              size_t *len)
-{
-    if (lua_type(L, idx) != LUA_TSTRING)
-        tm_lb_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
-    return lua_tolstring(L, idx, len);
-}
 
 /* 1 and *out when the number at idx is an exact integer. LuaJIT has only
  * doubles: there an integral value within +-2^53 counts. */
@@ -126,17 +122,17 @@ static chan_box *new_box(lua_State *L)
  * Template checks shared by render and placeholders.
  */
 
-/* Raises for a malformed template ("line L, column C: ...") or one with too
- * many placeholders. */
+/* Raises against argument 1 for a malformed template ("line L, column C:
+ * ...") or one with too many placeholders. */
 static void check_template(lua_State *L, const char *fn, const char *t, size_t len)
 {
     struct tm_err e = {0};
     if (tm_tmpl_check(t, len, &e) != TM_OK)
-        tm_lb_error(L, fn, "%s", e.msg);
+        tm_lb_argerror(L, 1, fn, "%s", e.msg);
     size_t n = tm_tmpl_count(t, len);
     if (n > TM_LB_TMPL_MAX_PLACEHOLDERS)
-        tm_lb_error(L, fn, "the template has %zu placeholders, at most %d", n,
-                 TM_LB_TMPL_MAX_PLACEHOLDERS);
+        tm_lb_argerror(L, 1, fn, "at most %d placeholders expected, got %zu",
+                       TM_LB_TMPL_MAX_PLACEHOLDERS, n);
 }
 
 /* ---------------------------------------------------------------------------
@@ -171,7 +167,7 @@ typedef struct render_ctx {
 static const char *opt_string(lua_State *L, const char *fn, const char *k, size_t *len)
 {
     if (lua_type(L, -1) != LUA_TSTRING)
-        tm_lb_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
+        tm_lb_argerror(L, 3, fn, "field '%s': string expected, got %s", k, luaL_typename(L, -1));
     return lua_tolstring(L, -1, len);
 }
 
@@ -186,12 +182,12 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
     if (lua_isnoneornil(L, idx))
         return;
     if (lua_type(L, idx) != LUA_TTABLE)
-        tm_lb_error(L, fn, "argument #3 (opts) must be a table, got %s", luaL_typename(L, idx));
+        tm_lb_typeerror(L, idx, fn, "table of options");
     lua_pushnil(L); /* nil */
     while (lua_next(L, idx) != 0) { /* key value */
         if (lua_type(L, -2) != LUA_TSTRING)
-            tm_lb_error(L, fn, "opts: field names must be strings, got a %s key",
-                     luaL_typename(L, -2));
+            tm_lb_argerror(L, idx, fn, "field names must be strings, got a %s key",
+                           luaL_typename(L, -2));
         const char *k = lua_tostring(L, -2);
         size_t n;
         if (strcmp(k, "mode") == 0) {
@@ -201,7 +197,8 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             else if (strcmp(s, "html") == 0)
                 o->mode = TM_TMPL_HTML;
             else
-                tm_lb_error(L, fn, "field 'mode' must be \"text\" or \"html\", not '%.40s'", s);
+                tm_lb_argerror(L, idx, fn, "field 'mode': \"text\" or \"html\" expected, got '%.40s'",
+                               s);
         } else if (strcmp(k, "language") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             if (strcmp(s, "en") == 0)
@@ -209,33 +206,37 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             else if (strcmp(s, "es") == 0)
                 o->lang = TM_TMPL_ES;
             else
-                tm_lb_error(L, fn, "field 'language' must be \"en\" or \"es\", not '%.40s'", s);
+                tm_lb_argerror(L, idx, fn,
+                               "field 'language': \"en\" or \"es\" expected, got '%.40s'", s);
         } else if (strcmp(k, "currency") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (n != 3 || strlen(s) != 3 || tm_valid_currency(s, NULL, &e) != TM_OK)
-                tm_lb_error(L, fn, "field 'currency': %s",
-                         e.msg[0] ? e.msg : "not a 3-letter ISO 4217 code");
+                tm_lb_argerror(L, idx, fn, "field 'currency': %s",
+                               e.msg[0] ? e.msg : "not a 3-letter ISO 4217 code");
             memcpy(o->currency, s, 4);
             o->has_currency = 1;
         } else if (strcmp(k, "zone") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (strlen(s) != n || tm_tz_get(s, &o->zone, &e) != TM_OK)
-                tm_lb_error(L, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
-                         e.msg[0] ? ": " : "", e.msg);
+                tm_lb_argerror(L, idx, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
+                               e.msg[0] ? ": " : "", e.msg);
         } else if (strcmp(k, "max") == 0) {
             int64_t v = 0;
+            if (!exact_integer(L, -1, &v) && lua_type(L, -1) == LUA_TNUMBER)
+                tm_lb_argerror(L, idx, fn, "field 'max': whole number of bytes expected, got %.14g",
+                               (double)lua_tonumber(L, -1));
             if (!exact_integer(L, -1, &v))
-                tm_lb_error(L, fn, "field 'max' must be a whole number of bytes");
+                tm_lb_argerror(L, idx, fn, "field 'max': whole number of bytes expected, got %s",
+                               luaL_typename(L, -1));
             if (v < 0 || v > TM_LB_TMPL_MAX_CEILING)
-                tm_lb_error(L, fn, "field 'max' must be between 0 and %ld bytes",
-                         TM_LB_TMPL_MAX_CEILING);
+                tm_lb_argerror(L, idx, fn, "field 'max': 0 to %ld bytes expected, got %lld",
+                               TM_LB_TMPL_MAX_CEILING, (long long)v);
             o->max = (size_t)v;
         } else {
-            tm_lb_error(L, fn, "opts: unknown field '%.60s' (fields: mode, currency, zone, language, "
-                            "max)",
-                     k);
+            tm_lb_argerror(L, idx, fn,
+                           "unknown field '%.60s' (fields: mode, currency, zone, language, max)", k);
         }
         lua_pop(L, 1); /* key */
     }
@@ -562,10 +563,8 @@ static int l_template_render(lua_State *L)
 {
     const char *fn = "tm.template.render";
     size_t len;
-    const char *t = check_text(L, 1, fn, "argument #1 (template)", &len);
-    if (lua_type(L, 2) != LUA_TTABLE)
-        return tm_lb_error(L, fn, "argument #2 (values) must be a table, got %s",
-                        luaL_typename(L, 2));
+    const char *t = tm_lb_checkstring(L, 1, fn, &len);
+    tm_lb_checktable(L, 2, fn);
     render_opts o;
     read_opts(L, 3, fn, &o);
     check_template(L, fn, t, len);
@@ -605,14 +604,16 @@ static int l_template_placeholders(lua_State *L)
 {
     const char *fn = "tm.template.placeholders";
     size_t len;
-    const char *t = check_text(L, 1, fn, "argument #1 (template)", &len);
+    const char *t = tm_lb_checkstring(L, 1, fn, &len);
     check_template(L, fn, t, len);
     lua_settop(L, 1);
     chan_box *box = new_box(L); /* text box */
     struct tm_err e = {0};
     if (tm_tmpl_list(t, len, TM_TMPL_LIST_UNIQUE, &box->refs, &box->nrefs, &e) != TM_OK) {
         box_release(box);
-        return tm_lb_error(L, fn, "%s", e.msg);
+        if (e.code == TM_ENOMEM)
+            return tm_lb_error(L, fn, "%s", e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     }
     lua_createtable(L, (int)box->nrefs, 0); /* text box list */
     for (size_t i = 0; i < box->nrefs; i++) {
@@ -663,11 +664,11 @@ static int l_sms_measure(lua_State *L)
 {
     const char *fn = "tm.sms.measure";
     size_t len;
-    const char *s = check_text(L, 1, fn, "argument #1", &len);
+    const char *s = tm_lb_checkstring(L, 1, fn, &len);
     tm_sms_info info;
     struct tm_err e = {0};
     if (tm_sms_measure(s, len, &info, &e) != TM_OK)
-        return tm_lb_error(L, fn, "%s", e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     lua_createtable(L, 0, 6);
     lua_pushstring(L, info.encoding == TM_SMS_GSM7 ? "gsm7" : "ucs2");
     lua_setfield(L, -2, "encoding");

@@ -29,7 +29,7 @@
  * it was declared on, then returns it. */
 static int l_regulation(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    tm_lb_checktable(L, 1, "regulation");
     lua_settop(L, 1);
     lua_pushliteral(L, TM_RULEC_MARK);
     lua_pushliteral(L, "regulation");
@@ -46,7 +46,7 @@ static int l_regulation(lua_State *L)
 /* block(reason [, next_allowed]): what a check function returns to block. */
 static int l_block(lua_State *L)
 {
-    const char *reason = luaL_optstring(L, 1, "blocked");
+    const char *reason = tm_lb_optlstring(L, 1, "block", "blocked", NULL);
     lua_createtable(L, 0, 3);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "blocked");
@@ -62,8 +62,9 @@ static int l_block(lua_State *L)
 /* days(n) / hours(n): durations for cap windows ("per = days(7)"). */
 static int push_duration(lua_State *L, const char *unit)
 {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n > 0 && n <= 3660, 1, "must be between 1 and 3660");
+    lua_Integer n = tm_lb_checkinteger(L, 1, unit);
+    if (n < 1 || n > 3660)
+        return tm_lb_argerror(L, 1, unit, "1 to 3660 expected, got %lld", (long long)n);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, unit);
     lua_setfield(L, -2, "unit");
@@ -373,7 +374,7 @@ static void push_decision(lua_State *L, const tm_request *req, const tm_decision
 
 static int l_decide(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    tm_lb_checktable(L, 1, "decide");
     lua_settop(L, 1);
     lua_pushliteral(L, "id");
     lua_rawget(L, 1);
@@ -387,7 +388,7 @@ static int l_decide(lua_State *L)
     tm_gate *gate = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (!gate)
-        return luaL_error(L, "decide: no regulations are loaded in this sandbox");
+        return tm_lb_error(L, "decide", "no regulations are loaded in this sandbox");
     char *json = NULL;
     size_t len = 0;
     struct tm_err e = {0};

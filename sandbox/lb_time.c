@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "lb_common.h"
 #include "lb_time.h"
 #include "lcompat.h"
 #include "tz.h"
@@ -14,56 +15,58 @@
 /* A string argument the C parsers read: one with a NUL byte inside would be
  * read only up to the NUL, so "2026-01-01T00:00:00Z\0junk" would pass as a
  * time. Refused instead. */
-static const char *check_text(lua_State *L, int i)
+static const char *check_text(lua_State *L, int i, const char *fn)
 {
     size_t len;
-    const char *s = luaL_checklstring(L, i, &len);
+    const char *s = tm_lb_checklstring(L, i, fn, &len);
     if (strlen(s) != len)
-        luaL_argerror(L, i, lua_pushfstring(L, "contains a NUL byte (at byte %d)", (int)strlen(s) + 1));
+        tm_lb_argerror(L, i, fn, "contains a NUL byte (at byte %d)", (int)strlen(s) + 1);
     return s;
 }
 
-static const tm_zone *check_zone(lua_State *L, int i)
+static const tm_zone *check_zone(lua_State *L, int i, const char *fn)
 {
-    const char *name = check_text(L, i);
+    const char *name = check_text(L, i, fn);
     const tm_zone *z = NULL;
     if (tm_tz_get(name, &z, NULL) != TM_OK)
-        luaL_argerror(L, i, lua_pushfstring(L, "unknown time zone '%s'", name));
+        tm_lb_argerror(L, i, fn, "unknown time zone '%.200s'", name);
     return z;
 }
 
-static int64_t check_time(lua_State *L, int i)
+static int64_t check_time(lua_State *L, int i, const char *fn)
 {
     if (lua_type(L, i) == LUA_TSTRING) {
         int64_t t;
         int32_t ns;
         int off;
         struct tm_err e = {0};
-        if (tm_calendar_parse_rfc3339(check_text(L, i), &t, &ns, &off, &e) != TM_OK)
-            luaL_argerror(L, i, e.msg);
+        if (tm_calendar_parse_rfc3339(check_text(L, i, fn), &t, &ns, &off, &e) != TM_OK)
+            tm_lb_argerror(L, i, fn, "%s", e.msg);
         return t;
     }
-    return (int64_t)luaL_checknumber(L, i);
+    if (lua_type(L, i) != LUA_TNUMBER)
+        tm_lb_typeerror(L, i, fn, "number or RFC 3339 string");
+    return (int64_t)lua_tonumber(L, i);
 }
 
-static tm_date check_date(lua_State *L, int i)
+static tm_date check_date(lua_State *L, int i, const char *fn)
 {
     tm_date d;
     struct tm_err e = {0};
-    if (tm_calendar_parse_date(check_text(L, i), &d, &e) != TM_OK)
-        luaL_argerror(L, i, e.msg);
+    if (tm_calendar_parse_date(check_text(L, i, fn), &d, &e) != TM_OK)
+        tm_lb_argerror(L, i, fn, "%s", e.msg);
     return d;
 }
 
 /* Pushes d as "YYYY-MM-DD". A date that cannot be written so (a year past
  * 9999 or before 0000, reached by arithmetic) raises against argument `arg`
  * rather than answer "", which a script would take for a date. */
-static void push_date(lua_State *L, tm_date d, int arg)
+static void push_date(lua_State *L, tm_date d, int arg, const char *fn)
 {
     char b[16];
     struct tm_err e = {0};
     if (tm_calendar_format_date(d, b, sizeof b, &e) != TM_OK)
-        luaL_argerror(L, arg, lua_pushfstring(L, "the resulting date is out of range: %s", e.msg));
+        tm_lb_argerror(L, arg, fn, "the resulting date is out of range: %s", e.msg);
     lua_pushstring(L, b);
 }
 
@@ -73,7 +76,8 @@ static void push_date(lua_State *L, tm_date d, int arg)
  */
 static int l_time_parse(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)check_time(L, 1));
+    const char *fn = "tm.time.parse";
+    lua_pushinteger(L, (lua_Integer)check_time(L, 1, fn));
     return 1;
 }
 
@@ -83,10 +87,11 @@ static int l_time_parse(lua_State *L)
  */
 static int l_time_format(lua_State *L)
 {
-    int64_t t = check_time(L, 1);
+    const char *fn = "tm.time.format";
+    int64_t t = check_time(L, 1, fn);
     char b[40];
     if (tm_calendar_format_rfc3339(t, 0, b, sizeof b, NULL) != TM_OK)
-        return luaL_argerror(L, 1, "time out of range");
+        return tm_lb_argerror(L, 1, fn, "time out of range");
     lua_pushstring(L, b);
     return 1;
 }
@@ -97,14 +102,15 @@ static int l_time_format(lua_State *L)
  */
 static int l_time_local(lua_State *L)
 {
-    const tm_zone *z = check_zone(L, 1);
-    int64_t t = check_time(L, 2);
+    const char *fn = "tm.time.local_time";
+    const tm_zone *z = check_zone(L, 1, fn);
+    int64_t t = check_time(L, 2, fn);
     tm_civil c;
     if (tm_tz_to_local(z, t, &c) != TM_OK)
-        return luaL_argerror(L, 2, "time out of range");
+        return tm_lb_argerror(L, 2, fn, "time out of range");
     static const char *const wd[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     lua_createtable(L, 0, 10);
-    push_date(L, (tm_date){c.year, c.month, c.day}, 2);
+    push_date(L, (tm_date){c.year, c.month, c.day}, 2, fn);
     lua_setfield(L, -2, "date");
     lua_pushinteger(L, c.year);
     lua_setfield(L, -2, "year");
@@ -134,14 +140,16 @@ static int l_time_local(lua_State *L)
  */
 static int l_time_from_local(lua_State *L)
 {
-    const tm_zone *z = check_zone(L, 1);
-    tm_date d = check_date(L, 2);
+    const char *fn = "tm.time.from_local";
+    const tm_zone *z = check_zone(L, 1, fn);
+    tm_date d = check_date(L, 2, fn);
     int secs;
-    if (tm_calendar_parse_clock(check_text(L, 3), TM_CLOCK_SECONDS, &secs, NULL) != TM_OK)
-        return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
-    const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4);
+    const char *hm = check_text(L, 3, fn);
+    if (tm_calendar_parse_clock(hm, TM_CLOCK_SECONDS, &secs, NULL) != TM_OK)
+        return tm_lb_argerror(L, 3, fn, "HH:MM or HH:MM:SS expected, got '%.40s'", hm);
+    const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4, fn);
     if (strcmp(which, "earlier") != 0 && strcmp(which, "later") != 0)
-        return luaL_argerror(L, 4, "expected \"earlier\" or \"later\"");
+        return tm_lb_argerror(L, 4, fn, "\"earlier\" or \"later\" expected, got '%.40s'", which);
     tm_civil c = {0};
     c.year = d.year;
     c.month = d.month;
@@ -153,7 +161,7 @@ static int l_time_from_local(lua_State *L)
     struct tm_err e = {0};
     if (tm_tz_from_local(z, &c, strcmp(which, "later") == 0 ? TM_TZ_LATER : TM_TZ_EARLIER, &t, &e) !=
         TM_OK)
-        return luaL_argerror(L, 3, e.msg);
+        return tm_lb_argerror(L, 3, fn, "%s", e.msg);
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
 }
@@ -164,7 +172,8 @@ static int l_time_from_local(lua_State *L)
  */
 static int l_time_state_zones(lua_State *L)
 {
-    const char *const *zones = tm_tz_state_zones(check_text(L, 1));
+    const char *fn = "tm.time.state_zones";
+    const char *const *zones = tm_tz_state_zones(check_text(L, 1, fn));
     if (!zones) {
         lua_pushnil(L);
         return 1;
@@ -183,11 +192,12 @@ static int l_time_state_zones(lua_State *L)
  */
 static int l_time_holiday(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
+    const char *fn = "tm.time.holiday";
+    tm_date d = check_date(L, 1, fn);
     tm_holiday_info hi;
     struct tm_err e = {0};
     if (tm_calendar_us_holiday(d, &hi, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     if (hi.actual)
         lua_pushstring(L, tm_calendar_holiday_name(hi.actual));
     else
@@ -205,11 +215,12 @@ static int l_time_holiday(lua_State *L)
  */
 static int l_time_is_business_day(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
+    const char *fn = "tm.time.is_business_day";
+    tm_date d = check_date(L, 1, fn);
     int yes = 0;
     struct tm_err e = {0};
     if (tm_calendar_is_business_day(d, NULL, &yes, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     lua_pushboolean(L, yes);
     return 1;
 }
@@ -220,14 +231,17 @@ static int l_time_is_business_day(lua_State *L)
  */
 static int l_time_add_business_days(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
-    lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, n >= -3660 && n <= 3660, 2, "at most 3660 business days");
+    const char *fn = "tm.time.add_business_days";
+    tm_date d = check_date(L, 1, fn);
+    lua_Integer n = tm_lb_checkinteger(L, 2, fn);
+    if (n < -3660 || n > 3660)
+        return tm_lb_argerror(L, 2, fn, "-3660 to 3660 business days expected, got %lld",
+                              (long long)n);
     tm_date out;
     struct tm_err e = {0};
     if (tm_calendar_add_business_days(d, (int64_t)n, NULL, &out, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
-    push_date(L, out, 2);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
+    push_date(L, out, 2, fn);
     return 1;
 }
 
@@ -237,13 +251,14 @@ static int l_time_add_business_days(lua_State *L)
  */
 static int l_time_add_days(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
-    lua_Integer n = luaL_checkinteger(L, 2);
+    const char *fn = "tm.time.add_days";
+    tm_date d = check_date(L, 1, fn);
+    lua_Integer n = tm_lb_checkinteger(L, 2, fn);
     tm_date out;
     struct tm_err e = {0};
     if (tm_calendar_add_days(d, (int64_t)n, &out, &e) != TM_OK)
-        return luaL_argerror(L, 2, e.msg);
-    push_date(L, out, 2);
+        return tm_lb_argerror(L, 2, fn, "%s", e.msg);
+    push_date(L, out, 2, fn);
     return 1;
 }
 

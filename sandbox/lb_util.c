@@ -22,9 +22,7 @@
 static int l_bucket(lua_State *L)
 {
     size_t len;
-    if (lua_type(L, 1) != LUA_TSTRING)
-        return tm_lb_error(L, "tm.bucket", "expects a string key, got %s", luaL_typename(L, 1));
-    const char *key = lua_tolstring(L, 1, &len);
+    const char *key = tm_lb_checkstring(L, 1, "tm.bucket", &len);
     lua_pushinteger(L, (lua_Integer)tm_sha256_bucket(key, len));
     return 1;
 }
@@ -33,11 +31,12 @@ static int l_bucket(lua_State *L)
  * hours(n): {unit = "business_days" | "minutes", n = n}. */
 static int duration(lua_State *L, const char *unit, lua_Integer max)
 {
-    if (!tm_lua_isinteger(L, 1))
-        return tm_lb_error(L, unit, "expects a whole number, got %s", luaL_typename(L, 1));
-    lua_Integer n = (lua_Integer)lua_tonumber(L, 1);
+    if (lua_type(L, 1) != LUA_TNUMBER)
+        return tm_lb_typeerror(L, 1, unit, "whole number");
+    lua_Integer n = tm_lb_checkinteger(L, 1, unit);
     if (n < 1 || n > max)
-        return tm_lb_error(L, unit, "must be between 1 and %lld", (long long)max);
+        return tm_lb_argerror(L, 1, unit, "1 to %lld expected, got %lld", (long long)max,
+                              (long long)n);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, unit);
     lua_setfield(L, -2, "unit");
