@@ -77,6 +77,44 @@ static int exact_integer(lua_State *L, int idx, int64_t *out)
 #endif
 }
 
+/***
+ * @class tm.TemplateOpts
+ * The options of tm.template.render; an unknown field is a bad argument.
+ * @field mode {string?} "text" (default) or "html" (every inserted value
+ *   HTML-escaped; the template's own text is not)
+ * @field currency {string?} ISO 4217 code, for the money filter
+ * @field zone {string?} IANA zone, for the date and time filters on Unix times
+ * @field language {string?} "en" (default) or "es"
+ * @field max {integer?} output cap in bytes (default 65536, at most 16 MiB)
+ */
+
+/***
+ * @class tm.TemplateDef
+ * What `template { ... }` (scripts/lib/template.lua) takes: one channel
+ * template in every language. A template that breaks a rule fails to load,
+ * and `tallyman lint` names the field.
+ * @field id {string} the name a journey's j:send(channel, id) uses
+ * @field channel {string} "sms", "email", "letter", "voice", "push" or "whatsapp"
+ * @field placeholders {table<string, string>} each value the text uses,
+ *   with its type: "text", "money", "date", "time" or "integer"
+ * @field disclosures {string[]?} names from channels/disclosures.lua, put where
+ *   the channel wants them
+ * @field claims {string[]?} what the message asserts that a rule may forbid
+ *   ("threatens_suit"), sent to the gate as message fields
+ * @field max_segments {integer?} SMS and WhatsApp: the most segments with
+ *   sample values (default 2)
+ * @field en {tm.TemplateText} the English text
+ * @field es {tm.TemplateText} the Spanish text
+ */
+
+/***
+ * @class tm.TemplateText
+ * One language of a template.
+ * @field text {string} the body
+ * @field subject {string?} email: the subject line
+ * @field html {string?} email: the HTML body (every value HTML-escaped)
+ */
+
 /* ---------------------------------------------------------------------------
  * C buffers anchored in a userdata (freed by __gc if an error unwinds).
  */
@@ -553,10 +591,9 @@ static int lookup_cb(void *ud, const tm_tmpl_ref *ref, const char **text, size_t
  * Unix time in opts.zone: "3:05 PM" / "15:05"), upper and lower (ASCII
  * letters only; other bytes are left as they are). Date and time patterns are
  * CLDR's long date and short time for en and es.
- * @param opts {table} mode = "text" (default) or "html" (every inserted value
- *   HTML-escaped), currency = ISO 4217 code, zone = IANA zone, language =
- *   "en" (default) or "es", max = output cap in bytes (default 65536, at most
- *   16 MiB). Unknown fields are an error.
+ * @param text {string} the template
+ * @param values {table} what the placeholders name (plain tables)
+ * @param opts {tm.TemplateOpts?} how to render
  * @return {string} the rendered text
  */
 static int l_template_render(lua_State *L)
@@ -595,10 +632,12 @@ static int l_template_render(lua_State *L)
 
 /***
  * @function tm.template.placeholders(text)
+ * The placeholders a template uses, for checks of your own. A malformed
+ * template is a bad argument "line L, column C: ...".
+ * @param text {string} the template
  * @return {table} array of {name =, filter = (nil when absent), line =,
  *   column =}, one per distinct name in order of first appearance (the
- *   filter and position are those of that first occurrence). A malformed
- *   template is an error "line L, column C: ...".
+ *   filter and position are those of that first occurrence)
  */
 static int l_template_placeholders(lua_State *L)
 {
@@ -654,8 +693,10 @@ int tm_lb_open_template(lua_State *L)
 
 /***
  * @function tm.sms.measure(text)
- * GSM 03.38 default alphabet and extension table, else UCS-2 (see core/sms.h);
- * no national shift tables. Invalid UTF-8 is an error naming the byte offset.
+ * Counts an SMS as the network will: GSM 03.38 default alphabet and
+ * extension table, else UCS-2 (see core/sms.h); no national shift tables.
+ * Invalid UTF-8 is a bad argument naming the byte offset.
+ * @param text {string} the message, UTF-8
  * @return {table} {encoding = "gsm7"|"ucs2", chars =, units = (septets or
  *   UTF-16 units), segments =, per_segment = (160/153 or 70/67), remaining =
  *   (units still free in the last segment)}

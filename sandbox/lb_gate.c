@@ -25,8 +25,13 @@
  * DSL globals.
  */
 
-/* regulation { ... }: marks the table as a regulation and records the line
- * it was declared on, then returns it. */
+/***
+ * @function regulation(def)
+ * Marks the table as a regulation (and records the line it was declared on)
+ * for the compiler; a regulation script returns it, or a list of them.
+ * @param def {tm.Regulation} the regulation
+ * @return {tm.Regulation} the same table
+ */
 static int l_regulation(lua_State *L)
 {
     tm_lb_checktable(L, 1, "regulation");
@@ -43,7 +48,14 @@ static int l_regulation(lua_State *L)
     return 1;
 }
 
-/* block(reason [, next_allowed]): what a check function returns to block. */
+/***
+ * @function block([reason [, next_allowed]])
+ * What a rule's check function returns to block the contact.
+ * @param reason {string} shown with the block (default "blocked")
+ * @param next_allowed {string|integer} when the contact may be tried again:
+ *   an RFC 3339 time or seconds since 1970; absent: never
+ * @return {tm.Blocked} {blocked = true, reason =, next_allowed =}
+ */
 static int l_block(lua_State *L)
 {
     const char *reason = tm_lb_optlstring(L, 1, "block", "blocked", NULL);
@@ -73,7 +85,22 @@ static int push_duration(lua_State *L, const char *unit)
     return 1;
 }
 
+/***
+ * @function days(n)
+ * A duration of n days: a cap's window (per = days(7), counted in local
+ * calendar dates) or a journey timer.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "days", n = n}
+ */
 static int l_days(lua_State *L) { return push_duration(L, "days"); }
+
+/***
+ * @function hours(n)
+ * A duration of n hours: a cap's rolling window (per = hours(24)) or a
+ * journey timer.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "hours", n = n}
+ */
 static int l_hours(lua_State *L) { return push_duration(L, "hours"); }
 
 static int l_decide(lua_State *L);
@@ -120,6 +147,62 @@ void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
     lua_pushlightuserdata(L, gate);
     lua_setfield(L, LUA_REGISTRYINDEX, GATE_KEY);
 }
+
+/***
+ * @class tm.Duration
+ * What days(n), hours(n), business_days(n) and minutes(n) return.
+ * @field unit {string} "days", "hours", "business_days" or "minutes"
+ * @field n {integer} how many
+ */
+
+/***
+ * @class tm.Blocked
+ * What block() returns.
+ * @field blocked {boolean} true
+ * @field reason {string} shown with the block
+ * @field next_allowed {string|integer|nil} when the contact may be tried again
+ * @field requires {string[]?} message fields the contact must carry
+ */
+
+/***
+ * @class tm.Request
+ * The contact a rule's check function judges (`c`), at the instant `now`.
+ * @field now {integer} seconds since 1970 (later ones when the gate searches
+ *   for the next allowed moment)
+ * @field now_iso {string} the same as RFC 3339
+ * @field channel {string} call, sms, email, letter, push, whatsapp or visit
+ * @field place {string} personal or work
+ * @field purpose {string} collection, validation_notice, verification or
+ *   cease_notice
+ * @field collector {string} third_party, debt_buyer or creditor
+ * @field state {string} the consumer's USPS state code
+ * @field city {string?} the consumer's city
+ * @field creditor {string?} the creditor
+ * @field flags {table<string, boolean>} the consumer's flags as a set
+ *   (c.flags.cease)
+ * @field consent {table<string, boolean>} consents on file, by channel (and
+ *   autodial)
+ * @field optout {table<string, boolean>} channels opted out of
+ * @field local_times {table} one entry per zone of the consumer: {zone,
+ *   date, hour, min, sec, wday, offset}
+ * @field debt {table} {id, type, dispute, time_barred, last_payment_date,
+ *   charge_off_date}
+ * @field message {table<string, boolean>} message field -> true or false
+ * @field history {table} earlier contacts: {channel, outcome, place,
+ *   direction, at, other_debt}
+ */
+
+/***
+ * @class tm.Decision
+ * What decide() returns in a spec.
+ * @field allow {boolean} true only when no rule blocks
+ * @field blocked_by {table} the blocking rules: {rule, cite, reason,
+ *   next_allowed_at, failed}
+ * @field blocked {table<string, boolean>} the same as a set of rule ids
+ * @field next_allowed_at {string?} RFC 3339, nil when no time will do
+ * @field requires {string[]} content the message must carry
+ * @field time_barred {boolean} whether the debt is time-barred
+ */
 
 /* ---------------------------------------------------------------------------
  * The request as a Lua table, for check functions and decide().
@@ -372,6 +455,16 @@ static void push_decision(lua_State *L, const tm_request *req, const tm_decision
     lua_setfield(L, -2, "time_barred");
 }
 
+/***
+ * @function decide(request)
+ * In spec files: asks the gate built from the same script tree, parsing the
+ * request exactly as `tallyman decide` parses a line (a missing `id` is
+ * "spec"; a missing `now` is the clock, so give one).
+ * @param request {table} a decide request (CONTRACT.md): channel, now,
+ *   consumer, debt, message, history, ...
+ * @return {tm.Decision?, string?} the decision; or nil and the message when
+ *   the gate refuses the request
+ */
 static int l_decide(lua_State *L)
 {
     tm_lb_checktable(L, 1, "decide");

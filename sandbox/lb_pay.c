@@ -199,7 +199,11 @@ static void push_date(lua_State *L, tm_date d)
 
 /***
  * @function tm.money.format(minor, currency)
- * @return {string} "1,234.56 USD"
+ * Writes an amount for people, with the currency's decimals and comma
+ * thousands separators.
+ * @param minor {integer} the amount in minor units (cents for USD)
+ * @param currency {string} ISO 4217 code ("USD")
+ * @return {string} "1,234.56 USD", "-0.05 USD", "1,000 JPY"
  */
 static int l_money_format(lua_State *L)
 {
@@ -220,8 +224,11 @@ static int l_money_format(lua_State *L)
 
 /***
  * @function tm.money.parse(text, currency)
- * @return {integer} minor units ("12.34", "USD" -> 1234); a negative amount
- *   is accepted ("-5.00"); more decimals than the currency has is an error.
+ * Reads an amount written in major units; a negative amount is accepted
+ * ("-5.00"); more decimals than the currency has is an error.
+ * @param text {string} "12.34"
+ * @param currency {string} ISO 4217 code
+ * @return {integer} minor units ("12.34", "USD" -> 1234)
  */
 static int l_money_parse(lua_State *L)
 {
@@ -240,6 +247,7 @@ static int l_money_parse(lua_State *L)
 
 /***
  * @function tm.money.exponent(currency)
+ * @param currency {string} ISO 4217 code
  * @return {integer} decimal places of the currency (USD 2, JPY 0, KWD 3)
  */
 static int l_money_exponent(lua_State *L)
@@ -256,8 +264,10 @@ static int l_money_exponent(lua_State *L)
 
 /***
  * @function tm.money.percent(minor, bps)
- * @return {integer} minor * bps / 10000, rounded half away from zero; the
- *   integer way to take "60% of the balance" (bps 6000).
+ * The integer way to take "60% of the balance" (bps 6000).
+ * @param minor {integer} the amount in minor units
+ * @param bps {integer} basis points, 0 to 1000000 (10000 = 100%)
+ * @return {integer} minor * bps / 10000, rounded half away from zero
  */
 static int l_money_percent(lua_State *L)
 {
@@ -303,11 +313,18 @@ int tm_lb_open_money(lua_State *L)
  */
 
 /***
- * @function tm.pay.plan{total=, currency=, count=, frequency=, first=, business_days=}
- * frequency: "weekly", "biweekly" or "monthly" (default). business_days =
- * true moves a due date off weekends and federal holidays.
- * @return {table} array of {due = "YYYY-MM-DD", amount = minor}; amounts sum
- *   to total exactly, the remainder on the last installment.
+ * @function tm.pay.plan{total, currency, count, first, frequency, business_days}
+ * An installment plan: count installments of total // count, the remainder
+ * on the last, so they always add up; a monthly plan keeps its day of month,
+ * clamped to short months.
+ * @field total {integer} the amount to split, minor units (more than zero)
+ * @field currency {string} ISO 4217 code
+ * @field count {integer} installments, 1 to 120
+ * @field first {string} the first due date, "YYYY-MM-DD"
+ * @field frequency {string?} "weekly", "biweekly" or "monthly" (default)
+ * @field business_days {boolean?} true moves a due date off weekends and
+ *   federal holidays without shifting the next one
+ * @return {table} array of {due = "YYYY-MM-DD", amount = minor}
  */
 static int l_pay_plan(lua_State *L)
 {
@@ -349,12 +366,16 @@ static int l_pay_plan(lua_State *L)
 }
 
 /***
- * @function tm.pay.plan_check{total=, currency=, installments = {{due=, amount=}, ...}}
+ * @function tm.pay.plan_check{total, currency, installments}
  * Checks a plan written by hand (or changed by an agent): 1..120
  * installments, each a positive whole amount, due dates strictly in order,
  * amounts adding up to total exactly.
- * @return {boolean} true, or false and a message naming the installment and
- *   field ("installments[3].amount: ...", "installments: add up to ...")
+ * @field total {integer} minor units
+ * @field currency {string} ISO 4217 code
+ * @field installments {table} array of {due = "YYYY-MM-DD", amount = minor}
+ * @return {boolean, string?} true; or false and a message naming the
+ *   installment and field ("installments[3].amount: ...", "installments: add
+ *   up to ...")
  */
 static int l_pay_plan_check(lua_State *L)
 {
@@ -413,13 +434,23 @@ static int role_from_name(const char *s)
 #define LB_SETTLE_MAX_RULES 64
 
 /***
- * @function tm.pay.settlement{balance=, offer=, currency=, role=, state=,
- *   creditor=, override=, floor_bps=, rules = {{role=, state=, creditor=, min_bps=}, ...}}
+ * @function tm.pay.settlement{balance, offer, currency, role, state, creditor, override,
+ *   floor_bps, rules}
+ * Whether a settlement offer is within the authority of the one making it.
  * The authority rules are policy data the script passes in; the strictest
- * applicable minimum wins. role: "agent", "supervisor", "manager" ("any" in
- * a rule). override = true is a supervisor override (the caller audits it).
+ * applicable minimum wins.
+ * @field balance {integer} the debt's balance, minor units
+ * @field offer {integer} the amount offered, minor units
+ * @field currency {string} ISO 4217 code
+ * @field role {string} "agent", "supervisor" or "manager"
+ * @field state {string?} the consumer's state, for rules limited to one
+ * @field creditor {string?} the creditor, for rules limited to one
+ * @field override {boolean?} a supervisor override (the caller audits it)
+ * @field floor_bps {integer?} a hard floor no one goes below, 0 to 10000
+ * @field rules {table} array of {role = "agent"|"supervisor"|"manager"|"any",
+ *   state =, creditor =, min_bps = 0 to 10000}
  * @return {table} {verdict = "allowed"|"needs_override"|"refused",
- *   overridden = bool, min_bps = integer or -1, reason = string}
+ *   overridden = boolean, min_bps = integer or -1, reason = string}
  */
 static int l_pay_settlement(lua_State *L)
 {
@@ -505,8 +536,16 @@ static int l_pay_settlement(lua_State *L)
 #define LB_PROMISE_MAX_PAYMENTS 1000
 
 /***
- * @function tm.pay.promise{amount=, currency=, due=, grace=, today=,
- *   payments = {{amount=, date=}, ...}}
+ * @function tm.pay.promise{amount, currency, due, grace, today, payments}
+ * A promise to pay is open until due + grace days, then kept, partially kept
+ * or broken; payments count when made by the end of the grace period and not
+ * after today.
+ * @field amount {integer} the amount promised, minor units
+ * @field currency {string} ISO 4217 code
+ * @field due {string} "YYYY-MM-DD"
+ * @field grace {integer?} days of grace, 0 (default) to 366
+ * @field today {string} "YYYY-MM-DD"
+ * @field payments {table?} array of {amount = minor, date = "YYYY-MM-DD"}
  * @return {string} "open", "kept", "partially_kept" or "broken"
  * @return {integer} the minor units counted towards the promise
  */
@@ -563,9 +602,15 @@ static int l_pay_promise(lua_State *L)
 }
 
 /***
- * @function tm.pay.apply{amount=, currency=, fees=, interest=, principal=}
+ * @function tm.pay.apply{amount, currency, fees, interest, principal}
  * A payment goes to fees, then interest, then principal.
- * @return {table} {fees=, interest=, principal=, overpayment=} remaining
+ * @field amount {integer} the payment, minor units
+ * @field currency {string} ISO 4217 code
+ * @field fees {integer?} owed, minor units (default 0)
+ * @field interest {integer?} owed, minor units (default 0)
+ * @field principal {integer?} owed, minor units (default 0)
+ * @return {table} {fees =, interest =, principal =, overpayment =}: what
+ *   remains of each, and what the payment left over
  */
 static int l_pay_apply(lua_State *L)
 {
@@ -599,8 +644,9 @@ static int l_pay_apply(lua_State *L)
 
 /***
  * @function tm.pay.routing_valid(aba)
- * @return {boolean} whether a US ABA routing number passes its checksum
- * @return {string|nil} the reason when it does not
+ * @param aba {string} a US ABA routing number, nine digits
+ * @return {boolean} whether it passes its checksum
+ * @return {string?} the reason when it does not
  */
 static int l_pay_routing_valid(lua_State *L)
 {

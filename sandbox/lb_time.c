@@ -1,7 +1,8 @@
 /*
  * sandbox/lb_time.c: the time primitives (core/tz.h, core/calendar.h) as the
  * `tm.time` library for scripts: local times in IANA zones, the zones of a
- * state, federal holidays and business days, RFC 3339 times.
+ * state, federal holidays and business days, RFC 3339 times. Registered with
+ * the regulation language (lb_gate.c), which needs it first.
  */
 #include <stdio.h>
 #include <string.h>
@@ -71,7 +72,9 @@ static void push_date(lua_State *L, tm_date d, int arg, const char *fn)
 }
 
 /***
- * @function tm.time.parse(rfc3339)
+ * @function tm.time.parse(t)
+ * @param t {string|integer} an RFC 3339 time ("2026-11-23T14:05:00Z",
+ *   "2026-11-23T09:05:00-05:00"), or seconds since 1970 (returned as they are)
  * @return {integer} seconds since 1970-01-01T00:00:00Z
  */
 static int l_time_parse(lua_State *L)
@@ -83,6 +86,7 @@ static int l_time_parse(lua_State *L)
 
 /***
  * @function tm.time.format(t)
+ * @param t {integer|string} seconds since 1970, or an RFC 3339 time
  * @return {string} the UTC instant as RFC 3339 ("2026-11-23T14:05:00Z")
  */
 static int l_time_format(lua_State *L)
@@ -98,7 +102,11 @@ static int l_time_format(lua_State *L)
 
 /***
  * @function tm.time.local_time(zone, t)
- * @return {table} {date, year, month, day, hour, min, sec, wday ("sun".."sat"), offset, dst}
+ * The local civil time of an instant in an IANA zone.
+ * @param zone {string} IANA zone ("America/New_York")
+ * @param t {integer|string} seconds since 1970, or an RFC 3339 time
+ * @return {table} {date = "YYYY-MM-DD", year, month, day, hour, min, sec,
+ *   wday = "sun".."sat", offset = seconds east of UTC, dst = boolean}
  */
 static int l_time_local(lua_State *L)
 {
@@ -134,9 +142,15 @@ static int l_time_local(lua_State *L)
 }
 
 /***
- * @function tm.time.from_local(zone, "YYYY-MM-DD", "HH:MM[:SS]" [, "later"])
- * @return {integer} the UTC instant; a time skipped by DST moves forward, a
- *   repeated one is the earlier occurrence unless "later" is given
+ * @function tm.time.from_local(zone, date, clock [, which])
+ * The instant of a local date and time in an IANA zone. A time skipped by a
+ * change to summer time moves forward by the gap; a time that happens twice
+ * is the earlier occurrence unless `which` is "later".
+ * @param zone {string} IANA zone
+ * @param date {string} "YYYY-MM-DD"
+ * @param clock {string} "HH:MM" or "HH:MM:SS"
+ * @param which {string} "earlier" (default) or "later"
+ * @return {integer} seconds since 1970
  */
 static int l_time_from_local(lua_State *L)
 {
@@ -168,7 +182,9 @@ static int l_time_from_local(lua_State *L)
 
 /***
  * @function tm.time.state_zones(usps)
- * @return {table|nil} the IANA zones in use in the state, or nil for an unknown code
+ * @param usps {string} a USPS state code ("TX")
+ * @return {string[]?} the IANA zones in use in the state, or nil for an
+ *   unknown code
  */
 static int l_time_state_zones(lua_State *L)
 {
@@ -188,7 +204,9 @@ static int l_time_state_zones(lua_State *L)
 
 /***
  * @function tm.time.holiday(date)
- * @return {string|nil, string|nil} the federal holiday on that date, and the one observed on it
+ * @param date {string} "YYYY-MM-DD"
+ * @return {string?, string?} the US federal holiday on that date, and the one
+ *   observed on it (a holiday on a weekend is observed on a Friday or Monday)
  */
 static int l_time_holiday(lua_State *L)
 {
@@ -211,6 +229,7 @@ static int l_time_holiday(lua_State *L)
 
 /***
  * @function tm.time.is_business_day(date)
+ * @param date {string} "YYYY-MM-DD"
  * @return {boolean} Monday to Friday and not an observed federal holiday
  */
 static int l_time_is_business_day(lua_State *L)
@@ -227,7 +246,10 @@ static int l_time_is_business_day(lua_State *L)
 
 /***
  * @function tm.time.add_business_days(date, n)
- * @return {string} the n-th business day after (n > 0) or before (n < 0) the date
+ * @param date {string} "YYYY-MM-DD"
+ * @param n {integer} -3660 to 3660
+ * @return {string} the n-th business day after (n > 0) or before (n < 0) the
+ *   date, "YYYY-MM-DD"
  */
 static int l_time_add_business_days(lua_State *L)
 {
@@ -247,7 +269,9 @@ static int l_time_add_business_days(lua_State *L)
 
 /***
  * @function tm.time.add_days(date, n)
- * @return {string} the date n calendar days later (earlier when n < 0)
+ * @param date {string} "YYYY-MM-DD"
+ * @param n {integer} calendar days
+ * @return {string} the date n days later (earlier when n < 0), "YYYY-MM-DD"
  */
 static int l_time_add_days(lua_State *L)
 {

@@ -1,5 +1,6 @@
 /*
- * sandbox/lb_util.c: `tm.bucket(key)`: a number from 0 to 9999 fixed by the
+ * sandbox/lb_util.c: the journey durations business_days(n) and minutes(n),
+ * and `tm.bucket(key)`: a number from 0 to 9999 fixed by the
  * key's SHA-256, so a debt's champion/challenger variant is the same on
  * every run, on every machine and in both Lua builds, and does not move when
  * other debts come and go. Percentages map onto it in basis points, so
@@ -16,6 +17,8 @@
 
 /***
  * @function tm.bucket(key)
+ * A number fixed by the key's SHA-256: the same on every run, machine and
+ * build, so a debt's variant never moves by accident.
  * @param key {string} e.g. "early_stage:D000000042"
  * @return {integer} 0..9999
  */
@@ -44,7 +47,21 @@ static int duration(lua_State *L, const char *unit, lua_Integer max)
     lua_setfield(L, -2, "n");
     return 1;
 }
+/***
+ * @function business_days(n)
+ * A journey duration: n business days (weekends and federal holidays
+ * skipped), at the same local time.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "business_days", n = n}
+ */
 static int l_business_days(lua_State *L) { return duration(L, "business_days", 3660); }
+
+/***
+ * @function minutes(n)
+ * A journey duration: n minutes.
+ * @param n {integer} 1 to 100000
+ * @return {tm.Duration} {unit = "minutes", n = n}
+ */
 static int l_minutes(lua_State *L) { return duration(L, "minutes", 100000); }
 static int push_business_days(lua_State *L)
 {

@@ -28,6 +28,110 @@
 #include "scriptset.h"
 #include "text.h"
 
+/***
+ * @class tm.Regulation
+ * What `regulation { ... }` takes (strategies.md, "Regulations: the rule
+ * language"). An unknown field is reported and ignored.
+ * @field id {string} "US-MA": rule ids are shown as US-MA/<rule id>
+ * @field name {string?} "Massachusetts"
+ * @field applies {tm.Applies?} where it applies; absent: everywhere
+ * @field rules {tm.Rule[]} the rules
+ * @field effective {string?} documentation: when the regulation took effect
+ * @field version {string|integer|nil} documentation
+ * @field interpretation {string?} documentation: the reading chosen
+ * @field notes {string?} documentation
+ * @field sources {table?} documentation: where the text comes from
+ */
+
+/***
+ * @class tm.Applies
+ * Where a regulation applies; an unknown field makes it block everything.
+ * @field state {string?} a USPS state code
+ * @field states {string[]?} USPS state codes
+ * @field city {string?} a city (compared ignoring case, spaces and dots)
+ * @field cities {string[]?} cities
+ * @field collectors {string|string[]|nil} third_party, debt_buyer, creditor
+ * @field creditor {string?} for a creditor's policy: the request's creditor
+ * @field creditors {string[]?} creditors
+ */
+
+/***
+ * @class tm.Rule
+ * One rule: an id, a citation, conditions (all must hold; absent means any)
+ * and exactly one effect (window, days/holidays, cap, after, block,
+ * requires, forbid, consent, optout, inconvenient or check). An unknown
+ * field, a missing citation or not exactly one effect makes the rule block
+ * every contact it could apply to.
+ * @field id {string} unique within the regulation
+ * @field cite {string} the legal citation, shown with every block
+ * @field reason {string?} the text shown when it blocks
+ * @field channels {string|string[]|nil} call sms email letter push whatsapp visit
+ * @field channel {string|string[]|nil} the same
+ * @field places {string|string[]|nil} personal work
+ * @field place {string|string[]|nil} the same
+ * @field purposes {string|string[]|nil} collection validation_notice
+ *   verification cease_notice
+ * @field purpose {string|string[]|nil} the same
+ * @field collectors {string|string[]|nil} third_party debt_buyer creditor
+ * @field debt_types {string|string[]|nil} credit_card personal_loan auto_loan
+ *   medical utility telecom other
+ * @field dispute {string|string[]|nil} none pending verified
+ * @field flags {string|string[]|nil} applies only if the consumer has one of
+ *   these: deceased bankruptcy cease attorney scra no_work_contact incarcerated
+ * @field unless_flags {string|string[]|nil} does not apply if the consumer has
+ *   one of these
+ * @field time_barred {boolean?} true: only time-barred debts; false: only others
+ * @field message {string|string[]|nil} applies only if one of these message
+ *   fields is true
+ * @field effective {string?} "YYYY-MM-DD": applies from this date
+ * @field expires {string?} "YYYY-MM-DD": applies until this date (exclusive)
+ * @field window {tm.Window?} effect: allowed only inside from..to, local time
+ * @field days {string|string[]|nil} effect: blocked on these weekdays ("sun")
+ * @field holidays {string?} effect: "federal" (observed) or "federal_actual"
+ * @field cap {tm.Cap?} effect: at most count matching contacts in a window
+ * @field after {tm.Cap?} effect: blocked for days dates after a matching contact
+ * @field block {boolean?} effect: true blocks whenever the rule applies
+ * @field requires {string|string[]|nil} effect: message fields the message
+ *   must carry
+ * @field forbid {string|string[]|nil} effect: message fields it must not carry
+ * @field consent {boolean|string|nil} effect: true, "autodial" or a channel:
+ *   that consent must be on file
+ * @field optout {boolean?} effect: a channel opted out of is blocked
+ * @field inconvenient {boolean?} effect: times the consumer designated are blocked
+ * @field check {(fun(c: tm.Request): tm.Blocked|boolean|string|nil)?} effect:
+ *   a function that returns block(...), false or a string to block
+ * @field interpretation {string?} documentation
+ * @field notes {string?} documentation
+ * @field status {string?} documentation
+ * @field source {string?} documentation
+ */
+
+/***
+ * @class tm.Window
+ * A time window of the consumer's local day.
+ * @field from {string} "HH:MM" (included)
+ * @field to {string} "HH:MM" (excluded; "24:00" is midnight; earlier than
+ *   from: an overnight window)
+ */
+
+/***
+ * @class tm.Cap
+ * The counting of a cap (or after) effect.
+ * @field count {integer?} cap: at most this many, 0 to 1000
+ * @field days {integer?} the window in local calendar dates (the day of a
+ *   contact is day 1), 1 to 3660
+ * @field hours {integer?} cap: a rolling window in hours instead
+ * @field per {tm.Duration?} days(n) or hours(n), instead of days or hours
+ * @field of {string|string[]|nil} the channels of earlier contacts that count
+ * @field outcomes {string|string[]|nil} their outcomes: attempt not_connected
+ *   voicemail conversation delivered failed
+ * @field outcome {string|string[]|nil} the same
+ * @field places {string|string[]|nil} where they reached the consumer
+ * @field place {string|string[]|nil} the same
+ * @field direction {string?} "outbound" or "inbound"
+ * @field per_debt {boolean?} only contacts about this debt count (default true)
+ */
+
 typedef struct loadctx {
     tm_sandbox *sb;
     tm_gate *gate;
