@@ -238,7 +238,7 @@ TEST(format_date)
 TEST(parse_clock_every_minute_and_edges)
 {
     int secs = -1;
-    char b[16];
+    char b[40];
     for (int h = 0; h < 24; h++)
         for (int m = 0; m < 60; m++) {
             snprintf(b, sizeof b, "%02d:%02d", h, m);
