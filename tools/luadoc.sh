@@ -37,6 +37,8 @@
 # and the lua_pushcfunction of the openers they name.
 # POSIX sh and awk only (mawk is enough).
 cd "$(dirname "$0")/.." || exit 2
+LC_ALL=C # the same order of names whatever the locale
+export LC_ALL
 OUT=scripts/types/tm.lua
 DOC=strategies.md
 mode=gen
