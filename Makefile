@@ -6,6 +6,7 @@
 #   make test-clock   the whole suite with the clock a year ahead, then a year back
 #   make asan         the suite under AddressSanitizer + UBSan
 #   make bench        benchmarks (print figures, assert nothing)
+#   make luadoc       rewrite scripts/types/tm.lua, the script API for editors
 #   make LUA=luajit   build against LuaJIT 2.1 instead of Lua 5.4
 #   make install PREFIX=/usr/local
 #
@@ -65,7 +66,7 @@ UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_SRC   = $(wildcard bench/bench_*.c)
 BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps demo test test-clock test-unit check-layers asan bench install clean lua54 luajit-test
+.PHONY: all deps demo test test-clock test-unit check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
 
 all: $(OUT_BIN)
 
@@ -134,6 +135,15 @@ test-unit: $(OUT_BIN) $(UNIT_BIN) $(FAULT_BIN)
 # `make test` runs it as the first part of the suite.
 check-layers:
 	@sh tools/check_layers.sh
+
+# The script API reference for editors (lua-language-server), written from the
+# /*** blocks of the binding files; `make test` runs check-luadoc, which fails
+# when it is stale or a function scripts can call has no block.
+luadoc:
+	@sh tools/luadoc.sh
+
+check-luadoc:
+	@sh tools/luadoc.sh --check
 
 # The whole suite: unit tests, sandbox and hostile corpus, end-to-end CLI tests,
 # Lua specs; then the same under LuaJIT (skipped inside sanitizer runs).

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "engine.h"
 #include "gate.h"
+#include "gate_wire.h"
 
 static const char decide_help[] =
     "usage: tallyman decide [options] [FILE...]\n"

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "gate_wire.h"
 #include "lb_gate.h"
 #include "sandbox.h"
 #include "scriptset.h"

@@ -242,6 +242,38 @@ int tm_calendar_parse_date(const char *s, tm_date *out, struct tm_err *err)
     return TM_OK;
 }
 
+int tm_calendar_parse_clock(const char *s, unsigned flags, int *secs, struct tm_err *err)
+{
+    char q[48];
+    const char *p = s;
+    int h = 0, m = 0, sec = 0;
+    if (s == NULL || (flags & ~(TM_CLOCK_SECONDS | TM_CLOCK_END_OF_DAY)) != 0)
+        return tm_err_set(err, TM_EINVAL, "tm_calendar_parse_clock: NULL text or unknown flags");
+    /* One or two hour digits: "9:00" is as common as "09:00". */
+    if (!digits(&p, 1, &h))
+        goto bad;
+    int h2;
+    if (digits(&p, 1, &h2))
+        h = h * 10 + h2;
+    if (*p++ != ':' || !digits(&p, 2, &m))
+        goto bad;
+    if ((flags & TM_CLOCK_SECONDS) && *p == ':') {
+        p++;
+        if (!digits(&p, 2, &sec))
+            goto bad;
+    }
+    if (*p != '\0' || m > 59 || sec > 59)
+        goto bad;
+    if (h > 23 && !(h == 24 && m == 0 && sec == 0 && (flags & TM_CLOCK_END_OF_DAY)))
+        goto bad;
+    *secs = h * 3600 + m * 60 + sec;
+    return TM_OK;
+bad:
+    return tm_err_set(err, TM_EINVAL, "invalid time of day \"%s\": expected %s",
+                      quote_input(s, q, sizeof q),
+                      flags & TM_CLOCK_SECONDS ? "HH:MM or HH:MM:SS" : "HH:MM");
+}
+
 int tm_calendar_format_date(tm_date d, char *buf, size_t size, struct tm_err *err)
 {
     if (buf && size > 0)

@@ -79,6 +79,18 @@ int tm_calendar_date_cmp(tm_date a, tm_date b);
  * `out` must not be NULL; it is written only on success. */
 int tm_calendar_parse_date(const char *s, tm_date *out, struct tm_err *err);
 
+/* Flags for tm_calendar_parse_clock(). */
+#define TM_CLOCK_SECONDS 1u    /* ":SS" may follow the minutes */
+#define TM_CLOCK_END_OF_DAY 2u /* "24:00" (and "24:00:00") is the end of the day, 86400 */
+
+/* Parses a local time of day, "H:MM" or "HH:MM" (hours 0-23, minutes two digits 00-59), with
+ * ":SS" after it when `flags` has TM_CLOCK_SECONDS, and "24:00" when it has
+ * TM_CLOCK_END_OF_DAY; nothing before or after. The one reader of times of day for every
+ * layer: regulation windows, decide requests' inconvenient ranges, tm.time.from_local.
+ * On success *secs is the seconds since midnight (0..86399, or 86400). TM_EINVAL with a
+ * message quoting the text otherwise (`s` NULL included); *secs is written only on success. */
+int tm_calendar_parse_clock(const char *s, unsigned flags, int *secs, struct tm_err *err);
+
 /* Writes "YYYY-MM-DD" into buf (size >= TM_CALENDAR_DATE_LEN). TM_EINVAL if the date is
  * invalid, the year is outside 0000-9999 or the buffer is too small (buf then holds ""
  * when size > 0). */

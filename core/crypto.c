@@ -71,3 +71,13 @@ int tm_ct_equal(const void *a, const void *b, size_t n)
         return 1;
     return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+uint32_t tm_sha256_bucket(const void *key, size_t len)
+{
+    uint8_t h[TM_SHA256_LEN];
+    tm_sha256(key, len, h);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    return (uint32_t)(v % 10000);
+}

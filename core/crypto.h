@@ -22,6 +22,12 @@ void tm_hex(const uint8_t *bytes, size_t len, char *out);
 /* SHA-256 as 64 lower-case hex chars plus NUL into `out` (65 bytes). */
 void tm_sha256_hex(const void *data, size_t len, char out[TM_SHA256_HEX_LEN + 1]);
 
+/* A number from 0 to 9999 fixed by the key: the first 8 bytes of SHA-256(key), read big-endian,
+ * modulo 10000. The stable per-key split behind tm.bucket (champion/challenger variants): the
+ * same on every run, machine and Lua build, and independent of other keys. `key` may be NULL
+ * when len is 0. Cannot fail. */
+uint32_t tm_sha256_bucket(const void *key, size_t len);
+
 /* Fills `out` with `len` cryptographically secure random bytes.
  * Returns TM_OK, or TM_ECRYPTO when the generator fails. */
 int tm_random_bytes(void *out, size_t len);

@@ -6,8 +6,9 @@
  * windows, days, frequency caps, blocks on flags, required content, ...) are
  * evaluated natively; a rule whose law is not a number carries a `check`
  * callback (a Lua function, called through sandbox/lb_gate.c). Rules are
- * compiled from regulation scripts by sandbox/lb_gate.c; this module never
- * sees Lua.
+ * compiled from regulation scripts by sandbox/rulec.c; this module never
+ * sees Lua. Reading requests from JSON and writing decisions as JSON (the
+ * decide wire format) are gate_wire.h's.
  *
  * Time: a rule answers "is the contact allowed at instant t, and if not, what
  * is the earliest instant after t at which it might be?" (tm_gate_rule_next).
@@ -75,7 +76,8 @@ typedef struct tm_msgfield {
     int value;        /* TM_TRI_* */
 } tm_msgfield;
 
-/* One contact request, parsed and validated. Strings are owned by the request
+/* One contact request, parsed and validated (from JSON by gate_wire.h, or
+ * built from the store by the daily cycle). Strings are owned by the request
  * (freed by tm_gate_request_free). */
 typedef struct tm_request {
     char *id_json;       /* the request's "id" as JSON text, echoed in the decision */
@@ -106,14 +108,9 @@ typedef struct tm_request {
 
 #define TM_CONSENT_AUTODIAL (1u << 16)
 
-/* Parses one request line (JSON text, `len` bytes). On success fills *req
- * (caller frees with tm_gate_request_free) and returns TM_OK. On failure
- * returns TM_EINVAL with `err` naming the field ("consumer.state: unknown
- * state 'ZZ'"), and sets *id_json (caller frees; may be NULL) to the
- * request's id when one could be read. `default_now` is used when the
- * request has no "now". */
-int tm_gate_request_parse(const char *json, size_t len, int64_t default_now, tm_request *req,
-                          char **id_json, struct tm_err *err);
+/* Frees what the request owns (its strings and history), whether it was
+ * read by tm_gate_request_parse() or built field by field, and zeroes it, so
+ * freeing it again is harmless. */
 void tm_gate_request_free(tm_request *req);
 
 /* The message field `name` of the request (TM_TRI_*). */
@@ -252,12 +249,5 @@ const tm_regulation *tm_gate_regulation(const tm_gate *g, int i);
 int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d);
 void tm_gate_decision_free(tm_decision *d);
 
-/* Writes the decision as one JSON line (CONTRACT.md) into buf (NUL-terminated).
- * Returns the length, or -1 when `cap` is too small. */
-int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_decision *d, char *buf,
-                          size_t cap);
-
-/* Formats a UTC instant as RFC 3339 ("2026-11-23T14:05:00Z") into buf (>= 21 bytes). */
-void tm_gate_format_time(int64_t t, char *buf, size_t cap);
 
 #endif

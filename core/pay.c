@@ -137,6 +137,27 @@ int tm_money_parse(const char *text, const char *currency, unsigned flags, tm_mo
     return TM_OK;
 }
 
+int tm_money_percent(int64_t minor, int64_t bps, int64_t *out, struct tm_err *err)
+{
+    if (out == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_money_percent: NULL argument");
+    if (bps < 0 || bps > TM_MONEY_BPS_MAX)
+        return tm_err_set(err, TM_EINVAL, "basis points %lld outside 0 to %d", (long long)bps,
+                          TM_MONEY_BPS_MAX);
+    if (minor > TM_MONEY_PERCENT_MAX || minor < -TM_MONEY_PERCENT_MAX)
+        return tm_err_set(err, TM_EINVAL, "amount too large");
+    int64_t p = minor * bps;
+    /* C division truncates towards zero, so the remainder has the sign of p:
+     * rounding half away from zero is one step further out when |r| >= 5000. */
+    int64_t q = p / 10000, r = p % 10000;
+    if (r >= 5000)
+        q++;
+    else if (r <= -5000)
+        q--;
+    *out = q;
+    return TM_OK;
+}
+
 /* ---- Installment plans ------------------------------------------------------------------- */
 
 /* Moves `d` forward to the first business day on or after it. */
@@ -214,6 +235,46 @@ int tm_pay_plan(tm_money total, int count, int frequency, tm_date first, int bus
         memcpy(tmp[i].amount.currency, total.currency, sizeof total.currency);
     }
     memcpy(out, tmp, (size_t)count * sizeof *out);
+    return TM_OK;
+}
+
+int tm_pay_plan_check(tm_money total, const tm_pay_installment *inst, size_t n,
+                      struct tm_err *err)
+{
+    int rc = check_currency(total.currency, NULL, err);
+    if (rc != TM_OK)
+        return rc;
+    if (total.minor <= 0)
+        return tm_err_set(err, TM_EINVAL, "total: must be more than zero");
+    if (n < 1 || n > TM_PAY_PLAN_MAX)
+        return tm_err_set(err, TM_EINVAL, "installments: %zu installments, expected 1 to %d", n,
+                          TM_PAY_PLAN_MAX);
+    if (inst == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_pay_plan_check: NULL installments");
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t a = inst[i].amount.minor;
+        tm_date d = inst[i].due;
+        if (a <= 0)
+            return tm_err_set(err, TM_EINVAL, "installments[%zu].amount: must be more than zero",
+                              i + 1);
+        if (i > 0 && tm_calendar_date_cmp(d, inst[i - 1].due) <= 0)
+            return tm_err_set(err, TM_EINVAL,
+                              "installments[%zu].due: %04d-%02d-%02d is not after the installment "
+                              "before",
+                              i + 1, d.year, d.month, d.day);
+        if (a > INT64_MAX - sum)
+            return tm_err_set(err, TM_EINVAL, "installments[%zu].amount: the sum overflows", i + 1);
+        sum += a;
+    }
+    if (sum != total.minor) {
+        tm_money a = total;
+        a.minor = sum;
+        char as[TM_MONEY_FMT_MAX], ts[TM_MONEY_FMT_MAX];
+        tm_money_format(a, as, sizeof as, NULL);
+        tm_money_format(total, ts, sizeof ts, NULL);
+        return tm_err_set(err, TM_EINVAL, "installments: add up to %s, not the total %s", as, ts);
+    }
     return TM_OK;
 }
 

@@ -53,6 +53,16 @@ int tm_money_format(tm_money m, char *buf, size_t size, struct tm_err *err);
 int tm_money_parse(const char *text, const char *currency, unsigned flags, tm_money *out,
                    struct tm_err *err);
 
+/* The largest share tm_money_percent() takes, in basis points (100 times the amount). */
+#define TM_MONEY_BPS_MAX 1000000
+
+/* *out = minor * bps / 10000, rounded half away from zero: the integer way to take "60% of the
+ * balance" (bps 6000) without a float. `bps` is 0..TM_MONEY_BPS_MAX and |minor| at most
+ * TM_MONEY_PERCENT_MAX, so the product stays inside int64. TM_EINVAL for a NULL out, a bps or an
+ * amount outside those ranges (the message says which); *out is written only on success. */
+#define TM_MONEY_PERCENT_MAX (INT64_MAX / TM_MONEY_BPS_MAX)
+int tm_money_percent(int64_t minor, int64_t bps, int64_t *out, struct tm_err *err);
+
 /* ---- Installment plans ------------------------------------------------------------------- */
 
 enum tm_pay_frequency {
@@ -81,6 +91,18 @@ typedef struct tm_pay_installment {
  * business-day years (1971-9999). out is left untouched on failure. */
 int tm_pay_plan(tm_money total, int count, int frequency, tm_date first, int business_day_adjust,
                 tm_pay_installment *out, size_t cap, struct tm_err *err);
+
+/* Checks a plan written by hand (or changed by an agent) against `total`: 1..TM_PAY_PLAN_MAX
+ * installments (inst[0..n)), each a positive amount, due dates strictly in order, amounts
+ * adding up to total exactly; the installments' own currencies are not read (the plan is in
+ * total's). TM_OK when it holds. TM_EINVAL otherwise, with a message naming the first problem
+ * by field: "total: must be more than zero", "installments: 130 installments, expected 1 to
+ * 120", "installments[3].amount: must be more than zero", "installments[2].due: 2026-01-01 is
+ * not after the installment before", "installments[4].amount: the sum overflows",
+ * "installments: add up to 99.00 USD, not the total 100.00 USD"; also for an invalid currency,
+ * or a NULL inst with n > 0. inst is read only when total and n are in range. */
+int tm_pay_plan_check(tm_money total, const tm_pay_installment *inst, size_t n,
+                      struct tm_err *err);
 
 /* ---- Settlement authority ---------------------------------------------------------------- */
 

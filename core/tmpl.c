@@ -480,3 +480,84 @@ int tm_tmpl_render(const char *tmpl, size_t len, int mode, tm_tmpl_lookup_fn loo
     /* An empty render still leaves a NUL-terminated buffer. */
     return tm_tmpl_buf_append(out, NULL, 0, err);
 }
+
+size_t tm_tmpl_count(const char *s, size_t len)
+{
+    size_t n = 0, i = 0;
+    while (s != NULL && i + 1 < len) {
+        if (s[i] == '\\' && i + 2 < len && s[i + 1] == '{' && s[i + 2] == '{') {
+            i += 3;
+        } else if (s[i] == '{' && s[i + 1] == '{') {
+            n++;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+/* ---- Values as templates write them --------------------------------------------------------- */
+
+static const char *const months_en[12] = {"January", "February", "March",     "April",
+                                          "May",     "June",     "July",      "August",
+                                          "September", "October", "November", "December"};
+static const char *const months_es[12] = {"enero",      "febrero", "marzo",     "abril",
+                                          "mayo",       "junio",   "julio",     "agosto",
+                                          "septiembre", "octubre", "noviembre", "diciembre"};
+
+/* snprintf's result into buf: TM_OK, or TM_EINVAL (buf emptied) when it did not fit. */
+static int fitted(int n, char *buf, size_t cap, struct tm_err *err)
+{
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return tm_err_set(err, TM_EINVAL, "buffer too small");
+    }
+    return TM_OK;
+}
+
+int tm_tmpl_format_date(tm_date d, int lang, char *buf, size_t cap, struct tm_err *err)
+{
+    if (buf == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_tmpl_format_date: NULL buffer");
+    if (cap > 0)
+        buf[0] = '\0';
+    int rc = tm_calendar_date_check(d, err);
+    if (rc != TM_OK)
+        return rc;
+    if (lang == TM_TMPL_ES)
+        return fitted(snprintf(buf, cap, "%d de %s de %d", d.day, months_es[d.month - 1], d.year),
+                      buf, cap, err);
+    if (lang == TM_TMPL_EN)
+        return fitted(snprintf(buf, cap, "%s %d, %d", months_en[d.month - 1], d.day, d.year), buf,
+                      cap, err);
+    return tm_err_set(err, TM_EINVAL, "unknown language %d", lang);
+}
+
+int tm_tmpl_format_time(int hour, int min, int lang, char *buf, size_t cap, struct tm_err *err)
+{
+    if (buf == NULL)
+        return tm_err_set(err, TM_EINVAL, "tm_tmpl_format_time: NULL buffer");
+    if (cap > 0)
+        buf[0] = '\0';
+    if (hour < 0 || hour > 23 || min < 0 || min > 59)
+        return tm_err_set(err, TM_EINVAL, "time of day %d:%02d out of range", hour, min);
+    if (lang == TM_TMPL_ES)
+        return fitted(snprintf(buf, cap, "%d:%02d", hour, min), buf, cap, err);
+    if (lang == TM_TMPL_EN)
+        return fitted(snprintf(buf, cap, "%d:%02d %s", hour % 12 == 0 ? 12 : hour % 12, min,
+                               hour < 12 ? "AM" : "PM"),
+                      buf, cap, err);
+    return tm_err_set(err, TM_EINVAL, "unknown language %d", lang);
+}
+
+void tm_tmpl_ascii_case(char *s, size_t n, int upper)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (upper && s[i] >= 'a' && s[i] <= 'z')
+            s[i] = (char)(s[i] - 'a' + 'A');
+        else if (!upper && s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] - 'A' + 'a');
+    }
+}

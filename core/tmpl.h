@@ -6,7 +6,9 @@
  * growable buffer, HTML-escaping the values in HTML mode. It knows nothing about debtors or
  * accounts: names and filters mean whatever the callback makes of them. Output is bounded by
  * a max_out argument so neither a hostile template nor a hostile value can exhaust memory.
- * Depends on core/text (UTF-8 validation) only. Thread-safe: no global state.
+ * Also the value formats templates use (long dates and short times in English and Spanish).
+ * Depends on core/text (UTF-8 validation) and core/calendar (dates). Thread-safe: no global
+ * state.
  *
  * Syntax, in one place:
  *   {{name}}           a placeholder: the lookup callback supplies its text
@@ -27,6 +29,7 @@
 
 #include <stddef.h>
 
+#include "calendar.h"
 #include "tm_status.h"
 
 /* ---- Growable output buffer ---------------------------------------------------------------- */
@@ -89,6 +92,11 @@ int tm_tmpl_list(const char *tmpl, size_t len, unsigned flags, tm_tmpl_ref **ref
 /* Frees an array from tm_tmpl_list(). NULL is a no-op. */
 void tm_tmpl_list_free(tm_tmpl_ref *refs);
 
+/* Placeholder occurrences in `tmpl` (len bytes; NULL only with len 0), counted as the scanner
+ * finds them in a well-formed template: "\{{" is text, every other "{{" opens one. One pass,
+ * no allocation, no checking: a caller bounds its work by the count before anything else. */
+size_t tm_tmpl_count(const char *tmpl, size_t len);
+
 /* ---- Rendering ------------------------------------------------------------------------------ */
 
 enum tm_tmpl_mode {
@@ -131,5 +139,27 @@ typedef int (*tm_tmpl_lookup_fn)(void *ud, const tm_tmpl_ref *ref, const char **
  *     the placeholder. */
 int tm_tmpl_render(const char *tmpl, size_t len, int mode, tm_tmpl_lookup_fn lookup, void *ud,
                    size_t max_out, tm_tmpl_buf *out, struct tm_err *err);
+
+/* ---- Values as templates write them --------------------------------------------------------- */
+
+/* Languages the value formats below know. */
+enum tm_tmpl_lang { TM_TMPL_EN = 0, TM_TMPL_ES = 1 };
+
+/* Buffer size that always fits tm_tmpl_format_date() and tm_tmpl_format_time() output. */
+#define TM_TMPL_VALUE_MAX 64
+
+/* Writes `d` in CLDR's long date pattern for `lang`: "November 23, 2026" (en), "23 de
+ * noviembre de 2026" (es). TM_EINVAL for an invalid date, an unknown language or a buffer
+ * too small (buf then holds "" when cap > 0). */
+int tm_tmpl_format_date(tm_date d, int lang, char *buf, size_t cap, struct tm_err *err);
+
+/* Writes a time of day in CLDR's short time pattern for `lang`: "3:05 PM" (en, 12-hour; noon
+ * is 12:00 PM, midnight 12:00 AM), "15:05" (es). TM_EINVAL for an hour outside 0-23, a minute
+ * outside 0-59, an unknown language or a buffer too small (buf then holds "" when cap > 0). */
+int tm_tmpl_format_time(int hour, int min, int lang, char *buf, size_t cap, struct tm_err *err);
+
+/* Maps the ASCII letters of s[0..n) to upper case (upper = 1) or lower case (0) in place;
+ * other bytes, UTF-8 sequences included, are left as they are. */
+void tm_tmpl_ascii_case(char *s, size_t n, int upper);
 
 #endif

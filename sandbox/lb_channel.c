@@ -28,8 +28,12 @@
  * name's length. Everything else (the template and the values) is already
  * inside the Lua memory cap.
  *
- * Errors are Lua errors naming the function and, for options, the field,
- * raised at the caller's position: `file:line: tm.template.render: ...`.
+ * An argument the functions cannot take raises at the caller's position,
+ * naming the function and, for options, the field: `file:line: bad argument
+ * #3 to 'tm.template.render' (field 'mode': "text" or "html" expected, got
+ * 'pdf')`; a malformed template is a bad argument #1. A template that does
+ * not render with the values given raises `file:line: tm.template.render:
+ * line L, column C: ...`.
  */
 #include "lb_channel.h"
 
@@ -49,14 +53,6 @@
 
 #define BOX_MT "tm.ChannelBuffers"
 
-/* The string at `idx` (a real string: numbers are not converted). */
-static const char *check_text(lua_State *L, int idx, const char *fn, const char *what,
-                              size_t *len)
-{
-    if (lua_type(L, idx) != LUA_TSTRING)
-        tm_lb_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
-    return lua_tolstring(L, idx, len);
-}
 
 /* 1 and *out when the number at idx is an exact integer. LuaJIT has only
  * doubles: there an integral value within +-2^53 counts. */
@@ -80,6 +76,44 @@ static int exact_integer(lua_State *L, int idx, int64_t *out)
     return 1;
 #endif
 }
+
+/***
+ * @class tm.TemplateOpts
+ * The options of tm.template.render; an unknown field is a bad argument.
+ * @field mode {string?} "text" (default) or "html" (every inserted value
+ *   HTML-escaped; the template's own text is not)
+ * @field currency {string?} ISO 4217 code, for the money filter
+ * @field zone {string?} IANA zone, for the date and time filters on Unix times
+ * @field language {string?} "en" (default) or "es"
+ * @field max {integer?} output cap in bytes (default 65536, at most 16 MiB)
+ */
+
+/***
+ * @class tm.TemplateDef
+ * What `template { ... }` (scripts/lib/template.lua) takes: one channel
+ * template in every language. A template that breaks a rule fails to load,
+ * and `tallyman lint` names the field.
+ * @field id {string} the name a journey's j:send(channel, id) uses
+ * @field channel {string} "sms", "email", "letter", "voice", "push" or "whatsapp"
+ * @field placeholders {table<string, string>} each value the text uses,
+ *   with its type: "text", "money", "date", "time" or "integer"
+ * @field disclosures {string[]?} names from channels/disclosures.lua, put where
+ *   the channel wants them
+ * @field claims {string[]?} what the message asserts that a rule may forbid
+ *   ("threatens_suit"), sent to the gate as message fields
+ * @field max_segments {integer?} SMS and WhatsApp: the most segments with
+ *   sample values (default 2)
+ * @field en {tm.TemplateText} the English text
+ * @field es {tm.TemplateText} the Spanish text
+ */
+
+/***
+ * @class tm.TemplateText
+ * One language of a template.
+ * @field text {string} the body
+ * @field subject {string?} email: the subject line
+ * @field html {string?} email: the HTML body (every value HTML-escaped)
+ */
 
 /* ---------------------------------------------------------------------------
  * C buffers anchored in a userdata (freed by __gc if an error unwinds).
@@ -126,48 +160,28 @@ static chan_box *new_box(lua_State *L)
  * Template checks shared by render and placeholders.
  */
 
-/* Placeholder occurrences, counted the way core/tmpl.c's scanner finds them
- * in a well-formed template: "\{{" is text, every other "{{" opens one. */
-static size_t count_placeholders(const char *s, size_t len)
-{
-    size_t n = 0, i = 0;
-    while (i + 1 < len) {
-        if (s[i] == '\\' && i + 2 < len && s[i + 1] == '{' && s[i + 2] == '{') {
-            i += 3;
-        } else if (s[i] == '{' && s[i + 1] == '{') {
-            n++;
-            i += 2;
-        } else {
-            i++;
-        }
-    }
-    return n;
-}
-
-/* Raises for a malformed template ("line L, column C: ...") or one with too
- * many placeholders. */
+/* Raises against argument 1 for a malformed template ("line L, column C:
+ * ...") or one with too many placeholders. */
 static void check_template(lua_State *L, const char *fn, const char *t, size_t len)
 {
     struct tm_err e = {0};
     if (tm_tmpl_check(t, len, &e) != TM_OK)
-        tm_lb_error(L, fn, "%s", e.msg);
-    size_t n = count_placeholders(t, len);
+        tm_lb_argerror(L, 1, fn, "%s", e.msg);
+    size_t n = tm_tmpl_count(t, len);
     if (n > TM_LB_TMPL_MAX_PLACEHOLDERS)
-        tm_lb_error(L, fn, "the template has %zu placeholders, at most %d", n,
-                 TM_LB_TMPL_MAX_PLACEHOLDERS);
+        tm_lb_argerror(L, 1, fn, "at most %d placeholders expected, got %zu",
+                       TM_LB_TMPL_MAX_PLACEHOLDERS, n);
 }
 
 /* ---------------------------------------------------------------------------
  * Rendering: options, the lookup (run under lua_pcall) and the callback.
  */
 
-enum { LANG_EN = 0, LANG_ES = 1 };
-
 enum { F_NONE, F_MONEY, F_DATE, F_TIME, F_UPPER, F_LOWER };
 
 typedef struct render_opts {
     int mode;           /* TM_TMPL_TEXT or TM_TMPL_HTML */
-    int lang;           /* LANG_EN or LANG_ES */
+    int lang;           /* TM_TMPL_EN or TM_TMPL_ES */
     int has_currency;   /* opts.currency given (and valid) */
     char currency[4];
     const tm_zone *zone; /* NULL when opts.zone is absent */
@@ -191,7 +205,7 @@ typedef struct render_ctx {
 static const char *opt_string(lua_State *L, const char *fn, const char *k, size_t *len)
 {
     if (lua_type(L, -1) != LUA_TSTRING)
-        tm_lb_error(L, fn, "field '%s' must be a string, got %s", k, luaL_typename(L, -1));
+        tm_lb_argerror(L, 3, fn, "field '%s': string expected, got %s", k, luaL_typename(L, -1));
     return lua_tolstring(L, -1, len);
 }
 
@@ -201,17 +215,17 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->mode = TM_TMPL_TEXT;
-    o->lang = LANG_EN;
+    o->lang = TM_TMPL_EN;
     o->max = (size_t)TM_LB_TMPL_MAX_DEFAULT;
     if (lua_isnoneornil(L, idx))
         return;
     if (lua_type(L, idx) != LUA_TTABLE)
-        tm_lb_error(L, fn, "argument #3 (opts) must be a table, got %s", luaL_typename(L, idx));
+        tm_lb_typeerror(L, idx, fn, "table of options");
     lua_pushnil(L); /* nil */
     while (lua_next(L, idx) != 0) { /* key value */
         if (lua_type(L, -2) != LUA_TSTRING)
-            tm_lb_error(L, fn, "opts: field names must be strings, got a %s key",
-                     luaL_typename(L, -2));
+            tm_lb_argerror(L, idx, fn, "field names must be strings, got a %s key",
+                           luaL_typename(L, -2));
         const char *k = lua_tostring(L, -2);
         size_t n;
         if (strcmp(k, "mode") == 0) {
@@ -221,41 +235,46 @@ static void read_opts(lua_State *L, int idx, const char *fn, render_opts *o)
             else if (strcmp(s, "html") == 0)
                 o->mode = TM_TMPL_HTML;
             else
-                tm_lb_error(L, fn, "field 'mode' must be \"text\" or \"html\", not '%.40s'", s);
+                tm_lb_argerror(L, idx, fn, "field 'mode': \"text\" or \"html\" expected, got '%.40s'",
+                               s);
         } else if (strcmp(k, "language") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             if (strcmp(s, "en") == 0)
-                o->lang = LANG_EN;
+                o->lang = TM_TMPL_EN;
             else if (strcmp(s, "es") == 0)
-                o->lang = LANG_ES;
+                o->lang = TM_TMPL_ES;
             else
-                tm_lb_error(L, fn, "field 'language' must be \"en\" or \"es\", not '%.40s'", s);
+                tm_lb_argerror(L, idx, fn,
+                               "field 'language': \"en\" or \"es\" expected, got '%.40s'", s);
         } else if (strcmp(k, "currency") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (n != 3 || strlen(s) != 3 || tm_valid_currency(s, NULL, &e) != TM_OK)
-                tm_lb_error(L, fn, "field 'currency': %s",
-                         e.msg[0] ? e.msg : "not a 3-letter ISO 4217 code");
+                tm_lb_argerror(L, idx, fn, "field 'currency': %s",
+                               e.msg[0] ? e.msg : "not a 3-letter ISO 4217 code");
             memcpy(o->currency, s, 4);
             o->has_currency = 1;
         } else if (strcmp(k, "zone") == 0) {
             const char *s = opt_string(L, fn, k, &n);
             struct tm_err e = {0};
             if (strlen(s) != n || tm_tz_get(s, &o->zone, &e) != TM_OK)
-                tm_lb_error(L, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
-                         e.msg[0] ? ": " : "", e.msg);
+                tm_lb_argerror(L, idx, fn, "field 'zone': unknown time zone '%.80s'%s%s", s,
+                               e.msg[0] ? ": " : "", e.msg);
         } else if (strcmp(k, "max") == 0) {
             int64_t v = 0;
+            if (!exact_integer(L, -1, &v) && lua_type(L, -1) == LUA_TNUMBER)
+                tm_lb_argerror(L, idx, fn, "field 'max': whole number of bytes expected, got %.14g",
+                               (double)lua_tonumber(L, -1));
             if (!exact_integer(L, -1, &v))
-                tm_lb_error(L, fn, "field 'max' must be a whole number of bytes");
+                tm_lb_argerror(L, idx, fn, "field 'max': whole number of bytes expected, got %s",
+                               luaL_typename(L, -1));
             if (v < 0 || v > TM_LB_TMPL_MAX_CEILING)
-                tm_lb_error(L, fn, "field 'max' must be between 0 and %ld bytes",
-                         TM_LB_TMPL_MAX_CEILING);
+                tm_lb_argerror(L, idx, fn, "field 'max': 0 to %ld bytes expected, got %lld",
+                               TM_LB_TMPL_MAX_CEILING, (long long)v);
             o->max = (size_t)v;
         } else {
-            tm_lb_error(L, fn, "opts: unknown field '%.60s' (fields: mode, currency, zone, language, "
-                            "max)",
-                     k);
+            tm_lb_argerror(L, idx, fn,
+                           "unknown field '%.60s' (fields: mode, currency, zone, language, max)", k);
         }
         lua_pop(L, 1); /* key */
     }
@@ -382,13 +401,6 @@ static int plain_text(lua_State *L, render_ctx *c, char num[32], const char **s,
     }
 }
 
-static const char *const months_en[12] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
-static const char *const months_es[12] = {"enero",      "febrero", "marzo",     "abril",
-                                          "mayo",       "junio",   "julio",     "agosto",
-                                          "septiembre", "octubre", "noviembre", "diciembre"};
-
 /* A Unix time at the top -> local civil time in opts.zone. */
 static int to_civil(lua_State *L, render_ctx *c, const char *filter, tm_civil *cv)
 {
@@ -450,13 +462,11 @@ static int fmt_date(lua_State *L, render_ctx *c)
         d.month = cv.month;
         d.day = cv.day;
     }
-    char buf[64];
-    int n;
-    if (c->o->lang == LANG_ES)
-        n = snprintf(buf, sizeof buf, "%d de %s de %d", d.day, months_es[d.month - 1], d.year);
-    else
-        n = snprintf(buf, sizeof buf, "%s %d, %d", months_en[d.month - 1], d.day, d.year);
-    return scratch_put(c, buf, (size_t)n);
+    char buf[TM_TMPL_VALUE_MAX];
+    struct tm_err e = {0};
+    if (tm_tmpl_format_date(d, c->o->lang, buf, sizeof buf, &e) != TM_OK)
+        return fail(c, TM_EINVAL, "%s", e.msg);
+    return scratch_put(c, buf, strlen(buf));
 }
 
 static int fmt_time(lua_State *L, render_ctx *c)
@@ -464,14 +474,11 @@ static int fmt_time(lua_State *L, render_ctx *c)
     tm_civil cv;
     if (!to_civil(L, c, "time", &cv))
         return 0;
-    char buf[32];
-    int n;
-    if (c->o->lang == LANG_ES)
-        n = snprintf(buf, sizeof buf, "%d:%02d", cv.hour, cv.min);
-    else
-        n = snprintf(buf, sizeof buf, "%d:%02d %s", cv.hour % 12 == 0 ? 12 : cv.hour % 12,
-                     cv.min, cv.hour < 12 ? "AM" : "PM");
-    return scratch_put(c, buf, (size_t)n);
+    char buf[TM_TMPL_VALUE_MAX];
+    struct tm_err e = {0};
+    if (tm_tmpl_format_time(cv.hour, cv.min, c->o->lang, buf, sizeof buf, &e) != TM_OK)
+        return fail(c, TM_EINVAL, "%s", e.msg);
+    return scratch_put(c, buf, strlen(buf));
 }
 
 static int fmt_case(lua_State *L, render_ctx *c, int upper)
@@ -486,13 +493,7 @@ static int fmt_case(lua_State *L, render_ctx *c, int upper)
                     n, c->o->max);
     if (!scratch_put(c, s, n))
         return 0;
-    char *p = c->scratch->data;
-    for (size_t i = 0; i < n; i++) {
-        if (upper && p[i] >= 'a' && p[i] <= 'z')
-            p[i] = (char)(p[i] - 'a' + 'A');
-        else if (!upper && p[i] >= 'A' && p[i] <= 'Z')
-            p[i] = (char)(p[i] - 'A' + 'a');
-    }
+    tm_tmpl_ascii_case(c->scratch->data, n, upper);
     return 1;
 }
 
@@ -590,20 +591,17 @@ static int lookup_cb(void *ud, const tm_tmpl_ref *ref, const char **text, size_t
  * Unix time in opts.zone: "3:05 PM" / "15:05"), upper and lower (ASCII
  * letters only; other bytes are left as they are). Date and time patterns are
  * CLDR's long date and short time for en and es.
- * @param opts {table} mode = "text" (default) or "html" (every inserted value
- *   HTML-escaped), currency = ISO 4217 code, zone = IANA zone, language =
- *   "en" (default) or "es", max = output cap in bytes (default 65536, at most
- *   16 MiB). Unknown fields are an error.
+ * @param text {string} the template
+ * @param values {table} what the placeholders name (plain tables)
+ * @param opts {tm.TemplateOpts?} how to render
  * @return {string} the rendered text
  */
 static int l_template_render(lua_State *L)
 {
     const char *fn = "tm.template.render";
     size_t len;
-    const char *t = check_text(L, 1, fn, "argument #1 (template)", &len);
-    if (lua_type(L, 2) != LUA_TTABLE)
-        return tm_lb_error(L, fn, "argument #2 (values) must be a table, got %s",
-                        luaL_typename(L, 2));
+    const char *t = tm_lb_checkstring(L, 1, fn, &len);
+    tm_lb_checktable(L, 2, fn);
     render_opts o;
     read_opts(L, 3, fn, &o);
     check_template(L, fn, t, len);
@@ -634,23 +632,27 @@ static int l_template_render(lua_State *L)
 
 /***
  * @function tm.template.placeholders(text)
+ * The placeholders a template uses, for checks of your own. A malformed
+ * template is a bad argument "line L, column C: ...".
+ * @param text {string} the template
  * @return {table} array of {name =, filter = (nil when absent), line =,
  *   column =}, one per distinct name in order of first appearance (the
- *   filter and position are those of that first occurrence). A malformed
- *   template is an error "line L, column C: ...".
+ *   filter and position are those of that first occurrence)
  */
 static int l_template_placeholders(lua_State *L)
 {
     const char *fn = "tm.template.placeholders";
     size_t len;
-    const char *t = check_text(L, 1, fn, "argument #1 (template)", &len);
+    const char *t = tm_lb_checkstring(L, 1, fn, &len);
     check_template(L, fn, t, len);
     lua_settop(L, 1);
     chan_box *box = new_box(L); /* text box */
     struct tm_err e = {0};
     if (tm_tmpl_list(t, len, TM_TMPL_LIST_UNIQUE, &box->refs, &box->nrefs, &e) != TM_OK) {
         box_release(box);
-        return tm_lb_error(L, fn, "%s", e.msg);
+        if (e.code == TM_ENOMEM)
+            return tm_lb_error(L, fn, "%s", e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     }
     lua_createtable(L, (int)box->nrefs, 0); /* text box list */
     for (size_t i = 0; i < box->nrefs; i++) {
@@ -691,8 +693,10 @@ int tm_lb_open_template(lua_State *L)
 
 /***
  * @function tm.sms.measure(text)
- * GSM 03.38 default alphabet and extension table, else UCS-2 (see core/sms.h);
- * no national shift tables. Invalid UTF-8 is an error naming the byte offset.
+ * Counts an SMS as the network will: GSM 03.38 default alphabet and
+ * extension table, else UCS-2 (see core/sms.h); no national shift tables.
+ * Invalid UTF-8 is a bad argument naming the byte offset.
+ * @param text {string} the message, UTF-8
  * @return {table} {encoding = "gsm7"|"ucs2", chars =, units = (septets or
  *   UTF-16 units), segments =, per_segment = (160/153 or 70/67), remaining =
  *   (units still free in the last segment)}
@@ -701,11 +705,11 @@ static int l_sms_measure(lua_State *L)
 {
     const char *fn = "tm.sms.measure";
     size_t len;
-    const char *s = check_text(L, 1, fn, "argument #1", &len);
+    const char *s = tm_lb_checkstring(L, 1, fn, &len);
     tm_sms_info info;
     struct tm_err e = {0};
     if (tm_sms_measure(s, len, &info, &e) != TM_OK)
-        return tm_lb_error(L, fn, "%s", e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     lua_createtable(L, 0, 6);
     lua_pushstring(L, info.encoding == TM_SMS_GSM7 ? "gsm7" : "ucs2");
     lua_setfield(L, -2, "encoding");

@@ -1,63 +1,64 @@
 /*
- * sandbox/lb_gate.c: compiles regulation scripts into gate rules (core/gate.h)
- * and binds the gate to Lua: the `regulation` DSL, rule `check` functions,
- * and `decide` for spec files.
- *
- * A regulation script returns `regulation { id = ..., applies = ..., rules =
- * { ... } }` (or a list of them). Each rule is a table with an id, a
- * citation, conditions (channels, purposes, flags, ...) and one effect: a
- * declarative one (window, days, holidays, cap, after, block, requires,
- * forbid, consent, optout, inconvenient), which the gate evaluates natively,
- * or `check`, a function the gate calls through this file. Anything that
- * cannot be compiled (an unknown field, a missing citation, a script that
- * throws) is reported and turned into a rule that blocks every contact it
- * could apply to: the gate fails closed rather than allow a contact it could
- * not check.
+ * sandbox/lb_gate.c: the compliance gate as regulation scripts and specs see
+ * it. The regulation language's globals (`regulation`, `block`, `days`,
+ * `hours`), `decide` for spec files, and the check callback through which
+ * the gate calls a rule's `check` function with the request as a table.
+ * Compiling the regulations into gate rules is rulec.c's; judging requests
+ * is core/gate.c's.
  */
 #include "lb_gate.h"
 #include "lb_time.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "calendar.h"
+#include "gate_wire.h"
 #include "lb_common.h"
 #include "lcompat.h"
-#include "scriptset.h"
-#include "text.h"
 
 #define GATE_KEY "tm.gate"
-#define DSL_MARK "__dsl"
 
 /* ---------------------------------------------------------------------------
  * DSL globals.
  */
 
-/* regulation { ... }: marks the table as a regulation and records the line
- * it was declared on, then returns it. */
+/***
+ * @function regulation(def)
+ * Marks the table as a regulation (and records the line it was declared on)
+ * for the compiler; a regulation script returns it, or a list of them.
+ * @param def {tm.Regulation} the regulation
+ * @return {tm.Regulation} the same table
+ */
 static int l_regulation(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    tm_lb_checktable(L, 1, "regulation");
     lua_settop(L, 1);
-    lua_pushliteral(L, DSL_MARK);
+    lua_pushliteral(L, TM_RULEC_MARK);
     lua_pushliteral(L, "regulation");
     lua_rawset(L, 1);
     lua_Debug ar;
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar)) {
-        lua_pushliteral(L, "__line");
+        lua_pushliteral(L, TM_RULEC_LINE);
         lua_pushinteger(L, ar.currentline);
         lua_rawset(L, 1);
     }
     return 1;
 }
 
-/* block(reason [, next_allowed]): what a check function returns to block. */
+/***
+ * @function block([reason [, next_allowed]])
+ * What a rule's check function returns to block the contact.
+ * @param reason {string} shown with the block (default "blocked")
+ * @param next_allowed {string|integer} when the contact may be tried again:
+ *   an RFC 3339 time or seconds since 1970; absent: never
+ * @return {tm.Blocked} {blocked = true, reason =, next_allowed =}
+ */
 static int l_block(lua_State *L)
 {
-    const char *reason = luaL_optstring(L, 1, "blocked");
+    const char *reason = tm_lb_optlstring(L, 1, "block", "blocked", NULL);
     lua_createtable(L, 0, 3);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "blocked");
@@ -73,8 +74,9 @@ static int l_block(lua_State *L)
 /* days(n) / hours(n): durations for cap windows ("per = days(7)"). */
 static int push_duration(lua_State *L, const char *unit)
 {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n > 0 && n <= 3660, 1, "must be between 1 and 3660");
+    lua_Integer n = tm_lb_checkinteger(L, 1, unit);
+    if (n < 1 || n > 3660)
+        return tm_lb_argerror(L, 1, unit, "1 to 3660 expected, got %lld", (long long)n);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, unit);
     lua_setfield(L, -2, "unit");
@@ -83,7 +85,22 @@ static int push_duration(lua_State *L, const char *unit)
     return 1;
 }
 
+/***
+ * @function days(n)
+ * A duration of n days: a cap's window (per = days(7), counted in local
+ * calendar dates) or a journey timer.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "days", n = n}
+ */
 static int l_days(lua_State *L) { return push_duration(L, "days"); }
+
+/***
+ * @function hours(n)
+ * A duration of n hours: a cap's rolling window (per = hours(24)) or a
+ * journey timer.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "hours", n = n}
+ */
 static int l_hours(lua_State *L) { return push_duration(L, "hours"); }
 
 static int l_decide(lua_State *L);
@@ -130,6 +147,62 @@ void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
     lua_pushlightuserdata(L, gate);
     lua_setfield(L, LUA_REGISTRYINDEX, GATE_KEY);
 }
+
+/***
+ * @class tm.Duration
+ * What days(n), hours(n), business_days(n) and minutes(n) return.
+ * @field unit {string} "days", "hours", "business_days" or "minutes"
+ * @field n {integer} how many
+ */
+
+/***
+ * @class tm.Blocked
+ * What block() returns.
+ * @field blocked {boolean} true
+ * @field reason {string} shown with the block
+ * @field next_allowed {string|integer|nil} when the contact may be tried again
+ * @field requires {string[]?} message fields the contact must carry
+ */
+
+/***
+ * @class tm.Request
+ * The contact a rule's check function judges (`c`), at the instant `now`.
+ * @field now {integer} seconds since 1970 (later ones when the gate searches
+ *   for the next allowed moment)
+ * @field now_iso {string} the same as RFC 3339
+ * @field channel {string} call, sms, email, letter, push, whatsapp or visit
+ * @field place {string} personal or work
+ * @field purpose {string} collection, validation_notice, verification or
+ *   cease_notice
+ * @field collector {string} third_party, debt_buyer or creditor
+ * @field state {string} the consumer's USPS state code
+ * @field city {string?} the consumer's city
+ * @field creditor {string?} the creditor
+ * @field flags {table<string, boolean>} the consumer's flags as a set
+ *   (c.flags.cease)
+ * @field consent {table<string, boolean>} consents on file, by channel (and
+ *   autodial)
+ * @field optout {table<string, boolean>} channels opted out of
+ * @field local_times {table} one entry per zone of the consumer: {zone,
+ *   date, hour, min, sec, wday, offset}
+ * @field debt {table} {id, type, dispute, time_barred, last_payment_date,
+ *   charge_off_date}
+ * @field message {table<string, boolean>} message field -> true or false
+ * @field history {table} earlier contacts: {channel, outcome, place,
+ *   direction, at, other_debt}
+ */
+
+/***
+ * @class tm.Decision
+ * What decide() returns in a spec.
+ * @field allow {boolean} true only when no rule blocks
+ * @field blocked_by {table} the blocking rules: {rule, cite, reason,
+ *   next_allowed_at, failed}
+ * @field blocked {table<string, boolean>} the same as a set of rule ids
+ * @field next_allowed_at {string?} RFC 3339, nil when no time will do
+ * @field requires {string[]} content the message must carry
+ * @field time_barred {boolean} whether the debt is time-barred
+ */
 
 /* ---------------------------------------------------------------------------
  * The request as a Lua table, for check functions and decide().
@@ -329,773 +402,13 @@ static int check_cb(void *ud, const tm_rule *r, const tm_request *req, int64_t t
     return TM_OK;
 }
 
-/* ---------------------------------------------------------------------------
- * Compiling.
- */
-typedef struct loadctx {
-    tm_sandbox *sb;
-    tm_gate *gate;
-    tm_gate_report_fn report;
-    void *ud;
-    const tm_script *script;
-    char display[700];
-    int problems;
-} loadctx;
-
-static void problem(loadctx *ctx, int line, int fatal, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problem(loadctx *ctx, int line, int fatal, const char *fmt, ...)
-{
-    char msg[600], full[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (line > 0)
-        snprintf(full, sizeof full, "%s:%d: %s", ctx->display, line, msg);
-    else
-        snprintf(full, sizeof full, "%s: %s", ctx->display, msg);
-    ctx->problems++;
-    if (ctx->report)
-        ctx->report(ctx->ud, full, fatal);
-}
-
-/* The line of the first occurrence of a quoted `id` in the script's text
- * (where a rule is declared), or `fallback`. */
-static int line_of_id(const tm_script *s, const char *id, int fallback)
-{
-    if (!s || !id || !*id)
-        return fallback;
-    size_t n = strlen(id);
-    for (const char *p = s->text; (p = strstr(p, id)) != NULL; p++) {
-        if (p > s->text && (p[-1] == '"' || p[-1] == '\'') && (p[n] == '"' || p[n] == '\''))
-            return tm_text_line_of(s->text, s->len, (size_t)(p - s->text));
-    }
-    return fallback;
-}
-
-static void rawfield(lua_State *L, int t, const char *k)
-{
-    t = tm_lua_absindex(L, t);
-    lua_pushstring(L, k);
-    lua_rawget(L, t);
-}
-
-/* Reads a string-or-list-of-strings field into a mask over `names`. Returns
- * 0 on success (absent leaves *mask as is), -1 with a problem message. */
-static int read_mask(lua_State *L, int t, const char *key, const char *const *names, uint32_t *mask,
-                     char *why, size_t cap)
-{
-    rawfield(L, t, key);
-    int ty = lua_type(L, -1);
-    int rc = 0;
-    if (ty == LUA_TNIL) {
-        /* absent */
-    } else if (ty == LUA_TSTRING) {
-        int i = tm_gate_lookup(names, lua_tostring(L, -1));
-        if (i < 0) {
-            snprintf(why, cap, "%s: unknown value '%s'", key, lua_tostring(L, -1));
-            rc = -1;
-        } else {
-            *mask |= 1u << i;
-        }
-    } else if (ty == LUA_TTABLE) {
-        int n = (int)tm_lua_rawlen(L, -1);
-        for (int i = 1; i <= n && rc == 0; i++) {
-            lua_rawgeti(L, -1, i);
-            int k = lua_type(L, -1) == LUA_TSTRING ? tm_gate_lookup(names, lua_tostring(L, -1)) : -1;
-            if (k < 0) {
-                snprintf(why, cap, "%s: unknown value '%s'", key,
-                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)");
-                rc = -1;
-            } else {
-                *mask |= 1u << k;
-            }
-            lua_pop(L, 1);
-        }
-    } else {
-        snprintf(why, cap, "%s: must be a name or a list of names", key);
-        rc = -1;
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-static int read_clock(const char *s, int *secs)
-{
-    int h, m, n = 0;
-    if (!s || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || s[n] != '\0' || h < 0 || h > 24 || m < 0 ||
-        m > 59 || (h == 24 && m != 0))
-        return -1;
-    *secs = h * 3600 + m * 60;
-    return 0;
-}
-
-static int read_date_field(lua_State *L, int t, const char *key, int64_t *day, char *why, size_t cap)
-{
-    rawfield(L, t, key);
-    int rc = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        tm_date d;
-        if (tm_calendar_parse_date(lua_tostring(L, -1), &d, NULL) == TM_OK)
-            *day = tm_calendar_date_to_days(d);
-        else {
-            snprintf(why, cap, "%s: not a YYYY-MM-DD date", key);
-            rc = -1;
-        }
-    } else if (!lua_isnil(L, -1)) {
-        snprintf(why, cap, "%s: must be a YYYY-MM-DD date", key);
-        rc = -1;
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-static const char *const rule_keys[] = {
-    "id", "cite", "reason", "channels", "channel", "places", "place", "purposes", "purpose",
-    "collectors", "debt_types", "dispute", "flags", "unless_flags", "time_barred", "effective",
-    "expires", "message", "window", "days", "holidays", "cap", "after", "block", "requires", "forbid",
-    "consent", "optout", "inconvenient", "check", "interpretation", "notes", "status", "source",
-    NULL};
-
-static const char *const effects[] = {"window", "days", "holidays", "cap", "after", "block",
-                                      "requires", "forbid", "consent", "optout", "inconvenient",
-                                      "check", NULL};
-
-/* Reads a list of message field names into r->fields. */
-static int read_fields(lua_State *L, int t, const char *key, tm_rule *r, char *why, size_t cap)
-{
-    rawfield(L, t, key);
-    int rc = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        snprintf(r->fields[r->nfields++], sizeof r->fields[0], "%s", lua_tostring(L, -1));
-    } else if (lua_istable(L, -1)) {
-        int n = (int)tm_lua_rawlen(L, -1);
-        for (int i = 1; i <= n && rc == 0; i++) {
-            lua_rawgeti(L, -1, i);
-            if (lua_type(L, -1) != LUA_TSTRING || r->nfields >= TM_RULE_MAX_FIELDS) {
-                snprintf(why, cap, "%s: must list up to %d message field names", key,
-                         TM_RULE_MAX_FIELDS);
-                rc = -1;
-            } else {
-                snprintf(r->fields[r->nfields++], sizeof r->fields[0], "%s", lua_tostring(L, -1));
-            }
-            lua_pop(L, 1);
-        }
-    } else {
-        snprintf(why, cap, "%s: must be a field name or a list of them", key);
-        rc = -1;
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-static int integer_field(lua_State *L, int t, const char *key, int lo, int hi, int *out)
-{
-    rawfield(L, t, key);
-    int ok = tm_lua_isinteger(L, -1);
-    lua_Integer v = ok ? lua_tointeger(L, -1) : 0;
-    lua_pop(L, 1);
-    if (!ok || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* Compiles the effect of rule `t` (one of `effects`). */
-static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, loadctx *ctx,
-                          char *why, size_t cap)
-{
-    rawfield(L, t, effect);
-    int v = lua_gettop(L);
-    int rc = 0;
-    if (strcmp(effect, "window") == 0) {
-        r->kind = TM_RULE_WINDOW;
-        const char *f = NULL, *to = NULL;
-        if (lua_istable(L, v)) {
-            rawfield(L, v, "from");
-            rawfield(L, v, "to");
-            f = lua_tostring(L, -2);
-            to = lua_tostring(L, -1);
-        }
-        if (!f || !to || read_clock(f, &r->from_s) || read_clock(to, &r->to_s) ||
-            r->from_s == r->to_s) {
-            snprintf(why, cap, "window: needs { from = \"HH:MM\", to = \"HH:MM\" } (different times)");
-            rc = -1;
-        }
-        if (lua_istable(L, v))
-            lua_pop(L, 2);
-    } else if (strcmp(effect, "days") == 0 || strcmp(effect, "holidays") == 0) {
-        r->kind = TM_RULE_DAYS;
-        uint32_t mask = 0;
-        lua_pop(L, 1);
-        if (read_mask(L, t, "days", tm_gate_weekday_names, &mask, why, cap) != 0)
-            return -1;
-        r->days_mask = (uint8_t)mask;
-        rawfield(L, t, "holidays");
-        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "federal") == 0)
-            r->holidays = 1;
-        else if (lua_type(L, -1) == LUA_TSTRING &&
-                 strcmp(lua_tostring(L, -1), "federal_actual") == 0)
-            r->holidays = 2;
-        else if (!lua_isnil(L, -1)) {
-            snprintf(why, cap, "holidays: must be \"federal\" or \"federal_actual\"");
-            rc = -1;
-        }
-        lua_pop(L, 1);
-        return rc;
-    } else if (strcmp(effect, "cap") == 0 || strcmp(effect, "after") == 0) {
-        int is_cap = effect[0] == 'c';
-        r->kind = is_cap ? TM_RULE_CAP : TM_RULE_AFTER;
-        r->per_debt = 1;
-        r->of_direction = -1;
-        if (!lua_istable(L, v)) {
-            snprintf(why, cap, "%s: must be a table", effect);
-            lua_pop(L, 1);
-            return -1;
-        }
-        static const char *const cap_keys[] = {"count", "days", "per", "hours", "of", "outcomes",
-                                               "outcome", "places", "place", "direction",
-                                               "per_debt", NULL};
-        lua_pushnil(L);
-        while (lua_next(L, v)) {
-            if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(cap_keys, lua_tostring(L, -2)) < 0) {
-                snprintf(why, cap, "%s: unknown field '%s'", effect,
-                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-                lua_pop(L, 3);
-                return -1;
-            }
-            lua_pop(L, 1);
-        }
-        if (is_cap && integer_field(L, v, "count", 0, 1000, &r->count) != 0) {
-            snprintf(why, cap, "cap: count must be a whole number from 0 to 1000");
-            rc = -1;
-        }
-        int days = 0, hours = 0;
-        if (integer_field(L, v, "days", 1, 3660, &days) == 0) {
-            r->window_days = days;
-        } else if (integer_field(L, v, "hours", 1, 87840, &hours) == 0 && is_cap) {
-            r->window_secs = (int64_t)hours * 3600;
-        } else {
-            rawfield(L, v, "per");
-            if (lua_istable(L, -1)) {
-                rawfield(L, -1, "unit");
-                rawfield(L, -2, "n"); /* the table is below the unit now */
-                const char *unit = lua_tostring(L, -2);
-                int n = (int)lua_tointeger(L, -1);
-                if (unit && strcmp(unit, "days") == 0)
-                    r->window_days = n;
-                else if (unit && strcmp(unit, "hours") == 0 && is_cap)
-                    r->window_secs = (int64_t)n * 3600;
-                lua_pop(L, 2);
-            }
-            lua_pop(L, 1);
-        }
-        if (rc == 0 && r->window_days <= 0 && r->window_secs <= 0) {
-            snprintf(why, cap, "%s: needs days = N (or per = days(N) / hours(N))", effect);
-            rc = -1;
-        }
-        if (rc == 0 && (read_mask(L, v, "of", tm_gate_channel_names, &r->of_channels, why, cap) ||
-                        read_mask(L, v, "outcomes", tm_gate_outcome_names, &r->of_outcomes, why, cap) ||
-                        read_mask(L, v, "outcome", tm_gate_outcome_names, &r->of_outcomes, why, cap) ||
-                        read_mask(L, v, "places", tm_gate_place_names, &r->of_places, why, cap) ||
-                        read_mask(L, v, "place", tm_gate_place_names, &r->of_places, why, cap)))
-            rc = -1;
-        rawfield(L, v, "direction");
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            const char *d = lua_tostring(L, -1);
-            r->of_direction = strcmp(d, "inbound") == 0 ? TM_DIR_INBOUND
-                              : strcmp(d, "outbound") == 0 ? TM_DIR_OUTBOUND
-                                                           : -2;
-            if (r->of_direction == -2) {
-                snprintf(why, cap, "%s: direction must be \"inbound\" or \"outbound\"", effect);
-                rc = -1;
-            }
-        }
-        lua_pop(L, 1);
-        rawfield(L, v, "per_debt");
-        if (lua_type(L, -1) == LUA_TBOOLEAN)
-            r->per_debt = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    } else if (strcmp(effect, "block") == 0) {
-        r->kind = TM_RULE_BLOCK;
-        if (!lua_toboolean(L, v)) {
-            snprintf(why, cap, "block: must be true");
-            rc = -1;
-        }
-    } else if (strcmp(effect, "requires") == 0 || strcmp(effect, "forbid") == 0) {
-        r->kind = effect[0] == 'r' ? TM_RULE_REQUIRES : TM_RULE_FORBID;
-        lua_pop(L, 1);
-        return read_fields(L, t, effect, r, why, cap);
-    } else if (strcmp(effect, "consent") == 0 || strcmp(effect, "optout") == 0 ||
-               strcmp(effect, "inconvenient") == 0) {
-        r->kind = effect[0] == 'c' ? TM_RULE_CONSENT
-                  : effect[0] == 'o' ? TM_RULE_OPTOUT
-                                     : TM_RULE_INCONVENIENT;
-        if (r->kind == TM_RULE_CONSENT && lua_type(L, v) == LUA_TSTRING) {
-            /* consent = "autodial" (or a channel): that consent, whatever the channel */
-            const char *c = lua_tostring(L, v);
-            int ch = tm_gate_lookup(tm_gate_channel_names, c);
-            if (strcmp(c, "autodial") == 0)
-                r->consent_bit = TM_CONSENT_AUTODIAL;
-            else if (ch >= 0)
-                r->consent_bit = 1u << ch;
-            else {
-                snprintf(why, cap, "consent: must be true, \"autodial\" or a channel name");
-                rc = -1;
-            }
-        } else if (!lua_toboolean(L, v)) {
-            snprintf(why, cap, "%s: must be true", effect);
-            rc = -1;
-        }
-    } else if (strcmp(effect, "check") == 0) {
-        r->kind = TM_RULE_CHECK;
-        if (!lua_isfunction(L, v)) {
-            snprintf(why, cap, "check: must be a function");
-            rc = -1;
-        } else {
-            lua_pushvalue(L, v);
-            r->check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-            r->check = check_cb;
-            r->check_ud = ctx->sb;
-        }
-    }
-    lua_settop(L, v - 1);
-    return rc;
-}
-
-/* Compiles rule table `t` into r. On a problem, reports it and makes r a
- * rule that blocks every contact it applies to. */
-static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_rule *r,
-                         loadctx *ctx, int reg_line)
-{
-    char why[300] = "";
-    memset(r, 0, sizeof *r);
-    r->effective_day = INT64_MIN;
-    r->expires_day = INT64_MAX;
-    r->of_direction = -1;
-    const char *id = NULL;
-    if (lua_istable(L, t)) {
-        rawfield(L, t, "id");
-        id = lua_tostring(L, -1);
-        lua_pop(L, 1); /* the string stays anchored in the rule table */
-    }
-    if (id)
-        snprintf(r->qid, sizeof r->qid, "%s/%s", reg_id, id);
-    else
-        snprintf(r->qid, sizeof r->qid, "%s/rule-%d", reg_id, index);
-    r->line = line_of_id(ctx->script, id, reg_line);
-    if (!lua_istable(L, t)) {
-        snprintf(why, sizeof why, "rule %d is not a table", index);
-        goto broken;
-    }
-    if (!id) {
-        snprintf(why, sizeof why, "rule %d has no id", index);
-        goto broken;
-    }
-    /* Unknown fields are errors: a misspelt condition would silently widen a rule. */
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(rule_keys, lua_tostring(L, -2)) < 0) {
-            snprintf(why, sizeof why, "rule '%s': unknown field '%s'", id,
-                     lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "(not a name)");
-            lua_pop(L, 2);
-            goto broken;
-        }
-        lua_pop(L, 1);
-    }
-    rawfield(L, t, "cite");
-    if (lua_type(L, -1) != LUA_TSTRING || lua_tostring(L, -1)[0] == '\0') {
-        lua_pop(L, 1);
-        snprintf(why, sizeof why, "rule '%s' has no citation (cite = \"...\")", id);
-        goto broken;
-    }
-    r->cite = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    rawfield(L, t, "reason");
-    if (lua_type(L, -1) == LUA_TSTRING)
-        r->reason = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    if (read_mask(L, t, "channels", tm_gate_channel_names, &r->channels, why, sizeof why) ||
-        read_mask(L, t, "channel", tm_gate_channel_names, &r->channels, why, sizeof why) ||
-        read_mask(L, t, "places", tm_gate_place_names, &r->places, why, sizeof why) ||
-        read_mask(L, t, "place", tm_gate_place_names, &r->places, why, sizeof why) ||
-        read_mask(L, t, "purposes", tm_gate_purpose_names, &r->purposes, why, sizeof why) ||
-        read_mask(L, t, "purpose", tm_gate_purpose_names, &r->purposes, why, sizeof why) ||
-        read_mask(L, t, "collectors", tm_gate_collector_names, &r->collectors, why, sizeof why) ||
-        read_mask(L, t, "debt_types", tm_gate_debt_type_names, &r->debt_types, why, sizeof why) ||
-        read_mask(L, t, "dispute", tm_gate_dispute_names, &r->disputes, why, sizeof why) ||
-        read_mask(L, t, "flags", tm_gate_flag_names, &r->flags_any, why, sizeof why) ||
-        read_mask(L, t, "unless_flags", tm_gate_flag_names, &r->flags_none, why, sizeof why) ||
-        read_date_field(L, t, "effective", &r->effective_day, why, sizeof why) ||
-        read_date_field(L, t, "expires", &r->expires_day, why, sizeof why))
-        goto broken_named;
-    {
-        /* message = { "autodialed", ... }: applies only when one of these is true */
-        tm_rule tmp = {0};
-        if (read_fields(L, t, "message", &tmp, why, sizeof why) == 0) {
-            memcpy(r->when_msg, tmp.fields, sizeof r->when_msg);
-            r->nwhen_msg = tmp.nfields;
-        } else {
-            rawfield(L, t, "message");
-            int absent = lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (!absent)
-                goto broken_named;
-            why[0] = '\0';
-        }
-    }
-    rawfield(L, t, "time_barred");
-    if (lua_type(L, -1) == LUA_TBOOLEAN)
-        r->time_barred = lua_toboolean(L, -1) ? TM_TRI_TRUE : TM_TRI_FALSE;
-    else if (!lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        snprintf(why, sizeof why, "time_barred: must be true or false");
-        goto broken_named;
-    }
-    lua_pop(L, 1);
-    /* Exactly one effect (days and holidays together count as one). */
-    const char *effect = NULL;
-    int neffects = 0;
-    for (int i = 0; effects[i]; i++) {
-        rawfield(L, t, effects[i]);
-        int present = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-        if (!present)
-            continue;
-        if (strcmp(effects[i], "holidays") == 0 && effect && strcmp(effect, "days") == 0)
-            continue;
-        effect = effects[i];
-        neffects++;
-    }
-    if (neffects != 1) {
-        snprintf(why, sizeof why,
-                 neffects ? "has %d effects; give exactly one of window, days/holidays, cap, "
-                            "after, block, requires, forbid, consent, optout, inconvenient, check"
-                          : "has no effect: give one of window, days/holidays, cap, after, block, "
-                            "requires, forbid, consent, optout, inconvenient, check",
-                 neffects);
-        goto broken_named;
-    }
-    if (compile_effect(L, t, effect, r, ctx, why, sizeof why) != 0)
-        goto broken_named;
-    return;
-broken_named: {
-    char tmp[700];
-    snprintf(tmp, sizeof tmp, "rule '%.80s': %s", id, why);
-    snprintf(why, sizeof why, "%.299s", tmp);
-}
-broken:
-    problem(ctx, r->line, 1, "%s", why);
-    r->kind = TM_RULE_BLOCK;
-    free(r->reason);
-    char reason[400];
-    snprintf(reason, sizeof reason, "rule is broken and fails closed: %s", why);
-    r->reason = strdup(reason);
-    if (!r->cite)
-        r->cite = strdup("(no citation: broken rule)");
-}
-
-static void reg_init(tm_regulation *reg, const char *id, const char *script)
-{
-    memset(reg, 0, sizeof *reg);
-    snprintf(reg->id, sizeof reg->id, "%s", id);
-    reg->script = strdup(script);
-}
-
-/* A regulation that blocks everything: what a script that cannot be loaded
- * becomes, so the gate fails closed. */
-static void add_failed(loadctx *ctx, const char *id, const char *why)
-{
-    tm_regulation reg;
-    reg_init(&reg, id, ctx->display);
-    reg.rules = calloc(1, sizeof *reg.rules);
-    if (!reg.rules)
-        return;
-    reg.nrules = 1;
-    tm_rule *r = &reg.rules[0];
-    snprintf(r->qid, sizeof r->qid, "%s/load", id);
-    r->kind = TM_RULE_BLOCK;
-    r->effective_day = INT64_MIN;
-    r->expires_day = INT64_MAX;
-    r->cite = strdup("(no citation: script failed to load)");
-    char reason[600];
-    snprintf(reason, sizeof reason, "regulation script failed and fails closed: %s", why);
-    r->reason = strdup(reason);
-    tm_gate_add(ctx->gate, &reg, NULL);
-}
-
-static const char *const reg_keys[] = {"id",         "name",    "applies", "rules", "interpretation",
-                                       "notes",      "sources", "version", DSL_MARK, "__line",
-                                       "effective", NULL};
-
-static void compile_regulation(lua_State *L, int t, loadctx *ctx)
-{
-    char why[300] = "";
-    rawfield(L, t, "__line");
-    int line = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    rawfield(L, t, "id");
-    const char *id = lua_tostring(L, -1);
-    char idbuf[48];
-    snprintf(idbuf, sizeof idbuf, "%s", id ? id : ctx->script ? ctx->script->path : "?");
-    lua_pop(L, 1);
-    if (!id) {
-        problem(ctx, line, 1, "regulation has no id");
-        add_failed(ctx, idbuf, "regulation has no id");
-        return;
-    }
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(reg_keys, lua_tostring(L, -2)) < 0) {
-            problem(ctx, line, 0, "regulation '%s': unknown field '%s' (ignored)", idbuf,
-                    lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        }
-        lua_pop(L, 1);
-    }
-    tm_regulation reg;
-    reg_init(&reg, idbuf, ctx->display);
-    rawfield(L, t, "name");
-    if (lua_type(L, -1) == LUA_TSTRING)
-        reg.name = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    /* applies */
-    rawfield(L, t, "applies");
-    int ap = lua_gettop(L);
-    int applies_ok = 1;
-    if (lua_istable(L, ap)) {
-        static const char *const ap_keys[] = {"state", "states", "city", "cities", "collectors",
-                                              "creditor", "creditors", NULL};
-        lua_pushnil(L);
-        while (lua_next(L, ap)) {
-            if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(ap_keys, lua_tostring(L, -2)) < 0) {
-                snprintf(why, sizeof why, "applies: unknown field '%s'",
-                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-                applies_ok = 0;
-            }
-            lua_pop(L, 1);
-        }
-        static const char *const list_keys[][2] = {{"state", "states"}, {"city", "cities"},
-                                                   {"creditor", "creditors"}};
-        for (int k = 0; k < 3 && applies_ok; k++) {
-            for (int form = 0; form < 2; form++) {
-                rawfield(L, ap, list_keys[k][form]);
-                int n = lua_type(L, -1) == LUA_TSTRING ? 1
-                        : lua_istable(L, -1)           ? (int)tm_lua_rawlen(L, -1)
-                                                       : 0;
-                for (int i = 1; i <= n; i++) {
-                    if (lua_istable(L, -1))
-                        lua_rawgeti(L, -1, i);
-                    else
-                        lua_pushvalue(L, -1);
-                    const char *v = lua_tostring(L, -1);
-                    if (v && k == 0 && strlen(v) == 2 && reg.nstates < 64)
-                        memcpy(reg.states[reg.nstates++], v, 3);
-                    else if (v && k == 1 && reg.ncities < 16)
-                        reg.cities[reg.ncities++] = strdup(v);
-                    else if (v && k == 2 && reg.ncreditors < 16)
-                        reg.creditors[reg.ncreditors++] = strdup(v);
-                    else {
-                        snprintf(why, sizeof why, "applies.%s: bad value", list_keys[k][form]);
-                        applies_ok = 0;
-                    }
-                    lua_pop(L, 1);
-                }
-                lua_pop(L, 1);
-            }
-        }
-        if (applies_ok && read_mask(L, ap, "collectors", tm_gate_collector_names, &reg.collectors,
-                                    why, sizeof why) != 0)
-            applies_ok = 0;
-        for (int i = 0; i < reg.nstates && applies_ok; i++) {
-            if (!tm_tz_state_zones(reg.states[i])) {
-                snprintf(why, sizeof why, "applies: unknown state '%s'", reg.states[i]);
-                applies_ok = 0;
-            }
-        }
-    } else if (!lua_isnil(L, ap)) {
-        snprintf(why, sizeof why, "applies: must be a table");
-        applies_ok = 0;
-    }
-    lua_settop(L, ap - 1);
-    if (!applies_ok) {
-        /* Where it applies is unknown: block everything rather than guess. */
-        problem(ctx, line, 1, "regulation '%s': %s", idbuf, why);
-        add_failed(ctx, idbuf, why);
-        tm_regulation tmp = reg;
-        tmp.rules = NULL;
-        tmp.nrules = 0;
-        for (int i = 0; i < tmp.ncities; i++)
-            free(tmp.cities[i]);
-        for (int i = 0; i < tmp.ncreditors; i++)
-            free(tmp.creditors[i]);
-        free(tmp.name);
-        free(tmp.script);
-        return;
-    }
-    rawfield(L, t, "rules");
-    int rules = lua_gettop(L);
-    int n = lua_istable(L, rules) ? (int)tm_lua_rawlen(L, rules) : 0;
-    if (!lua_istable(L, rules) || n == 0)
-        problem(ctx, line, 0, "regulation '%s' has no rules", idbuf);
-    reg.rules = n ? calloc((size_t)n, sizeof *reg.rules) : NULL;
-    for (int i = 1; i <= n && reg.rules; i++) {
-        lua_rawgeti(L, rules, i);
-        compile_rule(L, lua_gettop(L), idbuf, i, &reg.rules[reg.nrules++], ctx, line);
-        lua_pop(L, 1);
-    }
-    lua_settop(L, rules - 1);
-    /* Duplicate rule ids would make blocked_by ambiguous. */
-    for (int i = 0; i < reg.nrules; i++)
-        for (int j = i + 1; j < reg.nrules; j++)
-            if (strcmp(reg.rules[i].qid, reg.rules[j].qid) == 0)
-                problem(ctx, reg.rules[j].line, 0, "duplicate rule id '%s'", reg.rules[j].qid);
-    tm_gate_add(ctx->gate, &reg, NULL);
-}
-
-static int is_regulation(lua_State *L, int idx)
-{
-    if (!lua_istable(L, idx))
-        return 0;
-    rawfield(L, idx, DSL_MARK);
-    int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "regulation") == 0;
-    lua_pop(L, 1);
-    return yes;
-}
-
-/* Protected: compiles the value at index 2 (context at 1). */
-static int compile_value(lua_State *L)
-{
-    loadctx *ctx = lua_touserdata(L, 1);
-    if (is_regulation(L, 2)) {
-        compile_regulation(L, 2, ctx);
-    } else if (lua_istable(L, 2)) {
-        int n = (int)tm_lua_rawlen(L, 2);
-        for (int i = 1; i <= n; i++) {
-            lua_rawgeti(L, 2, i);
-            if (is_regulation(L, -1))
-                compile_regulation(L, lua_gettop(L), ctx);
-            lua_pop(L, 1);
-        }
-    }
-    return 0;
-}
-
-static int value_has_regulations(lua_State *L, int idx)
-{
-    if (is_regulation(L, idx))
-        return 1;
-    if (!lua_istable(L, idx))
-        return 0;
-    lua_rawgeti(L, idx, 1);
-    int yes = is_regulation(L, -1);
-    lua_pop(L, 1);
-    return yes;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static void load_sol(loadctx *ctx)
-{
-    lua_State *L = tm_sandbox_lua(ctx->sb);
-    struct tm_err e = {0};
-    tm_gen *gen = tm_sandbox_gen(ctx->sb);
-    if (!gen || !tm_gen_find(gen, "regulations/sol.lua"))
-        return;
-    if (tm_sandbox_script(ctx->sb, "regulations/sol.lua", &e) != TM_OK) {
-        snprintf(ctx->display, sizeof ctx->display, "%s", "regulations/sol.lua");
-        problem(ctx, 0, 1, "%s", e.msg);
-        return;
-    }
-    int top = lua_gettop(L);
-    rawfield(L, top, "states");
-    tm_sol sol[80];
-    int n = 0;
-    if (lua_istable(L, -1)) {
-        lua_pushnil(L);
-        while (lua_next(L, -2) && n < 80) {
-            if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) && strlen(lua_tostring(L, -2)) == 2) {
-                tm_sol *s = &sol[n];
-                memset(s, 0, sizeof *s);
-                memcpy(s->state, lua_tostring(L, -2), 3);
-                rawfield(L, lua_gettop(L), "years");
-                if (lua_istable(L, -1)) {
-                    for (int k = 0; k < TM_DT__COUNT; k++) {
-                        rawfield(L, lua_gettop(L), tm_gate_debt_type_names[k]);
-                        if (lua_type(L, -1) == LUA_TNUMBER)
-                            s->years[k] = (int)lua_tointeger(L, -1);
-                        lua_pop(L, 1);
-                    }
-                    n++;
-                }
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
-    }
-    lua_settop(L, top - 1);
-    tm_gate_set_sol(ctx->gate, sol, n);
-}
-
 int tm_lb_gate_load(tm_sandbox *sb, tm_gate **out, tm_gate_report_fn report, void *ud,
                     struct tm_err *err)
 {
-    *out = NULL;
-    tm_gate *gate = tm_gate_new();
-    if (!gate)
-        return tm_err_set(err, TM_ENOMEM, "out of memory creating the gate");
-    tm_gen *gen = tm_sandbox_gen(sb);
-    loadctx ctx = {.sb = sb, .gate = gate, .report = report, .ud = ud};
-    lua_State *L = tm_sandbox_lua(sb);
-    if (gen) {
-        tm_gate_set_scripts_hash(gate, tm_gen_hash(gen));
-        const char *root = tm_gen_root(gen);
-        for (size_t i = 0; i < tm_gen_count(gen); i++) {
-            const tm_script *s = tm_gen_script(gen, i);
-            if (ends_with(s->path, "_spec.lua") || strcmp(s->path, "regulations/sol.lua") == 0)
-                continue;
-            /* Regulations live under regulations/ and policies/; a set that is
-             * a single file (`tallyman lint file.lua`) is taken as it is. */
-            if (strncmp(s->path, "regulations/", 12) != 0 && strncmp(s->path, "policies/", 9) != 0 &&
-                tm_gen_count(gen) != 1)
-                continue;
-            ctx.script = s;
-            if (tm_gen_count(gen) == 1 && strcmp(root + strlen(root) - strlen(s->path), s->path) == 0)
-                snprintf(ctx.display, sizeof ctx.display, "%s", root);
-            else
-                snprintf(ctx.display, sizeof ctx.display, "%s/%s", root, s->path);
-            struct tm_err e = {0};
-            if (tm_sandbox_script(sb, s->path, &e) != TM_OK) {
-                problem(&ctx, 0, 1, "%s", e.msg);
-                char id[48];
-                snprintf(id, sizeof id, "%s", s->path);
-                add_failed(&ctx, id, e.msg);
-                continue;
-            }
-            if (!value_has_regulations(L, -1)) {
-                lua_pop(L, 1); /* a module (shared code or data), not a regulation */
-                continue;
-            }
-            lua_pushcfunction(L, compile_value);
-            lua_pushlightuserdata(L, &ctx);
-            lua_pushvalue(L, -3);
-            if (tm_sandbox_pcall(sb, 2, 0, &e) != TM_OK) {
-                problem(&ctx, 0, 1, "%s", e.msg);
-                add_failed(&ctx, s->path, e.msg);
-            }
-            lua_pop(L, 1);
-        }
-        ctx.script = NULL;
-        load_sol(&ctx);
-    }
-    tm_lb_gate_attach(sb, gate);
-    *out = gate;
-    return TM_OK;
+    int rc = tm_rulec_compile(sb, check_cb, report, ud, out, err);
+    if (rc == TM_OK)
+        tm_lb_gate_attach(sb, *out);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1142,11 +455,22 @@ static void push_decision(lua_State *L, const tm_request *req, const tm_decision
     lua_setfield(L, -2, "time_barred");
 }
 
+/***
+ * @function decide(request)
+ * In spec files: asks the gate built from the same script tree, parsing the
+ * request exactly as `tallyman decide` parses a line (a missing `id` is
+ * "spec"; a missing `now` is the clock, so give one).
+ * @param request {table} a decide request (CONTRACT.md): channel, now,
+ *   consumer, debt, message, history, ...
+ * @return {tm.Decision?, string?} the decision; or nil and the message when
+ *   the gate refuses the request
+ */
 static int l_decide(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    tm_lb_checktable(L, 1, "decide");
     lua_settop(L, 1);
-    rawfield(L, 1, "id");
+    lua_pushliteral(L, "id");
+    lua_rawget(L, 1);
     if (lua_isnil(L, -1)) {
         lua_pushliteral(L, "id");
         lua_pushliteral(L, "spec");
@@ -1157,7 +481,7 @@ static int l_decide(lua_State *L)
     tm_gate *gate = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (!gate)
-        return luaL_error(L, "decide: no regulations are loaded in this sandbox");
+        return tm_lb_error(L, "decide", "no regulations are loaded in this sandbox");
     char *json = NULL;
     size_t len = 0;
     struct tm_err e = {0};

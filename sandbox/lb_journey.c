@@ -30,6 +30,98 @@
 #define ARCHIVE_KEY "tallyman.journeys.archive" /* sha256 -> old journey object */
 #define TMP_KEY "tallyman.journey.tmp"
 
+/***
+ * @class tm.JourneyDef
+ * What `journey { ... }` (scripts/lib/journey.lua) takes (strategies.md,
+ * "Journeys"). It is checked when the script loads: an unknown field, event,
+ * channel or state is an error naming the journey and the field.
+ * @field id {string} lower-case name, recorded on each debt
+ * @field version {integer?} bump on every change (default 1)
+ * @field description {string?} documentation
+ * @field priority {number?} journeys are tried in priority order, lower first
+ *   (default 100)
+ * @field segment {fun(debt: tm.Debt): boolean?} which debts this journey takes
+ *   (absent: every debt)
+ * @field variants {table<string, number>?} champion/challenger split, name ->
+ *   percent, adding up to 100
+ * @field send_window {string[]?} {"HH:MM", "HH:MM"}: when sends are planned,
+ *   local time
+ * @field start {string} the state a debt starts in
+ * @field states {table<string, tm.JourneyStateDef>} the states, by name
+ * @field on {table<string, string|fun(j: tm.JourneyHandle, debt: tm.Debt, ev: table)>?}
+ *   events handled in any state: event -> state, or a function
+ * @field blocked {fun(j: tm.JourneyHandle, debt: tm.Debt, contact: table, decision: table): string?}
+ *   when the gate blocks a send: return "skip", "reschedule" (the default) or
+ *   send on another channel with j:send
+ * @field migrate {table<integer, table>?} [old version] = {states = {old =
+ *   "new"}} or {state_for = function(debt, old_state)}
+ */
+
+/***
+ * @class tm.JourneyStateDef
+ * One state of a journey.
+ * @field enter {fun(j: tm.JourneyHandle, debt: tm.Debt)?} runs when a debt
+ *   enters the state
+ * @field after {table?} {duration, "state"}: the state's timer
+ * @field at {table?} {"HH:MM", "state"}: the state's timer at a local time
+ * @field on {table<string, string|fun(j: tm.JourneyHandle, debt: tm.Debt, ev: table)>?}
+ *   event -> state, or a function
+ * @field final {string?} closes the journey when entered, with this reason
+ * @field description {string?} documentation
+ */
+
+/***
+ * @class tm.JourneyHandle
+ * `j` in enter, on and blocked functions: what a step can do.
+ * @field variant {string} the debt's variant
+ * @field state {string} the state being entered or handled
+ * @field now {integer} seconds since 1970
+ * @field zone {string} the consumer's IANA zone
+ * @field send {fun(self: tm.JourneyHandle, channel: string, template: string, opts?: table)}
+ *   a contact on call, sms, email, letter, voice, push or whatsapp, through
+ *   the gate at its planned time; opts: {at = "HH:MM", purpose = ...}
+ * @field after {fun(self: tm.JourneyHandle, duration: tm.Duration, state: string)}
+ *   sets the timer
+ * @field at {fun(self: tm.JourneyHandle, clock: string, state: string, days?: integer)}
+ *   sets the timer at a local time
+ * @field move {fun(self: tm.JourneyHandle, state: string)} goes to another
+ *   state now (its enter runs)
+ * @field offer_plan {fun(self: tm.JourneyHandle, p: table)} offers an
+ *   installment plan: {count =, frequency =, first =}
+ * @field offer_settlement {fun(self: tm.JourneyHandle, p: table)} offers a
+ *   settlement: {percent =, role =, override =}, checked against
+ *   lib/authority.lua
+ * @field score {fun(self: tm.JourneyHandle, model: string, features?: table): number, table}
+ *   scores the debt now; recorded with the step
+ * @field queue {fun(self: tm.JourneyHandle, name: string, opts?: table)} hands
+ *   the debt to an agent queue
+ * @field close {fun(self: tm.JourneyHandle, reason: string)} ends the journey
+ * @field note {fun(self: tm.JourneyHandle, text: string)} a line in the debt's history
+ */
+
+/***
+ * @class tm.Debt
+ * What a journey sees of a debt (no personal data). Only debt_id, state,
+ * balance, currency, dispute, status, zone and flags are always there.
+ * @field debt_id {string}
+ * @field state {string} the consumer's USPS state code
+ * @field debt_type {string?}
+ * @field currency {string} ISO 4217 code
+ * @field creditor {string?}
+ * @field dispute {string} none, pending or verified
+ * @field status {string}
+ * @field zone {string} the consumer's IANA zone
+ * @field language {string?}
+ * @field balance {integer} minor units
+ * @field placed_balance {integer?} minor units
+ * @field days_past_due {integer?}
+ * @field charge_off_date {string?} "YYYY-MM-DD"
+ * @field last_payment_date {string?} "YYYY-MM-DD"
+ * @field flags {table<string, boolean>} the consumer's flags as a set
+ * @field promise {table?} {amount =, due =} while a promise to pay is open
+ * @field hardship {boolean?} true once a hardship event arrived
+ */
+
 /* A loaded journey. */
 typedef struct jinfo {
     char id[64];

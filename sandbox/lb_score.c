@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb_common.h"
 #include "lcompat.h"
 #include "sandbox.h"
 #include "score.h"
@@ -52,7 +53,7 @@ static tm_features *state_features(lua_State *L)
     lua_setmetatable(L, -2);
     *box = tm_features_new();
     if (*box == NULL)
-        luaL_error(L, "tm.score: out of memory");
+        tm_lb_error(L, "tm.score", "out of memory");
     lua_setfield(L, LUA_REGISTRYINDEX, FEATURES_KEY);
     return *box;
 }
@@ -67,20 +68,24 @@ static tm_features *state_features(lua_State *L)
  */
 static int l_score(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_Integer nr = luaL_optinteger(L, 3, 4);
-    luaL_argcheck(L, nr >= 0 && nr <= LB_SCORE_MAX_REASONS, 3, "between 0 and 16 reasons");
+    const char *fn = "tm.score";
+    const char *name = tm_lb_checklstring(L, 1, fn, NULL);
+    tm_lb_checktable(L, 2, fn);
+    lua_Integer nr = tm_lb_optinteger(L, 3, fn, 4);
+    if (nr < 0 || nr > LB_SCORE_MAX_REASONS)
+        return tm_lb_argerror(L, 3, fn, "0 to %d reasons expected, got %lld", LB_SCORE_MAX_REASONS,
+                              (long long)nr);
     tm_sandbox *sb = tm_sandbox_from_lua(L);
     const tm_model *m = tm_gen_model(sb ? tm_sandbox_gen(sb) : NULL, name);
     if (m == NULL)
-        return luaL_error(L, "tm.score: no model '%s' (expected models/%s.json in the script tree)",
-                          name, name);
+        return tm_lb_argerror(L, 1, fn, "no model '%.100s': expected models/%.100s.json in the script tree",
+                              name, name);
     tm_features *f = state_features(L);
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING)
-            return luaL_error(L, "tm.score: feature names must be strings");
+            return tm_lb_argerror(L, 2, fn, "feature names must be strings, got a %s key",
+                                  luaL_typename(L, -2));
         const char *k = lua_tostring(L, -2);
         int rc;
         switch (lua_type(L, -1)) {
@@ -94,22 +99,28 @@ static int l_score(lua_State *L)
             rc = tm_features_set_num(f, k, lua_toboolean(L, -1) ? 1.0 : 0.0);
             break;
         default:
-            return luaL_error(L, "tm.score: feature '%s' must be a number, string or boolean, not %s",
-                              k, luaL_typename(L, -1));
+            return tm_lb_argerror(L, 2, fn,
+                                  "feature '%.63s': number, string or boolean expected, got %s", k,
+                                  luaL_typename(L, -1));
         }
+        if (rc == TM_ENOMEM)
+            return tm_lb_error(L, fn, "feature '%.63s': out of memory", k);
         if (rc != TM_OK)
-            return luaL_error(L, "tm.score: feature '%s': %s", k,
-                              rc == TM_ENOMEM ? "out of memory"
-                                              : "bad name or value (NaN, infinite, empty or over "
-                                                "63 bytes, or too many features)");
+            return tm_lb_argerror(L, 2, fn,
+                                  "feature '%.63s': bad name or value (NaN, infinite, empty or over "
+                                  "63 bytes, or too many features)",
+                                  k);
         lua_pop(L, 1);
     }
     double p = 0;
     tm_reason reasons[LB_SCORE_MAX_REASONS];
     int nout = 0;
     struct tm_err e = {0};
-    if (tm_model_score(m, f, &p, reasons, (int)nr, &nout, &e) != TM_OK)
-        return luaL_error(L, "tm.score: model '%s': %s", name, e.msg);
+    int rc = tm_model_score(m, f, &p, reasons, (int)nr, &nout, &e);
+    if (rc == TM_ENOMEM)
+        return tm_lb_error(L, fn, "model '%s': %s", name, e.msg);
+    if (rc != TM_OK)
+        return tm_lb_argerror(L, 2, fn, "model '%.100s': %s", name, e.msg);
     lua_pushnumber(L, p);
     lua_createtable(L, nout, 0);
     for (int i = 0; i < nout; i++) {

@@ -11,6 +11,105 @@
 
 #include "lcompat.h"
 
+/***
+ * @function describe(name, fn)
+ * In spec files: groups cases; names nest ("MA > call frequency > ...").
+ * @param name {string} the group's name
+ * @param fn {function} declares the cases (it) and groups inside
+ * @return {nil}
+ */
+/***
+ * @function it(name, fn)
+ * In spec files: one case, run as its own call under the sandbox's limits.
+ * @param name {string} the case's name
+ * @param fn {function} the case: it fails when it raises
+ * @return {nil}
+ */
+/***
+ * @function assert_eq(actual, expected [, msg])
+ * In spec files: deep equality of values and tables.
+ * @param actual {any}
+ * @param expected {any}
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_true(v [, msg])
+ * In spec files: v is neither nil nor false.
+ * @param v {any}
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_allowed(d [, msg])
+ * In spec files: the decision allows the contact.
+ * @param d {tm.Decision} what decide() returned
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_blocked(d [, rule [, msg]])
+ * In spec files: the decision blocks the contact (by `rule` when given).
+ * @param d {tm.Decision} what decide() returned
+ * @param rule {string} "US-MA/call-frequency"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_not_blocked(d, rule [, msg])
+ * In spec files: `rule` does not block (others may).
+ * @param d {tm.Decision} what decide() returned
+ * @param rule {string} "US-MA/call-frequency"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_none(d, prefix [, msg])
+ * In spec files: no rule whose id starts with `prefix` blocks.
+ * @param d {tm.Decision} what decide() returned
+ * @param prefix {string} "US-MA/"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_next(d, when [, msg])
+ * In spec files: the decision's next_allowed_at.
+ * @param d {tm.Decision} what decide() returned
+ * @param when {string?} RFC 3339, or nil for "no time will do"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_requires(d, field [, msg])
+ * In spec files: `field` is in the decision's requires.
+ * @param d {tm.Decision} what decide() returned
+ * @param field {string} a message field ("optout_notice")
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_not_requires(d, field [, msg])
+ * In spec files: `field` is not in the decision's requires.
+ * @param d {tm.Decision} what decide() returned
+ * @param field {string} a message field
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function merge(base, over)
+ * In spec files: a copy of base with the fields of over replaced (nested
+ * objects merged, lists replaced).
+ * @param base {table}
+ * @param over {table?}
+ * @return {table}
+ */
+/***
+ * @function show(v)
+ * In spec files: a value as readable text (tables with sorted keys).
+ * @param v {any}
+ * @return {string}
+ */
+
 /* The helpers spec files see. Plain Lua: run in its own sandbox environment
  * once per spec file, so every file gets a fresh list of cases. */
 static const char spec_prelude[] =

@@ -1,12 +1,14 @@
 /*
  * sandbox/lb_time.c: the time primitives (core/tz.h, core/calendar.h) as the
  * `tm.time` library for scripts: local times in IANA zones, the zones of a
- * state, federal holidays and business days, RFC 3339 times.
+ * state, federal holidays and business days, RFC 3339 times. Registered with
+ * the regulation language (lb_gate.c), which needs it first.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "calendar.h"
+#include "lb_common.h"
 #include "lb_time.h"
 #include "lcompat.h"
 #include "tz.h"
@@ -14,97 +16,109 @@
 /* A string argument the C parsers read: one with a NUL byte inside would be
  * read only up to the NUL, so "2026-01-01T00:00:00Z\0junk" would pass as a
  * time. Refused instead. */
-static const char *check_text(lua_State *L, int i)
+static const char *check_text(lua_State *L, int i, const char *fn)
 {
     size_t len;
-    const char *s = luaL_checklstring(L, i, &len);
+    const char *s = tm_lb_checklstring(L, i, fn, &len);
     if (strlen(s) != len)
-        luaL_argerror(L, i, lua_pushfstring(L, "contains a NUL byte (at byte %d)", (int)strlen(s) + 1));
+        tm_lb_argerror(L, i, fn, "contains a NUL byte (at byte %d)", (int)strlen(s) + 1);
     return s;
 }
 
-static const tm_zone *check_zone(lua_State *L, int i)
+static const tm_zone *check_zone(lua_State *L, int i, const char *fn)
 {
-    const char *name = check_text(L, i);
+    const char *name = check_text(L, i, fn);
     const tm_zone *z = NULL;
     if (tm_tz_get(name, &z, NULL) != TM_OK)
-        luaL_argerror(L, i, lua_pushfstring(L, "unknown time zone '%s'", name));
+        tm_lb_argerror(L, i, fn, "unknown time zone '%.200s'", name);
     return z;
 }
 
-static int64_t check_time(lua_State *L, int i)
+static int64_t check_time(lua_State *L, int i, const char *fn)
 {
     if (lua_type(L, i) == LUA_TSTRING) {
         int64_t t;
         int32_t ns;
         int off;
         struct tm_err e = {0};
-        if (tm_calendar_parse_rfc3339(check_text(L, i), &t, &ns, &off, &e) != TM_OK)
-            luaL_argerror(L, i, e.msg);
+        if (tm_calendar_parse_rfc3339(check_text(L, i, fn), &t, &ns, &off, &e) != TM_OK)
+            tm_lb_argerror(L, i, fn, "%s", e.msg);
         return t;
     }
-    return (int64_t)luaL_checknumber(L, i);
+    if (lua_type(L, i) != LUA_TNUMBER)
+        tm_lb_typeerror(L, i, fn, "number or RFC 3339 string");
+    return (int64_t)lua_tonumber(L, i);
 }
 
-static tm_date check_date(lua_State *L, int i)
+static tm_date check_date(lua_State *L, int i, const char *fn)
 {
     tm_date d;
     struct tm_err e = {0};
-    if (tm_calendar_parse_date(check_text(L, i), &d, &e) != TM_OK)
-        luaL_argerror(L, i, e.msg);
+    if (tm_calendar_parse_date(check_text(L, i, fn), &d, &e) != TM_OK)
+        tm_lb_argerror(L, i, fn, "%s", e.msg);
     return d;
 }
 
 /* Pushes d as "YYYY-MM-DD". A date that cannot be written so (a year past
  * 9999 or before 0000, reached by arithmetic) raises against argument `arg`
  * rather than answer "", which a script would take for a date. */
-static void push_date(lua_State *L, tm_date d, int arg)
+static void push_date(lua_State *L, tm_date d, int arg, const char *fn)
 {
     char b[16];
     struct tm_err e = {0};
     if (tm_calendar_format_date(d, b, sizeof b, &e) != TM_OK)
-        luaL_argerror(L, arg, lua_pushfstring(L, "the resulting date is out of range: %s", e.msg));
+        tm_lb_argerror(L, arg, fn, "the resulting date is out of range: %s", e.msg);
     lua_pushstring(L, b);
 }
 
 /***
- * @function tm.time.parse(rfc3339)
+ * @function tm.time.parse(t)
+ * @param t {string|integer} an RFC 3339 time ("2026-11-23T14:05:00Z",
+ *   "2026-11-23T09:05:00-05:00"), or seconds since 1970 (returned as they are)
  * @return {integer} seconds since 1970-01-01T00:00:00Z
  */
 static int l_time_parse(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)check_time(L, 1));
+    const char *fn = "tm.time.parse";
+    lua_pushinteger(L, (lua_Integer)check_time(L, 1, fn));
     return 1;
 }
 
 /***
  * @function tm.time.format(t)
+ * @param t {integer|string} seconds since 1970, or an RFC 3339 time
  * @return {string} the UTC instant as RFC 3339 ("2026-11-23T14:05:00Z")
  */
 static int l_time_format(lua_State *L)
 {
-    int64_t t = check_time(L, 1);
+    const char *fn = "tm.time.format";
+    int64_t t = check_time(L, 1, fn);
     char b[40];
     if (tm_calendar_format_rfc3339(t, 0, b, sizeof b, NULL) != TM_OK)
-        return luaL_argerror(L, 1, "time out of range");
+        return tm_lb_argerror(L, 1, fn, "time out of range");
     lua_pushstring(L, b);
     return 1;
 }
 
 /***
  * @function tm.time.local_time(zone, t)
- * @return {table} {date, year, month, day, hour, min, sec, wday ("sun".."sat"), offset, dst}
+ * The local civil time of an instant in an IANA zone.
+ * @param zone {string} IANA zone ("America/New_York")
+ * @param t {integer|string} seconds since 1970, or an RFC 3339 time
+ * @return {table} {date = "YYYY-MM-DD", year, month, day, hour, min, sec,
+ *   wday = "sun".."sat", offset = seconds east of UTC, dst = boolean}
  */
 static int l_time_local(lua_State *L)
 {
-    const tm_zone *z = check_zone(L, 1);
-    int64_t t = check_time(L, 2);
+    const char *fn = "tm.time.local_time";
+    const tm_zone *z = check_zone(L, 1, fn);
+    int64_t t = check_time(L, 2, fn);
     tm_civil c;
     if (tm_tz_to_local(z, t, &c) != TM_OK)
-        return luaL_argerror(L, 2, "time out of range");
+        return tm_lb_argerror(L, 2, fn, "time out of range");
     static const char *const wd[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     lua_createtable(L, 0, 10);
-    push_date(L, (tm_date){c.year, c.month, c.day}, 2);
+    push_date(L, (tm_date){c.year, c.month, c.day}, 2, fn);
     lua_setfield(L, -2, "date");
     lua_pushinteger(L, c.year);
     lua_setfield(L, -2, "year");
@@ -127,55 +141,55 @@ static int l_time_local(lua_State *L)
     return 1;
 }
 
-/* Two ASCII digits at p (whatever follows). */
-static int two_digits(const char *p, int *out)
-{
-    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-        return 0;
-    *out = (p[0] - '0') * 10 + (p[1] - '0');
-    return 1;
-}
-
 /***
- * @function tm.time.from_local(zone, "YYYY-MM-DD", "HH:MM[:SS]" [, "later"])
- * @return {integer} the UTC instant; a time skipped by DST moves forward, a
- *   repeated one is the earlier occurrence unless "later" is given
+ * @function tm.time.from_local(zone, date, clock [, which])
+ * The instant of a local date and time in an IANA zone. A time skipped by a
+ * change to summer time moves forward by the gap; a time that happens twice
+ * is the earlier occurrence unless `which` is "later".
+ * @param zone {string} IANA zone
+ * @param date {string} "YYYY-MM-DD"
+ * @param clock {string} "HH:MM" or "HH:MM:SS"
+ * @param which {string} "earlier" (default) or "later"
+ * @return {integer} seconds since 1970
  */
 static int l_time_from_local(lua_State *L)
 {
-    const tm_zone *z = check_zone(L, 1);
-    tm_date d = check_date(L, 2);
-    const char *hm = check_text(L, 3);
-    int h = 0, m = 0, s = 0;
-    if (!two_digits(hm, &h) || hm[2] != ':' || !two_digits(hm + 3, &m) ||
-        (hm[5] != '\0' && (hm[5] != ':' || !two_digits(hm + 6, &s) || hm[8] != '\0')))
-        return luaL_argerror(L, 3, "expected HH:MM or HH:MM:SS");
-    const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4);
+    const char *fn = "tm.time.from_local";
+    const tm_zone *z = check_zone(L, 1, fn);
+    tm_date d = check_date(L, 2, fn);
+    int secs;
+    const char *hm = check_text(L, 3, fn);
+    if (tm_calendar_parse_clock(hm, TM_CLOCK_SECONDS, &secs, NULL) != TM_OK)
+        return tm_lb_argerror(L, 3, fn, "HH:MM or HH:MM:SS expected, got '%.40s'", hm);
+    const char *which = lua_isnoneornil(L, 4) ? "earlier" : check_text(L, 4, fn);
     if (strcmp(which, "earlier") != 0 && strcmp(which, "later") != 0)
-        return luaL_argerror(L, 4, "expected \"earlier\" or \"later\"");
+        return tm_lb_argerror(L, 4, fn, "\"earlier\" or \"later\" expected, got '%.40s'", which);
     tm_civil c = {0};
     c.year = d.year;
     c.month = d.month;
     c.day = d.day;
-    c.hour = h;
-    c.min = m;
-    c.sec = s;
+    c.hour = secs / 3600;
+    c.min = secs / 60 % 60;
+    c.sec = secs % 60;
     int64_t t;
     struct tm_err e = {0};
     if (tm_tz_from_local(z, &c, strcmp(which, "later") == 0 ? TM_TZ_LATER : TM_TZ_EARLIER, &t, &e) !=
         TM_OK)
-        return luaL_argerror(L, 3, e.msg);
+        return tm_lb_argerror(L, 3, fn, "%s", e.msg);
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
 }
 
 /***
  * @function tm.time.state_zones(usps)
- * @return {table|nil} the IANA zones in use in the state, or nil for an unknown code
+ * @param usps {string} a USPS state code ("TX")
+ * @return {string[]?} the IANA zones in use in the state, or nil for an
+ *   unknown code
  */
 static int l_time_state_zones(lua_State *L)
 {
-    const char *const *zones = tm_tz_state_zones(check_text(L, 1));
+    const char *fn = "tm.time.state_zones";
+    const char *const *zones = tm_tz_state_zones(check_text(L, 1, fn));
     if (!zones) {
         lua_pushnil(L);
         return 1;
@@ -190,15 +204,18 @@ static int l_time_state_zones(lua_State *L)
 
 /***
  * @function tm.time.holiday(date)
- * @return {string|nil, string|nil} the federal holiday on that date, and the one observed on it
+ * @param date {string} "YYYY-MM-DD"
+ * @return {string?, string?} the US federal holiday on that date, and the one
+ *   observed on it (a holiday on a weekend is observed on a Friday or Monday)
  */
 static int l_time_holiday(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
+    const char *fn = "tm.time.holiday";
+    tm_date d = check_date(L, 1, fn);
     tm_holiday_info hi;
     struct tm_err e = {0};
     if (tm_calendar_us_holiday(d, &hi, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     if (hi.actual)
         lua_pushstring(L, tm_calendar_holiday_name(hi.actual));
     else
@@ -212,49 +229,60 @@ static int l_time_holiday(lua_State *L)
 
 /***
  * @function tm.time.is_business_day(date)
+ * @param date {string} "YYYY-MM-DD"
  * @return {boolean} Monday to Friday and not an observed federal holiday
  */
 static int l_time_is_business_day(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
+    const char *fn = "tm.time.is_business_day";
+    tm_date d = check_date(L, 1, fn);
     int yes = 0;
     struct tm_err e = {0};
     if (tm_calendar_is_business_day(d, NULL, &yes, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
     lua_pushboolean(L, yes);
     return 1;
 }
 
 /***
  * @function tm.time.add_business_days(date, n)
- * @return {string} the n-th business day after (n > 0) or before (n < 0) the date
+ * @param date {string} "YYYY-MM-DD"
+ * @param n {integer} -3660 to 3660
+ * @return {string} the n-th business day after (n > 0) or before (n < 0) the
+ *   date, "YYYY-MM-DD"
  */
 static int l_time_add_business_days(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
-    lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, n >= -3660 && n <= 3660, 2, "at most 3660 business days");
+    const char *fn = "tm.time.add_business_days";
+    tm_date d = check_date(L, 1, fn);
+    lua_Integer n = tm_lb_checkinteger(L, 2, fn);
+    if (n < -3660 || n > 3660)
+        return tm_lb_argerror(L, 2, fn, "-3660 to 3660 business days expected, got %lld",
+                              (long long)n);
     tm_date out;
     struct tm_err e = {0};
     if (tm_calendar_add_business_days(d, (int64_t)n, NULL, &out, &e) != TM_OK)
-        return luaL_argerror(L, 1, e.msg);
-    push_date(L, out, 2);
+        return tm_lb_argerror(L, 1, fn, "%s", e.msg);
+    push_date(L, out, 2, fn);
     return 1;
 }
 
 /***
  * @function tm.time.add_days(date, n)
- * @return {string} the date n calendar days later (earlier when n < 0)
+ * @param date {string} "YYYY-MM-DD"
+ * @param n {integer} calendar days
+ * @return {string} the date n days later (earlier when n < 0), "YYYY-MM-DD"
  */
 static int l_time_add_days(lua_State *L)
 {
-    tm_date d = check_date(L, 1);
-    lua_Integer n = luaL_checkinteger(L, 2);
+    const char *fn = "tm.time.add_days";
+    tm_date d = check_date(L, 1, fn);
+    lua_Integer n = tm_lb_checkinteger(L, 2, fn);
     tm_date out;
     struct tm_err e = {0};
     if (tm_calendar_add_days(d, (int64_t)n, &out, &e) != TM_OK)
-        return luaL_argerror(L, 2, e.msg);
-    push_date(L, out, 2);
+        return tm_lb_argerror(L, 2, fn, "%s", e.msg);
+    push_date(L, out, 2, fn);
     return 1;
 }
 

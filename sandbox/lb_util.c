@@ -1,5 +1,6 @@
 /*
- * sandbox/lb_util.c: `tm.bucket(key)`: a number from 0 to 9999 fixed by the
+ * sandbox/lb_util.c: the journey durations business_days(n) and minutes(n),
+ * and `tm.bucket(key)`: a number from 0 to 9999 fixed by the
  * key's SHA-256, so a debt's champion/challenger variant is the same on
  * every run, on every machine and in both Lua builds, and does not move when
  * other debts come and go. Percentages map onto it in basis points, so
@@ -16,21 +17,16 @@
 
 /***
  * @function tm.bucket(key)
+ * A number fixed by the key's SHA-256: the same on every run, machine and
+ * build, so a debt's variant never moves by accident.
  * @param key {string} e.g. "early_stage:D000000042"
  * @return {integer} 0..9999
  */
 static int l_bucket(lua_State *L)
 {
     size_t len;
-    if (lua_type(L, 1) != LUA_TSTRING)
-        return tm_lb_error(L, "tm.bucket", "expects a string key, got %s", luaL_typename(L, 1));
-    const char *key = lua_tolstring(L, 1, &len);
-    uint8_t h[32];
-    tm_sha256(key, len, h);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | h[i];
-    lua_pushinteger(L, (lua_Integer)(v % 10000));
+    const char *key = tm_lb_checkstring(L, 1, "tm.bucket", &len);
+    lua_pushinteger(L, (lua_Integer)tm_sha256_bucket(key, len));
     return 1;
 }
 
@@ -38,11 +34,12 @@ static int l_bucket(lua_State *L)
  * hours(n): {unit = "business_days" | "minutes", n = n}. */
 static int duration(lua_State *L, const char *unit, lua_Integer max)
 {
-    if (!tm_lua_isinteger(L, 1))
-        return tm_lb_error(L, unit, "expects a whole number, got %s", luaL_typename(L, 1));
-    lua_Integer n = (lua_Integer)lua_tonumber(L, 1);
+    if (lua_type(L, 1) != LUA_TNUMBER)
+        return tm_lb_typeerror(L, 1, unit, "whole number");
+    lua_Integer n = tm_lb_checkinteger(L, 1, unit);
     if (n < 1 || n > max)
-        return tm_lb_error(L, unit, "must be between 1 and %lld", (long long)max);
+        return tm_lb_argerror(L, 1, unit, "1 to %lld expected, got %lld", (long long)max,
+                              (long long)n);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, unit);
     lua_setfield(L, -2, "unit");
@@ -50,7 +47,21 @@ static int duration(lua_State *L, const char *unit, lua_Integer max)
     lua_setfield(L, -2, "n");
     return 1;
 }
+/***
+ * @function business_days(n)
+ * A journey duration: n business days (weekends and federal holidays
+ * skipped), at the same local time.
+ * @param n {integer} 1 to 3660
+ * @return {tm.Duration} {unit = "business_days", n = n}
+ */
 static int l_business_days(lua_State *L) { return duration(L, "business_days", 3660); }
+
+/***
+ * @function minutes(n)
+ * A journey duration: n minutes.
+ * @param n {integer} 1 to 100000
+ * @return {tm.Duration} {unit = "minutes", n = n}
+ */
 static int l_minutes(lua_State *L) { return duration(L, "minutes", 100000); }
 static int push_business_days(lua_State *L)
 {

@@ -2,6 +2,7 @@
 # tests/run_all.sh: the whole suite, run by `make test`.
 #
 # Runs every part and adds up their "N passed, N failed" lines:
+#   the layer rule and the script API reference (tools/),
 #   C unit tests (one binary per module), end-to-end CLI tests (tests/e2e/*.sh),
 #   the hostile-script corpus through `tallyman eval`, the Lua specs through
 #   `tallyman test`, then all of it again on a LuaJIT build (TM_LUAJIT_SUITE=1).
@@ -63,6 +64,7 @@ run_suite() {
 }
 
 run_part "layers (tools/check_layers.sh)" sh tools/check_layers.sh
+run_part "script API reference (tools/luadoc.sh --check)" sh tools/luadoc.sh --check
 run_suite "$TM_BIN" "$TM_BUILD" "lua5.4"
 
 if [ "${TM_LUAJIT_SUITE:-}" = 1 ]; then

@@ -23,6 +23,9 @@
 -- as the strategies, and strategy managers can read exactly what their
 -- journey does.
 
+-- For the editor (types/tm.lua): journey { ... } takes a tm.JourneyDef.
+---@class tm.journey_module
+---@overload fun(def: tm.JourneyDef): table
 local M = {}
 
 local time = tm.time
@@ -308,6 +311,7 @@ local function build(def, level)
 end
 
 -- journey { ... }: checks the definition and returns the journey object.
+---@param def tm.JourneyDef
 function M.journey(def)
     local j = build(def, 3) -- not a tail call: level 3 is the journey script
     return j

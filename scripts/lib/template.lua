@@ -20,6 +20,9 @@
 -- date -> |date, time -> |time; text may use |upper or |lower; integer no filter).
 -- Written for Lua 5.4 and LuaJIT alike.
 
+-- For the editor (types/tm.lua): template { ... } takes a tm.TemplateDef.
+---@class tm.template_module
+---@overload fun(def: tm.TemplateDef): table
 local M = {}
 local fmt = string.format
 
@@ -245,6 +248,7 @@ M.Template = Template
 
 -- template { ... }: checks the definition; a problem is raised at the line of
 -- the script that called template.
+---@param def tm.TemplateDef
 function M.template(def)
     local probs = problems_of(def)
     if #probs > 0 then error(table.concat(probs, "; "), 2) end

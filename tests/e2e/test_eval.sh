@@ -144,10 +144,10 @@ printf 'return tm.time.add_days("2026-01-01\\0", 1)' >"$D/nuldate.lua"
 expect_run "a date with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nuldate.lua"
 printf 'return tm.time.local_time("UTC\\0x", 0)' >"$D/nulzone.lua"
 expect_run "a zone with a NUL is refused" 1 "" "contains a NUL byte" -- "$T" eval "$D/nulzone.lua"
-w hmjunk.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00x")'
-expect_run "from_local refuses junk after HH:MM" 1 "" "expected HH:MM or HH:MM:SS" -- "$T" eval "$D/hmjunk.lua"
-w which.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00", "latre")'
-expect_run "from_local refuses an unknown choice" 1 "" "expected \"earlier\" or \"later\"" -- "$T" eval "$D/which.lua"
+w hmjunk.lua 'local t = tm.time.from_local("UTC", "2026-01-01", "09:00x") return t'
+expect_run "from_local refuses junk after HH:MM" 1 "" "hmjunk.lua:1: bad argument #3 to 'tm.time.from_local' (HH:MM or HH:MM:SS expected, got '09:00x')" -- "$T" eval "$D/hmjunk.lua"
+w which.lua 'local t = tm.time.from_local("UTC", "2026-01-01", "09:00", "latre") return t'
+expect_run "from_local refuses an unknown choice" 1 "" "which.lua:1: bad argument #4 to 'tm.time.from_local' (\"earlier\" or \"later\" expected, got 'latre')" -- "$T" eval "$D/which.lua"
 w hms.lua 'return tm.time.from_local("UTC", "2026-01-01", "09:00:30"), tm.time.from_local("UTC", "2026-01-01", "09:00", "later")'
 expect_run "from_local reads HH:MM:SS and HH:MM" 0 '1767258030
 1767258000' "" -- "$T" eval "$D/hms.lua"

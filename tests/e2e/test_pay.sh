@@ -39,11 +39,11 @@ ok "percent rounds half away from zero" '60001
 60000
 -60001
 0' 'tm.money.percent(100001, 6000), tm.money.percent(100000, 6000), tm.money.percent(-100001, 6000), tm.money.percent(1, 4999)'
-bad "float amount refused" "tm.money.format: argument #1 must be a whole number" 'tm.money.format(2.5, "USD")'
-bad "string amount refused" "tm.money.format: argument #1 must be an integer amount" 'tm.money.format("250", "USD")'
-bad "too many decimals" "tm.money.parse: invalid amount: 3 decimals" 'tm.money.parse("1.234", "USD")'
-bad "JPY has no decimals" "tm.money.parse" 'tm.money.parse("1.5", "JPY")'
-bad "unknown currency" "tm.money.exponent" 'tm.money.exponent("XYZ")'
+bad "float amount refused" "bad argument #1 to 'tm.money.format' (whole number of minor units expected, got 2.5)" 'tm.money.format(2.5, "USD")'
+bad "string amount refused" "bad argument #1 to 'tm.money.format' (integer amount in minor units expected, got string)" 'tm.money.format("250", "USD")'
+bad "too many decimals" "bad argument #1 to 'tm.money.parse' (invalid amount: 3 decimals" 'tm.money.parse("1.234", "USD")'
+bad "JPY has no decimals" "bad argument #1 to 'tm.money.parse' (invalid amount" 'tm.money.parse("1.5", "JPY")'
+bad "unknown currency" "bad argument #1 to 'tm.money.exponent' (unknown currency 'XYZ'" 'tm.money.exponent("XYZ")'
 
 # Plans: even split, remainder last, month ends, business days.
 ok "monthly plan, remainder last" '[{"amount":33333,"due":"2026-01-15"},{"amount":33333,"due":"2026-02-15"},{"amount":33334,"due":"2026-03-15"}]' \
@@ -56,13 +56,13 @@ ok "weekly and biweekly" '[{"amount":50,"due":"2026-06-01"},{"amount":50,"due":"
 [{"amount":50,"due":"2026-06-01"},{"amount":50,"due":"2026-06-15"}]' \
    'tm.pay.plan{total = 100, currency = "USD", count = 2, first = "2026-06-01", frequency = "weekly"}, tm.pay.plan{total = 100, currency = "USD", count = 2, first = "2026-06-01", frequency = "biweekly"}'
 ok "120 installments is the most" '120' '#tm.pay.plan{total = 12000, currency = "USD", count = 120, first = "2026-01-01"}'
-bad "121 installments refused" "tm.pay.plan: field 'count' must be between 1 and 120" 'tm.pay.plan{total = 12100, currency = "USD", count = 121, first = "2026-01-01"}'
-bad "zero installments refused" "tm.pay.plan: field 'count' must be between 1 and 120" 'tm.pay.plan{total = 100, currency = "USD", count = 0, first = "2026-01-01"}'
-bad "missing total" "tm.pay.plan: field 'total' is required" 'tm.pay.plan{currency = "USD", count = 1, first = "2026-01-01"}'
-bad "bad frequency" "tm.pay.plan: field 'frequency' must be weekly, biweekly or monthly" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-01-01", frequency = "daily"}'
-bad "bad first date" "tm.pay.plan: field 'first': invalid date" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-02-30"}'
-bad "unknown plan currency" "tm.pay.plan: field 'currency': currency codes are upper case" 'tm.pay.plan{total = 100, currency = "usd", count = 1, first = "2026-01-01"}'
-bad "not a table" "tm.pay.plan: expects one table" 'tm.pay.plan(5)'
+bad "121 installments refused" "bad argument #1 to 'tm.pay.plan' (field 'count': 1 to 120 expected, got 121)" 'tm.pay.plan{total = 12100, currency = "USD", count = 121, first = "2026-01-01"}'
+bad "zero installments refused" "bad argument #1 to 'tm.pay.plan' (field 'count': 1 to 120 expected, got 0)" 'tm.pay.plan{total = 100, currency = "USD", count = 0, first = "2026-01-01"}'
+bad "missing total" "bad argument #1 to 'tm.pay.plan' (field 'total' is required)" 'tm.pay.plan{currency = "USD", count = 1, first = "2026-01-01"}'
+bad "bad frequency" "bad argument #1 to 'tm.pay.plan' (field 'frequency': weekly, biweekly or monthly expected, got 'daily')" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-01-01", frequency = "daily"}'
+bad "bad first date" "bad argument #1 to 'tm.pay.plan' (field 'first': invalid date" 'tm.pay.plan{total = 100, currency = "USD", count = 1, first = "2026-02-30"}'
+bad "unknown plan currency" "bad argument #1 to 'tm.pay.plan' (field 'currency': currency codes are upper case" 'tm.pay.plan{total = 100, currency = "usd", count = 1, first = "2026-01-01"}'
+bad "not a table" "bad argument #1 to 'tm.pay.plan' (table of named fields expected, got number)" 'tm.pay.plan(5)'
 
 # Plans written by hand: checked, with the installment and field named.
 ok "a plan that adds up" 'true' 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 500}}}'
@@ -76,8 +76,8 @@ ok "zero installment" 'false
 "installments[1].amount: must be more than zero"' 'tm.pay.plan_check{total = 500, currency = "USD", installments = {{due = "2026-01-01", amount = 0}, {due = "2026-02-01", amount = 500}}}'
 ok "empty plan" 'false
 "installments: 0 installments, expected 1 to 120"' 'tm.pay.plan_check{total = 500, currency = "USD", installments = {}}'
-bad "fractional installment" "tm.pay.plan_check: installments[2]: field 'amount' must be a whole number" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 499.5}}}'
-bad "impossible due date" "tm.pay.plan_check: installments[1]: field 'due': invalid date" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-13-01", amount = 1000}}}'
+bad "fractional installment" "bad argument #1 to 'tm.pay.plan_check' (field 'installments[2].amount': whole number of minor units expected, got 499.5)" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-01-01", amount = 500}, {due = "2026-02-01", amount = 499.5}}}'
+bad "impossible due date" "bad argument #1 to 'tm.pay.plan_check' (field 'installments[1].due': invalid date" 'tm.pay.plan_check{total = 1000, currency = "USD", installments = {{due = "2026-13-01", amount = 1000}}}'
 
 # Settlements against authority rules held as policy data.
 R='rules = {{role = "agent", min_bps = 6000}, {role = "supervisor", min_bps = 4000}, {state = "NY", min_bps = 5000}}'
@@ -88,8 +88,8 @@ true' "(function() local d = tm.pay.settlement{balance = 100000, offer = 55000, 
 ok "agent override refused" '"refused"' "tm.pay.settlement{balance = 100000, offer = 55000, currency = \"USD\", role = \"agent\", override = true, $R}.verdict"
 ok "below the floor refused" '"refused"' "tm.pay.settlement{balance = 100000, offer = 29999, currency = \"USD\", role = \"supervisor\", override = true, floor_bps = 3000, $R}.verdict"
 ok "no applicable rule refused" '"refused"' 'tm.pay.settlement{balance = 100000, offer = 90000, currency = "USD", role = "manager", rules = {{role = "agent", min_bps = 1000}}}.verdict'
-bad "unknown role" "tm.pay.settlement: field 'role' must be agent" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "boss", rules = {}}'
-bad "bad rule names its index" "tm.pay.settlement: rules[2]: field 'min_bps' must be between 0 and 10000" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "agent", rules = {{min_bps = 1}, {min_bps = 10001}}}'
+bad "unknown role" "bad argument #1 to 'tm.pay.settlement' (field 'role': agent, supervisor or manager expected, got 'boss')" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "boss", rules = {}}'
+bad "bad rule names its index" "bad argument #1 to 'tm.pay.settlement' (field 'rules[2].min_bps': 0 to 10000 expected, got 10001)" 'tm.pay.settlement{balance = 1, offer = 1, currency = "USD", role = "agent", rules = {{min_bps = 1}, {min_bps = 10001}}}'
 
 # Promises: the grace day boundary, partial and full payments.
 P='amount = 5000, currency = "USD", due = "2026-03-01", grace = 3'
@@ -103,14 +103,14 @@ ok "paid in full early is kept" '"kept"
 5000' "tm.pay.promise{$P, today = \"2026-02-10\", payments = {{amount = 5000, date = \"2026-02-09\"}}}"
 ok "payment after grace does not count" '"broken"
 0' "tm.pay.promise{$P, today = \"2026-03-10\", payments = {{amount = 5000, date = \"2026-03-05\"}}}"
-bad "payment without a date" "tm.pay.promise: payments[1]: field 'date' is required" "tm.pay.promise{$P, today = \"2026-03-05\", payments = {{amount = 1}}}"
+bad "payment without a date" "bad argument #1 to 'tm.pay.promise' (field 'payments[1].date' is required)" "tm.pay.promise{$P, today = \"2026-03-05\", payments = {{amount = 1}}}"
 
 # Application order: fees, interest, principal.
 ok "fees then interest then principal" '{"fees":0,"interest":0,"overpayment":0,"principal":7500}' \
    'tm.pay.apply{amount = 3000, currency = "USD", fees = 1000, interest = 500, principal = 9000}'
 ok "overpayment reported" '{"fees":0,"interest":0,"overpayment":100,"principal":0}' \
    'tm.pay.apply{amount = 1100, currency = "USD", fees = 500, principal = 500}'
-bad "negative bucket refused" "tm.pay.apply" 'tm.pay.apply{amount = 1, currency = "USD", fees = -1}'
+bad "negative bucket refused" "bad argument #1 to 'tm.pay.apply' (balances must not be negative)" 'tm.pay.apply{amount = 1, currency = "USD", fees = -1}'
 
 # Routing numbers; no function takes a card number.
 ok "routing checksum" 'true

@@ -29,22 +29,22 @@ expect_run "missing features are named" 0 '2' "" -- "$T" eval --scripts "$D/tree
 w s4.lua 'local x = 1
 local p = tm.score("nope", {})
 return p'
-expect_run "unknown model" 1 "" "s4.lua:2: tm.score: no model 'nope' (expected models/nope.json" \
+expect_run "unknown model" 1 "" "s4.lua:2: bad argument #1 to 'tm.score' (no model 'nope': expected models/nope.json" \
     -- "$T" eval --scripts "$D/tree" "$D/s4.lua"
 w s5.lua 'local x = 1
 local p = tm.score("ptp", {days_past_due = "many"})
 return p'
-expect_run "wrong feature type" 1 "" "s5.lua:2: tm.score: model 'ptp': feature days_past_due" \
+expect_run "wrong feature type" 1 "" "s5.lua:2: bad argument #2 to 'tm.score' (model 'ptp': feature days_past_due" \
     -- "$T" eval --scripts "$D/tree" "$D/s5.lua"
 w s6.lua 'local x = 1
 local p = tm.score("ptp", {days_past_due = 0/0})
 return p'
-expect_run "NaN feature" 1 "" "s6.lua:2: tm.score: feature 'days_past_due'" \
+expect_run "NaN feature" 1 "" "s6.lua:2: bad argument #2 to 'tm.score' (feature 'days_past_due'" \
     -- "$T" eval --scripts "$D/tree" "$D/s6.lua"
 w s7.lua 'local x = 1
 local p = tm.score("ptp", {days_past_due = {}})
 return p'
-expect_run "table feature" 1 "" "s7.lua:2: tm.score: feature 'days_past_due' must be a number, string or boolean" \
+expect_run "table feature" 1 "" "s7.lua:2: bad argument #2 to 'tm.score' (feature 'days_past_due': number, string or boolean expected, got table)" \
     -- "$T" eval --scripts "$D/tree" "$D/s7.lua"
 expect_run "good tree lints clean" 0 "" "" -- "$T" lint "$D/tree"
 

@@ -94,10 +94,10 @@ TEST(sms_errors)
 {
     tm_sandbox *sb = new_sb();
     const char *r = run(sb, "local r = tm.sms.measure('ab\\xff') return r");
-    ASSERT_CONTAINS(r, "t.lua:1: tm.sms.measure: ");
+    ASSERT_CONTAINS(r, "t.lua:1: bad argument #1 to 'tm.sms.measure' (invalid UTF-8");
     ASSERT_CONTAINS(r, "byte offset 2");
     ASSERT_CONTAINS(run(sb, "\nlocal r = tm.sms.measure(42) return r"),
-                    "t.lua:2: tm.sms.measure: argument #1 must be a string, got number");
+                    "t.lua:2: bad argument #1 to 'tm.sms.measure' (string expected, got number)");
     done(sb);
 }
 
@@ -161,7 +161,7 @@ TEST(render_money)
                     "needs an integer amount in minor units, got string");
     ASSERT_CONTAINS(run(sb, "local r = tm.template.render('{{b|money}}', {b = 1}, "
                             "{currency = 'XYZ'}) return r"),
-                    "t.lua:1: tm.template.render: field 'currency': ");
+                    "t.lua:1: bad argument #3 to 'tm.template.render' (field 'currency': ");
     done(sb);
 }
 
@@ -254,22 +254,21 @@ TEST(render_argument_and_option_errors)
 {
     tm_sandbox *sb = new_sb();
     ASSERT_CONTAINS(run(sb, "local r = tm.template.render(nil, {}) return r"),
-                    "t.lua:1: tm.template.render: argument #1 (template) must be a string, "
-                    "got nil");
+                    "t.lua:1: bad argument #1 to 'tm.template.render' (string expected, got nil)");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x')"),
-                    "argument #2 (values) must be a table, got no value");
+                    "bad argument #2 to 'tm.template.render' (table expected, got no value)");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x', {}, {curency = 'USD'})"),
-                    "opts: unknown field 'curency'");
+                    "bad argument #3 to 'tm.template.render' (unknown field 'curency'");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x', {}, {mode = 'pdf'})"),
-                    "field 'mode' must be \"text\" or \"html\", not 'pdf'");
+                    "(field 'mode': \"text\" or \"html\" expected, got 'pdf')");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x', {}, {language = 'fr'})"),
-                    "field 'language' must be");
+                    "(field 'language': \"en\" or \"es\" expected, got 'fr')");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x', {}, {max = 1.5})"),
-                    "field 'max' must be a whole number of bytes");
+                    "(field 'max': whole number of bytes expected, got 1.5)");
     ASSERT_CONTAINS(run(sb, "return tm.template.render('x', {}, {max = 1099511627776})"),
-                    "field 'max' must be between 0 and 16777216 bytes");
+                    "(field 'max': 0 to 16777216 bytes expected, got 1099511627776)");
     ASSERT_CONTAINS(run(sb, "local r = tm.template.render('a {{', {}) return r"),
-                    "t.lua:1: tm.template.render: line 1, column 3: unterminated");
+                    "t.lua:1: bad argument #1 to 'tm.template.render' (line 1, column 3: unterminated");
     done(sb);
 }
 
@@ -328,11 +327,12 @@ TEST(placeholders_list)
     ASSERT_STR_EQ(run(sb, src), "\"debtor.name|upper|1|4 bal|money|2|1\"");
     ASSERT_STR_EQ(run(sb, "return #tm.template.placeholders('no placeholders')"), "0");
     ASSERT_CONTAINS(run(sb, "\nlocal r = tm.template.placeholders('ok\\n  {{a..b}}') return r"),
-                    "t.lua:2: tm.template.placeholders: line 2, column ");
+                    "t.lua:2: bad argument #1 to 'tm.template.placeholders' (line 2, column ");
     ASSERT_CONTAINS(run(sb, "local r = tm.template.placeholders('{{}}') return r"),
-                    "t.lua:1: tm.template.placeholders: line 1, column 1: empty placeholder name");
+                    "t.lua:1: bad argument #1 to 'tm.template.placeholders' (line 1, column 1: empty "
+                    "placeholder name");
     ASSERT_CONTAINS(run(sb, "return tm.template.placeholders('a\\xff')"),
-                    "tm.template.placeholders: line 1, column 2: invalid UTF-8");
+                    "bad argument #1 to 'tm.template.placeholders' (line 1, column 2: invalid UTF-8");
     done(sb);
 }
 
@@ -342,10 +342,12 @@ TEST(hostile_millions_of_placeholders)
 {
     tm_sandbox *sb = new_sb();
     ASSERT_CONTAINS(run(sb, "return tm.template.render(('{{a}}'):rep(2000000), {a = ''})"),
-                    "the template has 2000000 placeholders, at most 10000");
+                    "bad argument #1 to 'tm.template.render' (at most 10000 placeholders expected, got "
+                    "2000000)");
     ASSERT_CONTAINS(run(sb, "local t = {} for i = 1, 200000 do t[i] = '{{a' .. i .. '}}' end\n"
                             "local r = tm.template.placeholders(table.concat(t)) return r"),
-                    "t.lua:2: tm.template.placeholders: the template has 200000 placeholders");
+                    "t.lua:2: bad argument #1 to 'tm.template.placeholders' (at most 10000 placeholders "
+                    "expected, got 200000)");
     /* At the limit it works. */
     ASSERT_STR_EQ(run(sb, "return #tm.template.render(('{{a}}'):rep(10000), {a = 'xy'})"),
                   "20000");

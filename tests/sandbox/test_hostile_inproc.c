@@ -17,6 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lb_channel.h"
+#include "lb_gate.h"
+#include "lb_pay.h"
+#include "lb_score.h"
+#include "lb_util.h"
 #include "sandbox.h"
 #include "scriptset.h"
 
@@ -191,6 +196,12 @@ TEST(hostile_corpus_in_one_process)
     qsort(names, (size_t)n, sizeof *names, name_cmp);
 
     struct tm_err e = {0};
+    /* The libraries and DSL globals `tallyman eval` gives every script. */
+    tm_lb_gate_register();
+    tm_lb_pay_register();
+    tm_lb_score_register();
+    tm_lb_channel_register();
+    tm_lb_util_register();
     tm_gen *gen = NULL;
     tm_gen_load("scripts", &gen, &e); /* require looks here, as eval's default does */
     tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);

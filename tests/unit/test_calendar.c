@@ -232,6 +232,47 @@ TEST(format_date)
     }
 }
 
+/* Times of day: every HH:MM and HH:MM:SS of the day read back to its own seconds
+ * (checked against the value the loop builds, not against the parser), and the
+ * forms around the edges refused or accepted by flag. */
+TEST(parse_clock_every_minute_and_edges)
+{
+    int secs = -1;
+    char b[40];
+    for (int h = 0; h < 24; h++)
+        for (int m = 0; m < 60; m++) {
+            snprintf(b, sizeof b, "%02d:%02d", h, m);
+            ASSERT_OK(tm_calendar_parse_clock(b, 0, &secs, NULL));
+            ASSERT_EQ(secs, h * 3600 + m * 60);
+            snprintf(b, sizeof b, "%02d:%02d:%02d", h, m, (h + m) % 60);
+            ASSERT_OK(tm_calendar_parse_clock(b, TM_CLOCK_SECONDS, &secs, NULL));
+            ASSERT_EQ(secs, h * 3600 + m * 60 + (h + m) % 60);
+            ASSERT_EQ(tm_calendar_parse_clock(b, 0, &secs, NULL), TM_EINVAL);
+        }
+    ASSERT_OK(tm_calendar_parse_clock("9:05", 0, &secs, NULL));
+    ASSERT_EQ(secs, 9 * 3600 + 300);
+    ASSERT_OK(tm_calendar_parse_clock("24:00", TM_CLOCK_END_OF_DAY, &secs, NULL));
+    ASSERT_EQ(secs, 86400);
+    ASSERT_OK(tm_calendar_parse_clock("24:00:00", TM_CLOCK_END_OF_DAY | TM_CLOCK_SECONDS, &secs,
+                                      NULL));
+    ASSERT_EQ(secs, 86400);
+    secs = -1;
+    static const char *const bad[] = {"24:00", "24:01", "25:00", "12:60", "12:5", "123:00",
+                                      " 9:00", "+9:00", "-0:00", "09: 5", "0900", "09:00 ",
+                                      "09:00:", "09:00:60", "", ":00", "9", "09:00:00"};
+    struct tm_err err = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ASSERT_EQ(tm_calendar_parse_clock(bad[i], 0, &secs, &err), TM_EINVAL);
+        ASSERT_CONTAINS(err.msg, "expected HH:MM");
+    }
+    ASSERT_EQ(tm_calendar_parse_clock("24:01", TM_CLOCK_END_OF_DAY, &secs, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_calendar_parse_clock("24:00:01", TM_CLOCK_END_OF_DAY | TM_CLOCK_SECONDS, &secs,
+                                      NULL), TM_EINVAL);
+    ASSERT_EQ(tm_calendar_parse_clock(NULL, 0, &secs, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_calendar_parse_clock("09:00", 8u, &secs, NULL), TM_EINVAL);
+    ASSERT_EQ(secs, -1); /* untouched on failure */
+}
+
 TEST(rfc3339_parse_good)
 {
     int64_t t = 0;

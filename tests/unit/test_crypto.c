@@ -30,6 +30,14 @@ TEST(sha256_known_answers)
     ASSERT_STR_EQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* Expected values from Python's hashlib: int.from_bytes(sha256(key)[:8], "big") % 10000. */
+TEST(sha256_bucket_known_answers)
+{
+    ASSERT_EQ(tm_sha256_bucket(NULL, 0), 1652);
+    ASSERT_EQ(tm_sha256_bucket("abc", 3), 74);
+    ASSERT_EQ(tm_sha256_bucket("early_stage:D000000042", 22), 2258);
+}
+
 TEST(hex_lower_case)
 {
     const uint8_t b[] = {0x00, 0x0f, 0xa5, 0xff};

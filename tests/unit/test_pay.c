@@ -64,6 +64,61 @@ TEST(money_overflow)
     ASSERT_EQ(tm_money_sub(M(0, "USD"), M(INT64_MIN, "USD"), &r, NULL), TM_EINVAL);
 }
 
+/* Oracle for tm_money_percent: the exact product in 128 bits, rounded half away
+ * from zero by comparing twice the remainder with the divisor. */
+static int64_t percent_oracle(int64_t minor, int64_t bps)
+{
+    __int128 p = (__int128)minor * bps;
+    __int128 a = p < 0 ? -p : p;
+    __int128 q = a / 10000;
+    if ((a % 10000) * 2 >= 10000)
+        q++;
+    return (int64_t)(p < 0 ? -q : q);
+}
+
+TEST(money_percent)
+{
+    int64_t r = 7;
+    struct tm_err err = {0};
+    /* Hand-worked: 60% of 1234.56 is 740.736 -> 740.74; half a cent rounds away from zero. */
+    ASSERT_OK(tm_money_percent(123456, 6000, &r, NULL));
+    ASSERT_EQ(r, 74074);
+    ASSERT_OK(tm_money_percent(1, 5000, &r, NULL));
+    ASSERT_EQ(r, 1);
+    ASSERT_OK(tm_money_percent(-1, 5000, &r, NULL));
+    ASSERT_EQ(r, -1);
+    ASSERT_OK(tm_money_percent(1, 4999, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(-1, 4999, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(500, 0, &r, NULL));
+    ASSERT_EQ(r, 0);
+    ASSERT_OK(tm_money_percent(500, TM_MONEY_BPS_MAX, &r, NULL));
+    ASSERT_EQ(r, 50000);
+    /* Against the oracle, on both sides of every rounding boundary and at the range ends. */
+    const int64_t amounts[] = {0, 1, -1, 3, 9999, -9999, 10000, 12345, -12345, 99995, 1000001,
+                               TM_MONEY_PERCENT_MAX, -TM_MONEY_PERCENT_MAX,
+                               TM_MONEY_PERCENT_MAX - 1, 4611686018427};
+    const int64_t bpss[] = {0, 1, 2, 4999, 5000, 5001, 3333, 6667, 10000, 15000, 999999,
+                            TM_MONEY_BPS_MAX};
+    for (size_t i = 0; i < sizeof amounts / sizeof *amounts; i++)
+        for (size_t k = 0; k < sizeof bpss / sizeof *bpss; k++) {
+            ASSERT_OK(tm_money_percent(amounts[i], bpss[k], &r, NULL));
+            ASSERT_EQ(r, percent_oracle(amounts[i], bpss[k]));
+        }
+    /* Refusals leave *out alone and say which argument is out of range. */
+    r = 7;
+    ASSERT_EQ(tm_money_percent(100, -1, &r, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "basis points");
+    ASSERT_EQ(tm_money_percent(100, TM_MONEY_BPS_MAX + 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_money_percent(TM_MONEY_PERCENT_MAX + 1, 1, &r, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "amount");
+    ASSERT_EQ(tm_money_percent(-TM_MONEY_PERCENT_MAX - 1, 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_money_percent(INT64_MIN, 1, &r, NULL), TM_EINVAL);
+    ASSERT_EQ(r, 7);
+    ASSERT_EQ(tm_money_percent(1, 1, NULL, NULL), TM_EINVAL);
+}
+
 TEST(money_format)
 {
     char b[TM_MONEY_FMT_MAX];
@@ -127,6 +182,44 @@ TEST(money_parse)
 }
 
 /* ---- Installment plans ------------------------------------------------------------------- */
+
+static tm_pay_installment I(int y, int m, int d, int64_t minor)
+{
+    tm_pay_installment i = {D(y, m, d), M(minor, "USD")};
+    return i;
+}
+
+TEST(plan_check_fields)
+{
+    struct tm_err err = {0};
+    tm_pay_installment ok[] = {I(2026, 1, 1, 500), I(2026, 2, 1, 500)};
+    ASSERT_OK(tm_pay_plan_check(M(1000, "USD"), ok, 2, &err));
+    /* A plan tm_pay_plan made passes its own check. */
+    tm_pay_installment made[TM_PAY_PLAN_MAX];
+    ASSERT_OK(tm_pay_plan(M(100001, "USD"), 7, TM_PAY_MONTHLY, D(2026, 1, 31), 1, made,
+                          TM_PAY_PLAN_MAX, NULL));
+    ASSERT_OK(tm_pay_plan_check(M(100001, "USD"), made, 7, NULL));
+    ASSERT_EQ(tm_pay_plan_check(M(1001, "USD"), ok, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: add up to 10.00 USD, not the total 10.01 USD");
+    ASSERT_EQ(tm_pay_plan_check(M(0, "USD"), ok, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "total: must be more than zero");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, 0, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: 0 installments, expected 1 to 120");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, TM_PAY_PLAN_MAX + 1, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments: 121 installments, expected 1 to 120");
+    tm_pay_installment zero[] = {I(2026, 1, 1, 1000), I(2026, 2, 1, 0)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), zero, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].amount: must be more than zero");
+    tm_pay_installment same[] = {I(2026, 1, 1, 500), I(2026, 1, 1, 500)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), same, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].due: 2026-01-01 is not after the installment before");
+    tm_pay_installment big[] = {I(2026, 1, 1, INT64_MAX), I(2026, 2, 1, 1)};
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), big, 2, &err), TM_EINVAL);
+    ASSERT_STR_EQ(err.msg, "installments[2].amount: the sum overflows");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "usd"), ok, 2, &err), TM_EINVAL);
+    ASSERT_CONTAINS(err.msg, "currency");
+    ASSERT_EQ(tm_pay_plan_check(M(1000, "USD"), NULL, 2, NULL), TM_EINVAL);
+}
 
 TEST(plan_sums_exactly)
 {

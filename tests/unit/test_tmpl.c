@@ -567,3 +567,67 @@ TEST(buffer_append_and_free)
     tm_tmpl_buf_free(&b);
     tm_tmpl_buf_free(NULL);
 }
+
+/* ---- Counting and value formats ------------------------------------------------------------ */
+
+TEST(count_placeholders_as_the_scanner_finds_them)
+{
+    ASSERT_EQ(tm_tmpl_count(NULL, 0), 0);
+    ASSERT_EQ(tm_tmpl_count("{{", 2), 1);
+    ASSERT_EQ(tm_tmpl_count("\\{{a}} {{b}}", 12), 1);
+    ASSERT_EQ(tm_tmpl_count("{{{{", 4), 2);
+    ASSERT_EQ(tm_tmpl_count("{ {a}", 5), 0);
+    /* Agrees with tm_tmpl_list on well-formed templates. */
+    static const char *const ok[] = {"Hi {{a}}, {{ b | upper }} \\{{c}} {{d.e}}{{f}}", "", "x",
+                                     "{{a}}\n{{a}}\n\\{{"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        tm_tmpl_ref *refs = NULL;
+        size_t n = 0;
+        ASSERT_OK(tm_tmpl_list(ok[i], strlen(ok[i]), 0, &refs, &n, NULL));
+        ASSERT_EQ(tm_tmpl_count(ok[i], strlen(ok[i])), n);
+        tm_tmpl_list_free(refs);
+    }
+}
+
+TEST(format_long_date_and_short_time)
+{
+    char b[TM_TMPL_VALUE_MAX];
+    struct tm_err err = {0};
+    ASSERT_OK(tm_tmpl_format_date((tm_date){2026, 11, 23}, TM_TMPL_EN, b, sizeof b, NULL));
+    ASSERT_STR_EQ(b, "November 23, 2026");
+    ASSERT_OK(tm_tmpl_format_date((tm_date){2026, 1, 5}, TM_TMPL_ES, b, sizeof b, NULL));
+    ASSERT_STR_EQ(b, "5 de enero de 2026");
+    ASSERT_OK(tm_tmpl_format_date((tm_date){2028, 2, 29}, TM_TMPL_ES, b, sizeof b, NULL));
+    ASSERT_STR_EQ(b, "29 de febrero de 2028");
+    ASSERT_EQ(tm_tmpl_format_date((tm_date){2026, 2, 29}, TM_TMPL_EN, b, sizeof b, &err), TM_EINVAL);
+    ASSERT_STR_EQ(b, "");
+    ASSERT_EQ(tm_tmpl_format_date((tm_date){2026, 1, 1}, 7, b, sizeof b, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_tmpl_format_date((tm_date){2026, 11, 23}, TM_TMPL_EN, b, 17, NULL), TM_EINVAL);
+    ASSERT_STR_EQ(b, "");
+    ASSERT_OK(tm_tmpl_format_date((tm_date){2026, 11, 23}, TM_TMPL_EN, b, 18, NULL));
+    static const struct {
+        int h, m;
+        const char *en, *es;
+    } times[] = {{0, 0, "12:00 AM", "0:00"},   {0, 5, "12:05 AM", "0:05"},
+                 {11, 59, "11:59 AM", "11:59"}, {12, 0, "12:00 PM", "12:00"},
+                 {15, 5, "3:05 PM", "15:05"},  {23, 59, "11:59 PM", "23:59"}};
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++) {
+        ASSERT_OK(tm_tmpl_format_time(times[i].h, times[i].m, TM_TMPL_EN, b, sizeof b, NULL));
+        ASSERT_STR_EQ(b, times[i].en);
+        ASSERT_OK(tm_tmpl_format_time(times[i].h, times[i].m, TM_TMPL_ES, b, sizeof b, NULL));
+        ASSERT_STR_EQ(b, times[i].es);
+    }
+    ASSERT_EQ(tm_tmpl_format_time(24, 0, TM_TMPL_EN, b, sizeof b, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_tmpl_format_time(10, 60, TM_TMPL_ES, b, sizeof b, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_tmpl_format_time(10, 0, -1, b, sizeof b, NULL), TM_EINVAL);
+    ASSERT_EQ(tm_tmpl_format_time(10, 0, TM_TMPL_EN, NULL, 0, NULL), TM_EINVAL);
+}
+
+TEST(ascii_case_leaves_other_bytes)
+{
+    char s[] = "Ab z\xc3\xa9Z9";
+    tm_tmpl_ascii_case(s, strlen(s), 1);
+    ASSERT_STR_EQ(s, "AB Z\xc3\xa9Z9");
+    tm_tmpl_ascii_case(s, strlen(s), 0);
+    ASSERT_STR_EQ(s, "ab z\xc3\xa9z9");
+}
