@@ -246,13 +246,14 @@ static int read_date_field(lua_State *L, int t, const char *key, int64_t *day, c
 static const char *const rule_keys[] = {
     "id", "cite", "reason", "channels", "channel", "places", "place", "purposes", "purpose",
     "collectors", "debt_types", "dispute", "flags", "unless_flags", "time_barred", "effective",
-    "expires", "message", "window", "days", "holidays", "cap", "after", "block", "requires", "forbid",
-    "consent", "optout", "inconvenient", "check", "interpretation", "notes", "status", "source",
-    NULL};
+    "expires", "message", "owners", "owner", "dialers", "dialer", "lines", "line", "window", "days",
+    "holidays", "cap", "after", "block", "requires", "forbid", "consent", "optout", "inconvenient",
+    "check", "time_barred_margin", "interpretation", "notes", "status", "source", "verified",
+    "missing", NULL};
 
 static const char *const effects[] = {"window", "days", "holidays", "cap", "after", "block",
                                       "requires", "forbid", "consent", "optout", "inconvenient",
-                                      "check", NULL};
+                                      "check", "time_barred_margin", NULL};
 
 /* Reads a list of message field names into r->fields. */
 static int read_fields(lua_State *L, int t, const char *key, tm_rule *r, char *why, size_t cap)
@@ -291,6 +292,37 @@ static int integer_field(lua_State *L, int t, const char *key, int lo, int hi, i
     if (!ok || v < lo || v > hi)
         return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* Reads what an author says of the law behind a rule or regulation:
+ * `verified` (a boolean), `missing` (what could not be checked) and
+ * `interpretation` (the reading chosen), each optional; the strings are
+ * copied (the caller frees them). */
+static int read_provenance(lua_State *L, int t, int *verified, char **missing, char **interp,
+                           char *why, size_t cap)
+{
+    rawfield(L, t, "verified");
+    int ty = lua_type(L, -1);
+    *verified = ty == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? TM_TRI_TRUE : TM_TRI_FALSE) : TM_TRI_ABSENT;
+    lua_pop(L, 1);
+    if (ty != LUA_TBOOLEAN && ty != LUA_TNIL) {
+        snprintf(why, cap, "verified: must be true or false");
+        return -1;
+    }
+    static const char *const keys[] = {"missing", "interpretation"};
+    char **out[] = {missing, interp};
+    for (int i = 0; i < 2; i++) {
+        rawfield(L, t, keys[i]);
+        ty = lua_type(L, -1);
+        if (ty == LUA_TSTRING && !*out[i])
+            *out[i] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (ty != LUA_TSTRING && ty != LUA_TNIL) {
+            snprintf(why, cap, "%s: must be a string", keys[i]);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -349,7 +381,7 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         }
         static const char *const cap_keys[] = {"count", "days", "per", "hours", "of", "outcomes",
                                                "outcome", "places", "place", "direction",
-                                               "per_debt", NULL};
+                                               "per_debt", "except_required", "consent_days", NULL};
         lua_pushnil(L);
         while (lua_next(L, v)) {
             if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(cap_keys, lua_tostring(L, -2)) < 0) {
@@ -410,6 +442,27 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         if (lua_type(L, -1) == LUA_TBOOLEAN)
             r->per_debt = lua_toboolean(L, -1);
         lua_pop(L, 1);
+        rawfield(L, v, "except_required");
+        if (lua_type(L, -1) == LUA_TBOOLEAN && is_cap)
+            r->except_required = lua_toboolean(L, -1);
+        else if (!lua_isnil(L, -1) && rc == 0) {
+            snprintf(why, cap, "%s: except_required must be true or false (cap only)", effect);
+            rc = -1;
+        }
+        lua_pop(L, 1);
+        rawfield(L, v, "consent_days");
+        int absent = lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (!absent && rc == 0 && integer_field(L, v, "consent_days", 1, 366, &r->consent_days) != 0) {
+            snprintf(why, cap, "%s: consent_days must be a whole number from 1 to 366", effect);
+            rc = -1;
+        }
+    } else if (strcmp(effect, "time_barred_margin") == 0) {
+        r->kind = TM_RULE_MARGIN;
+        if (integer_field(L, t, "time_barred_margin", 1, 3660, &r->margin_days) != 0) {
+            snprintf(why, cap, "time_barred_margin: must be a whole number of days, 1 to 3660");
+            rc = -1;
+        }
     } else if (strcmp(effect, "block") == 0) {
         r->kind = TM_RULE_BLOCK;
         if (!lua_toboolean(L, v)) {
@@ -523,8 +576,21 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         read_date_field(L, t, "effective", &r->effective_day, why, sizeof why) ||
         read_date_field(L, t, "expires", &r->expires_day, why, sizeof why))
         goto broken_named;
+    if (read_mask(L, t, "owners", tm_gate_owner_names, &r->owners, why, sizeof why) ||
+        read_mask(L, t, "owner", tm_gate_owner_names, &r->owners, why, sizeof why) ||
+        read_mask(L, t, "dialers", tm_gate_dialer_names, &r->dialers, why, sizeof why) ||
+        read_mask(L, t, "dialer", tm_gate_dialer_names, &r->dialers, why, sizeof why) ||
+        read_mask(L, t, "lines", tm_gate_line_names, &r->lines, why, sizeof why) ||
+        read_mask(L, t, "line", tm_gate_line_names, &r->lines, why, sizeof why))
+        goto broken_named;
+    if (read_provenance(L, t, &r->verified, &r->missing, &r->interpretation, why, sizeof why) != 0)
+        goto broken_named;
+    if (r->verified == TM_TRI_FALSE && !r->missing)
+        problem(ctx, r->line, 0, "rule '%s': verified = false needs missing = \"...\" (what could "
+                                 "not be checked)", id);
     {
-        /* message = { "autodialed", ... }: applies only when one of these is true */
+        /* message = { "accepts_payment", ... }: applies only when one of
+         * these is true, or not known (then assumed) */
         tm_rule tmp = {0};
         if (read_fields(L, t, "message", &tmp, why, sizeof why) == 0) {
             memcpy(r->when_msg, tmp.fields, sizeof r->when_msg);
@@ -564,9 +630,11 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
     if (neffects != 1) {
         snprintf(why, sizeof why,
                  neffects ? "has %d effects; give exactly one of window, days/holidays, cap, "
-                            "after, block, requires, forbid, consent, optout, inconvenient, check"
+                            "after, block, requires, forbid, consent, optout, inconvenient, check, "
+                            "time_barred_margin"
                           : "has no effect: give one of window, days/holidays, cap, after, block, "
-                            "requires, forbid, consent, optout, inconvenient, check",
+                            "requires, forbid, consent, optout, inconvenient, check, "
+                            "time_barred_margin",
                  neffects);
         goto broken_named;
     }
@@ -618,9 +686,58 @@ static void add_failed(loadctx *ctx, const char *id, const char *why)
     tm_gate_add(ctx->gate, &reg, NULL);
 }
 
-static const char *const reg_keys[] = {"id",         "name",    "applies", "rules", "interpretation",
-                                       "notes",      "sources", "version", TM_RULEC_MARK, TM_RULEC_LINE,
-                                       "effective", NULL};
+static const char *const reg_keys[] = {"id",       "name",      "applies",     "rules",
+                                       "interpretation", "notes", "sources",  "version",
+                                       TM_RULEC_MARK, TM_RULEC_LINE, "effective", "statement",
+                                       "verified", "missing", NULL};
+
+/* statement = { checked = ..., finding = ..., verified = ..., missing = ... }:
+ * what was checked for a jurisdiction that adds no rule the language can
+ * hold. Returns 0, or -1 with why. */
+static int read_statement(lua_State *L, int t, tm_regulation *reg, char *why, size_t cap)
+{
+    rawfield(L, t, "statement");
+    int st = lua_gettop(L);
+    int rc = 0;
+    if (lua_istable(L, st)) {
+        static const char *const keys[] = {"checked", "finding", "verified", "missing", "sources",
+                                           "notes", NULL};
+        lua_pushnil(L);
+        while (lua_next(L, st)) {
+            if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(keys, lua_tostring(L, -2)) < 0) {
+                snprintf(why, cap, "statement: unknown field '%s'",
+                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+                rc = -1;
+            }
+            lua_pop(L, 1);
+        }
+        rawfield(L, st, "checked");
+        rawfield(L, st, "finding");
+        if (rc == 0 && (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)) {
+            snprintf(why, cap, "statement: needs checked = \"the statute checked\" and finding = "
+                               "\"what it adds\"");
+            rc = -1;
+        } else if (rc == 0) {
+            reg->checked = strdup(lua_tostring(L, -2));
+            reg->finding = strdup(lua_tostring(L, -1));
+        }
+        lua_pop(L, 2);
+        if (rc == 0 && read_provenance(L, st, &reg->verified, &reg->missing, &reg->interpretation,
+                                       why, cap) != 0)
+            rc = -1;
+    } else if (!lua_isnil(L, st)) {
+        snprintf(why, cap, "statement: must be a table");
+        rc = -1;
+    }
+    lua_settop(L, st - 1);
+    int verified = TM_TRI_ABSENT;
+    if (rc == 0 &&
+        read_provenance(L, t, &verified, &reg->missing, &reg->interpretation, why, cap) != 0)
+        rc = -1;
+    if (reg->verified == TM_TRI_ABSENT)
+        reg->verified = verified;
+    return rc;
+}
 
 static void compile_regulation(lua_State *L, int t, loadctx *ctx)
 {
@@ -726,11 +843,19 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
         free(tmp.script);
         return;
     }
+    if (read_statement(L, t, &reg, why, sizeof why) != 0) {
+        problem(ctx, line, 1, "regulation '%s': %s", idbuf, why);
+        why[0] = '\0';
+    }
+    if (reg.verified == TM_TRI_FALSE && !reg.missing)
+        problem(ctx, line, 0, "regulation '%s': verified = false needs missing = \"...\" (what could "
+                              "not be checked)", idbuf);
     rawfield(L, t, "rules");
     int rules = lua_gettop(L);
     int n = lua_istable(L, rules) ? (int)tm_lua_rawlen(L, rules) : 0;
-    if (!lua_istable(L, rules) || n == 0)
-        problem(ctx, line, 0, "regulation '%s' has no rules", idbuf);
+    if ((!lua_istable(L, rules) || n == 0) && !reg.checked)
+        problem(ctx, line, 0, "regulation '%s' has no rules (and no statement of what was checked)",
+                idbuf);
     reg.rules = n ? calloc((size_t)n, sizeof *reg.rules) : NULL;
     for (int i = 1; i <= n && reg.rules; i++) {
         lua_rawgeti(L, rules, i);
