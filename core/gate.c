@@ -41,7 +41,7 @@ const char *const tm_gate_line_names[] = {"cell", "landline", "voip", NULL};
 const char *const tm_gate_creq_names[] = {"no_work_contact", "no_calls_at", "contact_only_by", NULL};
 const char *const tm_gate_form_names[] = {"oral", "written", NULL};
 const char *const tm_gate_accrual_names[] = {"default", "last_payment", "last_payment_plus_30d",
-                                             "charge_off", NULL};
+                                             "charge_off", "earliest", NULL};
 
 #define HORIZON_SECS (400LL * 86400)
 #define MAX_FIXPOINT_STEPS 400
@@ -751,13 +751,27 @@ static int reg_applies(const tm_regulation *reg, const tm_request *req)
 /* ---------------------------------------------------------------------------
  * Statutes of limitation.
  */
-static int holiday_matches(const tm_sol_holiday *h, int64_t y, int m, int d, int64_t day)
+static int holiday_matches(const tm_sol_holiday *h, int64_t y, int64_t day)
 {
     if ((h->from_year && y < h->from_year) || (h->to_year && y > h->to_year))
         return 0;
-    if (h->nth == 0)
-        return h->offset == 0 ? (m == h->month && d == h->day)
-                              : day - h->offset == tm_calendar_days_from_civil(y, h->month, h->day);
+    if (h->nth == 0) {
+        if (day - h->offset == tm_calendar_days_from_civil(y, h->month, h->day))
+            return 1;
+        if (!h->observed)
+            return 0;
+        /* Observed on the Friday before a Saturday, the Monday after a
+         * Sunday (the year may differ: January 1 on a Saturday). */
+        int wd = tm_calendar_weekday(day);
+        int64_t fixed = wd == 5 ? day + 1 : wd == 1 ? day - 1 : INT64_MIN;
+        if (fixed == INT64_MIN)
+            return 0;
+        int64_t fy;
+        int fm, fd;
+        tm_calendar_civil_from_days(fixed, &fy, &fm, &fd);
+        return fm == h->month && fd == h->day && (!h->from_year || fy >= h->from_year) &&
+               (!h->to_year || fy <= h->to_year);
+    }
     /* The nth (or last) weekday of the month, plus the offset: look at the
      * date the offset came from. */
     int64_t base = day - h->offset, by;
@@ -786,7 +800,7 @@ int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day)
             return 1;
     }
     for (int i = 0; i < sol->nholidays; i++)
-        if (holiday_matches(&sol->holidays[i], y, m, d, day))
+        if (holiday_matches(&sol->holidays[i], y, day))
             return 1;
     return 0;
 }
@@ -842,6 +856,16 @@ static int64_t accrual_day(const tm_sol *sol, const tm_request *req, tm_decision
         if (dflt != INT64_MIN)
             return dflt;
         return off;
+    }
+    case TM_ACCRUAL_EARLIEST: {
+        int64_t e = INT64_MAX;
+        if (paid != INT64_MIN && paid < e)
+            e = paid;
+        if (dflt != INT64_MIN && dflt < e)
+            e = dflt;
+        if (off != INT64_MIN && off < e)
+            e = off;
+        return e == INT64_MAX ? INT64_MIN : e;
     }
     default:
         break;

@@ -297,16 +297,21 @@ enum tm_accrual {
     TM_ACCRUAL_LAST_PAYMENT,   /* the last item, charge or payment on the account */
     TM_ACCRUAL_LAST_PAYMENT_30, /* 30 days after it (Ohio R.C. 2305.07(C)) */
     TM_ACCRUAL_CHARGE_OFF,     /* the charge-off */
+    TM_ACCRUAL_EARLIEST,       /* an event before any date the request gives (NY medical:
+                                * the treatment, CPLR 213-d): the earliest date given */
     TM_ACCRUAL__COUNT
 };
 extern const char *const tm_gate_accrual_names[];
 
 /* A court holiday, for moving a last day that falls on one: a fixed date
  * (month, day) or the nth weekday of a month (nth 1..5, or -1 for the last)
- * plus `offset` days, in the years from..to (0: open). */
+ * plus `offset` days, in the years from..to (0: open). A fixed date that is
+ * `observed` is also a holiday on the Friday before when it falls on a
+ * Saturday and on the Monday after when it falls on a Sunday. */
 typedef struct tm_sol_holiday {
     int month, day, nth, wday, offset;
     int from_year, to_year;
+    int observed;
 } tm_sol_holiday;
 
 #define TM_SOL_MAX_HOLIDAYS 24

@@ -917,6 +917,113 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* sol.lua's accrual names (what starts the period, in the law's words) and
+ * the engine's reading of each from the dates a request can give. */
+static const struct {
+    const char *name;
+    int accrual;
+} accrual_names[] = {
+    {"default", TM_ACCRUAL_DEFAULT},
+    {"charge_off", TM_ACCRUAL_CHARGE_OFF},
+    /* The last item, charge or payment: the request gives the last payment
+     * only, which is no later than the last of them. */
+    {"last_item", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_charge_or_payment", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_activity", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_charge_or_payment_plus_30d", TM_ACCRUAL_LAST_PAYMENT_30},
+    {"treatment_date", TM_ACCRUAL_EARLIEST},
+};
+
+static int accrual_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof accrual_names / sizeof accrual_names[0]; i++)
+        if (strcmp(accrual_names[i].name, name) == 0)
+            return accrual_names[i].accrual;
+    return -1;
+}
+
+/* Reads one state's `roll` table (its rule for a last day on a holiday):
+ * { weekdays = {"sat", "sun"}, federal = true, holidays = { {month, day} or
+ * {month, nth, wday, offset}, observed, from, to } }. Returns 0, or -1 with
+ * why. */
+static int read_roll(lua_State *L, int t, tm_sol *s, char *why, size_t cap)
+{
+    rawfield(L, t, "roll");
+    int roll = lua_gettop(L);
+    int rc = 0;
+    if (lua_isnil(L, roll)) {
+        lua_settop(L, roll - 1);
+        return 0;
+    }
+    if (!lua_istable(L, roll)) {
+        snprintf(why, cap, "roll: must be a table");
+        lua_settop(L, roll - 1);
+        return -1;
+    }
+    s->roll = 1;
+    uint32_t wd = 0;
+    if (read_mask(L, roll, "weekdays", tm_gate_weekday_names, &wd, why, cap) != 0)
+        rc = -1;
+    s->roll_weekdays = (uint8_t)wd;
+    rawfield(L, roll, "federal");
+    s->roll_federal = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    rawfield(L, roll, "holidays");
+    int hs = lua_gettop(L);
+    int n = lua_istable(L, hs) ? (int)tm_lua_rawlen(L, hs) : 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        if (s->nholidays >= TM_SOL_MAX_HOLIDAYS) {
+            snprintf(why, cap, "roll.holidays: at most %d", TM_SOL_MAX_HOLIDAYS);
+            rc = -1;
+            break;
+        }
+        lua_rawgeti(L, hs, i);
+        int h = lua_gettop(L);
+        tm_sol_holiday *x = &s->holidays[s->nholidays];
+        memset(x, 0, sizeof *x);
+        int ok = lua_istable(L, h) &&
+                 integer_field(L, h, "month", 1, 12, &x->month) == 0;
+        rawfield(L, h, "wday");
+        if (ok && lua_type(L, -1) == LUA_TSTRING) {
+            x->wday = tm_gate_lookup(tm_gate_weekday_names, lua_tostring(L, -1));
+            rawfield(L, h, "nth");
+            ok = x->wday >= 0 && lua_isinteger(L, -1) &&
+                 ((lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= 5) || lua_tointeger(L, -1) == -1);
+            if (ok)
+                x->nth = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        } else if (ok) {
+            ok = integer_field(L, h, "day", 1, 31, &x->day) == 0;
+        }
+        lua_pop(L, 1);
+        rawfield(L, h, "offset");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "offset", -7, 7, &x->offset) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "from");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "from", 1900, 9999, &x->from_year) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "to");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "to", 1900, 9999, &x->to_year) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "observed");
+        x->observed = lua_toboolean(L, -1) && x->nth == 0;
+        lua_pop(L, 1);
+        if (!ok) {
+            snprintf(why, cap, "roll.holidays[%d]: needs month and day, or month, nth (1 to 5 or "
+                               "-1) and wday (\"mon\"...)", i);
+            rc = -1;
+        } else {
+            s->nholidays++;
+        }
+        lua_settop(L, h - 1);
+    }
+    lua_settop(L, roll - 1);
+    return rc;
+}
+
 static void load_sol(loadctx *ctx)
 {
     lua_State *L = tm_sandbox_lua(ctx->sb);
@@ -924,23 +1031,61 @@ static void load_sol(loadctx *ctx)
     tm_gen *gen = tm_sandbox_gen(ctx->sb);
     if (!gen || !tm_gen_find(gen, "regulations/sol.lua"))
         return;
+    snprintf(ctx->display, sizeof ctx->display, "%s", "regulations/sol.lua");
     if (tm_sandbox_script(ctx->sb, "regulations/sol.lua", &e) != TM_OK) {
-        snprintf(ctx->display, sizeof ctx->display, "%s", "regulations/sol.lua");
         problem(ctx, 0, 1, "%s", e.msg);
         return;
     }
     int top = lua_gettop(L);
     rawfield(L, top, "states");
-    tm_sol sol[80];
+    enum { MAX_SOL = 80 };
+    tm_sol *sol = calloc(MAX_SOL, sizeof *sol);
     int n = 0;
+    if (!sol) {
+        problem(ctx, 0, 1, "out of memory reading the statutes of limitation");
+        lua_settop(L, top - 1);
+        return;
+    }
     if (lua_istable(L, -1)) {
         lua_pushnil(L);
-        while (lua_next(L, -2) && n < 80) {
+        while (lua_next(L, -2) && n < MAX_SOL) {
             if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) && strlen(lua_tostring(L, -2)) == 2) {
+                int st = lua_gettop(L);
+                const char *code = lua_tostring(L, -2);
                 tm_sol *s = &sol[n];
                 memset(s, 0, sizeof *s);
-                memcpy(s->state, lua_tostring(L, -2), 3);
-                rawfield(L, lua_gettop(L), "years");
+                memcpy(s->state, code, 3);
+                /* What starts the period: `accrual`, or accrual_by_type for one type. */
+                rawfield(L, st, "accrual");
+                const char *acc = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "default";
+                int a = accrual_lookup(acc);
+                if (a < 0) {
+                    problem(ctx, 0, 1, "states.%s.accrual: unknown value '%s'", code, acc);
+                    a = TM_ACCRUAL_DEFAULT;
+                }
+                lua_pop(L, 1);
+                for (int k = 0; k < TM_DT__COUNT; k++)
+                    s->accrual[k] = a;
+                rawfield(L, st, "accrual_by_type");
+                if (lua_istable(L, -1)) {
+                    for (int k = 0; k < TM_DT__COUNT; k++) {
+                        rawfield(L, lua_gettop(L), tm_gate_debt_type_names[k]);
+                        if (lua_type(L, -1) == LUA_TSTRING) {
+                            int b = accrual_lookup(lua_tostring(L, -1));
+                            if (b < 0)
+                                problem(ctx, 0, 1, "states.%s.accrual_by_type.%s: unknown value '%s'",
+                                        code, tm_gate_debt_type_names[k], lua_tostring(L, -1));
+                            else
+                                s->accrual[k] = b;
+                        }
+                        lua_pop(L, 1);
+                    }
+                }
+                lua_pop(L, 1);
+                char why[200];
+                if (read_roll(L, st, s, why, sizeof why) != 0)
+                    problem(ctx, 0, 1, "states.%s.%s", code, why);
+                rawfield(L, st, "years");
                 if (lua_istable(L, -1)) {
                     for (int k = 0; k < TM_DT__COUNT; k++) {
                         rawfield(L, lua_gettop(L), tm_gate_debt_type_names[k]);
@@ -950,13 +1095,14 @@ static void load_sol(loadctx *ctx)
                     }
                     n++;
                 }
-                lua_pop(L, 1);
+                lua_settop(L, st);
             }
             lua_pop(L, 1);
         }
     }
     lua_settop(L, top - 1);
     tm_gate_set_sol(ctx->gate, sol, n);
+    free(sol);
 }
 
 int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report, void *ud,

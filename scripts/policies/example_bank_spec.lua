@@ -2,7 +2,7 @@
 local NY = { state = "NY", timezones = { "America/New_York" } }
 
 local function req(now, extra)
-    local r = merge({ channel = "call", creditor = "Example Bank", consumer = NY, debt = { id = "D1" } },
+    local r = merge({ channel = "call", dialer = "manual", creditor = "Example Bank", consumer = NY, debt = { id = "D1" } },
                     extra or {})
     r.now = now
     return r

@@ -2,7 +2,7 @@
 -- 2026-11-23 is a Monday; New York is UTC-5 (EST) then, UTC-4 (EDT) from
 -- 2026-03-08 to 2026-11-01.
 local NY = { state = "NY", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = NY, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = NY, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -204,7 +204,7 @@ describe("electronic messages", function()
     it("honours an opt-out of the medium", function()
         local c = merge(NY, { optout = { "email" }, consent = { email = true } })
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "email", consumer = c })), "US-FED/medium-optout")
-        assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "call", consumer = c })), "US-FED/medium-optout")
+        assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "call", dialer = "manual", consumer = c })), "US-FED/medium-optout")
     end)
     it("needs consent to text", function()
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "sms" })), "US-FED-ALL/tcpa-sms-consent")
@@ -212,9 +212,9 @@ describe("electronic messages", function()
         assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "sms", consumer = c })), "US-FED-ALL/tcpa-sms-consent")
     end)
     it("needs consent for an autodialed call", function()
-        assert_blocked(decide(at("2026-11-23T15:00:00Z", { message = { autodialed = true } })), "US-FED-ALL/tcpa-autodialed-call")
+        assert_blocked(decide(at("2026-11-23T15:00:00Z", { dialer = "autodialer", line = "cell" })), "US-FED-ALL/tcpa-autodialed-call")
         local c = merge(NY, { consent = { autodial = true } })
-        assert_allowed(decide(at("2026-11-23T15:00:00Z", { message = { autodialed = true }, consumer = c })))
+        assert_allowed(decide(at("2026-11-23T15:00:00Z", { dialer = "autodialer", line = "cell", consumer = c })))
     end)
     it("an employer-provided email address needs consent", function()
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "email", place = "work" })), "US-FED/work-email")
@@ -241,7 +241,7 @@ end)
 
 describe("bad requests", function()
     it("refuses an unknown state", function()
-        local d, err = decide({ channel = "call", consumer = { state = "ZZ" } })
+        local d, err = decide({ channel = "call", dialer = "manual", consumer = { state = "ZZ" } })
         assert_eq(d, nil)
         assert_true(err:find("consumer.state", 1, true), err)
     end)

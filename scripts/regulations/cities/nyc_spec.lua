@@ -3,7 +3,7 @@
 -- 2026-11-01 and UTC-5 (EST) after; 14:00Z on 08-24 is 10:00 EDT, 15:00Z on
 -- 11-23 is 10:00 EST. The amended rules take effect on 2026-09-01.
 local BK = { state = "NY", city = "Brooklyn", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = BK, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = BK, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -256,7 +256,7 @@ describe("creditors: an opt-out stops that electronic medium (amended 6 RCNY 5-7
     end)
     it("not the other media", function()
         assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "sms" }))))
-        assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "call" }))))
+        assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "call", dialer = "manual" }))))
     end)
     it("not before 2026-09-01, not for debt collectors, not outside the City", function()
         assert_not_blocked(decide(at("2026-08-24T14:00:00Z", E)), "US-NY-NYC/electronic-optout-creditor")

@@ -2,7 +2,7 @@
 -- boundary. 2026-11-23 is a Monday; Boston is UTC-5 (EST) then and UTC-4 (EDT)
 -- from 2026-03-08 to 2026-11-01. 15:00Z on 2026-11-23 is 10:00 in Boston.
 local MA = { state = "MA", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = MA, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = MA, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
