@@ -251,3 +251,62 @@ describe("bad requests", function()
         assert_true(err:find("history[0].at", 1, true), err)
     end)
 end)
+
+describe("the attorney exceptions (15 U.S.C. 1692c(a)(2))", function()
+    local function rep(att)
+        return decide(at("2026-11-23T15:00:00Z", { consumer = merge(NY, { attorney = att }) }))
+    end
+    it("blocks while the attorney has neither consented nor let 30 days pass, naming what it assumed", function()
+        local d = decide(at("2026-11-23T15:00:00Z", { consumer = merge(NY, { flags = { "attorney" } }) }))
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_eq(table.concat(d.assumed, ","), "consumer.attorney")
+        d = rep({ since = "2026-10-01" })
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_eq(table.concat(d.assumed, ","), "consumer.attorney.consented")
+    end)
+    it("allows contact once the attorney consents", function()
+        assert_not_blocked(rep({ since = "2026-10-01", consented = true }), "US-FED/attorney-represented")
+        assert_blocked(rep({ since = "2026-10-01", consented = false, responded = true,
+                             asked_at = "2026-10-01T15:00:00Z" }), "US-FED/attorney-represented")
+    end)
+    it("allows it 30 days after an unanswered request, not a second sooner", function()
+        local d = rep({ since = "2026-10-01", responded = false, asked_at = "2026-10-24T15:00:01Z" })
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_next(d, "2026-11-23T15:00:01Z")
+        assert_not_blocked(rep({ since = "2026-10-01", responded = false, asked_at = "2026-10-24T15:00:00Z" }),
+                           "US-FED/attorney-represented")
+    end)
+    it("refuses an attorney known since after now, naming the field", function()
+        local d, err = rep({ since = "2026-11-24" })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.attorney.since", 1, true) ~= nil, err)
+    end)
+end)
+
+describe("direct consent to more calls (12 CFR 1006.14(b)(3)(i))", function()
+    local function h(days)
+        local x = {}
+        for i, d in ipairs(days) do
+            x[i] = { channel = "call", at = d .. "T15:00:00Z", outcome = "attempt" }
+        end
+        return x
+    end
+    local SEVEN = { "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23" }
+    it("lets calls through for 7 days from the consent, the consent's date being day 1", function()
+        local hist = h(SEVEN)
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist })), "US-FED/call-frequency")
+        local c = merge(NY, { consent = { more_calls_at = "2026-11-17T14:00:00Z" } })
+        assert_not_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })), "US-FED/call-frequency")
+        -- Consent on the 10th: its 7 days end on the 16th, before any of these calls.
+        c = merge(NY, { consent = { more_calls_at = "2026-11-10T14:00:00Z" } })
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })), "US-FED/call-frequency")
+    end)
+    it("also lifts the 7 days after a conversation within the consent", function()
+        local hist = { { channel = "call", at = "2026-11-20T15:00:00Z", outcome = "conversation" } }
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist })), "US-FED/call-after-conversation")
+        local c = merge(NY, { consent = { more_calls_at = "2026-11-20T16:00:00Z" } })
+        assert_not_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })),
+                           "US-FED/call-after-conversation")
+    end)
+end)
+
