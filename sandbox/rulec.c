@@ -1105,6 +1105,39 @@ static void load_sol(loadctx *ctx)
     free(sol);
 }
 
+/* The 50 states and DC: each must be accounted for by the state scripts. */
+static const char *const us_jurisdictions[] = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    NULL};
+
+/* A tree with state scripts (regulations/states/) accounts for every state
+ * and DC: a regulation "US-XX" that holds rules or a statement of the
+ * statute checked. One that has neither is a problem, so `tallyman lint`
+ * fails until someone looks at the state. */
+static void check_states_accounted(loadctx *ctx, tm_gen *gen)
+{
+    int has_states = 0;
+    for (size_t i = 0; i < tm_gen_count(gen) && !has_states; i++)
+        has_states = strncmp(tm_gen_script(gen, i)->path, "regulations/states/", 19) == 0;
+    if (!has_states)
+        return;
+    snprintf(ctx->display, sizeof ctx->display, "%s/regulations/states", tm_gen_root(gen));
+    for (int k = 0; us_jurisdictions[k]; k++) {
+        char id[8];
+        snprintf(id, sizeof id, "US-%s", us_jurisdictions[k]);
+        int found = 0;
+        for (int i = 0; i < tm_gate_count(ctx->gate) && !found; i++) {
+            const tm_regulation *reg = tm_gate_regulation(ctx->gate, i);
+            found = strcmp(reg->id, id) == 0 && (reg->nrules > 0 || reg->checked);
+        }
+        if (!found)
+            problem(ctx, 0, 0, "%s is not accounted for: give it rules, or a statement = { checked = "
+                               "\"the statute checked\", finding = \"...\" } (states/others.lua)", id);
+    }
+}
+
 int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report, void *ud,
                      tm_gate **out, struct tm_err *err)
 {
@@ -1155,6 +1188,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
         }
         ctx.script = NULL;
         load_sol(&ctx);
+        check_states_accounted(&ctx, gen);
     }
     *out = gate;
     return TM_OK;
