@@ -585,6 +585,22 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         goto broken_named;
     if (read_provenance(L, t, &r->verified, &r->missing, &r->interpretation, why, sizeof why) != 0)
         goto broken_named;
+    if (r->verified == TM_TRI_ABSENT) {
+        /* The older `status` grade (V: the text was read; S, M: a secondary
+         * source or memory) stands for `verified` where that is not given,
+         * and what it says is what is missing. */
+        rawfield(L, t, "status");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *st = lua_tostring(L, -1);
+            r->verified = st[0] == 'V' ? TM_TRI_TRUE : TM_TRI_FALSE;
+            if (r->verified == TM_TRI_FALSE && !r->missing) {
+                char buf[600];
+                snprintf(buf, sizeof buf, "status %s", st);
+                r->missing = strdup(buf);
+            }
+        }
+        lua_pop(L, 1);
+    }
     if (r->verified == TM_TRI_FALSE && !r->missing)
         problem(ctx, r->line, 0, "rule '%s': verified = false needs missing = \"...\" (what could "
                                  "not be checked)", id);
