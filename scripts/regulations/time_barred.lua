@@ -42,8 +42,9 @@ local WRITTEN = { "letter", "email", "sms", "whatsapp", "push" }
 local PURPOSES = { "collection", "validation_notice", "verification" }
 local AGENCIES = { "third_party", "debt_buyer" }
 
--- Per-state scope. `disclosure` / `suit`: { collectors = ..., channels = ..., cite_add = ...,
--- interpretation = ... }. A state absent here gets every collector and every channel.
+-- Per-state scope. `disclosure` / `suit`: { collectors = ..., owners = ..., channels = ...,
+-- cite_add = ..., interpretation = ... } (owners: whose debt a third party collects, when
+-- the state's bar binds debt buyers only). A state absent here gets every collector and every channel.
 local SCOPE = {
     CA = {
         disclosure = { channels = WRITTEN,
@@ -57,8 +58,8 @@ local SCOPE = {
     CT = {
         disclosure = {
             interpretation = "The Connecticut notice is reported by two law-firm sources but its section was not located: every collector (Connecticut regulates creditors too, 36a-645 to 36a-647) and every medium, protective." },
-        suit = { collectors = AGENCIES,
-            interpretation = "36a-814 bars suit by debt buyers (creditors or consumer collection agencies that purchased the debt); third parties acting for them are included." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "36a-814 bars suit by debt buyers (creditors or consumer collection agencies that purchased the debt); third parties acting for them are included (debt.owner; when absent, assumed)." },
     },
     MA = {
         disclosure = {
@@ -67,8 +68,8 @@ local SCOPE = {
     NC = {
         disclosure = { cite_add = "N.C. Gen. Stat. 75-55(1) (creditors)",
             interpretation = "58-70-115(1) (collection agencies) and 75-55(1) (creditors) require the disclosure before seeking any acknowledgment of a time-barred debt: every collector, every medium, on every collection communication (the gate cannot tell which will seek an acknowledgment)." },
-        suit = { collectors = AGENCIES,
-            interpretation = "58-70-115(4) binds debt buyers and collection agencies acting for them." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "58-70-115(4) binds debt buyers and collection agencies acting for them (debt.owner; when absent, assumed)." },
     },
     NM = {
         disclosure = {
@@ -81,8 +82,8 @@ local SCOPE = {
     TX = {
         disclosure = { collectors = { "debt_buyer" }, channels = WRITTEN,
             interpretation = "Fin. Code 392.307 binds debt buyers and requires a written notice: every written communication by a debt buyer on a time-barred debt." },
-        suit = { collectors = AGENCIES,
-            interpretation = "392.307(c) bars suit and arbitration by debt buyers; third parties acting for them are included." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "392.307(c) bars suit and arbitration by debt buyers; third parties acting for them are included (debt.owner; when absent, assumed)." },
     },
     WA = {
         disclosure = { collectors = AGENCIES,
@@ -137,6 +138,7 @@ for _, code in ipairs(codes) do
             cite = cite_of(tb, s.cite_add),
             time_barred = true,
             collectors = s.collectors,
+            owners = s.owners,
             forbid = { "threatens_suit" },
             reason = "the debt is time-barred: " .. st.name .. " law bars suit on it, so no threat of suit",
             status = tb.status,

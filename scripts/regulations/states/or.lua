@@ -86,7 +86,8 @@ return regulation {
         {
             id = "debt-buyer-no-suit",
             cite = "ORS 646A.670",
-            collectors = { "debt_buyer" },
+            collectors = { "debt_buyer", "third_party" },
+            owners = { "debt_buyer" },
             time_barred = true,
             forbid = { "threatens_suit" },
             reason = "Oregon: a debt buyer may not bring legal action on a time-barred debt, so no threat of suit",

@@ -46,11 +46,16 @@ describe("debt buyers may not threaten suit on time-barred debt (392.307(c))", f
         assert_true(not y.time_barred, "a day short of 4 years")
         assert_not_blocked(y, "US-TX/debt-buyer-time-barred-suit")
     end)
-    it("binds only debt buyers", function()
+    it("binds debt buyers and the agencies they hire, not creditors or their agencies", function()
         assert_not_blocked(decide(at("2026-11-23T18:00:00Z", { collector = "creditor" })), "US-TX/debt-buyer-time-barred-suit")
-        local tp = decide(at("2026-11-23T18:00:00Z", { collector = "third_party" }))
+        local tp = decide(at("2026-11-23T18:00:00Z", { collector = "third_party", debt = { owner = "original_creditor" } }))
         assert_not_blocked(tp, "US-TX/debt-buyer-time-barred-suit")
         assert_blocked(tp, "US-FED/time-barred-suit-threat")
+        assert_blocked(decide(at("2026-11-23T18:00:00Z", { collector = "third_party", debt = { owner = "debt_buyer" } })),
+                       "US-TX/debt-buyer-time-barred-suit")
+        local unknown = decide(at("2026-11-23T18:00:00Z", { collector = "third_party" }))
+        assert_blocked(unknown, "US-TX/debt-buyer-time-barred-suit")
+        assert_true(table.concat(unknown.assumed, ","):find("debt.owner", 1, true) ~= nil)
     end)
     it("applies to every channel and at any hour in both Texas zones", function()
         -- 14:30Z is 08:30 CST but 07:30 MST: the call is early for El Paso, the threat is forbidden anyway
