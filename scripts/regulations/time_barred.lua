@@ -42,7 +42,7 @@ local WRITTEN = { "letter", "email", "sms", "whatsapp", "push" }
 local PURPOSES = { "collection", "validation_notice", "verification" }
 local AGENCIES = { "third_party", "debt_buyer" }
 
--- Per-state scope. `disclosure` / `suit`: { collectors = ..., owners = ..., channels = ...,
+-- Per-state scope. `disclosure` / `suit`: { collectors = ..., owners = ..., channels = ..., message = ...,
 -- cite_add = ..., interpretation = ... } (owners: whose debt a third party collects, when
 -- the state's bar binds debt buyers only). A state absent here gets every collector and every channel.
 local SCOPE = {
@@ -76,8 +76,8 @@ local SCOPE = {
             interpretation = "12.2.12 NMAC binds any person collecting from a New Mexico consumer, original creditors included, and requires the disclosure in writing and orally: every collector, every medium." },
     },
     NY = {
-        disclosure = { collectors = AGENCIES,
-            interpretation = "23 NYCRR Part 1 binds debt collectors (third parties and debt buyers), not original creditors; the notice goes in the medium used to accept payment, so every medium." },
+        disclosure = { collectors = AGENCIES, message = { "accepts_payment" },
+            interpretation = "23 NYCRR Part 1 binds debt collectors (third parties and debt buyers), not original creditors; 1.3 ties the disclosure to accepting payment on a time-barred debt, in the medium used to accept it: required on a contact that will take a payment (message.accepts_payment), in any medium; when the request does not say, the contact is taken to accept one and message.accepts_payment is named in `assumed`." },
     },
     TX = {
         disclosure = { collectors = { "debt_buyer" }, channels = WRITTEN,
@@ -124,6 +124,7 @@ for _, code in ipairs(codes) do
             purposes = PURPOSES,
             collectors = d.collectors,
             channels = d.channels,
+            message = d.message,
             requires = { "time_barred_notice" },
             reason = "the debt is time-barred: " .. st.name .. " requires the time-barred disclosure",
             status = tb.status,
