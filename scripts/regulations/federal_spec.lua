@@ -310,3 +310,32 @@ describe("direct consent to more calls (12 CFR 1006.14(b)(3)(i))", function()
     end)
 end)
 
+
+describe("the consumer's own requests (1692c(a)(1), 1006.14(h))", function()
+    local function with(req_list, extra)
+        return decide(at("2026-11-23T15:00:00Z", merge({ consumer = merge(NY, { requests = req_list }) }, extra or {})))
+    end
+    it("no contact at work, oral or written, without lapse", function()
+        local r = { { type = "no_work_contact", at = "2026-01-05T15:00:00Z", form = "oral" } }
+        assert_blocked(with(r, { place = "work" }), "US-FED/consumer-requests")
+        assert_not_blocked(with(r), "US-FED/consumer-requests")
+    end)
+    it("no calls in a time range, its start blocked and its end allowed", function()
+        local r = { { type = "no_calls_at", at = "2026-11-01T15:00:00Z", from = "10:00", to = "12:00" } }
+        assert_blocked(with(r), "US-FED/consumer-requests") -- 10:00 EST
+        local d = decide(at("2026-11-23T17:00:00Z", { consumer = merge(NY, { requests = r }) })) -- 12:00
+        assert_not_blocked(d, "US-FED/consumer-requests")
+        d = decide(at("2026-11-23T14:59:59Z", { consumer = merge(NY, { requests = r }) })) -- 09:59:59
+        assert_not_blocked(d, "US-FED/consumer-requests")
+    end)
+    it("contact only by some media blocks the others", function()
+        local r = { { type = "contact_only_by", at = "2026-11-01T15:00:00Z", channels = { "letter" } } }
+        assert_blocked(with(r), "US-FED/consumer-requests")
+        assert_not_blocked(with(r, { channel = "letter" }), "US-FED/consumer-requests")
+    end)
+    it("a request made after now does not count; a request in the future is refused", function()
+        local d, err = with({ { type = "no_work_contact", at = "2026-11-24T15:00:00Z" } }, { place = "work" })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.requests[0].at", 1, true) ~= nil, err)
+    end)
+end)
