@@ -86,7 +86,7 @@ return regulation {
             check = function(c)
                 -- Local date numbers (days since 1970) in the consumer's first zone.
                 local off = c.local_times[1] and c.local_times[1].offset or 0
-                local function day(t) return (t + off) // 86400 end
+                local function day(t) return math.floor((t + off) / 86400) end
                 local today = day(c.now)
                 local written, oral = {}, {}
                 for _, q in ipairs(c.requests) do

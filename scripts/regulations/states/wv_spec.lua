@@ -12,7 +12,7 @@ local function calls(n, outcome, first_day)
     local h = {}
     for i = 1, n do
         local day = (first_day or 17) + (i - 1) % 7
-        h[i] = { channel = "call", at = string.format("2026-11-%02dT%02d:00:00Z", day, 14 + (i - 1) // 7),
+        h[i] = { channel = "call", at = string.format("2026-11-%02dT%02d:00:00Z", day, 14 + math.floor((i - 1) / 7)),
                  outcome = outcome or "attempt" }
     end
     return h
