@@ -1002,12 +1002,9 @@ static int read_roll(lua_State *L, int t, tm_sol *s, char *why, size_t cap)
         rawfield(L, h, "wday");
         if (ok && lua_type(L, -1) == LUA_TSTRING) {
             x->wday = tm_gate_lookup(tm_gate_weekday_names, lua_tostring(L, -1));
-            rawfield(L, h, "nth");
-            ok = x->wday >= 0 && lua_isinteger(L, -1) &&
-                 ((lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= 5) || lua_tointeger(L, -1) == -1);
-            if (ok)
-                x->nth = (int)lua_tointeger(L, -1);
-            lua_pop(L, 1);
+            int nth = 0;
+            ok = x->wday >= 0 && integer_field(L, h, "nth", -1, 5, &nth) == 0 && nth != 0;
+            x->nth = nth;
         } else if (ok) {
             ok = integer_field(L, h, "day", 1, 31, &x->day) == 0;
         }
