@@ -161,10 +161,10 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
         rc = name_bits(w->consent, tm_gate_channel_names, 1, &req->consent, "consumer.consent", err);
     /* The consumer's language, as the store keeps it (a tag it cannot read
      * is left out: the rules that turn on it then assume it). */
-    if (w->language[0] && strlen(w->language) < sizeof req->language &&
-        strspn(w->language, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
-            strlen(w->language))
-        snprintf(req->language, sizeof req->language, "%s", w->language);
+    size_t ll = strlen(w->language);
+    if (ll > 0 && ll < sizeof req->language &&
+        strspn(w->language, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ll)
+        memcpy(req->language, w->language, ll + 1);
     if (rc == TM_OK && w->creditor[0] && !(req->creditor = strdup(w->creditor)))
         rc = tm_err_set(err, TM_ENOMEM, "out of memory");
     if (rc == TM_OK && !(req->debt_id = strdup(w->debt_id)))
