@@ -1174,7 +1174,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
                 tm_gen_count(gen) != 1)
                 continue;
             ctx.script = s;
-            if (tm_gen_count(gen) == 1 && strcmp(root + strlen(root) - strlen(s->path), s->path) == 0)
+            if (tm_gen_count(gen) == 1 && ends_with(root, s->path))
                 snprintf(ctx.display, sizeof ctx.display, "%s", root);
             else
                 snprintf(ctx.display, sizeof ctx.display, "%s/%s", root, s->path);

@@ -49,6 +49,20 @@ sed -i 's/^    state("AL", "Alabama", "Ala. Code 40-12-80 (collection agency lic
 expect_run "a statement must name the statute checked" 0 "*" "" -- \
     sh -c "'$T' lint '$D/tree' | grep -q 'statement: needs checked'"
 
+mkdir -p "$D/one/regulations"
+cat >"$D/one/regulations/x.lua" <<'LUA'
+return regulation { id = "US-ZZ", applies = { state = "MA" }, rules = {
+    { id = "a", cite = "c", block = true, verified = false },
+    { id = "b", cite = "c", block = true, owners = { "bank" } },
+    { id = "m", cite = "c", time_barred_margin = 0 },
+} }
+LUA
+"$T" lint "$D/one" >"$D/lint.txt" 2>&1
+expect_run "lint: the new rule fields are checked" 1 "*" "*" -- sh -c "exit $?"
+expect_run "  ...verified = false needs missing" 0 "*" "" -- grep -q "rule 'a': verified = false needs missing" "$D/lint.txt"
+expect_run "  ...an unknown owner" 0 "*" "" -- grep -q "rule 'b': owners: unknown value 'bank'" "$D/lint.txt"
+expect_run "  ...a margin out of range" 0 "*" "" -- grep -q "rule 'm': time_barred_margin: must be a whole number of days" "$D/lint.txt"
+
 # --- decide: the new fields ------------------------------------------------------
 cat >"$D/req.jsonl" <<'JSON'
 {"id":"robot","now":"2026-11-23T15:00:00Z","channel":"call","dialer":"robot","consumer":{"state":"NY"}}
