@@ -91,6 +91,7 @@ int tm_cmd_audit(tm_cli *cli);
 int tm_cmd_scripts(tm_cli *cli);
 int tm_cmd_score(tm_cli *cli);
 int tm_cmd_graph(tm_cli *cli);
+int tm_cmd_regulations(tm_cli *cli);
 int tm_cmd_run(tm_cli *cli);
 int tm_cmd_simulate(tm_cli *cli);
 int tm_cmd_queue(tm_cli *cli);

@@ -120,9 +120,7 @@ static int name_bits(const char *csv, const char *const *table, int consent, uin
 static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hist_list *h, tm_request *req,
                          struct tm_err *err)
 {
-    memset(req, 0, sizeof *req);
-    req->debt_type = TM_DT_OTHER;
-    req->last_payment_day = req->charge_off_day = INT64_MIN;
+    tm_gate_request_init(req);
     size_t kl = strlen(o->key);
     if (!(req->id_json = malloc(kl + 3)))
         return tm_err_set(err, TM_ENOMEM, "out of memory");
@@ -161,6 +159,12 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
         rc = name_bits(w->optout, tm_gate_channel_names, 0, &req->optout, "consumer.optout", err);
     if (rc == TM_OK)
         rc = name_bits(w->consent, tm_gate_channel_names, 1, &req->consent, "consumer.consent", err);
+    /* The consumer's language, as the store keeps it (a tag it cannot read
+     * is left out: the rules that turn on it then assume it). */
+    size_t ll = strlen(w->language);
+    if (ll > 0 && ll < sizeof req->language &&
+        strspn(w->language, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ll)
+        memcpy(req->language, w->language, ll + 1);
     if (rc == TM_OK && w->creditor[0] && !(req->creditor = strdup(w->creditor)))
         rc = tm_err_set(err, TM_ENOMEM, "out of memory");
     if (rc == TM_OK && !(req->debt_id = strdup(w->debt_id)))

@@ -37,6 +37,7 @@ static const command commands[] = {
     {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
+    {"regulations", tm_cmd_regulations, "the regulation library as a table for counsel (--csv)"},
 };
 
 static void print_help(FILE *f)

@@ -34,6 +34,14 @@ const char *const tm_gate_dispute_names[] = {"none", "pending", "verified", NULL
 const char *const tm_gate_debt_type_names[] = {"credit_card", "personal_loan", "auto_loan", "medical",
                                                "utility",     "telecom",       "other",     NULL};
 const char *const tm_gate_weekday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
+const char *const tm_gate_direction_names[] = {"outbound", "inbound", NULL};
+const char *const tm_gate_owner_names[] = {"original_creditor", "debt_buyer", NULL};
+const char *const tm_gate_dialer_names[] = {"manual", "autodialer", "prerecorded", NULL};
+const char *const tm_gate_line_names[] = {"cell", "landline", "voip", NULL};
+const char *const tm_gate_creq_names[] = {"no_work_contact", "no_calls_at", "contact_only_by", NULL};
+const char *const tm_gate_form_names[] = {"oral", "written", NULL};
+const char *const tm_gate_accrual_names[] = {"default", "last_payment", "last_payment_plus_30d",
+                                             "charge_off", "earliest", NULL};
 
 #define HORIZON_SECS (400LL * 86400)
 #define MAX_FIXPOINT_STEPS 400
@@ -55,6 +63,25 @@ struct tm_gate {
     int nsol;
     char scripts[65];
 };
+
+void tm_gate_request_init(tm_request *req)
+{
+    memset(req, 0, sizeof *req);
+    req->debt_type = TM_DT_OTHER;
+    req->last_payment_day = req->charge_off_day = req->default_day = INT64_MIN;
+    req->owner = req->dialer = req->line = TM_GATE_ABSENT;
+    req->attorney.since_day = INT64_MIN;
+    req->attorney.asked_at = INT64_MIN;
+    req->more_calls_at = INT64_MIN;
+}
+
+int64_t tm_gate_notice(const tm_request *req, const char *name)
+{
+    for (int i = 0; i < req->nnotices; i++)
+        if (strcmp(req->notices[i].name, name) == 0)
+            return req->notices[i].day;
+    return INT64_MIN;
+}
 
 void tm_gate_request_free(tm_request *req)
 {
@@ -158,7 +185,47 @@ void tm_gate_result_require(struct tm_rule_result *res, const char *field)
         snprintf(res->requires[res->nrequires++], sizeof res->requires[0], "%s", field);
 }
 
-static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t)
+void tm_gate_result_assume(struct tm_rule_result *res, const char *path)
+{
+    if (!res)
+        return;
+    for (int i = 0; i < res->nassumed; i++)
+        if (strcmp(res->assumed[i], path) == 0)
+            return;
+    if (res->nassumed < TM_RULE_MAX_FIELDS)
+        snprintf(res->assumed[res->nassumed++], sizeof res->assumed[0], "%s", path);
+}
+
+/* The owner of the debt as far as the request tells: a debt buyer
+ * collecting owns the debt, a creditor collecting its own debt is its
+ * original creditor; a third party collects for whoever debt.owner names. */
+static int debt_owner(const tm_request *req)
+{
+    if (req->collector == TM_CO_DEBT_BUYER)
+        return TM_OWNER_DEBT_BUYER;
+    if (req->collector == TM_CO_CREDITOR)
+        return TM_OWNER_ORIGINAL_CREDITOR;
+    return req->owner;
+}
+
+/* Whether a condition on an optional fact holds: the fact is in `mask`, or
+ * absent (the rule then applies on the consumer's side and `path` is
+ * noted in res). */
+static int fact_matches(uint32_t mask, int value, const char *path, tm_rule_result *res)
+{
+    if (!mask)
+        return 1;
+    if (value == TM_GATE_ABSENT) {
+        tm_gate_result_assume(res, path);
+        return 1;
+    }
+    return (mask >> value) & 1;
+}
+
+/* Whether rule r applies to req at instant t. The conditions on facts the
+ * request may leave out come last: a rule that applies only because one was
+ * absent notes it in res (may be NULL). */
+static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res)
 {
     if (r->channels && !(r->channels & (1u << req->channel)))
         return 0;
@@ -178,13 +245,6 @@ static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t)
         return 0;
     if (r->time_barred != TM_TRI_ABSENT && r->time_barred != req->time_barred)
         return 0;
-    if (r->nwhen_msg) {
-        int any = 0;
-        for (int i = 0; i < r->nwhen_msg && !any; i++)
-            any = tm_gate_msg(req, r->when_msg[i]) == TM_TRI_TRUE;
-        if (!any)
-            return 0;
-    }
     if (r->effective_day != INT64_MIN || r->expires_day != INT64_MAX) {
         /* Dates are the consumer's local ones. With several zones the rule
          * applies while its dates hold in any of them: a new rule starts at
@@ -197,10 +257,41 @@ static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t)
         if (!in_force)
             return 0;
     }
+    /* Facts the request may not give. Checked without noting first, so a
+     * rule that does not apply assumes nothing. */
+    if ((r->owners && debt_owner(req) != TM_GATE_ABSENT && !((r->owners >> debt_owner(req)) & 1)) ||
+        (r->dialers && req->dialer != TM_GATE_ABSENT && !((r->dialers >> req->dialer) & 1)) ||
+        (r->lines && req->line != TM_GATE_ABSENT && !((r->lines >> req->line) & 1)))
+        return 0;
+    if (r->nwhen_msg) {
+        int any = 0, absent = 0;
+        for (int i = 0; i < r->nwhen_msg && !any; i++) {
+            int v = tm_gate_msg(req, r->when_msg[i]);
+            any = v == TM_TRI_TRUE;
+            absent |= v == TM_TRI_ABSENT;
+        }
+        if (!any && !absent)
+            return 0;
+        if (!any && res) {
+            char path[TM_GATE_PATH_LEN];
+            for (int i = 0; i < r->nwhen_msg; i++) {
+                if (tm_gate_msg(req, r->when_msg[i]) != TM_TRI_ABSENT)
+                    continue;
+                snprintf(path, sizeof path, "message.%s", r->when_msg[i]);
+                tm_gate_result_assume(res, path);
+            }
+        }
+    }
+    fact_matches(r->owners, debt_owner(req), "debt.owner", res);
+    fact_matches(r->dialers, req->dialer, "dialer", res);
+    fact_matches(r->lines, req->line, "line", res);
     return 1;
 }
 
-static int history_matches(const tm_rule *r, const tm_history *h)
+/* Whether history entry h counts for the CAP or AFTER rule r. An entry that
+ * does not say whether the law required it counts (the consumer's side)
+ * and sets *assumed. */
+static int history_matches(const tm_rule *r, const tm_history *h, int *assumed)
 {
     if (r->per_debt && h->other_debt)
         return 0;
@@ -212,7 +303,25 @@ static int history_matches(const tm_rule *r, const tm_history *h)
         return 0;
     if (r->of_direction >= 0 && r->of_direction != h->direction)
         return 0;
+    if (r->except_required) {
+        if (h->required_by_law == TM_TRI_TRUE)
+            return 0;
+        if (h->required_by_law == TM_TRI_ABSENT && assumed)
+            *assumed = 1;
+    }
     return 1;
+}
+
+/* Whether a call at instant `at` falls within the consumer's direct
+ * consent to more calls (12 CFR 1006.14(b)(3)(i)) as rule r counts it: on
+ * or after the consent, within r->consent_days local dates in zone z, the
+ * consent's date being day 1. */
+static int within_consent(const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t at)
+{
+    if (r->consent_days <= 0 || req->more_calls_at == INT64_MIN || at < req->more_calls_at)
+        return 0;
+    int64_t first = to_local_day(z, req->more_calls_at);
+    return to_local_day(z, at) <= first + r->consent_days - 1;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -243,8 +352,11 @@ static void channel_list(uint32_t mask, char *buf, size_t cap)
 /* Earliest instant >= t at which the CAP rule allows the contact, in zone z
  * (or for rolling durations, in absolute time). */
 static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t t,
-                        int *count_out)
+                        int *count_out, int *assumed)
 {
+    *count_out = 0;
+    if (within_consent(r, req, z, t))
+        return t; /* placed with the consumer's direct consent to more calls */
     int64_t stack_keys[64];
     int64_t *keys = req->nhistory <= 64 ? stack_keys : malloc(sizeof(int64_t) * (size_t)req->nhistory);
     if (!keys)
@@ -254,7 +366,8 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
     if (r->window_secs > 0) {
         for (int i = 0; i < req->nhistory; i++) {
             const tm_history *h = &req->history[i];
-            if (history_matches(r, h) && h->at <= t && h->at > t - r->window_secs)
+            if (h->at <= t && h->at > t - r->window_secs && !within_consent(r, req, z, h->at) &&
+                history_matches(r, h, assumed))
                 keys[n++] = h->at;
         }
         count = n;
@@ -267,10 +380,10 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
         int64_t first = lt.day - r->window_days + 1;
         for (int i = 0; i < req->nhistory; i++) {
             const tm_history *h = &req->history[i];
-            if (!history_matches(r, h) || h->at > t)
+            if (h->at > t || within_consent(r, req, z, h->at))
                 continue;
             int64_t d = to_local(z, h->at).day;
-            if (d >= first && d <= lt.day)
+            if (d >= first && d <= lt.day && history_matches(r, h, assumed))
                 keys[n++] = d;
         }
         count = n;
@@ -377,10 +490,10 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
         break;
     }
     case TM_RULE_CAP: {
-        int count = 0, worst = 0;
+        int count = 0, worst = 0, assumed = 0;
         for (int zi = 0; zi < (r->window_secs > 0 ? 1 : req->nzones); zi++) {
             int c = 0;
-            int64_t n = cap_next(r, req, req->zones[zi], t, &c);
+            int64_t n = cap_next(r, req, req->zones[zi], t, &c, &assumed);
             if (c > worst)
                 worst = c;
             if (n > next)
@@ -397,6 +510,8 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
             else
                 snprintf(tmp, sizeof tmp, "%d %s in the last %d days (at most %d)", worst, what,
                          r->window_days, r->count);
+            if (assumed)
+                tm_gate_result_assume(res, "history[].required_by_law");
         }
         break;
     }
@@ -405,9 +520,11 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
             const tm_zone *z = req->zones[zi];
             local lt = to_local(z, t);
             int64_t last = INT64_MIN;
+            if (within_consent(r, req, z, t))
+                continue; /* placed with the consumer's direct consent to more calls */
             for (int i = 0; i < req->nhistory; i++) {
                 const tm_history *h = &req->history[i];
-                if (!history_matches(r, h) || h->at > t)
+                if (h->at > t || within_consent(r, req, z, h->at) || !history_matches(r, h, NULL))
                     continue;
                 int64_t d = to_local(z, h->at).day;
                 if (d > last)
@@ -490,6 +607,8 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
         }
         break;
     }
+    case TM_RULE_MARGIN:
+        break; /* applied when the debt's status is worked out, never a block */
     default:
         next = TM_GATE_NEVER;
         snprintf(tmp, sizeof tmp, "unknown rule kind");
@@ -519,10 +638,16 @@ static void free_regulation(tm_regulation *reg)
     for (int i = 0; i < reg->nrules; i++) {
         free(reg->rules[i].cite);
         free(reg->rules[i].reason);
+        free(reg->rules[i].missing);
+        free(reg->rules[i].interpretation);
     }
     free(reg->rules);
     free(reg->name);
     free(reg->script);
+    free(reg->checked);
+    free(reg->finding);
+    free(reg->missing);
+    free(reg->interpretation);
     for (int i = 0; i < reg->ncities; i++)
         free(reg->cities[i]);
     for (int i = 0; i < reg->ncreditors; i++)
@@ -623,41 +748,219 @@ static int reg_applies(const tm_regulation *reg, const tm_request *req)
     return 1;
 }
 
-/* Works out whether the debt is time-barred: the limitations period for the
- * state and debt type, from the earlier of the last payment and the
- * charge-off (the consumer-protective reading: the debt is treated as
- * time-barred no later than the law could make it). */
-static void work_out_time_barred(const tm_gate *g, tm_request *req)
+/* ---------------------------------------------------------------------------
+ * Statutes of limitation.
+ */
+static int holiday_matches(const tm_sol_holiday *h, int64_t y, int64_t day)
 {
-    if (req->time_barred_given)
-        return;
-    req->time_barred = TM_TRI_FALSE;
-    int64_t start = req->last_payment_day;
-    if (req->charge_off_day != INT64_MIN && (start == INT64_MIN || req->charge_off_day < start))
-        start = req->charge_off_day;
-    if (start == INT64_MIN)
-        return;
-    for (int i = 0; i < g->nsol; i++) {
-        if (strcmp(g->sol[i].state, req->state) != 0)
-            continue;
-        int years = g->sol[i].years[req->debt_type];
-        if (years <= 0)
+    if ((h->from_year && y < h->from_year) || (h->to_year && y > h->to_year))
+        return 0;
+    if (h->nth == 0) {
+        if (day - h->offset == tm_calendar_days_from_civil(y, h->month, h->day))
+            return 1;
+        if (!h->observed)
+            return 0;
+        /* Observed on the Friday before a Saturday, the Monday after a
+         * Sunday (the year may differ: January 1 on a Saturday). */
+        int wd = tm_calendar_weekday(day);
+        int64_t fixed = wd == 5 ? day + 1 : wd == 1 ? day - 1 : INT64_MIN;
+        if (fixed == INT64_MIN)
+            return 0;
+        int64_t fy;
+        int fm, fd;
+        tm_calendar_civil_from_days(fixed, &fy, &fm, &fd);
+        return fm == h->month && fd == h->day && (!h->from_year || fy >= h->from_year) &&
+               (!h->to_year || fy <= h->to_year);
+    }
+    /* The nth (or last) weekday of the month, plus the offset: look at the
+     * date the offset came from. */
+    int64_t base = day - h->offset, by;
+    int bm, bd;
+    tm_calendar_civil_from_days(base, &by, &bm, &bd);
+    if (bm != h->month || tm_calendar_weekday(base) != h->wday)
+        return 0;
+    if (h->nth > 0)
+        return (bd - 1) / 7 + 1 == h->nth;
+    return bd + 7 > tm_calendar_days_in_month(by, bm);
+}
+
+int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day)
+{
+    if (!sol->roll)
+        return 0;
+    if ((sol->roll_weekdays >> tm_calendar_weekday(day)) & 1)
+        return 1;
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    if (sol->roll_federal) {
+        tm_date date = {(int)y, m, d};
+        tm_holiday_info hi;
+        if (tm_calendar_us_holiday(date, &hi, NULL) == TM_OK && hi.actual)
+            return 1;
+    }
+    for (int i = 0; i < sol->nholidays; i++)
+        if (holiday_matches(&sol->holidays[i], y, day))
+            return 1;
+    return 0;
+}
+
+int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_day)
+{
+    if (debt_type < 0 || debt_type >= TM_DT__COUNT || sol->years[debt_type] <= 0)
+        return INT64_MIN;
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(accrual_day, &y, &m, &d);
+    y += sol->years[debt_type];
+    int last = tm_calendar_days_in_month(y, m);
+    int64_t day = tm_calendar_days_from_civil(y, m, d <= last ? d : last);
+    /* A run of holidays is never longer than a few days; the bound only
+     * guards a roll that would make every day a holiday. */
+    for (int i = 0; i < 14 && tm_gate_sol_is_holiday(sol, day); i++)
+        day++;
+    return day;
+}
+
+static void decision_assume(tm_decision *d, const char *path)
+{
+    for (int i = 0; i < d->nassumed; i++)
+        if (strcmp(d->assumed[i], path) == 0)
             return;
-        int64_t y;
-        int m, d;
-        tm_calendar_civil_from_days(start, &y, &m, &d);
-        int64_t until = tm_calendar_days_from_civil(y + years, m, d);
-        int64_t today = req->now >= 0 ? req->now / 86400 : (req->now - 86399) / 86400;
-        if (today >= until)
-            req->time_barred = TM_TRI_TRUE;
+    if (d->nassumed < TM_GATE_MAX_ASSUMED)
+        snprintf(d->assumed[d->nassumed++], sizeof d->assumed[0], "%s", path);
+}
+
+/* The day the claim accrued, as sol.lua says the state counts it for this
+ * debt type, from the dates the request gives. A date that stands in for a
+ * missing one is the earliest the law could support (the debt is then
+ * treated as time-barred no later than the law makes it), and the missing
+ * field is noted as assumed. INT64_MIN when the request gives no date. */
+static int64_t accrual_day(const tm_sol *sol, const tm_request *req, tm_decision *d)
+{
+    int kind = sol->accrual[req->debt_type];
+    int64_t paid = req->last_payment_day, dflt = req->default_day, off = req->charge_off_day;
+    switch (kind) {
+    case TM_ACCRUAL_CHARGE_OFF:
+        if (off != INT64_MIN)
+            return off;
+        decision_assume(d, "debt.charge_off_date");
+        kind = TM_ACCRUAL_DEFAULT;
+        break;
+    case TM_ACCRUAL_LAST_PAYMENT:
+    case TM_ACCRUAL_LAST_PAYMENT_30: {
+        int64_t plus = kind == TM_ACCRUAL_LAST_PAYMENT_30 ? 30 : 0;
+        if (paid != INT64_MIN)
+            return paid + plus;
+        decision_assume(d, "debt.last_payment_date");
+        if (dflt != INT64_MIN)
+            return dflt;
+        return off;
+    }
+    case TM_ACCRUAL_EARLIEST: {
+        int64_t e = INT64_MAX;
+        if (paid != INT64_MIN && paid < e)
+            e = paid;
+        if (dflt != INT64_MIN && dflt < e)
+            e = dflt;
+        if (off != INT64_MIN && off < e)
+            e = off;
+        return e == INT64_MAX ? INT64_MIN : e;
+    }
+    default:
+        break;
+    }
+    /* The first missed payment after the last payment: given, or the last
+     * payment itself (the default can only come after it), or at worst the
+     * charge-off, the only date known. */
+    if (dflt != INT64_MIN)
+        return dflt; /* the request checked it is not before the last payment */
+    if (paid != INT64_MIN || off != INT64_MIN)
+        decision_assume(d, "debt.default_date");
+    if (paid != INT64_MIN)
+        return paid;
+    if (off != INT64_MIN)
+        decision_assume(d, "debt.last_payment_date");
+    return off;
+}
+
+/* The consumer's local date at `now`: in the first of the consumer's
+ * zones (the residence; the state's principal zone when none was given). */
+static int64_t consumer_today(const tm_request *req)
+{
+    if (req->nzones > 0)
+        return to_local_day(req->zones[0], req->now);
+    return req->now >= 0 ? req->now / 86400 : (req->now - 86399) / 86400;
+}
+
+/* Works out whether the debt is time-barred (when the request does not
+ * say): the date the law makes it so, and a creditor policy's margin. */
+static void work_out_time_barred(const tm_gate *g, tm_request *req, tm_decision *d)
+{
+    d->time_barred_on = INT64_MIN;
+    if (req->time_barred_given) {
+        d->barred_by = TM_BARRED_REQUEST;
         return;
     }
+    req->time_barred = TM_TRI_FALSE;
+    const tm_sol *sol = NULL;
+    for (int i = 0; i < g->nsol && !sol; i++)
+        if (strcmp(g->sol[i].state, req->state) == 0)
+            sol = &g->sol[i];
+    if (!sol || sol->years[req->debt_type] <= 0)
+        return;
+    int64_t start = accrual_day(sol, req, d);
+    if (start == INT64_MIN)
+        return;
+    int64_t last = tm_gate_sol_last_day(sol, req->debt_type, start);
+    if (last == INT64_MIN)
+        return;
+    d->time_barred_on = last + 1;
+    d->barred_by = TM_BARRED_LAW;
+    /* The largest margin of the creditor policies that apply. */
+    for (int ri = 0; ri < g->nregs; ri++) {
+        const tm_regulation *reg = &g->regs[ri];
+        if (!reg_applies(reg, req))
+            continue;
+        for (int k = 0; k < reg->nrules; k++) {
+            const tm_rule *r = &reg->rules[k];
+            if (r->kind == TM_RULE_MARGIN && rule_applies(r, req, req->now, NULL) &&
+                (!d->margin || r->margin_days > d->margin->margin_days))
+                d->margin = r;
+        }
+    }
+    int64_t today = consumer_today(req);
+    if (d->margin)
+        d->margin_on = d->time_barred_on - d->margin->margin_days;
+    if (today >= d->time_barred_on) {
+        req->time_barred = TM_TRI_TRUE;
+    } else if (d->margin && today >= d->margin_on) {
+        req->time_barred = TM_TRI_TRUE;
+        d->barred_by = TM_BARRED_POLICY;
+    }
+}
+
+/* Adds a rule's requirements and assumptions to the decision. What a rule
+ * assumed counts only when the rule then blocked or asked for content: a
+ * rule that let the contact through unchanged did not turn on it. */
+static void merge_result(tm_decision *d, const tm_rule_result *res)
+{
+    for (int i = 0; i < res->nrequires; i++) {
+        int dup = 0;
+        for (int j = 0; j < d->nrequires && !dup; j++)
+            dup = strcmp(d->requires[j], res->requires[i]) == 0;
+        if (!dup && d->nrequires < 16)
+            snprintf(d->requires[d->nrequires++], sizeof d->requires[0], "%s", res->requires[i]);
+    }
+    if (res->blocked || res->nrequires)
+        for (int i = 0; i < res->nassumed; i++)
+            decision_assume(d, res->assumed[i]);
 }
 
 int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
 {
     memset(d, 0, sizeof *d);
-    work_out_time_barred(g, req);
+    work_out_time_barred(g, req, d);
     int cap = 0;
     int failed = 0;
     /* 1. Every applicable rule at `now`. */
@@ -667,21 +970,14 @@ int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
             continue;
         for (int k = 0; k < reg->nrules; k++) {
             const tm_rule *r = &reg->rules[k];
-            if (!rule_applies(r, req, req->now))
-                continue;
             tm_rule_result res = {0};
             res.rule = r;
+            if (!rule_applies(r, req, req->now, &res))
+                continue;
             int f = 0;
             rule_next(r, req, req->now, &res, &f);
             failed |= f;
-            for (int i = 0; i < res.nrequires; i++) {
-                int dup = 0;
-                for (int j = 0; j < d->nrequires && !dup; j++)
-                    dup = strcmp(d->requires[j], res.requires[i]) == 0;
-                if (!dup && d->nrequires < 16)
-                    snprintf(d->requires[d->nrequires++], sizeof d->requires[0], "%s",
-                             res.requires[i]);
-            }
+            merge_result(d, &res);
             if (!res.blocked)
                 continue;
             if (d->nblocked == cap) {
@@ -719,7 +1015,7 @@ int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
                 continue;
             for (int k = 0; k < reg->nrules; k++) {
                 const tm_rule *r = &reg->rules[k];
-                if (!rule_applies(r, req, t))
+                if (!rule_applies(r, req, t, NULL))
                     continue;
                 int f = 0;
                 int64_t n = rule_next(r, req, t, NULL, &f);

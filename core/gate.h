@@ -43,6 +43,15 @@ enum tm_dispute { TM_DISPUTE_NONE, TM_DISPUTE_PENDING, TM_DISPUTE_VERIFIED, TM_D
 enum tm_debt_type { TM_DT_CREDIT_CARD, TM_DT_PERSONAL_LOAN, TM_DT_AUTO_LOAN, TM_DT_MEDICAL,
                     TM_DT_UTILITY, TM_DT_TELECOM, TM_DT_OTHER, TM_DT__COUNT };
 enum tm_direction { TM_DIR_OUTBOUND, TM_DIR_INBOUND };
+/* Facts a rule may turn on (CONTRACT.md, the optional request fields); a
+ * request that does not give one holds TM_GATE_ABSENT. */
+enum tm_owner { TM_OWNER_ORIGINAL_CREDITOR, TM_OWNER_DEBT_BUYER, TM_OWNER__COUNT };
+enum tm_dialer { TM_DIALER_MANUAL, TM_DIALER_AUTODIALER, TM_DIALER_PRERECORDED, TM_DIALER__COUNT };
+enum tm_line { TM_LINE_CELL, TM_LINE_LANDLINE, TM_LINE_VOIP, TM_LINE__COUNT };
+enum tm_creq_type { TM_CREQ_NO_WORK_CONTACT, TM_CREQ_NO_CALLS_AT, TM_CREQ_CONTACT_ONLY_BY,
+                    TM_CREQ__COUNT };
+enum tm_form { TM_FORM_ORAL, TM_FORM_WRITTEN, TM_FORM__COUNT };
+#define TM_GATE_ABSENT (-1)
 
 /* Name tables, indexed by the enums above (NULL-terminated). */
 extern const char *const tm_gate_channel_names[];
@@ -54,6 +63,12 @@ extern const char *const tm_gate_flag_names[];
 extern const char *const tm_gate_dispute_names[];
 extern const char *const tm_gate_debt_type_names[];
 extern const char *const tm_gate_weekday_names[]; /* "sun" ... "sat" */
+extern const char *const tm_gate_direction_names[];
+extern const char *const tm_gate_owner_names[];
+extern const char *const tm_gate_dialer_names[];
+extern const char *const tm_gate_line_names[];
+extern const char *const tm_gate_creq_names[];
+extern const char *const tm_gate_form_names[];
 
 /* Index of `name` in a NULL-terminated table, or -1. */
 int tm_gate_lookup(const char *const *table, const char *name);
@@ -64,12 +79,42 @@ enum { TM_TRI_ABSENT = 0, TM_TRI_FALSE = 1, TM_TRI_TRUE = 2 };
 #define TM_GATE_MAX_ZONES 16
 #define TM_GATE_MAX_MSGFIELDS 16
 #define TM_GATE_MAX_RANGES 8
+#define TM_GATE_MAX_NOTICES 8
+#define TM_GATE_MAX_REQUESTS 16
+#define TM_GATE_MAX_ASSUMED 16
+#define TM_GATE_PATH_LEN 48
 
 typedef struct tm_history {
     int channel, outcome, place, direction;
     int other_debt;   /* 1 when the entry is about another debt */
     int64_t at;       /* UTC seconds */
+    int required_by_law; /* TM_TRI_*: the message was one the law required */
+    int purpose;      /* TM_PU_*, or TM_GATE_ABSENT */
 } tm_history;
+
+/* A notice sent about the debt (debt.notices): its name ("validation",
+ * "medical_60_day", ...) and the local date it was sent. */
+typedef struct tm_notice {
+    char name[32];
+    int64_t day;      /* days since 1970-01-01 */
+} tm_notice;
+
+/* One of the consumer's own requests about contact (consumer.requests). */
+typedef struct tm_consumer_request {
+    int type;         /* TM_CREQ_* */
+    int64_t at;       /* UTC seconds */
+    int form;         /* TM_FORM_*, or TM_GATE_ABSENT */
+    int from_s, to_s; /* no_calls_at: seconds of the local day */
+    uint32_t channels; /* contact_only_by: 1 << TM_CH_* */
+} tm_consumer_request;
+
+/* The attorney exceptions of 15 U.S.C. 1692c(a)(2) (consumer.attorney). */
+typedef struct tm_attorney {
+    int present;      /* the request gave consumer.attorney */
+    int64_t since_day; /* INT64_MIN when not given */
+    int consented, responded; /* TM_TRI_* */
+    int64_t asked_at; /* UTC seconds; INT64_MIN when not given */
+} tm_attorney;
 
 typedef struct tm_msgfield {
     char name[32];
@@ -104,9 +149,29 @@ typedef struct tm_request {
     int nmsg;
     tm_history *history;
     int nhistory;
+    /* The optional facts (TM_GATE_ABSENT / INT64_MIN / "" when not given). */
+    int owner;           /* debt.owner: TM_OWNER_* */
+    int dialer, line;    /* TM_DIALER_*, TM_LINE_* */
+    char language[36];   /* consumer.language, a BCP 47 tag */
+    int64_t default_day; /* debt.default_date: the first missed payment after the last one */
+    tm_notice notices[TM_GATE_MAX_NOTICES];
+    int nnotices;
+    tm_attorney attorney;
+    tm_consumer_request requests[TM_GATE_MAX_REQUESTS];
+    int nrequests;
+    int64_t more_calls_at; /* consumer.consent.more_calls_at, UTC seconds */
 } tm_request;
 
 #define TM_CONSENT_AUTODIAL (1u << 16)
+
+/* Sets every field of `req` to "not given": zero, TM_GATE_ABSENT for the
+ * optional enums, INT64_MIN for dates, TM_DT_OTHER for the debt type. A
+ * request built field by field (the daily cycle) starts here. */
+void tm_gate_request_init(tm_request *req);
+
+/* The date of notice `name` in debt.notices (days since 1970-01-01), or
+ * INT64_MIN when the request does not give it. */
+int64_t tm_gate_notice(const tm_request *req, const char *name);
 
 /* Frees what the request owns (its strings and history), whether it was
  * read by tm_gate_request_parse() or built field by field, and zeroes it, so
@@ -131,6 +196,8 @@ enum tm_rule_kind {
     TM_RULE_OPTOUT,       /* a channel the consumer opted out of is blocked */
     TM_RULE_INCONVENIENT, /* times and days the consumer designated as inconvenient */
     TM_RULE_CHECK,        /* a script function decides */
+    TM_RULE_MARGIN,       /* never blocks: a creditor policy treats debts as time-barred
+                           * `margin_days` days before the law does */
 };
 
 #define TM_RULE_MAX_FIELDS 4
@@ -158,8 +225,14 @@ typedef struct tm_rule {
     uint32_t flags_any;     /* applies only if the consumer has one of these flags */
     uint32_t flags_none;    /* applies only if the consumer has none of these */
     int time_barred;        /* TM_TRI_ABSENT: any; TRUE/FALSE: only when the debt is/isn't */
-    char when_msg[TM_RULE_MAX_FIELDS][32]; /* applies only if one of these message fields is true */
+    /* Conditions on facts the request may not give: when the fact is absent
+     * the rule applies (the consumer's side) and, if it then blocks or
+     * requires content, the decision names the field in `assumed`. */
+    char when_msg[TM_RULE_MAX_FIELDS][32]; /* one of these message fields is true (or absent) */
     int nwhen_msg;
+    uint32_t owners;        /* debt.owner is one of these (1 << TM_OWNER_*) */
+    uint32_t dialers;       /* dialer is one of these (1 << TM_DIALER_*) */
+    uint32_t lines;         /* line is one of these (1 << TM_LINE_*) */
     uint32_t consent_bit;   /* CONSENT: the consent needed (0: the request's channel) */
     int64_t effective_day, expires_day; /* INT64_MIN / INT64_MAX when open */
     /* Parameters by kind. */
@@ -172,12 +245,25 @@ typedef struct tm_rule {
     uint32_t of_channels, of_outcomes, of_places; /* CAP, AFTER: which history entries count */
     int of_direction;       /* -1 any, else TM_DIR_* */
     int per_debt;           /* CAP, AFTER: count only entries about this debt */
+    int except_required;    /* CAP: entries that were required by law do not count (an entry
+                             * that does not say counts, and is assumed) */
+    int consent_days;       /* CAP, AFTER: calls placed within this many local dates of the
+                             * consumer's direct consent to more calls (its date is day 1),
+                             * the proposed one included, do not count; 0: no exception */
     char fields[TM_RULE_MAX_FIELDS][32]; /* REQUIRES, FORBID */
     int nfields;
     tm_check_fn check;      /* CHECK */
     void *check_ud;
     int check_ref;          /* for the caller's bookkeeping (a Lua registry ref) */
+    int margin_days;        /* MARGIN */
     int line;               /* where the rule is in its script (0 if unknown) */
+    /* What the rule's author says of the law behind it (for explain and the
+     * table for counsel): whether its text was checked at the source
+     * (TM_TRI_TRUE / FALSE, ABSENT when not stated), what could not be
+     * checked, and the reading chosen. Owned; NULL when not given. */
+    int verified;
+    char *missing;
+    char *interpretation;
 } tm_rule;
 
 /* Where a regulation applies. */
@@ -194,12 +280,53 @@ typedef struct tm_regulation {
     uint32_t collectors;    /* 0: all */
     tm_rule *rules;
     int nrules;
+    /* A statement, for a jurisdiction checked and found to add nothing the
+     * rules could hold: the statute checked, what was found, whether its
+     * text was seen (TM_TRI_*) and what could not be checked. Owned; NULL
+     * when the regulation makes none. */
+    char *checked;
+    char *finding;
+    int verified;
+    char *missing;
+    char *interpretation;   /* the regulation's own reading, when given */
 } tm_regulation;
 
-/* Statute of limitations for one state: years by debt type (0 = unknown). */
+/* What starts a limitation period (sol.lua `accrual`, per state and type). */
+enum tm_accrual {
+    TM_ACCRUAL_DEFAULT,        /* the first missed payment after the last payment */
+    TM_ACCRUAL_LAST_PAYMENT,   /* the last item, charge or payment on the account */
+    TM_ACCRUAL_LAST_PAYMENT_30, /* 30 days after it (Ohio R.C. 2305.07(C)) */
+    TM_ACCRUAL_CHARGE_OFF,     /* the charge-off */
+    TM_ACCRUAL_EARLIEST,       /* an event before any date the request gives (NY medical:
+                                * the treatment, CPLR 213-d): the earliest date given */
+    TM_ACCRUAL__COUNT
+};
+extern const char *const tm_gate_accrual_names[];
+
+/* A court holiday, for moving a last day that falls on one: a fixed date
+ * (month, day) or the nth weekday of a month (nth 1..5, or -1 for the last)
+ * plus `offset` days, in the years from..to (0: open). A fixed date that is
+ * `observed` is also a holiday on the Friday before when it falls on a
+ * Saturday and on the Monday after when it falls on a Sunday. */
+typedef struct tm_sol_holiday {
+    int month, day, nth, wday, offset;
+    int from_year, to_year;
+    int observed;
+} tm_sol_holiday;
+
+#define TM_SOL_MAX_HOLIDAYS 24
+
+/* Statute of limitations for one state: years by debt type (0 = unknown),
+ * what starts it, and the state's rule for a last day that is a holiday. */
 typedef struct tm_sol {
     char state[3];
     int years[TM_DT__COUNT];
+    int accrual[TM_DT__COUNT];   /* TM_ACCRUAL_* */
+    int roll;                    /* a last day that is a holiday moves to the next day that is not */
+    uint8_t roll_weekdays;       /* weekdays that are holidays (1 << wday) */
+    int roll_federal;            /* federal legal public holidays (their legal dates) count */
+    tm_sol_holiday holidays[TM_SOL_MAX_HOLIDAYS];
+    int nholidays;
 } tm_sol;
 
 /* The outcome of one rule for a request. */
@@ -212,9 +339,17 @@ typedef struct tm_rule_result {
     char reason[256];
     char requires[TM_RULE_MAX_FIELDS][32];
     int nrequires;
+    char assumed[TM_RULE_MAX_FIELDS][TM_GATE_PATH_LEN]; /* request fields the rule assumed */
+    int nassumed;
 } tm_rule_result;
 
 void tm_gate_result_require(struct tm_rule_result *res, const char *field);
+/* Notes that the rule judged on the consumer's side because request field
+ * `path` ("debt.owner", "history[].required_by_law") was absent. */
+void tm_gate_result_assume(struct tm_rule_result *res, const char *path);
+
+/* Why the debt is (or is not) treated as time-barred. */
+enum tm_barred_by { TM_BARRED_UNKNOWN, TM_BARRED_REQUEST, TM_BARRED_LAW, TM_BARRED_POLICY };
 
 /* A decision. */
 typedef struct tm_decision {
@@ -224,8 +359,16 @@ typedef struct tm_decision {
     int nblocked;
     char requires[16][32];
     int nrequires;
+    char assumed[TM_GATE_MAX_ASSUMED][TM_GATE_PATH_LEN]; /* request fields assumed, in order */
+    int nassumed;
     int error;              /* set when a rule failed and the gate failed closed (the rules
                              * are those in blocked[] with `failed` set) */
+    /* The statute of limitations as the gate worked it out. */
+    int barred_by;          /* TM_BARRED_*: what made req->time_barred */
+    int64_t time_barred_on; /* the local date the debt is time-barred from by law (days since
+                             * 1970-01-01), INT64_MIN when not worked out */
+    const tm_rule *margin;  /* the creditor policy's margin rule that applies, or NULL */
+    int64_t margin_on;      /* time_barred_on less the margin, when `margin` */
 } tm_decision;
 
 /* A gate: regulations plus statutes of limitation. Not thread-safe: one per
@@ -243,9 +386,28 @@ const char *tm_gate_scripts_hash(const tm_gate *g);
 int tm_gate_count(const tm_gate *g);
 const tm_regulation *tm_gate_regulation(const tm_gate *g, int i);
 
+/* The last day on which suit could be filed on a debt whose claim accrued
+ * on `accrual_day` (days since 1970-01-01), under `sol` for `debt_type`: the
+ * period counted as the courts count it (the accrual day excluded, the last
+ * day included; a period in years ends on the same-numbered day, or the last
+ * day of a shorter month), then moved past the state's court holidays where
+ * `sol` has a roll. INT64_MIN when the period is unknown (years 0). The debt
+ * is time-barred from the day after. */
+int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_day);
+
+/* Whether local date `day` is a holiday under `sol`'s roll (its weekdays,
+ * federal legal public holidays, its own holidays). */
+int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day);
+
 /* Judges a request. Fills *d (caller frees with tm_gate_decision_free).
  * Works out debt.time_barred from the statutes when the request does not give
- * it. Returns TM_OK (even when a rule failed: that fails closed into *d). */
+ * it: the claim's accrual as sol.lua says for the state and debt type (from
+ * debt.default_date, debt.last_payment_date or debt.charge_off_date, naming
+ * in `assumed` the date it had to stand in for), counted by
+ * tm_gate_sol_last_day, against the consumer's local date (the first of the
+ * consumer's zones); a creditor policy's margin rule that applies makes it
+ * time-barred that many days sooner (d->margin). Returns TM_OK (even when a
+ * rule failed: that fails closed into *d). */
 int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d);
 void tm_gate_decision_free(tm_decision *d);
 

@@ -147,6 +147,181 @@ static int parse_names(const jctx *c, int arr, const char *field, const char *co
     return TM_OK;
 }
 
+/* The latest local date of `req->now` among the consumer's zones: a date
+ * the request gives is "after now" when it is later than this. */
+static int64_t latest_local_day(const tm_request *req)
+{
+    int64_t best = INT64_MIN;
+    for (int i = 0; i < req->nzones; i++) {
+        tm_civil cv;
+        tm_tz_to_local(req->zones[i], req->now, &cv);
+        int64_t d = tm_calendar_days_from_civil(cv.year, cv.month, cv.day);
+        if (d > best)
+            best = d;
+    }
+    if (best == INT64_MIN)
+        best = req->now >= 0 ? req->now / 86400 : (req->now - 86399) / 86400;
+    return best;
+}
+
+/* Each member of object `obj` is one of `keys`; otherwise the member is
+ * named as "<field>.<key>: unknown field". */
+static int known_keys(const jctx *c, int obj, const char *field, const char *const *keys,
+                      struct tm_err *err)
+{
+    uint32_t k = (uint32_t)obj + 1;
+    for (uint32_t m = 0; m < c->j.tok[obj].count; m++) {
+        char key[48], f[120];
+        if (!jstr(c, (int)k, key, sizeof key) || tm_gate_lookup(keys, key) < 0) {
+            snprintf(f, sizeof f, "%s.%s", field, jstr(c, (int)k, key, sizeof key) ? key : "?");
+            return bad(err, f, "%s", "unknown field");
+        }
+        k = c->j.tok[k + 1].next;
+    }
+    return TM_OK;
+}
+
+/* A boolean member: absent or null leaves TM_TRI_ABSENT. */
+static int parse_tri(const jctx *c, int obj, const char *key, const char *field, int *out,
+                     struct tm_err *err)
+{
+    int v = tm_json_get(&c->j, obj, key);
+    *out = TM_TRI_ABSENT;
+    if (jnull(c, v))
+        return TM_OK;
+    if (!jbool(c, v))
+        return bad(err, field, "%s", "must be true or false");
+    *out = jtype(c, v) == TM_J_TRUE ? TM_TRI_TRUE : TM_TRI_FALSE;
+    return TM_OK;
+}
+
+/* An instant the consumer or the collector already acted at: not after now. */
+static int parse_past_time(const jctx *c, int v, const char *field, const tm_request *req,
+                           int64_t *out, struct tm_err *err)
+{
+    if (parse_time(c, v, field, out, err) != TM_OK)
+        return TM_EINVAL;
+    if (*out > req->now)
+        return bad(err, field, "%s", "is after now (the request's now)");
+    return TM_OK;
+}
+
+/* A date something already happened on: not after the consumer's date now. */
+static int parse_past_day(const jctx *c, int v, const char *field, const tm_request *req,
+                          int64_t *out, struct tm_err *err)
+{
+    if (parse_day(c, v, field, out, err) != TM_OK)
+        return TM_EINVAL;
+    if (*out > latest_local_day(req))
+        return bad(err, field, "%s", "is after now (the consumer's date at the request's now)");
+    return TM_OK;
+}
+
+/* A BCP 47 language tag as far as the gate reads one: a primary language
+ * subtag of 2 or 3 letters, then subtags of 1 to 8 letters or digits. */
+static int is_language_tag(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    if (n < 2 || n > 3)
+        return 0;
+    s += n;
+    while (*s == '-') {
+        s++;
+        n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        if (n < 1 || n > 8)
+            return 0;
+        s += n;
+    }
+    return *s == '\0';
+}
+
+/* consumer.attorney: the attorney exceptions of 15 U.S.C. 1692c(a)(2). */
+static int parse_attorney(const jctx *c, int a, tm_request *req, struct tm_err *err)
+{
+    static const char *const keys[] = {"since", "consented", "responded", "asked_at", NULL};
+    if (jtype(c, a) != TM_J_OBJECT)
+        return bad(err, "consumer.attorney", "%s",
+                   "must be an object {since, consented, responded, asked_at}");
+    if (known_keys(c, a, "consumer.attorney", keys, err) != TM_OK)
+        return TM_EINVAL;
+    tm_attorney *at = &req->attorney;
+    at->present = 1;
+    req->flags |= 1u << TM_FL_ATTORNEY; /* represented, whatever the exceptions say */
+    int v = tm_json_get(&c->j, a, "since");
+    if (!jnull(c, v) &&
+        parse_past_day(c, v, "consumer.attorney.since", req, &at->since_day, err) != TM_OK)
+        return TM_EINVAL;
+    v = tm_json_get(&c->j, a, "asked_at");
+    if (!jnull(c, v) &&
+        parse_past_time(c, v, "consumer.attorney.asked_at", req, &at->asked_at, err) != TM_OK)
+        return TM_EINVAL;
+    if (parse_tri(c, a, "consented", "consumer.attorney.consented", &at->consented, err) != TM_OK ||
+        parse_tri(c, a, "responded", "consumer.attorney.responded", &at->responded, err) != TM_OK)
+        return TM_EINVAL;
+    return TM_OK;
+}
+
+/* consumer.requests: the consumer's own requests about contact. */
+static int parse_requests(const jctx *c, int arr, tm_request *req, struct tm_err *err)
+{
+    static const char *const keys[] = {"type", "at", "form", "from", "to", "channels", NULL};
+    if (!is_list(c, arr))
+        return bad(err, "consumer.requests", "%s", "must be an array");
+    J_FOREACH(c, arr, i, ue) {
+        int e = (int)ue;
+        char field[64], f2[100];
+        snprintf(field, sizeof field, "consumer.requests[%u]", i);
+        if (jtype(c, e) != TM_J_OBJECT)
+            return bad(err, field, "%s", "must be an object {type, at, form, ...}");
+        if (req->nrequests >= TM_GATE_MAX_REQUESTS)
+            return bad(err, field, "%s", "too many requests (at most 16)");
+        if (known_keys(c, e, field, keys, err) != TM_OK)
+            return TM_EINVAL;
+        tm_consumer_request *q = &req->requests[req->nrequests];
+        memset(q, 0, sizeof *q);
+        snprintf(f2, sizeof f2, "%s.type", field);
+        if (tm_json_get(&c->j, e, "type") < 0)
+            return bad(err, f2, "%s", "is required (no_work_contact, no_calls_at, contact_only_by)");
+        if (parse_enum(c, e, "type", f2, tm_gate_creq_names, 0, &q->type, err) != TM_OK)
+            return TM_EINVAL;
+        snprintf(f2, sizeof f2, "%s.form", field);
+        if (parse_enum(c, e, "form", f2, tm_gate_form_names, TM_GATE_ABSENT, &q->form, err) != TM_OK)
+            return TM_EINVAL;
+        snprintf(f2, sizeof f2, "%s.at", field);
+        int at = tm_json_get(&c->j, e, "at");
+        if (jnull(c, at))
+            return bad(err, f2, "%s", "is required (when the consumer made the request)");
+        if (parse_past_time(c, at, f2, req, &q->at, err) != TM_OK)
+            return TM_EINVAL;
+        int from = tm_json_get(&c->j, e, "from"), to = tm_json_get(&c->j, e, "to");
+        if (q->type == TM_CREQ_NO_CALLS_AT) {
+            if (from < 0 || to < 0)
+                return bad(err, field, "%s", "no_calls_at needs both from and to (\"HH:MM\")");
+            snprintf(f2, sizeof f2, "%s.from", field);
+            if (parse_clock(c, from, f2, &q->from_s, err) != TM_OK)
+                return TM_EINVAL;
+            snprintf(f2, sizeof f2, "%s.to", field);
+            if (parse_clock(c, to, f2, &q->to_s, err) != TM_OK)
+                return TM_EINVAL;
+        } else if (from >= 0 || to >= 0) {
+            return bad(err, field, "%s", "from and to belong to a no_calls_at request");
+        }
+        int chans = tm_json_get(&c->j, e, "channels");
+        snprintf(f2, sizeof f2, "%s.channels", field);
+        if (q->type == TM_CREQ_CONTACT_ONLY_BY) {
+            if (jnull(c, chans) || !is_list(c, chans) || c->j.tok[chans].count == 0)
+                return bad(err, f2, "%s", "contact_only_by needs a non-empty array of channels");
+            if (parse_names(c, chans, f2, tm_gate_channel_names, "channel", &q->channels, err) !=
+                TM_OK)
+                return TM_EINVAL;
+        } else if (chans >= 0) {
+            return bad(err, field, "%s", "channels belong to a contact_only_by request");
+        }
+        req->nrequests++;
+    }
+    return TM_OK;
+}
+
 static int parse_consumer(const jctx *c, int co, tm_request *req, struct tm_err *err)
 {
     if (jtype(c, co) != TM_J_OBJECT)
@@ -208,6 +383,15 @@ static int parse_consumer(const jctx *c, int co, tm_request *req, struct tm_err 
             if (!jstr(c, (int)k, key, sizeof key))
                 snprintf(key, sizeof key, "?");
             snprintf(field, sizeof field, "consumer.consent.%s", key);
+            if (strcmp(key, "more_calls_at") == 0) {
+                /* 12 CFR 1006.14(b)(3)(i): when the consumer last gave direct
+                 * consent to more calls. */
+                if (!jnull(c, (int)v) &&
+                    parse_past_time(c, (int)v, field, req, &req->more_calls_at, err) != TM_OK)
+                    return TM_EINVAL;
+                k = c->j.tok[v].next;
+                continue;
+            }
             if (!jbool(c, (int)v))
                 return bad(err, field, "%s", "must be true or false");
             uint32_t bit;
@@ -265,13 +449,53 @@ static int parse_consumer(const jctx *c, int co, tm_request *req, struct tm_err 
                 return bad(err, field, "%s", "must give days and/or from/to");
         }
     }
+    int lang = tm_json_get(&c->j, co, "language");
+    if (!jnull(c, lang)) {
+        const char *s = jstr(c, lang, buf, sizeof buf);
+        if (!s || strlen(s) >= sizeof req->language || !is_language_tag(s))
+            return bad(err, "consumer.language", "'%.40s' is not a BCP 47 language tag (\"en\", \"es-US\")",
+                       s ? s : "(not a string)");
+        snprintf(req->language, sizeof req->language, "%s", s);
+    }
+    int att = tm_json_get(&c->j, co, "attorney");
+    if (!jnull(c, att) && parse_attorney(c, att, req, err) != TM_OK)
+        return TM_EINVAL;
+    int reqs = tm_json_get(&c->j, co, "requests");
+    if (!jnull(c, reqs) && parse_requests(c, reqs, req, err) != TM_OK)
+        return TM_EINVAL;
+    return TM_OK;
+}
+
+/* debt.notices: an object of notice name -> the date it was sent. */
+static int parse_notices(const jctx *c, int n, tm_request *req, struct tm_err *err)
+{
+    if (jtype(c, n) != TM_J_OBJECT)
+        return bad(err, "debt.notices", "%s", "must be an object of notice name -> \"YYYY-MM-DD\"");
+    uint32_t k = (uint32_t)n + 1;
+    for (uint32_t m = 0; m < c->j.tok[n].count; m++) {
+        uint32_t v = k + 1;
+        char key[48], field[96];
+        int kl = tm_json_str(&c->j, (int)k, key, sizeof key);
+        snprintf(field, sizeof field, "debt.notices.%s", kl >= 0 ? key : "?");
+        if (kl <= 0 || (size_t)kl >= sizeof req->notices[0].name ||
+            strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)kl)
+            return bad(err, field, "%s", "a notice name is 1 to 31 of a-z, 0-9 and _");
+        if (req->nnotices >= TM_GATE_MAX_NOTICES)
+            return bad(err, field, "%s", "too many notices (at most 8)");
+        if (!jnull(c, (int)v)) {
+            tm_notice *x = &req->notices[req->nnotices];
+            if (parse_past_day(c, (int)v, field, req, &x->day, err) != TM_OK)
+                return TM_EINVAL;
+            memcpy(x->name, key, (size_t)kl + 1);
+            req->nnotices++;
+        }
+        k = c->j.tok[v].next;
+    }
     return TM_OK;
 }
 
 static int parse_debt(const jctx *c, int d, tm_request *req, struct tm_err *err)
 {
-    req->debt_type = TM_DT_OTHER;
-    req->last_payment_day = req->charge_off_day = INT64_MIN;
     if (jnull(c, d))
         return TM_OK;
     if (jtype(c, d) != TM_J_OBJECT)
@@ -299,6 +523,24 @@ static int parse_debt(const jctx *c, int d, tm_request *req, struct tm_err *err)
     v = tm_json_get(&c->j, d, "charge_off_date");
     if (!jnull(c, v) && parse_day(c, v, "debt.charge_off_date", &req->charge_off_day, err) != TM_OK)
         return TM_EINVAL;
+    v = tm_json_get(&c->j, d, "default_date");
+    if (!jnull(c, v)) {
+        if (parse_day(c, v, "debt.default_date", &req->default_day, err) != TM_OK)
+            return TM_EINVAL;
+        if (req->last_payment_day != INT64_MIN && req->default_day < req->last_payment_day)
+            return bad(err, "debt.default_date", "%s",
+                       "is before debt.last_payment_date (it is the first missed payment after it)");
+    }
+    if (parse_enum(c, d, "owner", "debt.owner", tm_gate_owner_names, TM_GATE_ABSENT, &req->owner,
+                   err) != TM_OK)
+        return TM_EINVAL;
+    if (req->owner != TM_GATE_ABSENT && req->collector != TM_CO_THIRD_PARTY &&
+        (req->owner == TM_OWNER_DEBT_BUYER) != (req->collector == TM_CO_DEBT_BUYER))
+        return bad(err, "debt.owner", "'%s' contradicts the collector (a debt buyer owns the debts "
+                   "it collects, a creditor its own)", tm_gate_owner_names[req->owner]);
+    v = tm_json_get(&c->j, d, "notices");
+    if (!jnull(c, v) && parse_notices(c, v, req, err) != TM_OK)
+        return TM_EINVAL;
     v = tm_json_get(&c->j, d, "time_barred");
     if (!jnull(c, v)) {
         if (!jbool(c, v))
@@ -324,7 +566,7 @@ static int parse_history(const jctx *c, int h, tm_request *req, struct tm_err *e
     req->history = calloc(n, sizeof *req->history);
     if (req->history == NULL)
         return tm_err_set(err, TM_ENOMEM, "history: out of memory");
-    static const char *const dirs[] = {"outbound", "inbound", NULL};
+    const char *const *dirs = tm_gate_direction_names;
     J_FOREACH(c, h, i, ue) {
         int e = (int)ue;
         /* Field names for messages are only built when something is wrong:
@@ -350,6 +592,13 @@ static int parse_history(const jctx *c, int h, tm_request *req, struct tm_err *e
                               err);
         if (parse_enum(c, e, "direction", NULL, dirs, TM_DIR_OUTBOUND, &x->direction, NULL) != TM_OK)
             return parse_enum(c, e, "direction", HFIELD(".direction"), dirs, 0, &x->direction, err);
+        if (parse_enum(c, e, "purpose", NULL, tm_gate_purpose_names, TM_GATE_ABSENT, &x->purpose,
+                       NULL) != TM_OK)
+            return parse_enum(c, e, "purpose", HFIELD(".purpose"), tm_gate_purpose_names, 0,
+                              &x->purpose, err);
+        if (parse_tri(c, e, "required_by_law", NULL, &x->required_by_law, NULL) != TM_OK)
+            return parse_tri(c, e, "required_by_law", HFIELD(".required_by_law"),
+                             &x->required_by_law, err);
         int at = tm_json_get(&c->j, e, "at");
         if (at < 0)
             return bad(err, HFIELD(".at"), "%s", "is required");
@@ -369,7 +618,7 @@ static int parse_history(const jctx *c, int h, tm_request *req, struct tm_err *e
 int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_request *req,
                           char **id_json, struct tm_err *err)
 {
-    memset(req, 0, sizeof *req);
+    tm_gate_request_init(req);
     *id_json = NULL;
     tm_jtok stack_toks[512];
     tm_jtok *toks = stack_toks;
@@ -437,7 +686,11 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
         parse_enum(&c, 0, "purpose", "purpose", tm_gate_purpose_names, TM_PU_COLLECTION,
                    &req->purpose, err) != TM_OK ||
         parse_enum(&c, 0, "collector", "collector", tm_gate_collector_names, TM_CO_THIRD_PARTY,
-                   &req->collector, err) != TM_OK)
+                   &req->collector, err) != TM_OK ||
+        parse_enum(&c, 0, "dialer", "dialer", tm_gate_dialer_names, TM_GATE_ABSENT, &req->dialer,
+                   err) != TM_OK ||
+        parse_enum(&c, 0, "line", "line", tm_gate_line_names, TM_GATE_ABSENT, &req->line, err) !=
+            TM_OK)
         goto out;
     char buf[256];
     if (jstr(&c, tm_json_get(&c.j, 0, "creditor"), buf, sizeof buf))
@@ -573,6 +826,21 @@ static void put_time(out *o, int64_t t)
     put_str(o, b);
 }
 
+/* A local date as "YYYY-MM-DD", or null. */
+static void put_day(out *o, int64_t day)
+{
+    if (day == INT64_MIN) {
+        puts_(o, "null");
+        return;
+    }
+    int64_t y;
+    int m, d;
+    tm_calendar_civil_from_days(day, &y, &m, &d);
+    char b[32];
+    snprintf(b, sizeof b, "%04lld-%02d-%02d", (long long)y, m, d);
+    put_str(o, b);
+}
+
 int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_decision *d, char *buf,
                           size_t cap)
 {
@@ -604,8 +872,33 @@ int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_deci
             puts_(&o, ",");
         put_str(&o, d->requires[i]);
     }
+    puts_(&o, "],\"assumed\":[");
+    for (int i = 0; i < d->nassumed; i++) {
+        if (i)
+            puts_(&o, ",");
+        put_str(&o, d->assumed[i]);
+    }
     puts_(&o, "],\"time_barred\":");
     puts_(&o, req->time_barred == TM_TRI_TRUE ? "true" : "false");
+    puts_(&o, ",\"time_barred_on\":");
+    put_day(&o, d->time_barred_on);
+    if (req->time_barred == TM_TRI_TRUE) {
+        static const char *const by[] = {"unknown", "request", "law", "policy"};
+        puts_(&o, ",\"time_barred_by\":");
+        put_str(&o, by[d->barred_by >= 0 && d->barred_by <= TM_BARRED_POLICY ? d->barred_by : 0]);
+    }
+    if (d->margin) {
+        /* A creditor policy's margin is policy, not law: said apart. */
+        puts_(&o, ",\"time_barred_policy\":{\"rule\":");
+        put_str(&o, d->margin->qid);
+        char n[24];
+        snprintf(n, sizeof n, "%d", d->margin->margin_days);
+        puts_(&o, ",\"margin_days\":");
+        puts_(&o, n);
+        puts_(&o, ",\"on\":");
+        put_day(&o, d->margin_on);
+        puts_(&o, "}");
+    }
     puts_(&o, ",\"scripts\":");
     put_str(&o, tm_gate_scripts_hash(g));
     puts_(&o, "}");

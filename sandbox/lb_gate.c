@@ -162,6 +162,8 @@ void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
  * @field reason {string} shown with the block
  * @field next_allowed {string|integer|nil} when the contact may be tried again
  * @field requires {string[]?} message fields the contact must carry
+ * @field assumed {string[]?} request fields the check judged without (set
+ *   it on the table block() returns: the decision lists them in `assumed`)
  */
 
 /***
@@ -186,10 +188,21 @@ void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
  * @field local_times {table} one entry per zone of the consumer: {zone,
  *   date, hour, min, sec, wday, offset}
  * @field debt {table} {id, type, dispute, time_barred, last_payment_date,
- *   charge_off_date}
+ *   charge_off_date, default_date, owner, notices}: `owner` is
+ *   original_creditor or debt_buyer when known, `notices` notice name ->
+ *   "YYYY-MM-DD"
+ * @field dialer {string?} manual, autodialer or prerecorded, nil when not given
+ * @field line {string?} cell, landline or voip, nil when not given
+ * @field language {string?} the consumer's BCP 47 language tag
+ * @field more_calls_at {integer?} when the consumer last consented directly
+ *   to more calls (seconds since 1970)
+ * @field attorney {table?} consumer.attorney: {since, consented, responded,
+ *   asked_at}
+ * @field requests {table} the consumer's requests about contact: {type, at,
+ *   form, from, to, channels} (from/to: seconds of the local day)
  * @field message {table<string, boolean>} message field -> true or false
  * @field history {table} earlier contacts: {channel, outcome, place,
- *   direction, at, other_debt}
+ *   direction, at, other_debt, required_by_law, purpose}
  */
 
 /***
@@ -201,7 +214,13 @@ void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
  * @field blocked {table<string, boolean>} the same as a set of rule ids
  * @field next_allowed_at {string?} RFC 3339, nil when no time will do
  * @field requires {string[]} content the message must carry
+ * @field assumed {string[]} request fields a rule assumed (absent)
  * @field time_barred {boolean} whether the debt is time-barred
+ * @field time_barred_on {string?} the date the law makes the debt
+ *   time-barred from ("YYYY-MM-DD"), when worked out
+ * @field time_barred_by {string?} when time-barred: request, law or policy
+ * @field time_barred_policy {table?} a creditor policy's margin: {rule,
+ *   margin_days, on}
  */
 
 /* ---------------------------------------------------------------------------
@@ -301,7 +320,70 @@ static void push_request(lua_State *L, const tm_request *req, int64_t t)
         push_day(L, req->charge_off_day);
         lua_setfield(L, -2, "charge_off_date");
     }
+    if (req->default_day != INT64_MIN) {
+        push_day(L, req->default_day);
+        lua_setfield(L, -2, "default_date");
+    }
+    /* The owner as far as the request tells (a debt buyer or a creditor
+     * collecting owns the debt). */
+    int owner = req->collector == TM_CO_DEBT_BUYER ? TM_OWNER_DEBT_BUYER
+                : req->collector == TM_CO_CREDITOR ? TM_OWNER_ORIGINAL_CREDITOR
+                                                   : req->owner;
+    if (owner != TM_GATE_ABSENT)
+        set_str(L, "owner", tm_gate_owner_names[owner]);
+    if (req->nnotices) {
+        lua_createtable(L, 0, req->nnotices);
+        for (int i = 0; i < req->nnotices; i++) {
+            push_day(L, req->notices[i].day);
+            lua_setfield(L, -2, req->notices[i].name);
+        }
+        lua_setfield(L, -2, "notices");
+    }
     lua_setfield(L, -2, "debt");
+    if (req->dialer != TM_GATE_ABSENT)
+        set_str(L, "dialer", tm_gate_dialer_names[req->dialer]);
+    if (req->line != TM_GATE_ABSENT)
+        set_str(L, "line", tm_gate_line_names[req->line]);
+    if (req->language[0])
+        set_str(L, "language", req->language);
+    if (req->more_calls_at != INT64_MIN)
+        set_int(L, "more_calls_at", (lua_Integer)req->more_calls_at);
+    if (req->attorney.present) {
+        const tm_attorney *a = &req->attorney;
+        lua_createtable(L, 0, 4);
+        if (a->since_day != INT64_MIN) {
+            push_day(L, a->since_day);
+            lua_setfield(L, -2, "since");
+        }
+        if (a->consented != TM_TRI_ABSENT) {
+            lua_pushboolean(L, a->consented == TM_TRI_TRUE);
+            lua_setfield(L, -2, "consented");
+        }
+        if (a->responded != TM_TRI_ABSENT) {
+            lua_pushboolean(L, a->responded == TM_TRI_TRUE);
+            lua_setfield(L, -2, "responded");
+        }
+        if (a->asked_at != INT64_MIN)
+            set_int(L, "asked_at", (lua_Integer)a->asked_at);
+        lua_setfield(L, -2, "attorney");
+    }
+    lua_createtable(L, req->nrequests, 0);
+    for (int i = 0; i < req->nrequests; i++) {
+        const tm_consumer_request *q = &req->requests[i];
+        lua_createtable(L, 0, 6);
+        set_str(L, "type", tm_gate_creq_names[q->type]);
+        set_int(L, "at", (lua_Integer)q->at);
+        if (q->form != TM_GATE_ABSENT)
+            set_str(L, "form", tm_gate_form_names[q->form]);
+        if (q->type == TM_CREQ_NO_CALLS_AT) {
+            set_int(L, "from", q->from_s);
+            set_int(L, "to", q->to_s);
+        }
+        if (q->channels)
+            set_names(L, "channels", q->channels, tm_gate_channel_names);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "requests");
     lua_createtable(L, 0, req->nmsg);
     for (int i = 0; i < req->nmsg; i++) {
         lua_pushboolean(L, req->msg[i].value == TM_TRI_TRUE);
@@ -319,6 +401,12 @@ static void push_request(lua_State *L, const tm_request *req, int64_t t)
         set_int(L, "at", (lua_Integer)h->at);
         lua_pushboolean(L, h->other_debt);
         lua_setfield(L, -2, "other_debt");
+        if (h->required_by_law != TM_TRI_ABSENT) {
+            lua_pushboolean(L, h->required_by_law == TM_TRI_TRUE);
+            lua_setfield(L, -2, "required_by_law");
+        }
+        if (h->purpose != TM_GATE_ABSENT)
+            set_str(L, "purpose", tm_gate_purpose_names[h->purpose]);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "history");
@@ -382,6 +470,17 @@ static int check_cb(void *ud, const tm_rule *r, const tm_request *req, int64_t t
         lua_pop(L, 1);
         lua_getfield(L, -1, "next_allowed");
         *next = read_time(L, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "assumed");
+        if (lua_istable(L, -1) && res) {
+            /* Request fields the check judged without (on the consumer's side). */
+            for (int i = 1; i <= TM_RULE_MAX_FIELDS; i++) {
+                lua_rawgeti(L, -1, i);
+                if (lua_type(L, -1) == LUA_TSTRING)
+                    tm_gate_result_assume(res, lua_tostring(L, -1));
+                lua_pop(L, 1);
+            }
+        }
         lua_pop(L, 1);
         lua_getfield(L, -1, "requires");
         if (lua_istable(L, -1) && res) {
@@ -451,8 +550,33 @@ static void push_decision(lua_State *L, const tm_request *req, const tm_decision
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "requires");
+    lua_createtable(L, d->nassumed, 0);
+    for (int i = 0; i < d->nassumed; i++) {
+        lua_pushstring(L, d->assumed[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "assumed");
     lua_pushboolean(L, req->time_barred == TM_TRI_TRUE);
     lua_setfield(L, -2, "time_barred");
+    if (d->time_barred_on != INT64_MIN) {
+        push_day(L, d->time_barred_on);
+        lua_setfield(L, -2, "time_barred_on");
+    }
+    if (req->time_barred == TM_TRI_TRUE) {
+        static const char *const by[] = {"unknown", "request", "law", "policy"};
+        lua_pushstring(L, by[d->barred_by >= 0 && d->barred_by <= TM_BARRED_POLICY ? d->barred_by : 0]);
+        lua_setfield(L, -2, "time_barred_by");
+    }
+    if (d->margin) {
+        /* A creditor policy's margin: policy, not law. */
+        lua_createtable(L, 0, 3);
+        set_str(L, "rule", d->margin->qid);
+        lua_pushinteger(L, d->margin->margin_days);
+        lua_setfield(L, -2, "margin_days");
+        push_day(L, d->margin_on);
+        lua_setfield(L, -2, "on");
+        lua_setfield(L, -2, "time_barred_policy");
+    }
 }
 
 /***

@@ -246,13 +246,14 @@ static int read_date_field(lua_State *L, int t, const char *key, int64_t *day, c
 static const char *const rule_keys[] = {
     "id", "cite", "reason", "channels", "channel", "places", "place", "purposes", "purpose",
     "collectors", "debt_types", "dispute", "flags", "unless_flags", "time_barred", "effective",
-    "expires", "message", "window", "days", "holidays", "cap", "after", "block", "requires", "forbid",
-    "consent", "optout", "inconvenient", "check", "interpretation", "notes", "status", "source",
-    NULL};
+    "expires", "message", "owners", "owner", "dialers", "dialer", "lines", "line", "window", "days",
+    "holidays", "cap", "after", "block", "requires", "forbid", "consent", "optout", "inconvenient",
+    "check", "time_barred_margin", "interpretation", "notes", "status", "source", "verified",
+    "missing", NULL};
 
 static const char *const effects[] = {"window", "days", "holidays", "cap", "after", "block",
                                       "requires", "forbid", "consent", "optout", "inconvenient",
-                                      "check", NULL};
+                                      "check", "time_barred_margin", NULL};
 
 /* Reads a list of message field names into r->fields. */
 static int read_fields(lua_State *L, int t, const char *key, tm_rule *r, char *why, size_t cap)
@@ -291,6 +292,37 @@ static int integer_field(lua_State *L, int t, const char *key, int lo, int hi, i
     if (!ok || v < lo || v > hi)
         return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* Reads what an author says of the law behind a rule or regulation:
+ * `verified` (a boolean), `missing` (what could not be checked) and
+ * `interpretation` (the reading chosen), each optional; the strings are
+ * copied (the caller frees them). */
+static int read_provenance(lua_State *L, int t, int *verified, char **missing, char **interp,
+                           char *why, size_t cap)
+{
+    rawfield(L, t, "verified");
+    int ty = lua_type(L, -1);
+    *verified = ty == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? TM_TRI_TRUE : TM_TRI_FALSE) : TM_TRI_ABSENT;
+    lua_pop(L, 1);
+    if (ty != LUA_TBOOLEAN && ty != LUA_TNIL) {
+        snprintf(why, cap, "verified: must be true or false");
+        return -1;
+    }
+    static const char *const keys[] = {"missing", "interpretation"};
+    char **out[] = {missing, interp};
+    for (int i = 0; i < 2; i++) {
+        rawfield(L, t, keys[i]);
+        ty = lua_type(L, -1);
+        if (ty == LUA_TSTRING && !*out[i])
+            *out[i] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (ty != LUA_TSTRING && ty != LUA_TNIL) {
+            snprintf(why, cap, "%s: must be a string", keys[i]);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -349,7 +381,7 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         }
         static const char *const cap_keys[] = {"count", "days", "per", "hours", "of", "outcomes",
                                                "outcome", "places", "place", "direction",
-                                               "per_debt", NULL};
+                                               "per_debt", "except_required", "consent_days", NULL};
         lua_pushnil(L);
         while (lua_next(L, v)) {
             if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(cap_keys, lua_tostring(L, -2)) < 0) {
@@ -410,6 +442,27 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         if (lua_type(L, -1) == LUA_TBOOLEAN)
             r->per_debt = lua_toboolean(L, -1);
         lua_pop(L, 1);
+        rawfield(L, v, "except_required");
+        if (lua_type(L, -1) == LUA_TBOOLEAN && is_cap)
+            r->except_required = lua_toboolean(L, -1);
+        else if (!lua_isnil(L, -1) && rc == 0) {
+            snprintf(why, cap, "%s: except_required must be true or false (cap only)", effect);
+            rc = -1;
+        }
+        lua_pop(L, 1);
+        rawfield(L, v, "consent_days");
+        int absent = lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (!absent && rc == 0 && integer_field(L, v, "consent_days", 1, 366, &r->consent_days) != 0) {
+            snprintf(why, cap, "%s: consent_days must be a whole number from 1 to 366", effect);
+            rc = -1;
+        }
+    } else if (strcmp(effect, "time_barred_margin") == 0) {
+        r->kind = TM_RULE_MARGIN;
+        if (integer_field(L, t, "time_barred_margin", 1, 3660, &r->margin_days) != 0) {
+            snprintf(why, cap, "time_barred_margin: must be a whole number of days, 1 to 3660");
+            rc = -1;
+        }
     } else if (strcmp(effect, "block") == 0) {
         r->kind = TM_RULE_BLOCK;
         if (!lua_toboolean(L, v)) {
@@ -523,8 +576,37 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         read_date_field(L, t, "effective", &r->effective_day, why, sizeof why) ||
         read_date_field(L, t, "expires", &r->expires_day, why, sizeof why))
         goto broken_named;
+    if (read_mask(L, t, "owners", tm_gate_owner_names, &r->owners, why, sizeof why) ||
+        read_mask(L, t, "owner", tm_gate_owner_names, &r->owners, why, sizeof why) ||
+        read_mask(L, t, "dialers", tm_gate_dialer_names, &r->dialers, why, sizeof why) ||
+        read_mask(L, t, "dialer", tm_gate_dialer_names, &r->dialers, why, sizeof why) ||
+        read_mask(L, t, "lines", tm_gate_line_names, &r->lines, why, sizeof why) ||
+        read_mask(L, t, "line", tm_gate_line_names, &r->lines, why, sizeof why))
+        goto broken_named;
+    if (read_provenance(L, t, &r->verified, &r->missing, &r->interpretation, why, sizeof why) != 0)
+        goto broken_named;
+    if (r->verified == TM_TRI_ABSENT) {
+        /* The older `status` grade (V: the text was read; S, M: a secondary
+         * source or memory) stands for `verified` where that is not given,
+         * and what it says is what is missing. */
+        rawfield(L, t, "status");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *st = lua_tostring(L, -1);
+            r->verified = st[0] == 'V' ? TM_TRI_TRUE : TM_TRI_FALSE;
+            if (r->verified == TM_TRI_FALSE && !r->missing) {
+                char buf[600];
+                snprintf(buf, sizeof buf, "status %s", st);
+                r->missing = strdup(buf);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (r->verified == TM_TRI_FALSE && !r->missing)
+        problem(ctx, r->line, 0, "rule '%s': verified = false needs missing = \"...\" (what could "
+                                 "not be checked)", id);
     {
-        /* message = { "autodialed", ... }: applies only when one of these is true */
+        /* message = { "accepts_payment", ... }: applies only when one of
+         * these is true, or not known (then assumed) */
         tm_rule tmp = {0};
         if (read_fields(L, t, "message", &tmp, why, sizeof why) == 0) {
             memcpy(r->when_msg, tmp.fields, sizeof r->when_msg);
@@ -564,9 +646,11 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
     if (neffects != 1) {
         snprintf(why, sizeof why,
                  neffects ? "has %d effects; give exactly one of window, days/holidays, cap, "
-                            "after, block, requires, forbid, consent, optout, inconvenient, check"
+                            "after, block, requires, forbid, consent, optout, inconvenient, check, "
+                            "time_barred_margin"
                           : "has no effect: give one of window, days/holidays, cap, after, block, "
-                            "requires, forbid, consent, optout, inconvenient, check",
+                            "requires, forbid, consent, optout, inconvenient, check, "
+                            "time_barred_margin",
                  neffects);
         goto broken_named;
     }
@@ -618,9 +702,58 @@ static void add_failed(loadctx *ctx, const char *id, const char *why)
     tm_gate_add(ctx->gate, &reg, NULL);
 }
 
-static const char *const reg_keys[] = {"id",         "name",    "applies", "rules", "interpretation",
-                                       "notes",      "sources", "version", TM_RULEC_MARK, TM_RULEC_LINE,
-                                       "effective", NULL};
+static const char *const reg_keys[] = {"id",       "name",      "applies",     "rules",
+                                       "interpretation", "notes", "sources",  "version",
+                                       TM_RULEC_MARK, TM_RULEC_LINE, "effective", "statement",
+                                       "verified", "missing", NULL};
+
+/* statement = { checked = ..., finding = ..., verified = ..., missing = ... }:
+ * what was checked for a jurisdiction that adds no rule the language can
+ * hold. Returns 0, or -1 with why. */
+static int read_statement(lua_State *L, int t, tm_regulation *reg, char *why, size_t cap)
+{
+    rawfield(L, t, "statement");
+    int st = lua_gettop(L);
+    int rc = 0;
+    if (lua_istable(L, st)) {
+        static const char *const keys[] = {"checked", "finding", "verified", "missing", "sources",
+                                           "notes", NULL};
+        lua_pushnil(L);
+        while (lua_next(L, st)) {
+            if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(keys, lua_tostring(L, -2)) < 0) {
+                snprintf(why, cap, "statement: unknown field '%s'",
+                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+                rc = -1;
+            }
+            lua_pop(L, 1);
+        }
+        rawfield(L, st, "checked");
+        rawfield(L, st, "finding");
+        if (rc == 0 && (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)) {
+            snprintf(why, cap, "statement: needs checked = \"the statute checked\" and finding = "
+                               "\"what it adds\"");
+            rc = -1;
+        } else if (rc == 0) {
+            reg->checked = strdup(lua_tostring(L, -2));
+            reg->finding = strdup(lua_tostring(L, -1));
+        }
+        lua_pop(L, 2);
+        if (rc == 0 && read_provenance(L, st, &reg->verified, &reg->missing, &reg->interpretation,
+                                       why, cap) != 0)
+            rc = -1;
+    } else if (!lua_isnil(L, st)) {
+        snprintf(why, cap, "statement: must be a table");
+        rc = -1;
+    }
+    lua_settop(L, st - 1);
+    int verified = TM_TRI_ABSENT;
+    if (rc == 0 &&
+        read_provenance(L, t, &verified, &reg->missing, &reg->interpretation, why, cap) != 0)
+        rc = -1;
+    if (reg->verified == TM_TRI_ABSENT)
+        reg->verified = verified;
+    return rc;
+}
 
 static void compile_regulation(lua_State *L, int t, loadctx *ctx)
 {
@@ -726,11 +859,19 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
         free(tmp.script);
         return;
     }
+    if (read_statement(L, t, &reg, why, sizeof why) != 0) {
+        problem(ctx, line, 1, "regulation '%s': %s", idbuf, why);
+        why[0] = '\0';
+    }
+    if (reg.verified == TM_TRI_FALSE && !reg.missing)
+        problem(ctx, line, 0, "regulation '%s': verified = false needs missing = \"...\" (what could "
+                              "not be checked)", idbuf);
     rawfield(L, t, "rules");
     int rules = lua_gettop(L);
     int n = lua_istable(L, rules) ? (int)tm_lua_rawlen(L, rules) : 0;
-    if (!lua_istable(L, rules) || n == 0)
-        problem(ctx, line, 0, "regulation '%s' has no rules", idbuf);
+    if ((!lua_istable(L, rules) || n == 0) && !reg.checked)
+        problem(ctx, line, 0, "regulation '%s' has no rules (and no statement of what was checked)",
+                idbuf);
     reg.rules = n ? calloc((size_t)n, sizeof *reg.rules) : NULL;
     for (int i = 1; i <= n && reg.rules; i++) {
         lua_rawgeti(L, rules, i);
@@ -792,6 +933,110 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* sol.lua's accrual names (what starts the period, in the law's words) and
+ * the engine's reading of each from the dates a request can give. */
+static const struct {
+    const char *name;
+    int accrual;
+} accrual_names[] = {
+    {"default", TM_ACCRUAL_DEFAULT},
+    {"charge_off", TM_ACCRUAL_CHARGE_OFF},
+    /* The last item, charge or payment: the request gives the last payment
+     * only, which is no later than the last of them. */
+    {"last_item", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_charge_or_payment", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_activity", TM_ACCRUAL_LAST_PAYMENT},
+    {"last_charge_or_payment_plus_30d", TM_ACCRUAL_LAST_PAYMENT_30},
+    {"treatment_date", TM_ACCRUAL_EARLIEST},
+};
+
+static int accrual_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof accrual_names / sizeof accrual_names[0]; i++)
+        if (strcmp(accrual_names[i].name, name) == 0)
+            return accrual_names[i].accrual;
+    return -1;
+}
+
+/* Reads one state's `roll` table (its rule for a last day on a holiday):
+ * { weekdays = {"sat", "sun"}, federal = true, holidays = { {month, day} or
+ * {month, nth, wday, offset}, observed, from, to } }. Returns 0, or -1 with
+ * why. */
+static int read_roll(lua_State *L, int t, tm_sol *s, char *why, size_t cap)
+{
+    rawfield(L, t, "roll");
+    int roll = lua_gettop(L);
+    int rc = 0;
+    if (lua_isnil(L, roll)) {
+        lua_settop(L, roll - 1);
+        return 0;
+    }
+    if (!lua_istable(L, roll)) {
+        snprintf(why, cap, "roll: must be a table");
+        lua_settop(L, roll - 1);
+        return -1;
+    }
+    s->roll = 1;
+    uint32_t wd = 0;
+    if (read_mask(L, roll, "weekdays", tm_gate_weekday_names, &wd, why, cap) != 0)
+        rc = -1;
+    s->roll_weekdays = (uint8_t)wd;
+    rawfield(L, roll, "federal");
+    s->roll_federal = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    rawfield(L, roll, "holidays");
+    int hs = lua_gettop(L);
+    int n = lua_istable(L, hs) ? (int)tm_lua_rawlen(L, hs) : 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        if (s->nholidays >= TM_SOL_MAX_HOLIDAYS) {
+            snprintf(why, cap, "roll.holidays: at most %d", TM_SOL_MAX_HOLIDAYS);
+            rc = -1;
+            break;
+        }
+        lua_rawgeti(L, hs, i);
+        int h = lua_gettop(L);
+        tm_sol_holiday *x = &s->holidays[s->nholidays];
+        memset(x, 0, sizeof *x);
+        int ok = lua_istable(L, h) &&
+                 integer_field(L, h, "month", 1, 12, &x->month) == 0;
+        rawfield(L, h, "wday");
+        if (ok && lua_type(L, -1) == LUA_TSTRING) {
+            x->wday = tm_gate_lookup(tm_gate_weekday_names, lua_tostring(L, -1));
+            int nth = 0;
+            ok = x->wday >= 0 && integer_field(L, h, "nth", -1, 5, &nth) == 0 && nth != 0;
+            x->nth = nth;
+        } else if (ok) {
+            ok = integer_field(L, h, "day", 1, 31, &x->day) == 0;
+        }
+        lua_pop(L, 1);
+        rawfield(L, h, "offset");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "offset", -7, 7, &x->offset) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "from");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "from", 1900, 9999, &x->from_year) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "to");
+        if (ok && !lua_isnil(L, -1))
+            ok = integer_field(L, h, "to", 1900, 9999, &x->to_year) == 0;
+        lua_pop(L, 1);
+        rawfield(L, h, "observed");
+        x->observed = lua_toboolean(L, -1) && x->nth == 0;
+        lua_pop(L, 1);
+        if (!ok) {
+            snprintf(why, cap, "roll.holidays[%d]: needs month and day, or month, nth (1 to 5 or "
+                               "-1) and wday (\"mon\"...)", i);
+            rc = -1;
+        } else {
+            s->nholidays++;
+        }
+        lua_settop(L, h - 1);
+    }
+    lua_settop(L, roll - 1);
+    return rc;
+}
+
 static void load_sol(loadctx *ctx)
 {
     lua_State *L = tm_sandbox_lua(ctx->sb);
@@ -799,23 +1044,61 @@ static void load_sol(loadctx *ctx)
     tm_gen *gen = tm_sandbox_gen(ctx->sb);
     if (!gen || !tm_gen_find(gen, "regulations/sol.lua"))
         return;
+    snprintf(ctx->display, sizeof ctx->display, "%s", "regulations/sol.lua");
     if (tm_sandbox_script(ctx->sb, "regulations/sol.lua", &e) != TM_OK) {
-        snprintf(ctx->display, sizeof ctx->display, "%s", "regulations/sol.lua");
         problem(ctx, 0, 1, "%s", e.msg);
         return;
     }
     int top = lua_gettop(L);
     rawfield(L, top, "states");
-    tm_sol sol[80];
+    enum { MAX_SOL = 80 };
+    tm_sol *sol = calloc(MAX_SOL, sizeof *sol);
     int n = 0;
+    if (!sol) {
+        problem(ctx, 0, 1, "out of memory reading the statutes of limitation");
+        lua_settop(L, top - 1);
+        return;
+    }
     if (lua_istable(L, -1)) {
         lua_pushnil(L);
-        while (lua_next(L, -2) && n < 80) {
+        while (lua_next(L, -2) && n < MAX_SOL) {
             if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) && strlen(lua_tostring(L, -2)) == 2) {
+                int st = lua_gettop(L);
+                const char *code = lua_tostring(L, -2);
                 tm_sol *s = &sol[n];
                 memset(s, 0, sizeof *s);
-                memcpy(s->state, lua_tostring(L, -2), 3);
-                rawfield(L, lua_gettop(L), "years");
+                memcpy(s->state, code, 3);
+                /* What starts the period: `accrual`, or accrual_by_type for one type. */
+                rawfield(L, st, "accrual");
+                const char *acc = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "default";
+                int a = accrual_lookup(acc);
+                if (a < 0) {
+                    problem(ctx, 0, 1, "states.%s.accrual: unknown value '%s'", code, acc);
+                    a = TM_ACCRUAL_DEFAULT;
+                }
+                lua_pop(L, 1);
+                for (int k = 0; k < TM_DT__COUNT; k++)
+                    s->accrual[k] = a;
+                rawfield(L, st, "accrual_by_type");
+                if (lua_istable(L, -1)) {
+                    for (int k = 0; k < TM_DT__COUNT; k++) {
+                        rawfield(L, lua_gettop(L), tm_gate_debt_type_names[k]);
+                        if (lua_type(L, -1) == LUA_TSTRING) {
+                            int b = accrual_lookup(lua_tostring(L, -1));
+                            if (b < 0)
+                                problem(ctx, 0, 1, "states.%s.accrual_by_type.%s: unknown value '%s'",
+                                        code, tm_gate_debt_type_names[k], lua_tostring(L, -1));
+                            else
+                                s->accrual[k] = b;
+                        }
+                        lua_pop(L, 1);
+                    }
+                }
+                lua_pop(L, 1);
+                char why[200];
+                if (read_roll(L, st, s, why, sizeof why) != 0)
+                    problem(ctx, 0, 1, "states.%s.%s", code, why);
+                rawfield(L, st, "years");
                 if (lua_istable(L, -1)) {
                     for (int k = 0; k < TM_DT__COUNT; k++) {
                         rawfield(L, lua_gettop(L), tm_gate_debt_type_names[k]);
@@ -825,13 +1108,47 @@ static void load_sol(loadctx *ctx)
                     }
                     n++;
                 }
-                lua_pop(L, 1);
+                lua_settop(L, st);
             }
             lua_pop(L, 1);
         }
     }
     lua_settop(L, top - 1);
     tm_gate_set_sol(ctx->gate, sol, n);
+    free(sol);
+}
+
+/* The 50 states and DC: each must be accounted for by the state scripts. */
+static const char *const us_jurisdictions[] = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    NULL};
+
+/* A tree with state scripts (regulations/states/) accounts for every state
+ * and DC: a regulation "US-XX" that holds rules or a statement of the
+ * statute checked. One that has neither is a problem, so `tallyman lint`
+ * fails until someone looks at the state. */
+static void check_states_accounted(loadctx *ctx, tm_gen *gen)
+{
+    int has_states = 0;
+    for (size_t i = 0; i < tm_gen_count(gen) && !has_states; i++)
+        has_states = strncmp(tm_gen_script(gen, i)->path, "regulations/states/", 19) == 0;
+    if (!has_states)
+        return;
+    snprintf(ctx->display, sizeof ctx->display, "%s/regulations/states", tm_gen_root(gen));
+    for (int k = 0; us_jurisdictions[k]; k++) {
+        char id[8];
+        snprintf(id, sizeof id, "US-%s", us_jurisdictions[k]);
+        int found = 0;
+        for (int i = 0; i < tm_gate_count(ctx->gate) && !found; i++) {
+            const tm_regulation *reg = tm_gate_regulation(ctx->gate, i);
+            found = strcmp(reg->id, id) == 0 && (reg->nrules > 0 || reg->checked);
+        }
+        if (!found)
+            problem(ctx, 0, 0, "%s is not accounted for: give it rules, or a statement = { checked = "
+                               "\"the statute checked\", finding = \"...\" } (states/others.lua)", id);
+    }
 }
 
 int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report, void *ud,
@@ -857,7 +1174,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
                 tm_gen_count(gen) != 1)
                 continue;
             ctx.script = s;
-            if (tm_gen_count(gen) == 1 && strcmp(root + strlen(root) - strlen(s->path), s->path) == 0)
+            if (tm_gen_count(gen) == 1 && ends_with(root, s->path))
                 snprintf(ctx.display, sizeof ctx.display, "%s", root);
             else
                 snprintf(ctx.display, sizeof ctx.display, "%s/%s", root, s->path);
@@ -884,6 +1201,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
         }
         ctx.script = NULL;
         load_sol(&ctx);
+        check_states_accounted(&ctx, gen);
     }
     *out = gate;
     return TM_OK;

@@ -29,6 +29,13 @@ return regulation {
                     outcomes = { "attempt", "voicemail", "conversation" } },
         },
         {
+            id = "time-barred-margin",
+            cite = "Example Bank Collections Policy 6.1",
+            time_barred_margin = 30,
+            reason = "debts are treated as time-barred 30 days before the statute of limitations runs",
+            interpretation = "Policy, not law: the decision says time_barred_by = policy while the law would not yet bar the debt.",
+        },
+        {
             id = "no-suit-language",
             cite = "Example Bank Collections Policy 6.2",
             forbid = { "threatens_suit" },

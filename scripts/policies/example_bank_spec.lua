@@ -2,7 +2,7 @@
 local NY = { state = "NY", timezones = { "America/New_York" } }
 
 local function req(now, extra)
-    local r = merge({ channel = "call", creditor = "Example Bank", consumer = NY, debt = { id = "D1" } },
+    local r = merge({ channel = "call", dialer = "manual", creditor = "Example Bank", consumer = NY, debt = { id = "D1" } },
                     extra or {})
     r.now = now
     return r
@@ -37,5 +37,33 @@ describe("Example Bank policy", function()
     it("forbids suit language even on a debt that is not time-barred", function()
         assert_blocked(decide(req("2026-11-23T15:00:00Z", { message = { threatens_suit = true } })),
                        "POLICY-EXAMPLE-BANK/no-suit-language")
+    end)
+end)
+
+describe("a time-barred margin (policy, not law)", function()
+    -- New York: 3 years for a credit card (CPLR 214-i); the default on 2023-11-30 makes
+    -- 2026-11-30 the last day to sue and 2026-12-01 the first time-barred day.
+    local function card(now, creditor)
+        return decide(req(now, { creditor = creditor, collector = "creditor", channel = "letter",
+                                 debt = { id = "D1", type = "credit_card", last_payment_date = "2023-11-30",
+                                          default_date = "2023-11-30" } }))
+    end
+    it("treats the debt as time-barred 30 days early, and says it is the policy", function()
+        local d = card("2026-10-31T15:00:00Z", "Example Bank")
+        assert_true(not d.time_barred, "31 days before")
+        assert_eq(d.time_barred_on, "2026-12-01")
+        assert_eq(d.time_barred_policy.on, "2026-11-01")
+        d = card("2026-11-01T15:00:00Z", "Example Bank")
+        assert_true(d.time_barred, "30 days before: the margin")
+        assert_eq(d.time_barred_by, "policy")
+        assert_eq(d.time_barred_policy.rule, "POLICY-EXAMPLE-BANK/time-barred-margin")
+        assert_eq(d.time_barred_policy.margin_days, 30)
+        d = card("2026-12-01T15:00:00Z", "Example Bank")
+        assert_eq(d.time_barred_by, "law")
+    end)
+    it("does not move another creditor's debts", function()
+        local d = card("2026-11-01T15:00:00Z", "Other Bank")
+        assert_true(not d.time_barred)
+        assert_eq(d.time_barred_policy, nil)
     end)
 end)

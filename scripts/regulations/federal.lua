@@ -22,6 +22,59 @@
 --   blocks calls on its date and the 6 dates after it (its date is day 1).
 -- * Letters are not judged by time of day (they are not received at a time
 --   the collector chooses); every other channel is.
+-- 15 U.S.C. 1692c(a)(2): days after the collector's communication to the attorney
+-- after which an attorney who has not responded no longer bars direct contact.
+local ATTORNEY_WAIT_DAYS = 30
+
+-- The attorney exceptions: nil (allowed) when the attorney consented to direct
+-- contact, or did not respond within `wait_days` of the collector's communication;
+-- otherwise a block naming what the request left out (consumer.attorney...).
+local function attorney_exception(c, wait_days, reason)
+    local a = c.attorney
+    if a and a.consented == true then
+        return nil
+    end
+    if a and a.responded == false and a.asked_at then
+        local from = a.asked_at + wait_days * 86400
+        if c.now >= from then
+            return nil
+        end
+        return block(reason .. " (the attorney has until " .. wait_days .. " days after the request to respond)", from)
+    end
+    local b = block(reason)
+    if a == nil then
+        b.assumed = { "consumer.attorney" }
+    elseif a.consented == nil then
+        b.assumed = { "consumer.attorney.consented" }
+    end
+    return b
+end
+
+-- The consumer's own requests about contact (consumer.requests) that make a place,
+-- a time or a medium inconvenient or unwanted: a block naming the request, or nil.
+local function consumer_requests(c)
+    local lt = c.local_times
+    for _, q in ipairs(c.requests) do
+        if q.at <= c.now then
+            if q.type == "no_work_contact" and c.place == "work" then
+                return block("the consumer asked not to be contacted at work (an inconvenient place)")
+            elseif q.type == "no_calls_at" and c.channel == "call" then
+                for _, t in ipairs(lt) do
+                    local s = t.hour * 3600 + t.min * 60 + t.sec
+                    local inside = (q.from <= q.to) and (s >= q.from and s < q.to) or
+                                   (q.from > q.to and (s >= q.from or s < q.to))
+                    if inside then
+                        return block("the consumer asked not to be called at this time of day")
+                    end
+                end
+            elseif q.type == "contact_only_by" and not q.channels[c.channel] then
+                return block("the consumer asked to be contacted only by other media")
+            end
+        end
+    end
+    return nil
+end
+
 return regulation {
     id = "US-FED",
     name = "FDCPA and Regulation F",
@@ -41,18 +94,30 @@ return regulation {
             interpretation = "Times and days the consumer designated are blocked in the consumer's local time, in every zone.",
         },
         {
+            id = "consumer-requests",
+            cite = "15 U.S.C. 1692c(a)(1); 12 CFR 1006.6(b)(1)(i); 12 CFR 1006.14(h)",
+            channels = { "call", "sms", "email", "push", "whatsapp", "visit", "letter" },
+            purposes = { "collection" },
+            check = consumer_requests,
+            verified = true,
+            interpretation = "The consumer's own requests (consumer.requests), oral or written: not at work makes the workplace an inconvenient place; no calls between from and to makes those local times inconvenient (in every zone); contact only by some media is a request that the others not be used (1006.14(h)). None lapses under federal law.",
+        },
+        {
             id = "call-frequency",
             cite = "12 CFR 1006.14(b)(2)(i)(A)",
             channels = { "call" },
             cap = { count = 7, days = 7, of = { "call" },
-                    outcomes = { "attempt", "voicemail", "conversation" }, direction = "outbound" },
+                    outcomes = { "attempt", "voicemail", "conversation" }, direction = "outbound",
+                    consent_days = 7 },
+            interpretation = "Calls placed (outbound) count; calls the consumer made do not (history[].direction). Calls placed within 7 consecutive local dates of the consumer's direct consent to more calls (consumer.consent.more_calls_at; its date is day 1) do not count, 1006.14(b)(3)(i).",
             reason = "7 calls already placed about this debt within 7 consecutive days",
         },
         {
             id = "call-after-conversation",
             cite = "12 CFR 1006.14(b)(2)(i)(B)",
             channels = { "call" },
-            after = { outcome = "conversation", of = { "call" }, days = 7 },
+            after = { outcome = "conversation", of = { "call" }, days = 7, consent_days = 7 },
+            interpretation = "A conversation in either direction starts the 7 days; a call placed within 7 local dates of the consumer's direct consent (consumer.consent.more_calls_at) is excluded, 1006.14(b)(3)(i).",
             reason = "a telephone conversation about this debt within the last 7 days (its date is day 1)",
         },
         {
@@ -67,8 +132,13 @@ return regulation {
             id = "attorney-represented",
             cite = "15 U.S.C. 1692c(a)(2); 12 CFR 1006.6(b)(2)",
             flags = { "attorney" },
-            block = true,
-            reason = "the consumer is represented by an attorney for this debt: communicate with the attorney",
+            check = function(c)
+                return attorney_exception(c, ATTORNEY_WAIT_DAYS,
+                    "the consumer is represented by an attorney for this debt: communicate with the attorney")
+            end,
+            verified = false,
+            missing = "1692c(a)(2) and 1006.6(b)(2) give no number for the attorney's 'reasonable period'; no case fixes one (Lee v. Medicredit, N.D. Ga. 2022: a question of fact)",
+            interpretation = "Contact is allowed once the attorney consents (consumer.attorney.consented), or when the attorney has not responded (responded = false) 30 days after the collector's communication (asked_at): 30 days is the longest period a state statute gives for the same exception (Fla. Stat. 559.72(18)), the consumer's side of a question the federal text leaves open. The attorney flag alone, or an exception not shown, keeps the block and names consumer.attorney in `assumed`.",
         },
         {
             id = "dispute-pending-verification",

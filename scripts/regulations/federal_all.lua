@@ -7,7 +7,10 @@
 -- * TCPA: texts are sent through platforms that count as automatic telephone
 --   dialing systems, so a text needs the consumer's prior express consent
 --   (consent.sms). A call made with an autodialer or a prerecorded voice
---   (message.autodialed / message.prerecorded) needs consent.autodial.
+--   (the request's `dialer`) to a cell phone or VoIP number (`line`), or with
+--   a prerecorded voice to a landline, needs consent.autodial; a manually
+--   dialled call needs none. An absent dialer or line is assumed to be the
+--   case that needs consent (listed in the decision's `assumed`).
 -- * SCRA does not bar contact; it protects servicemembers against default
 --   judgments and caps interest. The gate blocks any threat of suit to a
 --   consumer flagged scra (a default judgment needs an affidavit of military
@@ -34,9 +37,24 @@ return regulation {
             id = "tcpa-autodialed-call",
             cite = "47 U.S.C. 227(b)(1)(A)(iii); 47 CFR 64.1200(a)(1)",
             channels = { "call" },
-            message = { "autodialed", "prerecorded" },
+            dialers = { "autodialer", "prerecorded" },
+            lines = { "cell", "voip" },
             consent = "autodial",
-            reason = "an autodialed or prerecorded call needs prior express consent",
+            reason = "an autodialed or prerecorded call to a cell phone needs prior express consent",
+            verified = true,
+            interpretation = "227(b)(1)(A)(iii) reaches calls made with an automatic telephone dialing system or an artificial or prerecorded voice to a cellular telephone service or any service for which the called party is charged; a VoIP number is treated as such a service (protective). A manually dialled call needs no TCPA consent. When the request does not say how the call is dialled (dialer) or to what line (line), the gate assumes an autodialled call to a cell phone and names the field in `assumed`.",
+        },
+        {
+            id = "tcpa-prerecorded-landline",
+            cite = "47 U.S.C. 227(b)(1)(B); 47 CFR 64.1200(a)(3)",
+            channels = { "call" },
+            dialers = { "prerecorded" },
+            lines = { "landline" },
+            consent = "autodial",
+            reason = "a prerecorded call to a residential line needs prior express consent",
+            verified = false,
+            missing = "47 CFR 64.1200(a)(3)(iii), the exemption for commercial calls without telemarketing (3 calls in 30 days with an opt-out), was not read; the gate does not count prerecorded calls by kind, so it asks for consent on every one",
+            interpretation = "227(b)(1)(B) (text seen) bars prerecorded-voice calls to a residential line without prior express consent unless the FCC exempts them; the exemption's limits are unverified, so consent is required (protective).",
         },
         {
             id = "scra-no-suit-threat",

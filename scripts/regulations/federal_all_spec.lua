@@ -3,7 +3,7 @@
 local NY = { state = "NY", timezones = { "America/New_York" } }
 
 local function req(extra)
-    local r = merge({ channel = "call", now = "2026-11-23T15:00:00Z", consumer = NY,
+    local r = merge({ channel = "call", dialer = "manual", now = "2026-11-23T15:00:00Z", consumer = NY,
                       debt = { id = "D1" } }, extra or {})
     return r
 end
@@ -28,10 +28,45 @@ describe("TCPA", function()
         assert_not_blocked(decide(req({ channel = "sms", collector = "creditor", consumer = c })),
                            "US-FED-ALL/tcpa-sms-consent")
     end)
-    it("a prerecorded call needs consent; a live call does not", function()
-        assert_blocked(decide(req({ message = { prerecorded = true } })), "US-FED-ALL/tcpa-autodialed-call")
-        assert_not_blocked(decide(req({ message = { prerecorded = false } })), "US-FED-ALL/tcpa-autodialed-call")
-        assert_not_blocked(decide(req()), "US-FED-ALL/tcpa-autodialed-call")
+    it("an autodialled or prerecorded call to a cell needs consent; a manual call does not", function()
+        for _, dialer in ipairs({ "autodialer", "prerecorded" }) do
+            for _, line in ipairs({ "cell", "voip" }) do
+                local d = decide(req({ dialer = dialer, line = line }))
+                assert_blocked(d, "US-FED-ALL/tcpa-autodialed-call", dialer .. " " .. line)
+                assert_eq(#d.assumed, 0, dialer .. " " .. line .. ": exact")
+                local c = merge(NY, { consent = { autodial = true } })
+                assert_allowed(decide(req({ dialer = dialer, line = line, consumer = c })), dialer)
+            end
+        end
+        for _, line in ipairs({ "cell", "landline", "voip" }) do
+            assert_allowed(decide(req({ dialer = "manual", line = line })), "manual " .. line)
+        end
+    end)
+    it("an autodialled live call to a landline needs no consent; a prerecorded one does", function()
+        assert_allowed(decide(req({ dialer = "autodialer", line = "landline" })))
+        assert_blocked(decide(req({ dialer = "prerecorded", line = "landline" })),
+                       "US-FED-ALL/tcpa-prerecorded-landline")
+    end)
+    it("assumes an autodialled call to a cell when the request does not say, and says so", function()
+        local d = decide({ channel = "call", now = "2026-11-23T15:00:00Z", consumer = NY, debt = { id = "D1" } })
+        assert_blocked(d, "US-FED-ALL/tcpa-autodialed-call")
+        assert_eq(table.concat(d.assumed, ","), "dialer,line")
+        d = decide(req({ dialer = "autodialer" }))
+        assert_blocked(d, "US-FED-ALL/tcpa-autodialed-call")
+        assert_eq(table.concat(d.assumed, ","), "line")
+        -- A rule that does not block assumes nothing.
+        local c = merge(NY, { consent = { autodial = true } })
+        d = decide({ channel = "call", now = "2026-11-23T15:00:00Z", consumer = c, debt = { id = "D1" } })
+        assert_allowed(d)
+        assert_eq(#d.assumed, 0)
+    end)
+    it("refuses an unknown dialer or line, naming the field", function()
+        local d, err = decide(req({ dialer = "robot" }))
+        assert_eq(d, nil)
+        assert_true(err:find("dialer", 1, true) ~= nil, err)
+        d, err = decide(req({ line = "fax" }))
+        assert_eq(d, nil)
+        assert_true(err:find("line", 1, true) ~= nil, err)
     end)
 end)
 

@@ -2,7 +2,7 @@
 -- 2026-11-23 is a Monday; New York is UTC-5 (EST) then, UTC-4 (EDT) from
 -- 2026-03-08 to 2026-11-01.
 local NY = { state = "NY", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = NY, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = NY, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -204,7 +204,7 @@ describe("electronic messages", function()
     it("honours an opt-out of the medium", function()
         local c = merge(NY, { optout = { "email" }, consent = { email = true } })
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "email", consumer = c })), "US-FED/medium-optout")
-        assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "call", consumer = c })), "US-FED/medium-optout")
+        assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "call", dialer = "manual", consumer = c })), "US-FED/medium-optout")
     end)
     it("needs consent to text", function()
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "sms" })), "US-FED-ALL/tcpa-sms-consent")
@@ -212,9 +212,9 @@ describe("electronic messages", function()
         assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "sms", consumer = c })), "US-FED-ALL/tcpa-sms-consent")
     end)
     it("needs consent for an autodialed call", function()
-        assert_blocked(decide(at("2026-11-23T15:00:00Z", { message = { autodialed = true } })), "US-FED-ALL/tcpa-autodialed-call")
+        assert_blocked(decide(at("2026-11-23T15:00:00Z", { dialer = "autodialer", line = "cell" })), "US-FED-ALL/tcpa-autodialed-call")
         local c = merge(NY, { consent = { autodial = true } })
-        assert_allowed(decide(at("2026-11-23T15:00:00Z", { message = { autodialed = true }, consumer = c })))
+        assert_allowed(decide(at("2026-11-23T15:00:00Z", { dialer = "autodialer", line = "cell", consumer = c })))
     end)
     it("an employer-provided email address needs consent", function()
         assert_blocked(decide(at("2026-11-23T15:00:00Z", { channel = "email", place = "work" })), "US-FED/work-email")
@@ -241,7 +241,7 @@ end)
 
 describe("bad requests", function()
     it("refuses an unknown state", function()
-        local d, err = decide({ channel = "call", consumer = { state = "ZZ" } })
+        local d, err = decide({ channel = "call", dialer = "manual", consumer = { state = "ZZ" } })
         assert_eq(d, nil)
         assert_true(err:find("consumer.state", 1, true), err)
     end)
@@ -249,5 +249,93 @@ describe("bad requests", function()
         local d, err = decide(at("2026-11-23T15:00:00Z", { history = calls({ "2026-11-24T15:00:00Z" }) }))
         assert_eq(d, nil)
         assert_true(err:find("history[0].at", 1, true), err)
+    end)
+end)
+
+describe("the attorney exceptions (15 U.S.C. 1692c(a)(2))", function()
+    local function rep(att)
+        return decide(at("2026-11-23T15:00:00Z", { consumer = merge(NY, { attorney = att }) }))
+    end
+    it("blocks while the attorney has neither consented nor let 30 days pass, naming what it assumed", function()
+        local d = decide(at("2026-11-23T15:00:00Z", { consumer = merge(NY, { flags = { "attorney" } }) }))
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_eq(table.concat(d.assumed, ","), "consumer.attorney")
+        d = rep({ since = "2026-10-01" })
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_eq(table.concat(d.assumed, ","), "consumer.attorney.consented")
+    end)
+    it("allows contact once the attorney consents", function()
+        assert_not_blocked(rep({ since = "2026-10-01", consented = true }), "US-FED/attorney-represented")
+        assert_blocked(rep({ since = "2026-10-01", consented = false, responded = true,
+                             asked_at = "2026-10-01T15:00:00Z" }), "US-FED/attorney-represented")
+    end)
+    it("allows it 30 days after an unanswered request, not a second sooner", function()
+        local d = rep({ since = "2026-10-01", responded = false, asked_at = "2026-10-24T15:00:01Z" })
+        assert_blocked(d, "US-FED/attorney-represented")
+        assert_next(d, "2026-11-23T15:00:01Z")
+        assert_not_blocked(rep({ since = "2026-10-01", responded = false, asked_at = "2026-10-24T15:00:00Z" }),
+                           "US-FED/attorney-represented")
+    end)
+    it("refuses an attorney known since after now, naming the field", function()
+        local d, err = rep({ since = "2026-11-24" })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.attorney.since", 1, true) ~= nil, err)
+    end)
+end)
+
+describe("direct consent to more calls (12 CFR 1006.14(b)(3)(i))", function()
+    local function h(days)
+        local x = {}
+        for i, d in ipairs(days) do
+            x[i] = { channel = "call", at = d .. "T15:00:00Z", outcome = "attempt" }
+        end
+        return x
+    end
+    local SEVEN = { "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23" }
+    it("lets calls through for 7 days from the consent, the consent's date being day 1", function()
+        local hist = h(SEVEN)
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist })), "US-FED/call-frequency")
+        local c = merge(NY, { consent = { more_calls_at = "2026-11-17T14:00:00Z" } })
+        assert_not_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })), "US-FED/call-frequency")
+        -- Consent on the 10th: its 7 days end on the 16th, before any of these calls.
+        c = merge(NY, { consent = { more_calls_at = "2026-11-10T14:00:00Z" } })
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })), "US-FED/call-frequency")
+    end)
+    it("also lifts the 7 days after a conversation within the consent", function()
+        local hist = { { channel = "call", at = "2026-11-20T15:00:00Z", outcome = "conversation" } }
+        assert_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist })), "US-FED/call-after-conversation")
+        local c = merge(NY, { consent = { more_calls_at = "2026-11-20T16:00:00Z" } })
+        assert_not_blocked(decide(at("2026-11-23T17:00:00Z", { history = hist, consumer = c })),
+                           "US-FED/call-after-conversation")
+    end)
+end)
+
+
+describe("the consumer's own requests (1692c(a)(1), 1006.14(h))", function()
+    local function with(req_list, extra)
+        return decide(at("2026-11-23T15:00:00Z", merge({ consumer = merge(NY, { requests = req_list }) }, extra or {})))
+    end
+    it("no contact at work, oral or written, without lapse", function()
+        local r = { { type = "no_work_contact", at = "2026-01-05T15:00:00Z", form = "oral" } }
+        assert_blocked(with(r, { place = "work" }), "US-FED/consumer-requests")
+        assert_not_blocked(with(r), "US-FED/consumer-requests")
+    end)
+    it("no calls in a time range, its start blocked and its end allowed", function()
+        local r = { { type = "no_calls_at", at = "2026-11-01T15:00:00Z", from = "10:00", to = "12:00" } }
+        assert_blocked(with(r), "US-FED/consumer-requests") -- 10:00 EST
+        local d = decide(at("2026-11-23T17:00:00Z", { consumer = merge(NY, { requests = r }) })) -- 12:00
+        assert_not_blocked(d, "US-FED/consumer-requests")
+        d = decide(at("2026-11-23T14:59:59Z", { consumer = merge(NY, { requests = r }) })) -- 09:59:59
+        assert_not_blocked(d, "US-FED/consumer-requests")
+    end)
+    it("contact only by some media blocks the others", function()
+        local r = { { type = "contact_only_by", at = "2026-11-01T15:00:00Z", channels = { "letter" } } }
+        assert_blocked(with(r), "US-FED/consumer-requests")
+        assert_not_blocked(with(r, { channel = "letter" }), "US-FED/consumer-requests")
+    end)
+    it("a request made after now does not count; a request in the future is refused", function()
+        local d, err = with({ { type = "no_work_contact", at = "2026-11-24T15:00:00Z" } }, { place = "work" })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.requests[0].at", 1, true) ~= nil, err)
     end)
 end)

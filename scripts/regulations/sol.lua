@@ -53,6 +53,29 @@
 --                (e.g. whychat.me, docketmath.com, self-law.org) where no official page was
 --                available; recheck those against the official code first.
 --                status_detail rates each type's figure (UCC floors are usually S).
+--   roll         the state's rule for a last day that falls on a holiday, where its text was
+--                seen (CA, NM, PA, TX): weekdays that are holidays, `federal` (federal legal
+--                holidays on their legal dates), and holidays = { {month, day, observed} or
+--                {month, nth, wday, offset}, from, to }. A state without `roll` is counted
+--                without one: its general computation statute or court rule (listed in
+--                SOURCES.md) was not read, so the debt is treated as time-barred from the day
+--                after the anniversary even when that day is a holiday (a day or three
+--                early, never late).
+--   Counting (CONTRACT.md, "tallyman decide"): the period runs from the accrual day,
+--                excluded; it ends on the same-numbered day `years` later (the last day of
+--                the month when that month is shorter), included, moved past holidays by
+--                `roll`; the debt is time-barred from the next day, in the consumer's local
+--                date. How the engine reads each accrual from the request's dates:
+--                  default    debt.default_date (the first missed payment after the last
+--                             payment); when absent, debt.last_payment_date (no later than
+--                             the default), else debt.charge_off_date, and `assumed` names
+--                             the field stood in for;
+--                  last_item, last_charge_or_payment, last_activity  debt.last_payment_date
+--                             (the request gives no last charge; the last payment is no later
+--                             than the last item);
+--                  last_charge_or_payment_plus_30d  debt.last_payment_date + 30 days;
+--                  treatment_date  the earliest date the request gives (no treatment date
+--                             field: it is before any of them).
 --   borrowing    borrowing / foreign-accrual statutes that can shorten the period further
 --                when the debt accrued in another state (not applied to `years`).
 
@@ -184,6 +207,28 @@ return {
     },
     CA = {
       name = "California",
+      roll = {
+        cite = "Cal. Code Civ. Proc. 12, 12a, 135; Cal. Rules of Court 1.11",
+        verified = true,
+        weekdays = { "sat", "sun" },
+        holidays = {
+          { month = 1, day = 1, observed = true },
+          { month = 1, nth = 3, wday = "mon" },
+          { month = 2, day = 12, observed = true },
+          { month = 2, nth = 3, wday = "mon" },
+          { month = 3, day = 31, observed = true },
+          { month = 5, nth = -1, wday = "mon" },
+          { month = 7, day = 4, observed = true },
+          { month = 9, nth = 1, wday = "mon" },
+          { month = 9, nth = 4, wday = "fri", from = 2015 },
+          { month = 10, nth = 2, wday = "mon" },
+          { month = 11, day = 11, observed = true },
+          { month = 11, nth = 4, wday = "thu" },
+          { month = 11, nth = 4, wday = "thu", offset = 1 },
+          { month = 12, day = 25, observed = true },
+        },
+        notes = "CCP 12: the first day excluded, the last included, and a last day that is a holiday also excluded; 12a: then extended to the next day that is not a holiday, 'holiday' meaning every Saturday and the judicial holidays of CCP 135 (text of 12, 12a and 135 read on carnaclaw.com and californiawagelaw.com copies): every full-day holiday of Gov. Code 6700 except Admission Day (Sept. 9), plus the day after Thanksgiving. Native American Day (fourth Friday in September, Gov. Code 6700 since AB 1973, 2015) is counted: CCP 135 does not except it (litigationbythenumbers.com). A holiday on a Saturday is observed the Friday before and one on a Sunday the Monday after (LASD manual citing CCP 135 and Rules of Court 1.11; secondary). Not listed: Juneteenth and any later additions to 6700 (not verified), days appointed by the President or Governor, and office closures under CCP 12b.",
+      },
       years = { credit_card = 4, personal_loan = 4, auto_loan = 4, medical = 4, utility = 4, telecom = 4, other = 2 },
       basis = {
         credit_card = "book_account",
@@ -1088,6 +1133,13 @@ return {
     },
     NM = {
       name = "New Mexico",
+      roll = {
+        cite = "NMSA 12-2A-7(F)",
+        verified = true,
+        weekdays = { "sat", "sun" },
+        federal = true,
+        notes = "12-2A-7(F) (text seen): a period whose last day is a Saturday, Sunday or legal holiday ends on the next day that is not one. Legal holidays: the federal ones are counted; New Mexico's own list (NMSA 12-5-2) was not read.",
+      },
       years = { credit_card = 4, personal_loan = 6, auto_loan = 4, medical = 4, utility = 4, telecom = 4, other = 4 },
       basis = {
         credit_card = "unwritten",
@@ -1340,6 +1392,13 @@ return {
     },
     PA = {
       name = "Pennsylvania",
+      roll = {
+        cite = "1 Pa.C.S. 1908",
+        verified = true,
+        weekdays = { "sat", "sun" },
+        federal = true,
+        notes = "1 Pa.C.S. 1908 (text seen): a last day on a Saturday, Sunday or a legal holiday of the Commonwealth or of the United States is omitted. Federal holidays are counted on their legal dates; Pennsylvania-only holidays were not read and are not counted.",
+      },
       years = { credit_card = 4, personal_loan = 4, auto_loan = 4, medical = 4, utility = 4, telecom = 4, other = 4 },
       basis = {
         credit_card = "contract",
@@ -1484,6 +1543,13 @@ return {
     },
     TX = {
       name = "Texas",
+      roll = {
+        cite = "Tex. Civ. Prac. & Rem. Code 16.072",
+        verified = true,
+        weekdays = { "sat", "sun" },
+        federal = true,
+        notes = "16.072 (quoted in Frasier v. Shafeeq, Tex. App.-Fort Worth 2022): a last day on a Saturday, Sunday or holiday extends to the next day the county offices are open. Federal holidays are counted on their legal dates; Texas-only holidays and county closures are not.",
+      },
       years = { credit_card = 4, personal_loan = 4, auto_loan = 4, medical = 4, utility = 4, telecom = 4, other = 4 },
       basis = {
         credit_card = "debt",

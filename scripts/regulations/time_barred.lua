@@ -42,8 +42,9 @@ local WRITTEN = { "letter", "email", "sms", "whatsapp", "push" }
 local PURPOSES = { "collection", "validation_notice", "verification" }
 local AGENCIES = { "third_party", "debt_buyer" }
 
--- Per-state scope. `disclosure` / `suit`: { collectors = ..., channels = ..., cite_add = ...,
--- interpretation = ... }. A state absent here gets every collector and every channel.
+-- Per-state scope. `disclosure` / `suit`: { collectors = ..., owners = ..., channels = ..., message = ...,
+-- cite_add = ..., interpretation = ... } (owners: whose debt a third party collects, when
+-- the state's bar binds debt buyers only). A state absent here gets every collector and every channel.
 local SCOPE = {
     CA = {
         disclosure = { channels = WRITTEN,
@@ -57,8 +58,8 @@ local SCOPE = {
     CT = {
         disclosure = {
             interpretation = "The Connecticut notice is reported by two law-firm sources but its section was not located: every collector (Connecticut regulates creditors too, 36a-645 to 36a-647) and every medium, protective." },
-        suit = { collectors = AGENCIES,
-            interpretation = "36a-814 bars suit by debt buyers (creditors or consumer collection agencies that purchased the debt); third parties acting for them are included." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "36a-814 bars suit by debt buyers (creditors or consumer collection agencies that purchased the debt); third parties acting for them are included (debt.owner; when absent, assumed)." },
     },
     MA = {
         disclosure = {
@@ -67,22 +68,22 @@ local SCOPE = {
     NC = {
         disclosure = { cite_add = "N.C. Gen. Stat. 75-55(1) (creditors)",
             interpretation = "58-70-115(1) (collection agencies) and 75-55(1) (creditors) require the disclosure before seeking any acknowledgment of a time-barred debt: every collector, every medium, on every collection communication (the gate cannot tell which will seek an acknowledgment)." },
-        suit = { collectors = AGENCIES,
-            interpretation = "58-70-115(4) binds debt buyers and collection agencies acting for them." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "58-70-115(4) binds debt buyers and collection agencies acting for them (debt.owner; when absent, assumed)." },
     },
     NM = {
         disclosure = {
             interpretation = "12.2.12 NMAC binds any person collecting from a New Mexico consumer, original creditors included, and requires the disclosure in writing and orally: every collector, every medium." },
     },
     NY = {
-        disclosure = { collectors = AGENCIES,
-            interpretation = "23 NYCRR Part 1 binds debt collectors (third parties and debt buyers), not original creditors; the notice goes in the medium used to accept payment, so every medium." },
+        disclosure = { collectors = AGENCIES, message = { "accepts_payment" },
+            interpretation = "23 NYCRR Part 1 binds debt collectors (third parties and debt buyers), not original creditors; 1.3 ties the disclosure to accepting payment on a time-barred debt, in the medium used to accept it: required on a contact that will take a payment (message.accepts_payment), in any medium; when the request does not say, the contact is taken to accept one and message.accepts_payment is named in `assumed`." },
     },
     TX = {
         disclosure = { collectors = { "debt_buyer" }, channels = WRITTEN,
             interpretation = "Fin. Code 392.307 binds debt buyers and requires a written notice: every written communication by a debt buyer on a time-barred debt." },
-        suit = { collectors = AGENCIES,
-            interpretation = "392.307(c) bars suit and arbitration by debt buyers; third parties acting for them are included." },
+        suit = { collectors = AGENCIES, owners = { "debt_buyer" },
+            interpretation = "392.307(c) bars suit and arbitration by debt buyers; third parties acting for them are included (debt.owner; when absent, assumed)." },
     },
     WA = {
         disclosure = { collectors = AGENCIES,
@@ -123,6 +124,7 @@ for _, code in ipairs(codes) do
             purposes = PURPOSES,
             collectors = d.collectors,
             channels = d.channels,
+            message = d.message,
             requires = { "time_barred_notice" },
             reason = "the debt is time-barred: " .. st.name .. " requires the time-barred disclosure",
             status = tb.status,
@@ -137,6 +139,7 @@ for _, code in ipairs(codes) do
             cite = cite_of(tb, s.cite_add),
             time_barred = true,
             collectors = s.collectors,
+            owners = s.owners,
             forbid = { "threatens_suit" },
             reason = "the debt is time-barred: " .. st.name .. " law bars suit on it, so no threat of suit",
             status = tb.status,

@@ -85,24 +85,41 @@ describe("who and which medium", function()
             local email = decide(req(st, true, { channel = "email", consumer = { state = st, timezones = { ZONE[st] },
                                                  consent = { email = true } }, message = { optout_notice = true } }))
             assert_requires(email, "time_barred_notice", st .. " email")
-            local call = decide(req(st, true, { channel = "call" }))
+            local call = decide(req(st, true, { channel = "call", dialer = "manual" }))
             assert_allowed(call, st)
             assert_not_requires(call, "time_barred_notice", st .. " call")
         end
     end)
     it("NM: every collector and every medium, calls included", function()
-        assert_requires(decide(req("NM", true, { channel = "call" })), "time_barred_notice")
-        assert_requires(decide(req("NM", true, { collector = "creditor", channel = "call" })), "time_barred_notice")
+        assert_requires(decide(req("NM", true, { channel = "call", dialer = "manual" })), "time_barred_notice")
+        assert_requires(decide(req("NM", true, { collector = "creditor", channel = "call", dialer = "manual" })), "time_barred_notice")
+    end)
+    it("NY: only a contact that accepts payment needs the 23 NYCRR 1.3 disclosure", function()
+        local d = decide(req("NY", true, { channel = "call", dialer = "manual", message = { accepts_payment = true } }))
+        assert_requires(d, "time_barred_notice")
+        assert_eq(#d.assumed, 0)
+        d = decide(req("NY", true, { channel = "call", dialer = "manual", message = { accepts_payment = false } }))
+        assert_allowed(d)
+        assert_not_requires(d, "time_barred_notice")
+        d = decide(req("NY", true, { channel = "call", dialer = "manual",
+                                     message = { accepts_payment = true, time_barred_notice = false } }))
+        assert_blocked(d, "US-NY/time-barred-disclosure")
+        assert_allowed(decide(req("NY", true, { channel = "call", dialer = "manual",
+                                               message = { accepts_payment = false, time_barred_notice = false } })))
+        -- Not said: taken to accept a payment, and named.
+        d = decide(req("NY", true, { channel = "call", dialer = "manual" }))
+        assert_requires(d, "time_barred_notice")
+        assert_eq(table.concat(d.assumed, ","), "message.accepts_payment")
     end)
     it("NY: third parties and debt buyers in any medium, not creditors", function()
-        assert_requires(decide(req("NY", true, { channel = "call" })), "time_barred_notice")
+        assert_requires(decide(req("NY", true, { channel = "call", dialer = "manual" })), "time_barred_notice")
         assert_requires(decide(req("NY", true, { collector = "debt_buyer" })), "time_barred_notice")
         assert_not_requires(decide(req("NY", true, { collector = "creditor" })), "time_barred_notice")
     end)
     it("TX: debt buyers only, in writing", function()
         assert_not_requires(decide(req("TX", true)), "time_barred_notice")
         assert_not_requires(decide(req("TX", true, { collector = "creditor" })), "time_barred_notice")
-        assert_not_requires(decide(req("TX", true, { collector = "debt_buyer", channel = "call" })), "time_barred_notice")
+        assert_not_requires(decide(req("TX", true, { collector = "debt_buyer", channel = "call", dialer = "manual" })), "time_barred_notice")
     end)
     it("NC and MA reach creditors", function()
         local nc = decide(req("NC", true, { collector = "creditor", message = { time_barred_notice = false,
@@ -143,35 +160,137 @@ describe("no suit where state law bars it", function()
 end)
 
 describe("working the status out from the dates", function()
-    -- CA: credit card 4 years (CCP 337); NM: credit card 4 years (NMSA 37-1-4).
-    local function card(st, last, extra)
-        return req(st, nil, merge({ debt = { id = "D1", type = "credit_card", last_payment_date = last } }, extra or {}))
+    -- Counted as the courts count (CONTRACT.md): the accrual day excluded, the
+    -- anniversary included (the last day to sue), time-barred from the day after,
+    -- in the consumer's local date.
+    local function card(st, accrued, now, extra)
+        local r = req(st, nil, merge({ debt = { id = "D1", type = "credit_card", last_payment_date = accrued,
+                                                default_date = accrued } }, extra or {}))
+        r.debt.time_barred = nil
+        r.now = now or NOW
+        return r
     end
-    it("CA: a day short of 4 years is not time-barred; 4 years to the day is", function()
+    -- Every state and DC with a credit-card period: the last day is Wednesday
+    -- 2026-11-18 (no holiday anywhere), so the accrual is `years` earlier (Ohio:
+    -- 30 days after the last payment, R.C. 2305.07(C)).
+    it("every state: the day before, the day of and the day after the last day", function()
+        local n = 0
+        for code, st in pairs(sol.states) do
+            local years = st.years.credit_card
+            if years and years > 0 then
+                n = n + 1
+                local accrued = (2026 - years) .. "-11-18"
+                if st.accrual == "last_charge_or_payment_plus_30d" then
+                    accrued = (2026 - years) .. "-10-19"
+                end
+                local zone = { state = code, timezones = { "America/New_York" } }
+                local function on(day)
+                    return decide(card(code, accrued, day .. "T17:00:00Z", { consumer = zone }))
+                end
+                local before, last, after = on("2026-11-17"), on("2026-11-18"), on("2026-11-19")
+                assert_true(not before.time_barred, code .. ": the day before the last day")
+                assert_true(not last.time_barred, code .. ": the last day (" .. years .. " years)")
+                assert_true(after.time_barred, code .. ": the day after the last day")
+                assert_eq(after.time_barred_on, "2026-11-19", code)
+                assert_eq(before.time_barred_on, "2026-11-19", code)
+                assert_eq(after.time_barred_by, "law", code)
+            end
+        end
+        assert_eq(n, 51, "50 states and DC")
+    end)
+    it("CA: the disclosure follows, and only from the day after the last day", function()
         assert_eq(sol.states.CA.years.credit_card, 4)
-        local young = decide(card("CA", "2022-11-24"))
-        assert_true(not young.time_barred, "day before")
-        assert_not_requires(young, "time_barred_notice")
-        local old = decide(card("CA", "2022-11-23"))
-        assert_true(old.time_barred, "day of")
+        local last = decide(card("CA", "2022-11-18", "2026-11-18T20:00:00Z"))
+        assert_not_requires(last, "time_barred_notice")
+        local old = decide(card("CA", "2022-11-18", "2026-11-19T20:00:00Z"))
         assert_requires(old, "time_barred_notice")
-        assert_blocked(decide(card("CA", "2022-11-23", { message = { time_barred_notice = false } })),
+        assert_blocked(decide(card("CA", "2022-11-18", "2026-11-19T20:00:00Z", { message = { time_barred_notice = false } })),
                        "US-CA/time-barred-disclosure")
     end)
-    it("NM: the same boundary, and a charge-off earlier than the last payment starts the clock", function()
-        assert_eq(sol.states.NM.years.credit_card, 4)
-        assert_not_requires(decide(card("NM", "2022-11-24")), "time_barred_notice")
-        assert_requires(decide(card("NM", "2022-11-23")), "time_barred_notice")
-        local d = decide(req("NM", nil, { debt = { id = "D1", type = "credit_card", last_payment_date = "2024-01-10",
-                                                   charge_off_date = "2022-11-23" } }))
-        assert_true(d.time_barred, "charged off 4 years ago")
-        assert_requires(d, "time_barred_notice")
+    it("uses the consumer's local date, not the UTC date", function()
+        -- 2026-11-19T05:00Z is 21:00 on the 18th in Los Angeles: still the last day there.
+        local d = decide(card("CA", "2022-11-18", "2026-11-19T05:00:00Z"))
+        assert_true(not d.time_barred, "evening of the last day in California")
+        d = decide(card("CA", "2022-11-18", "2026-11-19T08:00:00Z"))
+        assert_true(d.time_barred, "past midnight in California")
+    end)
+    it("CA: a last day on a court holiday moves to the next court day (CCP 12, 12a, 135)", function()
+        -- Thanksgiving 2026-11-26, the day after, then the weekend: suit is timely on Monday the 30th.
+        local on = function(now) return decide(card("CA", "2022-11-26", now)) end
+        assert_true(not on("2026-11-27T20:00:00Z").time_barred, "the day after Thanksgiving")
+        assert_true(not on("2026-11-30T20:00:00Z").time_barred, "Monday, the last court day")
+        local d = on("2026-12-01T20:00:00Z")
+        assert_true(d.time_barred, "Tuesday")
+        assert_eq(d.time_barred_on, "2026-12-01")
+        -- Christmas 2027 is a Saturday: observed Friday the 24th, so the last day is Monday the 27th.
+        d = decide(card("CA", "2023-12-24", "2027-12-24T20:00:00Z"))
+        assert_eq(d.time_barred_on, "2027-12-28")
+        -- Cesar Chavez Day (March 31, a state holiday) on a Wednesday.
+        d = decide(card("CA", "2023-03-31", "2027-03-31T20:00:00Z"))
+        assert_true(not d.time_barred)
+        assert_eq(d.time_barred_on, "2027-04-02")
+    end)
+    it("a state without a holiday roll counts the anniversary as it falls", function()
+        -- Florida: 4 years; 2026-11-22 is a Sunday, and the roll statute was not read.
+        assert_eq(sol.states.FL.roll, nil)
+        local d = decide(card("FL", "2022-11-22", "2026-11-23T17:00:00Z"))
+        assert_true(d.time_barred)
+        assert_eq(d.time_barred_on, "2026-11-23")
+    end)
+    it("a period ending in a shorter month ends on its last day", function()
+        -- Alaska, 3 years from a leap day: 2023 has no February 29, so the last day is the 28th.
+        local d = decide(card("AK", "2020-02-29", "2023-03-01T17:00:00Z", { consumer = { state = "AK", timezones = { "America/Anchorage" } } }))
+        assert_eq(d.time_barred_on, "2023-03-01")
+        assert_true(d.time_barred)
+    end)
+    it("names the date it stood in for, and accrues from the default when given", function()
+        -- Only the last payment: the default is no earlier, so the gate counts from the
+        -- payment and says it assumed the default date.
+        assert_eq(sol.states.CA.accrual, "default")
+        local r = req("CA", nil, { debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-18" } })
+        r.now = "2026-11-19T20:00:00Z"
+        local d = decide(r)
+        assert_true(d.time_barred)
+        assert_eq(table.concat(d.assumed, ","), "debt.default_date")
+        -- The first missed payment a month later: the period runs from it.
+        r.debt.default_date = "2022-12-18"
+        d = decide(r)
+        assert_true(not d.time_barred)
+        assert_eq(d.time_barred_on, "2026-12-19")
+        assert_eq(#d.assumed, 0)
+    end)
+    it("accrues from the last payment where the state says so (NM: the last item)", function()
+        assert_eq(sol.states.NM.accrual, "last_item")
+        local r = req("NM", nil, { debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-18",
+                                           default_date = "2022-12-18" } })
+        r.now = "2026-11-19T17:00:00Z"
+        local d = decide(r)
+        assert_true(d.time_barred, "from the last payment, not the later default")
+        assert_eq(d.time_barred_on, "2026-11-19")
+    end)
+    it("Ohio: 30 days after the last payment (R.C. 2305.07(C))", function()
+        assert_eq(sol.states.OH.accrual, "last_charge_or_payment_plus_30d")
+        local r = req("OH", nil, { debt = { id = "D1", type = "credit_card", last_payment_date = "2020-10-19" } })
+        r.consumer.timezones = { "America/New_York" }
+        r.now = "2026-11-18T17:00:00Z"
+        assert_eq(decide(r).time_barred_on, "2026-11-19")
     end)
     it("a medical debt in NM follows its own period", function()
         local years = sol.states.NM.years.medical
         local y = 2026 - years
-        local before = decide(req("NM", nil, { debt = { id = "D1", type = "medical", last_payment_date = y .. "-11-24" } }))
-        local on = decide(req("NM", nil, { debt = { id = "D1", type = "medical", last_payment_date = y .. "-11-23" } }))
-        assert_true(not before.time_barred and on.time_barred, years .. " years")
+        local function med(now)
+            local r = req("NM", nil, { debt = { id = "D1", type = "medical", last_payment_date = y .. "-11-18",
+                                               default_date = y .. "-11-18" } })
+            r.now = now
+            return decide(r)
+        end
+        assert_true(not med("2026-11-18T19:00:00Z").time_barred, years .. " years: the last day")
+        assert_true(med("2026-11-19T19:00:00Z").time_barred, years .. " years: the day after")
+    end)
+    it("is not worked out when the request says", function()
+        local d = decide(req("CA", true))
+        assert_true(d.time_barred)
+        assert_eq(d.time_barred_by, "request")
+        assert_eq(d.time_barred_on, nil)
     end)
 end)

@@ -21,6 +21,7 @@
 ---@field reason string shown with the block
 ---@field next_allowed? string|integer when the contact may be tried again
 ---@field requires? string[] message fields the contact must carry
+---@field assumed? string[] request fields the check judged without (set it on the table block() returns: the decision lists them in `assumed`)
 
 --- The counting of a cap (or after) effect.
 ---@class tm.Cap
@@ -64,7 +65,11 @@
 ---@field blocked table<string, boolean> the same as a set of rule ids
 ---@field next_allowed_at? string RFC 3339, nil when no time will do
 ---@field requires string[] content the message must carry
+---@field assumed string[] request fields a rule assumed (absent)
 ---@field time_barred boolean whether the debt is time-barred
+---@field time_barred_on? string the date the law makes the debt time-barred from ("YYYY-MM-DD"), when worked out
+---@field time_barred_by? string when time-barred: request, law or policy
+---@field time_barred_policy? table a creditor policy's margin: {rule, margin_days, on}
 
 --- What days(n), hours(n), business_days(n) and minutes(n) return.
 ---@class tm.Duration
@@ -142,9 +147,15 @@
 ---@field consent table<string, boolean> consents on file, by channel (and autodial)
 ---@field optout table<string, boolean> channels opted out of
 ---@field local_times table one entry per zone of the consumer: {zone, date, hour, min, sec, wday, offset}
----@field debt table {id, type, dispute, time_barred, last_payment_date, charge_off_date}
+---@field debt table {id, type, dispute, time_barred, last_payment_date, charge_off_date, default_date, owner, notices}: `owner` is original_creditor or debt_buyer when known, `notices` notice name -> "YYYY-MM-DD"
+---@field dialer? string manual, autodialer or prerecorded, nil when not given
+---@field line? string cell, landline or voip, nil when not given
+---@field language? string the consumer's BCP 47 language tag
+---@field more_calls_at? integer when the consumer last consented directly to more calls (seconds since 1970)
+---@field attorney? table consumer.attorney: {since, consented, responded, asked_at}
+---@field requests table the consumer's requests about contact: {type, at, form, from, to, channels} (from/to: seconds of the local day)
 ---@field message table<string, boolean> message field -> true or false
----@field history table earlier contacts: {channel, outcome, place, direction, at, other_debt}
+---@field history table earlier contacts: {channel, outcome, place, direction, at, other_debt, required_by_law, purpose}
 
 --- One rule: an id, a citation, conditions (all must hold; absent means any)
 --- and exactly one effect (window, days/holidays, cap, after, block,

@@ -6,8 +6,8 @@ D="$E2E_TMP"
 
 # --- decide on the shipped regulations -------------------------------------
 cat >"$D/req.jsonl" <<'JSON'
-{"id":"ok","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]},"debt":{"id":"D1"}}
-{"id":"early","now":"2026-11-23T12:59:59Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]}}
+{"id":"ok","now":"2026-11-23T15:00:00Z","channel":"call","dialer":"manual","consumer":{"state":"NY","timezones":["America/New_York"]},"debt":{"id":"D1"}}
+{"id":"early","now":"2026-11-23T12:59:59Z","channel":"call","dialer":"manual","consumer":{"state":"NY","timezones":["America/New_York"]}}
 
 {"id":"cease","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","flags":["cease"]}}
 not json at all

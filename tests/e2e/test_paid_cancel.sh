@@ -27,6 +27,10 @@ C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,Example Bank
 C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,Example Bank
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
+# The calls go through the dialer: consent to autodialled calls is on file (47 U.S.C. 227(b)).
+printf '%s\n' '{"key":"c1","type":"consent","debt_id":"D1","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}' \
+    '{"key":"c2","type":"consent","debt_id":"D2","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}' >"$D/consent.jsonl"
+"$T" --db "$DB" event "$D/consent.jsonl" >/dev/null 2>&1
 expect_run "Sunday: the calls wait for Monday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-22 --quiet
 expect_run "  ...both planned again" 0 "2" "" -- sqlite3 "$DB" "select count(*) from outbox where status = 'planned'"
 printf '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-22T20:00:00Z","amount":"100.00"}\n' >"$D/ev.jsonl"

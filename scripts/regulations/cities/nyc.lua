@@ -64,9 +64,9 @@ return regulation {
             expires = "2026-09-01",
             cap = { count = 2, days = 7,
                     outcomes = { "attempt", "voicemail", "conversation", "delivered" },
-                    direction = "outbound", per_debt = false },
+                    direction = "outbound", per_debt = false, except_required = true },
             reason = "2 communications with the consumer already in this seven-calendar-day period (presumed excessively frequent)",
-            interpretation = "Rolling 7 local calendar dates; every outbound contact in any channel that reached the consumer counts, about any of the consumer's debts; not connected and failed (returned) are not counted; contacts required by law are not limited.",
+            interpretation = "Rolling 7 local calendar dates; every outbound contact in any channel that reached the consumer counts, about any of the consumer's debts; not connected and failed (returned) are not counted, nor the consumer's own contacts (history[].direction), nor communications required by law (history[].required_by_law; an entry that does not say counts and is named in `assumed`); contacts required by law are not limited.",
             status = "V (pre-amendment text read); replaced by communication-frequency-per-account on 2026-09-01",
         },
         {
@@ -76,9 +76,11 @@ return regulation {
             effective = "2026-09-01",
             cap = { count = 2, days = 7,
                     outcomes = { "attempt", "voicemail", "conversation", "delivered" },
-                    direction = "outbound", per_debt = true },
+                    direction = "outbound", per_debt = true, except_required = true },
             reason = "2 communications about this account already in this seven-calendar-day period",
-            interpretation = "As communication-frequency, counted per account (per debt) as the amended rules provide.",
+            interpretation = "As communication-frequency, counted per account (per debt) as the amended rules provide; the exceptions (the consumer's own contacts, communications required by law) are the pre-amendment ones.",
+            verified = false,
+            missing = "the amended 6 RCNY 5-77 text was not found (City Record 2024-08-12 and its later amendments); the number 2 and the exceptions are carried over from the pre-amendment rule; only the per-account basis is from a secondary source (Americollect 2026-04)",
             status = "NUMBER UNVERIFIED: the amended text was not read; the per-account basis is from a secondary source (Americollect 2026-04, S); the pre-amendment limit of 2 in 7 calendar days is carried over until counsel confirms the amended figure",
         },
         {
@@ -132,6 +134,27 @@ return regulation {
             block = true,
             reason = "the debt is disputed: no attempt to collect the disputed amount until verification is mailed",
             status = "V (pre-amendment text; the amendment reworked 5-77(f) - S)",
+        },
+        {
+            id = "language-access-notice",
+            cite = "6 RCNY 5-77 (language access, in force since 2020-06-27); 6 RCNY 2-193",
+            purposes = { "collection", "validation_notice" },
+            channels = { "letter", "email", "sms", "whatsapp", "push" },
+            check = function(c)
+                local lang = c.language
+                if lang ~= nil and (lang == "en" or lang:sub(1, 3) == "en-") then
+                    return nil
+                end
+                local r = { blocked = false, requires = { "language_access_notice" } }
+                if lang == nil then
+                    r.assumed = { "consumer.language" }
+                end
+                return r
+            end,
+            reason = "a consumer whose preferred language is not English is told that language-access services and DCWP's glossary and translations are available",
+            verified = false,
+            missing = "the 2020 language-access rules were read only in summaries (Hudson Cook, Ballard Spahr); the amended rules' language provisions ('more flexibility to communicate in languages other than English', Americollect 2026-04) were not read",
+            interpretation = "The rules require collectors to ask for and record the consumer's language preference (the store keeps it: consumer.language) and to say that language-access services are available; they do not require communicating in that language. The gate asks for the notice in written communications to a consumer whose language is not English, or not recorded (then consumer.language is named in `assumed`).",
         },
         {
             id = "electronic-consent",

@@ -3,7 +3,7 @@
 -- 2026-11-01 and UTC-5 (EST) after; 14:00Z on 08-24 is 10:00 EDT, 15:00Z on
 -- 11-23 is 10:00 EST. The amended rules take effect on 2026-09-01.
 local BK = { state = "NY", city = "Brooklyn", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = BK, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = BK, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -256,7 +256,7 @@ describe("creditors: an opt-out stops that electronic medium (amended 6 RCNY 5-7
     end)
     it("not the other media", function()
         assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "sms" }))))
-        assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "call" }))))
+        assert_allowed(decide(at("2026-11-23T15:00:00Z", merge(E, { channel = "call", dialer = "manual" }))))
     end)
     it("not before 2026-09-01, not for debt collectors, not outside the City", function()
         assert_not_blocked(decide(at("2026-08-24T14:00:00Z", E)), "US-NY-NYC/electronic-optout-creditor")
@@ -265,5 +265,50 @@ describe("creditors: an opt-out stops that electronic medium (amended 6 RCNY 5-7
         assert_blocked(tp, "US-FED/medium-optout")
         local albany = merge(city("Albany"), { consent = { email = true }, optout = { "email" } })
         assert_none(decide(at("2026-11-23T15:00:00Z", merge(E, { consumer = albany }))), "US-NY-NYC/")
+    end)
+end)
+
+describe("the cap's exceptions: the consumer's own contacts and communications required by law", function()
+    local function h(entries)
+        local out = {}
+        for i, e in ipairs(entries) do
+            out[i] = merge({ channel = "letter", outcome = "delivered" }, e)
+        end
+        return out
+    end
+    it("does not count a notice the law required, nor the consumer's own call", function()
+        local two = h({ { at = "2026-11-20T15:00:00Z", required_by_law = true },
+                        { at = "2026-11-21T15:00:00Z", channel = "call", outcome = "conversation", direction = "inbound" } })
+        local d = decide(at("2026-11-23T15:00:00Z", { channel = "letter", history = two,
+                                                      consumer = merge(BK, { language = "en" }) }))
+        assert_not_blocked(d, "US-NY-NYC/communication-frequency-per-account")
+        assert_eq(#d.assumed, 0)
+    end)
+    it("counts an entry that does not say, and names the field it assumed", function()
+        local two = h({ { at = "2026-11-20T15:00:00Z" }, { at = "2026-11-21T15:00:00Z", required_by_law = false } })
+        local d = decide(at("2026-11-23T15:00:00Z", { channel = "letter", history = two }))
+        assert_blocked(d, "US-NY-NYC/communication-frequency-per-account")
+        assert_true(table.concat(d.assumed, ","):find("history[].required_by_law", 1, true) ~= nil)
+        two[1].required_by_law = false
+        d = decide(at("2026-11-23T15:00:00Z", { channel = "letter", history = two }))
+        assert_blocked(d, "US-NY-NYC/communication-frequency-per-account")
+        assert_true(table.concat(d.assumed, ","):find("history[].required_by_law", 1, true) == nil)
+    end)
+end)
+
+describe("language access", function()
+    it("asks for the notice where the language is not English, or not recorded", function()
+        local es = merge(BK, { language = "es" })
+        assert_requires(decide(at("2026-11-23T15:00:00Z", { channel = "letter", consumer = es })), "language_access_notice")
+        local en = merge(BK, { language = "en-US" })
+        assert_not_requires(decide(at("2026-11-23T15:00:00Z", { channel = "letter", consumer = en })), "language_access_notice")
+        local d = decide(at("2026-11-23T15:00:00Z", { channel = "letter" }))
+        assert_requires(d, "language_access_notice")
+        assert_true(table.concat(d.assumed, ","):find("consumer.language", 1, true) ~= nil)
+    end)
+    it("refuses a language that is not a BCP 47 tag, naming the field", function()
+        local d, err = decide(at("2026-11-23T15:00:00Z", { channel = "letter", consumer = merge(BK, { language = "Spanish!" }) }))
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.language", 1, true) ~= nil, err)
     end)
 end)

@@ -2,7 +2,7 @@
 -- 2026-11-23 is a Monday; Los Angeles is UTC-8 (PST) then and UTC-7 (PDT) from
 -- 2026-03-08 to 2026-11-01. 18:00Z on 2026-11-23 is 10:00 PST; 08:00 PST is 16:00Z.
 local CA = { state = "CA", timezones = { "America/Los_Angeles" } }
-local base = { channel = "call", collector = "creditor", consumer = CA, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", collector = "creditor", consumer = CA, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -114,7 +114,7 @@ describe("debt buyers' written statements need the 1788.52(a) records", function
     it("covers email, not calls, and not other collectors", function()
         local e = decide(at("2026-11-23T18:00:00Z", merge(DB, { channel = "email", message = { optout_notice = true } })))
         assert_requires(e, "debt_buyer_records")
-        assert_not_requires(decide(at("2026-11-23T18:00:00Z", merge(DB, { channel = "call" }))), "debt_buyer_records")
+        assert_not_requires(decide(at("2026-11-23T18:00:00Z", merge(DB, { channel = "call", dialer = "manual" }))), "debt_buyer_records")
         assert_not_requires(decide(at("2026-11-23T18:00:00Z", { channel = "letter", collector = "third_party" })), "debt_buyer_records")
         assert_not_requires(decide(at("2026-11-23T18:00:00Z", { channel = "letter" })), "debt_buyer_records")
     end)
@@ -143,7 +143,7 @@ describe("written and digital communications show the license number (1788.11(f)
         local c = merge(CA, { consent = { sms = true } })
         local s = decide(at("2026-11-23T18:00:00Z", merge(TP, { channel = "sms", consumer = c, message = { optout_notice = true } })))
         assert_requires(s, "ca_license_number")
-        assert_not_requires(decide(at("2026-11-23T18:00:00Z", merge(TP, { channel = "call" }))), "ca_license_number")
+        assert_not_requires(decide(at("2026-11-23T18:00:00Z", merge(TP, { channel = "call", dialer = "manual" }))), "ca_license_number")
         assert_not_requires(decide(at("2026-11-23T18:00:00Z", { channel = "letter" })), "ca_license_number")
     end)
     it("does not apply outside California", function()

@@ -33,7 +33,7 @@ describe("the Colorado FDCPA statement in written communications", function()
         end
     end)
     it("does not apply to calls, verification letters or the notice that collection stops", function()
-        local call = decide(req({ channel = "call" }))
+        local call = decide(req({ channel = "call", dialer = "manual" }))
         assert_allowed(call)
         assert_not_requires(call, "colorado_fdcpa_notice")
         assert_not_requires(decide(req({ purpose = "verification" })), "colorado_fdcpa_notice")

@@ -5,7 +5,7 @@ local CT = { state = "CT", timezones = { "America/New_York" } }
 local NOW = "2026-11-23T15:00:00Z"
 
 local function req(extra)
-    local r = merge({ channel = "call", collector = "creditor", consumer = CT, debt = { id = "D1" } }, extra or {})
+    local r = merge({ channel = "call", dialer = "manual", collector = "creditor", consumer = CT, debt = { id = "D1" } }, extra or {})
     r.now = NOW
     return r
 end

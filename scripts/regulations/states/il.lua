@@ -42,7 +42,8 @@ return regulation {
         {
             id = "debt-buyer-no-suit",
             cite = "205 ILCS 740/8.6(a)",
-            collectors = { "debt_buyer" },
+            collectors = { "debt_buyer", "third_party" },
+            owners = { "debt_buyer" },
             time_barred = true,
             forbid = { "threatens_suit" },
             reason = "Illinois: a debt buyer's action must be brought within the limitations period; the debt is time-barred, so no threat of suit",

@@ -63,7 +63,7 @@ return regulation {
                     outcomes = { "attempt", "voicemail", "conversation", "delivered" },
                     place = "personal", direction = "outbound" },
             reason = "2 calls or texts already initiated to the debtor's personal numbers about this debt in this 7-day period",
-            interpretation = "Rolling 7 local calendar dates (the earlier contact's date is day 1); texts and WhatsApp messages count as calls; every call or text that reached the number counts (Armata v. Target), calls not connected and failed texts do not; per debt.",
+            interpretation = "The seven-day period is ROLLING: 7 consecutive local calendar dates, the earlier contact's date being day 1. Neither 940 CMR 7.04(1)(f) nor 209 CMR 18.16(1)(d) defines 'each seven-day period' (text read, Cornell LII and Justia copies); the Attorney General's consumer guide paraphrases it as 'within 7 days' (Mass. Legal Help, S), and a rolling period is never looser than a calendar week. Only communications the creditor or collector INITIATED count (history[].direction = outbound; the consumer's own calls do not). Texts and WhatsApp messages count as calls; every call or text that reached the number counts (Armata v. Target), calls not connected and failed texts do not; per debt.",
             status = "V (940 CMR 7.04(1)(f) opening and 209 CMR 18.16(1)(d) read; Armata/Watkins from summaries, S)",
         },
         {
@@ -77,6 +77,42 @@ return regulation {
             reason = "2 calls or texts already initiated to numbers other than the debtor's personal numbers about this debt in this 30-day period",
             interpretation = "Rolling 30 local calendar dates; numbers other than the residence, cell or personal number are place 'work' and form their own bucket; counting as for call-frequency-personal.",
             status = "V (209 CMR 18.16(1)(d) read; 940 CMR 7.05(3)(d) carries the same 2-in-30 for household members)",
+        },
+        {
+            id = "workplace-request",
+            cite = "209 CMR 18.16(1)(c); 940 CMR 7.04(1)(h)",
+            channels = { "call" },
+            places = { "work" },
+            check = function(c)
+                -- Local date numbers (days since 1970) in the consumer's first zone.
+                local off = c.local_times[1] and c.local_times[1].offset or 0
+                local function day(t) return math.floor((t + off) / 86400) end
+                local today = day(c.now)
+                local written, oral = {}, {}
+                for _, q in ipairs(c.requests) do
+                    if q.type == "no_work_contact" and q.at <= c.now then
+                        if q.form == "oral" then oral[#oral + 1] = q else written[#written + 1] = q end
+                    end
+                end
+                for _, q in ipairs(written) do
+                    local b = block("the consumer asked in writing that calls not be made at work")
+                    if q.form == nil then
+                        b.assumed = { "consumer.requests[].form" }
+                    end
+                    return b
+                end
+                for _, q in ipairs(oral) do
+                    local first = day(q.at)
+                    if today <= first + 9 then
+                        local b = block("the consumer asked orally that calls not be made at work (valid for ten days)",
+                                        (first + 10) * 86400 - off)
+                        return b
+                    end
+                end
+                return nil
+            end,
+            verified = true,
+            interpretation = "An oral request blocks calls to the workplace for ten local dates, the request's date being day 1; a written request (a no_work_contact request with form = written, which is also how a written confirmation is recorded) blocks them until withdrawn. A confirmation is taken as valid whenever it came: the 7-day limit for confirming is not applied (stricter). A request that does not say its form is taken as written and consumer.requests[].form is named in `assumed`. 209 CMR 18.16(1)(c) read (Cornell LII); 940 CMR 7.04(1)(h), the creditors' counterpart, is known from its cross-reference in 7.06(2)(a) (Justia), its wording not read.",
         },
         {
             id = "call-hours-creditor",

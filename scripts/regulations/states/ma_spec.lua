@@ -2,7 +2,7 @@
 -- boundary. 2026-11-23 is a Monday; Boston is UTC-5 (EST) then and UTC-4 (EDT)
 -- from 2026-03-08 to 2026-11-01. 15:00Z on 2026-11-23 is 10:00 in Boston.
 local MA = { state = "MA", timezones = { "America/New_York" } }
-local base = { channel = "call", consumer = MA, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = MA, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
@@ -283,5 +283,42 @@ describe("visits at the place of employment (209 CMR 18.17(7))", function()
     it("does not apply outside Massachusetts", function()
         local nh = { state = "NH", timezones = { "America/New_York" } }
         assert_none(decide(at("2026-11-23T15:00:00Z", merge(WV, { consumer = nh }))), "US-MA/")
+    end)
+end)
+
+describe("a request not to be called at work (209 CMR 18.16(1)(c)): an oral one lapses after ten days", function()
+    -- A creditor: the federal rule (no lapse) binds only debt collectors.
+    local function work_call(now, requests)
+        local c = merge(MA, { requests = requests })
+        return decide(at(now, { collector = "creditor", place = "work", consumer = c }))
+    end
+    local ORAL = { { type = "no_work_contact", at = "2026-11-13T15:00:00Z", form = "oral" } }
+    it("an oral request blocks days 1 to 10, not day 11", function()
+        local d = work_call("2026-11-22T15:00:00Z", ORAL)
+        assert_blocked(d, "US-MA/workplace-request")
+        assert_next(d, "2026-11-23T05:00:00Z")
+        assert_not_blocked(work_call("2026-11-23T15:00:00Z", ORAL), "US-MA/workplace-request")
+    end)
+    it("a written one (or a written confirmation) does not lapse", function()
+        local w = { ORAL[1], { type = "no_work_contact", at = "2026-11-16T15:00:00Z", form = "written" } }
+        assert_blocked(work_call("2026-11-30T15:00:00Z", w), "US-MA/workplace-request")
+    end)
+    it("a request of unknown form is taken as written, and says so", function()
+        local d = work_call("2026-11-30T15:00:00Z", { { type = "no_work_contact", at = "2026-11-13T15:00:00Z" } })
+        assert_blocked(d, "US-MA/workplace-request")
+        assert_eq(table.concat(d.assumed, ","), "consumer.requests[].form")
+    end)
+    it("does not touch calls at home; a debt collector stays bound by the federal rule", function()
+        local c = merge(MA, { requests = ORAL })
+        assert_not_blocked(decide(at("2026-11-23T15:00:00Z", { collector = "creditor", consumer = c })), "US-MA/workplace-request")
+        assert_blocked(decide(at("2026-11-30T15:00:00Z", { place = "work", consumer = c })), "US-FED/consumer-requests")
+    end)
+    it("refuses a request with an unknown form or type, naming the field", function()
+        local d, err = work_call("2026-11-23T15:00:00Z", { { type = "no_work_contact", at = "2026-11-13T15:00:00Z", form = "telepathy" } })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.requests[0].form", 1, true) ~= nil, err)
+        d, err = work_call("2026-11-23T15:00:00Z", { { type = "never", at = "2026-11-13T15:00:00Z" } })
+        assert_eq(d, nil)
+        assert_true(err:find("consumer.requests[0].type", 1, true) ~= nil, err)
     end)
 end)

@@ -15,7 +15,7 @@ describe("creditors: no contact once an attorney gave notice (75-55(3))", functi
         local d = decide(req({ collector = "creditor", consumer = lawyered }))
         assert_blocked(d, "US-NC/creditor-attorney-represented")
         assert_next(d, nil)
-        assert_blocked(decide(req({ collector = "creditor", consumer = lawyered, channel = "call" })),
+        assert_blocked(decide(req({ collector = "creditor", consumer = lawyered, channel = "call", dialer = "manual" })),
                        "US-NC/creditor-attorney-represented")
     end)
     it("allows the creditor's letter when no attorney is known", function()
@@ -42,7 +42,7 @@ describe("creditors disclose that they are collecting a debt (75-54(2))", functi
         local d = decide(req({ collector = "creditor", message = { debt_collection_disclosure = false } }))
         assert_blocked(d, "US-NC/creditor-collection-disclosure")
         assert_next(d, nil)
-        assert_blocked(decide(req({ collector = "creditor", channel = "call",
+        assert_blocked(decide(req({ collector = "creditor", channel = "call", dialer = "manual",
                                     message = { debt_collection_disclosure = false } })),
                        "US-NC/creditor-collection-disclosure")
     end)
@@ -71,12 +71,35 @@ describe("debt buyers: no collection at all on time-barred debt (58-70-115(4))",
     it("allows it on a debt within the period", function()
         assert_allowed(decide(buyer(false)))
     end)
-    it("works the status out: 3 years for a credit card, day before and day of", function()
+    it("binds an agency collecting for a debt buyer; not one collecting for the original creditor", function()
+        local function agency(owner)
+            local r = req({ collector = "third_party", debt = { id = "D1", time_barred = true, owner = owner } })
+            return decide(r)
+        end
+        assert_blocked(agency("debt_buyer"), "US-NC/debt-buyer-time-barred")
+        local oc = agency("original_creditor")
+        assert_not_blocked(oc, "US-NC/debt-buyer-time-barred")
+        assert_eq(#oc.assumed, 0)
+        local unknown = agency(nil)
+        assert_blocked(unknown, "US-NC/debt-buyer-time-barred")
+        assert_eq(table.concat(unknown.assumed, ","), "debt.owner")
+    end)
+    it("refuses an owner that contradicts the collector, naming the field", function()
+        local d, err = decide(buyer(true, { debt = { owner = "original_creditor" } }))
+        assert_eq(d, nil)
+        assert_true(err:find("debt.owner", 1, true) ~= nil, err)
+        d, err = decide(req({ debt = { id = "D1", owner = "bank" } }))
+        assert_eq(d, nil)
+        assert_true(err:find("debt.owner", 1, true) ~= nil, err)
+    end)
+    it("works the status out: 3 years for a credit card, day before, day of and day after", function()
         local function card(last)
-            return buyer(nil, { debt = { id = "D1", type = "credit_card", last_payment_date = last } })
+            return buyer(nil, { debt = { id = "D1", type = "credit_card", last_payment_date = last,
+                                         default_date = last } })
         end
         assert_allowed(decide(card("2023-11-24")))
-        assert_blocked(decide(card("2023-11-23")), "US-NC/debt-buyer-time-barred")
+        assert_allowed(decide(card("2023-11-23")))
+        assert_blocked(decide(card("2023-11-22")), "US-NC/debt-buyer-time-barred")
     end)
     it("covers the validation notice and an agency that may act for a debt buyer", function()
         assert_blocked(decide(buyer(true, { purpose = "validation_notice" })), "US-NC/debt-buyer-time-barred")

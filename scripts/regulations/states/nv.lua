@@ -44,6 +44,18 @@ local AGENCIES = { "third_party", "debt_buyer" }
 
 local WAIT_DAYS = 61 -- the mailing date is day 0, day 60 ends the period: D + 61 is allowed
 
+-- Days since 1970-01-01 of a "YYYY-MM-DD" date (the proleptic Gregorian calendar).
+local function day_number(s)
+    local y, m, d = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)$")
+    y, m, d = tonumber(y), tonumber(m), tonumber(d)
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local doy = math.floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
+end
+
 return regulation {
     id = "US-NV",
     name = "Nevada collection agencies (NRS 649)",
@@ -55,11 +67,31 @@ return regulation {
             debt_types = { "medical" },
             purposes = { "collection", "validation_notice" },
             status = "V",
-            interpretation = "The earliest outbound letter about this debt is the 649.366 notice; collection may start at local midnight of the mailing date + 61 days (the day after mailing is day 1, per the Financial Institutions Division), in every zone; the notice itself is a letter with message.nv_medical_debt_notice = true.",
+            interpretation = "The notice's mailing date is debt.notices.medical_60_day when the request gives it; otherwise the earliest outbound letter about this debt is taken as the 649.366 notice (and debt.notices.medical_60_day is named in `assumed` when the rule blocks); collection may start at local midnight of the mailing date + 61 days (the day after mailing is day 1, per the Financial Institutions Division), in every zone; the notice itself is a letter with message.nv_medical_debt_notice = true.",
             check = function(c)
                 if c.channel == "letter" and c.message.nv_medical_debt_notice == true then
                     return -- the 60-day notice itself
                 end
+                local notices = c.debt.notices or {}
+                local assumed
+                if notices.medical_60_day then
+                    -- The request gives the mailing date (the consumer's local date).
+                    local first_day = day_number(notices.medical_60_day) + WAIT_DAYS
+                    local next_t
+                    for _, lt in ipairs(c.local_times) do
+                        if math.floor((c.now + lt.offset) / 86400) < first_day then
+                            local t = first_day * 86400 - lt.offset
+                            if next_t == nil or t > next_t then
+                                next_t = t
+                            end
+                        end
+                    end
+                    if next_t then
+                        return block("Nevada medical debt: 60 days must pass after the NRS 649.366 notice was mailed", next_t)
+                    end
+                    return nil
+                end
+                assumed = { "debt.notices.medical_60_day" }
                 local mailed
                 for _, h in ipairs(c.history) do
                     if h.channel == "letter" and h.direction == "outbound" and not h.other_debt
@@ -69,7 +101,9 @@ return regulation {
                     end
                 end
                 if mailed == nil then
-                    return block("Nevada medical debt: no action to collect before the NRS 649.366 notice is mailed (send it as a letter with message.nv_medical_debt_notice = true)")
+                    local b = block("Nevada medical debt: no action to collect before the NRS 649.366 notice is mailed (send it as a letter with message.nv_medical_debt_notice = true)")
+                    b.assumed = assumed
+                    return b
                 end
                 local next_t
                 for _, lt in ipairs(c.local_times) do
@@ -83,7 +117,9 @@ return regulation {
                     end
                 end
                 if next_t then
-                    return block("Nevada medical debt: 60 days must pass after the NRS 649.366 notice was mailed", next_t)
+                    local b = block("Nevada medical debt: 60 days must pass after the NRS 649.366 notice was mailed", next_t)
+                    b.assumed = assumed
+                    return b
                 end
             end,
         },

@@ -58,7 +58,7 @@ return regulation {
                     per_debt = false },
             reason = "a contact at the place of employment already within the last 7 days (at most once a week)",
             status = "S",
-            interpretation = "Once each business week read as once in any 7 consecutive local dates; every channel counts; per debtor, not per debt.",
+            interpretation = "The week is ROLLING: 'once each business week' (ORS 646.639(2), wording from the Oregon DOJ's summary; the paragraph's text was not reached) read as once in any 7 consecutive local dates. If the words are 'business week', a Monday-to-Friday calendar week is the literal reading; a rolling week is never looser. Every channel counts; per debtor, not per debt.",
         },
         {
             id = "work-call-after-home-attempt",
@@ -86,7 +86,8 @@ return regulation {
         {
             id = "debt-buyer-no-suit",
             cite = "ORS 646A.670",
-            collectors = { "debt_buyer" },
+            collectors = { "debt_buyer", "third_party" },
+            owners = { "debt_buyer" },
             time_barred = true,
             forbid = { "threatens_suit" },
             reason = "Oregon: a debt buyer may not bring legal action on a time-barred debt, so no threat of suit",

@@ -6,7 +6,7 @@ local NOW = "2026-11-23T18:00:00Z" -- Monday 10:00 PST
 local HOME_TRY = { channel = "call", place = "personal", at = "2026-11-16T18:00:00Z", outcome = "attempt" }
 
 local function req(now, extra)
-    local r = merge({ channel = "call", place = "work", collector = "creditor", consumer = OR,
+    local r = merge({ channel = "call", dialer = "manual", place = "work", collector = "creditor", consumer = OR,
                       debt = { id = "D1" } }, extra or {})
     r.now = now
     return r
@@ -105,12 +105,14 @@ describe("debt buyers: no suit on time-barred debt (ORS 646A.670)", function()
     it("allows a message on a time-barred debt without a threat", function()
         assert_allowed(decide(buyer(true, false)))
     end)
-    it("works the status out: 6 years for a credit card, day before and day of", function()
+    it("works the status out: 6 years for a credit card, day before, day of and day after", function()
         local function card(last)
-            return buyer(nil, true, { debt = { id = "D1", type = "credit_card", last_payment_date = last } })
+            return buyer(nil, true, { debt = { id = "D1", type = "credit_card", last_payment_date = last,
+                                               default_date = last } })
         end
         assert_allowed(decide(card("2020-11-24")))
-        assert_blocked(decide(card("2020-11-23")), "US-OR/debt-buyer-no-suit")
+        assert_allowed(decide(card("2020-11-23")))
+        assert_blocked(decide(card("2020-11-22")), "US-OR/debt-buyer-no-suit")
     end)
     it("does not bind a creditor, or apply in another state", function()
         assert_allowed(decide(buyer(true, true, { collector = "creditor" })))

@@ -30,24 +30,36 @@ describe("debt buyers may not threaten suit on time-barred debt (392.307(c))", f
     it("works the status out from the 4-year period (CPRC 16.004)", function()
         local r = at("2026-11-23T18:00:00Z")
         -- a fresh debt table: merge cannot remove the base's time_barred = true
-        r.debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-22" }
+        r.debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-19", default_date = "2022-11-19" }
         local d = decide(r)
-        assert_true(d.time_barred, "4 years and a day")
+        assert_true(d.time_barred, "the last day was Thursday 2026-11-19")
+        assert_eq(d.time_barred_on, "2026-11-20")
         assert_blocked(d, "US-TX/debt-buyer-time-barred-suit")
+        -- A last day on a Sunday extends to Monday (CPRC 16.072): still suable on the 23rd.
+        r.debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-22", default_date = "2022-11-22" }
+        d = decide(r)
+        assert_true(not d.time_barred, "the last day moved from Sunday 2026-11-22 to Monday")
+        assert_eq(d.time_barred_on, "2026-11-24")
+        assert_not_blocked(d, "US-TX/debt-buyer-time-barred-suit")
         r.debt = { id = "D1", type = "credit_card", last_payment_date = "2022-11-24" }
         local y = decide(r)
         assert_true(not y.time_barred, "a day short of 4 years")
         assert_not_blocked(y, "US-TX/debt-buyer-time-barred-suit")
     end)
-    it("binds only debt buyers", function()
+    it("binds debt buyers and the agencies they hire, not creditors or their agencies", function()
         assert_not_blocked(decide(at("2026-11-23T18:00:00Z", { collector = "creditor" })), "US-TX/debt-buyer-time-barred-suit")
-        local tp = decide(at("2026-11-23T18:00:00Z", { collector = "third_party" }))
+        local tp = decide(at("2026-11-23T18:00:00Z", { collector = "third_party", debt = { owner = "original_creditor" } }))
         assert_not_blocked(tp, "US-TX/debt-buyer-time-barred-suit")
         assert_blocked(tp, "US-FED/time-barred-suit-threat")
+        assert_blocked(decide(at("2026-11-23T18:00:00Z", { collector = "third_party", debt = { owner = "debt_buyer" } })),
+                       "US-TX/debt-buyer-time-barred-suit")
+        local unknown = decide(at("2026-11-23T18:00:00Z", { collector = "third_party" }))
+        assert_blocked(unknown, "US-TX/debt-buyer-time-barred-suit")
+        assert_true(table.concat(unknown.assumed, ","):find("debt.owner", 1, true) ~= nil)
     end)
     it("applies to every channel and at any hour in both Texas zones", function()
         -- 14:30Z is 08:30 CST but 07:30 MST: the call is early for El Paso, the threat is forbidden anyway
-        local d = decide(at("2026-11-23T14:30:00Z", { channel = "call" }))
+        local d = decide(at("2026-11-23T14:30:00Z", { channel = "call", dialer = "manual" }))
         assert_blocked(d, "US-TX/debt-buyer-time-barred-suit")
         assert_blocked(d, "US-FED/inconvenient-time")
         assert_blocked(decide(at("2026-11-23T18:00:00Z", { channel = "email", message = { optout_notice = true } })),

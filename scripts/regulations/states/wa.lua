@@ -68,7 +68,7 @@ return regulation {
                     outcomes = { "attempt", "voicemail", "conversation", "delivered" },
                     direction = "outbound", per_debt = false },
             reason = "3 communications with the debtor already made in this week (presumed harassment)",
-            interpretation = "Rolling 7 local calendar dates; every outbound contact in any channel and place that reached the debtor counts (not connected and failed excluded); all of the debtor's debts count together; every purpose is limited (the statute excepts only responses to the debtor).",
+            interpretation = "The week is ROLLING: any 7 consecutive local calendar dates. RCW 19.16.250(13)(a) says 'more than three times in a single week' and does not define it, while (17)(a) of the same section says 'calendar week' (text read, tannewt/wa-law.org mirror): the legislature used a different expression, no case or rule defines 'single week', and a rolling week is never looser than a calendar one. Every outbound contact in any channel and place that reached the debtor counts (not connected and failed excluded); contacts the debtor initiated do not (history[].direction = inbound), nor does a contact that responds to one, which the gate cannot tell and so counts (stricter); all of the debtor's debts count together; every purpose is limited (the statute excepts only responses to the debtor).",
             status = "V (statute text read)",
         },
         {
@@ -79,7 +79,7 @@ return regulation {
                     outcomes = { "attempt", "voicemail", "conversation", "delivered" },
                     direction = "outbound", per_debt = false },
             reason = "a communication with the debtor at the place of employment already made in this week (presumed harassment)",
-            interpretation = "Rolling 7 local calendar dates; any outbound contact at place 'work' that reached the debtor counts; all of the debtor's debts count together.",
+            interpretation = "The week is ROLLING (any 7 consecutive local dates), for the reason given on communication-frequency (RCW 19.16.250(13)(b) also says 'single week'); any outbound contact at place 'work' that reached the debtor counts, inbound ones do not; all of the debtor's debts count together.",
             status = "V (statute text read)",
         },
         {

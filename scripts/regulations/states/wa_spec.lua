@@ -3,7 +3,7 @@
 -- 2026-03-08 to 2026-11-01. 18:00Z on 2026-11-23 is 10:00 in Seattle; 08:00 PST
 -- (the federal start) is 16:00Z.
 local WA = { state = "WA", timezones = { "America/Los_Angeles" } }
-local base = { channel = "call", consumer = WA, debt = { id = "D1" } }
+local base = { channel = "call", dialer = "manual", consumer = WA, debt = { id = "D1" } }
 
 local function at(now, extra)
     local r = merge(base, extra or {})
