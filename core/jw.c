@@ -81,10 +81,12 @@ void tm_jw_escape(tm_buf *b, const char *s, size_t n, unsigned flags)
     tm_buf_putc(b, '"');
 }
 
-void tm_jw_key(tm_jw *w, const char *name)
+void tm_jw_key(tm_jw *w, const char *name) { tm_jw_keyn(w, name, strlen(name)); }
+
+void tm_jw_keyn(tm_jw *w, const char *name, size_t n)
 {
     sep(w);
-    tm_jw_escape(w->b, name, strlen(name), w->flags);
+    tm_jw_escape(w->b, name, n, w->flags);
     tm_buf_putc(w->b, ':');
     w->comma = 0;
 }

@@ -48,8 +48,10 @@ void tm_jw_obj_end(tm_jw *w);
 void tm_jw_arr(tm_jw *w);
 void tm_jw_arr_end(tm_jw *w);
 
-/* A member name (escaped like a string) and its ':'; the value follows. */
+/* A member name (escaped like a string) and its ':'; the value follows.
+ * tm_jw_keyn: the `n` bytes at `name` (NULs included, as \u0000). */
 void tm_jw_key(tm_jw *w, const char *name);
+void tm_jw_keyn(tm_jw *w, const char *name, size_t n);
 
 /* A string value: the NUL-terminated `s`, or the `n` bytes at `s` (NULs
  * included, as \u0000). tm_jw_str with NULL writes null. */

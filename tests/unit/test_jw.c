@@ -103,8 +103,10 @@ TEST(escapes_as_the_program_always_wrote_them)
     tm_jw_obj(&w);
     tm_jw_key(&w, "a\"\n");
     tm_jw_strn(&w, "\0", 1);
+    tm_jw_keyn(&w, "k\0", 2); /* a Lua table's key may hold a NUL */
+    tm_jw_int(&w, 1);
     tm_jw_obj_end(&w);
-    ASSERT_STR_EQ(b.data, "{\"a\\\"\\n\":\"\\u0000\"}");
+    ASSERT_STR_EQ(b.data, "{\"a\\\"\\n\":\"\\u0000\",\"k\\u0000\":1}");
     tm_buf_free(&b);
 }
 
