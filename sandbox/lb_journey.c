@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "jw.h"
 #include "lb_common.h"
 #include "lcompat.h"
 #include "scriptset.h"
@@ -403,6 +404,22 @@ static const struct {
 };
 
 /* Reads the result table at the top of the stack into *res. */
+/* {"type":TYPE} in json (cap bytes): an action whose JSON cannot be written whole is
+ * recorded by its type alone. */
+static void action_type_json(char *json, size_t cap, const char *type)
+{
+    tm_buf b;
+    tm_buf_fixed(&b, json, cap);
+    tm_jw w;
+    tm_jw_init(&w, &b, 0);
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "type");
+    tm_jw_str(&w, type);
+    tm_jw_obj_end(&w);
+    if (tm_buf_failed(&b))
+        snprintf(json, cap, "{}");
+}
+
 static void read_result(lua_State *L, call_ctx *c)
 {
     int t = lua_gettop(L);
@@ -487,7 +504,7 @@ static void read_result(lua_State *L, call_ctx *c)
             if (tm_lb_json_encode(L, a, &js, &jl, &e) == TM_OK && jl < sizeof x->json)
                 memcpy(x->json, js, jl + 1);
             else
-                snprintf(x->json, sizeof x->json, "{\"type\":\"%s\"}", type);
+                action_type_json(x->json, sizeof x->json, type);
             free(js);
             res->nactions++;
             lua_pop(L, 1);
