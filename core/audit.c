@@ -402,7 +402,9 @@ int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char
     exporter x = {.out = out, .line = TM_BUF_INIT};
     int rc = tm_store_audit_scan(s, from, to, subject, export_one, &x, err);
     tm_buf_free(&x.line);
-    if (rc == TM_ENOMEM && x.failed_at)
+    /* The callback's nonzero return stopped the scan (which reports success for it, or
+     * the code): the record that could not be written is the export's failure. */
+    if ((rc == TM_OK || rc == TM_ENOMEM) && x.failed_at)
         return tm_err_set(err, TM_ENOMEM,
                           "out of memory writing audit record %lld: the export stops before it",
                           (long long)x.failed_at);
