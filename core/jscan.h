@@ -18,8 +18,8 @@
  *     in the caller's line, which is overwritten once it is tokenised
  *     (portfolio_events.c, wipe_value). jansson copies every string into
  *     blocks of its own and frees them unwiped.
- *   - An event's content hash is taken over its members as written (a number
- *     as its text, so 25.00 and 25.0 stay two events' worth of evidence).
+ *   - An event's content hash is taken over its members as written, a
+ *     number by its text (portfolio_events.c, event_content).
  *   - A member given twice is refused, naming it, as for decide requests: one
  *     line, one meaning (jansson keeps the last unless told to reject, and
  *     then names no member).
