@@ -1,9 +1,13 @@
 /*
  * core/jw.h: the JSON writer. Every JSON text tallyman writes itself (decide
  * lines, audit records and their export, personal-data and attribute
- * records, event and cycle details, script results) is written with it, into
- * a tm_buf (buf.h); jansson is for reading JSON, and for the few texts built
- * as jansson trees from parts that already are.
+ * records, event, cycle, lease and deploy details, standing offers and
+ * message payloads, simulated events, script results) is written with it,
+ * into a tm_buf (buf.h). jansson is for reading JSON, and for the texts that
+ * are built as jansson trees and dumped by it (a model file, a queue item or
+ * a payment's audit details, a webhook's body, a message's rendered fields):
+ * their bytes are jansson's (sorted keys where asked, its own escapes), and
+ * stored records and hashes depend on them, so they stay with it.
  *
  * The writer places the commas: a member name or a value written after a
  * complete value at the same level is preceded by one. It does not check the
