@@ -4,8 +4,9 @@
  * records, event, cycle, lease and deploy details, standing offers and
  * message payloads, simulated events, script results) is written with it,
  * into a tm_buf (buf.h). jansson is for reading JSON, and for the texts that
- * are built as jansson trees and dumped by it (a model file, a queue item or
- * a payment's audit details, a webhook's body, a message's rendered fields):
+ * are built as jansson trees and dumped by it (a model file, a rendered
+ * message, a webhook's body, the audit details of queue items, payments,
+ * parked debts, held sends and archived journeys):
  * their bytes are jansson's (sorted keys where asked, its own escapes), and
  * stored records and hashes depend on them, so they stay with it.
  *
