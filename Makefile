@@ -114,6 +114,10 @@ $(B)/tests/%: tests/%.c $(B)/tests/run.o $(B)/libtm.a
 # The out-of-memory test fails the Nth allocation of our own code: the
 # allocator is wrapped at link time for that binary only.
 $(B)/tests/unit/test_portfolio_oom: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+# The buffer's own test fails the Nth allocation too, and watches what free() gets back.
+$(B)/tests/unit/test_buf: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=realloc,--wrap=free
+# An audit export whose Nth allocation fails writes whole records or none.
+$(B)/tests/unit/test_audit_oom: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=realloc
 # The engine's start fails at a chosen step (a sandbox, a gate, the journeys).
 $(B)/tests/unit/test_engine_fault: TEST_LDFLAGS = -Wl,--wrap=tm_sandbox_new,--wrap=tm_gate_new,--wrap=tm_journeys_load
 

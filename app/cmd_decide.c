@@ -12,6 +12,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "jsonl.h"
+#include "jw.h"
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
@@ -58,8 +59,8 @@ typedef struct rule_failure {
 typedef struct decider {
     tm_gate *gate;
     int64_t default_now;
-    char *out;
-    size_t outcap;
+    tm_buf out;               /* the line being written, kept from line to line */
+    tm_buf details;           /* --record: the audit record's details */
     long errors, decisions, allowed, never;
     long failed;              /* decisions that involved a rule that failed */
     rule_failure failures[MAX_FAILURES];
@@ -136,34 +137,59 @@ static void print_summary(decider *dc)
         fprintf(stderr, "  %6ld  %-45s %s\n", dc->counts[i].n, dc->counts[i].qid, dc->counts[i].cite);
 }
 
-static void json_escape_to(FILE *f, const char *s)
+/* Writes the line in dc->out; when it could not be written whole for want of memory, a
+ * short line saying so instead (from the buffer's memory, or a fixed array). */
+static void put_line(decider *dc, long lineno, const char *id_json)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    if (!tm_buf_failed(&dc->out)) {
+        fwrite(dc->out.data, 1, dc->out.len, stdout);
+        return;
     }
-    fputc('"', f);
+    char small[128];
+    tm_buf *b = &dc->out;
+    tm_buf fixed;
+    for (int round = 0; round < 2; round++) {
+        tm_buf_reset(b);
+        tm_jw w;
+        tm_jw_init(&w, b, 0);
+        tm_jw_obj(&w);
+        tm_jw_key(&w, "line");
+        tm_jw_int(&w, lineno);
+        tm_jw_key(&w, "id");
+        tm_jw_raw(&w, id_json && round == 0 ? id_json : "null");
+        tm_jw_key(&w, "error");
+        tm_jw_str(&w, "out of memory");
+        tm_jw_obj_end(&w);
+        tm_buf_putc(b, '\n');
+        if (!tm_buf_failed(b))
+            break;
+        tm_buf_fixed(&fixed, small, sizeof small);
+        b = &fixed;
+    }
+    fwrite(b->data, 1, b->len, stdout);
 }
 
 /* A line that yields no decision: {"line": N, ("file": F,) "id": ..., "error": why}. */
 static void line_error(decider *dc, long lineno, const char *file, const char *id_json,
                        const char *why)
 {
-    printf("{\"line\":%ld,", lineno);
+    tm_buf_reset(&dc->out);
+    tm_jw w;
+    tm_jw_init(&w, &dc->out, 0);
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "line");
+    tm_jw_int(&w, lineno);
     if (file) {
-        fputs("\"file\":", stdout);
-        json_escape_to(stdout, file);
-        fputc(',', stdout);
+        tm_jw_key(&w, "file");
+        tm_jw_str(&w, file);
     }
-    printf("\"id\":%s,\"error\":", id_json ? id_json : "null");
-    json_escape_to(stdout, why);
-    fputs("}\n", stdout);
+    tm_jw_key(&w, "id");
+    tm_jw_raw(&w, id_json ? id_json : "null");
+    tm_jw_key(&w, "error");
+    tm_jw_str(&w, why);
+    tm_jw_obj_end(&w);
+    tm_buf_putc(&dc->out, '\n');
+    put_line(dc, lineno, id_json);
     dc->errors++;
 }
 
@@ -180,48 +206,51 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     free(id_json);
     tm_decision d;
     tm_gate_decide(dc->gate, &req, &d);
-    for (;;) {
-        int n = tm_gate_decision_json(dc->gate, &req, &d, dc->out, dc->outcap);
-        if (n >= 0) {
-            fwrite(dc->out, 1, (size_t)n, stdout);
-            fputc('\n', stdout);
-            break;
-        }
-        size_t cap = dc->outcap * 2;
-        char *q = realloc(dc->out, cap);
-        if (!q) {
-            printf("{\"line\":%ld,\"id\":%s,\"error\":\"out of memory\"}\n", lineno, req.id_json);
-            dc->errors++;
-            break;
-        }
-        dc->out = q;
-        dc->outcap = cap;
-    }
+    tm_buf_reset(&dc->out);
+    tm_jw w;
+    tm_jw_init(&w, &dc->out, 0);
+    tm_gate_decision_write(dc->gate, &req, &d, &w);
+    tm_buf_putc(&dc->out, '\n');
+    if (tm_buf_failed(&dc->out))
+        dc->errors++;
+    put_line(dc, lineno, req.id_json);
     if (dc->store) {
         /* The decision and its audit record: rule ids and times only, no
          * personal data. */
-        char rules[2048] = "", details[2600];
+        char rules[2048] = "";
         size_t n = 0;
         for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
             n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
-        char when[40] = "null";
-        if (d.next_allowed != TM_GATE_NEVER) {
-            when[0] = '"';
-            tm_gate_format_time(d.next_allowed, when + 1, sizeof when - 2);
-            strcat(when, "\"");
+        tm_buf_reset(&dc->details);
+        tm_jw_init(&w, &dc->details, 0);
+        tm_jw_obj(&w);
+        tm_jw_key(&w, "request");
+        tm_jw_raw(&w, req.id_json);
+        tm_jw_key(&w, "channel");
+        tm_jw_str(&w, tm_gate_channel_names[req.channel]);
+        tm_jw_key(&w, "allow");
+        tm_jw_bool(&w, d.allow);
+        tm_jw_key(&w, "blocked_by");
+        tm_jw_str(&w, rules);
+        tm_jw_key(&w, "next_allowed_at");
+        if (d.next_allowed == TM_GATE_NEVER) {
+            tm_jw_null(&w);
+        } else {
+            char when[40];
+            tm_gate_format_time(d.next_allowed, when, sizeof when);
+            tm_jw_str(&w, when);
         }
-        snprintf(details, sizeof details,
-                 "{\"request\":%s,\"channel\":\"%s\",\"allow\":%s,\"blocked_by\":\"%s\","
-                 "\"next_allowed_at\":%s,\"scripts\":\"%s\"}",
-                 req.id_json, tm_gate_channel_names[req.channel], d.allow ? "true" : "false", rules, when,
-                 tm_gate_scripts_hash(dc->gate));
+        tm_jw_key(&w, "scripts");
+        tm_jw_str(&w, tm_gate_scripts_hash(dc->gate));
+        tm_jw_obj_end(&w);
         char subject[200];
         snprintf(subject, sizeof subject, "debt:%s", req.debt_id ? req.debt_id : "(none)");
         struct tm_err e2 = {0};
-        if (tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
+        if (tm_buf_done(&dc->details, "the decision's audit record", &e2) != TM_OK ||
+            tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
                                   d.allow, rules, d.next_allowed == TM_GATE_NEVER ? 0 : d.next_allowed,
                                   tm_gate_scripts_hash(dc->gate), &e2) != TM_OK ||
-            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, details,
+            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, dc->details.data,
                            &e2) != TM_OK) {
             fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
             dc->errors++;
@@ -342,8 +371,6 @@ int tm_cmd_decide(tm_cli *cli)
     }
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    dc.outcap = 8192;
-    dc.out = malloc(dc.outcap);
     int rc = TM_EXIT_OK;
     if (nfiles == 0) {
         memset(&e, 0, sizeof e);
@@ -396,7 +423,8 @@ int tm_cmd_decide(tm_cli *cli)
     if (dc.errors || dc.failed)
         rc = TM_EXIT_FAIL;
     free(dc.counts);
-    free(dc.out);
+    tm_buf_free(&dc.out);
+    tm_buf_free(&dc.details);
     tm_engine_close(eng);
     free(files);
     return rc;

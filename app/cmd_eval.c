@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "sandbox.h"
 #include "scriptset.h"
@@ -99,32 +100,16 @@ static int read_whole(const char *path, char **text, size_t *len)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return -1;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap)
-            break;
-        cap *= 2;
-        char *q = realloc(buf, cap + 1);
-        if (q == NULL) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = q;
-        }
-    }
-    int bad = ferror(f);
+    tm_buf b = TM_BUF_INIT;
+    int rc = tm_buf_read(&b, f);
     fclose(f);
-    if (buf == NULL || bad) {
-        free(buf);
-        errno = bad ? EIO : ENOMEM;
+    if (rc == TM_OK && !(*text = tm_buf_take(&b, len)))
+        rc = TM_ENOMEM;
+    tm_buf_free(&b);
+    if (rc != TM_OK) {
+        errno = rc == TM_EIO ? EIO : ENOMEM;
         return -1;
     }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
     return 0;
 }
 

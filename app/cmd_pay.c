@@ -31,6 +31,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "jsonl.h"
+#include "jw.h"
 #include "keys.h"
 #include "pay.h"
 #include "portfolio.h"
@@ -130,14 +131,7 @@ static void amount_text(int64_t minor, const char *currency, char *out, size_t c
 {
     int exponent = 2;
     tm_valid_currency(currency, &exponent, NULL);
-    int64_t unit = 1;
-    for (int i = 0; i < exponent; i++)
-        unit *= 10;
-    if (exponent == 0)
-        snprintf(out, cap, "%lld", (long long)minor);
-    else
-        snprintf(out, cap, "%lld.%0*lld", (long long)(minor / unit), exponent,
-                 (long long)(minor % unit));
+    tm_jw_money_text(out, cap, minor, exponent);
 }
 
 /* Applies an approved charge as a payment event (the path of `tallyman event`), whatever its

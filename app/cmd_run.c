@@ -19,6 +19,7 @@
 #include "cycle.h"
 #include "dispatch.h"
 #include "engine.h"
+#include "jw.h"
 #include "keys.h"
 #include "lease.h"
 #include "portfolio.h"
@@ -131,26 +132,24 @@ static int load_events(const char *path, day_events *de, struct tm_err *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return tm_err_set(err, TM_ENOENT, "%s: %s", path, strerror(errno));
-    size_t cap = 0, len = 0;
-    char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (len + got + 1 > cap) {
-            cap = (len + got + 1) * 2;
-            char *q = realloc(de->text, cap);
-            if (!q) {
-                fclose(f);
-                return tm_err_set(err, TM_ENOMEM, "out of memory reading %s", path);
-            }
-            de->text = q;
-        }
-        memcpy(de->text + len, buf, got);
-        len += got;
-    }
+    tm_buf text = TM_BUF_INIT;
+    int rrc = tm_buf_read(&text, f);
     fclose(f);
-    if (!de->text)
+    if (rrc == TM_EIO) {
+        tm_buf_free(&text);
+        return tm_err_set(err, TM_EIO, "%s: read error", path);
+    }
+    if (rrc != TM_OK) {
+        tm_buf_free(&text);
+        return tm_err_set(err, TM_ENOMEM, "out of memory reading %s", path);
+    }
+    if (text.len == 0) {
+        tm_buf_free(&text);
         return TM_OK;
-    de->text[len] = '\0';
+    }
+    de->text = tm_buf_take(&text, NULL);
+    if (!de->text)
+        return tm_err_set(err, TM_ENOMEM, "out of memory reading %s", path);
     size_t lcap = 0;
     for (char *p = de->text; *p;) {
         char *e = strchr(p, '\n');
@@ -282,8 +281,20 @@ static int check_rewind(tm_store *s, const uint8_t akey[32], int64_t day, uint64
     fprintf(stderr, "tallyman: rewinding the cycle from %s, the last day worked, to %s (audited)\n",
             from, to);
     char details[200];
-    snprintf(details, sizeof details, "{\"last_day\":\"%s\",\"to\":\"%s\",\"days\":%llu}", from, to,
-             (unsigned long long)days);
+    tm_buf db;
+    tm_buf_fixed(&db, details, sizeof details);
+    tm_jw jw;
+    tm_jw_init(&jw, &db, 0);
+    tm_jw_obj(&jw);
+    tm_jw_key(&jw, "last_day");
+    tm_jw_str(&jw, from);
+    tm_jw_key(&jw, "to");
+    tm_jw_str(&jw, to);
+    tm_jw_key(&jw, "days");
+    tm_jw_int(&jw, (int64_t)days);
+    tm_jw_obj_end(&jw);
+    if ((rc = tm_buf_done(&db, "the rewind's audit record", err)) != TM_OK)
+        return rc;
     rc = tm_store_begin(s, err);
     if (rc == TM_OK)
         rc = tm_audit_append(s, akey, day * 86400, "run", "cycle.rewind", "cycle", details, err);

@@ -33,6 +33,7 @@
 #include "cycle.h"
 #include "dispatch.h"
 #include "engine.h"
+#include "jw.h"
 #include "keys.h"
 #include "portfolio.h"
 #include "score.h"
@@ -351,8 +352,10 @@ static int cmp_event(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Queues one event line; `fields` holds the members after "at" (starting with a comma). */
-static int add_event(tm_simulation *S, tm_sim_arm *A, size_t idx, const char *type, int64_t at, const char *fields)
+/* Queues one event line; `fields` holds the members after "at", as names and string values
+ * in turn, NULL-terminated (or is NULL). */
+static int add_event(tm_simulation *S, tm_sim_arm *A, size_t idx, const char *type, int64_t at,
+                     const char *const *fields)
 {
     (void)S;
     if (A->nev == A->capev) {
@@ -365,10 +368,28 @@ static int add_event(tm_simulation *S, tm_sim_arm *A, size_t idx, const char *ty
     }
     char ts[40];
     tm_calendar_format_rfc3339(at, 0, ts, sizeof ts, NULL);
-    char line[600];
-    /* Debt ids are checked on import ([A-Za-z0-9._:-] and the like); quotes cannot occur. */
-    snprintf(line, sizeof line, "{\"key\":\"sim:%ld\",\"type\":\"%s\",\"debt_id\":\"%s\",\"at\":\"%s\"%s}",
-             A->seq, type, S->d[idx].debt_id, ts, fields ? fields : "");
+    char line[600], key[32];
+    snprintf(key, sizeof key, "sim:%ld", A->seq);
+    tm_buf b;
+    tm_buf_fixed(&b, line, sizeof line);
+    tm_jw w;
+    tm_jw_init(&w, &b, 0);
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "key");
+    tm_jw_str(&w, key);
+    tm_jw_key(&w, "type");
+    tm_jw_str(&w, type);
+    tm_jw_key(&w, "debt_id");
+    tm_jw_str(&w, S->d[idx].debt_id);
+    tm_jw_key(&w, "at");
+    tm_jw_str(&w, ts);
+    for (int i = 0; fields && fields[i]; i += 2) {
+        tm_jw_key(&w, fields[i]);
+        tm_jw_str(&w, fields[i + 1]);
+    }
+    tm_jw_obj_end(&w);
+    if (tm_buf_failed(&b)) /* a debt id is at most a few dozen characters */
+        return TM_ELIMIT_MEM;
     char *copy = strdup(line);
     if (copy == NULL)
         return TM_ENOMEM;
@@ -382,9 +403,9 @@ static int add_payment(tm_simulation *S, tm_sim_arm *A, size_t i, int64_t at, in
         amount = A->bal[i];
     if (amount <= 0)
         return TM_OK;
-    char money[40], f[80];
-    tm_sim_format_money(money, sizeof money, amount, S->exp);
-    snprintf(f, sizeof f, ",\"amount\":\"%s\"", money);
+    char money[40];
+    tm_jw_money_text(money, sizeof money, amount, S->exp);
+    const char *const f[] = {"amount", money, NULL};
     A->bal[i] -= amount;
     if (A->bal[i] == 0 && !A->resolved[i])
         A->resolved[i] = day_no + 1;
@@ -456,12 +477,11 @@ static int respond_day(tm_simulation *S, tm_sim_arm *A, int64_t day, unsigned ch
         /* Opt-outs and conversations are events on a channel of `tallyman event`: a recorded
          * voice message counts as a call. */
         const char *evch = m->ch == tm_sim_channel_index("voice") ? "call" : chn;
-        char f[160];
         if (r.complaint)
             A->complaints[i]++;
         if (r.optout) {
             A->optout[i]++;
-            snprintf(f, sizeof f, ",\"channel\":\"%s\"", evch);
+            const char *const f[] = {"channel", evch, NULL};
             rc = add_event(S, A, i, "optout", at, f);
         }
         if (!r.right_party || rc != TM_OK)
@@ -470,7 +490,8 @@ static int respond_day(tm_simulation *S, tm_sim_arm *A, int64_t day, unsigned ch
         if (strcmp(evch, "call") == 0) {
             /* The cycle logged the attempt; a conversation also starts the rules that count
              * from the last conversation. */
-            rc = add_event(S, A, i, "contact", at, ",\"channel\":\"call\",\"outcome\":\"conversation\"");
+            static const char *const f[] = {"channel", "call", "outcome", "conversation", NULL};
+            rc = add_event(S, A, i, "contact", at, f);
         }
         if (rc == TM_OK && r.dispute && !A->disputed[i]) {
             A->disputed[i] = 1;
@@ -482,8 +503,8 @@ static int respond_day(tm_simulation *S, tm_sim_arm *A, int64_t day, unsigned ch
             tm_date dd;
             tm_calendar_days_to_date(day + r.promise_days, &dd);
             tm_calendar_format_date(dd, due, sizeof due, NULL);
-            tm_sim_format_money(money, sizeof money, r.promise, S->exp);
-            snprintf(f, sizeof f, ",\"amount\":\"%s\",\"due\":\"%s\"", money, due);
+            tm_jw_money_text(money, sizeof money, r.promise, S->exp);
+            const char *const f[] = {"amount", money, "due", due, NULL};
             rc = add_event(S, A, i, "promise", at, f);
             if (day + r.promise_days < S->day0 + S->days)
                 A->pdue[i]++;

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "jw.h"
 #include "keys.h"
 #include "lb_gate.h"
 #include "sandbox.h"
@@ -216,10 +217,22 @@ int tm_cmd_keys(tm_cli *cli)
         uint8_t akey[32];
         tm_portfolio_audit_key(keys, akey);
         char details[256];
-        snprintf(details, sizeof details,
-                 "{\"key_version\":%d,\"records_reencrypted\":%ld,\"consumers\":%ld,"
-                 "\"debts\":%ld,\"outbox\":%ld}",
-                 version, total, done.consumers, done.debts, done.outbox);
+        tm_buf db;
+        tm_buf_fixed(&db, details, sizeof details);
+        tm_jw jw;
+        tm_jw_init(&jw, &db, 0);
+        tm_jw_obj(&jw);
+        tm_jw_key(&jw, "key_version");
+        tm_jw_int(&jw, version);
+        tm_jw_key(&jw, "records_reencrypted");
+        tm_jw_int(&jw, total);
+        tm_jw_key(&jw, "consumers");
+        tm_jw_int(&jw, done.consumers);
+        tm_jw_key(&jw, "debts");
+        tm_jw_int(&jw, done.debts);
+        tm_jw_key(&jw, "outbox");
+        tm_jw_int(&jw, done.outbox);
+        tm_jw_obj_end(&jw); /* integers only: always fits */
         rc = tm_store_begin(s, &e);
         if (rc == TM_OK)
             rc = tm_audit_append(s, akey, (int64_t)time(NULL), "keys", "keys.rotated", "keys", details, &e);
@@ -360,23 +373,29 @@ int tm_cmd_scripts(tm_cli *cli)
         tm_gen_release(gen);
         return TM_EXIT_FAIL;
     }
-    /* The manifest: every script with its hash. */
-    size_t cap = 64 + tm_gen_count(gen) * 400, n = 0;
-    char *manifest = malloc(cap);
+    /* The manifest: every script with its hash (a path's first 300 bytes). */
+    tm_buf mb = TM_BUF_INIT;
+    tm_jw jw;
+    tm_jw_init(&jw, &mb, 0);
+    tm_jw_arr(&jw);
+    for (size_t i = 0; i < tm_gen_count(gen); i++) {
+        const tm_script *sc = tm_gen_script(gen, i);
+        tm_jw_obj(&jw);
+        tm_jw_key(&jw, "path");
+        tm_jw_strn(&jw, sc->path, strnlen(sc->path, 300));
+        tm_jw_key(&jw, "sha256");
+        tm_jw_str(&jw, sc->sha256);
+        tm_jw_obj_end(&jw);
+    }
+    tm_jw_arr_end(&jw);
+    char *manifest = tm_buf_take(&mb, NULL);
     if (!manifest) {
-        fprintf(stderr, "tallyman: out of memory\n");
+        fprintf(stderr, "tallyman: out of memory writing the script set's manifest\n");
         tm_store_close(s);
         tm_keys_free(keys);
         tm_gen_release(gen);
         return TM_EXIT_FAIL;
     }
-    n += (size_t)snprintf(manifest + n, cap - n, "[");
-    for (size_t i = 0; i < tm_gen_count(gen); i++) {
-        const tm_script *sc = tm_gen_script(gen, i);
-        n += (size_t)snprintf(manifest + n, cap - n, "%s{\"path\":\"%.300s\",\"sha256\":\"%s\"}", i ? "," : "",
-                              sc->path, sc->sha256);
-    }
-    snprintf(manifest + n, cap - n, "]");
     int is_new = 0, rc;
     int64_t now = (int64_t)time(NULL);
     rc = tm_store_begin(s, &e);
@@ -386,8 +405,16 @@ int tm_cmd_scripts(tm_cli *cli)
         uint8_t akey[32];
         tm_portfolio_audit_key(keys, akey);
         char details[300];
-        snprintf(details, sizeof details, "{\"set\":\"%s\",\"scripts\":%zu}", tm_gen_hash(gen),
-                 tm_gen_count(gen));
+        tm_buf db;
+        tm_buf_fixed(&db, details, sizeof details);
+        tm_jw dw;
+        tm_jw_init(&dw, &db, 0);
+        tm_jw_obj(&dw);
+        tm_jw_key(&dw, "set");
+        tm_jw_str(&dw, tm_gen_hash(gen));
+        tm_jw_key(&dw, "scripts");
+        tm_jw_int(&dw, (int64_t)tm_gen_count(gen));
+        tm_jw_obj_end(&dw); /* a hash and a count: always fits */
         rc = tm_audit_append(s, akey, now, by, "scripts.deployed", "scripts", details, &e);
     }
     if (rc == TM_OK)

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "cycle_int.h"
+#include "jw.h"
 #include "stopat.h"
 
 /* Messages per dispatch chunk: each chunk ends with one sync of the spool's
@@ -154,13 +155,25 @@ static int write_sends(run *r, send_job *j, struct tm_err *err)
             }
             rc = tm_store_outbox_set(r->s, o->id, TM_OUTBOX_SENT, o->send_at, NULL, NULL, o->send_at, err);
             if (rc == TM_OK) {
-                char subject[160], details[400];
+                char subject[160];
                 snprintf(subject, sizeof subject, "debt:%s", it->debt_id);
-                snprintf(details, sizeof details,
-                         "{\"key\":\"%s\",\"channel\":\"%s\",\"template\":\"%s\",\"outcome\":\"%s\"}",
-                         o->key, o->channel, o->template_id,
-                         it->sr.outcome == TM_SEND_SENT ? "sent" : "already sent");
-                rc = tm_audit_write(r->audit, o->send_at, "cycle", "outbox.sent", subject, details, err);
+                tm_buf db = TM_BUF_INIT;
+                tm_jw jw;
+                tm_jw_init(&jw, &db, 0);
+                tm_jw_obj(&jw);
+                tm_jw_key(&jw, "key");
+                tm_jw_str(&jw, o->key);
+                tm_jw_key(&jw, "channel");
+                tm_jw_str(&jw, o->channel);
+                tm_jw_key(&jw, "template");
+                tm_jw_str(&jw, o->template_id);
+                tm_jw_key(&jw, "outcome");
+                tm_jw_str(&jw, it->sr.outcome == TM_SEND_SENT ? "sent" : "already sent");
+                tm_jw_obj_end(&jw);
+                rc = tm_buf_done(&db, "the message's audit record", err);
+                if (rc == TM_OK)
+                    rc = tm_audit_write(r->audit, o->send_at, "cycle", "outbox.sent", subject, db.data, err);
+                tm_buf_free(&db);
             }
             tm_stopat("run.sent"); /* run: after each message spooled and marked sent, uncommitted */
         } else if (it->sr.outcome == TM_SEND_RETRY) {

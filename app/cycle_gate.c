@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "cycle_int.h"
+#include "jw.h"
 #include "stopat.h"
 #include "tz.h"
 
@@ -121,10 +122,10 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
                          struct tm_err *err)
 {
     tm_gate_request_init(req);
-    size_t kl = strlen(o->key);
-    if (!(req->id_json = malloc(kl + 3)))
+    tm_buf id = TM_BUF_INIT;
+    tm_jw_escape(&id, o->key, strlen(o->key), 0);
+    if (!(req->id_json = tm_buf_take(&id, NULL)))
         return tm_err_set(err, TM_ENOMEM, "out of memory");
-    snprintf(req->id_json, kl + 3, "\"%s\"", o->key); /* keys are [A-Za-z0-9._:-] */
     req->now = o->send_at;
     int rc = TM_OK;
     if ((req->channel = tm_gate_lookup(tm_gate_channel_names, o->channel)) < 0)

@@ -12,12 +12,46 @@
 
 #include "calendar.h"
 #include "cycle_int.h"
+#include "jw.h"
 #include "stopat.h"
 #include "tz.h"
 
 /* ---------------------------------------------------------------------------
  * A debt as its journey sees it, and a step's result written back.
  */
+
+/* Starts the standing offer's JSON members (",\"offer\":{...") in `mem`, the debt's
+ * fixed field of `cap` bytes; the caller adds the members and calls offer_end. */
+static void offer_begin(tm_buf *b, tm_jw *w, char *mem, size_t cap)
+{
+    tm_buf_fixed(b, mem, cap);
+    tm_buf_putc(b, ',');
+    tm_jw_init(w, b, 0);
+    tm_jw_key(w, "offer");
+    tm_jw_obj(w);
+}
+
+/* Closes the offer; one that does not fit its field is no offer, rather than a cut-short
+ * text in every later payload. */
+static void offer_end(tm_buf *b, tm_jw *w)
+{
+    tm_jw_obj_end(w);
+    if (tm_buf_failed(b))
+        b->data[0] = '\0';
+}
+
+/* Writes the audit record `action` on the debt with the details in `b`, and frees b. */
+static int audit_debt(run *r, int64_t now, const char *action, const char *debt_id, tm_buf *b,
+                      struct tm_err *err)
+{
+    char subject[160];
+    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    int rc = tm_buf_done(b, "the audit record", err);
+    if (rc == TM_OK)
+        rc = tm_audit_write(r->audit, now, "cycle", action, subject, b->data, err);
+    tm_buf_free(b);
+    return rc;
+}
 tm_jdebt tm__cycle_jdebt(const tm_work_debt *w)
 {
     tm_jdebt d = {
@@ -108,8 +142,11 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
     if (res->closed)
         snprintf(w->closed_reason, sizeof w->closed_reason, "%s", res->closed_reason);
     int rc = TM_OK;
-    char acts[400] = "";
-    size_t off = 0;
+    tm_buf acts = TM_BUF_INIT; /* the actions' names, as JSON array elements */
+    tm_jw aw;
+    tm_jw_init(&aw, &acts, 0);
+    tm_buf eb;
+    tm_jw ew;
     /* Offers made in the step go with its sends, so the templates can name
      * the amounts: a settlement at `percent` of the balance, due in 30 days;
      * a plan's installment count, first amount and first date. */
@@ -131,17 +168,34 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
                 char ds[16];
                 tm_calendar_days_to_date(now / DAY + 30, &due);
                 tm_calendar_format_date(due, ds, sizeof ds, NULL);
-                snprintf(extra, sizeof extra, ",\"offer\":{\"amount\":%lld,\"due\":\"%s\",\"bps\":%lld}",
-                         (long long)amount, ds, (long long)bps);
+                offer_begin(&eb, &ew, extra, sizeof extra);
+                tm_jw_key(&ew, "amount");
+                tm_jw_int(&ew, amount);
+                tm_jw_key(&ew, "due");
+                tm_jw_str(&ew, ds);
+                tm_jw_key(&ew, "bps");
+                tm_jw_int(&ew, bps);
+                offer_end(&eb, &ew);
             }
         } else if (a->type == TM_JA_OFFER_PLAN && aj) {
             json_t *pl = json_object_get(aj, "plan");
             json_int_t count = json_integer_value(json_object_get(pl, "count"));
             const char *first = json_string_value(json_object_get(pl, "first"));
-            if (count >= 1 && count <= 120 && w->balance > 0)
-                snprintf(extra, sizeof extra,
-                         ",\"plan\":{\"count\":%lld,\"amount\":%lld,\"first_due\":\"%s\"}",
-                         (long long)count, (long long)(w->balance / count), first ? first : "");
+            if (count >= 1 && count <= 120 && w->balance > 0) {
+                /* The same shape as an offer, under "plan". */
+                tm_buf_fixed(&eb, extra, sizeof extra);
+                tm_buf_putc(&eb, ',');
+                tm_jw_init(&ew, &eb, 0);
+                tm_jw_key(&ew, "plan");
+                tm_jw_obj(&ew);
+                tm_jw_key(&ew, "count");
+                tm_jw_int(&ew, count);
+                tm_jw_key(&ew, "amount");
+                tm_jw_int(&ew, w->balance / count);
+                tm_jw_key(&ew, "first_due");
+                tm_jw_str(&ew, first ? first : "");
+                offer_end(&eb, &ew);
+            }
         }
         json_decref(aj);
     }
@@ -155,10 +209,12 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         const tm_jaction *a = &res->actions[i];
         static const char *const names[] = {"", "send", "offer_plan", "offer_settlement", "score",
                                             "queue", "close", "note"};
-        if (off < sizeof acts - 40)
-            off += (size_t)snprintf(acts + off, sizeof acts - off, "%s\"%s%s%s\"", off ? "," : "",
-                                    names[a->type], a->type == TM_JA_SEND ? ":" : "",
-                                    a->type == TM_JA_SEND ? a->channel : "");
+        if (acts.len < 360) { /* the record names the first few dozen */
+            char act[64];
+            snprintf(act, sizeof act, "%s%s%s", names[a->type], a->type == TM_JA_SEND ? ":" : "",
+                     a->type == TM_JA_SEND ? a->channel : "");
+            tm_jw_str(&aw, act);
+        }
         if (a->type == TM_JA_QUEUE || a->type == TM_JA_SCORE) {
             rc = hand_on(r, w, a, i, now, err);
             continue;
@@ -175,46 +231,87 @@ static int apply(run *r, tm_work_debt *w, const tm_jresult *res, const char *wha
         char key[256];
         snprintf(key, sizeof key, "%s:%s:%lld:%d", w->debt_id, w->journey,
                  (long long)w->journey_step, i);
-        char payload[1024];
+        /* The send's JSON with the standing offer's members added. */
+        tm_buf payload = TM_BUF_INIT;
         size_t jl = strlen(a->json);
-        if (extra[0] && jl > 1 && a->json[jl - 1] == '}')
-            snprintf(payload, sizeof payload, "%.*s%s}", (int)(jl - 1), a->json, extra);
-        else
-            snprintf(payload, sizeof payload, "%s", a->json);
+        if (extra[0] && jl > 1 && a->json[jl - 1] == '}') {
+            tm_buf_put(&payload, a->json, jl - 1);
+            tm_buf_puts(&payload, extra);
+            tm_buf_putc(&payload, '}');
+        } else {
+            tm_buf_put(&payload, a->json, jl);
+        }
+        if ((rc = tm_buf_done(&payload, "the message's payload", err)) != TM_OK) {
+            tm_buf_free(&payload);
+            break;
+        }
         tm_outbox_rec o = {.debt = w->id, .key = key, .channel = a->channel,
-                           .template_id = a->template_id, .payload = payload,
+                           .template_id = a->template_id, .payload = payload.data,
                            .send_at = a->at < now ? now : a->at,
                            .purpose = a->purpose[0] ? a->purpose : "collection",
                            .journey_state = w->journey_state, .created_at = now};
         int added = 0;
         rc = tm_store_outbox_plan(r->s, &o, &added, err);
+        tm_buf_free(&payload);
         r->st->planned += added;
     }
     if (rc == TM_OK)
         rc = tm_store_debt_set_journey(r->s, w->id, w, err);
     if (rc == TM_OK && res->migrated_from) {
-        char details[512], subject[160];
-        snprintf(details, sizeof details,
-                 "{\"journey\":\"%s\",\"from_version\":%d,\"to_version\":%d,\"from_state\":\"%s\","
-                 "\"to_state\":\"%s\",\"hash\":\"%s\"}",
-                 w->journey, res->migrated_from, res->st.version, from, res->migrated_state,
-                 res->st.hash);
-        snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
-        rc = tm_audit_write(r->audit, now, "cycle", "journey.migrate", subject, details, err);
+        tm_buf b = TM_BUF_INIT;
+        tm_jw jw;
+        tm_jw_init(&jw, &b, 0);
+        tm_jw_obj(&jw);
+        tm_jw_key(&jw, "journey");
+        tm_jw_str(&jw, w->journey);
+        tm_jw_key(&jw, "from_version");
+        tm_jw_int(&jw, res->migrated_from);
+        tm_jw_key(&jw, "to_version");
+        tm_jw_int(&jw, res->st.version);
+        tm_jw_key(&jw, "from_state");
+        tm_jw_str(&jw, from);
+        tm_jw_key(&jw, "to_state");
+        tm_jw_str(&jw, res->migrated_state);
+        tm_jw_key(&jw, "hash");
+        tm_jw_str(&jw, res->st.hash);
+        tm_jw_obj_end(&jw);
+        rc = audit_debt(r, now, "journey.migrate", w->debt_id, &b, err);
     }
+    if (rc == TM_OK)
+        rc = tm_buf_done(&acts, "the step's actions", err);
     if (rc == TM_OK) {
-        char details[2048];
-        snprintf(details, sizeof details,
-                 "{\"trigger\":\"%s\",\"journey\":\"%s\",\"variant\":\"%s\",\"from\":\"%s\","
-                 "\"to\":\"%s\",\"moves\":\"%s\",\"actions\":[%s]%s%s%s,\"scripts\":\"%s\","
-                 "\"version\":%d}",
-                 what, w->journey, w->variant, from, w->journey_state, res->moves, acts,
-                 res->closed ? ",\"closed\":\"" : "", res->closed ? res->closed_reason : "",
-                 res->closed ? "\"" : "", r->scripts, w->journey_version);
-        char subject[160];
-        snprintf(subject, sizeof subject, "debt:%s", w->debt_id);
-        rc = tm_audit_write(r->audit, now, "cycle", "journey.step", subject, details, err);
+        tm_buf b = TM_BUF_INIT;
+        tm_jw jw;
+        tm_jw_init(&jw, &b, 0);
+        tm_jw_obj(&jw);
+        tm_jw_key(&jw, "trigger");
+        tm_jw_str(&jw, what);
+        tm_jw_key(&jw, "journey");
+        tm_jw_str(&jw, w->journey);
+        tm_jw_key(&jw, "variant");
+        tm_jw_str(&jw, w->variant);
+        tm_jw_key(&jw, "from");
+        tm_jw_str(&jw, from);
+        tm_jw_key(&jw, "to");
+        tm_jw_str(&jw, w->journey_state);
+        tm_jw_key(&jw, "moves");
+        tm_jw_str(&jw, res->moves);
+        tm_jw_key(&jw, "actions");
+        tm_jw_arr(&jw);
+        tm_jw_rawn(&jw, acts.data ? acts.data : "", acts.len);
+        tm_jw_arr_end(&jw);
+        if (res->closed) {
+            tm_jw_key(&jw, "closed");
+            tm_jw_str(&jw, res->closed_reason);
+        }
+        tm_jw_key(&jw, "scripts");
+        tm_jw_str(&jw, r->scripts);
+        tm_jw_key(&jw, "version");
+        tm_jw_int(&jw, w->journey_version);
+        tm_jw_obj_end(&jw);
+        rc = audit_debt(r, now, "journey.step", w->debt_id, &b, err);
     }
+    tm_buf_free(&acts);
     /* A hand-off ("handoff:<journey>": a promise, a dispute, a hardship)
      * leaves the debt without a journey: segmentation takes it again, the
      * same day, and the journey with the higher priority gets it. */
@@ -307,9 +404,16 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
              * ({{offer.amount}}, {{offer.due}}), in place of an earlier one. */
             const char *due = json_string_value(json_object_get(p, "due"));
             if ((strcmp(jt, "promise") == 0 || strcmp(jt, "broken_promise") == 0) && json_is_integer(amt) &&
-                due && strlen(due) == 10)
-                snprintf(w.offer, sizeof w.offer, ",\"offer\":{\"amount\":%lld,\"due\":\"%s\"}",
-                         (long long)json_integer_value(amt), due);
+                due && strlen(due) == 10) {
+                tm_buf ob;
+                tm_jw ow;
+                offer_begin(&ob, &ow, w.offer, sizeof w.offer);
+                tm_jw_key(&ow, "amount");
+                tm_jw_int(&ow, json_integer_value(amt));
+                tm_jw_key(&ow, "due");
+                tm_jw_str(&ow, due);
+                offer_end(&ob, &ow);
+            }
             ev.channel = json_string_value(json_object_get(p, "channel"));
             ev.outcome = json_string_value(json_object_get(p, "outcome"));
             tm_jresult res;

@@ -10,6 +10,7 @@
 
 #include "calendar.h"
 #include "cycle_int.h"
+#include "jw.h"
 #include "pay.h"
 
 int tm__cycle_promises(run *r, struct tm_err *err)
@@ -49,12 +50,26 @@ int tm__cycle_promises(run *r, struct tm_err *err)
             continue;
         const char *status = tm_store_promise_status_name(ps);
         rc = tm_store_promise_set(r->s, p[i].id, ps, err);
-        char details[300];
-        snprintf(details, sizeof details,
-                 "{\"promise\":%lld,\"amount_minor\":%lld,\"paid_minor\":%lld,\"due\":\"%s\","
-                 "\"grace_days\":%d,\"status\":\"%s\"}",
-                 (long long)p[i].id, (long long)p[i].amount, (long long)p[i].paid, p[i].due,
-                 p[i].grace_days, status);
+        tm_buf db = TM_BUF_INIT; /* the broken promise event's details and the audit record's */
+        tm_jw jw;
+        tm_jw_init(&jw, &db, 0);
+        tm_jw_obj(&jw);
+        tm_jw_key(&jw, "promise");
+        tm_jw_int(&jw, p[i].id);
+        tm_jw_key(&jw, "amount_minor");
+        tm_jw_int(&jw, p[i].amount);
+        tm_jw_key(&jw, "paid_minor");
+        tm_jw_int(&jw, p[i].paid);
+        tm_jw_key(&jw, "due");
+        tm_jw_str(&jw, p[i].due);
+        tm_jw_key(&jw, "grace_days");
+        tm_jw_int(&jw, p[i].grace_days);
+        tm_jw_key(&jw, "status");
+        tm_jw_str(&jw, status);
+        tm_jw_obj_end(&jw);
+        if (rc == TM_OK)
+            rc = tm_buf_done(&db, "the promise's audit record", err);
+        const char *details = db.data;
         if (rc == TM_OK && state != TM_PAY_PROMISE_KEPT) {
             r->st->promises_broken++;
             /* at the end of the grace: the first moment it was broken */
@@ -74,6 +89,7 @@ int tm__cycle_promises(run *r, struct tm_err *err)
             snprintf(action, sizeof action, "promise.%s", status);
             rc = tm_audit_write(r->audit, r->day_start, "cycle", action, subject, details, err);
         }
+        tm_buf_free(&db);
         if (rc == TM_OK)
             rc = tm__cycle_tx_step(r, err);
     }

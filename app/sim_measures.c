@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jw.h"
+
 const char *const tm_sim_bucket_names[TM_SIM_NBUCKETS] = {"current", "1-30",    "31-60", "61-90",
                                                           "91-120",  "121-180", "180+"};
 
@@ -24,16 +26,7 @@ int tm_sim_bucket(int64_t dpd)
 
 void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp)
 {
-    int64_t scale = 1;
-    for (int i = 0; i < exp; i++)
-        scale *= 10;
-    const char *sign = minor < 0 ? "-" : "";
-    uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    if (exp == 0)
-        snprintf(buf, cap, "%s%llu", sign, (unsigned long long)m);
-    else
-        snprintf(buf, cap, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exp,
-                 (unsigned long long)(m % (uint64_t)scale));
+    tm_jw_money_text(buf, cap, minor, exp); /* "" when it does not fit */
 }
 
 /* Costs are in millionths of the major unit; this is the same in minor units (rounded). */

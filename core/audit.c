@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "hmac.h"
+#include "jw.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -340,25 +341,10 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
     return v.broken ? TM_ECRYPTO : TM_OK;
 }
 
-/* Writes the `len` bytes at `s` as a JSON string: every byte, a NUL too
- * (as \u0000), so nothing stored is left out of an export. */
-static void json_str(FILE *f, const char *s, size_t len)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 typedef struct exporter {
     FILE *out;
+    tm_buf line; /* the record being written: a record goes out whole or not at all */
+    int64_t failed_at; /* the record that could not be written for want of memory */
     int64_t malformed; /* the first record stored in a form tallyman never writes (0: none) */
     char why[160];
 } exporter;
@@ -366,39 +352,62 @@ typedef struct exporter {
 static int export_one(void *ud, const tm_audit_rec *r)
 {
     exporter *x = ud;
-    FILE *out = x->out;
-    fprintf(out, "{\"seq\":%lld,\"at\":%lld,\"actor\":", (long long)r->seq, (long long)r->at);
-    json_str(out, r->actor, r->actor_len);
-    fputs(",\"action\":", out);
-    json_str(out, r->action, r->action_len);
-    fputs(",\"subject\":", out);
-    json_str(out, r->subject, r->subject_len);
-    fputs(",\"details\":", out);
+    tm_buf *b = &x->line;
+    tm_buf_reset(b);
+    tm_jw w;
+    tm_jw_init(&w, b, 0);
+    /* Every text is written with its stored length, a NUL too (as \u0000), so nothing
+     * stored is left out of an export. */
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "seq");
+    tm_jw_int(&w, r->seq);
+    tm_jw_key(&w, "at");
+    tm_jw_int(&w, r->at);
+    tm_jw_key(&w, "actor");
+    tm_jw_strn(&w, r->actor, r->actor_len);
+    tm_jw_key(&w, "action");
+    tm_jw_strn(&w, r->action, r->action_len);
+    tm_jw_key(&w, "subject");
+    tm_jw_strn(&w, r->subject, r->subject_len);
+    tm_jw_key(&w, "details");
     if (r->malformed)
-        json_str(out, r->details, r->details_len); /* not trusted to be JSON: quoted whole */
+        tm_jw_strn(&w, r->details, r->details_len); /* not trusted to be JSON: quoted whole */
     else
-        fputs(r->details[0] ? r->details : "{}", out); /* already JSON */
-    fputs(",\"prev_hash\":", out);
-    json_str(out, r->prev_hash, r->prev_hash_len);
-    fputs(",\"hash\":", out);
-    json_str(out, r->hash, r->hash_len);
+        tm_jw_raw(&w, r->details[0] ? r->details : "{}"); /* already JSON */
+    tm_jw_key(&w, "prev_hash");
+    tm_jw_strn(&w, r->prev_hash, r->prev_hash_len);
+    tm_jw_key(&w, "hash");
+    tm_jw_strn(&w, r->hash, r->hash_len);
     if (r->malformed) {
-        fputs(",\"malformed\":", out);
-        json_str(out, r->malformed, strlen(r->malformed));
-        if (!x->malformed) {
-            x->malformed = r->seq;
-            snprintf(x->why, sizeof x->why, "%s", r->malformed);
-        }
+        tm_jw_key(&w, "malformed");
+        tm_jw_str(&w, r->malformed);
     }
-    fputs("}\n", out);
+    tm_jw_obj_end(&w);
+    tm_buf_putc(b, '\n');
+    if (tm_buf_failed(b)) {
+        x->failed_at = r->seq;
+        return TM_ENOMEM;
+    }
+    if (r->malformed && !x->malformed) {
+        x->malformed = r->seq;
+        snprintf(x->why, sizeof x->why, "%s", r->malformed);
+    }
+    fwrite(b->data, 1, b->len, x->out);
     return 0;
 }
 
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err)
 {
-    exporter x = {.out = out};
+    exporter x = {.out = out, .line = TM_BUF_INIT};
     int rc = tm_store_audit_scan(s, from, to, subject, export_one, &x, err);
+    tm_buf_free(&x.line);
+    /* The callback's nonzero return stopped the scan (which reports success for it, or
+     * the code): the record that could not be written is the export's failure. */
+    if ((rc == TM_OK || rc == TM_ENOMEM) && x.failed_at)
+        return tm_err_set(err, TM_ENOMEM,
+                          "out of memory writing audit record %lld: the export stops before it",
+                          (long long)x.failed_at);
     if (rc == TM_OK && x.malformed)
         rc = tm_err_set(err, TM_ECRYPTO,
                         "audit record %lld is not as tallyman writes it (%s): it was changed; it is "

@@ -80,7 +80,10 @@ int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *
  * (a NUL inside a field, a time that is not an integer) is exported with its
  * details as a JSON string and a "malformed" member saying what is wrong,
  * and the export returns TM_ECRYPTO naming the first such record after
- * writing them all. Other codes when the store cannot be read. */
+ * writing them all. A record goes out whole or not at all: TM_ENOMEM, naming
+ * it, when one cannot be written for want of memory (those before it are
+ * written, it and those after are not). Other codes when the store cannot
+ * be read. */
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err);
 

@@ -156,7 +156,9 @@ static int fill(tm_csv *c, struct tm_err *err)
 }
 
 /* Makes room for `need` bytes in the record buffer. Callers have checked the limits, so
- * `need` never exceeds REC_CAP_MAX. */
+ * `need` never exceeds REC_CAP_MAX. Not a tm_buf (buf.h): the record is fields at offsets
+ * with per-field and per-record limits that reject the record and go on, and a failed
+ * growth ends the reading at once (die()), naming the line. */
 static int grow(tm_csv *c, size_t need, struct tm_err *err)
 {
     size_t cap = c->rec_cap;

@@ -771,66 +771,25 @@ void tm_gate_format_time(int64_t t, char *buf, size_t cap)
 }
 
 /* ---------------------------------------------------------------------------
- * JSON output, written by hand: it is the hot path of `tallyman decide`.
+ * JSON output: the hot path of `tallyman decide`, written with the one JSON
+ * writer (jw.h) straight into the caller's buffer.
  */
-typedef struct out {
-    char *p;
-    size_t n, cap;
-    int overflow;
-} out;
-
-static void put(out *o, const char *s, size_t len)
-{
-    if (o->n + len + 1 > o->cap) {
-        o->overflow = 1;
-        return;
-    }
-    memcpy(o->p + o->n, s, len);
-    o->n += len;
-    o->p[o->n] = '\0';
-}
-
-static void puts_(out *o, const char *s) { put(o, s, strlen(s)); }
-
-static void put_str(out *o, const char *s)
-{
-    put(o, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c != '"' && c != '\\' && c >= 0x20)
-            continue;
-        put(o, run, (size_t)(s - run));
-        run = s + 1;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            put(o, e, 2);
-        } else {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", c);
-            put(o, e, 6);
-        }
-    }
-    put(o, run, (size_t)(s - run));
-    put(o, "\"", 1);
-}
-
-static void put_time(out *o, int64_t t)
+static void put_time(tm_jw *w, int64_t t)
 {
     if (t == TM_GATE_NEVER) {
-        puts_(o, "null");
+        tm_jw_null(w);
         return;
     }
     char b[40];
     tm_gate_format_time(t, b, sizeof b);
-    put_str(o, b);
+    tm_jw_str(w, b);
 }
 
 /* A local date as "YYYY-MM-DD", or null. */
-static void put_day(out *o, int64_t day)
+static void put_day(tm_jw *w, int64_t day)
 {
     if (day == INT64_MIN) {
-        puts_(o, "null");
+        tm_jw_null(w);
         return;
     }
     int64_t y;
@@ -838,69 +797,84 @@ static void put_day(out *o, int64_t day)
     tm_calendar_civil_from_days(day, &y, &m, &d);
     char b[32];
     snprintf(b, sizeof b, "%04lld-%02d-%02d", (long long)y, m, d);
-    put_str(o, b);
+    tm_jw_str(w, b);
+}
+
+void tm_gate_decision_write(const tm_gate *g, const tm_request *req, const tm_decision *d,
+                            tm_jw *w)
+{
+    tm_jw_obj(w);
+    tm_jw_key(w, "id");
+    tm_jw_raw(w, req->id_json ? req->id_json : "null");
+    tm_jw_key(w, "allow");
+    tm_jw_bool(w, d->allow);
+    tm_jw_key(w, "blocked_by");
+    tm_jw_arr(w);
+    for (int i = 0; i < d->nblocked; i++) {
+        const tm_rule_result *r = &d->blocked[i];
+        tm_jw_obj(w);
+        tm_jw_key(w, "rule");
+        tm_jw_str(w, r->rule->qid);
+        tm_jw_key(w, "cite");
+        tm_jw_str(w, r->rule->cite ? r->rule->cite : "");
+        tm_jw_key(w, "reason");
+        tm_jw_str(w, r->reason);
+        tm_jw_key(w, "next_allowed_at");
+        put_time(w, r->next);
+        if (r->failed) {
+            tm_jw_key(w, "failed");
+            tm_jw_bool(w, 1);
+        }
+        tm_jw_obj_end(w);
+    }
+    tm_jw_arr_end(w);
+    tm_jw_key(w, "next_allowed_at");
+    put_time(w, d->next_allowed);
+    tm_jw_key(w, "requires");
+    tm_jw_arr(w);
+    for (int i = 0; i < d->nrequires; i++)
+        tm_jw_str(w, d->requires[i]);
+    tm_jw_arr_end(w);
+    tm_jw_key(w, "assumed");
+    tm_jw_arr(w);
+    for (int i = 0; i < d->nassumed; i++)
+        tm_jw_str(w, d->assumed[i]);
+    tm_jw_arr_end(w);
+    tm_jw_key(w, "time_barred");
+    tm_jw_bool(w, req->time_barred == TM_TRI_TRUE);
+    tm_jw_key(w, "time_barred_on");
+    put_day(w, d->time_barred_on);
+    if (req->time_barred == TM_TRI_TRUE) {
+        static const char *const by[] = {"unknown", "request", "law", "policy"};
+        tm_jw_key(w, "time_barred_by");
+        tm_jw_str(w, by[d->barred_by >= 0 && d->barred_by <= TM_BARRED_POLICY ? d->barred_by : 0]);
+    }
+    if (d->margin) {
+        /* A creditor policy's margin is policy, not law: said apart. */
+        tm_jw_key(w, "time_barred_policy");
+        tm_jw_obj(w);
+        tm_jw_key(w, "rule");
+        tm_jw_str(w, d->margin->qid);
+        tm_jw_key(w, "margin_days");
+        tm_jw_int(w, d->margin->margin_days);
+        tm_jw_key(w, "on");
+        put_day(w, d->margin_on);
+        tm_jw_obj_end(w);
+    }
+    tm_jw_key(w, "scripts");
+    tm_jw_str(w, tm_gate_scripts_hash(g));
+    tm_jw_obj_end(w);
 }
 
 int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_decision *d, char *buf,
                           size_t cap)
 {
-    out o = {buf, 0, cap, 0};
-    if (cap)
-        buf[0] = '\0';
-    puts_(&o, "{\"id\":");
-    puts_(&o, req->id_json ? req->id_json : "null");
-    puts_(&o, d->allow ? ",\"allow\":true,\"blocked_by\":[" : ",\"allow\":false,\"blocked_by\":[");
-    for (int i = 0; i < d->nblocked; i++) {
-        const tm_rule_result *r = &d->blocked[i];
-        puts_(&o, i ? ",{\"rule\":" : "{\"rule\":");
-        put_str(&o, r->rule->qid);
-        puts_(&o, ",\"cite\":");
-        put_str(&o, r->rule->cite ? r->rule->cite : "");
-        puts_(&o, ",\"reason\":");
-        put_str(&o, r->reason);
-        puts_(&o, ",\"next_allowed_at\":");
-        put_time(&o, r->next);
-        if (r->failed)
-            puts_(&o, ",\"failed\":true");
-        puts_(&o, "}");
-    }
-    puts_(&o, "],\"next_allowed_at\":");
-    put_time(&o, d->next_allowed);
-    puts_(&o, ",\"requires\":[");
-    for (int i = 0; i < d->nrequires; i++) {
-        if (i)
-            puts_(&o, ",");
-        put_str(&o, d->requires[i]);
-    }
-    puts_(&o, "],\"assumed\":[");
-    for (int i = 0; i < d->nassumed; i++) {
-        if (i)
-            puts_(&o, ",");
-        put_str(&o, d->assumed[i]);
-    }
-    puts_(&o, "],\"time_barred\":");
-    puts_(&o, req->time_barred == TM_TRI_TRUE ? "true" : "false");
-    puts_(&o, ",\"time_barred_on\":");
-    put_day(&o, d->time_barred_on);
-    if (req->time_barred == TM_TRI_TRUE) {
-        static const char *const by[] = {"unknown", "request", "law", "policy"};
-        puts_(&o, ",\"time_barred_by\":");
-        put_str(&o, by[d->barred_by >= 0 && d->barred_by <= TM_BARRED_POLICY ? d->barred_by : 0]);
-    }
-    if (d->margin) {
-        /* A creditor policy's margin is policy, not law: said apart. */
-        puts_(&o, ",\"time_barred_policy\":{\"rule\":");
-        put_str(&o, d->margin->qid);
-        char n[24];
-        snprintf(n, sizeof n, "%d", d->margin->margin_days);
-        puts_(&o, ",\"margin_days\":");
-        puts_(&o, n);
-        puts_(&o, ",\"on\":");
-        put_day(&o, d->margin_on);
-        puts_(&o, "}");
-    }
-    puts_(&o, ",\"scripts\":");
-    put_str(&o, tm_gate_scripts_hash(g));
-    puts_(&o, "}");
-    return o.overflow ? -1 : (int)o.n;
+    if (cap == 0)
+        return -1;
+    tm_buf b;
+    tm_buf_fixed(&b, buf, cap);
+    tm_jw w;
+    tm_jw_init(&w, &b, 0);
+    tm_gate_decision_write(g, req, d, &w);
+    return tm_buf_failed(&b) ? -1 : (int)b.len;
 }

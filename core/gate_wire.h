@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gate.h"
+#include "jw.h"
 #include "tm_status.h"
 
 /* Parses one request line (JSON text, `len` bytes). On success fills *req
@@ -22,8 +23,13 @@ int tm_gate_request_parse(const char *json, size_t len, int64_t default_now, tm_
                           char **id_json, struct tm_err *err);
 
 /* Writes the decision `d` on `req` by gate `g` as one JSON line (CONTRACT.md,
- * without the newline) into buf, NUL-terminated. Returns the length, or -1
- * when `cap` is too small (buf then holds a cut-short text, not to be used). */
+ * without the newline) with `w`, after what its buffer holds. A failed growth
+ * is left in the buffer for the caller to check (buf.h). */
+void tm_gate_decision_write(const tm_gate *g, const tm_request *req, const tm_decision *d,
+                            tm_jw *w);
+
+/* The same line into buf, NUL-terminated. Returns the length, or -1 when
+ * `cap` is too small (buf then holds a cut-short text, not to be used). */
 int tm_gate_decision_json(const tm_gate *g, const tm_request *req, const tm_decision *d, char *buf,
                           size_t cap);
 

@@ -37,7 +37,11 @@ int tm_jsonl_open(FILE *in, const char *name, size_t max_line, tm_jsonl **out,
     return TM_OK;
 }
 
-/* Room for n + 2 bytes (a byte more and the NUL), within max + 2. */
+/* Room for n + 2 bytes (a byte more and the NUL), within max + 2. Not a
+ * tm_buf (buf.h): a line past the limit is kept to max + 1 bytes and the
+ * rest only counted, so the reader can name it and go on, and a failed
+ * growth ends the reading at once (oom()) rather than later; this is the
+ * read loop of `tallyman decide`, tuned as it is. */
 static int grow(tm_jsonl *r, size_t n)
 {
     if (n + 2 <= r->cap)

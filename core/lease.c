@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "crypto.h"
+#include "jw.h"
 
 struct tm_lease_hold {
     tm_store *s;
@@ -140,12 +141,29 @@ int tm_lease_acquire(tm_store *s, const char *name, int64_t now, const uint8_t *
                      "%s): %s",
                      name, (long long)cur.pid, cur.host, since, renewed,
                      v == GONE ? "that process has ended" : "it was not renewed for over an hour");
-            snprintf(details, sizeof details,
-                     "{\"lease\":\"%s\",\"pid\":%lld,\"host\":\"%.200s\",\"since\":%lld,"
-                     "\"renewed\":%lld,\"reason\":\"%s\",\"by_pid\":%lld}",
-                     name, (long long)cur.pid, cur.host, (long long)cur.since, (long long)cur.renewed,
-                     v == GONE ? "holder ended" : "expired", (long long)me->pid);
-            rc = tm_audit_append(s, audit_key, now, "lease", "lease.taken_over", "store", details, err);
+            tm_buf db;
+            tm_buf_fixed(&db, details, sizeof details);
+            tm_jw w;
+            tm_jw_init(&w, &db, 0);
+            tm_jw_obj(&w);
+            tm_jw_key(&w, "lease");
+            tm_jw_str(&w, name);
+            tm_jw_key(&w, "pid");
+            tm_jw_int(&w, cur.pid);
+            tm_jw_key(&w, "host");
+            tm_jw_strn(&w, cur.host, strnlen(cur.host, 200)); /* its first 200 bytes */
+            tm_jw_key(&w, "since");
+            tm_jw_int(&w, cur.since);
+            tm_jw_key(&w, "renewed");
+            tm_jw_int(&w, cur.renewed);
+            tm_jw_key(&w, "reason");
+            tm_jw_str(&w, v == GONE ? "holder ended" : "expired");
+            tm_jw_key(&w, "by_pid");
+            tm_jw_int(&w, me->pid);
+            tm_jw_obj_end(&w);
+            rc = tm_buf_done(&db, "the lease's audit record", err);
+            if (rc == TM_OK)
+                rc = tm_audit_append(s, audit_key, now, "lease", "lease.taken_over", "store", details, err);
         }
         if (rc == TM_OK)
             rc = tm_store_commit(s, err);

@@ -4,8 +4,8 @@
  * audit records of its rows and the audit head, so a crash loses at most the
  * batch in progress; a rejected row is named FILE:LINE: field: why and the
  * rest goes on; lookup hashes are keyed, so the store never holds a phone
- * number or an email in clear; records are built as JSON text in a buffer
- * whose failure to grow is never silent.
+ * number or an email in clear; records are built as JSON text with the one
+ * JSON writer (jw.h), whose buffer's failure to grow is never silent.
  */
 #include "portfolio_int.h"
 
@@ -19,59 +19,6 @@
 
 const char *const tm__pf_pii_cols[] = {"first_name", "last_name", "address1", "city", "zip",
                                        "date_of_birth", "phone", "email", NULL};
-
-void tm__sb_reset(tm__sbuf *b)
-{
-    b->n = 0;
-    b->oom = 0;
-}
-
-void tm__sb_put(tm__sbuf *b, const char *s, size_t len)
-{
-    if (b->oom)
-        return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-
-int tm__sb_done(const tm__sbuf *b, struct tm_err *err)
-{
-    return b->oom || !b->p ? tm_err_set(err, TM_ENOMEM, "out of memory building a record") : TM_OK;
-}
-
-void tm__sb_str(tm__sbuf *b, const char *s)
-{
-    tm__sb_put(b, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c != '"' && c != '\\' && c >= 0x20)
-            continue;
-        tm__sb_put(b, run, (size_t)(s - run));
-        char e[8];
-        if (c == '"' || c == '\\')
-            e[0] = '\\', e[1] = (char)c, e[2] = 0;
-        else
-            snprintf(e, sizeof e, "\\u%04x", c);
-        tm__sb_put(b, e, strlen(e));
-        run = s + 1;
-    }
-    tm__sb_put(b, run, (size_t)(s - run));
-    tm__sb_put(b, "\"", 1);
-}
 
 void tm__pf_vreject(const tm_import_opts *o, long *rejected, long line, const char *field,
                     const char *fmt, va_list ap)

@@ -108,9 +108,11 @@ static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const
     struct tm_err e = {0};
     int have = plain && tm_json_scan(plain, plen, toks, 64, &j, &e) == TM_OK &&
                j.tok[0].type == TM_J_OBJECT;
-    tm__sbuf out = {0};
-    tm__sb_put(&out, "{", 1);
-    int any = 0;
+    tm_buf out;
+    tm_buf_init(&out, TM_BUF_SECRET);
+    tm_jw w;
+    tm_jw_init(&w, &out, 0);
+    tm_jw_obj(&w);
     for (int i = 0; tm__pf_pii_cols[i]; i++) {
         const char *v = NULL;
         char buf[1024];
@@ -124,31 +126,25 @@ static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const
         }
         if (!v || !*v)
             continue;
-        if (any++)
-            tm__sb_put(&out, ",", 1);
-        tm__sb_str(&out, tm__pf_pii_cols[i]);
-        tm__sb_put(&out, ":", 1);
-        tm__sb_str(&out, v);
+        tm_jw_key(&w, tm__pf_pii_cols[i]);
+        tm_jw_str(&w, v);
     }
-    tm__sb_put(&out, "}", 1);
+    tm_jw_obj_end(&w);
     if (plain) {
         memset(plain, 0, plen);
         free(plain);
     }
     /* Personal data cut short would be encrypted and stored as the whole. */
-    if ((rc = tm__sb_done(&out, err)) != TM_OK) {
-        if (out.p)
-            OPENSSL_cleanse(out.p, out.n);
-        free(out.p);
+    if ((rc = tm_buf_done(&out, "the consumer's personal data", err)) != TM_OK) {
+        tm_buf_free(&out);
         return rc;
     }
     uint8_t *blob = NULL;
     size_t bloblen = 0;
     tm_hash16 h;
-    tm__pf_hash16(x->run.keys, out.p, &h);
-    rc = tm_keys_encrypt(x->run.keys, out.p, out.n, aad, &blob, &bloblen, err);
-    memset(out.p, 0, out.n);
-    free(out.p);
+    tm__pf_hash16(x->run.keys, out.data, &h);
+    rc = tm_keys_encrypt(x->run.keys, out.data, out.len, aad, &blob, &bloblen, err);
+    tm_buf_free(&out);
     if (rc == TM_OK)
         rc = tm_store_consumer_set_pii(x->run.s, consumer, blob, bloblen, &h,
                                        tm_keys_current(x->run.keys), x->run.o->now, err);
@@ -212,7 +208,8 @@ static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_e
         room += (size_t)j->tok[k].len + 1;
     member *m = calloc(n ? n : 1, sizeof *m);
     char *names = malloc(room);
-    tm__sbuf b = {0};
+    tm_buf b;
+    tm_buf_init(&b, TM_BUF_SECRET); /* the decoded values: a card number among them */
     int rc = TM_OK;
     if (!m || !names) {
         rc = tm_err_set(err, TM_ENOMEM, "out of memory");
@@ -232,13 +229,13 @@ static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_e
     qsort(m, used, sizeof *m, member_cmp);
     for (uint32_t i = 0; i < used; i++) {
         const tm_jtok *t = &j->tok[m[i].value];
-        tm__sb_put(&b, m[i].name, strlen(m[i].name) + 1);
-        size_t start = b.n;
+        tm_buf_put(&b, m[i].name, strlen(m[i].name) + 1);
+        size_t start = b.len;
         if (t->type == TM_J_STRING) {
             char *v = malloc((size_t)t->len + 1);
             int vl = v ? tm_json_str(j, m[i].value, v, (size_t)t->len + 1) : -1;
             if (vl >= 0)
-                tm__sb_put(&b, v, (size_t)vl);
+                tm_buf_put(&b, v, (size_t)vl);
             if (v) {
                 OPENSSL_cleanse(v, (size_t)t->len + 1);
                 free(v);
@@ -246,33 +243,30 @@ static int event_content(evctx *x, const tm_json *j, tm_hash16 *out, struct tm_e
         } else {
             size_t rl;
             const char *raw = tm_json_raw(j, m[i].value, &rl);
-            tm__sb_put(&b, raw, rl);
+            tm_buf_put(&b, raw, rl);
         }
-        if (strcmp(m[i].name, "card_number") == 0) { /* digits only: one card, one content */
+        if (strcmp(m[i].name, "card_number") == 0 && !tm_buf_failed(&b)) {
+            /* digits only: one card, one content */
             size_t w = start;
-            for (size_t r = start; r < b.n; r++)
-                if (b.p[r] != ' ' && b.p[r] != '-')
-                    b.p[w++] = b.p[r];
-            b.n = w;
+            for (size_t r = start; r < b.len; r++)
+                if (b.data[r] != ' ' && b.data[r] != '-')
+                    b.data[w++] = b.data[r];
+            tm_buf_truncate(&b, w);
         }
-        tm__sb_put(&b, "", 1);
+        tm_buf_put(&b, "", 1);
     }
-    if (!b.p && used) {
-        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    /* A content cut short would hash as another event's. */
+    if ((rc = tm_buf_done(&b, "the event's content", err)) != TM_OK)
         goto out;
-    }
     uint8_t md[32];
-    if (tm_keys_lookup_raw(x->run.keys, b.p ? b.p : "", b.n, md) != TM_OK) {
+    if (tm_keys_lookup_raw(x->run.keys, b.data ? b.data : "", b.len, md) != TM_OK) {
         rc = tm_err_set(err, TM_ECRYPTO, "hashing the event failed");
         goto out;
     }
     memcpy(out->b, md, TM_STORE_HASH_LEN);
     out->set = 1;
 out:
-    if (b.p) {
-        OPENSSL_cleanse(b.p, b.cap);
-        free(b.p);
-    }
+    tm_buf_free(&b);
     free(names);
     free(m);
     return rc;
@@ -337,6 +331,16 @@ static int payment_instrument(evctx *x, const tm_json *j, long line, char token[
         return TM_EINVAL;
     }
     return TM_OK;
+}
+
+/* Starts an event's details in `b` (emptied): {"type":TYPE and the members that follow. */
+static void details_begin(tm_jw *w, tm_buf *b, const char *type)
+{
+    tm_buf_reset(b);
+    tm_jw_init(w, b, 0);
+    tm_jw_obj(w);
+    tm_jw_key(w, "type");
+    tm_jw_str(w, type);
 }
 
 static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err)
@@ -434,8 +438,14 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                   debt_id, lb);
         status = TM_EVENT_OUT_OF_ORDER;
     }
+    /* The event's details, as stored with it and in its audit record: its type and what
+     * it changed, no personal data. */
     char details[600];
-    snprintf(details, sizeof details, "{\"type\":\"%s\"}", type);
+    tm_buf db;
+    tm_buf_fixed(&db, details, sizeof details);
+    tm_jw w;
+    details_begin(&w, &db, type);
+    tm_jw_obj_end(&w);
     if (status == TM_EVENT_APPLIED) {
         if (strcmp(type, "payment") == 0 || strcmp(type, "promise") == 0) {
             int64_t minor;
@@ -451,15 +461,16 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     return TM_OK; /* rejected and reported */
                 int64_t balance = 0;
                 rc = tm_store_payment_apply(s, d.id, minor, d.currency, at, token, &balance, err);
-                if (token[0])
-                    snprintf(details, sizeof details,
-                             "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld,"
-                             "\"instrument\":\"%s\"}",
-                             (long long)minor, (long long)balance, token);
-                else
-                    snprintf(details, sizeof details,
-                             "{\"type\":\"payment\",\"amount_minor\":%lld,\"balance_minor\":%lld}",
-                             (long long)minor, (long long)balance);
+                details_begin(&w, &db, "payment");
+                tm_jw_key(&w, "amount_minor");
+                tm_jw_int(&w, minor);
+                tm_jw_key(&w, "balance_minor");
+                tm_jw_int(&w, balance);
+                if (token[0]) {
+                    tm_jw_key(&w, "instrument");
+                    tm_jw_str(&w, token);
+                }
+                tm_jw_obj_end(&w);
             } else {
                 char due[32];
                 tm_date dd;
@@ -469,9 +480,12 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     return TM_OK;
                 }
                 rc = tm_store_promise_add(s, d.id, minor, d.currency, due, at, err);
-                snprintf(details, sizeof details,
-                         "{\"type\":\"promise\",\"amount_minor\":%lld,\"due\":\"%s\"}", (long long)minor,
-                         due);
+                details_begin(&w, &db, "promise");
+                tm_jw_key(&w, "amount_minor");
+                tm_jw_int(&w, minor);
+                tm_jw_key(&w, "due");
+                tm_jw_str(&w, due);
+                tm_jw_obj_end(&w);
             }
         } else if (strcmp(type, "dispute") == 0 || strcmp(type, "dispute_verified") == 0) {
             rc = tm_store_debt_set_dispute(
@@ -500,8 +514,12 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     return TM_OK;
                 }
                 rc = tm_store_contact_add(s, d.id, ch, at, outcome, err);
-                snprintf(details, sizeof details, "{\"type\":\"contact\",\"channel\":\"%s\",\"outcome\":\"%s\"}",
-                         ch, outcome);
+                details_begin(&w, &db, "contact");
+                tm_jw_key(&w, "channel");
+                tm_jw_str(&w, ch);
+                tm_jw_key(&w, "outcome");
+                tm_jw_str(&w, outcome);
+                tm_jw_obj_end(&w);
             } else {
                 int given = 1;
                 if (strcmp(type, "consent") == 0) {
@@ -519,8 +537,12 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 set_edit(cur, ch, given, next, sizeof next);
                 if (rc == TM_OK)
                     rc = tm_store_consumer_put_set(s, d.consumer_id, which, next, err);
-                snprintf(details, sizeof details, "{\"type\":\"%s\",\"channel\":\"%s\",\"given\":%s}", type,
-                         ch, given ? "true" : "false");
+                details_begin(&w, &db, type);
+                tm_jw_key(&w, "channel");
+                tm_jw_str(&w, ch);
+                tm_jw_key(&w, "given");
+                tm_jw_bool(&w, given);
+                tm_jw_obj_end(&w);
             }
         } else if (strcmp(type, "hardship") == 0 || strcmp(type, "broken_promise") == 0) {
             /* Kept as the event itself: journeys see debt.hardship, the
@@ -533,7 +555,10 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 return TM_OK;
             }
             /* The reply's words are the consumer's: not kept here. */
-            snprintf(details, sizeof details, "{\"type\":\"inbound_reply\",\"channel\":\"%s\"}", ch);
+            details_begin(&w, &db, "inbound_reply");
+            tm_jw_key(&w, "channel");
+            tm_jw_str(&w, ch);
+            tm_jw_obj_end(&w);
         } else { /* address_change, phone_change, email_change */
             const char *fields[5], *values[5];
             char vals[5][256];
@@ -576,11 +601,16 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                 rc = tm_store_consumer_set_lookup(
                     s, d.consumer_id, type[0] == 'e' ? TM_LOOKUP_EMAIL : TM_LOOKUP_PHONE, &h, err);
             }
-            snprintf(details, sizeof details, "{\"type\":\"%s\",\"personal_data\":\"encrypted\"}", type);
+            details_begin(&w, &db, type);
+            tm_jw_key(&w, "personal_data");
+            tm_jw_str(&w, "encrypted");
+            tm_jw_obj_end(&w);
         }
         if (rc == TM_OK)
             rc = tm_store_debt_touch(s, d.id, at, x->run.o->now, err);
     }
+    if (rc == TM_OK)
+        rc = tm_buf_done(&db, "the event's details", err);
     if (rc != TM_OK)
         return rc;
     /* Every event is kept, applied or not, so a rerun skips it. */

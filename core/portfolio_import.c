@@ -98,7 +98,7 @@ typedef struct importer {
     long *seen_line;
     size_t seen_cap, seen_n;
     int seen_oom; /* the table of ids seen could not grow: the import stops */
-    tm__sbuf pii, attrs, details;
+    tm_buf pii, attrs, details; /* the records of a row, built as JSON (pii and attrs wiped) */
     int wipe; /* the row held a card number: wipe the buffers it was read into */
 } importer;
 
@@ -274,26 +274,25 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
     const char *ext = GET(r, K_EXTERNAL_ID);
     /* Personal data as one JSON object, in a fixed field order so the keyed
      * hash of the text tells whether it changed. */
-    tm__sb_reset(&im->pii);
-    tm__sb_put(&im->pii, "{", 1);
-    int any = 0;
+    tm_buf_reset(&im->pii);
+    tm_jw w;
+    tm_jw_init(&w, &im->pii, 0);
+    tm_jw_obj(&w);
     for (int i = 0; tm__pf_pii_cols[i]; i++) {
         const char *v = r->known[pii_kind[i]];
         if (!v)
             continue;
-        if (any++)
-            tm__sb_put(&im->pii, ",", 1);
-        tm__sb_str(&im->pii, tm__pf_pii_cols[i]);
-        tm__sb_put(&im->pii, ":", 1);
-        tm__sb_str(&im->pii, v);
+        tm_jw_key(&w, tm__pf_pii_cols[i]);
+        tm_jw_str(&w, v);
     }
-    tm__sb_put(&im->pii, "}", 1);
-    int rc = tm__sb_done(&im->pii, err);
+    tm_jw_obj_end(&w);
+    /* Personal data cut short would be encrypted and stored as the whole. */
+    int rc = tm_buf_done(&im->pii, "the consumer's personal data", err);
     if (rc != TM_OK)
         return rc;
     tm_consumer_rec rec, old;
     memset(&rec, 0, sizeof rec);
-    tm__pf_hash16(im->run.keys, im->pii.p, &rec.pii_hash);
+    tm__pf_hash16(im->run.keys, im->pii.data, &rec.pii_hash);
     const char *state = GET(r, K_STATE), *tz = GET(r, K_TIMEZONE);
     const char *lang = GET(r, K_LANGUAGE) ? GET(r, K_LANGUAGE) : "en";
     int found = 0;
@@ -311,7 +310,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
     snprintf(aad, sizeof aad, "consumer:%s", ext);
     uint8_t *blob = NULL;
     size_t bloblen = 0;
-    rc = tm_keys_encrypt(im->run.keys, im->pii.p, im->pii.n, aad, &blob, &bloblen, err);
+    rc = tm_keys_encrypt(im->run.keys, im->pii.data, im->pii.len, aad, &blob, &bloblen, err);
     if (rc != TM_OK)
         return rc;
     rec.id = found ? old.id : 0;
@@ -345,26 +344,26 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     const char *debt_id = GET(r, K_DEBT_ID);
     /* Extra columns, kept as the debt's attributes (encrypted: they may hold
      * anything). */
-    tm__sb_reset(&im->attrs);
-    tm__sb_put(&im->attrs, "{", 1);
+    tm_buf_reset(&im->attrs);
+    tm_jw w;
+    tm_jw_init(&w, &im->attrs, 0);
+    tm_jw_obj(&w);
     int nattrs = 0;
     for (int i = 0; i < r->n; i++) {
         if (r->kind[i] >= 0 || !r->values[i] || !r->values[i][0])
             continue;
-        if (nattrs++)
-            tm__sb_put(&im->attrs, ",", 1);
-        tm__sb_str(&im->attrs, r->names[i]);
-        tm__sb_put(&im->attrs, ":", 1);
-        tm__sb_str(&im->attrs, r->values[i]);
+        nattrs++;
+        tm_jw_key(&w, r->names[i]);
+        tm_jw_str(&w, r->values[i]);
     }
-    tm__sb_put(&im->attrs, "}", 1);
-    int rc = tm__sb_done(&im->attrs, err);
+    tm_jw_obj_end(&w);
+    int rc = tm_buf_done(&im->attrs, "the debt's attributes", err);
     if (rc != TM_OK)
         return rc;
     tm_debt_rec rec, old;
     memset(&rec, 0, sizeof rec);
     if (nattrs)
-        tm__pf_hash16(im->run.keys, im->attrs.p, &rec.attributes_hash);
+        tm__pf_hash16(im->run.keys, im->attrs.data, &rec.attributes_hash);
     snprintf(rec.debt_id, sizeof rec.debt_id, "%s", debt_id);
     rec.consumer_id = consumer;
     snprintf(rec.creditor, sizeof rec.creditor, "%s", GET(r, K_CREDITOR) ? GET(r, K_CREDITOR) : "");
@@ -398,7 +397,7 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
         if (nattrs) {
             char aad[200];
             snprintf(aad, sizeof aad, "debt:%s", debt_id);
-            rc = tm_keys_encrypt(im->run.keys, im->attrs.p, im->attrs.n, aad, &blob, &bloblen, err);
+            rc = tm_keys_encrypt(im->run.keys, im->attrs.data, im->attrs.len, aad, &blob, &bloblen, err);
             if (rc != TM_OK)
                 return rc;
         }
@@ -419,19 +418,24 @@ static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t cons
     enum change debt_change = !found ? CH_CREATED : changed ? CH_UPDATED : CH_NONE;
     char subject[200];
     snprintf(subject, sizeof subject, "debt:%s", debt_id);
-    tm__sb_reset(&im->details);
-    char num[160];
-    snprintf(num, sizeof num, "{\"debt\":\"%s\",\"consumer\":\"%s\",\"balance_minor\":%lld,\"currency\":",
-             change_names[debt_change], change_names[consumer_change], (long long)p->balance);
-    tm__sb_put(&im->details, num, strlen(num));
-    tm__sb_str(&im->details, rec.currency);
-    tm__sb_put(&im->details, ",\"external_id\":", 15);
-    tm__sb_str(&im->details, GET(r, K_EXTERNAL_ID));
-    tm__sb_put(&im->details, "}", 1);
-    if ((rc = tm__sb_done(&im->details, err)) != TM_OK)
+    tm_buf_reset(&im->details);
+    tm_jw_init(&w, &im->details, 0);
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "debt");
+    tm_jw_str(&w, change_names[debt_change]);
+    tm_jw_key(&w, "consumer");
+    tm_jw_str(&w, change_names[consumer_change]);
+    tm_jw_key(&w, "balance_minor");
+    tm_jw_int(&w, p->balance);
+    tm_jw_key(&w, "currency");
+    tm_jw_str(&w, rec.currency);
+    tm_jw_key(&w, "external_id");
+    tm_jw_str(&w, GET(r, K_EXTERNAL_ID));
+    tm_jw_obj_end(&w);
+    if ((rc = tm_buf_done(&im->details, "the row's audit record", err)) != TM_OK)
         return rc;
     return tm__pf_audit(&im->run, debt_change == CH_CREATED ? "account.created" : "account.updated", subject,
-                 im->details.p, err);
+                 im->details.data, err);
 }
 
 static int import_row(importer *im, const row *r, struct tm_err *err)
@@ -710,6 +714,8 @@ int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_impo
 {
     memset(stats, 0, sizeof *stats);
     importer im = {.run = {.s = s, .keys = keys, .o = opts}, .st = stats};
+    tm_buf_init(&im.pii, TM_BUF_SECRET);
+    tm_buf_init(&im.attrs, TM_BUF_SECRET);
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
     int rc = tm_audit_writer_open(s, akey, &im.run.audit, err);
@@ -727,28 +733,43 @@ int tm_import_accounts(tm_store *s, const tm_keys *keys, FILE *in, const tm_impo
     }
     if (rc == TM_OK) {
         /* The import itself is audited, with its counts. */
-        char details[400], subject[300];
+        char subject[300];
         snprintf(subject, sizeof subject, "import:%s", opts->name);
-        snprintf(details, sizeof details,
-                 "{\"rows\":%ld,\"accepted\":%ld,\"rejected\":%ld,\"consumers_created\":%ld,"
-                 "\"consumers_updated\":%ld,\"debts_created\":%ld,\"debts_updated\":%ld,"
-                 "\"unchanged\":%ld}",
-                 stats->rows, stats->accepted, stats->rejected, stats->consumers_created,
-                 stats->consumers_updated, stats->debts_created, stats->debts_updated,
-                 stats->unchanged);
-        rc = tm_store_begin(s, err);
+        tm_buf_reset(&im.details);
+        tm_jw w;
+        tm_jw_init(&w, &im.details, 0);
+        tm_jw_obj(&w);
+        const struct {
+            const char *name;
+            long n;
+        } counts[] = {{"rows", stats->rows},
+                      {"accepted", stats->accepted},
+                      {"rejected", stats->rejected},
+                      {"consumers_created", stats->consumers_created},
+                      {"consumers_updated", stats->consumers_updated},
+                      {"debts_created", stats->debts_created},
+                      {"debts_updated", stats->debts_updated},
+                      {"unchanged", stats->unchanged}};
+        for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+            tm_jw_key(&w, counts[i].name);
+            tm_jw_int(&w, counts[i].n);
+        }
+        tm_jw_obj_end(&w);
+        rc = tm_buf_done(&im.details, "the import's audit record", err);
+        if (rc == TM_OK)
+            rc = tm_store_begin(s, err);
         if (rc == TM_OK)
             rc = tm_audit_write(im.run.audit, opts->now, opts->actor ? opts->actor : "import",
-                                "import.finished", subject, details, err);
+                                "import.finished", subject, im.details.data, err);
         if (rc == TM_OK)
             rc = tm__pf_end_batch(&im.run, err);
     }
     tm_audit_writer_close(im.run.audit);
     free(im.seen_hash);
     free(im.seen_line);
-    free(im.pii.p);
-    free(im.attrs.p);
-    free(im.details.p);
+    tm_buf_free(&im.pii);
+    tm_buf_free(&im.attrs);
+    tm_buf_free(&im.details);
     return rc;
 }
 

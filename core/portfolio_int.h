@@ -5,8 +5,7 @@
  *
  *   portfolio.c         what imports and events share: batches committed with
  *                       their audit records, rejects named FILE:LINE, lookup
- *                       hashes, the text buffer records are built in, and the
- *                       audit chain's key
+ *                       hashes and the audit chain's key
  *   portfolio_import.c  account imports (CSV or JSON lines)
  *   portfolio_events.c  events, card payments taken by tallyman pay included
  *   portfolio_rekey.c   key rotation: re-encrypting what the store holds
@@ -18,6 +17,7 @@
 #include <stdio.h>
 
 #include "audit.h"
+#include "jw.h"
 #include "portfolio.h"
 
 /* What an import or an event run writes with: the store, the keys, the
@@ -61,24 +61,5 @@ int tm__pf_same_hash(const tm_hash16 *a, const tm_hash16 *b);
 /* The personal data fields, in the order they are kept in the encrypted
  * object (NULL-terminated). */
 extern const char *const tm__pf_pii_cols[];
-
-/* A growing text buffer for the JSON records are built in. A growth that
- * fails sets `oom` and drops everything put after it: the text is then cut
- * short, and tm__sb_done() makes the caller fail rather than store or
- * encrypt it. Zero-initialise; the owner frees `p`. */
-typedef struct tm__sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} tm__sbuf;
-
-/* Empties the buffer (keeping its memory) and clears `oom`. */
-void tm__sb_reset(tm__sbuf *b);
-void tm__sb_put(tm__sbuf *b, const char *s, size_t len);
-/* `s` as a JSON string, quoted and escaped. */
-void tm__sb_str(tm__sbuf *b, const char *s);
-/* TM_OK when the text was built whole; TM_ENOMEM (with `err`) when a growth
- * failed. */
-int tm__sb_done(const tm__sbuf *b, struct tm_err *err);
 
 #endif

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 enum model_type { T_SCORECARD, T_LOGISTIC, T_TREES };
 enum feat_kind { K_ANY, K_NUM, K_STR }; /* what a feature's value must be at scoring time */
 
@@ -695,36 +697,19 @@ int tm_model_load(const char *path, tm_model **out, struct tm_err *err)
     if (!fp)
         return tm_err_set(err, errno == ENOENT ? TM_ENOENT : TM_EIO, "%s: %s", path,
                           strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = TM_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= (size_t)TM_SCORE_MAX_FILE) {
-                rc = tm_err_set(err, TM_EINVAL, "%s: larger than %ld bytes", path,
-                                TM_SCORE_MAX_FILE);
-                break;
-            }
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                rc = oom(err);
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0) {
-            if (ferror(fp))
-                rc = tm_err_set(err, TM_EIO, "%s: read error", path);
-            break;
-        }
-    }
+    tm_buf text = TM_BUF_INIT;
+    tm_buf_limit(&text, (size_t)TM_SCORE_MAX_FILE);
+    int rc = tm_buf_read(&text, fp);
+    if (rc == TM_ELIMIT_MEM)
+        rc = tm_err_set(err, TM_EINVAL, "%s: larger than %ld bytes", path, TM_SCORE_MAX_FILE);
+    else if (rc == TM_ENOMEM)
+        rc = oom(err);
+    else if (rc == TM_EIO)
+        rc = tm_err_set(err, TM_EIO, "%s: read error", path);
     fclose(fp);
     if (rc == TM_OK)
-        rc = parse_prefixed(buf, len, path, out, err);
-    free(buf);
+        rc = parse_prefixed(text.data ? text.data : "", text.len, path, out, err);
+    tm_buf_free(&text);
     return rc;
 }
 

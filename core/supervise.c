@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -21,33 +23,21 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-typedef struct sink {
-    char *p;
-    size_t len, cap;
-} sink;
-
-/* Appends what is readable on fd; returns 0 at end of file or error. */
-static int drain(int fd, sink *s)
+/* Appends what is readable on fd to s; returns 0 at end of file or error. Once s cannot
+ * grow, the rest is read and dropped rather than block the child: the text kept is then
+ * the output's beginning. */
+static int drain(int fd, tm_buf *s)
 {
-    char buf[65536];
-    ssize_t r = read(fd, buf, sizeof buf);
+    char spill[4096];
+    char *p = tm_buf_room(s, 65536);
+    size_t want = p ? 65536 : sizeof spill;
+    ssize_t r = read(fd, p ? p : spill, want);
     if (r < 0 && (errno == EINTR || errno == EAGAIN))
         return 1;
     if (r <= 0)
         return 0;
-    if (s->len + (size_t)r + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + (size_t)r + 1)
-            cap *= 2;
-        char *q = realloc(s->p, cap);
-        if (q == NULL)
-            return 1; /* drop output rather than block the child */
-        s->p = q;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, buf, (size_t)r);
-    s->len += (size_t)r;
-    s->p[s->len] = '\0';
+    if (p)
+        tm_buf_advance(s, (size_t)r);
     return 1;
 }
 
@@ -76,7 +66,7 @@ int tm_supervise(tm_child_fn fn, void *ud, uint32_t deadline_ms, tm_supervised *
     }
     close(po[1]);
     close(pe[1]);
-    sink so = {0}, se = {0};
+    tm_buf so = TM_BUF_INIT, se = TM_BUF_INIT;
     int open_o = 1, open_e = 1;
     int64_t end = deadline_ms ? now_ms() + deadline_ms : 0;
     while (open_o || open_e) {
@@ -119,9 +109,10 @@ int tm_supervise(tm_child_fn fn, void *ud, uint32_t deadline_ms, tm_supervised *
         res->signal = WTERMSIG(status);
     if (res->timed_out)
         res->signal = SIGKILL;
-    res->out = so.p ? so.p : calloc(1, 1);
+    /* The text as held, cut short or not (see drain). */
+    res->out = so.data ? so.data : calloc(1, 1);
     res->outlen = so.len;
-    res->errtext = se.p ? se.p : calloc(1, 1);
+    res->errtext = se.data ? se.data : calloc(1, 1);
     res->errlen = se.len;
     return TM_OK;
 }

@@ -22,47 +22,20 @@
 
 /* ---- Growable output buffer ---------------------------------------------------------------- */
 
-/* Makes room for `extra` more bytes plus the NUL. TM_ENOMEM leaves b unchanged. */
-static int reserve(tm_tmpl_buf *b, size_t extra, struct tm_err *err)
-{
-    if (extra > SIZE_MAX - 1 - b->len)
-        return tm_err_set(err, TM_ENOMEM, "buffer size overflow");
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return TM_OK;
-    size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL)
-        return tm_err_set(err, TM_ENOMEM, "out of memory growing a buffer to %zu bytes", cap);
-    b->data = p;
-    b->cap = cap;
-    return TM_OK;
-}
-
 int tm_tmpl_buf_append(tm_tmpl_buf *b, const char *s, size_t n, struct tm_err *err)
 {
     if (b == NULL || (s == NULL && n > 0))
         return tm_err_set(err, TM_EINVAL, "tm_tmpl_buf_append: NULL argument");
-    int rc = reserve(b, n, err);
-    if (rc != TM_OK)
-        return rc;
-    if (n > 0)
-        memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return TM_OK;
+    tm_buf_put(b, s, n);
+    return tm_buf_done(b, "the rendered text", err);
 }
 
 void tm_tmpl_buf_free(tm_tmpl_buf *b)
 {
     if (b == NULL)
         return;
-    free(b->data);
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
+    tm_buf_free(b);
+    *b = (tm_buf)TM_BUF_INIT;
 }
 
 /* ---- Scanner ------------------------------------------------------------------------------- */
@@ -391,9 +364,9 @@ static int emit(struct writer *w, const char *s, size_t n, int escape, int line,
     if (!escape || need == n)
         return tm_tmpl_buf_append(w->out, s, n, err);
     /* Reserve once (so growth happens a single time), then copy runs between entities. */
-    int rc = reserve(w->out, need, err);
-    if (rc != TM_OK)
-        return rc;
+    if (!tm_buf_room(w->out, need))
+        return tm_buf_done(w->out, "the rendered text", err);
+    int rc;
     size_t run = 0;
     for (size_t k = 0; k < n; k++) {
         const char *e = html_entity(s[k]);
@@ -472,9 +445,7 @@ int tm_tmpl_render(const char *tmpl, size_t len, int mode, tm_tmpl_lookup_fn loo
             rc = render_ref(&w, &t.ref, mode, lookup, ud, err);
     }
     if (rc != TM_OK) {
-        out->len = w.start;
-        if (out->data != NULL)
-            out->data[out->len] = '\0';
+        tm_buf_truncate(out, w.start);
         return rc;
     }
     /* An empty render still leaves a NUL-terminated buffer. */

@@ -29,25 +29,24 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "calendar.h"
 #include "tm_status.h"
 
 /* ---- Growable output buffer ---------------------------------------------------------------- */
 
-/* A caller-owned growable byte buffer. Zero-initialise it (TM_TMPL_BUF_INIT); after any
- * successful append `data` is NUL-terminated at `len` (the NUL is not counted). `data` is NULL
- * until the first growth. Release with tm_tmpl_buf_free(). */
-typedef struct tm_tmpl_buf {
-    char *data;
-    size_t len;
-    size_t cap; /* bytes allocated at data, room for the NUL included */
-} tm_tmpl_buf;
+/* The output buffer is the one growable buffer (buf.h), under the name the renderer's callers
+ * have always used. Zero-initialise it (TM_TMPL_BUF_INIT); after any successful append `data`
+ * is NUL-terminated at `len` (the NUL is not counted). `data` is NULL until the first growth.
+ * Release with tm_tmpl_buf_free(). */
+typedef tm_buf tm_tmpl_buf;
 
-#define TM_TMPL_BUF_INIT {NULL, 0, 0}
+#define TM_TMPL_BUF_INIT TM_BUF_INIT
 
 /* Appends the n bytes at s (NULs allowed; s may be NULL when n is 0) and keeps data
  * NUL-terminated. TM_EINVAL for a NULL b or a NULL s with n > 0; TM_ENOMEM (also for a size
- * that would overflow), in which case b is unchanged. */
+ * that would overflow), in which case b holds what it held, and, the failure being sticky
+ * (buf.h), every later append fails too until the buffer is freed or reset. */
 int tm_tmpl_buf_append(tm_tmpl_buf *b, const char *s, size_t n, struct tm_err *err);
 
 /* Frees b->data and zeroes *b. NULL is a no-op. */

@@ -365,7 +365,7 @@ static int walk(lua_State *L, render_ctx *c)
 
 static int scratch_put(render_ctx *c, const char *s, size_t n)
 {
-    c->scratch->len = 0;
+    tm_buf_reset(c->scratch);
     struct tm_err e = {0};
     if (tm_tmpl_buf_append(c->scratch, s, n, &e) != TM_OK)
         return fail(c, TM_ENOMEM, "%s", e.msg);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "jw.h"
 #include "lb_common.h"
 #include "lcompat.h"
 #include "scriptset.h"
@@ -403,6 +404,22 @@ static const struct {
 };
 
 /* Reads the result table at the top of the stack into *res. */
+/* {"type":TYPE} in json (cap bytes): an action whose JSON cannot be written whole is
+ * recorded by its type alone. */
+static void action_type_json(char *json, size_t cap, const char *type)
+{
+    tm_buf b;
+    tm_buf_fixed(&b, json, cap);
+    tm_jw w;
+    tm_jw_init(&w, &b, 0);
+    tm_jw_obj(&w);
+    tm_jw_key(&w, "type");
+    tm_jw_str(&w, type);
+    tm_jw_obj_end(&w);
+    if (tm_buf_failed(&b))
+        snprintf(json, cap, "{}");
+}
+
 static void read_result(lua_State *L, call_ctx *c)
 {
     int t = lua_gettop(L);
@@ -487,7 +504,7 @@ static void read_result(lua_State *L, call_ctx *c)
             if (tm_lb_json_encode(L, a, &js, &jl, &e) == TM_OK && jl < sizeof x->json)
                 memcpy(x->json, js, jl + 1);
             else
-                snprintf(x->json, sizeof x->json, "{\"type\":\"%s\"}", type);
+                action_type_json(x->json, sizeof x->json, type);
             free(js);
             res->nactions++;
             lua_pop(L, 1);
@@ -598,21 +615,6 @@ static void read_loaded(lua_State *L, call_ctx *c, int v)
     }
 }
 
-static void buf_add(char **b, size_t *n, size_t *cap, const char *s)
-{
-    size_t l = strlen(s);
-    if (*n + l + 1 > *cap) {
-        size_t nc = (*cap ? *cap * 2 : 1024) + l;
-        char *q = realloc(*b, nc);
-        if (!q)
-            return;
-        *b = q;
-        *cap = nc;
-    }
-    memcpy(*b + *n, s, l + 1);
-    *n += l;
-}
-
 static int jcall(lua_State *L)
 {
     call_ctx *c = lua_touserdata(L, 1);
@@ -713,18 +715,15 @@ static int jcall(lua_State *L)
         lua_pushvalue(L, j);
         lua_call(L, 1, 1);
         int e = lua_gettop(L);
-        char *b = NULL;
-        size_t n = 0, cap = 0;
+        tm_buf b = TM_BUF_INIT; /* checked once, when handed over */
         const char *id = c->jid;
-        char line[512];
         if (c->dot)
-            snprintf(line, sizeof line,
+            tm_buf_printf(&b,
                      "digraph \"%s\" {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
                      "  \"(start)\" [shape=point];\n  \"(end)\" [shape=doublecircle, label=\"\"];\n",
                      id);
         else
-            snprintf(line, sizeof line, "stateDiagram-v2\n  %%%% journey %s\n", id);
-        buf_add(&b, &n, &cap, line);
+            tm_buf_printf(&b, "stateDiagram-v2\n  %%%% journey %s\n", id);
         for (int i = 1; i <= (int)tm_lua_rawlen(L, e); i++) {
             lua_rawgeti(L, e, i);
             int x = lua_gettop(L);
@@ -734,18 +733,17 @@ static int jcall(lua_State *L)
             raw_s(L, x, "label", label, sizeof label);
             lua_pop(L, 1);
             if (c->dot)
-                snprintf(line, sizeof line, "  \"%s\" -> \"%s\" [label=\"%s\"%s];\n",
+                tm_buf_printf(&b, "  \"%s\" -> \"%s\" [label=\"%s\"%s];\n",
                          strcmp(from, "*") == 0 ? "(any state)" : strcmp(from, "[*]") == 0 ? "(start)" : from,
                          strcmp(to, "[*]") == 0 ? "(end)" : to, label,
                          strcmp(from, "*") == 0 ? ", style=dashed" : "");
             else
-                snprintf(line, sizeof line, "  %s --> %s : %s\n",
+                tm_buf_printf(&b, "  %s --> %s : %s\n",
                          strcmp(from, "*") == 0 ? "any_state" : from, to, label);
-            buf_add(&b, &n, &cap, line);
         }
         if (c->dot)
-            buf_add(&b, &n, &cap, "}\n");
-        c->graph = b;
+            tm_buf_puts(&b, "}\n");
+        c->graph = tm_buf_take(&b, NULL); /* NULL when memory ran out: no cut-short graph */
         return 0;
     }
     default:

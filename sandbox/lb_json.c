@@ -16,49 +16,17 @@
 #include <time.h>
 
 #include "lcompat.h"
+#include "jw.h"
 #include "lb_common.h"
 #include "sandbox.h"
 #include "text.h"
 
 #define JSON_MAX_DEPTH 100
-
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    size_t limit; /* the most it may hold (0: no limit) */
-    int oom;      /* out of memory, or past the limit */
-} jbuf;
-
-static void jput(jbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->limit && b->len + n > b->limit) {
-        b->oom = 2;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void jputs(jbuf *b, const char *s) { jput(b, s, strlen(s)); }
+#define JSON_ESCAPES (TM_JW_SHORT_ESCAPES | TM_JW_ESCAPE_DEL)
 
 typedef struct walk {
     lua_State *L;
-    jbuf *out;
+    tm_jw *out; /* escaping as script results always were: \n, \t... and 0x7f escaped */
     const void *path[JSON_MAX_DEPTH + 1];
     int depth;
     struct tm_err *err;
@@ -76,58 +44,21 @@ static int put_string(walk *w, const char *s, size_t n)
 {
     if (!tm_utf8_valid(s, n, NULL))
         return fail(w, "cannot print a string that is not valid UTF-8");
-    jbuf *b = w->out;
-    jput(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[8];
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                snprintf(u, sizeof u, "\\u%04x", c);
-                esc = u;
-            }
-        }
-        if (esc) {
-            jput(b, s + i - run, run);
-            run = 0;
-            jputs(b, esc);
-        } else {
-            run++;
-        }
-    }
-    jput(b, s + n - run, run);
-    jput(b, "\"", 1);
+    tm_jw_strn(w->out, s, n);
     return TM_OK;
 }
 
 static int put_number(walk *w, int idx)
 {
-    char num[64];
     if (tm_lua_isinteger(w->L, idx)) {
-        snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(w->L, idx));
-    } else {
-        double d = (double)lua_tonumber(w->L, idx);
-        if (isnan(d) || isinf(d))
-            return fail(w, isnan(d) ? "cannot print nan (JSON has no such number)"
-                                    : "cannot print inf (JSON has no such number)");
-        /* Shortest of %.14g (what Lua prints) and %.17g that reads back exactly. */
-        snprintf(num, sizeof num, "%.14g", d);
-        if (strtod(num, NULL) != d)
-            snprintf(num, sizeof num, "%.17g", d);
-        if (!strpbrk(num, ".eE"))
-            strcat(num, ".0");
+        tm_jw_int(w->out, (int64_t)lua_tointeger(w->L, idx));
+        return TM_OK;
     }
-    jputs(w->out, num);
+    double d = (double)lua_tonumber(w->L, idx);
+    if (isnan(d) || isinf(d))
+        return fail(w, isnan(d) ? "cannot print nan (JSON has no such number)"
+                                : "cannot print inf (JSON has no such number)");
+    tm_jw_real(w->out, d);
     return TM_OK;
 }
 
@@ -191,15 +122,13 @@ static int put_table(walk *w, int idx)
     }
     int rc = TM_OK;
     if (n > 0 && nint == n && !nonpositive && maxint == (long long)n) {
-        jput(w->out, "[", 1);
+        tm_jw_arr(w->out);
         for (size_t i = 1; i <= n && rc == TM_OK; i++) {
-            if (i > 1)
-                jput(w->out, ",", 1);
             lua_rawgeti(L, idx, (int)i);
             rc = put_value(w, lua_gettop(L));
             lua_pop(L, 1);
         }
-        jput(w->out, "]", 1);
+        tm_jw_arr_end(w->out);
     } else {
         key *keys = n ? calloc(n, sizeof *keys) : NULL;
         if (n && !keys) {
@@ -220,26 +149,26 @@ static int put_table(walk *w, int idx)
         }
         if (k > 1)
             qsort(keys, k, sizeof *keys, key_cmp);
-        jput(w->out, "{", 1);
+        tm_jw_obj(w->out);
         for (size_t i = 0; i < k && rc == TM_OK; i++) {
-            if (i)
-                jput(w->out, ",", 1);
             if (keys[i].is_int) {
                 char num[32];
-                snprintf(num, sizeof num, "\"%lld\"", keys[i].i);
-                jputs(w->out, num);
+                snprintf(num, sizeof num, "%lld", keys[i].i);
+                tm_jw_key(w->out, num);
                 lua_pushinteger(L, (lua_Integer)keys[i].i);
             } else {
-                rc = put_string(w, keys[i].s, keys[i].len);
+                if (!tm_utf8_valid(keys[i].s, keys[i].len, NULL))
+                    rc = fail(w, "cannot print a string that is not valid UTF-8");
+                else
+                    tm_jw_keyn(w->out, keys[i].s, keys[i].len);
                 lua_pushlstring(L, keys[i].s, keys[i].len);
             }
-            jput(w->out, ":", 1);
             lua_rawget(L, idx);
             if (rc == TM_OK)
                 rc = put_value(w, lua_gettop(L));
             lua_pop(L, 1);
         }
-        jput(w->out, "}", 1);
+        tm_jw_obj_end(w->out);
         free(keys);
     }
     w->depth--;
@@ -258,15 +187,16 @@ static int put_value(walk *w, int idx)
     lua_State *L = w->L;
     if (w->deadline.tv_sec && (++w->ticks & 4095) == 0 && past(&w->deadline))
         return tm_err_set(w->err, TM_ELIMIT_TIME, "time limit exceeded");
-    if (w->out->oom)
-        return fail(w, w->out->oom == 2 ? "cannot print: the result is larger than the memory limit"
-                                        : "cannot print: out of memory");
+    if (tm_buf_failed(w->out->b))
+        return fail(w, tm_buf_failed(w->out->b) == TM_ELIMIT_MEM
+                           ? "cannot print: the result is larger than the memory limit"
+                           : "cannot print: out of memory");
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
-        jputs(w->out, "null");
+        tm_jw_null(w->out);
         return TM_OK;
     case LUA_TBOOLEAN:
-        jputs(w->out, lua_toboolean(L, idx) ? "true" : "false");
+        tm_jw_bool(w->out, lua_toboolean(L, idx));
         return TM_OK;
     case LUA_TNUMBER:
         return put_number(w, idx);
@@ -312,12 +242,12 @@ static int eval_impl(tm_sandbox *sb, const char *name, const char *src, size_t l
     int rc = tm_sandbox_run(sb, name, src, len, &nres, err);
     if (rc != TM_OK)
         return rc;
-    jbuf b = {0};
+    tm_buf b = TM_BUF_INIT;
     /* Shared subtables can make a small value print enormously (a DAG of
      * 60 levels is 2^60 leaves): the text may not outgrow the memory cap. */
-    b.limit = tm_sandbox_limits(sb)->mem_bytes;
-    jput(&b, "", 0);
-    walk w = {.L = L, .out = &b, .err = err};
+    tm_buf_limit(&b, tm_sandbox_limits(sb)->mem_bytes);
+    tm_jw jw;
+    walk w = {.L = L, .out = &jw, .err = err};
     clock_gettime(CLOCK_MONOTONIC, &w.deadline);
     w.deadline.tv_sec += tm_sandbox_limits(sb)->time_ms / 1000;
     w.deadline.tv_nsec += (long)(tm_sandbox_limits(sb)->time_ms % 1000) * 1000000L;
@@ -329,43 +259,38 @@ static int eval_impl(tm_sandbox *sb, const char *name, const char *src, size_t l
     for (int i = 1; i <= nres && rc == TM_OK; i++) {
         snprintf(what, sizeof what, "result %d", i);
         w.what = what;
+        tm_jw_init(&jw, &b, JSON_ESCAPES); /* one value per line: no comma between them */
         if (raw && lua_type(L, base + i) == LUA_TSTRING) {
             size_t n;
             const char *str = lua_tolstring(L, base + i, &n);
-            jput(&b, str, n);
+            tm_buf_put(&b, str, n);
         } else {
             rc = put_value(&w, base + i);
         }
-        jput(&b, "\n", 1);
+        tm_buf_putc(&b, '\n');
     }
     lua_settop(L, base);
-    if (rc == TM_OK && b.oom)
-        rc = b.oom == 2 ? tm_err_set(err, TM_ECONVERT, "the results are larger than the memory limit")
-                        : tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
-    if (rc != TM_OK) {
-        free(b.p);
-        return rc;
-    }
-    *out = b.p;
-    *outlen = b.len;
-    return TM_OK;
+    if (rc == TM_OK && tm_buf_failed(&b))
+        rc = tm_buf_failed(&b) == TM_ELIMIT_MEM
+                 ? tm_err_set(err, TM_ECONVERT, "the results are larger than the memory limit")
+                 : tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
+    if (rc == TM_OK && !(*out = tm_buf_take(&b, outlen)))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory writing the results");
+    tm_buf_free(&b);
+    return rc;
 }
 
 int tm_lb_json_encode(lua_State *L, int idx, char **out, size_t *outlen, struct tm_err *err)
 {
     idx = tm_lua_absindex(L, idx);
-    jbuf b = {0};
-    jput(&b, "", 0);
-    walk w = {.L = L, .out = &b, .err = err, .what = "value"};
+    tm_buf b = TM_BUF_INIT;
+    tm_jw jw;
+    tm_jw_init(&jw, &b, JSON_ESCAPES);
+    walk w = {.L = L, .out = &jw, .err = err, .what = "value"};
+    *out = NULL;
     int rc = put_value(&w, idx);
-    if (rc == TM_OK && b.oom)
+    if (rc == TM_OK && (tm_buf_failed(&b) || !(*out = tm_buf_take(&b, outlen))))
         rc = tm_err_set(err, TM_ENOMEM, "out of memory writing JSON");
-    if (rc != TM_OK) {
-        free(b.p);
-        *out = NULL;
-        return rc;
-    }
-    *out = b.p;
-    *outlen = b.len;
-    return TM_OK;
+    tm_buf_free(&b);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "lcompat.h"
 #include "score.h"
@@ -126,33 +127,16 @@ static int read_file(const char *path, char **text, size_t *len, struct tm_err *
     if (f == NULL)
         return tm_err_set(err, errno == ENOENT ? TM_ENOENT : TM_EIO, "%s: cannot open: %s", path,
                           strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (cap - n < 65536) {
-            cap = cap ? cap * 2 : 65536;
-            char *q = realloc(buf, cap + 1);
-            if (q == NULL) {
-                free(buf);
-                fclose(f);
-                return tm_err_set(err, TM_ENOMEM, "%s: out of memory", path);
-            }
-            buf = q;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    int bad = ferror(f);
+    tm_buf b = TM_BUF_INIT;
+    int rc = tm_buf_read(&b, f);
     fclose(f);
-    if (bad) {
-        free(buf);
+    if (rc == TM_OK && !(*text = tm_buf_take(&b, len)))
+        rc = TM_ENOMEM;
+    tm_buf_free(&b);
+    if (rc == TM_EIO)
         return tm_err_set(err, TM_EIO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
+    if (rc != TM_OK)
+        return tm_err_set(err, TM_ENOMEM, "%s: out of memory", path);
     return TM_OK;
 }
 

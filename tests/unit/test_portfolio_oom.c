@@ -8,7 +8,8 @@
  * they make, with that one failing: each run either fails with an error and
  * leaves the store as it was, or succeeds with exactly what a run without
  * failures stores. A record cut short for want of memory and then encrypted
- * and stored (tm__sb_put in core/portfolio.c), or a duplicate debt let through
+ * and stored (a record buffer that drops text silently, as portfolio.c once
+ * had), or a duplicate debt let through
  * because the table of ids seen could not grow, shows here as a success
  * that differs from the reference.
  */
