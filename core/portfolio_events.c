@@ -39,34 +39,6 @@ static int in_list(const char *const *list, const char *v)
     return 0;
 }
 
-/* Adds or removes `item` in a comma-separated set held in `cur`. */
-static void set_edit(const char *cur, const char *item, int add, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t n = 0;
-    int present = 0;
-    const char *p = cur ? cur : "";
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        int same = len == strlen(item) && strncmp(p, item, len) == 0;
-        present |= same;
-        if (len && !(same && !add) && n + len + 2 < cap) {
-            if (n)
-                out[n++] = ',';
-            memcpy(out + n, p, len);
-            n += len;
-            out[n] = '\0';
-        }
-        p += len + (comma ? 1 : 0);
-    }
-    if (add && !present && n + strlen(item) + 2 < cap) {
-        if (n)
-            out[n++] = ',';
-        memcpy(out + n, item, strlen(item) + 1);
-    }
-}
-
 typedef struct evctx {
     tm__pf_run run;
     tm_event_stats *st;
@@ -480,7 +452,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                    strcmp(type, "bankruptcy") == 0 || strcmp(type, "deceased") == 0) {
             char cur[256], next[300];
             rc = tm_store_consumer_get_set(s, d.consumer_id, TM_CONSUMER_FLAGS, cur, sizeof cur, err);
-            set_edit(cur, type, 1, next, sizeof next);
+            tm__pf_set_edit(cur, type, 1, next, sizeof next);
             if (rc == TM_OK)
                 rc = tm_store_consumer_put_set(s, d.consumer_id, TM_CONSUMER_FLAGS, next, err);
         } else if (strcmp(type, "contact") == 0 || strcmp(type, "optout") == 0 ||
@@ -516,7 +488,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     strcmp(type, "optout") == 0 ? TM_CONSUMER_OPTOUT : TM_CONSUMER_CONSENT;
                 char cur[256], next[300];
                 rc = tm_store_consumer_get_set(s, d.consumer_id, which, cur, sizeof cur, err);
-                set_edit(cur, ch, given, next, sizeof next);
+                tm__pf_set_edit(cur, ch, given, next, sizeof next);
                 if (rc == TM_OK)
                     rc = tm_store_consumer_put_set(s, d.consumer_id, which, next, err);
                 snprintf(details, sizeof details, "{\"type\":\"%s\",\"channel\":\"%s\",\"given\":%s}", type,
