@@ -181,3 +181,49 @@ void tm_contact_usable(const tm_contact_reach *r, char *out, size_t cap)
         off += (size_t)n;
     }
 }
+
+int tm_contact_is_stop(const char *text)
+{
+    if (!text)
+        return 0;
+    /* The words, lower case, each run of anything else one space. */
+    char w[200];
+    size_t n = 0;
+    for (const char *p = text; *p && n < sizeof w - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            w[n++] = (char)c;
+        else if (c >= 'A' && c <= 'Z')
+            w[n++] = (char)(c - 'A' + 'a');
+        else if (c == '\'') /* "don't" is one word */
+            continue;
+        else if (n && w[n - 1] != ' ')
+            w[n++] = ' ';
+    }
+    while (n && w[n - 1] == ' ')
+        n--;
+    w[n] = '\0';
+    /* A whole reply that is one of the keywords carriers and the FCC name. */
+    static const char *const whole[] = {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end",
+                                        "quit", "revoke", "opt out", "optout", "remove me",
+                                        "stop please", "please stop", NULL};
+    for (int i = 0; whole[i]; i++)
+        if (strcmp(w, whole[i]) == 0)
+            return 1;
+    /* A sentence asking to stop: "stop texting me", "please stop calling",
+     * "unsubscribe me from these", "i want to opt out", "dont contact me". */
+    static const char *const phrase[] = {"stop texting", "stop calling", "stop emailing", "stop contacting",
+                                         "stop messaging", "stop sending", "unsubscribe", "opt out",
+                                         "dont text", "dont call", "dont email", "dont contact",
+                                         "do not text", "do not call", "do not email", "do not contact",
+                                         "remove me", NULL};
+    char padded[204];
+    snprintf(padded, sizeof padded, " %s ", w);
+    for (int i = 0; phrase[i]; i++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, " %s", phrase[i]);
+        if (strstr(padded, pat))
+            return 1;
+    }
+    return 0;
+}

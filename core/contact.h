@@ -81,4 +81,11 @@ typedef struct tm_contact_reach {
  * number need prior express consent). The gate still judges each contact. */
 void tm_contact_usable(const tm_contact_reach *r, char *out, size_t cap);
 
+/* Whether a reply's `text` revokes consent to be contacted on its channel:
+ * "STOP", "stop texting me", "unsubscribe", "opt out", "cancel", "end",
+ * "quit", "revoke", "remove me", ... in any case, with spaces and
+ * punctuation around (12 CFR 1006.6(e); 47 CFR 64.1200(a)(10): revocation
+ * by any reasonable means). 1 or 0; NULL is 0. */
+int tm_contact_is_stop(const char *text);
+
 #endif

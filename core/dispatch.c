@@ -261,7 +261,9 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
     for (size_t i = 0; i < NCHANNELS; i++)
         a->chfd[i] = -1;
     int rc = TM_OK;
-    if (mkdirs(dir, 0750) != 0) {
+    /* Messages hold personal data: the spool is its owner's alone (0700
+     * directories, 0600 files), whatever the umask or an older build made. */
+    if (mkdirs(dir, 0700) != 0) {
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot create directory: %s", dir,
                         strerror(errno));
         goto fail;
@@ -271,7 +273,12 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot open directory: %s", dir, strerror(errno));
         goto fail;
     }
-    a->lockfd = openat(a->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fchmod(a->dirfd, 0700) != 0) {
+        rc = tm_err_set(err, TM_EIO, "spool %s: cannot make it private (chmod 0700): %s", dir,
+                        strerror(errno));
+        goto fail;
+    }
+    a->lockfd = openat(a->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (a->lockfd < 0) {
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot open %s/.lock: %s", dir, dir,
                         strerror(errno));
@@ -285,7 +292,8 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
         goto fail;
     }
     for (size_t i = 0; i < NCHANNELS; i++) {
-        if (mkdirat(a->dirfd, channels[i], 0750) != 0 && errno != EEXIST) {
+        if ((mkdirat(a->dirfd, channels[i], 0700) != 0 && errno != EEXIST) ||
+            fchmodat(a->dirfd, channels[i], 0700, 0) != 0) {
             rc = tm_err_set(err, TM_EIO, "spool %s: cannot create %s/%s: %s", dir, dir,
                             channels[i], strerror(errno));
             goto fail;
@@ -361,7 +369,7 @@ static int spool_send_batched(tm_adapter *a, int chfd, const tm_message *m, tm_s
     body[len] = '\n'; /* in the NUL's byte: one write, and body is not a string after this */
     r->attempts = 1;
     const char *step = "create temp file";
-    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto io_fail;
     step = "write";
@@ -431,7 +439,7 @@ static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
     const char *step = "create temp file";
     int linked = 0, dup = 0;
     /* A leftover temp file from a crash is truncated and reused. */
-    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto io_fail;
     step = "write";
