@@ -105,8 +105,9 @@ int tm__cycle_promises(run *r, struct tm_err *err);
 /* --- cycle_journeys.c: phases 1 to 3 ------------------------------------- */
 
 /* A debt as its journey sees it, and its journey's state, from the store's
- * record. */
-tm_jdebt tm__cycle_jdebt(const tm_work_debt *w);
+ * record. The debt's usable channels are worked out into w->channels, which
+ * the result points into (valid while *w is). */
+tm_jdebt tm__cycle_jdebt(tm_work_debt *w);
 tm_jstate tm__cycle_jstate(const tm_work_debt *w);
 
 /* Sets the zone a debt's sends are planned in when it has none: the first

@@ -554,6 +554,7 @@ typedef struct tm_work_debt {
      * the preferred channel from the placement ("" none). */
     int has_phone, has_email, has_address, phone_bad, email_bad;
     char preferred_channel[16];
+    char channels[64]; /* not read: the caller fills it (the channels usable, for journeys) */
 } tm_work_debt;
 
 /* Debt row `id` with its consumer's state, zone, language and sets, its
