@@ -474,6 +474,10 @@ int tm_cmd_run(tm_cli *cli)
             exit_code = TM_EXIT_FAIL; /* as `tallyman event` does */
     }
     tm_cycle_print(stdout, &total);
+    /* Where the messages went (the addresses themselves are only in them). */
+    if (total.sent)
+        printf("messages went to %s%s\n", webhook ? "the webhook given by --webhook" : "the spool ",
+               webhook ? "" : spool);
     {
         printf("debts by journey and state:\n");
         if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {
