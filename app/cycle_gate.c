@@ -540,6 +540,28 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
     return rc;
 }
 
+/* The payload of a send a journey made in place of a refused one: its own
+ * action `json` with the refused send's offer and plan (`orig`, len bytes;
+ * NULL: none), which the templates' amounts come from. Malloc'd; NULL when
+ * out of memory. */
+static char *alt_payload(const char *json, const char *orig, size_t len)
+{
+    json_t *a = json_loads(json, 0, NULL), *o = orig ? json_loadb(orig, len, 0, NULL) : NULL;
+    char *out = NULL;
+    if (json_is_object(a) && json_is_object(o)) {
+        static const char *const keep[] = {"offer", "plan"};
+        for (size_t i = 0; i < 2; i++)
+            if (!json_object_get(a, keep[i]) && json_object_get(o, keep[i]))
+                json_object_set(a, keep[i], json_object_get(o, keep[i])); /* borrows, adds a reference */
+        out = json_dumps(a, JSON_COMPACT);
+    } else {
+        out = strdup(json);
+    }
+    json_decref(a);
+    json_decref(o);
+    return out;
+}
+
 /* On the caller's thread: the decisions, messages and reschedules of a chunk. */
 static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
 {
@@ -640,12 +662,19 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 } else {
                     char key[300];
                     snprintf(key, sizeof key, "%s:alt%d", o->key, k);
+                    /* A send in place of a refused one carries its offer or plan. */
+                    char *payload = alt_payload(a->json, o->payload_owned, o->payload_len);
+                    if (!payload) {
+                        rc = tm_err_set(err, TM_ENOMEM, "out of memory planning outbox %s", key);
+                        break;
+                    }
                     tm_outbox_rec nr = {.debt = o->debt, .key = key, .channel = a->channel,
-                                        .template_id = a->template_id, .payload = a->json,
+                                        .template_id = a->template_id, .payload = payload,
                                         .send_at = a->at, .purpose = a->purpose[0] ? a->purpose : o->purpose,
                                         .journey_state = o->journey_state, .created_at = o->send_at};
                     int added = 0;
                     rc = tm_store_outbox_plan(r->s, &nr, &added, err);
+                    free(payload);
                     r->st->planned += added;
                     if (added && strcmp(a->channel, o->channel) != 0)
                         tm__cycle_count_moved(r->st, o->channel, a->channel);
