@@ -214,6 +214,7 @@ typedef struct gate_row {
     tm_work_debt w;
     int invalid;          /* the request could not be built or parsed */
     int no_contact;       /* no usable contact point: not sent, back to the journey */
+    int too_long;         /* allowed, but an SMS past its segment limit: back to the journey */
     char place[16];       /* where the message goes: "personal" or "work" */
     int closed;           /* the debt is no longer open (paid): the contact is not made */
     int allow;
@@ -313,6 +314,35 @@ static int count_failures(run *r, const gate_row *g, struct tm_err *err)
     return rc;
 }
 
+/* On a worker: row `g`, which cannot go out as planned (`why`: no usable
+ * contact point, an SMS too long), is blocked for good and handed to its
+ * journey's blocked handler like a gate block. */
+static void hand_back(const tm_cycle_engine *en, gate_row *g, const char *why)
+{
+    tm_outbox_rec *o = &g->o;
+    g->allow = 0;
+    g->next_allowed = TM_GATE_NEVER;
+    snprintf(g->blocked, sizeof g->blocked, "%s", why);
+    g->failed[0] = '\0';
+    tm__cycle_plan_zone(&g->w);
+    tm_jdebt jd = tm__cycle_jdebt(&g->w);
+    tm_jstate js = tm__cycle_jstate(&g->w);
+    tm_jaction send;
+    memset(&send, 0, sizeof send);
+    send.type = TM_JA_SEND;
+    snprintf(send.channel, sizeof send.channel, "%s", o->channel);
+    snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
+    snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
+    send.at = o->send_at;
+    struct tm_err e = {0};
+    if (tm_journeys_blocked(en->js, &jd, &js, &send, INT64_MAX, g->blocked, o->send_at, &g->res, &e) !=
+        TM_OK) {
+        g->handler_failed = 1;
+        snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
+        g->res.nactions = 0;
+    }
+}
+
 /* On a worker: the gate's answer for each row of one consumer. */
 static void gate_fn(void *ctx, int worker, size_t gi)
 {
@@ -357,27 +387,7 @@ static void gate_fn(void *ctx, int worker, size_t gi)
             /* No usable point: blocked like a gate block, and the journey
              * decides what to do instead. */
             g->no_contact = 1;
-            g->allow = 0;
-            g->next_allowed = TM_GATE_NEVER;
-            snprintf(g->blocked, sizeof g->blocked, "no-contact-point");
-            snprintf(g->msg, sizeof g->msg, "%s", why ? why : "no usable contact point");
-            g->failed[0] = '\0';
-            tm__cycle_plan_zone(&g->w);
-            tm_jdebt jd = tm__cycle_jdebt(&g->w);
-            tm_jstate js = tm__cycle_jstate(&g->w);
-            tm_jaction send;
-            memset(&send, 0, sizeof send);
-            send.type = TM_JA_SEND;
-            snprintf(send.channel, sizeof send.channel, "%s", o->channel);
-            snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
-            snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
-            send.at = o->send_at;
-            if (tm_journeys_blocked(en->js, &jd, &js, &send, INT64_MAX, g->blocked, o->send_at, &g->res,
-                                    &e) != TM_OK) {
-                g->handler_failed = 1;
-                snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
-                g->res.nactions = 0;
-            }
+            hand_back(en, g, "no-contact-point");
             continue;
         }
         if (build_request(&g->w, o, &grp->history, &req, &e) != TM_OK) {
@@ -413,10 +423,18 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         tm__cycle_plan_zone(&g->w);
         if (d.allow) {
             tm__cycle_render(r->keys, en->sb, &g->w, o, &d, pts.first_name, pts.last_name, to, &g->m);
-            /* later rows of this consumer count this contact */
-            hist_add(&grp->history, req.channel,
-                     tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
-                     req.place, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
+            if (g->m.too_long) {
+                /* What a text cannot carry (a state's disclosures) may go
+                 * on another channel: the journey decides, as for a block. */
+                memset(&g->m, 0, sizeof g->m);
+                g->too_long = 1;
+                hand_back(en, g, "sms-past-segment-limit");
+            } else {
+                /* later rows of this consumer count this contact */
+                hist_add(&grp->history, req.channel,
+                         tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
+                         req.place, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
+            }
         } else {
             tm_jdebt jd = tm__cycle_jdebt(&g->w);
             tm_jstate js = tm__cycle_jstate(&g->w);

@@ -142,6 +142,7 @@ typedef struct cycle_message {
     size_t blen;
     int failed;    /* it could not be rendered or sealed: `why` says why */
     int oom;       /* out of memory: the run stops, the row stays planned */
+    int too_long;  /* an SMS past its segment limit (with `failed`): the journey may move it */
     char why[600];
 } cycle_message;
 

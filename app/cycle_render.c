@@ -124,6 +124,7 @@ void tm__cycle_render(const tm_keys *keys, tm_sandbox *sb, const tm_work_debt *w
     }
     if (rrc != TM_OK || rd.over_limit) {
         m->failed = 1;
+        m->too_long = rrc == TM_OK;
         snprintf(m->why, sizeof m->why, "render: %.500s",
                  rrc != TM_OK ? e.msg : "the message is past its SMS segment limit");
         tm_rendered_free(&rd);
