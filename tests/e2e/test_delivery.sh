@@ -83,6 +83,8 @@ expect_eq "the email goes to the consumer's email" '"zenobia@example.com"' \
 expect_eq "the SMS to their phone" '"+16175550101"' "$(jq -c .to "$D/spool/sms/D1:d:1:1.json")"
 expect_eq "the letter to their postal address" '"Zenobia Quillfeather\n12 Juniper Ln\nBoston, MA 02110"' \
     "$(jq -c .to "$D/spool/letter/D1:d:1:2.json")"
+expect_eq "each message has the members the webhook schema lists" \
+    "$(jq -c '.required | sort' "$ROOT/docs/webhook.schema.json")" "$(jq -c 'keys' "$D/spool/email/D1:d:1:0.json")"
 expect_eq "no message in the spool without a recipient" 0 \
     "$(cat "$D"/spool/*/*.json | jq -c 'select(.to == null or .to == "")' | wc -l | tr -d ' ')"
 expect_eq "spool files are 0600 in 0700 directories" "700 700 600" \
