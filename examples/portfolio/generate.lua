@@ -524,8 +524,9 @@ local function answers(row, a, r)
         return format('{"key":"bounce-%s","type":"bounced","message":"%s","kind":"hard","at":"%s"}',
                       id, key, at)
     elseif ch == "sms" and u < 0.30 then
+        local text = u < 0.12 and "STOP" or u < 0.20 and "stop texting me" or "Can I pay next week?"
         return format('{"key":"reply-%s","type":"inbound_reply","message":"%s","text":"%s","at":"%s"}',
-                      id, key, u < 0.15 and "STOP" or "stop texting me", at)
+                      id, key, text, at)
     elseif (ch == "sms" or ch == "email") and u > 0.90 then
         return format('{"key":"receipt-%s","type":"delivered","message":"%s","at":"%s"}', id, key, at)
     end
