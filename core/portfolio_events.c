@@ -438,7 +438,7 @@ static int apply_reply(evctx *x, const tm_json *j, long line, const tm_debt_rec 
         if (rc == TM_OK)
             rc = tm_store_consumer_put_set(x->run.s, d->consumer_id, TM_CONSUMER_OPTOUT, next, err);
         /* Its own record: the opt-out is what a regulator asks to see. */
-        char subject[200], od[400];
+        char subject[200], od[700];
         snprintf(subject, sizeof subject, "debt:%s", d->debt_id);
         snprintf(od, sizeof od,
                  "{\"channel\":\"%s\",\"reason\":\"the consumer replied asking to stop\",%s%s%s"
