@@ -97,8 +97,8 @@ static const struct {
  * (any case). */
 static int consent_value(const char *v)
 {
-    static const char *const yes[] = {"yes", "true", "1", "y"}, *const no[] = {"no", "false", "0", "n"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+    for (size_t i = 0; i < 3; i++) {
         if (strcasecmp(v, yes[i]) == 0)
             return 1;
         if (strcasecmp(v, no[i]) == 0)

@@ -44,6 +44,7 @@ C3,D3,Cy,Fox,3 Oak St,Austin,TX,78701,+15125550103,cy@example.com,America/Chicag
 C4,D4,Di,Moe,4 Pine Rd,Erie,PA,16501,+18145550104,di@example.com,America/New_York,75.00,USD,15,1,0,2025-12-01,phone call,email
 C5,D5,Ed,Ng,5 Elm St,Tulsa,OK,74101,+19185550105,ed@example.com,America/Chicago,60.00,USD,15,TRUE,,2026-13-01,web,
 C6,D6,Flo,Ito,6 Ash Ct,Reno,NV,89501,+17755550106,flo@example.com,America/Los_Angeles,60.00,USD,15,yes,,,,fax
+C7,D7,Gus,Orr,7 Fir Ln,Provo,UT,84601,+18015550107,gus@example.com,America/Denver,60.00,USD,15,y,,,,
 CSV
 
 # --- consent columns -------------------------------------------------------
@@ -53,6 +54,8 @@ expect_run "a consent column with an unknown value is refused by line and field"
 expect_run "  ...a bad consent date by line and field" 1 "*" "a.csv:6: consent_date:" -- \
     "$T" --db "$DB" import accounts "$D/a.csv"
 expect_run "  ...a preferred channel that is none" 1 "*" "a.csv:7: preferred_channel: 'fax' is not a channel" -- \
+    "$T" --db "$DB" import accounts "$D/a.csv"
+expect_run "  ...an abbreviation that is none of the six values" 1 "*" "a.csv:8: sms_consent: 'y' is not a consent" -- \
     "$T" --db "$DB" import accounts "$D/a.csv"
 q() { sqlite3 "$DB" "$1"; }
 expect_eq "the good rows are in, the refused ones are not" "C1 C2 C4" "$(q "select group_concat(external_id, ' ') from consumers order by id")"
