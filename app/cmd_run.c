@@ -29,7 +29,8 @@
 static const char run_help[] =
     "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD [--rewind]] [--days N]\n"
     "                [--events FILE] [--spool DIR | --webhook URL [--webhook-ca FILE]\n"
-    "                [--webhook-cert FILE [--webhook-key FILE]]] [--quiet]\n"
+    "                [--webhook-cert FILE [--webhook-key FILE]] [--webhook-secret FILE]]\n"
+    "                [--quiet]\n"
     "\n"
     "Runs the daily cycle: events since the last run go to each debt's journey,\n"
     "new debts are placed in a journey (segmentation), due timers fire, every\n"
@@ -58,6 +59,10 @@ static const char run_help[] =
     "                 too unless --webhook-key names it\n"
     "  --webhook-key FILE\n"
     "                 private key (PEM) of --webhook-cert\n"
+    "  --webhook-secret FILE\n"
+    "                 sign each POST with the secret in FILE (its first line):\n"
+    "                 X-Tallyman-Timestamp and X-Tallyman-Signature: v1=<HMAC-SHA256\n"
+    "                 of \"<timestamp>.<body>\">, so the receiver can check it\n"
     "  --workers N    worker threads running scripts, one sandbox each (default: one\n"
     "                 per core; 0 runs everything on one thread)\n"
     "  --quiet        print only the totals\n";
@@ -311,6 +316,8 @@ int tm_cmd_run(tm_cli *cli)
     uint64_t days = 1;
     const char *spool = NULL, *webhook = NULL, *events = NULL;
     tm_webhook_opts wopts = {0};
+    const char *secret_file = NULL;
+    char secret[4096];
     int quiet = 0, rewind = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (uint64_t)ncpu;
@@ -355,6 +362,9 @@ int tm_cmd_run(tm_cli *cli)
         } else if (strcmp(a, "--webhook-key") == 0 && v) {
             wopts.client_key = v;
             i++;
+        } else if (strcmp(a, "--webhook-secret") == 0 && v) {
+            secret_file = v;
+            i++;
         } else {
             return tm_cli_usage_error("run", "unknown option or missing value '%s'", a);
         }
@@ -362,9 +372,9 @@ int tm_cmd_run(tm_cli *cli)
     if (spool && webhook)
         return tm_cli_usage_error("run", "give --spool or --webhook, not both");
     /* TLS options without a webhook would be ignored silently: say so instead. */
-    if (!webhook && (wopts.ca_file || wopts.client_cert || wopts.client_key))
-        return tm_cli_usage_error("run", "--webhook-ca, --webhook-cert and --webhook-key need "
-                                         "--webhook");
+    if (!webhook && (wopts.ca_file || wopts.client_cert || wopts.client_key || secret_file))
+        return tm_cli_usage_error("run", "--webhook-ca, --webhook-cert, --webhook-key and "
+                                         "--webhook-secret need --webhook");
     if (wopts.client_key && !wopts.client_cert)
         return tm_cli_usage_error("run", "--webhook-key needs --webhook-cert");
     if (!tm_cli_store_exists(cli, "import accounts"))
@@ -411,7 +421,25 @@ int tm_cmd_run(tm_cli *cli)
     }
     char spool_default[4200];
     if (webhook) {
-        if (tm_webhook_open(webhook, &wopts, &out, &e) != TM_OK) {
+        if (secret_file) {
+            /* The secret is read from a file, never the command line (ps shows that). */
+            FILE *sf = fopen(secret_file, "r");
+            size_t sl = 0;
+            if (sf && fgets(secret, sizeof secret, sf))
+                sl = strcspn(secret, "\r\n");
+            if (sf)
+                fclose(sf);
+            if (sl == 0) {
+                fprintf(stderr, "tallyman: %s: %s\n", secret_file,
+                        sf ? "no signing secret on its first line" : strerror(errno));
+                goto done;
+            }
+            wopts.signing_secret = secret;
+            wopts.signing_secret_len = sl;
+        }
+        int wrc = tm_webhook_open(webhook, &wopts, &out, &e);
+        OPENSSL_cleanse(secret, sizeof secret);
+        if (wrc != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
             goto done;
         }
@@ -485,6 +513,10 @@ int tm_cmd_run(tm_cli *cli)
             exit_code = TM_EXIT_FAIL; /* as `tallyman event` does */
     }
     tm_cycle_print(stdout, &total);
+    /* Where the messages went (the addresses themselves are only in them). */
+    if (total.sent)
+        printf("messages went to %s%s\n", webhook ? "the webhook given by --webhook" : "the spool ",
+               webhook ? "" : spool);
     {
         printf("debts by journey and state:\n");
         if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {

@@ -67,6 +67,14 @@ typedef struct tm_cycle_stats {
         long parked;                     /* debts parked at once, without running it */
     } stopped[TM_CYCLE_MAX_STOPPED];     /* journeys stopped for the rest of the run */
     int nstopped;
+    long no_contact;                     /* contacts with no usable contact point: not
+                                          * sent, handed back to the journey as blocked */
+    struct {
+        char from[16], to[16];
+        long count;
+    } moved[TM_CYCLE_MAX_CHANNELS * 2];  /* sends a journey moved to another channel
+                                          * after the first was refused */
+    int nmoved;
     long sent, duplicates, retry, failed, render_failed;
     struct {
         char channel[16];

@@ -59,10 +59,17 @@ static void send_fn(void *ctx, int worker, size_t i)
         !(msg = json_loadb(plain, plen, 0, NULL))) {
         it->unreadable = 1;
         snprintf(it->msg, sizeof it->msg, "%.500s", e.msg[0] ? e.msg : "not JSON");
+    } else if (!json_string_value(json_object_get(msg, "to")) ||
+               !json_string_value(json_object_get(msg, "to"))[0]) {
+        /* Rendered without a recipient (before recipients were resolved):
+         * nothing goes to an empty address. */
+        it->unreadable = 1;
+        snprintf(it->msg, sizeof it->msg, "the message has no recipient");
     } else {
         tm_message m = {.key = o->key, .channel = o->channel, .debt_id = it->debt_id,
                         .template_id = o->template_id,
                         .language = json_string_value(json_object_get(msg, "language")),
+                        .to = json_string_value(json_object_get(msg, "to")),
                         .subject = json_string_value(json_object_get(msg, "subject")),
                         .text = json_string_value(json_object_get(msg, "text")),
                         .html = json_string_value(json_object_get(msg, "html")),

@@ -218,6 +218,9 @@ typedef struct gate_row {
     tm_outbox_rec o;
     tm_work_debt w;
     int invalid;          /* the request could not be built or parsed */
+    int no_contact;       /* no usable contact point: not sent, back to the journey */
+    int too_long;         /* allowed, but an SMS past its segment limit: back to the journey */
+    char place[16];       /* where the message goes: "personal" or "work" */
     int closed;           /* the debt is no longer open (paid): the contact is not made */
     int allow;
     char blocked[600];    /* rule ids, comma-separated */
@@ -316,6 +319,35 @@ static int count_failures(run *r, const gate_row *g, struct tm_err *err)
     return rc;
 }
 
+/* On a worker: row `g`, which cannot go out as planned (`why`: no usable
+ * contact point, an SMS too long), is blocked for good and handed to its
+ * journey's blocked handler like a gate block. */
+static void hand_back(const tm_cycle_engine *en, gate_row *g, const char *why)
+{
+    tm_outbox_rec *o = &g->o;
+    g->allow = 0;
+    g->next_allowed = TM_GATE_NEVER;
+    snprintf(g->blocked, sizeof g->blocked, "%s", why);
+    g->failed[0] = '\0';
+    tm__cycle_plan_zone(&g->w);
+    tm_jdebt jd = tm__cycle_jdebt(&g->w);
+    tm_jstate js = tm__cycle_jstate(&g->w);
+    tm_jaction send;
+    memset(&send, 0, sizeof send);
+    send.type = TM_JA_SEND;
+    snprintf(send.channel, sizeof send.channel, "%s", o->channel);
+    snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
+    snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
+    send.at = o->send_at;
+    struct tm_err e = {0};
+    if (tm_journeys_blocked(en->js, &jd, &js, &send, INT64_MAX, g->blocked, o->send_at, &g->res, &e) !=
+        TM_OK) {
+        g->handler_failed = 1;
+        snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
+        g->res.nactions = 0;
+    }
+}
+
 /* On a worker: the gate's answer for each row of one consumer. */
 static void gate_fn(void *ctx, int worker, size_t gi)
 {
@@ -323,8 +355,14 @@ static void gate_fn(void *ctx, int worker, size_t gi)
     run *r = j->r;
     const tm_cycle_engine *en = &r->eng[worker];
     gate_group *grp = &j->groups[gi];
-    char first[128] = "", last[128] = "";
-    int named = 0;
+    /* The consumer's contact points, decrypted once for their rows and wiped
+     * after: each message's recipient is chosen here, and the gate judges
+     * the point it goes to. */
+    tm_contact_points pts;
+    struct tm_err pe = {0};
+    int points_ok = grp->n && tm__cycle_consumer_points(r->keys, grp->ext, j->rows[grp->first].w.state,
+                                                        grp->pii, grp->pii_len, &pts, &pe) == TM_OK;
+    char to[600];
     for (size_t k = 0; k < grp->n; k++) {
         gate_row *g = &j->rows[grp->first + k];
         tm_outbox_rec *o = &g->o;
@@ -332,11 +370,38 @@ static void gate_fn(void *ctx, int worker, size_t gi)
             continue;
         tm_request req;
         struct tm_err e = {0};
+        if (!points_ok) {
+            /* Nothing goes to a recipient that cannot be read. */
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "the consumer's contact points cannot be read: %.400s", pe.msg);
+            continue;
+        }
+        /* Where the journey asked the message to go (its send's `place`). */
+        json_t *pj = o->payload_owned ? json_loadb(o->payload_owned, o->payload_len, 0, NULL) : NULL;
+        const char *pl = json_string_value(json_object_get(pj, "place"));
+        snprintf(g->place, sizeof g->place, "%s", pl ? pl : "personal");
+        json_decref(pj);
+        if (strcmp(g->place, "personal") != 0 && strcmp(g->place, "work") != 0) {
+            g->invalid = 1;
+            snprintf(g->msg, sizeof g->msg, "place: unknown value '%.20s' (personal or work)", g->place);
+            continue;
+        }
+        tm_contact_use use = {.phone_bad = g->w.phone_bad, .email_bad = g->w.email_bad};
+        const char *why = NULL;
+        if (!tm_contact_resolve(&pts, o->channel, g->place, o->send_at, &use, to, sizeof to, &why)) {
+            /* No usable point: blocked like a gate block, and the journey
+             * decides what to do instead. */
+            g->no_contact = 1;
+            hand_back(en, g, "no-contact-point");
+            continue;
+        }
         if (build_request(&g->w, o, &grp->history, &req, &e) != TM_OK) {
             g->invalid = 1;
             snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
             continue;
         }
+        if (strcmp(g->place, "work") == 0)
+            req.place = TM_PLACE_WORK;
         /* What the message says that a rule may forbid (its template's
          * claims) goes to the gate as message fields. */
         const claim_entry *ce = NULL;
@@ -362,15 +427,19 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         g->next_allowed = d.next_allowed;
         tm__cycle_plan_zone(&g->w);
         if (d.allow) {
-            if (!named) {
-                tm__cycle_consumer_names(r->keys, grp->ext, grp->pii, grp->pii_len, first, last, sizeof first);
-                named = 1;
+            tm__cycle_render(r->keys, en->sb, &g->w, o, &d, pts.first_name, pts.last_name, to, &g->m);
+            if (g->m.too_long) {
+                /* What a text cannot carry (a state's disclosures) may go
+                 * on another channel: the journey decides, as for a block. */
+                memset(&g->m, 0, sizeof g->m);
+                g->too_long = 1;
+                hand_back(en, g, "sms-past-segment-limit");
+            } else {
+                /* later rows of this consumer count this contact */
+                hist_add(&grp->history, req.channel,
+                         tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
+                         req.place, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
             }
-            tm__cycle_render(r->keys, en->sb, &g->w, o, &d, first, last, &g->m);
-            /* later rows of this consumer count this contact */
-            hist_add(&grp->history, req.channel,
-                     tm_gate_lookup(tm_gate_outcome_names, req.channel == TM_CH_CALL ? "attempt" : "delivered"),
-                     TM_PLACE_PERSONAL, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
         } else {
             tm_jdebt jd = tm__cycle_jdebt(&g->w);
             tm_jstate js = tm__cycle_jstate(&g->w);
@@ -392,8 +461,8 @@ static void gate_fn(void *ctx, int worker, size_t gi)
         tm_gate_decision_free(&d);
         tm_gate_request_free(&req);
     }
-    OPENSSL_cleanse(first, sizeof first);
-    OPENSSL_cleanse(last, sizeof last);
+    tm_contact_points_wipe(&pts);
+    OPENSSL_cleanse(to, sizeof to);
 }
 
 static void gate_job_clear(gate_job *j)
@@ -494,6 +563,28 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
     return rc;
 }
 
+/* The payload of a send a journey made in place of a refused one: its own
+ * action `json` with the refused send's offer and plan (`orig`, len bytes;
+ * NULL: none), which the templates' amounts come from. Malloc'd; NULL when
+ * out of memory. */
+static char *alt_payload(const char *json, const char *orig, size_t len)
+{
+    json_t *a = json_loads(json, 0, NULL), *o = orig ? json_loadb(orig, len, 0, NULL) : NULL;
+    char *out = NULL;
+    if (json_is_object(a) && json_is_object(o)) {
+        static const char *const keep[] = {"offer", "plan"};
+        for (size_t i = 0; i < 2; i++)
+            if (!json_object_get(a, keep[i]) && json_object_get(o, keep[i]))
+                json_object_set(a, keep[i], json_object_get(o, keep[i])); /* borrows, adds a reference */
+        out = json_dumps(a, JSON_COMPACT);
+    } else {
+        out = strdup(json);
+    }
+    json_decref(a);
+    json_decref(o);
+    return out;
+}
+
 /* On the caller's thread: the decisions, messages and reschedules of a chunk. */
 static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
 {
@@ -523,6 +614,8 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 rc = tm__cycle_tx_step(r, err);
             continue;
         }
+        if (g->no_contact)
+            r->st->no_contact++;
         for (const char *p = g->blocked; *p;) {
             const char *c = strchr(p, ',');
             char rule[96];
@@ -563,13 +656,14 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                                            tm_keys_blob_version(g->m.blob, g->m.blen), err);
             }
             if (rc == TM_OK)
-                rc = tm_store_contact_add(r->s, o->debt, o->channel, o->send_at,
-                                          strcmp(o->channel, "call") == 0 ? "attempt" : "delivered", err);
+                rc = tm_store_contact_add_message(r->s, o->debt, o->channel, o->send_at,
+                                                  strcmp(o->channel, "call") == 0 ? "attempt" : "delivered",
+                                                  g->place, NULL, o->key, err);
         } else if (rc == TM_OK) {
             if (g->failed[0]) {
                 r->st->rule_failures++;
                 rc = count_failures(r, g, err);
-            } else {
+            } else if (!g->no_contact) {
                 r->st->blocked++;
             }
             if (rc == TM_OK && g->handler_failed) {
@@ -591,13 +685,22 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
                 } else {
                     char key[300];
                     snprintf(key, sizeof key, "%s:alt%d", o->key, k);
+                    /* A send in place of a refused one carries its offer or plan. */
+                    char *payload = alt_payload(a->json, o->payload_owned, o->payload_len);
+                    if (!payload) {
+                        rc = tm_err_set(err, TM_ENOMEM, "out of memory planning outbox %s", key);
+                        break;
+                    }
                     tm_outbox_rec nr = {.debt = o->debt, .key = key, .channel = a->channel,
-                                        .template_id = a->template_id, .payload = a->json,
+                                        .template_id = a->template_id, .payload = payload,
                                         .send_at = a->at, .purpose = a->purpose[0] ? a->purpose : o->purpose,
                                         .journey_state = o->journey_state, .created_at = o->send_at};
                     int added = 0;
                     rc = tm_store_outbox_plan(r->s, &nr, &added, err);
+                    free(payload);
                     r->st->planned += added;
+                    if (added && strcmp(a->channel, o->channel) != 0)
+                        tm__cycle_count_moved(r->st, o->channel, a->channel);
                     if (added && a->at < r->day_end)
                         *again = 1;
                 }

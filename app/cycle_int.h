@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "contact.h"
 #include "cycle.h"
 #include "lb_render.h"
 #include "pool.h"
@@ -92,6 +93,8 @@ int tm__cycle_tx_step(run *r, struct tm_err *err);
  * (each kept up to the table's size). */
 void tm__cycle_count_rule(tm_cycle_stats *st, const char *rule);
 void tm__cycle_count_channel(tm_cycle_stats *st, const char *ch);
+/* One more send moved from channel `from` to `to` after `from` was refused. */
+void tm__cycle_count_moved(tm_cycle_stats *st, const char *from, const char *to);
 
 /* --- cycle_promises.c: phase 0 ------------------------------------------- */
 
@@ -102,8 +105,9 @@ int tm__cycle_promises(run *r, struct tm_err *err);
 /* --- cycle_journeys.c: phases 1 to 3 ------------------------------------- */
 
 /* A debt as its journey sees it, and its journey's state, from the store's
- * record. */
-tm_jdebt tm__cycle_jdebt(const tm_work_debt *w);
+ * record. The debt's usable channels are worked out into w->channels, which
+ * the result points into (valid while *w is). */
+tm_jdebt tm__cycle_jdebt(tm_work_debt *w);
 tm_jstate tm__cycle_jstate(const tm_work_debt *w);
 
 /* Sets the zone a debt's sends are planned in when it has none: the first
@@ -138,14 +142,18 @@ typedef struct cycle_message {
     size_t blen;
     int failed;    /* it could not be rendered or sealed: `why` says why */
     int oom;       /* out of memory: the run stops, the row stays planned */
+    int too_long;  /* an SMS past its segment limit (with `failed`): the journey may move it */
     char why[600];
 } cycle_message;
 
-/* A consumer's first and last name from their personal data `blob` (the
- * consumer's external id `ext`), NUL-filled when unknown. The plaintext is
- * wiped before returning. */
-void tm__cycle_consumer_names(const tm_keys *keys, const char *ext, const uint8_t *blob, size_t len,
-                              char *first, char *last, size_t cap);
+/* A consumer's contact points and name (core/contact.h) from their personal
+ * data `blob` (the consumer's external id `ext`, residence `state`), all ""
+ * when there is none. TM_OK; TM_ECRYPTO or TM_EINVAL (err says why) when the
+ * data does not decrypt (a wrong key) or read: no message may then go out.
+ * The plaintext is wiped before returning; the caller wipes *p. */
+int tm__cycle_consumer_points(const tm_keys *keys, const char *ext, const char *state,
+                              const uint8_t *blob, size_t len, tm_contact_points *p,
+                              struct tm_err *err);
 
 /* The claims of the template (channel, template_id) from `c`, asked of `sb`
  * the first time. *out is borrowed from the cache. TM_ENOMEM, or the claims
@@ -156,11 +164,12 @@ int tm__cycle_claims(claim_cache *c, tm_sandbox *sb, const char *channel, const 
 /* Frees what the cache holds and empties it. */
 void tm__cycle_claims_clear(claim_cache *c);
 
-/* Renders outbox row `o` of debt `w`, allowed by decision `d`, in `sb`, and
- * encrypts it with `keys` into *m (zeroed by the caller). */
+/* Renders outbox row `o` of debt `w`, allowed by decision `d`, in `sb`, for
+ * recipient `to` (sealed with the message: the outbox never holds it in
+ * plain text), and encrypts it with `keys` into *m (zeroed by the caller). */
 void tm__cycle_render(const tm_keys *keys, tm_sandbox *sb, const tm_work_debt *w,
                       const tm_outbox_rec *o, const tm_decision *d, const char *first,
-                      const char *last, cycle_message *m);
+                      const char *last, const char *to, cycle_message *m);
 
 /* --- cycle_dispatch.c: phase 5 -------------------------------------------- */
 

@@ -19,7 +19,6 @@
 /* ---------------------------------------------------------------------------
  * A debt as its journey sees it, and a step's result written back.
  */
-
 /* Starts the standing offer's JSON members (",\"offer\":{...") in `mem`, the debt's
  * fixed field of `cap` bytes; the caller adds the members and calls offer_end. */
 static void offer_begin(tm_buf *b, tm_jw *w, char *mem, size_t cap)
@@ -52,9 +51,15 @@ static int audit_debt(run *r, int64_t now, const char *action, const char *debt_
     tm_buf_free(b);
     return rc;
 }
-tm_jdebt tm__cycle_jdebt(const tm_work_debt *w)
+
+tm_jdebt tm__cycle_jdebt(tm_work_debt *w)
 {
+    tm_contact_reach reach = {.consent = w->consent, .optout = w->optout, .has_phone = w->has_phone,
+                              .has_email = w->has_email, .has_address = w->has_address,
+                              .phone_bad = w->phone_bad, .email_bad = w->email_bad};
+    tm_contact_usable(&reach, w->channels, sizeof w->channels);
     tm_jdebt d = {
+        .channels = w->channels, .preferred_channel = w->preferred_channel,
         .debt_id = w->debt_id, .state = w->state, .debt_type = w->debt_type,
         .currency = w->currency, .creditor = w->creditor,
         .dispute = tm_store_debt_dispute_name(w->dispute),

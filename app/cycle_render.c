@@ -15,27 +15,26 @@
 #include "calendar.h"
 #include "cycle_int.h"
 
-void tm__cycle_consumer_names(const tm_keys *keys, const char *ext, const uint8_t *blob, size_t len,
-                           char *first, char *last, size_t cap)
+int tm__cycle_consumer_points(const tm_keys *keys, const char *ext, const char *state,
+                              const uint8_t *blob, size_t len, tm_contact_points *p,
+                              struct tm_err *err)
 {
-    first[0] = last[0] = '\0';
+    memset(p, 0, sizeof *p);
+    snprintf(p->state, sizeof p->state, "%s", state ? state : "");
     if (!blob)
-        return;
+        return TM_OK;
     char aad[200];
     snprintf(aad, sizeof aad, "consumer:%s", ext);
     char *plain = NULL;
     size_t plen = 0;
-    struct tm_err e = {0};
-    if (tm_keys_decrypt(keys, blob, len, aad, &plain, &plen, &e) == TM_OK) {
-        json_t *j = json_loadb(plain, plen, 0, NULL);
-        const char *f = json_string_value(json_object_get(j, "first_name"));
-        const char *l = json_string_value(json_object_get(j, "last_name"));
-        snprintf(first, cap, "%s", f ? f : "");
-        snprintf(last, cap, "%s", l ? l : "");
-        json_decref(j);
+    int rc = tm_keys_decrypt(keys, blob, len, aad, &plain, &plen, err);
+    if (rc == TM_OK)
+        rc = tm_contact_points_read(plain, plen, state, p, err);
+    if (plain) {
         OPENSSL_cleanse(plain, plen);
+        free(plain);
     }
-    free(plain);
+    return rc;
 }
 
 int tm__cycle_claims(claim_cache *c, tm_sandbox *sb, const char *channel, const char *template_id,
@@ -80,7 +79,7 @@ void tm__cycle_claims_clear(claim_cache *c)
  * template's amounts. */
 void tm__cycle_render(const tm_keys *keys, tm_sandbox *sb, const tm_work_debt *w,
                       const tm_outbox_rec *o, const tm_decision *d, const char *first,
-                      const char *last, cycle_message *m)
+                      const char *last, const char *to, cycle_message *m)
 {
     char today[16];
     tm_date td;
@@ -125,6 +124,7 @@ void tm__cycle_render(const tm_keys *keys, tm_sandbox *sb, const tm_work_debt *w
     }
     if (rrc != TM_OK || rd.over_limit) {
         m->failed = 1;
+        m->too_long = rrc == TM_OK;
         snprintf(m->why, sizeof m->why, "render: %.500s",
                  rrc != TM_OK ? e.msg : "the message is past its SMS segment limit");
         tm_rendered_free(&rd);
@@ -132,8 +132,8 @@ void tm__cycle_render(const tm_keys *keys, tm_sandbox *sb, const tm_work_debt *w
     }
     /* Every part is checked: a message missing its subject or a required
      * disclosure for want of memory must not be stored as whole. */
-    json_t *mj = json_pack("{s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
-                          "text", rd.text);
+    json_t *mj = json_pack("{s:s, s:s, s:s, s:s}", "template", o->template_id, "language", in.language,
+                          "text", rd.text, "to", to);
     int whole = mj != NULL;
     if (whole && rd.subject)
         whole = json_object_set_new(mj, "subject", json_string(rd.subject)) == 0;

@@ -74,6 +74,10 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
         else if (k < t->nfailures)
             t->failures[k].count += d->failures[i].count;
     }
+    t->no_contact += d->no_contact;
+    for (int i = 0; i < d->nmoved; i++)
+        for (long c = 0; c < d->moved[i].count; c++)
+            tm__cycle_count_moved(t, d->moved[i].from, d->moved[i].to);
     t->sent += d->sent;
     t->duplicates += d->duplicates;
     t->retry += d->retry;
@@ -124,6 +128,15 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
     if (st->rule_failures)
         fprintf(f, ", %ld stopped by a rule that failed", st->rule_failures);
     fprintf(f, " (%ld rescheduled, %ld skipped)\n", st->rescheduled, st->skipped);
+    if (st->no_contact)
+        fprintf(f, "no usable contact point: %ld contacts not sent (handed back to their journeys)\n",
+                st->no_contact);
+    if (st->nmoved) {
+        fprintf(f, "moved to another channel after a refusal:");
+        for (int i = 0; i < st->nmoved; i++)
+            fprintf(f, "%s %s->%s %ld", i ? "," : "", st->moved[i].from, st->moved[i].to, st->moved[i].count);
+        fprintf(f, "\n");
+    }
     fprintf(f, "messages: %ld sent", st->sent);
     for (int i = 0; i < st->nchannels; i++)
         fprintf(f, "%s%s %ld", i ? ", " : " (", st->by_channel[i].channel, st->by_channel[i].sent);
@@ -162,4 +175,19 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
             fprintf(f, "  %s: %ld contact%s\n", st->failures[i].what, st->failures[i].count,
                     st->failures[i].count == 1 ? "" : "s");
     }
+}
+
+void tm__cycle_count_moved(tm_cycle_stats *st, const char *from, const char *to)
+{
+    int k = 0;
+    while (k < st->nmoved && !(strcmp(st->moved[k].from, from) == 0 && strcmp(st->moved[k].to, to) == 0))
+        k++;
+    if (k == st->nmoved) {
+        if (k >= (int)(sizeof st->moved / sizeof *st->moved))
+            return;
+        snprintf(st->moved[k].from, sizeof st->moved[k].from, "%s", from);
+        snprintf(st->moved[k].to, sizeof st->moved[k].to, "%s", to);
+        st->nmoved++;
+    }
+    st->moved[k].count++;
 }

@@ -22,7 +22,11 @@ rss=$(cut -d' ' -f1 "$W/rss" 2>/dev/null || echo "?"); cpu=$(cut -d' ' -f2 "$W/r
 awk -v n="$N" -v a="$t0" -v b="$t1" -v rss="$rss" -v cpu="$cpu" 'BEGIN {
     s = b - a
     printf "daily cycle, day 1 (every debt starts): %d debts in %.2f s = %.0f debts/s, peak RSS %s kB, CPU %s (200%% = both cores)\n", n, s, n / s, rss, cpu }'
-grep -E "^contacts|^messages|^time" "$W/out" | sed 's/^/  /'
+grep -E "^contacts|^no usable|^messages|^time" "$W/out" | sed 's/^/  /'
+# Every message's recipient is resolved on the workers from the decrypted
+# contact points and sealed (encrypted) with the message in the outbox.
+with=$(find "$W/spool" -name '*.json' -exec cat {} + | grep -o '"to":"' | wc -l | tr -d ' ')
+echo "  recipients resolved and encrypted in the outbox: $with messages with a recipient"
 t0=$(now)
 peak "$T" --db "$W/b.db" run --date 2026-11-24 --days 6 --spool "$W/spool" --quiet >"$W/out" 2>&1
 t1=$(now)

@@ -52,7 +52,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -77,6 +79,8 @@ struct tm_adapter {
     char *hosthdr;  /* Host: header value */
     char *path;     /* request target: path[?query] */
     char *auth;     /* Authorization: value or NULL */
+    uint8_t *secret; /* the signing secret, or NULL */
+    size_t secret_len;
     SSL_CTX *tls;   /* https only: shared by every attempt's SSL; NULL for http */
     int host_is_ip; /* the host is an address literal: verify the IP, send no SNI */
     unsigned short port;
@@ -261,7 +265,9 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
     for (size_t i = 0; i < NCHANNELS; i++)
         a->chfd[i] = -1;
     int rc = TM_OK;
-    if (mkdirs(dir, 0750) != 0) {
+    /* Messages hold personal data: the spool is its owner's alone (0700
+     * directories, 0600 files), whatever the umask or an older build made. */
+    if (mkdirs(dir, 0700) != 0) {
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot create directory: %s", dir,
                         strerror(errno));
         goto fail;
@@ -271,7 +277,12 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot open directory: %s", dir, strerror(errno));
         goto fail;
     }
-    a->lockfd = openat(a->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fchmod(a->dirfd, 0700) != 0) {
+        rc = tm_err_set(err, TM_EIO, "spool %s: cannot make it private (chmod 0700): %s", dir,
+                        strerror(errno));
+        goto fail;
+    }
+    a->lockfd = openat(a->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (a->lockfd < 0) {
         rc = tm_err_set(err, TM_EIO, "spool %s: cannot open %s/.lock: %s", dir, dir,
                         strerror(errno));
@@ -285,7 +296,8 @@ int tm_spool_open(const char *dir, tm_adapter **out, struct tm_err *err)
         goto fail;
     }
     for (size_t i = 0; i < NCHANNELS; i++) {
-        if (mkdirat(a->dirfd, channels[i], 0750) != 0 && errno != EEXIST) {
+        if ((mkdirat(a->dirfd, channels[i], 0700) != 0 && errno != EEXIST) ||
+            fchmodat(a->dirfd, channels[i], 0700, 0) != 0) {
             rc = tm_err_set(err, TM_EIO, "spool %s: cannot create %s/%s: %s", dir, dir,
                             channels[i], strerror(errno));
             goto fail;
@@ -361,7 +373,7 @@ static int spool_send_batched(tm_adapter *a, int chfd, const tm_message *m, tm_s
     body[len] = '\n'; /* in the NUL's byte: one write, and body is not a string after this */
     r->attempts = 1;
     const char *step = "create temp file";
-    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto io_fail;
     step = "write";
@@ -431,7 +443,7 @@ static int spool_send(tm_adapter *a, const tm_message *m, tm_send_result *r,
     const char *step = "create temp file";
     int linked = 0, dup = 0;
     /* A leftover temp file from a crash is truncated and reused. */
-    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int fd = openat(chfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto io_fail;
     step = "write";
@@ -679,10 +691,15 @@ int tm_webhook_open(const char *url, const tm_webhook_opts *opts, tm_adapter **o
         a->hosthdr = xasprintf(v6 ? "[%s]" : "%s", host);
     a->path = query ? xasprintf("%s?%s", path, query) : strdup(path);
     a->auth = o.auth_header ? strdup(o.auth_header) : NULL;
+    if (o.signing_secret && o.signing_secret_len && (a->secret = malloc(o.signing_secret_len))) {
+        memcpy(a->secret, o.signing_secret, o.signing_secret_len);
+        a->secret_len = o.signing_secret_len;
+    }
     a->base = event_base_new();
     evhttp_uri_free(u);
     if (a->host == NULL || a->hosthdr == NULL || a->path == NULL ||
-        (o.auth_header && a->auth == NULL) || a->base == NULL) {
+        (o.auth_header && a->auth == NULL) || (o.signing_secret && o.signing_secret_len && !a->secret) ||
+        a->base == NULL) {
         tm_adapter_free(a);
         return tm_err_set(err, TM_ENOMEM, "out of memory opening webhook");
     }
@@ -832,6 +849,32 @@ static void tls_failure(struct attempt *at, SSL *ssl, struct bufferevent *bev)
         ERR_error_string_n(oldest, at->tls_why, sizeof at->tls_why);
 }
 
+/* The signature of `body` now: ts gets the Unix time, sig "v1=" and the hex HMAC-SHA256 under
+ * the adapter's secret of "<ts>.<body>". 0, or -1 when out of memory. */
+static int sign_body(const tm_adapter *a, const char *body, size_t len, char *ts, size_t tcap,
+                     char *sig, size_t scap)
+{
+    snprintf(ts, tcap, "%lld", (long long)time(NULL));
+    size_t tl = strlen(ts), n = tl + 1 + len;
+    char *msg = malloc(n);
+    if (!msg)
+        return -1;
+    memcpy(msg, ts, tl);
+    msg[tl] = '.';
+    memcpy(msg + tl + 1, body, len);
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    int ok = HMAC(EVP_sha256(), a->secret, (int)a->secret_len, (const unsigned char *)msg, n, mac,
+                  &ml) != NULL;
+    free(msg);
+    if (!ok)
+        return -1;
+    int off = snprintf(sig, scap, "v1=");
+    for (unsigned int i = 0; i < ml && (size_t)off + 3 <= scap; i++)
+        off += snprintf(sig + off, scap - (size_t)off, "%02x", mac[i]);
+    return 0;
+}
+
 /* Runs one POST. Returns 0 with *at filled, or -1 when libevent could not set it up (OOM). */
 static int post_once(tm_adapter *a, const tm_message *m, const char *body, size_t len,
                      struct attempt *at)
@@ -857,7 +900,13 @@ static int post_once(tm_adapter *a, const tm_message *m, const char *body, size_
         goto out;
     evhttp_request_set_error_cb(req, on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    if (evhttp_add_header(h, "Host", a->hosthdr) != 0 ||
+    /* Signed per attempt: a retry carries a fresh time, the same key and body. */
+    char ts[24] = "", sig[80] = "";
+    if (a->secret && sign_body(a, body, len, ts, sizeof ts, sig, sizeof sig) != 0)
+        goto out;
+    if ((a->secret && (evhttp_add_header(h, "X-Tallyman-Timestamp", ts) != 0 ||
+                       evhttp_add_header(h, "X-Tallyman-Signature", sig) != 0)) ||
+        evhttp_add_header(h, "Host", a->hosthdr) != 0 ||
         evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
         evhttp_add_header(h, "Idempotency-Key", m->key) != 0 ||
         evhttp_add_header(h, "Connection", "close") != 0 ||
@@ -1087,5 +1136,8 @@ void tm_adapter_free(tm_adapter *a)
     free(a->hosthdr);
     free(a->path);
     free(a->auth);
+    if (a->secret)
+        OPENSSL_cleanse(a->secret, a->secret_len);
+    free(a->secret);
     free(a);
 }

@@ -120,6 +120,13 @@ typedef struct tm_webhook_opts {
     int max_backoff_ms;      /* cap on one delay; default 10000 */
     int timeout_ms;          /* per attempt, connect to response; default 5000 */
     const char *auth_header; /* value for "Authorization:" (e.g. "Bearer x"), or NULL; copied */
+    /* A secret shared with the receiver (NULL: no signature; copied, and wiped at free): each
+     * POST then carries "X-Tallyman-Timestamp: <Unix seconds>" and "X-Tallyman-Signature:
+     * v1=<hex HMAC-SHA256 under the secret of "<timestamp>.<body>">", so the receiver can
+     * check the body came from this engine and refuse an old one replayed
+     * (docs/operations.md, "The webhook"). */
+    const char *signing_secret;
+    size_t signing_secret_len;
     /* https only; files are read at open and not kept open or referenced afterwards. */
     const char *ca_file;     /* PEM CA certificate(s) to trust instead of the system store */
     const char *client_cert; /* PEM client certificate (and chain) for mutual TLS, or NULL */

@@ -18,7 +18,11 @@
 #define DEFAULT_BATCH 50000
 
 const char *const tm__pf_pii_cols[] = {"first_name", "last_name", "address1", "city", "zip",
-                                       "date_of_birth", "phone", "email", NULL};
+                                       "date_of_birth", "phone", "email",
+                                       /* later, so the text of older data is the same */
+                                       "address2", "work_phone", "work_email", "device_token",
+                                       "address_state", "phone_prev", "phone_since", "email_prev",
+                                       "email_since", "address_prev", "address_since", NULL};
 
 void tm__pf_vreject(const tm_import_opts *o, long *rejected, long line, const char *field,
                     const char *fmt, va_list ap)
@@ -115,3 +119,30 @@ void tm_portfolio_audit_key(const tm_keys *keys, uint8_t out[32])
     }
 }
 
+/* Adds or removes `item` in a comma-separated set held in `cur`. */
+void tm__pf_set_edit(const char *cur, const char *item, int add, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = 0;
+    int present = 0;
+    const char *p = cur ? cur : "";
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        int same = len == strlen(item) && strncmp(p, item, len) == 0;
+        present |= same;
+        if (len && !(same && !add) && n + len + 2 < cap) {
+            if (n)
+                out[n++] = ',';
+            memcpy(out + n, p, len);
+            n += len;
+            out[n] = '\0';
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    if (add && !present && n + strlen(item) + 2 < cap) {
+        if (n)
+            out[n++] = ',';
+        memcpy(out + n, item, strlen(item) + 1);
+    }
+}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "contact.h"
 #include "jscan.h"
 #include "jsonl.h"
 #include "pay.h"
@@ -24,7 +25,7 @@
 static const char *const event_types[] = {
     "payment", "promise", "dispute", "dispute_verified", "cease", "attorney", "bankruptcy",
     "deceased", "contact", "optout", "consent", "address_change", "phone_change", "email_change",
-    "hardship", "inbound_reply", "broken_promise", NULL};
+    "hardship", "inbound_reply", "broken_promise", "delivered", "bounced", "failed", NULL};
 
 static const char *const ev_channels[] = {"call", "sms", "email", "letter", "push",
                                           "whatsapp", "visit", NULL};
@@ -37,34 +38,6 @@ static int in_list(const char *const *list, const char *v)
         if (strcmp(list[i], v) == 0)
             return 1;
     return 0;
-}
-
-/* Adds or removes `item` in a comma-separated set held in `cur`. */
-static void set_edit(const char *cur, const char *item, int add, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t n = 0;
-    int present = 0;
-    const char *p = cur ? cur : "";
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        int same = len == strlen(item) && strncmp(p, item, len) == 0;
-        present |= same;
-        if (len && !(same && !add) && n + len + 2 < cap) {
-            if (n)
-                out[n++] = ',';
-            memcpy(out + n, p, len);
-            n += len;
-            out[n] = '\0';
-        }
-        p += len + (comma ? 1 : 0);
-    }
-    if (add && !present && n + strlen(item) + 2 < cap) {
-        if (n)
-            out[n++] = ',';
-        memcpy(out + n, item, strlen(item) + 1);
-    }
 }
 
 typedef struct evctx {
@@ -84,10 +57,26 @@ static void ev_reject(evctx *x, long line, const char *field, const char *fmt, .
     va_end(ap);
 }
 
-/* Replaces some personal fields of a consumer: decrypt, edit, re-encrypt. */
-static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const char *const *values,
-                    int n, struct tm_err *err)
+/* Replaces some personal fields of a consumer: decrypt, edit, re-encrypt.
+ * With `kind` ("phone", "email", "address"; NULL: none) the point in use
+ * before is kept as "<kind>_prev" and the change's time `at` as
+ * "<kind>_since", so a message sent before that time goes to the point it
+ * replaced; `state` is the consumer's residence state (an address's when
+ * the data names none). */
+static int edit_pii(evctx *x, int64_t consumer, const char *const *fields_in,
+                    const char *const *values_in, int n_in, const char *kind, int64_t at,
+                    const char *state, struct tm_err *err)
 {
+    const char *fields[12], *values[12];
+    int n = 0;
+    for (int i = 0; i < n_in && n < 10; i++, n++) {
+        fields[n] = fields_in[i];
+        values[n] = values_in[i];
+    }
+    char prev_name[32], since_name[32], since[24];
+    tm_contact_points pts;
+    memset(&pts, 0, sizeof pts);
+    char block[600] = "";
     char ext[129], aad[220];
     uint8_t *old = NULL;
     size_t oldlen = 0;
@@ -102,6 +91,21 @@ static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const
     free(old);
     if (rc != TM_OK)
         return rc;
+    if (kind && rc == TM_OK) {
+        /* The point in use until now, kept for the messages sent before the
+         * change's time. A consumer whose data does not read has none. */
+        tm_contact_points_read(plain, plain ? plen : 0, state, &pts, NULL);
+        const char *prev = strcmp(kind, "phone") == 0   ? pts.phone
+                           : strcmp(kind, "email") == 0 ? pts.email
+                                                        : (tm_contact_postal_block(&pts, block, sizeof block), block);
+        snprintf(prev_name, sizeof prev_name, "%s_prev", kind);
+        snprintf(since_name, sizeof since_name, "%s_since", kind);
+        snprintf(since, sizeof since, "%lld", (long long)at);
+        fields[n] = prev_name;
+        values[n++] = prev; /* "" (none) leaves the field out */
+        fields[n] = since_name;
+        values[n++] = since;
+    }
     /* Rebuild the object: the fields from before, replaced or added. */
     tm_jtok toks[64];
     tm_json j;
@@ -134,6 +138,8 @@ static int edit_pii(evctx *x, int64_t consumer, const char *const *fields, const
         memset(plain, 0, plen);
         free(plain);
     }
+    tm_contact_points_wipe(&pts);
+    OPENSSL_cleanse(block, sizeof block);
     /* Personal data cut short would be encrypted and stored as the whole. */
     if ((rc = tm_buf_done(&out, "the consumer's personal data", err)) != TM_OK) {
         tm_buf_free(&out);
@@ -343,6 +349,151 @@ static void details_begin(tm_jw *w, tm_buf *b, const char *type)
     tm_jw_str(w, type);
 }
 
+/* A delivery receipt for sent message `mkey` on `channel`: the contact it
+ * was gets its outcome (delivered; a call's message delivered is a
+ * voicemail, an attempt; bounced and failed are failed), and a hard bounce
+ * or a failure marks the point bad: the email for an email, the phone for a
+ * call, SMS or WhatsApp, the postal address (none on file) for a letter, so
+ * it is not used again until it changes. TM_EINVAL when rejected (reported). */
+static int apply_receipt(evctx *x, const tm_json *j, long line, const tm_debt_rec *d, const char *type,
+                         const char *mkey, const char *channel, int64_t sent, tm_jw *w, tm_buf *db,
+                         struct tm_err *err)
+{
+    int delivered = strcmp(type, "delivered") == 0;
+    int hard = !delivered;
+    if (strcmp(type, "bounced") == 0) {
+        char kind[16] = "hard";
+        int kv = tm_json_get(j, 0, "kind");
+        if (kv >= 0 && (tm_json_str(j, kv, kind, sizeof kind) < 0 ||
+                        (strcmp(kind, "hard") != 0 && strcmp(kind, "soft") != 0))) {
+            ev_reject(x, line, "kind", "must be hard or soft");
+            return TM_EINVAL;
+        }
+        hard = kind[0] == 'h';
+    }
+    const char *outcome = !delivered ? "failed" : strcmp(channel, "call") == 0 ? "voicemail" : "delivered";
+    int updated = 0;
+    int rc = tm_store_contact_set_outcome(x->run.s, mkey, outcome, &updated, err);
+    if (rc == TM_OK && !updated) /* sent before contacts named their message */
+        rc = tm_store_contact_add_message(x->run.s, d->id, channel, sent, outcome, NULL, NULL, mkey, err);
+    const char *bad = "";
+    if (rc == TM_OK && hard) {
+        if (strcmp(channel, "email") == 0) {
+            bad = "email";
+            rc = tm_store_consumer_mark_bad(x->run.s, d->consumer_id, TM_LOOKUP_EMAIL, err);
+        } else if (strcmp(channel, "call") == 0 || strcmp(channel, "sms") == 0 ||
+                   strcmp(channel, "whatsapp") == 0) {
+            bad = "phone";
+            rc = tm_store_consumer_mark_bad(x->run.s, d->consumer_id, TM_LOOKUP_PHONE, err);
+        } else if (strcmp(channel, "letter") == 0) {
+            bad = "address";
+            tm_consumer_contact cc = {.has_address = 0};
+            rc = tm_store_consumer_set_contact(x->run.s, d->consumer_id, &cc, err);
+        }
+    }
+    details_begin(w, db, type);
+    tm_jw_key(w, "message");
+    tm_jw_str(w, mkey);
+    tm_jw_key(w, "channel");
+    tm_jw_str(w, channel);
+    tm_jw_key(w, "outcome");
+    tm_jw_str(w, outcome);
+    if (bad[0]) {
+        tm_jw_key(w, "marked_bad");
+        tm_jw_str(w, bad);
+    }
+    tm_jw_obj_end(w);
+    return rc;
+}
+
+/* A reply from the consumer, on `channel` or on the channel of message
+ * `mkey` ("" none). It counts in the contact history as an inbound contact
+ * (a call is a conversation); a reply asking to stop (tm_contact_is_stop)
+ * opts the consumer out of that channel at once, with its own audit record
+ * citing the law. The words are not kept. A reply for a closed debt is
+ * refused. TM_EINVAL when rejected (reported). */
+static int apply_reply(evctx *x, const tm_json *j, long line, const tm_debt_rec *d, const char *mkey,
+                       const char *mchannel, int64_t at, tm_jw *w, tm_buf *db,
+                       struct tm_err *err)
+{
+    char ch[32];
+    int cv = tm_json_get(j, 0, "channel");
+    if (cv < 0 && mchannel[0]) {
+        snprintf(ch, sizeof ch, "%s", mchannel);
+    } else if (tm_json_str(j, cv, ch, sizeof ch) < 0 || !in_list(ev_channels, ch)) {
+        ev_reject(x, line, "channel", "is required: call, sms, email, letter, push, whatsapp or visit");
+        return TM_EINVAL;
+    }
+    char text[1024] = "";
+    int tv = tm_json_get(j, 0, "text");
+    if (tv >= 0 && j->tok[tv].type != TM_J_NULL && tm_json_str(j, tv, text, sizeof text) < 0) {
+        ev_reject(x, line, "text", "must be a string of at most %zu bytes", sizeof text - 1);
+        return TM_EINVAL;
+    }
+    tm_work_debt wd;
+    int found = 0;
+    int rc = tm_store_work_debt(x->run.s, d->id, &wd, &found, err);
+    if (rc != TM_OK)
+        return rc;
+    if (found && wd.status != TM_DEBT_OPEN) {
+        ev_reject(x, line, "debt_id", "debt '%s' is closed (%s): a reply is not applied to it; "
+                                      "handle it by hand", d->debt_id, tm_store_debt_status_name(wd.status));
+        return TM_EINVAL;
+    }
+    int stop = tm_contact_is_stop(text);
+    OPENSSL_cleanse(text, sizeof text);
+    rc = tm_store_contact_add_message(x->run.s, d->id, ch, at,
+                                      strcmp(ch, "call") == 0 ? "conversation" : "delivered", NULL,
+                                      "inbound", mkey[0] ? mkey : NULL, err);
+    if (rc == TM_OK && stop) {
+        char cur[256], next[300];
+        rc = tm_store_consumer_get_set(x->run.s, d->consumer_id, TM_CONSUMER_OPTOUT, cur, sizeof cur, err);
+        tm__pf_set_edit(cur, ch, 1, next, sizeof next);
+        if (rc == TM_OK)
+            rc = tm_store_consumer_put_set(x->run.s, d->consumer_id, TM_CONSUMER_OPTOUT, next, err);
+        /* Its own record: the opt-out is what a regulator asks to see. */
+        char subject[200];
+        snprintf(subject, sizeof subject, "debt:%s", d->debt_id);
+        tm_buf ob = TM_BUF_INIT;
+        tm_jw ow;
+        tm_jw_init(&ow, &ob, 0);
+        tm_jw_obj(&ow);
+        tm_jw_key(&ow, "channel");
+        tm_jw_str(&ow, ch);
+        tm_jw_key(&ow, "reason");
+        tm_jw_str(&ow, "the consumer replied asking to stop");
+        if (mkey[0]) {
+            tm_jw_key(&ow, "message");
+            tm_jw_str(&ow, mkey);
+        }
+        tm_jw_key(&ow, "cites");
+        tm_jw_arr(&ow);
+        tm_jw_str(&ow, "12 CFR 1006.6(e)");
+        tm_jw_str(&ow, strcmp(ch, "email") == 0 ? "15 U.S.C. 7704(a)(4)" : "47 CFR 64.1200(a)(10)");
+        tm_jw_arr_end(&ow);
+        tm_jw_obj_end(&ow);
+        if (rc == TM_OK)
+            rc = tm_buf_done(&ob, "the opt-out record", err);
+        if (rc == TM_OK)
+            rc = tm__pf_audit(&x->run, "consumer.optout", subject, ob.data, err);
+        tm_buf_free(&ob);
+    }
+    /* The reply's words are the consumer's: not kept here. */
+    details_begin(w, db, "inbound_reply");
+    tm_jw_key(w, "channel");
+    tm_jw_str(w, ch);
+    if (mkey[0]) {
+        tm_jw_key(w, "message");
+        tm_jw_str(w, mkey);
+    }
+    if (stop) {
+        tm_jw_key(w, "optout");
+        tm_jw_bool(w, 1);
+    }
+    tm_jw_obj_end(w);
+    return rc;
+}
+
 static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err)
 {
     char key[256], type[64], debt_id[129], at_s[64], buf[600];
@@ -374,10 +525,53 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
         ev_reject(x, line, "type", "is required and must be one of payment, promise, dispute, "
                                    "dispute_verified, cease, attorney, bankruptcy, deceased, contact, "
                                    "optout, consent, address_change, phone_change, email_change, "
-                                   "hardship, inbound_reply, broken_promise");
+                                   "hardship, inbound_reply, broken_promise, delivered, bounced, "
+                                   "failed");
         return TM_OK;
     }
-    if (tm_json_str(j, tm_json_get(j, 0, "debt_id"), debt_id, sizeof debt_id) <= 0) {
+    /* Receipts and replies name the message they are about by its
+     * idempotency key; its debt is the event's. */
+    int receipt = strcmp(type, "delivered") == 0 || strcmp(type, "bounced") == 0 ||
+                  strcmp(type, "failed") == 0;
+    int reply = strcmp(type, "inbound_reply") == 0;
+    int mv = tm_json_get(j, 0, "message");
+    char mkey[256] = "", mchannel[16] = "";
+    int64_t msent = 0;
+    int has_debt = tm_json_str(j, tm_json_get(j, 0, "debt_id"), debt_id, sizeof debt_id) > 0;
+    if (receipt || (reply && mv >= 0)) {
+        if (tm_json_str(j, mv, mkey, sizeof mkey) <= 0) {
+            ev_reject(x, line, "message", "is required for %s: the idempotency key of the message "
+                                          "it is about", type);
+            return TM_OK;
+        }
+        tm_outbox_rec m;
+        int mf = 0;
+        int mrc = tm_store_outbox_find(s, mkey, &m, &mf, err);
+        if (mrc != TM_OK)
+            return mrc;
+        if (mf)
+            free(m.payload_owned);
+        if (!mf) {
+            ev_reject(x, line, "message", "unknown message key '%s' (no message was planned under it)",
+                      mkey);
+            return TM_OK;
+        }
+        if (m.status != TM_OUTBOX_SENT) {
+            ev_reject(x, line, "message", "message '%s' was not sent (it is %s): no %s can come back "
+                                          "for it", mkey, tm_store_outbox_status_name(m.status), type);
+            return TM_OK;
+        }
+        if (has_debt && strcmp(debt_id, m.debt_ref) != 0) {
+            ev_reject(x, line, "debt_id", "'%s' is not the debt of message '%s' (%s)", debt_id, mkey,
+                      m.debt_ref);
+            return TM_OK;
+        }
+        snprintf(debt_id, sizeof debt_id, "%s", m.debt_ref);
+        snprintf(mchannel, sizeof mchannel, "%s", m.channel);
+        msent = m.send_at;
+        has_debt = 1;
+    }
+    if (!has_debt) {
         ev_reject(x, line, "debt_id", "is required");
         return TM_OK;
     }
@@ -494,7 +688,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                    strcmp(type, "bankruptcy") == 0 || strcmp(type, "deceased") == 0) {
             char cur[256], next[300];
             rc = tm_store_consumer_get_set(s, d.consumer_id, TM_CONSUMER_FLAGS, cur, sizeof cur, err);
-            set_edit(cur, type, 1, next, sizeof next);
+            tm__pf_set_edit(cur, type, 1, next, sizeof next);
             if (rc == TM_OK)
                 rc = tm_store_consumer_put_set(s, d.consumer_id, TM_CONSUMER_FLAGS, next, err);
         } else if (strcmp(type, "contact") == 0 || strcmp(type, "optout") == 0 ||
@@ -534,7 +728,7 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
                     strcmp(type, "optout") == 0 ? TM_CONSUMER_OPTOUT : TM_CONSUMER_CONSENT;
                 char cur[256], next[300];
                 rc = tm_store_consumer_get_set(s, d.consumer_id, which, cur, sizeof cur, err);
-                set_edit(cur, ch, given, next, sizeof next);
+                tm__pf_set_edit(cur, ch, given, next, sizeof next);
                 if (rc == TM_OK)
                     rc = tm_store_consumer_put_set(s, d.consumer_id, which, next, err);
                 details_begin(&w, &db, type);
@@ -548,46 +742,64 @@ static int apply_event(evctx *x, const tm_json *j, long line, struct tm_err *err
             /* Kept as the event itself: journeys see debt.hardship, the
              * journey's handler sees the broken promise, and training counts
              * broken promises. Nothing else changes. */
-        } else if (strcmp(type, "inbound_reply") == 0) {
-            char ch[32];
-            if (tm_json_str(j, tm_json_get(j, 0, "channel"), ch, sizeof ch) < 0 || !in_list(ev_channels, ch)) {
-                ev_reject(x, line, "channel", "is required: call, sms, email, letter, push, whatsapp or visit");
-                return TM_OK;
-            }
-            /* The reply's words are the consumer's: not kept here. */
-            details_begin(&w, &db, "inbound_reply");
-            tm_jw_key(&w, "channel");
-            tm_jw_str(&w, ch);
-            tm_jw_obj_end(&w);
+        } else if (receipt) {
+            rc = apply_receipt(x, j, line, &d, type, mkey, mchannel, msent, &w, &db, err);
+            if (rc == TM_EINVAL)
+                return TM_OK; /* rejected and reported */
+        } else if (reply) {
+            rc = apply_reply(x, j, line, &d, mkey, mchannel, at, &w, &db, err);
+            if (rc == TM_EINVAL)
+                return TM_OK; /* rejected and reported */
         } else { /* address_change, phone_change, email_change */
-            const char *fields[5], *values[5];
-            char vals[5][256];
+            const char *fields[6], *values[6];
+            char vals[6][256];
             int n = 0;
-            static const char *const addr[] = {"address1", "city", "zip", NULL};
+            /* A postal address is whole or it is refused: a letter must reach it. */
+            static const char *const addr[] = {"address1", "address2", "city", "state", "zip", NULL};
             static const char *const phone[] = {"phone", NULL};
             static const char *const email[] = {"email", NULL};
             const char *const *want = type[0] == 'a' ? addr : type[0] == 'p' ? phone : email;
             for (int i = 0; want[i]; i++) {
-                if (tm_json_str(j, tm_json_get(j, 0, want[i]), vals[n], sizeof vals[n]) > 0) {
-                    memset(&e, 0, sizeof e);
-                    int ok = strcmp(want[i], "phone") == 0   ? tm_valid_phone_e164(vals[n], &e)
-                             : strcmp(want[i], "email") == 0 ? tm_valid_email(vals[n], &e)
-                             : strcmp(want[i], "zip") == 0   ? tm_valid_zip(vals[n], &e)
-                                                             : TM_OK;
-                    if (ok != TM_OK) {
-                        ev_reject(x, line, want[i], "%s", e.msg);
-                        return TM_OK;
-                    }
-                    fields[n] = want[i];
-                    values[n] = vals[n];
-                    n++;
+                int fv = tm_json_get(j, 0, want[i]);
+                int got = fv >= 0 && j->tok[fv].type != TM_J_NULL ? tm_json_str(j, fv, vals[n], sizeof vals[n]) : 0;
+                if (fv >= 0 && j->tok[fv].type != TM_J_NULL && got < 0) {
+                    ev_reject(x, line, want[i], "must be a string of at most %zu bytes", sizeof vals[n] - 1);
+                    return TM_OK;
                 }
+                if (got <= 0) {
+                    if (strcmp(want[i], "address2") == 0)
+                        continue;
+                    ev_reject(x, line, want[i], "is required for %s%s", type,
+                              type[0] == 'a' ? " (address1, city, state and zip)" : "");
+                    return TM_OK;
+                }
+                memset(&e, 0, sizeof e);
+                int ok = strcmp(want[i], "phone") == 0   ? tm_valid_phone_e164(vals[n], &e)
+                         : strcmp(want[i], "email") == 0 ? tm_valid_email(vals[n], &e)
+                         : strcmp(want[i], "zip") == 0   ? tm_valid_zip(vals[n], &e)
+                         : strcmp(want[i], "state") == 0 ? tm_valid_state(vals[n], &e)
+                                                         : TM_OK;
+                if (ok != TM_OK) {
+                    ev_reject(x, line, want[i], "%s", e.msg);
+                    return TM_OK;
+                }
+                /* The address's state is kept with it, apart from the
+                 * residence state the law is looked up by. */
+                fields[n] = strcmp(want[i], "state") == 0 ? "address_state" : want[i];
+                values[n] = vals[n];
+                n++;
             }
-            if (n == 0) {
-                ev_reject(x, line, want[0], "is required for %s", type);
-                return TM_OK;
+            tm_work_debt wd;
+            int wf = 0;
+            rc = tm_store_work_debt(s, d.id, &wd, &wf, err);
+            if (rc == TM_OK)
+                rc = edit_pii(x, d.consumer_id, fields, values, n,
+                              type[0] == 'a' ? "address" : type[0] == 'p' ? "phone" : "email", at,
+                              wf ? wd.state : NULL, err);
+            if (rc == TM_OK && type[0] == 'a') {
+                tm_consumer_contact cc = {.has_address = 1};
+                rc = tm_store_consumer_set_contact(s, d.consumer_id, &cc, err);
             }
-            rc = edit_pii(x, d.consumer_id, fields, values, n, err);
             if (rc == TM_OK && type[0] != 'a') {
                 tm_hash16 h;
                 if (type[0] == 'e') {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "csv.h"
 #include "jscan.h"
@@ -48,6 +49,16 @@ enum known_col {
     K_DAYS_PAST_DUE,
     K_CHARGE_OFF_DATE,
     K_LAST_PAYMENT_DATE,
+    K_ADDRESS2,
+    K_WORK_PHONE,
+    K_WORK_EMAIL,
+    K_DEVICE_TOKEN,
+    K_SMS_CONSENT,
+    K_AUTODIAL_CONSENT,
+    K_EMAIL_CONSENT,
+    K_CONSENT_DATE,
+    K_CONSENT_SOURCE,
+    K_PREFERRED_CHANNEL,
     NKNOWN
 };
 
@@ -66,11 +77,35 @@ typedef struct row {
 static const char *const known_cols[] = {
     "external_id", "debt_id", "state", "balance", "currency", "first_name", "last_name",
     "address1", "city", "zip", "date_of_birth", "phone", "email", "timezone", "language",
-    "creditor", "debt_type", "days_past_due", "charge_off_date", "last_payment_date", NULL};
+    "creditor", "debt_type", "days_past_due", "charge_off_date", "last_payment_date",
+    "address2", "work_phone", "work_email", "device_token", "sms_consent", "autodial_consent",
+    "email_consent", "consent_date", "consent_source", "preferred_channel", NULL};
 
-/* The known column of each personal data field, in tm__pf_pii_cols order. */
-static const int pii_kind[] = {K_FIRST_NAME, K_LAST_NAME, K_ADDRESS1, K_CITY,
-                               K_ZIP,        K_DATE_OF_BIRTH, K_PHONE, K_EMAIL};
+/* The known column of each personal data field, in tm__pf_pii_cols order
+ * (-1: a field only events write). */
+static const int pii_kind[] = {K_FIRST_NAME, K_LAST_NAME, K_ADDRESS1, K_CITY, K_ZIP,
+                               K_DATE_OF_BIRTH, K_PHONE, K_EMAIL, K_ADDRESS2, K_WORK_PHONE,
+                               K_WORK_EMAIL, K_DEVICE_TOKEN, -1, -1, -1, -1, -1, -1, -1};
+
+/* The consent columns and the channel each gives (consumers.consent). */
+static const struct {
+    int kind;
+    const char *channel;
+} consent_cols[] = {{K_SMS_CONSENT, "sms"}, {K_AUTODIAL_CONSENT, "autodial"}, {K_EMAIL_CONSENT, "email"}};
+
+/* A consent column's value: 1 yes, 0 no, -1 not one of yes/no/true/false/1/0
+ * (any case). */
+static int consent_value(const char *v)
+{
+    static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
 
 static int known_index(const char *name)
 {
@@ -246,6 +281,34 @@ static int check_row(importer *im, const row *r, parsed *p)
         CHECK("phone", tm_valid_phone_e164(v, &e));
         tm__pf_hash16(im->run.keys, v, &p->phone_hash);
     }
+    if ((v = GET(r, K_WORK_PHONE)))
+        CHECK("work_phone", tm_valid_phone_e164(v, &e));
+    if ((v = GET(r, K_WORK_EMAIL)))
+        CHECK("work_email", tm_valid_email(v, &e));
+    for (size_t i = 0; i < sizeof consent_cols / sizeof *consent_cols; i++) {
+        if ((v = GET(r, consent_cols[i].kind)) && consent_value(v) < 0) {
+            reject(im, r->line, known_cols[consent_cols[i].kind],
+                   "'%.40s' is not a consent: yes, no, true, false, 1 or 0", v);
+            return -1;
+        }
+    }
+    if ((v = GET(r, K_CONSENT_DATE)))
+        CHECK("consent_date", tm_valid_date(v, &day, &e));
+    if ((v = GET(r, K_CONSENT_SOURCE)) && strlen(v) > 200) {
+        reject(im, r->line, "consent_source", "is longer than 200 bytes");
+        return -1;
+    }
+    if ((v = GET(r, K_PREFERRED_CHANNEL))) {
+        static const char *const chans[] = {"call", "sms", "email", "letter", "push", "whatsapp", NULL};
+        int ok = 0;
+        for (int i = 0; chans[i]; i++)
+            ok |= strcmp(chans[i], v) == 0;
+        if (!ok) {
+            reject(im, r->line, "preferred_channel",
+                   "'%.40s' is not a channel: call, sms, email, letter, push or whatsapp", v);
+            return -1;
+        }
+    }
     if ((v = GET(r, K_EMAIL))) {
         CHECK("email", tm_valid_email(v, &e));
         char norm[320];
@@ -267,6 +330,50 @@ static int check_row(importer *im, const row *r, parsed *p)
 /* What happened to a record: nothing, created, updated. */
 enum change { CH_NONE, CH_CREATED, CH_UPDATED };
 
+/* The row's consents (each consent column given sets or clears its channel
+ * in the consumer's consent set), their date and source and the preferred
+ * channel, and whether a postal address is on file (has_address -1: as it
+ * is). Writes only what changes; a consent that changes makes the consumer
+ * count as updated. */
+static int put_reach(importer *im, const row *r, int64_t consumer, int has_address,
+                     enum change *what, struct tm_err *err)
+{
+    int any = 0;
+    for (size_t i = 0; i < sizeof consent_cols / sizeof *consent_cols; i++)
+        any |= GET(r, consent_cols[i].kind) != NULL;
+    if (any) {
+        char cur[256], next[300];
+        int rc = tm_store_consumer_get_set(im->run.s, consumer, TM_CONSUMER_CONSENT, cur, sizeof cur, err);
+        if (rc != TM_OK)
+            return rc;
+        snprintf(next, sizeof next, "%s", cur);
+        for (size_t i = 0; i < sizeof consent_cols / sizeof *consent_cols; i++) {
+            const char *v = GET(r, consent_cols[i].kind);
+            if (v) {
+                char tmp[300];
+                tm__pf_set_edit(next, consent_cols[i].channel, consent_value(v) == 1, tmp, sizeof tmp);
+                snprintf(next, sizeof next, "%s", tmp);
+            }
+        }
+        if (strcmp(cur, next) != 0) {
+            rc = tm_store_consumer_put_set(im->run.s, consumer, TM_CONSUMER_CONSENT, next, err);
+            if (rc != TM_OK)
+                return rc;
+            if (*what == CH_NONE) {
+                *what = CH_UPDATED;
+                im->st->consumers_updated++;
+            }
+        }
+    }
+    if (has_address < 0 && !GET(r, K_CONSENT_DATE) && !GET(r, K_CONSENT_SOURCE) &&
+        !GET(r, K_PREFERRED_CHANNEL))
+        return TM_OK;
+    tm_consumer_contact c = {.has_address = has_address, .consent_date = GET(r, K_CONSENT_DATE),
+                             .consent_source = GET(r, K_CONSENT_SOURCE),
+                             .preferred_channel = GET(r, K_PREFERRED_CHANNEL)};
+    return tm_store_consumer_set_contact(im->run.s, consumer, &c, err);
+}
+
 static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t *id,
                            enum change *what, struct tm_err *err)
 {
@@ -279,7 +386,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
     tm_jw_init(&w, &im->pii, 0);
     tm_jw_obj(&w);
     for (int i = 0; tm__pf_pii_cols[i]; i++) {
-        const char *v = r->known[pii_kind[i]];
+        const char *v = pii_kind[i] >= 0 ? r->known[pii_kind[i]] : NULL;
         if (!v)
             continue;
         tm_jw_key(&w, tm__pf_pii_cols[i]);
@@ -304,7 +411,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
         if (tm__pf_same_hash(&old.pii_hash, &rec.pii_hash) && same_str(old.state, state) &&
             same_str(old.timezone, tz) && same_str(old.language, lang) &&
             tm__pf_same_hash(&old.phone_hash, &p->phone_hash) && tm__pf_same_hash(&old.email_hash, &p->email_hash))
-            return TM_OK;
+            return put_reach(im, r, old.id, -1, what, err);
     }
     char aad[200];
     snprintf(aad, sizeof aad, "consumer:%s", ext);
@@ -335,7 +442,8 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
         im->st->consumers_created++;
         *what = CH_CREATED;
     }
-    return TM_OK;
+    int has_address = GET(r, K_ADDRESS1) && GET(r, K_CITY) && GET(r, K_ZIP);
+    return put_reach(im, r, rec.id, has_address, what, err);
 }
 
 static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t consumer,

@@ -58,6 +58,10 @@ void tm__pf_hash16(const tm_keys *k, const char *value, tm_hash16 *out);
 /* Whether two stored hashes are the same (two unset ones are). */
 int tm__pf_same_hash(const tm_hash16 *a, const tm_hash16 *b);
 
+/* Adds (add 1) or removes (0) `item` in the comma-separated set `cur` (NULL:
+ * empty) into `out` (cap bytes; items that do not fit are left out). */
+void tm__pf_set_edit(const char *cur, const char *item, int add, char *out, size_t cap);
+
 /* The personal data fields, in the order they are kept in the encrypted
  * object (NULL-terminated). */
 extern const char *const tm__pf_pii_cols[];

@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 10
+#define TM_STORE_SCHEMA_VERSION 11
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -312,6 +312,23 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_se
 int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
                               const char *value, struct tm_err *err);
 
+/* What the placement says about reaching a consumer (import accounts'
+ * consent columns): each string NULL or "" leaves the stored value as it is. */
+typedef struct tm_consumer_contact {
+    int has_address;             /* a postal address is on file: 1, 0, or -1 to leave it */
+    const char *consent_date;    /* "YYYY-MM-DD" */
+    const char *consent_source;  /* free text: where the consent was given */
+    const char *preferred_channel;
+} tm_consumer_contact;
+/* Sets what `c` gives on consumer `consumer` (none: nothing written). */
+int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consumer_contact *c,
+                                  struct tm_err *err);
+/* Marks the consumer's current phone or email (its lookup hash) bad: it is
+ * not used again until it changes (a new hash no longer matches the mark).
+ * TM_EINVAL for a `which` outside the enum. */
+int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
+                               struct tm_err *err);
+
 /* Events. *exists says whether an event is kept under `key` (applied or
  * not). */
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err);
@@ -377,6 +394,19 @@ int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute st
  * TM_ESTORE when the debt does not exist. */
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err);
+/* Adds a contact on debt row `debt` with where it went and who started it:
+ * `place` "personal" or "work" (NULL: personal), `direction` "outbound" or
+ * "inbound" (NULL: outbound) and `message` the outbox key it was (NULL:
+ * none), so a receipt or reply can find it. TM_ESTORE when the debt does
+ * not exist. */
+int tm_store_contact_add_message(tm_store *s, int64_t debt, const char *channel, int64_t at,
+                                 const char *outcome, const char *place, const char *direction,
+                                 const char *message, struct tm_err *err);
+/* Sets the outcome of the outbound contacts that were message `message` (a
+ * receipt: delivered, failed, voicemail); *updated (may be NULL) gets how
+ * many rows changed (0: none was recorded for it). */
+int tm_store_contact_set_outcome(tm_store *s, const char *message, const char *outcome,
+                                 int *updated, struct tm_err *err);
 /* Records an event at `last_event_at` on the debt: its last event time
  * becomes the later of the two (an event applied late never moves it back),
  * its update time `now`. */
@@ -518,6 +548,13 @@ typedef struct tm_work_debt {
     char promise_due[11];
     int hardship;      /* a hardship event was applied to the debt */
     char journey_hash[65]; /* hex SHA-256 of the journey text the debt runs; "" before it was kept */
+    /* The consumer's contact points on file (the points themselves are in
+     * the encrypted personal data): a phone, an email, a postal address;
+     * the phone or email marked bad (bounced, failed) and not changed since;
+     * the preferred channel from the placement ("" none). */
+    int has_phone, has_email, has_address, phone_bad, email_bad;
+    char preferred_channel[16];
+    char channels[64]; /* not read: the caller fills it (the channels usable, for journeys) */
 } tm_work_debt;
 
 /* Debt row `id` with its consumer's state, zone, language and sets, its
@@ -583,6 +620,10 @@ int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct
  * such row. A status no build writes reads as TM_OUTBOX_OTHER. TM_ENOMEM
  * when its payload cannot be copied (then *found is 0), TM_ESTORE. */
 int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err);
+/* The outbox row with idempotency key `key` into *o, as tm_store_outbox_get
+ * reads it: *found 0 when there is none. */
+int tm_store_outbox_find(tm_store *s, const char *key, tm_outbox_rec *o, int *found,
+                         struct tm_err *err);
 /* Sets a row's status (TM_EINVAL for TM_OUTBOX_OTHER) and time; blocked_by
  * and payload are kept when NULL; sent_at 0 leaves it null. A status of sent
  * or failed counts an attempt. */

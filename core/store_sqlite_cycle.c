@@ -172,7 +172,10 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
             "(SELECT p.amount_minor || ',' || p.due_date FROM promises p WHERE p.debt_id = d.id AND "
             "p.status = 'open' ORDER BY p.id DESC LIMIT 1), "
             "EXISTS (SELECT 1 FROM events e WHERE e.debt_id = d.id AND e.type = 'hardship' AND "
-            "e.status = 'applied'), d.journey_hash, d.closed_reason "
+            "e.status = 'applied'), d.journey_hash, d.closed_reason, "
+            "c.phone_hash IS NOT NULL, c.email_hash IS NOT NULL, c.has_address, "
+            "c.phone_bad IS NOT NULL AND c.phone_bad = c.phone_hash, "
+            "c.email_bad IS NOT NULL AND c.email_bad = c.email_hash, c.preferred_channel "
             "FROM debts d JOIN consumers c ON c.id = d.consumer_id WHERE d.id = ?";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
@@ -219,6 +222,12 @@ int tm_store_work_debt(tm_store *s, int64_t id, tm_work_debt *w, int *found, str
         w->hardship = sqlite3_column_int(st, 27);
         tm__sq_copy_col(st, 28, w->journey_hash, sizeof w->journey_hash);
         tm__sq_copy_col(st, 29, w->closed_reason, sizeof w->closed_reason);
+        w->has_phone = sqlite3_column_int(st, 30);
+        w->has_email = sqlite3_column_int(st, 31);
+        w->has_address = sqlite3_column_int(st, 32);
+        w->phone_bad = sqlite3_column_int(st, 33);
+        w->email_bad = sqlite3_column_int(st, 34);
+        tm__sq_copy_col(st, 35, w->preferred_channel, sizeof w->preferred_channel);
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
@@ -395,21 +404,15 @@ int tm_store_outbox_plan(tm_store *s, const tm_outbox_rec *o, int *added, struct
     return rc;
 }
 
-int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err)
+/* Reads the outbox row `st` selects (by id or by key) into *o. */
+static int outbox_read(tm_store *s, sqlite3_stmt *st, tm_outbox_rec *o, int *found, struct tm_err *err)
 {
-    sqlite3_stmt *st;
-    static const char sql[] =
-        "SELECT o.idempotency_key, o.debt_id, o.channel, o.template, o.payload, o.status, "
-                           "o.send_at, o.purpose, o.journey_state, o.attempts, d.debt_id FROM outbox o "
-                           "LEFT JOIN debts d ON d.id = o.debt_id WHERE o.id = ?";
-    if ((st = tm__sq_cached(s, sql, err)) == NULL)
-        return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
     int step = tm__sq_step(s, st);
     *found = step == SQLITE_ROW;
     if (*found) {
         memset(o, 0, sizeof *o);
-        o->id = id;
+        o->id = sqlite3_column_int64(st, 11);
+        int64_t id = o->id;
         tm__sq_copy_col(st, 0, o->key_buf, sizeof o->key_buf);
         o->key = o->key_buf;
         o->debt = sqlite3_column_int64(st, 1);
@@ -443,6 +446,33 @@ int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, s
     }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+}
+
+int tm_store_outbox_get(tm_store *s, int64_t id, tm_outbox_rec *o, int *found, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "SELECT o.idempotency_key, o.debt_id, o.channel, o.template, o.payload, o.status, "
+                           "o.send_at, o.purpose, o.journey_state, o.attempts, d.debt_id, o.id FROM outbox o "
+                           "LEFT JOIN debts d ON d.id = o.debt_id WHERE o.id = ?";
+    if ((st = tm__sq_cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    return outbox_read(s, st, o, found, err);
+}
+
+int tm_store_outbox_find(tm_store *s, const char *key, tm_outbox_rec *o, int *found,
+                         struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "SELECT o.idempotency_key, o.debt_id, o.channel, o.template, o.payload, o.status, "
+                           "o.send_at, o.purpose, o.journey_state, o.attempts, d.debt_id, o.id FROM outbox o "
+                           "LEFT JOIN debts d ON d.id = o.debt_id WHERE o.idempotency_key = ?";
+    if ((st = tm__sq_cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    return outbox_read(s, st, o, found, err);
 }
 
 int tm_store_outbox_set(tm_store *s, int64_t id, enum tm_outbox_status status, int64_t send_at,

@@ -192,6 +192,31 @@ int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer
     return rc;
 }
 
+int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consumer_contact *c,
+                                  struct tm_err *err)
+{
+    const char *date = c->consent_date && *c->consent_date ? c->consent_date : NULL;
+    const char *source = c->consent_source && *c->consent_source ? c->consent_source : NULL;
+    const char *pref = c->preferred_channel && *c->preferred_channel ? c->preferred_channel : NULL;
+    return tm__sq_run(s,
+                      "UPDATE consumers SET has_address = CASE WHEN ?1 < 0 THEN has_address ELSE ?1 END, "
+                      "consent_date = COALESCE(?2, consent_date), "
+                      "consent_source = COALESCE(?3, consent_source), "
+                      "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5",
+                      "ittti", err, (int64_t)c->has_address, date, source,
+                      pref, consumer);
+}
+
+int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
+                               struct tm_err *err)
+{
+    if (which != TM_LOOKUP_PHONE && which != TM_LOOKUP_EMAIL)
+        return tm_err_set(err, TM_EINVAL, "no consumer lookup %d", (int)which);
+    return tm__sq_run(s, which == TM_LOOKUP_EMAIL ? "UPDATE consumers SET email_bad = email_hash WHERE id = ?"
+                                                  : "UPDATE consumers SET phone_bad = phone_hash WHERE id = ?",
+                      "i", err, consumer);
+}
+
 /* The column that holds a consumer's set `which`; NULL for none. */
 static const char *set_column(enum tm_consumer_set which)
 {
@@ -463,6 +488,42 @@ int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t
     sqlite3_bind_int64(st, 3, at);
     sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
     return tm__sq_done(s, st, err);
+}
+
+int tm_store_contact_add_message(tm_store *s, int64_t debt, const char *channel, int64_t at,
+                                 const char *outcome, const char *place, const char *direction,
+                                 const char *message, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "INSERT INTO contacts (debt_id, channel, at, outcome, place, direction, message) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    if ((st = tm__sq_cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, place ? place : "personal", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, direction ? direction : "outbound", -1, SQLITE_STATIC);
+    tm__sq_bind_opt_text(st, 7, message);
+    return tm__sq_done(s, st, err);
+}
+
+int tm_store_contact_set_outcome(tm_store *s, const char *message, const char *outcome,
+                                 int *updated, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    static const char sql[] =
+        "UPDATE contacts SET outcome = ?1 WHERE message = ?2 AND direction = 'outbound'";
+    if ((st = tm__sq_cached(s, sql, err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+    int rc = tm__sq_done(s, st, err);
+    if (updated)
+        *updated = rc == TM_OK ? sqlite3_changes(s->db) : 0;
+    return rc;
 }
 
 int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,

@@ -289,6 +289,16 @@ static const char migration_10[] =
     "  renewed INTEGER NOT NULL\n"
     ");\n";
 
+/* 11: delivery. Which of a consumer's contact points bounced or failed
+ * (consumers.phone_bad, email_bad: the lookup hash of the point marked bad,
+ * so a changed point is good again without anyone clearing the mark),
+ * whether a postal address is on file (has_address), the consent's date and
+ * source and the preferred channel from the placement, and the message a
+ * contact was (contacts.message: the outbox key, so receipts and replies
+ * find it). The columns are added where missing (add_missing). */
+static const char migration_11[] =
+    "CREATE INDEX IF NOT EXISTS contacts_message ON contacts(message) WHERE message IS NOT NULL;\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -300,11 +310,18 @@ static const struct {
     {9, "events", "origin", "TEXT"},
     {9, "payment_attempts", "content_hash", "BLOB"},
     {9, "payment_attempts", "origin", "TEXT"},
+    {11, "consumers", "phone_bad", "BLOB"},
+    {11, "consumers", "email_bad", "BLOB"},
+    {11, "consumers", "has_address", "INTEGER NOT NULL DEFAULT 0"},
+    {11, "consumers", "consent_date", "TEXT"},
+    {11, "consumers", "consent_source", "TEXT"},
+    {11, "consumers", "preferred_channel", "TEXT"},
+    {11, "contacts", "message", "TEXT"},
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 
 
 int tm_store_schema_version(tm_store *s)

@@ -25,11 +25,30 @@ rm -f out/demo.db out/demo.db-wal out/demo.db-shm  # a fresh store each run (the
 "$T" --db out/demo.db import accounts examples/portfolio/accounts.csv
 echo
 echo "== tallyman run --date 2026-11-23 --days 30 --events examples/portfolio/outcomes.jsonl"
-echo "   (the daily cycle for 30 days, the debts' payments fed in on the day they happen;"
-echo "    messages in out/spool)"
+echo "   (the daily cycle for 30 days; the debts' payments and the answers to their first"
+echo "    messages (bounces, STOP replies, receipts) fed in on the day they happen;"
+echo "    messages in out/spool, each with its recipient)"
 rm -rf out/spool
 "$T" --db out/demo.db run --date 2026-11-23 --days 30 --events examples/portfolio/outcomes.jsonl \
     --spool out/spool --quiet
+echo
+# Counts only: the recipients are personal data and stay in the spool files.
+echo "messages by channel, with a recipient resolved (counts; the addresses stay in out/spool):"
+for ch in sms email letter call whatsapp push; do
+    [ -d "out/spool/$ch" ] || continue
+    files=$(find "out/spool/$ch" -name '*.json' | wc -l | tr -d ' ')
+    [ "$files" -gt 0 ] || continue
+    with=$(find "out/spool/$ch" -name '*.json' -exec cat {} + | grep -o '"to":"' | wc -l | tr -d ' ')
+    printf '  %-8s %6s messages, %6s with a recipient\n' "$ch" "$files" "$with"
+done
+echo "answers fed back from examples/portfolio/outcomes.jsonl:"
+"$T" --db out/demo.db audit export >out/audit.jsonl
+for a in delivered bounced inbound_reply; do
+    printf '  %-14s %5s\n' "$a" "$(grep -c "\"action\":\"event.$a\"" out/audit.jsonl)"
+done
+printf '  %-14s %5s  (12 CFR 1006.6(e); 47 CFR 64.1200(a)(10))\n' "STOP opt-outs" \
+    "$(grep -c '"action":"consumer.optout"' out/audit.jsonl)"
+echo "(the channels the journeys moved to when one was refused: \"moved to another channel\" above)"
 echo
 echo "== tallyman graph early_stage --mermaid"
 "$T" graph early_stage --mermaid

@@ -121,6 +121,11 @@
  * @field flags {table<string, boolean>} the consumer's flags as a set
  * @field promise {table?} {amount =, due =} while a promise to pay is open
  * @field hardship {boolean?} true once a hardship event arrived
+ * @field channels {table<string, boolean>?} the channels a message may go on
+ *   as a set (consent on file for SMS and WhatsApp, no opt-out, a contact
+ *   point on file that did not bounce or fail): debt.channels.sms == true;
+ *   absent when not known (specs), when any may be tried
+ * @field preferred_channel {string?} the consumer's preferred channel, from the placement
  */
 
 /* A loaded journey. */
@@ -333,6 +338,23 @@ static void push_debt(lua_State *L, const tm_jdebt *d)
         f += n + (e ? 1 : 0);
     }
     lua_setfield(L, -2, "flags");
+    if (d->channels) {
+        /* channels as a set too: debt.channels.sms == true */
+        lua_newtable(L);
+        for (const char *c = d->channels; *c;) {
+            const char *e = strchr(c, ',');
+            size_t n = e ? (size_t)(e - c) : strlen(c);
+            if (n) {
+                lua_pushlstring(L, c, n);
+                lua_pushboolean(L, 1);
+                lua_rawset(L, -3);
+            }
+            c += n + (e ? 1 : 0);
+        }
+        lua_setfield(L, -2, "channels");
+    }
+    if (d->preferred_channel && d->preferred_channel[0])
+        set_s(L, "preferred_channel", d->preferred_channel);
 }
 
 static void push_jstate(lua_State *L, const tm_jstate *st)

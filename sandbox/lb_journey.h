@@ -51,6 +51,11 @@ typedef struct tm_jdebt {
     int64_t promise_amount; /* the open promise to pay, minor units; 0 when none */
     const char *promise_due; /* its due date "YYYY-MM-DD" (NULL when none) */
     int hardship;           /* the consumer told of a hardship */
+    /* The channels a message may go on (core/contact.h, tm_contact_usable),
+     * comma-separated; NULL when unknown (a spec, a simulation): the journey
+     * then sees no debt.channels and may use any. */
+    const char *channels;
+    const char *preferred_channel; /* from the placement; NULL or "" when none */
 } tm_jdebt;
 
 /* A debt's place in its journey. */

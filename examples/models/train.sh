@@ -23,7 +23,9 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 
 "$T" --db "$W/train.db" import accounts examples/portfolio/accounts.csv >/dev/null
-"$T" --db "$W/train.db" event examples/portfolio/outcomes.jsonl >/dev/null
+# The payments only: the answers to messages in the file need a run's messages.
+grep '"type":"payment"' examples/portfolio/outcomes.jsonl >"$W/payments.jsonl"
+"$T" --db "$W/train.db" event "$W/payments.jsonl" >/dev/null
 
 "$T" --db "$W/train.db" score train --as-of 2026-11-23 --days 60 \
     --name ptp --out "$OUT/ptp.json"

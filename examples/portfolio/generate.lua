@@ -46,7 +46,8 @@ assert(math.type(PARTS) == "integer" and PARTS >= 1 and math.type(PART) == "inte
 
 local HEADER = "external_id,debt_id,first_name,last_name,address1,city,state,zip,phone,email,"
             .. "date_of_birth,timezone,language,creditor,debt_type,balance,currency,"
-            .. "days_past_due,charge_off_date,last_payment_date"
+            .. "days_past_due,charge_off_date,last_payment_date,"
+            .. "sms_consent,autodial_consent,email_consent,consent_date,consent_source,preferred_channel"
 
 ---------------------------------------------------------------------------
 -- Weighted choice: a list of { value, weight } becomes a sampler.
@@ -403,7 +404,8 @@ local function consumer()
     end
     local zone = random() < 0.60 and city[4] or ""
     return format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", first, last, address(state), q(city[1]),
-                  state, zip, phone, email, dob, zone, lang)
+                  state, zip, phone, email, dob, zone, lang),
+           { phone = phone ~= "", email = email ~= "", address = zip ~= "" }
 end
 
 -- One debt: the part of the row after the personal data.
@@ -473,6 +475,65 @@ local function outcome(row, a)
 end
 
 ---------------------------------------------------------------------------
+-- Consent and preferences from the placement, per consumer (`row` is the row
+-- of their first debt): most consumers gave no consent to texts (about one in
+-- four with a phone did, on a credit application or an online account), a few
+-- to autodialed calls; email consent where there is an email. Drawn from a
+-- hash of the row like the outcomes, so the other columns stay as they were.
+local SOURCES = { "credit application", "online account", "phone call" }
+local PREFERRED = { "sms", "email", "letter", "call" }
+
+local function reach(row, p)
+    local sms = p.phone and urand(row, 11) < 0.25
+    local auto = p.phone and urand(row, 12) < 0.10
+    local mail = p.email and urand(row, 13) < 0.45
+    local date, source = "", ""
+    if sms or auto or mail then
+        date = add_days(TODAY, -(30 + floor(urand(row, 14) * 700)))
+        source = SOURCES[1 + floor(urand(row, 15) * #SOURCES)]
+    end
+    local pref = urand(row, 16) < 0.15 and PREFERRED[1 + floor(urand(row, 17) * #PREFERRED)] or ""
+    return format("%s,%s,%s,%s,%s,%s", sms and "yes" or "no", auto and "yes" or "no",
+                  p.email and (mail and "yes" or "no") or "", date, source, pref),
+           { sms = sms, email = p.email, address = p.address, email_consent = mail }
+end
+
+-- Answers to the first message of some early-stage debts (the journey
+-- early_stage sends it on the day of placement, keyed
+-- "<debt>:early_stage:1:0", on the first channel of its arm the consumer may
+-- be reached on): a few emails bounce, some texts are answered STOP, others
+-- are delivered. Fed the day after, by `tallyman run --events`.
+local function answers(row, a, r)
+    -- Answers come from consumers who agreed to the channel, in English (a
+    -- Spanish text with its disclosures is too long for an SMS and goes by
+    -- another channel, under another key).
+    if a.dpd < 1 or a.dpd > 30 or r.language ~= "en" then return nil end
+    local id = format("D%09d", row)
+    local sms_first = tm.bucket("early_stage:" .. id) >= 9000
+    local order = sms_first and { "sms", "email", "letter" } or { "email", "sms", "letter" }
+    local ch
+    for _, c in ipairs(order) do
+        if r[c] then ch = c; break end
+    end
+    local key = id .. ":early_stage:1:0"
+    -- early the next morning, before any payment of that day (they come from 09:00)
+    local at = add_days(TODAY, 1) .. format("T08:%02d:00Z", floor(urand(row, 22) * 60))
+    local u = urand(row, 20)
+    if ch == "email" and not r.email_consent then return nil end
+    if ch == "email" and u < 0.04 then
+        return format('{"key":"bounce-%s","type":"bounced","message":"%s","kind":"hard","at":"%s"}',
+                      id, key, at)
+    elseif ch == "sms" and u < 0.30 then
+        local text = u < 0.12 and "STOP" or u < 0.20 and "stop texting me" or "Can I pay next week?"
+        return format('{"key":"reply-%s","type":"inbound_reply","message":"%s","text":"%s","at":"%s"}',
+                      id, key, text, at)
+    elseif (ch == "sms" or ch == "email") and u > 0.90 then
+        return format('{"key":"receipt-%s","type":"delivered","message":"%s","at":"%s"}', id, key, at)
+    end
+    return nil
+end
+
+---------------------------------------------------------------------------
 -- Rows first..last of block b, from the block's own seed. A consumer's
 -- external_id is the row number of their first debt; a consumer whose debts
 -- would run past the block end is cut short.
@@ -486,15 +547,19 @@ local function block(b, first, last)
         if random() < 0.08 then debts = random() < 0.75 and 2 or 3 end
         if row + debts - 1 > last then debts = last - row + 1 end
         local ext = format("C%08d", row)
-        local person = consumer()
+        local person, points = consumer()
+        local consents, r = reach(row, points)
+        r.language = person:match(",(%a%a)$")
         for _ = 1, debts do
             local text, attrs = debt()
             if OUTCOMES then
+                local ans = answers(row, attrs, r)
+                if ans then n = n + 1; rows[n] = ans end
                 local ev = outcome(row, attrs)
                 if ev then n = n + 1; rows[n] = ev end
             else
                 n = n + 1
-                rows[n] = format("%s,D%09d,%s,%s", ext, row, person, text)
+                rows[n] = format("%s,D%09d,%s,%s,%s", ext, row, person, text, consents)
             end
             row = row + 1
         end

@@ -16,7 +16,7 @@ return {
         es = { text = "{{company.name}}: Hola {{consumer.first_name}}, su pago de {{debt.creditor}} vence pronto. Pague: {{payment.link}}" },
     },
     template {
-        id = "early_reminder", channel = "sms", placeholders = P,
+        id = "early_reminder", channel = "sms", max_segments = 3, placeholders = P,
         disclosures = { "mini_miranda", "optout_notice" },
         en = { text = "{{company.name}}: Hi {{consumer.first_name}}, your balance of {{debt.balance|money}} is past due. Pay: {{payment.link}}" },
         es = { text = "{{company.name}}: Hola {{consumer.first_name}}, su saldo de {{debt.balance|money}} esta vencido. Pague: {{payment.link}}" },

@@ -381,9 +381,14 @@ function Handle:send(channel, template, opts)
     -- call: the gate judges it as a call, and the call's templates are the
     -- voice scripts.
     if channel == "voice" then channel = "call" end
+    -- where the message goes: the consumer's own number or address, or the
+    -- one at work (the gate judges contact at work apart)
+    if opts and opts.place ~= nil and opts.place ~= "personal" and opts.place ~= "work" then
+        fail(fmt("send: place must be personal or work, not '%s'", tostring(opts.place)), 2)
+    end
     local a = { type = "send", channel = channel, template = template,
                 at = planned(self.journey, self.ctx), purpose = opts and opts.purpose or "collection",
-                state = self.res.state }
+                state = self.res.state, place = opts and opts.place or nil }
     if opts and opts.at then
         if not is_clock(opts.at) then
             fail("send: at must be a local time \"HH:MM\" (00:00 to 23:59)", 2)

@@ -64,6 +64,62 @@ function M.stopped(description)
     }
 end
 
+-- Channels. debt.channels is the engine's set of the channels a message may
+-- go on for the consumer: consent on file for SMS and WhatsApp, no opt-out,
+-- a contact point on file that did not bounce or fail (it is absent where
+-- the engine does not know, as in specs: then every channel may be tried).
+function M.can(d, channel)
+    return d.channels == nil or d.channels[channel] == true
+end
+
+-- The template a channel sends for `template`: the same one where the
+-- channel has it, a letter's general one (mid_letter) for a letter.
+local function template_on(channel, template)
+    local catalog = require("channels.catalog")
+    if catalog.find(channel, template) then return template end
+    if channel == "letter" then return "mid_letter" end
+    return nil
+end
+
+-- Sends `template` on the first of `channels` the debt may use that has it
+-- (a letter: its general letter); returns the channel, or nil when none may
+-- be used (a note says so, nothing is sent). `opts` as for j:send.
+function M.send_first(j, template, channels, opts)
+    for _, ch in ipairs(channels) do
+        local t = M.can(j.debt, ch) and template_on(ch, template)
+        if t then
+            j:send(ch, t, opts)
+            return ch
+        end
+    end
+    j:note("no channel may be used for " .. template)
+    return nil
+end
+
+-- Where a refused send goes next, by the refused channel.
+M.FALLBACK = { sms = { "email", "letter" }, whatsapp = { "sms", "email", "letter" },
+               email = { "sms", "letter" }, call = { "sms", "email", "letter" },
+               push = { "sms", "email" }, letter = { "email" } }
+
+-- A journey's `blocked` function: a send the gate refused for good (no time
+-- will allow it: no consent, an opt-out, no usable contact point) goes on the
+-- next channel of `order` (default M.FALLBACK) the debt may use; a refusal
+-- with a later allowed time is rescheduled as usual.
+function M.fallback(order)
+    order = order or M.FALLBACK
+    return function(j, debt, contact, decision)
+        if decision.next_allowed_at then return "reschedule" end
+        for _, ch in ipairs(order[contact.channel] or {}) do
+            local t = ch ~= contact.channel and M.can(debt, ch) and template_on(ch, contact.template)
+            if t then
+                j:send(ch, t, { purpose = contact.purpose })
+                return
+            end
+        end
+        return "skip"
+    end
+end
+
 -- A state that closes the journey, handing the debt to another journey.
 function M.handoff(to)
     return { description = "hand the debt to " .. to, final = "handoff:" .. to }

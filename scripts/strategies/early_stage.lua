@@ -23,17 +23,26 @@ return journey {
     send_window = { "09:00", "19:00" },
     start = "remind",
     states = {
+        -- Each send goes on the first channel of its list the consumer may be
+        -- reached on (consent, opt-outs, contact points on file); a send the
+        -- gate refuses for good moves on by strategy.fallback.
         remind = {
             enter = function(j)
-                if j.variant == "sms_first" then j:send("sms", "early_reminder")
-                else j:send("email", "early_reminder") end
+                if j.variant == "sms_first" then
+                    strategy.send_first(j, "early_reminder", { "sms", "email", "letter" })
+                else
+                    strategy.send_first(j, "early_reminder", { "email", "sms", "letter" })
+                end
             end,
             after = { days(3), "nudge" },
         },
         nudge = {
             enter = function(j)
-                if j.variant == "sms_first" then j:send("email", "early_reminder")
-                else j:send("sms", "early_reminder") end
+                if j.variant == "sms_first" then
+                    strategy.send_first(j, "early_reminder", { "email", "letter" })
+                else
+                    strategy.send_first(j, "early_reminder", { "sms", "letter" })
+                end
             end,
             after = { business_days(2), "call" },
         },
@@ -45,6 +54,7 @@ return journey {
         hardship = strategy.handoff("hardship"),
         stopped = strategy.stopped(),
     },
+    blocked = strategy.fallback(),
     on = strategy.stop_events({ payment = "paid", promise = "promised", dispute = "disputed",
                                 hardship = "hardship",
                                 partial_payment = function(j) j:note("partial payment") end }),

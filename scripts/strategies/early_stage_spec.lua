@@ -106,6 +106,46 @@ describe("states", function()
     end)
 end)
 
+describe("channels the consumer may be reached on", function()
+    it("texts only a consumer who may be texted; else email, else a letter", function()
+        local only_email = { email = true, call = true, letter = true }
+        assert_eq(sends(J:start(debt({ debt_id = CHALL, channels = only_email }), ctx())),
+                  { "email:early_reminder" })
+        assert_eq(sends(J:start(debt({ debt_id = CHAMP, channels = { letter = true } }), ctx())),
+                  { "letter:mid_letter" })
+        local r = J:timer({ state = "remind", variant = "champion", timer_go = "nudge" },
+                          debt({ channels = { sms = true, email = true } }), ctx())
+        assert_eq(sends(r), { "sms:early_reminder" })
+        local r2 = J:timer({ state = "remind", variant = "champion", timer_go = "nudge" },
+                           debt({ channels = { email = true, letter = true } }), ctx())
+        assert_eq(sends(r2), { "letter:mid_letter" })
+    end)
+    it("sends nothing, with a note, when no channel may be used", function()
+        local r = J:start(debt({ debt_id = CHAMP, channels = {} }), ctx())
+        assert_eq(sends(r), {})
+        assert_eq(jspec.actions(r, "note")[1].text, "no channel may be used for early_reminder")
+    end)
+    it("a send refused for good moves to the next channel the consumer may be reached on", function()
+        local js = { state = "remind", variant = "sms_first" }
+        local contact = { channel = "sms", template = "early_reminder", purpose = "collection", at = 1 }
+        local r = J:blocked(js, debt({ channels = { email = true, letter = true } }), contact,
+                            { blocked_by = "no-contact-point" }, ctx())
+        assert_eq(sends(r), { "email:early_reminder" })
+        local r2 = J:blocked(js, debt({ channels = { letter = true } }), contact,
+                             { blocked_by = "US/tcpa-consent" }, ctx())
+        assert_eq(sends(r2), { "letter:mid_letter" })
+        local r3 = J:blocked(js, debt({ channels = {} }), contact, { blocked_by = "no-contact-point" }, ctx())
+        assert_eq(sends(r3), {})
+    end)
+    it("a refusal with a later time is rescheduled on the same channel", function()
+        local contact = { channel = "sms", template = "early_reminder", purpose = "collection", at = 1 }
+        local r = J:blocked({ state = "remind", variant = "sms_first" }, debt({ channels = { email = true } }),
+                            contact, { blocked_by = "US/time", next_allowed_at = 1000 }, ctx())
+        assert_eq(sends(r), { "sms:early_reminder" })
+        assert_true(r.actions[1].rescheduled)
+    end)
+end)
+
 describe("events", function()
     local js = { state = "nudge", variant = "champion", timer_go = "call", timer_at = 1 }
     it("payment closes as paid", function()

@@ -46,6 +46,7 @@ return journey {
         hardship = strategy.handoff("hardship"),
         stopped = strategy.stopped(),
     },
+    blocked = strategy.fallback({ call = { "letter", "email" }, letter = { "email" } }),
     on = strategy.stop_events({ payment = "paid", promise = "promised", dispute = "disputed",
                                 hardship = "hardship",
                                 partial_payment = function(j) j:note("partial payment") end }),

@@ -12,16 +12,18 @@ return journey {
     send_window = { "09:00", "19:00" },
     start = "digital",
     states = {
+        -- SMS only to those who consented (strategy.can); a channel refused
+        -- for good moves on by the fallback below.
         digital = { enter = function(j)
-                        j:send("email", "mid_reminder")
-                        j:send("sms", "mid_reminder")
+                        strategy.send_first(j, "mid_reminder", { "email", "letter" })
+                        if strategy.can(j.debt, "sms") then j:send("sms", "mid_reminder") end
                     end,
                     after = { business_days(3), "call" } },
         call = { enter = function(j) j:send("call", "mid_call") end,
                  after = { business_days(5), "letter" } },
         letter = { enter = function(j) j:send("letter", "mid_letter") end,
                    after = { days(10), "whatsapp" } },
-        whatsapp = { enter = function(j) j:send("whatsapp", "mid_reminder") end,
+        whatsapp = { enter = function(j) strategy.send_first(j, "mid_reminder", { "whatsapp", "sms", "email" }) end,
                      after = { days(7), "digital" } },
         paid = { final = "paid" },
         promised = strategy.handoff("promise_watch"),
@@ -29,6 +31,8 @@ return journey {
         hardship = strategy.handoff("hardship"),
         stopped = strategy.stopped(),
     },
+    blocked = strategy.fallback({ call = { "sms", "email", "letter" }, whatsapp = { "sms", "email" },
+                                  letter = { "email" } }),
     on = strategy.stop_events({ payment = "paid", promise = "promised", dispute = "disputed",
                                 hardship = "hardship",
                                 partial_payment = function(j) j:note("partial payment") end }),

@@ -57,6 +57,8 @@
 ---@field flags table<string, boolean> the consumer's flags as a set
 ---@field promise? table {amount =, due =} while a promise to pay is open
 ---@field hardship? boolean true once a hardship event arrived
+---@field channels? table<string, boolean> the channels a message may go on as a set (consent on file for SMS and WhatsApp, no opt-out, a contact point on file that did not bounce or fail): debt.channels.sms == true; absent when not known (specs), when any may be tried
+---@field preferred_channel? string the consumer's preferred channel, from the placement
 
 --- What decide() returns in a spec.
 ---@class tm.Decision

@@ -31,9 +31,9 @@ return journey {
 }
 LUA
 cat >"$D/a.csv" <<'CSV'
-external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,charge_off_date,last_payment_date
-C1,OLD,Ann,Lee,TX,America/Chicago,900.00,USD,3000,2017-01-15,2016-12-01
-C2,NEW,Bob,Ray,TX,America/Chicago,900.00,USD,60,,2026-09-20
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,charge_off_date,last_payment_date,phone,email,address1,city,zip
+C1,OLD,Ann,Lee,TX,America/Chicago,900.00,USD,3000,2017-01-15,2016-12-01,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,NEW,Bob,Ray,TX,America/Chicago,900.00,USD,60,,2026-09-20,+16175551002,c2@example.com,2 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 expect_run "lint takes the claims" 0 "*" "*" -- "$T" lint "$TREE"

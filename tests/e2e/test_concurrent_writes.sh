@@ -27,9 +27,9 @@ return journey {
 LUA
 accounts() { # accounts N FILE: N consumers in Massachusetts, one debt each
     awk -v n="$1" 'BEGIN {
-        print "external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due";
+        print "external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip";
         for (i = 1; i <= n; i++)
-            printf "C%d,D%d,Name%d,Family%d,MA,America/New_York,%d.00,USD,10\n", i, i, i, i, 100 + i;
+            printf "C%d,D%d,Name%d,Family%d,MA,America/New_York,%d.00,USD,10,+1617%07d,c%d@example.com,%d Main St,Springfield,01101\n", i, i, i, i, 100 + i, i, i, i;
     }' >"$2"
 }
 events() { # events PREFIX N FILE: N disputes dated the day before the run

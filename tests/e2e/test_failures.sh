@@ -29,8 +29,8 @@ return journey {
 LUA
 }
 accounts() {
-    awk -v n="$2" 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency";
-        for (i = 1; i <= n; i++) printf "C%d,D%d,MA,America/New_York,10.00,USD\n", i, i }' >"$1"
+    awk -v n="$2" 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,phone,email,address1,city,zip";
+        for (i = 1; i <= n; i++) printf "C%d,D%d,MA,America/New_York,10.00,USD,+1617%07d,c%d@example.com,%d Main St,Springfield,01101\n", i, i, i, i, i }' >"$1"
 }
 
 # --- 15: a regulation whose check fails ------------------------------------

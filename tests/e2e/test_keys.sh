@@ -108,7 +108,7 @@ expect_run "  ...the audit record counts them too" 0 "*" "" -- sh -c "'$T' --db 
 grep -v '^v1 ' "$R.key" >"$D/r.v2.key"
 chmod 600 "$D/r.v2.key"
 sqlite3 "$R" "delete from key_checks"
-printf '{"key":"a1","type":"address_change","debt_id":"D1","at":"2026-11-25T10:00:00Z","address1":"1 New Rd","city":"Boston","zip":"02110"}\n' >"$D/addr.jsonl"
+printf '{"key":"a1","type":"address_change","debt_id":"D1","at":"2026-11-25T10:00:00Z","address1":"1 New Rd","city":"Boston","state":"MA","zip":"02110"}\n' >"$D/addr.jsonl"
 expect_run "everything decrypts under version 2 alone" 0 "*" "1 applied" -- "$T" --db "$R" --key-file "$D/r.v2.key" event "$D/addr.jsonl"
 expect_run "  ...and the chain holds" 0 "*" "" -- "$T" --db "$R" --key-file "$D/r.v2.key" audit verify
 finish

@@ -67,7 +67,10 @@ expect_run "21 more days: no script error" 0 "*" "" -- "$T" --db "$DB" run --dat
 cp "$E2E_TMP/out" "$D/days.out"
 expect_run "  ...no debt parked" 0 "0" "" -- sh -c "'$T' --db '$DB' audit export | grep -c 'journey.parked' || true"
 expect_run "  ...the table still adds up" 0 "10" "" -- awk "$TOTAL" "$D/days.out"
-expect_run "  ...messages went out" 0 "*" "" -- sh -c "test \$(sqlite3 '$DB' \"select count(*) from outbox where status = 'sent'\") -gt 0"
+# Only required fields: no phone, email or address on file, so no message can
+# reach anyone; each is handed back to its journey, none sent to nobody.
+expect_run "  ...no message went out without a recipient" 0 "0" "" -- sqlite3 "$DB" "select count(*) from outbox where status = 'sent'"
+expect_run "  ...they were held back for want of a contact point" 0 "*" "" -- sh -c "test \$(sqlite3 '$DB' \"select count(*) from outbox where blocked_by = 'no-contact-point'\") -gt 0"
 expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
 
 # A journey that fails on a debt: the summary counts it in no journey, and

@@ -22,9 +22,9 @@ return journey {
 }
 LUA
 cat >"$D/a.csv" <<'CSV'
-external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,creditor
-C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,Example Bank
-C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,Example Bank
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,creditor,phone,email,address1,city,zip
+C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,Example Bank,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,Example Bank,+16175551002,c2@example.com,2 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 # The calls go through the dialer: consent to autodialled calls is on file (47 U.S.C. 227(b)).

@@ -9,11 +9,11 @@ T="$TM_BIN"
 D="$E2E_TMP"
 DB="$D/p.db"
 cat >"$D/a.csv" <<'CSV'
-external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due
-C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20
-C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20
-C3,D3,Cy,Fox,TX,America/Chicago,300.00,USD,20
-C4,D4,Di,Moe,TX,America/Chicago,400.00,USD,20
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip
+C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,+16175551002,c2@example.com,2 Main St,Springfield,01101
+C3,D3,Cy,Fox,TX,America/Chicago,300.00,USD,20,+16175551003,c3@example.com,3 Main St,Springfield,01101
+C4,D4,Di,Moe,TX,America/Chicago,400.00,USD,20,+16175551004,c4@example.com,4 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 cat >"$D/ev.jsonl" <<'EV'

@@ -28,10 +28,10 @@ return journey {
 }
 LUA
 cat >"$D/a.csv" <<'CSV'
-external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,charge_off_date
-C1,D1,Ann,Lee,TX,America/Chicago,90.00,USD,3,
-C2,D2,Bob,Ray,TX,America/Chicago,9000.00,USD,700,2025-01-15
-C3,D3,Cy,Fox,TX,America/Chicago,8000.00,USD,650,2025-02-15
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,charge_off_date,phone,email,address1,city,zip
+C1,D1,Ann,Lee,TX,America/Chicago,90.00,USD,3,,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,9000.00,USD,700,2025-01-15,+16175551002,c2@example.com,2 Main St,Springfield,01101
+C3,D3,Cy,Fox,TX,America/Chicago,8000.00,USD,650,2025-02-15,+16175551003,c3@example.com,3 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet

@@ -30,12 +30,12 @@ return journey {
 }
 LUA
 cat >"$D/a.csv" <<'CSV'
-external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due
-C1,D1,Zenobia,Quillfeather,MA,America/New_York,100.00,USD,10
-C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20
-C3,D3,Cy,Fox,CA,America/Los_Angeles,300.00,USD,40
-C4,D4,Di,Moe,FL,America/New_York,400.00,USD,50
-C6,D6,Ed,Ng,NY,America/New_York,50.00,USD,5
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip
+C1,D1,Zenobia,Quillfeather,MA,America/New_York,100.00,USD,10,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,+16175551002,c2@example.com,2 Main St,Springfield,01101
+C3,D3,Cy,Fox,CA,America/Los_Angeles,300.00,USD,40,+16175551003,c3@example.com,3 Main St,Springfield,01101
+C4,D4,Di,Moe,FL,America/New_York,400.00,USD,50,+16175551004,c4@example.com,4 Main St,Springfield,01101
+C6,D6,Ed,Ng,NY,America/New_York,50.00,USD,5,+16175551005,c5@example.com,5 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 S() { "$T" --db "$DB" --scripts "$TREE" "$@"; }
@@ -93,7 +93,7 @@ expect_run "no journeys" 1 "" "no journeys" -- "$T" --db "$DB" --scripts "$TREE/
 # A broken journey: the debt it fails on is reported, the rest carry on.
 cp "$TREE/strategies/demo.lua" "$D/demo.bak"
 sed -i 's/remind = { enter = function(j) j:send("email", "early_reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "early_reminder") end,/' "$TREE/strategies/demo.lua"
-printf 'external_id,debt_id,state,balance,currency\nC7,D7,MA,10.00,USD\nC8,D8,MA,10.00,USD\n' >"$D/b.csv"
+printf 'external_id,debt_id,state,balance,currency,phone,email,address1,city,zip\nC7,D7,MA,10.00,USD,+16175560001,x1@example.com,1 Elm St,Springfield,01101\nC8,D8,MA,10.00,USD,+16175560002,x2@example.com,2 Elm St,Springfield,01101\n' >"$D/b.csv"
 "$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
 expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --rewind --spool "$D/spool"
 cp "$E2E_TMP/err" "$D/err7"
@@ -107,8 +107,8 @@ cp "$D/demo.bak" "$TREE/strategies/demo.lua"
 # then rerun. While stopped, the store shows exactly the committed batches, so each kill
 # provably lands in the middle of the work.
 DB2="$D/crash.db"
-awk 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,days_past_due";
-  for (i = 1; i <= 3000; i++) printf "C%d,D%d,PA,America/New_York,%d.00,USD,%d\n", i, i, 10 + i % 500, i % 90 }' >"$D/big.csv"
+awk 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip";
+  for (i = 1; i <= 3000; i++) printf "C%d,D%d,PA,America/New_York,%d.00,USD,%d,+1617%07d,c%d@example.com,%d Main St,Springfield,01101\n", i, i, 10 + i % 500, i % 90, i, i, i }' >"$D/big.csv"
 "$T" --db "$DB2" import accounts "$D/big.csv" >/dev/null 2>&1
 RUN2="$T --db $DB2 --scripts $TREE run --date 2026-11-23 --spool $D/spool2"
 q2() { sqlite3 "$DB2" "$1"; }

@@ -26,9 +26,9 @@ return journey {
 }
 LUA
 awk 'BEGIN {
-    print "external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due";
+    print "external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip";
     for (i = 1; i <= 40; i++)
-        printf "C%d,D%d,Name%d,Family%d,MA,America/New_York,%d.00,USD,10\n", i, i, i, i, 100 + i;
+        printf "C%d,D%d,Name%d,Family%d,MA,America/New_York,%d.00,USD,10,+1617%07d,c%d@example.com,%d Main St,Springfield,01101\n", i, i, i, i, 100 + i, i, i, i;
 }' >"$D/a.csv"
 DB="$D/a.db"
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1

@@ -30,7 +30,7 @@ return journey {
 }
 LUA
 q() { sqlite3 "$DB" "$1"; }
-printf 'external_id,debt_id,state,timezone,balance,currency,days_past_due\nC1,D1,MA,America/New_York,100.00,USD,10\nC2,D2,TX,America/Chicago,200.00,USD,20\n' >"$D/a.csv"
+printf 'external_id,debt_id,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip\nC1,D1,MA,America/New_York,100.00,USD,10,+16175560001,x1@example.com,1 Elm St,Springfield,01101\nC2,D2,TX,America/Chicago,200.00,USD,20,+16175560002,x2@example.com,2 Elm St,Springfield,01101\n' >"$D/a.csv"
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 
 expect_run "day 1 on version 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
@@ -56,7 +56,7 @@ return journey {
 }
 LUA
 expect_run "lint: a bump without migration is a note, not a problem" 0 "$TREE/strategies/demo.lua: note: journey demo is at version 2 and declares no migration from version 1: debts started on it keep running the text they started on" "" -- "$T" --db "$DB" --scripts "$TREE" lint
-printf 'external_id,debt_id,state,timezone,balance,currency,days_past_due\nC3,D3,MA,America/New_York,300.00,USD,10\n' >"$D/b.csv"
+printf 'external_id,debt_id,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip\nC3,D3,MA,America/New_York,300.00,USD,10,+16175560001,x1@example.com,1 Elm St,Springfield,01101\n' >"$D/b.csv"
 "$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
 expect_run "day 2 on version 2" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool"
 expect_run "the new debt starts on version 2" 0 "2|remind|notice" "" -- sqlite3 "$DB" "select journey_version, journey_state, timer_go from debts where debt_id = 'D3'"

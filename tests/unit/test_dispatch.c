@@ -10,6 +10,9 @@
  */
 #include "harness.h"
 
+#include <openssl/hmac.h>
+#include <time.h>
+
 #include "dispatch.h"
 
 #include <arpa/inet.h>
@@ -57,6 +60,7 @@ struct server {
     char body[4096];
     char ctype[64];
     char auth[64];
+    char ts[32], sig[96];
     char uri[128];
     int post;
     struct evhttp_request *held[MAX_HELD]; /* S_NEVER: requests never answered */
@@ -80,6 +84,8 @@ static void srv_handle(struct evhttp_request *req, void *arg)
         copy_hdr(s->keys[n], sizeof s->keys[n], h, "Idempotency-Key");
     copy_hdr(s->ctype, sizeof s->ctype, h, "Content-Type");
     copy_hdr(s->auth, sizeof s->auth, h, "Authorization");
+    copy_hdr(s->ts, sizeof s->ts, h, "X-Tallyman-Timestamp");
+    copy_hdr(s->sig, sizeof s->sig, h, "X-Tallyman-Signature");
     snprintf(s->uri, sizeof s->uri, "%s", evhttp_request_get_uri(req));
     s->post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
     size_t len = evbuffer_get_length(in);
@@ -288,6 +294,63 @@ TEST(webhook_200_sent_with_headers_and_body)
     ASSERT(json_is_null(json_object_get(j, "html")));
     ASSERT_STR_EQ(json_string_value(json_object_get(j, "channel")), "sms");
     json_decref(j);
+    pthread_mutex_unlock(&s.mu);
+    tm_adapter_free(a);
+    srv_stop(&s);
+    LEAK_CHECK();
+}
+
+/* The receiver's side of the signature: HMAC-SHA256 under the shared secret of
+ * "<timestamp>.<body>", as docs/operations.md tells a receiver to check it. */
+static void expect_signature(const char *secret, const char *ts, const char *body, const char *sig)
+{
+    char msg[8192];
+    int n = snprintf(msg, sizeof msg, "%s.%s", ts, body);
+    ASSERT(n > 0 && (size_t)n < sizeof msg);
+    unsigned char mac[32];
+    unsigned int ml = 0;
+    ASSERT(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, (size_t)n, mac, &ml) != NULL);
+    char want[80] = "v1=";
+    for (unsigned i = 0; i < ml; i++)
+        snprintf(want + 3 + 2 * i, sizeof want - 3 - 2 * i, "%02x", mac[i]);
+    ASSERT_STR_EQ(sig, want);
+}
+
+TEST(webhook_signed_with_timestamp)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct server s;
+    srv_start(&s, S_FAIL2);
+    char url[128];
+    static const char secret[] = "whsec-4f1c2a";
+    tm_webhook_opts o = {.signing_secret = secret, .signing_secret_len = strlen(secret), .backoff_ms = 1};
+    tm_adapter *a = NULL;
+    struct tm_err err = {0};
+    ASSERT_OK(tm_webhook_open(srv_url(&s, url, sizeof url, "/hook"), &o, &a, &err));
+    tm_message m = email_msg("k-sig:1");
+    tm_send_result r;
+    long before = (long)time(NULL);
+    ASSERT_OK(tm_adapter_send(a, &m, &r, &err));
+    long after = (long)time(NULL);
+    ASSERT_EQ(r.outcome, TM_SEND_SENT);
+    ASSERT_EQ(r.attempts, 3); /* two 503s, then 200: each attempt signed, the key the same */
+    pthread_mutex_lock(&s.mu);
+    ASSERT_STR_EQ(s.keys[0], "k-sig:1");
+    ASSERT_STR_EQ(s.keys[2], "k-sig:1");
+    long ts = strtol(s.ts, NULL, 10);
+    ASSERT(ts >= before && ts <= after);
+    expect_signature(secret, s.ts, s.body, s.sig);
+    pthread_mutex_unlock(&s.mu);
+    tm_adapter_free(a);
+    srv_stop(&s);
+
+    /* Without a secret, no signature headers. */
+    srv_start(&s, S_OK);
+    ASSERT_OK(tm_webhook_open(srv_url(&s, url, sizeof url, "/hook"), NULL, &a, &err));
+    ASSERT_OK(tm_adapter_send(a, &m, &r, &err));
+    pthread_mutex_lock(&s.mu);
+    ASSERT_STR_EQ(s.ts, "");
+    ASSERT_STR_EQ(s.sig, "");
     pthread_mutex_unlock(&s.mu);
     tm_adapter_free(a);
     srv_stop(&s);

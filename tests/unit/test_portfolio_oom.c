@@ -305,7 +305,7 @@ TEST(events_fail_cleanly_when_any_allocation_fails)
     longtext(street, 200, 'a');
     snprintf(events, sizeof events,
              "{\"key\":\"a1\",\"type\":\"address_change\",\"debt_id\":\"D1\",\"at\":\"2026-11-20T10:00:00Z\","
-             "\"address1\":\"%s\",\"city\":\"Boston\",\"zip\":\"02101\"}\n"
+             "\"address1\":\"%s\",\"city\":\"Boston\",\"state\":\"MA\",\"zip\":\"02101\"}\n"
              "{\"key\":\"p1\",\"type\":\"payment\",\"debt_id\":\"D2\",\"at\":\"2026-11-20T10:00:00Z\","
              "\"amount\":\"50.00\"}\n"
              "{\"key\":\"c1\",\"type\":\"cease\",\"debt_id\":\"D1\",\"at\":\"2026-11-21T10:00:00Z\"}\n",

@@ -7,6 +7,8 @@
  */
 #include "harness.h"
 
+#include <openssl/hmac.h>
+
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -37,6 +39,7 @@ typedef struct server {
     char keys[MAX_KEYS][128];
     int nkeys;
     int has_text; /* a body carried rendered text */
+    int signed_ok; /* a body carried a signature that verifies */
 } server;
 
 static void handle(struct evhttp_request *req, void *arg)
@@ -59,6 +62,19 @@ static void handle(struct evhttp_request *req, void *arg)
             snprintf(s->keys[s->nkeys++], sizeof s->keys[0], "%s", key);
         if (strstr(body, "\"text\":\"") && strstr(body, "debt collector"))
             s->has_text++;
+        /* Signed with the run's --webhook-secret: HMAC-SHA256 of "<ts>.<body>". */
+        const char *ts = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Tallyman-Timestamp");
+        const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Tallyman-Signature");
+        char msg[8300], want[80] = "v1=";
+        unsigned char mac[32];
+        unsigned int ml = 0;
+        int n2 = ts ? snprintf(msg, sizeof msg, "%s.%s", ts, body) : -1;
+        if (n2 > 0 && HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)msg, (size_t)n2, mac, &ml)) {
+            for (unsigned i = 0; i < ml; i++)
+                snprintf(want + 3 + 2 * i, sizeof want - 3 - 2 * i, "%02x", mac[i]);
+            if (sig && strcmp(sig, want) == 0)
+                s->signed_ok++;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     evhttp_send_reply(req, code, code == 200 ? "OK" : "Busy", NULL);
@@ -131,23 +147,25 @@ TEST(run_dispatches_by_webhook_once)
     char path[256];
     snprintf(path, sizeof path, "%s/a.csv", dir);
     ASSERT((f = fopen(path, "w")) != NULL);
-    fputs("external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due\n"
-          "C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10\n"
-          "C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,12\n"
-          "C3,D3,Cy,Fox,PA,America/New_York,300.00,USD,14\n",
+    fputs("external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,"
+          "phone,email,address1,city,zip\n"
+          "C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10,+16175550101,ann@example.com,1 Main St,Boston,02110\n"
+          "C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,12,+12145550102,bob@example.com,2 Main St,Dallas,75201\n"
+          "C3,D3,Cy,Fox,PA,America/New_York,300.00,USD,14,+12155550103,cy@example.com,3 Main St,Erie,16501\n",
           f);
     fclose(f);
     ASSERT_EQ(sh("%s --db %s/r.db import accounts %s >/dev/null 2>&1", bin, dir, path), 0);
     server s;
     start(&s);
     /* The shipped tree: early_stage sends an email to each on day 1. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
-                 "--quiet >%s/out 2>&1",
-                 bin, dir, s.port, dir),
+    ASSERT_EQ(sh("printf 's3cret\\n' >%s/secret && %s --db %s/r.db run --date 2026-11-23 "
+                 "--webhook http://127.0.0.1:%d/messages --webhook-secret %s/secret --quiet >%s/out 2>&1",
+                 dir, bin, dir, s.port, dir, dir),
               0);
     pthread_mutex_lock(&s.mu);
-    int hits = s.hits, ok = s.ok, nkeys = s.nkeys, texts = s.has_text;
+    int hits = s.hits, ok = s.ok, nkeys = s.nkeys, texts = s.has_text, signed_ok = s.signed_ok;
     pthread_mutex_unlock(&s.mu);
+    ASSERT_EQ(signed_ok, ok);      /* every message signed under the shared secret */
     ASSERT(ok >= 3);               /* one email per debt at least */
     ASSERT_EQ(hits, ok + 1);       /* the one 503 was retried */
     ASSERT_EQ(texts, ok);          /* rendered messages with their disclosures */

@@ -353,3 +353,68 @@ TEST(statuses_stored_as_text_and_read_back)
     ASSERT_STR_EQ(v, "");
     tm_store_close(s);
 }
+
+/* Schema 11, delivery: a point marked bad stays bad only while it is the
+ * point on file (a new phone or email is good again without anyone clearing
+ * the mark); what the placement says about reaching the consumer is kept,
+ * an absent value leaving the stored one; a contact names its message, and a
+ * receipt sets the outcome of that contact only; an outbox row is found by
+ * its key. */
+TEST(delivery_marks_and_receipts)
+{
+    tm_store *s = NULL;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    one_debt(s);
+    tm_hash16 a = H(1), b = H(2);
+    ASSERT_OK(tm_store_consumer_set_lookup(s, 1, TM_LOOKUP_PHONE, &a, &e));
+    ASSERT_OK(tm_store_consumer_set_lookup(s, 1, TM_LOOKUP_EMAIL, &a, &e));
+    tm_work_debt w;
+    int found = 0;
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT(found && w.has_phone && w.has_email && !w.has_address && !w.phone_bad && !w.email_bad);
+    ASSERT_OK(tm_store_consumer_mark_bad(s, 1, TM_LOOKUP_PHONE, &e));
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT(w.phone_bad && !w.email_bad);
+    ASSERT_OK(tm_store_consumer_set_lookup(s, 1, TM_LOOKUP_PHONE, &b, &e)); /* changed */
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT(!w.phone_bad);
+    ASSERT_EQ(tm_store_consumer_mark_bad(s, 1, (enum tm_consumer_lookup)7, &e), TM_EINVAL);
+
+    tm_consumer_contact c = {.has_address = 1, .consent_date = "2026-01-05", .consent_source = "web",
+                             .preferred_channel = "sms"};
+    ASSERT_OK(tm_store_consumer_set_contact(s, 1, &c, &e));
+    tm_consumer_contact keep = {.has_address = -1, .consent_source = ""};
+    ASSERT_OK(tm_store_consumer_set_contact(s, 1, &keep, &e));
+    ASSERT_OK(tm_store_work_debt(s, 1, &w, &found, &e));
+    ASSERT(w.has_address);
+    ASSERT_STR_EQ(w.preferred_channel, "sms");
+    char buf[64];
+    ASSERT_STR_EQ(sql_text(s, "SELECT consent_date || '|' || consent_source FROM consumers", buf, sizeof buf),
+                  "2026-01-05|web");
+
+    ASSERT_OK(tm_store_contact_add_message(s, 1, "email", 100, "delivered", "work", NULL, "K1", &e));
+    ASSERT_OK(tm_store_contact_add_message(s, 1, "email", 200, "delivered", NULL, "inbound", "K1", &e));
+    int n = -1;
+    ASSERT_OK(tm_store_contact_set_outcome(s, "K1", "failed", &n, &e));
+    ASSERT_EQ(n, 1); /* the outbound contact, not the reply */
+    ASSERT_STR_EQ(sql_text(s, "SELECT group_concat(outcome || ':' || place || ':' || direction, ' ') FROM "
+                              "(SELECT * FROM contacts ORDER BY at)", buf, sizeof buf),
+                  "failed:work:outbound delivered:personal:inbound");
+    ASSERT_OK(tm_store_contact_set_outcome(s, "K2", "failed", &n, &e));
+    ASSERT_EQ(n, 0);
+
+    tm_outbox_rec o = {.debt = 1, .key = "D1:j:1:0", .channel = "sms", .template_id = "t", .payload = "{}",
+                       .send_at = 5, .purpose = "collection", .journey_state = "s", .created_at = 5};
+    ASSERT_OK(tm_store_outbox_plan(s, &o, NULL, &e));
+    tm_outbox_rec got;
+    ASSERT_OK(tm_store_outbox_find(s, "D1:j:1:0", &got, &found, &e));
+    ASSERT(found);
+    ASSERT_STR_EQ(got.channel, "sms");
+    ASSERT_STR_EQ(got.debt_ref, "D1");
+    ASSERT(got.id > 0);
+    free(got.payload_owned);
+    ASSERT_OK(tm_store_outbox_find(s, "nope", &got, &found, &e));
+    ASSERT(!found);
+    tm_store_close(s);
+}

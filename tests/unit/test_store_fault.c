@@ -402,7 +402,7 @@ TEST(event_fails_cleanly_at_every_call)
                "{\"key\":\"d2\",\"type\":\"dispute\",\"debt_id\":\"D2\",\"at\":\"2026-11-20T10:00:00Z\"}\n"
                "{\"key\":\"c3\",\"type\":\"cease\",\"debt_id\":\"D3\",\"at\":\"2026-11-20T10:00:00Z\"}\n"
                "{\"key\":\"a4\",\"type\":\"address_change\",\"debt_id\":\"D4\",\"at\":\"2026-11-20T10:00:00Z\","
-               "\"address1\":\"1 Elm St\",\"city\":\"Erie\",\"zip\":\"16501\"}\n"
+               "\"address1\":\"1 Elm St\",\"city\":\"Erie\",\"state\":\"PA\",\"zip\":\"16501\"}\n"
                "{\"key\":\"q1\",\"type\":\"promise\",\"debt_id\":\"D1\",\"at\":\"2026-11-20T11:00:00Z\","
                "\"amount\":\"20.00\",\"due\":\"2026-11-30\"}\n"
                "{\"key\":\"p1\",\"type\":\"payment\",\"debt_id\":\"D1\",\"at\":\"2026-11-20T10:00:00Z\","

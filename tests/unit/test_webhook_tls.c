@@ -666,10 +666,11 @@ static void import_accounts(const char *bin, const char *dir, const char *db)
     snprintf(path, sizeof path, "%s/a.csv", dir);
     FILE *f = fopen(path, "w");
     ASSERT(f != NULL);
-    fputs("external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due\n"
-          "C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10\n"
-          "C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,12\n"
-          "C3,D3,Cy,Fox,PA,America/New_York,300.00,USD,14\n",
+    fputs("external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,"
+          "phone,email,address1,city,zip\n"
+          "C1,D1,Ann,Lee,MA,America/New_York,100.00,USD,10,+16175550101,ann@example.com,1 Main St,Boston,02110\n"
+          "C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,12,+12145550102,bob@example.com,2 Main St,Dallas,75201\n"
+          "C3,D3,Cy,Fox,PA,America/New_York,300.00,USD,14,+12155550103,cy@example.com,3 Main St,Erie,16501\n",
           f);
     ASSERT_OK(fclose(f));
     ASSERT_EQ(sh("%s --db %s/%s import accounts %s >/dev/null 2>&1", bin, dir, db, path), 0);
