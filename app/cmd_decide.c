@@ -17,6 +17,7 @@
 #include "store.h"
 #include "engine.h"
 #include "gate.h"
+#include "gate_record.h"
 #include "gate_wire.h"
 
 static const char decide_help[] =
@@ -200,28 +201,8 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     if (dc->store) {
         /* The decision and its audit record: rule ids and times only, no
          * personal data. */
-        char rules[2048] = "", details[2600];
-        size_t n = 0;
-        for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
-            n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
-        char when[40] = "null";
-        if (d.next_allowed != TM_GATE_NEVER) {
-            when[0] = '"';
-            tm_gate_format_time(d.next_allowed, when + 1, sizeof when - 2);
-            strcat(when, "\"");
-        }
-        snprintf(details, sizeof details,
-                 "{\"request\":%s,\"channel\":\"%s\",\"allow\":%s,\"blocked_by\":\"%s\","
-                 "\"next_allowed_at\":%s,\"scripts\":\"%s\"}",
-                 req.id_json, tm_gate_channel_names[req.channel], d.allow ? "true" : "false", rules, when,
-                 tm_gate_scripts_hash(dc->gate));
-        char subject[200];
-        snprintf(subject, sizeof subject, "debt:%s", req.debt_id ? req.debt_id : "(none)");
         struct tm_err e2 = {0};
-        if (tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
-                                  d.allow, rules, d.next_allowed == TM_GATE_NEVER ? 0 : d.next_allowed,
-                                  tm_gate_scripts_hash(dc->gate), &e2) != TM_OK ||
-            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, details,
+        if (tm_gate_record(dc->store, dc->audit, dc->gate, &req, &d, "decide", (int64_t)time(NULL),
                            &e2) != TM_OK) {
             fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
             dc->errors++;
