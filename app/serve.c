@@ -499,12 +499,12 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     /* Signals are taken by the main thread alone, with sigwait: the workers
      * start with them blocked. A client gone mid-write is not a SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     sv->nworkers = o->workers;
     sv->per_worker_conns = (o->max_conns + o->workers - 1) / o->workers;
@@ -558,17 +558,9 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     }
     sv->stop_deadline_ms = tm_serve_now_ms() + (int64_t)o->drain_seconds * 1000;
     atomic_store(&sv->stopping, 1);
-    for (int i = 0; i < started; i++) {
-        tm_serve_worker *w = &sv->workers[i];
-        if (w->base && !failed)
-            pthread_join(w->thread, NULL);
-        else if (w->base) {
-            /* A failed start: the others are stopped the same way. */
-            pthread_join(w->thread, NULL);
-        } else {
-            pthread_join(w->thread, NULL);
-        }
-    }
+    /* The workers see `stopping` on their next tick and end their loops. */
+    for (int i = 0; i < started; i++)
+        pthread_join(sv->workers[i].thread, NULL);
     for (int i = 0; i < started; i++) {
         worker_teardown(&sv->workers[i]);
         tm_serve_shard_free(&sv->workers[i].metrics);
@@ -577,7 +569,8 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
         log_event(sv, "stopped", "");
         rc = TM_EXIT_OK;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* The signals stay blocked: a second SIGTERM while the service ends
+     * must not end it by a signal (CONTRACT.md: never). */
 out:
     free(sv->workers);
     if (sv->fd >= 0)
