@@ -36,7 +36,7 @@ start_serve() {
 
 # stop_serve NAME: SIGTERM; the service must end with exit 0 within 20 s.
 stop_serve() {
-    kill -TERM "$SERVE_PID"
+    kill -TERM "$SERVE_PID" 2>/dev/null
     i=0
     while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
     wait "$SERVE_PID"
@@ -227,6 +227,26 @@ expect_run "one JSON log line per request, with route, status, latency, token" 0
     grep -q '"method":"POST","route":"/v1/decide","status":200,"latency_ms":[0-9.]*,"bytes":[0-9]*,"token":"dialer1"}' "$D/log1"
 expect_run "the log has no personal data" 1 "" "" -- grep -E 'Zelda|Quintero|6175550101|/v1/debts/D1' "$D/log1"
 expect_run "every log line is JSON" 0 "*" "" -- python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]" "$D/log1"
+
+# --- the connection cap: a flood waits in the kernel's queue ------------------------------------------------------------
+start_serve "$D/log5" --listen 127.0.0.1:0 --workers 1 --max-connections 1 || exit 1
+rm -f "$D/held"
+python3 - "$PORT" "$D/held" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(4096)
+open(sys.argv[2], "w").write("held\n")
+time.sleep(3)
+s.close()
+PY
+HELD=$!
+i=0
+while [ ! -f "$D/held" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+expect_run "cap: a connection over --max-connections is not served meanwhile" 28 "*" "*" -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"
+wait $HELD
+call "cap: served once the held connection is closed" GET /healthz /healthz 200 -m 10
+stop_serve "cap"
 
 # --- TLS with a throw-away CA ------------------------------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/ca.key" -out "$D/ca.pem" -days 2 -subj "/CN=tallyman test CA" >/dev/null 2>&1
