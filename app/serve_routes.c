@@ -295,7 +295,9 @@ static int refuse_malformed(rq *r, const char *body, size_t len, const char *sca
  * frees *toks). TM_OK, TM_EINVAL (err says why), TM_ENOMEM. */
 static int scan_body(const char *body, size_t len, tm_jtok **toks, tm_json *j, struct tm_err *err)
 {
-    int max = 1024;
+    /* Room for a token per 3 bytes at first (the densest requests come
+     * close), so a large array is scanned once. */
+    int max = len / 3 + 64 > 1024 ? (len / 3 + 64 < 1u << 28 ? (int)(len / 3 + 64) : 1 << 28) : 1024;
     for (;;) {
         tm_jtok *t = realloc(*toks, (size_t)max * sizeof *t);
         if (!t)
