@@ -136,6 +136,31 @@ struct tm_serve {
     int per_worker_conns;
 };
 
+/* What POST /v1/decide answers: 200 with `body` (malloc'd, `len` bytes; the
+ * caller frees), or an error status with code, message and field (NULL: none). */
+typedef struct tm_serve_reply {
+    int status;
+    char *body;
+    size_t len;
+    const char *code;
+    char message[400];
+    const char *field;
+    char fieldbuf[128];
+} tm_serve_reply;
+
+/* Called for each decision whose request asks "record": true; TM_OK, or an
+ * error that ends the batch with 503. */
+typedef int (*tm_serve_record_fn)(void *ud, const tm_request *req, const tm_decision *d);
+
+/* The body of POST /v1/decide (`len` bytes: a request object or an array of
+ * them) judged by gate `g`, requests without "now" at `now`: the decision,
+ * or the array of decisions with {"index", "id", "error"} for each item that
+ * yields none, written as `tallyman decide` writes them (core/gate_wire.h).
+ * Counts the decisions in `m` (may be NULL). Bad input of any kind is a 400
+ * with its reason; never a crash. Returns out->status. */
+int tm_serve_decide_body(tm_gate *g, const char *body, size_t len, int64_t now, tm_serve_shard *m,
+                         tm_serve_record_fn rec, void *ud, tm_serve_reply *out);
+
 /* Handles one request on worker `w` (app/serve_routes.c): the router. */
 void tm_serve_handle(struct evhttp_request *req, void *w);
 

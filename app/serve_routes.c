@@ -14,6 +14,7 @@
 #include "serve.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,24 +274,6 @@ static const char *body_of(struct evhttp_request *req, size_t *len)
     return *len ? (const char *)evbuffer_pullup(in, -1) : "";
 }
 
-/* Refuses a body that is not JSON: a 400 naming where it goes wrong (the
- * byte offset, from jansson), or the scanner's reason when jansson takes it
- * (a member named twice, nesting too deep). Returns 1 when it replied. */
-static int refuse_malformed(rq *r, const char *body, size_t len, const char *scan_msg)
-{
-    json_error_t je;
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    char msg[400];
-    if (!v)
-        snprintf(msg, sizeof msg, "malformed JSON at offset %d (line %d, column %d): %s",
-                 je.position, je.line, je.column, je.text);
-    else
-        snprintf(msg, sizeof msg, "malformed JSON: %s", scan_msg);
-    json_decref(v);
-    reply_error(r, 400, "malformed_json", msg, NULL);
-    return 1;
-}
-
 /* Scans `body` into *j with tokens from *toks (grown as needed; the caller
  * frees *toks). TM_OK, TM_EINVAL (err says why), TM_ENOMEM. */
 static int scan_body(const char *body, size_t len, tm_jtok **toks, tm_json *j, struct tm_err *err)
@@ -472,12 +455,6 @@ static void out_item_error(outbuf *o, long index, const char *id_json, const cha
     free(t);
 }
 
-/* A decision made, kept for recording after the batch. */
-typedef struct made {
-    tm_request req;
-    tm_decision d;
-} made;
-
 /* 1 when the `len` bytes at `s` hold `needle`. */
 static int has_text(const char *s, size_t len, const char *needle)
 {
@@ -496,35 +473,189 @@ static int wants_record(const tm_json *j, int obj)
     return v >= 0 && j->tok[v].type == TM_J_TRUE;
 }
 
-/* Records the decisions in one transaction with their audit records.
- * Returns 0, or -1 after replying 503 (nothing recorded). */
-static int record_all(rq *r, made *m, int n)
+static int refuse(tm_serve_reply *out, int status, const char *code, const char *field,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int refuse(tm_serve_reply *out, int status, const char *code, const char *field,
+                  const char *fmt, ...)
 {
-    tm_serve_worker *w = r->w;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    out->status = status;
+    out->code = code;
+    out->field = field ? snprintf(out->fieldbuf, sizeof out->fieldbuf, "%s", field), out->fieldbuf
+                       : NULL;
+    return status;
+}
+
+/* A body that is not JSON: where it goes wrong (the byte offset, from
+ * jansson), or the scanner's reason when jansson takes it (a member named
+ * twice, nesting too deep). */
+static int refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
+                            const char *scan_msg)
+{
+    json_error_t je;
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!v)
+        refuse(out, 400, "malformed_json", NULL,
+               "malformed JSON at offset %d (line %d, column %d): %s", je.position, je.line,
+               je.column, je.text);
+    else
+        refuse(out, 400, "malformed_json", NULL, "malformed JSON: %s", scan_msg);
+    json_decref(v);
+    return 400;
+}
+
+int tm_serve_decide_body(tm_gate *g, const char *body, size_t len, int64_t now, tm_serve_shard *m,
+                         tm_serve_record_fn rec, void *ud, tm_serve_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t i0 = 0;
+    while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n'))
+        i0++;
     struct tm_err e = {0};
-    tm_audit_writer *aw = NULL;
-    char actor[160];
-    snprintf(actor, sizeof actor, "serve:%s", r->token);
-    int rc = tm_store_begin(w->store, &e);
-    if (rc == TM_OK)
-        rc = tm_audit_writer_open(w->store, w->sv->audit_key, &aw, &e);
-    for (int i = 0; rc == TM_OK && i < n; i++)
-        rc = tm_gate_record(w->store, aw, w->eng->gate, &m[i].req, &m[i].d, actor,
-                            (int64_t)time(NULL), &e);
-    if (rc == TM_OK)
-        rc = tm_audit_writer_flush(aw, &e);
-    if (rc == TM_OK)
-        rc = tm_store_commit(w->store, &e);
-    else if (w->store)
-        tm_store_rollback(w->store);
-    tm_audit_writer_close(aw);
-    if (rc != TM_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "the decisions were not recorded: %.300s", e.msg);
-        reply_error(r, 503, "store_unavailable", msg, NULL);
-        return -1;
+    char fbuf[128];
+    outbuf o = {0};
+    if (i0 < len && body[i0] == '{' && !has_text(body, len, "\"record\"")) {
+        /* One request, nothing to record: the fast path, as `decide` reads a line. */
+        tm_request req;
+        char *id_json = NULL;
+        if (tm_gate_request_parse(body, len, now, &req, &id_json, &e) != TM_OK) {
+            free(id_json);
+            if (e.code == TM_ENOMEM)
+                return refuse(out, 500, "internal", NULL, "out of memory");
+            if (strncmp(e.msg, "not valid JSON: ", 16) == 0)
+                return refuse_malformed(out, body, len, e.msg + 16);
+            return refuse(out, 400, "invalid_request", field_of(e.msg, fbuf, sizeof fbuf), "%s",
+                          e.msg);
+        }
+        free(id_json);
+        tm_decision d;
+        tm_gate_decide(g, &req, &d);
+        if (m)
+            tm_serve_count_decision(m, &d);
+        out_decision(&o, g, &req, &d);
+        tm_gate_decision_free(&d);
+        tm_gate_request_free(&req);
+        if (o.failed) {
+            free(o.s);
+            return refuse(out, 500, "internal", NULL, "out of memory");
+        }
+        out->status = 200;
+        out->body = o.s;
+        out->len = o.n;
+        return 200;
     }
-    return 0;
+    tm_jtok *toks = NULL;
+    tm_json j;
+    int rc = scan_body(body, len, &toks, &j, &e);
+    if (rc != TM_OK) {
+        free(toks);
+        if (rc == TM_ENOMEM)
+            return refuse(out, 500, "internal", NULL, "out of memory");
+        return refuse_malformed(out, body, len, e.msg);
+    }
+    int single = j.tok[0].type == TM_J_OBJECT;
+    if (!single && j.tok[0].type != TM_J_ARRAY) {
+        free(toks);
+        return refuse(out, 400, "invalid_request", NULL,
+                      "the body must be a request object or an array of them");
+    }
+    int count = single ? 1 : (int)j.tok[0].count;
+    int t = single ? 0 : 1;
+    int status = 200;
+    if (!single)
+        out_put(&o, "[", 1);
+    for (int i = 0; i < count && status == 200; i++, t = (int)j.tok[t].next) {
+        size_t rl;
+        const char *raw = tm_json_raw(&j, t, &rl);
+        char *id_json = NULL;
+        memset(&e, 0, sizeof e);
+        if (i)
+            out_put(&o, ",", 1);
+        if (j.tok[t].type != TM_J_OBJECT) {
+            out_item_error(&o, i, NULL, "invalid_request", "request: must be a JSON object");
+            continue;
+        }
+        tm_request req;
+        if (tm_gate_request_parse(raw, rl, now, &req, &id_json, &e) != TM_OK) {
+            if (single) {
+                status = e.code == TM_ENOMEM
+                             ? refuse(out, 500, "internal", NULL, "out of memory")
+                             : refuse(out, 400, "invalid_request", field_of(e.msg, fbuf, sizeof fbuf),
+                                      "%s", e.msg);
+            } else {
+                out_item_error(&o, i, id_json, e.code == TM_ENOMEM ? "internal" : "invalid_request",
+                               e.msg);
+            }
+            free(id_json);
+            continue;
+        }
+        free(id_json);
+        tm_decision d;
+        tm_gate_decide(g, &req, &d);
+        if (m)
+            tm_serve_count_decision(m, &d);
+        if (wants_record(&j, t) && rec && rec(ud, &req, &d) != TM_OK)
+            status = refuse(out, 503, "store_unavailable", NULL, "the decisions were not recorded");
+        out_decision(&o, g, &req, &d);
+        tm_gate_decision_free(&d);
+        tm_gate_request_free(&req);
+    }
+    if (!single)
+        out_put(&o, "]", 1);
+    free(toks);
+    if (status == 200 && o.failed)
+        status = refuse(out, 500, "internal", NULL, "out of memory");
+    if (status != 200) {
+        free(o.s);
+        return status;
+    }
+    out->status = 200;
+    out->body = o.s;
+    out->len = o.n;
+    return 200;
+}
+
+static void reply_malformed(rq *r, const char *body, size_t len, const char *scan_msg)
+{
+    tm_serve_reply out;
+    memset(&out, 0, sizeof out);
+    refuse_malformed(&out, body, len, scan_msg);
+    reply_error(r, out.status, out.code, out.message, out.field);
+}
+
+/* Recording the decisions of one POST in one transaction, begun at the
+ * first decision to record, with their audit records. */
+typedef struct recorder {
+    rq *r;
+    tm_audit_writer *aw;
+    int begun, failed;
+    char actor[160];
+    struct tm_err e;
+} recorder;
+
+static int record_one(void *ud, const tm_request *req, const tm_decision *d)
+{
+    recorder *rc = ud;
+    tm_serve_worker *w = rc->r->w;
+    if (rc->failed)
+        return TM_ESTORE;
+    int st = TM_OK;
+    if (!rc->begun) {
+        st = tm_store_begin(w->store, &rc->e);
+        if (st == TM_OK) {
+            rc->begun = 1;
+            st = tm_audit_writer_open(w->store, w->sv->audit_key, &rc->aw, &rc->e);
+        }
+    }
+    if (st == TM_OK)
+        st = tm_gate_record(w->store, rc->aw, w->eng->gate, req, d, rc->actor, (int64_t)time(NULL),
+                            &rc->e);
+    if (st != TM_OK)
+        rc->failed = 1;
+    return st;
 }
 
 static void h_decide(rq *r, const char *rest)
@@ -538,159 +669,34 @@ static void h_decide(rq *r, const char *rest)
     }
     size_t len;
     const char *body = body_of(r->req, &len);
-    size_t i0 = 0;
-    while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n'))
-        i0++;
     tm_stopat("serve.decide");
-    int64_t now = (int64_t)time(NULL);
-    const tm_gate *g = w->eng->gate;
-    struct tm_err e = {0};
-    if (i0 < len && body[i0] == '{' && !has_text(body, len, "\"record\"")) {
-        /* One request, nothing to record: the fast path, as `decide` reads a line. */
-        tm_request req;
-        char *id_json = NULL;
-        if (tm_gate_request_parse(body, len, now, &req, &id_json, &e) != TM_OK) {
-            free(id_json);
-            if (e.code == TM_ENOMEM) {
-                reply_error(r, 500, "internal", "out of memory", NULL);
-                return;
-            }
-            if (strncmp(e.msg, "not valid JSON: ", 16) == 0) {
-                refuse_malformed(r, body, len, e.msg + 16);
-                return;
-            }
-            char fbuf[128];
-            reply_error(r, 400, "invalid_request", e.msg, field_of(e.msg, fbuf, sizeof fbuf));
-            return;
-        }
-        free(id_json);
-        tm_decision d;
-        tm_gate_decide(w->eng->gate, &req, &d);
-        tm_serve_count_decision(&w->metrics, &d);
-        outbuf o = {0};
-        out_decision(&o, g, &req, &d);
-        tm_gate_decision_free(&d);
-        tm_gate_request_free(&req);
-        if (o.failed)
-            reply_error(r, 500, "internal", "out of memory", NULL);
+    recorder rc = {.r = r};
+    snprintf(rc.actor, sizeof rc.actor, "serve:%s", r->token);
+    tm_serve_reply out;
+    int status = tm_serve_decide_body(w->eng->gate, body, len, (int64_t)time(NULL), &w->metrics,
+                                      record_one, &rc, &out);
+    if (rc.begun) {
+        /* Recorded whole or not at all: then the answer says so, not the decisions. */
+        int st = rc.failed ? TM_ESTORE : tm_audit_writer_flush(rc.aw, &rc.e);
+        if (st == TM_OK)
+            st = tm_store_commit(w->store, &rc.e);
         else
-            reply_json(r, 200, o.s, o.n);
-        free(o.s);
-        return;
-    }
-    tm_jtok *toks = NULL;
-    tm_json j;
-    int rc = scan_body(body, len, &toks, &j, &e);
-    if (rc != TM_OK) {
-        free(toks);
-        if (rc == TM_ENOMEM)
-            reply_error(r, 500, "internal", "out of memory", NULL);
-        else
-            refuse_malformed(r, body, len, e.msg);
-        return;
-    }
-    int single = j.tok[0].type == TM_J_OBJECT;
-    if (!single && j.tok[0].type != TM_J_ARRAY) {
-        free(toks);
-        reply_error(r, 400, "invalid_request", "the body must be a request object or an array of them",
-                    NULL);
-        return;
-    }
-    int count = single ? 1 : (int)j.tok[0].count;
-    made *m = calloc((size_t)count + 1, sizeof *m);
-    char *ok = calloc((size_t)count + 1, 1);
-    char *rec = calloc((size_t)count + 1, 1);
-    outbuf o = {0};
-    if (!m || !ok || !rec) {
-        free(m);
-        free(ok);
-        free(rec);
-        free(toks);
-        reply_error(r, 500, "internal", "out of memory", NULL);
-        return;
-    }
-    int nrec = 0, nfailed = 0;
-    int t = single ? 0 : 1;
-    for (int i = 0; i < count; i++, t = (int)j.tok[t].next) {
-        size_t rl;
-        const char *raw = tm_json_raw(&j, t, &rl);
-        char *id_json = NULL;
-        memset(&e, 0, sizeof e);
-        if (j.tok[t].type != TM_J_OBJECT) {
-            if (single)
-                break;
-            out_put(&o, i ? "," : "[", 1);
-            out_item_error(&o, i, NULL, "invalid_request", "request: must be a JSON object");
-            nfailed++;
-            continue;
+            tm_store_rollback(w->store);
+        tm_audit_writer_close(rc.aw);
+        if (st != TM_OK && status == 200) {
+            free(out.body);
+            out.body = NULL;
+            status = refuse(&out, 503, "store_unavailable", NULL, "the decisions were not recorded");
         }
-        if (tm_gate_request_parse(raw, rl, now, &m[i].req, &id_json, &e) != TM_OK) {
-            if (single) {
-                free(id_json);
-                char fbuf[128];
-                reply_error(r, e.code == TM_ENOMEM ? 500 : 400,
-                            e.code == TM_ENOMEM ? "internal" : "invalid_request", e.msg,
-                            field_of(e.msg, fbuf, sizeof fbuf));
-                free(m);
-                free(ok);
-                free(rec);
-                free(toks);
-                return;
-            }
-            out_put(&o, i ? "," : "[", 1);
-            out_item_error(&o, i, id_json, e.code == TM_ENOMEM ? "internal" : "invalid_request",
-                           e.msg);
-            free(id_json);
-            nfailed++;
-            continue;
-        }
-        free(id_json);
-        tm_gate_decide(w->eng->gate, &m[i].req, &m[i].d);
-        tm_serve_count_decision(&w->metrics, &m[i].d);
-        ok[i] = 1;
-        if (wants_record(&j, t)) {
-            rec[i] = 1;
-            nrec++;
-        }
-        if (!single)
-            out_put(&o, i ? "," : "[", 1);
-        out_decision(&o, g, &m[i].req, &m[i].d);
+        if (st != TM_OK)
+            snprintf(out.message, sizeof out.message, "the decisions were not recorded: %.300s",
+                     rc.e.msg);
     }
-    if (!single)
-        out_put(&o, count ? "]" : "[]", count ? 1 : 2);
-    free(toks);
-    int replied = 0;
-    if (nrec) {
-        /* Only the decisions asked to be recorded, in request order. */
-        made *keep = malloc((size_t)nrec * sizeof *keep);
-        int k = 0;
-        if (!keep) {
-            reply_error(r, 500, "internal", "out of memory", NULL);
-            replied = 1;
-        } else {
-            for (int i = 0; i < count; i++)
-                if (rec[i])
-                    keep[k++] = m[i];
-            replied = record_all(r, keep, k) != 0;
-            free(keep);
-        }
-    }
-    if (!replied) {
-        if (o.failed)
-            reply_error(r, 500, "internal", "out of memory", NULL);
-        else
-            reply_json(r, 200, o.s, o.n);
-    }
-    for (int i = 0; i < count; i++)
-        if (ok[i]) {
-            tm_gate_decision_free(&m[i].d);
-            tm_gate_request_free(&m[i].req);
-        }
-    (void)nfailed;
-    free(o.s);
-    free(m);
-    free(ok);
-    free(rec);
+    if (status == 200)
+        reply_json(r, 200, out.body, out.len);
+    else
+        reply_error(r, status, out.code, out.message, out.field);
+    free(out.body);
 }
 
 /* ---- Events and accounts ------------------------------------------------------------ */
@@ -739,7 +745,7 @@ static int items_of(rq *r, const char *body, size_t len, int want_keys, outbuf *
             if (rc == TM_ENOMEM)
                 reply_error(r, 500, "internal", "out of memory", NULL);
             else
-                refuse_malformed(r, body, len, e.msg);
+                reply_malformed(r, body, len, e.msg);
             return -1;
         }
         n = (int)j.tok[0].count;
