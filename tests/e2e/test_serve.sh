@@ -335,14 +335,17 @@ wait $LA
 wait $LB
 expect_eq "reload under load: every request answered 200" "300 300" \
     "$(grep -c '^200$' "$D/codes"a) $(grep -c '^200$' "$D/codes"b)"
-expect_run "reload under load: the generations were loaded" 0 "*" "" -- sh -c "grep -c '\"event\":\"reloaded\"' '$D/log4' | grep -qx 15"
+# Signals sent while a reload is under way are merged into one (the last
+# reads the tree as it ends), so there are at least two and at most 15.
+RELOADS=$(grep -c '"event":"reloaded"' "$D/log4")
+expect_run "reload under load: the generations were loaded" 0 "*" "" -- test "$RELOADS" -ge 2 -a "$RELOADS" -le 15
 "$T" --scripts "$D/scripts" decide "$D/one.json" >"$D/gen2" 2>/dev/null
 call "after the reloads: the new generation answers" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/one.json"
 expect_eq "after the reloads: as tallyman decide on the changed scripts" "$(cat "$D/gen2")" "$(cat "$D/body")"
 expect_run "the generation changed" 1 "*" "*" -- cmp -s "$D/gen1" "$D/gen2"
 call "metrics show the new generation" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
 body_has "metrics: the new hash" "tallyman_generation_info{scripts=\"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/gen2")\"} 1"
-body_has "metrics: reloads counted" 'tallyman_reloads_total{result="ok"} 15'
+body_has "metrics: reloads counted" "tallyman_reloads_total{result=\"ok\"} $RELOADS"
 # A script set that does not load leaves the one being served.
 printf 'this is not lua (\n' >"$D/scripts/regulations/broken.lua"
 kill -HUP "$SERVE_PID"
