@@ -6,6 +6,7 @@
 #   make test-clock   the whole suite with the clock a year ahead, then a year back
 #   make asan         the suite under AddressSanitizer + UBSan
 #   make bench        benchmarks (print figures, assert nothing)
+#   make fuzz         libFuzzer over the service's request decoding (clang; FUZZ_SECONDS each)
 #   make luadoc       rewrite scripts/types/tm.lua, the script API for editors
 #   make LUA=luajit   build against LuaJIT 2.1 instead of Lua 5.4
 #   make install PREFIX=/usr/local

@@ -53,6 +53,7 @@ call() {
     got=$(curl -s -S -o "$D/body" -D "$D/headers" -w '%{http_code}' -X "$method" "$@" \
         "${BASE:-http://127.0.0.1:$PORT}$path")
     expect_eq "$name: status" "$want" "$got"
+    echo "$method $route $got" >>"$D/called"
     why=$($CHECK "$SPEC" "$method" "$route" "$got" "$D/body" 2>&1)
     expect_eq "$name: fits docs/openapi.json" "" "$why"
 }
@@ -219,6 +220,15 @@ body_has "debt: the balance after the payment" '"balance":120000'
 call "unknown debt" GET "/v1/debts/{id}" /v1/debts/NOPE 404 -H "Authorization: Bearer $INTEG"
 call "debt: dialer may not" GET "/v1/debts/{id}" /v1/debts/D1 403 -H "Authorization: Bearer $DIALER"
 call "debt: wrong method" POST "/v1/debts/{id}" /v1/debts/D1 405 -H "Authorization: Bearer $INTEG"
+call "metrics: wrong method" POST /metrics /metrics 405 -H "Authorization: Bearer $ENG"
+for route in /v1/events /v1/accounts; do
+    call "$route without credentials" POST $route $route 401 -H "$J" --data '[]'
+    call "$route for a dialer" POST $route $route 403 -H "$J" -H "Authorization: Bearer $DIALER" --data '[]'
+    call "$route: wrong method" GET $route $route 405 -H "Authorization: Bearer $INTEG"
+    call "$route: wrong content type" POST $route $route 415 -H 'Content-Type: text/csv' -H "Authorization: Bearer $INTEG" --data 'a,b'
+    call "$route: malformed" POST $route $route 400 -H "$J" -H "Authorization: Bearer $INTEG" --data '[{'
+done
+call "debt without credentials" GET "/v1/debts/{id}" /v1/debts/D1 401
 expect_run "the store's chain holds after the service's writes" 0 "*" "" -- "$T" --db "$DB" audit verify
 
 # --- the request log ----------------------------------------------------------------------------------------------
@@ -354,5 +364,26 @@ call "a broken reload keeps serving" POST /v1/decide /v1/decide 200 -H "$J" -H "
 expect_eq "a broken reload keeps the generation" "$(cat "$D/gen2")" "$(cat "$D/body")"
 expect_run "a broken reload is logged" 0 "*" "" -- grep -q '"event":"reload_failed","detail":".*broken.lua:1:' "$D/log4"
 stop_serve "reload"
+
+# Every route and method the OpenAPI file describes was called above, and
+# every status documented for it (but 413 and 503, which are provoked apart).
+why=$(python3 - "$SPEC" "$D/called" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+called = set(tuple(l.split()) for l in open(sys.argv[2]))
+for path, ops in spec["paths"].items():
+    for method, op in ops.items():
+        for status in op["responses"]:
+            if status in ("413", "503"):
+                continue
+            if status == "405":
+                # Documented on the method a route takes, provoked with another.
+                if not any(c[1] == path and c[2] == "405" for c in called):
+                    print(f"{path} 405 never called")
+            elif (method.upper(), path, status) not in called:
+                print(f"{method.upper()} {path} {status} never called")
+PY
+)
+expect_eq "every documented route, method and status was checked" "" "$why"
 
 finish
