@@ -112,6 +112,8 @@ typedef struct tm_serve_worker {
     int draining;
     tm_serve_shard metrics;
     struct conn_set *seen;    /* connections counted in `conns` */
+    char logbuf[8192];        /* request log lines not yet written (whole lines) */
+    size_t loglen;
 } tm_serve_worker;
 
 struct tm_serve {
@@ -176,6 +178,12 @@ int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err);
 
 /* Writes one log line (a JSON object text, without the newline) to the log. */
 void tm_serve_log(tm_serve *sv, const char *line);
+
+/* Adds a request's log line to worker w's buffer, written (whole lines, at
+ * most 4 KiB a write, so lines from several workers never mix) when it
+ * fills, on the worker's next tick (20 ms) and when the worker ends. */
+void tm_serve_log_request(tm_serve_worker *w, const char *line);
+void tm_serve_log_flush(tm_serve_worker *w);
 
 /* Milliseconds on the monotonic clock. */
 int64_t tm_serve_now_ms(void);

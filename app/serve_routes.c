@@ -193,7 +193,7 @@ static void reply(rq *r, int status, const char *ctype, const char *body, size_t
              when, method_name(evhttp_request_get_command(r->req)), tm_serve_route_names[r->route],
              status, (double)us / 1000.0, len, r->token[0] ? "\"" : "",
              r->token[0] ? r->token : "null", r->token[0] ? "\"" : "");
-    tm_serve_log(w->sv, line);
+    tm_serve_log_request(w, line);
 }
 
 static void reply_json(rq *r, int status, const char *body, size_t len)
