@@ -6,6 +6,7 @@
 #   make test-clock   the whole suite with the clock a year ahead, then a year back
 #   make asan         the suite under AddressSanitizer + UBSan
 #   make bench        benchmarks (print figures, assert nothing)
+#   make fuzz         libFuzzer over the service's request decoding (clang; FUZZ_SECONDS each)
 #   make luadoc       rewrite scripts/types/tm.lua, the script API for editors
 #   make LUA=luajit   build against LuaJIT 2.1 instead of Lua 5.4
 #   make install PREFIX=/usr/local
@@ -31,6 +32,15 @@ endif
 ifdef SAN
 VARIANT    := $(VARIANT)-san
 SANFLAGS    = -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+endif
+# `make fuzz`: everything built by clang with coverage for libFuzzer, under
+# AddressSanitizer and UBSan, in its own build directory.
+ifdef FUZZ
+CC          = clang
+VARIANT    := $(VARIANT)-fuzz
+# clang warns where gcc does not: shown, not fatal, in this build only.
+SANFLAGS    = -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -g -Wno-error
 endif
 
 # Lua's headers are given to sandbox/ (and its tests) only: core/ and app/ are
@@ -66,7 +76,7 @@ UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_SRC   = $(wildcard bench/bench_*.c)
 BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps demo test test-clock test-unit check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
+.PHONY: fuzz all deps demo test test-clock test-unit check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
 
 all: $(OUT_BIN)
 
@@ -171,6 +181,24 @@ asan:
 
 bench: $(OUT_BIN) $(BENCH_BIN)
 	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh bench/run.sh
+
+# libFuzzer over the service's request decoding (tests/fuzz/), FUZZ_SECONDS each
+# (default 60); not part of `make test`. Findings go to build/<variant>/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+
+fuzz:
+	@$(MAKE) -s FUZZ=1 fuzz-run
+
+fuzz-run: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+	@for f in $^; do n=$$(basename $$f); mkdir -p $(B)/fuzz/$$n.corpus; \
+	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(B)/fuzz/ \
+	      $(B)/fuzz/$$n.corpus tests/fuzz/corpus_$${n#fuzz_} || exit 1; done
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libtm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(B)/libtm.a $(LDLIBS_ALL) -pthread
 
 demo: $(OUT_BIN)
 	@TM_BIN=$(abspath $(OUT_BIN)) sh examples/demo.sh

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "engine.h"
 #include "gate.h"
+#include "gate_record.h"
 #include "gate_wire.h"
 
 static const char decide_help[] =
@@ -60,7 +61,6 @@ typedef struct decider {
     tm_gate *gate;
     int64_t default_now;
     tm_buf out;               /* the line being written, kept from line to line */
-    tm_buf details;           /* --record: the audit record's details */
     long errors, decisions, allowed, never;
     long failed;              /* decisions that involved a rule that failed */
     rule_failure failures[MAX_FAILURES];
@@ -217,40 +217,8 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     if (dc->store) {
         /* The decision and its audit record: rule ids and times only, no
          * personal data. */
-        char rules[2048] = "";
-        size_t n = 0;
-        for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
-            n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
-        tm_buf_reset(&dc->details);
-        tm_jw_init(&w, &dc->details, 0);
-        tm_jw_obj(&w);
-        tm_jw_key(&w, "request");
-        tm_jw_raw(&w, req.id_json);
-        tm_jw_key(&w, "channel");
-        tm_jw_str(&w, tm_gate_channel_names[req.channel]);
-        tm_jw_key(&w, "allow");
-        tm_jw_bool(&w, d.allow);
-        tm_jw_key(&w, "blocked_by");
-        tm_jw_str(&w, rules);
-        tm_jw_key(&w, "next_allowed_at");
-        if (d.next_allowed == TM_GATE_NEVER) {
-            tm_jw_null(&w);
-        } else {
-            char when[40];
-            tm_gate_format_time(d.next_allowed, when, sizeof when);
-            tm_jw_str(&w, when);
-        }
-        tm_jw_key(&w, "scripts");
-        tm_jw_str(&w, tm_gate_scripts_hash(dc->gate));
-        tm_jw_obj_end(&w);
-        char subject[200];
-        snprintf(subject, sizeof subject, "debt:%s", req.debt_id ? req.debt_id : "(none)");
         struct tm_err e2 = {0};
-        if (tm_buf_done(&dc->details, "the decision's audit record", &e2) != TM_OK ||
-            tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
-                                  d.allow, rules, d.next_allowed == TM_GATE_NEVER ? 0 : d.next_allowed,
-                                  tm_gate_scripts_hash(dc->gate), &e2) != TM_OK ||
-            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, dc->details.data,
+        if (tm_gate_record(dc->store, dc->audit, dc->gate, &req, &d, "decide", (int64_t)time(NULL),
                            &e2) != TM_OK) {
             fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
             dc->errors++;
@@ -424,7 +392,6 @@ int tm_cmd_decide(tm_cli *cli)
         rc = TM_EXIT_FAIL;
     free(dc.counts);
     tm_buf_free(&dc.out);
-    tm_buf_free(&dc.details);
     tm_engine_close(eng);
     free(files);
     return rc;

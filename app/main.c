@@ -36,6 +36,8 @@ static const command commands[] = {
     {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
     {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
+    {"serve", tm_cmd_serve, "the engine as an HTTPS API: decide, events, accounts, health, metrics"},
+    {"tokens", tm_cmd_tokens, "create, revoke and list the service's machine credentials"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
     {"regulations", tm_cmd_regulations, "the regulation library as a table for counsel (--csv)"},
 };

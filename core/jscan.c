@@ -390,6 +390,7 @@ static int scan_container(scanner *sc, int is_object)
         }
     }
     sc->tok[ti].count = count;
+    sc->tok[ti].len = (uint32_t)(sc->pos - sc->tok[ti].start);
     sc->tok[ti].next = (uint32_t)sc->ntok;
     sc->depth--;
     return TM_OK;

@@ -40,7 +40,9 @@ typedef struct tm_jtok {
     uint8_t type;     /* enum tm_jtype */
     uint8_t escaped;  /* a string holding backslash escapes */
     uint32_t start;   /* offset of the value (strings: after the opening quote) */
-    uint32_t len;     /* bytes (strings: between the quotes, escapes undecoded) */
+    uint32_t len;     /* bytes (strings: between the quotes, escapes undecoded;
+                         objects and arrays: from the bracket that opens them to
+                         the one that closes them, both included) */
     uint32_t next;    /* index of the first token after this value and all it holds */
     uint32_t count;   /* objects: members; arrays: elements; member names in
                          objects of 16 members or more: a hash of the name */

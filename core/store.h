@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 11
+#define TM_STORE_SCHEMA_VERSION 12
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -781,5 +781,40 @@ int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int6
                          struct tm_err *err);
 /* Deletes the lease when `holder` holds it; nothing otherwise (TM_OK). */
 int tm_store_lease_release(tm_store *s, const char *name, const char *holder, struct tm_err *err);
+
+/* ---- Service tokens (core/store_sqlite_tokens.c) ---------------------------
+ * The machine credentials of `tallyman serve`: only each token's hex SHA-256
+ * is kept, never its text. Times are Unix seconds; 0 means not set (never
+ * expires, never used, not revoked). */
+typedef struct tm_token_rec {
+    int64_t id;
+    char name[129];
+    char roles[129];   /* comma-separated role names (app/access.c) */
+    int64_t created;
+    int64_t expires;   /* 0: never */
+    int64_t last_used; /* 0: never used */
+    int64_t revoked;   /* 0: live */
+} tm_token_rec;
+
+/* Adds a token: `name` (at most 128 bytes), `hash` the hex SHA-256 of its
+ * text (64 hex digits), `roles` as above. TM_EEXIST (nothing written, err
+ * naming the name) when a token of that name exists, revoked or not: a name
+ * stays with the token it was first given to, so the log and the audit
+ * records never mean two tokens. */
+int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
+                       int64_t created, int64_t expires, struct tm_err *err);
+/* Reads the token whose hash is `hash` into *out (revoked and expired ones
+ * too: the caller judges). */
+int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,
+                           struct tm_err *err);
+/* Marks the token `name` revoked at `at`; *found 0 when there is no such
+ * token. A token revoked before keeps its first revocation time (*found 1). */
+int tm_store_token_revoke(tm_store *s, const char *name, int64_t at, int *found,
+                          struct tm_err *err);
+/* Sets token `id`'s last use to `at` (never moves it back). */
+int tm_store_token_touch(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
+/* Calls fn for every token, by name. */
+typedef int (*tm_store_token_fn)(void *ud, const tm_token_rec *t);
+int tm_store_token_list(tm_store *s, tm_store_token_fn fn, void *ud, struct tm_err *err);
 
 #endif

@@ -299,6 +299,25 @@ static const char migration_10[] =
 static const char migration_11[] =
     "CREATE INDEX IF NOT EXISTS contacts_message ON contacts(message) WHERE message IS NOT NULL;\n";
 
+/* 12: the service's machine credentials (`tallyman tokens`). A token is
+ * kept only as the hex SHA-256 of its text: the text is shown once, when it
+ * is made, and cannot be read back. Its roles (comma-separated, app/access.c
+ * names them), when it was made, when it expires (NULL: never), when it was
+ * last used (written at most once a minute per token, so a busy token does
+ * not turn every read into a write) and when it was revoked (NULL: live). A
+ * revoked token keeps its row, and its name, for the record. */
+static const char migration_12[] =
+    "CREATE TABLE IF NOT EXISTS api_tokens (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  hash TEXT NOT NULL UNIQUE,\n"
+    "  roles TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER,\n"
+    "  last_used_at INTEGER,\n"
+    "  revoked_at INTEGER\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -321,7 +340,8 @@ static const struct {
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10, migration_11};
+                                         migration_9, migration_10, migration_11,
+                                         migration_12};
 
 
 int tm_store_schema_version(tm_store *s)

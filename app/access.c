@@ -1,0 +1,73 @@
+/*
+ * app/access.c: the role table (access.h). Each role is one row naming the
+ * permissions it grants; nothing else in the tree decides who may do what.
+ */
+#include "access.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define P(x) (1u << TM_PERM_##x)
+
+static const struct {
+    const char *name;
+    unsigned perms;
+} roles[] = {
+    /* The dialer asks before every contact, and nothing else. */
+    {"dialer", P(DECIDE)},
+    /* A CRM or billing system: what happened to accounts, and reading them back. */
+    {"integration", P(EVENTS) | P(ACCOUNTS) | P(PAYMENTS) | P(DEBTS_READ)},
+    /* Whoever runs the service: its numbers. */
+    {"engineer", P(METRICS)},
+    /* Everything but approving policy, which takes a second person. */
+    {"admin", P(DECIDE) | P(EVENTS) | P(ACCOUNTS) | P(PAYMENTS) | P(DEBTS_READ) | P(METRICS) |
+                  P(POLICY_PROPOSE)},
+};
+
+#define NROLES ((int)(sizeof roles / sizeof *roles))
+
+const char *tm_access_role_name(int i) { return i >= 0 && i < NROLES ? roles[i].name : NULL; }
+
+int tm_access_roles_parse(const char *text, tm_roles *out, char *bad, size_t cap)
+{
+    tm_roles r = 0;
+    const char *p = text;
+    if (!*p) {
+        snprintf(bad, cap, "%s", "");
+        return -1;
+    }
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < NROLES; i++)
+            if (strlen(roles[i].name) == n && strncmp(roles[i].name, p, n) == 0)
+                found = i;
+        if (found < 0) {
+            snprintf(bad, cap, "%.*s", (int)n, p);
+            return -1;
+        }
+        r |= 1u << found;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    *out = r;
+    return 0;
+}
+
+void tm_access_roles_format(tm_roles r, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NROLES && n < cap; i++)
+        if (r & (1u << i))
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "," : "", roles[i].name);
+}
+
+int tm_access_allows(tm_roles r, enum tm_perm perm)
+{
+    for (int i = 0; i < NROLES; i++)
+        if ((r & (1u << i)) && (roles[i].perms & (1u << perm)))
+            return 1;
+    return 0;
+}

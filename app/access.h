@@ -1,0 +1,41 @@
+/*
+ * app/access.h: who may do what. One table of roles and the permissions each
+ * grants, consulted by every route of the service (app/serve_routes.c) and by
+ * `tallyman tokens` to check the roles it is given. A role is granted to a
+ * token (and, later, to a person); a route names the one permission it needs.
+ */
+#ifndef TM_ACCESS_H
+#define TM_ACCESS_H
+
+#include <stddef.h>
+
+/* What a route needs. */
+enum tm_perm {
+    TM_PERM_DECIDE,          /* POST /v1/decide */
+    TM_PERM_EVENTS,          /* POST /v1/events */
+    TM_PERM_ACCOUNTS,        /* POST /v1/accounts */
+    TM_PERM_PAYMENTS,        /* POST /v1/payments */
+    TM_PERM_DEBTS_READ,      /* GET /v1/debts/{id} */
+    TM_PERM_METRICS,         /* GET /metrics */
+    TM_PERM_POLICY_PROPOSE,  /* script sets: propose, activate, roll back */
+    TM_PERM_POLICY_APPROVE,  /* script sets: approve (never by an admin alone) */
+    TM_PERM_COUNT
+};
+
+/* A set of roles: bit i is role i of the table (tm_access_role_name). */
+typedef unsigned tm_roles;
+
+/* Parses "dialer" or "integration,engineer" into *out. Returns 0, or -1 with
+ * the unknown name copied into `bad` (cap bytes). */
+int tm_access_roles_parse(const char *text, tm_roles *out, char *bad, size_t cap);
+
+/* The role names in the set, comma-separated, into buf. */
+void tm_access_roles_format(tm_roles r, char *buf, size_t cap);
+
+/* 1 when one of the roles grants `perm`. */
+int tm_access_allows(tm_roles r, enum tm_perm perm);
+
+/* The name of role i, or NULL past the last: for listing them in help. */
+const char *tm_access_role_name(int i);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * app/cmd_tokens.c: `tallyman tokens create|revoke|list`: the credentials
+ * machines use with `tallyman serve` (CONTRACT.md, "The service"). A token is
+ * 256 random bits, printed once; the store keeps only its SHA-256, so a copy
+ * of the store gives no one a working token. Making and revoking a token are
+ * recorded in the audit log.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "audit.h"
+#include "calendar.h"
+#include "cli.h"
+#include "crypto.h"
+#include "portfolio.h"
+#include "store.h"
+
+static const char tokens_help[] =
+    "usage: tallyman tokens create --role ROLE[,ROLE...] --name NAME [--expires N{d|h}]\n"
+    "       tallyman tokens revoke NAME\n"
+    "       tallyman tokens list\n"
+    "\n"
+    "Credentials for machines that call `tallyman serve` (Authorization: Bearer TOKEN).\n"
+    "create   makes a token and prints it alone on the last line: it is shown this once\n"
+    "         (the store keeps only its SHA-256). Roles: dialer (decide), integration\n"
+    "         (events, accounts, payments, reading debts), engineer (metrics), admin\n"
+    "         (everything but approving policy). --expires: lifetime, e.g. 90d or 12h\n"
+    "         (default: no expiry). --now TIME (RFC 3339) dates it (default: now).\n"
+    "revoke   the token stops working at once, also in a running service\n"
+    "list     every token: name, roles, created, expires, last used, revoked\n";
+
+static void fmt_time(int64_t t, char *buf, size_t cap)
+{
+    if (!t || tm_calendar_format_rfc3339(t, 0, buf, cap, NULL) != TM_OK)
+        snprintf(buf, cap, "-");
+}
+
+/* Writes the audit record of a token made or revoked, in its own transaction
+ * with the change itself (done by `change`). */
+static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *action,
+                   const char *name, json_t *details, int (*change)(tm_store *, void *, struct tm_err *),
+                   void *ud, struct tm_err *e)
+{
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    char subject[160];
+    snprintf(subject, sizeof subject, "token:%s", name);
+    char *text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        return tm_err_set(e, TM_ENOMEM, "out of memory");
+    int rc = tm_store_begin(s, e);
+    if (rc == TM_OK)
+        rc = change(s, ud, e);
+    if (rc == TM_OK)
+        rc = tm_audit_append(s, akey, now, "tokens", action, subject, text, e);
+    if (rc == TM_OK)
+        rc = tm_store_commit(s, e);
+    else
+        tm_store_rollback(s);
+    free(text);
+    return rc;
+}
+
+typedef struct create_args {
+    const char *name, *hash, *roles;
+    int64_t now, expires;
+} create_args;
+
+static int do_create(tm_store *s, void *ud, struct tm_err *e)
+{
+    create_args *a = ud;
+    return tm_store_token_add(s, a->name, a->hash, a->roles, a->now, a->expires, e);
+}
+
+typedef struct revoke_args {
+    const char *name;
+    int64_t now;
+    int found;
+} revoke_args;
+
+static int do_revoke(tm_store *s, void *ud, struct tm_err *e)
+{
+    revoke_args *a = ud;
+    int rc = tm_store_token_revoke(s, a->name, a->now, &a->found, e);
+    if (rc == TM_OK && !a->found)
+        return tm_err_set(e, TM_ENOENT, "no token named '%s'", a->name);
+    return rc;
+}
+
+/* "90d", "12h": seconds, or -1. */
+static int64_t parse_lifetime(const char *s)
+{
+    uint64_t n;
+    size_t len = strlen(s);
+    if (len < 2)
+        return -1;
+    char num[32];
+    if (len - 1 >= sizeof num)
+        return -1;
+    memcpy(num, s, len - 1);
+    num[len - 1] = '\0';
+    if (tm_cli_parse_u64(num, 100000, &n) != 0 || n == 0)
+        return -1;
+    if (s[len - 1] == 'd')
+        return (int64_t)n * 86400;
+    if (s[len - 1] == 'h')
+        return (int64_t)n * 3600;
+    return -1;
+}
+
+static int valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 128)
+        return 0;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    return 1;
+}
+
+static int tokens_create(tm_cli *cli)
+{
+    const char *role = NULL, *name = NULL, *expires = NULL;
+    int64_t now = (int64_t)time(NULL);
+    for (int i = 2; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char **slot = strcmp(a, "--role") == 0      ? &role
+                            : strcmp(a, "--name") == 0    ? &name
+                            : strcmp(a, "--expires") == 0 ? &expires
+                                                          : NULL;
+        if (strcmp(a, "--now") == 0) {
+            int32_t ns;
+            int off;
+            if (i + 1 >= cli->argc ||
+                tm_calendar_parse_rfc3339(cli->argv[++i], &now, &ns, &off, NULL) != TM_OK)
+                return tm_cli_usage_error("tokens", "--now needs an RFC 3339 time");
+            continue;
+        }
+        if (!slot)
+            return tm_cli_usage_error("tokens", "unknown option '%s'", a);
+        if (i + 1 >= cli->argc)
+            return tm_cli_usage_error("tokens", "%s needs a value", a);
+        *slot = cli->argv[++i];
+    }
+    if (!role || !name)
+        return tm_cli_usage_error("tokens", "create needs --role and --name");
+    if (!valid_name(name))
+        return tm_cli_usage_error("tokens", "--name: 1 to 128 letters, digits, '-', '_' or '.': '%s'",
+                                  name);
+    tm_roles roles;
+    char bad[64], rolebuf[129];
+    if (tm_access_roles_parse(role, &roles, bad, sizeof bad) != 0)
+        return tm_cli_usage_error("tokens", "--role: unknown role '%s' (dialer, integration, "
+                                            "engineer, admin)", bad);
+    tm_access_roles_format(roles, rolebuf, sizeof rolebuf);
+    int64_t life = 0;
+    if (expires && (life = parse_lifetime(expires)) < 0)
+        return tm_cli_usage_error("tokens", "--expires: a number of days or hours, e.g. 90d or "
+                                            "12h: '%s'", expires);
+    uint8_t raw[32];
+    char token[3 + 65], hash[65];
+    if (tm_random_bytes(raw, sizeof raw) != TM_OK) {
+        fprintf(stderr, "tallyman: tokens: the random generator failed\n");
+        return TM_EXIT_FAIL;
+    }
+    memcpy(token, "tm_", 3);
+    tm_hex(raw, sizeof raw, token + 3);
+    tm_sha256_hex(token, strlen(token), hash);
+    tm_store *s;
+    tm_keys *keys;
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    create_args ca = {name, hash, rolebuf, now, life ? now + life : 0};
+    json_t *d = json_pack("{s:s, s:I}", "roles", rolebuf, "expires", (json_int_t)ca.expires);
+    struct tm_err e = {0};
+    int rc = d ? audited(s, keys, now, "token.created", name, d, do_create, &ca, &e)
+               : tm_err_set(&e, TM_ENOMEM, "out of memory");
+    json_decref(d);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: tokens: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    char when[40];
+    fmt_time(ca.expires, when, sizeof when);
+    printf("token '%s' (roles: %s, expires: %s); it is shown only this once:\n%s\n", name, rolebuf,
+           ca.expires ? when : "never", token);
+    return TM_EXIT_OK;
+}
+
+static int tokens_revoke(tm_cli *cli)
+{
+    if (cli->argc != 3)
+        return tm_cli_usage_error("tokens", "revoke takes one token name");
+    if (!tm_cli_store_exists(cli, "tokens create"))
+        return TM_EXIT_FAIL;
+    tm_store *s;
+    tm_keys *keys;
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    revoke_args ra = {cli->argv[2], (int64_t)time(NULL), 0};
+    json_t *d = json_object();
+    struct tm_err e = {0};
+    int rc = d ? audited(s, keys, ra.now, "token.revoked", ra.name, d, do_revoke, &ra, &e)
+               : tm_err_set(&e, TM_ENOMEM, "out of memory");
+    json_decref(d);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: tokens: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    printf("token '%s' revoked\n", ra.name);
+    return TM_EXIT_OK;
+}
+
+static int print_token(void *ud, const tm_token_rec *t)
+{
+    (void)ud;
+    char c[40], x[40], u[40], r[40];
+    fmt_time(t->created, c, sizeof c);
+    fmt_time(t->expires, x, sizeof x);
+    fmt_time(t->last_used, u, sizeof u);
+    fmt_time(t->revoked, r, sizeof r);
+    printf("%-24s %-20s %-21s %-21s %-21s %s\n", t->name, t->roles, c, x, u, r);
+    return TM_OK;
+}
+
+static int tokens_list(tm_cli *cli)
+{
+    if (cli->argc != 2)
+        return tm_cli_usage_error("tokens", "list takes no arguments");
+    if (!tm_cli_store_exists(cli, "tokens create"))
+        return TM_EXIT_FAIL;
+    tm_store *s;
+    tm_keys *keys;
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    printf("%-24s %-20s %-21s %-21s %-21s %s\n", "NAME", "ROLES", "CREATED", "EXPIRES", "LAST USED",
+           "REVOKED");
+    struct tm_err e = {0};
+    int rc = tm_store_token_list(s, print_token, NULL, &e);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: tokens: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
+}
+
+int tm_cmd_tokens(tm_cli *cli)
+{
+    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
+    if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0) {
+        fputs(tokens_help, stdout);
+        return TM_EXIT_OK;
+    }
+    if (strcmp(what, "create") == 0)
+        return tokens_create(cli);
+    if (strcmp(what, "revoke") == 0)
+        return tokens_revoke(cli);
+    if (strcmp(what, "list") == 0)
+        return tokens_list(cli);
+    return tm_cli_usage_error("tokens", "create, revoke or list");
+}

@@ -1,0 +1,197 @@
+/*
+ * app/serve.h: `tallyman serve`, the engine as an HTTP(S) API (CONTRACT.md,
+ * "The service"). What the service's files share:
+ *
+ *   app/serve.c          the listener, worker threads, TLS, limits, signals,
+ *                        reloading the generation, draining on SIGTERM
+ *   app/serve_routes.c   the route table, credentials and roles, the JSON
+ *                        errors, the handlers
+ *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
+ *   app/cmd_serve.c      the command's options
+ *
+ * Threads: N workers, each with its own event_base and evhttp accepting on a
+ * copy of one listening socket, its own store connection and its own engine
+ * (a sandbox and gate on the current generation): a request is handled from
+ * start to end on one worker, with nothing shared but counters. The main
+ * thread only waits for signals: SIGHUP loads a new generation (and the TLS
+ * files) and publishes it; each worker moves onto it between requests, so a
+ * request in flight finishes on the generation it started on. SIGTERM stops
+ * accepting, lets the replies in flight be written (up to a deadline) and
+ * ends with exit 0.
+ */
+#ifndef TM_SERVE_H
+#define TM_SERVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "access.h"
+#include "cli.h"
+#include "engine.h"
+#include "keys.h"
+#include "store.h"
+
+struct evhttp_request;
+struct evhttp;
+struct event_base;
+struct event;
+struct evhttp_bound_socket;
+
+typedef struct tm_serve_opts {
+    const char *listen;     /* ADDR:PORT ("127.0.0.1:8080", "[::1]:0"); port 0: any free one */
+    const char *tls_cert, *tls_key;
+    int insecure_http;      /* plain HTTP on a non-loopback address, knowingly */
+    int workers;            /* worker threads (default: the number of CPUs) */
+    size_t max_body;        /* bytes in a request body */
+    size_t max_headers;     /* bytes in the request line and headers */
+    int idle_timeout;       /* seconds a connection may stay silent (reading or writing) */
+    int max_conns;          /* open connections, all workers together */
+    int drain_seconds;      /* SIGTERM: how long replies in flight get to finish */
+    const char *log_path;   /* one JSON line per request; NULL: stderr */
+} tm_serve_opts;
+
+/* ---- Metrics (app/serve_metrics.c) ---------------------------------------- */
+
+/* The routes as metrics and the log name them (the route, never the path:
+ * a path may hold an id). */
+enum tm_serve_route {
+    TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
+    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_OTHER, TM_ROUTE__COUNT
+};
+extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];
+
+#define TM_SERVE_NSTATUS 16  /* distinct status codes counted per route */
+#define TM_SERVE_NBUCKETS 14 /* latency histogram buckets, +Inf excluded */
+
+/* One worker's counters: written by that worker only (relaxed atomics, so
+ * /metrics on another worker reads them without a lock). */
+typedef struct tm_serve_shard {
+    _Atomic uint64_t requests[TM_ROUTE__COUNT][TM_SERVE_NSTATUS];
+    _Atomic uint64_t latency[TM_ROUTE__COUNT][TM_SERVE_NBUCKETS + 1];
+    _Atomic uint64_t latency_us_sum[TM_ROUTE__COUNT];
+    _Atomic uint64_t decisions_allowed, decisions_blocked, limit_trips, rule_failures;
+    pthread_mutex_t rules_lock; /* rule counts: their names change with the generation */
+    struct rule_count *rules;
+    int nrules, caprules;
+} tm_serve_shard;
+
+void tm_serve_shard_init(tm_serve_shard *m);
+void tm_serve_shard_free(tm_serve_shard *m);
+/* Counts one request answered with `status` after `us` microseconds. */
+void tm_serve_count_request(tm_serve_shard *m, enum tm_serve_route r, int status, uint64_t us);
+/* Counts one decision and the rules that blocked it (and rules that failed). */
+void tm_serve_count_decision(tm_serve_shard *m, const tm_decision *d);
+
+/* ---- The service ------------------------------------------------------------ */
+
+typedef struct tm_serve tm_serve;
+
+/* A set of connections (pointers), open addressing (app/serve_routes.c). */
+struct conn_set {
+    size_t cap; /* a power of two */
+    void **slot;
+};
+
+typedef struct tm_serve_worker {
+    tm_serve *sv;
+    int index;
+    pthread_t thread;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct event *tick;       /* checks for a new generation and for stopping */
+    tm_engine *eng;           /* this worker's sandbox and gate */
+    uint64_t eng_version;     /* the generation version eng was made from */
+    tm_store *store;          /* this worker's connection */
+    int store_ok;
+    int conns;                /* open connections on this worker (counted at their first request) */
+    int listening;            /* accepting new connections */
+    int unflushed;            /* replies queued and not yet written */
+    int draining;
+    tm_serve_shard metrics;
+    struct conn_set *seen;    /* connections counted in `conns` */
+    char logbuf[8192];        /* request log lines not yet written (whole lines) */
+    size_t loglen;
+} tm_serve_worker;
+
+struct tm_serve {
+    tm_serve_opts o;
+    const tm_cli *cli;
+    tm_keys *keys;                /* shared, read-only */
+    uint8_t audit_key[32];        /* the audit chain's key, from keys */
+    int fd;                       /* the listening socket */
+    int port;                     /* as bound */
+    int tls;
+    pthread_mutex_t lock;         /* guards gen, ssl */
+    tm_gen *gen;                  /* the current generation */
+    _Atomic uint64_t gen_version; /* bumped when gen changes */
+    void *ssl;                    /* SSL_CTX *, current */
+    _Atomic int stopping;
+    int64_t stop_deadline_ms;
+    int log_fd;
+    int64_t started;
+    _Atomic uint64_t reloads, reload_failures;
+    tm_serve_worker *workers;
+    int nworkers;
+    int per_worker_conns;
+};
+
+/* What POST /v1/decide answers: 200 with `body` (malloc'd, `len` bytes; the
+ * caller frees), or an error status with code, message and field (NULL: none). */
+typedef struct tm_serve_reply {
+    int status;
+    char *body;
+    size_t len;
+    const char *code;
+    char message[400];
+    const char *field;
+    char fieldbuf[128];
+} tm_serve_reply;
+
+/* Called for each decision whose request asks "record": true; TM_OK, or an
+ * error that ends the batch with 503. */
+typedef int (*tm_serve_record_fn)(void *ud, const tm_request *req, const tm_decision *d);
+
+/* The body of POST /v1/decide (`len` bytes: a request object or an array of
+ * them) judged by gate `g`, requests without "now" at `now`: the decision,
+ * or the array of decisions with {"index", "id", "error"} for each item that
+ * yields none, written as `tallyman decide` writes them (core/gate_wire.h).
+ * Counts the decisions in `m` (may be NULL). Bad input of any kind is a 400
+ * with its reason; never a crash. Returns out->status. */
+int tm_serve_decide_body(tm_gate *g, const char *body, size_t len, int64_t now, tm_serve_shard *m,
+                         tm_serve_record_fn rec, void *ud, tm_serve_reply *out);
+
+/* Handles one request on worker `w` (app/serve_routes.c): the router. */
+void tm_serve_handle(struct evhttp_request *req, void *w);
+
+/* Brings w->eng onto the current generation when it has changed. On a
+ * failure the worker keeps the engine it has (and says why in the log). */
+void tm_serve_worker_refresh(tm_serve_worker *w);
+
+/* The generation to serve: loaded from --scripts today; when script sets
+ * live in the store (the lifecycle's active generation), this is the one
+ * place that loads the store's active generation instead. On TM_OK *out
+ * holds one reference (the caller releases). */
+int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err);
+
+/* Writes one log line (a JSON object text, without the newline) to the log. */
+void tm_serve_log(tm_serve *sv, const char *line);
+
+/* Adds a request's log line to worker w's buffer, written (whole lines, at
+ * most 4 KiB a write, so lines from several workers never mix) when it
+ * fills, on the worker's next tick (20 ms) and when the worker ends. */
+void tm_serve_log_request(tm_serve_worker *w, const char *line);
+void tm_serve_log_flush(tm_serve_worker *w);
+
+/* Milliseconds on the monotonic clock. */
+int64_t tm_serve_now_ms(void);
+
+/* The /metrics text (Prometheus exposition format) into a malloc'd string. */
+char *tm_serve_metrics_text(tm_serve *sv);
+
+/* The command: runs the service until SIGTERM. Returns an exit code. */
+int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * tests/unit/test_tokens.c: the service's credentials (core/store.h, "Service
+ * tokens") and the role table (app/access.h): a token is found by its hash
+ * only, a name is never given twice, revoking keeps the first time and says
+ * when there was no such token, the last use only moves forward; each role
+ * grants what the table says and nothing else, and an admin may not approve
+ * policy.
+ */
+#include "harness.h"
+
+#include <string.h>
+
+#include "access.h"
+#include "store.h"
+
+static const char H1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char H2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+
+static int count_token(void *ud, const tm_token_rec *t)
+{
+    (void)t;
+    (*(int *)ud)++;
+    return TM_OK;
+}
+
+TEST(token_found_by_hash_revoked_and_touched)
+{
+    tm_store *s;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_token_add(s, "dialer1", H1, "dialer", 100, 0, &e));
+    ASSERT_EQ(tm_store_token_add(s, "dialer1", H2, "admin", 100, 0, &e), TM_EEXIST);
+    ASSERT_CONTAINS(e.msg, "'dialer1' exists already");
+    tm_token_rec t;
+    int found = 0;
+    ASSERT_OK(tm_store_token_by_hash(s, H2, &t, &found, &e));
+    ASSERT_EQ(found, 0);
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_STR_EQ(t.name, "dialer1");
+    ASSERT_STR_EQ(t.roles, "dialer");
+    ASSERT_EQ(t.created, 100);
+    ASSERT_EQ(t.expires, 0);
+    ASSERT_EQ(t.revoked, 0);
+    ASSERT_OK(tm_store_token_touch(s, t.id, 500, &e));
+    ASSERT_OK(tm_store_token_touch(s, t.id, 400, &e)); /* never moves back */
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT_EQ(t.last_used, 500);
+    ASSERT_OK(tm_store_token_revoke(s, "nope", 600, &found, &e));
+    ASSERT_EQ(found, 0);
+    ASSERT_OK(tm_store_token_revoke(s, "dialer1", 600, &found, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_OK(tm_store_token_revoke(s, "dialer1", 700, &found, &e));
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT_EQ(t.revoked, 600);
+    ASSERT_OK(tm_store_token_add(s, "ops", H2, "engineer", 100, 86500, &e));
+    int n = 0;
+    ASSERT_OK(tm_store_token_list(s, count_token, &n, &e));
+    ASSERT_EQ(n, 2);
+    tm_store_close(s);
+}
+
+TEST(roles_grant_what_the_table_says)
+{
+    tm_roles r;
+    char bad[64];
+    ASSERT_EQ(tm_access_roles_parse("dialer", &r, bad, sizeof bad), 0);
+    ASSERT(tm_access_allows(r, TM_PERM_DECIDE));
+    for (int p = 0; p < TM_PERM_COUNT; p++)
+        if (p != TM_PERM_DECIDE)
+            ASSERT(!tm_access_allows(r, (enum tm_perm)p));
+    ASSERT_EQ(tm_access_roles_parse("integration", &r, bad, sizeof bad), 0);
+    ASSERT(tm_access_allows(r, TM_PERM_EVENTS) && tm_access_allows(r, TM_PERM_ACCOUNTS) &&
+           tm_access_allows(r, TM_PERM_PAYMENTS));
+    ASSERT(!tm_access_allows(r, TM_PERM_DECIDE) && !tm_access_allows(r, TM_PERM_METRICS));
+    ASSERT_EQ(tm_access_roles_parse("engineer", &r, bad, sizeof bad), 0);
+    ASSERT(tm_access_allows(r, TM_PERM_METRICS) && !tm_access_allows(r, TM_PERM_DECIDE));
+    ASSERT_EQ(tm_access_roles_parse("admin", &r, bad, sizeof bad), 0);
+    for (int p = 0; p < TM_PERM_COUNT; p++)
+        ASSERT_EQ(tm_access_allows(r, (enum tm_perm)p), p != TM_PERM_POLICY_APPROVE);
+    ASSERT_EQ(tm_access_roles_parse("dialer,engineer", &r, bad, sizeof bad), 0);
+    ASSERT(tm_access_allows(r, TM_PERM_DECIDE) && tm_access_allows(r, TM_PERM_METRICS));
+    char text[64];
+    tm_access_roles_format(r, text, sizeof text);
+    ASSERT_STR_EQ(text, "dialer,engineer");
+    ASSERT_EQ(tm_access_roles_parse("dialer,boss", &r, bad, sizeof bad), -1);
+    ASSERT_STR_EQ(bad, "boss");
+    ASSERT_EQ(tm_access_roles_parse("", &r, bad, sizeof bad), -1);
+}
