@@ -16,6 +16,7 @@
 #include "portfolio.h"
 #include "store.h"
 #include "engine.h"
+#include "explain.h"
 #include "gate.h"
 #include "gate_wire.h"
 
@@ -36,6 +37,12 @@ static const char decide_help[] =
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
     "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
     "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n"
+    "  --explain       instead of decision lines, explain each decision as text: every\n"
+    "                  regulation that applies and why, each rule's verdict (allowed,\n"
+    "                  blocked with its reason and next time, not applicable and why),\n"
+    "                  what the message must carry, the regulations that do not apply\n"
+    "  --json          with --explain: one JSON object a request, the decision's\n"
+    "                  members plus \"generation\" and \"regulations\"\n"
     "  --record        also record every decision in the store (--db), with an audit\n"
     "                  record naming the rules and the script set\n";
 
@@ -65,6 +72,8 @@ typedef struct decider {
     rule_failure failures[MAX_FAILURES];
     int nfailures;
     int summary;
+    int explain;              /* 1: --explain as text; 2: --explain --json */
+    const char *root;         /* the script tree, to name regulations' scripts by */
     tm_store *store;          /* --record: where decisions go */
     tm_audit_writer *audit;
     long unflushed;
@@ -155,6 +164,13 @@ static void json_escape_to(FILE *f, const char *s)
 static void line_error(decider *dc, long lineno, const char *file, const char *id_json,
                        const char *why)
 {
+    if (dc->explain == 1) {
+        /* Explanations are text: the error is told as text too, in its place. */
+        printf("%s%sline %ld: request %s: %s\n\n", file ? file : "", file ? ": " : "", lineno,
+               id_json ? id_json : "(no id)", why);
+        dc->errors++;
+        return;
+    }
     printf("{\"line\":%ld,", lineno);
     if (file) {
         fputs("\"file\":", stdout);
@@ -179,8 +195,35 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     }
     free(id_json);
     tm_decision d;
-    tm_gate_decide(dc->gate, &req, &d);
-    for (;;) {
+    if (dc->explain) {
+        tm_explain x;
+        if (tm_gate_explain(dc->gate, &req, &x) != TM_OK) {
+            line_error(dc, lineno, file, req.id_json, "out of memory explaining the decision");
+            tm_gate_request_free(&req);
+            return;
+        }
+        if (dc->explain == 1) {
+            tm_explain_text(stdout, dc->gate, dc->root, &req, &x);
+            fputc('\n', stdout);
+        } else {
+            json_t *j = tm_explain_json(dc->gate, dc->root, &req, &x);
+            char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            json_decref(j);
+            if (text) {
+                fputs(text, stdout);
+                fputc('\n', stdout);
+                free(text);
+            } else {
+                line_error(dc, lineno, file, req.id_json, "out of memory explaining the decision");
+            }
+        }
+        d = x.d; /* the decision goes on to be recorded and counted */
+        memset(&x.d, 0, sizeof x.d);
+        tm_gate_explain_free(&x);
+    } else {
+        tm_gate_decide(dc->gate, &req, &d);
+    }
+    for (; !dc->explain;) {
         int n = tm_gate_decision_json(dc->gate, &req, &d, dc->out, dc->outcap);
         if (n >= 0) {
             fwrite(dc->out, 1, (size_t)n, stdout);
@@ -283,6 +326,7 @@ int tm_cmd_decide(tm_cli *cli)
     int nfiles = 0;
     char **files = calloc((size_t)cli->argc, sizeof *files);
     decider dc = {0};
+    int json_out = 0;
     dc.default_now = (int64_t)time(NULL);
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -303,6 +347,10 @@ int tm_cmd_decide(tm_cli *cli)
             }
         } else if (strcmp(a, "--summary") == 0) {
             dc.summary = 1;
+        } else if (strcmp(a, "--explain") == 0) {
+            dc.explain = dc.explain ? dc.explain : 1;
+        } else if (strcmp(a, "--json") == 0) {
+            json_out = 1;
         } else if (strcmp(a, "--record") == 0) {
             dc.unflushed = -1; /* marks --record until the store is open */
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -312,6 +360,12 @@ int tm_cmd_decide(tm_cli *cli)
             files[nfiles++] = cli->argv[i];
         }
     }
+    if (json_out && !dc.explain) {
+        free(files);
+        return tm_cli_usage_error("decide", "--json goes with --explain (decisions are JSON already)");
+    }
+    if (json_out)
+        dc.explain = 2;
     struct tm_err e = {0};
     tm_engine_opts eo = {.scripts = cli->scripts, .gate_problem = tm_cli_warn_gate_problem};
     tm_engine *eng = NULL;
@@ -323,6 +377,7 @@ int tm_cmd_decide(tm_cli *cli)
         return TM_EXIT_FAIL;
     }
     dc.gate = eng->gate;
+    dc.root = eng->gen ? tm_gen_root(eng->gen) : NULL;
     tm_keys *keys = NULL;
     if (dc.unflushed == -1) {
         uint8_t akey[32];
