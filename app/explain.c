@@ -87,6 +87,12 @@ void tm_explain_text(FILE *out, const tm_gate *g, const char *root, const tm_req
                 d->nblocked == 1 ? "" : "s", when);
     }
     fprintf(out, "generation: %s\n", tm_gate_scripts_hash(g));
+    for (const char *p = req->warnings; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(out, "warning: %.*s\n", n, p);
+        p += n + (nl ? 1 : 0);
+    }
     int napplies = 0;
     for (int i = 0; i < x->nregs; i++)
         napplies += x->regs[i].applies;

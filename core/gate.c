@@ -64,6 +64,7 @@ void tm_gate_request_free(tm_request *req)
     free(req->creditor);
     free(req->debt_id);
     free(req->history);
+    free(req->warnings);
     memset(req, 0, sizeof *req);
 }
 

@@ -104,6 +104,8 @@ typedef struct tm_request {
     int nmsg;
     tm_history *history;
     int nhistory;
+    char *warnings;      /* what the request says that the gate does not read (an unknown
+                          * field, with a "did you mean"), one a line; NULL when none */
 } tm_request;
 
 #define TM_CONSENT_AUTODIAL (1u << 16)

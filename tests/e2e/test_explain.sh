@@ -46,6 +46,14 @@ check "explain --json: not applicable" "$D/out.jsonl" '"verdict":"not_applicable
 check "explain --json: a regulation that does not apply" "$D/out.jsonl" '"id":"US-CA","name":'
 check "explain --json: the bad line as decide gives it" "$D/out.jsonl" '{"line":3,"id":"bad","error":"consumer.state: unknown state'
 
+# An unknown request field: the decision is given, the field named with a
+# "did you mean", in the decision line and in the explanation.
+echo '{"id":"tz","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezone":["America/Chicago"]}}' >"$D/tz.jsonl"
+expect_run "an unknown field is a warning, the decision still given" 0 \
+    '{"id":"tz","allow":true,"blocked_by":[],"next_allowed_at":"2026-11-23T15:00:00Z","requires":[],"time_barred":false,"scripts":"'"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/plain.jsonl" | head -n 1)"'","warnings":["consumer.timezone: unknown field, not read (did you mean \"timezones\"?)"]}' \
+    "" -- "$T" decide "$D/tz.jsonl"
+expect_run "the explanation tells the warning too" 0 "*" "" -- sh -c "'$T' decide --explain '$D/tz.jsonl' | grep -qxF 'warning: consumer.timezone: unknown field, not read (did you mean \"timezones\"?)'"
+
 expect_run "--json without --explain is a usage error" 2 "" "--json goes with --explain" -- "$T" decide --json "$D/req.jsonl"
 
 finish
