@@ -18,7 +18,9 @@
 #include "engine.h"
 #include "explain.h"
 #include "gate.h"
+#include "gate_log.h"
 #include "gate_wire.h"
+#include "jarchive.h"
 
 static const char decide_help[] =
     "usage: tallyman decide [options] [FILE...]\n"
@@ -76,6 +78,7 @@ typedef struct decider {
     const char *root;         /* the script tree, to name regulations' scripts by */
     tm_store *store;          /* --record: where decisions go */
     tm_audit_writer *audit;
+    tm_gate_log *glog;
     long unflushed;
     rule_count *counts;
     int ncounts, capcounts;
@@ -117,6 +120,25 @@ static void note_failure(decider *dc, const tm_rule_result *r)
     f->cite = r->rule->cite ? r->rule->cite : "";
     snprintf(f->reason, sizeof f->reason, "%s", r->reason);
     f->n = 1;
+}
+
+/* --record: seals the decisions kept since the last commit into the audit
+ * chain (stamped with the time they were recorded) and commits them. */
+static int record_commit(decider *dc, struct tm_err *err)
+{
+    int rc = tm_gate_log_seal(dc->glog, dc->audit, (int64_t)time(NULL), "decide", "decide", err);
+    if (rc == TM_OK)
+        rc = tm_audit_writer_flush(dc->audit, err);
+    if (rc == TM_OK)
+        rc = tm_store_commit(dc->store, err);
+    if (rc != TM_OK) {
+        tm_store_rollback(dc->store);
+        tm_audit_writer_reset(dc->audit);
+        tm_gate_log_reset(dc->glog);
+        return rc;
+    }
+    dc->unflushed = 0;
+    return tm_store_begin(dc->store, err);
 }
 
 static int count_cmp(const void *a, const void *b)
@@ -241,41 +263,21 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
         dc->outcap = cap;
     }
     if (dc->store) {
-        /* The decision and its audit record: rule ids and times only, no
-         * personal data. */
-        char rules[2048] = "", details[2600];
+        /* The decision with what it was judged on (core/gate_log.h); each
+         * batch is bound into the audit chain as it commits. */
+        char rules[2048] = "";
         size_t n = 0;
         for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
             n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
-        char when[40] = "null";
-        if (d.next_allowed != TM_GATE_NEVER) {
-            when[0] = '"';
-            tm_gate_format_time(d.next_allowed, when + 1, sizeof when - 2);
-            strcat(when, "\"");
-        }
-        snprintf(details, sizeof details,
-                 "{\"request\":%s,\"channel\":\"%s\",\"allow\":%s,\"blocked_by\":\"%s\","
-                 "\"next_allowed_at\":%s,\"scripts\":\"%s\"}",
-                 req.id_json, tm_gate_channel_names[req.channel], d.allow ? "true" : "false", rules, when,
-                 tm_gate_scripts_hash(dc->gate));
-        char subject[200];
-        snprintf(subject, sizeof subject, "debt:%s", req.debt_id ? req.debt_id : "(none)");
         struct tm_err e2 = {0};
-        if (tm_store_decision_add(dc->store, req.debt_id, req.now, tm_gate_channel_names[req.channel],
-                                  d.allow, rules, d.next_allowed == TM_GATE_NEVER ? 0 : d.next_allowed,
-                                  tm_gate_scripts_hash(dc->gate), &e2) != TM_OK ||
-            tm_audit_write(dc->audit, (int64_t)time(NULL), "decide", "decision", subject, details,
-                           &e2) != TM_OK) {
+        if (tm_gate_log_add(dc->glog, 0, &req, d.allow, rules, d.next_allowed,
+                            tm_gate_scripts_hash(dc->gate), NULL, &e2) != TM_OK) {
             fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
             dc->errors++;
         }
-        if (++dc->unflushed >= 5000) {
-            if (tm_audit_writer_flush(dc->audit, &e2) != TM_OK || tm_store_commit(dc->store, &e2) != TM_OK ||
-                tm_store_begin(dc->store, &e2) != TM_OK) {
-                fprintf(stderr, "tallyman: %s\n", e2.msg);
-                dc->errors++;
-            }
-            dc->unflushed = 0;
+        if (++dc->unflushed >= 5000 && record_commit(dc, &e2) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e2.msg);
+            dc->errors++;
         }
     }
     dc->decisions++;
@@ -388,9 +390,18 @@ int tm_cmd_decide(tm_cli *cli)
             return TM_EXIT_FAIL;
         }
         tm_portfolio_audit_key(keys, akey);
+        /* The generation's texts are kept with the decisions, so they can
+         * be judged again by the very rules that made them (--replay). */
         if (tm_audit_writer_open(dc.store, akey, &dc.audit, &e) != TM_OK ||
-            tm_store_begin(dc.store, &e) != TM_OK) {
+            tm_gate_log_open(dc.store, &dc.glog, &e) != TM_OK || tm_store_begin(dc.store, &e) != TM_OK ||
+            (eng->gen && tm_jarchive_keep_gen(dc.store, eng->gen, dc.audit, (int64_t)time(NULL), "decide", &e) != TM_OK)) {
             fprintf(stderr, "tallyman: --record: %s\n", e.msg);
+            tm_gate_log_close(dc.glog);
+            tm_audit_writer_close(dc.audit);
+            tm_store_close(dc.store);
+            tm_keys_free(keys);
+            tm_engine_close(eng);
+            free(files);
             return TM_EXIT_FAIL;
         }
         dc.unflushed = 0;
@@ -428,10 +439,13 @@ int tm_cmd_decide(tm_cli *cli)
     }
     fflush(stdout);
     if (dc.store) {
-        if (tm_audit_writer_flush(dc.audit, &e) != TM_OK || tm_store_commit(dc.store, &e) != TM_OK) {
+        if (record_commit(&dc, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
             rc = TM_EXIT_FAIL;
+        } else {
+            tm_store_rollback(dc.store); /* the empty transaction record_commit began */
         }
+        tm_gate_log_close(dc.glog);
         tm_audit_writer_close(dc.audit);
         tm_store_close(dc.store);
         tm_keys_free(keys);

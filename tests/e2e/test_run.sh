@@ -47,7 +47,7 @@ expect_run "one email each where allowed" 0 "4" "" -- sqlite3 "$DB" "select coun
 expect_run "planned in the send window (10:00 local)" 0 "2026-11-23T15:00:00Z" "" -- sqlite3 "$DB" "select strftime('%Y-%m-%dT%H:%M:%SZ', send_at, 'unixepoch') from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
 expect_run "spooled once each" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
 expect_run "New York needs email consent: skipped, rule named" 0 "skipped|US-NY/email-consent" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D6'"
-expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from decisions"
+expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from gate_decisions"
 expect_run "timer set for day 4" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where timer_go = 'letter'"
 expect_run "contacts count towards the caps" 0 "4" "" -- sqlite3 "$DB" "select count(*) from contacts"
 

@@ -82,8 +82,9 @@ expect_run "scripts deploy again is a no-op" 0 "*" "" -- sh -c "'$T' --db '$DB' 
 expect_run "deploy recorded" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_versions"
 echo '{"id":"q1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"MA"},"debt":{"id":"D1"}}' >"$D/q.jsonl"
 expect_run "decide --record" 0 "*" "" -- "$T" --db "$DB" decide --record "$D/q.jsonl"
-expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from decisions where length(scripts_hash) = 64"
-expect_run "decision audited" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"decision\"'"
+expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from gate_decisions where length(scripts_hash) = 64"
+expect_run "decisions bound into the audit chain" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep '\"action\":\"gate.decisions\"' | grep -q '\"count\":1,'"
+expect_run "the generation's texts kept with them" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"scripts.kept\"'"
 expect_run "chain intact after all of it" 0 "*" "" -- "$T" --db "$DB" audit verify
 mkdir -p "$D/badset/regulations"
 printf 'return regulation { id = "X", rules = { { id = "a", block = true } } }\n' >"$D/badset/regulations/x.lua"
