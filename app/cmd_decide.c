@@ -21,6 +21,7 @@
 #include "gate_log.h"
 #include "gate_wire.h"
 #include "jarchive.h"
+#include "replay.h"
 
 static const char decide_help[] =
     "usage: tallyman decide [options] [FILE...]\n"
@@ -45,8 +46,16 @@ static const char decide_help[] =
     "                  what the message must carry, the regulations that do not apply\n"
     "  --json          with --explain: one JSON object a request, the decision's\n"
     "                  members plus \"generation\" and \"regulations\"\n"
-    "  --record        also record every decision in the store (--db), with an audit\n"
-    "                  record naming the rules and the script set\n";
+    "  --record        also keep every decision in the store (--db) with the request\n"
+    "                  fields it was judged on and the script set, bound into the\n"
+    "                  audit chain\n"
+    "\n"
+    "tallyman decide --replay [--debt DEBT_ID] [--from N] [--to N] [--verbose]\n"
+    "  judges again the decisions the store (--db) keeps, the cycle's and --record's,\n"
+    "  each with the script set that made it (its texts kept in the store, never the\n"
+    "  working tree), and names every one that comes out differently. Exit 1 when\n"
+    "  any does or cannot be judged. --debt: one debt's; --from/--to: decision ids;\n"
+    "  --verbose: a line for each decision, the same ones too.\n";
 
 typedef struct rule_count {
     const char *qid;  /* borrowed from the gate */
@@ -323,8 +332,56 @@ static int decide_stream(decider *dc, FILE *in, const char *name, const char *fi
     return rc;
 }
 
+/* `decide --replay`: the arguments after "--replay". */
+static int replay_cmd(tm_cli *cli, int first)
+{
+    tm_replay_opts o = {0};
+    for (int i = first; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        uint64_t v = 0;
+        if (strcmp(a, "--verbose") == 0) {
+            o.verbose = 1;
+        } else if (strcmp(a, "--debt") == 0 || strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+            if (i + 1 >= cli->argc)
+                return tm_cli_usage_error("decide", "%s needs a value", a);
+            const char *val = cli->argv[++i];
+            if (a[2] == 'd') {
+                o.debt_id = val;
+            } else if (tm_cli_parse_u64(val, INT64_MAX, &v) != 0 || v == 0) {
+                return tm_cli_usage_error("decide", "%s: not a decision id (a whole number from 1): '%s'", a, val);
+            } else if (a[2] == 'f') {
+                o.from = (int64_t)v;
+            } else {
+                o.to = (int64_t)v;
+            }
+        } else if (strcmp(a, "--replay") != 0) {
+            return tm_cli_usage_error("decide", "--replay takes --debt, --from, --to and --verbose, not '%s'", a);
+        }
+    }
+    if (!tm_cli_store_exists(cli, "tallyman run or decide --record"))
+        return TM_EXIT_FAIL;
+    tm_store *s = NULL;
+    tm_keys *keys = NULL;
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    tm_replay_stats st;
+    struct tm_err e = {0};
+    int rc = tm_replay_run(s, &o, stdout, &st, &e);
+    fflush(stdout);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: decide --replay: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return st.different || st.unreadable ? TM_EXIT_FAIL : TM_EXIT_OK;
+}
+
 int tm_cmd_decide(tm_cli *cli)
 {
+    for (int i = 1; i < cli->argc; i++)
+        if (strcmp(cli->argv[i], "--replay") == 0)
+            return replay_cmd(cli, 1);
     int nfiles = 0;
     char **files = calloc((size_t)cli->argc, sizeof *files);
     decider dc = {0};
