@@ -36,6 +36,7 @@ static const command commands[] = {
     {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
     {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
+    {"why", tm_cmd_why, "a debt's story in time order: journey steps, gate verdicts, messages, payments"},
     {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
 };
 

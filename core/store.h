@@ -412,6 +412,31 @@ int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob,
 int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
                                 int key_version, struct tm_err *err);
 
+/* ---- A debt's story (`tallyman why`) ---------------------------------------
+ * Calls fn for what the store holds about debt row `debt`, in time order
+ * (at, then kind, then row id): each row borrowed for the call, strings ""
+ * when absent. Kinds and their fields:
+ *   "planned": a contact planned at `at`: a channel, b template, c the
+ *              outbox status, d the rules that blocked it, n1 the time it
+ *              was planned for, n2 when it was sent (0: not sent);
+ *   "event":   an event that happened at `at`: a type, b its status, n1
+ *              when it was applied;
+ *   "payment": a currency, n1 the amount in minor units;
+ *   "promise": made at `at`: a currency, b due date, c status, n1 amount
+ *              in minor units, n2 grace days;
+ *   "queue":   handed to an agent: a queue, b status, c reason, d outcome,
+ *              n1 when closed (0: open).
+ * Gate decisions and journey steps are the decision log's and the audit
+ * log's (tm_store_gate_log_scan, tm_store_audit_scan). TM_OK, the
+ * callback's code, or TM_ESTORE. */
+typedef struct tm_story_row {
+    int64_t at;
+    const char *kind, *a, *b, *c, *d;
+    int64_t n1, n2;
+} tm_story_row;
+typedef int (*tm_store_story_fn)(void *ud, const tm_story_row *row);
+int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *ud, struct tm_err *err);
+
 /* ---- The gate's decision log (core/gate_log.c builds on these) ------------
  * Names the log refers to by number (rule ids, generation hashes, zones,
  * cities, creditors, message fields), each text kept once.
