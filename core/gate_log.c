@@ -374,6 +374,27 @@ out:
     return tm_err_set(err, TM_ENOMEM, "out of memory decoding a decision");
 }
 
+/* The digest: each row's columns in a fixed text form, then its request's
+ * bytes. */
+typedef struct digest {
+    EVP_MD_CTX *md;
+    int64_t count;
+} digest;
+
+static int digest_row(void *ud, const tm_gate_log_row *r)
+{
+    digest *g = ud;
+    char head[256];
+    int n = snprintf(head, sizeof head, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%d,%d,%s%" PRId64 ",%s,%zu:",
+                     r->id, r->debt, r->at, r->gen, r->channel, r->allow, r->has_next ? "" : "-",
+                     r->has_next ? r->next : 0, r->rules, r->request_len);
+    if (n < 0 || (size_t)n >= sizeof head || EVP_DigestUpdate(g->md, head, (size_t)n) != 1 ||
+        (r->request_len && EVP_DigestUpdate(g->md, r->request, r->request_len) != 1))
+        return TM_ECRYPTO;
+    g->count++;
+    return TM_OK;
+}
+
 /* ---------------------------------------------------------------------------
  * The writer: name numbers kept in memory, each checked once against the
  * store when it was learnt in a transaction that has since ended (it may
@@ -391,6 +412,7 @@ struct tm_gate_log {
     size_t cap, n;
     int64_t from, to;   /* the rows added since the last seal */
     long count, allowed, blocked;
+    EVP_MD_CTX *md;     /* their digest, as tm_gate_log_digest computes it */
 };
 
 int tm_gate_log_open(tm_store *s, tm_gate_log **out, struct tm_err *err)
@@ -403,6 +425,11 @@ int tm_gate_log_open(tm_store *s, tm_gate_log **out, struct tm_err *err)
     }
     l->s = s;
     l->cap = 256;
+    if (!(l->md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(l->md, EVP_sha256(), NULL) != 1) {
+        tm_gate_log_close(l);
+        *out = NULL;
+        return tm_err_set(err, TM_ECRYPTO, "cannot start SHA-256");
+    }
     *out = l;
     return TM_OK;
 }
@@ -414,6 +441,7 @@ void tm_gate_log_close(tm_gate_log *l)
     for (size_t i = 0; i < l->cap; i++)
         free(l->tab[i].name);
     free(l->tab);
+    EVP_MD_CTX_free(l->md);
     free(l);
 }
 
@@ -520,6 +548,10 @@ int tm_gate_log_add(tm_gate_log *l, int64_t debt, const tm_request *req, int all
     row.request = bytes;
     if (rc == TM_OK)
         rc = tm_store_gate_log_add(l->s, &row, err);
+    /* The batch's digest as it grows, so the seal reads nothing back. */
+    digest g = {l->md, 0};
+    if (rc == TM_OK && digest_row(&g, &row) != TM_OK)
+        rc = tm_err_set(err, TM_ECRYPTO, "SHA-256 failed");
     free(bytes);
     if (rc != TM_OK)
         return rc;
@@ -540,27 +572,7 @@ void tm_gate_log_reset(tm_gate_log *l)
 {
     l->from = l->to = 0;
     l->count = l->allowed = l->blocked = 0;
-}
-
-/* The digest: each row's columns in a fixed text form, then its request's
- * bytes. */
-typedef struct digest {
-    EVP_MD_CTX *md;
-    int64_t count;
-} digest;
-
-static int digest_row(void *ud, const tm_gate_log_row *r)
-{
-    digest *g = ud;
-    char head[256];
-    int n = snprintf(head, sizeof head, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%d,%d,%s%" PRId64 ",%s,%zu:",
-                     r->id, r->debt, r->at, r->gen, r->channel, r->allow, r->has_next ? "" : "-",
-                     r->has_next ? r->next : 0, r->rules, r->request_len);
-    if (n < 0 || (size_t)n >= sizeof head || EVP_DigestUpdate(g->md, head, (size_t)n) != 1 ||
-        (r->request_len && EVP_DigestUpdate(g->md, r->request, r->request_len) != 1))
-        return TM_ECRYPTO;
-    g->count++;
-    return TM_OK;
+    EVP_DigestInit_ex(l->md, EVP_sha256(), NULL);
 }
 
 int tm_gate_log_digest(tm_store *s, int64_t from, int64_t to, char hex[65], int64_t *count,
@@ -591,18 +603,21 @@ int tm_gate_log_seal(tm_gate_log *l, tm_audit_writer *audit, int64_t at, const c
 {
     if (l->count == 0)
         return TM_OK;
+    uint8_t md[32];
+    unsigned int mdlen = 0;
     char hex[65], details[400];
-    int64_t n = 0;
-    int rc = tm_gate_log_digest(l->s, l->from, l->to, hex, &n, err);
-    if (rc != TM_OK)
-        return rc;
-    snprintf(details, sizeof details,
-             "{\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"count\":%" PRId64 ",\"allowed\":%ld,"
-             "\"blocked\":%ld,\"sha256\":\"%s\"}",
-             l->from, l->to, n, l->allowed, l->blocked, hex);
-    rc = tm_audit_write(audit, at, actor, "gate.decisions", subject, details, err);
-    if (rc == TM_OK)
+    if (EVP_DigestFinal_ex(l->md, md, &mdlen) != 1) {
         tm_gate_log_reset(l);
+        return tm_err_set(err, TM_ECRYPTO, "SHA-256 failed");
+    }
+    tm_hex(md, 32, hex);
+    snprintf(details, sizeof details,
+             "{\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"count\":%ld,\"allowed\":%ld,"
+             "\"blocked\":%ld,\"sha256\":\"%s\"}",
+             l->from, l->to, l->count, l->allowed, l->blocked, hex);
+    int rc = tm_audit_write(audit, at, actor, "gate.decisions", subject, details, err);
+    /* Sealed or not, the digest is spent: a failed seal rolls the batch back. */
+    tm_gate_log_reset(l);
     return rc;
 }
 

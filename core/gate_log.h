@@ -85,7 +85,9 @@ int tm_gate_log_add(tm_gate_log *l, int64_t debt, const tm_request *req, int all
  * last seal (none: nothing), at `at`, by `actor`, with `subject` ("day:
  * 2026-11-23"), through `audit`, in the caller's transaction: {"from": id,
  * "to": id, "count": n, "allowed": n, "blocked": n, "sha256": digest}.
- * Then starts the next batch. TM_OK, or the store's or audit's error. */
+ * The digest is taken as the rows are added, so nothing is read back. Then
+ * starts the next batch (also when the record could not be written: the
+ * caller rolls the batch back). TM_OK, TM_ECRYPTO, or the audit's error. */
 int tm_gate_log_seal(tm_gate_log *l, tm_audit_writer *audit, int64_t at, const char *actor,
                      const char *subject, struct tm_err *err);
 /* Forgets the rows added since the last seal (their transaction was

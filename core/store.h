@@ -451,7 +451,7 @@ int tm_store_gate_names(tm_store *s, tm_store_gate_name_fn fn, void *ud, struct 
 /* One decision as the log keeps it. On write every field but id is read
  * (strings and the request borrowed) and id is set; debt 0 looks the debt
  * up by debt_ref (NULL, or an id the store does not know: kept without a
- * debt). On read every field is set, strings and the request borrowed for
+ * debt; row->debt is then set to the debt found, or 0). On read every field is set, strings and the request borrowed for
  * the callback: debt_ref is the debt's own id ("" without a debt), rules
  * "" when none. */
 typedef struct tm_gate_log_row {

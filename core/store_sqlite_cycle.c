@@ -587,7 +587,8 @@ int tm_store_gate_log_add(tm_store *s, tm_gate_log_row *row, struct tm_err *err)
     sqlite3_stmt *st;
     static const char sql[] =
         "INSERT INTO gate_log (debt, at, gen, channel, allow, next, rules, request) VALUES "
-        "(coalesce(?1, (SELECT id FROM debts WHERE debt_id = ?2)), ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+        "(coalesce(?1, (SELECT id FROM debts WHERE debt_id = ?2)), ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "RETURNING id, coalesce(debt, 0)";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     if (row->debt)
@@ -605,10 +606,14 @@ int tm_store_gate_log_add(tm_store *s, tm_gate_log_row *row, struct tm_err *err)
         sqlite3_bind_null(st, 7);
     tm__sq_bind_opt_text(st, 8, row->rules && *row->rules ? row->rules : NULL);
     sqlite3_bind_blob(st, 9, row->request, (int)row->request_len, SQLITE_STATIC);
-    int rc = tm__sq_done(s, st, err);
-    if (rc == TM_OK)
-        row->id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW) {
+        row->id = sqlite3_column_int64(st, 0);
+        row->debt = sqlite3_column_int64(st, 1);
+        step = tm__sq_step(s, st);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "keeping a gate decision");
 }
 
 int tm_store_gate_log_scan(tm_store *s, int64_t debt, int64_t from_id, int64_t to_id,
