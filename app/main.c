@@ -37,7 +37,7 @@ static const command commands[] = {
     {"pay", tm_cmd_pay, "take card payments through the gateway (tokenised, velocity-checked)"},
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
     {"why", tm_cmd_why, "a debt's story in time order: journey steps, gate verdicts, messages, payments"},
-    {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
+    {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT (Mermaid with --mermaid)"},
 };
 
 static void print_help(FILE *f)

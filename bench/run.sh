@@ -15,5 +15,7 @@ if [ "${TM_BENCH_LUAJIT:-1}" = 1 ] && make -s LUA=luajit build/luajit/bench/benc
 fi
 echo "== bench_cycle.sh"
 sh bench/bench_cycle.sh
+echo "== bench_decisions.sh"
+sh bench/bench_decisions.sh
 echo "== bench_sim.sh"
 sh bench/bench_sim.sh

@@ -707,6 +707,8 @@ typedef struct tm_queue_item {
     const char *key, *debt_ref, *queue, *reason, *journey, *journey_state;
     enum tm_queue_status status;
     const char *closed_by, *outcome;
+    int64_t balance;        /* read only: the debt's balance now, minor units */
+    const char *currency;   /* read only: its currency */
 } tm_queue_item;
 int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err);
 typedef int (*tm_store_queue_fn)(void *ud, const tm_queue_item *q);

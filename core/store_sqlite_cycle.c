@@ -678,7 +678,7 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
 {
     sqlite3_stmt *st;
     if (tm__sq_prepare(s, "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
-                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome FROM agent_queue q "
+                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome, d.balance_minor, d.currency FROM agent_queue q "
                    "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
                    "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
@@ -700,6 +700,10 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         q.closed_at = sqlite3_column_int64(st, 8);
         tm__sq_copy_col(st, 9, by, sizeof by);
         tm__sq_copy_col(st, 10, outcome, sizeof outcome);
+        char currency[4];
+        q.balance = sqlite3_column_int64(st, 11);
+        tm__sq_copy_col(st, 12, currency, sizeof currency);
+        q.currency = currency;
         q.debt_ref = debt;
         q.queue = name;
         q.reason = reason;

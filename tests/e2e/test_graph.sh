@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/e2e/test_graph.sh: `tallyman graph JOURNEY` writes DOT and Mermaid.
+# tests/e2e/test_graph.sh: `tallyman graph JOURNEY` writes DOT alone (it pipes
+# into `dot -Tsvg`), Mermaid with --mermaid.
 . "$(dirname "$0")/lib.sh"
 T="$TM_BIN"
 D="$E2E_TMP"
@@ -41,7 +42,9 @@ stateDiagram-v2
   remind --> nudge : after 3 days
   any_state --> paid : cease
 ```' "" -- "$T" --scripts "$D/tree" graph demo --mermaid
-expect_run "both by default" 0 "*" "" -- "$T" --scripts "$D/tree" graph demo
+"$T" --scripts "$D/tree" graph demo --dot >"$D/dot.txt"
+expect_run "DOT alone by default, so it pipes into dot" 0 "$(cat "$D/dot.txt")" "" -- "$T" --scripts "$D/tree" graph demo
+expect_run "the last of --dot and --mermaid counts" 0 "$(cat "$D/dot.txt")" "" -- "$T" --scripts "$D/tree" graph demo --mermaid --dot
 expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo)" -- "$T" --scripts "$D/tree" graph nope
 expect_run "needs a journey" 2 "" "graph needs a JOURNEY" -- "$T" graph
 sed -i 's/"paid" } },/"payd" } },/' "$D/tree/strategies/demo.lua"
