@@ -412,6 +412,11 @@ int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob,
 int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
                                 int key_version, struct tm_err *err);
 
+/* When the next journey timer of an open debt falls due at or after `from`
+ * (*at; 0 when none is set) and how many fall due on that UTC day
+ * (*count). Reads only. TM_OK or TM_ESTORE. */
+int tm_store_timers_next(tm_store *s, int64_t from, int64_t *at, int64_t *count, struct tm_err *err);
+
 /* ---- A debt's story (`tallyman why`) ---------------------------------------
  * Calls fn for what the store holds about debt row `debt`, in time order
  * (at, then kind, then row id): each row borrowed for the call, strings ""

@@ -761,3 +761,34 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
     }
     return tm_store_commit(s, err);
 }
+
+int tm_store_timers_next(tm_store *s, int64_t from, int64_t *at, int64_t *count, struct tm_err *err)
+{
+    *at = 0;
+    *count = 0;
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT min(timer_at) FROM debts WHERE timer_at IS NOT NULL AND timer_at >= ?1 "
+                          "AND status = 'open'", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, from);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *at = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW)
+        return tm__sq_error(s, err, "reading the next timers");
+    if (*at == 0)
+        return TM_OK;
+    /* how many fall due on that UTC day */
+    int64_t day = *at - ((*at % 86400) + 86400) % 86400;
+    if (tm__sq_prepare(s, "SELECT count(*) FROM debts WHERE timer_at >= ?1 AND timer_at < ?2 AND "
+                          "status = 'open'", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, day);
+    sqlite3_bind_int64(st, 2, day + 86400);
+    step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "reading the next timers");
+}
