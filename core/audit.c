@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "calendar.h"
 #include "crypto.h"
 #include "gate_log.h"
 #include "hmac.h"
@@ -403,7 +404,13 @@ static int export_one(void *ud, const tm_audit_rec *r)
 {
     exporter *x = ud;
     FILE *out = x->out;
-    fprintf(out, "{\"seq\":%lld,\"at\":%lld,\"actor\":", (long long)r->seq, (long long)r->at);
+    /* The time as people and tools read it (RFC 3339, UTC): the chain
+     * hashes the integer, which is this exactly. */
+    char at[TM_CALENDAR_RFC3339_LEN + 8];
+    if (tm_calendar_format_rfc3339(r->at, 0, at, sizeof at, NULL) == TM_OK)
+        fprintf(out, "{\"seq\":%lld,\"at\":\"%s\",\"actor\":", (long long)r->seq, at);
+    else /* a time out of the calendar's years: the number as stored */
+        fprintf(out, "{\"seq\":%lld,\"at\":%lld,\"actor\":", (long long)r->seq, (long long)r->at);
     json_str(out, r->actor, r->actor_len);
     fputs(",\"action\":", out);
     json_str(out, r->action, r->action_len);
