@@ -232,8 +232,10 @@ void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
         if (A->by_ch[c])
             printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
     printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
+    int order[TM_CYCLE_MAX_RULES];
+    tm_cycle_rules_order(&A->total, order);
     for (int r = 0; r < A->total.nrules; r++)
-        printf("    %-46s %8ld\n", A->total.by_rule[r].rule, A->total.by_rule[r].count);
+        printf("    %-46s %8ld\n", A->total.by_rule[order[r]].rule, A->total.by_rule[order[r]].count);
     printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
            "from\\to");
     for (int t = 0; t < TM_SIM_NBUCKETS; t++)

@@ -234,10 +234,12 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
         fputs("<h3>", f);
         esc(f, arms[a]->label);
         fputs("</h3>\n<table><tr><th class=\"l\">rule</th><th>attempts</th></tr>\n", f);
+        int order[TM_CYCLE_MAX_RULES];
+        tm_cycle_rules_order(&arms[a]->total, order);
         for (int r = 0; r < arms[a]->total.nrules; r++) {
             fputs("<tr><td class=\"l\">", f);
-            esc(f, arms[a]->total.by_rule[r].rule);
-            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[r].count);
+            esc(f, arms[a]->total.by_rule[order[r]].rule);
+            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[order[r]].count);
         }
         fputs("</table>\n", f);
     }
