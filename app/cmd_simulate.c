@@ -44,7 +44,7 @@
 #include "validate.h"
 
 static const char sim_help[] =
-    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N --strategy A [--vs B]\n"
+    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N [--strategy A] [--vs B]\n"
     "                [--seed S] [--date D] [--report FILE.html] [--costs FILE.json]\n"
     "                [--world FILE.json] [--quiet]\n"
     "\n"
@@ -60,7 +60,7 @@ static const char sim_help[] =
     "worked; contacts, payments and promises stay as history.\n"
     "\n"
     "  --days N         days to simulate, 1 to 3650 (required)\n"
-    "  --strategy A     the strategy set to simulate (required)\n"
+    "  --strategy A     the strategy set to simulate (default: the script tree's strategies/)\n"
     "  --vs B           a second strategy set to compare with A\n"
     "  --seed S         the simulated world, 0 to 2^64-1 (default 1): same seed, same answers\n"
     "  --date D         the first day, YYYY-MM-DD (default: today, UTC)\n"
@@ -856,8 +856,12 @@ int tm_cmd_simulate(tm_cli *cli)
     }
     if (days == 0)
         return tm_cli_usage_error("simulate", "--days is required (1 to 3650)");
-    if (strat_a == NULL)
-        return tm_cli_usage_error("simulate", "--strategy is required (a directory of journeys)");
+    char strat_default[PATH_MAX];
+    if (strat_a == NULL) {
+        /* the strategies that run: the script tree's own */
+        snprintf(strat_default, sizeof strat_default, "%s/strategies", cli->scripts);
+        strat_a = strat_default;
+    }
     if (!is_dir(strat_a))
         return tm_cli_usage_error("simulate", "--strategy %s: no such directory", strat_a);
     if (strat_b && !is_dir(strat_b))

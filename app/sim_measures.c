@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 const char *const tm_sim_bucket_names[TM_SIM_NBUCKETS] = {"current", "1-30",    "31-60", "61-90",
@@ -34,6 +35,21 @@ void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp)
     else
         snprintf(buf, cap, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exp,
                  (unsigned long long)(m % (uint64_t)scale));
+}
+
+void tm_sim_group_thousands(const char *plain, char *buf, size_t cap)
+{
+    const char *p = plain;
+    size_t o = 0;
+    if (*p == '-' && o + 1 < cap)
+        buf[o++] = *p++;
+    size_t digits = strspn(p, "0123456789");
+    for (size_t i = 0; i < digits && o + 2 < cap; i++) {
+        if (i && (digits - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = p[i];
+    }
+    snprintf(buf + o, cap > o ? cap - o : 0, "%s", p + digits);
 }
 
 /* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
@@ -102,6 +118,7 @@ static void values(const tm_simulation *S, const tm_sim_arm *A, int k, double *x
         case 9: x[i] = A->complaints[i]; *use_y = 0; break;
         case 10: x[i] = cost; *use_y = 0; break;
         case 11: x[i] = cost; y[i] = (double)A->collected[i]; break;
+        case 13: x[i] = (double)A->collected[i] - cost; *use_y = 0; break;
         default:
             x[i] = A->resolved[i] ? A->resolved[i] : 0;
             y[i] = A->resolved[i] != 0;
@@ -128,6 +145,7 @@ static const struct {
     {"contact cost", FMT_MONEY, 1},
     {"cost to collect", FMT_PCT, 0},
     {"days to resolution (mean)", FMT_NUM, 0},
+    {"net collected after cost", FMT_MONEY, 1},
 };
 
 int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B, tm_sim_kpi *kp)
@@ -185,9 +203,10 @@ void tm_sim_format_value(const tm_simulation *S, char *buf, size_t cap, int fmt,
     switch (fmt) {
     case FMT_PCT: snprintf(buf, cap, "%s%.2f%%", plus, v * 100); break;
     case FMT_MONEY: {
-        char m[48];
+        char m[48], g[64];
         tm_sim_format_money(m, sizeof m, (int64_t)llround(v), S->exp);
-        snprintf(buf, cap, "%s%s", plus, m);
+        tm_sim_group_thousands(m, g, sizeof g);
+        snprintf(buf, cap, "%s%s", plus, g);
         break;
     }
     case FMT_COUNT: snprintf(buf, cap, "%s%.0f", plus, v); break;
@@ -222,6 +241,34 @@ void tm_sim_print_measures(const tm_simulation *S, const tm_sim_arm *A, const tm
         }
         printf("%-28s %16s %16s %14s  %-30s\n", kp[k].name, a, b, d, ci);
     }
+    char v[400];
+    tm_sim_verdict(S, kp, B != NULL, v, sizeof v);
+    printf("(amounts in %s)\n%s\n", S->currency[0] ? S->currency : "the portfolio's currency", v);
+}
+
+void tm_sim_verdict(const tm_simulation *S, const tm_sim_kpi *kp, int two, char *buf, size_t cap)
+{
+    const tm_sim_kpi *net = &kp[TM_SIM_KPI_NET];
+    const char *cur = S->currency[0] ? S->currency : "";
+    char d[64], lo[64], hi[64], a[64];
+    tm_sim_format_value(S, a, sizeof a, net->fmt, net->d.a, 0);
+    tm_sim_format_value(S, lo, sizeof lo, net->fmt, net->d.lo, 0);
+    tm_sim_format_value(S, hi, sizeof hi, net->fmt, net->d.hi, 0);
+    if (!two) {
+        snprintf(buf, cap, "verdict: A collects %s %s net of contact cost over %d days", a, cur, S->days);
+        return;
+    }
+    tm_sim_format_value(S, d, sizeof d, net->fmt, fabs(net->d.diff), 0);
+    if (net->d.significant && net->d.diff > 0)
+        snprintf(buf, cap, "verdict: B is better: it collects %s %s more than A net of contact cost "
+                           "(95%% CI [%s, %s])", d, cur, lo, hi);
+    else if (net->d.significant && net->d.diff < 0)
+        snprintf(buf, cap, "verdict: B is worse: it collects %s %s less than A net of contact cost "
+                           "(95%% CI [%s, %s])", d, cur, lo, hi);
+    else
+        snprintf(buf, cap, "verdict: no clear difference: B - A net of contact cost is %s%s %s, 95%% CI "
+                           "[%s, %s] includes 0 (more days or debts would tell)",
+                 net->d.diff < 0 ? "-" : net->d.diff > 0 ? "+" : "", d, cur, lo, hi);
 }
 
 void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)

@@ -89,7 +89,9 @@ typedef struct tm_sim_kpi {
 
 /* The measures: kp[0 .. TM_SIM_NKPI - 1] paired by debt, then the median
  * days to resolution (not paired). */
-#define TM_SIM_NKPI 13
+#define TM_SIM_NKPI 14
+/* The measure a verdict is given on: net collected after contact cost. */
+#define TM_SIM_KPI_NET 13
 
 /* Fills kp[TM_SIM_NKPI + 1] for A alone (B NULL: b is a) or B against A.
  * TM_OK, or TM_ENOMEM with kp untouched. */
@@ -98,6 +100,13 @@ int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm
 
 /* minor units -> "1234.56" (the currency's exponent `exp`). */
 void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp);
+/* The one-line verdict on the measures (two: B against A, else A alone),
+ * on net collected after contact cost and its interval, into buf. */
+void tm_sim_verdict(const tm_simulation *S, const tm_sim_kpi *kp, int two, char *buf, size_t cap);
+
+/* "1234567.89" -> "1,234,567.89" for people (a sign and what follows the
+ * whole units are kept). */
+void tm_sim_group_thousands(const char *plain, char *buf, size_t cap);
 
 /* A measure's value as printed (a percentage, an amount of money, a count
  * or a number), "+" before a positive one when `sign`; "n/a" for NaN. */

@@ -218,6 +218,13 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
+    char verdict[400];
+    tm_sim_verdict(S, kp, narms == 2, verdict, sizeof verdict);
+    fputs("<p>Amounts in ", f);
+    esc(f, S->currency);
+    fputs(".</p>\n<p class=\"verdict\"><b>", f);
+    esc(f, verdict);
+    fputs("</b></p>\n", f);
     if (narms == 2)
         fputs("<p>Bold rows (*): the 95% interval of the difference excludes 0.</p>\n", f);
     fputs("<h2>Recovery curve</h2>\n<p>Collected by the end of each day, as a share of the placed "

@@ -56,6 +56,13 @@ expect_run "  ...to the cent" 0 "" "" -- cmp "$D/w0.txt" "$D/w3.txt"
 expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r.html"
 cp "$E2E_TMP/out" "$D/ab1.txt"
 # The table's columns: measure, A, B, B - A, interval.
+expect_run "  ...net collected after cost, with its interval" 0 "*" "" -- grep -qE '^net collected after cost +-?[0-9,]+\.[0-9]{2} +-?[0-9,]+\.[0-9]{2} +[-+]?[0-9,]+\.[0-9]{2} +\[' "$D/ab1.txt"
+expect_run "  ...amounts with thousands separators" 0 "*" "" -- grep -qE '^collected +[0-9]{1,3}(,[0-9]{3})+\.[0-9]{2} ' "$D/ab1.txt"
+expect_run "  ...the currency said" 0 "*" "" -- grep -qx '(amounts in USD)' "$D/ab1.txt"
+expect_run "  ...a one-line verdict" 1 "*" "" -- sh -c "grep -c '^verdict: ' '$D/ab1.txt' | grep -vqx 1"
+expect_run "  ...on net collected" 0 "*" "" -- grep -qE '^verdict: (B is better|B is worse|no clear difference).* net of contact cost' "$D/ab1.txt"
+expect_run "  ...blocked-by-rule lists most first" 0 "*" "" -- awk '/blocked contact attempts by rule:/ { on = 1; prev = -1; next } on && /^    / { if (prev >= 0 && $NF + 0 > prev) bad = 1; prev = $NF + 0; n++; next } { on = 0 } END { exit bad || n < 2 }' "$D/ab1.txt"
+expect_run "  ...the report gives the verdict too" 0 "*" "" -- grep -q '<p class="verdict"><b>verdict: ' "$D/r.html"
 expect_run "  ...collected differs" 0 "*" "" -- awk '/^collected / { n++; if ($2 != $3 && $3 != "") ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
 expect_run "  ...fewer contacts per debt" 0 "*" "" -- awk '/^contacts per debt / { n++; if ($5 + 0 < $4 + 0) ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
 expect_run "  ...the same again with the same seed" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r2.html"
@@ -86,6 +93,9 @@ expect_run "bad costs: the field is named" 2 "" "costs_typo" -- "$S" --days 2 --
 
 # Bad use.
 expect_run "no --days" 2 "" "--days is required" -- "$S" --strategy "$ROOT/scripts/strategies"
+expect_run "--strategy defaults to the script tree's strategies" 0 "*" "" -- "$S" --days 2 --seed 3 --quiet
+cp "$E2E_TMP/out" "$D/default.txt"
+expect_run "  ...and says which" 0 "*" "" -- grep -qx "A: $ROOT/scripts/strategies" "$D/default.txt"
 expect_run "--days 0" 2 "" "--days" -- "$S" --days 0 --strategy "$ROOT/scripts/strategies"
 expect_run "--days 3651" 2 "" "--days" -- "$S" --days 3651 --strategy "$ROOT/scripts/strategies"
 expect_run "bad seed" 2 "" "--seed" -- "$S" --days 2 --seed -3 --strategy "$ROOT/scripts/strategies"
