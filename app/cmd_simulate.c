@@ -622,6 +622,7 @@ static void arm_free(tm_sim_arm *A)
     free(A->recent);
     free(A->recent_n);
     free(A->curve);
+    free(A->groups);
     free(A->msgs);
     for (size_t k = 0; k < A->nev; k++)
         free(A->evs[k].line);
@@ -756,6 +757,14 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
             break;
         }
         A->collected[i] = S->d[i].start - rec.balance;
+        char jn[64], vn[64];
+        int jfound = 0;
+        if (tm_store_debt_journey(s, S->d[i].debt_id, jn, sizeof jn, vn, sizeof vn, &jfound, &e) != TM_OK ||
+            tm_sim_group_add(A, jn, vn, A->collected[i], tm_sim_cost_minor(S, A->cost[i])) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg[0] ? e.msg : "out of memory");
+            code = TM_EXIT_FAIL;
+            break;
+        }
         if (S->d[i].dpd < 0) {
             A->roll_unknown++;
             continue;

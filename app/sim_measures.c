@@ -53,7 +53,7 @@ void tm_sim_group_thousands(const char *plain, char *buf, size_t cap)
 }
 
 /* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
-static double micro_to_minor(const tm_simulation *S, int64_t micro)
+double tm_sim_cost_minor(const tm_simulation *S, int64_t micro)
 {
     double v = (double)micro;
     for (int i = S->exp; i < 6; i++)
@@ -63,6 +63,7 @@ static double micro_to_minor(const tm_simulation *S, int64_t micro)
 
 /* How a measure is printed (tm_sim_kpi.fmt). */
 enum { FMT_PCT, FMT_NUM, FMT_MONEY, FMT_COUNT };
+_Static_assert(FMT_MONEY == TM_SIM_FMT_MONEY, "the money format is the one sim_measures.h names");
 
 static double median_days(const tm_simulation *S, const tm_sim_arm *A)
 {
@@ -101,7 +102,7 @@ static void values(const tm_simulation *S, const tm_sim_arm *A, int k, double *x
     *use_y = 1;
     for (size_t i = 0; i < S->n; i++) {
         const tm_sim_debt *d = &S->d[i];
-        double cost = micro_to_minor(S, A->cost[i]);
+        double cost = tm_sim_cost_minor(S, A->cost[i]);
         switch (k) {
         case 0: x[i] = (double)A->collected[i]; *use_y = 0; break;
         case 1: x[i] = (double)A->collected[i]; y[i] = (double)d->placed; break;
@@ -283,6 +284,16 @@ void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
     tm_cycle_rules_order(&A->total, order);
     for (int r = 0; r < A->total.nrules; r++)
         printf("    %-46s %8ld\n", A->total.by_rule[order[r]].rule, A->total.by_rule[order[r]].count);
+    printf("  by journey and variant:\n    %-22s %-16s %7s %16s %14s %16s\n", "journey", "variant", "debts",
+           "collected", "contact cost", "net");
+    for (size_t g = 0; g < A->ngroups; g++) {
+        const tm_sim_group *G = &A->groups[g];
+        char c[64], k[64], n[64];
+        tm_sim_format_value(S, c, sizeof c, FMT_MONEY, (double)G->collected, 0);
+        tm_sim_format_value(S, k, sizeof k, FMT_MONEY, G->cost, 0);
+        tm_sim_format_value(S, n, sizeof n, FMT_MONEY, (double)G->collected - G->cost, 0);
+        printf("    %-22s %-16s %7ld %16s %14s %16s\n", G->journey, G->variant, G->debts, c, k, n);
+    }
     printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
            "from\\to");
     for (int t = 0; t < TM_SIM_NBUCKETS; t++)
@@ -305,3 +316,37 @@ void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
     (void)S;
 }
 
+
+int tm_sim_group_add(tm_sim_arm *A, const char *journey, const char *variant, int64_t collected, double cost)
+{
+    size_t i = 0;
+    int c = 1;
+    while (i < A->ngroups) {
+        tm_sim_group *g = &A->groups[i];
+        c = strcmp(g->journey, journey);
+        if (c == 0)
+            c = strcmp(g->variant, variant);
+        if (c >= 0)
+            break;
+        i++;
+    }
+    if (i == A->ngroups || c != 0) {
+        if (A->ngroups == A->capgroups) {
+            size_t cap = A->capgroups ? A->capgroups * 2 : 16;
+            tm_sim_group *q = realloc(A->groups, cap * sizeof *q);
+            if (!q)
+                return TM_ENOMEM;
+            A->groups = q;
+            A->capgroups = cap;
+        }
+        memmove(&A->groups[i + 1], &A->groups[i], (A->ngroups - i) * sizeof *A->groups);
+        A->ngroups++;
+        memset(&A->groups[i], 0, sizeof A->groups[i]);
+        snprintf(A->groups[i].journey, sizeof A->groups[i].journey, "%s", *journey ? journey : "(none)");
+        snprintf(A->groups[i].variant, sizeof A->groups[i].variant, "%s", *variant ? variant : "-");
+    }
+    A->groups[i].debts++;
+    A->groups[i].collected += collected;
+    A->groups[i].cost += cost;
+    return TM_OK;
+}

@@ -302,6 +302,33 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
           "(columns), as a share of the row.</p>\n", f);
     for (int a = 0; a < narms; a++)
         html_roll(f, arms[a]);
+    fputs("<h2>By journey and variant</h2>\n<p>Where each debt ended, with what it paid and what "
+          "contacting it cost.</p>\n", f);
+    for (int a = 0; a < narms; a++) {
+        fputs("<h3>", f);
+        esc(f, arms[a]->label);
+        fputs("</h3>\n<table><tr><th class=\"l\">journey</th><th class=\"l\">variant</th><th>debts</th>"
+              "<th>collected</th><th>contact cost</th><th>net</th></tr>\n", f);
+        for (size_t g = 0; g < arms[a]->ngroups; g++) {
+            const tm_sim_group *G = &arms[a]->groups[g];
+            char c[64], k[64], n[64];
+            tm_sim_format_value(S, c, sizeof c, TM_SIM_FMT_MONEY, (double)G->collected, 0);
+            tm_sim_format_value(S, k, sizeof k, TM_SIM_FMT_MONEY, G->cost, 0);
+            tm_sim_format_value(S, n, sizeof n, TM_SIM_FMT_MONEY, (double)G->collected - G->cost, 0);
+            fputs("<tr><td class=\"l\">", f);
+            esc(f, G->journey);
+            fputs("</td><td class=\"l\">", f);
+            esc(f, G->variant);
+            fprintf(f, "</td><td>%ld</td><td>", G->debts);
+            esc(f, c);
+            fputs("</td><td>", f);
+            esc(f, k);
+            fputs("</td><td>", f);
+            esc(f, n);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
     fputs("<h2>Blocked contact attempts by rule</h2>\n", f);
     for (int a = 0; a < narms; a++) {
         fputs("<h3>", f);

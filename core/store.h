@@ -417,6 +417,11 @@ int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, si
  * (*count). Reads only. TM_OK or TM_ESTORE. */
 int tm_store_timers_next(tm_store *s, int64_t from, int64_t *at, int64_t *count, struct tm_err *err);
 
+/* The journey and variant debt `debt_id` is on ("" for none), cut to the
+ * buffers; *found 0 when the store has no such debt. TM_OK or TM_ESTORE. */
+int tm_store_debt_journey(tm_store *s, const char *debt_id, char *journey, size_t jcap, char *variant,
+                          size_t vcap, int *found, struct tm_err *err);
+
 /* ---- A debt's story (`tallyman why`) ---------------------------------------
  * Calls fn for what the store holds about debt row `debt`, in time order
  * (at, then kind, then row id): each row borrowed for the call, strings ""

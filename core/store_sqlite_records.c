@@ -700,3 +700,23 @@ int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *u
     sqlite3_finalize(st);
     return rc;
 }
+
+int tm_store_debt_journey(tm_store *s, const char *debt_id, char *journey, size_t jcap, char *variant,
+                          size_t vcap, int *found, struct tm_err *err)
+{
+    *found = 0;
+    journey[0] = variant[0] = '\0';
+    sqlite3_stmt *st = tm__sq_cached(s, "SELECT coalesce(journey, ''), coalesce(variant, '') FROM debts "
+                                        "WHERE debt_id = ?1", err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        tm__sq_copy_col(st, 0, journey, jcap);
+        tm__sq_copy_col(st, 1, variant, vcap);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a debt's journey");
+}
