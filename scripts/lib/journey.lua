@@ -715,7 +715,16 @@ end
 
 -- For `tallyman graph` and authors: states, their transitions and timers.
 function Journey:edges()
-    local out = { { from = "[*]", to = self.def.start, label = "start" } }
+    -- the start edge carries the variant split, so the graph shows it
+    local start = "start"
+    if #self.variants > 0 then
+        local parts = {}
+        for _, v in ipairs(self.variants) do
+            parts[#parts + 1] = fmt("%s %g%%", v.name, v.bps / 100)
+        end
+        start = "start: " .. table.concat(parts, ", ")
+    end
+    local out = { { from = "[*]", to = self.def.start, label = start } }
     for _, name in ipairs(sorted_keys(self.def.states)) do
         local st = self.def.states[name]
         if st.on then

@@ -45,7 +45,19 @@ stateDiagram-v2
 "$T" --scripts "$D/tree" graph demo --dot >"$D/dot.txt"
 expect_run "DOT alone by default, so it pipes into dot" 0 "$(cat "$D/dot.txt")" "" -- "$T" --scripts "$D/tree" graph demo
 expect_run "the last of --dot and --mermaid counts" 0 "$(cat "$D/dot.txt")" "" -- "$T" --scripts "$D/tree" graph demo --mermaid --dot
-expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo)" -- "$T" --scripts "$D/tree" graph nope
+cat >"$D/tree/strategies/split.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "split", start = "remind", variants = { champion = 90, sms_first = 10 },
+  states = {
+    remind = { enter = function(j) j:send("sms", "r") end, on = { payment = "paid" } },
+    paid = { final = "paid" },
+  },
+}
+LUA
+expect_run "the variant split on the start edge" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split | grep -qx '  \"(start)\" -> \"remind\" \\[label=\"start: champion 90%, sms_first 10%\"\\];'"
+expect_run "  ...in Mermaid too" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split --mermaid | grep -qx '  \\[\\*\\] --> remind : start: champion 90%, sms_first 10%'"
+expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo split)" -- "$T" --scripts "$D/tree" graph nope
 expect_run "needs a journey" 2 "" "graph needs a JOURNEY" -- "$T" graph
 sed -i 's/"paid" } },/"payd" } },/' "$D/tree/strategies/demo.lua"
 expect_run "a broken journey is reported" 1 "" "no state 'payd'" -- "$T" --scripts "$D/tree" graph demo
