@@ -951,9 +951,7 @@ int tm_cmd_simulate(tm_cli *cli)
         printf("\n");
         tm_sim_print_measures(&S, &A, strat_b ? &B : NULL, kp);
         if (!S.quiet) {
-            tm_sim_print_arm(&S, &A);
-            if (strat_b)
-                tm_sim_print_arm(&S, &B);
+            tm_sim_print_arms(&S, &A, strat_b ? &B : NULL);
         }
         tm_sim_arm *arms[2] = {&A, &B};
         if (report_path && tm_sim_report_write(report_path, &S, arms, strat_b ? 2 : 1, kp, cli->db,

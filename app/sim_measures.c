@@ -272,6 +272,29 @@ void tm_sim_verdict(const tm_simulation *S, const tm_sim_kpi *kp, int two, char 
                  net->d.diff < 0 ? "-" : net->d.diff > 0 ? "+" : "", d, cur, lo, hi);
 }
 
+static void print_roll(const tm_sim_arm *A, const char *who)
+{
+    printf("  %sroll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s", who,
+           "from\\to");
+    for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+        printf(" %8s", tm_sim_bucket_names[t]);
+    printf(" %8s\n", "debts");
+    for (int f = 0; f < TM_SIM_NBUCKETS; f++) {
+        long row = 0;
+        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+            row += A->roll[f][t];
+        if (row == 0)
+            continue;
+        printf("    %-9s", tm_sim_bucket_names[f]);
+        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
+            printf(" %7.1f%%", 100.0 * (double)A->roll[f][t] / (double)row);
+        printf(" %8ld\n", row);
+    }
+    if (A->roll_unknown)
+        printf("    (%ld debts with unknown days past due are not in the matrix)\n",
+               A->roll_unknown);
+}
+
 void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
 {
     printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
@@ -294,25 +317,7 @@ void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
         tm_sim_format_value(S, n, sizeof n, FMT_MONEY, (double)G->collected - G->cost, 0);
         printf("    %-22s %-16s %7ld %16s %14s %16s\n", G->journey, G->variant, G->debts, c, k, n);
     }
-    printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
-           "from\\to");
-    for (int t = 0; t < TM_SIM_NBUCKETS; t++)
-        printf(" %8s", tm_sim_bucket_names[t]);
-    printf(" %8s\n", "debts");
-    for (int f = 0; f < TM_SIM_NBUCKETS; f++) {
-        long row = 0;
-        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
-            row += A->roll[f][t];
-        if (row == 0)
-            continue;
-        printf("    %-9s", tm_sim_bucket_names[f]);
-        for (int t = 0; t < TM_SIM_NBUCKETS; t++)
-            printf(" %7.1f%%", 100.0 * (double)A->roll[f][t] / (double)row);
-        printf(" %8ld\n", row);
-    }
-    if (A->roll_unknown)
-        printf("    (%ld debts with unknown days past due are not in the matrix)\n",
-               A->roll_unknown);
+    print_roll(A, "");
     (void)S;
 }
 
@@ -349,4 +354,77 @@ int tm_sim_group_add(tm_sim_arm *A, const char *journey, const char *variant, in
     A->groups[i].collected += collected;
     A->groups[i].cost += cost;
     return TM_OK;
+}
+
+/* The count of rule `rule` in arm A's list (0 when it blocked nothing there). */
+static long rule_count(const tm_sim_arm *A, const char *rule)
+{
+    for (int r = 0; r < A->total.nrules; r++)
+        if (strcmp(A->total.by_rule[r].rule, rule) == 0)
+            return A->total.by_rule[r].count;
+    return 0;
+}
+
+static const tm_sim_group *group_of(const tm_sim_arm *A, const char *journey, const char *variant)
+{
+    for (size_t g = 0; g < A->ngroups; g++)
+        if (strcmp(A->groups[g].journey, journey) == 0 && strcmp(A->groups[g].variant, variant) == 0)
+            return &A->groups[g];
+    return NULL;
+}
+
+void tm_sim_print_arms(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B)
+{
+    if (!B) {
+        tm_sim_print_arm(S, A);
+        return;
+    }
+    printf("\nA: %s (scripts %.16s)\nB: %s (scripts %.16s)\n", A->dir, A->hash, B->dir, B->hash);
+    printf("  %-48s %10s %10s\n", "messages", "A", "B");
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
+        if (A->by_ch[c] || B->by_ch[c])
+            printf("    %-46s %10ld %10ld\n", tm_sim_channels[c], A->by_ch[c], B->by_ch[c]);
+    /* every rule of either arm, the one that blocked most in either first */
+    tm_cycle_stats both;
+    memset(&both, 0, sizeof both);
+    const tm_sim_arm *arms[2] = {A, B};
+    for (int a = 0; a < 2; a++)
+        for (int r = 0; r < arms[a]->total.nrules; r++) {
+            const char *rule = arms[a]->total.by_rule[r].rule;
+            long most = rule_count(A, rule) > rule_count(B, rule) ? rule_count(A, rule) : rule_count(B, rule);
+            int k = 0;
+            while (k < both.nrules && strcmp(both.by_rule[k].rule, rule) != 0)
+                k++;
+            if (k == both.nrules && both.nrules < TM_CYCLE_MAX_RULES) {
+                snprintf(both.by_rule[k].rule, sizeof both.by_rule[k].rule, "%s", rule);
+                both.by_rule[k].count = most;
+                both.nrules++;
+            }
+        }
+    printf("  %-48s %10s %10s\n", "blocked contact attempts by rule", "A", "B");
+    if (both.nrules == 0)
+        printf("    none\n");
+    int order[TM_CYCLE_MAX_RULES];
+    tm_cycle_rules_order(&both, order);
+    for (int r = 0; r < both.nrules; r++) {
+        const char *rule = both.by_rule[order[r]].rule;
+        printf("    %-46s %10ld %10ld\n", rule, rule_count(A, rule), rule_count(B, rule));
+    }
+    printf("  %-48s %7s %14s %7s %14s\n", "by journey and variant", "A debts", "A net", "B debts", "B net");
+    for (int a = 0; a < 2; a++)
+        for (size_t g = 0; g < arms[a]->ngroups; g++) {
+            const tm_sim_group *G = &arms[a]->groups[g];
+            if (a == 1 && group_of(A, G->journey, G->variant))
+                continue; /* listed with A's */
+            const tm_sim_group *ga = group_of(A, G->journey, G->variant), *gb = group_of(B, G->journey, G->variant);
+            char na[64] = "-", nb[64] = "-";
+            if (ga)
+                tm_sim_format_value(S, na, sizeof na, FMT_MONEY, (double)ga->collected - ga->cost, 0);
+            if (gb)
+                tm_sim_format_value(S, nb, sizeof nb, FMT_MONEY, (double)gb->collected - gb->cost, 0);
+            printf("    %-22s %-23s %7ld %14s %7ld %14s\n", G->journey, G->variant, ga ? ga->debts : 0, na,
+                   gb ? gb->debts : 0, nb);
+        }
+    print_roll(A, "A: ");
+    print_roll(B, "B: ");
 }

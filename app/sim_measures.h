@@ -143,5 +143,9 @@ void tm_sim_print_measures(const tm_simulation *S, const tm_sim_arm *A, const tm
 /* One arm's detail on stdout: messages by channel, blocked attempts by rule,
  * the roll-rate matrix. */
 void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A);
+/* With B: A and B side by side (messages by channel, blocked attempts by
+ * rule, net by journey and variant), then each arm's roll rates; without,
+ * tm_sim_print_arm. */
+void tm_sim_print_arms(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B);
 
 #endif
