@@ -25,6 +25,7 @@ expect_run "dot" 0 'digraph "demo" {
   node [shape=box, style=rounded];
   "(start)" [shape=point];
   "(end)" [shape=doublecircle, label=""];
+  "remind" [label="remind\nsends sms r"];
   "(start)" -> "remind" [label="start"];
   "nudge" -> "remind" [label="after 2 business days"];
   "paid" -> "(end)" [label="paid"];
@@ -35,6 +36,7 @@ expect_run "dot" 0 'digraph "demo" {
 expect_run "mermaid" 0 '```mermaid
 stateDiagram-v2
   %% journey demo
+  remind : sends sms r
   [*] --> remind : start
   nudge --> remind : after 2 business days
   paid --> [*] : paid
@@ -56,6 +58,8 @@ return journey {
 }
 LUA
 expect_run "the variant split on the start edge" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split | grep -qx '  \"(start)\" -> \"remind\" \\[label=\"start: champion 90%, sms_first 10%\"\\];'"
+expect_run "what each state sends, by variant" 0 "*" "" -- sh -c "'$T' --scripts '$ROOT/scripts' graph early_stage | grep -qxF '  \"remind\" [label=\"remind\\nsends champion: email early_reminder; sms_first: sms early_reminder\"];'"
+expect_run "  ...the same for every variant said once" 0 "*" "" -- sh -c "'$T' --scripts '$ROOT/scripts' graph early_stage | grep -qxF '  \"call\" [label=\"call\\nsends call early_call\"];'"
 expect_run "  ...in Mermaid too" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split --mermaid | grep -qx '  \\[\\*\\] --> remind : start: champion 90%, sms_first 10%'"
 expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo split)" -- "$T" --scripts "$D/tree" graph nope
 expect_run "needs a journey" 2 "" "graph needs a JOURNEY" -- "$T" graph
