@@ -538,9 +538,11 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             rc = tm_err_set(err, TM_ENOMEM, "out of memory rendering outbox %s", o->key);
             break;
         }
-        /* Every decision, allowed or blocked, with what it was judged on. */
-        rc = tm_gate_log_add(r->glog, o->debt, &g->req, g->allow, g->blocked, g->next_allowed,
-                             r->scripts, NULL, err);
+        /* Every decision, allowed or blocked, with what it was judged on
+         * (a row the gate judged always holds its request). */
+        rc = g->judged ? tm_gate_log_add(r->glog, o->debt, &g->req, g->allow, g->blocked, g->next_allowed,
+                                         r->scripts, NULL, err)
+                       : tm_err_set(err, TM_EINVAL, "outbox %s: judged without its request", o->key);
         if (rc == TM_OK && g->allow) {
             r->st->allowed++;
             if (g->m.failed) {
