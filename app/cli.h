@@ -95,6 +95,7 @@ int tm_cmd_regulations(tm_cli *cli);
 int tm_cmd_run(tm_cli *cli);
 int tm_cmd_simulate(tm_cli *cli);
 int tm_cmd_queue(tm_cli *cli);
+int tm_cmd_why(tm_cli *cli);
 int tm_cmd_pay(tm_cli *cli);
 int tm_cmd_tokens(tm_cli *cli);
 int tm_cmd_serve(tm_cli *cli);

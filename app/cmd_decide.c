@@ -17,9 +17,12 @@
 #include "portfolio.h"
 #include "store.h"
 #include "engine.h"
+#include "explain.h"
 #include "gate.h"
-#include "gate_record.h"
+#include "gate_log.h"
 #include "gate_wire.h"
+#include "jarchive.h"
+#include "replay.h"
 
 static const char decide_help[] =
     "usage: tallyman decide [options] [FILE...]\n"
@@ -38,8 +41,22 @@ static const char decide_help[] =
     "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
     "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
     "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n"
-    "  --record        also record every decision in the store (--db), with an audit\n"
-    "                  record naming the rules and the script set\n";
+    "  --explain       instead of decision lines, explain each decision as text: every\n"
+    "                  regulation that applies and why, each rule's verdict (allowed,\n"
+    "                  blocked with its reason and next time, not applicable and why),\n"
+    "                  what the message must carry, the regulations that do not apply\n"
+    "  --json          with --explain: one JSON object a request, the decision's\n"
+    "                  members plus \"generation\" and \"regulations\"\n"
+    "  --record        also keep every decision in the store (--db) with the request\n"
+    "                  fields it was judged on and the script set, bound into the\n"
+    "                  audit chain\n"
+    "\n"
+    "tallyman decide --replay [--debt DEBT_ID] [--from N] [--to N] [--verbose]\n"
+    "  judges again the decisions the store (--db) keeps, the cycle's and --record's,\n"
+    "  each with the script set that made it (its texts kept in the store, never the\n"
+    "  working tree), and names every one that comes out differently. Exit 1 when\n"
+    "  any does or cannot be judged. --debt: one debt's; --from/--to: decision ids;\n"
+    "  --verbose: a line for each decision, the same ones too.\n";
 
 typedef struct rule_count {
     const char *qid;  /* borrowed from the gate */
@@ -66,8 +83,11 @@ typedef struct decider {
     rule_failure failures[MAX_FAILURES];
     int nfailures;
     int summary;
+    int explain;              /* 1: --explain as text; 2: --explain --json */
+    const char *root;         /* the script tree, to name regulations' scripts by */
     tm_store *store;          /* --record: where decisions go */
     tm_audit_writer *audit;
+    tm_gate_log *glog;
     long unflushed;
     rule_count *counts;
     int ncounts, capcounts;
@@ -109,6 +129,25 @@ static void note_failure(decider *dc, const tm_rule_result *r)
     f->cite = r->rule->cite ? r->rule->cite : "";
     snprintf(f->reason, sizeof f->reason, "%s", r->reason);
     f->n = 1;
+}
+
+/* --record: seals the decisions kept since the last commit into the audit
+ * chain (stamped with the time they were recorded) and commits them. */
+static int record_commit(decider *dc, struct tm_err *err)
+{
+    int rc = tm_gate_log_seal(dc->glog, dc->audit, (int64_t)time(NULL), "decide", "decide", err);
+    if (rc == TM_OK)
+        rc = tm_audit_writer_flush(dc->audit, err);
+    if (rc == TM_OK)
+        rc = tm_store_commit(dc->store, err);
+    if (rc != TM_OK) {
+        tm_store_rollback(dc->store);
+        tm_audit_writer_reset(dc->audit);
+        tm_gate_log_reset(dc->glog);
+        return rc;
+    }
+    dc->unflushed = 0;
+    return tm_store_begin(dc->store, err);
 }
 
 static int count_cmp(const void *a, const void *b)
@@ -173,6 +212,13 @@ static void put_line(decider *dc, long lineno, const char *id_json)
 static void line_error(decider *dc, long lineno, const char *file, const char *id_json,
                        const char *why)
 {
+    if (dc->explain == 1) {
+        /* Explanations are text: the error is told as text too, in its place. */
+        printf("%s%sline %ld: request %s: %s\n\n", file ? file : "", file ? ": " : "", lineno,
+               id_json ? id_json : "(no id)", why);
+        dc->errors++;
+        return;
+    }
     tm_buf_reset(&dc->out);
     tm_jw w;
     tm_jw_init(&w, &dc->out, 0);
@@ -205,31 +251,60 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
     }
     free(id_json);
     tm_decision d;
-    tm_gate_decide(dc->gate, &req, &d);
-    tm_buf_reset(&dc->out);
-    tm_jw w;
-    tm_jw_init(&w, &dc->out, 0);
-    tm_gate_decision_write(dc->gate, &req, &d, &w);
-    tm_buf_putc(&dc->out, '\n');
-    if (tm_buf_failed(&dc->out))
-        dc->errors++;
-    put_line(dc, lineno, req.id_json);
+    if (dc->explain) {
+        tm_explain x;
+        if (tm_gate_explain(dc->gate, &req, &x) != TM_OK) {
+            line_error(dc, lineno, file, req.id_json, "out of memory explaining the decision");
+            tm_gate_request_free(&req);
+            return;
+        }
+        if (dc->explain == 1) {
+            tm_explain_text(stdout, dc->gate, dc->root, &req, &x);
+            fputc('\n', stdout);
+        } else {
+            json_t *j = tm_explain_json(dc->gate, dc->root, &req, &x);
+            char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            json_decref(j);
+            if (text) {
+                fputs(text, stdout);
+                fputc('\n', stdout);
+                free(text);
+            } else {
+                line_error(dc, lineno, file, req.id_json, "out of memory explaining the decision");
+            }
+        }
+        d = x.d; /* the decision goes on to be recorded and counted */
+        memset(&x.d, 0, sizeof x.d);
+        tm_gate_explain_free(&x);
+    } else {
+        tm_gate_decide(dc->gate, &req, &d);
+    }
+    if (!dc->explain) {
+        tm_buf_reset(&dc->out);
+        tm_jw w;
+        tm_jw_init(&w, &dc->out, 0);
+        tm_gate_decision_write(dc->gate, &req, &d, &w);
+        tm_buf_putc(&dc->out, '\n');
+        if (tm_buf_failed(&dc->out))
+            dc->errors++;
+        put_line(dc, lineno, req.id_json);
+    }
     if (dc->store) {
-        /* The decision and its audit record: rule ids and times only, no
-         * personal data. */
+        /* The decision with what it was judged on (core/gate_log.h); each
+         * batch is bound into the audit chain as it commits. */
+        char rules[2048] = "";
+        size_t n = 0;
+        for (int i = 0; i < d.nblocked && n + 100 < sizeof rules; i++)
+            n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? "," : "", d.blocked[i].rule->qid);
         struct tm_err e2 = {0};
-        if (tm_gate_record(dc->store, dc->audit, dc->gate, &req, &d, "decide", (int64_t)time(NULL),
-                           &e2) != TM_OK) {
+        if (tm_gate_log_add(dc->glog, 0, &req, d.allow, rules, d.next_allowed,
+                            tm_gate_scripts_hash(dc->gate), NULL, &e2) != TM_OK) {
             fprintf(stderr, "tallyman: recording decision %s: %s\n", req.id_json, e2.msg);
             dc->errors++;
         }
-        if (++dc->unflushed >= 5000) {
-            if (tm_audit_writer_flush(dc->audit, &e2) != TM_OK || tm_store_commit(dc->store, &e2) != TM_OK ||
-                tm_store_begin(dc->store, &e2) != TM_OK) {
-                fprintf(stderr, "tallyman: %s\n", e2.msg);
-                dc->errors++;
-            }
-            dc->unflushed = 0;
+        if (++dc->unflushed >= 5000 && record_commit(dc, &e2) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e2.msg);
+            dc->errors++;
         }
     }
     dc->decisions++;
@@ -275,11 +350,60 @@ static int decide_stream(decider *dc, FILE *in, const char *name, const char *fi
     return rc;
 }
 
+/* `decide --replay`: the arguments after "--replay". */
+static int replay_cmd(tm_cli *cli, int first)
+{
+    tm_replay_opts o = {0};
+    for (int i = first; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        uint64_t v = 0;
+        if (strcmp(a, "--verbose") == 0) {
+            o.verbose = 1;
+        } else if (strcmp(a, "--debt") == 0 || strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+            if (i + 1 >= cli->argc)
+                return tm_cli_usage_error("decide", "%s needs a value", a);
+            const char *val = cli->argv[++i];
+            if (a[2] == 'd') {
+                o.debt_id = val;
+            } else if (tm_cli_parse_u64(val, INT64_MAX, &v) != 0 || v == 0) {
+                return tm_cli_usage_error("decide", "%s: not a decision id (a whole number from 1): '%s'", a, val);
+            } else if (a[2] == 'f') {
+                o.from = (int64_t)v;
+            } else {
+                o.to = (int64_t)v;
+            }
+        } else if (strcmp(a, "--replay") != 0) {
+            return tm_cli_usage_error("decide", "--replay takes --debt, --from, --to and --verbose, not '%s'", a);
+        }
+    }
+    if (!tm_cli_store_exists(cli, "tallyman run or decide --record"))
+        return TM_EXIT_FAIL;
+    tm_store *s = NULL;
+    tm_keys *keys = NULL;
+    if (tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
+        return TM_EXIT_FAIL;
+    tm_replay_stats st;
+    struct tm_err e = {0};
+    int rc = tm_replay_run(s, &o, stdout, &st, &e);
+    fflush(stdout);
+    tm_store_close(s);
+    tm_keys_free(keys);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: decide --replay: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return st.different || st.unreadable ? TM_EXIT_FAIL : TM_EXIT_OK;
+}
+
 int tm_cmd_decide(tm_cli *cli)
 {
+    for (int i = 1; i < cli->argc; i++)
+        if (strcmp(cli->argv[i], "--replay") == 0)
+            return replay_cmd(cli, 1);
     int nfiles = 0;
     char **files = calloc((size_t)cli->argc, sizeof *files);
     decider dc = {0};
+    int json_out = 0;
     dc.default_now = (int64_t)time(NULL);
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -300,6 +424,10 @@ int tm_cmd_decide(tm_cli *cli)
             }
         } else if (strcmp(a, "--summary") == 0) {
             dc.summary = 1;
+        } else if (strcmp(a, "--explain") == 0) {
+            dc.explain = dc.explain ? dc.explain : 1;
+        } else if (strcmp(a, "--json") == 0) {
+            json_out = 1;
         } else if (strcmp(a, "--record") == 0) {
             dc.unflushed = -1; /* marks --record until the store is open */
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -309,6 +437,12 @@ int tm_cmd_decide(tm_cli *cli)
             files[nfiles++] = cli->argv[i];
         }
     }
+    if (json_out && !dc.explain) {
+        free(files);
+        return tm_cli_usage_error("decide", "--json goes with --explain (decisions are JSON already)");
+    }
+    if (json_out)
+        dc.explain = 2;
     struct tm_err e = {0};
     tm_engine_opts eo = {.scripts = cli->scripts, .gate_problem = tm_cli_warn_gate_problem};
     tm_engine *eng = NULL;
@@ -320,6 +454,7 @@ int tm_cmd_decide(tm_cli *cli)
         return TM_EXIT_FAIL;
     }
     dc.gate = eng->gate;
+    dc.root = eng->gen ? tm_gen_root(eng->gen) : NULL;
     tm_keys *keys = NULL;
     if (dc.unflushed == -1) {
         uint8_t akey[32];
@@ -330,9 +465,18 @@ int tm_cmd_decide(tm_cli *cli)
             return TM_EXIT_FAIL;
         }
         tm_portfolio_audit_key(keys, akey);
+        /* The generation's texts are kept with the decisions, so they can
+         * be judged again by the very rules that made them (--replay). */
         if (tm_audit_writer_open(dc.store, akey, &dc.audit, &e) != TM_OK ||
-            tm_store_begin(dc.store, &e) != TM_OK) {
+            tm_gate_log_open(dc.store, &dc.glog, &e) != TM_OK || tm_store_begin(dc.store, &e) != TM_OK ||
+            (eng->gen && tm_jarchive_keep_gen(dc.store, eng->gen, dc.audit, (int64_t)time(NULL), "decide", &e) != TM_OK)) {
             fprintf(stderr, "tallyman: --record: %s\n", e.msg);
+            tm_gate_log_close(dc.glog);
+            tm_audit_writer_close(dc.audit);
+            tm_store_close(dc.store);
+            tm_keys_free(keys);
+            tm_engine_close(eng);
+            free(files);
             return TM_EXIT_FAIL;
         }
         dc.unflushed = 0;
@@ -368,10 +512,13 @@ int tm_cmd_decide(tm_cli *cli)
     }
     fflush(stdout);
     if (dc.store) {
-        if (tm_audit_writer_flush(dc.audit, &e) != TM_OK || tm_store_commit(dc.store, &e) != TM_OK) {
+        if (record_commit(&dc, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
             rc = TM_EXIT_FAIL;
+        } else {
+            tm_store_rollback(dc.store); /* the empty transaction record_commit began */
         }
+        tm_gate_log_close(dc.glog);
         tm_audit_writer_close(dc.audit);
         tm_store_close(dc.store);
         tm_keys_free(keys);

@@ -1,7 +1,8 @@
 /*
  * app/cmd_graph.c: `tallyman graph JOURNEY [--mermaid|--dot]`: a journey's
- * states and transitions (events and timers) as Graphviz DOT and Mermaid, so
- * a strategy manager can see the journey they wrote.
+ * states and transitions (events and timers) as Graphviz DOT (alone, so it
+ * pipes into `dot -Tsvg`) or as Mermaid, so a strategy manager can see the
+ * journey they wrote.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +22,20 @@ static void print_report(void *ud, const char *message)
 int tm_cmd_graph(tm_cli *cli)
 {
     const char *id = NULL;
-    int dot = 1, mermaid = 1;
+    int dot = 1, mermaid = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             printf("usage: tallyman [--scripts DIR] graph JOURNEY [--dot | --mermaid]\n\n"
                    "Writes the journey's states and transitions (events, timers) as\n"
-                   "Graphviz DOT and as a Mermaid state diagram (both by default).\n"
-                   "Render DOT with `dot -Tsvg`; paste Mermaid into any Markdown viewer\n"
-                   "that supports it.\n");
+                   "Graphviz DOT, alone, so it pipes into a renderer:\n"
+                   "  tallyman graph early_stage | dot -Tsvg >early_stage.svg\n"
+                   "--mermaid writes a Mermaid state diagram instead, fenced for Markdown.\n");
             return TM_EXIT_OK;
         } else if (strcmp(a, "--dot") == 0) {
-            mermaid = 0;
+            dot = 1, mermaid = 0;
         } else if (strcmp(a, "--mermaid") == 0) {
-            dot = 0;
+            dot = 0, mermaid = 1;
         } else if (a[0] == '-') {
             return tm_cli_usage_error("graph", "unknown option '%s'", a);
         } else if (!id) {
@@ -78,8 +79,6 @@ int tm_cmd_graph(tm_cli *cli)
             fprintf(stderr, "\n");
             goto done;
         }
-        if (pass == 1 && dot)
-            printf("\n");
         if (pass == 1)
             printf("```mermaid\n%s```\n", g);
         else

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "calendar.h"
 #include "cli.h"
+#include "pay.h"
 #include "keys.h"
 #include "portfolio.h"
 #include "store.h"
@@ -50,6 +51,10 @@ static int print_item(void *ud, const tm_queue_item *q)
                               "queue", q->queue, "debt_id", q->debt_ref, "since", since, "journey",
                               q->journey, "state", q->journey_state, "reason", q->reason, "status",
                               tm_store_queue_status_name(q->status));
+        if (j) {
+            json_object_set_new(j, "balance_minor", json_integer(q->balance));
+            json_object_set_new(j, "currency", json_string(q->currency));
+        }
         if (j && q->outcome[0])
             json_object_set_new(j, "outcome", json_string(q->outcome));
         if (j && q->closed_by[0])
@@ -60,8 +65,17 @@ static int print_item(void *ud, const tm_queue_item *q)
         free(t);
         json_decref(j);
     } else {
-        printf("%6lld  %-20s %-16s %s  %s/%s  %s%s%s\n", (long long)q->id, q->queue, q->debt_ref, since,
-               q->journey, q->journey_state, q->reason, q->status != TM_QUEUE_OPEN ? "  [" : "",
+        if (c->n == 1)
+            printf("%6s  %-20s %-16s %16s  %-20s  %-24s  %s\n", "ID", "QUEUE", "DEBT", "BALANCE", "SINCE",
+                   "JOURNEY/STATE", "REASON");
+        char bal[TM_MONEY_FMT_MAX], js[160];
+        tm_money m = {.minor = q->balance};
+        snprintf(m.currency, sizeof m.currency, "%s", q->currency);
+        if (tm_money_format(m, bal, sizeof bal, NULL) != TM_OK)
+            snprintf(bal, sizeof bal, "?");
+        snprintf(js, sizeof js, "%s/%s", q->journey, q->journey_state);
+        printf("%6lld  %-20s %-16s %16s  %-20s  %-24s  %s%s%s\n", (long long)q->id, q->queue, q->debt_ref, bal,
+               since, js, q->reason, q->status != TM_QUEUE_OPEN ? "  [" : "",
                q->status != TM_QUEUE_OPEN ? tm_store_queue_status_name(q->status) : "");
         if (q->status != TM_QUEUE_OPEN)
             printf("        closed by %s: %s]\n", q->closed_by, q->outcome);

@@ -513,10 +513,29 @@ int tm_cmd_run(tm_cli *cli)
             exit_code = TM_EXIT_FAIL; /* as `tallyman event` does */
     }
     tm_cycle_print(stdout, &total);
-    /* Where the messages went (the addresses themselves are only in them). */
-    if (total.sent)
-        printf("messages went to %s%s\n", webhook ? "the webhook given by --webhook" : "the spool ",
-               webhook ? "" : spool);
+    /* What a new user asks next: where the messages are, why a quiet day
+     * was quiet, and what the skipped contacts mean. */
+    if (total.sent || total.retry || total.failed)
+        printf("messages went to %s %s\n", webhook ? "the webhook" : "the spool", webhook ? webhook : spool);
+    if (total.planned == 0 && total.started == 0 && total.events == 0 && total.timers == 0) {
+        int64_t next_at = 0, next_n = 0;
+        if (tm_store_timers_next(s, (day + (int64_t)days) * 86400, &next_at, &next_n, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg);
+            exit_code = TM_EXIT_FAIL;
+        } else if (next_at) {
+            char t[40];
+            tm_calendar_format_rfc3339(next_at, 0, t, sizeof t, NULL);
+            printf("nothing to do: no new debts, events or timers; the next timers fall due at %s (%lld that "
+                   "day): run --date %.10s\n", t, (long long)next_n, t);
+        } else {
+            printf("nothing to do: no new debts, events or timers, and no timer is set\n");
+        }
+    }
+    if (total.skipped)
+        printf("%ld contacts were skipped (blocked by the gate with no retry that day, or the debt closed; "
+               "the rules are under \"blocked by rule\"): `tallyman why DEBT_ID` shows a debt's verdicts and "
+               "`tallyman decide --explain` why a rule applies\n",
+               total.skipped);
     {
         printf("debts by journey and state:\n");
         if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {

@@ -45,7 +45,7 @@
 #include "validate.h"
 
 static const char sim_help[] =
-    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N --strategy A [--vs B]\n"
+    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N [--strategy A] [--vs B]\n"
     "                [--seed S] [--date D] [--report FILE.html] [--costs FILE.json]\n"
     "                [--world FILE.json] [--quiet]\n"
     "\n"
@@ -61,7 +61,7 @@ static const char sim_help[] =
     "worked; contacts, payments and promises stay as history.\n"
     "\n"
     "  --days N         days to simulate, 1 to 3650 (required)\n"
-    "  --strategy A     the strategy set to simulate (required)\n"
+    "  --strategy A     the strategy set to simulate (default: the script tree's strategies/)\n"
     "  --vs B           a second strategy set to compare with A\n"
     "  --seed S         the simulated world, 0 to 2^64-1 (default 1): same seed, same answers\n"
     "  --date D         the first day, YYYY-MM-DD (default: today, UTC)\n"
@@ -643,6 +643,7 @@ static void arm_free(tm_sim_arm *A)
     free(A->recent);
     free(A->recent_n);
     free(A->curve);
+    free(A->groups);
     free(A->msgs);
     for (size_t k = 0; k < A->nev; k++)
         free(A->evs[k].line);
@@ -777,6 +778,14 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
             break;
         }
         A->collected[i] = S->d[i].start - rec.balance;
+        char jn[64], vn[64];
+        int jfound = 0;
+        if (tm_store_debt_journey(s, S->d[i].debt_id, jn, sizeof jn, vn, sizeof vn, &jfound, &e) != TM_OK ||
+            tm_sim_group_add(A, jn, vn, A->collected[i], tm_sim_cost_minor(S, A->cost[i])) != TM_OK) {
+            fprintf(stderr, "tallyman: %s\n", e.msg[0] ? e.msg : "out of memory");
+            code = TM_EXIT_FAIL;
+            break;
+        }
         if (S->d[i].dpd < 0) {
             A->roll_unknown++;
             continue;
@@ -877,8 +886,12 @@ int tm_cmd_simulate(tm_cli *cli)
     }
     if (days == 0)
         return tm_cli_usage_error("simulate", "--days is required (1 to 3650)");
-    if (strat_a == NULL)
-        return tm_cli_usage_error("simulate", "--strategy is required (a directory of journeys)");
+    char strat_default[PATH_MAX];
+    if (strat_a == NULL) {
+        /* the strategies that run: the script tree's own */
+        snprintf(strat_default, sizeof strat_default, "%s/strategies", cli->scripts);
+        strat_a = strat_default;
+    }
     if (!is_dir(strat_a))
         return tm_cli_usage_error("simulate", "--strategy %s: no such directory", strat_a);
     if (strat_b && !is_dir(strat_b))
@@ -959,9 +972,7 @@ int tm_cmd_simulate(tm_cli *cli)
         printf("\n");
         tm_sim_print_measures(&S, &A, strat_b ? &B : NULL, kp);
         if (!S.quiet) {
-            tm_sim_print_arm(&S, &A);
-            if (strat_b)
-                tm_sim_print_arm(&S, &B);
+            tm_sim_print_arms(&S, &A, strat_b ? &B : NULL);
         }
         tm_sim_arm *arms[2] = {&A, &B};
         if (report_path && tm_sim_report_write(report_path, &S, arms, strat_b ? 2 : 1, kp, cli->db,

@@ -264,10 +264,13 @@ int tm_cmd_audit(tm_cli *cli)
 {
     const char *what = cli->argc >= 2 ? cli->argv[1] : "";
     if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || !*what) {
-        printf("usage: tallyman audit verify | export [--from TIME] [--to TIME] [--debt ID]\n\n"
-               "verify  checks the whole chain; exit 1 naming the first record that was\n"
-               "        changed, removed, inserted or reordered\n"
-               "export  writes the records as JSON lines, for a period and/or a debt\n");
+        printf("usage: tallyman audit verify | export [--from WHEN] [--to WHEN] [--debt ID]\n\n"
+               "verify  checks the whole chain (and the gate decisions each batch record\n"
+               "        binds); exit 1 naming the first record that was changed, removed,\n"
+               "        inserted or reordered\n"
+               "export  writes the records as JSON lines, times in RFC 3339 (UTC), for a\n"
+               "        period and/or a debt. WHEN is a date (YYYY-MM-DD: --from that day's\n"
+               "        start, --to its end) or an RFC 3339 time (--to: up to, not including)\n");
         return *what ? TM_EXIT_OK : TM_EXIT_USAGE;
     }
     if (strcmp(what, "verify") != 0 && strcmp(what, "export") != 0)
@@ -280,8 +283,15 @@ int tm_cmd_audit(tm_cli *cli)
         int off;
         if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) && i + 1 < cli->argc) {
             int64_t *t = a[2] == 'f' ? &from : &to;
-            if (tm_calendar_parse_rfc3339(cli->argv[++i], t, &ns, &off, NULL) != TM_OK)
-                return tm_cli_usage_error("audit", "%s needs an RFC 3339 time", a);
+            const char *v = cli->argv[++i];
+            tm_date d;
+            if (tm_calendar_parse_date(v, &d, NULL) == TM_OK) {
+                /* a plain date is that whole UTC day: --to includes it */
+                *t = (tm_calendar_date_to_days(d) + (a[2] == 't')) * 86400;
+            } else if (tm_calendar_parse_rfc3339(v, t, &ns, &off, NULL) != TM_OK) {
+                return tm_cli_usage_error("audit", "%s needs a date (YYYY-MM-DD) or an RFC 3339 time, not '%s'",
+                                          a, v);
+            }
         } else if (strcmp(a, "--debt") == 0 && i + 1 < cli->argc) {
             snprintf(subject, sizeof subject, "debt:%s", cli->argv[++i]);
         } else {

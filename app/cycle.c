@@ -5,12 +5,15 @@
  */
 #include "cycle.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "audit.h"
+#include "calendar.h"
 #include "cycle_int.h"
 #include "jarchive.h"
 #include "lb_gate.h"
@@ -73,6 +76,15 @@ int tm__cycle_tx_commit(run *r, struct tm_err *err)
     /* The lease is renewed with the work, so a run whose lease was taken
      * over commits nothing more. */
     int rc = tm_lease_renew(r->o->lease, (int64_t)time(NULL), err);
+    if (rc == TM_OK) {
+        /* The batch's decisions are bound into the audit chain with it. */
+        int64_t y;
+        int mo, d;
+        char subject[48];
+        tm_calendar_civil_from_days(r->o->day, &y, &mo, &d);
+        snprintf(subject, sizeof subject, "day:%04" PRId64 "-%02d-%02d", y, mo, d);
+        rc = tm_gate_log_seal(r->glog, r->audit, r->day_start, "cycle", subject, err);
+    }
     if (rc == TM_OK)
         rc = tm_audit_writer_flush(r->audit, err);
     if (rc == TM_OK)
@@ -80,6 +92,7 @@ int tm__cycle_tx_commit(run *r, struct tm_err *err)
     if (rc != TM_OK) {
         tm_store_rollback(r->s);
         tm_audit_writer_reset(r->audit);
+        tm_gate_log_reset(r->glog);
     }
     r->in_tx = 0;
     return rc;
@@ -155,6 +168,8 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     }
     rc = tm_audit_writer_open(s, opts->audit_key, &r.audit, err);
+    if (rc == TM_OK && (rc = tm_gate_log_open(s, &r.glog, err)) != TM_OK)
+        tm_audit_writer_close(r.audit);
     if (rc != TM_OK) {
         free(r.claims);
         tm_pool_free(r.pool);
@@ -164,6 +179,7 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
      * every worker: one bench for all. */
     tm_jbench *bench = tm_jbench_new();
     if (!bench) {
+        tm_gate_log_close(r.glog);
         tm_audit_writer_close(r.audit);
         free(r.claims);
         tm_pool_free(r.pool);
@@ -179,6 +195,11 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
     rc = tm__cycle_tx_begin(&r, err);
     if (rc == TM_OK)
         rc = tm_jarchive_keep(s, js, r.audit, r.day_start, err);
+    /* ...and the whole generation, so each decision of the run can be
+     * judged again by the very rules that made it (`decide --replay`). */
+    tm_gen *gen = tm_sandbox_gen(sb);
+    if (rc == TM_OK && gen && strcmp(tm_gen_hash(gen), r.scripts) == 0)
+        rc = tm_jarchive_keep_gen(s, gen, r.audit, r.day_start, "cycle", err);
     if (rc == TM_OK)
         rc = tm__cycle_tx_commit(&r, err);
     tm_jarchive_cache *texts = NULL;
@@ -233,8 +254,10 @@ int tm_cycle_run(tm_store *s, const tm_keys *keys, tm_sandbox *sb, tm_gate *gate
         rc = tm_store_cycle_set(s, "last_day", opts->day, err);
     if (rc != TM_OK && r.in_tx) {
         tm_store_rollback(s);
+        tm_gate_log_reset(r.glog);
         r.in_tx = 0;
     }
+    tm_gate_log_close(r.glog);
     tm_audit_writer_close(r.audit);
     tm_journeys_set_archive(js, NULL, NULL);
     for (int i = 0; i < opts->nengines; i++)

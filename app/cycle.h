@@ -147,4 +147,8 @@ void tm_cycle_engines_free(tm_cycle_engine *engines, int n);
 /* Prints the day's figures. */
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st);
 
+/* The order to list st->by_rule in: the rule that blocked most first, ties
+ * by rule id, so lists read the same from run to run. order[0..nrules). */
+void tm_cycle_rules_order(const tm_cycle_stats *st, int order[TM_CYCLE_MAX_RULES]);
+
 #endif

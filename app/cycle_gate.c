@@ -230,6 +230,8 @@ typedef struct gate_row {
     char failed[1000];    /* rules whose check failed, one "qid (cite): where: error" a line */
     tm_jresult res;       /* the blocked handler's result */
     char msg[600];
+    tm_request req;       /* what the gate judged, kept for the decision log */
+    int judged;           /* req holds a request */
 } gate_row;
 
 /* The planned rows of one consumer, in time order: worked on one worker in
@@ -459,7 +461,8 @@ static void gate_fn(void *ctx, int worker, size_t gi)
             }
         }
         tm_gate_decision_free(&d);
-        tm_gate_request_free(&req);
+        g->req = req; /* written to the decision log on the caller's thread */
+        g->judged = 1;
     }
     tm_contact_points_wipe(&pts);
     OPENSSL_cleanse(to, sizeof to);
@@ -470,6 +473,8 @@ static void gate_job_clear(gate_job *j)
     for (size_t i = 0; i < j->nrows; i++) {
         free(j->rows[i].o.payload_owned);
         free(j->rows[i].m.blob);
+        if (j->rows[i].judged)
+            tm_gate_request_free(&j->rows[i].req);
     }
     for (size_t i = 0; i < j->ngroups; i++) {
         hist_clear(&j->groups[i].history);
@@ -498,6 +503,7 @@ static int load_gate(run *r, gate_job *j, const int64_t *ids, size_t n, size_t *
         }
         gate_row *g = &j->rows[j->nrows];
         memset(g, 0, offsetof(gate_row, res));
+        g->judged = 0;
         int found = 0;
         rc = tm_store_outbox_get(r->s, ids[*pos], &g->o, &found, err);
         if (rc != TM_OK || !found || g->o.status != TM_OUTBOX_PLANNED || g->o.send_at >= r->day_end) {
@@ -630,9 +636,16 @@ static int write_gate(run *r, gate_job *j, int *again, struct tm_err *err)
             rc = tm_err_set(err, TM_ENOMEM, "out of memory rendering outbox %s", o->key);
             break;
         }
-        rc = tm_store_decision_add(r->s, w->debt_id, o->send_at, o->channel, g->allow,
-                                   g->blocked[0] ? g->blocked : NULL,
-                                   g->allow ? o->send_at : g->next_allowed, r->scripts, err);
+        /* Every decision of the gate, allowed or blocked, with what it was
+         * judged on (a row the gate judged always holds its request). */
+        rc = TM_OK;
+        if (g->too_long) /* the gate allowed it; the text could not carry it */
+            rc = tm_gate_log_add(r->glog, o->debt, &g->req, 1, "", g->req.now, r->scripts, NULL, err);
+        else if (g->judged)
+            rc = tm_gate_log_add(r->glog, o->debt, &g->req, g->allow, g->blocked, g->next_allowed, r->scripts,
+                                 NULL, err);
+        else if (!g->no_contact) /* no contact point: nothing for the gate to judge */
+            rc = tm_err_set(err, TM_EINVAL, "outbox %s: judged without its request", o->key);
         if (rc == TM_OK && g->allow) {
             r->st->allowed++;
             if (g->m.failed) {

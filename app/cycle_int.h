@@ -23,6 +23,7 @@
 #include "audit.h"
 #include "contact.h"
 #include "cycle.h"
+#include "gate_log.h"
 #include "lb_render.h"
 #include "pool.h"
 
@@ -55,6 +56,7 @@ typedef struct run {
     const tm_cycle_opts *o;
     tm_cycle_stats *st;
     tm_audit_writer *audit;
+    tm_gate_log *glog;    /* every gate decision, sealed into the audit chain at each commit */
     int64_t day_start, day_end;
     int in_tx;
     long in_batch;

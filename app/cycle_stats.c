@@ -106,6 +106,26 @@ void tm_cycle_stats_add(tm_cycle_stats *t, const tm_cycle_stats *d)
     }
 }
 
+void tm_cycle_rules_order(const tm_cycle_stats *st, int order[TM_CYCLE_MAX_RULES])
+{
+    int n = st->nrules < TM_CYCLE_MAX_RULES ? st->nrules : TM_CYCLE_MAX_RULES;
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    /* insertion sort: at most 64 rules */
+    for (int i = 1; i < n; i++) {
+        int v = order[i], j = i;
+        while (j > 0) {
+            const int u = order[j - 1];
+            long cu = st->by_rule[u].count, cv = st->by_rule[v].count;
+            if (cu > cv || (cu == cv && strcmp(st->by_rule[u].rule, st->by_rule[v].rule) <= 0))
+                break;
+            order[j] = u;
+            j--;
+        }
+        order[j] = v;
+    }
+}
+
 void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
 {
     /* Every new debt that did not start is in no journey: the ones no segment
@@ -156,8 +176,10 @@ void tm_cycle_print(FILE *f, const tm_cycle_stats *st)
             st->seconds[0], st->seconds[1], st->seconds[2], st->seconds[3], st->seconds[4]);
     if (st->nrules) {
         fprintf(f, "blocked by rule:\n");
-        for (int i = 0; i < st->nrules; i++)
-            fprintf(f, "  %-48s %ld\n", st->by_rule[i].rule, st->by_rule[i].count);
+        int order[TM_CYCLE_MAX_RULES];
+        tm_cycle_rules_order(st, order);
+        for (int k = 0; k < st->nrules; k++)
+            fprintf(f, "  %-48s %ld\n", st->by_rule[order[k]].rule, st->by_rule[order[k]].count);
     }
     if (st->limit_hits)
         fprintf(f, "script limits hit: %ld\n", st->limit_hits);

@@ -38,7 +38,8 @@ static const command commands[] = {
     {"queue", tm_cmd_queue, "debts journeys handed to agents; close one when worked"},
     {"serve", tm_cmd_serve, "the engine as an HTTPS API: decide, events, accounts, health, metrics"},
     {"tokens", tm_cmd_tokens, "create, revoke and list the service's machine credentials"},
-    {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT and Mermaid"},
+    {"why", tm_cmd_why, "a debt's story in time order: journey steps, gate verdicts, messages, payments"},
+    {"graph", tm_cmd_graph, "draw a journey as Graphviz DOT (Mermaid with --mermaid)"},
     {"regulations", tm_cmd_regulations, "the regulation library as a table for counsel (--csv)"},
 };
 

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "jw.h"
@@ -29,8 +30,23 @@ void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp)
     tm_jw_money_text(buf, cap, minor, exp); /* "" when it does not fit */
 }
 
+void tm_sim_group_thousands(const char *plain, char *buf, size_t cap)
+{
+    const char *p = plain;
+    size_t o = 0;
+    if (*p == '-' && o + 1 < cap)
+        buf[o++] = *p++;
+    size_t digits = strspn(p, "0123456789");
+    for (size_t i = 0; i < digits && o + 2 < cap; i++) {
+        if (i && (digits - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = p[i];
+    }
+    snprintf(buf + o, cap > o ? cap - o : 0, "%s", p + digits);
+}
+
 /* Costs are in millionths of the major unit; this is the same in minor units (rounded). */
-static double micro_to_minor(const tm_simulation *S, int64_t micro)
+double tm_sim_cost_minor(const tm_simulation *S, int64_t micro)
 {
     double v = (double)micro;
     for (int i = S->exp; i < 6; i++)
@@ -40,6 +56,7 @@ static double micro_to_minor(const tm_simulation *S, int64_t micro)
 
 /* How a measure is printed (tm_sim_kpi.fmt). */
 enum { FMT_PCT, FMT_NUM, FMT_MONEY, FMT_COUNT };
+_Static_assert(FMT_MONEY == TM_SIM_FMT_MONEY, "the money format is the one sim_measures.h names");
 
 static double median_days(const tm_simulation *S, const tm_sim_arm *A)
 {
@@ -78,7 +95,7 @@ static void values(const tm_simulation *S, const tm_sim_arm *A, int k, double *x
     *use_y = 1;
     for (size_t i = 0; i < S->n; i++) {
         const tm_sim_debt *d = &S->d[i];
-        double cost = micro_to_minor(S, A->cost[i]);
+        double cost = tm_sim_cost_minor(S, A->cost[i]);
         switch (k) {
         case 0: x[i] = (double)A->collected[i]; *use_y = 0; break;
         case 1: x[i] = (double)A->collected[i]; y[i] = (double)d->placed; break;
@@ -95,6 +112,7 @@ static void values(const tm_simulation *S, const tm_sim_arm *A, int k, double *x
         case 9: x[i] = A->complaints[i]; *use_y = 0; break;
         case 10: x[i] = cost; *use_y = 0; break;
         case 11: x[i] = cost; y[i] = (double)A->collected[i]; break;
+        case 13: x[i] = (double)A->collected[i] - cost; *use_y = 0; break;
         default:
             x[i] = A->resolved[i] ? A->resolved[i] : 0;
             y[i] = A->resolved[i] != 0;
@@ -121,6 +139,7 @@ static const struct {
     {"contact cost", FMT_MONEY, 1},
     {"cost to collect", FMT_PCT, 0},
     {"days to resolution (mean)", FMT_NUM, 0},
+    {"net collected after cost", FMT_MONEY, 1},
 };
 
 int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B, tm_sim_kpi *kp)
@@ -178,9 +197,10 @@ void tm_sim_format_value(const tm_simulation *S, char *buf, size_t cap, int fmt,
     switch (fmt) {
     case FMT_PCT: snprintf(buf, cap, "%s%.2f%%", plus, v * 100); break;
     case FMT_MONEY: {
-        char m[48];
+        char m[48], g[64];
         tm_sim_format_money(m, sizeof m, (int64_t)llround(v), S->exp);
-        snprintf(buf, cap, "%s%s", plus, m);
+        tm_sim_group_thousands(m, g, sizeof g);
+        snprintf(buf, cap, "%s%s", plus, g);
         break;
     }
     case FMT_COUNT: snprintf(buf, cap, "%s%.0f", plus, v); break;
@@ -215,19 +235,39 @@ void tm_sim_print_measures(const tm_simulation *S, const tm_sim_arm *A, const tm
         }
         printf("%-28s %16s %16s %14s  %-30s\n", kp[k].name, a, b, d, ci);
     }
+    char v[400];
+    tm_sim_verdict(S, kp, B != NULL, v, sizeof v);
+    printf("(amounts in %s)\n%s\n", S->currency[0] ? S->currency : "the portfolio's currency", v);
 }
 
-void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
+void tm_sim_verdict(const tm_simulation *S, const tm_sim_kpi *kp, int two, char *buf, size_t cap)
 {
-    printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
-    printf("  messages:");
-    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
-        if (A->by_ch[c])
-            printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
-    printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
-    for (int r = 0; r < A->total.nrules; r++)
-        printf("    %-46s %8ld\n", A->total.by_rule[r].rule, A->total.by_rule[r].count);
-    printf("  roll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s",
+    const tm_sim_kpi *net = &kp[TM_SIM_KPI_NET];
+    const char *cur = S->currency[0] ? S->currency : "";
+    char d[64], lo[64], hi[64], a[64];
+    tm_sim_format_value(S, a, sizeof a, net->fmt, net->d.a, 0);
+    tm_sim_format_value(S, lo, sizeof lo, net->fmt, net->d.lo, 0);
+    tm_sim_format_value(S, hi, sizeof hi, net->fmt, net->d.hi, 0);
+    if (!two) {
+        snprintf(buf, cap, "verdict: A collects %s %s net of contact cost over %d days", a, cur, S->days);
+        return;
+    }
+    tm_sim_format_value(S, d, sizeof d, net->fmt, fabs(net->d.diff), 0);
+    if (net->d.significant && net->d.diff > 0)
+        snprintf(buf, cap, "verdict: B is better: it collects %s %s more than A net of contact cost "
+                           "(95%% CI [%s, %s])", d, cur, lo, hi);
+    else if (net->d.significant && net->d.diff < 0)
+        snprintf(buf, cap, "verdict: B is worse: it collects %s %s less than A net of contact cost "
+                           "(95%% CI [%s, %s])", d, cur, lo, hi);
+    else
+        snprintf(buf, cap, "verdict: no clear difference: B - A net of contact cost is %s%s %s, 95%% CI "
+                           "[%s, %s] includes 0 (more days or debts would tell)",
+                 net->d.diff < 0 ? "-" : net->d.diff > 0 ? "+" : "", d, cur, lo, hi);
+}
+
+static void print_roll(const tm_sim_arm *A, const char *who)
+{
+    printf("  %sroll rates (start bucket -> end bucket, share of the start bucket):\n    %-9s", who,
            "from\\to");
     for (int t = 0; t < TM_SIM_NBUCKETS; t++)
         printf(" %8s", tm_sim_bucket_names[t]);
@@ -246,6 +286,138 @@ void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
     if (A->roll_unknown)
         printf("    (%ld debts with unknown days past due are not in the matrix)\n",
                A->roll_unknown);
+}
+
+void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A)
+{
+    printf("\n%s: %s (scripts %.16s)\n", A->label, A->dir, A->hash);
+    printf("  messages:");
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
+        if (A->by_ch[c])
+            printf(" %s %ld", tm_sim_channels[c], A->by_ch[c]);
+    printf("\n  blocked contact attempts by rule:%s\n", A->total.nrules ? "" : " none");
+    int order[TM_CYCLE_MAX_RULES];
+    tm_cycle_rules_order(&A->total, order);
+    for (int r = 0; r < A->total.nrules; r++)
+        printf("    %-46s %8ld\n", A->total.by_rule[order[r]].rule, A->total.by_rule[order[r]].count);
+    printf("  by journey and variant:\n    %-22s %-16s %7s %16s %14s %16s\n", "journey", "variant", "debts",
+           "collected", "contact cost", "net");
+    for (size_t g = 0; g < A->ngroups; g++) {
+        const tm_sim_group *G = &A->groups[g];
+        char c[64], k[64], n[64];
+        tm_sim_format_value(S, c, sizeof c, FMT_MONEY, (double)G->collected, 0);
+        tm_sim_format_value(S, k, sizeof k, FMT_MONEY, G->cost, 0);
+        tm_sim_format_value(S, n, sizeof n, FMT_MONEY, (double)G->collected - G->cost, 0);
+        printf("    %-22s %-16s %7ld %16s %14s %16s\n", G->journey, G->variant, G->debts, c, k, n);
+    }
+    print_roll(A, "");
     (void)S;
 }
 
+
+int tm_sim_group_add(tm_sim_arm *A, const char *journey, const char *variant, int64_t collected, double cost)
+{
+    size_t i = 0;
+    int c = 1;
+    while (i < A->ngroups) {
+        tm_sim_group *g = &A->groups[i];
+        c = strcmp(g->journey, journey);
+        if (c == 0)
+            c = strcmp(g->variant, variant);
+        if (c >= 0)
+            break;
+        i++;
+    }
+    if (i == A->ngroups || c != 0) {
+        if (A->ngroups == A->capgroups) {
+            size_t cap = A->capgroups ? A->capgroups * 2 : 16;
+            tm_sim_group *q = realloc(A->groups, cap * sizeof *q);
+            if (!q)
+                return TM_ENOMEM;
+            A->groups = q;
+            A->capgroups = cap;
+        }
+        memmove(&A->groups[i + 1], &A->groups[i], (A->ngroups - i) * sizeof *A->groups);
+        A->ngroups++;
+        memset(&A->groups[i], 0, sizeof A->groups[i]);
+        snprintf(A->groups[i].journey, sizeof A->groups[i].journey, "%s", *journey ? journey : "(none)");
+        snprintf(A->groups[i].variant, sizeof A->groups[i].variant, "%s", *variant ? variant : "-");
+    }
+    A->groups[i].debts++;
+    A->groups[i].collected += collected;
+    A->groups[i].cost += cost;
+    return TM_OK;
+}
+
+/* The count of rule `rule` in arm A's list (0 when it blocked nothing there). */
+static long rule_count(const tm_sim_arm *A, const char *rule)
+{
+    for (int r = 0; r < A->total.nrules; r++)
+        if (strcmp(A->total.by_rule[r].rule, rule) == 0)
+            return A->total.by_rule[r].count;
+    return 0;
+}
+
+static const tm_sim_group *group_of(const tm_sim_arm *A, const char *journey, const char *variant)
+{
+    for (size_t g = 0; g < A->ngroups; g++)
+        if (strcmp(A->groups[g].journey, journey) == 0 && strcmp(A->groups[g].variant, variant) == 0)
+            return &A->groups[g];
+    return NULL;
+}
+
+void tm_sim_print_arms(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B)
+{
+    if (!B) {
+        tm_sim_print_arm(S, A);
+        return;
+    }
+    printf("\nA: %s (scripts %.16s)\nB: %s (scripts %.16s)\n", A->dir, A->hash, B->dir, B->hash);
+    printf("  %-48s %10s %10s\n", "messages", "A", "B");
+    for (int c = 0; c < TM_SIM_NCHANNELS; c++)
+        if (A->by_ch[c] || B->by_ch[c])
+            printf("    %-46s %10ld %10ld\n", tm_sim_channels[c], A->by_ch[c], B->by_ch[c]);
+    /* every rule of either arm, the one that blocked most in either first */
+    tm_cycle_stats both;
+    memset(&both, 0, sizeof both);
+    const tm_sim_arm *arms[2] = {A, B};
+    for (int a = 0; a < 2; a++)
+        for (int r = 0; r < arms[a]->total.nrules; r++) {
+            const char *rule = arms[a]->total.by_rule[r].rule;
+            long most = rule_count(A, rule) > rule_count(B, rule) ? rule_count(A, rule) : rule_count(B, rule);
+            int k = 0;
+            while (k < both.nrules && strcmp(both.by_rule[k].rule, rule) != 0)
+                k++;
+            if (k == both.nrules && both.nrules < TM_CYCLE_MAX_RULES) {
+                snprintf(both.by_rule[k].rule, sizeof both.by_rule[k].rule, "%s", rule);
+                both.by_rule[k].count = most;
+                both.nrules++;
+            }
+        }
+    printf("  %-48s %10s %10s\n", "blocked contact attempts by rule", "A", "B");
+    if (both.nrules == 0)
+        printf("    none\n");
+    int order[TM_CYCLE_MAX_RULES];
+    tm_cycle_rules_order(&both, order);
+    for (int r = 0; r < both.nrules; r++) {
+        const char *rule = both.by_rule[order[r]].rule;
+        printf("    %-46s %10ld %10ld\n", rule, rule_count(A, rule), rule_count(B, rule));
+    }
+    printf("  %-48s %7s %14s %7s %14s\n", "by journey and variant", "A debts", "A net", "B debts", "B net");
+    for (int a = 0; a < 2; a++)
+        for (size_t g = 0; g < arms[a]->ngroups; g++) {
+            const tm_sim_group *G = &arms[a]->groups[g];
+            if (a == 1 && group_of(A, G->journey, G->variant))
+                continue; /* listed with A's */
+            const tm_sim_group *ga = group_of(A, G->journey, G->variant), *gb = group_of(B, G->journey, G->variant);
+            char na[64] = "-", nb[64] = "-";
+            if (ga)
+                tm_sim_format_value(S, na, sizeof na, FMT_MONEY, (double)ga->collected - ga->cost, 0);
+            if (gb)
+                tm_sim_format_value(S, nb, sizeof nb, FMT_MONEY, (double)gb->collected - gb->cost, 0);
+            printf("    %-22s %-23s %7ld %14s %7ld %14s\n", G->journey, G->variant, ga ? ga->debts : 0, na,
+                   gb ? gb->debts : 0, nb);
+        }
+    print_roll(A, "A: ");
+    print_roll(B, "B: ");
+}

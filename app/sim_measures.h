@@ -36,6 +36,14 @@ typedef struct tm_sim_debt {
 } tm_sim_debt;
 
 /* One strategy's run ("arm"): per-debt records and the totals. */
+/* What the debts of one journey and variant came to in an arm. */
+typedef struct tm_sim_group {
+    char journey[64], variant[64];
+    long debts;
+    int64_t collected; /* minor units */
+    double cost;       /* minor units */
+} tm_sim_group;
+
 typedef struct tm_sim_arm {
     const char *label, *dir;
     char tree[PATH_MAX], db[PATH_MAX], hash[65];
@@ -48,6 +56,8 @@ typedef struct tm_sim_arm {
     long by_ch[TM_SIM_NCHANNELS], rejected;
     long roll[TM_SIM_NBUCKETS][TM_SIM_NBUCKETS], roll_unknown;
     tm_cycle_stats total;
+    struct tm_sim_group *groups; /* by journey and variant, sorted (tm_sim_group_add) */
+    size_t ngroups, capgroups;
     /* The simulated consumers' side while the run goes (cmd_simulate.c):
      * the day's messages, the answers waiting to be fed in as events, the
      * promises that will be kept. */
@@ -89,7 +99,9 @@ typedef struct tm_sim_kpi {
 
 /* The measures: kp[0 .. TM_SIM_NKPI - 1] paired by debt, then the median
  * days to resolution (not paired). */
-#define TM_SIM_NKPI 13
+#define TM_SIM_NKPI 14
+/* The measure a verdict is given on: net collected after contact cost. */
+#define TM_SIM_KPI_NET 13
 
 /* Fills kp[TM_SIM_NKPI + 1] for A alone (B NULL: b is a) or B against A.
  * TM_OK, or TM_ENOMEM with kp untouched. */
@@ -98,6 +110,25 @@ int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm
 
 /* minor units -> "1234.56" (the currency's exponent `exp`). */
 void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp);
+/* A cost kept in millionths of the major unit, in minor units. */
+double tm_sim_cost_minor(const tm_simulation *S, int64_t micro);
+
+/* Adds a debt's collected amount and cost (minor units) to its journey
+ * and variant's group in A (kept sorted by journey, then variant).
+ * TM_OK or TM_ENOMEM. */
+int tm_sim_group_add(tm_sim_arm *A, const char *journey, const char *variant, int64_t collected,
+                     double cost);
+
+/* The one-line verdict on the measures (two: B against A, else A alone),
+ * on net collected after contact cost and its interval, into buf. */
+void tm_sim_verdict(const tm_simulation *S, const tm_sim_kpi *kp, int two, char *buf, size_t cap);
+
+/* "1234567.89" -> "1,234,567.89" for people (a sign and what follows the
+ * whole units are kept). */
+void tm_sim_group_thousands(const char *plain, char *buf, size_t cap);
+
+/* The money format of tm_sim_format_value (the measures' own fmt otherwise). */
+#define TM_SIM_FMT_MONEY 2
 
 /* A measure's value as printed (a percentage, an amount of money, a count
  * or a number), "+" before a positive one when `sign`; "n/a" for NaN. */
@@ -112,5 +143,9 @@ void tm_sim_print_measures(const tm_simulation *S, const tm_sim_arm *A, const tm
 /* One arm's detail on stdout: messages by channel, blocked attempts by rule,
  * the roll-rate matrix. */
 void tm_sim_print_arm(const tm_simulation *S, const tm_sim_arm *A);
+/* With B: A and B side by side (messages by channel, blocked attempts by
+ * rule, net by journey and variant), then each arm's roll rates; without,
+ * tm_sim_print_arm. */
+void tm_sim_print_arms(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B);
 
 #endif

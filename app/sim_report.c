@@ -8,8 +8,10 @@
 #include "sim_report.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -29,6 +31,38 @@ static void esc(FILE *f, const char *s)
     }
 }
 
+/* The folder the store is in, absolute ("" when it cannot be known). */
+static void store_dir(const char *db, char *buf, size_t cap)
+{
+    char full[PATH_MAX];
+    buf[0] = '\0';
+    if (!realpath(db, full))
+        return;
+    char *slash = strrchr(full, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(buf, cap, "%s", full);
+}
+
+/* `path` relative to folder `dir` when it lies under it ("./x" for the
+ * store itself), else absolute; as given when it cannot be resolved. */
+static const char *rel_path(const char *dir, const char *path, char *buf, size_t cap)
+{
+    char full[PATH_MAX];
+    if (!*dir || !realpath(path, full)) {
+        snprintf(buf, cap, "%s", path);
+        return buf;
+    }
+    size_t n = strlen(dir);
+    if (strncmp(full, dir, n) == 0 && full[n] == '/')
+        snprintf(buf, cap, "%s", full + n + 1);
+    else if (strcmp(full, dir) == 0)
+        snprintf(buf, cap, ".");
+    else
+        snprintf(buf, cap, "%s", full);
+    return buf;
+}
+
 static void html_curve(FILE *f, const tm_simulation *S, tm_sim_arm *const *arms, int narms)
 {
     static const char *const colour[2] = {"#1f5fa8", "#c8611a"};
@@ -40,20 +74,45 @@ static void html_curve(FILE *f, const tm_simulation *S, tm_sim_arm *const *arms,
         for (int k = 0; k < S->days; k++)
             if (total > 0 && (double)arms[a]->curve[k] / total > top)
                 top = (double)arms[a]->curve[k] / total;
-    top = top > 0 ? top * 1.1 : 0.01;
+    /* y ticks at a round step (1, 2 or 5 times a power of ten, in percent),
+     * the axis topped at the first tick at or above the highest point */
+    double pct = top > 0 ? top * 100 : 1;
+    double raw = pct / 5, mag = pow(10, floor(log10(raw))), norm = raw / mag;
+    double step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+    int nticks = (int)ceil(pct / step - 1e-9);
+    if (nticks < 1)
+        nticks = 1;
+    top = nticks * step / 100;
     fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" "
                "role=\"img\" aria-label=\"recovery curve\">\n", W, H);
     fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L,
             H - B, W - 10, H - B);
     fprintf(f, "<line x1=\"%.0f\" y1=\"10\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>\n", L, L,
             H - B);
-    for (int t = 0; t <= 4; t++) {
-        double y = H - B - (H - B - 10) * t / 4.0;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f%%</text>\n",
-                L - 4, y + 4, top * t / 4.0 * 100);
+    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    for (int t = 0; t <= nticks; t++) {
+        double y = H - B - (H - B - 10) * t / (double)nticks;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.*f%%</text>\n",
+                L - 4, y + 4, decimals, step * t);
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, y,
+                W - 10, y);
     }
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">day (1 to %d)"
-               "</text>\n", (L + W) / 2, H - 6, S->days);
+    /* x ticks on days: every day for a short run, else a round number of days */
+    static const int steps[] = {1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365, 730};
+    int dstep = steps[sizeof steps / sizeof *steps - 1];
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (S->days / steps[i] <= 12) {
+            dstep = steps[i];
+            break;
+        }
+    for (int day = dstep; day <= S->days; day += dstep) {
+        double x = L + (W - 10 - L) * day / (double)S->days;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#888\"/>"
+                   "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n",
+                x, H - B, x, H - B + 4, x, H - B + 15, day);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">day</text>\n",
+            (L + W) / 2, H - 2);
     for (int a = 0; a < narms; a++) {
         fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"%.1f,%.1f",
                 colour[a], L, H - B);
@@ -149,15 +208,21 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<title>tallyman simulation</title>\n<style>\n"
           "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}\n"
-          "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;"
-          "padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\n"
+          "table{border-collapse:collapse;margin:1em 0;max-width:100%}th,td{border:1px solid #ccc;"
+          "padding:3px 8px;text-align:right;overflow-wrap:anywhere}th{background:#f3f3f3}"
+          "td.l,th.l{text-align:left}\nsvg{max-width:100%;height:auto}\n"
           "tr.sig td{font-weight:bold}code{font-size:90%}\n"
           "</style></head><body>\n<h1>Strategy simulation</h1>\n", f);
     fputs("<h2>Run</h2>\n<table>\n", f);
-    const char *params[][2] = {{"store (copied, not changed)", db}, {"script tree", scripts},
+    /* Paths as seen from the store's folder, so the report reads the same
+     * wherever it was made. */
+    char dbdir[PATH_MAX], rs[PATH_MAX], rw[PATH_MAX], rc[PATH_MAX];
+    store_dir(db, dbdir, sizeof dbdir);
+    const char *params[][2] = {{"store (copied, not changed)", rel_path(dbdir, db, rs, sizeof rs)},
+                               {"script tree", rel_path(dbdir, scripts, rw, sizeof rw)},
                                {"first day", day0},
                                {"world", S->world_file ? S->world_file : "defaults"},
-                               {"costs", S->costs_file ? S->costs_file : "none"},
+                               {"costs", S->costs_file ? rel_path(dbdir, S->costs_file, rc, sizeof rc) : "none"},
                                {"currency", S->currency}};
     for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
         fputs("<tr><th class=\"l\">", f);
@@ -174,7 +239,8 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
         fputs("<tr><th class=\"l\">strategy ", f);
         esc(f, arms[a]->label);
         fputs("</th><td class=\"l\">", f);
-        esc(f, arms[a]->dir);
+        char rd[PATH_MAX];
+        esc(f, rel_path(dbdir, arms[a]->dir, rd, sizeof rd));
         fputs("<br>scripts <code>", f);
         esc(f, arms[a]->hash);
         fputs("</code></td></tr>\n", f);
@@ -218,6 +284,13 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
+    char verdict[400];
+    tm_sim_verdict(S, kp, narms == 2, verdict, sizeof verdict);
+    fputs("<p>Amounts in ", f);
+    esc(f, S->currency);
+    fputs(".</p>\n<p class=\"verdict\"><b>", f);
+    esc(f, verdict);
+    fputs("</b></p>\n", f);
     if (narms == 2)
         fputs("<p>Bold rows (*): the 95% interval of the difference excludes 0.</p>\n", f);
     fputs("<h2>Recovery curve</h2>\n<p>Collected by the end of each day, as a share of the placed "
@@ -229,15 +302,44 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
           "(columns), as a share of the row.</p>\n", f);
     for (int a = 0; a < narms; a++)
         html_roll(f, arms[a]);
+    fputs("<h2>By journey and variant</h2>\n<p>Where each debt ended, with what it paid and what "
+          "contacting it cost.</p>\n", f);
+    for (int a = 0; a < narms; a++) {
+        fputs("<h3>", f);
+        esc(f, arms[a]->label);
+        fputs("</h3>\n<table><tr><th class=\"l\">journey</th><th class=\"l\">variant</th><th>debts</th>"
+              "<th>collected</th><th>contact cost</th><th>net</th></tr>\n", f);
+        for (size_t g = 0; g < arms[a]->ngroups; g++) {
+            const tm_sim_group *G = &arms[a]->groups[g];
+            char c[64], k[64], n[64];
+            tm_sim_format_value(S, c, sizeof c, TM_SIM_FMT_MONEY, (double)G->collected, 0);
+            tm_sim_format_value(S, k, sizeof k, TM_SIM_FMT_MONEY, G->cost, 0);
+            tm_sim_format_value(S, n, sizeof n, TM_SIM_FMT_MONEY, (double)G->collected - G->cost, 0);
+            fputs("<tr><td class=\"l\">", f);
+            esc(f, G->journey);
+            fputs("</td><td class=\"l\">", f);
+            esc(f, G->variant);
+            fprintf(f, "</td><td>%ld</td><td>", G->debts);
+            esc(f, c);
+            fputs("</td><td>", f);
+            esc(f, k);
+            fputs("</td><td>", f);
+            esc(f, n);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
     fputs("<h2>Blocked contact attempts by rule</h2>\n", f);
     for (int a = 0; a < narms; a++) {
         fputs("<h3>", f);
         esc(f, arms[a]->label);
         fputs("</h3>\n<table><tr><th class=\"l\">rule</th><th>attempts</th></tr>\n", f);
+        int order[TM_CYCLE_MAX_RULES];
+        tm_cycle_rules_order(&arms[a]->total, order);
         for (int r = 0; r < arms[a]->total.nrules; r++) {
             fputs("<tr><td class=\"l\">", f);
-            esc(f, arms[a]->total.by_rule[r].rule);
-            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[r].count);
+            esc(f, arms[a]->total.by_rule[order[r]].rule);
+            fprintf(f, "</td><td>%ld</td></tr>\n", arms[a]->total.by_rule[order[r]].count);
         }
         fputs("</table>\n", f);
     }

@@ -17,5 +17,7 @@ echo "== bench_cycle.sh"
 sh bench/bench_cycle.sh
 echo "== bench_serve.sh"
 sh bench/bench_serve.sh
+echo "== bench_decisions.sh"
+sh bench/bench_decisions.sh
 echo "== bench_sim.sh"
 sh bench/bench_sim.sh

@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "calendar.h"
 #include "crypto.h"
+#include "gate_log.h"
 #include "hmac.h"
 #include "jw.h"
 
@@ -197,6 +201,7 @@ int tm_audit_append(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int64_t at
 
 typedef struct verifier {
     tm_hmac hk;
+    tm_store *s;
     tm_audit_report *rep;
     int64_t expect;
     char prev[65];
@@ -204,6 +209,36 @@ typedef struct verifier {
     int64_t accounts; /* account.created records: one per debt ever created */
     int fault; /* a TM_E* code when a MAC could not be computed (not a broken chain) */
 } verifier;
+
+/* A "gate.decisions" record (core/gate_log.h): the kept decisions it names
+ * must still digest to what it says, so a decision changed or removed
+ * after it was made breaks the chain at the record that bound it. */
+static int verify_decisions(verifier *v, const tm_audit_rec *r)
+{
+    json_t *d = json_loads(r->details, 0, NULL);
+    json_int_t from = 0, to = 0, count = 0;
+    const char *want = NULL;
+    int ok = d && json_unpack(d, "{s:I, s:I, s:I, s:s}", "from", &from, "to", &to, "count", &count,
+                              "sha256", &want) == 0;
+    char hex[65] = "";
+    int64_t n = 0;
+    struct tm_err e = {0};
+    int rc = ok ? tm_gate_log_digest(v->s, (int64_t)from, (int64_t)to, hex, &n, &e) : TM_OK;
+    if (rc != TM_OK) {
+        json_decref(d);
+        return v->fault = rc, 1;
+    }
+    if (!ok || n != (int64_t)count || strcmp(hex, want) != 0) {
+        v->rep->bad_seq = r->seq;
+        snprintf(v->rep->problem, sizeof v->rep->problem,
+                 "the gate decisions %lld-%lld that record %lld (gate.decisions) binds were changed or removed",
+                 (long long)from, (long long)to, (long long)r->seq);
+        json_decref(d);
+        return v->broken = 1;
+    }
+    json_decref(d);
+    return 0;
+}
 
 static int verify_one(void *ud, const tm_audit_rec *r)
 {
@@ -248,6 +283,8 @@ static int verify_one(void *ud, const tm_audit_rec *r)
     v->expect++;
     if (strcmp(r->action, "account.created") == 0)
         v->accounts++;
+    if (strcmp(r->action, "gate.decisions") == 0)
+        return verify_decisions(v, r);
     return 0;
 }
 
@@ -255,7 +292,7 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
                     struct tm_err *err)
 {
     memset(rep, 0, sizeof *rep);
-    verifier v = {.rep = rep, .expect = 1};
+    verifier v = {.s = s, .rep = rep, .expect = 1};
     int rc = tm_hmac_init(&v.hk, key, TM_AUDIT_KEY_LEN);
     if (rc != TM_OK)
         return tm_err_set(err, TM_ENOMEM, "audit: cannot prepare the chain key: %s",
@@ -361,8 +398,14 @@ static int export_one(void *ud, const tm_audit_rec *r)
     tm_jw_obj(&w);
     tm_jw_key(&w, "seq");
     tm_jw_int(&w, r->seq);
+    /* The time as people and tools read it (RFC 3339, UTC): the chain
+     * hashes the integer, which is this exactly. */
     tm_jw_key(&w, "at");
-    tm_jw_int(&w, r->at);
+    char at[TM_CALENDAR_RFC3339_LEN + 8];
+    if (tm_calendar_format_rfc3339(r->at, 0, at, sizeof at, NULL) == TM_OK)
+        tm_jw_str(&w, at);
+    else /* a time out of the calendar's years: the number as stored */
+        tm_jw_int(&w, r->at);
     tm_jw_key(&w, "actor");
     tm_jw_strn(&w, r->actor, r->actor_len);
     tm_jw_key(&w, "action");

@@ -12,6 +12,7 @@
  */
 #include "gate.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ void tm_gate_request_free(tm_request *req)
     free(req->creditor);
     free(req->debt_id);
     free(req->history);
+    free(req->warnings);
     memset(req, 0, sizeof *req);
 }
 
@@ -1044,4 +1046,247 @@ void tm_gate_decision_free(tm_decision *d)
 {
     free(d->blocked);
     memset(d, 0, sizeof *d);
+}
+
+/* ---------------------------------------------------------------------------
+ * Explaining a decision. The verdicts come from the same reg_applies,
+ * rule_applies and rule_next the decision uses; the words for a condition
+ * that does not hold are found only after the real test said so, so the
+ * explanation cannot disagree with the decision.
+ */
+void tm_gate_mask_names(uint32_t mask, const char *const *names, const char *sep, char *buf,
+                        size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (int i = 0; names[i] && i < 32; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        int w = snprintf(buf + n, cap - n, "%s%s", n ? sep : "", names[i]);
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* Appends to buf (cap bytes, NUL-terminated) as snprintf would. */
+static void cat(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+static void list_states(const tm_regulation *reg, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < reg->nstates; i++) {
+        if (i == 8) {
+            cat(buf, cap, " and %d more", reg->nstates - 8);
+            break;
+        }
+        cat(buf, cap, "%s%s", i ? ", " : "", reg->states[i]);
+    }
+}
+
+static void list_strings(char *const *v, int n, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        cat(buf, cap, "%s%s", i ? ", " : "", v[i]);
+}
+
+/* Where `reg` applies and what of the request matched it (applies), or the
+ * condition that does not hold. */
+static void reg_why(const tm_regulation *reg, const tm_request *req, int applies, char *why,
+                    size_t cap)
+{
+    char list[200];
+    why[0] = '\0';
+    if (!applies) {
+        /* Where first, then whom: either is a true reason, and a state is
+         * what a reader looks for first. */
+        if (reg->nstates) {
+            int ok = 0;
+            for (int i = 0; i < reg->nstates && !ok; i++)
+                ok = strcmp(reg->states[i], req->state) == 0;
+            if (!ok) {
+                list_states(reg, list, sizeof list);
+                snprintf(why, cap, "applies in %s only; the consumer's state is %s", list,
+                         req->state);
+            }
+        }
+        if (!why[0] && reg->ncities) {
+            int ok = 0;
+            for (int i = 0; req->city && i < reg->ncities && !ok; i++)
+                ok = city_match(reg->cities[i], req->city);
+            if (!ok) {
+                list_strings(reg->cities, reg->ncities, list, sizeof list);
+                if (req->city)
+                    snprintf(why, cap, "applies in %s only; the consumer's city is %s", list,
+                             req->city);
+                else
+                    snprintf(why, cap, "applies in %s only; the request gives no city", list);
+            }
+        }
+        if (!why[0] && reg->collectors && !(reg->collectors & (1u << req->collector))) {
+            tm_gate_mask_names(reg->collectors, tm_gate_collector_names, ", ", list, sizeof list);
+            snprintf(why, cap, "binds %s collectors only; this collector is %s", list,
+                     tm_gate_collector_names[req->collector]);
+        }
+        if (!why[0] && reg->ncreditors) {
+            list_strings(reg->creditors, reg->ncreditors, list, sizeof list);
+            if (req->creditor)
+                snprintf(why, cap, "applies to creditor %s only; the creditor is %s", list,
+                         req->creditor);
+            else
+                snprintf(why, cap, "applies to creditor %s only; the request names no creditor",
+                         list);
+        }
+        if (!why[0])
+            snprintf(why, cap, "a condition of where it applies does not hold");
+        return;
+    }
+    if (reg->nstates)
+        cat(why, cap, "the consumer's state is %s", req->state);
+    else
+        cat(why, cap, "every state");
+    if (reg->ncities)
+        cat(why, cap, "; the consumer's city is %s", req->city ? req->city : "");
+    if (reg->ncreditors)
+        cat(why, cap, "; the creditor is %s", req->creditor ? req->creditor : "");
+    if (reg->collectors) {
+        tm_gate_mask_names(reg->collectors, tm_gate_collector_names, ", ", list, sizeof list);
+        cat(why, cap, "; binds %s collectors, this one is %s", list,
+            tm_gate_collector_names[req->collector]);
+    } else {
+        cat(why, cap, "; every collector");
+    }
+}
+
+/* The first condition of rule `r` that does not hold for `req` at `t`
+ * (rule_applies said one does not). */
+static void rule_why_not(const tm_rule *r, const tm_request *req, int64_t t, char *why, size_t cap)
+{
+    char list[200];
+#define ONLY(mask, value, names, what)                                                         \
+    if ((mask) && !((mask) & (1u << (value)))) {                                               \
+        tm_gate_mask_names(mask, names, ", ", list, sizeof list);                              \
+        snprintf(why, cap, "applies to %s %.120s only; this one is %s", what, list, names[value]); \
+        return;                                                                                \
+    }
+    ONLY(r->channels, req->channel, tm_gate_channel_names, "channel")
+    ONLY(r->places, req->place, tm_gate_place_names, "place")
+    ONLY(r->purposes, req->purpose, tm_gate_purpose_names, "purpose")
+    ONLY(r->collectors, req->collector, tm_gate_collector_names, "collector")
+    ONLY(r->debt_types, req->debt_type, tm_gate_debt_type_names, "debt type")
+    ONLY(r->disputes, req->dispute, tm_gate_dispute_names, "dispute")
+#undef ONLY
+    if (r->flags_any && !(r->flags_any & req->flags)) {
+        tm_gate_mask_names(r->flags_any, tm_gate_flag_names, ", ", list, sizeof list);
+        snprintf(why, cap, "applies when the consumer is flagged %.120s; no such flag", list);
+        return;
+    }
+    if (r->flags_none & req->flags) {
+        tm_gate_mask_names(r->flags_none & req->flags, tm_gate_flag_names, ", ", list, sizeof list);
+        snprintf(why, cap, "does not apply when the consumer is flagged %.120s, as this one is", list);
+        return;
+    }
+    if (r->time_barred != TM_TRI_ABSENT && r->time_barred != req->time_barred) {
+        snprintf(why, cap, "%s",
+                 r->time_barred == TM_TRI_TRUE
+                     ? "applies to time-barred debts only; this one is not"
+                     : "applies to debts that are not time-barred; this one is");
+        return;
+    }
+#define ONLY_FACT(mask, value, names, what)                                                     \
+    if ((mask) && (value) != TM_GATE_ABSENT && !((mask) & (1u << (value)))) {                  \
+        tm_gate_mask_names(mask, names, ", ", list, sizeof list);                              \
+        snprintf(why, cap, "applies to %s %.120s only; this one is %s", what, list, names[value]); \
+        return;                                                                                \
+    }
+    ONLY_FACT(r->owners, debt_owner(req), tm_gate_owner_names, "debt owner")
+    ONLY_FACT(r->dialers, req->dialer, tm_gate_dialer_names, "dialer")
+    ONLY_FACT(r->lines, req->line, tm_gate_line_names, "line")
+#undef ONLY_FACT
+    if (r->nwhen_msg) {
+        int any = 0;
+        for (int i = 0; i < r->nwhen_msg && !any; i++)
+            any = tm_gate_msg(req, r->when_msg[i]) == TM_TRI_TRUE;
+        if (!any) {
+            list[0] = '\0';
+            for (int i = 0; i < r->nwhen_msg; i++)
+                cat(list, sizeof list, "%s%s", i ? " or " : "", r->when_msg[i]);
+            snprintf(why, cap, "applies when the message carries %.120s; it does not", list);
+            return;
+        }
+    }
+    if (r->effective_day != INT64_MIN || r->expires_day != INT64_MAX) {
+        char a[16], b[16];
+        int64_t day = req->nzones ? to_local_day(req->zones[0], t) : t / 86400;
+        if (r->effective_day != INT64_MIN && day < r->effective_day) {
+            fmt_day(r->effective_day, a, sizeof a);
+            snprintf(why, cap, "in force from %s only", a);
+        } else if (r->expires_day != INT64_MAX) {
+            fmt_day(r->expires_day, b, sizeof b);
+            snprintf(why, cap, "in force until %s only", b);
+        } else {
+            snprintf(why, cap, "not in force on this date");
+        }
+        return;
+    }
+    snprintf(why, cap, "a condition of the rule does not hold");
+}
+
+void tm_gate_explain_free(tm_explain *x)
+{
+    for (int i = 0; i < x->nregs; i++)
+        free(x->regs[i].rules);
+    free(x->regs);
+    tm_gate_decision_free(&x->d);
+    memset(x, 0, sizeof *x);
+}
+
+int tm_gate_explain(tm_gate *g, tm_request *req, tm_explain *x)
+{
+    memset(x, 0, sizeof *x);
+    tm_gate_decide(g, req, &x->d); /* also works out debt.time_barred */
+    if (g->nregs && !(x->regs = calloc((size_t)g->nregs, sizeof *x->regs))) {
+        tm_gate_explain_free(x);
+        return TM_ENOMEM;
+    }
+    for (int ri = 0; ri < g->nregs; ri++) {
+        const tm_regulation *reg = &g->regs[ri];
+        tm_reg_explain *re = &x->regs[x->nregs++];
+        re->reg = reg;
+        re->applies = reg_applies(reg, req);
+        reg_why(reg, req, re->applies, re->why, sizeof re->why);
+        if (!re->applies || reg->nrules == 0)
+            continue;
+        if (!(re->rules = calloc((size_t)reg->nrules, sizeof *re->rules))) {
+            tm_gate_explain_free(x);
+            return TM_ENOMEM;
+        }
+        for (int k = 0; k < reg->nrules; k++) {
+            const tm_rule *r = &reg->rules[k];
+            tm_rule_explain *e = &re->rules[re->nrules++];
+            e->rule = r;
+            e->res.rule = r;
+            if (!rule_applies(r, req, req->now, &e->res)) {
+                e->verdict = TM_VERDICT_NOT_APPLICABLE;
+                rule_why_not(r, req, req->now, e->why, sizeof e->why);
+                continue;
+            }
+            int f = 0;
+            rule_next(r, req, req->now, &e->res, &f);
+            e->verdict = e->res.blocked ? TM_VERDICT_BLOCKED : TM_VERDICT_ALLOWED;
+        }
+    }
+    return TM_OK;
 }

@@ -160,6 +160,8 @@ typedef struct tm_request {
     tm_consumer_request requests[TM_GATE_MAX_REQUESTS];
     int nrequests;
     int64_t more_calls_at; /* consumer.consent.more_calls_at, UTC seconds */
+    char *warnings;      /* what the request says that the gate does not read (an unknown
+                          * field, with a "did you mean"), one a line; NULL when none */
 } tm_request;
 
 #define TM_CONSENT_AUTODIAL (1u << 16)
@@ -410,6 +412,55 @@ int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day);
  * rule failed: that fails closed into *d). */
 int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d);
 void tm_gate_decision_free(tm_decision *d);
+
+/* ------------------------------------------------------------------------
+ * Explaining a decision (`tallyman decide --explain`): every regulation
+ * with whether it applies to the request and why, and for each one that
+ * does, every rule's verdict. Apart from tm_gate_decide so the plain path
+ * pays nothing for it.
+ */
+enum tm_verdict {
+    TM_VERDICT_ALLOWED,        /* the rule applies and allows the contact */
+    TM_VERDICT_BLOCKED,        /* the rule applies and blocks it (res: reason, next) */
+    TM_VERDICT_NOT_APPLICABLE, /* a condition of the rule does not hold (why) */
+};
+
+typedef struct tm_rule_explain {
+    const tm_rule *rule;       /* borrowed from the gate */
+    int verdict;               /* enum tm_verdict */
+    char why[200];             /* not applicable: the condition that does not hold */
+    tm_rule_result res;        /* applicable: the rule's result at the request's time
+                                * (reason and next when blocked, requires) */
+} tm_rule_explain;
+
+typedef struct tm_reg_explain {
+    const tm_regulation *reg;  /* borrowed from the gate */
+    int applies;
+    char why[256];             /* where it applies and what of the request matched,
+                                * or the condition that does not hold */
+    tm_rule_explain *rules;    /* every rule of an applicable regulation (owned) */
+    int nrules;
+} tm_reg_explain;
+
+typedef struct tm_explain {
+    tm_reg_explain *regs;      /* every regulation of the gate, in the gate's order (owned) */
+    int nregs;
+    tm_decision d;             /* the decision, exactly as tm_gate_decide gives it */
+} tm_explain;
+
+/* Judges `req` as tm_gate_decide does (x->d is that decision) and says
+ * why: every regulation, applicable or not, with the reason; every rule of
+ * an applicable one with its verdict at req->now. Check functions are
+ * called once more than tm_gate_decide calls them. Returns TM_OK, or
+ * TM_ENOMEM (then *x holds nothing to free). The caller frees *x with
+ * tm_gate_explain_free. */
+int tm_gate_explain(tm_gate *g, tm_request *req, tm_explain *x);
+void tm_gate_explain_free(tm_explain *x);
+
+/* The names of the bits set in `mask` from `names` (a NULL-terminated
+ * table), joined by `sep`, into buf; "" for an empty mask. */
+void tm_gate_mask_names(uint32_t mask, const char *const *names, const char *sep, char *buf,
+                        size_t cap);
 
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * core/gate_record.h: keeping a decision: the row in the store's decisions
- * table (what the daily cycle reads back) and its audit record, written the
- * same way by `tallyman decide --record` and by the service's POST
- * /v1/decide with "record": true.
+ * core/gate_record.h: keeping one decision: its row in the store's decision
+ * log (core/gate_log.h, what `why` and `decide --replay` read back) sealed
+ * into the audit chain, as the service's POST /v1/decide with
+ * "record": true keeps it.
  */
 #ifndef TM_GATE_RECORD_H
 #define TM_GATE_RECORD_H
@@ -15,10 +15,11 @@
 #include "tm_status.h"
 
 /* Records decision `d` on `req` by gate `g` in the store `s` (inside the
- * caller's transaction) with an audit record through `w` (actor `actor`, at
- * `at`): the debt, channel, verdict, blocking rules by id, next allowed time
- * and script set; rule ids and times only, never personal data. Returns
- * TM_OK, or the store's or audit writer's error (the caller rolls back). */
+ * caller's transaction): the debt, instant, channel, verdict, blocking rules
+ * by id, next allowed time, script set and the request fields judged on,
+ * then its "gate.decisions" audit record through `w` (actor `actor`, at
+ * `at`) with the row's digest; no personal data. Returns TM_OK, or the
+ * store's, encoder's or audit writer's error (the caller rolls back). */
 int tm_gate_record(tm_store *s, tm_audit_writer *w, const tm_gate *g, const tm_request *req,
                    const tm_decision *d, const char *actor, int64_t at, struct tm_err *err);
 

@@ -16,6 +16,7 @@
 #include "calendar.h"
 #include "jscan.h"
 #include "pay.h"
+#include "text.h"
 
 /* ---------------------------------------------------------------------------
  * Request parsing. Requests are read with the in-place scanner (jscan.h):
@@ -67,6 +68,96 @@ static int is_list(const jctx *c, int i)
 #define J_FOREACH(c, arr, idx, e)                                                              \
     for (uint32_t idx = 0, e = (uint32_t)(arr) + 1; idx < (c)->j.tok[arr].count;              \
          idx++, e = (c)->j.tok[e].next)
+
+/* ---------------------------------------------------------------------------
+ * Fields the gate does not read. A request may carry fields a newer caller
+ * knows and this engine does not: the decision is still given, and the
+ * field is named in its `warnings` (with the known field it is nearest
+ * to), so a misspelt "timezone" does not go unnoticed while the rules run
+ * on the default zones.
+ */
+static const char *const top_fields[] = {"id", "now", "channel", "place", "purpose", "collector",
+                                         "consumer", "debt", "message", "history", "dialer",
+                                         "line", "creditor",
+                                         "record", /* the service's: keep the decision */
+                                         NULL};
+static const char *const consumer_fields[] = {"state", "city", "timezones", "flags", "consent",
+                                              "optout", "inconvenient", "language", "requests",
+                                              "attorney", NULL};
+static const char *const debt_fields[] = {"id", "type", "dispute", "last_payment_date",
+                                          "charge_off_date", "default_date", "time_barred", "owner",
+                                          "notices",
+                                          "creditor", NULL};
+static const char *const history_fields[] = {"channel", "at", "outcome", "place", "debt",
+                                             "direction", "required_by_law", "purpose", NULL};
+static const char *const inconvenient_fields[] = {"days", "from", "to", NULL};
+
+/* Adds a warning line to req->warnings; out of memory drops it (a warning
+ * is advice, never a reason to refuse). */
+static void warn(tm_request *req, const char *text)
+{
+    size_t have = req->warnings ? strlen(req->warnings) : 0, n = strlen(text);
+    char *q = realloc(req->warnings, have + n + 2);
+    if (!q)
+        return;
+    if (have)
+        q[have++] = '\n';
+    memcpy(q + have, text, n + 1);
+    req->warnings = q;
+}
+
+/* Warns of every member of object `obj` (at `path`, "" for the request
+ * itself) whose name is not in `known`. */
+static void unknown_members(const jctx *c, int obj, const char *path, const char *const *known,
+                            tm_request *req)
+{
+    if (jtype(c, obj) != TM_J_OBJECT)
+        return;
+    uint32_t k = (uint32_t)obj + 1;
+    for (uint32_t m = 0; m < c->j.tok[obj].count; m++) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = tm_json_streq(&c->j, (int)k, known[i]);
+        if (!ok) {
+            char name[64], line[300];
+            int nl = tm_json_str(&c->j, (int)k, name, sizeof name);
+            if (nl < 0)
+                snprintf(name, sizeof name, "(a long name)");
+            const char *near = nl > 0 ? tm_text_nearest(name, (size_t)nl, known) : NULL;
+            if (near)
+                snprintf(line, sizeof line, "%s%s%s: unknown field, not read (did you mean \"%s\"?)",
+                         path, *path ? "." : "", name, near);
+            else
+                snprintf(line, sizeof line, "%s%s%s: unknown field, not read", path,
+                         *path ? "." : "", name);
+            warn(req, line);
+        }
+        k = c->j.tok[k + 1].next;
+    }
+}
+
+/* Every object of the request whose fields the gate knows. */
+static void unknown_fields(const jctx *c, tm_request *req)
+{
+    unknown_members(c, 0, "", top_fields, req);
+    int co = tm_json_get(&c->j, 0, "consumer");
+    unknown_members(c, co, "consumer", consumer_fields, req);
+    int inc = tm_json_get(&c->j, co, "inconvenient");
+    if (jtype(c, inc) == TM_J_ARRAY)
+        J_FOREACH(c, inc, i, e) {
+            char path[48];
+            snprintf(path, sizeof path, "consumer.inconvenient[%u]", i);
+            unknown_members(c, (int)e, path, inconvenient_fields, req);
+        }
+    unknown_members(c, tm_json_get(&c->j, 0, "debt"), "debt", debt_fields, req);
+    int h = tm_json_get(&c->j, 0, "history");
+    if (jtype(c, h) == TM_J_ARRAY)
+        J_FOREACH(c, h, i, e) {
+            char path[32];
+            snprintf(path, sizeof path, "history[%u]", i);
+            unknown_members(c, (int)e, path, history_fields, req);
+        }
+}
 
 static int parse_time(const jctx *c, int v, const char *field, int64_t *out, struct tm_err *err)
 {
@@ -729,6 +820,7 @@ int tm_gate_request_parse(const char *text, size_t len, int64_t default_now, tm_
     }
     if (parse_history(&c, tm_json_get(&c.j, 0, "history"), req, err) != TM_OK)
         goto out;
+    unknown_fields(&c, req);
     rc = TM_OK;
 out:
     if (toks != stack_toks)
@@ -863,6 +955,18 @@ void tm_gate_decision_write(const tm_gate *g, const tm_request *req, const tm_de
     }
     tm_jw_key(w, "scripts");
     tm_jw_str(w, tm_gate_scripts_hash(g));
+    if (req->warnings) {
+        /* What the request said that the gate does not read, one a line. */
+        tm_jw_key(w, "warnings");
+        tm_jw_arr(w);
+        for (const char *p = req->warnings; *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            tm_jw_strn(w, p, n);
+            p += n + (nl ? 1 : 0);
+        }
+        tm_jw_arr_end(w);
+    }
     tm_jw_obj_end(w);
 }
 

@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 12
+#define TM_STORE_SCHEMA_VERSION 13
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -442,13 +442,97 @@ int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob,
 int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
                                 int key_version, struct tm_err *err);
 
-/* Records a decision of the compliance gate for the debt with the creditor's
- * `debt_id` (NULL, or one the store does not know: recorded without a debt),
- * with the rules that blocked it (NULL or "": none), when it would next be
- * allowed (0: not given) and the script set that made it. */
-int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,
-                          int allow, const char *blocked_by, int64_t next_allowed,
-                          const char *scripts_hash, struct tm_err *err);
+/* When the next journey timer of an open debt falls due at or after `from`
+ * (*at; 0 when none is set) and how many fall due on that UTC day
+ * (*count). Reads only. TM_OK or TM_ESTORE. */
+int tm_store_timers_next(tm_store *s, int64_t from, int64_t *at, int64_t *count, struct tm_err *err);
+
+/* The journey and variant debt `debt_id` is on ("" for none), cut to the
+ * buffers; *found 0 when the store has no such debt. TM_OK or TM_ESTORE. */
+int tm_store_debt_journey(tm_store *s, const char *debt_id, char *journey, size_t jcap, char *variant,
+                          size_t vcap, int *found, struct tm_err *err);
+
+/* ---- A debt's story (`tallyman why`) ---------------------------------------
+ * Calls fn for what the store holds about debt row `debt`, in time order
+ * (at, then kind, then row id): each row borrowed for the call, strings ""
+ * when absent. Kinds and their fields:
+ *   "planned": a contact planned at `at`: a channel, b template, c the
+ *              outbox status, d the rules that blocked it, n1 the time it
+ *              was planned for, n2 when it was sent (0: not sent);
+ *   "event":   an event that happened at `at`: a type, b its status, n1
+ *              when it was applied;
+ *   "payment": a currency, n1 the amount in minor units;
+ *   "promise": made at `at`: a currency, b due date, c status, n1 amount
+ *              in minor units, n2 grace days;
+ *   "queue":   handed to an agent: a queue, b status, c reason, d outcome,
+ *              n1 when closed (0: open).
+ * Gate decisions and journey steps are the decision log's and the audit
+ * log's (tm_store_gate_log_scan, tm_store_audit_scan). TM_OK, the
+ * callback's code, or TM_ESTORE. */
+typedef struct tm_story_row {
+    int64_t at;
+    const char *kind, *a, *b, *c, *d;
+    int64_t n1, n2;
+} tm_story_row;
+typedef int (*tm_store_story_fn)(void *ud, const tm_story_row *row);
+int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *ud, struct tm_err *err);
+
+/* ---- The gate's decision log (core/gate_log.c builds on these) ------------
+ * Names the log refers to by number (rule ids, generation hashes, zones,
+ * cities, creditors, message fields), each text kept once.
+ * tm_store_gate_name_id: the id of `name`; with `create` it is added when
+ * missing (*found is then 1), else *found 0 says it is not kept.
+ * tm_store_gate_names: fn(ud, id, name) for every name, in id order. */
+int tm_store_gate_name_id(tm_store *s, const char *name, int create, int64_t *id, int *found,
+                          struct tm_err *err);
+typedef int (*tm_store_gate_name_fn)(void *ud, int64_t id, const char *name);
+int tm_store_gate_names(tm_store *s, tm_store_gate_name_fn fn, void *ud, struct tm_err *err);
+
+/* One decision as the log keeps it. On write every field but id is read
+ * (strings and the request borrowed) and id is set; debt 0 looks the debt
+ * up by debt_ref (NULL, or an id the store does not know: kept without a
+ * debt; row->debt is then set to the debt found, or 0). On read every field is set, strings and the request borrowed for
+ * the callback: debt_ref is the debt's own id ("" without a debt), rules
+ * "" when none. */
+typedef struct tm_gate_log_row {
+    int64_t id;
+    int64_t debt;          /* debts.id; 0: none */
+    const char *debt_ref;
+    int64_t at;            /* the instant judged */
+    int64_t gen;           /* gate_names.id of the generation's hash */
+    int channel;           /* enum tm_channel (core/gate.h) */
+    int allow;
+    int has_next;          /* blocked with a next allowed time (none: never) */
+    int64_t next;          /* seconds after `at` */
+    const char *rules;     /* the blocking rules' gate_names ids, comma-separated */
+    const uint8_t *request;
+    size_t request_len;
+} tm_gate_log_row;
+int tm_store_gate_log_add(tm_store *s, tm_gate_log_row *row, struct tm_err *err);
+/* Calls fn for the rows of debt row `debt` (0: every row) with
+ * from_id <= id and, when to_id is not 0, id <= to_id, in id order. */
+typedef int (*tm_store_gate_log_fn)(void *ud, const tm_gate_log_row *row);
+int tm_store_gate_log_scan(tm_store *s, int64_t debt, int64_t from_id, int64_t to_id,
+                           tm_store_gate_log_fn fn, void *ud, struct tm_err *err);
+
+/* ---- Script generations' texts -------------------------------------------
+ * Each file's bytes are kept once under their SHA-256, and a generation (the
+ * set hash of sandbox/scriptset.h) as its paths and file hashes, so a
+ * generation can be loaded again from the store. tm_store_script_text_put
+ * adds file `path` (hex `sha256` of the `len` bytes at `text`) to
+ * generation `set_hash` (kept already: nothing changes). *kept says whether
+ * the store holds generation `set_hash`. tm_store_script_texts calls
+ * fn(ud, path, sha256, text, len) for each file of the generation in path
+ * order, all borrowed for the call; none when it is not kept. TM_EINVAL
+ * for a hash that is not 64 characters. */
+int tm_store_script_text_put(tm_store *s, const char *set_hash, const char *path,
+                             const char *sha256, const char *text, size_t len,
+                             struct tm_err *err);
+int tm_store_script_set_kept(tm_store *s, const char *set_hash, int *kept, struct tm_err *err);
+typedef int (*tm_store_script_text_fn)(void *ud, const char *path, const char *sha256,
+                                       const char *text, size_t len);
+int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_text_fn fn, void *ud,
+                          struct tm_err *err);
 
 /* Records a script set deployed (`by`, `manifest`: NULL or "" for none):
  * *is_new is 0 when this set was deployed before (then nothing is written). */
@@ -674,6 +758,8 @@ typedef struct tm_queue_item {
     const char *key, *debt_ref, *queue, *reason, *journey, *journey_state;
     enum tm_queue_status status;
     const char *closed_by, *outcome;
+    int64_t balance;        /* read only: the debt's balance now, minor units */
+    const char *currency;   /* read only: its currency */
 } tm_queue_item;
 int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err);
 typedef int (*tm_store_queue_fn)(void *ud, const tm_queue_item *q);

@@ -261,6 +261,72 @@ int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, con
 }
 
 /* ---------------------------------------------------------------------------
+ * Script generations' texts, kept so a past decision can be judged again.
+ */
+static int is_hash(const char *h) { return h && strlen(h) == 64; }
+
+int tm_store_script_text_put(tm_store *s, const char *set_hash, const char *path,
+                             const char *sha256, const char *text, size_t len,
+                             struct tm_err *err)
+{
+    if (!is_hash(set_hash) || !is_hash(sha256) || !path)
+        return tm_err_set(err, TM_EINVAL, "script text: a hash of 64 characters and a path are needed");
+    int rc = TM_OK;
+    sqlite3_stmt *st = tm__sq_cached(s, "INSERT OR IGNORE INTO gate_texts (sha256, text) VALUES (?1, ?2)", err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, len ? text : "", (int)len, SQLITE_STATIC);
+    if ((rc = tm__sq_done(s, st, err)) != TM_OK)
+        return rc;
+    st = tm__sq_cached(s, "INSERT OR IGNORE INTO gate_gen_files (set_hash, path, sha256) VALUES (?1, ?2, ?3)", err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+    return tm__sq_done(s, st, err);
+}
+
+int tm_store_script_set_kept(tm_store *s, const char *set_hash, int *kept, struct tm_err *err)
+{
+    *kept = 0;
+    if (!is_hash(set_hash))
+        return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
+    sqlite3_stmt *st = tm__sq_cached(s, "SELECT 1 FROM gate_gen_files WHERE set_hash = ?1 LIMIT 1", err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    int step = tm__sq_step(s, st);
+    *kept = step == SQLITE_ROW;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+}
+
+int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_text_fn fn, void *ud,
+                          struct tm_err *err)
+{
+    if (!is_hash(set_hash))
+        return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT f.path, f.sha256, b.text FROM gate_gen_files f JOIN gate_texts b "
+                   "ON b.sha256 = f.sha256 WHERE f.set_hash = ?1 ORDER BY f.path", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+        const char *text = sqlite3_column_blob(st, 2);
+        size_t len = (size_t)sqlite3_column_bytes(st, 2);
+        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                text ? text : "", len);
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "reading a script set's texts");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
  * The keys the store knows (core/keycheck.c), and what their ciphertext is.
  */
 int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found, struct tm_err *err)
@@ -326,7 +392,7 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
     memset(c, 0, sizeof *c);
     static const char sql[] =
         "SELECT (SELECT COUNT(*) FROM consumers), (SELECT COUNT(*) FROM debts), "
-        "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions), "
+        "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions) + (SELECT COUNT(*) FROM gate_log), "
         "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions), "
         "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
         "(SELECT COUNT(*) FROM key_checks)";

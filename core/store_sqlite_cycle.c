@@ -573,29 +573,111 @@ int tm_store_outbox_ready(tm_store *s, int64_t id, const uint8_t *blob, size_t l
     return rc;
 }
 
-int tm_store_decision_add(tm_store *s, const char *debt_id, int64_t at, const char *channel,
-                          int allow, const char *blocked_by, int64_t next_allowed,
-                          const char *scripts_hash, struct tm_err *err)
+int tm_store_gate_name_id(tm_store *s, const char *name, int create, int64_t *id, int *found,
+                          struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (create) {
+        if ((st = tm__sq_cached(s, "INSERT OR IGNORE INTO gate_names (name) VALUES (?1)", err)) == NULL)
+            return TM_ESTORE;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int rc = tm__sq_done(s, st, err);
+        if (rc != TM_OK)
+            return rc;
+    }
+    if ((st = tm__sq_cached(s, "SELECT id FROM gate_names WHERE name = ?1", err)) == NULL)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *found = 1;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+}
+
+int tm_store_gate_names(tm_store *s, tm_store_gate_name_fn fn, void *ud, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT id, name FROM gate_names ORDER BY id", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW)
+        rc = fn(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "reading the gate's names");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_gate_log_add(tm_store *s, tm_gate_log_row *row, struct tm_err *err)
 {
     sqlite3_stmt *st;
     static const char sql[] =
-        "INSERT INTO decisions (debt_id, at, channel, allow, blocked_by, "
-                           "next_allowed_at, scripts_hash) VALUES ((SELECT id FROM debts WHERE debt_id "
-                           "= ?1), ?2, ?3, ?4, ?5, ?6, ?7)";
+        "INSERT INTO gate_log (debt, at, gen, channel, allow, next, rules, request) VALUES "
+        "(coalesce(?1, (SELECT id FROM debts WHERE debt_id = ?2)), ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "RETURNING id, coalesce(debt, 0)";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
-    tm__sq_bind_opt_text(st, 1, debt_id);
-    sqlite3_bind_int64(st, 2, at);
-    sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, allow);
-    tm__sq_bind_opt_text(st, 5, blocked_by);
-    if (next_allowed)
-        sqlite3_bind_int64(st, 6, next_allowed);
+    if (row->debt)
+        sqlite3_bind_int64(st, 1, row->debt);
     else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_text(st, 7, scripts_hash, -1, SQLITE_STATIC);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+        sqlite3_bind_null(st, 1);
+    tm__sq_bind_opt_text(st, 2, row->debt ? NULL : row->debt_ref);
+    sqlite3_bind_int64(st, 3, row->at);
+    sqlite3_bind_int64(st, 4, row->gen);
+    sqlite3_bind_int(st, 5, row->channel);
+    sqlite3_bind_int(st, 6, row->allow != 0);
+    if (row->has_next)
+        sqlite3_bind_int64(st, 7, row->next);
+    else
+        sqlite3_bind_null(st, 7);
+    tm__sq_bind_opt_text(st, 8, row->rules && *row->rules ? row->rules : NULL);
+    sqlite3_bind_blob(st, 9, row->request, (int)row->request_len, SQLITE_STATIC);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW) {
+        row->id = sqlite3_column_int64(st, 0);
+        row->debt = sqlite3_column_int64(st, 1);
+        step = tm__sq_step(s, st);
+    }
     sqlite3_reset(st);
+    return step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "keeping a gate decision");
+}
+
+int tm_store_gate_log_scan(tm_store *s, int64_t debt, int64_t from_id, int64_t to_id,
+                           tm_store_gate_log_fn fn, void *ud, struct tm_err *err)
+{
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT l.id, l.debt, coalesce(d.debt_id, ''), l.at, l.gen, l.channel, "
+                   "l.allow, l.next, coalesce(l.rules, ''), l.request FROM gate_log l LEFT JOIN "
+                   "debts d ON d.id = l.debt WHERE (?1 = 0 OR l.debt = ?1) AND l.id >= ?2 AND "
+                   "(?3 = 0 OR l.id <= ?3) ORDER BY l.id", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, debt);
+    sqlite3_bind_int64(st, 2, from_id);
+    sqlite3_bind_int64(st, 3, to_id);
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+        tm_gate_log_row row = {0};
+        row.id = sqlite3_column_int64(st, 0);
+        row.debt = sqlite3_column_int64(st, 1);
+        row.debt_ref = (const char *)sqlite3_column_text(st, 2);
+        row.at = sqlite3_column_int64(st, 3);
+        row.gen = sqlite3_column_int64(st, 4);
+        row.channel = sqlite3_column_int(st, 5);
+        row.allow = sqlite3_column_int(st, 6);
+        row.has_next = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        row.next = sqlite3_column_int64(st, 7);
+        row.rules = (const char *)sqlite3_column_text(st, 8);
+        row.request = sqlite3_column_blob(st, 9);
+        row.request_len = (size_t)sqlite3_column_bytes(st, 9);
+        rc = fn(ud, &row);
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "reading the gate's decisions");
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -626,7 +708,7 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
 {
     sqlite3_stmt *st;
     if (tm__sq_prepare(s, "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
-                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome FROM agent_queue q "
+                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome, d.balance_minor, d.currency FROM agent_queue q "
                    "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
                    "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
@@ -648,6 +730,10 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         q.closed_at = sqlite3_column_int64(st, 8);
         tm__sq_copy_col(st, 9, by, sizeof by);
         tm__sq_copy_col(st, 10, outcome, sizeof outcome);
+        char currency[4];
+        q.balance = sqlite3_column_int64(st, 11);
+        tm__sq_copy_col(st, 12, currency, sizeof currency);
+        q.currency = currency;
         q.debt_ref = debt;
         q.queue = name;
         q.reason = reason;
@@ -692,6 +778,7 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
         "closed_reason = NULL, offer = NULL, journey_hash = NULL WHERE status = 'open';\n"
         "DELETE FROM outbox;\n"
         "DELETE FROM decisions;\n"
+        "DELETE FROM gate_log;\n"
         "DELETE FROM cycle;\n"
         "UPDATE events SET worked = 1 WHERE worked = 0;\n";
     int rc = tm_store_begin(s, err);
@@ -703,4 +790,35 @@ int tm_store_reset_journeys(tm_store *s, struct tm_err *err)
         return rc;
     }
     return tm_store_commit(s, err);
+}
+
+int tm_store_timers_next(tm_store *s, int64_t from, int64_t *at, int64_t *count, struct tm_err *err)
+{
+    *at = 0;
+    *count = 0;
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT min(timer_at) FROM debts WHERE timer_at IS NOT NULL AND timer_at >= ?1 "
+                          "AND status = 'open'", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, from);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *at = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW)
+        return tm__sq_error(s, err, "reading the next timers");
+    if (*at == 0)
+        return TM_OK;
+    /* how many fall due on that UTC day */
+    int64_t day = *at - ((*at % 86400) + 86400) % 86400;
+    if (tm__sq_prepare(s, "SELECT count(*) FROM debts WHERE timer_at >= ?1 AND timer_at < ?2 AND "
+                          "status = 'open'", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, day);
+    sqlite3_bind_int64(st, 2, day + 86400);
+    step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "reading the next timers");
 }

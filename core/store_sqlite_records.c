@@ -722,3 +722,62 @@ int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err)
     sqlite3_finalize(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
+
+int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *ud, struct tm_err *err)
+{
+    static const char sql[] =
+        "SELECT created_at, 'planned', channel, template, status, coalesce(blocked_by, ''), "
+        "coalesce(send_at, created_at), coalesce(sent_at, 0), id FROM outbox WHERE debt_id = ?1 "
+        "UNION ALL SELECT at, 'event', type, status, '', '', applied_at, 0, id FROM events WHERE debt_id = ?1 "
+        "UNION ALL SELECT at, 'payment', currency, '', '', '', amount_minor, 0, id FROM payments WHERE debt_id = ?1 "
+        "UNION ALL SELECT created_at, 'promise', currency, due_date, status, '', amount_minor, grace_days, id "
+        "FROM promises WHERE debt_id = ?1 "
+        "UNION ALL SELECT created_at, 'queue', queue, status, coalesce(reason, ''), coalesce(outcome, ''), coalesce(closed_at, 0), 0, id FROM agent_queue "
+        "WHERE debt_id = ?1 ORDER BY 1, 2, 9";
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, debt);
+    int step, rc = TM_OK;
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+        tm_story_row r = {
+            .at = sqlite3_column_int64(st, 0),
+            .kind = (const char *)sqlite3_column_text(st, 1),
+            .a = (const char *)sqlite3_column_text(st, 2),
+            .b = (const char *)sqlite3_column_text(st, 3),
+            .c = (const char *)sqlite3_column_text(st, 4),
+            .d = (const char *)sqlite3_column_text(st, 5),
+            .n1 = sqlite3_column_int64(st, 6),
+            .n2 = sqlite3_column_int64(st, 7),
+        };
+        r.a = r.a ? r.a : "";
+        r.b = r.b ? r.b : "";
+        r.c = r.c ? r.c : "";
+        r.d = r.d ? r.d : "";
+        rc = fn(ud, &r);
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "reading a debt's story");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tm_store_debt_journey(tm_store *s, const char *debt_id, char *journey, size_t jcap, char *variant,
+                          size_t vcap, int *found, struct tm_err *err)
+{
+    *found = 0;
+    journey[0] = variant[0] = '\0';
+    sqlite3_stmt *st = tm__sq_cached(s, "SELECT coalesce(journey, ''), coalesce(variant, '') FROM debts "
+                                        "WHERE debt_id = ?1", err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    int step = tm__sq_step(s, st);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        tm__sq_copy_col(st, 0, journey, jcap);
+        tm__sq_copy_col(st, 1, variant, vcap);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a debt's journey");
+}

@@ -318,6 +318,50 @@ static const char migration_12[] =
     "  revoked_at INTEGER\n"
     ");\n";
 
+/* 13: every decision of the gate, compactly, and the script texts that made
+ * them. A decision row (gate_log) holds the debt, the instant judged, the
+ * generation and the blocking rules by number (names in gate_names, each
+ * text once), and the request fields it was judged on as a compact binary
+ * encoding (core/gate_log.c), so it can be judged again. The generation's
+ * texts are kept by content (gate_texts: each file's bytes once, under
+ * its SHA-256; gate_gen_files: each generation as its paths and file
+ * hashes), so a past generation can be loaded again whatever the working
+ * tree holds now. gate_decisions is the log as a person reads it in SQL. */
+static const char migration_13[] =
+    "CREATE TABLE IF NOT EXISTS gate_names (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE\n"      /* a rule id, generation hash, zone, city, ... */
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS gate_log (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  debt INTEGER REFERENCES debts(id),\n" /* NULL: the request named no debt the store knows */
+    "  at INTEGER NOT NULL,\n"           /* the instant judged: the contact's planned time */
+    "  gen INTEGER NOT NULL,\n"          /* gate_names.id of the generation's hash */
+    "  channel INTEGER NOT NULL,\n"      /* core/gate.h's enum tm_channel */
+    "  allow INTEGER NOT NULL,\n"
+    "  next INTEGER,\n"                  /* blocked: next allowed, seconds after `at`; NULL never */
+    "  rules TEXT,\n"                    /* blocked: gate_names ids of the rules, comma-separated */
+    "  request BLOB NOT NULL\n"          /* the fields judged on (core/gate_log.c) */
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS gate_log_debt ON gate_log(debt);\n"
+    "CREATE VIEW IF NOT EXISTS gate_decisions AS SELECT l.id, d.debt_id, l.at, "
+    "CASE l.channel WHEN 0 THEN 'call' WHEN 1 THEN 'sms' WHEN 2 THEN 'email' WHEN 3 THEN 'letter' "
+    "WHEN 4 THEN 'push' WHEN 5 THEN 'whatsapp' WHEN 6 THEN 'visit' END AS channel, l.allow, "
+    "(SELECT group_concat(n.name, ',') FROM gate_names n WHERE instr(',' || l.rules || ',', "
+    "',' || n.id || ',') > 0) AS blocked_by, CASE WHEN l.allow THEN l.at WHEN l.next IS NULL "
+    "THEN NULL ELSE l.at + l.next END AS next_allowed_at, g.name AS scripts_hash "
+    "FROM gate_log l LEFT JOIN debts d ON d.id = l.debt LEFT JOIN gate_names g ON g.id = l.gen;\n"
+    "CREATE TABLE IF NOT EXISTS gate_texts (\n"
+    "  sha256 TEXT PRIMARY KEY,\n"       /* hex SHA-256 of text */
+    "  text BLOB NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS gate_gen_files (\n"
+    "  set_hash TEXT NOT NULL,\n"        /* the generation (sandbox/scriptset.h) */
+    "  path TEXT NOT NULL,\n"            /* relative to the script tree */
+    "  sha256 TEXT NOT NULL REFERENCES gate_texts(sha256),\n"
+    "  PRIMARY KEY (set_hash, path)\n"
+    ") WITHOUT ROWID;\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -341,7 +385,7 @@ static const struct {
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
-                                         migration_12};
+                                         migration_12, migration_13};
 
 
 int tm_store_schema_version(tm_store *s)

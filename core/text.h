@@ -17,4 +17,13 @@ int tm_text_line_of(const char *s, size_t len, size_t off);
 /* The value of hexadecimal digit `c` (0-15), or -1. */
 int tm_text_hex_digit(char c);
 
+/* The candidate nearest to the `len` bytes at `word`, for a "did you mean"
+ * after a name that is not known: the one fewest edits away (an insertion,
+ * a deletion, a change or two neighbours swapped each count one; letters
+ * compared ignoring case), when that is at most 2 edits and fewer than half
+ * the word's length, so a short or unrelated word gets no suggestion. The
+ * first such candidate wins a tie. `cands` is NULL-terminated; NULL when
+ * none is near enough. */
+const char *tm_text_nearest(const char *word, size_t len, const char *const *cands);
+
 #endif

@@ -749,12 +749,20 @@ static int jcall(lua_State *L)
         for (int i = 1; i <= (int)tm_lua_rawlen(L, e); i++) {
             lua_rawgeti(L, e, i);
             int x = lua_gettop(L);
-            char from[64], to[64], label[96];
+            char from[64], to[64], label[200], node[64];
             raw_s(L, x, "from", from, sizeof from);
             raw_s(L, x, "to", to, sizeof to);
             raw_s(L, x, "label", label, sizeof label);
+            int is_node = raw_s(L, x, "node", node, sizeof node) != NULL;
             lua_pop(L, 1);
-            if (c->dot)
+            for (char *q = label; *q; q++) /* the label goes inside quotes */
+                if (*q == '"' || *q == '\\' || *q == '\n')
+                    *q = '\'';
+            if (is_node && c->dot)
+                tm_buf_printf(&b, "  \"%s\" [label=\"%s\\n%s\"];\n", node, node, label);
+            else if (is_node)
+                tm_buf_printf(&b, "  %s : %s\n", node, label);
+            else if (c->dot)
                 tm_buf_printf(&b, "  \"%s\" -> \"%s\" [label=\"%s\"%s];\n",
                          strcmp(from, "*") == 0 ? "(any state)" : strcmp(from, "[*]") == 0 ? "(start)" : from,
                          strcmp(to, "[*]") == 0 ? "(end)" : to, label,

@@ -719,8 +719,51 @@ function Journey:migrate(js, debt, from)
 end
 
 -- For `tallyman graph` and authors: states, their transitions and timers.
+-- What a state's `enter` sends, for the graph: the function is run once for
+-- each variant against a recorder (every method but send does nothing, the
+-- debt and the context are empty), so a state whose sends depend on the debt
+-- says "(depends on the debt)" for that variant. "" when it sends nothing.
+local function sends_of(self, st)
+    if type(st.enter) ~= "function" then return "" end
+    local variants = #self.variants > 0 and self.variants or { { name = "" } }
+    local texts, all_same = {}, true
+    for i, v in ipairs(variants) do
+        local out = {}
+        local rec = setmetatable({ variant = v.name ~= "" and v.name or "default" }, {
+            __index = function(_, k)
+                if k == "send" then
+                    return function(_, channel, template) out[#out + 1] = tostring(channel) .. " " .. tostring(template) end
+                end
+                return function() end
+            end })
+        local ok = pcall(st.enter, rec, {}, {})
+        texts[i] = ok and table.concat(out, ", ") or "(depends on the debt)"
+        if texts[i] ~= texts[1] then all_same = false end
+    end
+    if all_same then return texts[1] end
+    local parts = {}
+    for i, v in ipairs(variants) do
+        parts[#parts + 1] = v.name .. ": " .. (texts[i] ~= "" and texts[i] or "nothing")
+    end
+    return table.concat(parts, "; ")
+end
+
 function Journey:edges()
-    local out = { { from = "[*]", to = self.def.start, label = "start" } }
+    -- the start edge carries the variant split, so the graph shows it
+    local start = "start"
+    if #self.variants > 0 then
+        local parts = {}
+        for _, v in ipairs(self.variants) do
+            parts[#parts + 1] = fmt("%s %g%%", v.name, v.bps / 100)
+        end
+        start = "start: " .. table.concat(parts, ", ")
+    end
+    local out = {}
+    for _, name in ipairs(sorted_keys(self.def.states)) do
+        local sends = sends_of(self, self.def.states[name])
+        if sends ~= "" then out[#out + 1] = { node = name, label = "sends " .. sends } end
+    end
+    out[#out + 1] = { from = "[*]", to = self.def.start, label = start }
     for _, name in ipairs(sorted_keys(self.def.states)) do
         local st = self.def.states[name]
         if st.on then

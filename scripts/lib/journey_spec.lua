@@ -210,8 +210,14 @@ end)
 describe("edges for graphs", function()
     it("lists event and timer transitions", function()
         local e = journey(sample()):edges()
-        local seen = {}
-        for _, x in ipairs(e) do seen[x.from .. ">" .. x.to .. ":" .. x.label] = true end
+        local seen, nodes = {}, {}
+        for _, x in ipairs(e) do
+            if x.node then nodes[x.node] = x.label else seen[x.from .. ">" .. x.to .. ":" .. x.label] = true end
+        end
+        assert_eq(nodes.a, "sends sms t_a")
+        assert_eq(nodes.b, "sends call t_b")
+        assert_eq(nodes.loop1, nil) -- it moves, sends nothing
+        assert_eq(nodes.hold, nil)
         assert_true(seen["a>b:after 3 days"], "timer edge")
         assert_true(seen["b>a:after 2 business days"], "business-day edge")
         assert_true(seen["a>done:payment"], "event edge")

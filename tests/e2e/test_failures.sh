@@ -56,7 +56,7 @@ expect_run "  ...not in the blocked-by-rule table" 0 "*" "" -- sh -c "! grep -q 
 expect_run "  ...told once, with file and line" 0 "1" "" -- sh -c "grep -c 'HOUSE/throws (House policy 1): $D/t15/regulations/house.lua:7: attempt to index ' '$D/r15.out'"
 expect_run "  ...with the contacts it stopped" 0 "*" "" -- grep -Eq "house.lua:7: attempt to index .*: 3 contacts\$" "$D/r15.out"
 expect_run "  ...nothing sent" 0 "0" "" -- sqlite3 "$D/r15.db" "select count(*) from outbox where status = 'sent'"
-expect_run "  ...the decisions name the rule" 0 "3" "" -- sqlite3 "$D/r15.db" "select count(*) from decisions where blocked_by = 'HOUSE/throws'"
+expect_run "  ...the decisions name the rule" 0 "3" "" -- sqlite3 "$D/r15.db" "select count(*) from gate_decisions where blocked_by = 'HOUSE/throws'"
 expect_run "  ...audited once" 0 "1" "" -- sh -c "'$T' --db '$D/r15.db' audit export | grep -c 'gate.rule_failed'"
 expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$D/r15.db" audit verify
 

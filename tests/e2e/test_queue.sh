@@ -41,12 +41,15 @@ D2|agent
 D3|agent" "" -- sqlite3 "$DB" "select debt_id, journey_state from debts order by 1"
 expect_run "the low scorers wait in the queue" 0 "*" "" -- "$T" --db "$DB" queue
 list=$(cat "$E2E_TMP/out")
-expect_run "  ...listed with the reason" 0 "*" "" -- sh -c "echo '$list' | grep -q 'hard_cases .*D2 .*triage/agent  low propensity to pay'"
+expect_run "  ...listed with the reason" 0 "*" "" -- sh -c "echo '$list' | grep -q 'hard_cases .*D2 .*triage/agent  *low propensity to pay'"
+expect_run "  ...under column headers" 0 "*" "" -- sh -c "echo '$list' | head -1 | grep -qE '^ +ID  QUEUE +DEBT +BALANCE  SINCE +JOURNEY/STATE +REASON$'"
+expect_run "  ...with the debt's balance and currency" 0 "*" "" -- sh -c "echo '$list' | grep -qE 'hard_cases +D2 +[0-9,]+\\.[0-9]{2} USD  '"
 expect_run "  ...two items" 0 "*" "" -- sh -c "echo '$list' | tail -1 | grep -qx '2 items'"
 expect_run "a rerun of the day queues nothing twice" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet
 expect_run "  ...still two" 0 "2" "" -- sqlite3 "$DB" "select count(*) from agent_queue"
 expect_run "one queue, as JSON" 0 "*" "" -- "$T" --db "$DB" queue hard_cases --json
 expect_run "  ...parses" 0 "*" "" -- sh -c "$T --db '$DB' queue hard_cases --json | head -1 | grep -q '\"queue\":\"hard_cases\"'"
+expect_run "  ...with the balance" 0 "*" "" -- sh -c "$T --db '$DB' queue hard_cases --json | head -1 | grep -q '\"balance_minor\":[0-9]*,\"currency\":\"USD\"'"
 id=$(sqlite3 "$DB" "select q.id from agent_queue q join debts d on d.id = q.debt_id where d.debt_id = 'D2'")
 expect_run "an agent closes one" 0 "queue item $id closed" "" -- "$T" --db "$DB" queue close "$id" --outcome "promise taken" --by agent7
 expect_run "  ...audited with who and what" 0 "1" "" -- sqlite3 "$DB" "select count(*) from audit where action = 'queue.closed' and actor = 'agent7' and details like '%promise taken%'"

@@ -42,12 +42,15 @@ S() { "$T" --db "$DB" --scripts "$TREE" "$@"; }
 q() { sqlite3 "$DB" "$1"; }
 
 expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+cp "$E2E_TMP/out" "$D/day1.out"
+expect_run "  ...says where the messages went" 0 "*" "" -- grep -qx "messages went to the spool $D/spool" "$D/day1.out"
+expect_run "  ...and what to do about the skipped contact" 0 "*" "" -- grep -q '^1 contacts were skipped (blocked by the gate.*tallyman why DEBT_ID' "$D/day1.out"
 expect_run "every debt started" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where journey = 'demo' and journey_state = 'remind'"
 expect_run "one email each where allowed" 0 "4" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'email' and status = 'sent'"
 expect_run "planned in the send window (10:00 local)" 0 "2026-11-23T15:00:00Z" "" -- sqlite3 "$DB" "select strftime('%Y-%m-%dT%H:%M:%SZ', send_at, 'unixepoch') from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
 expect_run "spooled once each" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
 expect_run "New York needs email consent: skipped, rule named" 0 "skipped|US-NY/email-consent" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D6'"
-expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from decisions"
+expect_run "decisions recorded" 0 "5" "" -- sqlite3 "$DB" "select count(*) from gate_decisions"
 expect_run "timer set for day 4" 0 "5" "" -- sqlite3 "$DB" "select count(*) from debts where timer_go = 'letter'"
 expect_run "contacts count towards the caps" 0 "4" "" -- sqlite3 "$DB" "select count(*) from contacts"
 
@@ -72,6 +75,9 @@ expect_run "letters for the two still open (New York too: no consent rule for le
 expect_run "D4's cease is on file already: the gate stops its letter" 0 "skipped|US-FED/cease-communication" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D4' and o.channel = 'letter'"
 expect_run "no timer fired twice" 0 "3" "" -- sqlite3 "$DB" "select count(*) from debts where journey_state = 'letter'"
 expect_run "an event later in time waits for its day" 0 "letter" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
+expect_run "a day with nothing to do" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --spool "$D/spool"
+cp "$E2E_TMP/out" "$D/quiet.out"
+expect_run "  ...says so" 0 "*" "" -- grep -qE '^nothing to do: no new debts, events or timers(; the next timers fall due at 2026-|, and no timer is set)' "$D/quiet.out"
 expect_run "day of the cease" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-30 --spool "$D/spool"
 expect_run "the cease is worked on its day" 0 "hold" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
 expect_run "every event worked once" 0 "0" "" -- sqlite3 "$DB" "select count(*) from events where worked = 0"

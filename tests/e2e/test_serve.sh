@@ -191,7 +191,7 @@ call "still up after all of that" GET /readyz /readyz 200
 printf '{"id":"rec","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY"},"debt":{"id":"D1"},"record":true}' >"$D/rec.json"
 call "decide with record" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/rec.json"
 expect_eq "decide with record: the same decision as tallyman decide" "$("$T" decide "$D/rec.json" 2>/dev/null)" "$(cat "$D/body")"
-expect_run "the decision is in the decisions table" 0 "1" "" -- sqlite3 "$DB" "SELECT count(*) FROM decisions"
+expect_run "the decision is in the decision log" 0 "1" "" -- sqlite3 "$DB" "SELECT count(*) FROM gate_decisions"
 expect_run "and the audit chain holds" 0 "*" "" -- "$T" --db "$DB" audit verify
 
 # --- accounts, events, debts ------------------------------------------------------------------------------

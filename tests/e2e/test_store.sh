@@ -68,6 +68,13 @@ expect_run "no plaintext new phone" 1 "0" "" -- sh -c "cat '$DB'* | grep -c -a 6
 # Audit chain and keys
 expect_run "audit verify intact" 0 "*" "" -- "$T" --db "$DB" audit verify
 expect_run "audit export for a debt" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export --debt D1 | grep -q '\"subject\":\"debt:D1\"'"
+expect_run "audit export: times in RFC 3339" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | head -1 | grep -qE '^\{\"seq\":1,\"at\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\",'"
+# --from and --to take a plain date (the whole UTC day) or an RFC 3339 time.
+day=$(sqlite3 "$DB" "select date(min(at), 'unixepoch') from audit")
+n_day=$(sqlite3 "$DB" "select count(*) from audit where date(at, 'unixepoch') = '$day'")
+expect_eq "audit export --from/--to DATE: that whole day" "$n_day" "$("$T" --db "$DB" audit export --from "$day" --to "$day" | wc -l | tr -d ' ')"
+expect_eq "  ...as RFC 3339 times" "$n_day" "$("$T" --db "$DB" audit export --from "${day}T00:00:00Z" --to "$(date -u -d "$day + 1 day" +%Y-%m-%d)T00:00:00Z" | wc -l | tr -d ' ')"
+expect_run "audit export: a bad --from is named" 2 "" "--from needs a date (YYYY-MM-DD) or an RFC 3339 time, not '23/11/2026'" -- "$T" --db "$DB" audit export --from 23/11/2026
 expect_run "keys rotate" 0 "*" "" -- "$T" --db "$DB" keys rotate
 expect_run "records moved to key version 2" 0 "0" "" -- sqlite3 "$DB" "select count(*) from consumers where key_version <> 2"
 expect_run "attributes re-encrypted too" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where attributes is not null and substr(hex(attributes), 3, 8) <> '00000002'"
@@ -82,8 +89,9 @@ expect_run "scripts deploy again is a no-op" 0 "*" "" -- sh -c "'$T' --db '$DB' 
 expect_run "deploy recorded" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_versions"
 echo '{"id":"q1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"MA"},"debt":{"id":"D1"}}' >"$D/q.jsonl"
 expect_run "decide --record" 0 "*" "" -- "$T" --db "$DB" decide --record "$D/q.jsonl"
-expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from decisions where length(scripts_hash) = 64"
-expect_run "decision audited" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"decision\"'"
+expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from gate_decisions where length(scripts_hash) = 64"
+expect_run "decisions bound into the audit chain" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep '\"action\":\"gate.decisions\"' | grep -q '\"count\":1,'"
+expect_run "the generation's texts kept with them" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"scripts.kept\"'"
 expect_run "chain intact after all of it" 0 "*" "" -- "$T" --db "$DB" audit verify
 mkdir -p "$D/badset/regulations"
 printf 'return regulation { id = "X", rules = { { id = "a", block = true } } }\n' >"$D/badset/regulations/x.lua"

@@ -13,7 +13,7 @@ for w in 0 3; do
     expect_run "5 days on $w workers" 0 "*" "" -- "$T" --db "$D/w$w.db" run --date 2026-11-23 --days 5 --workers "$w" --spool "$D/spool$w" --quiet
     sqlite3 "$D/w$w.db" "select o.idempotency_key, o.channel, o.status, o.send_at, coalesce(o.blocked_by, '') from outbox o order by 1" >"$D/outbox$w"
     sqlite3 "$D/w$w.db" "select debt_id, journey, journey_state, variant, journey_step, coalesce(timer_at, '') from debts order by 1" >"$D/debts$w"
-    sqlite3 "$D/w$w.db" "select debt_id, at, channel, allow, coalesce(blocked_by, ''), coalesce(next_allowed_at, '') from decisions order by 1, 2, 3, 4, 5" >"$D/decisions$w"
+    sqlite3 "$D/w$w.db" "select debt_id, at, channel, allow, coalesce(blocked_by, ''), coalesce(next_allowed_at, '') from gate_decisions order by 1, 2, 3, 4, 5" >"$D/decisions$w"
     expect_run "audit chain intact ($w workers)" 0 "*" "*" -- "$T" --db "$D/w$w.db" audit verify
 done
 expect_run "some consumers hold several debts" 0 "*" "" -- sh -c "test \$(sqlite3 '$D/w0.db' 'select count(*) from (select consumer_id from debts group by consumer_id having count(*) > 1)') -gt 0"

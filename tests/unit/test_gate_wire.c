@@ -127,6 +127,49 @@ TEST(decision_json_reads_back)
     tm_gate_free(g);
 }
 
+TEST(unknown_fields_are_warnings_with_did_you_mean)
+{
+    tm_request req;
+    struct tm_err err = {0};
+    /* "timezone" for "timezones": the decision is still given, the field named. */
+    ASSERT_OK(parse("{\"id\":\"w\",\"channel\":\"call\",\"consumer\":{\"state\":\"NY\","
+                    "\"timezone\":[\"America/Chicago\"],\"inconvenient\":[{\"form\":\"09:00\","
+                    "\"to\":\"10:00\",\"from\":\"08:00\"}]},\"debt\":{\"tpye\":\"medical\"},"
+                    "\"history\":[{\"channel\":\"call\",\"at\":\"2026-11-20T15:00:00Z\","
+                    "\"outcomes\":\"attempt\"}],\"zzzzzz\":1,\"Channel\":2}",
+                    &req, &err));
+    ASSERT_STR_EQ(req.warnings, "zzzzzz: unknown field, not read\n"
+                                "Channel: unknown field, not read (did you mean \"channel\"?)\n"
+                                "consumer.timezone: unknown field, not read (did you mean \"timezones\"?)\n"
+                                "consumer.inconvenient[0].form: unknown field, not read (did you mean \"from\"?)\n"
+                                "debt.tpye: unknown field, not read (did you mean \"type\"?)\n"
+                                "history[0].outcomes: unknown field, not read (did you mean \"outcome\"?)");
+    /* The zones are the state's, as if the field were absent. */
+    ASSERT(req.nzones >= 1);
+    tm_gate *g = tm_gate_new();
+    tm_decision d = {0};
+    d.allow = 1;
+    d.next_allowed = req.now;
+    char buf[2048];
+    ASSERT(tm_gate_decision_json(g, &req, &d, buf, sizeof buf) > 0);
+    json_t *j = json_loads(buf, 0, NULL);
+    ASSERT(j != NULL);
+    json_t *w = json_object_get(j, "warnings");
+    ASSERT_EQ(json_array_size(w), 6);
+    ASSERT_STR_EQ(json_string_value(json_array_get(w, 2)),
+                  "consumer.timezone: unknown field, not read (did you mean \"timezones\"?)");
+    json_decref(j);
+    tm_gate_request_free(&req);
+    /* A request with only known fields has no warnings member at all. */
+    ASSERT_OK(parse("{\"id\":1,\"channel\":\"call\",\"consumer\":{\"state\":\"NY\"},"
+                    "\"message\":{\"anything\":true}}", &req, NULL));
+    ASSERT(req.warnings == NULL);
+    ASSERT(tm_gate_decision_json(g, &req, &d, buf, sizeof buf) > 0);
+    ASSERT(strstr(buf, "warnings") == NULL);
+    tm_gate_request_free(&req);
+    tm_gate_free(g);
+}
+
 TEST(format_time)
 {
     char b[40];

@@ -170,3 +170,46 @@ TEST(sim_format_value)
     tm_sim_format_value(&S, b, sizeof b, kp[12].fmt, (double)NAN, 0);
     ASSERT_STR_EQ(b, "n/a");
 }
+
+TEST(sim_money_grouped_in_thousands)
+{
+    char b[64];
+    tm_sim_group_thousands("1234567.89", b, sizeof b);
+    ASSERT_STR_EQ(b, "1,234,567.89");
+    tm_sim_group_thousands("-1000", b, sizeof b);
+    ASSERT_STR_EQ(b, "-1,000");
+    tm_sim_group_thousands("999.5", b, sizeof b);
+    ASSERT_STR_EQ(b, "999.5");
+    tm_sim_group_thousands("0.05", b, sizeof b);
+    ASSERT_STR_EQ(b, "0.05");
+}
+
+TEST(sim_net_collected_after_cost_and_the_verdict)
+{
+    tm_simulation S = sim4();
+    snprintf(S.currency, sizeof S.currency, "USD");
+    /* costs in millionths of a dollar: 1.00 a debt */
+    rec ra = {.collected = {10000, 5000, 0, 8000}, .cost = {1000000, 1000000, 1000000, 1000000}};
+    rec rb = {.collected = {20000, 15000, 9000, 18000}, .cost = {2000000, 2000000, 2000000, 2000000}};
+    tm_sim_arm A = arm_of(&ra), B = arm_of(&rb);
+    tm_sim_kpi kp[TM_SIM_NKPI + 1];
+    ASSERT_OK(tm_sim_measure(&S, &A, NULL, kp));
+    ASSERT_STR_EQ(kp[TM_SIM_KPI_NET].name, "net collected after cost");
+    ASSERT(near(kp[TM_SIM_KPI_NET].d.a, 23000 - 400)); /* a total, in minor units */
+    char v[400];
+    tm_sim_verdict(&S, kp, 0, v, sizeof v);
+    ASSERT_STR_EQ(v, "verdict: A collects 226.00 USD net of contact cost over 10 days");
+    ASSERT_OK(tm_sim_measure(&S, &A, &B, kp));
+    ASSERT(near(kp[TM_SIM_KPI_NET].d.diff, (62000 - 800) - (23000 - 400)));
+    ASSERT(kp[TM_SIM_KPI_NET].d.significant);
+    tm_sim_verdict(&S, kp, 1, v, sizeof v);
+    ASSERT_CONTAINS(v, "verdict: B is better: it collects 386.00 USD more than A net of contact cost (95% CI [");
+    /* the other way round */
+    ASSERT_OK(tm_sim_measure(&S, &B, &A, kp));
+    tm_sim_verdict(&S, kp, 1, v, sizeof v);
+    ASSERT_CONTAINS(v, "verdict: B is worse: it collects 386.00 USD less than A");
+    /* the same arm twice: no difference */
+    ASSERT_OK(tm_sim_measure(&S, &A, &A, kp));
+    tm_sim_verdict(&S, kp, 1, v, sizeof v);
+    ASSERT_CONTAINS(v, "verdict: no clear difference: B - A net of contact cost is 0.00 USD");
+}

@@ -106,8 +106,8 @@ static const char *const fingerprint_sql[] = {
     "SELECT idempotency_key, (SELECT debt_id FROM debts WHERE id = o.debt_id), channel, template, status, "
     "send_at, purpose, journey_state, blocked_by, sent_at, attempts, key_version FROM outbox o "
     "ORDER BY idempotency_key",
-    "SELECT (SELECT debt_id FROM debts WHERE id = x.debt_id), at, channel, allow, blocked_by, "
-    "next_allowed_at FROM decisions x ORDER BY 1, 2, 3",
+    "SELECT debt_id, at, channel, allow, blocked_by, next_allowed_at, scripts_hash FROM gate_decisions "
+    "ORDER BY 1, 2, 3",
     /* (not the gateway's reference: the test gateway numbers its charges
      * within a process) */
     "SELECT idempotency_key, (SELECT debt_id FROM debts WHERE id = a.debt_id), instrument_token, "
