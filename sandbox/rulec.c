@@ -846,7 +846,6 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
     lua_State *L = tm_sandbox_lua(sb);
     if (gen) {
         tm_gate_set_scripts_hash(gate, tm_gen_hash(gen));
-        const char *root = tm_gen_root(gen);
         for (size_t i = 0; i < tm_gen_count(gen); i++) {
             const tm_script *s = tm_gen_script(gen, i);
             if (ends_with(s->path, "_spec.lua") || strcmp(s->path, "regulations/sol.lua") == 0)
@@ -857,10 +856,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
                 tm_gen_count(gen) != 1)
                 continue;
             ctx.script = s;
-            if (tm_gen_count(gen) == 1 && strcmp(root + strlen(root) - strlen(s->path), s->path) == 0)
-                snprintf(ctx.display, sizeof ctx.display, "%s", root);
-            else
-                snprintf(ctx.display, sizeof ctx.display, "%s/%s", root, s->path);
+            snprintf(ctx.display, sizeof ctx.display, "%s", s->display);
             struct tm_err e = {0};
             if (tm_sandbox_script(sb, s->path, &e) != TM_OK) {
                 problem(&ctx, 0, 1, "%s", e.msg);

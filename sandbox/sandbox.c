@@ -968,17 +968,11 @@ static const tm_script *find_module(tm_gen *gen, const char *name, char *path, s
     return s;
 }
 
-/* Pushes the chunk name for a script of the set: "@root/relpath". */
-static void push_chunkname(lua_State *L, tm_gen *gen, const char *relpath)
+/* Pushes the chunk name for a script of the set: "@" and the name messages
+ * give it (the file it was read from, or root/path). */
+static void push_chunkname(lua_State *L, const tm_script *s)
 {
-    const char *root = tm_gen_root(gen);
-    size_t rl = strlen(root);
-    if (rl > 0 && root[rl - 1] == '/')
-        lua_pushfstring(L, "@%s%s", root, relpath);
-    else if (strstr(root, ".lua") && strcmp(root + rl - 4, ".lua") == 0)
-        lua_pushfstring(L, "@%s", root); /* the set is a single file */
-    else
-        lua_pushfstring(L, "@%s/%s", root, relpath);
+    lua_pushfstring(L, "@%s", s->display);
 }
 
 static int l_require(lua_State *L)
@@ -1003,7 +997,7 @@ static int l_require(lua_State *L)
     }
     lua_pushlightuserdata(L, (void *)s);  /* marks "loading" */
     lua_setfield(L, cache, name);
-    push_chunkname(L, sb->gen, s->path);
+    push_chunkname(L, s);
     const char *chunkname = lua_tostring(L, -1);
     int status = luaL_loadbufferx(L, s->text, s->len, chunkname, "t");
     if (status != LUA_OK) {
@@ -1474,7 +1468,7 @@ int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err)
     if (s == NULL)
         return tm_err_set(err, TM_ENOENT, "no script '%s' in the script set", relpath);
     int base = lua_gettop(L);
-    push_chunkname(L, sb->gen, s->path);
+    push_chunkname(L, s);
     const char *chunkname = lua_tostring(L, -1);
     int rc = compile(sb, chunkname + 1, chunkname, s->text, s->len, err);
     lua_remove(L, base + 1);
