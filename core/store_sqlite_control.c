@@ -2,8 +2,8 @@
  * core/store_sqlite_control.c: what guards the records in the SQLite store:
  * the audit chain and its head (read back exactly as stored, so a changed
  * record is seen as changed), the key checks and the ciphertexts under each
- * key version (re-encryption scans), the deployed script sets, the counts
- * that say a store is in use, and the leases that keep runs apart.
+ * key version (re-encryption scans), the counts that say a store is in
+ * use, and the leases that keep runs apart.
  */
 #include "store_sqlite_int.h"
 
@@ -240,27 +240,6 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
 }
 
 /* ---------------------------------------------------------------------------
- * Script sets deployed.
- */
-int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, const char *by,
-                              const char *manifest, int *is_new, struct tm_err *err)
-{
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "INSERT OR IGNORE INTO script_versions (set_hash, deployed_at, deployed_by, "
-                   "manifest) VALUES (?, ?, ?, ?)", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at);
-    tm__sq_bind_opt_text(st, 3, by);
-    tm__sq_bind_opt_text(st, 4, manifest);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    if (rc == TM_OK)
-        *is_new = sqlite3_changes(s->db) > 0;
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------------
  * The keys the store knows (core/keycheck.c), and what their ciphertext is.
  */
 int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found, struct tm_err *err)
@@ -327,7 +306,8 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
     static const char sql[] =
         "SELECT (SELECT COUNT(*) FROM consumers), (SELECT COUNT(*) FROM debts), "
         "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions), "
-        "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions), "
+        "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions) + "
+        "(SELECT COUNT(*) FROM script_generations) + (SELECT COUNT(*) FROM users), "
         "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
         "(SELECT COUNT(*) FROM key_checks)";
     sqlite3_stmt *st;

@@ -289,6 +289,62 @@ static const char migration_10[] =
     "  renewed INTEGER NOT NULL\n"
     ");\n";
 
+/* 11: who may change what runs. A person's roles, one row each (users.role,
+ * from version 1, is no longer read: a person may hold several roles); the
+ * texts of every script generation, once per text by its SHA-256; each
+ * generation with its lifecycle (proposed, approved, active, retired), the
+ * roles whose approval it needs, its files, approvals and activations (each
+ * naming the activation before it, for rollback). At most one generation is
+ * active. */
+static const char migration_11[] =
+    "CREATE TABLE IF NOT EXISTS user_roles (\n"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),\n"
+    "  role TEXT NOT NULL,\n"
+    "  granted_by TEXT NOT NULL,\n"
+    "  granted_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (user_id, role)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_texts (\n"
+    "  sha256 TEXT PRIMARY KEY,\n"
+    "  text BLOB NOT NULL\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_generations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  hash TEXT NOT NULL UNIQUE,\n"
+    "  status TEXT NOT NULL,\n"
+    "  needs TEXT NOT NULL,\n"             /* comma-separated roles */
+    "  base TEXT,\n"
+    "  source TEXT,\n"
+    "  diff TEXT,\n"
+    "  proposed_by TEXT NOT NULL,\n"
+    "  proposed_at INTEGER NOT NULL,\n"
+    "  approved_at INTEGER,\n"
+    "  retired_at INTEGER\n"
+    ");\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS script_generations_one_active\n"
+    "  ON script_generations(status) WHERE status = 'active';\n"
+    "CREATE TABLE IF NOT EXISTS script_files (\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  path TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL REFERENCES script_texts(sha256),\n"
+    "  PRIMARY KEY (generation, path)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_approvals (\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  role TEXT NOT NULL,\n"
+    "  approved_by TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (generation, role)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_activations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  previous INTEGER REFERENCES script_activations(id),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  activated_by TEXT NOT NULL,\n"
+    "  how TEXT NOT NULL\n"                /* 'activate' or 'rollback' */
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -304,7 +360,7 @@ static const struct {
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 
 
 int tm_store_schema_version(tm_store *s)
