@@ -1,7 +1,8 @@
 /*
  * app/cmd_store.c: the store commands (CONTRACT.md): `tallyman import
  * accounts FILE`, `tallyman event FILE`, `tallyman keys rotate`,
- * `tallyman audit verify` and `tallyman audit export`.
+ * `tallyman audit verify` and `tallyman audit export`. (Script sets are
+ * app/cmd_scripts.c's.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +16,6 @@
 #include "calendar.h"
 #include "cli.h"
 #include "keys.h"
-#include "lb_gate.h"
-#include "sandbox.h"
-#include "scriptset.h"
 #include "portfolio.h"
 #include "store.h"
 
@@ -303,105 +301,4 @@ int tm_cmd_audit(tm_cli *cli)
     tm_store_close(s);
     tm_keys_free(keys);
     return exit_code;
-}
-
-static void deploy_problem(void *ud, const char *message, int fatal)
-{
-    (void)fatal;
-    int *n = ud;
-    fprintf(stderr, "%s\n", message);
-    (*n)++;
-}
-
-/* `tallyman scripts deploy`: checks the script tree as `lint` does and, when
- * it is clean, records its hash as deployed, with an audit record. A set
- * with problems is refused: a broken set never goes live. */
-int tm_cmd_scripts(tm_cli *cli)
-{
-    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
-    if (strcmp(what, "deploy") != 0) {
-        if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-            printf("usage: tallyman scripts deploy [--by NAME] [--scripts DIR] [--db PATH]\n\n"
-                   "Checks the script tree (as `tallyman lint`) and records its SHA-256 in the\n"
-                   "store as deployed, with an audit record; a tree with any problem is refused.\n");
-            return TM_EXIT_OK;
-        }
-        return tm_cli_usage_error("scripts", "only 'tallyman scripts deploy'");
-    }
-    const char *by = getenv("USER") ? getenv("USER") : "unknown";
-    for (int i = 2; i < cli->argc; i++) {
-        if (strcmp(cli->argv[i], "--by") == 0 && i + 1 < cli->argc)
-            by = cli->argv[++i];
-        else
-            return tm_cli_usage_error("scripts", "unknown option '%s'", cli->argv[i]);
-    }
-    struct tm_err e = {0};
-    tm_gen *gen = NULL;
-    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
-        fprintf(stderr, "%s\ntallyman: the script set was not deployed\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    int problems = 0;
-    tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
-    tm_gate *gate = NULL;
-    if (!sb || tm_lb_gate_load(sb, &gate, deploy_problem, &problems, &e) != TM_OK)
-        problems++;
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
-    if (problems) {
-        fprintf(stderr, "tallyman: %d problem%s: the script set was not deployed\n", problems,
-                problems == 1 ? "" : "s");
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    tm_keys *keys = NULL;
-    tm_store *s = NULL;
-    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    /* The manifest: every script with its hash. */
-    size_t cap = 64 + tm_gen_count(gen) * 400, n = 0;
-    char *manifest = malloc(cap);
-    if (!manifest) {
-        fprintf(stderr, "tallyman: out of memory\n");
-        tm_store_close(s);
-        tm_keys_free(keys);
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    n += (size_t)snprintf(manifest + n, cap - n, "[");
-    for (size_t i = 0; i < tm_gen_count(gen); i++) {
-        const tm_script *sc = tm_gen_script(gen, i);
-        n += (size_t)snprintf(manifest + n, cap - n, "%s{\"path\":\"%.300s\",\"sha256\":\"%s\"}", i ? "," : "",
-                              sc->path, sc->sha256);
-    }
-    snprintf(manifest + n, cap - n, "]");
-    int is_new = 0, rc;
-    int64_t now = (int64_t)time(NULL);
-    rc = tm_store_begin(s, &e);
-    if (rc == TM_OK)
-        rc = tm_store_scripts_deployed(s, tm_gen_hash(gen), now, by, manifest, &is_new, &e);
-    if (rc == TM_OK && is_new) {
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        char details[300];
-        snprintf(details, sizeof details, "{\"set\":\"%s\",\"scripts\":%zu}", tm_gen_hash(gen),
-                 tm_gen_count(gen));
-        rc = tm_audit_append(s, akey, now, by, "scripts.deployed", "scripts", details, &e);
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    if (rc == TM_OK)
-        printf("%s script set %s (%zu scripts)\n", is_new ? "deployed" : "already deployed:",
-               tm_gen_hash(gen), tm_gen_count(gen));
-    else
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-    free(manifest);
-    tm_store_close(s);
-    tm_keys_free(keys);
-    tm_gen_release(gen);
-    return rc == TM_OK ? TM_EXIT_OK : TM_EXIT_FAIL;
 }

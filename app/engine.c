@@ -5,7 +5,33 @@
  */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* TM_ENGINE_WHOLE: counts the problems that leave a part of the set out,
+ * telling each to the caller's callback as before. */
+typedef struct whole_ctx {
+    const tm_engine_opts *o;
+    int gate, journeys;
+} whole_ctx;
+
+static void whole_gate(void *ud, const char *message, int fatal)
+{
+    whole_ctx *w = ud;
+    if (fatal)
+        w->gate++;
+    if (w->o->gate_problem)
+        w->o->gate_problem(w->o->ud, message, fatal);
+}
+
+static void whole_journey(void *ud, const char *message)
+{
+    whole_ctx *w = ud;
+    w->journeys++;
+    if (w->o->journey_problem)
+        w->o->journey_problem(w->o->ud, message);
+}
 
 int tm_engine_open(const tm_engine_opts *o, unsigned load, tm_engine **out, int *failed_at,
                    struct tm_err *err)
@@ -19,6 +45,8 @@ int tm_engine_open(const tm_engine_opts *o, unsigned load, tm_engine **out, int 
             *failed_at = TM_ENGINE_AT_WORKERS;
         return tm_err_set(err, TM_EINVAL, "worker engines need the gate and the journeys");
     }
+    int whole = (load & TM_ENGINE_WHOLE) != 0;
+    whole_ctx w = {.o = o};
     tm_gen *gen = o->gen;
     int rc = TM_OK;
     if (gen)
@@ -48,16 +76,32 @@ int tm_engine_open(const tm_engine_opts *o, unsigned load, tm_engine **out, int 
     if (rc == TM_OK && (load & TM_ENGINE_GATE)) {
         /* An optional gate's failure is kept on the engine, not returned. */
         int optional = (load & TM_ENGINE_GATE_OPTIONAL) != 0;
-        rc = tm_lb_gate_load(e->sb, &e->gate, o->gate_problem, o->ud, optional ? &e->gate_err : err);
+        rc = whole ? tm_lb_gate_load(e->sb, &e->gate, whole_gate, &w, err)
+                   : tm_lb_gate_load(e->sb, &e->gate, o->gate_problem, o->ud,
+                                     optional ? &e->gate_err : err);
         if (rc != TM_OK && optional)
             rc = TM_OK;
         else if (rc != TM_OK)
             at = TM_ENGINE_AT_GATE;
+        else if (w.gate) {
+            at = TM_ENGINE_AT_GATE;
+            rc = tm_err_set(err, TM_ESYNTAX,
+                            "%d problem%s above: a regulation that does not load is not run",
+                            w.gate, w.gate == 1 ? "" : "s");
+        }
     }
     if (rc == TM_OK && (load & TM_ENGINE_JOURNEYS)) {
-        rc = tm_journeys_load(e->sb, &e->js, o->journey_problem, o->ud, err);
+        rc = whole ? tm_journeys_load(e->sb, &e->js, whole_journey, &w, err)
+                   : tm_journeys_load(e->sb, &e->js, o->journey_problem, o->ud, err);
         if (rc != TM_OK)
             at = TM_ENGINE_AT_JOURNEYS;
+        else if (w.journeys) {
+            at = TM_ENGINE_AT_JOURNEYS;
+            rc = tm_err_set(err, TM_ESYNTAX,
+                            "%d journey%s above do%s not load: a set with a journey left out is "
+                            "not run",
+                            w.journeys, w.journeys == 1 ? "" : "s", w.journeys == 1 ? "es" : "");
+        }
     }
     if (rc == TM_OK && o->workers > 0) {
         tm_cycle_engine first = {.sb = e->sb, .gate = e->gate, .js = e->js};
@@ -85,4 +129,80 @@ void tm_engine_close(tm_engine *e)
     tm_sandbox_free(e->sb);
     tm_gen_release(e->gen);
     free(e);
+}
+
+int tm_engine_load_generation(tm_store *s, const char *db, const tm_generation *g, tm_gen **out,
+                              struct tm_err *err)
+{
+    tm_store_file *files = NULL;
+    size_t n = 0;
+    int rc = tm_store_gen_files(s, g->id, &files, &n, err);
+    if (rc != TM_OK)
+        return rc;
+    tm_script *sc = calloc(n ? n : 1, sizeof *sc);
+    if (!sc) {
+        tm_store_files_free(files, n);
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        sc[i].path = files[i].path;
+        sc[i].text = files[i].text;
+        sc[i].len = files[i].len;
+    }
+    char root[600];
+    snprintf(root, sizeof root, "%s@%.12s", db, g->hash);
+    rc = tm_gen_from_files(root, sc, n, g->hash, out, err);
+    free(sc);
+    tm_store_files_free(files, n);
+    return rc;
+}
+
+int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *draft)
+{
+    struct tm_err e = {0};
+    *out = NULL;
+    if (draft)
+        *draft = cli->draft;
+    if (cli->draft || !on_store) {
+        if (tm_gen_load(cli->scripts, out, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: the script set does not load: %s\n", e.msg);
+            return TM_EXIT_FAIL;
+        }
+        return TM_EXIT_OK;
+    }
+    if (cli->scripts_given) {
+        fprintf(stderr,
+                "tallyman: --scripts %s names a working tree: on a store what runs is its active "
+                "script set (tallyman scripts list); add --draft to run the tree as a draft\n",
+                cli->scripts);
+        return TM_EXIT_USAGE;
+    }
+    if (!tm_cli_store_exists(cli, "import accounts"))
+        return TM_EXIT_FAIL;
+    tm_store *s = NULL;
+    if (tm_store_open(cli->db, &s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    tm_generation g;
+    int found = 0;
+    int rc = tm_store_gen_active(s, &g, &found, &e);
+    if (rc == TM_OK && !found) {
+        fprintf(stderr,
+                "tallyman: %s has no active script set: propose one (tallyman scripts propose), "
+                "have it approved (tallyman scripts approve) and activate it (tallyman scripts "
+                "activate); or run a working tree as a draft with --scripts DIR --draft\n",
+                cli->db);
+        tm_store_close(s);
+        return TM_EXIT_FAIL;
+    }
+    if (rc == TM_OK)
+        rc = tm_engine_load_generation(s, cli->db, &g, out, &e);
+    tm_store_close(s);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: the active script set of %s does not load: %s\n", cli->db,
+                e.msg);
+        return TM_EXIT_FAIL;
+    }
+    return TM_EXIT_OK;
 }

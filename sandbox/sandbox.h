@@ -133,6 +133,20 @@ int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err);
  * call. */
 const char *tm_sandbox_trip_where(const tm_sandbox *sb);
 
+/* Definition problems. A script library that checks a definition (journey
+ * { ... }, template { ... }) raises every problem it finds at once, as
+ *   { tm_problems = { { msg = "...", path = { "states", "collect" } }, ... },
+ *     where = "file:line:" }
+ * (`where`: the definition's line; `path`: the field the problem is about).
+ * A call that fails so gives its first problem in `err` (with how many more
+ * there are), and each one, told at the line where its field is written in
+ * the script (tm_text_key_line along the path), through these: the count,
+ * and the i-th as "file:line: message" (NULL out of range). They stay until
+ * the next call that fails so; a call that fails otherwise leaves them too,
+ * so read them right after the failure. At most 64 are kept. */
+size_t tm_sandbox_problem_count(const tm_sandbox *sb);
+const char *tm_sandbox_problem(const tm_sandbox *sb, size_t i);
+
 /* Usage figures, for benchmarks and tests. */
 typedef struct tm_sandbox_stats {
     size_t mem_used;        /* bytes the state holds now */

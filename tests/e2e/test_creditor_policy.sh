@@ -26,7 +26,7 @@ C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,Example Bank
 C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,Other Bank
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
-expect_run "a Sunday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-22 --quiet
+expect_run "a Sunday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-22 --quiet
 expect_run "Example Bank's debt: no Sunday calls, by its policy" 0 "D1|skipped|POLICY-EXAMPLE-BANK/no-sundays-or-holidays" "" -- sqlite3 "$DB" "select d.debt_id, o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
 expect_run "another creditor's debt: called" 0 "D2|sent" "" -- sqlite3 "$DB" "select d.debt_id, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D2'"
 finish

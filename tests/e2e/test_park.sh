@@ -41,8 +41,8 @@ C4,D4,Di,Moe,TX,America/Chicago,400.00,USD,120
 C5,D5,Ed,Ng,TX,America/Chicago,500.00,USD,120
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
-expect_run "the run goes on, and exits 1" 1 "*" "beyond authority" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool" --quiet
-expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:15: no such template list" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool" --quiet
+expect_run "the run goes on, and exits 1" 1 "*" "beyond authority" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool" --quiet
+expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:15: no such template list" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-24 --spool "$D/spool" --quiet
 expect_run "D1, D4 and D5 worked" 0 "D1|offer|offer
 D4|offer|offer
 D5|offer|offer" "" -- sqlite3 "$DB" "select debt_id, journey, journey_state from debts where journey <> ''"
