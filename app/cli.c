@@ -38,9 +38,10 @@ int tm_cli_store_exists(const tm_cli *cli, const char *first)
     if (strstr(cli->db, "://") != NULL || stat(cli->db, &st) == 0)
         return 1;
     fprintf(stderr,
-            "tallyman: %s: no such store (%s first; `tallyman --db %s import accounts FILE` "
-            "creates one, and so does `tallyman --db %s users add YOUR-NAME --role admin`)\n",
-            cli->db, first, cli->db, cli->db);
+            "tallyman: %s: no such store (%s first: `tallyman --db %s import accounts FILE` "
+            "creates one with a portfolio, `tallyman --db %s users add %s --role admin` one with "
+            "its first person)\n",
+            cli->db, first, cli->db, cli->db, tm_cli_person() ? tm_cli_person() : "NAME");
     return 0;
 }
 

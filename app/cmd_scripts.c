@@ -68,7 +68,7 @@ static const char users_help[] =
  * audit key). Returns TM_EXIT_OK or TM_EXIT_FAIL (said on stderr). */
 static int open_existing(const tm_cli *cli, tm_store **s, tm_keys **keys)
 {
-    if (!tm_cli_store_exists(cli, "a store to keep script sets in"))
+    if (!tm_cli_store_exists(cli, "create one"))
         return TM_EXIT_FAIL;
     return tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, s, keys);
 }
@@ -184,7 +184,7 @@ int tm_cmd_users(tm_cli *cli)
                 cli->db, cli->db, me);
         return TM_EXIT_FAIL;
     }
-    if (!add && !tm_cli_store_exists(cli, "a store with people"))
+    if (!add && !tm_cli_store_exists(cli, "create one"))
         return TM_EXIT_FAIL;
     tm_store *s = NULL;
     tm_keys *keys = NULL;
@@ -407,12 +407,24 @@ static const tm_rule *find_rule(const tm_gate *g, const char *qid, const tm_regu
     return NULL;
 }
 
-static const tm_regulation *find_reg(const tm_gate *g, const char *id)
+/* The k-th regulation (from 0) with this id: an id may be declared more
+ * than once (a state's own regulation and the one the time-barred table
+ * makes for it), and the same ones are compared in order. */
+static const tm_regulation *find_reg(const tm_gate *g, const char *id, int k)
 {
     for (int i = 0; g && i < tm_gate_count(g); i++)
-        if (!strcmp(tm_gate_regulation(g, i)->id, id))
+        if (!strcmp(tm_gate_regulation(g, i)->id, id) && k-- == 0)
             return tm_gate_regulation(g, i);
     return NULL;
+}
+
+/* Which occurrence of its id regulation i of g is. */
+static int reg_occurrence(const tm_gate *g, int i)
+{
+    int k = 0;
+    for (int j = 0; j < i; j++)
+        k += !strcmp(tm_gate_regulation(g, j)->id, tm_gate_regulation(g, i)->id);
+    return k;
 }
 
 static void hm(int s, char *out, size_t cap)
@@ -495,7 +507,7 @@ static void difference(tm_gen *old, tm_gen *new, buf *out, unsigned *needs)
     /* Regulations and rules. */
     for (int i = 0; bn.gate && i < tm_gate_count(bn.gate); i++) {
         const tm_regulation *r = tm_gate_regulation(bn.gate, i);
-        const tm_regulation *o = find_reg(bo.gate, r->id);
+        const tm_regulation *o = find_reg(bo.gate, r->id, reg_occurrence(bn.gate, i));
         if (!o) {
             bprintf(out, "+ regulation %s (%d rule%s)\n", r->id, r->nrules, r->nrules == 1 ? "" : "s");
             lines++;
@@ -534,7 +546,7 @@ static void difference(tm_gen *old, tm_gen *new, buf *out, unsigned *needs)
     }
     for (int i = 0; bo.gate && i < tm_gate_count(bo.gate); i++) {
         const tm_regulation *o = tm_gate_regulation(bo.gate, i);
-        if (!find_reg(bn.gate, o->id)) {
+        if (!find_reg(bn.gate, o->id, reg_occurrence(bo.gate, i))) {
             bprintf(out, "- regulation %s (%d rule%s)\n", o->id, o->nrules, o->nrules == 1 ? "" : "s");
             lines++;
             continue;

@@ -116,14 +116,19 @@ finish() {
 # (CAP_DAC_OVERRIDE) so it reads the test's store and key file.
 E2E_REVIEWER=tm-e2e-reviewer
 
-# as_reviewer COMMAND...: runs COMMAND as the reviewer.
-as_reviewer() {
-    id "$E2E_REVIEWER" >/dev/null 2>&1 ||
-        useradd --system --no-create-home --shell /usr/sbin/nologin "$E2E_REVIEWER" >/dev/null 2>&1 ||
-        id "$E2E_REVIEWER" >/dev/null 2>&1 || { echo "cannot make the user $E2E_REVIEWER (run as root)" >&2; return 1; }
-    setpriv --reuid="$E2E_REVIEWER" --regid="$E2E_REVIEWER" --clear-groups \
-        --inh-caps=+dac_override --ambient-caps=+dac_override -- "$@"
-}
+# as_reviewer COMMAND...: runs COMMAND as the reviewer; "$AS_REVIEWER" is
+# the same as a program, for expect_run.
+AS_REVIEWER="$E2E_TMP/as-reviewer"
+cat >"$AS_REVIEWER" <<SH
+#!/bin/sh
+id "$E2E_REVIEWER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$E2E_REVIEWER" >/dev/null 2>&1 ||
+    id "$E2E_REVIEWER" >/dev/null 2>&1 || { echo "cannot make the user $E2E_REVIEWER (run as root)" >&2; exit 1; }
+exec setpriv --reuid="$E2E_REVIEWER" --regid="$E2E_REVIEWER" --clear-groups \\
+    --inh-caps=+dac_override --ambient-caps=+dac_override -- "\$@"
+SH
+chmod +x "$AS_REVIEWER"
+as_reviewer() { "$AS_REVIEWER" "$@"; }
 
 # people DB [OPTIONS...]: the store's people: the one running the tests, its
 # admin (the first person of a store), and the reviewer with the roles that
