@@ -1,0 +1,65 @@
+#!/bin/sh
+# tests/e2e/test_rule_typos.sh: the rule language fails closed on typos. A
+# misspelt field anywhere in a regulation (its top level, `applies`, a rule)
+# is an error told at the field's own line, every one of the script in one
+# run, with a "did you mean" for a near miss; a bad value is named with the
+# form expected; and a set with such a regulation is refused, never run with
+# the regulation widened to everyone or left out.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+mkdir -p "$D/r/regulations"
+cat >"$D/r/regulations/x.lua" <<'LUA'
+return regulation {
+    id = "US-XX",
+    appliez = { state = "MA" },
+    applies = {
+        state = "Mass",
+        colectors = { "third_party" },
+    },
+    rules = {
+        {
+            id = "typo",
+            cite = "X 1",
+            chanels = { "sms" },
+            block = true,
+            purpse = "collection",
+            zzzzzzzz = 1,
+        },
+    },
+}
+LUA
+F="$D/r/regulations/x.lua"
+expect_run "lint tells every typo at its own line, in order, with did you mean" 1 "$F:3: regulation 'US-XX': unknown field 'appliez' (did you mean 'applies'?)
+$F:6: regulation 'US-XX': applies: unknown field 'colectors' (did you mean 'collectors'?)
+$F:5: regulation 'US-XX': applies.state: \"Mass\" is not a USPS code (two capitals, e.g. \"MA\")
+$F:12: rule 'typo': unknown field 'chanels' (did you mean 'channels'?)
+$F:14: rule 'typo': unknown field 'purpse' (did you mean 'purpose'?)
+$F:15: rule 'typo': unknown field 'zzzzzzzz'" "" -- "$T" lint "$D/r"
+
+# The top-level typo alone: the regulation no longer applies to everyone.
+cat >"$F" <<'LUA'
+return regulation {
+    id = "US-XX",
+    appliez = { state = "MA" },
+    rules = {
+        { id = "no-calls", cite = "X 1", channels = { "call" }, block = true },
+    },
+}
+LUA
+expect_run "a misspelt top-level field is an error at its line" 1 "$F:3: regulation 'US-XX': unknown field 'appliez' (did you mean 'applies'?)" "" -- "$T" lint "$D/r"
+echo '{"id":"q","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"TX","timezones":["America/Chicago"]}}' >"$D/q.jsonl"
+expect_run "decide refuses the set, naming the field" 1 "" "x.lua:3: regulation 'US-XX': unknown field 'appliez'" -- "$T" decide --scripts "$D/r" "$D/q.jsonl"
+
+# A rule's typo in a nested effect and a state code in a list.
+cat >"$F" <<'LUA'
+return regulation {
+    id = "US-XX",
+    applies = { states = { "MA", "ny" } },
+    rules = {
+        { id = "r", cite = "X 1", channels = { "call" }, block = true },
+    },
+}
+LUA
+expect_run "a bad code in a list is named with the form expected" 1 "$F:3: regulation 'US-XX': applies.states: \"ny\" is not a USPS code (two capitals, e.g. \"MA\")" "" -- "$T" lint "$D/r"
+finish
