@@ -83,6 +83,12 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
         struct tm_err e = {0};
         if (tm_sandbox_script_check(sb, sc->path, &e) == TM_OK)
             continue;
+        /* A definition with several problems: each at its own line. */
+        if (tm_sandbox_problem_count(sb) > 0) {
+            for (size_t k = 0; k < tm_sandbox_problem_count(sb); k++)
+                problem(l, tm_sandbox_problem(sb, k), 1);
+            continue;
+        }
         char m[800];
         /* Errors raised at a line already name the file; others get it. */
         if (strstr(e.msg, ".lua:"))

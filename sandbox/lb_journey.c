@@ -788,7 +788,11 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             continue;
         struct tm_err e = {0};
         if (tm_sandbox_script(sb, s->path, &e) != TM_OK) {
-            if (report) {
+            /* A definition with several problems tells each at its line. */
+            size_t np = tm_sandbox_problem_count(sb);
+            for (size_t k = 0; report && k < np; k++)
+                report(ud, tm_sandbox_problem(sb, k));
+            if (report && np == 0) {
                 char m[700];
                 snprintf(m, sizeof m, "%s", e.msg);
                 report(ud, m);

@@ -102,6 +102,9 @@ struct tm_sandbox {
      * list (tm_sandbox_problem), each "file:line: message". */
     char **problems;
     size_t nproblems;
+    /* The script tm_sandbox_script is loading (its top level), for a
+     * problem list that cannot say where it was raised. */
+    const tm_script *loading;
 };
 
 static struct {
@@ -1470,6 +1473,14 @@ static int problems_take(tm_sandbox *sb, problem_read *pr, int code, struct tm_e
     int line = colon < wl && colon > 0 && w[colon - 1] == ':' ? atoi(w + colon) : 0;
     size_t namelen = line ? colon - 1 : wl;
     const tm_script *s = script_named(sb->gen, w, namelen);
+    if (s == NULL && sb->loading) {
+        /* Raised where no line is known (a definition returned by a tail
+         * call): the script being run, each field looked up from its top. */
+        s = sb->loading;
+        w = s->display;
+        namelen = strlen(w);
+        line = 0;
+    }
     if (pr->n > 0)
         sb->problems = calloc((size_t)pr->n, sizeof *sb->problems);
     for (int i = 0; sb->problems && i < pr->n; i++) {
@@ -1509,6 +1520,7 @@ static int problems_take(tm_sandbox *sb, problem_read *pr, int code, struct tm_e
 /* Copies the error value at the top into `err` as one line, and pops it. */
 static int take_error(tm_sandbox *sb, lua_State *L, int status, struct tm_err *err)
 {
+    problems_clear(sb); /* the list is this failure's or none */
     static const int trip_codes[] = {TM_ESCRIPT, TM_ELIMIT_MEM, TM_ELIMIT_INSTR, TM_ELIMIT_TIME};
     if (status == LUA_ERRMEM && !sb->tripped)
         sb->tripped = TRIP_MEM;
@@ -1673,7 +1685,10 @@ int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err)
         return rc;
     push_env(sb, L, 0);
     tm_lua_setfenv(L, -2);
+    const tm_script *outer = sb->loading;
+    sb->loading = s;
     rc = tm_sandbox_pcall(sb, 0, 1, err);
+    sb->loading = outer;
     if (rc != TM_OK)
         return rc;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->scripts_ref);

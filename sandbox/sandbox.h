@@ -141,9 +141,12 @@ const char *tm_sandbox_trip_where(const tm_sandbox *sb);
  * A call that fails so gives its first problem in `err` (with how many more
  * there are), and each one, told at the line where its field is written in
  * the script (tm_text_key_line along the path), through these: the count,
- * and the i-th as "file:line: message" (NULL out of range). They stay until
- * the next call that fails so; a call that fails otherwise leaves them too,
- * so read them right after the failure. At most 64 are kept. */
+ * and the i-th as "file:line: message" (NULL out of range). When `where`
+ * names no script (raised after a tail call), the script tm_sandbox_script
+ * is running is meant, and each field is looked up from its top. They stay
+ * until the next call that fails (which clears them when it raised no such
+ * list), so a count above 0 right after a failure is that failure's. At
+ * most 64 are kept. */
 size_t tm_sandbox_problem_count(const tm_sandbox *sb);
 const char *tm_sandbox_problem(const tm_sandbox *sb, size_t i);
 

@@ -384,6 +384,15 @@ function tm.money.parse(text, currency) end
 ---@return integer # minor * bps / 10000, rounded half away from zero
 function tm.money.percent(minor, bps) end
 
+--- "Did you mean": the name in the list nearest to `word` by edit distance
+--- (an insertion, deletion, substitution or swap of two neighbours counts
+--- one), when it is near enough to be a slip (1 edit up to 4 letters, 2 up
+--- to 8, 3 beyond); nil otherwise, or when `word` is in the list.
+---@param word string e.g. "afterr"
+---@param names string[] the names expected, at most 256 (others are ignored)
+---@return string|nil # e.g. "after"
+function tm.nearest(word, names) end
+
 ---@class tm.pay.apply.args
 ---@field amount integer the payment, minor units
 ---@field currency string ISO 4217 code

@@ -62,4 +62,34 @@ return regulation {
 }
 LUA
 expect_run "a bad code in a list is named with the form expected" 1 "$F:3: regulation 'US-XX': applies.states: \"ny\" is not a USPS code (two capitals, e.g. \"MA\")" "" -- "$T" lint "$D/r"
+# Journeys: every unknown field of the journey and its states, each at its
+# own line, with did you mean; a run of such a set is refused.
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+mkdir -p "$D/j/strategies"
+cp -r "$ROOT/scripts/lib" "$D/j/"
+cat >"$D/j/strategies/x.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "x",
+  start = "a",
+  sendwindow = { "10:00", "18:00" },
+  states = {
+    a = {
+      enter = function(j) end,
+      afterr = { days(3), "b" },
+      on = { payment = "b" },
+    },
+    b = { final = "paid", descripton = "done" },
+  },
+}
+LUA
+J="$D/j/strategies/x.lua"
+expect_run "lint tells every unknown field of a journey at its line" 1 "$J:5: journey x: unknown field 'sendwindow' (did you mean 'send_window'?)
+$J:9: journey x: states.a: unknown field 'afterr' (did you mean 'after'?)
+$J:12: journey x: states.b: unknown field 'descripton' (did you mean 'description'?)" "" -- "$T" lint "$D/j"
+echo 'external_id,debt_id,state,balance,currency' >"$D/a.csv"
+echo 'C1,D1,MA,10.00,USD' >>"$D/a.csv"
+"$T" --db "$D/j.db" import accounts "$D/a.csv" >/dev/null 2>&1
+expect_run "a draft run of it is refused, each field named" 1 "" "$J:9: journey x: states.a: unknown field 'afterr'" -- "$T" --db "$D/j.db" --scripts "$D/j" --draft run --date 2026-11-23 --spool "$D/sp"
+expect_run "  ...nothing worked" 0 "0" "" -- sqlite3 "$D/j.db" "select count(*) from debts where journey is not null"
 finish
