@@ -74,6 +74,10 @@ static int tree_of(const char *path, char *root, size_t cap)
  * loading each one is their lint. */
 static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
 {
+    /* A definition's problems come up again in every script that requires
+     * it: each is told once. */
+    char **told = NULL;
+    size_t ntold = 0;
     for (size_t i = 0; i < tm_gen_count(gen); i++) {
         const tm_script *sc = tm_gen_script(gen, i);
         size_t n = strlen(sc->path);
@@ -85,8 +89,20 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
             continue;
         /* A definition with several problems: each at its own line. */
         if (tm_sandbox_problem_count(sb) > 0) {
-            for (size_t k = 0; k < tm_sandbox_problem_count(sb); k++)
-                problem(l, tm_sandbox_problem(sb, k), 1);
+            for (size_t k = 0; k < tm_sandbox_problem_count(sb); k++) {
+                const char *m = tm_sandbox_problem(sb, k);
+                int seen = 0;
+                for (size_t t = 0; t < ntold && !seen; t++)
+                    seen = strcmp(told[t], m) == 0;
+                if (seen)
+                    continue;
+                problem(l, m, 1);
+                char **more = realloc(told, (ntold + 1) * sizeof *told);
+                if (more && (more[ntold] = strdup(m)) != NULL)
+                    ntold++;
+                if (more)
+                    told = more;
+            }
             continue;
         }
         char m[800];
@@ -97,6 +113,9 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
             snprintf(m, sizeof m, "%s/%s: %s", tm_gen_root(gen), sc->path, e.msg);
         problem(l, m, 1);
     }
+    for (size_t t = 0; t < ntold; t++)
+        free(told[t]);
+    free(told);
 }
 
 /* Notes about journeys (lb_journey.h): a version past 1 that leaves older

@@ -92,4 +92,14 @@ echo 'C1,D1,MA,10.00,USD' >>"$D/a.csv"
 "$T" --db "$D/j.db" import accounts "$D/a.csv" >/dev/null 2>&1
 expect_run "a draft run of it is refused, each field named" 1 "" "$J:9: journey x: states.a: unknown field 'afterr'" -- "$T" --db "$D/j.db" --scripts "$D/j" --draft run --date 2026-11-23 --spool "$D/sp"
 expect_run "  ...nothing worked" 0 "0" "" -- sqlite3 "$D/j.db" "select count(*) from debts where journey is not null"
+# Templates: every problem of a template at its field's line, with did you mean.
+mkdir -p "$D/c"
+cp -r "$ROOT/scripts/lib" "$ROOT/scripts/channels" "$D/c/"
+sed -i '/id = "early_reminder"/{n;s/disclosures =/disclosurs =/;n;s/en = { text =/en = { txt =/}' "$D/c/channels/sms.lua"
+C="$D/c/channels/sms.lua"
+L1=$(grep -n 'disclosurs =' "$C" | cut -d: -f1)
+L2=$(grep -n 'en = { txt =' "$C" | cut -d: -f1)
+expect_run "lint tells each template problem at its line, once" 1 "$C:$L1: template early_reminder: unknown field 'disclosurs' (did you mean 'disclosures'?)
+$C:$L2: template early_reminder: en.txt: unknown field 'txt' (did you mean 'text'?) for sms
+$C:$L2: template early_reminder: en.text: missing" "" -- "$T" lint "$D/c"
 finish
