@@ -232,7 +232,8 @@ tm.time = {}
 ---@return nil
 function assert_allowed(d, msg) end
 
---- In spec files: the decision blocks the contact (by `rule` when given).
+--- In spec files: the decision blocks the contact (by `rule` when given; a
+--- rule no loaded regulation has fails, naming it).
 ---@param d tm.Decision what decide() returned
 ---@param rule? string "US-MA/call-frequency"
 ---@param msg? string names the check in the failure
@@ -260,7 +261,8 @@ function assert_next(d, when, msg) end
 ---@return nil
 function assert_none(d, prefix, msg) end
 
---- In spec files: `rule` does not block (others may).
+--- In spec files: `rule` does not block (others may). A rule no loaded
+--- regulation has fails, naming it, with a "did you mean".
 ---@param d tm.Decision what decide() returned
 ---@param rule string "US-MA/call-frequency"
 ---@param msg? string names the check in the failure
@@ -318,6 +320,13 @@ function decide(request) end
 ---@param fn function declares the cases (it) and groups inside
 ---@return nil
 function describe(name, fn) end
+
+--- In spec files: whether a rule with this id is among the loaded
+--- regulations' rules (to assert that a rule does not exist: the asserts
+--- that take a rule id fail on an id no regulation has).
+---@param id string "US-MA/call-frequency"
+---@return boolean
+function has_rule(id) end
 
 --- A duration of n hours: a cap's rolling window (per = hours(24)) or a
 --- journey timer.

@@ -102,4 +102,19 @@ L2=$(grep -n 'en = { txt =' "$C" | cut -d: -f1)
 expect_run "lint tells each template problem at its line, once" 1 "$C:$L1: template early_reminder: unknown field 'disclosurs' (did you mean 'disclosures'?)
 $C:$L2: template early_reminder: en.txt: unknown field 'txt' (did you mean 'text'?) for sms
 $C:$L2: template early_reminder: en.text: missing" "" -- "$T" lint "$D/c"
+# Specs: a rule id that no loaded regulation has fails the case with the
+# name (it used to pass whatever the gate did).
+mkdir -p "$D/sp"
+cat >"$D/sp/typo_spec.lua" <<'LUA'
+local R = { channel = "call", now = "2026-11-23T15:00:00Z", debt = { id = "D1" },
+            consumer = { state = "MA", timezones = { "America/New_York" } } }
+describe("rule ids", function()
+  it("a misspelt id", function() assert_not_blocked(decide(R), "US-FED/inconvenient-tme") end)
+  it("a prefix that starts no rule", function() assert_none(decide(R), "US-MAA/") end)
+  it("a rule that exists", function() assert_not_blocked(decide(R), "US-FED/inconvenient-time") end)
+end)
+LUA
+expect_run "a spec naming a rule that does not exist fails with the name" 1 "FAIL $D/sp/typo_spec.lua:4: no rule \"US-FED/inconvenient-tme\" in the loaded regulations (did you mean US-FED/inconvenient-time?) [rule ids > a misspelt id]
+FAIL $D/sp/typo_spec.lua:5: no rule of the loaded regulations starts with \"US-MAA/\" [rule ids > a prefix that starts no rule]
+1 passed, 2 failed" "" -- "$T" test "$D/sp/typo_spec.lua"
 finish
