@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "gate.h"
 #include "lb_gate.h"
 #include "lb_journey.h"
@@ -24,7 +25,10 @@ static const char lint_help[] =
     "each regulation applies, journey migrations. One line per problem,\n"
     "file:line: message; exit 1 if there is any. Notes (a journey version\n"
     "with no migration from an older one) are printed as \"file: note: ...\"\n"
-    "and do not fail the lint.\n";
+    "and do not fail the lint.\n"
+    "A strategy folder (journeys laid out like scripts/strategies/, with no\n"
+    "lib/ or regulations/ of its own) is checked laid over the script tree,\n"
+    "as `simulate --strategy` runs it: its own journeys, not the tree's.\n";
 
 typedef struct linting {
     int problems;
@@ -176,7 +180,10 @@ int tm_cmd_lint(tm_cli *cli)
                 snprintf(display, sizeof display, "%s", path);
             l.only = display;
         }
-        if (tm_gen_load_lenient(load, &gen, set_problem, &l, &e) != TM_OK) {
+        int loaded = S_ISDIR(st.st_mode) && tm_engine_is_strategy_folder(path)
+                         ? tm_engine_strategy_set(cli, path, set_problem, &l, &gen, &e)
+                         : tm_gen_load_lenient(load, &gen, set_problem, &l, &e);
+        if (loaded != TM_OK) {
             printf("%s\n", e.msg);
             l.problems++;
             continue;

@@ -5,9 +5,11 @@
  */
 #include "engine.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* TM_ENGINE_WHOLE: counts the problems that leave a part of the set out,
  * telling each to the caller's callback as before. */
@@ -205,4 +207,42 @@ int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *dra
         return TM_EXIT_FAIL;
     }
     return TM_EXIT_OK;
+}
+
+int tm_engine_is_strategy_folder(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    static const char *const tree[] = {"lib", "regulations", "policies", "channels", "strategies"};
+    for (size_t i = 0; i < sizeof tree / sizeof *tree; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, tree[i]);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+    }
+    DIR *d = opendir(dir);
+    int lua = 0;
+    struct dirent *e;
+    while (d && !lua && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        lua = e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0;
+    }
+    if (d)
+        closedir(d);
+    return lua;
+}
+
+int tm_engine_strategy_set(const tm_cli *cli, const char *dir,
+                           void (*report)(void *ud, const char *message), void *ud, tm_gen **out,
+                           struct tm_err *err)
+{
+    tm_gen *base = NULL;
+    *out = NULL;
+    int rc = tm_gen_load(cli->scripts, &base, err);
+    if (rc != TM_OK)
+        return rc;
+    rc = tm_gen_overlay(base, dir, "strategies", report, ud, out, err);
+    tm_gen_release(base);
+    return rc;
 }

@@ -111,6 +111,21 @@ int tm_engine_load_generation(tm_store *s, const char *db, const tm_generation *
  * TM_EXIT_USAGE for --scripts without --draft on a store. */
 int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *draft);
 
+/* Whether `dir` is a strategy folder (a strategy manager's challenger: a
+ * directory of journeys and their specs laid out like scripts/strategies/)
+ * rather than a script tree: it holds *.lua files and none of a tree's own
+ * directories (lib/, regulations/, policies/, channels/, strategies/). */
+int tm_engine_is_strategy_folder(const char *dir);
+
+/* The strategy folder `dir` laid over the working tree cli->scripts, the
+ * layering `simulate --strategy` uses: the tree with its strategies/
+ * replaced by the folder's files (tm_gen_overlay; `report` as there: NULL
+ * fails on the first file that does not load). On TM_OK *out has one
+ * reference. Errors: those of tm_gen_load and tm_gen_overlay. */
+int tm_engine_strategy_set(const tm_cli *cli, const char *dir,
+                           void (*report)(void *ud, const char *message), void *ud, tm_gen **out,
+                           struct tm_err *err);
+
 /* Frees the workers' engines, the journeys, the gate, the sandbox and the
  * engine's reference to the generation. NULL is a no-op. */
 void tm_engine_close(tm_engine *e);
