@@ -6,10 +6,16 @@
 #include "engine.h"
 
 #include <dirent.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include "audit.h"
+#include "portfolio.h"
 
 /* TM_ENGINE_WHOLE: counts the problems that leave a part of the set out,
  * telling each to the caller's callback as before. */
@@ -159,6 +165,42 @@ int tm_engine_load_generation(tm_store *s, const char *db, const tm_generation *
     return rc;
 }
 
+/* Audits a refusal to run on the store (when there is one, and its key
+ * file is its own): who asked, what and why. Said on stderr when it cannot
+ * be audited; the refusal stands either way. */
+static void audit_refusal(const tm_cli *cli, const char *why)
+{
+    struct stat st;
+    if (strstr(cli->db, "://") == NULL && stat(cli->db, &st) != 0)
+        return; /* no store: nothing to audit in, and none is made */
+    const char *me = tm_cli_person();
+    tm_store *s = NULL;
+    tm_keys *keys = NULL;
+    if (!me || tm_cli_open_store(cli, TM_CLI_KEYS_READ, &s, &keys) != TM_EXIT_OK)
+        return;
+    uint8_t akey[32];
+    tm_portfolio_audit_key(keys, akey);
+    struct tm_err e = {0};
+    json_t *d = json_pack("{s:s, s:s, s:s}", "asked", cli->argv[0], "scripts", cli->scripts,
+                          "why", why);
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    int rc = text ? tm_store_begin(s, &e) : tm_err_set(&e, TM_ENOMEM, "out of memory");
+    if (rc == TM_OK)
+        rc = tm_audit_append(s, akey, (int64_t)time(NULL), me, "scripts.refused", "scripts", text,
+                             &e);
+    if (rc == TM_OK)
+        rc = tm_store_commit(s, &e);
+    else if (text)
+        tm_store_rollback(s);
+    if (rc != TM_OK)
+        fprintf(stderr, "tallyman: the refusal could not be audited: %s\n", e.msg);
+    OPENSSL_cleanse(akey, sizeof akey);
+    free(text);
+    json_decref(d);
+    tm_store_close(s);
+    tm_keys_free(keys);
+}
+
 int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *draft)
 {
     struct tm_err e = {0};
@@ -177,6 +219,7 @@ int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *dra
                 "tallyman: --scripts %s names a working tree: on a store what runs is its active "
                 "script set (tallyman scripts list); add --draft to run the tree as a draft\n",
                 cli->scripts);
+        audit_refusal(cli, "a working tree named without --draft");
         return TM_EXIT_USAGE;
     }
     if (!tm_cli_store_exists(cli, "import accounts"))

@@ -42,6 +42,7 @@ expect_run "an unknown role is a usage error" 2 "" "not a role" -- "$T" --db "$D
 # Nothing is active yet: run refuses, and says how to get a set active.
 expect_run "run with no active set" 1 "" "has no active script set: propose one" -- "$T" --db "$DB" run --date 2026-11-23 --spool "$D/sp"
 expect_run "run naming a working tree without --draft" 2 "" "add --draft to run the tree as a draft" -- "$T" --db "$DB" --scripts "$ROOT/scripts" run --date 2026-11-23 --spool "$D/sp"
+expect_run "  ...audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit export 2>/dev/null | grep -c -- \"\$1\"" sh 'scripts.refused.*without --draft'
 expect_run "  ...nothing worked" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where journey is not null"
 
 # A tree with a regulation, a journey and a spec of its own.
@@ -76,7 +77,7 @@ expect_run "activating an unknown set is refused" 1 "" "no such script generatio
 expect_run "a GEN that is not hex is refused" 1 "" "is not a generation" -- "$T" --db "$DB" scripts activate zz
 expect_run "approve with no GEN is a usage error" 2 "" "needs one GEN" -- "$T" --db "$DB" scripts approve
 expect_run "  ...nothing changed but the strategy approval" 0 "proposed|strategy" "" -- sqlite3 "$DB" "select status, group_concat(role) from script_generations g left join script_approvals a on a.generation = g.id where hash = '$GEN1'"
-expect_run "  ...every refusal audited" 0 "5" "" -- sh -c "'$T' --db '$DB' audit export 2>/dev/null | grep -c -- \"\$1\"" sh '"action":"scripts.refused"'
+expect_run "  ...every refusal audited" 0 "6" "" -- sh -c "'$T' --db '$DB' audit export 2>/dev/null | grep -c -- \"\$1\"" sh '"action":"scripts.refused"'
 
 "$T" --db "$DB" users add "$R" --role compliance --role engineer >/dev/null
 expect_run "the reviewer approves with every role it needs" 0 "*" "" -- "$AS_REVIEWER" "$T" --db "$DB" scripts approve "$S1"
