@@ -135,7 +135,7 @@ static int print_user(void *ud, const tm_user *u)
     char roles[200], at[40];
     roles_text(u->roles, roles, sizeof roles);
     fmt_time(u->created_at, at, sizeof at);
-    printf("%-20s %-40s since %s\n", u->name, roles, at);
+    printf("%-24s %-32s since %s\n", u->name, roles, at);
     return TM_OK;
 }
 
@@ -977,7 +977,7 @@ static int history_one(void *ud, int64_t at, const char *by, const char *what)
     (void)ud;
     char t[40];
     fmt_time(at, t, sizeof t);
-    printf("  %s  %-12s %s\n", t, by, what);
+    printf("  %s  %-24s %s\n", t, by, what);
     return TM_OK;
 }
 
@@ -999,7 +999,7 @@ static int show(tm_store *s, const tm_keys *keys, const char *me, const char *ge
     printf("base:        %s\n", g.base[0] ? g.base : "(no active set)");
     printf("needs:       %s; approved as: %s\n", needs, g.approved ? got : "none yet");
     printf("history:\n");
-    printf("  %s  %-12s proposed\n", at, g.proposed_by);
+    printf("  %s  %-24s proposed\n", at, g.proposed_by);
     struct tm_err e = {0};
     char *diff = NULL;
     if (tm_store_gen_history(s, g.id, history_one, NULL, &e) != TM_OK ||
