@@ -413,6 +413,53 @@ TEST(script_and_require)
     tm_sandbox_free(sb);
 }
 
+/* A definition's problem list: each problem told at the line where its field
+ * is written, found along its path from the definition's line; one raised
+ * where no line is known (after a tail call) is the loading script's, its
+ * fields looked up from the top; a later failure of another kind clears it. */
+TEST(problem_lists_told_at_their_lines)
+{
+    make_tree();
+    write_file("strategies/p.lua",
+               "local function def(t)\n"
+               "  error({ tm_problems = {\n"
+               "    { msg = 'unknown field afterr', path = { 'states', 'a', 'afterr' } },\n"
+               "    { msg = 'unknown field sendwindow', path = { 'sendwindow' } },\n"
+               "    { msg = 'whole' } }, where = 'WHERE' }, 0)\n"
+               "end\n"
+               "return def {\n"
+               "  sendwindow = 1,\n"
+               "  states = {\n"
+               "    a = {\n"
+               "      afterr = 2,\n"
+               "    },\n"
+               "  },\n"
+               "}\n");
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    tm_sandbox *sb = tm_sandbox_new(g, NULL, &e);
+    const tm_script *p = tm_gen_find(g, "strategies/p.lua");
+    tm_gen_release(g);
+    ASSERT(p != NULL);
+    ASSERT(tm_sandbox_script(sb, "strategies/p.lua", &e) != TM_OK);
+    ASSERT_EQ(tm_sandbox_problem_count(sb), 3);
+    char want[600];
+    snprintf(want, sizeof want, "%s:11: unknown field afterr", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 0), want);
+    snprintf(want, sizeof want, "%s:8: unknown field sendwindow", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 1), want);
+    snprintf(want, sizeof want, "%s: whole", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 2), want);
+    ASSERT(tm_sandbox_problem(sb, 3) == NULL);
+    snprintf(want, sizeof want, "%s:11: unknown field afterr (and 2 more problems)", p->display);
+    ASSERT_STR_EQ(e.msg, want);
+    /* A failure of another kind leaves no list behind. */
+    ASSERT(strncmp(run(sb, "error('plain')"), "ERR", 3) == 0);
+    ASSERT_EQ(tm_sandbox_problem_count(sb), 0);
+    tm_sandbox_free(sb);
+}
+
 TEST(broken_generation_never_replaces_a_working_one)
 {
     make_tree();
