@@ -637,11 +637,35 @@ static int propose(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me
     if (!u)
         return refuse(s, keys, me, "scripts.refused", asked, "scripts",
                       "you are not among the store's people (tallyman users add, by an admin)");
+    if (tm_engine_is_strategy_folder(dir)) {
+        char why[900];
+        snprintf(why, sizeof why,
+                 "%s is a strategy folder, not a script tree: copy it into a tree's strategies/ "
+                 "and propose the tree",
+                 dir);
+        return refuse(s, keys, me, "scripts.refused", asked, "scripts", why);
+    }
     tm_gen *gen = NULL;
     if (tm_gen_load(dir, &gen, &e) != TM_OK) {
         char why[700];
         snprintf(why, sizeof why, "%s: the set was not proposed", e.msg);
         return refuse(s, keys, me, "scripts.refused", asked, "scripts", why);
+    }
+    /* A set without a regulation would judge every contact allowed. */
+    {
+        built b;
+        build(gen, &b);
+        int regs = b.gate ? tm_gate_count(b.gate) : 0;
+        unbuild(&b);
+        if (regs == 0) {
+            tm_gen_release(gen);
+            char why[900];
+            snprintf(why, sizeof why,
+                     "%s has no regulation: a set without one would allow every contact; the set "
+                     "was not proposed",
+                     dir);
+            return refuse(s, keys, me, "scripts.refused", asked, "scripts", why);
+        }
     }
     /* Lint, then every spec: a set with a problem is never kept. */
     if (check_with(cli, tm_cmd_lint, "lint", dir) != TM_EXIT_OK) {

@@ -130,6 +130,10 @@ describe("a spec that fails", function()
 end)
 LUA
 expect_run "a proposal whose spec fails is refused" 1 "*" "a spec failed (above): the set was not proposed" -- "$T" --db "$DB" scripts propose "$BAD"
+expect_run "a strategy folder is not a tree to propose" 1 "" "is a strategy folder, not a script tree" -- "$T" --db "$DB" scripts propose "$ROOT/scripts/strategies"
+mkdir -p "$D/noregs/lib"
+cp "$ROOT/scripts/lib/"*.lua "$D/noregs/lib/"
+expect_run "a tree with no regulation is refused" 1 "*" "has no regulation: a set without one would allow every contact" -- "$T" --db "$DB" scripts propose "$D/noregs"
 expect_run "  ...nothing kept" 0 "$n_before" "" -- sqlite3 "$DB" "select count(*) from script_generations"
 
 # A set that does not load whole is refused, never run with a part left out.
