@@ -244,6 +244,21 @@ static int unknown_fields(lua_State *L, int t, const char *const *known, const c
 
 /* Reads a string-or-list-of-strings field into a mask over `names`. Returns
  * 0 on success (absent leaves *mask as is), -1 with a problem message. */
+/* "KEY: unknown value 'v' (did you mean 'w'? one of: a, b, c)": the bad
+ * value and the form expected. */
+static void bad_value(char *why, size_t cap, const char *key, const char *v,
+                      const char *const *names)
+{
+    size_t n = (size_t)snprintf(why, cap, "%s: unknown value '%.60s' (", key, v);
+    int near = tm_text_nearest(v, names);
+    if (near >= 0 && n < cap)
+        n += (size_t)snprintf(why + n, cap - n, "did you mean '%s'? ", names[near]);
+    for (int i = 0; names[i] && n < cap; i++)
+        n += (size_t)snprintf(why + n, cap - n, "%s%s", i ? ", " : "one of: ", names[i]);
+    if (n < cap)
+        snprintf(why + n, cap - n, ")");
+}
+
 static int read_mask(lua_State *L, int t, const char *key, const char *const *names, uint32_t *mask,
                      char *why, size_t cap)
 {
@@ -255,7 +270,7 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
     } else if (ty == LUA_TSTRING) {
         int i = tm_gate_lookup(names, lua_tostring(L, -1));
         if (i < 0) {
-            snprintf(why, cap, "%s: unknown value '%s'", key, lua_tostring(L, -1));
+            bad_value(why, cap, key, lua_tostring(L, -1), names);
             rc = -1;
         } else {
             *mask |= 1u << i;
@@ -265,9 +280,12 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
         for (int i = 1; i <= n && rc == 0; i++) {
             lua_rawgeti(L, -1, i);
             int k = lua_type(L, -1) == LUA_TSTRING ? tm_gate_lookup(names, lua_tostring(L, -1)) : -1;
-            if (k < 0) {
-                snprintf(why, cap, "%s: unknown value '%s'", key,
-                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)");
+            if (k < 0 && lua_type(L, -1) == LUA_TSTRING) {
+                bad_value(why, cap, key, lua_tostring(L, -1), names);
+                rc = -1;
+            } else if (k < 0) {
+                snprintf(why, cap, "%s: a %s in the list, not a name (e.g. { \"%s\" })", key,
+                         luaL_typename(L, -1), names[0] ? names[0] : "...");
                 rc = -1;
             } else {
                 *mask |= 1u << k;
@@ -275,7 +293,8 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
             lua_pop(L, 1);
         }
     } else {
-        snprintf(why, cap, "%s: must be a name or a list of names", key);
+        snprintf(why, cap, "%s: must be a name or a list of names, not a %s (e.g. { \"%s\" })", key,
+                 luaL_typename(L, -1), names[0] ? names[0] : "...");
         rc = -1;
     }
     lua_pop(L, 1);

@@ -117,4 +117,19 @@ LUA
 expect_run "a spec naming a rule that does not exist fails with the name" 1 "FAIL $D/sp/typo_spec.lua:4: no rule \"US-FED/inconvenient-tme\" in the loaded regulations (did you mean US-FED/inconvenient-time?) [rule ids > a misspelt id]
 FAIL $D/sp/typo_spec.lua:5: no rule of the loaded regulations starts with \"US-MAA/\" [rule ids > a prefix that starts no rule]
 1 passed, 2 failed" "" -- "$T" test "$D/sp/typo_spec.lua"
+# A bad value in a rule or in `applies` is named with the form expected.
+cat >"$F" <<'LUA'
+return regulation {
+    id = "US-XX",
+    applies = { state = "MA" },
+    rules = {
+        { id = "r", cite = "X 1", channels = { "cal" }, block = true },
+        { id = "s", cite = "X 2", channels = 5, block = true },
+    },
+}
+LUA
+expect_run "lint names each bad value and the values expected" 1 "$F:5: rule 'r': channels: unknown value 'cal' (did you mean 'call'? one of: call, sms, email, letter, push, whatsapp, visit)
+$F:6: rule 's': channels: must be a name or a list of names, not a number (e.g. { \"call\" })" "" -- "$T" lint "$D/r"
+sed -i 's/state = "MA" }/state = "MA", collectors = "third-party" }/' "$F"
+expect_run "  ...in applies too" 0 "*" "" -- sh -c "'$T' lint '$D/r' | grep -qx '$F:3: regulation .US-XX.: applies.collectors: unknown value .third-party. (did you mean .third_party.? one of: third_party, debt_buyer, creditor)'"
 finish
