@@ -141,7 +141,7 @@ TEST(run_dispatches_by_webhook_once)
     server s;
     start(&s);
     /* The shipped tree: early_stage sends an email to each on day 1. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/r.db --draft run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
                  "--quiet >%s/out 2>&1",
                  bin, dir, s.port, dir),
               0);
@@ -155,7 +155,7 @@ TEST(run_dispatches_by_webhook_once)
         for (int j = i + 1; j < nkeys; j++)
             ASSERT(strcmp(s.keys[i], s.keys[j]) != 0);
     /* A rerun of the day POSTs nothing. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/r.db --draft run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
                  "--quiet >%s/out2 2>&1",
                  bin, dir, s.port, dir),
               0);
