@@ -14,6 +14,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static int audit(tm_store *s, const tm_keys *keys, const char *by, const char *a
         rc = tm_store_commit(s, err);
     else
         tm_store_rollback(s);
+    OPENSSL_cleanse(akey, sizeof akey);
     return rc;
 }
 
@@ -203,7 +205,8 @@ int tm_cmd_users(tm_cli *cli)
     int64_t nusers = 0;
     tm_user meu;
     int found = 0;
-    if (tm_store_user_count(s, &nusers, &e) != TM_OK || tm_store_user_get(s, me, &meu, &found, &e) != TM_OK) {
+    if (tm_store_user_count(s, &nusers, &e) != TM_OK ||
+        tm_store_user_get(s, me, &meu, &found, &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
@@ -236,8 +239,6 @@ int tm_cmd_users(tm_cli *cli)
     if (rc == TM_OK && add) {
         int64_t id = 0;
         int added = 0;
-        tm_user u;
-        int ufound = 0;
         rc = tm_store_user_add(s, name, now, &id, &added, &e);
         if (rc == TM_OK && added) {
             json_t *d = json_pack("{s:s}", "name", name);
@@ -264,8 +265,6 @@ int tm_cmd_users(tm_cli *cli)
                 json_decref(d);
             }
         }
-        (void)ufound;
-        (void)u;
     } else if (rc == TM_OK) {
         tm_user u;
         int ufound = 0;
@@ -294,6 +293,7 @@ int tm_cmd_users(tm_cli *cli)
         rc = tm_store_commit(s, &e);
     else
         tm_store_rollback(s);
+    OPENSSL_cleanse(akey, sizeof akey);
     if (rc != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
@@ -509,7 +509,8 @@ static void difference(tm_gen *old, tm_gen *new, buf *out, unsigned *needs)
         const tm_regulation *r = tm_gate_regulation(bn.gate, i);
         const tm_regulation *o = find_reg(bo.gate, r->id, reg_occurrence(bn.gate, i));
         if (!o) {
-            bprintf(out, "+ regulation %s (%d rule%s)\n", r->id, r->nrules, r->nrules == 1 ? "" : "s");
+            bprintf(out, "+ regulation %s (%d rule%s)\n", r->id, r->nrules,
+                    r->nrules == 1 ? "" : "s");
             lines++;
         } else if (reg_scope_differs(o, r)) {
             bprintf(out, "~ regulation %s: where it applies changed (states, cities, creditors or "
@@ -523,8 +524,8 @@ static void difference(tm_gen *old, tm_gen *new, buf *out, unsigned *needs)
             char tx[64], ty[64];
             rule_terms(x, tx, sizeof tx);
             if (!y) {
-                bprintf(out, "+ rule %s [%s]%s%s\n", x->qid, x->cite ? x->cite : "", tx[0] ? " " : "",
-                        tx);
+                bprintf(out, "+ rule %s [%s]%s%s\n", x->qid, x->cite ? x->cite : "",
+                        tx[0] ? " " : "", tx);
                 lines++;
                 continue;
             }
@@ -547,13 +548,15 @@ static void difference(tm_gen *old, tm_gen *new, buf *out, unsigned *needs)
     for (int i = 0; bo.gate && i < tm_gate_count(bo.gate); i++) {
         const tm_regulation *o = tm_gate_regulation(bo.gate, i);
         if (!find_reg(bn.gate, o->id, reg_occurrence(bo.gate, i))) {
-            bprintf(out, "- regulation %s (%d rule%s)\n", o->id, o->nrules, o->nrules == 1 ? "" : "s");
+            bprintf(out, "- regulation %s (%d rule%s)\n", o->id, o->nrules,
+                    o->nrules == 1 ? "" : "s");
             lines++;
             continue;
         }
         for (int k = 0; k < o->nrules; k++)
             if (!find_rule(bn.gate, o->rules[k].qid, NULL)) {
-                bprintf(out, "- rule %s [%s]\n", o->rules[k].qid, o->rules[k].cite ? o->rules[k].cite : "");
+                bprintf(out, "- rule %s [%s]\n", o->rules[k].qid,
+                        o->rules[k].cite ? o->rules[k].cite : "");
                 lines++;
             }
     }
@@ -710,14 +713,15 @@ static int propose(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me
         tm_gen_release(gen);
         return TM_EXIT_FAIL;
     }
-    if (!needs) /* the same files as the active set in another order cannot be: a set is its files */
+    if (!needs) /* no file differs: cannot be, the same files make the same hash, kept already */
         needs = TM_ROLE_BIT(TM_ROLE_ENGINEER);
     size_t n = tm_gen_file_count(gen);
     tm_store_file *files = calloc(n ? n : 1, sizeof *files);
     int rc = files ? TM_OK : tm_err_set(&e, TM_ENOMEM, "out of memory");
     for (size_t i = 0; files && i < n; i++) {
         const tm_script *f = tm_gen_file(gen, i);
-        files[i] = (tm_store_file){.path = f->path, .sha256 = f->sha256, .text = f->text, .len = f->len};
+        files[i] = (tm_store_file){
+            .path = f->path, .sha256 = f->sha256, .text = f->text, .len = f->len};
     }
     tm_generation g;
     memset(&g, 0, sizeof g);
@@ -740,10 +744,12 @@ static int propose(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me
         uint8_t akey[32];
         tm_portfolio_audit_key(keys, akey);
         if (rc == TM_OK)
-            rc = t ? tm_audit_append(s, akey, g.proposed_at, me, "scripts.proposed", "scripts", t, &e)
+            rc = t ? tm_audit_append(s, akey, g.proposed_at, me, "scripts.proposed", "scripts", t,
+                                     &e)
                    : tm_err_set(&e, TM_ENOMEM, "out of memory");
         free(t);
         json_decref(d);
+        OPENSSL_cleanse(akey, sizeof akey);
     }
     if (rc == TM_OK)
         rc = tm_store_commit(s, &e);
@@ -760,7 +766,8 @@ static int propose(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me
     roles_text(needs, rl, sizeof rl);
     printf("%s\n", g.hash);
     printf("proposed by %s, %zu files; needs approval by: %s\n", me, n, rl);
-    printf("difference from %s:\n%s", has_active ? act.hash : "(no active set)", diff.p ? diff.p : "");
+    printf("difference from %s:\n%s", has_active ? act.hash : "(no active set)",
+           diff.p ? diff.p : "");
     free(diff.p);
     tm_gen_release(gen);
     return TM_EXIT_OK;
@@ -782,7 +789,8 @@ static int named(tm_store *s, const tm_keys *keys, const char *me, const char *a
     return TM_EXIT_OK;
 }
 
-static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u, const char *gen)
+static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u,
+                   const char *gen)
 {
     char asked[200], why[600], subject[100];
     snprintf(asked, sizeof asked, "scripts approve %s", gen);
@@ -806,8 +814,9 @@ static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_us
     char rl[200];
     roles_text(missing, rl, sizeof rl);
     if (!roles) {
-        snprintf(why, sizeof why, "%s may not approve %.12s: it still needs approval by the %s role%s, "
-                                  "which %s does not hold",
+        snprintf(why, sizeof why,
+                 "%s may not approve %.12s: it still needs approval by the %s role%s, which %s "
+                 "does not hold",
                  me, g.hash, rl, strchr(rl, ',') ? "s" : "", me);
         return refuse(s, keys, me, "scripts.refused", asked, subject, why);
     }
@@ -828,6 +837,7 @@ static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_us
                : tm_err_set(&e, TM_ENOMEM, "out of memory");
         free(t);
         json_decref(d);
+        OPENSSL_cleanse(akey, sizeof akey);
     }
     if (rc == TM_OK)
         rc = tm_store_commit(s, &e);
@@ -867,7 +877,8 @@ static int loads_whole(tm_store *s, const char *db, const tm_generation *g, stru
     tm_engine_opts eo = {.gen = gen, .gate_problem = tm_cli_warn_gate_problem,
                          .journey_problem = tm_cli_warn_journey_problem};
     tm_engine *eng = NULL;
-    rc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, NULL, err);
+    rc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, NULL,
+                        err);
     tm_engine_close(eng);
     tm_gen_release(gen);
     return rc;
@@ -924,6 +935,7 @@ static int activate(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *m
                    : tm_err_set(&e, TM_ENOMEM, "out of memory");
         free(t);
         json_decref(d);
+        OPENSSL_cleanse(akey, sizeof akey);
         if (rc == TM_OK)
             rc = tm_store_commit(s, &e);
         else
@@ -965,6 +977,7 @@ static int rollback(tm_store *s, const tm_keys *keys, const char *me, const tm_u
                    : tm_err_set(&e, TM_ENOMEM, "out of memory");
             free(t);
             json_decref(d);
+        OPENSSL_cleanse(akey, sizeof akey);
         }
         if (rc == TM_OK && done)
             rc = tm_store_commit(s, &e);
