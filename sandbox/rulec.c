@@ -741,7 +741,8 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
         snprintf(apwhat, sizeof apwhat, "regulation '%s': applies", idbuf);
         int bad = unknown_fields(L, ap, ap_keys, apwhat, ap_line, ctx);
         if (bad) {
-            snprintf(why, sizeof why, "applies: %d unknown field%s (above)", bad, bad == 1 ? "" : "s");
+            snprintf(why, sizeof why, "applies: %d unknown field%s (above)", bad,
+                     bad == 1 ? "" : "s");
             applies_ok = -1; /* told already */
         }
         static const char *const list_keys[][2] = {{"state", "states"}, {"city", "cities"},
@@ -758,7 +759,8 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
                     else
                         lua_pushvalue(L, -1);
                     const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-                    int vline = field_line(ctx, field_line(ctx, line, "applies"), list_keys[k][form]);
+                    int vline =
+                        field_line(ctx, field_line(ctx, line, "applies"), list_keys[k][form]);
                     if (v && k == 0 && strlen(v) == 2 && tm_tz_state_zones(v) && reg.nstates < 64)
                         memcpy(reg.states[reg.nstates++], v, 3);
                     else if (v && k == 1 && *v && reg.ncities < 16)
@@ -784,7 +786,8 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
                                     "or a list of strings, e.g. %s)",
                                     idbuf, list_keys[k][form], luaL_typename(L, -1),
                                     k == 0 ? "{ \"MA\", \"NH\" }" : "{ \"...\" }");
-                        snprintf(why, sizeof why, "applies.%s: bad value (above)", list_keys[k][form]);
+                        snprintf(why, sizeof why, "applies.%s: bad value (above)",
+                                 list_keys[k][form]);
                         applies_ok = -1;
                     }
                     lua_pop(L, 1);
