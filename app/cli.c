@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,25 @@ int tm_cli_store_exists(const tm_cli *cli, const char *first)
     struct stat st;
     if (strstr(cli->db, "://") != NULL || stat(cli->db, &st) == 0)
         return 1;
-    fprintf(stderr, "tallyman: %s: no such store (%s first)\n", cli->db, first);
+    fprintf(stderr,
+            "tallyman: %s: no such store (%s first: `tallyman --db %s import accounts FILE` "
+            "creates one with a portfolio, `tallyman --db %s users add %s --role admin` one with "
+            "its first person)\n",
+            cli->db, first, cli->db, cli->db, tm_cli_person() ? tm_cli_person() : "NAME");
     return 0;
+}
+
+const char *tm_cli_person(void)
+{
+    static char name[65];
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw == NULL || pw->pw_name == NULL || !pw->pw_name[0] || strlen(pw->pw_name) >= sizeof name) {
+        fprintf(stderr, "tallyman: user id %u has no user name: who is acting cannot be told\n",
+                (unsigned)geteuid());
+        return NULL;
+    }
+    snprintf(name, sizeof name, "%s", pw->pw_name);
+    return name;
 }
 
 void tm_cli_key_path(const tm_cli *cli, char *buf, size_t cap)

@@ -20,6 +20,9 @@ typedef struct tm_cli {
     const char *scripts;    /* --scripts DIR, or the default tree */
     const char *db;         /* --db PATH|URL (default "tallyman.db") */
     const char *key_file;   /* --key-file PATH, or $TALLYMAN_KEY_FILE, or NULL */
+    int scripts_given;      /* --scripts was on the command line */
+    int db_given;           /* --db was on the command line */
+    int draft;              /* --draft: run the working tree, not the store's active set */
     int argc;               /* the command's own arguments, global options removed */
     char **argv;            /* argv[0] is the command name */
 } tm_cli;
@@ -99,5 +102,11 @@ int tm_cmd_why(tm_cli *cli);
 int tm_cmd_pay(tm_cli *cli);
 int tm_cmd_tokens(tm_cli *cli);
 int tm_cmd_serve(tm_cli *cli);
+int tm_cmd_users(tm_cli *cli);
+
+/* The person running the command: the operating system's user name of the
+ * effective user (getpwuid(geteuid())), never a name given as an option.
+ * Returns a static string; NULL (said on stderr) when it has none. */
+const char *tm_cli_person(void);
 
 #endif

@@ -38,7 +38,10 @@ static const char decide_help[] =
     "is told once on stderr, and the exit code is 1.\n"
     "\n"
     "Options:\n"
-    "  --scripts DIR   the script tree with regulations/ (default: the shipped one)\n"
+    "  --scripts DIR   the script tree with regulations/ (default: the shipped one);\n"
+    "                  with --db the store's active script set decides instead, and a\n"
+    "                  tree only as a draft (--scripts DIR --draft: each decision then\n"
+    "                  says \"draft\": true)\n"
     "  --now TIME      the default time for requests without \"now\" (RFC 3339)\n"
     "  --summary       print a summary on stderr: allowed, blocked, blocked by rule\n"
     "  --explain       instead of decision lines, explain each decision as text: every\n"
@@ -89,6 +92,7 @@ typedef struct decider {
     tm_audit_writer *audit;
     tm_gate_log *glog;
     long unflushed;
+    int draft;                /* --draft: the set is a working tree, said in each decision */
     rule_count *counts;
     int ncounts, capcounts;
 } decider;
@@ -284,6 +288,11 @@ static void decide_line(decider *dc, const char *line, size_t len, long lineno, 
         tm_jw w;
         tm_jw_init(&w, &dc->out, 0);
         tm_gate_decision_write(dc->gate, &req, &d, &w);
+        /* A draft's decisions say so, each one (CONTRACT.md, "Script sets"). */
+        if (dc->draft && dc->out.len && dc->out.data[dc->out.len - 1] == '}') {
+            dc->out.len--;
+            tm_buf_puts(&dc->out, ",\"draft\":true}");
+        }
         tm_buf_putc(&dc->out, '\n');
         if (tm_buf_failed(&dc->out))
             dc->errors++;
@@ -444,10 +453,20 @@ int tm_cmd_decide(tm_cli *cli)
     if (json_out)
         dc.explain = 2;
     struct tm_err e = {0};
-    tm_engine_opts eo = {.scripts = cli->scripts, .gate_problem = tm_cli_warn_gate_problem};
+    /* With a store (--db, --record) what decides is its active set; without
+     * one, the script tree, so a fresh checkout decides with no store. */
+    tm_gen *set = NULL;
+    int src = tm_engine_script_set(cli, cli->db_given || dc.unflushed == -1, &set, &dc.draft);
+    if (src != TM_EXIT_OK) {
+        free(files);
+        return src;
+    }
+    tm_engine_opts eo = {.gen = set, .gate_problem = tm_cli_warn_gate_problem};
     tm_engine *eng = NULL;
     int failed_at = 0;
-    if (tm_engine_open(&eo, TM_ENGINE_GATE, &eng, &failed_at, &e) != TM_OK) {
+    int orc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_WHOLE, &eng, &failed_at, &e);
+    tm_gen_release(set);
+    if (orc != TM_OK) {
         fprintf(stderr, "tallyman: cannot load the %s: %s\n",
                 failed_at == TM_ENGINE_AT_SCRIPTS ? "script set" : "regulations", e.msg);
         free(files);

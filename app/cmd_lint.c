@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "gate.h"
 #include "lb_gate.h"
 #include "lb_journey.h"
@@ -24,7 +25,10 @@ static const char lint_help[] =
     "each regulation applies, journey migrations. One line per problem,\n"
     "file:line: message; exit 1 if there is any. Notes (a journey version\n"
     "with no migration from an older one) are printed as \"file: note: ...\"\n"
-    "and do not fail the lint.\n";
+    "and do not fail the lint.\n"
+    "A strategy folder (journeys laid out like scripts/strategies/, with no\n"
+    "lib/ or regulations/ of its own) is checked laid over the script tree,\n"
+    "as `simulate --strategy` runs it: its own journeys, not the tree's.\n";
 
 typedef struct linting {
     int problems;
@@ -74,6 +78,10 @@ static int tree_of(const char *path, char *root, size_t cap)
  * loading each one is their lint. */
 static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
 {
+    /* A definition's problems come up again in every script that requires
+     * it: each is told once. */
+    char **told = NULL;
+    size_t ntold = 0;
     for (size_t i = 0; i < tm_gen_count(gen); i++) {
         const tm_script *sc = tm_gen_script(gen, i);
         size_t n = strlen(sc->path);
@@ -83,6 +91,24 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
         struct tm_err e = {0};
         if (tm_sandbox_script_check(sb, sc->path, &e) == TM_OK)
             continue;
+        /* A definition with several problems: each at its own line. */
+        if (tm_sandbox_problem_count(sb) > 0) {
+            for (size_t k = 0; k < tm_sandbox_problem_count(sb); k++) {
+                const char *m = tm_sandbox_problem(sb, k);
+                int seen = 0;
+                for (size_t t = 0; t < ntold && !seen; t++)
+                    seen = strcmp(told[t], m) == 0;
+                if (seen)
+                    continue;
+                problem(l, m, 1);
+                char **more = realloc(told, (ntold + 1) * sizeof *told);
+                if (more && (more[ntold] = strdup(m)) != NULL)
+                    ntold++;
+                if (more)
+                    told = more;
+            }
+            continue;
+        }
         char m[800];
         /* Errors raised at a line already name the file; others get it. */
         if (strstr(e.msg, ".lua:"))
@@ -91,6 +117,9 @@ static void lint_loads(tm_sandbox *sb, tm_gen *gen, linting *l)
             snprintf(m, sizeof m, "%s/%s: %s", tm_gen_root(gen), sc->path, e.msg);
         problem(l, m, 1);
     }
+    for (size_t t = 0; t < ntold; t++)
+        free(told[t]);
+    free(told);
 }
 
 /* Notes about journeys (lb_journey.h): a version past 1 that leaves older
@@ -151,7 +180,10 @@ int tm_cmd_lint(tm_cli *cli)
                 snprintf(display, sizeof display, "%s", path);
             l.only = display;
         }
-        if (tm_gen_load_lenient(load, &gen, set_problem, &l, &e) != TM_OK) {
+        int loaded = S_ISDIR(st.st_mode) && tm_engine_is_strategy_folder(path)
+                         ? tm_engine_strategy_set(cli, path, set_problem, &l, &gen, &e)
+                         : tm_gen_load_lenient(load, &gen, set_problem, &l, &e);
+        if (loaded != TM_OK) {
             printf("%s\n", e.msg);
             l.problems++;
             continue;

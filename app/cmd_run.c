@@ -27,7 +27,7 @@
 #include "validate.h"
 
 static const char run_help[] =
-    "usage: tallyman [--db PATH] [--scripts DIR] run [--date YYYY-MM-DD [--rewind]] [--days N]\n"
+    "usage: tallyman [--db PATH] [--scripts DIR --draft] run [--date YYYY-MM-DD [--rewind]] [--days N]\n"
     "                [--events FILE] [--spool DIR | --webhook URL [--webhook-ca FILE]\n"
     "                [--webhook-cert FILE [--webhook-key FILE]] [--webhook-secret FILE]]\n"
     "                [--quiet]\n"
@@ -39,6 +39,11 @@ static const char run_help[] =
     "One run works a store at a time: a second is refused at once, naming the\n"
     "first's pid, host and start; a run that was killed leaves its lease to the\n"
     "next run, which takes it over and says so.\n"
+    "\n"
+    "What runs is the store's active script set (tallyman scripts list), whose\n"
+    "hash is printed; a working tree runs only as a draft, named with\n"
+    "--scripts DIR --draft, and the output then says DRAFT. A set that does not\n"
+    "load whole (a regulation or a journey with an error) is refused.\n"
     "\n"
     "  --date D       the day to run (default: today, UTC); a day before the last\n"
     "                 day the store has worked is refused unless --rewind is given\n"
@@ -390,23 +395,31 @@ int tm_cmd_run(tm_cli *cli)
      * while it runs. */
     char kpath[4096];
     tm_cli_key_path(cli, kpath, sizeof kpath);
+    /* What runs is the store's active set, or a working tree named as a
+     * draft (tm_engine_script_set). */
+    tm_gen *set = NULL;
+    int draft = 0;
+    if ((exit_code = tm_engine_script_set(cli, 1, &set, &draft)) != TM_EXIT_OK)
+        goto done;
+    exit_code = TM_EXIT_FAIL;
     if (tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &s, &keys) != TM_EXIT_OK)
         goto done;
     /* A script set that does not load whole is not run: a missing journey
      * would silently leave debts unworked. One sandbox per worker, from the
      * same generation as the first (its problems are reported once). */
-    tm_engine_opts eo = {.scripts = cli->scripts, .workers = (int)workers,
+    tm_engine_opts eo = {.gen = set, .workers = (int)workers,
                          .gate_problem = tm_cli_warn_gate_problem,
                          .journey_problem = tm_cli_warn_journey_problem};
     int failed_at = 0;
-    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS, &eng, &failed_at, &e) != TM_OK) {
+    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, &failed_at,
+                       &e) != TM_OK) {
         fprintf(stderr, "tallyman: %s%s\n",
                 failed_at == TM_ENGINE_AT_SCRIPTS ? "the script set does not load: " : "", e.msg);
         goto done;
     }
     if (tm_journeys_count(eng->js) == 0) {
-        fprintf(stderr, "tallyman: no journeys in %s/strategies: nothing would be worked\n",
-                cli->scripts);
+        fprintf(stderr, "tallyman: no journeys in the script set's strategies/: nothing would be "
+                        "worked\n");
         goto done;
     }
     {
@@ -536,6 +549,11 @@ int tm_cmd_run(tm_cli *cli)
                "the rules are under \"blocked by rule\"): `tallyman why DEBT_ID` shows a debt's verdicts and "
                "`tallyman decide --explain` why a rule applies\n",
                total.skipped);
+    if (draft)
+        printf("DRAFT: script set %s from the working tree %s (not the store's active set)\n",
+               tm_gen_hash(eng->gen), cli->scripts);
+    else
+        printf("script set %s (active)\n", tm_gen_hash(eng->gen));
     {
         printf("debts by journey and state:\n");
         if (tm_store_journey_counts(s, print_count, NULL, &e) != TM_OK) {
@@ -550,6 +568,7 @@ done:
     }
     tm_adapter_free(out);
     tm_engine_close(eng);
+    tm_gen_release(set);
     tm_store_close(s);
     tm_keys_free(keys);
     return exit_code;

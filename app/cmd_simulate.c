@@ -3,8 +3,8 @@
  *
  * Each strategy set (a directory laid out like scripts/strategies/) gets its own copy of the
  * store (tm_store_snapshot: the user's store is opened read-only) with every journey reset,
- * and its own script tree: the main tree with strategies/ replaced (symbolic links in a
- * temporary directory). The real daily cycle (app/cycle.h) then runs day by day, exactly as
+ * and its own script set: the store's active set (or a working tree run as a draft) with
+ * strategies/ replaced by the strategy set (tm_gen_overlay). The real daily cycle (app/cycle.h) then runs day by day, exactly as
  * `run` does, except that messages go to a callback adapter: each one is answered by the
  * consumer-response model (core/sim.h), and the answers (payments, promises, disputes,
  * opt-outs, conversations) go back in as events through tm_apply_events, the path of
@@ -45,13 +45,13 @@
 #include "validate.h"
 
 static const char sim_help[] =
-    "usage: tallyman [--db PATH] [--scripts DIR] simulate --days N [--strategy A] [--vs B]\n"
+    "usage: tallyman [--db PATH] [--scripts DIR --draft] simulate --days N [--strategy A] [--vs B]\n"
     "                [--seed S] [--date D] [--report FILE.html] [--costs FILE.json]\n"
     "                [--world FILE.json] [--quiet]\n"
     "\n"
     "Runs the daily cycle for N days on a copy of the portfolio with the journeys of the\n"
-    "strategy set A (a directory laid out like scripts/strategies/; the rest of the script\n"
-    "tree is --scripts), answering every message with a simulated consumer, and prints the\n"
+    "strategy set A (a directory laid out like scripts/strategies/, laid over the store's\n"
+    "active script set, or over --scripts DIR with --draft), answering every message with a simulated consumer, and prints the\n"
     "collection measures. With --vs B it runs B on another copy with the same consumers and\n"
     "prints A, B, B - A and a 95% confidence interval paired by debt; '*' marks a difference\n"
     "whose interval excludes 0.\n"
@@ -217,15 +217,13 @@ static int on_debt(void *ud, const tm_training_row *r)
 
 /* Reads the open debts with a balance from `s` (a reset copy), scores them and sorts them by
  * debt id. Debts closed or at zero are left out: there is nothing to collect. */
-static int load_portfolio(tm_simulation *S, tm_store *s, const char *scripts, struct tm_err *err)
+static int load_portfolio(tm_simulation *S, tm_store *s, const tm_model *model,
+                          struct tm_err *err)
 {
-    char mpath[PATH_MAX + 32];
-    snprintf(mpath, sizeof mpath, "%s/models/ptp.json", scripts);
-    tm_model *model = NULL;
-    struct tm_err me = {0};
-    if (tm_model_load(mpath, &model, &me) != TM_OK)
-        fprintf(stderr, "tallyman: warning: no propensity model (%s): every debt scores %.2f\n",
-                me.msg, S->world.ptp_default);
+    if (model == NULL)
+        fprintf(stderr, "tallyman: warning: no propensity model (models/ptp.json) in the script "
+                        "set: every debt scores %.2f\n",
+                S->world.ptp_default);
     load_ctx x = {.S = S, .model = model, .f = tm_features_new()};
     int rc = x.f ? TM_OK : tm_err_set(err, TM_ENOMEM, "out of memory");
     if (rc == TM_OK) {
@@ -234,7 +232,6 @@ static int load_portfolio(tm_simulation *S, tm_store *s, const char *scripts, st
             *err = x.err;
     }
     tm_features_free(x.f);
-    tm_model_free(model);
     size_t keep = 0;
     for (size_t i = 0; rc == TM_OK && i < S->n; i++) {
         tm_sim_debt *d = &S->d[i];
@@ -274,39 +271,6 @@ static int load_portfolio(tm_simulation *S, tm_store *s, const char *scripts, st
 }
 
 /* ---- One strategy ----------------------------------------------------------------------- */
-
-/* The script tree: every entry of the main tree but strategies/, plus `dir` as strategies/,
- * as symbolic links (the loader follows them) in `tree`. */
-static int make_tree(const char *scripts, const char *dir, const char *tree, struct tm_err *err)
-{
-    char real[PATH_MAX], rdir[PATH_MAX];
-    if (realpath(scripts, real) == NULL)
-        return tm_err_set(err, TM_ENOENT, "%s: %s", scripts, strerror(errno));
-    if (realpath(dir, rdir) == NULL)
-        return tm_err_set(err, TM_ENOENT, "%s: %s", dir, strerror(errno));
-    if (mkdir(tree, 0700) != 0)
-        return tm_err_set(err, TM_EIO, "%s: %s", tree, strerror(errno));
-    DIR *dp = opendir(real);
-    if (dp == NULL)
-        return tm_err_set(err, TM_EIO, "%s: %s", real, strerror(errno));
-    struct dirent *e;
-    int rc = TM_OK;
-    while (rc == TM_OK && (e = readdir(dp)) != NULL) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "strategies") == 0)
-            continue;
-        char from[PATH_MAX + 256], to[PATH_MAX + 256];
-        snprintf(from, sizeof from, "%s/%s", real, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", tree, e->d_name);
-        if (symlink(from, to) != 0)
-            rc = tm_err_set(err, TM_EIO, "%s: %s", to, strerror(errno));
-    }
-    closedir(dp);
-    char to[PATH_MAX + 16];
-    snprintf(to, sizeof to, "%s/strategies", tree);
-    if (rc == TM_OK && symlink(rdir, to) != 0)
-        rc = tm_err_set(err, TM_EIO, "%s: %s", to, strerror(errno));
-    return rc;
-}
 
 typedef struct send_ctx {
     tm_simulation *S;
@@ -653,11 +617,13 @@ static void arm_free(tm_sim_arm *A)
 
 /* Runs one strategy on its own copy of the store. The copy is made and, for the first arm,
  * the portfolio read from it (`load` set). Returns an exit code. */
-static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *keys, int load)
+static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *keys, int load,
+                   const tm_gen *base)
 {
     struct tm_err e = {0};
     tm_store *s = NULL;
     tm_engine *eng = NULL;
+    tm_gen *set = NULL;
     tm_adapter *out = NULL;
     unsigned char *contacted = NULL;
     int code = TM_EXIT_FAIL;
@@ -691,7 +657,7 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
                     "after it avoids that\n",
                     ls, ds);
         }
-        if (load_portfolio(S, s, cli->scripts, &e) != TM_OK) {
+        if (load_portfolio(S, s, tm_gen_model(base, "ptp"), &e) != TM_OK) {
             fprintf(stderr, "tallyman: reading the portfolio: %s\n", e.msg);
             goto done;
         }
@@ -706,18 +672,22 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
     }
     for (size_t i = 0; i < S->n; i++)
         A->bal[i] = S->d[i].start;
-    if (make_tree(cli->scripts, A->dir, A->tree, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
+    /* The strategy set laid over the script set (the store's active one, or
+     * a draft): a file of it that does not load refuses the set. */
+    if (tm_gen_overlay(base, A->dir, "strategies", NULL, NULL, &set, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: strategy %s: the script set does not load: %s\n", A->dir,
+                e.msg);
         goto done;
     }
     /* The cycle's workers, one sandbox each from the same generation (the
      * answers do not depend on how many: messages are sorted before the
      * simulated consumers see them). */
-    tm_engine_opts eo = {.scripts = A->tree, .workers = S->workers,
+    tm_engine_opts eo = {.gen = set, .workers = S->workers,
                          .gate_problem = tm_cli_warn_gate_problem,
                          .journey_problem = tm_cli_warn_journey_problem};
     int failed_at = 0;
-    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS, &eng, &failed_at, &e) != TM_OK) {
+    if (tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, &failed_at,
+                       &e) != TM_OK) {
         if (failed_at == TM_ENGINE_AT_WORKERS)
             fprintf(stderr, "tallyman: %s\n", e.msg);
         else
@@ -801,6 +771,7 @@ done:
     free(contacted);
     tm_adapter_free(out);
     tm_engine_close(eng);
+    tm_gen_release(set);
     tm_store_close(s);
     return code;
 }
@@ -951,9 +922,15 @@ int tm_cmd_simulate(tm_cli *cli)
     snprintf(A.tree, sizeof A.tree, "%s/tree-a", work);
     snprintf(B.db, sizeof B.db, "%s/b.db", work);
     snprintf(B.tree, sizeof B.tree, "%s/tree-b", work);
-    int code = run_arm(&S, &A, cli, keys, 1);
+    /* What the strategies are laid over: the store's active script set, or
+     * a working tree as a draft. */
+    tm_gen *base = NULL;
+    int draft = 0;
+    int code = tm_engine_script_set(cli, 1, &base, &draft);
+    if (code == TM_EXIT_OK)
+        code = run_arm(&S, &A, cli, keys, 1, base);
     if (code == TM_EXIT_OK && strat_b)
-        code = run_arm(&S, &B, cli, keys, 0);
+        code = run_arm(&S, &B, cli, keys, 0, base);
     tm_sim_kpi kp[TM_SIM_NKPI + 1];
     if (code == TM_EXIT_OK && tm_sim_measure(&S, &A, strat_b ? &B : NULL, kp) != TM_OK) {
         fprintf(stderr, "tallyman: out of memory\n");
@@ -966,6 +943,12 @@ int tm_cmd_simulate(tm_cli *cli)
         tm_calendar_format_date(dd, day0, sizeof day0, NULL);
         printf("simulation: %zu debts, %d days from %s, seed %llu\n", S.n, S.days, day0,
                (unsigned long long)S.seed);
+        if (draft)
+            printf("DRAFT: over script set %s from the working tree %s (not the store's active "
+                   "set)\n",
+                   tm_gen_hash(base), cli->scripts);
+        else
+            printf("script set %s (active), strategies laid over it:\n", tm_gen_hash(base));
         printf("A: %s\n", A.dir);
         if (strat_b)
             printf("B: %s\n", B.dir);
@@ -989,6 +972,7 @@ int tm_cmd_simulate(tm_cli *cli)
         free(S.d[i].debt_id);
     free(S.d);
     remove_tmp(work);
+    tm_gen_release(base);
     tm_keys_free(keys);
     return code;
 }

@@ -1,7 +1,8 @@
 /*
  * app/cmd_store.c: the store commands (CONTRACT.md): `tallyman import
  * accounts FILE`, `tallyman event FILE`, `tallyman keys rotate`,
- * `tallyman audit verify` and `tallyman audit export`.
+ * `tallyman audit verify` and `tallyman audit export`. (Script sets are
+ * app/cmd_scripts.c's.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +17,6 @@
 #include "cli.h"
 #include "jw.h"
 #include "keys.h"
-#include "lb_gate.h"
-#include "sandbox.h"
-#include "scriptset.h"
 #include "portfolio.h"
 #include "store.h"
 
@@ -326,119 +324,4 @@ int tm_cmd_audit(tm_cli *cli)
     tm_store_close(s);
     tm_keys_free(keys);
     return exit_code;
-}
-
-static void deploy_problem(void *ud, const char *message, int fatal)
-{
-    (void)fatal;
-    int *n = ud;
-    fprintf(stderr, "%s\n", message);
-    (*n)++;
-}
-
-/* `tallyman scripts deploy`: checks the script tree as `lint` does and, when
- * it is clean, records its hash as deployed, with an audit record. A set
- * with problems is refused: a broken set never goes live. */
-int tm_cmd_scripts(tm_cli *cli)
-{
-    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
-    if (strcmp(what, "deploy") != 0) {
-        if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-            printf("usage: tallyman scripts deploy [--by NAME] [--scripts DIR] [--db PATH]\n\n"
-                   "Checks the script tree (as `tallyman lint`) and records its SHA-256 in the\n"
-                   "store as deployed, with an audit record; a tree with any problem is refused.\n");
-            return TM_EXIT_OK;
-        }
-        return tm_cli_usage_error("scripts", "only 'tallyman scripts deploy'");
-    }
-    const char *by = getenv("USER") ? getenv("USER") : "unknown";
-    for (int i = 2; i < cli->argc; i++) {
-        if (strcmp(cli->argv[i], "--by") == 0 && i + 1 < cli->argc)
-            by = cli->argv[++i];
-        else
-            return tm_cli_usage_error("scripts", "unknown option '%s'", cli->argv[i]);
-    }
-    struct tm_err e = {0};
-    tm_gen *gen = NULL;
-    if (tm_gen_load(cli->scripts, &gen, &e) != TM_OK) {
-        fprintf(stderr, "%s\ntallyman: the script set was not deployed\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    int problems = 0;
-    tm_sandbox *sb = tm_sandbox_new(gen, NULL, &e);
-    tm_gate *gate = NULL;
-    if (!sb || tm_lb_gate_load(sb, &gate, deploy_problem, &problems, &e) != TM_OK)
-        problems++;
-    tm_gate_free(gate);
-    tm_sandbox_free(sb);
-    if (problems) {
-        fprintf(stderr, "tallyman: %d problem%s: the script set was not deployed\n", problems,
-                problems == 1 ? "" : "s");
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    tm_keys *keys = NULL;
-    tm_store *s = NULL;
-    if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK) {
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    /* The manifest: every script with its hash (a path's first 300 bytes). */
-    tm_buf mb = TM_BUF_INIT;
-    tm_jw jw;
-    tm_jw_init(&jw, &mb, 0);
-    tm_jw_arr(&jw);
-    for (size_t i = 0; i < tm_gen_count(gen); i++) {
-        const tm_script *sc = tm_gen_script(gen, i);
-        tm_jw_obj(&jw);
-        tm_jw_key(&jw, "path");
-        tm_jw_strn(&jw, sc->path, strnlen(sc->path, 300));
-        tm_jw_key(&jw, "sha256");
-        tm_jw_str(&jw, sc->sha256);
-        tm_jw_obj_end(&jw);
-    }
-    tm_jw_arr_end(&jw);
-    char *manifest = tm_buf_take(&mb, NULL);
-    if (!manifest) {
-        fprintf(stderr, "tallyman: out of memory writing the script set's manifest\n");
-        tm_store_close(s);
-        tm_keys_free(keys);
-        tm_gen_release(gen);
-        return TM_EXIT_FAIL;
-    }
-    int is_new = 0, rc;
-    int64_t now = (int64_t)time(NULL);
-    rc = tm_store_begin(s, &e);
-    if (rc == TM_OK)
-        rc = tm_store_scripts_deployed(s, tm_gen_hash(gen), now, by, manifest, &is_new, &e);
-    if (rc == TM_OK && is_new) {
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        char details[300];
-        tm_buf db;
-        tm_buf_fixed(&db, details, sizeof details);
-        tm_jw dw;
-        tm_jw_init(&dw, &db, 0);
-        tm_jw_obj(&dw);
-        tm_jw_key(&dw, "set");
-        tm_jw_str(&dw, tm_gen_hash(gen));
-        tm_jw_key(&dw, "scripts");
-        tm_jw_int(&dw, (int64_t)tm_gen_count(gen));
-        tm_jw_obj_end(&dw); /* a hash and a count: always fits */
-        rc = tm_audit_append(s, akey, now, by, "scripts.deployed", "scripts", details, &e);
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    if (rc == TM_OK)
-        printf("%s script set %s (%zu scripts)\n", is_new ? "deployed" : "already deployed:",
-               tm_gen_hash(gen), tm_gen_count(gen));
-    else
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-    free(manifest);
-    tm_store_close(s);
-    tm_keys_free(keys);
-    tm_gen_release(gen);
-    return rc == TM_OK ? TM_EXIT_OK : TM_EXIT_FAIL;
 }

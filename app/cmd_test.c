@@ -19,7 +19,10 @@ static const char test_help[] =
     "\n"
     "Runs the spec files (*_spec.lua) found under each PATH (default: the\n"
     "script tree) inside the sandbox. A directory PATH is also the script tree\n"
-    "its specs test: its regulations are loaded for `decide`. Prints each\n"
+    "its specs test: its regulations are loaded for `decide`. A strategy folder\n"
+    "(journeys laid out like scripts/strategies/, with no lib/ or regulations/\n"
+    "of its own) is laid over the script tree, as `simulate --strategy` runs\n"
+    "it, and its own specs run against its own journeys. Prints each\n"
     "failure as file:line: message and ends with \"N passed, N failed\".\n"
     "\n"
     "Options:\n"
@@ -74,8 +77,13 @@ static void run_set(run *r, const tm_engine *eng, int require_specs, const char 
             snprintf(display, sizeof display, "%s", root);
         else
             snprintf(display, sizeof display, "%s/%s", root, s->path);
-        if (only && strcmp(only, s->path) != 0)
+        /* `only`: one file, or every file under a directory ("strategies/"). */
+        size_t ol = only ? strlen(only) : 0;
+        if (only && (ol && only[ol - 1] == '/' ? strncmp(only, s->path, ol) != 0
+                                               : strcmp(only, s->path) != 0))
             continue;
+        if (strcmp(s->display, display) != 0 && tm_gen_count(gen) > 1)
+            snprintf(display, sizeof display, "%s", s->display); /* a strategy folder's own file */
         if (ends_with(s->path, "_spec.lua")) {
             tm_spec_run(sb, display, s->text, s->len, report, r, &r->passed, &r->failed);
         } else if (require_specs && (strncmp(s->path, "regulations/", 12) == 0 || strncmp(s->path, "policies/", 9) == 0 ||
@@ -134,8 +142,17 @@ int tm_cmd_test(tm_cli *cli)
         if (S_ISDIR(st.st_mode)) {
             /* The directory is the script tree its specs test; a gate that
              * cannot be built fails the set, and the specs still run. */
-            tm_engine_opts eo = {.scripts = path, .script_problem = set_problem,
-                                 .gate_problem = load_problem, .ud = &r};
+            /* A strategy folder: laid over the script tree, its own specs
+             * run against its own journeys. */
+            int folder = tm_engine_is_strategy_folder(path);
+            if (folder && tm_engine_strategy_set(cli, path, set_problem, &r, &gen, &e) != TM_OK) {
+                printf("FAIL %s: %s\n", path, e.msg);
+                r.failed++;
+                continue;
+            }
+            tm_engine_opts eo = {.gen = gen, .scripts = folder ? NULL : path,
+                                 .script_problem = set_problem, .gate_problem = load_problem,
+                                 .ud = &r};
             tm_engine *eng = NULL;
             int failed_at = 0;
             if (tm_engine_open(&eo, TM_ENGINE_LENIENT | TM_ENGINE_GATE | TM_ENGINE_GATE_OPTIONAL, &eng,
@@ -151,7 +168,7 @@ int tm_cmd_test(tm_cli *cli)
                 printf("FAIL %s: %s\n", path, eng->gate_err.msg);
                 r.failed++;
             }
-            run_set(&r, eng, require_specs, NULL);
+            run_set(&r, eng, require_specs, folder ? "strategies/" : NULL);
             tm_engine_close(eng);
         } else {
             /* A single spec file: its regulations come from the script tree. */

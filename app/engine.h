@@ -10,6 +10,7 @@
 #ifndef TM_ENGINE_H
 #define TM_ENGINE_H
 
+#include "cli.h"
 #include "cycle.h"
 #include "gate.h"
 #include "lb_gate.h"
@@ -29,6 +30,12 @@ enum {
      * and says why in engine->gate_err instead of failing the open: specs
      * that need no gate still run (`test`). */
     TM_ENGINE_GATE_OPTIONAL = 1 << 3,
+    /* The set must load whole: a regulation or a rule that fails to load
+     * (told to gate_problem as fatal) or a journey left out (told to
+     * journey_problem) fails the open, at the step it was found, after
+     * every such problem has been told: what runs on a store is never a
+     * set with a part missing (`run`, `decide`, `simulate`). */
+    TM_ENGINE_WHOLE = 1 << 4,
 };
 
 /* The step tm_engine_open failed at (its *failed_at). */
@@ -82,6 +89,42 @@ typedef struct tm_engine {
  * the journeys (or with an optional gate). */
 int tm_engine_open(const tm_engine_opts *opts, unsigned load, tm_engine **out, int *failed_at,
                    struct tm_err *err);
+
+/* Builds generation `g` of store `s` (named `db` in messages: scripts are
+ * "db@hash12/path") from the texts the store keeps, checked against its
+ * hash (tm_gen_from_files): a set whose texts changed since they were
+ * kept is refused. On TM_OK *out has one reference. Errors: those of
+ * tm_store_gen_files and tm_gen_from_files. */
+int tm_engine_load_generation(tm_store *s, const char *db, const tm_generation *g, tm_gen **out,
+                              struct tm_err *err);
+
+/* The script set a command runs (CONTRACT.md, "Script sets"): with
+ * --draft (cli->draft), the working tree cli->scripts, said on stderr to be
+ * a draft; else, when `on_store`, the store cli->db's active generation,
+ * loaded from the texts kept in the store and checked against its hash
+ * (the store must exist and have an active set; --scripts without --draft
+ * is refused there, since a working tree is not what was approved); else
+ * the working tree as given. On TM_EXIT_OK *out is the set (caller
+ * releases) and *draft (may be NULL) says whether it is a draft: the
+ * command's own output then says which set ran (its hash) and whether it
+ * was a draft. Otherwise the reason is on stderr and *out is NULL: TM_EXIT_FAIL, or
+ * TM_EXIT_USAGE for --scripts without --draft on a store. */
+int tm_engine_script_set(const tm_cli *cli, int on_store, tm_gen **out, int *draft);
+
+/* Whether `dir` is a strategy folder (a strategy manager's challenger: a
+ * directory of journeys and their specs laid out like scripts/strategies/)
+ * rather than a script tree: it holds *.lua files and none of a tree's own
+ * directories (lib/, regulations/, policies/, channels/, strategies/). */
+int tm_engine_is_strategy_folder(const char *dir);
+
+/* The strategy folder `dir` laid over the working tree cli->scripts, the
+ * layering `simulate --strategy` uses: the tree with its strategies/
+ * replaced by the folder's files (tm_gen_overlay; `report` as there: NULL
+ * fails on the first file that does not load). On TM_OK *out has one
+ * reference. Errors: those of tm_gen_load and tm_gen_overlay. */
+int tm_engine_strategy_set(const tm_cli *cli, const char *dir,
+                           void (*report)(void *ud, const char *message), void *ud, tm_gen **out,
+                           struct tm_err *err);
 
 /* Frees the workers' engines, the journeys, the gate, the sandbox and the
  * engine's reference to the generation. NULL is a no-op. */

@@ -30,7 +30,8 @@ static const command commands[] = {
     {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
     {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
-    {"scripts", tm_cmd_scripts, "deploy the script tree (checked first; recorded and audited)"},
+    {"scripts", tm_cmd_scripts, "script sets: propose, approve, activate, rollback, list, show"},
+    {"users", tm_cmd_users, "the people who may change what runs, and their roles"},
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
     {"run", tm_cmd_run, "the daily cycle: journeys, timers, the gate, the outbox"},
     {"simulate", tm_cmd_simulate, "try strategies on a copy of the portfolio with simulated consumers"},
@@ -61,6 +62,8 @@ static void print_help(FILE *f)
             "  --db PATH|URL      the store (default: tallyman.db, a SQLite file; postgresql://\n"
             "                     URLs are not available in this build)\n"
             "  --key-file PATH    encryption keys (default: $TALLYMAN_KEY_FILE, or <db>.key)\n"
+            "  --draft            run, decide, simulate: run the working tree (--scripts) as a\n"
+            "                     draft instead of the store's active script set\n"
             "  -h, --help         this help; `tallyman COMMAND --help` for a command's own\n"
             "  --version          the version\n"
             "\n"
@@ -85,7 +88,13 @@ int main(int argc, char **argv)
             slot = &cli.db;
         else if (strcmp(a, "--key-file") == 0)
             slot = &cli.key_file;
+        if (strcmp(a, "--draft") == 0) {
+            cli.draft = 1;
+            continue;
+        }
         if (slot) {
+            cli.scripts_given |= slot == &cli.scripts;
+            cli.db_given |= slot == &cli.db;
             if (i + 1 >= argc) {
                 free(rest);
                 return tm_cli_usage_error(NULL, "option %s needs a value", a);
@@ -124,6 +133,12 @@ int main(int argc, char **argv)
     tm_lb_util_register();
     cli.argc = nrest;
     cli.argv = rest;
+    /* --draft means something only where a store's active set would run. */
+    if (cli.draft && strcmp(rest[0], "run") != 0 && strcmp(rest[0], "decide") != 0 &&
+        strcmp(rest[0], "simulate") != 0) {
+        free(rest);
+        return tm_cli_usage_error(NULL, "--draft is for run, decide and simulate");
+    }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         if (strcmp(rest[0], commands[i].name) == 0) {
             int rc = commands[i].run(&cli);

@@ -17,7 +17,7 @@ peak() { # peak RSS in kB of the command, when GNU time is installed
     if [ -x /usr/bin/time ]; then /usr/bin/time -f "%M" -o "$W/rss" "$@"; else "$@"; fi
 }
 t0=$(now)
-peak "$T" --db "$W/b.db" simulate --date 2026-11-23 --days "$DAYS" --strategy scripts/strategies \
+peak "$T" --db "$W/b.db" --draft simulate --date 2026-11-23 --days "$DAYS" --strategy scripts/strategies \
     --seed 1 --quiet >"$W/out" 2>&1
 t1=$(now)
 rss=$(cat "$W/rss" 2>/dev/null || echo "?")

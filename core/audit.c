@@ -361,7 +361,7 @@ int tm_audit_verify(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], tm_audit_r
             rep->bad_seq = 1;
             snprintf(rep->problem, sizeof rep->problem,
                      "the audit log is empty, but the store holds %lld consumers, %lld debts, "
-                     "%lld events, %lld decisions, %lld messages and %lld script sets",
+                     "%lld events, %lld decisions, %lld messages and %lld script sets and users",
                      (long long)c.consumers, (long long)c.debts, (long long)c.events,
                      (long long)c.decisions, (long long)c.outbox, (long long)c.script_sets);
             v.broken = 1;

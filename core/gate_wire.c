@@ -123,7 +123,7 @@ static void unknown_members(const jctx *c, int obj, const char *path, const char
             int nl = tm_json_str(&c->j, (int)k, name, sizeof name);
             if (nl < 0)
                 snprintf(name, sizeof name, "(a long name)");
-            const char *near = nl > 0 ? tm_text_nearest(name, (size_t)nl, known) : NULL;
+            const char *near = nl > 0 ? tm_text_nearest_name(name, (size_t)nl, known) : NULL;
             if (near)
                 snprintf(line, sizeof line, "%s%s%s: unknown field, not read (did you mean \"%s\"?)",
                          path, *path ? "." : "", name, near);

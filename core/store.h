@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 13
+#define TM_STORE_SCHEMA_VERSION 14
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -170,6 +170,31 @@ enum tm_attempt_outcome {
     TM_ATTEMPT_OTHER
 };
 
+/* A person's role (users and roles, below). */
+#define TM_ROLE_MAP(X)                                                           \
+    X(COMPLIANCE, "compliance") X(STRATEGY, "strategy") X(AGENT, "agent")        \
+    X(ENGINEER, "engineer") X(AUDITOR, "auditor") X(ADMIN, "admin")
+enum tm_role {
+#define TM_ROLE_ENUM_(name, text) TM_ROLE_##name,
+    TM_ROLE_MAP(TM_ROLE_ENUM_)
+#undef TM_ROLE_ENUM_
+    TM_ROLE_OTHER
+};
+/* A set of roles as bits. */
+#define TM_ROLE_BIT(r) (1u << (unsigned)(r))
+
+/* A script generation's place in its lifecycle: proposed, approved (by
+ * every role the change needs), active (what runs; one at a time), retired
+ * (was active, replaced or rolled back). */
+#define TM_GEN_STATUS_MAP(X)                                                     \
+    X(PROPOSED, "proposed") X(APPROVED, "approved") X(ACTIVE, "active") X(RETIRED, "retired")
+enum tm_gen_status {
+#define TM_GEN_STATUS_ENUM_(name, text) TM_GEN_##name,
+    TM_GEN_STATUS_MAP(TM_GEN_STATUS_ENUM_)
+#undef TM_GEN_STATUS_ENUM_
+    TM_GEN_OTHER
+};
+
 /* Each name is static text, never NULL ("other" for ..._OTHER and for a
  * value outside the enum). Each parse takes a stored text (NULL allowed) and
  * gives its value, ..._OTHER when it is none of the list. */
@@ -187,6 +212,10 @@ const char *tm_store_queue_status_name(enum tm_queue_status v);
 enum tm_queue_status tm_store_queue_status_parse(const char *text);
 const char *tm_store_attempt_outcome_name(enum tm_attempt_outcome v);
 enum tm_attempt_outcome tm_store_attempt_outcome_parse(const char *text);
+const char *tm_store_role_name(enum tm_role v);
+enum tm_role tm_store_role_parse(const char *text);
+const char *tm_store_gen_status_name(enum tm_gen_status v);
+enum tm_gen_status tm_store_gen_status_parse(const char *text);
 
 /* The comma-separated sets kept on a consumer (tm_store_consumer_get_set),
  * and the lookup hashes (tm_store_consumer_set_lookup). */
@@ -534,10 +563,123 @@ typedef int (*tm_store_script_text_fn)(void *ud, const char *path, const char *s
 int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_text_fn fn, void *ud,
                           struct tm_err *err);
 
-/* Records a script set deployed (`by`, `manifest`: NULL or "" for none):
- * *is_new is 0 when this set was deployed before (then nothing is written). */
-int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, const char *by,
-                              const char *manifest, int *is_new, struct tm_err *err);
+/* ---- Who may change what runs (core/store_sqlite_govern.c) ----------------
+ * People are users, one row each, named by the operating system's user name
+ * on the command line (the service adds passwords, TOTP and tokens to the
+ * same row), with roles, one row per role saying who granted it and when.
+ * Script sets are generations kept whole: every file's text, shared between
+ * generations by its SHA-256, with the lifecycle of enum tm_gen_status. Each
+ * activation is a row naming the activation before it, so a rollback steps
+ * back along them. Writes here are meant to run inside the caller's
+ * transaction, with the audit record that says who did it.
+ */
+typedef struct tm_user {
+    int64_t id;
+    char name[65];
+    unsigned roles;     /* TM_ROLE_BIT of each role held (a role no build knows is left out) */
+    int64_t created_at;
+} tm_user;
+
+/* The user `name`: *found 0 when there is none. */
+int tm_store_user_get(tm_store *s, const char *name, tm_user *out, int *found, struct tm_err *err);
+/* Adds user `name` (1 to 64 bytes) with no roles, created at `now`; a name
+ * already there adds nothing (*added 0, not an error). *id (may be NULL) is
+ * the user's row id either way. TM_EINVAL for an empty or too long name. */
+int tm_store_user_add(tm_store *s, const char *name, int64_t now, int64_t *id, int *added,
+                      struct tm_err *err);
+/* Gives user row `user` the role (granted by `by` at `now`); a role held
+ * already adds nothing (*added 0). TM_EINVAL for TM_ROLE_OTHER. */
+int tm_store_user_grant(tm_store *s, int64_t user, enum tm_role role, const char *by, int64_t now,
+                        int *added, struct tm_err *err);
+/* Takes the role from user row `user`; *removed 0 when it was not held. */
+int tm_store_user_revoke(tm_store *s, int64_t user, enum tm_role role, int *removed,
+                         struct tm_err *err);
+/* How many users there are. */
+int tm_store_user_count(tm_store *s, int64_t *n, struct tm_err *err);
+/* Calls fn for every user by name (the record is borrowed for the call). */
+typedef int (*tm_store_user_fn)(void *ud, const tm_user *u);
+int tm_store_users_list(tm_store *s, tm_store_user_fn fn, void *ud, struct tm_err *err);
+
+/* A file of a script generation: path relative to the tree, hex SHA-256 of
+ * its text, and the text. Borrowed on write; on read (tm_store_gen_files)
+ * owned by the array, freed with tm_store_files_free. */
+typedef struct tm_store_file {
+    const char *path, *sha256, *text;
+    size_t len;
+} tm_store_file;
+
+/* A generation. A status no build writes reads as TM_GEN_OTHER. */
+typedef struct tm_generation {
+    int64_t id;
+    char hash[65];            /* hex SHA-256 of the set (the script set's hash) */
+    enum tm_gen_status status;
+    unsigned needs;           /* TM_ROLE_BIT of each role whose approval it needs */
+    unsigned approved;        /* of those, the roles that have approved it */
+    char base[65];            /* the active set's hash when it was proposed; "" when none */
+    char source[512];         /* where it was proposed from (a directory) */
+    char proposed_by[65];
+    int64_t proposed_at;
+    int64_t approved_at;      /* 0 until every role needed approved it */
+    char activated_by[65];    /* its latest activation; "" and 0 when never active */
+    int64_t activated_at;
+    int64_t retired_at;       /* 0 unless retired */
+    int64_t files;            /* how many files it holds */
+} tm_generation;
+
+/* Keeps a proposed generation: g->hash, needs, base, source, proposed_by
+ * and proposed_at are read (the rest is ignored), the n files are stored
+ * (each text once across generations, by its SHA-256), and `diff` (NULL: none)
+ * is kept as the difference shown to reviewers. *id (may be NULL) gets its
+ * row id. TM_ESTORE when the hash is kept already (tm_store_gen_get first),
+ * or a file's sha256 is missing. */
+int tm_store_gen_propose(tm_store *s, const tm_generation *g, const tm_store_file *files, size_t n,
+                         const char *diff, int64_t *id, struct tm_err *err);
+/* The generation whose hash is `hash` or starts with it (at least 4 hex
+ * digits): *found 0 when none. TM_EINVAL when the prefix is shorter, is not
+ * hex, or names more than one (err says so). */
+int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *found,
+                     struct tm_err *err);
+/* The active generation: *found 0 when none is. */
+int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_err *err);
+/* Every file of generation row `id`, in path order: *out (caller frees with
+ * tm_store_files_free) holds *n files. TM_ENOMEM, TM_ESTORE (then *out is NULL
+ * and *n 0; a file whose text is missing is TM_ESTORE naming it). */
+int tm_store_gen_files(tm_store *s, int64_t id, tm_store_file **out, size_t *n,
+                       struct tm_err *err);
+void tm_store_files_free(tm_store_file *files, size_t n);
+/* The difference kept with generation row `id` (malloc'd, caller frees;
+ * NULL when none). TM_ENOMEM, TM_ESTORE. */
+int tm_store_gen_diff(tm_store *s, int64_t id, char **out, struct tm_err *err);
+/* Records `by`'s approval of generation row `id` for each role in `roles`
+ * (TM_ROLE_BIT set) at `now`; once every role it needs has approved, it
+ * becomes approved (approved_at `now`). *out (may be NULL) is the generation
+ * after. TM_EINVAL when it is not proposed, or a role is given that it does
+ * not need or has already. */
+int tm_store_gen_approve(tm_store *s, int64_t id, const char *by, unsigned roles, int64_t now,
+                         tm_generation *out, struct tm_err *err);
+/* Makes generation row `id` the active one (by `by` at `now`): the one
+ * active before is retired and the activation recorded after the current
+ * one. TM_EINVAL when it is not approved or retired (only what was approved
+ * runs) or is active already. */
+int tm_store_gen_activate(tm_store *s, int64_t id, const char *by, int64_t now,
+                          struct tm_err *err);
+/* Steps back to the generation that was active before the current
+ * activation: that one becomes active again, the current one retired, and
+ * the rollback is recorded as an activation that takes the place of the
+ * one undone (so a second rollback steps back further). *done 0 (nothing
+ * changed) when there is nothing to go back to; otherwise *to (may be NULL)
+ * is the generation now active. */
+int tm_store_gen_rollback(tm_store *s, const char *by, int64_t now, tm_generation *to, int *done,
+                          struct tm_err *err);
+/* Calls fn for every generation, oldest first (the record is borrowed). */
+typedef int (*tm_store_gen_fn)(void *ud, const tm_generation *g);
+int tm_store_gen_list(tm_store *s, tm_store_gen_fn fn, void *ud, struct tm_err *err);
+/* A generation's history, oldest first: approvals (what = the role
+ * approved) and activations (what = "activated" or "rolled back to").
+ * Strings are borrowed for the call. */
+typedef int (*tm_store_gen_event_fn)(void *ud, int64_t at, const char *by, const char *what);
+int tm_store_gen_history(tm_store *s, int64_t id, tm_store_gen_event_fn fn, void *ud,
+                         struct tm_err *err);
 
 /* The audit log (core/audit.c builds the chain on these). */
 typedef struct tm_audit_rec {
@@ -834,8 +976,9 @@ int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err);
 int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud, int *seen,
                          struct tm_err *err);
 
-/* Rows in the tables that say a store is in use. `audit` counts records and
- * the head; `key_checks` the keys recorded. *c is zeroed first. */
+/* Rows in the tables that say a store is in use. `script_sets` counts the
+ * script sets and the people (users) the store keeps; `audit` counts
+ * records and the head; `key_checks` the keys recorded. *c is zeroed first. */
 typedef struct tm_store_counts {
     int64_t consumers, debts, events, decisions, outbox, script_sets, audit, key_checks;
 } tm_store_counts;

@@ -2,8 +2,8 @@
  * core/store_sqlite_control.c: what guards the records in the SQLite store:
  * the audit chain and its head (read back exactly as stored, so a changed
  * record is seen as changed), the key checks and the ciphertexts under each
- * key version (re-encryption scans), the deployed script sets, the counts
- * that say a store is in use, and the leases that keep runs apart.
+ * key version (re-encryption scans), the counts that say a store is in
+ * use, and the leases that keep runs apart.
  */
 #include "store_sqlite_int.h"
 
@@ -240,28 +240,10 @@ int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subje
 }
 
 /* ---------------------------------------------------------------------------
- * Script sets deployed.
- */
-int tm_store_scripts_deployed(tm_store *s, const char *set_hash, int64_t at, const char *by,
-                              const char *manifest, int *is_new, struct tm_err *err)
-{
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "INSERT OR IGNORE INTO script_versions (set_hash, deployed_at, deployed_by, "
-                   "manifest) VALUES (?, ?, ?, ?)", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at);
-    tm__sq_bind_opt_text(st, 3, by);
-    tm__sq_bind_opt_text(st, 4, manifest);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    if (rc == TM_OK)
-        *is_new = sqlite3_changes(s->db) > 0;
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------------
- * Script generations' texts, kept so a past decision can be judged again.
+ * Script generations' texts, kept so a past decision can be judged again:
+ * the texts are the ones the lifecycle keeps (script_texts, once each);
+ * a generation run as a draft, never proposed, names its files in
+ * gate_gen_files, a proposed one in script_files.
  */
 static int is_hash(const char *h) { return h && strlen(h) == 64; }
 
@@ -272,7 +254,7 @@ int tm_store_script_text_put(tm_store *s, const char *set_hash, const char *path
     if (!is_hash(set_hash) || !is_hash(sha256) || !path)
         return tm_err_set(err, TM_EINVAL, "script text: a hash of 64 characters and a path are needed");
     int rc = TM_OK;
-    sqlite3_stmt *st = tm__sq_cached(s, "INSERT OR IGNORE INTO gate_texts (sha256, text) VALUES (?1, ?2)", err);
+    sqlite3_stmt *st = tm__sq_cached(s, "INSERT OR IGNORE INTO script_texts (sha256, text) VALUES (?1, ?2)", err);
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
@@ -293,7 +275,8 @@ int tm_store_script_set_kept(tm_store *s, const char *set_hash, int *kept, struc
     *kept = 0;
     if (!is_hash(set_hash))
         return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
-    sqlite3_stmt *st = tm__sq_cached(s, "SELECT 1 FROM gate_gen_files WHERE set_hash = ?1 LIMIT 1", err);
+    sqlite3_stmt *st = tm__sq_cached(s, "SELECT 1 FROM gate_gen_files WHERE set_hash = ?1 UNION ALL SELECT 1 FROM script_generations "
+                                     "WHERE hash = ?1 LIMIT 1", err);
     if (!st)
         return TM_ESTORE;
     sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
@@ -309,8 +292,10 @@ int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_tex
     if (!is_hash(set_hash))
         return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
     sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "SELECT f.path, f.sha256, b.text FROM gate_gen_files f JOIN gate_texts b "
-                   "ON b.sha256 = f.sha256 WHERE f.set_hash = ?1 ORDER BY f.path", &st) != SQLITE_OK)
+    if (tm__sq_prepare(s, "SELECT f.path, f.sha256, b.text FROM (SELECT path, sha256 FROM gate_gen_files "
+                   "WHERE set_hash = ?1 UNION SELECT sf.path, sf.sha256 FROM script_files sf JOIN "
+                   "script_generations g ON g.id = sf.generation WHERE g.hash = ?1) f JOIN script_texts b "
+                   "ON b.sha256 = f.sha256 ORDER BY f.path", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
     sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
     int step, rc = TM_OK;
@@ -393,7 +378,8 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
     static const char sql[] =
         "SELECT (SELECT COUNT(*) FROM consumers), (SELECT COUNT(*) FROM debts), "
         "(SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM decisions) + (SELECT COUNT(*) FROM gate_log), "
-        "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions), "
+        "(SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM script_versions) + "
+        "(SELECT COUNT(*) FROM script_generations) + (SELECT COUNT(*) FROM users), "
         "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
         "(SELECT COUNT(*) FROM key_checks)";
     sqlite3_stmt *st;

@@ -1,7 +1,7 @@
 /*
  * core/store_sqlite_int.h: what the files of the SQLite store share, and
  * nothing outside them includes (tests reach the store through store.h and
- * store_int.h only). The store is one module in five files:
+ * store_int.h only). The store is one module in six files:
  *
  *   store_sqlite.c          the connection, its transactions, every call into
  *                           SQLite that fault injection can fail, the prepared
@@ -11,8 +11,11 @@
  *                           payments and promises, contacts, card payment
  *                           attempts, scores, model training rows
  *   store_sqlite_control.c  what guards them: the audit chain, the keys and the
- *                           ciphertexts under each, leases, deployed script sets,
- *                           the counts that say a store is in use
+ *                           ciphertexts under each, leases, the counts that say a
+ *                           store is in use
+ *   store_sqlite_govern.c   who may change what runs: users and their roles, the
+ *                           script generations, their files, approvals and
+ *                           activations
  *   store_sqlite_cycle.c    the daily cycle's work: marks, work lists, the debt
  *                           as a journey sees it, the outbox, the gate's
  *                           decisions, agent queues, the journey archive

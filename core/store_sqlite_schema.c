@@ -318,16 +318,72 @@ static const char migration_12[] =
     "  revoked_at INTEGER\n"
     ");\n";
 
-/* 13: every decision of the gate, compactly, and the script texts that made
+/* 13: who may change what runs. A person's roles, one row each (users.role,
+ * from version 1, is no longer read: a person may hold several roles); the
+ * texts of every script generation, once per text by its SHA-256; each
+ * generation with its lifecycle (proposed, approved, active, retired), the
+ * roles whose approval it needs, its files, approvals and activations (each
+ * naming the activation before it, for rollback). At most one generation is
+ * active. */
+static const char migration_13[] =
+    "CREATE TABLE IF NOT EXISTS user_roles (\n"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),\n"
+    "  role TEXT NOT NULL,\n"
+    "  granted_by TEXT NOT NULL,\n"
+    "  granted_at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (user_id, role)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_texts (\n"
+    "  sha256 TEXT PRIMARY KEY,\n"
+    "  text BLOB NOT NULL\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_generations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  hash TEXT NOT NULL UNIQUE,\n"
+    "  status TEXT NOT NULL,\n"
+    "  needs TEXT NOT NULL,\n"             /* comma-separated roles */
+    "  base TEXT,\n"
+    "  source TEXT,\n"
+    "  diff TEXT,\n"
+    "  proposed_by TEXT NOT NULL,\n"
+    "  proposed_at INTEGER NOT NULL,\n"
+    "  approved_at INTEGER,\n"
+    "  retired_at INTEGER\n"
+    ");\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS script_generations_one_active\n"
+    "  ON script_generations(status) WHERE status = 'active';\n"
+    "CREATE TABLE IF NOT EXISTS script_files (\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  path TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL REFERENCES script_texts(sha256),\n"
+    "  PRIMARY KEY (generation, path)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_approvals (\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  role TEXT NOT NULL,\n"
+    "  approved_by TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (generation, role)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS script_activations (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  generation INTEGER NOT NULL REFERENCES script_generations(id),\n"
+    "  previous INTEGER REFERENCES script_activations(id),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  activated_by TEXT NOT NULL,\n"
+    "  how TEXT NOT NULL\n"                /* 'activate' or 'rollback' */
+    ");\n";
+
+/* 14: every decision of the gate, compactly, and the script texts that made
  * them. A decision row (gate_log) holds the debt, the instant judged, the
  * generation and the blocking rules by number (names in gate_names, each
  * text once), and the request fields it was judged on as a compact binary
  * encoding (core/gate_log.c), so it can be judged again. The generation's
- * texts are kept by content (gate_texts: each file's bytes once, under
- * its SHA-256; gate_gen_files: each generation as its paths and file
- * hashes), so a past generation can be loaded again whatever the working
+ * texts are kept by content (in script_texts, once each, as migration 13
+ * keeps them; gate_gen_files: a generation run as a draft, as its paths and
+ * file hashes), so a past generation can be loaded again whatever the working
  * tree holds now. gate_decisions is the log as a person reads it in SQL. */
-static const char migration_13[] =
+static const char migration_14[] =
     "CREATE TABLE IF NOT EXISTS gate_names (\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL UNIQUE\n"      /* a rule id, generation hash, zone, city, ... */
@@ -351,14 +407,10 @@ static const char migration_13[] =
     "',' || n.id || ',') > 0) AS blocked_by, CASE WHEN l.allow THEN l.at WHEN l.next IS NULL "
     "THEN NULL ELSE l.at + l.next END AS next_allowed_at, g.name AS scripts_hash "
     "FROM gate_log l LEFT JOIN debts d ON d.id = l.debt LEFT JOIN gate_names g ON g.id = l.gen;\n"
-    "CREATE TABLE IF NOT EXISTS gate_texts (\n"
-    "  sha256 TEXT PRIMARY KEY,\n"       /* hex SHA-256 of text */
-    "  text BLOB NOT NULL\n"
-    ") WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS gate_gen_files (\n"
     "  set_hash TEXT NOT NULL,\n"        /* the generation (sandbox/scriptset.h) */
     "  path TEXT NOT NULL,\n"            /* relative to the script tree */
-    "  sha256 TEXT NOT NULL REFERENCES gate_texts(sha256),\n"
+    "  sha256 TEXT NOT NULL REFERENCES script_texts(sha256),\n"
     "  PRIMARY KEY (set_hash, path)\n"
     ") WITHOUT ROWID;\n";
 
@@ -385,7 +437,7 @@ static const struct {
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
-                                         migration_12, migration_13};
+                                         migration_12, migration_13, migration_14};
 
 
 int tm_store_schema_version(tm_store *s)

@@ -17,13 +17,26 @@ int tm_text_line_of(const char *s, size_t len, size_t off);
 /* The value of hexadecimal digit `c` (0-15), or -1. */
 int tm_text_hex_digit(char c);
 
-/* The candidate nearest to the `len` bytes at `word`, for a "did you mean"
- * after a name that is not known: the one fewest edits away (an insertion,
- * a deletion, a change or two neighbours swapped each count one; letters
- * compared ignoring case), when that is at most 2 edits and fewer than half
- * the word's length, so a short or unrelated word gets no suggestion. The
- * first such candidate wins a tie. `cands` is NULL-terminated; NULL when
- * none is near enough. */
-const char *tm_text_nearest(const char *word, size_t len, const char *const *cands);
+/* "Did you mean": the name in `names` (NULL-terminated) nearest to `word` by
+ * edit distance (insertions, deletions, substitutions and swaps of two
+ * neighbouring letters each count 1; case is not an edit), when it is near enough to be a slip:
+ * at most 1 edit for words of up to 4 letters, 2 up to 8, 3 beyond. Returns
+ * its index, or -1 when none is that near (or `word` is one of the names, or
+ * NULL). Names and words longer than 63 bytes are never suggested. */
+int tm_text_nearest(const char *word, const char *const *names);
+
+/* The same for the `len` bytes at `word` (not NUL-terminated), returning the
+ * name itself, and only when fewer than half the word's letters change (so a
+ * short or unrelated word gets no suggestion). NULL when none is that near. */
+const char *tm_text_nearest_name(const char *word, size_t len, const char *const *cands);
+
+/* Where a field is written in a script: the line of the first place at or
+ * after line `from` (1-based; lines before it are skipped) where `key` is
+ * assigned as a table field: `key =`, `["key"] =` or `['key'] =` (never
+ * `key ==`), with `key` not part of a longer name, outside comments and
+ * strings as far as a line-by-line reading can tell (a `--` comment to the
+ * end of its line is skipped; long strings are not tracked). Returns 0 when
+ * there is no such place. `s` need not be NUL-terminated. */
+int tm_text_key_line(const char *s, size_t len, int from, const char *key);
 
 #endif

@@ -5,6 +5,8 @@
 #   2. The store: the synthetic portfolio imported, with the payments its
 #      debts make, then 30 days of the daily cycle (journeys, the gate at
 #      each contact's planned time, the outbox), and the audit chain checked.
+#      The scripts that run are the store's active set: proposed, approved
+#      by a second person and activated first.
 #   3. The sandbox: the example scripts evaluated, including a runaway
 #      script stopped at its limit.
 set -u
@@ -24,12 +26,41 @@ echo "== tallyman import accounts examples/portfolio/accounts.csv  (store: out/d
 rm -f out/demo.db out/demo.db-wal out/demo.db-shm  # a fresh store each run (the key file stays)
 "$T" --db out/demo.db import accounts examples/portfolio/accounts.csv
 echo
+echo "== the script set: proposed, approved by someone else, activated"
+# What runs on a store is its active script set. The one running the demo is
+# the store's first person (its admin) and proposes the shipped scripts; a
+# second person approves (never the proposer): as root, a system user made
+# for the demo, acting through setpriv; otherwise there is no second person,
+# and the cycle runs the working tree as a draft, which its output says.
+ME=$(id -un)
+REVIEWER=tallyman-demo-reviewer
+RUNSET=""
+"$T" --db out/demo.db users add "$ME" --role admin
+if [ "$(id -u)" = 0 ] && { id "$REVIEWER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$REVIEWER" 2>/dev/null; }; then
+    "$T" --db out/demo.db users add "$REVIEWER" --role compliance --role strategy --role engineer
+    echo "-- tallyman scripts propose scripts  (as $ME; the whole proposal in out/proposal.txt)"
+    "$T" --db out/demo.db scripts propose scripts >out/proposal.txt
+    GEN=$(head -n 1 out/proposal.txt)
+    head -n 8 out/proposal.txt
+    echo "-- tallyman scripts approve ${GEN%"${GEN#????????????}"}  (as $REVIEWER)"
+    setpriv --reuid="$REVIEWER" --regid="$REVIEWER" --clear-groups --inh-caps=+dac_override \
+        --ambient-caps=+dac_override -- "$T" --db out/demo.db scripts approve "$GEN"
+    echo "-- tallyman scripts activate  (as $ME)"
+    "$T" --db out/demo.db scripts activate "$GEN"
+else
+    echo "(no second person to approve a set: not running as root; the cycle runs the working"
+    echo " tree scripts/ as a DRAFT instead)"
+    RUNSET="--scripts scripts --draft"
+fi
+echo
 echo "== tallyman run --date 2026-11-23 --days 30 --events examples/portfolio/outcomes.jsonl"
 echo "   (the daily cycle for 30 days; the debts' payments and the answers to their first"
 echo "    messages (bounces, STOP replies, receipts) fed in on the day they happen;"
 echo "    messages in out/spool, each with its recipient)"
 rm -rf out/spool
-"$T" --db out/demo.db run --date 2026-11-23 --days 30 --events examples/portfolio/outcomes.jsonl \
+# shellcheck disable=SC2086 # RUNSET is two options or none
+"$T" --db out/demo.db $RUNSET run --date 2026-11-23 --days 30 --events examples/portfolio/outcomes.jsonl \
     --spool out/spool --quiet
 echo
 # Counts only: the recipients are personal data and stay in the spool files.

@@ -141,6 +141,15 @@ void tm_lb_gate_register(void)
     tm_sandbox_add_global("decide", push_decide_fn);
 }
 
+tm_gate *tm_lb_gate_attached(tm_sandbox *sb)
+{
+    lua_State *L = tm_sandbox_lua(sb);
+    lua_getfield(L, LUA_REGISTRYINDEX, GATE_KEY);
+    tm_gate *gate = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return gate;
+}
+
 void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate)
 {
     lua_State *L = tm_sandbox_lua(sb);

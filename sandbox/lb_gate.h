@@ -25,6 +25,8 @@ int tm_lb_gate_load(tm_sandbox *sb, tm_gate **out, tm_gate_report_fn report, voi
                     struct tm_err *err);
 
 /* Makes `gate` the one `decide` (in specs) uses in this sandbox. */
+/* The gate attached to `sb` (tm_lb_gate_attach, tm_lb_gate_load), or NULL. */
+tm_gate *tm_lb_gate_attached(tm_sandbox *sb);
 void tm_lb_gate_attach(tm_sandbox *sb, tm_gate *gate);
 
 #endif

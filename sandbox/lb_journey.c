@@ -816,7 +816,11 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             continue;
         struct tm_err e = {0};
         if (tm_sandbox_script(sb, s->path, &e) != TM_OK) {
-            if (report) {
+            /* A definition with several problems tells each at its line. */
+            size_t np = tm_sandbox_problem_count(sb);
+            for (size_t k = 0; report && k < np; k++)
+                report(ud, tm_sandbox_problem(sb, k));
+            if (report && np == 0) {
                 char m[700];
                 snprintf(m, sizeof m, "%s", e.msg);
                 report(ud, m);
@@ -829,7 +833,7 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
         if (rc != TM_OK || !c.loaded) {
             if (rc != TM_OK && report) {
                 char m[700];
-                snprintf(m, sizeof m, "%s/%s: %s", tm_gen_root(gen), s->path, e.msg);
+                snprintf(m, sizeof m, "%s: %s", s->display, e.msg);
                 report(ud, m);
             }
             continue; /* a module that is not a journey */
@@ -838,8 +842,8 @@ int tm_journeys_load(tm_sandbox *sb, tm_journeys **out,
             if (strcmp(js->j[k].id, c.loaded_id) == 0) {
                 if (report) {
                     char m[300];
-                    snprintf(m, sizeof m, "%s/%s: journey id '%s' is used twice; this one is left out",
-                             tm_gen_root(gen), s->path, c.loaded_id);
+                    snprintf(m, sizeof m, "%s: journey id '%s' is used twice; this one is left out",
+                             s->display, c.loaded_id);
                     report(ud, m);
                 }
                 c.loaded = 0;
@@ -957,10 +961,7 @@ static void name_failure(tm_journeys *js, int index, const char *what, int rc, s
     const jinfo *ji = index ? &js->j[index - 1] : NULL;
     char msg[sizeof err->msg];
     if (is_limit(rc) && ji && strcmp(err->msg, tm_strerror(rc)) == 0) {
-        const char *root = tm_gen_root(tm_sandbox_gen(js->sb));
-        size_t rl = strlen(root);
-        snprintf(msg, sizeof msg, "%.250s%s%.200s: %.40s", root, rl && root[rl - 1] == '/' ? "" : "/",
-                 ji->script->path, err->msg);
+        snprintf(msg, sizeof msg, "%.450s: %.40s", ji->script->display, err->msg);
         memcpy(err->msg, msg, sizeof msg);
     }
     if (what && ji) {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gate.h"
+#include "lb_gate.h"
 #include "lcompat.h"
 
 /***
@@ -49,7 +51,8 @@
  */
 /***
  * @function assert_blocked(d [, rule [, msg]])
- * In spec files: the decision blocks the contact (by `rule` when given).
+ * In spec files: the decision blocks the contact (by `rule` when given; a
+ * rule no loaded regulation has fails, naming it).
  * @param d {tm.Decision} what decide() returned
  * @param rule {string} "US-MA/call-frequency"
  * @param msg {string} names the check in the failure
@@ -57,11 +60,20 @@
  */
 /***
  * @function assert_not_blocked(d, rule [, msg])
- * In spec files: `rule` does not block (others may).
+ * In spec files: `rule` does not block (others may). A rule no loaded
+ * regulation has fails, naming it, with a "did you mean".
  * @param d {tm.Decision} what decide() returned
  * @param rule {string} "US-MA/call-frequency"
  * @param msg {string} names the check in the failure
  * @return {nil}
+ */
+/***
+ * @function has_rule(id)
+ * In spec files: whether a rule with this id is among the loaded
+ * regulations' rules (to assert that a rule does not exist: the asserts
+ * that take a rule id fail on an id no regulation has).
+ * @param id {string} "US-MA/call-frequency"
+ * @return {boolean}
  */
 /***
  * @function assert_none(d, prefix [, msg])
@@ -160,16 +172,31 @@ static const char spec_prelude[] =
     "  check_decision(d, msg)\n"
     "  if not d.allow then fail(msg, 'expected the contact to be allowed; blocked by ' .. blocked_list(d)) end\n"
     "end\n"
+    "-- A rule id a spec names must be one of the loaded rules: a misspelt id\n"
+    "-- would make assert_not_blocked pass whatever the gate did.\n"
+    "local function check_rule(rule, msg)\n"
+    "  if rule == nil or H.__rules == nil or H.__rules[rule] then return end\n"
+    "  local near = type(rule) == 'string' and tm.nearest(rule, H.__rule_list) or nil\n"
+    "  error((msg and (msg .. ': ') or '') .. 'no rule ' .. show(rule) .. ' in the loaded regulations' .. (near and (' (did you mean ' .. near .. '?)') or ''), 3)\n"
+    "end\n"
+    "function H.has_rule(id) return H.__rules ~= nil and H.__rules[id] == true end\n"
     "function H.assert_blocked(d, rule, msg)\n"
+    "  check_rule(rule, msg)\n"
     "  check_decision(d, msg)\n"
     "  if d.allow then fail(msg, 'expected the contact to be blocked' .. (rule and (' by ' .. rule) or '') .. '; it was allowed') end\n"
     "  if rule and not d.blocked[rule] then fail(msg, 'expected ' .. rule .. ' to block; blocked by ' .. blocked_list(d)) end\n"
     "end\n"
     "function H.assert_not_blocked(d, rule, msg)\n"
+    "  check_rule(rule, msg)\n"
     "  check_decision(d, msg)\n"
     "  if d.blocked[rule] then fail(msg, 'expected ' .. rule .. ' not to block; blocked by ' .. blocked_list(d)) end\n"
     "end\n"
     "function H.assert_none(d, prefix, msg)\n"
+    "  if H.__rules then\n"
+    "    local any = false\n"
+    "    for _, id in ipairs(H.__rule_list) do if id:sub(1, #prefix) == prefix then any = true break end end\n"
+    "    if not any then error((msg and (msg .. ': ') or '') .. 'no rule of the loaded regulations starts with ' .. show(prefix), 2) end\n"
+    "  end\n"
     "  check_decision(d, msg)\n"
     "  for _, b in ipairs(d.blocked_by) do\n"
     "    if b.rule:sub(1, #prefix) == prefix then fail(msg, 'expected no rule of ' .. prefix .. ' to block; blocked by ' .. blocked_list(d)) end\n"
@@ -218,6 +245,25 @@ int tm_spec_run(tm_sandbox *sb, const char *display, const char *src, size_t len
     }
     lua_settop(L, top + 1);
     int helpers = top + 1;
+    /* The rule ids of the gate the specs decide with, so a spec naming a
+     * rule that does not exist fails with the name. */
+    tm_gate *gate = tm_lb_gate_attached(sb);
+    if (gate) {
+        lua_newtable(L);
+        lua_newtable(L);
+        int k = 0;
+        for (int i = 0; i < tm_gate_count(gate); i++) {
+            const tm_regulation *reg = tm_gate_regulation(gate, i);
+            for (int j = 0; j < reg->nrules; j++) {
+                lua_pushboolean(L, 1);
+                lua_setfield(L, -3, reg->rules[j].qid);
+                lua_pushstring(L, reg->rules[j].qid);
+                lua_rawseti(L, -2, ++k);
+            }
+        }
+        lua_setfield(L, helpers, "__rule_list");
+        lua_setfield(L, helpers, "__rules");
+    }
     rc = tm_sandbox_run_with(sb, display, src, len, helpers, &nres, &e);
     if (rc != TM_OK) {
         report(ud, e.msg, 0);

@@ -5,6 +5,8 @@
  * every run, on every machine and in both Lua builds, and does not move when
  * other debts come and go. Percentages map onto it in basis points, so
  * changing them moves only the debts in the slice that changed hands.
+ * And `tm.nearest(word, names)`, the "did you mean" of the script
+ * libraries' checks (core/text.h's, the one the regulation compiler uses).
  */
 #include "lb_util.h"
 
@@ -12,6 +14,7 @@
 
 #include "crypto.h"
 #include "lb_common.h"
+#include "text.h"
 #include "lcompat.h"
 #include "sandbox.h"
 
@@ -74,6 +77,45 @@ static int push_minutes(lua_State *L)
     return 1;
 }
 
+/***
+ * @function tm.nearest(word, names)
+ * "Did you mean": the name in the list nearest to `word` by edit distance
+ * (an insertion, deletion, substitution or swap of two neighbours counts
+ * one), when it is near enough to be a slip (1 edit up to 4 letters, 2 up
+ * to 8, 3 beyond); nil otherwise, or when `word` is in the list.
+ * @param word {string} e.g. "afterr"
+ * @param names {string[]} the names expected, at most 256 (others are ignored)
+ * @return {string|nil} e.g. "after"
+ */
+static int l_nearest(lua_State *L)
+{
+    size_t len;
+    const char *word = tm_lb_checkstring(L, 1, "tm.nearest", &len);
+    tm_lb_checktable(L, 2, "tm.nearest");
+    const char *names[257];
+    int n = 0;
+    lua_Integer k = (lua_Integer)tm_lua_rawlen(L, 2);
+    for (lua_Integer i = 1; i <= k && n < 256; i++) {
+        lua_rawgeti(L, 2, i); /* the strings stay anchored in the table */
+        if (lua_type(L, -1) == LUA_TSTRING)
+            names[n++] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    names[n] = NULL;
+    int at = tm_text_nearest(word, names);
+    if (at < 0)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, names[at]);
+    return 1;
+}
+
+static int push_nearest(lua_State *L)
+{
+    lua_pushcfunction(L, l_nearest);
+    return 1;
+}
+
 static int push_bucket(lua_State *L)
 {
     lua_pushcfunction(L, l_bucket);
@@ -83,6 +125,7 @@ static int push_bucket(lua_State *L)
 void tm_lb_util_register(void)
 {
     tm_sandbox_add_library("bucket", push_bucket);
+    tm_sandbox_add_library("nearest", push_nearest);
     tm_sandbox_add_global("business_days", push_business_days);
     tm_sandbox_add_global("minutes", push_minutes);
 }

@@ -183,8 +183,82 @@ static void rawfield(lua_State *L, int t, const char *k)
     lua_rawget(L, t);
 }
 
+/* The line where field `key` is written at or after line `from` in the
+ * script, or `from` when it cannot be told. */
+static int field_line(const loadctx *ctx, int from, const char *key)
+{
+    if (!ctx->script || !key)
+        return from;
+    int l = tm_text_key_line(ctx->script->text, ctx->script->len, from > 0 ? from : 1, key);
+    return l > 0 ? l : from;
+}
+
+typedef struct unknown_field {
+    int line;
+    char key[64];
+} unknown_field;
+
+static int cmp_unknown(const void *a, const void *b)
+{
+    const unknown_field *x = a, *y = b;
+    return x->line != y->line ? (x->line > y->line) - (x->line < y->line) : strcmp(x->key, y->key);
+}
+
+/* Reports every field of the table at `t` that is not one of `known`, each
+ * at its own line (at or after `from`), in line order, with a "did you
+ * mean" for a near miss: "<what>: unknown field 'x' (did you mean 'y'?)".
+ * Returns how many there are. */
+static int unknown_fields(lua_State *L, int t, const char *const *known, const char *what,
+                          int from, loadctx *ctx)
+{
+    unknown_field list[32];
+    int n = 0, nlist = 0;
+    t = tm_lua_absindex(L, t);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            problem(ctx, from, 1, "%s: a field whose name is not a name", what);
+            n++;
+        } else if (tm_gate_lookup(known, lua_tostring(L, -2)) < 0) {
+            const char *k = lua_tostring(L, -2);
+            if (nlist < (int)(sizeof list / sizeof *list)) {
+                list[nlist].line = field_line(ctx, from, k);
+                snprintf(list[nlist].key, sizeof list[nlist].key, "%s", k);
+                nlist++;
+            }
+            n++;
+        }
+        lua_pop(L, 1);
+    }
+    qsort(list, (size_t)nlist, sizeof *list, cmp_unknown);
+    for (int i = 0; i < nlist; i++) {
+        int near = tm_text_nearest(list[i].key, known);
+        if (near >= 0 && known[near][0] != '_')
+            problem(ctx, list[i].line, 1, "%s: unknown field '%s' (did you mean '%s'?)", what,
+                    list[i].key, known[near]);
+        else
+            problem(ctx, list[i].line, 1, "%s: unknown field '%s'", what, list[i].key);
+    }
+    return n;
+}
+
 /* Reads a string-or-list-of-strings field into a mask over `names`. Returns
  * 0 on success (absent leaves *mask as is), -1 with a problem message. */
+/* "KEY: unknown value 'v' (did you mean 'w'? one of: a, b, c)": the bad
+ * value and the form expected. */
+static void bad_value(char *why, size_t cap, const char *key, const char *v,
+                      const char *const *names)
+{
+    size_t n = (size_t)snprintf(why, cap, "%s: unknown value '%.60s' (", key, v);
+    int near = tm_text_nearest(v, names);
+    if (near >= 0 && n < cap)
+        n += (size_t)snprintf(why + n, cap - n, "did you mean '%s'? ", names[near]);
+    for (int i = 0; names[i] && n < cap; i++)
+        n += (size_t)snprintf(why + n, cap - n, "%s%s", i ? ", " : "one of: ", names[i]);
+    if (n < cap)
+        snprintf(why + n, cap - n, ")");
+}
+
 static int read_mask(lua_State *L, int t, const char *key, const char *const *names, uint32_t *mask,
                      char *why, size_t cap)
 {
@@ -196,7 +270,7 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
     } else if (ty == LUA_TSTRING) {
         int i = tm_gate_lookup(names, lua_tostring(L, -1));
         if (i < 0) {
-            snprintf(why, cap, "%s: unknown value '%s'", key, lua_tostring(L, -1));
+            bad_value(why, cap, key, lua_tostring(L, -1), names);
             rc = -1;
         } else {
             *mask |= 1u << i;
@@ -206,9 +280,12 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
         for (int i = 1; i <= n && rc == 0; i++) {
             lua_rawgeti(L, -1, i);
             int k = lua_type(L, -1) == LUA_TSTRING ? tm_gate_lookup(names, lua_tostring(L, -1)) : -1;
-            if (k < 0) {
-                snprintf(why, cap, "%s: unknown value '%s'", key,
-                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)");
+            if (k < 0 && lua_type(L, -1) == LUA_TSTRING) {
+                bad_value(why, cap, key, lua_tostring(L, -1), names);
+                rc = -1;
+            } else if (k < 0) {
+                snprintf(why, cap, "%s: a %s in the list, not a name (e.g. { \"%s\" })", key,
+                         luaL_typename(L, -1), names[0] ? names[0] : "...");
                 rc = -1;
             } else {
                 *mask |= 1u << k;
@@ -216,7 +293,8 @@ static int read_mask(lua_State *L, int t, const char *key, const char *const *na
             lua_pop(L, 1);
         }
     } else {
-        snprintf(why, cap, "%s: must be a name or a list of names", key);
+        snprintf(why, cap, "%s: must be a name or a list of names, not a %s (e.g. { \"%s\" })", key,
+                 luaL_typename(L, -1), names[0] ? names[0] : "...");
         rc = -1;
     }
     lua_pop(L, 1);
@@ -539,16 +617,17 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
         snprintf(why, sizeof why, "rule %d has no id", index);
         goto broken;
     }
-    /* Unknown fields are errors: a misspelt condition would silently widen a rule. */
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(rule_keys, lua_tostring(L, -2)) < 0) {
-            snprintf(why, sizeof why, "rule '%s': unknown field '%s'", id,
-                     lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "(not a name)");
-            lua_pop(L, 2);
-            goto broken;
+    /* Unknown fields are errors: a misspelt condition would silently widen a
+     * rule. Each is told at its own line; the rule then fails closed. */
+    {
+        char what[160];
+        snprintf(what, sizeof what, "rule '%s'", id);
+        int bad = unknown_fields(L, t, rule_keys, what, r->line, ctx);
+        if (bad) {
+            snprintf(why, sizeof why, "rule '%s': %d unknown field%s (above)", id, bad,
+                     bad == 1 ? "" : "s");
+            goto broken_told;
         }
-        lua_pop(L, 1);
     }
     rawfield(L, t, "cite");
     if (lua_type(L, -1) != LUA_TSTRING || lua_tostring(L, -1)[0] == '\0') {
@@ -664,6 +743,7 @@ broken_named: {
 }
 broken:
     problem(ctx, r->line, 1, "%s", why);
+broken_told:
     r->kind = TM_RULE_BLOCK;
     free(r->reason);
     char reason[400];
@@ -771,14 +851,11 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
         add_failed(ctx, idbuf, "regulation has no id");
         return;
     }
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(reg_keys, lua_tostring(L, -2)) < 0) {
-            problem(ctx, line, 0, "regulation '%s': unknown field '%s' (ignored)", idbuf,
-                    lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        }
-        lua_pop(L, 1);
-    }
+    /* A misspelt field (`appliez`) would leave the regulation applying to
+     * everyone: it fails closed, every such field told at its own line. */
+    char what[120];
+    snprintf(what, sizeof what, "regulation '%s'", idbuf);
+    int unknown = unknown_fields(L, t, reg_keys, what, line, ctx);
     tm_regulation reg;
     reg_init(&reg, idbuf, ctx->display);
     rawfield(L, t, "name");
@@ -792,18 +869,18 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
     if (lua_istable(L, ap)) {
         static const char *const ap_keys[] = {"state", "states", "city", "cities", "collectors",
                                               "creditor", "creditors", NULL};
-        lua_pushnil(L);
-        while (lua_next(L, ap)) {
-            if (lua_type(L, -2) != LUA_TSTRING || tm_gate_lookup(ap_keys, lua_tostring(L, -2)) < 0) {
-                snprintf(why, sizeof why, "applies: unknown field '%s'",
-                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-                applies_ok = 0;
-            }
-            lua_pop(L, 1);
+        int ap_line = field_line(ctx, line, "applies");
+        char apwhat[140];
+        snprintf(apwhat, sizeof apwhat, "regulation '%s': applies", idbuf);
+        int bad = unknown_fields(L, ap, ap_keys, apwhat, ap_line, ctx);
+        if (bad) {
+            snprintf(why, sizeof why, "applies: %d unknown field%s (above)", bad,
+                     bad == 1 ? "" : "s");
+            applies_ok = -1; /* told already */
         }
         static const char *const list_keys[][2] = {{"state", "states"}, {"city", "cities"},
                                                    {"creditor", "creditors"}};
-        for (int k = 0; k < 3 && applies_ok; k++) {
+        for (int k = 0; k < 3; k++) {
             for (int form = 0; form < 2; form++) {
                 rawfield(L, ap, list_keys[k][form]);
                 int n = lua_type(L, -1) == LUA_TSTRING ? 1
@@ -814,40 +891,82 @@ static void compile_regulation(lua_State *L, int t, loadctx *ctx)
                         lua_rawgeti(L, -1, i);
                     else
                         lua_pushvalue(L, -1);
-                    const char *v = lua_tostring(L, -1);
-                    if (v && k == 0 && strlen(v) == 2 && reg.nstates < 64)
+                    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                    int vline =
+                        field_line(ctx, field_line(ctx, line, "applies"), list_keys[k][form]);
+                    if (v && k == 0 && strlen(v) == 2 && tm_tz_state_zones(v) && reg.nstates < 64)
                         memcpy(reg.states[reg.nstates++], v, 3);
-                    else if (v && k == 1 && reg.ncities < 16)
+                    else if (v && k == 1 && *v && reg.ncities < 16)
                         reg.cities[reg.ncities++] = strdup(v);
-                    else if (v && k == 2 && reg.ncreditors < 16)
+                    else if (v && k == 2 && *v && reg.ncreditors < 16)
                         reg.creditors[reg.ncreditors++] = strdup(v);
                     else {
-                        snprintf(why, sizeof why, "applies.%s: bad value", list_keys[k][form]);
-                        applies_ok = 0;
+                        /* The value and the form expected, each told at its line. */
+                        if (k == 0 && v)
+                            problem(ctx, vline, 1,
+                                    "regulation '%s': applies.%s: \"%.40s\" is not a USPS code "
+                                    "(two capitals, e.g. \"MA\")",
+                                    idbuf, list_keys[k][form], v);
+                        else if (v && !*v)
+                            problem(ctx, vline, 1, "regulation '%s': applies.%s: an empty name",
+                                    idbuf, list_keys[k][form]);
+                        else if (v)
+                            problem(ctx, vline, 1, "regulation '%s': applies.%s: at most 16",
+                                    idbuf, list_keys[k][form]);
+                        else
+                            problem(ctx, vline, 1,
+                                    "regulation '%s': applies.%s: a %s is not a name (a string, "
+                                    "or a list of strings, e.g. %s)",
+                                    idbuf, list_keys[k][form], luaL_typename(L, -1),
+                                    k == 0 ? "{ \"MA\", \"NH\" }" : "{ \"...\" }");
+                        snprintf(why, sizeof why, "applies.%s: bad value (above)",
+                                 list_keys[k][form]);
+                        applies_ok = -1;
                     }
                     lua_pop(L, 1);
                 }
                 lua_pop(L, 1);
             }
         }
-        if (applies_ok && read_mask(L, ap, "collectors", tm_gate_collector_names, &reg.collectors,
-                                    why, sizeof why) != 0)
-            applies_ok = 0;
-        for (int i = 0; i < reg.nstates && applies_ok; i++) {
-            if (!tm_tz_state_zones(reg.states[i])) {
-                snprintf(why, sizeof why, "applies: unknown state '%s'", reg.states[i]);
-                applies_ok = 0;
-            }
+        char mwhy[300];
+        if (read_mask(L, ap, "collectors", tm_gate_collector_names, &reg.collectors, mwhy,
+                      sizeof mwhy) != 0) {
+            problem(ctx, field_line(ctx, ap_line, "collectors"), 1, "regulation '%s': applies.%s",
+                    idbuf, mwhy);
+            snprintf(why, sizeof why, "applies.%.280s", mwhy);
+            applies_ok = -1;
         }
     } else if (!lua_isnil(L, ap)) {
         snprintf(why, sizeof why, "applies: must be a table");
         applies_ok = 0;
     }
     lua_settop(L, ap - 1);
-    if (!applies_ok) {
+    if (unknown && applies_ok == 1) {
+        snprintf(why, sizeof why, "%d unknown field%s (above)", unknown, unknown == 1 ? "" : "s");
+        applies_ok = -1;
+    }
+    if (applies_ok != 1) {
         /* Where it applies is unknown: block everything rather than guess. */
-        problem(ctx, line, 1, "regulation '%s': %s", idbuf, why);
+        if (applies_ok == 0)
+            problem(ctx, line, 1, "regulation '%s': %s", idbuf, why);
         add_failed(ctx, idbuf, why);
+        /* Its rules' unknown fields are told too: every one in one run. */
+        rawfield(L, t, "rules");
+        int nr = lua_istable(L, -1) ? (int)tm_lua_rawlen(L, -1) : 0;
+        for (int i = 1; i <= nr; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_istable(L, -1)) {
+                rawfield(L, -1, "id");
+                char rwhat[160];
+                snprintf(rwhat, sizeof rwhat, "rule '%s'",
+                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+                int rline = line_of_id(ctx->script, lua_tostring(L, -1), line);
+                lua_pop(L, 1);
+                unknown_fields(L, -1, rule_keys, rwhat, rline, ctx);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
         tm_regulation tmp = reg;
         tmp.rules = NULL;
         tmp.nrules = 0;
@@ -1163,7 +1282,6 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
     lua_State *L = tm_sandbox_lua(sb);
     if (gen) {
         tm_gate_set_scripts_hash(gate, tm_gen_hash(gen));
-        const char *root = tm_gen_root(gen);
         for (size_t i = 0; i < tm_gen_count(gen); i++) {
             const tm_script *s = tm_gen_script(gen, i);
             if (ends_with(s->path, "_spec.lua") || strcmp(s->path, "regulations/sol.lua") == 0)
@@ -1174,10 +1292,7 @@ int tm_rulec_compile(tm_sandbox *sb, tm_check_fn check, tm_gate_report_fn report
                 tm_gen_count(gen) != 1)
                 continue;
             ctx.script = s;
-            if (tm_gen_count(gen) == 1 && ends_with(root, s->path))
-                snprintf(ctx.display, sizeof ctx.display, "%s", root);
-            else
-                snprintf(ctx.display, sizeof ctx.display, "%s/%s", root, s->path);
+            snprintf(ctx.display, sizeof ctx.display, "%s", s->display);
             struct tm_err e = {0};
             if (tm_sandbox_script(sb, s->path, &e) != TM_OK) {
                 problem(&ctx, 0, 1, "%s", e.msg);

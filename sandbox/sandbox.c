@@ -97,6 +97,14 @@ struct tm_sandbox {
     int scripts_ref;        /* cache: relpath -> first result of the script */
 
     uint64_t calls, limit_hits;
+
+    /* The definition problems of the last call that failed with a problem
+     * list (tm_sandbox_problem), each "file:line: message". */
+    char **problems;
+    size_t nproblems;
+    /* The script tm_sandbox_script is loading (its top level), for a
+     * problem list that cannot say where it was raised. */
+    const tm_script *loading;
 };
 
 static struct {
@@ -968,17 +976,11 @@ static const tm_script *find_module(tm_gen *gen, const char *name, char *path, s
     return s;
 }
 
-/* Pushes the chunk name for a script of the set: "@root/relpath". */
-static void push_chunkname(lua_State *L, tm_gen *gen, const char *relpath)
+/* Pushes the chunk name for a script of the set: "@" and the name messages
+ * give it (the file it was read from, or root/path). */
+static void push_chunkname(lua_State *L, const tm_script *s)
 {
-    const char *root = tm_gen_root(gen);
-    size_t rl = strlen(root);
-    if (rl > 0 && root[rl - 1] == '/')
-        lua_pushfstring(L, "@%s%s", root, relpath);
-    else if (strstr(root, ".lua") && strcmp(root + rl - 4, ".lua") == 0)
-        lua_pushfstring(L, "@%s", root); /* the set is a single file */
-    else
-        lua_pushfstring(L, "@%s/%s", root, relpath);
+    lua_pushfstring(L, "@%s", s->display);
 }
 
 static int l_require(lua_State *L)
@@ -1003,7 +1005,7 @@ static int l_require(lua_State *L)
     }
     lua_pushlightuserdata(L, (void *)s);  /* marks "loading" */
     lua_setfield(L, cache, name);
-    push_chunkname(L, sb->gen, s->path);
+    push_chunkname(L, s);
     const char *chunkname = lua_tostring(L, -1);
     int status = luaL_loadbufferx(L, s->text, s->len, chunkname, "t");
     if (status != LUA_OK) {
@@ -1257,7 +1259,17 @@ void tm_sandbox_free(tm_sandbox *sb)
     atomic_store(&sb->in_call, 0);
     lua_close(sb->L);
     tm_gen_release(sb->gen);
+    for (size_t i = 0; i < sb->nproblems; i++)
+        free(sb->problems[i]);
+    free(sb->problems);
     free(sb);
+}
+
+size_t tm_sandbox_problem_count(const tm_sandbox *sb) { return sb->nproblems; }
+
+const char *tm_sandbox_problem(const tm_sandbox *sb, size_t i)
+{
+    return i < sb->nproblems ? sb->problems[i] : NULL;
 }
 
 void tm_sandbox_set_limits(tm_sandbox *sb, const tm_limits *limits)
@@ -1331,9 +1343,184 @@ static void end_call(tm_sandbox *sb)
     }
 }
 
+/* ---------------------------------------------------------------------------
+ * Problem lists. A script library that checks a definition (a journey, a
+ * template) reports every problem it finds at once by raising
+ *   { tm_problems = { { msg = "...", path = { "states", "collect", "afterr" } }, ... },
+ *     where = "file:line:" }
+ * where `where` is the line of the definition (the call of journey { ... })
+ * and each path names the field a problem is about. The field's own line is
+ * then found in the script's text (tm_text_key_line, each key of the path at
+ * or after the line of the one before), so every problem is told at its own
+ * line. At most MAX_PROBLEMS are kept.
+ */
+#define MAX_PROBLEMS 64
+#define MAX_PROBLEM_PATH 8
+
+typedef struct raw_problem {
+    char *msg;
+    char *path[MAX_PROBLEM_PATH];
+    int npath;
+} raw_problem;
+
+typedef struct problem_read {
+    raw_problem list[MAX_PROBLEMS];
+    int n;
+    char where[600];
+} problem_read;
+
+static char *copy_lua_string(lua_State *L, int idx, size_t max)
+{
+    size_t len;
+    const char *str = lua_tolstring(L, idx, &len);
+    if (str == NULL)
+        return NULL;
+    if (len > max)
+        len = max;
+    char *c = malloc(len + 1);
+    if (c) {
+        memcpy(c, str, len);
+        c[len] = '\0';
+        for (size_t i = 0; i < len; i++) /* one line each */
+            if (c[i] == '\n' || c[i] == '\r' || c[i] == '\t')
+                c[i] = ' ';
+    }
+    return c;
+}
+
+/* Protected: reads the problem list at index 1 into the problem_read at 2
+ * (raw access only: no script code runs). Returns 1 value: whether it is one. */
+static int read_problems(lua_State *L)
+{
+    problem_read *pr = lua_touserdata(L, 2);
+    lua_pushliteral(L, "tm_problems");
+    lua_rawget(L, 1);
+    if (!lua_istable(L, -1)) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    int list = lua_gettop(L);
+    lua_pushliteral(L, "where");
+    lua_rawget(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        snprintf(pr->where, sizeof pr->where, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    int n = (int)tm_lua_rawlen(L, list);
+    for (int i = 1; i <= n && pr->n < MAX_PROBLEMS; i++) {
+        lua_rawgeti(L, list, i);
+        if (lua_istable(L, -1)) {
+            int e = lua_gettop(L);
+            lua_pushliteral(L, "msg");
+            lua_rawget(L, e);
+            raw_problem *rp = &pr->list[pr->n];
+            if (lua_type(L, -1) == LUA_TSTRING && (rp->msg = copy_lua_string(L, -1, ERRMSG_MAX))) {
+                pr->n++;
+                lua_pushliteral(L, "path");
+                lua_rawget(L, e);
+                if (lua_istable(L, -1)) {
+                    int k = (int)tm_lua_rawlen(L, -1);
+                    for (int j = 1; j <= k && rp->npath < MAX_PROBLEM_PATH; j++) {
+                        lua_rawgeti(L, -1, j);
+                        if (lua_type(L, -1) == LUA_TSTRING &&
+                            (rp->path[rp->npath] = copy_lua_string(L, -1, 64)))
+                            rp->npath++;
+                        lua_pop(L, 1);
+                    }
+                }
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static void problems_clear(tm_sandbox *sb)
+{
+    for (size_t i = 0; i < sb->nproblems; i++)
+        free(sb->problems[i]);
+    free(sb->problems);
+    sb->problems = NULL;
+    sb->nproblems = 0;
+}
+
+/* The script of the set whose display name is `name`, or NULL. */
+static const tm_script *script_named(tm_gen *gen, const char *name, size_t len)
+{
+    for (size_t i = 0; gen && i < tm_gen_count(gen); i++) {
+        const tm_script *s = tm_gen_script(gen, i);
+        if (strlen(s->display) == len && memcmp(s->display, name, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Makes sb->problems from a problem list read; sets `err` to the first and
+ * how many more there are. Returns 1 when there was at least one. */
+static int problems_take(tm_sandbox *sb, problem_read *pr, int code, struct tm_err *err)
+{
+    problems_clear(sb);
+    /* "file:line:" -> the script and the definition's line. */
+    const char *w = pr->where;
+    size_t wl = strlen(w);
+    while (wl > 0 && (w[wl - 1] == ' ' || w[wl - 1] == ':'))
+        wl--;
+    size_t colon = wl;
+    while (colon > 0 && w[colon - 1] >= '0' && w[colon - 1] <= '9')
+        colon--;
+    int line = colon < wl && colon > 0 && w[colon - 1] == ':' ? atoi(w + colon) : 0;
+    size_t namelen = line ? colon - 1 : wl;
+    const tm_script *s = script_named(sb->gen, w, namelen);
+    if (s == NULL && sb->loading) {
+        /* Raised where no line is known (a definition returned by a tail
+         * call): the script being run, each field looked up from its top. */
+        s = sb->loading;
+        w = s->display;
+        namelen = strlen(w);
+        line = 0;
+    }
+    if (pr->n > 0)
+        sb->problems = calloc((size_t)pr->n, sizeof *sb->problems);
+    for (int i = 0; sb->problems && i < pr->n; i++) {
+        raw_problem *rp = &pr->list[i];
+        int at = line;
+        for (int k = 0; s && k < rp->npath; k++) {
+            int l = tm_text_key_line(s->text, s->len, at > 0 ? at : 1, rp->path[k]);
+            if (l == 0)
+                break;
+            at = l;
+        }
+        char buf[ERRMSG_MAX + 700];
+        if (namelen && at)
+            snprintf(buf, sizeof buf, "%.*s:%d: %s", (int)namelen, w, at, rp->msg);
+        else if (namelen)
+            snprintf(buf, sizeof buf, "%.*s: %s", (int)namelen, w, rp->msg);
+        else
+            snprintf(buf, sizeof buf, "%s", rp->msg);
+        if ((sb->problems[sb->nproblems] = strdup(buf)) != NULL)
+            sb->nproblems++;
+    }
+    for (int i = 0; i < pr->n; i++) {
+        free(pr->list[i].msg);
+        for (int k = 0; k < pr->list[i].npath; k++)
+            free(pr->list[i].path[k]);
+    }
+    if (sb->nproblems == 0)
+        return 0;
+    if (sb->nproblems == 1)
+        tm_err_set(err, code, "%s", sb->problems[0]);
+    else
+        tm_err_set(err, code, "%s (and %zu more problem%s)", sb->problems[0], sb->nproblems - 1,
+                   sb->nproblems == 2 ? "" : "s");
+    return 1;
+}
+
 /* Copies the error value at the top into `err` as one line, and pops it. */
 static int take_error(tm_sandbox *sb, lua_State *L, int status, struct tm_err *err)
 {
+    problems_clear(sb); /* the list is this failure's or none */
     static const int trip_codes[] = {TM_ESCRIPT, TM_ELIMIT_MEM, TM_ELIMIT_INSTR, TM_ELIMIT_TIME};
     if (status == LUA_ERRMEM && !sb->tripped)
         sb->tripped = TRIP_MEM;
@@ -1362,7 +1549,23 @@ static int take_error(tm_sandbox *sb, lua_State *L, int status, struct tm_err *e
             err->code = code;
         }
     } else {
-        tm_err_set(err, code, "error object is a %s value", lua_typename(L, t));
+        int listed = 0;
+        if (t == LUA_TTABLE) {
+            problem_read *pr = calloc(1, sizeof *pr);
+            if (pr) {
+                lua_pushcfunction(L, read_problems);
+                lua_pushvalue(L, -2);
+                lua_pushlightuserdata(L, pr);
+                if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_toboolean(L, -1))
+                    listed = problems_take(sb, pr, code, err);
+                else
+                    problems_take(sb, pr, code, NULL); /* frees what was read */
+                lua_pop(L, 1);
+                free(pr);
+            }
+        }
+        if (!listed)
+            tm_err_set(err, code, "error object is a %s value", lua_typename(L, t));
     }
     lua_pop(L, 1);
     return code;
@@ -1474,7 +1677,7 @@ int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err)
     if (s == NULL)
         return tm_err_set(err, TM_ENOENT, "no script '%s' in the script set", relpath);
     int base = lua_gettop(L);
-    push_chunkname(L, sb->gen, s->path);
+    push_chunkname(L, s);
     const char *chunkname = lua_tostring(L, -1);
     int rc = compile(sb, chunkname + 1, chunkname, s->text, s->len, err);
     lua_remove(L, base + 1);
@@ -1482,7 +1685,10 @@ int tm_sandbox_script(tm_sandbox *sb, const char *relpath, struct tm_err *err)
         return rc;
     push_env(sb, L, 0);
     tm_lua_setfenv(L, -2);
+    const tm_script *outer = sb->loading;
+    sb->loading = s;
     rc = tm_sandbox_pcall(sb, 0, 1, err);
+    sb->loading = outer;
     if (rc != TM_OK)
         return rc;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->scripts_ref);

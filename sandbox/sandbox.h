@@ -133,6 +133,23 @@ int tm_sandbox_pcall(tm_sandbox *sb, int nargs, int nres, struct tm_err *err);
  * call. */
 const char *tm_sandbox_trip_where(const tm_sandbox *sb);
 
+/* Definition problems. A script library that checks a definition (journey
+ * { ... }, template { ... }) raises every problem it finds at once, as
+ *   { tm_problems = { { msg = "...", path = { "states", "collect" } }, ... },
+ *     where = "file:line:" }
+ * (`where`: the definition's line; `path`: the field the problem is about).
+ * A call that fails so gives its first problem in `err` (with how many more
+ * there are), and each one, told at the line where its field is written in
+ * the script (tm_text_key_line along the path), through these: the count,
+ * and the i-th as "file:line: message" (NULL out of range). When `where`
+ * names no script (raised after a tail call), the script tm_sandbox_script
+ * is running is meant, and each field is looked up from its top. They stay
+ * until the next call that fails (which clears them when it raised no such
+ * list), so a count above 0 right after a failure is that failure's. At
+ * most 64 are kept. */
+size_t tm_sandbox_problem_count(const tm_sandbox *sb);
+const char *tm_sandbox_problem(const tm_sandbox *sb, size_t i);
+
 /* Usage figures, for benchmarks and tests. */
 typedef struct tm_sandbox_stats {
     size_t mem_used;        /* bytes the state holds now */

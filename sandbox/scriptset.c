@@ -25,9 +25,8 @@
  * bad model fails the load like a bad script, and hashed into the set's
  * identity, so a decision names the exact model that scored it. */
 typedef struct gen_model {
-    char *name;   /* path under models/ without ".json": "ptp", "bank/ptp" */
-    char *path;   /* relative path: "models/ptp.json" */
-    char sha256[65];
+    char *name;     /* path under models/ without ".json": "ptp", "bank/ptp" */
+    tm_script file; /* path "models/ptp.json", its text (kept, so the set can be stored) */
     tm_model *model;
 } gen_model;
 
@@ -44,16 +43,21 @@ struct tm_gen {
 
 static atomic_ullong next_gen_id = 1;
 
+static void script_free(tm_script *s)
+{
+    free((char *)s->path);
+    free((char *)s->text);
+    free((char *)s->display);
+}
+
 static void gen_free(tm_gen *g)
 {
-    for (size_t i = 0; i < g->count; i++) {
-        free((char *)g->scripts[i].path);
-        free((char *)g->scripts[i].text);
-    }
+    for (size_t i = 0; i < g->count; i++)
+        script_free(&g->scripts[i]);
     free(g->scripts);
     for (size_t i = 0; i < g->nmodels; i++) {
         free(g->models[i].name);
-        free(g->models[i].path);
+        script_free(&g->models[i].file);
         tm_model_free(g->models[i].model);
     }
     free(g->models);
@@ -84,6 +88,17 @@ size_t tm_gen_model_count(const tm_gen *g) { return g ? g->nmodels : 0; }
 const char *tm_gen_model_name(const tm_gen *g, size_t i)
 {
     return g && i < g->nmodels ? g->models[i].name : NULL;
+}
+
+size_t tm_gen_file_count(const tm_gen *g) { return g ? g->count + g->nmodels : 0; }
+
+const tm_script *tm_gen_file(const tm_gen *g, size_t i)
+{
+    if (g == NULL)
+        return NULL;
+    if (i < g->count)
+        return &g->scripts[i];
+    return i - g->count < g->nmodels ? &g->models[i - g->count].file : NULL;
 }
 
 void tm_gen_retain(tm_gen *g)
@@ -171,91 +186,113 @@ static int check_script(lua_State *L, const char *display, const char *text, siz
 typedef struct loader {
     tm_gen *g;
     lua_State *L;
-    const char *root;
     void (*report)(void *, const char *);
     void *ud;
 } loader;
 
-static int add_script(loader *ld, const char *rel, const char *full, struct tm_err *err)
+/* Whether `rel` names a scoring model: models/<name>.json. */
+static int is_model_path(const char *rel)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_file(full, &text, &len, err);
-    if (rc != TM_OK)
-        return rc;
-    rc = check_script(ld->L, full, text, len, err);
-    if (rc != TM_OK) {
-        free(text);
-        return rc;
-    }
-    tm_gen *g = ld->g;
-    if (g->count == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
-        tm_script *s = realloc(g->scripts, cap * sizeof *s);
-        if (s == NULL) {
-            free(text);
-            return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
-        }
-        g->scripts = s;
-        g->cap = cap;
-    }
-    tm_script *s = &g->scripts[g->count];
+    size_t n = strlen(rel);
+    return n > 12 && strncmp(rel, "models/", 7) == 0 && strcmp(rel + n - 5, ".json") == 0;
+}
+
+/* Fills a new tm_script with copies of `rel` and `display`, taking `text`. */
+static int fill_script(tm_script *s, const char *rel, const char *display, char *text, size_t len)
+{
+    memset(s, 0, sizeof *s);
     s->path = strdup(rel);
-    if (s->path == NULL) {
-        free(text);
-        return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
+    s->display = strdup(display);
+    if (s->path == NULL || s->display == NULL) {
+        free((char *)s->path);
+        free((char *)s->display);
+        s->path = s->display = NULL;
+        return TM_ENOMEM;
     }
     s->text = text;
     s->len = len;
     tm_sha256_hex(text, len, s->sha256);
-    g->count++;
     return TM_OK;
 }
 
-/* Reads and checks the model file `full` (relative path `rel`, which starts
- * with "models/" and ends with ".json"). */
-static int add_model(loader *ld, const char *rel, const char *full, struct tm_err *err)
+/* Adds the script or model `rel` (shown as `display` in messages) with its
+ * bytes `text` (malloc'd, NUL-terminated at len; the generation takes it,
+ * or frees it on failure) after checking it: a script must be UTF-8 text
+ * that compiles, a model must parse. */
+static int add_text(loader *ld, const char *rel, const char *display, char *text, size_t len,
+                    struct tm_err *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_file(full, &text, &len, err);
-    if (rc != TM_OK)
-        return rc;
-    tm_model *m = NULL;
-    struct tm_err me = {0};
-    rc = tm_model_parse(text, len, &m, &me);
-    if (rc != TM_OK) {
-        free(text);
-        return tm_err_set(err, rc == TM_ENOMEM ? TM_ENOMEM : TM_ESYNTAX, "%s: %s", full, me.msg);
-    }
     tm_gen *g = ld->g;
-    if (g->nmodels == g->mcap) {
-        size_t cap = g->mcap ? g->mcap * 2 : 8;
-        gen_model *q = realloc(g->models, cap * sizeof *q);
-        if (q == NULL) {
+    if (is_model_path(rel)) {
+        tm_model *m = NULL;
+        struct tm_err me = {0};
+        int rc = tm_model_parse(text, len, &m, &me);
+        if (rc != TM_OK) {
+            free(text);
+            return tm_err_set(err, rc == TM_ENOMEM ? TM_ENOMEM : TM_ESYNTAX, "%s: %s", display,
+                              me.msg);
+        }
+        if (g->nmodels == g->mcap) {
+            size_t cap = g->mcap ? g->mcap * 2 : 8;
+            gen_model *q = realloc(g->models, cap * sizeof *q);
+            if (q == NULL) {
+                free(text);
+                tm_model_free(m);
+                return tm_err_set(err, TM_ENOMEM, "out of memory loading models");
+            }
+            g->models = q;
+            g->mcap = cap;
+        }
+        gen_model *gm = &g->models[g->nmodels];
+        size_t rl = strlen(rel);
+        gm->name = strndup(rel + 7, rl - 7 - 5);
+        if (gm->name == NULL || fill_script(&gm->file, rel, display, text, len) != TM_OK) {
+            free(gm->name);
             free(text);
             tm_model_free(m);
             return tm_err_set(err, TM_ENOMEM, "out of memory loading models");
         }
-        g->models = q;
-        g->mcap = cap;
+        gm->model = m;
+        g->nmodels++;
+        return TM_OK;
     }
-    gen_model *gm = &g->models[g->nmodels];
-    size_t rl = strlen(rel);
-    gm->name = strndup(rel + 7, rl - 7 - 5);
-    gm->path = strdup(rel);
-    if (gm->name == NULL || gm->path == NULL) {
-        free(gm->name);
-        free(gm->path);
+    int rc = check_script(ld->L, display, text, len, err);
+    if (rc != TM_OK) {
         free(text);
-        tm_model_free(m);
-        return tm_err_set(err, TM_ENOMEM, "out of memory loading models");
+        return rc;
     }
-    tm_sha256_hex(text, len, gm->sha256);
-    free(text);
-    gm->model = m;
-    g->nmodels++;
+    if (g->count == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        tm_script *q = realloc(g->scripts, cap * sizeof *q);
+        if (q == NULL) {
+            free(text);
+            return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
+        }
+        g->scripts = q;
+        g->cap = cap;
+    }
+    if (fill_script(&g->scripts[g->count], rel, display, text, len) != TM_OK) {
+        free(text);
+        return tm_err_set(err, TM_ENOMEM, "out of memory loading scripts");
+    }
+    g->count++;
     return TM_OK;
+}
+
+/* Reads the file `full` and adds it as `rel`; a problem is reported and
+ * the file left out when the loader is lenient (out of memory never is). */
+static int add_file(loader *ld, const char *rel, const char *full, struct tm_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(full, &text, &len, err);
+    if (rc == TM_OK)
+        rc = add_text(ld, rel, full, text, len, err);
+    if (rc != TM_OK && ld->report && rc != TM_ENOMEM) {
+        ld->report(ld->ud, err->msg);
+        rc = TM_OK;
+    }
+    return rc;
 }
 
 static int model_cmp(const void *a, const void *b)
@@ -317,15 +354,8 @@ static int walk_dir(loader *ld, const char *dir, const char *rel, int depth, str
         } else if (S_ISREG(st.st_mode)) {
             size_t len = strlen(names[i]);
             int is_lua = len > 4 && strcmp(names[i] + len - 4, ".lua") == 0;
-            int is_model = len > 5 && strcmp(names[i] + len - 5, ".json") == 0 &&
-                           strncmp(sub, "models/", 7) == 0;
-            if (is_lua || is_model) {
-                rc = is_lua ? add_script(ld, sub, full, err) : add_model(ld, sub, full, err);
-                if (rc != TM_OK && ld->report && rc != TM_ENOMEM) {
-                    ld->report(ld->ud, err->msg);
-                    rc = TM_OK;
-                }
-            }
+            if (is_lua || is_model_path(sub))
+                rc = add_file(ld, sub, full, err);
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -342,7 +372,7 @@ static void set_hash(tm_gen *g)
     for (size_t i = 0; i < g->count; i++)
         total += strlen(g->scripts[i].path) + 1 + TM_SHA256_HEX_LEN + 1;
     for (size_t i = 0; i < g->nmodels; i++)
-        total += strlen(g->models[i].path) + 1 + TM_SHA256_HEX_LEN + 1;
+        total += strlen(g->models[i].file.path) + 1 + TM_SHA256_HEX_LEN + 1;
     char *buf = malloc(total);
     if (buf == NULL) {
         memset(g->hash, '0', TM_SHA256_HEX_LEN);
@@ -361,10 +391,10 @@ static void set_hash(tm_gen *g)
     /* Models follow the scripts, so a tree without models keeps the hash it
      * had before models existed. */
     for (size_t i = 0; i < g->nmodels; i++) {
-        size_t pl = strlen(g->models[i].path) + 1;
-        memcpy(buf + off, g->models[i].path, pl);
+        size_t pl = strlen(g->models[i].file.path) + 1;
+        memcpy(buf + off, g->models[i].file.path, pl);
         off += pl;
-        memcpy(buf + off, g->models[i].sha256, TM_SHA256_HEX_LEN);
+        memcpy(buf + off, g->models[i].file.sha256, TM_SHA256_HEX_LEN);
         off += TM_SHA256_HEX_LEN;
         buf[off++] = '\n';
     }
@@ -372,13 +402,12 @@ static void set_hash(tm_gen *g)
     free(buf);
 }
 
-static int load_impl(const char *root, tm_gen **out, void (*report)(void *, const char *),
-                     void *ud, struct tm_err *err)
+/* A new, empty generation named `root`, with its loader (a scratch Lua
+ * state to compile in). */
+static int gen_begin(const char *root, loader *ld, void (*report)(void *, const char *), void *ud,
+                     struct tm_err *err)
 {
-    *out = NULL;
-    struct stat st;
-    if (stat(root, &st) != 0)
-        return tm_err_set(err, TM_ENOENT, "%s: no such script file or directory", root);
+    memset(ld, 0, sizeof *ld);
     tm_gen *g = calloc(1, sizeof *g);
     if (g == NULL || (g->root = strdup(root)) == NULL) {
         free(g);
@@ -386,28 +415,24 @@ static int load_impl(const char *root, tm_gen **out, void (*report)(void *, cons
     }
     atomic_init(&g->refs, 1);
     g->id = atomic_fetch_add(&next_gen_id, 1);
-    loader ld = {.g = g, .root = root, .report = report, .ud = ud};
-    ld.L = luaL_newstate();
-    if (ld.L == NULL) {
+    ld->g = g;
+    ld->report = report;
+    ld->ud = ud;
+    ld->L = luaL_newstate();
+    if (ld->L == NULL) {
         gen_free(g);
+        ld->g = NULL;
         return tm_err_set(err, TM_ENOMEM, "out of memory");
     }
-    int rc;
-    if (S_ISDIR(st.st_mode)) {
-        size_t rl = strlen(root);
-        char trimmed[1024];
-        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(rl > 1 && root[rl - 1] == '/' ? rl - 1 : rl),
-                 root);
-        rc = walk_dir(&ld, trimmed, "", 0, err);
-    } else {
-        const char *base = strrchr(root, '/');
-        rc = add_script(&ld, base ? base + 1 : root, root, err);
-        if (rc != TM_OK && report && rc != TM_ENOMEM) {
-            report(ud, err->msg);
-            rc = TM_OK;
-        }
-    }
-    lua_close(ld.L);
+    return TM_OK;
+}
+
+/* Ends the load begun by gen_begin: on TM_OK sorts and hashes the set into
+ * *out; otherwise frees it. Returns rc. */
+static int gen_end(loader *ld, int rc, tm_gen **out)
+{
+    lua_close(ld->L);
+    tm_gen *g = ld->g;
     if (rc != TM_OK) {
         gen_free(g);
         return rc;
@@ -421,6 +446,30 @@ static int load_impl(const char *root, tm_gen **out, void (*report)(void *, cons
     return TM_OK;
 }
 
+static int load_impl(const char *root, tm_gen **out, void (*report)(void *, const char *),
+                     void *ud, struct tm_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(root, &st) != 0)
+        return tm_err_set(err, TM_ENOENT, "%s: no such script file or directory", root);
+    loader ld;
+    int rc = gen_begin(root, &ld, report, ud, err);
+    if (rc != TM_OK)
+        return rc;
+    if (S_ISDIR(st.st_mode)) {
+        size_t rl = strlen(root);
+        char trimmed[1024];
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(rl > 1 && root[rl - 1] == '/' ? rl - 1 : rl),
+                 root);
+        rc = walk_dir(&ld, trimmed, "", 0, err);
+    } else {
+        const char *base = strrchr(root, '/');
+        rc = add_file(&ld, base ? base + 1 : root, root, err);
+    }
+    return gen_end(&ld, rc, out);
+}
+
 int tm_gen_load(const char *root, tm_gen **out, struct tm_err *err)
 {
     return load_impl(root, out, NULL, NULL, err);
@@ -430,6 +479,89 @@ int tm_gen_load_lenient(const char *root, tm_gen **out, void (*report)(void *, c
                         void *ud, struct tm_err *err)
 {
     return load_impl(root, out, report, ud, err);
+}
+
+/* A copy of `len` bytes at `text`, NUL-terminated; NULL when out of memory. */
+static char *copy_text(const char *text, size_t len)
+{
+    char *t = malloc(len + 1);
+    if (t) {
+        memcpy(t, text, len);
+        t[len] = '\0';
+    }
+    return t;
+}
+
+int tm_gen_from_files(const char *root, const tm_script *files, size_t n, const char *expect_hash,
+                      tm_gen **out, struct tm_err *err)
+{
+    *out = NULL;
+    loader ld;
+    int rc = gen_begin(root, &ld, NULL, NULL, err);
+    if (rc != TM_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == TM_OK; i++) {
+        const char *rel = files[i].path;
+        size_t rl = rel ? strlen(rel) : 0;
+        if (rl == 0 || rel[0] == '/' || strstr(rel, "..") != NULL ||
+            !(is_model_path(rel) || (rl > 4 && strcmp(rel + rl - 4, ".lua") == 0))) {
+            rc = tm_err_set(err, TM_EINVAL, "%s: '%s' is not a script or model path", root,
+                            rel ? rel : "(null)");
+            break;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(files[k].path, rel) == 0)
+                rc = tm_err_set(err, TM_EINVAL, "%s: '%s' is given twice", root, rel);
+        if (rc != TM_OK)
+            break;
+        char display[1200];
+        snprintf(display, sizeof display, "%s/%s", root, rel);
+        char *text = copy_text(files[i].text, files[i].len);
+        rc = text ? add_text(&ld, rel, display, text, files[i].len, err)
+                  : tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    rc = gen_end(&ld, rc, out);
+    if (rc == TM_OK && expect_hash && strcmp(expect_hash, (*out)->hash) != 0) {
+        rc = tm_err_set(err, TM_ECRYPTO,
+                        "%s: the scripts do not hash to %s (they hash to %s): they were changed "
+                        "after they were stored",
+                        root, expect_hash, (*out)->hash);
+        tm_gen_release(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int tm_gen_overlay(const tm_gen *base, const char *dir, const char *under,
+                   void (*report)(void *ud, const char *message), void *ud, tm_gen **out,
+                   struct tm_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return tm_err_set(err, TM_ENOENT, "%s: no such directory", dir);
+    size_t ul = strlen(under);
+    loader ld;
+    int rc = gen_begin(base->root, &ld, report, ud, err);
+    if (rc != TM_OK)
+        return rc;
+    /* The base's files, but those under `under`/, already checked. */
+    for (size_t i = 0; i < tm_gen_file_count(base) && rc == TM_OK; i++) {
+        const tm_script *f = tm_gen_file(base, i);
+        if (strncmp(f->path, under, ul) == 0 && f->path[ul] == '/')
+            continue;
+        char *text = copy_text(f->text, f->len);
+        rc = text ? add_text(&ld, f->path, f->display, text, f->len, err)
+                  : tm_err_set(err, TM_ENOMEM, "out of memory");
+    }
+    if (rc == TM_OK) {
+        size_t dl = strlen(dir);
+        char trimmed[1024];
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(dl > 1 && dir[dl - 1] == '/' ? dl - 1 : dl),
+                 dir);
+        rc = walk_dir(&ld, trimmed, under, 0, err);
+    }
+    return gen_end(&ld, rc, out);
 }
 
 /* ---------------------------------------------------------------------------

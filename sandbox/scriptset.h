@@ -23,10 +23,12 @@
 #include "tm_status.h"
 
 typedef struct tm_script {
-    const char *path; /* relative to the root, '/'-separated, e.g. "regulations/federal.lua" */
-    const char *text; /* the file's bytes (NUL-terminated for convenience) */
+    const char *path;    /* relative to the root, '/'-separated, e.g. "regulations/federal.lua" */
+    const char *text;    /* the file's bytes (NUL-terminated for convenience) */
     size_t len;
-    char sha256[65];  /* hex */
+    char sha256[65];     /* hex */
+    const char *display; /* how messages name it: the file it was read from
+                          * ("scripts/regulations/federal.lua"), or root/path */
 } tm_script;
 
 /* Loads every *.lua file under `root` (recursively, in sorted order; hidden
@@ -65,6 +67,36 @@ struct tm_model;
 const struct tm_model *tm_gen_model(const tm_gen *g, const char *name);
 size_t tm_gen_model_count(const tm_gen *g);
 const char *tm_gen_model_name(const tm_gen *g, size_t i); /* sorted; NULL when out of range */
+
+/* Every file of the set, scripts (in path order) then models (in name
+ * order): what the set's hash covers and what a store keeps of it. Borrowed,
+ * valid while the generation lives; NULL when out of range. */
+size_t tm_gen_file_count(const tm_gen *g);
+const tm_script *tm_gen_file(const tm_gen *g, size_t i);
+
+/* Builds a generation from files held in memory (a set kept in the store):
+ * each of files[0..n) gives a path (a *.lua script or a models/<name>.json
+ * model, relative, without "..") and its text and len (copied; sha256 and
+ * display are ignored). Every file is checked as tm_gen_load checks it, and
+ * messages name it "root/path". When `expect_hash` is not NULL the set must
+ * hash to it: a set whose texts changed after it was stored is refused with
+ * TM_ECRYPTO, naming both hashes. On TM_OK *out has one reference. Errors:
+ * TM_EINVAL (a path that is neither, or given twice), TM_ESYNTAX,
+ * TM_EENCODING, TM_ECRYPTO, TM_ENOMEM. */
+int tm_gen_from_files(const char *root, const tm_script *files, size_t n, const char *expect_hash,
+                      tm_gen **out, struct tm_err *err);
+
+/* A strategy set laid over a script set: a new generation with every file
+ * of `base` except those under `under`/ ("strategies"), and every *.lua file
+ * under the directory `dir` in their place (dir/x.lua becomes
+ * under/x.lua, named by its own path in messages). Files from the folder are
+ * checked as tm_gen_load checks them; with `report` (may be NULL) a file
+ * that fails is reported and left out, as tm_gen_load_lenient does. The
+ * root is the base's. On TM_OK *out has one reference; `base` is only read.
+ * Errors: TM_ENOENT (no such directory), those of tm_gen_load. */
+int tm_gen_overlay(const tm_gen *base, const char *dir, const char *under,
+                   void (*report)(void *ud, const char *message), void *ud, tm_gen **out,
+                   struct tm_err *err);
 
 typedef struct tm_host tm_host;
 

@@ -228,11 +228,57 @@ local function version_note(id, version, migrates)
                many and "versions" or "version", table.concat(missing, ", "), many and "them" or "it")
 end
 
+-- "unknown field 'x'" with a "did you mean" when x is a slip for one of
+-- the fields a table takes.
+local function unknown(k, fields)
+    local near = type(k) == "string" and tm.nearest(k, sorted_keys(fields)) or nil
+    if near then return fmt("unknown field '%s' (did you mean '%s'?)", k, near) end
+    return fmt("unknown field '%s'", tostring(k))
+end
+
+-- Every unknown field of the journey and of its states, each with the path
+-- to it (so it is told at its own line), in a stable order; nil when none.
+local function unknown_fields(def)
+    local list = {}
+    local jw = type(def.id) == "string" and ("journey " .. def.id) or "journey"
+    for _, k in ipairs(sorted_keys(def)) do
+        if not JOURNEY_FIELDS[k] then
+            list[#list + 1] = { msg = fmt("%s: %s", jw, unknown(k, JOURNEY_FIELDS)),
+                                path = { tostring(k) } }
+        end
+    end
+    if type(def.states) == "table" then
+        for _, name in ipairs(sorted_keys(def.states)) do
+            local st = def.states[name]
+            if type(st) == "table" then
+                for _, k in ipairs(sorted_keys(st)) do
+                    if not STATE_FIELDS[k] then
+                        list[#list + 1] = {
+                            msg = fmt("%s: states.%s: %s", jw, tostring(name), unknown(k, STATE_FIELDS)),
+                            path = { "states", tostring(name), tostring(k) } }
+                    end
+                end
+            end
+        end
+    end
+    if #list == 0 then return nil end
+    return list
+end
+
+-- A problem list raised as an error reads as its messages (a spec's pcall
+-- sees them); the engine reads the list itself, each at its own line.
+local Problems = { __tostring = function(p)
+    local msgs = {}
+    for i, e in ipairs(p.tm_problems) do msgs[i] = e.msg end
+    return table.concat(msgs, "; ")
+end }
+
 local function validate(def)
     if type(def) ~= "table" then bad("journey expects a table") end
-    for k in pairs(def) do
-        if not JOURNEY_FIELDS[k] then bad(fmt("journey: unknown field '%s'", tostring(k))) end
-    end
+    -- A misspelt field would be ignored and change what the journey does:
+    -- every one is an error, all told at once.
+    local unknowns = unknown_fields(def)
+    if unknowns then error(setmetatable({ tm_problems = unknowns }, Problems), 0) end
     if type(def.id) ~= "string" or not def.id:match(NAME) then
         bad("journey: id must be a lower-case name (letters, digits, _)")
     end
@@ -274,9 +320,6 @@ local function validate(def)
             bad(what .. ": state names must be lower-case names")
         end
         if type(st) ~= "table" then bad(sw .. " must be a table") end
-        for k in pairs(st) do
-            if not STATE_FIELDS[k] then bad(fmt("%s: unknown field '%s'", sw, tostring(k))) end
-        end
         if st.enter ~= nil and type(st.enter) ~= "function" then
             bad(sw .. ".enter must be a function(j, debt)")
         end
@@ -306,7 +349,17 @@ end
 -- Checks `def`; a problem is raised at the line `level` levels up.
 local function build(def, level)
     local ok, res = pcall(validate, def)
-    if not ok then error(res, level) end
+    if not ok then
+        if type(res) == "table" and res.tm_problems then
+            -- A problem list: where the definition is ("file:line:", the
+            -- journey script's line) goes with it; each problem's own line
+            -- is found from its path.
+            local _, where = pcall(error, "", level + 1)
+            res.where = where
+            error(res, 0)
+        end
+        error(res, level)
+    end
     return res
 end
 

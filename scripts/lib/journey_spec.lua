@@ -39,7 +39,15 @@ describe("definition checks", function()
         assert_eq(journey(sample()).id, "sample")
     end)
     it("names an unknown field", function()
-        fails(function() journey(sample({ stat = "a" })) end, "journey: unknown field 'stat'")
+        fails(function() journey(sample({ stat = "a" })) end,
+              "journey sample: unknown field 'stat' (did you mean 'start'?)")
+    end)
+    it("names every unknown field at once, in the journey and its states", function()
+        local d = sample({ sendwindow = { "10:00", "18:00" } })
+        d.states.hold = { descripton = "waits", zzzz = 1 }
+        fails(function() journey(d) end, "journey sample: unknown field 'sendwindow' (did you mean "
+              .. "'send_window'?); journey sample: states.hold: unknown field 'descripton' (did you "
+              .. "mean 'description'?); journey sample: states.hold: unknown field 'zzzz'")
     end)
     it("names a missing target state", function()
         local d = sample()

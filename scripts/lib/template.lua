@@ -123,24 +123,34 @@ local function disclosure_text(name, lang, channel, state)
 end
 M.disclosure_text = disclosure_text
 
--- Problems of a definition: a list of "template ID: field: message" strings.
+-- "unknown field 'x'", with a "did you mean" when x is a slip for one of `names`.
+local function unknown(k, names)
+    local near = type(k) == "string" and tm.nearest(k, names) or nil
+    if near then return fmt("unknown field '%s' (did you mean '%s'?)", k, near) end
+    return fmt("unknown field '%s'", tostring(k))
+end
+
+-- Problems of a definition: a list of "template ID: field: message" strings,
+-- and for each the path to the field it is about ({ "en", "txt" }; false
+-- when it is about the whole definition), so it can be told at its line.
 local function problems_of(def)
-    local out = {}
-    local function add(...) out[#out + 1] = fmt(...) end
-    if type(def) ~= "table" then return { "template expects a table" } end
+    local out, paths = {}, {}
+    local function add(...) out[#out + 1] = fmt(...); paths[#out] = false end
+    local function add_at(path, ...) out[#out + 1] = fmt(...); paths[#out] = path end
+    if type(def) ~= "table" then return { "template expects a table" }, { false } end
     local id = type(def.id) == "string" and def.id or "?"
     local w = "template " .. id
     if type(def.id) ~= "string" or not def.id:match("^[a-z][a-z0-9_]*$") then
         add("%s: id must be a lower-case name (letters, digits, _)", w)
     end
     for _, k in ipairs(sorted_keys(def)) do
-        if not FIELDS[k] then add("%s: unknown field '%s'", w, tostring(k)) end
+        if not FIELDS[k] then add_at({ tostring(k) }, "%s: %s", w, unknown(k, sorted_keys(FIELDS))) end
     end
     local fields = CHANNELS[def.channel]
     if not fields then
-        add("%s: channel: unknown channel '%s' (sms, email, letter, voice, push, whatsapp)", w,
+        add_at({ "channel" }, "%s: channel: unknown channel '%s' (sms, email, letter, voice, push, whatsapp)", w,
             tostring(def.channel))
-        return out
+        return out, paths
     end
     -- claims: what the message says that a rule may forbid (the compliance
     -- gate's message fields, e.g. "threatens_suit"); the cycle tells the
@@ -171,18 +181,20 @@ local function problems_of(def)
     for _, name in ipairs(sorted_keys(decl)) do
         local ty = decl[name]
         if not VOCAB[name] then
-            add("%s: placeholders.%s: not a value the engine provides", w, tostring(name))
+            local near = type(name) == "string" and tm.nearest(name, sorted_keys(VOCAB)) or nil
+            add_at({ "placeholders", tostring(name) }, "%s: placeholders.%s: not a value the engine provides%s",
+                   w, tostring(name), near and fmt(" (did you mean '%s'?)", near) or "")
         elseif not TYPES[ty] then
-            add("%s: placeholders.%s: unknown type '%s' (money, date, text, time, integer)", w, name, tostring(ty))
+            add_at({ "placeholders", tostring(name) }, "%s: placeholders.%s: unknown type '%s' (money, date, text, time, integer)", w, name, tostring(ty))
         elseif VOCAB[name] ~= ty then
-            add("%s: placeholders.%s: declared %s, but the engine provides a %s", w, name, ty, VOCAB[name])
+            add_at({ "placeholders", tostring(name) }, "%s: placeholders.%s: declared %s, but the engine provides a %s", w, name, ty, VOCAB[name])
         end
     end
     local discl = def.disclosures or {}
     if type(discl) ~= "table" then add("%s: disclosures must be a list of names", w); discl = {} end
     for i, name in ipairs(discl) do
         if disclosures().texts[name] == nil then
-            add("%s: disclosures[%d]: unknown disclosure '%s'", w, i, tostring(name))
+            add_at({ "disclosures" }, "%s: disclosures[%d]: unknown disclosure '%s'", w, i, tostring(name))
         end
     end
     for _, lang in ipairs(LANGS) do
@@ -193,12 +205,15 @@ local function problems_of(def)
             local allowed = {}
             for _, f in ipairs(fields) do allowed[f] = true end
             for _, k in ipairs(sorted_keys(L)) do
-                if not allowed[k] then add("%s: %s.%s: unknown field for %s", w, lang, tostring(k), def.channel) end
+                if not allowed[k] then
+                    add_at({ lang, tostring(k) }, "%s: %s.%s: %s for %s", w, lang, tostring(k),
+                           unknown(k, fields), def.channel)
+                end
             end
             for _, f in ipairs(fields) do
                 local text = L[f]
                 if type(text) ~= "string" or text == "" then
-                    add("%s: %s.%s: missing", w, lang, f)
+                    add_at({ lang }, "%s: %s.%s: missing", w, lang, f)
                 else
                     local ok, list = pcall(tm.template.placeholders, text)
                     if not ok then
@@ -222,7 +237,7 @@ local function problems_of(def)
             end
         end
     end
-    if #out > 0 then return out end
+    if #out > 0 then return out, paths end
     -- Render every language with sample values: SMS length, and anything the
     -- renderer refuses.
     local T = setmetatable({ def = def, id = def.id, channel = def.channel, max_segments = max_seg }, M.Template)
@@ -238,9 +253,25 @@ local function problems_of(def)
             end
         end
     end
-    return out
+    return out, paths
 end
 M.problems = problems_of
+
+-- Raises a definition's problems as one list, each told at its own line
+-- (the engine finds a field's line from its path; `level` is that of the
+-- script that called template, for where the definition is). A spec's pcall
+-- sees the messages.
+local Problems = { __tostring = function(p)
+    local msgs = {}
+    for i, e in ipairs(p.tm_problems) do msgs[i] = e.msg end
+    return table.concat(msgs, "; ")
+end }
+local function raise(probs, paths, level)
+    local list = {}
+    for i, msg in ipairs(probs) do list[i] = { msg = msg, path = paths[i] or nil } end
+    local _, where = pcall(error, "", level + 2) -- past pcall and raise
+    error(setmetatable({ tm_problems = list, where = where }, Problems), 0)
+end
 
 local Template = {}
 Template.__index = Template
@@ -250,8 +281,8 @@ M.Template = Template
 -- the script that called template.
 ---@param def tm.TemplateDef
 function M.template(def)
-    local probs = problems_of(def)
-    if #probs > 0 then error(table.concat(probs, "; "), 2) end
+    local probs, paths = problems_of(def)
+    if #probs > 0 then raise(probs, paths, 2) end
     local ms = def.max_segments
     if ms == nil and def.channel == "sms" then ms = 2 end
     local t = setmetatable({ def = def, id = def.id, channel = def.channel, max_segments = ms,
@@ -332,8 +363,8 @@ function Template:render(lang, values, opts)
 end
 
 setmetatable(M, { __call = function(_, def)
-    local probs = problems_of(def)
-    if #probs > 0 then error(table.concat(probs, "; "), 2) end
+    local probs, paths = problems_of(def)
+    if #probs > 0 then raise(probs, paths, 2) end
     return M.template(def)
 end })
 return M

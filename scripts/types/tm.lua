@@ -245,7 +245,8 @@ tm.time = {}
 ---@return nil
 function assert_allowed(d, msg) end
 
---- In spec files: the decision blocks the contact (by `rule` when given).
+--- In spec files: the decision blocks the contact (by `rule` when given; a
+--- rule no loaded regulation has fails, naming it).
 ---@param d tm.Decision what decide() returned
 ---@param rule? string "US-MA/call-frequency"
 ---@param msg? string names the check in the failure
@@ -273,7 +274,8 @@ function assert_next(d, when, msg) end
 ---@return nil
 function assert_none(d, prefix, msg) end
 
---- In spec files: `rule` does not block (others may).
+--- In spec files: `rule` does not block (others may). A rule no loaded
+--- regulation has fails, naming it, with a "did you mean".
 ---@param d tm.Decision what decide() returned
 ---@param rule string "US-MA/call-frequency"
 ---@param msg? string names the check in the failure
@@ -331,6 +333,13 @@ function decide(request) end
 ---@param fn function declares the cases (it) and groups inside
 ---@return nil
 function describe(name, fn) end
+
+--- In spec files: whether a rule with this id is among the loaded
+--- regulations' rules (to assert that a rule does not exist: the asserts
+--- that take a rule id fail on an id no regulation has).
+---@param id string "US-MA/call-frequency"
+---@return boolean
+function has_rule(id) end
 
 --- A duration of n hours: a cap's rolling window (per = hours(24)) or a
 --- journey timer.
@@ -396,6 +405,15 @@ function tm.money.parse(text, currency) end
 ---@param bps integer basis points, 0 to 1000000 (10000 = 100%)
 ---@return integer # minor * bps / 10000, rounded half away from zero
 function tm.money.percent(minor, bps) end
+
+--- "Did you mean": the name in the list nearest to `word` by edit distance
+--- (an insertion, deletion, substitution or swap of two neighbours counts
+--- one), when it is near enough to be a slip (1 edit up to 4 letters, 2 up
+--- to 8, 3 beyond); nil otherwise, or when `word` is in the list.
+---@param word string e.g. "afterr"
+---@param names string[] the names expected, at most 256 (others are ignored)
+---@return string|nil # e.g. "after"
+function tm.nearest(word, names) end
 
 ---@class tm.pay.apply.args
 ---@field amount integer the payment, minor units

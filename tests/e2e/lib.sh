@@ -107,3 +107,51 @@ finish() {
     echo "$E2E_PASS passed, $E2E_FAIL failed"
     [ "$E2E_FAIL" -eq 0 ]
 }
+
+# People. Who acts is the operating system user (tallyman takes it from
+# getpwuid(geteuid()), never from an option), and a script set is approved
+# by someone other than its proposer. The tests run as root (here and in CI)
+# and make a second person, the reviewer, a system user without a home or a
+# shell; the reviewer acts through setpriv with root's file access kept
+# (CAP_DAC_OVERRIDE) so it reads the test's store and key file.
+E2E_REVIEWER=tm-e2e-reviewer
+
+# as_reviewer COMMAND...: runs COMMAND as the reviewer; "$AS_REVIEWER" is
+# the same as a program, for expect_run.
+AS_REVIEWER="$E2E_TMP/as-reviewer"
+cat >"$AS_REVIEWER" <<SH
+#!/bin/sh
+id "$E2E_REVIEWER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$E2E_REVIEWER" >/dev/null 2>&1 ||
+    id "$E2E_REVIEWER" >/dev/null 2>&1 || { echo "cannot make the user $E2E_REVIEWER (run as root)" >&2; exit 1; }
+exec setpriv --reuid="$E2E_REVIEWER" --regid="$E2E_REVIEWER" --clear-groups \\
+    --inh-caps=+dac_override --ambient-caps=+dac_override -- "\$@"
+SH
+chmod +x "$AS_REVIEWER"
+as_reviewer() { "$AS_REVIEWER" "$@"; }
+
+# people DB [OPTIONS...]: the store's people: the one running the tests, its
+# admin (the first person of a store), and the reviewer with the roles that
+# approve any change. OPTIONS (--key-file ...) go before the command.
+people() {
+    pdb=$1
+    shift
+    "$TM_BIN" --db "$pdb" "$@" users add "$(id -un)" --role admin >/dev/null 2>&1
+    "$TM_BIN" --db "$pdb" "$@" users add "$E2E_REVIEWER" --role compliance --role strategy \
+        --role engineer >/dev/null 2>&1
+}
+
+# activate_set DB TREE [OPTIONS...]: makes TREE the active script set of DB
+# the way an operator does: proposed by the one running the tests, approved
+# by the reviewer, activated. Prints the set's hash; returns 1 (saying why
+# on stderr) when a step is refused.
+activate_set() {
+    adb=$1 atree=$2
+    shift 2
+    people "$adb" "$@"
+    agen=$("$TM_BIN" --db "$adb" "$@" scripts propose "$atree" 2>"$E2E_TMP/propose.err" | head -n 1)
+    [ -n "$agen" ] || { cat "$E2E_TMP/propose.err" >&2; return 1; }
+    as_reviewer "$TM_BIN" --db "$adb" "$@" scripts approve "$agen" >/dev/null || return 1
+    "$TM_BIN" --db "$adb" "$@" scripts activate "$agen" >/dev/null || return 1
+    echo "$agen"
+}

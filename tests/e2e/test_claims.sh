@@ -37,7 +37,7 @@ C2,NEW,Bob,Ray,TX,America/Chicago,900.00,USD,60,,2026-09-20,+16175551002,c2@exam
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 expect_run "lint takes the claims" 0 "*" "*" -- "$T" lint "$TREE"
-expect_run "a day" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet
+expect_run "a day" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --quiet
 expect_run "no threat of suit on a time-barred debt" 0 "OLD|skipped" "" -- sqlite3 "$DB" "select d.debt_id, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'OLD'"
 expect_run "  ...the rule is named" 0 "*" "" -- sh -c "sqlite3 '$DB' \"select o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'OLD'\" | grep -q 'US-FED/time-barred-suit-threat'"
 expect_run "the same letter on a debt within the limitation period goes out" 0 "NEW|sent" "" -- sqlite3 "$DB" "select d.debt_id, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'NEW'"

@@ -55,7 +55,7 @@ DB="$D/a.db"
 accounts 40 "$D/a.csv"
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 events ev 5 "$D/ev.jsonl"
-if start_stopped run.gate "$D/run1.log" "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool1"; then
+if start_stopped run.gate "$D/run1.log" "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool1"; then
     expect_run "event while the run is stopped before the gate: applied" 0 "*" "5 applied" -- "$T" --db "$DB" event "$D/ev.jsonl"
     expect_run "keys rotate while the run is stopped: done" 0 "*" "" -- "$T" --db "$DB" keys rotate
     kill -CONT "$STOPPED_PID"
@@ -74,7 +74,7 @@ fi
 # and a rotation come in; the run sends each message once.
 DB="$D/b.db"
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
-if start_stopped run.dispatch "$D/run2.log" "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"; then
+if start_stopped run.dispatch "$D/run2.log" "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool2"; then
     expect_run "event while the run is stopped before dispatch: applied" 0 "*" "5 applied" -- "$T" --db "$DB" event "$D/ev.jsonl"
     expect_run "keys rotate while the run is stopped before dispatch: done" 0 "*" "" -- "$T" --db "$DB" keys rotate
     kill -CONT "$STOPPED_PID"
@@ -93,7 +93,7 @@ fi
 DB="$D/c.db"
 accounts 3000 "$D/c.csv"
 "$T" --db "$DB" import accounts "$D/c.csv" >/dev/null 2>&1
-"$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool3" --workers 1 >"$D/run3.out" 2>"$D/run3.err" &
+"$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool3" --workers 1 >"$D/run3.out" 2>"$D/run3.err" &
 RUN=$!
 sleep 0.2
 for k in 1 2 3; do

@@ -33,7 +33,7 @@ cat >"$D/consent.jsonl" <<'JSON'
 {"key":"k2","type":"consent","debt_id":"D2","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}
 JSON
 expect_run "autodial consent on file" 0 "*" "*" -- "$T" --db "$DB" event "$D/consent.jsonl"
-expect_run "a Sunday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-22 --quiet
+expect_run "a Sunday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-22 --quiet
 expect_run "Example Bank's debt: no Sunday calls, by its policy" 0 "D1|skipped|POLICY-EXAMPLE-BANK/no-sundays-or-holidays" "" -- sqlite3 "$DB" "select d.debt_id, o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
 expect_run "another creditor's debt: called" 0 "D2|sent" "" -- sqlite3 "$DB" "select d.debt_id, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D2'"
 finish

@@ -104,8 +104,19 @@ expect_run "lint a shipped file that requires a module" 0 "" "" -- "$T" lint scr
 expect_run "lint names the missing citation" 0 "*" "" -- grep -q "bad.lua:4: rule 'no-cite' has no citation" "$D/lint.out"
 expect_run "lint names the unknown field" 0 "*" "" -- grep -q "bad.lua:5: rule 'typo': unknown field 'chanels'" "$D/lint.out"
 echo '{"id":"x","now":"2026-11-23T15:00:00Z","channel":"letter","consumer":{"state":"NY"}}' >"$D/one.jsonl"
-"$T" decide --scripts "$D/broken" "$D/one.jsonl" >"$D/fc.out" 2>"$D/fc.err"
-expect_run "broken rule fails closed" 0 "*" "" -- grep -q '"rule":"BAD/typo".*fails closed' "$D/fc.out"
+# A set with a rule that does not load is refused whole: nothing is decided
+# with part of a regulation missing.
+expect_run "a set with a broken rule is refused" 1 "" "bad.lua:5: rule 'typo': unknown field 'chanels'" -- "$T" decide --scripts "$D/broken" "$D/one.jsonl"
+mkdir -p "$D/throws/regulations"
+cat >"$D/throws/regulations/bad.lua" <<'LUA'
+return regulation {
+    id = "BAD",
+    rules = {
+        { id = "throws", cite = "X 2", check = function(c) error("boom") end },
+    },
+}
+LUA
+"$T" decide --scripts "$D/throws" "$D/one.jsonl" >"$D/fc.out" 2>"$D/fc.err"
 expect_run "throwing check fails closed" 0 "*" "" -- grep -q '"rule":"BAD/throws".*rule failed: .*boom' "$D/fc.out"
 expect_run "fail closed is never allowed" 0 "*" "" -- grep -q '"allow":false' "$D/fc.out"
 

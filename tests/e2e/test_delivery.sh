@@ -68,7 +68,7 @@ expect_run "importing the same file again changes nothing" 1 "*" "0 changed; deb
 
 # --- recipients ------------------------------------------------------------
 expect_run "run: messages with no usable contact point are counted and listed" 0 "*" "" -- \
-    "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+    "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool"
 cp "$E2E_TMP/out" "$D/run1.out"
 expect_eq "  ...counted" 1 "$(grep -c '^no usable contact point: 3 contacts not sent' "$D/run1.out")"
 expect_eq "  ...listed by rule" 1 "$(grep -c '^  no-contact-point  *3$' "$D/run1.out")"
@@ -148,7 +148,7 @@ expect_eq "  ...and the reply's words are not kept" 0 "$(cat "$DB" "$DB-wal" 2>/
 
 # --- the next messages follow the answers --------------------------------
 expect_run "run three days later" 0 "*" "" -- \
-    "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-26 --spool "$D/spool"
+    "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-26 --spool "$D/spool"
 expect_eq "no more email to the bounced address" "no-contact-point" \
     "$(q "select blocked_by from outbox where idempotency_key = 'D1:d:2:0'")"
 expect_eq "no more SMS after STOP" "skipped" "$(q "select status from outbox where idempotency_key = 'D1:d:2:1'")"

@@ -49,7 +49,7 @@ return regulation {
 LUA
 accounts "$D/a15.csv" 3
 "$T" --db "$D/r15.db" import accounts "$D/a15.csv" >/dev/null 2>&1
-"$T" --db "$D/r15.db" --scripts "$D/t15" run --date 2026-11-23 --spool "$D/sp15" >"$D/r15.out" 2>"$D/r15.err"
+"$T" --db "$D/r15.db" --scripts "$D/t15" --draft run --date 2026-11-23 --spool "$D/sp15" >"$D/r15.out" 2>"$D/r15.err"
 expect_run "a rule that failed: run exits 1" 1 "*" "*" -- sh -c "exit $?"
 expect_run "  ...counted apart from blocks" 0 "*" "" -- grep -q "contacts: 3 planned, 0 allowed, 0 blocked, 3 stopped by a rule that failed" "$D/r15.out"
 expect_run "  ...not in the blocked-by-rule table" 0 "*" "" -- sh -c "! grep -q '^blocked by rule' '$D/r15.out'"
@@ -79,7 +79,7 @@ return journey {
 LUA
 accounts "$D/a14.csv" 6
 "$T" --db "$D/r14.db" import accounts "$D/a14.csv" >/dev/null 2>&1
-"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-23 --workers 0 --spool "$D/sp14" >"$D/r14.out" 2>"$D/r14.err"
+"$T" --db "$D/r14.db" --scripts "$D/t14" --draft run --date 2026-11-23 --workers 0 --spool "$D/sp14" >"$D/r14.out" 2>"$D/r14.err"
 expect_run "a segment that hits a limit: run exits 1" 1 "*" "*" -- sh -c "exit $?"
 expect_run "  ...each debt's message names the file and line" 0 "6" "" -- sh -c "grep -c '^debt D[0-9]: $D/t14/strategies/spin.lua:6: instruction limit exceeded (in the segment of journey spin)\$' '$D/r14.err'"
 expect_run "  ...the limit was hit once, not once per debt" 0 "*" "" -- grep -q "^script limits hit: 1\$" "$D/r14.out"
@@ -87,8 +87,8 @@ expect_run "  ...the rest parked at once" 0 "*" "" -- grep -q "spin: $D/t14/stra
 expect_run "  ...no debt handed to the next journey" 0 "0" "" -- sqlite3 "$D/r14.db" "select count(*) from debts where journey is not null and journey <> ''"
 expect_run "  ...the summary counts them in no journey" 0 "*" "" -- grep -q "6 debts in no journey (6 of them parked by a script error), 6 script errors" "$D/r14.out"
 expect_run "  ...each parked debt audited with the same reason" 0 "6" "" -- sh -c "'$T' --db '$D/r14.db' audit export | grep 'journey.parked' | grep -c 'spin.lua:6: instruction limit exceeded (in the segment of journey spin)'"
-expect_run "  ...the debts wait for the next run" 0 "*" "" -- sh -c "'$T' --db '$D/r14.db' --scripts '$D/t14' run --date 2026-11-24 --workers 0 --spool '$D/sp14' 2>/dev/null | grep -q '6 debts in no journey'"
-"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-25 --workers 2 --spool "$D/sp14" >"$D/r14w.out" 2>/dev/null
+expect_run "  ...the debts wait for the next run" 0 "*" "" -- sh -c "'$T' --db '$D/r14.db' --scripts '$D/t14' --draft run --date 2026-11-24 --workers 0 --spool '$D/sp14' 2>/dev/null | grep -q '6 debts in no journey'"
+"$T" --db "$D/r14.db" --scripts "$D/t14" --draft run --date 2026-11-25 --workers 2 --spool "$D/sp14" >"$D/r14w.out" 2>/dev/null
 expect_run "  ...with two workers, at most one hit each" 0 "*" "" -- grep -Eq "^script limits hit: [12]\$" "$D/r14w.out"
 
 # A journey higher in priority still takes its debts; only those that reach
@@ -103,7 +103,7 @@ return journey {
   states = { s = {} },
 }
 LUA
-"$T" --db "$D/r14.db" --scripts "$D/t14" run --date 2026-11-26 --workers 0 --spool "$D/sp14" >"$D/r14p.out" 2>/dev/null
+"$T" --db "$D/r14.db" --scripts "$D/t14" --draft run --date 2026-11-26 --workers 0 --spool "$D/sp14" >"$D/r14p.out" 2>/dev/null
 expect_run "a journey ahead in priority still takes its debts" 0 "2" "" -- sqlite3 "$D/r14.db" "select count(*) from debts where journey = 'first'"
 expect_run "  ...the rest are parked, the limit hit once" 0 "*" "" -- grep -q "hit 1 time, 3 debts parked at once" "$D/r14p.out"
 
@@ -123,7 +123,7 @@ return journey {
 LUA
 accounts "$D/a14b.csv" 4
 "$T" --db "$D/r14b.db" import accounts "$D/a14b.csv" >/dev/null 2>&1
-"$T" --db "$D/r14b.db" --scripts "$D/t14b" run --date 2026-11-23 --workers 0 --spool "$D/sp14b" >"$D/r14b.out" 2>"$D/r14b.err"
+"$T" --db "$D/r14b.db" --scripts "$D/t14b" --draft run --date 2026-11-23 --workers 0 --spool "$D/sp14b" >"$D/r14b.out" 2>"$D/r14b.err"
 expect_run "a start state that hits a limit: hit once" 0 "*" "" -- grep -q "^script limits hit: 1\$" "$D/r14b.out"
 expect_run "  ...named with file and line" 0 "*" "" -- grep -q "demo: $D/t14b/strategies/demo.lua:[78]: instruction limit exceeded: hit 1 time, 3 debts parked at once" "$D/r14b.out"
 
@@ -133,20 +133,20 @@ accounts "$D/a16.csv" 2
 "$T" --db "$D/r16.db" import accounts "$D/a16.csv" >/dev/null 2>&1
 LAST="select date(value * 86400, 'unixepoch') from cycle where name = 'last_day'"
 AUDITS="select count(*) from audit"
-expect_run "day 25" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-25 --spool "$D/sp16"
+expect_run "day 25" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-25 --spool "$D/sp16"
 expect_run "  ...is the last day worked" 0 "2026-11-25" "" -- sqlite3 "$D/r16.db" "$LAST"
-expect_run "the same day again is a rerun, not a rewind" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-25 --spool "$D/sp16"
+expect_run "the same day again is a rerun, not a rewind" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-25 --spool "$D/sp16"
 n_audit=$(sqlite3 "$D/r16.db" "$AUDITS")
-expect_run "an earlier day is refused, naming the last day and --rewind" 1 "" "--date 2026-11-24 is before 2026-11-25, the last day this store has worked; running it would move the cycle back: give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-24 --spool "$D/sp16b"
+expect_run "an earlier day is refused, naming the last day and --rewind" 1 "" "--date 2026-11-24 is before 2026-11-25, the last day this store has worked; running it would move the cycle back: give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-24 --spool "$D/sp16b"
 expect_run "  ...the last day stays" 0 "2026-11-25" "" -- sqlite3 "$D/r16.db" "$LAST"
 expect_run "  ...nothing written: no audit record" 0 "$n_audit" "" -- sqlite3 "$D/r16.db" "$AUDITS"
 expect_run "  ...no spool made" 1 "*" "*" -- test -e "$D/sp16b"
-expect_run "  ...--days from an earlier day too" 1 "" "give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-20 --days 3 --spool "$D/sp16"
-expect_run "with --rewind: runs, and says so" 0 "*" "rewinding the cycle from 2026-11-25, the last day worked, to 2026-11-24 (audited)" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-24 --rewind --spool "$D/sp16"
+expect_run "  ...--days from an earlier day too" 1 "" "give --rewind" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-20 --days 3 --spool "$D/sp16"
+expect_run "with --rewind: runs, and says so" 0 "*" "rewinding the cycle from 2026-11-25, the last day worked, to 2026-11-24 (audited)" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-24 --rewind --spool "$D/sp16"
 expect_run "  ...the last day is the one run" 0 "2026-11-24" "" -- sqlite3 "$D/r16.db" "$LAST"
 expect_run "  ...audited" 0 "*" "" -- sh -c "'$T' --db '$D/r16.db' audit export | grep -q '\"action\":\"cycle.rewind\".*\"last_day\":\"2026-11-25\",\"to\":\"2026-11-24\",\"days\":1'"
 expect_run "  ...audit chain intact" 0 "*" "" -- "$T" --db "$D/r16.db" audit verify
-expect_run "--rewind on a later day changes nothing" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" run --date 2026-11-26 --rewind --spool "$D/sp16"
+expect_run "--rewind on a later day changes nothing" 0 "*" "" -- "$T" --db "$D/r16.db" --scripts "$D/t16" --draft run --date 2026-11-26 --rewind --spool "$D/sp16"
 expect_run "  ...and audits nothing" 0 "1" "" -- sh -c "'$T' --db '$D/r16.db' audit export | grep -c 'cycle.rewind'"
 
 finish

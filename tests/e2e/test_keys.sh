@@ -40,14 +40,14 @@ W="$T --db $A --key-file $B.key" # (the test directory's name has no spaces)
 expect_run "import with another store's key" 1 "" "$WRONG" -- $W import accounts "$D/changed.csv"
 expect_run "event with another store's key" 1 "" "$WRONG" -- $W event "$D/e2.jsonl"
 expect_run "pay with another store's key" 1 "" "$WRONG" -- $W pay "$D/pay.jsonl"
-expect_run "run with another store's key" 1 "" "$WRONG" -- $W run --date 2026-11-24
+expect_run "run with another store's key" 1 "" "$WRONG" -- $W --draft run --date 2026-11-24
 expect_run "keys rotate with another store's key" 1 "" "$WRONG" -- $W keys rotate
-expect_run "decide --record with another store's key" 1 "" "$WRONG" -- $W decide --record "$D/q.jsonl"
-expect_run "scripts deploy with another store's key" 1 "" "$WRONG" -- $W scripts deploy --by alice
+expect_run "decide --record with another store's key" 1 "" "$WRONG" -- $W --draft decide --record "$D/q.jsonl"
+expect_run "scripts with another store's key" 1 "" "$WRONG" -- $W scripts list
 expect_run "queue close with another store's key" 1 "" "$WRONG" -- $W queue close 1 --by agent7
 expect_run "audit verify with another store's key" 1 "" "$WRONG" -- $W audit verify
 expect_run "audit export with another store's key" 1 "" "$WRONG" -- $W audit export
-expect_run "simulate with another store's key" 1 "" "$WRONG" -- $W --scripts "$ROOT/scripts" simulate --date 2026-11-24 --days 2 --strategy "$ROOT/scripts/strategies"
+expect_run "simulate with another store's key" 1 "" "$WRONG" -- $W --scripts "$ROOT/scripts" --draft simulate --date 2026-11-24 --days 2 --strategy "$ROOT/scripts/strategies"
 expect_run "  ...with it in \$TALLYMAN_KEY_FILE too" 1 "" "$WRONG" -- env TALLYMAN_KEY_FILE="$B.key" "$T" --db "$A" event "$D/e2.jsonl"
 expect_run "  ...nothing written: store and both key files unchanged" 0 "*" "" -- test "$(state)" = "$before"
 expect_run "  ...the chain holds under the store's own key" 0 "audit chain intact: 4 records" "" -- "$T" --db "$A" audit verify
@@ -58,8 +58,8 @@ MISSING="key file $A.key is missing, and store $A already holds data"
 expect_run "import without the key file" 1 "" "$MISSING" -- "$T" --db "$A" import accounts "$D/changed.csv"
 expect_run "  ...no key file made" 1 "*" "*" -- test -e "$A.key"
 expect_run "event without the key file" 1 "" "$MISSING" -- "$T" --db "$A" event "$D/e2.jsonl"
-expect_run "scripts deploy without the key file" 1 "" "$MISSING" -- "$T" --db "$A" scripts deploy --by alice
-expect_run "run without the key file" 1 "" "$MISSING" -- "$T" --db "$A" run --date 2026-11-24
+expect_run "scripts without the key file" 1 "" "$MISSING" -- "$T" --db "$A" scripts list
+expect_run "run without the key file" 1 "" "$MISSING" -- "$T" --db "$A" --draft run --date 2026-11-24
 mv "$D/a.key.kept" "$A.key"
 expect_run "  ...nothing written" 0 "*" "" -- test "$(state)" = "$before"
 expect_run "a new store still gets its key file on first use" 0 "*" "created the key file $D/c.db.key" -- "$T" --db "$D/c.db" import accounts "$D/a.csv"
@@ -91,6 +91,7 @@ C1,D1,Zelda,Quintero,12 Main St,Boston,MA,02110,+16175550101,z@example.com,100.0
 C2,D2,Ambrose,Fairweather,9 Elm Rd,Austin,TX,73301,+15125550101,a@example.com,20.00,USD,60,
 CSV
 "$T" --db "$R" import accounts "$D/r.csv" 2>/dev/null
+activate_set "$R" "$ROOT/scripts" >/dev/null
 "$T" --db "$R" run --date 2026-11-24 >/dev/null 2>&1
 expect_run "the run left rendered messages under key version 1" 0 "2" "" -- sqlite3 "$R" "select count(*) from outbox where key_version = 1 and substr(hex(payload), 3, 8) = '00000001'"
 expect_run "keys rotate counts each kind" 0 "key version 2 is now current; 5 records re-encrypted

@@ -35,6 +35,7 @@ CSV
 expect_run "import required only" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/required.csv"
 expect_run "import one optional field each" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/one_each.csv"
 expect_run "import charged off" 0 "*" "*" -- "$T" --db "$DB" import accounts "$D/charged_off.csv"
+activate_set "$DB" "$(cd "$(dirname "$0")/../.." && pwd)/scripts" >/dev/null
 printf '%s\n' '{"key":"e1","type":"dispute","debt_id":"R2","at":"2026-11-22T12:00:00Z"}' \
     '{"key":"e2","type":"hardship","debt_id":"R3","at":"2026-11-22T12:00:00Z"}' \
     '{"key":"e3","type":"promise","debt_id":"R4","at":"2026-11-22T12:00:00Z","amount":"50.00","due":"2026-11-30"}' \
@@ -81,7 +82,7 @@ sed -i 's/segment = function(d) return not strategy.flagged(d) and strategy.stag
 expect_run "the broken segment is in place" 0 "*" "" -- grep -q "return d.days_past_due <= 0" "$D/tree/strategies/pre_delinquency.lua"
 printf 'external_id,debt_id,state,balance,currency\nC11,X1,MA,10.00,USD\n' >"$D/x.csv"
 "$T" --db "$DB" import accounts "$D/x.csv" >/dev/null 2>&1
-expect_run "a segment that fails on a debt: exit 1" 1 "*" "pre_delinquency.lua:12: attempt to compare nil with number (in the segment of journey pre_delinquency)" -- "$T" --db "$DB" --scripts "$D/tree" run --date 2026-12-16 --workers 0 --spool "$D/spool"
+expect_run "a segment that fails on a debt: exit 1" 1 "*" "pre_delinquency.lua:12: attempt to compare nil with number (in the segment of journey pre_delinquency)" -- "$T" --db "$DB" --scripts "$D/tree" --draft run --date 2026-12-16 --workers 0 --spool "$D/spool"
 cp "$E2E_TMP/out" "$D/bad.out"
 expect_run "  ...counted in no journey, said parked" 0 "*" "" -- grep -q "1 debts in no journey (1 of them parked by a script error)" "$D/bad.out"
 expect_run "  ...as the table's (none) row" 0 "*" "" -- grep -Eq "^  \\(none\\) +1\$" "$D/bad.out"

@@ -31,11 +31,11 @@ CSV
 printf '%s\n' '{"key":"c1","type":"consent","debt_id":"D1","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}' \
     '{"key":"c2","type":"consent","debt_id":"D2","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}' >"$D/consent.jsonl"
 "$T" --db "$DB" event "$D/consent.jsonl" >/dev/null 2>&1
-expect_run "Sunday: the calls wait for Monday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-22 --quiet
+expect_run "Sunday: the calls wait for Monday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-22 --quiet
 expect_run "  ...both planned again" 0 "2" "" -- sqlite3 "$DB" "select count(*) from outbox where status = 'planned'"
 printf '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-22T20:00:00Z","amount":"100.00"}\n' >"$D/ev.jsonl"
 expect_run "D1 pays in full on Sunday evening" 0 "*" "*" -- "$T" --db "$DB" event "$D/ev.jsonl"
-expect_run "Monday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet
+expect_run "Monday" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --quiet
 expect_run "the paid debt is not called" 0 "D1|skipped|debt-paid" "" -- sqlite3 "$DB" "select d.debt_id, o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D1'"
 expect_run "the other one is" 0 "D2|sent" "" -- sqlite3 "$DB" "select d.debt_id, o.status from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D2'"
 finish

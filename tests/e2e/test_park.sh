@@ -44,8 +44,8 @@ CSV
 # D4's call goes through the dialer: consent to autodialled calls is on file (47 U.S.C. 227(b)).
 printf '%s\n' '{"key":"c4","type":"consent","debt_id":"D4","at":"2026-11-01T12:00:00Z","channel":"autodial","given":true}' >"$D/consent.jsonl"
 "$T" --db "$DB" event "$D/consent.jsonl" >/dev/null 2>&1
-expect_run "the run goes on, and exits 1" 1 "*" "beyond authority" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool" --quiet
-expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:15: no such template list" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool" --quiet
+expect_run "the run goes on, and exits 1" 1 "*" "beyond authority" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool" --quiet
+expect_run "  ...naming the script line" 1 "*" "strategies/offer.lua:15: no such template list" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-24 --spool "$D/spool" --quiet
 expect_run "D1, D4 and D5 worked" 0 "D1|offer|offer
 D4|offer|offer
 D5|offer|offer" "" -- sqlite3 "$DB" "select debt_id, journey, journey_state from debts where journey <> ''"

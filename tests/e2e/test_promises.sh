@@ -16,6 +16,7 @@ C3,D3,Cy,Fox,TX,America/Chicago,300.00,USD,20,+16175551003,c3@example.com,3 Main
 C4,D4,Di,Moe,TX,America/Chicago,400.00,USD,20,+16175551004,c4@example.com,4 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
+activate_set "$DB" "$(cd "$(dirname "$0")/../.." && pwd)/scripts" >/dev/null
 cat >"$D/ev.jsonl" <<'EV'
 {"key":"pr1","type":"promise","debt_id":"D1","at":"2026-11-23T16:00:00Z","amount":"50.00","due":"2026-11-27"}
 {"key":"pr2","type":"promise","debt_id":"D2","at":"2026-11-23T16:00:00Z","amount":"50.00","due":"2026-11-27"}

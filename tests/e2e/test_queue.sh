@@ -34,7 +34,7 @@ C2,D2,Bob,Ray,TX,America/Chicago,9000.00,USD,700,2025-01-15,+16175551002,c2@exam
 C3,D3,Cy,Fox,TX,America/Chicago,8000.00,USD,650,2025-02-15,+16175551003,c3@example.com,3 Main St,Springfield,01101
 CSV
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
-expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet
+expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --quiet
 expect_run "every debt scored, the score kept" 0 "3" "" -- sqlite3 "$DB" "select count(*) from scores where model = 'ptp' and probability > 0 and probability < 1 and reasons like '[%'"
 expect_run "the journey acted on it" 0 "D1|self_serve
 D2|agent
@@ -45,7 +45,7 @@ expect_run "  ...listed with the reason" 0 "*" "" -- sh -c "echo '$list' | grep 
 expect_run "  ...under column headers" 0 "*" "" -- sh -c "echo '$list' | head -1 | grep -qE '^ +ID  QUEUE +DEBT +BALANCE  SINCE +JOURNEY/STATE +REASON$'"
 expect_run "  ...with the debt's balance and currency" 0 "*" "" -- sh -c "echo '$list' | grep -qE 'hard_cases +D2 +[0-9,]+\\.[0-9]{2} USD  '"
 expect_run "  ...two items" 0 "*" "" -- sh -c "echo '$list' | tail -1 | grep -qx '2 items'"
-expect_run "a rerun of the day queues nothing twice" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --quiet
+expect_run "a rerun of the day queues nothing twice" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --quiet
 expect_run "  ...still two" 0 "2" "" -- sqlite3 "$DB" "select count(*) from agent_queue"
 expect_run "one queue, as JSON" 0 "*" "" -- "$T" --db "$DB" queue hard_cases --json
 expect_run "  ...parses" 0 "*" "" -- sh -c "$T --db '$DB' queue hard_cases --json | head -1 | grep -q '\"queue\":\"hard_cases\"'"

@@ -41,7 +41,7 @@ CSV
 S() { "$T" --db "$DB" --scripts "$TREE" "$@"; }
 q() { sqlite3 "$DB" "$1"; }
 
-expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+expect_run "day 1" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool"
 cp "$E2E_TMP/out" "$D/day1.out"
 expect_run "  ...says where the messages went" 0 "*" "" -- grep -qx "messages went to the spool $D/spool" "$D/day1.out"
 expect_run "  ...and what to do about the skipped contact" 0 "*" "" -- grep -q '^1 contacts were skipped (blocked by the gate.*tallyman why DEBT_ID' "$D/day1.out"
@@ -59,7 +59,7 @@ expect_run "  ...and its disclosures" 0 "*" "" -- grep -q "This communication is
 for word in Zenobia Quillfeather; do
     expect_run "no plaintext '$word' in the store (outbox messages are encrypted)" 1 "0" "" -- sh -c "cat '$DB'* | grep -c -a '$word'"
 done
-expect_run "rerun of day 1 sends nothing" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool"
+expect_run "rerun of day 1 sends nothing" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool"
 expect_run "still one email each" 0 "5" "" -- sqlite3 "$DB" "select count(*) from outbox"
 expect_run "still four files" 0 "4" "" -- sh -c "ls '$D/spool/email' | wc -l | tr -d ' '"
 
@@ -67,18 +67,18 @@ printf '%s\n' '{"key":"c4","type":"cease","debt_id":"D4","at":"2026-11-30T12:00:
     '{"key":"p1","type":"payment","debt_id":"D1","at":"2026-11-24T12:00:00Z","amount":"100.00"}' \
     '{"key":"d2","type":"dispute","debt_id":"D2","at":"2026-11-24T12:00:00Z"}' >"$D/ev.jsonl"
 "$T" --db "$DB" event "$D/ev.jsonl" >/dev/null 2>&1
-expect_run "day 2: events" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-24 --spool "$D/spool"
+expect_run "day 2: events" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-24 --spool "$D/spool"
 expect_run "a payment in full closes the journey" 0 "paid|paid|" "" -- sqlite3 "$DB" "select journey_state, closed_reason, coalesce(timer_go, '') from debts where debt_id = 'D1'"
 expect_run "a dispute holds" 0 "hold|" "" -- sqlite3 "$DB" "select journey_state, coalesce(timer_go, '') from debts where debt_id = 'D2'"
-expect_run "days 3 and 4: the timer fires once" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-25 --days 2 --spool "$D/spool"
+expect_run "days 3 and 4: the timer fires once" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-25 --days 2 --spool "$D/spool"
 expect_run "letters for the two still open (New York too: no consent rule for letters)" 0 "2" "" -- sqlite3 "$DB" "select count(*) from outbox where channel = 'letter' and status = 'sent'"
 expect_run "D4's cease is on file already: the gate stops its letter" 0 "skipped|US-FED/cease-communication" "" -- sqlite3 "$DB" "select o.status, o.blocked_by from outbox o join debts d on d.id = o.debt_id where d.debt_id = 'D4' and o.channel = 'letter'"
 expect_run "no timer fired twice" 0 "3" "" -- sqlite3 "$DB" "select count(*) from debts where journey_state = 'letter'"
 expect_run "an event later in time waits for its day" 0 "letter" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
-expect_run "a day with nothing to do" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --spool "$D/spool"
+expect_run "a day with nothing to do" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-27 --spool "$D/spool"
 cp "$E2E_TMP/out" "$D/quiet.out"
 expect_run "  ...says so" 0 "*" "" -- grep -qE '^nothing to do: no new debts, events or timers(; the next timers fall due at 2026-|, and no timer is set)' "$D/quiet.out"
-expect_run "day of the cease" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-30 --spool "$D/spool"
+expect_run "day of the cease" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-30 --spool "$D/spool"
 expect_run "the cease is worked on its day" 0 "hold" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D4'"
 expect_run "every event worked once" 0 "0" "" -- sqlite3 "$DB" "select count(*) from events where worked = 0"
 expect_run "audit chain intact" 0 "*" "" -- "$T" --db "$DB" audit verify
@@ -87,21 +87,21 @@ expect_run "journey steps audited" 0 "1" "" -- sh -c "'$T' --db '$DB' audit expo
 
 # Events fed day by day: a bad line is named by its line in the file.
 printf '%s\n' '{"key":"f1","type":"payment","debt_id":"D3","at":"2026-11-28T12:00:00Z","amount":"x"}' 'not json' >"$D/feed.jsonl"
-expect_run "bad fed events: named by file line, exit 1" 1 "*" "feed.jsonl:1: amount:" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-28 --rewind --events "$D/feed.jsonl" --spool "$D/spool"
+expect_run "bad fed events: named by file line, exit 1" 1 "*" "feed.jsonl:1: amount:" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-28 --rewind --events "$D/feed.jsonl" --spool "$D/spool"
 cp "$E2E_TMP/err" "$D/feed.err"
 expect_run "  ...and the broken line too" 0 "*" "" -- grep -q "feed.jsonl:2: not a valid JSON object" "$D/feed.err"
 
 # Bad use.
-expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$TREE" run
-expect_run "bad date" 2 "" "--date" -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-02-30
-expect_run "no journeys" 1 "" "no journeys" -- "$T" --db "$DB" --scripts "$TREE/regulations" run --date 2026-11-23
+expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$TREE" --draft run
+expect_run "bad date" 2 "" "--date" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-02-30
+expect_run "no journeys" 1 "" "no journeys" -- "$T" --db "$DB" --scripts "$TREE/regulations" --draft run --date 2026-11-23
 
 # A broken journey: the debt it fails on is reported, the rest carry on.
 cp "$TREE/strategies/demo.lua" "$D/demo.bak"
 sed -i 's/remind = { enter = function(j) j:send("email", "early_reminder") end,/remind = { enter = function(j, d) if d.debt_id == "D7" then error("no reminder for D7") end j:send("email", "early_reminder") end,/' "$TREE/strategies/demo.lua"
 printf 'external_id,debt_id,state,balance,currency,phone,email,address1,city,zip\nC7,D7,MA,10.00,USD,+16175560001,x1@example.com,1 Elm St,Springfield,01101\nC8,D8,MA,10.00,USD,+16175560002,x2@example.com,2 Elm St,Springfield,01101\n' >"$D/b.csv"
 "$T" --db "$DB" import accounts "$D/b.csv" >/dev/null 2>&1
-expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" run --date 2026-11-27 --rewind --spool "$D/spool"
+expect_run "script error reported, run goes on" 1 "*" "debt D7: " -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-27 --rewind --spool "$D/spool"
 cp "$E2E_TMP/err" "$D/err7"
 expect_run "the error names the script line" 0 "*" "" -- grep -q "demo.lua:8: no reminder for D7" "$D/err7"
 expect_run "the other new debt still started" 0 "remind" "" -- sqlite3 "$DB" "select journey_state from debts where debt_id = 'D8'"
@@ -116,7 +116,7 @@ DB2="$D/crash.db"
 awk 'BEGIN { print "external_id,debt_id,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip";
   for (i = 1; i <= 3000; i++) printf "C%d,D%d,PA,America/New_York,%d.00,USD,%d,+1617%07d,c%d@example.com,%d Main St,Springfield,01101\n", i, i, 10 + i % 500, i % 90, i, i, i }' >"$D/big.csv"
 "$T" --db "$DB2" import accounts "$D/big.csv" >/dev/null 2>&1
-RUN2="$T --db $DB2 --scripts $TREE run --date 2026-11-23 --spool $D/spool2"
+RUN2="$T --db $DB2 --scripts $TREE --draft run --date 2026-11-23 --spool $D/spool2"
 q2() { sqlite3 "$DB2" "$1"; }
 crash_checks() {
     expect_run "$1: integrity" 0 "ok" "" -- sqlite3 "$DB2" "pragma integrity_check"
@@ -142,7 +142,7 @@ if expect_stopped "run in dispatch" run.sent@700 "$D/run.log" $RUN2; then
 fi
 crash_checks "killed in dispatch"
 expect_eq "killed in dispatch: one batch marked sent" 500 "$(q2 "select count(*) from outbox where status = 'sent'")"
-expect_run "rerun after the kills" 0 "*" "*" -- "$T" --db "$DB2" --scripts "$TREE" run --date 2026-11-23 --spool "$D/spool2"
+expect_run "rerun after the kills" 0 "*" "*" -- "$T" --db "$DB2" --scripts "$TREE" --draft run --date 2026-11-23 --spool "$D/spool2"
 cp "$E2E_TMP/err" "$D/rerun.err"
 expect_run "  ...says nothing but the takeover of the killed run's lease" 1 "*" "" -- grep -v "taking over the cycle lease of pid [0-9]* on host .*: that process has ended" "$D/rerun.err"
 expect_run "every debt started once" 0 "3000|3000" "" -- sqlite3 "$DB2" "select count(*), count(distinct debt_id) from outbox"

@@ -35,7 +35,7 @@ DB="$D/a.db"
 # $RUN DB ARGS...: the day's run on store DB (a script, so it can be started
 # in the background and stopped).
 RUN="$D/run"
-printf '#!/bin/sh\ndb=$1\nshift\nexec "%s" --db "$db" --scripts "%s" run --date 2026-11-23 "$@"\n' "$T" "$TREE" >"$RUN"
+printf '#!/bin/sh\ndb=$1\nshift\nexec "%s" --db "$db" --scripts "%s" --draft run --date 2026-11-23 "$@"\n' "$T" "$TREE" >"$RUN"
 chmod +x "$RUN"
 check_once() { # check_once LABEL: every message spooled once, in one spool
     expect_run "$1: 40 messages sent" 0 "40" "" -- sqlite3 "$DB" "select count(*) from outbox where status = 'sent'"
@@ -53,7 +53,7 @@ if start_stopped run.dispatch "$D/run1.log" "$RUN" "$DB" --spool "$D/spool1"; th
     took=$(( $(date +%s) - start ))
     expect_run "  ...at once, without waiting for the first (${took}s)" 0 "*" "" -- test "$took" -le 5
     expect_run "  ...and it spooled nothing" 0 "0" "" -- sh -c "ls '$D/spool2/email' 2>/dev/null | wc -l | tr -d ' '"
-    expect_run "simulate is not held up by the lease" 0 "*" "*" -- "$T" --db "$DB" --scripts "$TREE" simulate --date 2026-11-23 --days 1 --strategy "$TREE/strategies" --quiet
+    expect_run "simulate is not held up by the lease" 0 "*" "*" -- "$T" --db "$DB" --scripts "$TREE" --draft simulate --date 2026-11-23 --days 1 --strategy "$TREE/strategies" --quiet
     kill -CONT "$STOPPED_PID"
     wait "$STOPPED_PID"
     rc=$?

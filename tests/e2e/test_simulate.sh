@@ -31,7 +31,7 @@ sed -i 's/j:send("sms", "early_reminder")/local _ = j/; s/j:send("email", "early
 # Wrappers as files, since expect_run runs its command under timeout(1).
 S="$D/sim.sh"
 mkdir -p "$D/tmp"
-printf '#!/bin/sh\nTMPDIR="%s" exec "%s" --db "%s" --scripts "%s" simulate --date 2026-11-23 "$@"\n' "$D/tmp" "$T" "$DB" "$ROOT/scripts" >"$S"
+printf '#!/bin/sh\nTMPDIR="%s" exec "%s" --db "%s" --scripts "%s" --draft simulate --date 2026-11-23 "$@"\n' "$D/tmp" "$T" "$DB" "$ROOT/scripts" >"$S"
 chmod +x "$S"
 col="$D/col.sh" # col MEASURE COLUMN FILE: a column of a measure's row in the table
 cat >"$col" <<'EOF2'
@@ -89,7 +89,7 @@ expect_run "  ...amounts in the currency, with separators" 0 "*" "" -- grep -qE 
 expect_run "  ...tables fit the page" 0 "*" "" -- grep -q 'table{border-collapse:collapse;margin:1em 0;max-width:100%}' "$D/r.html"
 expect_run "  ...no external scripts or styles" 1 "" "" -- grep -E "<script|<link|@import|src=" "$D/r.html"
 expect_run "  ...the seed and script hashes" 0 "*" "" -- sh -c "grep -q '>9<' '$D/r.html' && grep -Eq '<code>[0-9a-f]{64}</code>' '$D/r.html'"
-expect_run "  ...strings escaped" 0 "*" "" -- sh -c "mkdir -p '$D/<b>&x' && cp -r '$D/quiet/.' '$D/<b>&x/' && '$T' --db '$DB' --scripts '$ROOT/scripts' simulate --date 2026-11-23 --days 2 --strategy '$D/<b>&x' --report '$D/e.html' --quiet >/dev/null && grep -q '&lt;b&gt;&amp;x' '$D/e.html' && ! grep -q '<b>&x' '$D/e.html'"
+expect_run "  ...strings escaped" 0 "*" "" -- sh -c "mkdir -p '$D/<b>&x' && cp -r '$D/quiet/.' '$D/<b>&x/' && '$T' --db '$DB' --scripts '$ROOT/scripts' --draft simulate --date 2026-11-23 --days 2 --strategy '$D/<b>&x' --report '$D/e.html' --quiet >/dev/null && grep -q '&lt;b&gt;&amp;x' '$D/e.html' && ! grep -q '<b>&x' '$D/e.html'"
 
 expect_run "the user's store is unchanged" 0 "$SUM0" "" -- sh -c "cksum <'$DB'"
 expect_run "  ...no journeys started in it" 0 "0" "" -- sqlite3 "$DB" "select count(*) from debts where journey is not null"
@@ -113,7 +113,7 @@ expect_run "unknown strategy dir" 2 "" "no such directory" -- "$S" --days 2 --st
 expect_run "unknown --vs dir" 2 "" "no such directory" -- "$S" --days 2 --strategy "$ROOT/scripts/strategies" --vs "$D/nope"
 mkdir -p "$D/empty"
 expect_run "a strategy dir with no journeys" 1 "" "no journeys" -- "$S" --days 2 --strategy "$D/empty"
-expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$ROOT/scripts" simulate --days 2 --strategy "$ROOT/scripts/strategies"
+expect_run "no store" 1 "" "no such store" -- "$T" --db "$D/none.db" --scripts "$ROOT/scripts" --draft simulate --days 2 --strategy "$ROOT/scripts/strategies"
 expect_run "bad date" 2 "" "--date" -- "$S" --days 2 --date 2026-02-30 --strategy "$ROOT/scripts/strategies"
 expect_run "help says the journeys are reset" 0 "*" "" -- sh -c "'$T' simulate --help | grep -q 'starts afresh'"
 expect_run "store still unchanged after all that" 0 "$SUM0" "" -- sh -c "cksum <'$DB'"

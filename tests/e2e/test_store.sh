@@ -83,19 +83,21 @@ printf 'external_id,debt_id,first_name,state,balance,currency\nC20,D20,Rotated,M
 expect_run "import still works after rotation" 0 "*" "debts: 1 new" -- "$T" --db "$DB" import accounts "$D/after.csv"
 expect_run "  ...its record under key version 2" 0 "1|2" "" -- sqlite3 "$DB" "select count(*), max(c.key_version) from consumers c join debts d on d.consumer_id = c.id where d.debt_id = 'D20'"
 expect_run "  ...and the chain still verifies" 0 "*" "" -- "$T" --db "$DB" audit verify
-# Decisions and script deploys are recorded and audited too.
-expect_run "scripts deploy" 0 "*" "" -- "$T" --db "$DB" scripts deploy --by alice
-expect_run "scripts deploy again is a no-op" 0 "*" "" -- sh -c "'$T' --db '$DB' scripts deploy --by alice | grep -q 'already deployed'"
-expect_run "deploy recorded" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_versions"
+# Decisions and script sets are recorded and audited too.
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+GEN=$(activate_set "$DB" "$ROOT/scripts")
+expect_run "the shipped scripts proposed, approved and activated" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_generations where status = 'active' and hash = '$GEN'"
+expect_run "proposing the same set again keeps nothing new" 0 "*" "" -- sh -c "'$T' --db '$DB' scripts propose '$ROOT/scripts' 2>/dev/null | grep -q 'already kept as active'"
 echo '{"id":"q1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"MA"},"debt":{"id":"D1"}}' >"$D/q.jsonl"
 expect_run "decide --record" 0 "*" "" -- "$T" --db "$DB" decide --record "$D/q.jsonl"
-expect_run "decision stored with its script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from gate_decisions where length(scripts_hash) = 64"
+expect_run "decision stored with the active script set" 0 "1" "" -- sqlite3 "$DB" "select count(*) from gate_decisions where scripts_hash = '$GEN'"
 expect_run "decisions bound into the audit chain" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep '\"action\":\"gate.decisions\"' | grep -q '\"count\":1,'"
 expect_run "the generation's texts kept with them" 0 "*" "" -- sh -c "'$T' --db '$DB' audit export | grep -q '\"action\":\"scripts.kept\"'"
 expect_run "chain intact after all of it" 0 "*" "" -- "$T" --db "$DB" audit verify
 mkdir -p "$D/badset/regulations"
 printf 'return regulation { id = "X", rules = { { id = "a", block = true } } }\n' >"$D/badset/regulations/x.lua"
-expect_run "a set with problems is not deployed" 1 "" "not deployed" -- "$T" --db "$DB" --scripts "$D/badset" scripts deploy
+expect_run "a set with problems is not proposed" 1 "*" "the set was not proposed" -- "$T" --db "$DB" scripts propose "$D/badset"
+expect_run "  ...nothing kept" 0 "1" "" -- sqlite3 "$DB" "select count(*) from script_generations"
 sqlite3 "$DB" "update audit set details = '{}' where seq = 3"
 expect_run "tampered audit record named" 1 "" "audit chain broken at record 3: record 3 was changed" -- "$T" --db "$DB" audit verify
 expect_run "database integrity" 0 "ok" "" -- sqlite3 "$DB" "pragma integrity_check"

@@ -10,6 +10,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 head -n 1201 "$ROOT/examples/portfolio/accounts.csv" >"$D/a.csv"
 for w in 0 3; do
     "$T" --db "$D/w$w.db" import accounts "$D/a.csv" >/dev/null 2>&1
+    activate_set "$D/w$w.db" "$ROOT/scripts" >/dev/null
     expect_run "5 days on $w workers" 0 "*" "" -- "$T" --db "$D/w$w.db" run --date 2026-11-23 --days 5 --workers "$w" --spool "$D/spool$w" --quiet
     sqlite3 "$D/w$w.db" "select o.idempotency_key, o.channel, o.status, o.send_at, coalesce(o.blocked_by, '') from outbox o order by 1" >"$D/outbox$w"
     sqlite3 "$D/w$w.db" "select debt_id, journey, journey_state, variant, journey_step, coalesce(timer_at, '') from debts order by 1" >"$D/debts$w"

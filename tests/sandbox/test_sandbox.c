@@ -211,6 +211,12 @@ static void write_file(const char *rel, const char *text)
     fclose(f);
 }
 
+static void count_report(void *ud, const char *message)
+{
+    (void)message;
+    (*(int *)ud)++;
+}
+
 static void make_tree(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tm-sbtest-%d", (int)getpid());
@@ -293,6 +299,102 @@ TEST(models_join_the_generation)
     ASSERT(strstr(e.msg, "dpd") != NULL);
 }
 
+/* A set kept in the store comes back from its texts: the same files give
+ * the same hash, models included; a text changed after it was stored, or a
+ * path that is not a script's, is refused. */
+TEST(generation_from_stored_texts)
+{
+    make_tree();
+    write_file("models/ptp.json", "{\"type\":\"logistic\",\"name\":\"ptp\",\"intercept\":0,"
+                                  "\"coefficients\":{\"dpd\":-0.1}}");
+    tm_gen *g, *back;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    ASSERT_EQ(tm_gen_file_count(g), 4);
+    ASSERT_STR_EQ(tm_gen_file(g, 3)->path, "models/ptp.json");
+    ASSERT(tm_gen_file(g, 4) == NULL);
+    tm_script files[4];
+    for (size_t i = 0; i < 4; i++)
+        files[3 - i] = *tm_gen_file(g, i); /* any order */
+    ASSERT_OK(tm_gen_from_files("stored", files, 4, tm_gen_hash(g), &back, &e));
+    ASSERT_STR_EQ(tm_gen_hash(back), tm_gen_hash(g));
+    ASSERT(tm_gen_model(back, "ptp") != NULL);
+    ASSERT_STR_EQ(tm_gen_find(back, "lib/common.lua")->display, "stored/lib/common.lua");
+    tm_gen_release(back);
+
+    tm_script changed[4];
+    memcpy(changed, files, sizeof changed);
+    ASSERT_STR_EQ(changed[1].path, "strategies/b.lua");
+    changed[1].text = "return {name = 'b', changed = true}";
+    changed[1].len = strlen(changed[1].text);
+    ASSERT_EQ(tm_gen_from_files("stored", changed, 4, tm_gen_hash(g), &back, &e), TM_ECRYPTO);
+    ASSERT(back == NULL);
+    ASSERT_CONTAINS(e.msg, tm_gen_hash(g));
+    /* Without a hash to match, the texts load as they are. */
+    ASSERT_OK(tm_gen_from_files("stored", changed, 4, NULL, &back, &e));
+    tm_gen_release(back);
+
+    tm_script bad = files[1];
+    bad.path = "../etc/x.lua";
+    ASSERT_EQ(tm_gen_from_files("stored", &bad, 1, NULL, &back, &e), TM_EINVAL);
+    bad.path = "notes.txt";
+    ASSERT_EQ(tm_gen_from_files("stored", &bad, 1, NULL, &back, &e), TM_EINVAL);
+    tm_script twice[2] = {files[1], files[1]};
+    ASSERT_EQ(tm_gen_from_files("stored", twice, 2, NULL, &back, &e), TM_EINVAL);
+    bad = files[1];
+    bad.text = "return {";
+    bad.len = strlen(bad.text);
+    ASSERT_EQ(tm_gen_from_files("stored", &bad, 1, NULL, &back, &e), TM_ESYNTAX);
+    ASSERT_CONTAINS(e.msg, "stored/strategies/b.lua");
+    tm_gen_release(g);
+}
+
+/* A strategy folder laid over a set: its files replace strategies/ (and
+ * nothing else), named by their own paths; a broken file is reported and
+ * left out when asked, else fails the overlay. */
+TEST(generation_overlay)
+{
+    make_tree();
+    write_file("strategies/c.lua", "return {name = 'c'}");
+    tm_gen *g, *o;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s-folder", tmpdir);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && mkdir -p %s && echo \"return {name = 'b-challenger'}\" >%s/b.lua", dir,
+             dir, dir);
+    ASSERT_EQ(system(cmd), 0);
+    ASSERT_OK(tm_gen_overlay(g, dir, "strategies", NULL, NULL, &o, &e));
+    ASSERT_EQ(tm_gen_count(o), 3); /* lib/common, regulations/a, strategies/b */
+    ASSERT(tm_gen_find(o, "strategies/c.lua") == NULL);
+    const tm_script *b = tm_gen_find(o, "strategies/b.lua");
+    ASSERT(b != NULL);
+    ASSERT_CONTAINS(b->text, "b-challenger");
+    char want[400];
+    snprintf(want, sizeof want, "%s/b.lua", dir);
+    ASSERT_STR_EQ(b->display, want);
+    ASSERT_STR_EQ(tm_gen_root(o), tm_gen_root(g));
+    ASSERT(strcmp(tm_gen_hash(o), tm_gen_hash(g)) != 0);
+    tm_gen_release(o);
+
+    snprintf(cmd, sizeof cmd, "echo 'return {' >%s/broken.lua", dir);
+    ASSERT_EQ(system(cmd), 0);
+    ASSERT_EQ(tm_gen_overlay(g, dir, "strategies", NULL, NULL, &o, &e), TM_ESYNTAX);
+    ASSERT_CONTAINS(e.msg, "broken.lua");
+    int told = 0;
+    ASSERT_OK(tm_gen_overlay(g, dir, "strategies", count_report, &told, &o, &e));
+    ASSERT_EQ(told, 1);
+    ASSERT(tm_gen_find(o, "strategies/broken.lua") == NULL);
+    tm_gen_release(o);
+    snprintf(cmd, sizeof cmd, "%s/nothing-here", dir);
+    ASSERT_EQ(tm_gen_overlay(g, cmd, "strategies", NULL, NULL, &o, &e), TM_ENOENT);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+    tm_gen_release(g);
+}
+
 TEST(script_and_require)
 {
     make_tree();
@@ -308,6 +410,53 @@ TEST(script_and_require)
     lua_pop(L, 2);
     ASSERT_EQ(tm_sandbox_script(sb, "nope.lua", &e), TM_ENOENT);
     ASSERT_EQ(lua_gettop(L), 0);
+    tm_sandbox_free(sb);
+}
+
+/* A definition's problem list: each problem told at the line where its field
+ * is written, found along its path from the definition's line; one raised
+ * where no line is known (after a tail call) is the loading script's, its
+ * fields looked up from the top; a later failure of another kind clears it. */
+TEST(problem_lists_told_at_their_lines)
+{
+    make_tree();
+    write_file("strategies/p.lua",
+               "local function def(t)\n"
+               "  error({ tm_problems = {\n"
+               "    { msg = 'unknown field afterr', path = { 'states', 'a', 'afterr' } },\n"
+               "    { msg = 'unknown field sendwindow', path = { 'sendwindow' } },\n"
+               "    { msg = 'whole' } }, where = 'WHERE' }, 0)\n"
+               "end\n"
+               "return def {\n"
+               "  sendwindow = 1,\n"
+               "  states = {\n"
+               "    a = {\n"
+               "      afterr = 2,\n"
+               "    },\n"
+               "  },\n"
+               "}\n");
+    tm_gen *g;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_gen_load(tmpdir, &g, &e));
+    tm_sandbox *sb = tm_sandbox_new(g, NULL, &e);
+    const tm_script *p = tm_gen_find(g, "strategies/p.lua");
+    tm_gen_release(g);
+    ASSERT(p != NULL);
+    ASSERT(tm_sandbox_script(sb, "strategies/p.lua", &e) != TM_OK);
+    ASSERT_EQ(tm_sandbox_problem_count(sb), 3);
+    char want[600];
+    snprintf(want, sizeof want, "%s:11: unknown field afterr", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 0), want);
+    snprintf(want, sizeof want, "%s:8: unknown field sendwindow", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 1), want);
+    snprintf(want, sizeof want, "%s: whole", p->display);
+    ASSERT_STR_EQ(tm_sandbox_problem(sb, 2), want);
+    ASSERT(tm_sandbox_problem(sb, 3) == NULL);
+    snprintf(want, sizeof want, "%s:11: unknown field afterr (and 2 more problems)", p->display);
+    ASSERT_STR_EQ(e.msg, want);
+    /* A failure of another kind leaves no list behind. */
+    ASSERT(strncmp(run(sb, "error('plain')"), "ERR", 3) == 0);
+    ASSERT_EQ(tm_sandbox_problem_count(sb), 0);
     tm_sandbox_free(sb);
 }
 

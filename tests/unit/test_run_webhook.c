@@ -158,7 +158,7 @@ TEST(run_dispatches_by_webhook_once)
     server s;
     start(&s);
     /* The shipped tree: early_stage sends an email to each on day 1. */
-    ASSERT_EQ(sh("printf 's3cret\\n' >%s/secret && %s --db %s/r.db run --date 2026-11-23 "
+    ASSERT_EQ(sh("printf 's3cret\\n' >%s/secret && %s --db %s/r.db --draft run --date 2026-11-23 "
                  "--webhook http://127.0.0.1:%d/messages --webhook-secret %s/secret --quiet >%s/out 2>&1",
                  dir, bin, dir, s.port, dir, dir),
               0);
@@ -173,7 +173,7 @@ TEST(run_dispatches_by_webhook_once)
         for (int j = i + 1; j < nkeys; j++)
             ASSERT(strcmp(s.keys[i], s.keys[j]) != 0);
     /* A rerun of the day POSTs nothing. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/r.db --draft run --date 2026-11-23 --webhook http://127.0.0.1:%d/messages "
                  "--quiet >%s/out2 2>&1",
                  bin, dir, s.port, dir),
               0);

@@ -436,12 +436,12 @@ TEST(one_day_of_run_fails_cleanly_at_every_call)
     write_file("c.csv", "external_id,debt_id,first_name,last_name,state,timezone,balance,currency\n"
                         "C6,D6,Eve,Ng,NJ,America/New_York,60.00,USD\n"
                         "C7,D7,Flo,Ito,CA,America/Los_Angeles,70.00,USD\n");
-    ASSERT_EQ(sh("%s --db %s/base.db --scripts %s/tree run --date 2026-11-22 --spool %s/day0 --workers 0 "
+    ASSERT_EQ(sh("%s --db %s/base.db --scripts %s/tree --draft run --date 2026-11-22 --spool %s/day0 --workers 0 "
                  ">/dev/null 2>&1 && %s --db %s/base.db event %s/e.jsonl >/dev/null 2>&1 && "
                  "%s --db %s/base.db import accounts %s/c.csv >/dev/null 2>&1",
                  bin, dir, dir, dir, bin, dir, dir, bin, dir, dir),
               0);
     char args[400];
-    snprintf(args, sizeof args, "--scripts %s/tree run --date 2026-11-23 --workers 0 --quiet", dir);
+    snprintf(args, sizeof args, "--scripts %s/tree --draft run --date 2026-11-23 --workers 0 --quiet", dir);
     fault_every_call("run", args, 0, "spool");
 }

@@ -701,7 +701,7 @@ TEST(tls_run_webhook_ca_option)
     /* Without --webhook-ca the throw-away CA is not trusted: nothing reaches the server, each
      * message is reported with the host and reason, and stays pending. */
     /* After the first refusal the rest are not tried; the run exits 1. */
-    ASSERT_EQ(sh("%s --db %s/n.db run --date 2026-11-23 --webhook https://localhost:%d/messages --quiet "
+    ASSERT_EQ(sh("%s --db %s/n.db --draft run --date 2026-11-23 --webhook https://localhost:%d/messages --quiet "
                  ">%s/out-n 2>%s/err-n",
                  bin, p.dir, s.port, p.dir, p.dir),
               1);
@@ -713,20 +713,20 @@ TEST(tls_run_webhook_ca_option)
     ASSERT(strstr(strstr(text, "not trusted") + 1, "not trusted") == NULL); /* reported once */
     ASSERT_EQ(srv_hits(&s), 0);
     /* With it, every message is delivered. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/r.db --draft run --date 2026-11-23 --webhook https://localhost:%d/messages "
                  "--webhook-ca %s --quiet >%s/out 2>&1",
                  bin, p.dir, s.port, p.ca_file, p.dir),
               0);
     ASSERT(srv_hits(&s) >= 3);
     /* Now the first store's messages, kept pending, go out once the CA is given. */
     int before = srv_hits(&s);
-    ASSERT_EQ(sh("%s --db %s/n.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/n.db --draft run --date 2026-11-23 --webhook https://localhost:%d/messages "
                  "--webhook-ca %s --quiet >%s/out 2>&1",
                  bin, p.dir, s.port, p.ca_file, p.dir),
               0);
     ASSERT_EQ(srv_hits(&s), before * 2);
     /* A CA file that does not load stops the run before any work, naming the file. */
-    ASSERT_EQ(sh("%s --db %s/r.db run --date 2026-11-23 --webhook https://localhost:%d/messages "
+    ASSERT_EQ(sh("%s --db %s/r.db --draft run --date 2026-11-23 --webhook https://localhost:%d/messages "
                  "--webhook-ca %s/none.pem --quiet >%s/out 2>%s/err",
                  bin, p.dir, s.port, p.dir, p.dir, p.dir),
               1);
