@@ -618,7 +618,7 @@ static void arm_free(tm_sim_arm *A)
 /* Runs one strategy on its own copy of the store. The copy is made and, for the first arm,
  * the portfolio read from it (`load` set). Returns an exit code. */
 static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *keys, int load,
-                   const tm_gen *base)
+                   tm_gen *base)
 {
     struct tm_err e = {0};
     tm_store *s = NULL;
@@ -674,7 +674,10 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
         A->bal[i] = S->d[i].start;
     /* The strategy set laid over the script set (the store's active one, or
      * a draft): a file of it that does not load refuses the set. */
-    if (tm_gen_overlay(base, A->dir, "strategies", NULL, NULL, &set, &e) != TM_OK) {
+    if (A->own) {
+        tm_gen_retain(base);
+        set = base;
+    } else if (tm_gen_overlay(base, A->dir, "strategies", NULL, NULL, &set, &e) != TM_OK) {
         fprintf(stderr, "tallyman: strategy %s: the script set does not load: %s\n", A->dir,
                 e.msg);
         goto done;
@@ -857,13 +860,12 @@ int tm_cmd_simulate(tm_cli *cli)
     }
     if (days == 0)
         return tm_cli_usage_error("simulate", "--days is required (1 to 3650)");
-    char strat_default[PATH_MAX];
-    if (strat_a == NULL) {
-        /* the strategies that run: the script tree's own */
-        snprintf(strat_default, sizeof strat_default, "%s/strategies", cli->scripts);
-        strat_a = strat_default;
-    }
-    if (!is_dir(strat_a))
+    /* Without --strategy, A is the strategies that run: the store's active
+     * set's own (or the draft tree's), nothing laid over them. */
+    int own_a = strat_a == NULL;
+    if (own_a)
+        strat_a = cli->draft ? "the draft's strategies/" : "the active set's strategies/";
+    else if (!is_dir(strat_a))
         return tm_cli_usage_error("simulate", "--strategy %s: no such directory", strat_a);
     if (strat_b && !is_dir(strat_b))
         return tm_cli_usage_error("simulate", "--vs %s: no such directory", strat_b);
@@ -916,6 +918,7 @@ int tm_cmd_simulate(tm_cli *cli)
     memset(&B, 0, sizeof B);
     A.label = "A";
     A.dir = strat_a;
+    A.own = own_a;
     B.label = "B";
     B.dir = strat_b;
     snprintf(A.db, sizeof A.db, "%s/a.db", work);

@@ -46,6 +46,7 @@ typedef struct tm_sim_group {
 
 typedef struct tm_sim_arm {
     const char *label, *dir;
+    int own;           /* dir names the script set's own strategies: nothing laid over it */
     char tree[PATH_MAX], db[PATH_MAX], hash[65];
     int64_t *bal, *collected, *cost;
     int *contacts, *complaints, *pdue, *pkept, *resolved; /* resolved: day number + 1, or 0 */

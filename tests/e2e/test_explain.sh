@@ -9,7 +9,7 @@ D="$E2E_TMP"
 # A call at 07:30 in Boston (too early), two calls already this week, an
 # email needing an opt-out notice, and a bad line among them.
 cat >"$D/req.jsonl" <<'JSON'
-{"id":"early","now":"2026-11-23T12:30:00Z","channel":"call","consumer":{"state":"MA","city":"Boston","timezones":["America/New_York"]},"debt":{"id":"D1"}}
+{"id":"early","now":"2026-11-23T12:30:00Z","channel":"call","dialer":"manual","consumer":{"state":"MA","city":"Boston","timezones":["America/New_York"]},"debt":{"id":"D1"}}
 {"id":"mail","now":"2026-11-23T15:00:00Z","channel":"email","consumer":{"state":"TX","timezones":["America/Chicago"],"consent":{"email":true}}}
 {"id":"bad","channel":"call","consumer":{"state":"ZZ"}}
 JSON
@@ -48,9 +48,9 @@ check "explain --json: the bad line as decide gives it" "$D/out.jsonl" '{"line":
 
 # An unknown request field: the decision is given, the field named with a
 # "did you mean", in the decision line and in the explanation.
-echo '{"id":"tz","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezone":["America/Chicago"]}}' >"$D/tz.jsonl"
+echo '{"id":"tz","now":"2026-11-23T15:00:00Z","channel":"call","dialer":"manual","consumer":{"state":"NY","timezone":["America/Chicago"]}}' >"$D/tz.jsonl"
 expect_run "an unknown field is a warning, the decision still given" 0 \
-    '{"id":"tz","allow":true,"blocked_by":[],"next_allowed_at":"2026-11-23T15:00:00Z","requires":[],"time_barred":false,"scripts":"'"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/plain.jsonl" | head -n 1)"'","warnings":["consumer.timezone: unknown field, not read (did you mean \"timezones\"?)"]}' \
+    '{"id":"tz","allow":true,"blocked_by":[],"next_allowed_at":"2026-11-23T15:00:00Z","requires":[],"assumed":[],"time_barred":false,"time_barred_on":null,"scripts":"'"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/plain.jsonl" | head -n 1)"'","warnings":["consumer.timezone: unknown field, not read (did you mean \"timezones\"?)"]}' \
     "" -- "$T" decide "$D/tz.jsonl"
 expect_run "the explanation tells the warning too" 0 "*" "" -- sh -c "'$T' decide --explain '$D/tz.jsonl' | grep -qxF 'warning: consumer.timezone: unknown field, not read (did you mean \"timezones\"?)'"
 

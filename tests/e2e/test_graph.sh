@@ -52,13 +52,16 @@ local journey = require("lib.journey")
 return journey {
   id = "split", start = "remind", variants = { champion = 90, sms_first = 10 },
   states = {
-    remind = { enter = function(j) j:send("sms", "r") end, on = { payment = "paid" } },
+    remind = { enter = function(j)
+      if j.variant == "sms_first" then j:send("sms", "r") else j:send("email", "r") end
+    end, on = { payment = "paid" } },
     paid = { final = "paid" },
   },
 }
 LUA
 expect_run "the variant split on the start edge" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split | grep -qx '  \"(start)\" -> \"remind\" \\[label=\"start: champion 90%, sms_first 10%\"\\];'"
-expect_run "what each state sends, by variant" 0 "*" "" -- sh -c "'$T' --scripts '$ROOT/scripts' graph early_stage | grep -qxF '  \"remind\" [label=\"remind\\nsends champion: email early_reminder; sms_first: sms early_reminder\"];'"
+expect_run "what each state sends, by variant" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split | grep -qxF '  \"remind\" [label=\"remind\\nsends champion: email r; sms_first: sms r\"];'"
+expect_run "  ...and a state whose sends turn on the debt says so" 0 "*" "" -- sh -c "'$T' --scripts '$ROOT/scripts' graph early_stage | grep -qxF '  \"remind\" [label=\"remind\\nsends (depends on the debt)\"];'"
 expect_run "  ...the same for every variant said once" 0 "*" "" -- sh -c "'$T' --scripts '$ROOT/scripts' graph early_stage | grep -qxF '  \"call\" [label=\"call\\nsends call early_call\"];'"
 expect_run "  ...in Mermaid too" 0 "*" "" -- sh -c "'$T' --scripts '$D/tree' graph split --mermaid | grep -qx '  \\[\\*\\] --> remind : start: champion 90%, sms_first 10%'"
 expect_run "unknown journey lists the known" 1 "" "no journey 'nope' (journeys: demo split)" -- "$T" --scripts "$D/tree" graph nope

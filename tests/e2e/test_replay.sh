@@ -13,7 +13,7 @@ head -n 201 "$ROOT/examples/portfolio/accounts.csv" >"$D/a.csv"
 cp -r "$ROOT/scripts" "$D/tree"
 S="$T --db $D/s.db --scripts $D/tree" # (temporary paths hold no spaces)
 $S import accounts "$D/a.csv" >/dev/null 2>&1
-expect_run "three days" 0 "*" "" -- $S run --date 2026-11-23 --days 3 --spool "$D/spool" --quiet
+expect_run "three days" 0 "*" "" -- $S --draft run --date 2026-11-23 --days 3 --spool "$D/spool" --quiet
 # expect_glob NAME RC PATTERN -- CMD...: exit RC and stdout matching the
 # shell pattern.
 expect_glob() {
