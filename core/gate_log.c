@@ -90,7 +90,13 @@ enum {
 
 /* consumer.attorney's own varint: present, the two answers (TM_TRI_*), and
  * whether its two instants follow. */
-enum { A_PRESENT = 1, A_CONSENTED = 1, A_RESPONDED = 3, A_SINCE = 1 << 5, A_ASKED = 1 << 6, A_TOP = 7 };
+enum {
+    A_PRESENT = 1,                     /* bit 0 */
+    A_CONSENTED = 1,                   /* bits 1-2 */
+    A_RESPONDED = 3,                   /* bits 3-4 */
+    A_SINCE = 1 << 5, A_ASKED = 1 << 6,
+    A_TOP = 7,
+};
 
 /* A consumer request's varint: its type, its form plus one, and whether the
  * hours (no_calls_at) and the channels (contact_only_by) follow. */
