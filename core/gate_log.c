@@ -72,7 +72,40 @@ enum {
     B_DISPUTE = 14,                    /* bits 14-15 */
     B_TB_GIVEN = 1 << 16,
     B_TB = 17,                         /* bits 17-18: time_barred as given */
+    B_TOP = 19,                        /* bits from here on are never set */
 };
+
+/* Version 2: the optional facts, in a second varint after the history
+ * (zero, one byte, for a request that gives none of them). The three enums
+ * are kept as their value plus one, so 0 is "not given"; the rest are
+ * presence bits for what follows, in this order. */
+enum {
+    X_OWNER = 0,                       /* bits 0-1: debt.owner + 1 */
+    X_DIALER = 2,                      /* bits 2-3: dialer + 1 */
+    X_LINE = 4,                        /* bits 4-5: line + 1 */
+    X_LANGUAGE = 1 << 6, X_DEFAULT = 1 << 7, X_NOTICES = 1 << 8, X_ATTORNEY = 1 << 9,
+    X_REQUESTS = 1 << 10, X_MORE_CALLS = 1 << 11,
+    X_TOP = 12,
+};
+
+/* consumer.attorney's own varint: present, the two answers (TM_TRI_*), and
+ * whether its two instants follow. */
+enum {
+    A_PRESENT = 1,                     /* bit 0 */
+    A_CONSENTED = 1,                   /* bits 1-2 */
+    A_RESPONDED = 3,                   /* bits 3-4 */
+    A_SINCE = 1 << 5, A_ASKED = 1 << 6,
+    A_TOP = 7,
+};
+
+/* A consumer request's varint: its type, its form plus one, and whether the
+ * hours (no_calls_at) and the channels (contact_only_by) follow. */
+enum { R_FORM = 2, R_HOURS = 1 << 4, R_CHANNELS = 1 << 5, R_TOP = 6 };
+
+/* A history entry's varint: channel, outcome, place, direction and other
+ * debt in bits 0-8 (version 1), then required_by_law (TM_TRI_*) and the
+ * purpose plus one (version 2). */
+enum { H_RBL = 9, H_PURPOSE = 11, H_TOP_V1 = 9, H_TOP = 14 };
 
 typedef struct enc {
     buf b;
@@ -88,6 +121,76 @@ static void put_name(enc *e, const char *name)
     if (e->rc == TM_OK)
         e->rc = e->intern(e->ud, name, &id, e->err);
     put_uv(&e->b, (uint64_t)id);
+}
+
+/* Whether consumer.attorney holds anything to keep: it was given, or one
+ * of its parts is set. */
+static int attorney_given(const tm_attorney *a)
+{
+    return a->present || a->since_day != INT64_MIN || a->asked_at != INT64_MIN ||
+           a->consented != TM_TRI_ABSENT || a->responded != TM_TRI_ABSENT;
+}
+
+/* Version 2's tail: the optional facts the request gives (gate_log.h). An
+ * instant is kept as its age before the request's time, as the history's
+ * are; a date as its day number. */
+static void put_facts(enc *e, const tm_request *req)
+{
+    const tm_attorney *a = &req->attorney;
+    uint64_t x = (uint64_t)(req->owner + 1) << X_OWNER | (uint64_t)(req->dialer + 1) << X_DIALER |
+                 (uint64_t)(req->line + 1) << X_LINE;
+    if (req->language[0])
+        x |= X_LANGUAGE;
+    if (req->default_day != INT64_MIN)
+        x |= X_DEFAULT;
+    if (req->nnotices)
+        x |= X_NOTICES;
+    if (attorney_given(a))
+        x |= X_ATTORNEY;
+    if (req->nrequests)
+        x |= X_REQUESTS;
+    if (req->more_calls_at != INT64_MIN)
+        x |= X_MORE_CALLS;
+    put_uv(&e->b, x);
+    if (req->language[0])
+        put_name(e, req->language);
+    if (req->default_day != INT64_MIN)
+        put_uv(&e->b, zig(req->default_day));
+    if (req->nnotices) {
+        put_uv(&e->b, (uint64_t)req->nnotices);
+        for (int i = 0; i < req->nnotices; i++) {
+            put_name(e, req->notices[i].name);
+            put_uv(&e->b, zig(req->notices[i].day));
+        }
+    }
+    if (attorney_given(a)) {
+        put_uv(&e->b, (uint64_t)(a->present != 0) | (uint64_t)(a->consented & 3) << A_CONSENTED |
+                          (uint64_t)(a->responded & 3) << A_RESPONDED |
+                          (a->since_day != INT64_MIN ? A_SINCE : 0) |
+                          (a->asked_at != INT64_MIN ? A_ASKED : 0));
+        if (a->since_day != INT64_MIN)
+            put_uv(&e->b, zig(a->since_day));
+        if (a->asked_at != INT64_MIN)
+            put_span(&e->b, req->now - a->asked_at);
+    }
+    if (req->nrequests) {
+        put_uv(&e->b, (uint64_t)req->nrequests);
+        for (int i = 0; i < req->nrequests; i++) {
+            const tm_consumer_request *q = &req->requests[i];
+            int hours = q->from_s != 0 || q->to_s != 0;
+            put_uv(&e->b, (uint64_t)(q->type & 3) | (uint64_t)((q->form + 1) & 3) << R_FORM |
+                              (hours ? R_HOURS : 0) | (q->channels ? R_CHANNELS : 0));
+            put_span(&e->b, req->now - q->at);
+            if (hours) {
+                put_uv(&e->b, (uint64_t)q->from_s);
+                put_uv(&e->b, (uint64_t)q->to_s);
+            }
+            if (q->channels)
+                put_uv(&e->b, q->channels);
+        }
+    }
+    if (req->more_calls_at != INT64_MIN)
+        put_span(&e->b, req->now - req->more_calls_at);
 }
 
 int tm_gate_log_encode(const tm_request *req, int inline_debt, tm_gate_intern_fn intern, void *ud,
@@ -151,9 +254,12 @@ int tm_gate_log_encode(const tm_request *req, int inline_debt, tm_gate_intern_fn
     for (int i = 0; i < req->nhistory; i++) {
         const tm_history *h = &req->history[i];
         put_uv(&e.b, (uint64_t)h->channel | (uint64_t)h->outcome << 3 | (uint64_t)h->place << 6 |
-                         (uint64_t)h->direction << 7 | (uint64_t)(h->other_debt != 0) << 8);
+                         (uint64_t)h->direction << 7 | (uint64_t)(h->other_debt != 0) << 8 |
+                         (uint64_t)(h->required_by_law & 3) << H_RBL |
+                         (uint64_t)(h->purpose + 1) << H_PURPOSE);
         put_span(&e.b, req->now - h->at);
     }
+    put_facts(&e, req);
     if (e.rc == TM_OK && e.b.oom)
         e.rc = tm_err_set(err, TM_ENOMEM, "out of memory encoding a decision");
     if (e.rc != TM_OK) {
@@ -205,23 +311,135 @@ static int64_t get_span(dec *d)
     return s;
 }
 
+/* The dates and instants the wire format can give (years 0000 to 9999):
+ * a decoded one outside them is damage, and is refused before the gate's
+ * calendar arithmetic sees it. */
+#define DAY_MIN (-719528)  /* 0000-01-01 */
+#define DAY_MAX 2932896    /* 9999-12-31 */
+
+static int64_t get_day(dec *d)
+{
+    int64_t v = unzig(get_uv(d));
+    if (v < DAY_MIN || v > DAY_MAX) {
+        d->bad = 1;
+        return 0;
+    }
+    return v;
+}
+
+/* An instant kept as its age before `now`. */
+static int64_t get_before(dec *d, int64_t now)
+{
+    int64_t s = get_span(d), t;
+    if (__builtin_sub_overflow(now, s, &t) || t < (int64_t)DAY_MIN * 86400 ||
+        t >= ((int64_t)DAY_MAX + 1) * 86400) {
+        d->bad = 1;
+        return 0;
+    }
+    return t;
+}
+
 static int bad_enc(struct tm_err *err, const char *what)
 {
     return tm_err_set(err, TM_EINVAL, "the recorded request cannot be read: %s", what);
+}
+
+/* Version 2's tail (put_facts), into `req` (which holds no memory of its
+ * own for it). Returns NULL, or what is wrong. */
+static const char *get_facts(dec *d, tm_gate_name_fn name, void *ud, tm_request *req)
+{
+    uint64_t x = get_uv(d);
+    int owner = (int)(x >> X_OWNER & 3) - 1, dialer = (int)(x >> X_DIALER & 3) - 1,
+        line = (int)(x >> X_LINE & 3) - 1;
+    if (d->bad)
+        return "cut short";
+    if (owner >= TM_OWNER__COUNT || dialer >= TM_DIALER__COUNT || line >= TM_LINE__COUNT ||
+        (x >> X_TOP) != 0)
+        return "an optional fact out of range";
+    req->owner = owner;
+    req->dialer = dialer;
+    req->line = line;
+    if (x & X_LANGUAGE) {
+        const char *l = name(ud, (int64_t)get_uv(d));
+        if (!l || !*l || strlen(l) >= sizeof req->language)
+            return "the language is not kept";
+        memcpy(req->language, l, strlen(l) + 1);
+    }
+    if (x & X_DEFAULT)
+        req->default_day = get_day(d);
+    if (x & X_NOTICES) {
+        uint64_t n = get_uv(d);
+        if (n == 0 || n > TM_GATE_MAX_NOTICES)
+            return "too many notices";
+        for (uint64_t i = 0; i < n && !d->bad; i++) {
+            tm_notice *t = &req->notices[req->nnotices];
+            const char *m = name(ud, (int64_t)get_uv(d));
+            if (!m || !*m || strlen(m) >= sizeof t->name)
+                return "a notice's name is not kept";
+            memcpy(t->name, m, strlen(m) + 1);
+            t->day = get_day(d);
+            req->nnotices++;
+        }
+    }
+    if (x & X_ATTORNEY) {
+        tm_attorney *a = &req->attorney;
+        uint64_t v = get_uv(d);
+        a->present = (int)(v & A_PRESENT);
+        a->consented = (int)(v >> A_CONSENTED & 3);
+        a->responded = (int)(v >> A_RESPONDED & 3);
+        if (a->consented > TM_TRI_TRUE || a->responded > TM_TRI_TRUE || (v >> A_TOP) != 0)
+            return "the attorney out of range";
+        if (v & A_SINCE)
+            a->since_day = get_day(d);
+        if (v & A_ASKED)
+            a->asked_at = get_before(d, req->now);
+    }
+    if (x & X_REQUESTS) {
+        uint64_t n = get_uv(d);
+        if (n == 0 || n > TM_GATE_MAX_REQUESTS)
+            return "too many consumer requests";
+        for (uint64_t i = 0; i < n && !d->bad; i++) {
+            tm_consumer_request *q = &req->requests[req->nrequests++];
+            uint64_t v = get_uv(d);
+            q->type = (int)(v & 3);
+            q->form = (int)(v >> R_FORM & 3) - 1;
+            if (q->type >= TM_CREQ__COUNT || q->form >= TM_FORM__COUNT || (v >> R_TOP) != 0)
+                return "a consumer request out of range";
+            q->at = get_before(d, req->now);
+            if (v & R_HOURS) {
+                uint64_t f = get_uv(d), t = get_uv(d);
+                if (f > 86400 || t > 86400)
+                    return "a consumer request's hours out of the day";
+                q->from_s = (int)f;
+                q->to_s = (int)t;
+            }
+            if (v & R_CHANNELS) {
+                uint64_t c = get_uv(d);
+                if (c == 0 || c >> TM_CH__COUNT)
+                    return "a consumer request's channels out of range";
+                q->channels = (uint32_t)c;
+            }
+        }
+    }
+    if (x & X_MORE_CALLS)
+        req->more_calls_at = get_before(d, req->now);
+    return NULL;
 }
 
 int tm_gate_log_decode(const uint8_t *bufp, size_t len, int64_t now, int channel,
                        const char *debt_ref, const char *id_json, tm_gate_name_fn name, void *ud,
                        tm_request *req, struct tm_err *err)
 {
-    memset(req, 0, sizeof *req);
+    /* What an older version does not carry is "not given", as a request
+     * that leaves it out is read. */
+    tm_gate_request_init(req);
     dec d = {bufp, bufp + len, 0};
     const char *why = NULL;
-    if (len < 1 || bufp[0] != TM_GATE_LOG_VERSION) {
-        return tm_err_set(err, TM_EINVAL, "the recorded request is in encoding %d, this tallyman reads %d",
+    if (len < 1 || bufp[0] < 1 || bufp[0] > TM_GATE_LOG_VERSION) {
+        return tm_err_set(err, TM_EINVAL, "the recorded request is in encoding %d, this tallyman reads 1 to %d",
                           len ? bufp[0] : -1, TM_GATE_LOG_VERSION);
     }
-    d.p++;
+    int version = *d.p++;
     req->now = now;
     req->channel = channel;
     if (channel < 0 || channel >= TM_CH__COUNT) {
@@ -236,7 +454,7 @@ int tm_gate_log_decode(const uint8_t *bufp, size_t len, int64_t now, int channel
     req->dispute = (int)(bits >> B_DISPUTE & 3);
     if (req->debt_type >= TM_DT__COUNT || req->purpose >= TM_PU__COUNT ||
         req->collector >= TM_CO__COUNT || req->dispute >= TM_DISPUTE__COUNT ||
-        (bits & 3) == 3 || (bits >> 19) != 0) {
+        (bits & 3) == 3 || (bits >> B_TOP) != 0) {
         why = "a field out of range";
         goto out;
     }
@@ -318,8 +536,10 @@ int tm_gate_log_decode(const uint8_t *bufp, size_t len, int64_t now, int channel
         req->range_from[req->nranges] = (int)f;
         req->range_to[req->nranges++] = (int)t;
     }
-    req->last_payment_day = (bits & B_LP) ? unzig(get_uv(&d)) : INT64_MIN;
-    req->charge_off_day = (bits & B_CO) ? unzig(get_uv(&d)) : INT64_MIN;
+    if (bits & B_LP)
+        req->last_payment_day = get_day(&d);
+    if (bits & B_CO)
+        req->charge_off_day = get_day(&d);
     uint64_t nm = get_uv(&d);
     if (nm > TM_GATE_MAX_MSGFIELDS) {
         why = "too many message fields";
@@ -350,12 +570,18 @@ int tm_gate_log_decode(const uint8_t *bufp, size_t len, int64_t now, int channel
         h->place = (int)(v >> 6 & 1);
         h->direction = (int)(v >> 7 & 1);
         h->other_debt = (int)(v >> 8 & 1);
-        if (h->channel >= TM_CH__COUNT || h->outcome >= TM_OUT__COUNT || (v >> 9) != 0) {
+        h->required_by_law = (int)(v >> H_RBL & 3);
+        h->purpose = (int)(v >> H_PURPOSE & 7) - 1;
+        if (h->channel >= TM_CH__COUNT || h->outcome >= TM_OUT__COUNT ||
+            h->required_by_law > TM_TRI_TRUE || h->purpose >= TM_PU__COUNT ||
+            (v >> (version == 1 ? H_TOP_V1 : H_TOP)) != 0) {
             why = "a history entry out of range";
             goto out;
         }
-        h->at = now - get_span(&d);
+        h->at = get_before(&d, now);
     }
+    if (version >= 2 && !d.bad && (why = get_facts(&d, name, ud, req)) != NULL)
+        goto out;
     if (d.bad) {
         why = "cut short";
         goto out;

@@ -4,19 +4,35 @@
  * the generation that judged it, the rules that blocked it and the request
  * fields it was judged on, compactly enough for a portfolio of a million
  * debts: names (rule ids, the generation's hash, zones, cities, creditors,
- * message fields) are kept once in the store and referred to by number,
+ * message fields, languages, notices) are kept once in the store and referred to by number,
  * and the request is a binary encoding of varints (below). A past decision
  * can so be decoded into the very tm_request the gate saw and judged again
  * (`decide --replay`), and read back as a debt's story (`why`).
  *
- * The request encoding, version 1: a version byte, then varints (7 bits a
+ * The request encoding, version 2: a version byte, then varints (7 bits a
  * byte, low first; signed values zigzagged): the request's small enums and
  * presence bits in one; the state's two letters; city, creditor and the
  * debt's own id (inline, when the log row has no debt); the zones; flags,
  * consents, opt-outs, inconvenient days and ranges; the debt's dates; the
  * message fields (name, value); and each history entry as its enums in one
- * varint and its age in seconds before the request's time. The instant
- * judged and the channel are the row's own columns.
+ * varint (with required_by_law and the purpose plus one) and its age in
+ * seconds before the request's time. Then the optional facts: one varint
+ * holding debt.owner, dialer and line each plus one (0: not given) and a
+ * presence bit for each of the rest, which follow in order: language (a
+ * name), debt.default_date, debt.notices (count, then name and date each),
+ * consumer.attorney (a varint of present, consented, responded and which
+ * of since and asked_at follow), consumer.requests (count, then each as
+ * type, form plus one and which of hours and channels follow; its age;
+ * from and to; channels) and consumer.consent.more_calls_at (its age).
+ * Dates are day numbers, instants ages before the request's time. The
+ * instant judged and the channel are the row's own columns; the request's
+ * id and warnings are not kept.
+ *
+ * Version 1 (rows kept before version 2) is version 2 without the optional
+ * facts and without the two history fields: they decode as "not given"
+ * (tm_gate_request_init), as when a request leaves them out. Decoding
+ * checks every read against the end and every count, enum and date against
+ * its bound: damaged bytes are TM_EINVAL, never a crash.
  *
  * Each batch of rows is bound into the audit chain: tm_gate_log_seal
  * appends one "gate.decisions" record naming the rows' ids and the SHA-256
@@ -34,7 +50,7 @@
 #include "store.h"
 #include "tm_status.h"
 
-#define TM_GATE_LOG_VERSION 1
+#define TM_GATE_LOG_VERSION 2
 
 /* Names to numbers and back, for the encoding. intern: the number of
  * `name` (kept when new); TM_OK or an error. name: the text of number `id`,
@@ -42,16 +58,19 @@
 typedef int (*tm_gate_intern_fn)(void *ud, const char *name, int64_t *id, struct tm_err *err);
 typedef const char *(*tm_gate_name_fn)(void *ud, int64_t id);
 
-/* Encodes the fields of `req` the gate judges into *out (malloc'd, caller
+/* Encodes (in version TM_GATE_LOG_VERSION) the fields of `req` the gate
+ * judges into *out (malloc'd, caller
  * frees; *len bytes). `inline_debt`: the debt's own id goes into the
  * encoding (the row has no debt to name it). TM_OK, TM_ENOMEM, or the
  * intern function's error. */
 int tm_gate_log_encode(const tm_request *req, int inline_debt, tm_gate_intern_fn intern, void *ud,
                        uint8_t **out, size_t *len, struct tm_err *err);
 
-/* Decodes `len` bytes into *req (caller frees with tm_gate_request_free):
- * `now` and `channel` are the row's, `debt_ref` the row's debt's own id
- * (used when the encoding holds none; NULL or "": none). The id is
+/* Decodes `len` bytes (version 1 or 2) into *req (caller frees with
+ * tm_gate_request_free); what the encoding does not carry is "not given",
+ * as tm_gate_request_init sets it. `now` and `channel` are the row's,
+ * `debt_ref` the row's debt's own id (used when the encoding holds none;
+ * NULL or "": none). The id is
  * `id_json` (copied; NULL: null). TM_EINVAL (err saying what is wrong: a
  * version this build does not read, bytes cut short, a name or zone not
  * known) leaves nothing in *req to free; TM_ENOMEM. */
