@@ -78,7 +78,7 @@ cat >"$D/facts.jsonl" <<EOF
 EOF
 first=$(( $(q 'select max(id) from gate_log') + 1 ))
 R="$T --db $D/s.db --scripts $ROOT/scripts"
-expect_run "decide --record: the facts" 0 "*" "" -- $R decide --record "$D/facts.jsonl"
+expect_run "decide --record: the facts" 0 "*" "" -- $R --draft decide --record "$D/facts.jsonl"
 expect_eq "the facts change the verdicts" "1,0,1,0,0,0,1,0,0,1,0" "$(q "select group_concat(allow) from (select allow from gate_log where id >= $first order by id)")"
 expect_eq "  ...or the rules that block" "US-FED/time-barred-suit-threat" "$(q "select blocked_by from gate_decisions where id = $((first + 4))")"
 expect_run "replay: the facts judged the same" 0 "11 decisions judged again: 11 the same, 0 different, 0 could not be judged (1 generation loaded from the store)" "" -- $R decide --replay --from "$first"

@@ -27,7 +27,7 @@ SUM0=$(cksum <"$DB")
 
 # The challenger: early_stage that never sends (a copy of the shipped set, one file edited).
 cp -r "$ROOT/scripts/strategies" "$D/quiet"
-sed -i 's/j:send("sms", "early_reminder")/local _ = j/; s/j:send("email", "early_reminder")/local _ = j/g; s/j:send("call", "early_call")/local _ = j/' "$D/quiet/early_stage.lua"
+sed -i 's/strategy\.send_first(j, [^)]*)/local _ = j/g; s/j:send("call", "early_call")/local _ = j/' "$D/quiet/early_stage.lua"
 # Wrappers as files, since expect_run runs its command under timeout(1).
 S="$D/sim.sh"
 mkdir -p "$D/tmp"
@@ -103,9 +103,9 @@ expect_run "bad costs: the field is named" 2 "" "costs_typo" -- "$S" --days 2 --
 
 # Bad use.
 expect_run "no --days" 2 "" "--days is required" -- "$S" --strategy "$ROOT/scripts/strategies"
-expect_run "--strategy defaults to the script tree's strategies" 0 "*" "" -- "$S" --days 2 --seed 3 --quiet
+expect_run "--strategy defaults to the strategies of the set that runs" 0 "*" "" -- "$S" --days 2 --seed 3 --quiet
 cp "$E2E_TMP/out" "$D/default.txt"
-expect_run "  ...and says which" 0 "*" "" -- grep -qx "A: $ROOT/scripts/strategies" "$D/default.txt"
+expect_run "  ...and says which" 0 "*" "" -- grep -q "^A: the draft.s strategies/" "$D/default.txt"
 expect_run "--days 0" 2 "" "--days" -- "$S" --days 0 --strategy "$ROOT/scripts/strategies"
 expect_run "--days 3651" 2 "" "--days" -- "$S" --days 3651 --strategy "$ROOT/scripts/strategies"
 expect_run "bad seed" 2 "" "--seed" -- "$S" --days 2 --seed -3 --strategy "$ROOT/scripts/strategies"

@@ -11,11 +11,11 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 head -n 41 "$ROOT/examples/portfolio/accounts.csv" >"$D/a.csv"
 S="$T --db $D/s.db" # (temporary paths hold no spaces)
 $S import accounts "$D/a.csv" >/dev/null 2>&1
-expect_run "two days" 0 "*" "" -- $S run --date 2026-11-23 --days 2 --spool "$D/spool" --quiet
+expect_run "two days" 0 "*" "" -- $S --draft run --date 2026-11-23 --days 2 --spool "$D/spool" --quiet
 q() { sqlite3 "$D/s.db" "$1"; }
 # A day with nothing to do says when the next timers fall due (and how to
 # run that day).
-$S run --date 2026-11-25 --spool "$D/spool" >"$D/quiet.out" 2>&1
+$S --draft run --date 2026-11-25 --spool "$D/spool" >"$D/quiet.out" 2>&1
 expect_run "a quiet day says when the next timers fall due" 0 "*" "" -- grep -qE '^nothing to do: no new debts, events or timers; the next timers fall due at 2026-11-2[6-9]T[0-9:]+Z \([0-9]+ that day\): run --date 2026-11-2[6-9]$' "$D/quiet.out"
 # A debt with a blocked contact, then a promise and a payment on it.
 debt=$(q "select debt_id from gate_decisions where allow = 0 order by id limit 1")
