@@ -1,8 +1,9 @@
 /*
  * sandbox/lb_spec.c: runs Lua spec files (*_spec.lua) inside the sandbox, for
  * `tallyman test`. A spec file declares cases with describe/it and checks
- * gate decisions with the assert_* helpers; each case runs as its own call,
- * under the sandbox's limits, and a failure is reported as file:line.
+ * gate decisions and journey steps with the assert_* helpers; each case runs
+ * as its own call, under the sandbox's limits, and a failure is reported as
+ * file:line. A rule, state or template a helper is given must exist.
  */
 #include "lb_spec.h"
 
@@ -104,6 +105,46 @@
  * In spec files: `field` is not in the decision's requires.
  * @param d {tm.Decision} what decide() returned
  * @param field {string} a message field
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function in_state(J, state [, fields])
+ * In journey specs: a debt's journey state in `state` of J, to pass to
+ * J:event, J:timer or J:blocked. A state (or timer_go) J does not have, or
+ * a variant it does not split into, fails, naming it, with a "did you mean".
+ * @param J {table} the journey (what require("strategies.NAME") returns)
+ * @param state {string} "remind"
+ * @param fields {table?} variant (needed when J has variants), timer_go, timer_at
+ * @return {table} { state =, variant =, timer_go =, timer_at = }
+ */
+/***
+ * @function assert_state(res, state [, msg])
+ * In journey specs: the journey is in `state` after the step. A state the
+ * journey that made `res` does not have fails, naming it.
+ * @param res {table} what J:start, J:event, J:timer or J:blocked returned
+ * @param state {string} "remind"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_timer(res, go [, at [, msg]])
+ * In journey specs: the step left a timer to state `go` (at `at` when
+ * given), or none when `go` is nil. A state the journey does not have fails,
+ * naming it.
+ * @param res {table} what J:start, J:event, J:timer or J:blocked returned
+ * @param go {string?} the state the timer goes to; nil for "no timer"
+ * @param at {string?} RFC 3339, "2026-11-26T15:00:00Z"
+ * @param msg {string} names the check in the failure
+ * @return {nil}
+ */
+/***
+ * @function assert_sends(res, sends [, msg])
+ * In journey specs: the step's sends, in order, as "channel:template". A
+ * template that no loaded channel file defines for that channel fails,
+ * naming it, with a "did you mean".
+ * @param res {table} what J:start, J:event, J:timer or J:blocked returned
+ * @param sends {string[]} { "email:early_reminder" }; {} for none
  * @param msg {string} names the check in the failure
  * @return {nil}
  */
@@ -215,6 +256,107 @@ static const char spec_prelude[] =
     "  check_decision(d, msg)\n"
     "  for _, f in ipairs(d.requires) do if f == field then fail(msg, 'did not expect ' .. field .. ' in requires') end end\n"
     "end\n"
+    "-- States and templates a spec names must exist too: a misspelt state or\n"
+    "-- template would make a check of what does not happen pass whatever the\n"
+    "-- journey did. Modules come from the spec's own require (H.require below),\n"
+    "-- so a result is judged by the very journey that made it.\n"
+    "local function sorted_names(t)\n"
+    "  local out = {}\n"
+    "  for k in pairs(t) do out[#out + 1] = tostring(k) end\n"
+    "  table.sort(out)\n"
+    "  return out\n"
+    "end\n"
+    "local function quoted(v) return type(v) == 'string' and (\"'\" .. v .. \"'\") or show(v) end\n"
+    "local function mean(word, names)\n"
+    "  local near = type(word) == 'string' and tm.nearest(word, names) or nil\n"
+    "  return near and (\" (did you mean '\" .. near .. \"'?)\") or ''\n"
+    "end\n"
+    "local function is_journey(J)\n"
+    "  return type(J) == 'table' and type(J.id) == 'string' and type(J.def) == 'table' and type(J.def.states) == 'table'\n"
+    "end\n"
+    "-- Raises at the spec's line (the caller of the helper calling check_state).\n"
+    "local function check_state(J, name, msg)\n"
+    "  if type(name) == 'string' and J.def.states[name] then return end\n"
+    "  error((msg and (msg .. ': ') or '') .. 'no state ' .. quoted(name) .. ' in journey ' .. J.id .. mean(name, sorted_names(J.def.states)), 3)\n"
+    "end\n"
+    "local function journey_of(res, what)\n"
+    "  local J = type(res) == 'table' and require('lib.journey').journey_of(res) or nil\n"
+    "  if not J then error(what .. ' expects what J:start, J:event, J:timer or J:blocked returned, got ' .. show(res), 3) end\n"
+    "  return J\n"
+    "end\n"
+    "function H.in_state(J, state, fields)\n"
+    "  if not is_journey(J) then error('in_state expects a journey (what require(\"strategies.NAME\") returns), got ' .. show(J), 2) end\n"
+    "  check_state(J, state)\n"
+    "  local js = { state = state }\n"
+    "  for k, v in pairs(fields or {}) do\n"
+    "    if k ~= 'variant' and k ~= 'timer_go' and k ~= 'timer_at' then\n"
+    "      error('in_state: unknown field ' .. quoted(k) .. ' (variant, timer_go, timer_at)', 2)\n"
+    "    end\n"
+    "    js[k] = v\n"
+    "  end\n"
+    "  if js.timer_go ~= nil then check_state(J, js.timer_go) end\n"
+    "  local variants = {}\n"
+    "  for i, v in ipairs(J.variants or {}) do variants[i] = v.name end\n"
+    "  if #variants == 0 then variants[1] = 'default' end\n"
+    "  if js.variant == nil and #variants == 1 then js.variant = variants[1] end\n"
+    "  local known = false\n"
+    "  for _, v in ipairs(variants) do if v == js.variant then known = true end end\n"
+    "  if js.variant == nil then\n"
+    "    error('in_state: journey ' .. J.id .. ' splits debts into variants (' .. table.concat(variants, ', ') .. '): name one', 2)\n"
+    "  end\n"
+    "  if not known then\n"
+    "    local m = mean(js.variant, variants)\n"
+    "    if m == '' then m = ' (its variants: ' .. table.concat(variants, ', ') .. ')' end\n"
+    "    error('no variant ' .. quoted(js.variant) .. ' in journey ' .. J.id .. m, 2)\n"
+    "  end\n"
+    "  return js\n"
+    "end\n"
+    "function H.assert_state(res, state, msg)\n"
+    "  local J = journey_of(res, 'assert_state')\n"
+    "  check_state(J, state, msg)\n"
+    "  if res.state ~= state then\n"
+    "    fail(msg, 'expected state ' .. quoted(state) .. ' of journey ' .. J.id .. ', got ' .. quoted(res.state) .. (res.error and ('; ' .. res.error) or ''))\n"
+    "  end\n"
+    "end\n"
+    "function H.assert_timer(res, go, at, msg)\n"
+    "  local J = journey_of(res, 'assert_timer')\n"
+    "  if go ~= nil then check_state(J, go, msg) end\n"
+    "  local t = res.timer\n"
+    "  local function when(x) return type(x) == 'number' and tm.time.format(x) or x end\n"
+    "  if go == nil then\n"
+    "    if t ~= nil then fail(msg, 'expected no timer, got one to ' .. quoted(t.go) .. ' at ' .. show(when(t.at))) end\n"
+    "    return\n"
+    "  end\n"
+    "  if t == nil then fail(msg, 'expected a timer to ' .. quoted(go) .. ', got none' .. (res.error and ('; ' .. res.error) or '')) end\n"
+    "  if t.go ~= go then fail(msg, 'expected a timer to ' .. quoted(go) .. ', got one to ' .. quoted(t.go)) end\n"
+    "  if at ~= nil and when(t.at) ~= at then fail(msg, 'expected the timer to ' .. quoted(go) .. ' at ' .. show(at) .. ', got ' .. show(when(t.at))) end\n"
+    "end\n"
+    "-- \"channel:template\" must name a template of the loaded channels.\n"
+    "local function check_send(s, msg)\n"
+    "  local ch, id\n"
+    "  if type(s) == 'string' then ch, id = s:match('^([^:]+):(.+)$') end\n"
+    "  if not ch then error((msg and (msg .. ': ') or '') .. 'a send is \"channel:template\", not ' .. show(s), 3) end\n"
+    "  local catalog = require('channels.catalog')\n"
+    "  if catalog.find(ch, id) then return end\n"
+    "  local channels = require('lib.journey').channels\n"
+    "  if not channels[ch] then\n"
+    "    error((msg and (msg .. ': ') or '') .. 'no channel ' .. quoted(ch) .. mean(ch, sorted_names(channels)), 3)\n"
+    "  end\n"
+    "  local ids = sorted_names(catalog.templates[ch == 'call' and 'voice' or ch] or {})\n"
+    "  error((msg and (msg .. ': ') or '') .. 'no template ' .. quoted(id) .. ' for ' .. ch .. ' in the loaded channels' .. mean(id, ids), 3)\n"
+    "end\n"
+    "function H.assert_sends(res, list, msg)\n"
+    "  if type(res) ~= 'table' or type(res.actions) ~= 'table' then error('assert_sends expects a journey\\'s result, got ' .. show(res), 2) end\n"
+    "  if type(list) ~= 'table' then error('assert_sends expects a list of \"channel:template\", got ' .. show(list), 2) end\n"
+    "  for _, s in ipairs(list) do check_send(s, msg) end\n"
+    "  local got = {}\n"
+    "  for _, a in ipairs(res.actions) do\n"
+    "    if a.type == 'send' then got[#got + 1] = tostring(a.channel) .. ':' .. tostring(a.template) end\n"
+    "  end\n"
+    "  if not deep_eq(got, list, 0) then fail(msg, 'expected sends ' .. show(list) .. ', got ' .. show(got)) end\n"
+    "end\n"
+    "-- The spec's require is the helpers' own, one module cache for both.\n"
+    "H.require = require\n"
     "local function merge(base, over)\n"
     "  local out = {}\n"
     "  for k, v in pairs(base) do out[k] = v end\n"

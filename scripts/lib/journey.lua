@@ -395,9 +395,22 @@ end
 local Handle = {}
 Handle.__index = Handle
 
+-- The journey that made each result, for the spec helpers: assert_state and
+-- assert_timer check the state they name against it. Weak keys: a result
+-- nobody keeps is not kept here either; the result itself is unchanged.
+local made_by = setmetatable({}, { __mode = "k" })
+
+-- The journey whose J:start, J:event, J:timer or J:blocked returned `res`;
+-- nil for any other table.
+function M.journey_of(res)
+    return made_by[res]
+end
+
 local function new_result(self, js)
-    return { state = js.state, variant = js.variant, version = self.version, actions = {},
-             moves = {}, timer = nil, closed = nil }
+    local res = { state = js.state, variant = js.variant, version = self.version, actions = {},
+                  moves = {}, timer = nil, closed = nil }
+    made_by[res] = self
+    return res
 end
 
 local function handle(self, res, debt, ctx)

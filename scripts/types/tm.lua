@@ -296,6 +296,33 @@ function assert_not_requires(d, field, msg) end
 ---@return nil
 function assert_requires(d, field, msg) end
 
+--- In journey specs: the step's sends, in order, as "channel:template". A
+--- template that no loaded channel file defines for that channel fails,
+--- naming it, with a "did you mean".
+---@param res table what J:start, J:event, J:timer or J:blocked returned
+---@param sends string[] { "email:early_reminder" }; {} for none
+---@param msg? string names the check in the failure
+---@return nil
+function assert_sends(res, sends, msg) end
+
+--- In journey specs: the journey is in `state` after the step. A state the
+--- journey that made `res` does not have fails, naming it.
+---@param res table what J:start, J:event, J:timer or J:blocked returned
+---@param state string "remind"
+---@param msg? string names the check in the failure
+---@return nil
+function assert_state(res, state, msg) end
+
+--- In journey specs: the step left a timer to state `go` (at `at` when
+--- given), or none when `go` is nil. A state the journey does not have fails,
+--- naming it.
+---@param res table what J:start, J:event, J:timer or J:blocked returned
+---@param go? string the state the timer goes to; nil for "no timer"
+---@param at? string RFC 3339, "2026-11-26T15:00:00Z"
+---@param msg? string names the check in the failure
+---@return nil
+function assert_timer(res, go, at, msg) end
+
 --- In spec files: v is neither nil nor false.
 ---@param v any
 ---@param msg? string names the check in the failure
@@ -346,6 +373,15 @@ function has_rule(id) end
 ---@param n integer 1 to 3660
 ---@return tm.Duration # {unit = "hours", n = n}
 function hours(n) end
+
+--- In journey specs: a debt's journey state in `state` of J, to pass to
+--- J:event, J:timer or J:blocked. A state (or timer_go) J does not have, or
+--- a variant it does not split into, fails, naming it, with a "did you mean".
+---@param J table the journey (what require("strategies.NAME") returns)
+---@param state string "remind"
+---@param fields? table variant (needed when J has variants), timer_go, timer_at
+---@return table # { state =, variant =, timer_go =, timer_at = }
+function in_state(J, state, fields) end
 
 --- In spec files: one case, run as its own call under the sandbox's limits.
 ---@param name string the case's name

@@ -117,6 +117,43 @@ LUA
 expect_run "a spec naming a rule that does not exist fails with the name" 1 "FAIL $D/sp/typo_spec.lua:4: no rule \"US-FED/inconvenient-tme\" in the loaded regulations (did you mean US-FED/inconvenient-time?) [rule ids > a misspelt id]
 FAIL $D/sp/typo_spec.lua:5: no rule of the loaded regulations starts with \"US-MAA/\" [rule ids > a prefix that starts no rule]
 1 passed, 2 failed" "" -- "$T" test "$D/sp/typo_spec.lua"
+# Journey specs: a state or template a spec names must exist, in the
+# journey under test and among the loaded channels' templates; a misspelt one
+# fails with the name and a "did you mean" (a check that something does not
+# happen would pass whatever the journey did). Driving the journey with an
+# event from a state it does not have still gives res.error, as the engine
+# sees it.
+mkdir -p "$D/f"
+cp "$ROOT/scripts/strategies/early_stage.lua" "$D/f/"
+cat >"$D/f/early_stage_spec.lua" <<'LUA'
+local J = require("strategies.early_stage")
+local jspec = require("lib.jspec")
+local ctx, debt = jspec.ctx, jspec.debt
+describe("names", function()
+  it("a misspelt state", function() assert_state(J:start(debt(), ctx()), "remnd") end)
+  it("a misspelt timer target", function() assert_timer(J:start(debt(), ctx()), "nuge") end)
+  it("a misspelt state to start in", function() J:timer(in_state(J, "nudg", { variant = "champion" }), debt(), ctx()) end)
+  it("a misspelt template", function() assert_sends(J:start(debt(), ctx()), { "email:early_remnder" }) end)
+  it("a template of another channel", function() assert_sends(J:start(debt(), ctx()), { "push:early_reminder" }) end)
+  it("an event in a state the journey does not have", function()
+    local r = J:event({ state = "remnd", variant = "champion" }, debt(), { type = "payment" }, ctx())
+    assert_eq(r.error, "state 'remnd' is not in journey early_stage")
+  end)
+  it("names that exist", function()
+    local r = J:timer(in_state(J, "remind", { variant = "champion", timer_go = "nudge" }), debt(), ctx())
+    assert_state(r, "nudge")
+    assert_sends(r, { "sms:early_reminder" })
+    assert_timer(r, "call", "2026-11-25T15:00:00Z")
+  end)
+end)
+LUA
+S="$D/f/early_stage_spec.lua"
+expect_run "a journey spec naming a state or template that does not exist fails with the name" 1 "FAIL $S:5: no state 'remnd' in journey early_stage (did you mean 'remind'?) [names > a misspelt state]
+FAIL $S:6: no state 'nuge' in journey early_stage (did you mean 'nudge'?) [names > a misspelt timer target]
+FAIL $S:7: no state 'nudg' in journey early_stage (did you mean 'nudge'?) [names > a misspelt state to start in]
+FAIL $S:8: no template 'early_remnder' for email in the loaded channels (did you mean 'early_reminder'?) [names > a misspelt template]
+FAIL $S:9: no template 'early_reminder' for push in the loaded channels [names > a template of another channel]
+2 passed, 5 failed" "" -- "$T" test "$D/f"
 # A bad value in a rule or in `applies` is named with the form expected.
 cat >"$F" <<'LUA'
 return regulation {

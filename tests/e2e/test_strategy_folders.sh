@@ -18,7 +18,7 @@ expect_run "test a clean folder runs its own specs" 0 "*" "" -- sh -c "'$T' test
 # The folder's journey changed: its own spec (not the shipped one) fails.
 sed -i 's/after = { days(3), "nudge" }/after = { days(5), "nudge" }/' "$CH/early_stage.lua"
 expect_run "the folder's journey was changed" 0 "*" "" -- grep -q 'days(5), "nudge"' "$CH/early_stage.lua"
-expect_run "test runs the folder's spec against the folder's journey" 0 "*" "" -- sh -c "'$T' test '$CH' | grep -q '^FAIL $CH/early_stage_spec.lua:[0-9]*: expected \"2026-11-26T15:00:00Z\", got \"2026-11-28T15:00:00Z\"'"
+expect_run "test runs the folder's spec against the folder's journey" 0 "*" "" -- sh -c "'$T' test '$CH' | grep -q '^FAIL $CH/early_stage_spec.lua:[0-9]*: expected the timer to .nudge. at \"2026-11-26T15:00:00Z\", got \"2026-11-28T15:00:00Z\"'"
 expect_run "graph --strategy shows the folder's journey" 0 "*" "" -- sh -c "'$T' graph early_stage --strategy '$CH' --dot | grep -q 'after 5 days'"
 expect_run "graph --strategy needs a strategy folder" 1 "" "not a strategy folder" -- "$T" graph early_stage --strategy "$ROOT/scripts" --dot
 
