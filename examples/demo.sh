@@ -81,6 +81,13 @@ printf '  %-14s %5s  (12 CFR 1006.6(e); 47 CFR 64.1200(a)(10))\n' "STOP opt-outs
     "$(grep -c '"action":"consumer.optout"' out/audit.jsonl)"
 echo "(the channels the journeys moved to when one was refused: \"moved to another channel\" above)"
 echo
+debt=$(sed -n 2p examples/portfolio/accounts.csv | cut -d, -f2)
+echo "== tallyman why $debt  (a debt's story: journey steps, gate verdicts with their rules, messages)"
+"$T" --db out/demo.db why "$debt"
+echo
+echo "== tallyman decide --replay  (every decision of the month judged again by the set that made it)"
+"$T" --db out/demo.db decide --replay
+echo
 echo "== tallyman graph early_stage --mermaid"
 "$T" graph early_stage --mermaid
 echo
