@@ -321,17 +321,12 @@ static int count_failures(run *r, const gate_row *g, struct tm_err *err)
     return rc;
 }
 
-/* On a worker: row `g`, which cannot go out as planned (`why`: no usable
- * contact point, an SMS too long), is blocked for good and handed to its
- * journey's blocked handler like a gate block. */
-static void hand_back(const tm_cycle_engine *en, gate_row *g, const char *why)
+/* Hands row g's contact to its journey's blocked handler, with the rules in
+ * g->blocked and the next allowed instant `next` (INT64_MAX: never); the
+ * actions it asks for land in g->res. */
+static void to_blocked_handler(const tm_cycle_engine *en, gate_row *g, int64_t next)
 {
     tm_outbox_rec *o = &g->o;
-    g->allow = 0;
-    g->next_allowed = TM_GATE_NEVER;
-    snprintf(g->blocked, sizeof g->blocked, "%s", why);
-    g->failed[0] = '\0';
-    tm__cycle_plan_zone(&g->w);
     tm_jdebt jd = tm__cycle_jdebt(&g->w);
     tm_jstate js = tm__cycle_jstate(&g->w);
     tm_jaction send;
@@ -342,12 +337,24 @@ static void hand_back(const tm_cycle_engine *en, gate_row *g, const char *why)
     snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
     send.at = o->send_at;
     struct tm_err e = {0};
-    if (tm_journeys_blocked(en->js, &jd, &js, &send, INT64_MAX, g->blocked, o->send_at, &g->res, &e) !=
-        TM_OK) {
+    if (tm_journeys_blocked(en->js, &jd, &js, &send, next, g->blocked, o->send_at, &g->res, &e) != TM_OK) {
         g->handler_failed = 1;
         snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
         g->res.nactions = 0;
     }
+}
+
+/* On a worker: row `g`, which cannot go out as planned (`why`: no usable
+ * contact point, an SMS too long), is blocked for good and handed to its
+ * journey's blocked handler like a gate block. */
+static void hand_back(const tm_cycle_engine *en, gate_row *g, const char *why)
+{
+    g->allow = 0;
+    g->next_allowed = TM_GATE_NEVER;
+    snprintf(g->blocked, sizeof g->blocked, "%s", why);
+    g->failed[0] = '\0';
+    tm__cycle_plan_zone(&g->w);
+    to_blocked_handler(en, g, INT64_MAX);
 }
 
 /* On a worker: the gate's answer for each row of one consumer. */
@@ -443,22 +450,7 @@ static void gate_fn(void *ctx, int worker, size_t gi)
                          req.place, TM_DIR_OUTBOUND, o->send_at, g->w.debt_id);
             }
         } else {
-            tm_jdebt jd = tm__cycle_jdebt(&g->w);
-            tm_jstate js = tm__cycle_jstate(&g->w);
-            tm_jaction send;
-            memset(&send, 0, sizeof send);
-            send.type = TM_JA_SEND;
-            snprintf(send.channel, sizeof send.channel, "%s", o->channel);
-            snprintf(send.template_id, sizeof send.template_id, "%s", o->template_id);
-            snprintf(send.purpose, sizeof send.purpose, "%s", o->purpose ? o->purpose : "");
-            send.at = o->send_at;
-            int64_t next = d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed;
-            if (tm_journeys_blocked(en->js, &jd, &js, &send, next, g->blocked, o->send_at, &g->res,
-                                    &e) != TM_OK) {
-                g->handler_failed = 1;
-                snprintf(g->msg, sizeof g->msg, "%.500s", e.msg);
-                g->res.nactions = 0;
-            }
+            to_blocked_handler(en, g, d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed);
         }
         tm_gate_decision_free(&d);
         g->req = req; /* written to the decision log on the caller's thread */
