@@ -4,8 +4,12 @@
  *
  *   app/serve.c          the listener, worker threads, TLS, limits, signals,
  *                        reloading the generation, draining on SIGTERM
- *   app/serve_routes.c   the route table, credentials and roles, the JSON
- *                        errors, the handlers
+ *   app/serve_routes.c   the route table and the router, the probes, /metrics
+ *   app/serve_http.[ch]  what route files share: replies, JSON errors,
+ *                        bodies, credentials and roles
+ *   app/serve_decide.c   POST /v1/decide
+ *   app/serve_input.c    POST /v1/events, POST /v1/accounts
+ *   app/serve_debts.c    GET /v1/debts/{id}
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -88,7 +92,7 @@ void tm_serve_count_decision(tm_serve_shard *m, const tm_decision *d);
 
 typedef struct tm_serve tm_serve;
 
-/* A set of connections (pointers), open addressing (app/serve_routes.c). */
+/* A set of connections (pointers), open addressing (app/serve_http.c). */
 struct conn_set {
     size_t cap; /* a power of two */
     void **slot;

@@ -1,0 +1,114 @@
+/*
+ * app/serve_http.h: what the service's route files share (serve.h lists
+ * them): the request being answered, the replies (every error the one JSON
+ * shape {"error": {"code", "message", "field"}}), the body and its content
+ * type, and the credentials check. Routes live one group to a file
+ * (serve_decide.c, serve_input.c, serve_debts.c, ...) and are named in the
+ * one table in serve_routes.c; each handler is `void h(tm_sv_req *r)`.
+ *
+ * Everything here runs on the worker thread that owns the request.
+ */
+#ifndef TM_SERVE_HTTP_H
+#define TM_SERVE_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "access.h"
+#include "jscan.h"
+#include "serve.h"
+
+struct evhttp_request;
+
+#define TM_SV_MAXARGS 3
+
+/* One request being answered. */
+typedef struct tm_sv_req {
+    tm_serve_worker *w;
+    struct evhttp_request *req;
+    enum tm_serve_route route;
+    int64_t t0_us;
+    /* Who is asking, once the credentials are checked (tm_sv_authorize):
+     * the token's name ("" without credentials), for the log and as the
+     * actor of what the request writes; its roles. */
+    char token[129];
+    tm_roles roles;
+    /* The path's variable segments ("{id}" in the route table), decoded,
+     * in order; they point into argbuf. */
+    const char *arg[TM_SV_MAXARGS];
+    int nargs;
+    char argbuf[512];
+} tm_sv_req;
+
+/* A route's handler: replies exactly once (tm_sv_reply and the helpers below). */
+typedef void (*tm_sv_handler)(tm_sv_req *r);
+
+/* Microseconds on the monotonic clock. */
+int64_t tm_sv_now_us(void);
+
+/* Counts the request's connection when it is new. Returns 0, or -1 when the
+ * worker is at its connection cap (the caller then refuses the request). */
+int tm_sv_conn_admit(tm_serve_worker *w, struct evhttp_request *req);
+
+/* Sends the reply (`len` bytes of `body`, copied), counts it and logs it:
+ * time, method, route (never the path: a path may hold an id), status,
+ * latency, the token's name. */
+void tm_sv_reply(tm_sv_req *r, int status, const char *ctype, const char *body, size_t len);
+void tm_sv_reply_json(tm_sv_req *r, int status, const char *body, size_t len);
+/* Replies with a jansson value (the reference is stolen; NULL is a 500). */
+void tm_sv_reply_value(tm_sv_req *r, int status, json_t *v);
+
+/* {"error": {"code", "message", "field"}} as a new value; field may be NULL. */
+json_t *tm_sv_error_value(const char *code, const char *message, const char *field);
+/* Replies with that error. */
+void tm_sv_error(tm_sv_req *r, int status, const char *code, const char *message,
+                 const char *field);
+
+/* "consumer.state: unknown state 'ZZ'": the field a message names before
+ * its first ": " (a path: letters, digits, '_', '.', '[', ']') copied into
+ * buf and returned, or NULL when it names none. */
+const char *tm_sv_field_of(const char *msg, char *buf, size_t cap);
+
+/* Content types a body may have (NULL-terminated lists). */
+extern const char *const tm_sv_json_types[];
+extern const char *const tm_sv_json_or_lines[];
+/* 1 when the request's Content-Type is one of `types` (parameters such as
+ * "; charset=utf-8" allowed). */
+int tm_sv_content_type_is(struct evhttp_request *req, const char *const *types);
+
+/* The body, contiguous (owned by the request; "" when empty). */
+const char *tm_sv_body(struct evhttp_request *req, size_t *len);
+
+/* Scans `body` into *j with tokens from *toks (grown as needed; the caller
+ * frees *toks). TM_OK, TM_EINVAL (err says why), TM_ENOMEM. */
+int tm_sv_scan_body(const char *body, size_t len, tm_jtok **toks, tm_json *j, struct tm_err *err);
+
+/* Fills `out` as a refusal: status, code, field (copied; may be NULL) and
+ * the formatted message. Returns status. */
+int tm_sv_refuse(tm_serve_reply *out, int status, const char *code, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A body that is not JSON: a 400 saying where it goes wrong (the byte
+ * offset, from jansson), or the scanner's reason `scan_msg` when jansson
+ * takes it (a member named twice, nesting too deep). Returns 400. */
+int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
+                           const char *scan_msg);
+/* Replies with that 400. */
+void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const char *scan_msg);
+
+/* Checks the request's credentials and that one of its roles grants
+ * `perm`; fills r->token and r->roles. Returns 0, or -1 after replying 401
+ * (none, unknown, revoked, expired), 403 (a role that may not) or 503 (the
+ * store cannot be read). */
+int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm);
+
+/* The handlers, by file. */
+void tm_sv_healthz(tm_sv_req *r);
+void tm_sv_readyz(tm_sv_req *r);
+void tm_sv_metrics(tm_sv_req *r);
+void tm_sv_decide(tm_sv_req *r);   /* serve_decide.c */
+void tm_sv_events(tm_sv_req *r);   /* serve_input.c */
+void tm_sv_accounts(tm_sv_req *r); /* serve_input.c */
+void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
+
+#endif
