@@ -17,11 +17,22 @@ static const struct {
     {"dialer", P(DECIDE)},
     /* A CRM or billing system: what happened to accounts, and reading them back. */
     {"integration", P(EVENTS) | P(ACCOUNTS) | P(PAYMENTS) | P(DEBTS_READ)},
-    /* Whoever runs the service: its numbers. */
-    {"engineer", P(METRICS)},
+    /* Whoever runs the service: its numbers and diagnostics. */
+    {"engineer", P(METRICS) | P(DIAGNOSTICS)},
+    /* Writes and approves regulations and policies; reads decisions and audit. */
+    {"compliance", P(POLICY_PROPOSE) | P(POLICY_APPROVE) | P(POLICY_READ) | P(DEBTS_READ) |
+                       P(DEBT_STORY) | P(AUDIT_READ)},
+    /* Writes and approves journeys and templates; runs simulations. */
+    {"strategy", P(POLICY_PROPOSE) | P(POLICY_APPROVE) | P(POLICY_READ) | P(DEBTS_READ) |
+                     P(DEBT_STORY) | P(SIMULATE)},
+    /* Works a queue: the debts in it, their outcomes, payments. */
+    {"agent", P(QUEUE_WORK) | P(DEBTS_READ) | P(DEBT_STORY) | P(EVENTS) | P(PAYMENTS) |
+                  P(PII_READ)},
+    /* Reads audit and decisions and verifies the chain; never personal data in clear. */
+    {"auditor", P(AUDIT_READ) | P(POLICY_READ) | P(DEBTS_READ) | P(DEBT_STORY)},
     /* Everything but approving policy, which takes a second person. */
     {"admin", P(DECIDE) | P(EVENTS) | P(ACCOUNTS) | P(PAYMENTS) | P(DEBTS_READ) | P(METRICS) |
-                  P(POLICY_PROPOSE)},
+                  P(POLICY_PROPOSE) | P(POLICY_READ) | P(USERS_ADMIN) | P(DIAGNOSTICS)},
 };
 
 #define NROLES ((int)(sizeof roles / sizeof *roles))

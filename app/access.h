@@ -9,16 +9,25 @@
 
 #include <stddef.h>
 
-/* What a route needs. */
+/* What a route needs. Each route of the service names one; the table in
+ * access.c says which roles grant which. */
 enum tm_perm {
     TM_PERM_DECIDE,          /* POST /v1/decide */
-    TM_PERM_EVENTS,          /* POST /v1/events */
+    TM_PERM_EVENTS,          /* POST /v1/events: what happened to accounts, outcomes */
     TM_PERM_ACCOUNTS,        /* POST /v1/accounts */
     TM_PERM_PAYMENTS,        /* POST /v1/payments */
-    TM_PERM_DEBTS_READ,      /* GET /v1/debts/{id} */
+    TM_PERM_DEBTS_READ,      /* GET /v1/debts/{id}: where a debt stands (no personal data) */
     TM_PERM_METRICS,         /* GET /metrics */
     TM_PERM_POLICY_PROPOSE,  /* script sets: propose, activate, roll back */
     TM_PERM_POLICY_APPROVE,  /* script sets: approve (never by an admin alone) */
+    TM_PERM_POLICY_READ,     /* script sets: list, show, diff */
+    TM_PERM_DEBT_STORY,      /* GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain */
+    TM_PERM_SIMULATE,        /* POST /v1/simulations and reading them back */
+    TM_PERM_QUEUE_WORK,      /* GET /v1/queues/{name}, claim and close an item */
+    TM_PERM_AUDIT_READ,      /* GET /v1/audit, GET /v1/audit/verify, decisions */
+    TM_PERM_PII_READ,        /* a consumer's personal data in clear (else masked) */
+    TM_PERM_USERS_ADMIN,     /* people and tokens: add, disable, reset, revoke */
+    TM_PERM_DIAGNOSTICS,     /* read-only diagnostics of the running service */
     TM_PERM_COUNT
 };
 

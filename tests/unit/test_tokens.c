@@ -76,8 +76,11 @@ TEST(roles_grant_what_the_table_says)
     ASSERT_EQ(tm_access_roles_parse("engineer", &r, bad, sizeof bad), 0);
     ASSERT(tm_access_allows(r, TM_PERM_METRICS) && !tm_access_allows(r, TM_PERM_DECIDE));
     ASSERT_EQ(tm_access_roles_parse("admin", &r, bad, sizeof bad), 0);
-    for (int p = 0; p < TM_PERM_COUNT; p++)
-        ASSERT_EQ(tm_access_allows(r, (enum tm_perm)p), p != TM_PERM_POLICY_APPROVE);
+    /* Never policy approval, never personal data in clear, no queue work. */
+    ASSERT(!tm_access_allows(r, TM_PERM_POLICY_APPROVE) && !tm_access_allows(r, TM_PERM_PII_READ));
+    ASSERT(tm_access_allows(r, TM_PERM_USERS_ADMIN));
+    ASSERT_EQ(tm_access_roles_parse("auditor", &r, bad, sizeof bad), 0);
+    ASSERT(tm_access_allows(r, TM_PERM_AUDIT_READ) && !tm_access_allows(r, TM_PERM_PII_READ));
     ASSERT_EQ(tm_access_roles_parse("dialer,engineer", &r, bad, sizeof bad), 0);
     ASSERT(tm_access_allows(r, TM_PERM_DECIDE) && tm_access_allows(r, TM_PERM_METRICS));
     char text[64];
