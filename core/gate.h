@@ -401,6 +401,14 @@ int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_d
  * federal legal public holidays, its own holidays). */
 int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day);
 
+/* With `on`, every decision visits every rule of every regulation and
+ * converts every local time afresh: the plain reading of the rules, kept
+ * so that tests can compare the gate's index (the rules a request from a
+ * state, on a channel, with or without flags can meet) and its per-decision
+ * cache of local times against it, decision for decision. Off by default.
+ * The answers are the same either way; only the time differs. */
+void tm_gate_set_reference(tm_gate *g, int on);
+
 /* Judges a request. Fills *d (caller frees with tm_gate_decision_free).
  * Works out debt.time_barred from the statutes when the request does not give
  * it: the claim's accrual as sol.lua says for the state and debt type (from
