@@ -669,6 +669,35 @@ static int64_t rule_next(ltcache *lc, const tm_rule *r, const tm_request *req, i
         }
         break;
     }
+    case TM_RULE_REQUESTS:
+        /* The first of the consumer's requests made by t that bears on this
+         * contact blocks it, for good: none lapses. A time of day is
+         * inconvenient when it is inside from..to in any zone. */
+        for (int i = 0; i < req->nrequests && next == t; i++) {
+            const tm_consumer_request *q = &req->requests[i];
+            const char *why = NULL;
+            if (q->at > t)
+                continue;
+            if (q->type == TM_CREQ_NO_WORK_CONTACT && req->place == TM_PLACE_WORK) {
+                why = "the consumer asked not to be contacted at work (an inconvenient place)";
+            } else if (q->type == TM_CREQ_NO_CALLS_AT && req->channel == TM_CH_CALL) {
+                for (int zi = 0; zi < req->nzones && !why; zi++) {
+                    int s = to_local(lc, req->zones[zi], t).sec;
+                    int in = q->from_s <= q->to_s ? (s >= q->from_s && s < q->to_s)
+                                                  : (s >= q->from_s || s < q->to_s);
+                    if (in)
+                        why = "the consumer asked not to be called at this time of day";
+                }
+            } else if (q->type == TM_CREQ_CONTACT_ONLY_BY && !(q->channels & (1u << req->channel))) {
+                why = "the consumer asked to be contacted only by other media";
+            }
+            if (why) {
+                next = TM_GATE_NEVER;
+                if (res)
+                    snprintf(tmp, sizeof tmp, "%s", why);
+            }
+        }
+        break;
     case TM_RULE_MARGIN:
         break; /* applied when the debt's status is worked out, never a block */
     default:

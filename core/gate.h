@@ -200,6 +200,8 @@ enum tm_rule_kind {
     TM_RULE_CHECK,        /* a script function decides */
     TM_RULE_MARGIN,       /* never blocks: a creditor policy treats debts as time-barred
                            * `margin_days` days before the law does */
+    TM_RULE_REQUESTS,     /* the consumer's own requests about contact (consumer.requests):
+                           * not at work, no calls at these local times, only by these media */
 };
 
 #define TM_RULE_MAX_FIELDS 4

@@ -11,6 +11,8 @@
  */
 #include "harness.h"
 
+#include <sys/stat.h>
+
 #include "gate.h"
 #include "gate_gen.h"
 #include "gate_wire.h"
@@ -188,4 +190,118 @@ TEST(index_follows_a_regulation_added_later)
     tm_gate_decision_free(&d);
     tm_gate_request_free(&req);
     lib_close(&l);
+}
+
+/* ---------------------------------------------------------------------------
+ * `requests = true` (the consumer's own requests about contact, evaluated
+ * in C) against the Lua check function the federal regulation used before
+ * it: the same decisions, reasons and next times on generated requests.
+ */
+static const char lua_check_rule[] =
+    "local function consumer_requests(c)\n"
+    "    local lt = c.local_times\n"
+    "    for _, q in ipairs(c.requests) do\n"
+    "        if q.at <= c.now then\n"
+    "            if q.type == \"no_work_contact\" and c.place == \"work\" then\n"
+    "                return block(\"the consumer asked not to be contacted at work (an inconvenient place)\")\n"
+    "            elseif q.type == \"no_calls_at\" and c.channel == \"call\" then\n"
+    "                for _, t in ipairs(lt) do\n"
+    "                    local s = t.hour * 3600 + t.min * 60 + t.sec\n"
+    "                    local inside = (q.from <= q.to) and (s >= q.from and s < q.to) or\n"
+    "                                   (q.from > q.to and (s >= q.from or s < q.to))\n"
+    "                    if inside then\n"
+    "                        return block(\"the consumer asked not to be called at this time of day\")\n"
+    "                    end\n"
+    "                end\n"
+    "            elseif q.type == \"contact_only_by\" and not q.channels[c.channel] then\n"
+    "                return block(\"the consumer asked to be contacted only by other media\")\n"
+    "            end\n"
+    "        end\n"
+    "    end\n"
+    "    return nil\n"
+    "end\n"
+    "return regulation { id = \"US-T\", rules = {\n"
+    "    { id = \"window\", cite = \"T 1\", window = { from = \"08:00\", to = \"21:00\" } },\n"
+    "    { id = \"consumer-requests\", cite = \"T 2\", purposes = { \"collection\" },\n"
+    "      EFFECT },\n"
+    "} }\n";
+
+/* A one-regulation script tree in a fresh directory, `effect` in place of EFFECT. */
+static void make_tree(char *dir, const char *effect)
+{
+    if (!mkdtemp(dir))
+        TM_FAIL_("mkdtemp");
+    char path[256];
+    snprintf(path, sizeof path, "%s/regulations", dir);
+    ASSERT(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof path, "%s/regulations/t.lua", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    const char *at = strstr(lua_check_rule, "EFFECT");
+    if (strcmp(effect, "requests = true") == 0)
+        fwrite(strstr(lua_check_rule, "return regulation"), 1,
+               (size_t)(at - strstr(lua_check_rule, "return regulation")), f);
+    else
+        fwrite(lua_check_rule, 1, (size_t)(at - lua_check_rule), f);
+    fputs(effect, f);
+    fputs(at + 6, f);
+    fclose(f);
+}
+
+static void open_tree(lib *l, const char *dir)
+{
+    struct tm_err e = {0};
+    tm_lb_gate_register();
+    if (tm_gen_load(dir, &l->gen, &e) != TM_OK)
+        TM_FAIL_("loading %s: %s", dir, e.msg);
+    l->sb = tm_sandbox_new(l->gen, NULL, &e);
+    ASSERT(l->sb != NULL);
+    if (tm_lb_gate_load(l->sb, &l->gate, NULL, NULL, &e) != TM_OK)
+        TM_FAIL_("loading the gate: %s", e.msg);
+    tm_gate_set_scripts_hash(l->gate, "0123abcd");
+}
+
+TEST(requests_effect_decides_as_the_lua_check_it_replaces)
+{
+    char da[] = "/tmp/tm-gate-diff-a-XXXXXX", db[] = "/tmp/tm-gate-diff-b-XXXXXX";
+    make_tree(da, "check = consumer_requests");
+    make_tree(db, "requests = true");
+    lib a, b;
+    open_tree(&a, da);
+    open_tree(&b, db);
+    ASSERT_EQ(tm_gate_regulation(a.gate, 0)->rules[1].kind, TM_RULE_CHECK);
+    ASSERT_EQ(tm_gate_regulation(b.gate, 0)->rules[1].kind, TM_RULE_REQUESTS);
+    tm_ggen gen;
+    tm_ggen_init(&gen, a.gate, 77);
+    static char ja[16384], jb[16384];
+    long blocked_by_requests = 0;
+    for (long i = 0; i < 50000; i++) {
+        tm_request req;
+        tm_ggen_request(&gen, &req, i);
+        /* Most generated requests give no consumer.requests: three in four
+         * here do, so each kind of request comes up thousands of times. */
+        while (req.nrequests == 0 && i % 4) {
+            tm_gate_request_free(&req);
+            tm_ggen_request(&gen, &req, i);
+        }
+        tm_decision x, y;
+        ASSERT_OK(tm_gate_decide(a.gate, &req, &x));
+        ASSERT_OK(tm_gate_decide(b.gate, &req, &y));
+        ASSERT(tm_gate_decision_json(a.gate, &req, &x, ja, sizeof ja) >= 0);
+        ASSERT(tm_gate_decision_json(b.gate, &req, &y, jb, sizeof jb) >= 0);
+        if (strcmp(ja, jb) != 0)
+            TM_FAIL_("request %ld decided differently:\nlua check: %s\nrequests:  %s", i, ja, jb);
+        ASSERT_EQ(x.error, 0);
+        for (int k = 0; k < y.nblocked; k++)
+            blocked_by_requests += y.blocked[k].rule->kind == TM_RULE_REQUESTS;
+        tm_gate_decision_free(&x);
+        tm_gate_decision_free(&y);
+        tm_gate_request_free(&req);
+    }
+    ASSERT(blocked_by_requests > 1000); /* the comparison was not of allowed contacts only */
+    lib_close(&a);
+    lib_close(&b);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", da, db);
+    ASSERT(system(cmd) == 0);
 }
