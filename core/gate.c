@@ -173,6 +173,16 @@ static local to_local(ltcache *lc, const tm_zone *z, int64_t t)
 
 static local to_local_calc(const tm_zone *z, int64_t t)
 {
+    int off;
+    if (tm_tz_offset_at(z, t, &off, NULL) == TM_OK) {
+        /* The local date and second straight from the offset: no civil date. */
+        int64_t lt = t + off;
+        local l;
+        l.day = lt >= 0 ? lt / 86400 : -((-lt + 86399) / 86400);
+        l.sec = (int)(lt - l.day * 86400);
+        l.wday = tm_calendar_weekday(l.day);
+        return l;
+    }
     tm_civil c;
     tm_tz_to_local(z, t, &c);
     local l;
@@ -209,9 +219,24 @@ static int64_t to_local_day(ltcache *lc, const tm_zone *z, int64_t t)
     return to_local(lc, z, t).day;
 }
 
+static void two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* "HH:MM"; by hand, as blocked contacts' reasons are written by the million. */
 static void fmt_clock(int secs, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%02d:%02d", secs / 3600, secs / 60 % 60);
+    int h = secs / 3600, m = secs / 60 % 60;
+    if (cap < 6 || h < 0 || h > 99 || m < 0) {
+        snprintf(buf, cap, "%02d:%02d", h, m);
+        return;
+    }
+    two_digits(buf, h);
+    buf[2] = ':';
+    two_digits(buf + 3, m);
+    buf[5] = '\0';
 }
 
 static void fmt_day(int64_t day, char *buf, size_t cap)
@@ -219,7 +244,17 @@ static void fmt_day(int64_t day, char *buf, size_t cap)
     int64_t y;
     int m, d;
     tm_calendar_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+    if (cap < 11 || y < 0 || y > 9999) {
+        snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+        return;
+    }
+    two_digits(buf, (int)(y / 100));
+    two_digits(buf + 2, (int)(y % 100));
+    buf[4] = '-';
+    two_digits(buf + 5, m);
+    buf[7] = '-';
+    two_digits(buf + 8, d);
+    buf[10] = '\0';
 }
 
 static int is_holiday(int64_t day, int mode)
@@ -237,13 +272,24 @@ static int is_holiday(int64_t day, int mode)
 /* ---------------------------------------------------------------------------
  * Rule evaluation.
  */
+
+/* Copies `src` into dst (cap bytes), cut short as snprintf("%s") would:
+ * decisions copy names and reasons by the thousand. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 void tm_gate_result_require(struct tm_rule_result *res, const char *field)
 {
     for (int i = 0; i < res->nrequires; i++)
         if (strcmp(res->requires[i], field) == 0)
             return;
     if (res->nrequires < TM_RULE_MAX_FIELDS)
-        snprintf(res->requires[res->nrequires++], sizeof res->requires[0], "%s", field);
+        copy_str(res->requires[res->nrequires++], sizeof res->requires[0], field);
 }
 
 void tm_gate_result_assume(struct tm_rule_result *res, const char *path)
@@ -254,7 +300,7 @@ void tm_gate_result_assume(struct tm_rule_result *res, const char *path)
         if (strcmp(res->assumed[i], path) == 0)
             return;
     if (res->nassumed < TM_RULE_MAX_FIELDS)
-        snprintf(res->assumed[res->nassumed++], sizeof res->assumed[0], "%s", path);
+        copy_str(res->assumed[res->nassumed++], sizeof res->assumed[0], path);
 }
 
 /* The owner of the debt as far as the request tells: a debt buyer
@@ -609,7 +655,7 @@ static int64_t rule_next(ltcache *lc, const tm_rule *r, const tm_request *req, i
     }
     case TM_RULE_BLOCK:
         next = TM_GATE_NEVER;
-        snprintf(tmp, sizeof tmp, "%s", "contact not allowed");
+        copy_str(tmp, sizeof tmp, "contact not allowed");
         break;
     case TM_RULE_REQUIRES:
         for (int i = 0; i < r->nfields; i++) {
@@ -694,7 +740,7 @@ static int64_t rule_next(ltcache *lc, const tm_rule *r, const tm_request *req, i
             if (why) {
                 next = TM_GATE_NEVER;
                 if (res)
-                    snprintf(tmp, sizeof tmp, "%s", why);
+                    copy_str(tmp, sizeof tmp, why);
             }
         }
         break;
@@ -707,10 +753,8 @@ static int64_t rule_next(ltcache *lc, const tm_rule *r, const tm_request *req, i
     if (res && next != t) {
         res->blocked = 1;
         res->next = next;
-        if (r->reason && r->kind != TM_RULE_CHECK)
-            snprintf(res->reason, sizeof res->reason, "%s", r->reason);
-        else
-            snprintf(res->reason, sizeof res->reason, "%s", tmp);
+        copy_str(res->reason, sizeof res->reason,
+                 r->reason && r->kind != TM_RULE_CHECK ? r->reason : tmp);
     }
     return next;
 }
@@ -812,11 +856,13 @@ static int city_match(const char *a, const char *b)
     }
 }
 
-static int reg_applies(const tm_regulation *reg, const tm_request *req)
+/* Whether `reg` applies to `req`; with `states_known` its states are taken
+ * as matching (the index only lists a state's own regulations). */
+static int reg_applies_where(const tm_regulation *reg, const tm_request *req, int states_known)
 {
     if (reg->collectors && !(reg->collectors & (1u << req->collector)))
         return 0;
-    if (reg->nstates) {
+    if (reg->nstates && !states_known) {
         int ok = 0;
         for (int i = 0; i < reg->nstates && !ok; i++)
             ok = strcmp(reg->states[i], req->state) == 0;
@@ -842,6 +888,11 @@ static int reg_applies(const tm_regulation *reg, const tm_request *req)
             return 0;
     }
     return 1;
+}
+
+static int reg_applies(const tm_regulation *reg, const tm_request *req)
+{
+    return reg_applies_where(reg, req, 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -924,7 +975,7 @@ static void decision_assume(tm_decision *d, const char *path)
         if (strcmp(d->assumed[i], path) == 0)
             return;
     if (d->nassumed < TM_GATE_MAX_ASSUMED)
-        snprintf(d->assumed[d->nassumed++], sizeof d->assumed[0], "%s", path);
+        copy_str(d->assumed[d->nassumed++], sizeof d->assumed[0], path);
 }
 
 /* The day the claim accrued, as sol.lua says the state counts it for this
@@ -1062,7 +1113,7 @@ static void merge_result(tm_decision *d, const tm_rule_result *res)
         for (int j = 0; j < d->nrequires && !dup; j++)
             dup = strcmp(d->requires[j], res->requires[i]) == 0;
         if (!dup && d->nrequires < 16)
-            snprintf(d->requires[d->nrequires++], sizeof d->requires[0], "%s", res->requires[i]);
+            copy_str(d->requires[d->nrequires++], sizeof d->requires[0], res->requires[i]);
     }
     if (res->blocked || res->nrequires)
         for (int i = 0; i < res->nassumed; i++)
@@ -1239,7 +1290,7 @@ int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
         lc = &cache;
         lt_reset(lc);
         for (int i = 0; i < ix->nregs; i++)
-            g->reg_ok[ix->regs[i]] = (unsigned char)reg_applies(&g->regs[ix->regs[i]], req);
+            g->reg_ok[ix->regs[i]] = (unsigned char)reg_applies_where(&g->regs[ix->regs[i]], req, 1);
     }
     work_out_time_barred(g, ix, lc, req, d);
     int cap = 0;
