@@ -87,6 +87,7 @@ struct tm_gate {
     char scripts[65];
     int reference;           /* tm_gate_set_reference: no index, no cache */
     ix_state *ix[IX_SLOTS];  /* built on a state's first request */
+    struct sol_memo *sol_memo; /* with the index: statutes' last days worked out lately */
     unsigned char *reg_ok;   /* per decision: whether regulation i applies (ix regs only) */
 };
 
@@ -969,6 +970,33 @@ int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_d
     return day;
 }
 
+/* The last days worked out lately, by statute, debt type and accrual day:
+ * a portfolio's debts share a few states and dates. Direct-mapped; a miss
+ * works the day out afresh. */
+#define SOL_MEMO 256
+typedef struct sol_memo {
+    const tm_sol *sol[SOL_MEMO];
+    int type[SOL_MEMO];
+    int64_t accrual[SOL_MEMO], last[SOL_MEMO];
+} sol_memo;
+
+static int64_t sol_last_day(sol_memo *m, const tm_sol *sol, int debt_type, int64_t accrual)
+{
+    if (!m)
+        return tm_gate_sol_last_day(sol, debt_type, accrual);
+    uint64_t h = ((uint64_t)accrual * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uintptr_t)sol >> 4) ^
+                 (uint64_t)debt_type;
+    unsigned k = (unsigned)(h >> 56) & (SOL_MEMO - 1);
+    if (m->sol[k] == sol && m->type[k] == debt_type && m->accrual[k] == accrual)
+        return m->last[k];
+    int64_t last = tm_gate_sol_last_day(sol, debt_type, accrual);
+    m->sol[k] = sol;
+    m->type[k] = debt_type;
+    m->accrual[k] = accrual;
+    m->last[k] = last;
+    return last;
+}
+
 static void decision_assume(tm_decision *d, const char *path)
 {
     for (int i = 0; i < d->nassumed; i++)
@@ -1066,7 +1094,7 @@ static void work_out_time_barred(const tm_gate *g, const ix_state *ix, ltcache *
     int64_t start = accrual_day(sol, req, d);
     if (start == INT64_MIN)
         return;
-    int64_t last = tm_gate_sol_last_day(sol, req->debt_type, start);
+    int64_t last = sol_last_day(ix ? g->sol_memo : NULL, sol, req->debt_type, start);
     if (last == INT64_MIN)
         return;
     d->time_barred_on = last + 1;
@@ -1141,6 +1169,8 @@ static void ix_free_all(tm_gate *g)
     }
     free(g->reg_ok);
     g->reg_ok = NULL;
+    free(g->sol_memo); /* its statutes' addresses may be reused */
+    g->sol_memo = NULL;
 }
 
 static int ix_slot(const char *state)
@@ -1220,6 +1250,8 @@ static ix_state *ix_get(tm_gate *g, const tm_request *req)
     if (g->reference || slot < 0 || req->channel < 0 || req->channel >= TM_CH__COUNT)
         return NULL;
     if (!g->reg_ok && g->nregs && !(g->reg_ok = malloc((size_t)g->nregs)))
+        return NULL;
+    if (!g->sol_memo && !(g->sol_memo = calloc(1, sizeof *g->sol_memo)))
         return NULL;
     if (!g->ix[slot])
         g->ix[slot] = ix_build(g, req->state);
