@@ -63,13 +63,15 @@ typedef struct ix_rule {
 } ix_rule;
 
 /* The rules a request from one state can meet, in the gate's order: by
- * channel, and by whether the consumer has any flag (a rule that applies
- * only to a flag is left out of the list for consumers with none). A rule
- * is left out only where rule_applies or reg_applies would surely say no,
- * so visiting the list gives what visiting every rule gives. */
+ * channel, collector and place, and by whether the consumer has any flag
+ * (a rule that applies only to a flag is left out of the list for
+ * consumers with none). A rule is left out only where rule_applies or
+ * reg_applies would surely say no, so visiting the list gives what
+ * visiting every rule gives. */
+#define IX_LISTS (TM_CH__COUNT * 2 * TM_CO__COUNT * TM_PLACE__COUNT)
 typedef struct ix_state {
-    ix_rule *list[TM_CH__COUNT][2];
-    int n[TM_CH__COUNT][2];
+    ix_rule *list[IX_LISTS];
+    int n[IX_LISTS];
     int *regs;          /* the regulations whose states admit this one */
     int nregs;
     ix_rule *margins;   /* the MARGIN rules of those regulations */
@@ -1153,15 +1155,20 @@ static void merge_result(tm_decision *d, const tm_rule_result *res)
  * on the first request from a state, dropped when the gate's regulations or
  * statutes change.
  */
+/* The list for channel c, flagged f, collector co, place pl. */
+static int ix_list(int c, int f, int co, int pl)
+{
+    return ((c * 2 + f) * TM_CO__COUNT + co) * TM_PLACE__COUNT + pl;
+}
+
 static void ix_free_all(tm_gate *g)
 {
     for (int i = 0; i < IX_SLOTS; i++) {
         ix_state *x = g->ix[i];
         if (!x)
             continue;
-        for (int c = 0; c < TM_CH__COUNT; c++)
-            for (int f = 0; f < 2; f++)
-                free(x->list[c][f]);
+        for (int l = 0; l < IX_LISTS; l++)
+            free(x->list[l]);
         free(x->regs);
         free(x->margins);
         free(x);
@@ -1219,8 +1226,18 @@ static ix_state *ix_build(const tm_gate *g, const char *state)
                 for (int f = 0; ok && f < 2; f++) {
                     if (!f && r->flags_any)
                         continue; /* applies only to a flag, and there is none */
-                    if (ix_push(&x->list[c][f], &x->n[c][f], ri, k) != TM_OK)
-                        ok = 0;
+                    for (int co = 0; ok && co < TM_CO__COUNT; co++) {
+                        if ((r->collectors && !(r->collectors & (1u << co))) ||
+                            (reg->collectors && !(reg->collectors & (1u << co))))
+                            continue;
+                        for (int pl = 0; ok && pl < TM_PLACE__COUNT; pl++) {
+                            if (r->places && !(r->places & (1u << pl)))
+                                continue;
+                            int l = ix_list(c, f, co, pl);
+                            if (ix_push(&x->list[l], &x->n[l], ri, k) != TM_OK)
+                                ok = 0;
+                        }
+                    }
                 }
             }
         }
@@ -1229,9 +1246,8 @@ static ix_state *ix_build(const tm_gate *g, const char *state)
         if (strcmp(g->sol[i].state, state) == 0)
             x->sol = &g->sol[i];
     if (!ok) {
-        for (int c = 0; c < TM_CH__COUNT; c++)
-            for (int f = 0; f < 2; f++)
-                free(x->list[c][f]);
+        for (int l = 0; l < IX_LISTS; l++)
+            free(x->list[l]);
         free(x->regs);
         free(x->margins);
         free(x);
@@ -1242,12 +1258,14 @@ static ix_state *ix_build(const tm_gate *g, const char *state)
 
 /* The index for the request's state, built when first needed; NULL when the
  * request cannot use one (the reference path, a state that is not two
- * capital letters, a channel out of range, no memory): every rule is then
+ * capital letters, a channel, collector or place out of range, no memory): every rule is then
  * visited, which gives the same answer more slowly. */
 static ix_state *ix_get(tm_gate *g, const tm_request *req)
 {
     int slot = ix_slot(req->state);
-    if (g->reference || slot < 0 || req->channel < 0 || req->channel >= TM_CH__COUNT)
+    if (g->reference || slot < 0 || req->channel < 0 || req->channel >= TM_CH__COUNT ||
+        req->collector < 0 || req->collector >= TM_CO__COUNT || req->place < 0 ||
+        req->place >= TM_PLACE__COUNT)
         return NULL;
     if (!g->reg_ok && g->nregs && !(g->reg_ok = malloc((size_t)g->nregs)))
         return NULL;
@@ -1282,9 +1300,9 @@ static void walk_start(walk *w, const tm_gate *g, const ix_state *ix, const tm_r
     w->i = 0;
     w->k = 0;
     if (ix) {
-        int f = req->flags != 0;
-        w->list = ix->list[req->channel][f];
-        w->n = ix->n[req->channel][f];
+        int l = ix_list(req->channel, req->flags != 0, req->collector, req->place);
+        w->list = ix->list[l];
+        w->n = ix->n[l];
     }
 }
 
