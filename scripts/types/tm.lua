@@ -161,7 +161,7 @@
 
 --- One rule: an id, a citation, conditions (all must hold; absent means any)
 --- and exactly one effect (window, days/holidays, cap, after, block,
---- requires, forbid, consent, optout, inconvenient or check). An unknown
+--- requires, forbid, consent, optout, inconvenient, requests or check). An unknown
 --- field, a missing citation or not exactly one effect makes the rule block
 --- every contact it could apply to.
 ---@class tm.Rule
@@ -194,6 +194,7 @@
 ---@field consent? boolean|string effect: true, "autodial" or a channel: that consent must be on file
 ---@field optout? boolean effect: a channel opted out of is blocked
 ---@field inconvenient? boolean effect: times the consumer designated are blocked
+---@field requests? boolean effect: the consumer's own requests about contact (consumer.requests: not at work, no calls at a time of day, only by some media) are honoured
 ---@field check? (fun(c: tm.Request): tm.Blocked|boolean|string|nil) # effect: a function that returns block(...), false or a string to block
 ---@field interpretation? string documentation
 ---@field notes? string documentation
