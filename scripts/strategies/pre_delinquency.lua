@@ -1,5 +1,5 @@
 -- scripts/strategies/pre_delinquency.lua: not yet past due (days_past_due <= 0),
--- a payment coming due; by risk (segment.risk). A debt without days_past_due
+-- a payment coming due; by risk (segment.pre_risk). A debt without days_past_due
 -- is never taken here (strategy.stage: it was placed for collection, so it is
 -- past due). Nothing is sent when no due date is known.
 --
@@ -22,7 +22,7 @@ return journey {
     states = seg.contact_states({
         start = { enter = function(j, d)
                       if not d.due_date then return j:move("waiting") end
-                      local r = seg.risk(d)
+                      local r = seg.pre_risk(d)
                       if r == "low" then return j:move("light") end
                       if r == "high" then return j:move("early_catch") end
                       j:move("remind")

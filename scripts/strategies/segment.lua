@@ -63,6 +63,19 @@ function M.risk(d)
     return "medium"
 end
 
+-- The risk band of a debt not yet past due. Current accounts score higher
+-- than any past-due one (no current debt of the demo portfolio scores under
+-- 0.14), so they are banded among themselves: high risk below 0.20, low from
+-- 0.30.
+M.PRE_RISK_HIGH_BELOW = 0.20
+M.PRE_RISK_LOW_FROM = 0.30
+function M.pre_risk(d)
+    local p = M.ptp(d)
+    if p < M.PRE_RISK_HIGH_BELOW then return "high" end
+    if p >= M.PRE_RISK_LOW_FROM then return "low" end
+    return "medium"
+end
+
 -- Whether the debt is a likely self-curer: 1 to 30 days past due, not a large
 -- balance, and a self-cure score in the top quarter.
 function M.likely_self_cure(d)
