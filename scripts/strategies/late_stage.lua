@@ -42,7 +42,8 @@ return journey {
                 after = { days(7), "ask_plan" } },
         ask_plan = { enter = plan, after = { days(14), "settle" } },
         plan = { enter = plan, after = { business_days(3), "call" } },
-        call = { enter = function(j) j:send("call", "settlement_call", { at = seg.SEND_AT }) end,
+        -- mid_call: no settlement is offered yet (settlement_call names one)
+        call = { enter = function(j) j:send("call", "mid_call", { at = seg.SEND_AT }) end,
                  after = { days(10), "settle" } },
         settle = { description = "a settlement at 70%, an agent's authority",
                    enter = function(j)
