@@ -595,6 +595,62 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
     return rc;
 }
 
+int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
+                                   tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err)
+{
+    /* One pass over the outbound contacts; what followed each is found by
+     * correlated subqueries on the (debt_id, at) indexes. */
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "SELECT d.debt_id, d.debt_type, k.channel, coalesce(c.timezone, ''), c.state, "
+                   "d.consumer_id, k.at, "
+                   "k.outcome = 'conversation' OR "
+                   "EXISTS(SELECT 1 FROM contacts k2 WHERE k2.debt_id = k.debt_id AND k2.id <> k.id "
+                   "AND k2.at >= k.at AND k2.at < k.at + 86400 AND "
+                   "(k2.direction = 'inbound' OR k2.outcome = 'conversation')) OR "
+                   "EXISTS(SELECT 1 FROM events e WHERE e.debt_id = k.debt_id AND e.at >= k.at AND "
+                   "e.at < k.at + 86400 AND e.type IN ('payment', 'promise', 'dispute') AND "
+                   "e.status = 'applied'), "
+                   "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = k.debt_id AND p.at > k.at AND "
+                   "p.at <= k.at + ?2 * 86400) "
+                   "FROM contacts k JOIN debts d ON d.id = k.debt_id "
+                   "JOIN consumers c ON c.id = d.consumer_id "
+                   "WHERE k.direction = 'outbound' AND k.outcome <> 'failed' AND "
+                   "k.at + ?2 * 86400 <= ?1 ORDER BY k.debt_id, k.at, k.id", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, until);
+    sqlite3_bind_int64(st, 2, pay_days);
+    int rc = TM_OK, step;
+    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+        tm_contact_outcome_row r = {
+            .debt_id = (const char *)sqlite3_column_text(st, 0),
+            .debt_type = (const char *)sqlite3_column_text(st, 1),
+            .channel = (const char *)sqlite3_column_text(st, 2),
+            .zone = (const char *)sqlite3_column_text(st, 3),
+            .state = (const char *)sqlite3_column_text(st, 4),
+            .consumer = sqlite3_column_int64(st, 5),
+            .at = sqlite3_column_int64(st, 6),
+            .rpc = sqlite3_column_int(st, 7),
+            .paid = sqlite3_column_int(st, 8),
+        };
+        if (!r.debt_id || !r.channel) {
+            rc = tm__sq_error(s, err, "store");
+            break;
+        }
+        if (!r.debt_type)
+            r.debt_type = "";
+        if (!r.zone)
+            r.zone = "";
+        if (!r.state)
+            r.state = "";
+        if ((rc = fn(ud, &r)) != TM_OK)
+            break;
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
                        const char *reasons, int64_t at, struct tm_err *err)
 {

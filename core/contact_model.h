@@ -1,0 +1,107 @@
+/*
+ * core/contact_model.h: the contact-time and channel model. From the outbound contacts in the
+ * store and what followed each (a right-party contact; a payment within N days) it estimates,
+ * per channel and local hour of the week, the probability of each outcome for the portfolio,
+ * for each segment (the debt type) and for each debt's consumer, and answers "how likely is a
+ * response to channel c at local hour-of-week h for this debt?".
+ *
+ * Method (empirical Bayes, three levels; strategies.md, "Learning the channel and the hour").
+ * For each outcome separately (right-party contact, payment):
+ *   channel     p_ch      = (K_ch + 1) / (N_ch + 2)
+ *   portfolio   p_port    = (k + kp * p_ch) / (n + kp)           per (channel, hour-of-week)
+ *   segment     p_seg     = (k + ks * p_port) / (n + ks)         per (segment, channel, hour)
+ *   consumer    p_debt    = min(0.999, p_seg * (O + kc) / (E + kc))
+ * n, k are the contacts and outcomes in the cell; a cell's estimate is the posterior mean of
+ * a Beta prior centred on the level above with strength kp (ks), fitted per channel by the
+ * method of moments from the spread of the cells' rates around their prior means: for a
+ * Beta-binomial, Var(k/n) = mu(1-mu)(1/n + rho(1-1/n)) with rho = 1/(1+kappa), so
+ *   rho = sum[(k/n - mu)^2 / (mu(1-mu)) - 1/n] / sum(1 - 1/n)   over cells with n >= 2,
+ * clamped to kappa in [1, 10000] (no detectable spread: 10000, the cell is the level above).
+ * A consumer's own history enters as a multiplier on the segment's rates: O outcomes seen
+ * against E = the sum of p_seg over their contacts, with a Gamma(kc, kc) prior of mean 1 whose
+ * kc is fitted by moments (1/kc = sum((O-E)^2 - E) / sum(E^2), clamped to [0.5, 10000]). A
+ * consumer with little history keeps a multiplier near 1: the segment's rates.
+ *
+ * Pure computation and JSON (jansson); no store. Thread-safe once built: a parsed model is
+ * read-only.
+ */
+#ifndef TM_CONTACT_MODEL_H
+#define TM_CONTACT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tm_status.h"
+
+#define TM_CM_HOURS 168      /* local hour of the week: weekday (0 Sunday) * 24 + hour */
+#define TM_CM_RPC 0          /* the outcomes, in this order */
+#define TM_CM_PAY 1
+#define TM_CM_NOUT 2
+#define TM_CM_MIN_CONTACTS 30  /* fewer outbound contacts in the whole history: no fit */
+#define TM_CM_MIN_SEGMENT 30   /* a segment with fewer uses the portfolio's rates */
+
+typedef struct tm_cm_builder tm_cm_builder;
+typedef struct tm_contact_model tm_contact_model;
+
+/* A new, empty builder, freed with tm_cm_builder_free(); NULL when out of memory. */
+tm_cm_builder *tm_cm_builder_new(void);
+void tm_cm_builder_free(tm_cm_builder *b); /* NULL is a no-op */
+
+/* One outbound contact: the debt it was about (copied), the consumer (any stable integer:
+ * the store's row id), its segment (the debt type, copied; NULL or "" unknown), the channel
+ * (a name of core/gate.h: call, sms, email, letter, push, whatsapp, visit), the local
+ * hour-of-week 0..167, and whether a right-party contact and a payment followed.
+ * TM_OK; TM_EINVAL (err says which) for an unknown channel or hour out of range; TM_ENOMEM. */
+int tm_cm_builder_add(tm_cm_builder *b, const char *debt_id, int64_t consumer, const char *segment,
+                      const char *channel, int how, int rpc, int paid, struct tm_err *err);
+
+/* How many contacts were added (0 for NULL). */
+size_t tm_cm_builder_count(const tm_cm_builder *b);
+
+/* What the fit found, for the command's report. */
+typedef struct tm_cm_report {
+    size_t contacts, consumers, segments_fitted, segments_pooled;
+    double rate[TM_CM_NOUT];         /* portfolio rates over every contact */
+    double kappa_consumer[TM_CM_NOUT];
+    char pooled[512];                /* "medical (12 contacts), ..." the segments that fell back */
+} tm_cm_report;
+
+/* Fits the model and writes it as JSON to *json (NUL-terminated; the caller frees it with
+ * free()). `name` is the model's name, `as_of` (YYYY-MM-DD) and `pay_days` are recorded.
+ * The JSON holds "type":"contact", "name", "as_of", "pay_days", "features" (what the hour,
+ * the segment and the channels are, checked when the model loads), "fit" (counts and the
+ * fitted prior strengths), "portfolio" and "segments" (rates per channel, 168 hours each,
+ * for each outcome) and "debts" (each debt's consumer multipliers per channel).
+ * Returns TM_OK; TM_EINVAL when there are fewer than TM_CM_MIN_CONTACTS contacts (err says
+ * how many: the history is too short to fit); TM_ENOMEM. `rep` may be NULL. */
+int tm_cm_fit(const tm_cm_builder *b, const char *name, const char *as_of, int pay_days,
+              char **json, tm_cm_report *rep, struct tm_err *err);
+
+/* Parses a model from `len` bytes of JSON (a parsed "type":"contact" object is passed by
+ * core/score.c as text). *out is freed with tm_cm_free(). TM_ESYNTAX for text that is not
+ * JSON; TM_EINVAL naming the field for anything else wrong, including features other than
+ * the ones this engine computes (a model fitted on another portfolio's features: a
+ * different hour or segment definition, or channels it does not know); TM_ENOMEM. */
+int tm_cm_parse(const char *json, size_t len, tm_contact_model **out, struct tm_err *err);
+void tm_cm_free(tm_contact_model *m); /* NULL is a no-op */
+
+/* The model's name (borrowed, valid until tm_cm_free) and its payment window in days. */
+const char *tm_cm_name(const tm_contact_model *m);
+int tm_cm_pay_days(const tm_contact_model *m);
+
+/* Index of a channel name in the model's channels (core/gate.h names; "voice" counts as
+ * "call"), or -1. */
+int tm_cm_channel(const char *name);
+
+/* The probability of outcome `out` (TM_CM_RPC or TM_CM_PAY) for a contact on channel `ch`
+ * (tm_cm_channel) at local hour-of-week `how` about debt `debt_id` (NULL: no consumer
+ * history) of segment `segment` (NULL or unknown: the portfolio's rates). Returns a number
+ * in [0, 1); 0 for a channel or hour out of range. */
+double tm_cm_prob(const tm_contact_model *m, const char *debt_id, const char *segment, int ch,
+                  int how, int out);
+
+/* Local hour-of-week 0..167 of the UTC instant `at` in the zone named `zone` (NULL or
+ * unknown: UTC). */
+int tm_cm_hour_of_week(const char *zone, int64_t at);
+
+#endif
