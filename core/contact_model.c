@@ -296,23 +296,27 @@ int tm_cm_fit(const tm_cm_builder *b, const char *name, const char *as_of, int p
         double num[TM_CM_NOUT] = {0}, den[TM_CM_NOUT] = {0};
         for (size_t i = 0; i < b->n;) {
             size_t j = i;
-            double O[NCH][TM_CM_NOUT], E[NCH][TM_CM_NOUT];
+            double O[NCH][TM_CM_NOUT], E[NCH][TM_CM_NOUT], V[NCH][TM_CM_NOUT];
             memset(O, 0, sizeof O);
             memset(E, 0, sizeof E);
+            memset(V, 0, sizeof V);
             while (j < b->n && by[j]->consumer == by[i]->consumer) {
                 const obs *o = by[j++];
                 const rates *r = o->seg >= 0 && segn[o->seg] >= TM_CM_MIN_SEGMENT ? &sr[o->seg] : pr;
                 O[o->ch][TM_CM_RPC] += o->rpc;
                 O[o->ch][TM_CM_PAY] += o->paid;
-                E[o->ch][TM_CM_RPC] += r->p[o->ch][o->how][TM_CM_RPC];
-                E[o->ch][TM_CM_PAY] += r->p[o->ch][o->how][TM_CM_PAY];
+                for (int k = 0; k < TM_CM_NOUT; k++) {
+                    double p = r->p[o->ch][o->how][k];
+                    E[o->ch][k] += p;
+                    V[o->ch][k] += p * (1 - p);
+                }
             }
             if (pass == 0) {
                 rr.consumers++;
                 for (int ch = 0; ch < NCH; ch++)
                     for (int k = 0; k < TM_CM_NOUT; k++)
                         if (E[ch][k] > 0) {
-                            num[k] += (O[ch][k] - E[ch][k]) * (O[ch][k] - E[ch][k]) - E[ch][k];
+                            num[k] += (O[ch][k] - E[ch][k]) * (O[ch][k] - E[ch][k]) - V[ch][k];
                             den[k] += E[ch][k] * E[ch][k];
                         }
             } else {

@@ -19,7 +19,8 @@
  * clamped to kappa in [1, 10000] (no detectable spread: 10000, the cell is the level above).
  * A consumer's own history enters as a multiplier on the segment's rates: O outcomes seen
  * against E = the sum of p_seg over their contacts, with a Gamma(kc, kc) prior of mean 1 whose
- * kc is fitted by moments (1/kc = sum((O-E)^2 - E) / sum(E^2), clamped to [0.5, 10000]). A
+ * kc is fitted by moments (1/kc = sum((O-E)^2 - V) / sum(E^2), V = the sum of p_seg(1-p_seg)
+ * over their contacts, the binomial variance of O; clamped to [0.5, 10000]). A
  * consumer with little history keeps a multiplier near 1: the segment's rates.
  *
  * Pure computation and JSON (jansson); no store. Thread-safe once built: a parsed model is
