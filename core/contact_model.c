@@ -86,6 +86,11 @@ int tm_cm_channel(const char *name)
     return name ? tm_gate_lookup(tm_gate_channel_names, name) : -1;
 }
 
+const char *tm_cm_channel_name(int ch)
+{
+    return ch >= 0 && ch < NCH ? tm_gate_channel_names[ch] : NULL;
+}
+
 int tm_cm_builder_add(tm_cm_builder *b, const char *debt_id, int64_t consumer, const char *segment,
                       const char *channel, int how, int rpc, int paid, struct tm_err *err)
 {
@@ -636,4 +641,91 @@ int tm_cm_hour_of_week(const char *zone, int64_t at)
     int64_t sec = at - days * 86400;
     int wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
     return wday * 24 + (int)(sec / 3600);
+}
+
+/* ---- The best slot ----------------------------------------------------------------------- */
+
+/* The start of the next whole local hour after `t` (zone offsets are whole or half hours, so
+ * the next UTC quarter hour whose local minute is 0). */
+static int64_t next_local_hour(const tm_zone *z, int64_t t)
+{
+    int64_t q = (t / 900 + 1) * 900;
+    for (int i = 0; i < 8; i++, q += 900) {
+        tm_civil c;
+        if (z == NULL || tm_tz_to_local(z, q, &c) != TM_OK) {
+            if (q % 3600 == 0)
+                return q;
+            continue;
+        }
+        if (c.min == 0)
+            return q;
+    }
+    return (t / 3600 + 1) * 3600;
+}
+
+int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *segment,
+                    const char *zone, const int *chs, int nch, int64_t from, int64_t until,
+                    int outcome, tm_cm_check_fn check, void *ud, tm_cm_slot *best, char *why,
+                    size_t whycap)
+{
+    if (why && whycap)
+        why[0] = 0;
+    if (m == NULL || chs == NULL || nch <= 0 || best == NULL || until < from || outcome < 0 ||
+        outcome >= TM_CM_NOUT)
+        return TM_EINVAL;
+    const tm_zone *z = NULL;
+    if (zone && zone[0] && tm_tz_get(zone, &z, NULL) != TM_OK)
+        z = NULL;
+    memset(best, 0, sizeof *best);
+    best->ch = -1;
+    double top = -1;
+    long asked = 0;
+    char first_why[200] = "";
+    for (int k = 0; k < nch; k++) {
+        int ch = chs[k];
+        if (ch < 0 || ch >= NCH)
+            return TM_EINVAL;
+        int64_t t = from;
+        while (t <= until && asked < TM_CM_MAX_ASKS) {
+            int allowed = 1;
+            int64_t next = INT64_MAX;
+            if (check) {
+                char w[200] = "";
+                asked++;
+                allowed = check(ud, tm_gate_channel_names[ch], t, &next, w, sizeof w);
+                if (allowed < 0) {
+                    if (why)
+                        snprintf(why, whycap, "%s", w);
+                    return allowed;
+                }
+                if (!allowed && !first_why[0])
+                    snprintf(first_why, sizeof first_why, "%s: %s", tm_gate_channel_names[ch], w);
+            }
+            if (!allowed) {
+                if (next == INT64_MAX || next <= t)
+                    break;
+                t = next; /* the gate names the next time it would allow: ask about that */
+                continue;
+            }
+            double p = tm_cm_prob(m, debt_id, segment, ch, tm_cm_hour_of_week(zone, t), outcome);
+            if (p > top) {
+                top = p;
+                best->ch = ch;
+                best->at = t;
+            }
+            t = next_local_hour(z, t);
+        }
+    }
+    best->asked = asked;
+    if (best->ch < 0) {
+        if (why)
+            snprintf(why, whycap, "no moment in the window is allowed%s%s",
+                     first_why[0] ? ": " : "", first_why);
+        return TM_ENOENT;
+    }
+    int64_t hw = tm_cm_hour_of_week(zone, best->at);
+    best->p_rpc = tm_cm_prob(m, debt_id, segment, best->ch, (int)hw, TM_CM_RPC);
+    best->p_pay = tm_cm_prob(m, debt_id, segment, best->ch, (int)hw, TM_CM_PAY);
+    best->checked = check != NULL;
+    return TM_OK;
 }

@@ -94,12 +94,47 @@ int tm_cm_pay_days(const tm_contact_model *m);
  * "call"), or -1. */
 int tm_cm_channel(const char *name);
 
+/* The name of channel index `ch` (tm_cm_channel), or NULL out of range. */
+const char *tm_cm_channel_name(int ch);
+
 /* The probability of outcome `out` (TM_CM_RPC or TM_CM_PAY) for a contact on channel `ch`
  * (tm_cm_channel) at local hour-of-week `how` about debt `debt_id` (NULL: no consumer
  * history) of segment `segment` (NULL or unknown: the portfolio's rates). Returns a number
  * in [0, 1); 0 for a channel or hour out of range. */
 double tm_cm_prob(const tm_contact_model *m, const char *debt_id, const char *segment, int ch,
                   int how, int out);
+
+/* Asks whether a contact on `channel` (a core/gate.h name) at `at` (UTC seconds) would be
+ * allowed: returns 1 (allowed), 0 (refused; *next_allowed is the first time it could be, or
+ * INT64_MAX for none, and `why` gets the refusing rules or reason), or a negative TM_E*
+ * code when it cannot be judged (an error; `why` says why). */
+typedef int (*tm_cm_check_fn)(void *ud, const char *channel, int64_t at, int64_t *next_allowed,
+                              char *why, size_t whycap);
+
+/* The best slot found by tm_cm_best_slot(). */
+typedef struct tm_cm_slot {
+    int ch;            /* tm_cm_channel index */
+    int64_t at;        /* UTC seconds */
+    double p_rpc, p_pay;
+    int checked;       /* 1: the check function allowed it; 0: there was none to ask */
+    long asked;        /* how many moments were put to the check function */
+} tm_cm_slot;
+
+#define TM_CM_MAX_ASKS 2000 /* moments put to the check function in one search, at most */
+
+/* Among the moments from `from` to `until` (UTC seconds; the first moment is `from`, then
+ * each whole local hour after it) and the channels chs[0..nch) (tm_cm_channel indexes),
+ * finds the one with the highest probability of `outcome` (TM_CM_RPC or TM_CM_PAY) for debt
+ * `debt_id` of segment `segment` in zone `zone` (see tm_cm_prob; ties go to the earlier
+ * moment, then the earlier channel in chs). When `check` is not NULL only moments it allows
+ * count: a refused moment is skipped to the next allowed time it names. Returns TM_OK with
+ * *best filled; TM_ENOENT when no moment is allowed in the window (`why` says, for the
+ * first channel, what refused it); a negative code from `check` (with `why`); TM_EINVAL for
+ * bad arguments. */
+int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *segment,
+                    const char *zone, const int *chs, int nch, int64_t from, int64_t until,
+                    int outcome, tm_cm_check_fn check, void *ud, tm_cm_slot *best, char *why,
+                    size_t whycap);
 
 /* Local hour-of-week 0..167 of the UTC instant `at` in the zone named `zone` (NULL or
  * unknown: UTC). */
