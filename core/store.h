@@ -305,7 +305,8 @@ typedef struct tm_contact_outcome_row {
     int64_t consumer;  /* the consumer's row id */
     int64_t at;        /* when it was sent, UTC seconds */
     int rpc;  /* the consumer answered: the contact was a conversation, or within a day after
-               * it came an inbound contact, a conversation, a payment, a promise or a dispute */
+               * it, and before the next contact on the debt, came an inbound contact, a
+               * conversation, a payment, a promise or a dispute */
     int paid; /* a payment on the debt in (at, at + pay_days days] */
 } tm_contact_outcome_row;
 typedef int (*tm_store_contact_outcome_fn)(void *ud, const tm_contact_outcome_row *row);
@@ -314,7 +315,9 @@ typedef int (*tm_store_contact_outcome_fn)(void *ud, const tm_contact_outcome_ro
  * outcome window (`pay_days` days) has ended by then, ordered by debt and
  * time. Contacts are those of the contacts table (the daily cycle's sends
  * and `tallyman event` contacts); a contact that failed is left out (it
- * reached nobody, and the model is of who answers). Returns TM_OK, fn's
+ * reached nobody, and the model is of who answers), and so is a
+ * conversation logged within a day after a call attempt on the debt (it is
+ * that attempt's outcome, not another contact). Returns TM_OK, fn's
  * first other code, or TM_ESTORE. Reads only. */
 int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
                                    tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err);

@@ -199,3 +199,63 @@ TEST(hour_of_week_is_local)
     ASSERT_EQ(tm_cm_hour_of_week(NULL, at), 2 * 24 + 23);
     ASSERT_EQ(tm_cm_hour_of_week(NULL, 0), 4 * 24); /* 1970-01-01 was a Thursday */
 }
+
+/* A gate that allows 08:00 to 20:59 UTC only, naming the next 08:00 otherwise. */
+static int daytime(void *ud, const char *channel, int64_t at, int64_t *next, char *why, size_t cap)
+{
+    (void)channel;
+    ++*(long *)ud;
+    int64_t h = at % 86400 / 3600;
+    if (h >= 8 && h <= 20)
+        return 1;
+    *next = (at / 86400 + (h > 20)) * 86400 + 8 * 3600;
+    snprintf(why, cap, "inconvenient-time");
+    return 0;
+}
+
+static int never(void *ud, const char *channel, int64_t at, int64_t *next, char *why, size_t cap)
+{
+    (void)ud, (void)channel, (void)at;
+    *next = INT64_MAX;
+    snprintf(why, cap, "cease");
+    return 0;
+}
+
+TEST(best_slot_is_the_best_the_gate_allows)
+{
+    /* Calls answered most at 22:00 UTC, then 19:00, least at 10:00 (every weekday). */
+    tm_cm_builder *b = tm_cm_builder_new();
+    char id[16];
+    for (int c = 0; c < 100; c++) {
+        snprintf(id, sizeof id, "D%03d", c);
+        for (int d = 0; d < 7; d++)
+            for (int k = 0; k < 3; k++) {
+                int hour = k == 0 ? 10 : k == 1 ? 19 : 22;
+                int rpc = (c + d) % 20 < (k == 0 ? 1 : k == 1 ? 9 : 12);
+                ASSERT_OK(tm_cm_builder_add(b, id, c, "credit_card", "call", d * 24 + hour, rpc, 0,
+                                            NULL));
+            }
+    }
+    tm_contact_model *m = fit_parse(b, NULL);
+    int chs[] = {tm_cm_channel("call")};
+    int64_t from = 1795438800; /* 2026-11-23T13:00:00Z, a Monday */
+    tm_cm_slot s;
+    char why[200];
+    ASSERT_OK(tm_cm_best_slot(m, "D001", "credit_card", NULL, chs, 1, from, from + 3 * 86400,
+                              TM_CM_RPC, NULL, NULL, &s, why, sizeof why));
+    ASSERT_EQ(s.at % 86400, 22 * 3600); /* nothing to ask: the model's best, 22:00 */
+    ASSERT_EQ(s.checked, 0);
+    long asked = 0;
+    ASSERT_OK(tm_cm_best_slot(m, "D001", "credit_card", NULL, chs, 1, from, from + 3 * 86400,
+                              TM_CM_RPC, daytime, &asked, &s, why, sizeof why));
+    ASSERT_EQ(s.at, from + 6 * 3600); /* 19:00 the same Monday: the best allowed, the earliest */
+    ASSERT_EQ(s.checked, 1);
+    ASSERT(asked > 0 && asked == s.asked);
+    ASSERT(s.p_rpc > 0.35 && s.p_rpc < 0.9991); /* D001 answered every 19:00 call: above the 0.45 */
+    ASSERT_EQ(tm_cm_best_slot(m, "D001", "credit_card", NULL, chs, 1, from, from + 3 * 86400,
+                              TM_CM_RPC, never, NULL, &s, why, sizeof why),
+              TM_ENOENT);
+    ASSERT_CONTAINS(why, "no moment in the window is allowed: call: cease");
+    tm_cm_free(m);
+    tm_cm_builder_free(b);
+}
