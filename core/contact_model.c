@@ -389,6 +389,8 @@ int tm_cm_fit(const tm_cm_builder *b, const char *name, const char *as_of, int p
     json_t *debts = json_object();
     for (size_t d = 0; d < b->ndebts; d++) {
         json_t *o = NULL;
+        if (json_object_get(debts, b->debts[d]))
+            continue; /* a debt whose contacts came apart: its consumer's multipliers are one */
         for (int ch = 0; ch < NCH; ch++) {
             if (!has[d][ch])
                 continue;
@@ -663,6 +665,22 @@ static int64_t next_local_hour(const tm_zone *z, int64_t t)
     return (t / 3600 + 1) * 3600;
 }
 
+typedef struct cand {
+    int64_t at;
+    double p;
+    int k; /* index in chs */
+} cand;
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p > y->p ? -1 : 1;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->k - y->k;
+}
+
 int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *segment,
                     const char *zone, const int *chs, int nch, int64_t from, int64_t until,
                     int outcome, tm_cm_check_fn check, void *ud, tm_cm_slot *best, char *why,
@@ -670,62 +688,86 @@ int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *
 {
     if (why && whycap)
         why[0] = 0;
-    if (m == NULL || chs == NULL || nch <= 0 || best == NULL || until < from || outcome < 0 ||
-        outcome >= TM_CM_NOUT)
+    if (m == NULL || chs == NULL || nch <= 0 || nch > NCH + 1 || best == NULL || until < from ||
+        outcome < 0 || outcome >= TM_CM_NOUT || until - from > 31 * 86400)
         return TM_EINVAL;
+    for (int k = 0; k < nch; k++)
+        if (chs[k] < 0 || chs[k] >= NCH)
+            return TM_EINVAL;
     const tm_zone *z = NULL;
     if (zone && zone[0] && tm_tz_get(zone, &z, NULL) != TM_OK)
         z = NULL;
     memset(best, 0, sizeof *best);
     best->ch = -1;
-    double top = -1;
+    /* The moments: the start, then each whole local hour; with each channel, scored. */
+    size_t per = (size_t)((until - from) / 3600 + 2), n = 0;
+    cand *c = malloc((size_t)nch * per * sizeof *c);
+    if (c == NULL)
+        return TM_ENOMEM;
+    for (int64_t t = from; t <= until && n / (size_t)nch < per; t = next_local_hour(z, t)) {
+        int how = tm_cm_hour_of_week(zone, t);
+        for (int k = 0; k < nch; k++)
+            c[n++] = (cand){t, tm_cm_prob(m, debt_id, segment, chs[k], how, outcome), k};
+    }
+    /* Best first: the first the gate allows is the best it allows. A refusal rules out the
+     * channel until the next time the gate names, without asking again. */
+    qsort(c, n, sizeof *c, cmp_cand);
+    int64_t refused_from[NCH + 1][8], refused_to[NCH + 1][8];
+    int nref[NCH + 1] = {0};
     long asked = 0;
     char first_why[200] = "";
-    for (int k = 0; k < nch; k++) {
-        int ch = chs[k];
-        if (ch < 0 || ch >= NCH)
-            return TM_EINVAL;
-        int64_t t = from;
-        while (t <= until && asked < TM_CM_MAX_ASKS) {
-            int allowed = 1;
+    int rc = TM_ENOENT;
+    for (size_t i = 0; i < n && rc == TM_ENOENT; i++) {
+        int k = c[i].k, skip = 0;
+        for (int r = 0; r < nref[k] && !skip; r++)
+            skip = c[i].at >= refused_from[k][r] && c[i].at < refused_to[k][r];
+        if (skip)
+            continue;
+        if (check == NULL) {
+            rc = TM_OK;
+        } else {
+            if (asked >= TM_CM_MAX_ASKS)
+                break;
+            char w[200] = "";
             int64_t next = INT64_MAX;
-            if (check) {
-                char w[200] = "";
-                asked++;
-                allowed = check(ud, tm_gate_channel_names[ch], t, &next, w, sizeof w);
-                if (allowed < 0) {
-                    if (why)
-                        snprintf(why, whycap, "%s", w);
-                    return allowed;
-                }
-                if (!allowed && !first_why[0])
-                    snprintf(first_why, sizeof first_why, "%s: %s", tm_gate_channel_names[ch], w);
+            asked++;
+            int allowed = check(ud, tm_gate_channel_names[chs[k]], c[i].at, &next, w, sizeof w);
+            if (allowed < 0) {
+                if (why)
+                    snprintf(why, whycap, "%s", w);
+                rc = allowed;
+                break;
             }
-            if (!allowed) {
-                if (next == INT64_MAX || next <= t)
-                    break;
-                t = next; /* the gate names the next time it would allow: ask about that */
-                continue;
+            if (allowed) {
+                rc = TM_OK;
+            } else {
+                if (!first_why[0])
+                    snprintf(first_why, sizeof first_why, "%s: %s", tm_gate_channel_names[chs[k]],
+                             w);
+                /* Keep the widest refusals when there are many. */
+                int r = nref[k] < 8 ? nref[k]++ : 7;
+                refused_from[k][r] = c[i].at;
+                refused_to[k][r] = next > c[i].at ? next : c[i].at + 1;
             }
-            double p = tm_cm_prob(m, debt_id, segment, ch, tm_cm_hour_of_week(zone, t), outcome);
-            if (p > top) {
-                top = p;
-                best->ch = ch;
-                best->at = t;
-            }
-            t = next_local_hour(z, t);
+        }
+        if (rc == TM_OK) {
+            best->ch = chs[k];
+            best->at = c[i].at;
         }
     }
+    free(c);
     best->asked = asked;
-    if (best->ch < 0) {
+    if (rc == TM_ENOENT) {
         if (why)
             snprintf(why, whycap, "no moment in the window is allowed%s%s",
                      first_why[0] ? ": " : "", first_why);
         return TM_ENOENT;
     }
-    int64_t hw = tm_cm_hour_of_week(zone, best->at);
-    best->p_rpc = tm_cm_prob(m, debt_id, segment, best->ch, (int)hw, TM_CM_RPC);
-    best->p_pay = tm_cm_prob(m, debt_id, segment, best->ch, (int)hw, TM_CM_PAY);
+    if (rc != TM_OK)
+        return rc;
+    int hw = tm_cm_hour_of_week(zone, best->at);
+    best->p_rpc = tm_cm_prob(m, debt_id, segment, best->ch, hw, TM_CM_RPC);
+    best->p_pay = tm_cm_prob(m, debt_id, segment, best->ch, hw, TM_CM_PAY);
     best->checked = check != NULL;
     return TM_OK;
 }

@@ -120,17 +120,19 @@ typedef struct tm_cm_slot {
     long asked;        /* how many moments were put to the check function */
 } tm_cm_slot;
 
-#define TM_CM_MAX_ASKS 2000 /* moments put to the check function in one search, at most */
+#define TM_CM_MAX_ASKS 1000 /* moments put to the check function in one search, at most */
 
 /* Among the moments from `from` to `until` (UTC seconds; the first moment is `from`, then
  * each whole local hour after it) and the channels chs[0..nch) (tm_cm_channel indexes),
  * finds the one with the highest probability of `outcome` (TM_CM_RPC or TM_CM_PAY) for debt
  * `debt_id` of segment `segment` in zone `zone` (see tm_cm_prob; ties go to the earlier
  * moment, then the earlier channel in chs). When `check` is not NULL only moments it allows
- * count: a refused moment is skipped to the next allowed time it names. Returns TM_OK with
- * *best filled; TM_ENOENT when no moment is allowed in the window (`why` says, for the
- * first channel, what refused it); a negative code from `check` (with `why`); TM_EINVAL for
- * bad arguments. */
+ * count: the moments are put to it best first, so the first allowed is the answer; a refusal
+ * rules the channel out until the next allowed time it names, without asking again (at most
+ * TM_CM_MAX_ASKS questions). Returns TM_OK with *best filled; TM_ENOENT when no moment is
+ * allowed in the window (`why` says, for the first refusal, what refused it); a negative
+ * code from `check` (with `why`); TM_EINVAL for bad arguments (a window over 31 days, a
+ * channel out of range, more than 8 channels); TM_ENOMEM. */
 int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *segment,
                     const char *zone, const int *chs, int nch, int64_t from, int64_t until,
                     int outcome, tm_cm_check_fn check, void *ud, tm_cm_slot *best, char *why,
