@@ -69,7 +69,7 @@ static int l_best_slot(lua_State *L)
     if (out < 0)
         return tm_lb_argerror(L, 6, fn, "\"rpc\" or \"pay\" expected, got \"%.40s\"", outcome);
     int chs[MAX_CHANNELS], nch = 0;
-    size_t n = lua_rawlen(L, 3);
+    size_t n = (size_t)tm_lua_rawlen(L, 3);
     if (n == 0 || n > MAX_CHANNELS)
         return tm_lb_argerror(L, 3, fn, "a list of 1 to %d channels expected", MAX_CHANNELS);
     /* The channels the consumer can be reached on, when the host knows them. */
