@@ -11,6 +11,7 @@
 #include "lb_channel.h"
 #include "lb_gate.h"
 #include "lb_pay.h"
+#include "lb_contact.h"
 #include "lb_score.h"
 #include "lb_util.h"
 #include "sandbox.h"
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
     tm_lb_gate_register();
     tm_lb_pay_register();
     tm_lb_score_register();
+    tm_lb_contact_register();
     tm_lb_channel_register();
     tm_lb_util_register();
     cli.argc = nrest;

@@ -295,6 +295,33 @@ typedef int (*tm_store_training_fn)(void *ud, const tm_training_row *row);
 int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_training_fn fn, void *ud,
                            struct tm_err *err);
 
+/* One outbound contact and what followed it, for the contact-time model
+ * (core/contact_model.h, `tallyman score train-contact`). Strings are
+ * borrowed for the call. */
+typedef struct tm_contact_outcome_row {
+    const char *debt_id, *debt_type, *channel;
+    const char *zone;  /* the consumer's IANA zone; "" when not on file */
+    const char *state; /* the consumer's USPS state (its zone when `zone` is "") */
+    int64_t consumer;  /* the consumer's row id */
+    int64_t at;        /* when it was sent, UTC seconds */
+    int rpc;  /* the consumer answered: the contact was a conversation, or within a day after
+               * it, and before the next contact on the debt, came an inbound contact, a
+               * conversation, a payment, a promise or a dispute */
+    int paid; /* a payment on the debt in (at, at + pay_days days] */
+} tm_contact_outcome_row;
+typedef int (*tm_store_contact_outcome_fn)(void *ud, const tm_contact_outcome_row *row);
+
+/* Calls fn for every outbound contact sent at or before `until` whose
+ * outcome window (`pay_days` days) has ended by then, ordered by debt and
+ * time. Contacts are those of the contacts table (the daily cycle's sends
+ * and `tallyman event` contacts); a contact that failed is left out (it
+ * reached nobody, and the model is of who answers), and so is a
+ * conversation logged within a day after a call attempt on the debt (it is
+ * that attempt's outcome, not another contact). Returns TM_OK, fn's
+ * first other code, or TM_ESTORE. Reads only. */
+int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
+                                   tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err);
+
 /* The consumer with the creditor's `external_id`: on *found, *out holds its
  * row (pii and pii_len are not filled: see tm_store_consumer_pii). */
 int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec *out, int *found,

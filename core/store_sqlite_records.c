@@ -595,6 +595,72 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
     return rc;
 }
 
+int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
+                                   tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err)
+{
+    /* The contacts are the outbound rows, less the conversations logged as
+     * the outcome of a call attempt made in the day before (the attempt is
+     * the contact; its conversation is what followed). A response (an
+     * inbound contact, a logged conversation, a payment, promise or dispute)
+     * is the answer to the latest contact before it on the debt, within a
+     * day. */
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "WITH c AS (SELECT k.id, k.debt_id, k.channel, k.at, k.outcome FROM contacts k "
+                   "WHERE k.direction = 'outbound' AND k.outcome <> 'failed' AND NOT (k.outcome = "
+                   "'conversation' AND EXISTS(SELECT 1 FROM contacts a WHERE a.debt_id = k.debt_id AND "
+                   "a.channel = k.channel AND a.direction = 'outbound' AND a.outcome = 'attempt' AND "
+                   "a.id <> k.id AND a.at <= k.at AND a.at > k.at - 86400))), "
+                   "o AS (SELECT c.*, min(c.at + 86400, coalesce(lead(c.at) OVER (PARTITION BY c.debt_id "
+                   "ORDER BY c.at, c.id), c.at + 86400)) AS till FROM c) "
+                   "SELECT d.debt_id, d.debt_type, o.channel, coalesce(cs.timezone, ''), cs.state, "
+                   "d.consumer_id, o.at, "
+                   "o.outcome = 'conversation' OR "
+                   "EXISTS(SELECT 1 FROM contacts k2 WHERE k2.debt_id = o.debt_id AND k2.id <> o.id "
+                   "AND k2.at >= o.at AND k2.at < o.till AND "
+                   "(k2.direction = 'inbound' OR k2.outcome = 'conversation')) OR "
+                   "EXISTS(SELECT 1 FROM events e WHERE e.debt_id = o.debt_id AND e.at >= o.at AND "
+                   "e.at < o.till AND e.type IN ('payment', 'promise', 'dispute') AND "
+                   "e.status = 'applied'), "
+                   "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = o.debt_id AND p.at > o.at AND "
+                   "p.at <= o.at + ?2 * 86400) "
+                   "FROM o JOIN debts d ON d.id = o.debt_id "
+                   "JOIN consumers cs ON cs.id = d.consumer_id "
+                   "WHERE o.at + ?2 * 86400 <= ?1 ORDER BY o.debt_id, o.at, o.id", &st) != SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_int64(st, 1, until);
+    sqlite3_bind_int64(st, 2, pay_days);
+    int rc = TM_OK, step;
+    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+        tm_contact_outcome_row r = {
+            .debt_id = (const char *)sqlite3_column_text(st, 0),
+            .debt_type = (const char *)sqlite3_column_text(st, 1),
+            .channel = (const char *)sqlite3_column_text(st, 2),
+            .zone = (const char *)sqlite3_column_text(st, 3),
+            .state = (const char *)sqlite3_column_text(st, 4),
+            .consumer = sqlite3_column_int64(st, 5),
+            .at = sqlite3_column_int64(st, 6),
+            .rpc = sqlite3_column_int(st, 7),
+            .paid = sqlite3_column_int(st, 8),
+        };
+        if (!r.debt_id || !r.channel) {
+            rc = tm__sq_error(s, err, "store");
+            break;
+        }
+        if (!r.debt_type)
+            r.debt_type = "";
+        if (!r.zone)
+            r.zone = "";
+        if (!r.state)
+            r.state = "";
+        if ((rc = fn(ud, &r)) != TM_OK)
+            break;
+    }
+    if (rc == TM_OK && step != SQLITE_DONE)
+        rc = tm__sq_error(s, err, "store");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
                        const char *reasons, int64_t at, struct tm_err *err)
 {
