@@ -38,6 +38,8 @@ os=$(uname -sr)
 sqlite=$(pkg-config --modversion sqlite3 2>/dev/null || echo "?")
 lua=$(pkg-config --modversion lua5.4 2>/dev/null || echo "?")
 when=$(date -u -r "$IN" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')
+# What else ran: on a shared machine the wall times say more about the others.
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 
 # section NAME...: the lines of the first of the named sections, without its header.
 section() {
@@ -67,6 +69,7 @@ fenced() {
     printf '| libraries | SQLite %s, Lua %s |\n' "$sqlite" "$lua"
     printf '| date | %s |\n' "$when"
     printf '| commit | %s |\n' "$commit"
+    printf '| load | %s (1, 5, 15-minute load averages when this file was written, on %s cores) |\n' "$load" "$cores"
     printf '| reproduce | `make bench > bench.out && sh tools/benchmarks.sh bench.out` (each section names its own command) |\n'
     printf '\nWall times depend on what else the machine runs; the CPU times (user + system,\n'
     printf 'all threads) of the growth table depend much less on it.\n'
