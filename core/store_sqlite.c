@@ -273,9 +273,11 @@ sqlite3_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err)
  * next text, "i" the next integer, "n" a NULL. */
 int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...)
 {
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    /* Prepared once and kept (`sql` is always a string literal): the
+     * daily cycle renews its lease with each transaction. */
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     va_list ap;
     va_start(ap, err);
     for (int i = 0; types[i]; i++) {
@@ -289,8 +291,9 @@ int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *e
     }
     va_end(ap);
     int rc = tm__sq_step(s, st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "store");
+    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "store");
+    sqlite3_reset(st);
+    return rc;
 }
 
 int tm__sq_done(tm_store *s, sqlite3_stmt *st, struct tm_err *err)

@@ -43,7 +43,9 @@ enum tm__sq_st {
     ST_DISPUTE, ST_CONTACT_ADD, ST__COUNT
 };
 
-#define STORE_CACHE 32
+/* Room for every statement the store caches (a statement made once the
+ * cache is full would be prepared again on each use). */
+#define STORE_CACHE 128
 
 struct tm_store {
     sqlite3 *db;
@@ -78,8 +80,10 @@ sqlite3_stmt *tm__sq_stmt(tm_store *s, enum tm__sq_st which, struct tm_err *err)
 /* The statement for `sql` (a static array), prepared on first use and
  * reset for reuse; NULL with err set when it cannot be prepared. */
 sqlite3_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err);
-/* Runs a one-off statement with text and integer parameters: "t" binds the
- * next text (NULL: a NULL), "i" the next int64_t. TM_OK or TM_ESTORE. */
+/* Runs a statement with text and integer parameters: "t" binds the next
+ * text (NULL: a NULL), "i" the next int64_t. TM_OK or TM_ESTORE. `sql` must
+ * be a string literal (the statement is cached by its address, as for
+ * tm__sq_cached), never text built at run time. */
 int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...);
 /* Steps a write statement to its end and resets it: TM_OK or TM_ESTORE. */
 int tm__sq_done(tm_store *s, sqlite3_stmt *st, struct tm_err *err);

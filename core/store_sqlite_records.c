@@ -125,11 +125,13 @@ int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err 
 int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], uint8_t **blob,
                           size_t *len, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    /* Read for every message the daily cycle renders: prepared once. */
+    static const char sql[] = "SELECT external_id, pii FROM consumers WHERE id = ?";
     *blob = NULL;
     *len = 0;
-    if (tm__sq_prepare(s, "SELECT external_id, pii FROM consumers WHERE id = ?", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, consumer);
     int rc = TM_OK;
     int step = tm__sq_step(s, st);
@@ -150,7 +152,7 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
     } else {
         rc = tm__sq_error(s, err, "reading personal data");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -158,38 +160,35 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
                               const tm_hash16 *pii_hash, int key_version, int64_t now,
                               struct tm_err *err)
 {
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, pii_hash ? "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
-                   "pii_hash = ?5 WHERE id = ?4"
-                   : "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = "
-                   "?3 WHERE id = ?4", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    /* An address change rewrites the personal data: prepared once. */
+    static const char with_hash[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
+                                    "pii_hash = ?5 WHERE id = ?4";
+    static const char without[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3 WHERE id = ?4";
+    sqlite3_stmt *st = tm__sq_cached(s, pii_hash ? with_hash : without, err);
+    if (!st)
+        return TM_ESTORE;
     sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, key_version);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, consumer);
     if (pii_hash)
         tm__sq_bind_hash(st, 5, pii_hash);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    sqlite3_finalize(st);
-    return rc;
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
                                  const tm_hash16 *hash, struct tm_err *err)
 {
-    sqlite3_stmt *st;
     if (which != TM_LOOKUP_PHONE && which != TM_LOOKUP_EMAIL)
         return tm_err_set(err, TM_EINVAL, "no consumer lookup %d", (int)which);
-    int email = which == TM_LOOKUP_EMAIL;
-    if (tm__sq_prepare(s, email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
-                   : "UPDATE consumers SET phone_hash = ? WHERE id = ?", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    static const char email_sql[] = "UPDATE consumers SET email_hash = ? WHERE id = ?";
+    static const char phone_sql[] = "UPDATE consumers SET phone_hash = ? WHERE id = ?";
+    sqlite3_stmt *st = tm__sq_cached(s, which == TM_LOOKUP_EMAIL ? email_sql : phone_sql, err);
+    if (!st)
+        return TM_ESTORE;
     tm__sq_bind_hash(st, 1, hash);
     sqlite3_bind_int64(st, 2, consumer);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    sqlite3_finalize(st);
-    return rc;
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consumer_contact *c,
@@ -198,13 +197,23 @@ int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consum
     const char *date = c->consent_date && *c->consent_date ? c->consent_date : NULL;
     const char *source = c->consent_source && *c->consent_source ? c->consent_source : NULL;
     const char *pref = c->preferred_channel && *c->preferred_channel ? c->preferred_channel : NULL;
-    return tm__sq_run(s,
-                      "UPDATE consumers SET has_address = CASE WHEN ?1 < 0 THEN has_address ELSE ?1 END, "
-                      "consent_date = COALESCE(?2, consent_date), "
-                      "consent_source = COALESCE(?3, consent_source), "
-                      "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5",
-                      "ittti", err, (int64_t)c->has_address, date, source,
-                      pref, consumer);
+    /* Runs for nearly every imported row: prepared once. */
+    static const char sql[] = "UPDATE consumers SET has_address = CASE WHEN ?1 < 0 THEN has_address ELSE ?1 END, "
+                              "consent_date = COALESCE(?2, consent_date), "
+                              "consent_source = COALESCE(?3, consent_source), "
+                              "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5";
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    sqlite3_bind_int64(st, 1, c->has_address);
+    if (date)
+        sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    if (source)
+        sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+    if (pref)
+        sqlite3_bind_text(st, 4, pref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, consumer);
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
@@ -217,16 +226,27 @@ int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_l
                       "i", err, consumer);
 }
 
-/* The column that holds a consumer's set `which`; NULL for none. */
-static const char *set_column(enum tm_consumer_set which)
+/* The statements reading and writing each of a consumer's sets, one
+ * static text per set so each is prepared once (import reads and writes the
+ * consent set for every row that carries consent columns). */
+static const char get_flags[] = "SELECT flags FROM consumers WHERE id = ?";
+static const char get_consent[] = "SELECT consent FROM consumers WHERE id = ?";
+static const char get_optout[] = "SELECT optout FROM consumers WHERE id = ?";
+static const char put_flags[] = "UPDATE consumers SET flags = ? WHERE id = ?";
+static const char put_consent[] = "UPDATE consumers SET consent = ? WHERE id = ?";
+static const char put_optout[] = "UPDATE consumers SET optout = ? WHERE id = ?";
+
+/* The SQL that reads (put = 0) or writes (put = 1) a consumer's set
+ * `which`; NULL for no such set. */
+static const char *set_sql(enum tm_consumer_set which, int put)
 {
     switch (which) {
     case TM_CONSUMER_FLAGS:
-        return "flags";
+        return put ? put_flags : get_flags;
     case TM_CONSUMER_CONSENT:
-        return "consent";
+        return put ? put_consent : get_consent;
     case TM_CONSUMER_OPTOUT:
-        return "optout";
+        return put ? put_optout : get_optout;
     }
     return NULL;
 }
@@ -234,20 +254,18 @@ static const char *set_column(enum tm_consumer_set which)
 int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_set which, char *out,
                               size_t cap, struct tm_err *err)
 {
-    const char *col = set_column(which);
-    if (!col)
+    const char *sql = set_sql(which, 0);
+    if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     sqlite3_bind_int64(st, 1, consumer);
     out[0] = '\0';
     int step = tm__sq_step(s, st);
     if (step == SQLITE_ROW)
         tm__sq_copy_col(st, 0, out, cap);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     /* An empty set read from a failing database would be written back
      * without the flags it had. */
     return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a consumer");
@@ -256,12 +274,16 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_se
 int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
                               const char *value, struct tm_err *err)
 {
-    const char *col = set_column(which);
-    if (!col)
+    const char *sql = set_sql(which, 1);
+    if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    char sql[96];
-    snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ? WHERE id = ?", col);
-    return tm__sq_run(s, sql, "ti", err, value, consumer);
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    if (value)
+        sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, consumer);
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err)
@@ -453,14 +475,14 @@ int tm_store_promise_set(tm_store *s, int64_t id, enum tm_promise_status status,
 {
     if ((unsigned)status >= TM_PROMISE_OTHER)
         return tm_err_set(err, TM_EINVAL, "promise %lld: no status %d", (long long)id, (int)status);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "UPDATE promises SET status = ?1 WHERE id = ?2", &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    /* The daily cycle settles every lapsed promise: prepared once. */
+    static const char sql[] = "UPDATE promises SET status = ?1 WHERE id = ?2";
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     sqlite3_bind_text(st, 1, tm_store_promise_status_name(status), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
-    int step = tm__sq_step(s, st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute state,
