@@ -10,6 +10,7 @@
  *   app/serve_decide.c   POST /v1/decide
  *   app/serve_input.c    POST /v1/events, POST /v1/accounts
  *   app/serve_debts.c    GET /v1/debts/{id}
+ *   app/serve_login.c    POST /v1/login, POST /v1/logout: people's sessions
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -62,11 +63,12 @@ typedef struct tm_serve_opts {
  * a path may hold an id). */
 enum tm_serve_route {
     TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
-    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_OTHER, TM_ROUTE__COUNT
+    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_LOGIN, TM_ROUTE_LOGOUT, TM_ROUTE_OTHER,
+    TM_ROUTE__COUNT
 };
 extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];
 
-#define TM_SERVE_NSTATUS 16  /* distinct status codes counted per route */
+#define TM_SERVE_NSTATUS 17  /* distinct status codes counted per route */
 #define TM_SERVE_NBUCKETS 14 /* latency histogram buckets, +Inf excluded */
 
 /* One worker's counters: written by that worker only (relaxed atomics, so
@@ -136,6 +138,10 @@ struct tm_serve {
     int64_t stop_deadline_ms;
     int log_fd;
     int64_t started;
+    /* Seconds added to the system clock for every time the service judges
+     * by (expiry, sessions, lockouts): 0, or set from the environment
+     * variable TM_NOW (RFC 3339) at start, so tests give the clock. */
+    int64_t clock_offset;
     _Atomic uint64_t reloads, reload_failures;
     tm_serve_worker *workers;
     int nworkers;

@@ -69,6 +69,10 @@ static const route routes[] = {
     {"/v1/events", EVHTTP_REQ_POST, TM_ROUTE_EVENTS, TM_PERM_EVENTS, tm_sv_events},
     {"/v1/accounts", EVHTTP_REQ_POST, TM_ROUTE_ACCOUNTS, TM_PERM_ACCOUNTS, tm_sv_accounts},
     {"/v1/debts/{}", EVHTTP_REQ_GET, TM_ROUTE_DEBT, TM_PERM_DEBTS_READ, tm_sv_debt},
+    /* A person's session: the login checks its own credentials, the logout
+     * the session it ends. */
+    {"/v1/login", EVHTTP_REQ_POST, TM_ROUTE_LOGIN, -1, tm_sv_login},
+    {"/v1/logout", EVHTTP_REQ_POST, TM_ROUTE_LOGOUT, -1, tm_sv_logout},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)
