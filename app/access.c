@@ -134,3 +134,26 @@ void tm_access_roles_list(int person, char *buf, size_t cap)
         if (person < 0 || roles[i].person == person)
             n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", roles[i].name);
 }
+
+const char *tm_access_perm_name(enum tm_perm perm)
+{
+    static const char *const names[TM_PERM_COUNT] = {
+        [TM_PERM_DECIDE] = "decide",
+        [TM_PERM_EVENTS] = "events",
+        [TM_PERM_ACCOUNTS] = "accounts",
+        [TM_PERM_PAYMENTS] = "payments",
+        [TM_PERM_DEBTS_READ] = "debts_read",
+        [TM_PERM_METRICS] = "metrics",
+        [TM_PERM_POLICY_PROPOSE] = "policy_propose",
+        [TM_PERM_POLICY_APPROVE] = "policy_approve",
+        [TM_PERM_POLICY_READ] = "policy_read",
+        [TM_PERM_DEBT_STORY] = "debt_story",
+        [TM_PERM_SIMULATE] = "simulate",
+        [TM_PERM_QUEUE_WORK] = "queue_work",
+        [TM_PERM_AUDIT_READ] = "audit_read",
+        [TM_PERM_PII_READ] = "pii_read",
+        [TM_PERM_USERS_ADMIN] = "users_admin",
+        [TM_PERM_DIAGNOSTICS] = "diagnostics",
+    };
+    return perm >= 0 && perm < TM_PERM_COUNT && names[perm] ? names[perm] : "other";
+}

@@ -41,6 +41,9 @@ int tm_access_roles_parse(const char *text, tm_roles *out, char *bad, size_t cap
 /* The role names in the set, comma-separated, into buf. */
 void tm_access_roles_format(tm_roles r, char *buf, size_t cap);
 
+/* The permission's name ("decide", "users_admin"), for listings. */
+const char *tm_access_perm_name(enum tm_perm perm);
+
 /* 1 when one of the roles grants `perm`. */
 int tm_access_allows(tm_roles r, enum tm_perm perm);
 

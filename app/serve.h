@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "access.h"
 #include "cli.h"
@@ -172,6 +173,12 @@ typedef int (*tm_serve_record_fn)(void *ud, const tm_request *req, const tm_deci
  * with its reason; never a crash. Returns out->status. */
 int tm_serve_decide_body(tm_gate *g, const char *body, size_t len, int64_t now, tm_serve_shard *m,
                          tm_serve_record_fn rec, void *ud, tm_serve_reply *out);
+
+/* Writes the roles ("role NAME person|machine") and the route table
+ * ("route METHOD PATH PERMISSION ROLES", the roles that may use it) to
+ * `out`, a line each (`tallyman serve --routes`, for the test that walks
+ * every route with every role). */
+void tm_serve_routes_print(FILE *out);
 
 /* Handles one request on worker `w` (app/serve_routes.c): the router. */
 void tm_serve_handle(struct evhttp_request *req, void *w);
