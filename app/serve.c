@@ -494,6 +494,7 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     sv->log_fd = 2;
     sv->started = (int64_t)time(NULL);
     pthread_mutex_init(&sv->lock, NULL);
+    pthread_mutex_init(&sv->rate_lock, NULL);
     int rc = TM_EXIT_FAIL;
     char msg[600];
     struct tm_err e = {0};
@@ -637,6 +638,8 @@ out:
     if (sv->log_fd > 2)
         close(sv->log_fd);
     pthread_mutex_destroy(&sv->lock);
+    pthread_mutex_destroy(&sv->rate_lock);
+    free(sv->buckets);
     free(sv);
     return rc;
 }

@@ -56,6 +56,7 @@ typedef struct tm_serve_opts {
     int max_conns;          /* open connections, all workers together */
     int drain_seconds;      /* SIGTERM: how long replies in flight get to finish */
     const char *log_path;   /* one JSON line per request; NULL: stderr */
+    double rate_limit;      /* requests a second each token or person may make (0: no limit) */
 } tm_serve_opts;
 
 /* ---- Metrics (app/serve_metrics.c) ---------------------------------------- */
@@ -94,6 +95,15 @@ void tm_serve_count_decision(tm_serve_shard *m, const tm_decision *d);
 /* ---- The service ------------------------------------------------------------ */
 
 typedef struct tm_serve tm_serve;
+
+/* One caller's token bucket (app/serve_http.c): `tokens` requests may be
+ * made now; it refills at the caller's rate up to that rate (one second's
+ * worth of burst). `key` is "t:" + a token's name or "p:" + a person's. */
+struct rate_bucket {
+    char key[136];
+    double tokens;
+    int64_t at_us;
+};
 
 /* A set of connections (pointers), open addressing (app/serve_http.c). */
 struct conn_set {
@@ -147,6 +157,12 @@ struct tm_serve {
     tm_serve_worker *workers;
     int nworkers;
     int per_worker_conns;
+    /* The rate limit's buckets, shared by the workers (a caller's requests
+     * land on any of them): open addressing, cleared whole when 3/4 full
+     * (a cleared bucket starts full, so clearing only ever lets more in). */
+    pthread_mutex_t rate_lock;
+    struct rate_bucket *buckets;
+    size_t nbuckets, used_buckets;
 };
 
 /* What POST /v1/decide answers: 200 with `body` (malloc'd, `len` bytes; the
@@ -207,6 +223,9 @@ int64_t tm_serve_now_ms(void);
 
 /* The /metrics text (Prometheus exposition format) into a malloc'd string. */
 char *tm_serve_metrics_text(tm_serve *sv);
+
+/* Parses a rate "50/s" (1 to 100000 requests a second) into *out. 0, or -1. */
+int tm_serve_parse_rate(const char *text, double *out);
 
 /* The command: runs the service until SIGTERM. Returns an exit code. */
 int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o);

@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "calendar.h"
+#include "cli.h"
 #include "crypto.h"
 
 int64_t tm_sv_now_us(void)
@@ -353,6 +354,8 @@ static int cookie_value(struct evhttp_request *req, const char *name, char *buf,
     return 0;
 }
 
+static int rate_check(tm_sv_req *r, double own);
+
 static int by_token(tm_sv_req *r, const char *h)
 {
     const char *tok = h + 7;
@@ -381,6 +384,8 @@ static int by_token(tm_sv_req *r, const char *h)
     if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0)
         roles = 0; /* a role this build does not know grants nothing */
     r->roles = roles;
+    if (rate_check(r, t.rate_limit) != 0)
+        return -1;
     if (now - t.last_used >= 60)
         tm_store_token_touch(r->w->store, t.id, now, NULL); /* best effort: a busy store waits */
     return 0;
@@ -423,9 +428,95 @@ static int by_session(tm_sv_req *r, const char *cookie)
     snprintf(r->token, sizeof r->token, "%s", x.user);
     r->roles = tm_access_of_person(x.roles);
     r->session = x.id;
+    if (rate_check(r, 0) != 0)
+        return -1;
     if (now - x.last_seen >= 10)
         tm_store_session_touch(r->w->store, x.id, now, NULL); /* best effort */
     return 0;
+}
+
+int tm_serve_parse_rate(const char *text, double *out)
+{
+    uint64_t n;
+    size_t len = strlen(text);
+    char num[16];
+    if (len < 3 || len - 2 >= sizeof num || strcmp(text + len - 2, "/s") != 0)
+        return -1;
+    memcpy(num, text, len - 2);
+    num[len - 2] = '\0';
+    if (tm_cli_parse_u64(num, 100000, &n) != 0 || n == 0)
+        return -1;
+    *out = (double)n;
+    return 0;
+}
+
+static size_t key_hash(const char *k, size_t cap)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (uint8_t)*k) * 1099511628211u;
+    return (size_t)h & (cap - 1);
+}
+
+/* Takes one request from the caller's bucket at rate `rate` a second.
+ * Returns 0, or the whole seconds to wait (at least 1) when it is empty. */
+static int64_t rate_take(tm_serve *sv, const char *key, double rate)
+{
+    int64_t now = tm_sv_now_us(), wait = 0;
+    pthread_mutex_lock(&sv->rate_lock);
+    if (!sv->buckets || sv->used_buckets * 4 >= sv->nbuckets * 3) {
+        size_t cap = sv->nbuckets ? sv->nbuckets : 1024;
+        if (sv->buckets && cap < 65536)
+            cap *= 2;
+        free(sv->buckets);
+        sv->buckets = calloc(cap, sizeof *sv->buckets);
+        sv->nbuckets = sv->buckets ? cap : 0;
+        sv->used_buckets = 0;
+    }
+    if (!sv->buckets) { /* out of memory: the limit is not applied rather than refusing all */
+        pthread_mutex_unlock(&sv->rate_lock);
+        return 0;
+    }
+    size_t i = key_hash(key, sv->nbuckets);
+    while (sv->buckets[i].key[0] && strcmp(sv->buckets[i].key, key) != 0)
+        i = (i + 1) & (sv->nbuckets - 1);
+    struct rate_bucket *b = &sv->buckets[i];
+    if (!b->key[0]) {
+        snprintf(b->key, sizeof b->key, "%s", key);
+        b->tokens = rate;
+        b->at_us = now;
+        sv->used_buckets++;
+    }
+    b->tokens += (double)(now - b->at_us) / 1e6 * rate;
+    if (b->tokens > rate)
+        b->tokens = rate;
+    b->at_us = now;
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+    } else {
+        wait = (int64_t)((1.0 - b->tokens) / rate) + 1;
+    }
+    pthread_mutex_unlock(&sv->rate_lock);
+    return wait;
+}
+
+/* The caller's rate limit: `own` (a token's, 0: none) or the service's. 0,
+ * or -1 after replying 429 with Retry-After. */
+static int rate_check(tm_sv_req *r, double own)
+{
+    double rate = own > 0 ? own : r->w->sv->o.rate_limit;
+    if (rate <= 0)
+        return 0;
+    char key[136];
+    snprintf(key, sizeof key, "%c:%s", r->who == TM_SV_PERSON ? 'p' : 't', r->token);
+    int64_t wait = rate_take(r->w->sv, key, rate);
+    if (!wait)
+        return 0;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", (long long)wait);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", ra);
+    tm_sv_error(r, 429, "rate_limited", "too many requests; slow down", NULL);
+    return -1;
 }
 
 int tm_sv_identify(tm_sv_req *r)

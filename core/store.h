@@ -1025,6 +1025,7 @@ typedef struct tm_token_rec {
     int64_t expires;   /* 0: never */
     int64_t last_used; /* 0: never used */
     int64_t revoked;   /* 0: live */
+    double rate_limit; /* requests a second (0: the service's limit) */
 } tm_token_rec;
 
 /* Adds a token: `name` (at most 128 bytes), `hash` the hex SHA-256 of its
@@ -1042,6 +1043,10 @@ int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int
  * token. A token revoked before keeps its first revocation time (*found 1). */
 int tm_store_token_revoke(tm_store *s, const char *name, int64_t at, int *found,
                           struct tm_err *err);
+/* Sets the token `name`'s own rate limit (requests a second; 0: the
+ * service's). *found 0 when there is no such token. */
+int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *found,
+                            struct tm_err *err);
 /* Sets token `id`'s last use to `at` (never moves it back). */
 int tm_store_token_touch(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
 /* Calls fn for every token, by name. */

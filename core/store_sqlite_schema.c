@@ -421,7 +421,9 @@ static const char migration_14[] =
  * the failed-login state: failures in a row, the last one, the lock, and
  * until when a code is awaited after a right password (columns added by
  * migration_columns). A session is kept by the SHA-256 of its id and of its
- * CSRF token, with its idle and absolute ends. */
+ * CSRF token, with its idle and absolute ends. A token may have a rate
+ * limit of its own (api_tokens.rate_limit, requests a second; NULL: the
+ * service's). */
 static const char migration_15[] =
     "CREATE TABLE IF NOT EXISTS sessions (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -462,6 +464,7 @@ static const struct {
     {15, "users", "last_failed_at", "INTEGER"},
     {15, "users", "locked_until", "INTEGER"},
     {15, "users", "password_ok_until", "INTEGER"},
+    {15, "api_tokens", "rate_limit", "REAL"},
 };
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
