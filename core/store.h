@@ -719,6 +719,11 @@ int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const ch
  * skipped. TM_ESTORE. */
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
+/* tm_store_audit_scan of the records whose actor is `actor` (NULL: any):
+ * what one person or token did and looked at. */
+int tm_store_audit_scan_actor(tm_store *s, int64_t from, int64_t to, const char *subject,
+                              const char *actor, int (*fn)(void *ud, const tm_audit_rec *r),
+                              void *ud, struct tm_err *err);
 
 /* ---- The daily cycle (app/cycle.c) ---------------------------------------
  * Named integer marks (the last day run): set replaces the mark's value. */

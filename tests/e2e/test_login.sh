@@ -161,5 +161,9 @@ start_serve 2026-11-24T01:00:00Z || exit 1
 expect_eq "past the absolute end: 401" 401 "$(req GET /v1/debts/D1 -H "Cookie: tallyman_session=$COOKIE")"
 expect_eq "  ...audited" 1 "$(audit_has access.refused 'expired session')"
 stop_serve
+"$T" --db "$DB" audit export --actor ann >"$D/ann.jsonl"
+expect_eq "audit export --actor: what ann did and was refused" 1 "$(grep -c '"action":"logout"' "$D/ann.jsonl")"
+expect_eq "  ...her logins" 4 "$(grep -c '"action":"login.succeeded"' "$D/ann.jsonl")"
+expect_eq "  ...and nobody else's records" 0 "$(grep -vc '"actor":"ann"' "$D/ann.jsonl")"
 expect_run "the audit chain holds" 0 "*" "" -- "$T" --db "$DB" audit verify
 finish
