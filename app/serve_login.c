@@ -14,7 +14,7 @@
  * X-CSRF-Token (app/serve_http.c checks it).
  *
  * Failures in a row slow a person's logins down and then lock them: from the
- * third, the next attempt waits 2^(failures-2) seconds (429 with
+ * third, the next attempt waits 5 x 2^(failures-3) seconds (429 with
  * Retry-After); the fifth locks the account for LOCK_SECONDS. The lock is
  * released by time (recorded at the next attempt) or by an admin's
  * `tallyman users reset-password`. Every login, failure, lock, release and
@@ -65,8 +65,8 @@ static int64_t wait_after(int failed)
 {
     if (failed < SLOW_AFTER)
         return 0;
-    int sh = failed - 2 > 10 ? 10 : failed - 2;
-    return (int64_t)1 << sh;
+    int sh = failed - SLOW_AFTER > 10 ? 10 : failed - SLOW_AFTER;
+    return (int64_t)5 << sh;
 }
 
 static void too_many(tm_sv_req *r, int64_t retry)
