@@ -99,7 +99,7 @@ static void roles_text(unsigned roles, char *buf, size_t cap)
 }
 
 /* Appends an audit record inside the caller's transaction: `action` on the
- * command's subject, details built from the format (json_pack's). */
+ * command's subject, by the person acting, with details `d` (stolen). */
 static int record(users_cmd *c, const char *action, json_t *d, struct tm_err *e)
 {
     char *t = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -285,7 +285,7 @@ int tm_sv_audit(tm_sv_req *r, const char *by, const char *action, const char *su
                 json_t *details)
 {
     tm_store *s = r->w->store;
-    char *text = json_dumps(details ? details : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
     json_decref(details);
     if (!text)
         return TM_ENOMEM;

@@ -56,6 +56,14 @@ static void make_decoy(void)
     OPENSSL_cleanse(pw, sizeof pw);
 }
 
+/* `v` (stolen) as compact JSON text, malloc'd; NULL when out of memory. */
+static char *dump(json_t *v)
+{
+    char *t = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(v);
+    return t;
+}
+
 static void failed_reply(tm_sv_req *r)
 {
     tm_sv_error(r, 401, "login_failed", "the login failed", NULL);
@@ -91,13 +99,13 @@ static void fail(tm_sv_req *r, tm_user_auth *u, const char *why)
     int rc = tm_store_begin(s, &e);
     if (rc == TM_OK)
         rc = tm_store_user_login_state(s, u->id, failed, now, lock, 0, &e);
-    char *t = json_dumps(json_pack("{s:s, s:i}", "why", why, "failures", failed), JSON_COMPACT);
+    char *t = dump(json_pack("{s:s, s:i}", "why", why, "failures", failed));
     if (rc == TM_OK)
         rc = t ? tm_audit_append(s, r->w->sv->audit_key, now, u->name, "login.failed", subject, t, &e)
                : TM_ENOMEM;
     free(t);
     if (rc == TM_OK && lock) {
-        t = json_dumps(json_pack("{s:I}", "until", (json_int_t)lock), JSON_COMPACT);
+        t = dump(json_pack("{s:I}", "until", (json_int_t)lock));
         rc = t ? tm_audit_append(s, r->w->sv->audit_key, now, u->name, "login.locked", subject, t,
                                  &e)
                : TM_ENOMEM;
@@ -170,7 +178,7 @@ static void open_session(tm_sv_req *r, tm_user_auth *u, int64_t step)
         rc = tm_store_session_add(s, idh, u->id, csrfh, now, expires, &e);
     /* The session is named in the record by the first digits of its hash,
      * which say nothing of the id itself. */
-    char *t = json_dumps(json_pack("{s:s%}", "session", idh, (size_t)12), JSON_COMPACT);
+    char *t = dump(json_pack("{s:s%}", "session", idh, (size_t)12));
     if (rc == TM_OK)
         rc = t ? tm_audit_append(s, r->w->sv->audit_key, now, u->name, "login.succeeded", subject,
                                  t, &e)
@@ -285,8 +293,12 @@ void tm_sv_login(tm_sv_req *r)
     }
     /* The password: given now, or given right within CODE_WINDOW before. */
     int pw_ok;
-    if (pw)
-        pw_ok = u.password_hash[0] && tm_password_verify(u.password_hash, pw);
+    if (pw && !u.password_hash[0]) {
+        pthread_once(&decoy_once, make_decoy);
+        (void)tm_password_verify(decoy, pw); /* no password set: the same time */
+        pw_ok = 0;
+    } else if (pw)
+        pw_ok = tm_password_verify(u.password_hash, pw);
     else
         pw_ok = u.password_ok_until > now;
     if (!pw_ok) {
