@@ -74,7 +74,7 @@ typedef struct users_cmd {
     uint8_t akey[32];
     int64_t now;
     char subject[80];
-    char said[300];   /* what to print on success */
+    char said[640];   /* what to print on success */
 } users_cmd;
 
 static void fmt_time(int64_t t, char *buf, size_t cap)
