@@ -45,7 +45,7 @@ endif
 
 # Lua's headers are given to sandbox/ (and its tests) only: core/ and app/ are
 # compiled without them, so a Lua include outside the boundary does not build.
-PKGS_C      = sqlite3 libevent libevent_openssl jansson openssl libpq
+PKGS_C      = sqlite3 libevent libevent_openssl jansson openssl libpq libargon2
 PKGS        = $(LUA_PC) $(PKGS_C)
 B           = build/$(VARIANT)
 OUT_BIN     = $(if $(filter lua54,$(VARIANT)),tallyman,$(B)/tallyman)

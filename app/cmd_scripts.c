@@ -1,7 +1,7 @@
 /*
  * app/cmd_scripts.c: script sets in the store (CONTRACT.md, "Script sets"):
- * `tallyman scripts propose|approve|activate|rollback|list|show`, and the
- * people who may do it, `tallyman users add|list|revoke`.
+ * `tallyman scripts propose|approve|activate|rollback|list|show` (the
+ * people who may do it are kept by `tallyman users`, app/cmd_users.c).
  *
  * A working tree becomes what runs only through the store: it is proposed
  * (checked by lint and every spec, its texts kept whole in the store with
@@ -53,17 +53,6 @@ static const char scripts_help[] =
     "GEN is a generation's hash or its first hex digits (at least 4).\n"
     "The person acting is the operating system user; people and roles are kept\n"
     "with `tallyman users`.\n";
-
-static const char users_help[] =
-    "usage: tallyman [--db PATH] users add NAME --role ROLE [--role ROLE...]\n"
-    "       tallyman [--db PATH] users revoke NAME --role ROLE\n"
-    "       tallyman [--db PATH] users list\n"
-    "\n"
-    "The people who may change what runs, named by their operating system user\n"
-    "name, and their roles: compliance, strategy, agent, engineer, auditor, admin.\n"
-    "Only an admin adds people and grants or takes roles. On a store with no\n"
-    "people yet (or none, it is then created), the first person adds themselves,\n"
-    "and is made admin: `tallyman users add $(id -un) --role admin`.\n";
 
 /* The store of a command that must not create one, with its keys (for the
  * audit key). Returns TM_EXIT_OK or TM_EXIT_FAIL (said on stderr). */
@@ -127,188 +116,6 @@ static void roles_text(unsigned roles, char *buf, size_t cap)
                                   tm_store_role_name((enum tm_role)r));
     if (n == 0)
         snprintf(buf, cap, "none");
-}
-
-/* ---- users ------------------------------------------------------------------------- */
-
-static int print_user(void *ud, const tm_user *u)
-{
-    (void)ud;
-    char roles[200], at[40];
-    roles_text(u->roles, roles, sizeof roles);
-    fmt_time(u->created_at, at, sizeof at);
-    printf("%-24s %-32s since %s\n", u->name, roles, at);
-    return TM_OK;
-}
-
-int tm_cmd_users(tm_cli *cli)
-{
-    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
-    if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-        fputs(users_help, stdout);
-        return TM_EXIT_OK;
-    }
-    int add = !strcmp(what, "add"), revoke = !strcmp(what, "revoke"), list = !strcmp(what, "list");
-    if (!add && !revoke && !list)
-        return tm_cli_usage_error("users", "users add, users revoke or users list");
-    const char *name = NULL;
-    unsigned roles = 0;
-    for (int i = 2; i < cli->argc; i++) {
-        const char *a = cli->argv[i];
-        if (!strcmp(a, "--role") && i + 1 < cli->argc && !list) {
-            enum tm_role r = tm_store_role_parse(cli->argv[++i]);
-            if (r == TM_ROLE_OTHER)
-                return tm_cli_usage_error("users", "--role %s: not a role (compliance, strategy, "
-                                                   "agent, engineer, auditor, admin)",
-                                          cli->argv[i]);
-            roles |= TM_ROLE_BIT(r);
-        } else if (a[0] != '-' && !name && !list) {
-            name = a;
-        } else {
-            return tm_cli_usage_error("users", "unknown option or argument '%s'", a);
-        }
-    }
-    if (!list && (!name || !roles))
-        return tm_cli_usage_error("users", "users %s needs a NAME and at least one --role", what);
-    if (name && (strlen(name) > 64 || !name[0]))
-        return tm_cli_usage_error("users", "NAME: 1 to 64 bytes");
-    const char *me = tm_cli_person();
-    if (!me)
-        return TM_EXIT_FAIL;
-    /* The first person may create the store, for themselves only;
-     * everything else needs one. */
-    struct stat st;
-    int exists = strstr(cli->db, "://") != NULL || stat(cli->db, &st) == 0;
-    if (!exists && add && strcmp(name, me) != 0) {
-        fprintf(stderr,
-                "tallyman: %s: no such store; the first person of a new store is the one "
-                "creating it, who is made admin (tallyman --db %s users add %s --role admin)\n",
-                cli->db, cli->db, me);
-        return TM_EXIT_FAIL;
-    }
-    if (!add && !tm_cli_store_exists(cli, "create one"))
-        return TM_EXIT_FAIL;
-    tm_store *s = NULL;
-    tm_keys *keys = NULL;
-    if (tm_cli_open_store(cli, exists ? TM_CLI_KEYS_WRITE : TM_CLI_KEYS_CREATE, &s, &keys) !=
-        TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    struct tm_err e = {0};
-    int code = TM_EXIT_FAIL;
-    if (list) {
-        if (tm_store_users_list(s, print_user, NULL, &e) == TM_OK)
-            code = TM_EXIT_OK;
-        else
-            fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    int64_t nusers = 0;
-    tm_user meu;
-    int found = 0;
-    if (tm_store_user_count(s, &nusers, &e) != TM_OK ||
-        tm_store_user_get(s, me, &meu, &found, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    char asked[200], why[400];
-    snprintf(asked, sizeof asked, "users %s %s", what, name);
-    char subject[80];
-    snprintf(subject, sizeof subject, "user:%s", name);
-    int first = nusers == 0;
-    if (first && (revoke || strcmp(name, me) != 0)) {
-        snprintf(why, sizeof why,
-                 "%s has no people yet: the first is the one creating it, who is made admin "
-                 "(tallyman users add %s --role admin)",
-                 cli->db, me);
-        code = refuse(s, keys, me, "users.refused", asked, subject, why);
-        goto done;
-    }
-    if (!first && !(found && (meu.roles & TM_ROLE_BIT(TM_ROLE_ADMIN)))) {
-        snprintf(why, sizeof why, "%s: only an admin adds people and grants or takes roles", me);
-        code = refuse(s, keys, me, "users.refused", asked, subject, why);
-        goto done;
-    }
-    if (first)
-        roles |= TM_ROLE_BIT(TM_ROLE_ADMIN);
-    int64_t now = (int64_t)time(NULL);
-    uint8_t akey[32];
-    tm_portfolio_audit_key(keys, akey);
-    int rc = tm_store_begin(s, &e);
-    char done_roles[200] = "";
-    size_t dn = 0;
-    if (rc == TM_OK && add) {
-        int64_t id = 0;
-        int added = 0;
-        rc = tm_store_user_add(s, name, now, &id, &added, &e);
-        if (rc == TM_OK && added) {
-            json_t *d = json_pack("{s:s}", "name", name);
-            char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-            rc = t ? tm_audit_append(s, akey, now, me, "users.added", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-            free(t);
-            json_decref(d);
-        }
-        for (int r = 0; rc == TM_OK && r < TM_ROLE_OTHER; r++) {
-            if (!(roles & TM_ROLE_BIT(r)))
-                continue;
-            int granted = 0;
-            rc = tm_store_user_grant(s, id, (enum tm_role)r, me, now, &granted, &e);
-            if (rc == TM_OK && granted) {
-                const char *rn = tm_store_role_name((enum tm_role)r);
-                dn += (size_t)snprintf(done_roles + dn, sizeof done_roles - dn, "%s%s",
-                                       dn ? ", " : "", rn);
-                json_t *d = json_pack("{s:s, s:s}", "name", name, "role", rn);
-                char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-                rc = t ? tm_audit_append(s, akey, now, me, "users.granted", subject, t, &e)
-                       : tm_err_set(&e, TM_ENOMEM, "out of memory");
-                free(t);
-                json_decref(d);
-            }
-        }
-    } else if (rc == TM_OK) {
-        tm_user u;
-        int ufound = 0;
-        rc = tm_store_user_get(s, name, &u, &ufound, &e);
-        if (rc == TM_OK && !ufound)
-            rc = tm_err_set(&e, TM_ENOENT, "%s: no such person in %s", name, cli->db);
-        for (int r = 0; rc == TM_OK && r < TM_ROLE_OTHER; r++) {
-            if (!(roles & TM_ROLE_BIT(r)))
-                continue;
-            int removed = 0;
-            rc = tm_store_user_revoke(s, u.id, (enum tm_role)r, &removed, &e);
-            if (rc == TM_OK && removed) {
-                const char *rn = tm_store_role_name((enum tm_role)r);
-                dn += (size_t)snprintf(done_roles + dn, sizeof done_roles - dn, "%s%s",
-                                       dn ? ", " : "", rn);
-                json_t *d = json_pack("{s:s, s:s}", "name", name, "role", rn);
-                char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-                rc = t ? tm_audit_append(s, akey, now, me, "users.revoked", subject, t, &e)
-                       : tm_err_set(&e, TM_ENOMEM, "out of memory");
-                free(t);
-                json_decref(d);
-            }
-        }
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    OPENSSL_cleanse(akey, sizeof akey);
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    code = TM_EXIT_OK;
-    if (add)
-        printf("%s: %s%s\n", name, dn ? "given " : "holds every role given already",
-               dn ? done_roles : "");
-    else
-        printf("%s: %s%s\n", name, dn ? "no longer holds " : "held none of those roles",
-               dn ? done_roles : "");
-done:
-    tm_store_close(s);
-    tm_keys_free(keys);
-    return code;
 }
 
 /* ---- The difference between two sets ---------------------------------------------- */
@@ -1091,7 +898,8 @@ int tm_cmd_scripts(tm_cli *cli)
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    const tm_user *up = found ? &u : NULL;
+    /* A disabled person acts as nobody: every step is refused. */
+    const tm_user *up = found && !u.disabled_at ? &u : NULL;
     if (prop)
         code = propose(cli, s, keys, me, up, cli->argc == 3 ? cli->argv[2] : cli->scripts);
     else if (!strcmp(what, "approve"))

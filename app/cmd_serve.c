@@ -34,7 +34,10 @@ static const char serve_help[] =
     "  --idle-timeout SECONDS  a silent connection is closed after this (default 30)\n"
     "  --max-connections N     open connections at most (default 1024)\n"
     "  --drain SECONDS         SIGTERM: time the requests in flight get (default 10)\n"
-    "  --log FILE              the request log (default: stderr)\n";
+    "  --log FILE              the request log (default: stderr)\n"
+    "  --rate-limit N/s        requests a second each token or person may make, with a\n"
+    "                          burst of N (429 with Retry-After beyond); a token's own\n"
+    "                          limit (tokens create --rate-limit) comes first (default: none)\n";
 
 int tm_cmd_serve(tm_cli *cli)
 {
@@ -53,8 +56,19 @@ int tm_cmd_serve(tm_cli *cli)
             fputs(serve_help, stdout);
             return TM_EXIT_OK;
         }
+        /* Not in the help: the route table, for the tests that walk it. */
+        if (strcmp(a, "--routes") == 0) {
+            tm_serve_routes_print(stdout);
+            return TM_EXIT_OK;
+        }
         if (strcmp(a, "--insecure-http") == 0) {
             o.insecure_http = 1;
+            continue;
+        }
+        if (strcmp(a, "--rate-limit") == 0) {
+            if (i + 1 >= cli->argc || tm_serve_parse_rate(cli->argv[++i], &o.rate_limit) != 0)
+                return tm_cli_usage_error("serve", "--rate-limit: requests a second, e.g. 50/s "
+                                                   "(1 to 100000)");
             continue;
         }
         const char **sslot = strcmp(a, "--listen") == 0     ? &o.listen

@@ -272,18 +272,22 @@ int tm_cmd_audit(tm_cli *cli)
 {
     const char *what = cli->argc >= 2 ? cli->argv[1] : "";
     if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || !*what) {
-        printf("usage: tallyman audit verify | export [--from WHEN] [--to WHEN] [--debt ID]\n\n"
+        printf("usage: tallyman audit verify | export [--from WHEN] [--to WHEN] [--debt ID] "
+               "[--actor NAME]\n\n"
                "verify  checks the whole chain (and the gate decisions each batch record\n"
                "        binds); exit 1 naming the first record that was changed, removed,\n"
                "        inserted or reordered\n"
                "export  writes the records as JSON lines, times in RFC 3339 (UTC), for a\n"
                "        period and/or a debt. WHEN is a date (YYYY-MM-DD: --from that day's\n"
-               "        start, --to its end) or an RFC 3339 time (--to: up to, not including)\n");
+               "        start, --to its end) or an RFC 3339 time (--to: up to, not including).\n"
+               "        --actor NAME: what one person or token did, looked at (personal data\n"
+               "        shown in clear: personal_data.read) and was refused\n");
         return *what ? TM_EXIT_OK : TM_EXIT_USAGE;
     }
     if (strcmp(what, "verify") != 0 && strcmp(what, "export") != 0)
         return tm_cli_usage_error("audit", "unknown audit command '%s'", what);
     int64_t from = 0, to = 0;
+    const char *actor = NULL;
     char subject[300] = "";
     for (int i = 2; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -302,6 +306,8 @@ int tm_cmd_audit(tm_cli *cli)
             }
         } else if (strcmp(a, "--debt") == 0 && i + 1 < cli->argc) {
             snprintf(subject, sizeof subject, "debt:%s", cli->argv[++i]);
+        } else if (strcmp(a, "--actor") == 0 && i + 1 < cli->argc) {
+            actor = cli->argv[++i];
         } else {
             return tm_cli_usage_error("audit", "unknown option '%s'", a);
         }
@@ -327,7 +333,8 @@ int tm_cmd_audit(tm_cli *cli)
             fprintf(stderr, "tallyman: %s\n", e.msg);
             exit_code = TM_EXIT_FAIL;
         }
-    } else if (tm_audit_export(s, stdout, from, to, subject[0] ? subject : NULL, &e) != TM_OK) {
+    } else if (tm_audit_export_actor(s, stdout, from, to, subject[0] ? subject : NULL, actor, &e) !=
+               TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         exit_code = TM_EXIT_FAIL;
     }

@@ -17,19 +17,23 @@
 #include "cli.h"
 #include "crypto.h"
 #include "portfolio.h"
+#include "serve.h"
 #include "store.h"
 
 static const char tokens_help[] =
     "usage: tallyman tokens create --role ROLE[,ROLE...] --name NAME [--expires N{d|h}]\n"
+    "                              [--rate-limit N/s]\n"
     "       tallyman tokens revoke NAME\n"
     "       tallyman tokens list\n"
     "\n"
     "Credentials for machines that call `tallyman serve` (Authorization: Bearer TOKEN).\n"
     "create   makes a token and prints it alone on the last line: it is shown this once\n"
     "         (the store keeps only its SHA-256). Roles: dialer (decide), integration\n"
-    "         (events, accounts, payments, reading debts), engineer (metrics), admin\n"
-    "         (everything but approving policy). --expires: lifetime, e.g. 90d or 12h\n"
+    "         (events, accounts, payments, reading debts), and the people's roles\n"
+    "         (`tallyman users --help`; the table is in the README, \"Roles\"), a token\n"
+    "         then acting for a system. --expires: lifetime, e.g. 90d or 12h\n"
     "         (default: no expiry). --now TIME (RFC 3339) dates it (default: now).\n"
+    "         --rate-limit: the token's own requests a second (default: serve's).\n"
     "revoke   the token stops working at once, also in a running service\n"
     "list     every token: name, roles, created, expires, last used, revoked\n";
 
@@ -68,12 +72,17 @@ static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *ac
 typedef struct create_args {
     const char *name, *hash, *roles;
     int64_t now, expires;
+    double rate;
 } create_args;
 
 static int do_create(tm_store *s, void *ud, struct tm_err *e)
 {
     create_args *a = ud;
-    return tm_store_token_add(s, a->name, a->hash, a->roles, a->now, a->expires, e);
+    int found = 0;
+    int rc = tm_store_token_add(s, a->name, a->hash, a->roles, a->now, a->expires, e);
+    if (rc == TM_OK && a->rate > 0)
+        rc = tm_store_token_set_rate(s, a->name, a->rate, &found, e);
+    return rc;
 }
 
 typedef struct revoke_args {
@@ -127,6 +136,7 @@ static int valid_name(const char *n)
 static int tokens_create(tm_cli *cli)
 {
     const char *role = NULL, *name = NULL, *expires = NULL;
+    double rate = 0;
     int64_t now = (int64_t)time(NULL);
     for (int i = 2; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -134,6 +144,12 @@ static int tokens_create(tm_cli *cli)
                             : strcmp(a, "--name") == 0    ? &name
                             : strcmp(a, "--expires") == 0 ? &expires
                                                           : NULL;
+        if (strcmp(a, "--rate-limit") == 0) {
+            if (i + 1 >= cli->argc || tm_serve_parse_rate(cli->argv[++i], &rate) != 0)
+                return tm_cli_usage_error("tokens", "--rate-limit: requests a second, e.g. 50/s "
+                                                    "(1 to 100000)");
+            continue;
+        }
         if (strcmp(a, "--now") == 0) {
             int32_t ns;
             int off;
@@ -156,8 +172,11 @@ static int tokens_create(tm_cli *cli)
     tm_roles roles;
     char bad[64], rolebuf[129];
     if (tm_access_roles_parse(role, &roles, bad, sizeof bad) != 0)
-        return tm_cli_usage_error("tokens", "--role: unknown role '%s' (dialer, integration, "
-                                            "engineer, admin)", bad);
+    {
+        char all[300];
+        tm_access_roles_list(-1, all, sizeof all);
+        return tm_cli_usage_error("tokens", "--role: unknown role '%s' (%s)", bad, all);
+    }
     tm_access_roles_format(roles, rolebuf, sizeof rolebuf);
     int64_t life = 0;
     if (expires && (life = parse_lifetime(expires)) < 0)
@@ -176,8 +195,9 @@ static int tokens_create(tm_cli *cli)
     tm_keys *keys;
     if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    create_args ca = {name, hash, rolebuf, now, life ? now + life : 0};
-    json_t *d = json_pack("{s:s, s:I}", "roles", rolebuf, "expires", (json_int_t)ca.expires);
+    create_args ca = {name, hash, rolebuf, now, life ? now + life : 0, rate};
+    json_t *d = json_pack("{s:s, s:I, s:f}", "roles", rolebuf, "expires", (json_int_t)ca.expires,
+                          "rate_limit", rate);
     struct tm_err e = {0};
     int rc = d ? audited(s, keys, now, "token.created", name, d, do_create, &ca, &e)
                : tm_err_set(&e, TM_ENOMEM, "out of memory");

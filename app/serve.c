@@ -494,10 +494,22 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     sv->log_fd = 2;
     sv->started = (int64_t)time(NULL);
     pthread_mutex_init(&sv->lock, NULL);
+    pthread_mutex_init(&sv->rate_lock, NULL);
     int rc = TM_EXIT_FAIL;
     char msg[600];
     struct tm_err e = {0};
     tm_store *check = NULL;
+    const char *fixed = getenv("TM_NOW");
+    if (fixed && *fixed) {
+        int64_t t;
+        int32_t ns;
+        int off;
+        if (tm_calendar_parse_rfc3339(fixed, &t, &ns, &off, NULL) != TM_OK) {
+            rc = tm_cli_usage_error("serve", "TM_NOW: not an RFC 3339 time: '%s'", fixed);
+            goto out;
+        }
+        sv->clock_offset = t - sv->started;
+    }
 
     int loopback = 0;
     sv->fd = open_listener(o->listen, &loopback, &sv->port, msg, sizeof msg);
@@ -626,6 +638,8 @@ out:
     if (sv->log_fd > 2)
         close(sv->log_fd);
     pthread_mutex_destroy(&sv->lock);
+    pthread_mutex_destroy(&sv->rate_lock);
+    free(sv->buckets);
     free(sv);
     return rc;
 }

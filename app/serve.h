@@ -10,6 +10,7 @@
  *   app/serve_decide.c   POST /v1/decide
  *   app/serve_input.c    POST /v1/events, POST /v1/accounts
  *   app/serve_debts.c    GET /v1/debts/{id}
+ *   app/serve_login.c    POST /v1/login, POST /v1/logout: people's sessions
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -30,6 +31,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "access.h"
 #include "cli.h"
@@ -54,6 +56,7 @@ typedef struct tm_serve_opts {
     int max_conns;          /* open connections, all workers together */
     int drain_seconds;      /* SIGTERM: how long replies in flight get to finish */
     const char *log_path;   /* one JSON line per request; NULL: stderr */
+    double rate_limit;      /* requests a second each token or person may make (0: no limit) */
 } tm_serve_opts;
 
 /* ---- Metrics (app/serve_metrics.c) ---------------------------------------- */
@@ -62,11 +65,12 @@ typedef struct tm_serve_opts {
  * a path may hold an id). */
 enum tm_serve_route {
     TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
-    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_OTHER, TM_ROUTE__COUNT
+    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_LOGIN, TM_ROUTE_LOGOUT, TM_ROUTE_OTHER,
+    TM_ROUTE__COUNT
 };
 extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];
 
-#define TM_SERVE_NSTATUS 16  /* distinct status codes counted per route */
+#define TM_SERVE_NSTATUS 17  /* distinct status codes counted per route */
 #define TM_SERVE_NBUCKETS 14 /* latency histogram buckets, +Inf excluded */
 
 /* One worker's counters: written by that worker only (relaxed atomics, so
@@ -91,6 +95,15 @@ void tm_serve_count_decision(tm_serve_shard *m, const tm_decision *d);
 /* ---- The service ------------------------------------------------------------ */
 
 typedef struct tm_serve tm_serve;
+
+/* One caller's token bucket (app/serve_http.c): `tokens` requests may be
+ * made now; it refills at the caller's rate up to that rate (one second's
+ * worth of burst). `key` is "t:" + a token's name or "p:" + a person's. */
+struct rate_bucket {
+    char key[136];
+    double tokens;
+    int64_t at_us;
+};
 
 /* A set of connections (pointers), open addressing (app/serve_http.c). */
 struct conn_set {
@@ -136,10 +149,20 @@ struct tm_serve {
     int64_t stop_deadline_ms;
     int log_fd;
     int64_t started;
+    /* Seconds added to the system clock for every time the service judges
+     * by (expiry, sessions, lockouts): 0, or set from the environment
+     * variable TM_NOW (RFC 3339) at start, so tests give the clock. */
+    int64_t clock_offset;
     _Atomic uint64_t reloads, reload_failures;
     tm_serve_worker *workers;
     int nworkers;
     int per_worker_conns;
+    /* The rate limit's buckets, shared by the workers (a caller's requests
+     * land on any of them): open addressing, cleared whole when 3/4 full
+     * (a cleared bucket starts full, so clearing only ever lets more in). */
+    pthread_mutex_t rate_lock;
+    struct rate_bucket *buckets;
+    size_t nbuckets, used_buckets;
 };
 
 /* What POST /v1/decide answers: 200 with `body` (malloc'd, `len` bytes; the
@@ -166,6 +189,12 @@ typedef int (*tm_serve_record_fn)(void *ud, const tm_request *req, const tm_deci
  * with its reason; never a crash. Returns out->status. */
 int tm_serve_decide_body(tm_gate *g, const char *body, size_t len, int64_t now, tm_serve_shard *m,
                          tm_serve_record_fn rec, void *ud, tm_serve_reply *out);
+
+/* Writes the roles ("role NAME person|machine") and the route table
+ * ("route METHOD PATH PERMISSION ROLES", the roles that may use it) to
+ * `out`, a line each (`tallyman serve --routes`, for the test that walks
+ * every route with every role). */
+void tm_serve_routes_print(FILE *out);
 
 /* Handles one request on worker `w` (app/serve_routes.c): the router. */
 void tm_serve_handle(struct evhttp_request *req, void *w);
@@ -194,6 +223,9 @@ int64_t tm_serve_now_ms(void);
 
 /* The /metrics text (Prometheus exposition format) into a malloc'd string. */
 char *tm_serve_metrics_text(tm_serve *sv);
+
+/* Parses a rate "50/s" (1 to 100000 requests a second) into *out. 0, or -1. */
+int tm_serve_parse_rate(const char *text, double *out);
 
 /* The command: runs the service until SIGTERM. Returns an exit code. */
 int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o);

@@ -69,9 +69,37 @@ static const route routes[] = {
     {"/v1/events", EVHTTP_REQ_POST, TM_ROUTE_EVENTS, TM_PERM_EVENTS, tm_sv_events},
     {"/v1/accounts", EVHTTP_REQ_POST, TM_ROUTE_ACCOUNTS, TM_PERM_ACCOUNTS, tm_sv_accounts},
     {"/v1/debts/{}", EVHTTP_REQ_GET, TM_ROUTE_DEBT, TM_PERM_DEBTS_READ, tm_sv_debt},
+    /* A person's session: the login checks its own credentials, the logout
+     * the session it ends. */
+    {"/v1/login", EVHTTP_REQ_POST, TM_ROUTE_LOGIN, -1, tm_sv_login},
+    {"/v1/logout", EVHTTP_REQ_POST, TM_ROUTE_LOGOUT, -1, tm_sv_logout},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)
+
+static const char *method_text(enum evhttp_cmd_type m);
+
+/* One line per role ("role NAME person|machine"), then one per route
+ * ("route METHOD PATH PERMISSION ROLES"): method, path ("{}" for a variable segment), the
+ * permission's name or "-" (no credentials needed), and the roles of
+ * app/access.c that grant it, comma-separated. */
+void tm_serve_routes_print(FILE *out)
+{
+    for (int k = 0; tm_access_role_name(k); k++)
+        fprintf(out, "role %s %s\n", tm_access_role_name(k),
+                tm_access_role_is_person(k) ? "person" : "machine");
+    for (size_t i = 0; i < NROUTES; i++) {
+        char roles[300] = "";
+        size_t n = 0;
+        for (int k = 0; routes[i].perm >= 0 && tm_access_role_name(k); k++)
+            if (tm_access_allows(1u << k, (enum tm_perm)routes[i].perm))
+                n += (size_t)snprintf(roles + n, sizeof roles - n, "%s%s", n ? "," : "",
+                                      tm_access_role_name(k));
+        fprintf(out, "route %s %s %s %s\n", method_text(routes[i].method), routes[i].path,
+                routes[i].perm >= 0 ? tm_access_perm_name((enum tm_perm)routes[i].perm) : "-",
+                routes[i].perm >= 0 ? (n ? roles : "none") : "-");
+    }
+}
 
 static const char *method_text(enum evhttp_cmd_type m)
 {

@@ -90,6 +90,9 @@ int tm__sq_done(tm_store *s, sqlite3_stmt *st, struct tm_err *err);
 
 /* Brings the schema to the newest version (store_sqlite_schema.c). */
 int tm__sq_migrate(tm_store *s, struct tm_err *err);
+/* TM_ROLE_BIT of each role named in comma-separated `text` (NULL: none);
+ * names no build knows are left out (store_sqlite_govern.c). */
+unsigned tm__sq_roles_parse(const char *text);
 
 /* Column `col` as text into out (cap bytes; "" for NULL). */
 static inline void tm__sq_copy_col(sqlite3_stmt *st, int col, char *out, size_t cap)

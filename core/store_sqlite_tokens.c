@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TOKEN_COLS "id, name, roles, created_at, expires_at, last_used_at, revoked_at"
+#define TOKEN_COLS \
+    "id, name, roles, created_at, expires_at, last_used_at, revoked_at, coalesce(rate_limit, 0)"
 
 static void read_token(sqlite3_stmt *st, tm_token_rec *t)
 {
@@ -21,6 +22,24 @@ static void read_token(sqlite3_stmt *st, tm_token_rec *t)
     t->expires = sqlite3_column_int64(st, 4);
     t->last_used = sqlite3_column_int64(st, 5);
     t->revoked = sqlite3_column_int64(st, 6);
+    t->rate_limit = sqlite3_column_double(st, 7);
+}
+
+int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *found,
+                            struct tm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    if (tm__sq_prepare(s, "UPDATE api_tokens SET rate_limit = nullif(?, 0) WHERE name = ?", &st) !=
+        SQLITE_OK)
+        return tm__sq_error(s, err, "store");
+    sqlite3_bind_double(st, 1, rate);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "setting a rate limit");
+    if (rc == TM_OK)
+        *found = sqlite3_changes(sqlite3_db_handle(st)) > 0;
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,

@@ -80,6 +80,9 @@ expect_run "  ...nothing changed but the strategy approval" 0 "proposed|strategy
 expect_run "  ...every refusal audited" 0 "6" "" -- sh -c "'$T' --db '$DB' audit export 2>/dev/null | grep -c -- \"\$1\"" sh '"action":"scripts.refused"'
 
 "$T" --db "$DB" users add "$R" --role compliance --role engineer >/dev/null
+"$T" --db "$DB" users disable "$R" >/dev/null
+expect_run "a disabled person may not approve, whatever their roles" 1 "" "which tm-e2e-reviewer does not hold" -- "$AS_REVIEWER" "$T" --db "$DB" scripts approve "$S1"
+"$T" --db "$DB" users enable "$R" >/dev/null
 expect_run "the reviewer approves with every role it needs" 0 "*" "" -- "$AS_REVIEWER" "$T" --db "$DB" scripts approve "$S1"
 expect_run "  ...approved" 0 "approved" "" -- sqlite3 "$DB" "select status from script_generations where hash = '$GEN1'"
 expect_run "activate" 0 "active: $GEN1 (was none)" "" -- "$T" --db "$DB" scripts activate "$S1"
