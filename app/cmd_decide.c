@@ -419,6 +419,7 @@ typedef struct pool {
     batch *b;
     int nb;
     long filled, written;  /* batches handed to the workers, and written out */
+    long lost;             /* lines whose decision could not be kept for want of memory */
     int stop;
     worker *w;
     int nw;
@@ -472,9 +473,33 @@ static void pool_write(pool *p, int wait)
             continue;
         }
         if (tm_buf_failed(&b->out)) {
-            /* A batch's output that could not grow: its lines are told as
-             * errors by the workers' counts already; say so in place. */
-            fputs("{\"error\":\"out of memory writing decisions\"}\n", stdout);
+            /* A batch's output that could not grow: each of its lines gets
+             * an error line in its place, and counts as an error. */
+            for (int i = 0; i < b->n; i++) {
+                char small[600];
+                tm_buf o;
+                tm_buf_fixed(&o, small, sizeof small);
+                tm_jw w;
+                tm_jw_init(&w, &o, 0);
+                tm_jw_obj(&w);
+                tm_jw_key(&w, "line");
+                tm_jw_int(&w, b->lineno[i]);
+                if (b->file) {
+                    tm_jw_key(&w, "file");
+                    tm_jw_str(&w, b->file);
+                }
+                tm_jw_key(&w, "id");
+                tm_jw_null(&w);
+                tm_jw_key(&w, "error");
+                tm_jw_str(&w, "out of memory writing the decision");
+                tm_jw_obj_end(&w);
+                if (tm_buf_failed(&o))
+                    fprintf(stdout, "{\"line\":%ld,\"id\":null,\"error\":\"out of memory writing the decision\"}", b->lineno[i]);
+                else
+                    fwrite(o.data, 1, o.len, stdout);
+                fputc('\n', stdout);
+            }
+            p->lost += b->n;
         } else {
             fwrite(b->out.data, 1, b->out.len, stdout);
         }
@@ -620,6 +645,8 @@ static void pool_stop(pool *p, decider *dc)
             pthread_join(w->th, NULL);
         w->started = 0;
         decider *x = &w->dc;
+        if (i == 0)
+            dc->errors += p->lost;
         dc->errors += x->errors;
         dc->decisions += x->decisions;
         dc->allowed += x->allowed;
