@@ -16,12 +16,19 @@
  * Threads: N workers, each with its own event_base and evhttp accepting on a
  * copy of one listening socket, its own store connection and its own engine
  * (a sandbox and gate on the current generation): a request is handled from
- * start to end on one worker, with nothing shared but counters. The main
- * thread only waits for signals: SIGHUP loads a new generation (and the TLS
- * files) and publishes it; each worker moves onto it between requests, so a
- * request in flight finishes on the generation it started on. SIGTERM stops
- * accepting, lets the replies in flight be written (up to a deadline) and
- * ends with exit 0.
+ * start to end on one worker, with nothing shared but counters.
+ *
+ * What runs is the store's active script generation (CONTRACT.md, "Script
+ * sets"), or with --scripts DIR --draft a working tree, marked draft. The
+ * main thread waits for signals and, every 250 ms, reads the store's active
+ * generation's hash (one indexed read, on its own connection): when a set
+ * is activated or rolled back, by the command line in another process or
+ * through the API, it loads the new generation and publishes it; SIGHUP
+ * does the same at once (and re-reads a draft tree and the TLS files). Each
+ * worker moves onto a published generation between requests, so a request
+ * in flight finishes on the generation it started on and none fails.
+ * SIGTERM stops accepting, lets the replies in flight be written (up to a
+ * deadline) and ends with exit 0.
  */
 #ifndef TM_SERVE_H
 #define TM_SERVE_H
@@ -129,7 +136,10 @@ struct tm_serve {
     int port;                     /* as bound */
     int tls;
     pthread_mutex_t lock;         /* guards gen, ssl */
-    tm_gen *gen;                  /* the current generation */
+    tm_gen *gen;                  /* the current generation; NULL: the store has no active set */
+    int draft;                    /* --scripts DIR --draft: gen is a working tree, not approved */
+    tm_store *watch;              /* the main thread's connection: the active generation */
+    char watch_failed[65];        /* an active set that did not load, not tried again */
     _Atomic uint64_t gen_version; /* bumped when gen changes */
     void *ssl;                    /* SSL_CTX *, current */
     _Atomic int stopping;
@@ -174,11 +184,26 @@ void tm_serve_handle(struct evhttp_request *req, void *w);
  * failure the worker keeps the engine it has (and says why in the log). */
 void tm_serve_worker_refresh(tm_serve_worker *w);
 
-/* The generation to serve: loaded from --scripts today; when script sets
- * live in the store (the lifecycle's active generation), this is the one
- * place that loads the store's active generation instead. On TM_OK *out
- * holds one reference (the caller releases). */
+/* The generation to serve, the one place that loads it: with --draft the
+ * working tree cli->scripts; else the active generation of the store (read
+ * on sv->watch, loaded from the texts kept there and checked against its
+ * hash, as `run` and `decide --db` load it). On TM_OK *out holds one
+ * reference (the caller releases), or is NULL when the store has no active
+ * set. Errors: those of tm_gen_load, tm_store_gen_active and
+ * tm_engine_load_generation. Main thread only (sv->watch is its own). */
 int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err);
+
+/* Publishes generation `g` (the reference is taken over; NULL: none is
+ * active) as the one workers take up between requests; the one it replaces
+ * is released when the last worker has left it. */
+void tm_serve_publish(tm_serve *sv, tm_gen *g);
+
+/* Checks whether the store's active generation is still the one served
+ * and, when it is not, loads and publishes it (off the request path: the
+ * main thread calls this every 250 ms; workers only take it up). A set that
+ * does not load is logged once and the one served is kept. Returns 1 when a
+ * new generation was published, else 0. */
+int tm_serve_follow_active(tm_serve *sv);
 
 /* Writes one log line (a JSON object text, without the newline) to the log. */
 void tm_serve_log(tm_serve *sv, const char *line);

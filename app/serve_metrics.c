@@ -244,12 +244,19 @@ char *tm_serve_metrics_text(tm_serve *sv)
             "tallyman_sandbox_limit_trips_total %llu\n",
         (unsigned long long)failures, (unsigned long long)trips);
     pthread_mutex_lock(&sv->lock);
-    put(&t, "# HELP tallyman_generation_info The script set being served.\n"
-            "# TYPE tallyman_generation_info gauge\n"
-            "tallyman_generation_info{scripts=\"%s\"} 1\n",
-        tm_gen_hash(sv->gen));
+    put(&t, "# HELP tallyman_generation_active Whether a script set is served (0: the store has "
+            "no active set).\n"
+            "# TYPE tallyman_generation_active gauge\n"
+            "tallyman_generation_active %d\n", sv->gen != NULL);
+    if (sv->gen)
+        put(&t, "# HELP tallyman_generation_info The script set being served: the store's "
+                "active generation, or a draft tree (draft=\"true\").\n"
+                "# TYPE tallyman_generation_info gauge\n"
+                "tallyman_generation_info{scripts=\"%s\",draft=\"%s\"} 1\n",
+            tm_gen_hash(sv->gen), sv->draft ? "true" : "false");
     pthread_mutex_unlock(&sv->lock);
-    put(&t, "# HELP tallyman_reloads_total Generations loaded on SIGHUP, and loads that failed.\n"
+    put(&t, "# HELP tallyman_reloads_total Generations loaded (an activation seen in the store, "
+            "or SIGHUP), and loads that failed.\n"
             "# TYPE tallyman_reloads_total counter\n"
             "tallyman_reloads_total{result=\"ok\"} %llu\n"
             "tallyman_reloads_total{result=\"failed\"} %llu\n"

@@ -26,16 +26,20 @@ void tm_sv_healthz(tm_sv_req *r)
 void tm_sv_readyz(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (!w->eng || !w->eng->gate) {
-        tm_sv_error(r, 503, "not_ready", "no script generation is loaded", NULL);
-        return;
-    }
     if (tm_store_schema_version(w->store) < 0) {
         tm_sv_error(r, 503, "not_ready", "the store cannot be read", NULL);
         return;
     }
-    tm_sv_reply_value(r, 200, json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
-                                  tm_gate_scripts_hash(w->eng->gate)));
+    if (!w->eng || !w->eng->gate) {
+        tm_sv_error(r, 503, "not_ready",
+                    "the store has no active script set (tallyman scripts activate)", NULL);
+        return;
+    }
+    json_t *v = json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
+                          tm_gate_scripts_hash(w->eng->gate));
+    if (v && w->sv->draft)
+        json_object_set_new(v, "draft", json_true());
+    tm_sv_reply_value(r, 200, v);
 }
 
 void tm_sv_metrics(tm_sv_req *r)

@@ -641,6 +641,11 @@ int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *fou
                      struct tm_err *err);
 /* The active generation: *found 0 when none is. */
 int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_err *err);
+/* The active generation's hash alone (hash: 65 bytes; "" and *found 0 when
+ * none is): one read of the unique index on the active row, cheap enough for
+ * a service to ask several times a second whether what runs has changed.
+ * TM_ESTORE. */
+int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_err *err);
 /* Every file of generation row `id`, in path order: *out (caller frees with
  * tm_store_files_free) holds *n files. TM_ENOMEM, TM_ESTORE (then *out is NULL
  * and *n 0; a file whose text is missing is TM_ESTORE naming it). */

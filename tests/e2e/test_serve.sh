@@ -3,7 +3,9 @@
 # HTTP and HTTPS on 127.0.0.1 (a free port chosen by the kernel): every route,
 # status and error shape (checked against docs/openapi.json), tokens and roles,
 # limits, TLS with a throw-away CA, graceful shutdown with a request in flight,
-# and reloading the scripts under load without a failed request.
+# serving the store's active script set (and a working tree only as a draft),
+# reloading under load and moving onto each set activated or rolled back by
+# the command line while requests run, without a failed request.
 . "$(dirname "$0")/lib.sh"
 T="$TM_BIN"
 D="$E2E_TMP"
@@ -87,13 +89,40 @@ expect_run "serve: --listen is required" 2 "" "--listen ADDR:PORT is required" -
 expect_run "serve: a bad address" 2 "" "--listen: ADDR:PORT" -- "$T" --db "$DB" serve --listen nowhere
 expect_run "serve: a missing store" 1 "" "no such store" -- "$T" --db "$D/none.db" serve --listen 127.0.0.1:0
 
+expect_run "serve: a working tree needs --draft" 2 "" "add --draft to serve the tree as a draft" -- "$T" --db "$DB" --scripts "$ROOT/scripts" serve --listen 127.0.0.1:0
+
 start_serve "$D/log1" --listen 127.0.0.1:0 --max-body 65536 --max-headers 4096 --idle-timeout 2 || exit 1
+
+# --- the store's active set: none yet, then one activated while the service runs -------------
+expect_run "serve: started without an active set, it says so" 0 "*" "" -- grep -q 'has no active script set' "$D/log1"
+call "readyz without an active set" GET /readyz /readyz 503
+body_has "readyz: why" 'no active script set'
+call "decide without an active set" POST /v1/decide /v1/decide 503 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary '{"channel":"call","consumer":{"state":"NY"}}'
+body_has "decide: why" '"code":"no_active_set"'
+ACTIVE=$(activate_set "$DB" "$ROOT/scripts")
+expect_eq "the set is activated" 64 "${#ACTIVE}"
+# wait_active HASH: until /readyz serves HASH (at most 5 s); prints the
+# milliseconds it took.
+wait_active() {
+    t0=$(date +%s%N)
+    i=0
+    while [ $i -lt 100 ]; do
+        curl -s "http://127.0.0.1:$PORT/readyz" | grep -q "\"scripts\":\"$1\"" && break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    echo $((($(date +%s%N) - t0) / 1000000))
+}
+WAITED=$(wait_active "$ACTIVE")
+expect_run "serve: takes up the set activated in another process, without a signal (${WAITED} ms)" 0 "*" "" -- test "$WAITED" -lt 5000
+expect_run "serve: the activation is logged" 0 "*" "" -- grep -q "\"event\":\"activated\",\"detail\":\"$ACTIVE\"" "$D/log1"
 
 # --- health, readiness, metrics ----------------------------------------------------------------
 call "healthz without credentials" GET /healthz /healthz 200
 body_has "healthz" '"status":"ok"'
 call "readyz" GET /readyz /readyz 200
 HASH=$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/body")
+expect_eq "readyz: the store's active set" "$ACTIVE" "$HASH"
 call "metrics without credentials" GET /metrics /metrics 401
 expect_run "401 says how to authenticate" 0 "*" "" -- grep -qi '^WWW-Authenticate: Bearer' "$D/headers"
 call "metrics with a dialer token" GET /metrics /metrics 403 -H "Authorization: Bearer $DIALER"
@@ -102,7 +131,8 @@ call "metrics with an unknown token" GET /metrics /metrics 401 -H "Authorization
 body_has "unknown token" '"unknown token"'
 call "metrics with an engineer token" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
 body_has "metrics: requests by route and status" 'tallyman_http_requests_total{route="/healthz",status="200"} 1'
-body_has "metrics: the generation served" "tallyman_generation_info{scripts=\"$HASH\"} 1"
+body_has "metrics: the generation served" "tallyman_generation_info{scripts=\"$HASH\",draft=\"false\"} 1"
+body_has "metrics: a set is active" "tallyman_generation_active 1"
 body_has "metrics: latency histogram" 'tallyman_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"} 1'
 call "metrics for an admin" GET /metrics /metrics 200 -H "Authorization: Bearer $ADMIN"
 
@@ -318,10 +348,19 @@ expect_eq "shutdown: with the whole decision" "$(tail -n 1 "$D/cli.jsonl")" "$(c
 stop_serve "in flight"
 expect_run "shutdown: said in the log" 0 "*" "" -- grep -q '"event":"stopped"' "$D/log3"
 
-# --- SIGHUP under load: a new generation, no failed request ---------------------------------------------------------------
+# --- SIGHUP under load: a draft tree's new generation, no failed request -------------------------------------------------
 cp -R "$ROOT/scripts" "$D/scripts"
-"$T" --scripts "$D/scripts" decide "$D/one.json" >"$D/gen1" 2>/dev/null
-start_serve "$D/log4" --listen 127.0.0.1:0 --scripts "$D/scripts" || exit 1
+"$T" --scripts "$D/scripts" --draft decide "$D/one.json" >"$D/gen1" 2>/dev/null
+start_serve "$D/log4" --listen 127.0.0.1:0 --scripts "$D/scripts" --draft || exit 1
+expect_run "a draft is said to be one" 0 "*" "" -- grep -q 'as a draft' "$D/log4"
+call "a draft's decision says so" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/one.json"
+expect_eq "a draft's decision: as decide --draft writes it" "$(cat "$D/gen1")" "$(cat "$D/body")"
+body_has "a draft's decision" '"draft":true}'
+call "a draft's decisions in an array say so" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary "[$(cat "$D/one.json"),{\"channel\":1}]"
+expect_eq "an array from a draft: the decision marked, the error item not" 1 \
+    "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(int(a[0]["draft"] is True and "draft" not in a[1]))' "$D/body")"
+call "readyz of a draft" GET /readyz /readyz 200
+body_has "readyz of a draft" '"draft":true'
 # Requests on keep-alive connections and new ones, in two loops.
 load() {
     : >"$D/codes$1"
@@ -353,12 +392,12 @@ expect_eq "reload under load: every request answered 200" "300 300" \
 # reads the tree as it ends), so there are at least two and at most 15.
 RELOADS=$(grep -c '"event":"reloaded"' "$D/log4")
 expect_run "reload under load: the generations were loaded" 0 "*" "" -- test "$RELOADS" -ge 2 -a "$RELOADS" -le 15
-"$T" --scripts "$D/scripts" decide "$D/one.json" >"$D/gen2" 2>/dev/null
+"$T" --scripts "$D/scripts" --draft decide "$D/one.json" >"$D/gen2" 2>/dev/null
 call "after the reloads: the new generation answers" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/one.json"
 expect_eq "after the reloads: as tallyman decide on the changed scripts" "$(cat "$D/gen2")" "$(cat "$D/body")"
 expect_run "the generation changed" 1 "*" "*" -- cmp -s "$D/gen1" "$D/gen2"
 call "metrics show the new generation" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
-body_has "metrics: the new hash" "tallyman_generation_info{scripts=\"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/gen2")\"} 1"
+body_has "metrics: the new hash" "tallyman_generation_info{scripts=\"$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/gen2")\",draft=\"true\"} 1"
 body_has "metrics: reloads counted" "tallyman_reloads_total{result=\"ok\"} $RELOADS"
 # A script set that does not load leaves the one being served.
 printf 'this is not lua (\n' >"$D/scripts/regulations/broken.lua"
@@ -368,6 +407,62 @@ call "a broken reload keeps serving" POST /v1/decide /v1/decide 200 -H "$J" -H "
 expect_eq "a broken reload keeps the generation" "$(cat "$D/gen2")" "$(cat "$D/body")"
 expect_run "a broken reload is logged" 0 "*" "" -- grep -q '"event":"reload_failed","detail":".*broken.lua:1:' "$D/log4"
 stop_serve "reload"
+
+# --- Hot swap: sets activated and rolled back by the command line under load ----------------------------------------------
+# Two sets, A (active) and B (A with a federal rule text changed); while two
+# loops send decide requests (keep-alive and new connections), B is
+# activated and rolled back three times by `tallyman scripts`, in another
+# process: the service moves onto each without a signal, no request fails,
+# and the decisions after each switch carry the new set's hash.
+cp -R "$ROOT/scripts" "$D/treeB"
+printf '\n-- set B\n' >>"$D/treeB/regulations/federal.lua"
+SETB=$("$T" --db "$DB" scripts propose "$D/treeB" 2>"$D/proposeB.err" | head -n 1)
+expect_eq "hot swap: set B proposed" 64 "${#SETB}"
+as_reviewer "$T" --db "$DB" scripts approve "$SETB" >/dev/null 2>&1
+start_serve "$D/log6" --listen 127.0.0.1:0 || exit 1
+swapload() {
+    : >"$D/swap$1"
+    while [ ! -e "$D/swap.stop" ]; do
+        curl -s -o /dev/null -w '%{http_code}\n' -H "$J" -H "Authorization: Bearer $DIALER" \
+            --data-binary @"$D/one.json" "http://127.0.0.1:$PORT/v1/decide" \
+            --next -s -o /dev/null -w '%{http_code}\n' -H "$J" -H "Authorization: Bearer $DIALER" \
+            --data-binary @"$D/one.json" "http://127.0.0.1:$PORT/v1/decide" >>"$D/swap$1"
+    done
+}
+rm -f "$D/swap.stop"
+swapload a &
+SA=$!
+swapload b &
+SB=$!
+# decided_with NAME HASH: a decision made now carries HASH.
+decided_with() {
+    curl -s -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/one.json" \
+        "http://127.0.0.1:$PORT/v1/decide" >"$D/swapdec"
+    expect_eq "$1: the decision carries the new set's hash" "$2" \
+        "$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/swapdec")"
+}
+r=1
+while [ $r -le 3 ]; do
+    "$T" --db "$DB" scripts activate "$SETB" >/dev/null 2>"$D/act.err" || cat "$D/act.err"
+    WAITED=$(wait_active "$SETB")
+    expect_run "hot swap $r: B taken up (${WAITED} ms)" 0 "*" "" -- test "$WAITED" -lt 5000
+    decided_with "hot swap $r: after activating B" "$SETB"
+    "$T" --db "$DB" scripts rollback >/dev/null 2>"$D/act.err" || cat "$D/act.err"
+    WAITED=$(wait_active "$ACTIVE")
+    expect_run "hot swap $r: rolled back to A (${WAITED} ms)" 0 "*" "" -- test "$WAITED" -lt 5000
+    decided_with "hot swap $r: after the rollback" "$ACTIVE"
+    r=$((r + 1))
+done
+touch "$D/swap.stop"
+wait $SA
+wait $SB
+SWAPN=$(cat "$D/swapa" "$D/swapb" | wc -l)
+expect_eq "hot swap: no request failed ($SWAPN requests)" "$SWAPN" "$(cat "$D/swapa" "$D/swapb" | grep -c '^200$')"
+expect_run "hot swap: requests ran across the switches" 0 "*" "" -- test "$SWAPN" -ge 20
+expect_eq "hot swap: each switch logged" 6 "$(grep -c '"event":"activated"' "$D/log6")"
+call "metrics after the switches" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
+body_has "metrics: the active set" "tallyman_generation_info{scripts=\"$ACTIVE\",draft=\"false\"} 1"
+stop_serve "hot swap"
 
 # Every route and method the OpenAPI file describes was called above, and
 # every status documented for it (but 413 and 503, which are provoked apart).
