@@ -313,12 +313,48 @@ int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
     }
     snprintf(r->token, sizeof r->token, "%s", t.name);
     tm_roles roles = 0;
-    char bad[64];
-    if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0)
+    char bad[64], held[200];
+    snprintf(held, sizeof held, "%s", t.roles);
+    if (t.person[0]) {
+        /* A person's token: their roles as they are now. */
+        tm_user u;
+        int ufound = 0;
+        if (tm_store_user_get(r->w->store, t.person, &u, &ufound, &e) != TM_OK) {
+            tm_sv_error(r, 503, "store_unavailable", "the credentials cannot be checked now", NULL);
+            return -1;
+        }
+        if (!ufound) {
+            evhttp_add_header(oh, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            tm_sv_error(r, 401, "unauthorized", "the token's person is no longer one of the store's "
+                                                "people", NULL);
+            return -1;
+        }
+        snprintf(r->person, sizeof r->person, "%s", u.name);
+        r->person_roles = u.roles;
+        size_t n = 0;
+        held[0] = '\0';
+        for (int i = 0; i < TM_ROLE_OTHER; i++) {
+            if (!(u.roles & TM_ROLE_BIT(i)))
+                continue;
+            tm_roles one = 0;
+            const char *rn = tm_store_role_name((enum tm_role)i);
+            if (tm_access_roles_parse(rn, &one, bad, sizeof bad) == 0)
+                roles |= one;
+            n += (size_t)snprintf(held + n, n < sizeof held ? sizeof held - n : 0, "%s%s",
+                                  n ? "," : "", rn);
+        }
+        if (!held[0])
+            snprintf(held, sizeof held, "none");
+    } else if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0) {
         roles = 0; /* a role this build does not know grants nothing */
+    }
+    r->roles = roles;
     if (!tm_access_allows(roles, perm)) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "the token's roles (%s) may not use this route", t.roles);
+        char msg[400];
+        if (t.person[0])
+            snprintf(msg, sizeof msg, "%s's roles (%s) may not use this route", t.person, held);
+        else
+            snprintf(msg, sizeof msg, "the token's roles (%s) may not use this route", t.roles);
         tm_sv_error(r, 403, "forbidden", msg, NULL);
         return -1;
     }

@@ -29,10 +29,19 @@ typedef struct tm_sv_req {
     struct evhttp_request *req;
     enum tm_serve_route route;
     int64_t t0_us;
-    /* Who is asking, once the credentials are checked (tm_sv_authorize):
-     * the token's name ("" without credentials), for the log and as the
-     * actor of what the request writes; its roles. */
+    /* Who is asking, once the credentials are checked (tm_sv_authorize),
+     * the one notion every route uses: a machine (a token with roles of its
+     * own) or a person (a personal token today; a login session later),
+     * by name, and the roles they hold now. `token` is the credential's
+     * name ("" without credentials), for the log. `person` is the person's
+     * name ("" for a machine): what the audit and approvals name, since a
+     * script set is approved by people, not machines. `person_roles` are
+     * the person's roles as the store keeps them (TM_ROLE_BIT of enum
+     * tm_role, what the lifecycle checks); `roles` the same as access.c
+     * names them, or the machine token's. */
     char token[129];
+    char person[65];
+    unsigned person_roles;
     tm_roles roles;
     /* The path's variable segments ("{id}" in the route table), decoded,
      * in order; they point into argbuf. */

@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 14
+#define TM_STORE_SCHEMA_VERSION 15
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -1023,7 +1023,8 @@ int tm_store_lease_release(tm_store *s, const char *name, const char *holder, st
 typedef struct tm_token_rec {
     int64_t id;
     char name[129];
-    char roles[129];   /* comma-separated role names (app/access.c) */
+    char roles[129];   /* comma-separated role names (app/access.c); "" for a person's */
+    char person[65];   /* the person it acts for (users.name), "" for a machine's token */
     int64_t created;
     int64_t expires;   /* 0: never */
     int64_t last_used; /* 0: never used */
@@ -1037,6 +1038,12 @@ typedef struct tm_token_rec {
  * records never mean two tokens. */
 int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
                        int64_t created, int64_t expires, struct tm_err *err);
+/* Adds a personal token: like tm_store_token_add, but acting for `person`
+ * (a users.name): it has no roles of its own, the person's roles are read
+ * from user_roles on each use, so a role taken from them is taken from the
+ * token at once. TM_EEXIST as tm_store_token_add. */
+int tm_store_token_add_person(tm_store *s, const char *name, const char *hash, const char *person,
+                              int64_t created, int64_t expires, struct tm_err *err);
 /* Reads the token whose hash is `hash` into *out (revoked and expired ones
  * too: the caller judges). */
 int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,

@@ -434,10 +434,16 @@ static const struct {
     {11, "contacts", "message", "TEXT"},
 };
 
+/* 15: personal tokens. A token may act for a person (users.name): it then
+ * carries no roles of its own (roles ''), the person's are read on each
+ * use. NULL: a machine's token, with its roles. */
+static const char migration_15[] = "ALTER TABLE api_tokens ADD COLUMN person TEXT;\n";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
-                                         migration_12, migration_13, migration_14};
+                                         migration_12, migration_13, migration_14,
+                                         migration_15};
 
 
 int tm_store_schema_version(tm_store *s)
