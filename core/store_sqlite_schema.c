@@ -432,12 +432,16 @@ static const struct {
     {11, "consumers", "consent_source", "TEXT"},
     {11, "consumers", "preferred_channel", "TEXT"},
     {11, "contacts", "message", "TEXT"},
+    {15, "api_tokens", "person", "TEXT"},
 };
 
 /* 15: personal tokens. A token may act for a person (users.name): it then
  * carries no roles of its own (roles ''), the person's are read on each
- * use. NULL: a machine's token, with its roles. */
-static const char migration_15[] = "ALTER TABLE api_tokens ADD COLUMN person TEXT;\n";
+ * use. NULL: a machine's token, with its roles. The column is added by
+ * migration_columns (so a store that has it already is upgraded too); the
+ * index finds a person's tokens. */
+static const char migration_15[] =
+    "CREATE INDEX IF NOT EXISTS api_tokens_person ON api_tokens(person) WHERE person IS NOT NULL;\n";
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
