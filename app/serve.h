@@ -10,6 +10,8 @@
  *   app/serve_decide.c   POST /v1/decide
  *   app/serve_input.c    POST /v1/events, POST /v1/accounts
  *   app/serve_debts.c    GET /v1/debts/{id}
+ *   app/serve_scripts.c  /v1/scripts: list, show, diff, approve, activate, rollback
+ *                        (the lifecycle's checks: app/lifecycle.c)
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -69,11 +71,13 @@ typedef struct tm_serve_opts {
  * a path may hold an id). */
 enum tm_serve_route {
     TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
-    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_OTHER, TM_ROUTE__COUNT
+    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_SCRIPTS, TM_ROUTE_SCRIPT, TM_ROUTE_SCRIPT_DIFF,
+    TM_ROUTE_SCRIPT_APPROVE, TM_ROUTE_SCRIPT_ACTIVATE, TM_ROUTE_SCRIPTS_ROLLBACK, TM_ROUTE_OTHER,
+    TM_ROUTE__COUNT
 };
 extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];
 
-#define TM_SERVE_NSTATUS 16  /* distinct status codes counted per route */
+#define TM_SERVE_NSTATUS 17  /* distinct status codes counted per route */
 #define TM_SERVE_NBUCKETS 14 /* latency histogram buckets, +Inf excluded */
 
 /* One worker's counters: written by that worker only (relaxed atomics, so

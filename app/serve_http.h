@@ -119,5 +119,11 @@ void tm_sv_decide(tm_sv_req *r);   /* serve_decide.c */
 void tm_sv_events(tm_sv_req *r);   /* serve_input.c */
 void tm_sv_accounts(tm_sv_req *r); /* serve_input.c */
 void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
+void tm_sv_scripts_list(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_show(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_diff(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_approve(tm_sv_req *r);  /* serve_scripts.c */
+void tm_sv_scripts_activate(tm_sv_req *r); /* serve_scripts.c */
+void tm_sv_scripts_rollback(tm_sv_req *r); /* serve_scripts.c */
 
 #endif

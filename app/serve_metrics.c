@@ -15,12 +15,13 @@
 
 const char *const tm_serve_route_names[TM_ROUTE__COUNT] = {
     "/healthz", "/readyz", "/metrics", "/v1/decide", "/v1/events", "/v1/accounts",
-    "/v1/debts/{id}", "other",
+    "/v1/debts/{id}", "/v1/scripts", "/v1/scripts/{gen}", "/v1/scripts/{gen}/diff",
+    "/v1/scripts/{gen}/approve", "/v1/scripts/{gen}/activate", "/v1/scripts/rollback", "other",
 };
 
 /* The status codes counted one by one; anything else is counted as 0 ("other"). */
-static const int statuses[TM_SERVE_NSTATUS] = {0,   200, 201, 207, 400, 401, 403, 404,
-                                               405, 413, 415, 422, 431, 500, 503, 504};
+static const int statuses[TM_SERVE_NSTATUS] = {0,   200, 201, 207, 400, 401, 403, 404, 405,
+                                               409, 413, 415, 422, 431, 500, 503, 504};
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t bounds_us[TM_SERVE_NBUCKETS] = {

@@ -73,6 +73,17 @@ static const route routes[] = {
     {"/v1/events", EVHTTP_REQ_POST, TM_ROUTE_EVENTS, TM_PERM_EVENTS, tm_sv_events},
     {"/v1/accounts", EVHTTP_REQ_POST, TM_ROUTE_ACCOUNTS, TM_PERM_ACCOUNTS, tm_sv_accounts},
     {"/v1/debts/{}", EVHTTP_REQ_GET, TM_ROUTE_DEBT, TM_PERM_DEBTS_READ, tm_sv_debt},
+    {"/v1/scripts", EVHTTP_REQ_GET, TM_ROUTE_SCRIPTS, TM_PERM_POLICY_READ, tm_sv_scripts_list},
+    /* Before /v1/scripts/{}: "rollback" is not a generation's name. */
+    {"/v1/scripts/rollback", EVHTTP_REQ_POST, TM_ROUTE_SCRIPTS_ROLLBACK, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_rollback},
+    {"/v1/scripts/{}", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT, TM_PERM_POLICY_READ, tm_sv_scripts_show},
+    {"/v1/scripts/{}/diff", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT_DIFF, TM_PERM_POLICY_READ,
+     tm_sv_scripts_diff},
+    {"/v1/scripts/{}/approve", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_APPROVE, TM_PERM_POLICY_APPROVE,
+     tm_sv_scripts_approve},
+    {"/v1/scripts/{}/activate", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_ACTIVATE, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_activate},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

@@ -468,6 +468,102 @@ call "metrics after the switches" GET /metrics /metrics 200 -H "Authorization: B
 body_has "metrics: the active set" "tallyman_generation_info{scripts=\"$ACTIVE\",draft=\"false\"} 1"
 stop_serve "hot swap"
 
+# --- Script sets through the service: list, show, diff, approve, activate, roll back --------------------------------------
+# Personal tokens act for a person with the roles they hold; each is made by
+# its person alone. The lifecycle's checks are those of `tallyman scripts`.
+ME=$(id -un)
+REV=tm-e2e-reviewer
+expect_run "tokens: --role or --user" 2 "" "--role or --user, not both" -- "$T" --db "$DB" tokens create --role admin --user "$ME" --name both
+expect_run "tokens: a personal token for someone else is refused" 1 "" "is made by $REV themself" -- "$T" --db "$DB" tokens create --user "$REV" --name not-mine
+"$T" --db "$D/other.db" tokens create --role dialer --name d >/dev/null 2>&1
+expect_run "tokens: a personal token for one of the store's people only" 1 "" "is not one of the store's people" -- "$T" --db "$D/other.db" tokens create --user "$ME" --name mine
+MYTOK=$("$T" --db "$DB" tokens create --user "$ME" --name me-personal | tail -n 1)
+REVTOK=$(as_reviewer "$T" --db "$DB" tokens create --user "$REV" --name reviewer-personal | tail -n 1)
+expect_eq "tokens: personal tokens made" "1 1" "$(printf '%s\n' "$MYTOK" | grep -cE '^tm_[0-9a-f]{64}$') $(printf '%s\n' "$REVTOK" | grep -cE '^tm_[0-9a-f]{64}$')"
+expect_run "tokens: a personal token is listed with its person" 0 "*" "" -- sh -c "'$T' --db '$DB' tokens list | grep -q '^me-personal *person:$ME '"
+# The one running the tests holds admin and strategy; the reviewer proposes
+# a set changing a regulation (it needs the compliance role).
+"$T" --db "$DB" users add "$ME" --role strategy >/dev/null
+cp -R "$ROOT/scripts" "$D/treeC"
+printf '\n-- set C\n' >>"$D/treeC/regulations/federal.lua"
+SETC=$(as_reviewer "$T" --db "$DB" scripts propose "$D/treeC" 2>"$D/proposeC.err" | head -n 1)
+expect_eq "scripts: set C proposed by the reviewer" 64 "${#SETC}"
+C8=$(printf '%s' "$SETC" | cut -c1-8)
+start_serve "$D/log7" --listen 127.0.0.1:0 || exit 1
+A_ME="Authorization: Bearer $MYTOK"
+A_REV="Authorization: Bearer $REVTOK"
+call "scripts: list" GET /v1/scripts /v1/scripts 200 -H "Authorization: Bearer $ADMIN"
+body_has "scripts: list names the active set" "\"active\":\"$ACTIVE\""
+body_has "scripts: list holds C" "\"hash\":\"$SETC\",\"status\":\"proposed\""
+call "scripts: list needs credentials" GET /v1/scripts /v1/scripts 401
+call "scripts: list is not the dialer's" GET /v1/scripts /v1/scripts 403 -H "Authorization: Bearer $DIALER"
+call "scripts: propose is not offered here" POST /v1/scripts /v1/scripts 405 -H "$A_ME" -H "$J" --data-binary '{}'
+call "scripts: show" GET /v1/scripts/{gen} "/v1/scripts/$C8" 200 -H "$A_ME"
+body_has "scripts: show, by a prefix" "\"hash\":\"$SETC\""
+body_has "scripts: show, who proposed" "\"proposed_by\":\"$REV\""
+body_has "scripts: show, what it needs" '"needs":["compliance"]'
+call "scripts: show a bad name" GET /v1/scripts/{gen} /v1/scripts/zz 400 -H "$A_ME"
+call "scripts: show an unknown one" GET /v1/scripts/{gen} /v1/scripts/0000000000 404 -H "$A_ME"
+call "scripts: show needs credentials" GET /v1/scripts/{gen} "/v1/scripts/$C8" 401
+call "scripts: show is not the dialer's" GET /v1/scripts/{gen} "/v1/scripts/$C8" 403 -H "Authorization: Bearer $DIALER"
+call "scripts: diff" GET /v1/scripts/{gen}/diff "/v1/scripts/$C8/diff" 200 -H "$A_ME"
+body_has "scripts: diff from its base" "\"base\":\"$ACTIVE\""
+body_has "scripts: diff names the file" 'regulations/federal.lua'
+call "scripts: diff against another set is not offered" GET /v1/scripts/{gen}/diff "/v1/scripts/$C8/diff?against=$ACTIVE" 400 -H "$A_ME"
+call "scripts: diff of an unknown one" GET /v1/scripts/{gen}/diff /v1/scripts/0000000000/diff 404 -H "$A_ME"
+call "scripts: diff needs credentials" GET /v1/scripts/{gen}/diff "/v1/scripts/$C8/diff" 401
+call "scripts: diff is not the dialer's" GET /v1/scripts/{gen}/diff "/v1/scripts/$C8/diff" 403 -H "Authorization: Bearer $DIALER"
+# Approving: people only, never the proposer, only with a role it needs.
+call "approve: needs credentials" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 401
+call "approve: not a machine's (admin) token" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 403 -H "Authorization: Bearer $ADMIN"
+call "approve: not by its proposer" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 403 -H "$A_REV"
+body_has "approve: the proposer is told why" "a set is approved by someone other than its proposer"
+call "approve: not without the role it needs" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 403 -H "$A_ME"
+body_has "approve: the missing role is named" "it still needs approval by the compliance role"
+call "approve: takes POST" GET /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 405 -H "$A_ME"
+"$T" --db "$DB" users add "$ME" --role compliance >/dev/null
+call "approve: a bad name" POST /v1/scripts/{gen}/approve /v1/scripts/zz/approve 400 -H "$A_ME"
+call "approve: an unknown one" POST /v1/scripts/{gen}/approve /v1/scripts/0000000000/approve 404 -H "$A_ME"
+call "approve: by another person holding the role (taken up at once)" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 200 -H "$A_ME"
+body_has "approve: by whom" "\"approved_by\":\"$ME\""
+body_has "approve: binds to the generation's hash" "\"hash\":\"$SETC\",\"status\":\"approved\""
+call "approve: once only" POST /v1/scripts/{gen}/approve "/v1/scripts/$C8/approve" 409 -H "$A_ME"
+expect_eq "approve: the audit names the person" "$ME" \
+    "$(sqlite3 "$DB" "SELECT actor FROM audit WHERE action = 'scripts.approved' AND subject = 'scripts:$SETC'")"
+expect_eq "approve: the proposer's refusal is audited" 1 \
+    "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'scripts.refused' AND actor = '$REV' AND subject = 'scripts:$SETC'")"
+# Activating and rolling back: people with a role that switches sets.
+call "activate: needs credentials" POST /v1/scripts/{gen}/activate "/v1/scripts/$C8/activate" 401
+call "activate: not the dialer's" POST /v1/scripts/{gen}/activate "/v1/scripts/$C8/activate" 403 -H "Authorization: Bearer $DIALER"
+call "activate: not a machine's" POST /v1/scripts/{gen}/activate "/v1/scripts/$C8/activate" 403 -H "Authorization: Bearer $ADMIN"
+body_has "activate: a person is asked for" "takes a person"
+call "activate: a bad name" POST /v1/scripts/{gen}/activate /v1/scripts/zz/activate 400 -H "$A_ME"
+call "activate: an unknown one" POST /v1/scripts/{gen}/activate /v1/scripts/0000000000/activate 404 -H "$A_ME"
+call "activate" POST /v1/scripts/{gen}/activate "/v1/scripts/$C8/activate" 200 -H "$A_ME"
+body_has "activate: now active" "\"active\":\"$SETC\""
+body_has "activate: what was" "\"was\":\"$ACTIVE\""
+WAITED=$(wait_active "$SETC")
+expect_run "activate: the service moves onto it (${WAITED} ms)" 0 "*" "" -- test "$WAITED" -lt 5000
+curl -s -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/one.json" "http://127.0.0.1:$PORT/v1/decide" >"$D/cdec"
+expect_eq "activate: decisions carry C's hash" "$SETC" "$(sed -n 's/.*"scripts":"\([0-9a-f]*\)".*/\1/p' "$D/cdec")"
+call "activate: active already" POST /v1/scripts/{gen}/activate "/v1/scripts/$C8/activate" 409 -H "$A_ME"
+call "rollback: needs credentials" POST /v1/scripts/rollback /v1/scripts/rollback 401
+call "rollback: not the dialer's" POST /v1/scripts/rollback /v1/scripts/rollback 403 -H "Authorization: Bearer $DIALER"
+call "rollback" POST /v1/scripts/rollback /v1/scripts/rollback 200 -H "$A_ME"
+body_has "rollback: back to A" "\"active\":\"$ACTIVE\""
+WAITED=$(wait_active "$ACTIVE")
+expect_run "rollback: the service moves back (${WAITED} ms)" 0 "*" "" -- test "$WAITED" -lt 5000
+n=0
+while [ $n -lt 20 ]; do
+    code=$(curl -s -o "$D/body" -w '%{http_code}' -X POST -H "$A_ME" "http://127.0.0.1:$PORT/v1/scripts/rollback")
+    [ "$code" = 200 ] || break
+    n=$((n + 1))
+done
+call "rollback: nothing further back" POST /v1/scripts/rollback /v1/scripts/rollback 409 -H "$A_ME"
+body_has "rollback: why" "no earlier active set"
+expect_run "scripts: the audit chain holds" 0 "*" "" -- "$T" --db "$DB" audit verify
+stop_serve "scripts"
+
 # Every route and method the OpenAPI file describes was called above, and
 # every status documented for it (but 413 and 503, which are provoked apart).
 why=$(python3 - "$SPEC" "$D/called" <<'PY'
