@@ -138,6 +138,30 @@ void tm_serve_publish(tm_serve *sv, tm_gen *g)
     tm_gen_release(old); /* the workers hold their own references */
 }
 
+const char *const tm_serve_phase_names[5] = {"events", "starts", "timers", "gate", "dispatch"};
+
+void tm_serve_read_gauges(tm_serve *sv)
+{
+    int64_t now = tm_serve_now_ms();
+    if (!sv->watch || (sv->gauges_read_ms && now - sv->gauges_read_ms < 5000))
+        return;
+    sv->gauges_read_ms = now;
+    struct tm_err e = {0};
+    int64_t planned, ready;
+    if (tm_store_outbox_depth(sv->watch, &planned, &ready, &e) == TM_OK) {
+        atomic_store(&sv->outbox_planned, planned);
+        atomic_store(&sv->outbox_ready, ready);
+    }
+    for (int i = 0; i < 5; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "phase_us.%s", tm_serve_phase_names[i]);
+        int64_t us = 0;
+        int found = 0;
+        if (tm_store_cycle_get(sv->watch, name, &us, &found, &e) == TM_OK)
+            atomic_store(&sv->phase_us[i], found ? us : -1);
+    }
+}
+
 /* The hash of the generation served ("" when none). Main thread. */
 static void served_hash(tm_serve *sv, char out[65])
 {
@@ -552,6 +576,10 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     sv->fd = -1;
     sv->log_fd = 2;
     sv->started = (int64_t)time(NULL);
+    atomic_store(&sv->outbox_planned, -1);
+    atomic_store(&sv->outbox_ready, -1);
+    for (int i = 0; i < 5; i++)
+        atomic_store(&sv->phase_us[i], -1);
     pthread_mutex_init(&sv->lock, NULL);
     int rc = TM_EXIT_FAIL;
     char msg[600];
@@ -616,6 +644,7 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
         fprintf(stderr, "tallyman: serve: serving the working tree %s as a draft (not an "
                         "approved set): each decision says \"draft\": true\n", cli->scripts);
     atomic_store(&sv->gen_version, 1);
+    tm_serve_read_gauges(sv);
 
     /* Signals are taken by the main thread alone, with sigwait: the workers
      * start with them blocked. A client gone mid-write is not a SIGPIPE. */
@@ -672,8 +701,10 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
             struct timespec every = {0, 250 * 1000 * 1000};
             int sig = sigtimedwait(&set, NULL, &every);
             if (sig < 0) {
-                if (errno == EAGAIN)
+                if (errno == EAGAIN) {
                     tm_serve_follow_active(sv);
+                    tm_serve_read_gauges(sv);
+                }
                 continue;
             }
             if (sig == SIGHUP) {

@@ -151,6 +151,13 @@ struct tm_serve {
     int log_fd;
     int64_t started;
     _Atomic uint64_t reloads, reload_failures;
+    /* What /metrics shows of the store, read by the main thread at most
+     * every 5 s (tm_serve_read_gauges), never on the request path: the
+     * outbox's waiting messages (-1: not read yet) and the last cycle's
+     * phase times in microseconds (-1: none recorded). */
+    _Atomic int64_t outbox_planned, outbox_ready;
+    _Atomic int64_t phase_us[5];
+    int64_t gauges_read_ms;
     tm_serve_worker *workers;
     int nworkers;
     int per_worker_conns;
@@ -208,6 +215,14 @@ void tm_serve_publish(tm_serve *sv, tm_gen *g);
  * does not load is logged once and the one served is kept. Returns 1 when a
  * new generation was published, else 0. */
 int tm_serve_follow_active(tm_serve *sv);
+
+/* The last cycle's phases as /metrics names them, in order. */
+extern const char *const tm_serve_phase_names[5];
+
+/* Reads the outbox depth and the last cycle's phase times into sv's gauges
+ * when the last read is 5 s old or more (main thread, on sv->watch). A read
+ * that fails leaves the values read before. */
+void tm_serve_read_gauges(tm_serve *sv);
 
 /* Writes one log line (a JSON object text, without the newline) to the log. */
 void tm_serve_log(tm_serve *sv, const char *line);

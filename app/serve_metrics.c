@@ -138,6 +138,7 @@ static void put(text *t, const char *fmt, ...)
 }
 
 static uint64_t ld(_Atomic uint64_t *a) { return atomic_load_explicit(a, memory_order_relaxed); }
+static int64_t ld64(_Atomic int64_t *a) { return atomic_load_explicit(a, memory_order_relaxed); }
 
 /* A rule id as a label value: quotes, backslashes and newlines escaped. */
 static void put_label(text *t, const char *v)
@@ -256,6 +257,26 @@ char *tm_serve_metrics_text(tm_serve *sv)
                 "tallyman_generation_info{scripts=\"%s\",draft=\"%s\"} 1\n",
             tm_gen_hash(sv->gen), sv->draft ? "true" : "false");
     pthread_mutex_unlock(&sv->lock);
+    int64_t planned = ld64(&sv->outbox_planned), ready = ld64(&sv->outbox_ready);
+    if (planned >= 0)
+        put(&t, "# HELP tallyman_outbox_messages Messages waiting in the store's outbox: planned "
+                "(not yet through the gate) and ready (allowed, not yet sent); read every 5 s.\n"
+                "# TYPE tallyman_outbox_messages gauge\n"
+                "tallyman_outbox_messages{status=\"planned\"} %lld\n"
+                "tallyman_outbox_messages{status=\"ready\"} %lld\n",
+            (long long)planned, (long long)ready);
+    int header = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t us = ld64(&sv->phase_us[i]);
+        if (us < 0)
+            continue;
+        if (!header++)
+            put(&t, "# HELP tallyman_cycle_phase_seconds Wall time of each phase of the last "
+                    "daily cycle (tallyman run) on the store.\n"
+                    "# TYPE tallyman_cycle_phase_seconds gauge\n");
+        put(&t, "tallyman_cycle_phase_seconds{phase=\"%s\"} %.6f\n", tm_serve_phase_names[i],
+            (double)us / 1e6);
+    }
     put(&t, "# HELP tallyman_reloads_total Generations loaded (an activation seen in the store, "
             "or SIGHUP), and loads that failed.\n"
             "# TYPE tallyman_reloads_total counter\n"

@@ -729,6 +729,10 @@ int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_e
 /* The mark `name`: *found is 0 (and *value untouched) when it was never set. */
 int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
                        struct tm_err *err);
+/* The messages waiting in the outbox: *planned (planned by a journey, not
+ * yet through the gate) and *ready (allowed, rendered, not yet sent). Reads
+ * the outbox's status index only, never the sent rows. TM_ESTORE. */
+int tm_store_outbox_depth(tm_store *s, int64_t *planned, int64_t *ready, struct tm_err *err);
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees; NULL with
  * *n 0 when there is no work): open debts without a journey; open debts whose

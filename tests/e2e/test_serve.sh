@@ -490,6 +490,29 @@ SETC=$(as_reviewer "$T" --db "$DB" scripts propose "$D/treeC" 2>"$D/proposeC.err
 expect_eq "scripts: set C proposed by the reviewer" 64 "${#SETC}"
 C8=$(printf '%s' "$SETC" | cut -c1-8)
 start_serve "$D/log7" --listen 127.0.0.1:0 || exit 1
+# The daily cycle runs on the store while the service answers; /metrics
+# then shows the outbox's waiting messages and the cycle's phase times
+# (read off the request path, every 5 s).
+call "metrics: the outbox before any cycle" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
+body_has "metrics: an empty outbox" 'tallyman_outbox_messages{status="planned"} 0'
+head -n 41 "$ROOT/examples/portfolio/accounts.csv" >"$D/accounts40.csv"
+"$T" --db "$DB" import accounts "$D/accounts40.csv" >/dev/null 2>&1
+"$T" --db "$DB" run --date 2026-11-23 >/dev/null 2>"$D/run.err" || cat "$D/run.err"
+PLANNED=$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE status = 'planned'")
+READY=$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE status = 'ready'")
+i=0
+while [ $i -lt 100 ]; do
+    curl -s -H "Authorization: Bearer $ENG" "http://127.0.0.1:$PORT/metrics" >"$D/m"
+    grep -q '^tallyman_cycle_phase_seconds{phase="gate"}' "$D/m" && break
+    sleep 0.1
+    i=$((i + 1))
+done
+call "metrics after a cycle" GET /metrics /metrics 200 -H "Authorization: Bearer $ENG"
+body_has "metrics: the outbox's planned messages" "tallyman_outbox_messages{status=\"planned\"} $PLANNED"
+body_has "metrics: the outbox's ready messages" "tallyman_outbox_messages{status=\"ready\"} $READY"
+for ph in events starts timers gate dispatch; do
+    body_has "metrics: the cycle's $ph phase" "tallyman_cycle_phase_seconds{phase=\"$ph\"} "
+done
 A_ME="Authorization: Bearer $MYTOK"
 A_REV="Authorization: Bearer $REVTOK"
 call "scripts: list" GET /v1/scripts /v1/scripts 200 -H "Authorization: Bearer $ADMIN"
