@@ -128,12 +128,42 @@ int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err)
     return tm_engine_load_generation(sv->watch, sv->cli->db, &g, out, err);
 }
 
+struct tm_serve_pending {
+    tm_engine *eng;
+    uint64_t version; /* the generation version it was built for */
+};
+
+static void pending_free(struct tm_serve_pending *p)
+{
+    if (p) {
+        tm_engine_close(p->eng);
+        free(p);
+    }
+}
+
 void tm_serve_publish(tm_serve *sv, tm_gen *g)
 {
+    /* Only this thread changes the version: the next one is known before
+     * it is published, and the engines are left for the workers first. */
+    uint64_t next = atomic_load(&sv->gen_version) + 1;
+    for (int i = 0; g && sv->running && i < sv->nworkers; i++) {
+        tm_engine_opts eo = {.gen = g};
+        tm_engine *e = NULL;
+        struct tm_err err = {0};
+        struct tm_serve_pending *p = NULL;
+        if (tm_engine_open(&eo, TM_ENGINE_GATE, &e, NULL, &err) != TM_OK ||
+            !(p = malloc(sizeof *p))) {
+            tm_engine_close(e); /* the worker builds its own (and says why it cannot) */
+            continue;
+        }
+        p->eng = e;
+        p->version = next;
+        pending_free(atomic_exchange(&sv->workers[i].pending, p));
+    }
     pthread_mutex_lock(&sv->lock);
     tm_gen *old = sv->gen;
     sv->gen = g;
-    atomic_fetch_add_explicit(&sv->gen_version, 1, memory_order_release);
+    atomic_store_explicit(&sv->gen_version, next, memory_order_release);
     pthread_mutex_unlock(&sv->lock);
     tm_gen_release(old); /* the workers hold their own references */
 }
@@ -225,6 +255,17 @@ void tm_serve_worker_refresh(tm_serve_worker *w)
         w->eng_version = version;
         return;
     }
+    /* The engine the main thread built for this version, when there is one. */
+    struct tm_serve_pending *p = atomic_exchange(&w->pending, NULL);
+    if (p && p->version == version) {
+        tm_gen_release(g);
+        tm_engine_close(w->eng);
+        w->eng = p->eng;
+        w->eng_version = version;
+        free(p);
+        return;
+    }
+    pending_free(p); /* built for an older version */
     tm_engine_opts eo = {.gen = g};
     tm_engine *e = NULL;
     struct tm_err err = {0};
@@ -423,6 +464,7 @@ static void worker_teardown(tm_serve_worker *w)
     if (w->base)
         event_base_free(w->base);
     tm_engine_close(w->eng);
+    pending_free(atomic_exchange(&w->pending, NULL));
     if (w->store)
         tm_store_close(w->store);
     if (w->seen) {
@@ -696,6 +738,7 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
         snprintf(detail, sizeof detail, "port %d, %d workers, scripts %s%s", sv->port,
                  sv->nworkers, hash, sv->draft ? ", draft" : "");
         log_event(sv, "started", detail);
+        sv->running = 1;
         for (;;) {
             /* Signals, and every 250 ms whether another set is active. */
             struct timespec every = {0, 250 * 1000 * 1000};

@@ -119,6 +119,11 @@ typedef struct tm_serve_worker {
     struct event *tick;       /* checks for a new generation and for stopping */
     tm_engine *eng;           /* this worker's sandbox and gate */
     uint64_t eng_version;     /* the generation version eng was made from */
+    /* An engine the main thread built for this worker on a new generation
+     * (struct tm_serve_pending), taken by the worker with an atomic
+     * exchange: the gate is built off the worker's thread, so taking up a
+     * new generation costs a request no more than a pointer swap. */
+    _Atomic(struct tm_serve_pending *) pending;
     tm_store *store;          /* this worker's connection */
     int store_ok;
     int conns;                /* open connections on this worker (counted at their first request) */
@@ -158,6 +163,7 @@ struct tm_serve {
     _Atomic int64_t outbox_planned, outbox_ready;
     _Atomic int64_t phase_us[5];
     int64_t gauges_read_ms;
+    int running;                  /* every worker started: publishing builds their engines */
     tm_serve_worker *workers;
     int nworkers;
     int per_worker_conns;
@@ -206,7 +212,9 @@ int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err);
 
 /* Publishes generation `g` (the reference is taken over; NULL: none is
  * active) as the one workers take up between requests; the one it replaces
- * is released when the last worker has left it. */
+ * is released when the last worker has left it. Once the workers run, an
+ * engine (sandbox and gate) is built for each of them first, here on the
+ * main thread, and handed over with the generation. Main thread only. */
 void tm_serve_publish(tm_serve *sv, tm_gen *g);
 
 /* Checks whether the store's active generation is still the one served
