@@ -27,6 +27,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "engine.h"
+#include "lifecycle.h"
 #include "portfolio.h"
 #include "store.h"
 
@@ -67,17 +68,7 @@ static int open_existing(const tm_cli *cli, tm_store **s, tm_keys **keys)
 static int audit(tm_store *s, const tm_keys *keys, const char *by, const char *action,
                  const char *subject, const char *details, struct tm_err *err)
 {
-    uint8_t akey[32];
-    tm_portfolio_audit_key(keys, akey);
-    int rc = tm_store_begin(s, err);
-    if (rc == TM_OK)
-        rc = tm_audit_append(s, akey, (int64_t)time(NULL), by, action, subject, details, err);
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, err);
-    else
-        tm_store_rollback(s);
-    OPENSSL_cleanse(akey, sizeof akey);
-    return rc;
+    return tm_life_audit(s, keys, by, action, subject, details, err);
 }
 
 /* A refusal: said on stderr as "tallyman: <why>", audited as
@@ -108,14 +99,7 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
 /* The roles as "compliance, strategy" ("none" for none). */
 static void roles_text(unsigned roles, char *buf, size_t cap)
 {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int r = 0; r < TM_ROLE_OTHER; r++)
-        if (roles & TM_ROLE_BIT(r))
-            n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? ", " : "",
-                                  tm_store_role_name((enum tm_role)r));
-    if (n == 0)
-        snprintf(buf, cap, "none");
+    tm_life_roles_text(roles, buf, cap);
 }
 
 /* ---- The difference between two sets ---------------------------------------------- */
@@ -596,209 +580,54 @@ static int named(tm_store *s, const tm_keys *keys, const char *me, const char *a
     return TM_EXIT_OK;
 }
 
+/* What a lifecycle step refused or failed: said on stderr (the refusal is
+ * audited already). Returns TM_EXIT_FAIL. */
+static int life_failed(const tm_life_result *res)
+{
+    fprintf(stderr, "tallyman: %s\n", res->why);
+    return TM_EXIT_FAIL;
+}
+
 static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u,
                    const char *gen)
 {
-    char asked[200], why[600], subject[100];
+    char asked[200], rl[200];
     snprintf(asked, sizeof asked, "scripts approve %s", gen);
-    tm_generation g;
-    if (named(s, keys, me, asked, gen, &g) != TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    snprintf(subject, sizeof subject, "scripts:%s", g.hash);
-    if (g.status != TM_GEN_PROPOSED) {
-        snprintf(why, sizeof why, "%.12s is %s, not proposed: there is nothing to approve", g.hash,
-                 tm_store_gen_status_name(g.status));
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (!strcmp(g.proposed_by, me)) {
-        snprintf(why, sizeof why,
-                 "%s proposed %.12s: a set is approved by someone other than its proposer", me,
-                 g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    unsigned missing = g.needs & ~g.approved;
-    unsigned roles = u ? u->roles & missing : 0;
-    char rl[200];
-    roles_text(missing, rl, sizeof rl);
-    if (!roles) {
-        snprintf(why, sizeof why,
-                 "%s may not approve %.12s: it still needs approval by the %s role%s, which %s "
-                 "does not hold",
-                 me, g.hash, rl, strchr(rl, ',') ? "s" : "", me);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    struct tm_err e = {0};
-    int64_t now = (int64_t)time(NULL);
-    tm_generation after;
-    int rc = tm_store_begin(s, &e);
-    if (rc == TM_OK)
-        rc = tm_store_gen_approve(s, g.id, me, roles, now, &after, &e);
-    if (rc == TM_OK) {
-        roles_text(roles, rl, sizeof rl);
-        json_t *d = json_pack("{s:s, s:s, s:s}", "set", g.hash, "as", rl, "status",
-                              tm_store_gen_status_name(after.status));
-        char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        rc = t ? tm_audit_append(s, akey, now, me, "scripts.approved", subject, t, &e)
-               : tm_err_set(&e, TM_ENOMEM, "out of memory");
-        free(t);
-        json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    roles_text(roles, rl, sizeof rl);
-    printf("%s approved %s as %s\n", me, g.hash, rl);
-    if (after.status == TM_GEN_APPROVED) {
-        printf("approved: activate it with `tallyman scripts activate %.12s`\n", g.hash);
+    tm_life_who who = {.s = s, .keys = keys, .me = me, .u = u, .asked = asked};
+    tm_life_result res;
+    if (tm_life_approve(&who, gen, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    roles_text(res.roles, rl, sizeof rl);
+    printf("%s approved %s as %s\n", me, res.g.hash, rl);
+    if (res.after.status == TM_GEN_APPROVED) {
+        printf("approved: activate it with `tallyman scripts activate %.12s`\n", res.g.hash);
     } else {
-        roles_text(after.needs & ~after.approved, rl, sizeof rl);
+        roles_text(res.after.needs & ~res.after.approved, rl, sizeof rl);
         printf("still needs approval by: %s\n", rl);
     }
     return TM_EXIT_OK;
 }
 
-/* Who may switch what runs: a person holding any role but agent and
- * auditor (those read and work, they do not change the set). */
-static int may_switch(const tm_user *u)
-{
-    const unsigned ok = TM_ROLE_BIT(TM_ROLE_COMPLIANCE) | TM_ROLE_BIT(TM_ROLE_STRATEGY) |
-                        TM_ROLE_BIT(TM_ROLE_ENGINEER) | TM_ROLE_BIT(TM_ROLE_ADMIN);
-    return u && (u->roles & ok);
-}
-
-/* Checks that generation `g` loads whole (gate and journeys) before it runs. */
-static int loads_whole(tm_store *s, const char *db, const tm_generation *g, struct tm_err *err)
-{
-    tm_gen *gen = NULL;
-    int rc = tm_engine_load_generation(s, db, g, &gen, err);
-    if (rc != TM_OK)
-        return rc;
-    tm_engine_opts eo = {.gen = gen, .gate_problem = tm_cli_warn_gate_problem,
-                         .journey_problem = tm_cli_warn_journey_problem};
-    tm_engine *eng = NULL;
-    rc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, NULL,
-                        err);
-    tm_engine_close(eng);
-    tm_gen_release(gen);
-    return rc;
-}
-
 static int activate(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me, const tm_user *u,
                     const char *gen)
 {
-    char asked[200], why[800], subject[100];
+    char asked[200];
     snprintf(asked, sizeof asked, "scripts activate %s", gen);
-    tm_generation g;
-    if (named(s, keys, me, asked, gen, &g) != TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    snprintf(subject, sizeof subject, "scripts:%s", g.hash);
-    if (!may_switch(u)) {
-        snprintf(why, sizeof why, "%s may not activate a script set (it takes the compliance, "
-                                  "strategy, engineer or admin role)", me);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status == TM_GEN_PROPOSED) {
-        char rl[200];
-        roles_text(g.needs & ~g.approved, rl, sizeof rl);
-        snprintf(why, sizeof why, "%.12s is not approved (it still needs approval by: %s): only "
-                                  "what was approved runs", g.hash, rl);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status == TM_GEN_ACTIVE) {
-        snprintf(why, sizeof why, "%.12s is the active set already", g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status != TM_GEN_APPROVED && g.status != TM_GEN_RETIRED) {
-        snprintf(why, sizeof why, "%.12s is in a state this build does not know", g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    struct tm_err e = {0};
-    if (loads_whole(s, cli->db, &g, &e) != TM_OK) {
-        snprintf(why, sizeof why, "%.12s does not load whole: %s", g.hash, e.msg);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    tm_generation before;
-    int had = 0;
-    int64_t now = (int64_t)time(NULL);
-    int rc = tm_store_gen_active(s, &before, &had, &e);
-    if (rc == TM_OK)
-        rc = tm_store_begin(s, &e);
-    if (rc == TM_OK) {
-        rc = tm_store_gen_activate(s, g.id, me, now, &e);
-        json_t *d = json_pack("{s:s, s:s}", "set", g.hash, "was", had ? before.hash : "");
-        char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        if (rc == TM_OK)
-            rc = t ? tm_audit_append(s, akey, now, me, "scripts.activated", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-        free(t);
-        json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-        if (rc == TM_OK)
-            rc = tm_store_commit(s, &e);
-        else
-            tm_store_rollback(s);
-    }
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    printf("active: %s (was %s)\n", g.hash, had ? before.hash : "none");
+    tm_life_who who = {.s = s, .keys = keys, .db = cli->db, .me = me, .u = u, .asked = asked};
+    tm_life_result res;
+    if (tm_life_activate(&who, gen, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    printf("active: %s (was %s)\n", res.g.hash, res.was[0] ? res.was : "none");
     return TM_EXIT_OK;
 }
 
 static int rollback(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u)
 {
-    char why[300];
-    if (!may_switch(u)) {
-        snprintf(why, sizeof why, "%s may not roll back the script set (it takes the compliance, "
-                                  "strategy, engineer or admin role)", me);
-        return refuse(s, keys, me, "scripts.refused", "scripts rollback", "scripts", why);
-    }
-    struct tm_err e = {0};
-    tm_generation before, to;
-    int had = 0, done = 0;
-    int64_t now = (int64_t)time(NULL);
-    int rc = tm_store_gen_active(s, &before, &had, &e);
-    if (rc == TM_OK)
-        rc = tm_store_begin(s, &e);
-    if (rc == TM_OK) {
-        rc = tm_store_gen_rollback(s, me, now, &to, &done, &e);
-        if (rc == TM_OK && done) {
-            json_t *d = json_pack("{s:s, s:s}", "set", to.hash, "was", had ? before.hash : "");
-            char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-            uint8_t akey[32];
-            tm_portfolio_audit_key(keys, akey);
-            char subject[100];
-            snprintf(subject, sizeof subject, "scripts:%s", to.hash);
-            rc = t ? tm_audit_append(s, akey, now, me, "scripts.rolled_back", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-            free(t);
-            json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-        }
-        if (rc == TM_OK && done)
-            rc = tm_store_commit(s, &e);
-        else
-            tm_store_rollback(s);
-    }
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    if (!done)
-        return refuse(s, keys, me, "scripts.refused", "scripts rollback", "scripts",
-                      "there is no earlier active set to go back to");
-    printf("active: %s (rolled back from %s)\n", to.hash, had ? before.hash : "none");
+    tm_life_who who = {.s = s, .keys = keys, .me = me, .u = u, .asked = "scripts rollback"};
+    tm_life_result res;
+    if (tm_life_rollback(&who, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    printf("active: %s (rolled back from %s)\n", res.g.hash, res.was[0] ? res.was : "none");
     return TM_EXIT_OK;
 }
 

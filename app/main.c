@@ -137,9 +137,9 @@ int main(int argc, char **argv)
     cli.argv = rest;
     /* --draft means something only where a store's active set would run. */
     if (cli.draft && strcmp(rest[0], "run") != 0 && strcmp(rest[0], "decide") != 0 &&
-        strcmp(rest[0], "simulate") != 0) {
+        strcmp(rest[0], "simulate") != 0 && strcmp(rest[0], "serve") != 0) {
         free(rest);
-        return tm_cli_usage_error(NULL, "--draft is for run, decide and simulate");
+        return tm_cli_usage_error(NULL, "--draft is for run, decide, simulate and serve");
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         if (strcmp(rest[0], commands[i].name) == 0) {

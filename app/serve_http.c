@@ -381,8 +381,24 @@ static int by_token(tm_sv_req *r, const char *h)
     snprintf(r->token, sizeof r->token, "%s", t.name);
     tm_roles roles = 0;
     char bad[64];
-    if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0)
+    if (t.person[0]) {
+        /* A person's token: their roles as they are now. */
+        tm_user u;
+        int ufound = 0;
+        if (tm_store_user_get(r->w->store, t.person, &u, &ufound, &e) != TM_OK) {
+            tm_sv_error(r, 503, "store_unavailable", "the credentials cannot be checked now", NULL);
+            return -1;
+        }
+        if (!ufound || u.disabled_at)
+            return refuse_credentials(r, 401, t.name, ufound ? "the token's person is disabled"
+                                                             : "the token's person is gone");
+        r->who = TM_SV_PERSON;
+        snprintf(r->person, sizeof r->person, "%s", u.name);
+        r->person_roles = u.roles;
+        roles = tm_access_of_person(u.roles);
+    } else if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0) {
         roles = 0; /* a role this build does not know grants nothing */
+    }
     r->roles = roles;
     if (rate_check(r, t.rate_limit) != 0)
         return -1;
@@ -426,6 +442,8 @@ static int by_session(tm_sv_req *r, const char *cookie)
     }
     r->who = TM_SV_PERSON;
     snprintf(r->token, sizeof r->token, "%s", x.user);
+    snprintf(r->person, sizeof r->person, "%s", x.user);
+    r->person_roles = x.roles;
     r->roles = tm_access_of_person(x.roles);
     r->session = x.id;
     if (rate_check(r, 0) != 0)

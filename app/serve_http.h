@@ -36,12 +36,21 @@ typedef struct tm_sv_req {
     struct evhttp_request *req;
     enum tm_serve_route route;
     int64_t t0_us;
-    /* Who is asking, once the credentials are checked (tm_sv_authorize):
-     * a machine by its bearer token or a person by their session cookie;
-     * the token's or the person's name ("" without credentials), for the
-     * log and as the actor of what the request writes; the roles. */
+    /* Who is asking, once the credentials are checked (tm_sv_authorize),
+     * the one notion every route uses: a machine (a token with roles of its
+     * own) or a person (a personal token, or a session cookie from POST
+     * /v1/login), by name, and the roles they hold now. `token` is the
+     * credential's name, or the person's for a session ("" without
+     * credentials), for the log and as the actor of what the request writes. `person` is the person's
+     * name ("" for a machine): what the audit and approvals name, since a
+     * script set is approved by people, not machines. `person_roles` are
+     * the person's roles as the store keeps them (TM_ROLE_BIT of enum
+     * tm_role, what the lifecycle checks); `roles` the same as access.c
+     * names them, or the machine token's. */
     enum { TM_SV_NOBODY, TM_SV_MACHINE, TM_SV_PERSON } who;
     char token[129];
+    char person[65];
+    unsigned person_roles;
     tm_roles roles;
     int64_t session;  /* a person's session row (TM_SV_PERSON) */
     /* The path's variable segments ("{id}" in the route table), decoded,
@@ -150,5 +159,11 @@ void tm_sv_accounts(tm_sv_req *r); /* serve_input.c */
 void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
 void tm_sv_login(tm_sv_req *r);    /* serve_login.c */
 void tm_sv_logout(tm_sv_req *r);   /* serve_login.c */
+void tm_sv_scripts_list(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_show(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_diff(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_approve(tm_sv_req *r);  /* serve_scripts.c */
+void tm_sv_scripts_activate(tm_sv_req *r); /* serve_scripts.c */
+void tm_sv_scripts_rollback(tm_sv_req *r); /* serve_scripts.c */
 
 #endif

@@ -26,16 +26,20 @@ void tm_sv_healthz(tm_sv_req *r)
 void tm_sv_readyz(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (!w->eng || !w->eng->gate) {
-        tm_sv_error(r, 503, "not_ready", "no script generation is loaded", NULL);
-        return;
-    }
     if (tm_store_schema_version(w->store) < 0) {
         tm_sv_error(r, 503, "not_ready", "the store cannot be read", NULL);
         return;
     }
-    tm_sv_reply_value(r, 200, json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
-                                  tm_gate_scripts_hash(w->eng->gate)));
+    if (!w->eng || !w->eng->gate) {
+        tm_sv_error(r, 503, "not_ready",
+                    "the store has no active script set (tallyman scripts activate)", NULL);
+        return;
+    }
+    json_t *v = json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
+                          tm_gate_scripts_hash(w->eng->gate));
+    if (v && w->sv->draft)
+        json_object_set_new(v, "draft", json_true());
+    tm_sv_reply_value(r, 200, v);
 }
 
 void tm_sv_metrics(tm_sv_req *r)
@@ -73,6 +77,17 @@ static const route routes[] = {
      * the session it ends. */
     {"/v1/login", EVHTTP_REQ_POST, TM_ROUTE_LOGIN, -1, tm_sv_login},
     {"/v1/logout", EVHTTP_REQ_POST, TM_ROUTE_LOGOUT, -1, tm_sv_logout},
+    {"/v1/scripts", EVHTTP_REQ_GET, TM_ROUTE_SCRIPTS, TM_PERM_POLICY_READ, tm_sv_scripts_list},
+    /* Before /v1/scripts/{}: "rollback" is not a generation's name. */
+    {"/v1/scripts/rollback", EVHTTP_REQ_POST, TM_ROUTE_SCRIPTS_ROLLBACK, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_rollback},
+    {"/v1/scripts/{}", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT, TM_PERM_POLICY_READ, tm_sv_scripts_show},
+    {"/v1/scripts/{}/diff", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT_DIFF, TM_PERM_POLICY_READ,
+     tm_sv_scripts_diff},
+    {"/v1/scripts/{}/approve", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_APPROVE, TM_PERM_POLICY_APPROVE,
+     tm_sv_scripts_approve},
+    {"/v1/scripts/{}/activate", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_ACTIVATE, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_activate},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

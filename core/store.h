@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 15
+#define TM_STORE_SCHEMA_VERSION 16
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -670,6 +670,11 @@ int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *fou
                      struct tm_err *err);
 /* The active generation: *found 0 when none is. */
 int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_err *err);
+/* The active generation's hash alone (hash: 65 bytes; "" and *found 0 when
+ * none is): one read of the unique index on the active row, cheap enough for
+ * a service to ask several times a second whether what runs has changed.
+ * TM_ESTORE. */
+int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_err *err);
 /* Every file of generation row `id`, in path order: *out (caller frees with
  * tm_store_files_free) holds *n files. TM_ENOMEM, TM_ESTORE (then *out is NULL
  * and *n 0; a file whose text is missing is TM_ESTORE naming it). */
@@ -758,6 +763,10 @@ int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_e
 /* The mark `name`: *found is 0 (and *value untouched) when it was never set. */
 int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
                        struct tm_err *err);
+/* The messages waiting in the outbox: *planned (planned by a journey, not
+ * yet through the gate) and *ready (allowed, rendered, not yet sent). Reads
+ * the outbox's status index only, never the sent rows. TM_ESTORE. */
+int tm_store_outbox_depth(tm_store *s, int64_t *planned, int64_t *ready, struct tm_err *err);
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees; NULL with
  * *n 0 when there is no work): open debts without a journey; open debts whose
@@ -1052,7 +1061,8 @@ int tm_store_lease_release(tm_store *s, const char *name, const char *holder, st
 typedef struct tm_token_rec {
     int64_t id;
     char name[129];
-    char roles[129];   /* comma-separated role names (app/access.c) */
+    char roles[129];   /* comma-separated role names (app/access.c); "" for a person's */
+    char person[65];   /* the person it acts for (users.name), "" for a machine's token */
     int64_t created;
     int64_t expires;   /* 0: never */
     int64_t last_used; /* 0: never used */
@@ -1067,6 +1077,12 @@ typedef struct tm_token_rec {
  * records never mean two tokens. */
 int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
                        int64_t created, int64_t expires, struct tm_err *err);
+/* Adds a personal token: like tm_store_token_add, but acting for `person`
+ * (a users.name): it has no roles of its own, the person's roles are read
+ * from user_roles on each use, so a role taken from them is taken from the
+ * token at once. TM_EEXIST as tm_store_token_add. */
+int tm_store_token_add_person(tm_store *s, const char *name, const char *hash, const char *person,
+                              int64_t created, int64_t expires, struct tm_err *err);
 /* Reads the token whose hash is `hash` into *out (revoked and expired ones
  * too: the caller judges). */
 int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,

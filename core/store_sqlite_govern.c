@@ -344,6 +344,27 @@ int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_e
     return gen_one(s, "WHERE g.status = 'active'", NULL, 0, out, found, err);
 }
 
+int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_err *err)
+{
+    /* The partial unique index script_generations_one_active answers this. */
+    static const char sql[] = "SELECT hash FROM script_generations WHERE status = 'active'";
+    *found = 0;
+    hash[0] = '\0';
+    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    int step = tm__sq_step(s, st);
+    int rc = TM_OK;
+    if (step == SQLITE_ROW) {
+        tm__sq_copy_col(st, 0, hash, 65);
+        *found = 1;
+    } else if (step != SQLITE_DONE) {
+        rc = tm__sq_error(s, err, "reading the active script generation");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 void tm_store_files_free(tm_store_file *files, size_t n)
 {
     for (size_t i = 0; files && i < n; i++) {

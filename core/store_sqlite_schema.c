@@ -465,13 +465,22 @@ static const struct {
     {15, "users", "locked_until", "INTEGER"},
     {15, "users", "password_ok_until", "INTEGER"},
     {15, "api_tokens", "rate_limit", "REAL"},
+    {16, "api_tokens", "person", "TEXT"},
 };
+
+/* 16: personal tokens. A token may act for a person (users.name): it then
+ * carries no roles of its own (roles ''), the person's are read on each
+ * use. NULL: a machine's token, with its roles. The column is added by
+ * migration_columns (so a store that has it already is upgraded too); the
+ * index finds a person's tokens. */
+static const char migration_16[] =
+    "CREATE INDEX IF NOT EXISTS api_tokens_person ON api_tokens(person) WHERE person IS NOT NULL;\n";
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
                                          migration_12, migration_13, migration_14,
-                                         migration_15};
+                                         migration_15, migration_16};
 
 
 int tm_store_schema_version(tm_store *s)

@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TOKEN_COLS \
-    "id, name, roles, created_at, expires_at, last_used_at, revoked_at, coalesce(rate_limit, 0)"
+#define TOKEN_COLS                                                                                 \
+    "id, name, roles, created_at, expires_at, last_used_at, revoked_at, coalesce(rate_limit, 0), "     \
+    "coalesce(person, '')"
 
 static void read_token(sqlite3_stmt *st, tm_token_rec *t)
 {
@@ -23,6 +24,7 @@ static void read_token(sqlite3_stmt *st, tm_token_rec *t)
     t->last_used = sqlite3_column_int64(st, 5);
     t->revoked = sqlite3_column_int64(st, 6);
     t->rate_limit = sqlite3_column_double(st, 7);
+    tm__sq_copy_col(st, 8, t->person, sizeof t->person);
 }
 
 int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *found,
@@ -42,8 +44,8 @@ int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *fou
     return rc;
 }
 
-int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
-                       int64_t created, int64_t expires, struct tm_err *err)
+static int token_add(tm_store *s, const char *name, const char *hash, const char *roles,
+                     const char *person, int64_t created, int64_t expires, struct tm_err *err)
 {
     sqlite3_stmt *st;
     if (tm__sq_prepare(s, "SELECT 1 FROM api_tokens WHERE name = ?", &st) != SQLITE_OK)
@@ -56,8 +58,8 @@ int tm_store_token_add(tm_store *s, const char *name, const char *hash, const ch
                           name);
     if (step != SQLITE_DONE)
         return tm__sq_error(s, err, "store");
-    if (tm__sq_prepare(s, "INSERT INTO api_tokens (name, hash, roles, created_at, expires_at) "
-                          "VALUES (?, ?, ?, ?, ?)", &st) != SQLITE_OK)
+    if (tm__sq_prepare(s, "INSERT INTO api_tokens (name, hash, roles, created_at, expires_at, "
+                          "person) VALUES (?, ?, ?, ?, ?, ?)", &st) != SQLITE_OK)
         return tm__sq_error(s, err, "store");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
@@ -67,9 +69,25 @@ int tm_store_token_add(tm_store *s, const char *name, const char *hash, const ch
         sqlite3_bind_int64(st, 5, expires);
     else
         sqlite3_bind_null(st, 5);
+    if (person)
+        sqlite3_bind_text(st, 6, person, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
     int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "adding a token");
     sqlite3_finalize(st);
     return rc;
+}
+
+int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
+                       int64_t created, int64_t expires, struct tm_err *err)
+{
+    return token_add(s, name, hash, roles, NULL, created, expires, err);
+}
+
+int tm_store_token_add_person(tm_store *s, const char *name, const char *hash, const char *person,
+                              int64_t created, int64_t expires, struct tm_err *err)
+{
+    return token_add(s, name, hash, "", person, created, expires, err);
 }
 
 int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,

@@ -99,7 +99,7 @@ sed -i 's/to = "20:00"/to = "19:00"/' "$TREE/policies/acme.lua"
 expect_run "the tree was changed" 0 "*" "" -- grep -q '"19:00"' "$TREE/policies/acme.lua"
 expect_run "decide --draft marks each decision" 0 "*" "" -- sh -c "'$T' --db '$DB' --scripts '$TREE' --draft decide '$D/q.jsonl' | grep -q '\"draft\":true}'"
 expect_run "run --draft says DRAFT" 0 "*" "" -- sh -c "'$T' --db '$DB' --scripts '$TREE' --draft run --date 2026-11-24 --spool '$D/sp' | grep -q '^DRAFT: script set'"
-expect_run "--draft elsewhere is a usage error" 2 "" "--draft is for run, decide and simulate" -- "$T" --db "$DB" --draft scripts list
+expect_run "--draft elsewhere is a usage error" 2 "" "--draft is for run, decide, simulate and serve" -- "$T" --db "$DB" --draft scripts list
 
 # A change to a regulation: the difference names the rule and its window,
 # and needs the compliance role.
