@@ -157,3 +157,8 @@ const char *tm_access_perm_name(enum tm_perm perm)
     };
     return perm >= 0 && perm < TM_PERM_COUNT && names[perm] ? names[perm] : "other";
 }
+
+int tm_access_needs_person(enum tm_perm perm)
+{
+    return perm == TM_PERM_POLICY_PROPOSE || perm == TM_PERM_POLICY_APPROVE;
+}

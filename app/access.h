@@ -44,6 +44,11 @@ void tm_access_roles_format(tm_roles r, char *buf, size_t cap);
 /* The permission's name ("decide", "users_admin"), for listings. */
 const char *tm_access_perm_name(enum tm_perm perm);
 
+/* 1 when `perm` is exercised only by a person (a login session or a
+ * personal token), never by a machine's token whatever its roles: changing
+ * what runs is one person's act, approved by another (four-eyes). */
+int tm_access_needs_person(enum tm_perm perm);
+
 /* 1 when one of the roles grants `perm`. */
 int tm_access_allows(tm_roles r, enum tm_perm perm);
 

@@ -567,6 +567,16 @@ int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
         tm_sv_error(r, 403, "forbidden", msg, NULL);
         return -1;
     }
+    if (tm_access_needs_person(perm) && r->who != TM_SV_PERSON) {
+        tm_sv_audit(r, NULL, "access.refused", "service",
+                    json_pack("{s:s, s:s}", "route", tm_serve_route_names[r->route], "why",
+                              "a machine's token"));
+        tm_sv_error(r, 403, "forbidden",
+                    "this route takes a person (a login session or a personal token: tallyman "
+                    "tokens create --user NAME), not a machine's token",
+                    NULL);
+        return -1;
+    }
     return 0;
 }
 

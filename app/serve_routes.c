@@ -95,9 +95,10 @@ static const route routes[] = {
 static const char *method_text(enum evhttp_cmd_type m);
 
 /* One line per role ("role NAME person|machine"), then one per route
- * ("route METHOD PATH PERMISSION ROLES"): method, path ("{}" for a variable segment), the
- * permission's name or "-" (no credentials needed), and the roles of
- * app/access.c that grant it, comma-separated. */
+ * ("route METHOD PATH PERMISSION ROLES WHO"): method, path ("{}" for a variable segment),
+ * the permission's name or "-" (no credentials needed), the roles of
+ * app/access.c that grant it, comma-separated, and "person" when only a
+ * person may use it (tm_access_needs_person), else "any". */
 void tm_serve_routes_print(FILE *out)
 {
     for (int k = 0; tm_access_role_name(k); k++)
@@ -110,9 +111,12 @@ void tm_serve_routes_print(FILE *out)
             if (tm_access_allows(1u << k, (enum tm_perm)routes[i].perm))
                 n += (size_t)snprintf(roles + n, sizeof roles - n, "%s%s", n ? "," : "",
                                       tm_access_role_name(k));
-        fprintf(out, "route %s %s %s %s\n", method_text(routes[i].method), routes[i].path,
+        fprintf(out, "route %s %s %s %s %s\n", method_text(routes[i].method), routes[i].path,
                 routes[i].perm >= 0 ? tm_access_perm_name((enum tm_perm)routes[i].perm) : "-",
-                routes[i].perm >= 0 ? (n ? roles : "none") : "-");
+                routes[i].perm >= 0 ? (n ? roles : "none") : "-",
+                routes[i].perm >= 0 && tm_access_needs_person((enum tm_perm)routes[i].perm)
+                    ? "person"
+                    : "any");
     }
 }
 
