@@ -49,5 +49,5 @@ for n in $SIZES; do
     measure event "$n" event "$T" --db "$W/e.db" event "$W/events.jsonl"
     rm -f "$W/e.db" "$W/e.db-wal" "$W/e.db-shm" "$W/e.db.key"
     measure first-day "$n" debt "$T" --db "$W/b.db" --draft run --date 2026-11-23 --spool "$W/spool" --quiet
-    grep -E "^messages" "$W/out" | sed 's/^/  /'
+    grep -E "^messages:" "$W/out" | sed "s/^/  first-day $n: /"
 done

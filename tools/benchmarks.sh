@@ -91,6 +91,8 @@ fenced() {
         sed -n 's/^growth: //p' "$IN" | awk '
             $1 ~ /^(import|event|first-day)$/ && $4 == "wall" {
                 printf "| %s | %s %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $8, $11, $13, $18 }'
+        rest=$(section bench_growth.sh | grep -v '^growth: [a-z-]* *[0-9]')
+        [ -n "$rest" ] && printf '\n```\n%s\n```\n' "$rest"
     else
         printf '(not in this run of `make bench`: bench_growth.sh)\n'
     fi
