@@ -10,6 +10,8 @@
  *   app/serve_decide.c   POST /v1/decide
  *   app/serve_input.c    POST /v1/events, POST /v1/accounts
  *   app/serve_debts.c    GET /v1/debts/{id}
+ *   app/serve_payments.c POST /v1/payments
+ *   app/serve_story.c    GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -62,7 +64,10 @@ typedef struct tm_serve_opts {
  * a path may hold an id). */
 enum tm_serve_route {
     TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
-    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_OTHER, TM_ROUTE__COUNT
+    TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_PAYMENTS, TM_ROUTE_STORY, TM_ROUTE_EXPLAIN,
+    TM_ROUTE_AUDIT, TM_ROUTE_AUDIT_VERIFY, TM_ROUTE_QUEUE, TM_ROUTE_QUEUE_CLAIM, TM_ROUTE_QUEUE_CLOSE,
+    TM_ROUTE_SIMULATIONS, TM_ROUTE_SIMULATION, TM_ROUTE_SIMULATION_REPORT, TM_ROUTE_OTHER,
+    TM_ROUTE__COUNT
 };
 extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "access.h"
+#include "buf.h"
 #include "jscan.h"
 #include "serve.h"
 
@@ -96,6 +97,16 @@ int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
 /* Replies with that 400. */
 void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const char *scan_msg);
 
+/* The body as JSON lines, one item a line, into `lines` (appended): a JSON
+ * array's elements as they stand in the body (not re-encoded: the import
+ * reads exactly what was sent), or JSON lines as sent, blank lines dropped.
+ * With want_keys, (*keys)[i] is item i's "key" member text (malloc'd, or
+ * NULL); *keys is owned by the caller (tm_sv_free_keys, also when n is 0).
+ * Returns the number of items, or -1 after replying 400/500. */
+int tm_sv_body_items(tm_sv_req *r, const char *body, size_t len, int want_keys, tm_buf *lines,
+                     char ***keys);
+void tm_sv_free_keys(char **keys, int n);
+
 /* Checks the request's credentials and that one of its roles grants
  * `perm`; fills r->token and r->roles. Returns 0, or -1 after replying 401
  * (none, unknown, revoked, expired), 403 (a role that may not) or 503 (the
@@ -110,5 +121,8 @@ void tm_sv_decide(tm_sv_req *r);   /* serve_decide.c */
 void tm_sv_events(tm_sv_req *r);   /* serve_input.c */
 void tm_sv_accounts(tm_sv_req *r); /* serve_input.c */
 void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
+void tm_sv_payments(tm_sv_req *r); /* serve_payments.c */
+void tm_sv_story(tm_sv_req *r);    /* serve_story.c */
+void tm_sv_explain(tm_sv_req *r);  /* serve_story.c */
 
 #endif

@@ -69,6 +69,9 @@ static const route routes[] = {
     {"/v1/events", EVHTTP_REQ_POST, TM_ROUTE_EVENTS, TM_PERM_EVENTS, tm_sv_events},
     {"/v1/accounts", EVHTTP_REQ_POST, TM_ROUTE_ACCOUNTS, TM_PERM_ACCOUNTS, tm_sv_accounts},
     {"/v1/debts/{}", EVHTTP_REQ_GET, TM_ROUTE_DEBT, TM_PERM_DEBTS_READ, tm_sv_debt},
+    {"/v1/payments", EVHTTP_REQ_POST, TM_ROUTE_PAYMENTS, TM_PERM_PAYMENTS, tm_sv_payments},
+    {"/v1/debts/{}/story", EVHTTP_REQ_GET, TM_ROUTE_STORY, TM_PERM_DEBT_STORY, tm_sv_story},
+    {"/v1/debts/{}/explain", EVHTTP_REQ_POST, TM_ROUTE_EXPLAIN, TM_PERM_DEBT_STORY, tm_sv_explain},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

@@ -1,0 +1,124 @@
+#!/bin/sh
+# tests/e2e/test_serve_routes.sh: the service's routes for people and the
+# systems around them, each doing what its command does through the same
+# code: POST /v1/payments (tallyman pay), a debt's story and explanation
+# (tallyman why, decide --explain), the audit log (audit export, verify), the
+# work queues (tallyman queue) and simulations (tallyman simulate). Every
+# response is checked against docs/openapi.json.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+DB="$D/s.db"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/e2e/serve_lib.sh"
+
+cat >"$D/a.csv" <<'CSV'
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip
+C1,D1,Ann,Lee,TX,America/Chicago,100.00,USD,20,+16175550174,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,+16175551002,c2@example.com,2 Main St,Springfield,01101
+C3,D3,Cy,Fox,TX,America/Chicago,300.00,USD,20,+16175551003,c3@example.com,3 Main St,Springfield,01101
+CSV
+"$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
+INTEG=$("$T" --db "$DB" tokens create --role integration --name crm | tail -n 1)
+AGENT=$("$T" --db "$DB" tokens create --role agent --name desk | tail -n 1)
+AUDITOR=$("$T" --db "$DB" tokens create --role auditor --name books | tail -n 1)
+DIALER=$("$T" --db "$DB" tokens create --role dialer --name dialer | tail -n 1)
+start_serve "$D/log" --listen 127.0.0.1:0 || exit 1
+A="Authorization: Bearer $INTEG"
+
+# --- POST /v1/payments: what `tallyman pay` does ------------------------------------------------
+cat >"$D/pay.json" <<'JSON'
+[{"key":"k1","debt_id":"D1","amount":"25.00","card_number":"4111111111111111","at":"2026-11-23T15:00:00Z"},
+ {"key":"k2","debt_id":"D1","amount":"10.01","card_number":"4111 1111 1111 1111","at":"2026-11-23T15:05:00Z"},
+ {"key":"k3","debt_id":"D2","amount":"20.02","card_number":"5555555555554444","at":"2026-11-23T15:06:00Z"},
+ {"key":"k4","debt_id":"NOPE","amount":"5.00","card_number":"5555555555554444","at":"2026-11-23T15:07:00Z"},
+ {"key":"k5","debt_id":"D2","amount":"5.00","card_number":"5555555555554444","note":"card 4111 1111 1111 1111","at":"2026-11-23T15:08:00Z"},
+ {"key":"k1","debt_id":"D1","amount":"25.00","card_number":"4111111111111111","at":"2026-11-23T15:00:00Z"}]
+JSON
+call "payments: a batch" POST /v1/payments /v1/payments 200 -H "$J" -H "$A" --data-binary @"$D/pay.json"
+body_has "payments: the counts" '"items":6,"approved":1,"declined":1,"pending":1,"duplicates":1,"refused":0,"rejected":2'
+body_has "payments: approved, with the card's token" '{"index":0,"status":"approved","token":"tok_'
+body_has "payments: a decline" '"index":1,"status":"declined"'
+body_has "payments: a time-out is pending" '"index":2,"status":"pending"'
+body_has "payments: an unknown debt names the field" '"field":"debt_id"'
+body_has "payments: a card number in another field is named, not echoed" '"field":"note"'
+body_has "payments: the same key and request again is a duplicate" '{"index":5,"status":"duplicate"'
+body_lacks "payments: no card number in the reply" '4111111111111111'
+body_lacks "payments: no grouped card number in the reply" '4111 1111'
+expect_run "payments: the approved charge is a payment on the debt" 0 "7500" "" -- sqlite3 "$DB" "SELECT balance_minor FROM debts WHERE debt_id = 'D1'"
+expect_run "payments: the card number is nowhere in the store" 1 "" "" -- sh -c "strings '$DB' '$DB-wal' 2>/dev/null | grep -E '4111111111111111|4111 1111|5555555555554444'"
+expect_run "payments: nor in the request log" 1 "" "" -- grep -E '4111|5555555555554444|Ann|Lee' "$D/log"
+expect_run "payments: the audit chain holds" 0 "*" "" -- "$T" --db "$DB" audit verify
+TOKEN=$(sed -n 's/.*"index":0,"status":"approved","token":"\(tok_[^"]*\)".*/\1/p' "$D/body")
+printf '{"key":"k9","debt_id":"D1","amount":"1.00","token":"%s","at":"2026-11-23T15:30:00Z"}\n' "$TOKEN" >"$D/pay.jsonl"
+call "payments: JSON lines, a token instead of the number" POST /v1/payments /v1/payments 200 -H 'Content-Type: application/x-ndjson' -H "$A" --data-binary @"$D/pay.jsonl"
+body_has "payments: by token" '"approved":1'
+printf '{"key":"k10","debt_id":"D1","amount":"1.00","token":"tok_4111111111111111","at":"2026-11-23T15:31:00Z"}\n' >"$D/bad.jsonl"
+call "payments: a token this engine did not issue" POST /v1/payments /v1/payments 200 -H 'Content-Type: application/x-ndjson' -H "$A" --data-binary @"$D/bad.jsonl"
+body_has "payments: the token is refused" '"rejected":1'
+body_lacks "payments: and not echoed" '4111111111111111'
+printf '{"key":"k1","debt_id":"D1","amount":"26.00","card_number":"4111111111111111","at":"2026-11-23T15:00:00Z"}\n' >"$D/reuse.jsonl"
+call "payments: a key reused for another payment" POST /v1/payments /v1/payments 200 -H 'Content-Type: application/x-ndjson' -H "$A" --data-binary @"$D/reuse.jsonl"
+body_has "payments: the reuse is refused, not charged" '"rejected":1'
+body_has "payments: the reuse names the key" '"field":"key"'
+printf '[{"key":"k11","card_number":"4111111111111111", }]' >"$D/mal.json"
+call "payments: malformed JSON" POST /v1/payments /v1/payments 400 -H "$J" -H "$A" --data-binary @"$D/mal.json"
+body_has "payments: malformed JSON names the place" '"code":"malformed_json"'
+printf '[{"key":"k11","debt_id":4111111111111111x}]' >"$D/mal2.json"
+call "payments: malformed JSON next to a card number" POST /v1/payments /v1/payments 400 -H "$J" -H "$A" --data-binary @"$D/mal2.json"
+body_lacks "payments: the malformed text is not echoed when it holds a card number" '4111111111111111'
+call "payments: no items" POST /v1/payments /v1/payments 400 -H "$J" -H "$A" --data '[]'
+call "payments: wrong content type" POST /v1/payments /v1/payments 415 -H 'Content-Type: text/plain' -H "$A" --data '[]'
+call "payments: wrong method" GET /v1/payments /v1/payments 405 -H "$A"
+call "payments: without credentials" POST /v1/payments /v1/payments 401 -H "$J" --data '[]'
+call "payments: a dialer may not" POST /v1/payments /v1/payments 403 -H "$J" -H "Authorization: Bearer $DIALER" --data '[]'
+for i in 1 2 3; do
+    printf '{"key":"v%s","debt_id":"D3","amount":"1.00","card_number":"378282246310005","at":"2026-11-24T10:0%s:00Z"}\n' "$i" "$i"
+done >"$D/vel.jsonl"
+printf '{"key":"v4","debt_id":"D3","amount":"1.00","card_number":"378282246310005","at":"2026-11-24T10:04:00Z"}\n' >>"$D/vel.jsonl"
+call "payments: velocity" POST /v1/payments /v1/payments 200 -H 'Content-Type: application/x-ndjson' -H "Authorization: Bearer $AGENT" --data-binary @"$D/vel.jsonl"
+body_has "payments: the fourth attempt on a card in the hour is refused" '"index":3,"status":"refused","token":"tok_'
+body_has "payments: refused says why" '"code":"velocity_limit","message":"too many attempts on this card within the window"'
+
+# --- GET /v1/debts/{id}/story: what `tallyman why --json` shows -------------------------------------
+S="Authorization: Bearer $AUDITOR"
+call "story" GET /v1/debts/{id}/story /v1/debts/D1/story 200 -H "$S"
+"$T" --db "$DB" why D1 --json >"$D/why.jsonl"
+expect_run "story: the same head and entries as tallyman why --json" 0 "same" "" -- python3 -c '
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = [json.loads(l) for l in open(sys.argv[2])]
+print("same" if [got["debt"]] + got["entries"] == want and len(want) > 2 else "differs: %r" % got)' "$D/body" "$D/why.jsonl"
+body_has "story: the payment taken above" '"kind":"payment","amount_minor":2500'
+body_lacks "story: no personal data" 'Ann'
+body_lacks "story: no phone" '6175550174'
+call "story: an unknown debt" GET /v1/debts/{id}/story /v1/debts/NOPE/story 404 -H "$S"
+body_has "story: 404 names the id" '"field":"id"'
+call "story: an id too long for any debt" GET /v1/debts/{id}/story "/v1/debts/$(head -c 300 /dev/zero | tr '\0' x)/story" 404 -H "$S"
+call "story: wrong method" POST /v1/debts/{id}/story /v1/debts/D1/story 405 -H "$S"
+call "story: without credentials" GET /v1/debts/{id}/story /v1/debts/D1/story 401
+call "story: a dialer may not" GET /v1/debts/{id}/story /v1/debts/D1/story 403 -H "Authorization: Bearer $DIALER"
+
+# --- POST /v1/debts/{id}/explain: what `decide --explain --json` shows ------------------------------
+printf '{"id":"x1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]}}' >"$D/ex.json"
+call "explain" POST /v1/debts/{id}/explain /v1/debts/D1/explain 200 -H "$J" -H "$S" --data-binary @"$D/ex.json"
+printf '{"id":"x1","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY","timezones":["America/New_York"]},"debt":{"id":"D1"}}\n' >"$D/ex.jsonl"
+expect_eq "explain: what tallyman decide --explain --json writes, the debt's id from the path" \
+    "$("$T" decide --explain --json "$D/ex.jsonl" 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')" \
+    "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), sort_keys=True))' "$D/body")"
+call "explain: the body may name the same debt" POST /v1/debts/{id}/explain /v1/debts/D1/explain 200 -H "$J" -H "$S" --data-binary @"$D/ex.jsonl"
+call "explain: another debt in the body" POST /v1/debts/{id}/explain /v1/debts/D2/explain 400 -H "$J" -H "$S" --data-binary @"$D/ex.jsonl"
+body_has "explain: names debt.id" '"field":"debt.id"'
+call "explain: an invalid request names the field" POST /v1/debts/{id}/explain /v1/debts/D1/explain 400 -H "$J" -H "$S" --data '{"id":"x","consumer":{"state":"NY"}}'
+body_has "explain: the field" '"field":"channel"'
+call "explain: malformed JSON" POST /v1/debts/{id}/explain /v1/debts/D1/explain 400 -H "$J" -H "$S" --data '{"id":'
+body_has "explain: malformed" '"code":"malformed_json"'
+call "explain: an unknown debt" POST /v1/debts/{id}/explain /v1/debts/NOPE/explain 404 -H "$J" -H "$S" --data-binary @"$D/ex.json"
+call "explain: wrong content type" POST /v1/debts/{id}/explain /v1/debts/D1/explain 415 -H 'Content-Type: text/plain' -H "$S" --data-binary @"$D/ex.json"
+call "explain: wrong method" GET /v1/debts/{id}/explain /v1/debts/D1/explain 405 -H "$S"
+call "explain: without credentials" POST /v1/debts/{id}/explain /v1/debts/D1/explain 401 -H "$J" --data-binary @"$D/ex.json"
+call "explain: an integration token may not" POST /v1/debts/{id}/explain /v1/debts/D1/explain 403 -H "$J" -H "$A" --data-binary @"$D/ex.json"
+
+stop_serve "routes"
+spec_covered "every documented route of these, with every status, was checked" "$SERVE_ROUTES_ELSEWHERE" ''
+finish
