@@ -12,6 +12,7 @@
  *   app/serve_debts.c    GET /v1/debts/{id}
  *   app/serve_payments.c POST /v1/payments
  *   app/serve_story.c    GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain
+ *   app/serve_audit.c    GET /v1/audit, GET /v1/audit/verify
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *

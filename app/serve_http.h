@@ -124,5 +124,7 @@ void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
 void tm_sv_payments(tm_sv_req *r); /* serve_payments.c */
 void tm_sv_story(tm_sv_req *r);    /* serve_story.c */
 void tm_sv_explain(tm_sv_req *r);  /* serve_story.c */
+void tm_sv_audit(tm_sv_req *r);    /* serve_audit.c */
+void tm_sv_audit_verify(tm_sv_req *r);
 
 #endif

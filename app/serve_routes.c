@@ -72,6 +72,8 @@ static const route routes[] = {
     {"/v1/payments", EVHTTP_REQ_POST, TM_ROUTE_PAYMENTS, TM_PERM_PAYMENTS, tm_sv_payments},
     {"/v1/debts/{}/story", EVHTTP_REQ_GET, TM_ROUTE_STORY, TM_PERM_DEBT_STORY, tm_sv_story},
     {"/v1/debts/{}/explain", EVHTTP_REQ_POST, TM_ROUTE_EXPLAIN, TM_PERM_DEBT_STORY, tm_sv_explain},
+    {"/v1/audit", EVHTTP_REQ_GET, TM_ROUTE_AUDIT, TM_PERM_AUDIT_READ, tm_sv_audit},
+    {"/v1/audit/verify", EVHTTP_REQ_GET, TM_ROUTE_AUDIT_VERIFY, TM_PERM_AUDIT_READ, tm_sv_audit_verify},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

@@ -119,6 +119,55 @@ call "explain: wrong method" GET /v1/debts/{id}/explain /v1/debts/D1/explain 405
 call "explain: without credentials" POST /v1/debts/{id}/explain /v1/debts/D1/explain 401 -H "$J" --data-binary @"$D/ex.json"
 call "explain: an integration token may not" POST /v1/debts/{id}/explain /v1/debts/D1/explain 403 -H "$J" -H "$A" --data-binary @"$D/ex.json"
 
+# --- GET /v1/audit: what `tallyman audit export` gives; GET /v1/audit/verify ---------------------------
+AU="Authorization: Bearer $AUDITOR"
+call "audit: a debt's records" GET /v1/audit "/v1/audit?debt=D1" 200 -H "$AU"
+"$T" --db "$DB" audit export --debt D1 >"$D/export.jsonl"
+expect_run "audit: the same records as tallyman audit export --debt" 0 "same" "" -- python3 -c '
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = [json.loads(l) for l in open(sys.argv[2])]
+print("same" if got["records"] == want and got["count"] == len(want) > 0 and got["next_after"] is None else "differs")' "$D/body" "$D/export.jsonl"
+body_has "audit: times in RFC 3339" '"at":"2026-11-23T15:00:00Z"'
+body_lacks "audit: no card number" '4111111111111111'
+body_lacks "audit: no name" 'Ann'
+call "audit: by action" GET /v1/audit "/v1/audit?action=payment.declined" 200 -H "$AU"
+body_has "audit: the one decline" '"count":1,'
+body_has "audit: of that action" '"action":"payment.declined"'
+call "audit: by actor" GET /v1/audit "/v1/audit?actor=serve:crm&action=payment.approved" 200 -H "$AU"
+body_has "audit: the crm token's approved payments" '"count":2,'
+call "audit: a period" GET /v1/audit "/v1/audit?from=2026-11-24&to=2026-11-24&action=payment.approved" 200 -H "$AU"
+body_has "audit: the day's approved payments (the velocity test's three)" '"count":3,'
+call "audit: first page" GET /v1/audit "/v1/audit?limit=2" 200 -H "$AU"
+NEXT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next_after"])' "$D/body")
+FIRST=$(python3 -c 'import json,sys; print([r["seq"] for r in json.load(open(sys.argv[1]))["records"]])' "$D/body")
+call "audit: next page" GET /v1/audit "/v1/audit?limit=2&after=$NEXT" 200 -H "$AU"
+SECOND=$(python3 -c 'import json,sys; print([r["seq"] for r in json.load(open(sys.argv[1]))["records"]])' "$D/body")
+expect_eq "audit: pages follow on" "[1, 2] [3, 4]" "$FIRST $SECOND"
+ALL=$("$T" --db "$DB" audit export | wc -l)
+call "audit: the last page" GET /v1/audit "/v1/audit?limit=1000" 200 -H "$AU"
+body_has "audit: every record, no next page" "\"count\":$ALL,\"next_after\":null}"
+call "audit: a bad date" GET /v1/audit "/v1/audit?from=yesterday" 400 -H "$AU"
+body_has "audit: names from" '"field":"from"'
+call "audit: a bad limit" GET /v1/audit "/v1/audit?limit=0" 400 -H "$AU"
+body_has "audit: names limit" '"field":"limit"'
+call "audit: an unknown filter" GET /v1/audit "/v1/audit?who=me" 400 -H "$AU"
+body_has "audit: names it" '"field":"who"'
+call "audit: wrong method" POST /v1/audit /v1/audit 405 -H "$AU"
+call "audit: without credentials" GET /v1/audit /v1/audit 401
+call "audit: an agent may not" GET /v1/audit /v1/audit 403 -H "Authorization: Bearer $AGENT"
+call "audit verify" GET /v1/audit/verify /v1/audit/verify 200 -H "$AU"
+body_has "audit verify: intact" "\"intact\":true,\"records\":"
+call "audit verify: wrong method" POST /v1/audit/verify /v1/audit/verify 405 -H "$AU"
+call "audit verify: without credentials" GET /v1/audit/verify /v1/audit/verify 401
+call "audit verify: an integration token may not" GET /v1/audit/verify /v1/audit/verify 403 -H "$A"
+sqlite3 "$DB" "CREATE TABLE kept AS SELECT details FROM audit WHERE seq = 3; UPDATE audit SET details = '{\"key\":\"forged\"}' WHERE seq = 3"
+call "audit verify: a changed record" GET /v1/audit/verify /v1/audit/verify 409 -H "$AU"
+body_has "audit verify: names the record" '"code":"audit_chain_broken","message":"audit chain broken at record 3'
+body_has "audit verify: broken_at" '"broken_at":3'
+sqlite3 "$DB" "UPDATE audit SET details = (SELECT details FROM kept) WHERE seq = 3; DROP TABLE kept"
+call "audit verify: the record put back" GET /v1/audit/verify /v1/audit/verify 200 -H "$AU"
+
 stop_serve "routes"
 spec_covered "every documented route of these, with every status, was checked" "$SERVE_ROUTES_ELSEWHERE" ''
 finish
