@@ -13,6 +13,7 @@
  *   app/serve_payments.c POST /v1/payments
  *   app/serve_story.c    GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain
  *   app/serve_audit.c    GET /v1/audit, GET /v1/audit/verify
+ *   app/serve_queues.c   GET /v1/queues/{name}, claim and close an item
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *

@@ -324,6 +324,7 @@ int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
         tm_sv_error(r, 403, "forbidden", msg, NULL);
         return -1;
     }
+    r->roles = roles; /* what else the caller may see (personal data) */
     if (now - t.last_used >= 60)
         tm_store_token_touch(r->w->store, t.id, now, NULL); /* best effort: a busy store waits */
     return 0;

@@ -126,5 +126,8 @@ void tm_sv_story(tm_sv_req *r);    /* serve_story.c */
 void tm_sv_explain(tm_sv_req *r);  /* serve_story.c */
 void tm_sv_audit(tm_sv_req *r);    /* serve_audit.c */
 void tm_sv_audit_verify(tm_sv_req *r);
+void tm_sv_queue(tm_sv_req *r);    /* serve_queues.c */
+void tm_sv_queue_claim(tm_sv_req *r);
+void tm_sv_queue_close(tm_sv_req *r);
 
 #endif

@@ -74,6 +74,10 @@ static const route routes[] = {
     {"/v1/debts/{}/explain", EVHTTP_REQ_POST, TM_ROUTE_EXPLAIN, TM_PERM_DEBT_STORY, tm_sv_explain},
     {"/v1/audit", EVHTTP_REQ_GET, TM_ROUTE_AUDIT, TM_PERM_AUDIT_READ, tm_sv_audit},
     {"/v1/audit/verify", EVHTTP_REQ_GET, TM_ROUTE_AUDIT_VERIFY, TM_PERM_AUDIT_READ, tm_sv_audit_verify},
+    {"/v1/queues/{}", EVHTTP_REQ_GET, TM_ROUTE_QUEUE, TM_PERM_QUEUE_WORK, tm_sv_queue},
+    {"/v1/queues/{}/claim", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLAIM, TM_PERM_QUEUE_WORK, tm_sv_queue_claim},
+    {"/v1/queues/{}/items/{}/close", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLOSE, TM_PERM_QUEUE_WORK,
+     tm_sv_queue_close},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

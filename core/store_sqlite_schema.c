@@ -414,6 +414,17 @@ static const char migration_14[] =
     "  PRIMARY KEY (set_hash, path)\n"
     ") WITHOUT ROWID;\n";
 
+/* 15: claims on agent queue items: an item an agent took to work (through
+ * the service) is given to no one else until it is closed or the claim
+ * expires. One row per item; a new claim replaces an expired one. */
+static const char migration_15[] =
+    "CREATE TABLE IF NOT EXISTS queue_claims (\n"
+    "  item INTEGER PRIMARY KEY REFERENCES agent_queue(id),\n"
+    "  claimed_by TEXT NOT NULL,\n"
+    "  claimed_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL\n"
+    ");\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -437,7 +448,8 @@ static const struct {
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
-                                         migration_12, migration_13, migration_14};
+                                         migration_12, migration_13, migration_14,
+                                         migration_15};
 
 
 int tm_store_schema_version(tm_store *s)
