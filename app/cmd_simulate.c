@@ -69,6 +69,8 @@ static const char sim_help[] =
     "  --costs FILE     channel costs (default: examples/sim/costs.json beside the scripts)\n"
     "  --world FILE     response-model parameters overriding the defaults (strategies.md)\n"
     "  --workers N      worker threads for the cycle, as for run (default: one per core)\n"
+    "  --progress-fd N  write \"ARM DAY DAYS\" to descriptor N as each day begins (the\n"
+    "                   service's simulation jobs read it)\n"
     "  --quiet          print only the measures\n";
 
 /* The simulated consumers' side of an arm (tm_sim_arm): a message sent
@@ -721,6 +723,8 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
         S->day = opts.day = S->day0 + k;
         if (S->tty)
             fprintf(stderr, "\r\033[Ksimulate %s: day %d/%d", A->label, k + 1, S->days);
+        if (S->progress_fd >= 0)
+            dprintf(S->progress_fd, "%s %d %d\n", A->label, k + 1, S->days);
         A->nmsg = 0;
         memset(contacted, 0, S->n);
         tm_cycle_stats st;
@@ -808,6 +812,7 @@ int tm_cmd_simulate(tm_cli *cli)
 {
     tm_simulation S;
     memset(&S, 0, sizeof S);
+    S.progress_fd = -1;
     S.day0 = (int64_t)time(NULL) / 86400;
     S.seed = 1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -854,6 +859,11 @@ int tm_cmd_simulate(tm_cli *cli)
             costs = v;
         } else if (strcmp(a, "--world") == 0) {
             S.world_file = v;
+        } else if (strcmp(a, "--progress-fd") == 0) {
+            uint64_t fd;
+            if (tm_cli_parse_u64(v, 1024, &fd) != 0 || fd < 3)
+                return tm_cli_usage_error("simulate", "--progress-fd: '%s' is not an open descriptor (3 to 1024)", v);
+            S.progress_fd = (int)fd;
         } else {
             return tm_cli_usage_error("simulate", "unknown option '%s'", a);
         }

@@ -14,6 +14,7 @@
  *   app/serve_story.c    GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain
  *   app/serve_audit.c    GET /v1/audit, GET /v1/audit/verify
  *   app/serve_queues.c   GET /v1/queues/{name}, claim and close an item
+ *   app/serve_sims.c     simulations as jobs (a child process each)
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *

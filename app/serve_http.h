@@ -129,5 +129,8 @@ void tm_sv_audit_verify(tm_sv_req *r);
 void tm_sv_queue(tm_sv_req *r);    /* serve_queues.c */
 void tm_sv_queue_claim(tm_sv_req *r);
 void tm_sv_queue_close(tm_sv_req *r);
+void tm_sv_simulations(tm_sv_req *r); /* serve_sims.c */
+void tm_sv_simulation(tm_sv_req *r);
+void tm_sv_simulation_report(tm_sv_req *r);
 
 #endif

@@ -78,6 +78,10 @@ static const route routes[] = {
     {"/v1/queues/{}/claim", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLAIM, TM_PERM_QUEUE_WORK, tm_sv_queue_claim},
     {"/v1/queues/{}/items/{}/close", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLOSE, TM_PERM_QUEUE_WORK,
      tm_sv_queue_close},
+    {"/v1/simulations", EVHTTP_REQ_POST, TM_ROUTE_SIMULATIONS, TM_PERM_SIMULATE, tm_sv_simulations},
+    {"/v1/simulations/{}", EVHTTP_REQ_GET, TM_ROUTE_SIMULATION, TM_PERM_SIMULATE, tm_sv_simulation},
+    {"/v1/simulations/{}/report", EVHTTP_REQ_GET, TM_ROUTE_SIMULATION_REPORT, TM_PERM_SIMULATE,
+     tm_sv_simulation_report},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

@@ -12,7 +12,7 @@ trap '[ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null; rm -rf "$E2E_TMP"
 start_serve() {
     log=$1
     shift
-    env ${SERVE_ENV:-} "$T" --db "$DB" serve --workers 2 "$@" 2>"$log" &
+    env ${SERVE_ENV:-} "$T" --db "$DB" ${SERVE_GLOBAL:-} serve --workers 2 "$@" 2>"$log" &
     SERVE_PID=$!
     i=0
     while [ $i -lt 300 ]; do

@@ -253,5 +253,60 @@ call "close: an integration token may not" POST /v1/queues/{name}/items/{id}/clo
 # masked form (tm_contact_points_mask) is tested in tests/unit/test_contact.c.
 
 stop_serve "routes"
+# --- simulations as jobs: what `tallyman simulate` runs --------------------------------------------------
+mkdir -p "$D/tmp"
+SERVE_ENV="TMPDIR=$D/tmp" SERVE_GLOBAL="--scripts $ROOT/scripts --draft" start_serve "$D/log2" --listen 127.0.0.1:0 || exit 1
+P="Authorization: Bearer $("$T" --db "$DB" tokens create --role strategy --name planner | tail -n 1)"
+call "simulations: start a job" POST /v1/simulations /v1/simulations 202 -H "$J" -H "$P" --data '{"days":3,"seed":7,"date":"2026-11-23"}'
+ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$D/body")
+expect_run "simulations: Location names the job" 0 "*" "" -- grep -qi "^Location: /v1/simulations/$ID" "$D/headers"
+i=0
+while [ $i -lt 120 ]; do
+    curl -s -H "$P" "http://127.0.0.1:$PORT/v1/simulations/$ID" | grep -q '"status":"running"' || break
+    sleep 0.5
+    i=$((i + 1))
+done
+call "simulation: done" GET /v1/simulations/{id} "/v1/simulations/$ID" 200 -H "$P"
+body_has "simulation: done" '"status":"done"'
+body_has "simulation: progress to the last day" '"progress":{"arm":"A","day":3,"days":3,"arms":1}'
+"$T" --db "$DB" --scripts "$ROOT/scripts" --draft simulate --days 3 --seed 7 --date 2026-11-23 --quiet >"$D/sim.txt" 2>/dev/null
+expect_eq "simulation: the summary is what tallyman simulate prints" "$(cat "$D/sim.txt")" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"], end="")' "$D/body")"
+call "simulation: the report" GET /v1/simulations/{id}/report "/v1/simulations/$ID/report" 200 -H "$P"
+expect_run "simulation: the report is the HTML simulate --report writes" 0 "*" "" -- grep -qi '<html' "$D/body"
+expect_run "simulation: served as HTML" 0 "*" "" -- grep -qi '^Content-Type: text/html' "$D/headers"
+call "simulations: days are required" POST /v1/simulations /v1/simulations 400 -H "$J" -H "$P" --data '{"seed":1}'
+body_has "simulations: names days" '"field":"days"'
+call "simulations: a bad date" POST /v1/simulations /v1/simulations 400 -H "$J" -H "$P" --data '{"days":2,"date":"soon"}'
+body_has "simulations: names date" '"field":"date"'
+call "simulations: a member it does not take" POST /v1/simulations /v1/simulations 400 -H "$J" -H "$P" --data '{"days":2,"strategy":"/etc"}'
+call "simulations: malformed" POST /v1/simulations /v1/simulations 400 -H "$J" -H "$P" --data '{"days":'
+call "simulations: wrong content type" POST /v1/simulations /v1/simulations 415 -H 'Content-Type: text/plain' -H "$P" --data '{}'
+call "simulations: wrong method" GET /v1/simulations /v1/simulations 405 -H "$P"
+call "simulations: without credentials" POST /v1/simulations /v1/simulations 401 -H "$J" --data '{"days":1}'
+call "simulations: an agent may not" POST /v1/simulations /v1/simulations 403 -H "$J" -H "$G" --data '{"days":1}'
+call "simulation: unknown" GET /v1/simulations/{id} /v1/simulations/0123456789abcdef0123456789abcdef 404 -H "$P"
+call "simulation: wrong method" POST /v1/simulations/{id} "/v1/simulations/$ID" 405 -H "$P"
+call "simulation: without credentials" GET /v1/simulations/{id} "/v1/simulations/$ID" 401
+call "simulation: an agent may not" GET /v1/simulations/{id} "/v1/simulations/$ID" 403 -H "$G"
+call "simulation report: unknown" GET /v1/simulations/{id}/report /v1/simulations/nope/report 404 -H "$P"
+call "simulation report: wrong method" POST /v1/simulations/{id}/report "/v1/simulations/$ID/report" 405 -H "$P"
+call "simulation report: without credentials" GET /v1/simulations/{id}/report "/v1/simulations/$ID/report" 401
+call "simulation report: an agent may not" GET /v1/simulations/{id}/report "/v1/simulations/$ID/report" 403 -H "$G"
+# Two long ones run; a third is refused until one is done; a report is
+# there only once its job is.
+call "simulations: a long one" POST /v1/simulations /v1/simulations 202 -H "$J" -H "$P" --data '{"days":3650,"date":"2026-11-23"}'
+LONG=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$D/body")
+call "simulations: a second long one" POST /v1/simulations /v1/simulations 202 -H "$J" -H "$P" --data '{"days":3650,"date":"2026-11-23"}'
+call "simulations: a third while two run" POST /v1/simulations /v1/simulations 429 -H "$J" -H "$P" --data '{"days":1}'
+body_has "simulations: 429 says why" '"code":"too_many_jobs"'
+expect_run "simulations: 429 says when to try again" 0 "*" "" -- grep -qi '^Retry-After:' "$D/headers"
+call "simulation report: not before the job is done" GET /v1/simulations/{id}/report "/v1/simulations/$LONG/report" 409 -H "$P"
+call "simulation: running" GET /v1/simulations/{id} "/v1/simulations/$LONG" 200 -H "$P"
+body_has "simulation: running, with its progress" '"status":"running"'
+call "the service answers while simulations run" GET /healthz /healthz 200
+stop_serve "simulations"
+expect_run "simulations: none outlives the service" 1 "" "" -- sh -c "sleep 1; ps -eo args | grep -F -- '--db $DB' | grep -v grep | grep -F simulate"
+
 spec_covered "every documented route of these, with every status, was checked" "$SERVE_ROUTES_ELSEWHERE" ''
 finish
