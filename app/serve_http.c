@@ -478,3 +478,37 @@ void tm_sv_free_keys(char **keys, int n)
         free(keys[i]);
     free(keys);
 }
+
+int tm_sv_need_type(tm_sv_req *r, const char *const *types)
+{
+    if (tm_sv_content_type_is(r->req, types))
+        return 0;
+    tm_sv_error(r, 415, "unsupported_media_type",
+                types == tm_sv_json_or_lines ? "the body must be application/json (an array) or "
+                                               "application/x-ndjson (JSON lines)"
+                                             : "the body must be application/json",
+                "Content-Type");
+    return -1;
+}
+
+json_t *tm_sv_json_object(tm_sv_req *r, int allow_empty)
+{
+    size_t len;
+    const char *body = tm_sv_body(r->req, &len);
+    if (allow_empty && len == strspn(body, " \t\r\n"))
+        return json_object();
+    if (tm_sv_need_type(r, tm_sv_json_types) != 0)
+        return NULL;
+    json_error_t je;
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        tm_sv_reply_malformed(r, body, len, je.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        tm_sv_error(r, 400, "invalid_request", "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return v;
+}

@@ -78,6 +78,16 @@ extern const char *const tm_sv_json_or_lines[];
  * "; charset=utf-8" allowed). */
 int tm_sv_content_type_is(struct evhttp_request *req, const char *const *types);
 
+/* 0 when the request's Content-Type is one of `types` (tm_sv_json_types or
+ * tm_sv_json_or_lines); else -1 after replying 415 naming what it must be. */
+int tm_sv_need_type(tm_sv_req *r, const char *const *types);
+
+/* The body as a JSON object (a new reference), read with jansson (a member
+ * named twice refused); with allow_empty an empty body is {} and needs no
+ * Content-Type. NULL after replying 415 (not application/json), 400
+ * (malformed, naming the offset; or not an object) or 500. */
+json_t *tm_sv_json_object(tm_sv_req *r, int allow_empty);
+
 /* The body, contiguous (owned by the request; "" when empty). */
 const char *tm_sv_body(struct evhttp_request *req, size_t *len);
 

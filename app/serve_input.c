@@ -40,13 +40,8 @@ static void note_reject(void *ud, const char *message)
 static void h_input(tm_sv_req *r, int events)
 {
     tm_serve_worker *w = r->w;
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_or_lines)) {
-        tm_sv_error(r, 415, "unsupported_media_type",
-                    "the body must be application/json (an array) or application/x-ndjson "
-                    "(JSON lines)",
-                    "Content-Type");
+    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
         return;
-    }
     size_t len;
     const char *body = tm_sv_body(r->req, &len);
     tm_buf lines = TM_BUF_INIT;

@@ -46,13 +46,8 @@ static json_t *item_value(int i, const tm_pay_intake_result *res)
 void tm_sv_payments(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_or_lines)) {
-        tm_sv_error(r, 415, "unsupported_media_type",
-                    "the body must be application/json (an array) or application/x-ndjson "
-                    "(JSON lines)",
-                    "Content-Type");
+    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
         return;
-    }
     size_t len;
     const char *body = tm_sv_body(r->req, &len);
     tm_buf lines = TM_BUF_INIT;

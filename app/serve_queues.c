@@ -153,42 +153,12 @@ void tm_sv_queue(tm_sv_req *r)
     tm_sv_reply_value(r, 200, json_pack("{s:s,s:o}", "queue", name, "items", c.items));
 }
 
-/* The request's JSON object body; an empty body is {}. NULL after replying
- * 400 or 415. */
-static json_t *body_object(tm_sv_req *r)
-{
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
-    size_t i = 0;
-    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
-        i++;
-    if (i == len)
-        return json_object();
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_types)) {
-        tm_sv_error(r, 415, "unsupported_media_type", "the body must be application/json",
-                    "Content-Type");
-        return NULL;
-    }
-    json_error_t je;
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!v) {
-        tm_sv_reply_malformed(r, body, len, je.text);
-        return NULL;
-    }
-    if (!json_is_object(v)) {
-        json_decref(v);
-        tm_sv_error(r, 400, "invalid_request", "the body must be a JSON object", NULL);
-        return NULL;
-    }
-    return v;
-}
-
 /* POST /v1/queues/{name}/claim, body {"item": ID, "ttl": SECONDS} (both
  * optional): the item claimed, with its consumer. */
 void tm_sv_queue_claim(tm_sv_req *r)
 {
     const char *name = r->arg[0];
-    json_t *b = body_object(r);
+    json_t *b = tm_sv_json_object(r, 1);
     if (!b)
         return;
     json_t *item = json_object_get(b, "item"), *ttl = json_object_get(b, "ttl");
@@ -243,7 +213,7 @@ void tm_sv_queue_close(tm_sv_req *r)
     int64_t id = 0;
     if (strspn(ids, "0123456789") == strlen(ids) && strlen(ids) <= 18)
         id = strtoll(ids, NULL, 10);
-    json_t *b = body_object(r);
+    json_t *b = tm_sv_json_object(r, 1);
     if (!b)
         return;
     json_t *o = json_object_get(b, "outcome");

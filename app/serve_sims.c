@@ -239,26 +239,14 @@ static json_t *job_value(const sim_job *j)
  * 202 with the job, its progress to poll at /v1/simulations/{id}. */
 void tm_sv_simulations(tm_sv_req *r)
 {
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_types)) {
-        tm_sv_error(r, 415, "unsupported_media_type", "the body must be application/json",
-                    "Content-Type");
+    json_t *b = tm_sv_json_object(r, 0);
+    if (!b)
         return;
-    }
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
-    json_error_t je;
-    json_t *b = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!b) {
-        tm_sv_reply_malformed(r, body, len, je.text);
-        return;
-    }
     const char *bad = NULL, *why = NULL;
     json_t *days = json_object_get(b, "days"), *seed = json_object_get(b, "seed"),
            *date = json_object_get(b, "date");
     int64_t day0 = 0;
-    if (!json_is_object(b)) {
-        why = "the body must be a JSON object";
-    } else if (!json_is_integer(days) || json_integer_value(days) < 1 || json_integer_value(days) > 3650) {
+    if (!json_is_integer(days) || json_integer_value(days) < 1 || json_integer_value(days) > 3650) {
         bad = "days", why = "days: a number of days from 1 to 3650 (required)";
     } else if (seed && !(json_is_integer(seed) && json_integer_value(seed) >= 0)) {
         bad = "seed", why = "seed: a whole number from 0";

@@ -56,11 +56,8 @@ void tm_sv_story(tm_sv_req *r)
 void tm_sv_explain(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_types)) {
-        tm_sv_error(r, 415, "unsupported_media_type", "the body must be application/json",
-                    "Content-Type");
+    if (tm_sv_need_type(r, tm_sv_json_types) != 0)
         return;
-    }
     if (!w->eng || !w->eng->gate) {
         tm_sv_error(r, 503, "not_ready", "no script generation is loaded", NULL);
         return;
@@ -77,19 +74,9 @@ void tm_sv_explain(tm_sv_req *r)
         tm_sv_error(r, 404, "not_found", "no such debt", "id");
         return;
     }
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
-    json_error_t je;
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!v) {
-        tm_sv_reply_malformed(r, body, len, je.text);
+    json_t *v = tm_sv_json_object(r, 0);
+    if (!v)
         return;
-    }
-    if (!json_is_object(v)) {
-        json_decref(v);
-        tm_sv_error(r, 400, "invalid_request", "the body must be a request object", NULL);
-        return;
-    }
     json_t *debt = json_object_get(v, "debt");
     if (!debt) {
         debt = json_object();

@@ -1,7 +1,12 @@
-# tests/e2e/serve_lib.sh: what the service's end-to-end tests share, sourced
-# after lib.sh with T (the binary), D (a scratch folder), DB (the store) and
-# ROOT (the tree) set: starting `tallyman serve` on a free loopback port,
-# stopping it with SIGTERM, one request checked against docs/openapi.json.
+# tests/e2e/serve_lib.sh: what the service's end-to-end tests share (it
+# sources lib.sh): T (the binary), D (a scratch folder), DB (the store), ROOT
+# (the tree); starting `tallyman serve` on a free loopback port, stopping it
+# with SIGTERM, one request checked against docs/openapi.json.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+DB="$D/s.db"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SPEC="$ROOT/docs/openapi.json"
 CHECK="python3 $ROOT/tests/e2e/openapi_check.py"
 SERVE_PID=""

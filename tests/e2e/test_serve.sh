@@ -4,12 +4,7 @@
 # status and error shape (checked against docs/openapi.json), tokens and roles,
 # limits, TLS with a throw-away CA, graceful shutdown with a request in flight,
 # and reloading the scripts under load without a failed request.
-. "$(dirname "$0")/lib.sh"
-T="$TM_BIN"
-D="$E2E_TMP"
-DB="$D/s.db"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/tests/e2e/serve_lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 
 # --- tokens ------------------------------------------------------------------------
 expect_run "tokens: a role is required" 2 "" "create needs --role and --name" -- "$T" --db "$DB" tokens create --name x

@@ -5,12 +5,7 @@
 # (tallyman why, decide --explain), the audit log (audit export, verify), the
 # work queues (tallyman queue) and simulations (tallyman simulate). Every
 # response is checked against docs/openapi.json.
-. "$(dirname "$0")/lib.sh"
-T="$TM_BIN"
-D="$E2E_TMP"
-DB="$D/s.db"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/tests/e2e/serve_lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 
 cat >"$D/a.csv" <<'CSV'
 external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip
@@ -170,18 +165,10 @@ call "audit verify: the record put back" GET /v1/audit/verify /v1/audit/verify 2
 
 # --- the agent queues: what `tallyman queue` shows and closes; claims ----------------------------------
 TREE="$D/tree"
-mkdir -p "$TREE/strategies"
-cp -r "$ROOT/scripts/regulations" "$ROOT/scripts/lib" "$ROOT/scripts/channels" "$ROOT/scripts/models" "$TREE/"
-cat >"$TREE/strategies/desk.lua" <<'LUA'
-local journey = require("lib.journey")
-return journey {
-  id = "desk",
-  segment = function(d) return true end,
-  start = "agent",
-  states = {
-    agent = { enter = function(j) j:queue("hard_cases", { reason = "call them" }) end },
-  },
-}
+# The shipped tree with one journey of its own: every debt to a desk.
+cp -R "$ROOT/scripts" "$TREE" && rm -rf "$TREE/strategies"/* && cat >"$TREE/strategies/desk.lua" <<'LUA'
+return require("lib.journey") { id = "desk", segment = function(d) return true end, start = "agent",
+  states = { agent = { enter = function(j) j:queue("hard_cases", { reason = "call them" }) end } } }
 LUA
 expect_run "queues: a day that hands every debt to a queue" 0 "*" "" -- "$T" --db "$DB" --scripts "$TREE" --draft run --date 2026-11-25 --quiet
 AGENT2=$("$T" --db "$DB" tokens create --role agent --name desk2 | tail -n 1)
