@@ -290,12 +290,13 @@ void tm_sv_simulations(tm_sv_req *r)
         arg(j, &argc, &used, "--key-file");
         arg(j, &argc, &used, "%s", cli->key_file);
     }
-    if (cli->scripts_given || cli->draft) {
-        arg(j, &argc, &used, "--scripts");
-        arg(j, &argc, &used, "%s", cli->scripts);
-    }
-    if (cli->draft)
-        arg(j, &argc, &used, "--draft");
+    /* The script set the service answers with: today the tree it loads
+     * (tm_serve_load_generation), which simulate takes as a draft. When the
+     * service loads the store's active set instead, these two go: simulate
+     * runs the active set by default. */
+    arg(j, &argc, &used, "--scripts");
+    arg(j, &argc, &used, "%s", cli->scripts);
+    arg(j, &argc, &used, "--draft");
     arg(j, &argc, &used, "simulate");
     arg(j, &argc, &used, "--days");
     arg(j, &argc, &used, "%d", j->days);

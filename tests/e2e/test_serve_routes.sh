@@ -242,7 +242,7 @@ call "close: an integration token may not" POST /v1/queues/{name}/items/{id}/clo
 stop_serve "routes"
 # --- simulations as jobs: what `tallyman simulate` runs --------------------------------------------------
 mkdir -p "$D/tmp"
-SERVE_ENV="TMPDIR=$D/tmp" SERVE_GLOBAL="--scripts $ROOT/scripts --draft" start_serve "$D/log2" --listen 127.0.0.1:0 || exit 1
+SERVE_ENV="TMPDIR=$D/tmp" SERVE_GLOBAL="--scripts $ROOT/scripts" start_serve "$D/log2" --listen 127.0.0.1:0 || exit 1
 P="Authorization: Bearer $("$T" --db "$DB" tokens create --role strategy --name planner | tail -n 1)"
 call "simulations: start a job" POST /v1/simulations /v1/simulations 202 -H "$J" -H "$P" --data '{"days":3,"seed":7,"date":"2026-11-23"}'
 ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$D/body")
