@@ -388,9 +388,13 @@ void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const cha
  * sent), or JSON lines as sent, blank lines dropped. Per item, the text of
  * its "key" member (events), for telling an item applied from a duplicate.
  * Returns the number of items, or -1 after replying 400/500. (serve_http.h) */
-int tm_sv_body_items(tm_sv_req *r, const char *body, size_t len, int want_keys, tm_buf *lines,
-                    char ***keys)
+int tm_sv_body_items(tm_sv_req *r, int want_keys, tm_buf *lines, char ***keys)
 {
+    *keys = NULL;
+    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
+        return -1;
+    size_t len;
+    const char *body = tm_sv_body(r->req, &len);
     size_t i0 = 0;
     while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n'))
         i0++;
@@ -398,7 +402,6 @@ int tm_sv_body_items(tm_sv_req *r, const char *body, size_t len, int want_keys, 
     tm_json j;
     struct tm_err e = {0};
     int n = 0, cap = 0;
-    *keys = NULL;
     if (i0 < len && body[i0] == '[') {
         int rc = tm_sv_scan_body(body, len, &toks, &j, &e);
         if (rc != TM_OK) {

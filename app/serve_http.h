@@ -107,14 +107,14 @@ int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
 /* Replies with that 400. */
 void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const char *scan_msg);
 
-/* The body as JSON lines, one item a line, into `lines` (appended): a JSON
- * array's elements as they stand in the body (not re-encoded: the import
- * reads exactly what was sent), or JSON lines as sent, blank lines dropped.
- * With want_keys, (*keys)[i] is item i's "key" member text (malloc'd, or
- * NULL); *keys is owned by the caller (tm_sv_free_keys, also when n is 0).
- * Returns the number of items, or -1 after replying 400/500. */
-int tm_sv_body_items(tm_sv_req *r, const char *body, size_t len, int want_keys, tm_buf *lines,
-                     char ***keys);
+/* The body (application/json: an array; application/x-ndjson: JSON lines)
+ * as JSON lines, one item a line, into `lines` (appended): a JSON array's
+ * elements as they stand in the body (not re-encoded: the import reads
+ * exactly what was sent), or JSON lines as sent, blank lines dropped. With
+ * want_keys, (*keys)[i] is item i's "key" member text (malloc'd, or NULL);
+ * *keys is owned by the caller (tm_sv_free_keys, also when n is 0).
+ * Returns the number of items, or -1 after replying 415/400/500. */
+int tm_sv_body_items(tm_sv_req *r, int want_keys, tm_buf *lines, char ***keys);
 void tm_sv_free_keys(char **keys, int n);
 
 /* Checks the request's credentials and that one of its roles grants

@@ -40,13 +40,9 @@ static void note_reject(void *ud, const char *message)
 static void h_input(tm_sv_req *r, int events)
 {
     tm_serve_worker *w = r->w;
-    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
-        return;
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
     tm_buf lines = TM_BUF_INIT;
     char **keys = NULL;
-    int n = tm_sv_body_items(r, body, len, events, &lines, &keys);
+    int n = tm_sv_body_items(r, events, &lines, &keys);
     if (n < 0) {
         free(lines.data);
         return;

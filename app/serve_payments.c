@@ -46,13 +46,11 @@ static json_t *item_value(int i, const tm_pay_intake_result *res)
 void tm_sv_payments(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
-        return;
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
     tm_buf lines = TM_BUF_INIT;
     char **keys = NULL;
-    int n = tm_sv_body_items(r, body, len, 0, &lines, &keys);
+    int n = tm_sv_body_items(r, 0, &lines, &keys);
+    size_t len;
+    const char *body = tm_sv_body(r->req, &len);
     tm_sv_free_keys(keys, n > 0 ? n : 0);
     if (n <= 0 || lines.failed) {
         if (n == 0)
