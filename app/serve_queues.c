@@ -36,11 +36,24 @@ static void actor_of(const tm_sv_req *r, char *out, size_t cap)
     snprintf(out, cap, "serve:%s", r->token);
 }
 
-/* The consumer of item `q` as JSON for caller r: in clear when r's roles
- * grant TM_PERM_PII_READ, masked otherwise; NULL (JSON null) when the data
- * cannot be read. */
-static json_t *consumer_of(tm_sv_req *r, const tm_queue_item *q)
+typedef struct items_ctx {
+    tm_sv_req *r;
+    json_t *items;
+    int64_t now;
+    int with_consumer;
+    int rc;
+    json_t *shown; /* the debts whose consumer is in the reply in clear */
+} items_ctx;
+
+/* The fields of a consumer a reply shows (tm_sv_record_personal_data). */
+static const char *const shown_fields[] = {"first_name", "last_name", "phone", "email", NULL};
+
+/* The consumer of item `q` as JSON for caller c->r: in clear when its roles
+ * grant TM_PERM_PII_READ (the debt then noted in c->shown, for the access
+ * record), masked otherwise; NULL (JSON null) when the data cannot be read. */
+static json_t *consumer_of(items_ctx *c, const tm_queue_item *q)
 {
+    tm_sv_req *r = c->r;
     tm_contact_points p;
     struct tm_err e = {0};
     int clear = tm_access_allows(r->roles, TM_PERM_PII_READ);
@@ -53,16 +66,28 @@ static json_t *consumer_of(tm_sv_req *r, const tm_queue_item *q)
     json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:b}", "first_name", p.first_name, "last_name",
                           p.last_name, "phone", p.phone, "email", p.email, "masked", !clear);
     OPENSSL_cleanse(&p, sizeof p);
+    if (v && clear)
+        json_array_append_new(c->shown, json_string(q->debt_ref));
     return v ? v : json_null();
 }
 
-typedef struct items_ctx {
-    tm_sv_req *r;
-    json_t *items;
-    int64_t now;
-    int with_consumer;
-    int rc;
-} items_ctx;
+/* Records, before the reply goes, that it shows the consumers of the debts
+ * in c->shown in clear: one access record per debt (who, which debt, which
+ * fields, the route). Returns 0, or -1 after replying 503 (the data is not
+ * shown when its showing cannot be recorded). */
+static int record_shown(items_ctx *c)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(c->shown, i, d) {
+        if (tm_sv_record_personal_data(c->r, json_string_value(d), shown_fields) != TM_OK) {
+            tm_sv_error(c->r, 503, "store_unavailable",
+                        "the access to personal data cannot be recorded now", NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* An item as JSON: the command's fields, its claim ({by, until} or null)
  * and, when asked, its consumer. */
@@ -89,7 +114,7 @@ static int add_item(void *ud, const tm_queue_item *q)
     json_object_set_new(j, "claim", found && holder[0] ? json_pack("{s:s,s:s}", "by", holder, "until", u)
                                                        : json_null());
     if (c->with_consumer)
-        json_object_set_new(j, "consumer", consumer_of(c->r, q));
+        json_object_set_new(j, "consumer", consumer_of(c, q));
     json_array_append_new(c->items, j);
     return TM_OK;
 }
@@ -120,18 +145,25 @@ static int queue_known(tm_sv_req *r, const char *name)
 static void reply_item(tm_sv_req *r, int64_t id, int with_consumer)
 {
     items_ctx c = {.r = r, .items = json_array(), .now = (int64_t)time(NULL),
-                   .with_consumer = with_consumer};
+                   .with_consumer = with_consumer, .shown = json_array()};
     int found = 0;
     struct tm_err e = {0};
     int rc = c.items ? tm_store_queue_item(r->w->store, id, add_item, &c, &found, &e) : TM_ENOMEM;
     if (rc != TM_OK || !found) {
         json_decref(c.items);
+        json_decref(c.shown);
         tm_sv_error(r, rc == TM_ENOMEM ? 500 : 503, rc == TM_ENOMEM ? "internal" : "store_unavailable",
                     "the item cannot be read now", NULL);
         return;
     }
     json_t *it = json_incref(json_array_get(c.items, 0));
     json_decref(c.items);
+    if (record_shown(&c) != 0) {
+        json_decref(it);
+        json_decref(c.shown);
+        return;
+    }
+    json_decref(c.shown);
     tm_sv_reply_value(r, 200, it);
 }
 
@@ -141,15 +173,23 @@ void tm_sv_queue(tm_sv_req *r)
     const char *name = r->arg[0];
     if (queue_known(r, name) <= 0)
         return;
-    items_ctx c = {.r = r, .items = json_array(), .now = (int64_t)time(NULL), .with_consumer = 1};
+    items_ctx c = {.r = r, .items = json_array(), .now = (int64_t)time(NULL), .with_consumer = 1,
+                   .shown = json_array()};
     struct tm_err e = {0};
     int rc = c.items ? tm_store_queue_list(r->w->store, name, 0, add_item, &c, &e) : TM_ENOMEM;
     if (rc != TM_OK) {
         json_decref(c.items);
+        json_decref(c.shown);
         tm_sv_error(r, rc == TM_ENOMEM ? 500 : 503, rc == TM_ENOMEM ? "internal" : "store_unavailable",
                     "the queue cannot be read now", NULL);
         return;
     }
+    if (record_shown(&c) != 0) {
+        json_decref(c.items);
+        json_decref(c.shown);
+        return;
+    }
+    json_decref(c.shown);
     tm_sv_reply_value(r, 200, json_pack("{s:s,s:o}", "queue", name, "items", c.items));
 }
 

@@ -190,6 +190,14 @@ strip = [{k: v for k, v in i.items() if k not in ("claim", "consumer")} for i in
 print("same" if got["queue"] == "hard_cases" and strip == want and len(want) == 3 else "differs: %r %r" % (strip, want))' "$D/body" "$D/queue.jsonl"
 body_has "queue: an agent sees the phone in clear" '"phone":"+16175550174"'
 body_has "queue: and the name" '"first_name":"Ann","last_name":"Lee"'
+# Each debt whose consumer was shown in clear is on the record: who, which
+# debt, which fields, the route; `audit export --actor` answers "what did
+# this one look at".
+"$T" --db "$DB" audit export --actor desk >"$D/looked.jsonl" 2>/dev/null
+expect_eq "queue: one access record per debt shown in clear" 3 \
+    "$(grep '"action":"personal_data.read"' "$D/looked.jsonl" | grep -c '"route":"/v1/queues/{name}"')"
+expect_run "queue: the record names the debt and the fields" 0 "*" "" -- \
+    grep -q '"subject":"debt:D1".*"fields":\["first_name","last_name","phone","email"\]' "$D/looked.jsonl"
 ENGQ=$("$T" --db "$DB" tokens create --role auditor --name peek | tail -n 1)
 call "queue: an auditor may not work a queue" GET /v1/queues/{name} /v1/queues/hard_cases 403 -H "Authorization: Bearer $ENGQ"
 call "queue: an unknown queue" GET /v1/queues/{name} /v1/queues/nope 404 -H "$G"
