@@ -95,8 +95,9 @@ while IFS= read -r line; do
     expect_eq "decide request $n: the same bytes as tallyman decide" "$(sed -n "${n}p" "$D/cli.jsonl")" "$(cat "$D/body")"
 done <"$D/req.jsonl"
 { printf '['; paste -sd, "$D/req.jsonl" | tr -d '\n'; printf ']'; } >"$D/arr.json"
-call "decide an array" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $ADMIN" --data-binary @"$D/arr.json"
+call "decide an array" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/arr.json"
 expect_eq "decide an array: the decisions in order, as tallyman decide" "[$(paste -sd, "$D/cli.jsonl")]" "$(cat "$D/body")"
+call "an admin does not decide (least privilege)" POST /v1/decide /v1/decide 403 -H "$J" -H "Authorization: Bearer $ADMIN" --data-binary @"$D/arr.json"
 printf '[{"id":"a","now":"2026-11-23T15:00:00Z","channel":"call","consumer":{"state":"NY"}},{"id":"b","channel":"call","consumer":{"state":"ZZ"}},3]' >"$D/mixed.json"
 call "decide an array with bad items" POST /v1/decide /v1/decide 200 -H "$J" -H "Authorization: Bearer $DIALER" --data-binary @"$D/mixed.json"
 body_has "a bad item names its index, id and field" '{"index":1,"id":"b","error":{"code":"invalid_request","message":"consumer.state: '
