@@ -715,7 +715,7 @@ int tm_cm_best_slot(const tm_contact_model *m, const char *debt_id, const char *
     int64_t refused_from[NCH + 1][8], refused_to[NCH + 1][8];
     int nref[NCH + 1] = {0};
     long asked = 0;
-    char first_why[200] = "";
+    char first_why[240] = ""; /* a channel's name, ": " and the gate's reason (w) */
     int rc = TM_ENOENT;
     for (size_t i = 0; i < n && rc == TM_ENOENT; i++) {
         int k = c[i].k, skip = 0;
