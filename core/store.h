@@ -53,13 +53,18 @@ typedef struct tm_store tm_store;
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
- * `path` is a file name; a "postgresql://" URL is refused with TM_EINVAL
- * until that backend exists. TM_ESTORE (err naming the path or the
- * migration) when the file cannot be opened or created, is not a store, or
- * is at a schema version newer than this build; TM_ENOMEM. On failure *out
- * is NULL and nothing is left open. The caller frees the store with
+ * `path` is a file name (SQLite) or a "postgresql://" URL (PostgreSQL: the
+ * database must exist; the store makes its tables). TM_EINVAL for a URL that
+ * does not parse; TM_ESTORE (err naming the path or URL, never a password,
+ * or the migration) when the file cannot be opened or created, is not a
+ * store, the server cannot be reached or refuses the login, or the store is
+ * at a schema version newer than this build; TM_ENOMEM. On failure *out is
+ * NULL and nothing is left open. The caller frees the store with
  * tm_store_close(). */
 int tm_store_open(const char *path, tm_store **out, struct tm_err *err);
+/* 1 when `path` names a PostgreSQL store ("postgresql://" or "postgres://"),
+ * 0 for a file (or NULL). */
+int tm_store_is_url(const char *path);
 /* Rolls back a transaction still in progress and frees the store and all it
  * holds. NULL is allowed (nothing happens). */
 void tm_store_close(tm_store *s);
