@@ -313,6 +313,23 @@ static const char *prepared(tm_store *s, struct tm__pq_stmt *p)
     struct tm__pq_prep *e = &c->preps[c->nprep];
     snprintf(e->name, sizeof e->name, "tm%zu", c->nprep);
     PGresult *r = PQprepare(c->conn, e->name, p->sql, p->nparams, p->type);
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0) && p->nparams > 0) {
+        /* A parameter the server cannot type from where it stands (`?1 IS
+         * NULL OR col = ?1`, bound NULL or as text): SQLite has no types,
+         * so the store writes such tests freely; read them as text. */
+        PQclear(r);
+        Oid *types = malloc((size_t)p->nparams * sizeof *types);
+        if (!types) {
+            free(key);
+            set_msg(s, "out of memory");
+            return NULL;
+        }
+        for (int i = 0; i < p->nparams; i++)
+            types[i] = p->type[i] ? p->type[i] : 25; /* text */
+        r = PQprepare(c->conn, e->name, p->sql, p->nparams, types);
+        free(types);
+    }
     int ok = result_ok(s, r);
     PQclear(r);
     if (!ok) {

@@ -486,7 +486,7 @@ int tm_store_outbox_set(tm_store *s, int64_t id, enum tm_outbox_status status, i
     static const char sql[] =
         "UPDATE outbox SET status = ?1, send_at = ?2, blocked_by = COALESCE(?3, blocked_by), "
                            "payload = COALESCE(?4, payload), sent_at = ?5, attempts = attempts + "
-                           "(?1 IN ('sent', 'failed')) WHERE id = ?6";
+                           "CASE WHEN ?1 IN ('sent', 'failed') THEN 1 ELSE 0 END WHERE id = ?6";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
     tm__db_bind_text(st, 1, tm_store_outbox_status_name(status), -1, TM_DB_STATIC);
@@ -710,7 +710,7 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
     if (tm__sq_prepare(s, "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
                    "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome, d.balance_minor, d.currency FROM agent_queue q "
                    "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
-                   "(?2 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != TM_DB_OK)
+                   "(?2 <> 0 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     tm__sq_bind_opt_text(st, 1, queue);
     tm__db_bind_int(st, 2, all != 0);
