@@ -184,6 +184,23 @@ int tm__pq_schema_version(tm_store *s)
     return v;
 }
 
+int tm__pq_sync_ids(tm_store *s, struct tm_err *err)
+{
+    /* Every identity column of the store's schema (the first of the search
+     * path), each set to its table's highest id (or left unused). */
+    static const char sql[] =
+        "DO $$ DECLARE r record; m bigint; BEGIN "
+        "FOR r IN SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE is_identity = 'YES' AND table_schema = current_schema() LOOP "
+        "EXECUTE format('SELECT max(%I) FROM %I', r.column_name, r.table_name) INTO m; "
+        "IF m IS NOT NULL THEN PERFORM setval(pg_get_serial_sequence(quote_ident(r.table_name), "
+        "r.column_name), m); END IF; END LOOP; END $$";
+    PGresult *r = PQexec(s->pg->conn, sql);
+    int ok = result_ok(s, r);
+    PQclear(r);
+    return ok ? TM_OK : tm_err_set(err, TM_ESTORE, "store: moving the id sequences: %s", s->pg->msg);
+}
+
 /* ---- Statements ---------------------------------------------------------- */
 
 int tm__pq_prepare(tm_store *s, const char *sql, tm_db_stmt **out)

@@ -83,5 +83,9 @@ int tm__pq_begin(tm_store *s, struct tm_err *err);
 int tm__pq_commit(tm_store *s, struct tm_err *err);
 void tm__pq_rollback(tm_store *s);
 int tm__pq_schema_version(tm_store *s);
+/* Moves every identity column's sequence past the highest id its table
+ * holds, after rows were written with their ids (a copy, a test): the next
+ * row then gets a new id, as a SQLite rowid would. TM_OK or TM_ESTORE. */
+int tm__pq_sync_ids(tm_store *s, struct tm_err *err);
 
 #endif

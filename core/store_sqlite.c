@@ -378,3 +378,25 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
     sqlite3_close(db);
     return rc;
 }
+
+/* ---- For tests (store_int.h) --------------------------------------------- */
+
+int tm__store_exec(tm_store *s, const char *sql, struct tm_err *err)
+{
+    int rc = tm__sq_exec(s, sql, err);
+    if (rc == TM_OK && s->pg)
+        rc = tm__pq_sync_ids(s, err);
+    return rc;
+}
+
+long long tm__store_query_int(tm_store *s, const char *sql)
+{
+    tm_db_stmt *st;
+    long long n = -1;
+    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+        return -1;
+    if (tm__sq_step(s, st) == SQLITE_ROW)
+        n = tm__db_column_int64(st, 0);
+    tm__db_finalize(st);
+    return n;
+}

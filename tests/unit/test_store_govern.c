@@ -22,7 +22,7 @@ static tm_store *open_mem(void)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     return s;
 }
 

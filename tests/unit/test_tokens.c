@@ -27,7 +27,7 @@ TEST(token_found_by_hash_revoked_and_touched)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     ASSERT_OK(tm_store_token_add(s, "dialer1", H1, "dialer", 100, 0, &e));
     ASSERT_EQ(tm_store_token_add(s, "dialer1", H2, "admin", 100, 0, &e), TM_EEXIST);
     ASSERT_CONTAINS(e.msg, "'dialer1' exists already");
