@@ -1,0 +1,123 @@
+#!/bin/sh
+# tests/e2e/test_pg.sh: the PostgreSQL store end to end. The same work
+# (import, script set activation, two days of runs with events between,
+# decide --db, why, the agent queue, audit verify) is done on a SQLite file
+# and on a PostgreSQL store, from the same inputs; every command's output
+# and the spooled messages must be the same, byte for byte. Then what goes
+# wrong with a URL: one that does not parse, a server that is not there, a
+# wrong password, a store newer than the build, no key file named.
+. "$(dirname "$0")/lib.sh"
+T="$TM_BIN"
+D="$E2E_TMP"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+pg_start || { echo "FAIL no PostgreSQL server"; echo "0 passed, 1 failed"; exit 1; }
+U=$(pg_fresh e2e_main) || { echo "FAIL cannot make a schema"; echo "0 passed, 1 failed"; exit 1; }
+
+mkdir -p "$D/in/tree/strategies"
+cp -r "$ROOT/scripts/regulations" "$ROOT/scripts/lib" "$ROOT/scripts/channels" "$ROOT/scripts/models" \
+    "$D/in/tree/"
+cat >"$D/in/tree/strategies/demo.lua" <<'LUA'
+local journey = require("lib.journey")
+return journey {
+  id = "demo",
+  segment = function(d) return d.state ~= "ZZ" end,
+  start = "remind",
+  send_window = { "10:00", "18:00" },
+  states = {
+    remind = { enter = function(j) j:send("email", "early_reminder") end,
+               after = { days(3), "letter" }, on = { payment = "paid", dispute = "hold" } },
+    letter = { enter = function(j) j:send("letter", "mid_letter") end, on = { payment = "paid" } },
+    hold = { enter = function(j) j:queue("disputes", "consumer disputes the debt") end },
+    paid = { final = "paid" },
+  },
+  on = { cease = "hold" },
+}
+LUA
+cat >"$D/in/a.csv" <<'CSV'
+external_id,debt_id,first_name,last_name,state,timezone,balance,currency,days_past_due,phone,email,address1,city,zip
+C1,D1,Zenobia,Quillfeather,MA,America/New_York,100.00,USD,10,+16175551001,c1@example.com,1 Main St,Springfield,01101
+C2,D2,Bob,Ray,TX,America/Chicago,200.00,USD,20,+16175551002,c2@example.com,2 Main St,Springfield,01101
+C3,D3,Cy,Fox,CA,America/Los_Angeles,300.00,USD,40,+16175551003,c3@example.com,3 Main St,Springfield,01101
+C4,D4,Di,Moe,FL,America/New_York,400.00,USD,50,+16175551004,c4@example.com,4 Main St,Springfield,01101
+C6,D6,Ed,Ng,NY,America/New_York,50.00,USD,5,+16175551005,c5@example.com,5 Main St,Springfield,01101
+CSV
+cat >"$D/in/e.jsonl" <<'JSON'
+{"key":"e1","type":"payment","debt_id":"D1","at":"2026-11-24T10:00:00Z","amount":"34.56"}
+{"key":"e2","type":"promise","debt_id":"D2","at":"2026-11-24T11:00:00Z","amount":"100.00","due":"2026-12-01"}
+{"key":"e3","type":"dispute","debt_id":"D3","at":"2026-11-24T12:00:00Z"}
+{"key":"e4","type":"contact","debt_id":"D4","at":"2026-11-24T15:00:00Z","channel":"call","outcome":"conversation"}
+{"key":"e5","type":"payment","debt_id":"D4","at":"2026-11-24T16:00:00Z","amount":"400.00"}
+{"key":"e6","type":"payment","debt_id":"NOPE","at":"2026-11-24T16:00:00Z","amount":"1.00"}
+JSON
+head -n 40 "$ROOT/examples/requests.jsonl" >"$D/in/requests.jsonl"
+
+# work DIR DB: the whole day's work in DIR against store DB, each command's
+# exit code and output in DIR/log, with file names relative to DIR so the
+# two stores' logs can be compared.
+work() {
+    mkdir -p "$1"
+    cp -r "$D/in/." "$1/"
+    (
+        cd "$1" || exit 1
+        K="--key-file t.key"
+        step() { echo "== $*"; "$T" --db "$DB" $K "$@" 2>&1; echo "exit $?"; }
+        DB=$2
+        {
+            step import accounts a.csv
+            gen=$(activate_set "$DB" tree $K) && echo "activated $gen"
+            step run --date 2026-11-23 --spool spool
+            step event e.jsonl
+            step event e.jsonl
+            step run --date 2026-11-26 --spool spool
+            step decide requests.jsonl
+            step why D1
+            step why D3
+            step queue list
+            step audit verify
+        } | grep -v '^time: ' >log # the run's timings are the one thing that differs
+    )
+}
+# The PostgreSQL store first: its first import makes the key file, which the
+# SQLite store then starts with (a key file named and missing is never made
+# for a SQLite file).
+work "$D/pg" "$U"
+grep -v "^tallyman: created the key file t.key" "$D/pg/log" >"$D/pg/log2" && mv "$D/pg/log2" "$D/pg/log"
+mkdir -p "$D/sqlite"
+cp "$D/pg/t.key" "$D/sqlite/t.key"
+work "$D/sqlite" t.db
+
+expect_run "same output on both stores" 0 "" "" -- diff "$D/sqlite/log" "$D/pg/log"
+expect_run "  ...and every command worked but the one naming an unknown debt" 0 "1" "" -- \
+    sh -c "grep -c '^exit 1' '$D/pg/log'"
+expect_run "  ...the unknown debt named" 0 "*" "" -- grep -q "e.jsonl:6: debt_id: unknown debt 'NOPE'" "$D/pg/log"
+expect_run "  ...the audit chain verified" 0 "*" "" -- grep -q "^audit chain intact: [0-9]* records" "$D/pg/log"
+expect_run "  ...messages were sent" 0 "*" "" -- grep -q "^messages: 4 sent" "$D/pg/log"
+expect_run "  ...the disputed debt went to its queue" 0 "*" "" -- grep -q "disputes" "$D/pg/log"
+expect_run "same messages spooled, byte for byte" 0 "" "" -- diff -r "$D/sqlite/spool" "$D/pg/spool"
+expect_run "no plaintext personal data in the PostgreSQL store" 0 "0" "" -- \
+    sh -c "psql -At '$U' -c \"SELECT count(*) FROM consumers WHERE encode(pii, 'escape') LIKE '%Zenobia%'\""
+expect_run "the store's tables are at the build's schema version" 0 "*" "" -- \
+    sh -c "psql -At '$U' -c 'SELECT max(version) FROM schema_migrations' | grep -qx '[0-9][0-9]*'"
+
+# TALLYMAN_DB and TALLYMAN_KEY_FILE name the store instead of the options.
+expect_run "TALLYMAN_DB selects the store" 0 "*" "" -- \
+    env TALLYMAN_DB="$U" TALLYMAN_KEY_FILE="$D/pg/t.key" "$T" audit verify
+
+# Bad input.
+expect_run "a URL that does not parse" 1 "" "not a PostgreSQL URL" -- \
+    "$T" --db "postgresql://u@h/db?nonsense=1" --key-file "$D/pg/t.key" audit verify
+expect_run "a server that is not there" 1 "" "cannot connect to the store" -- \
+    "$T" --db "postgresql://tallyman@/tallyman?host=$D/no-such-socket-dir" --key-file "$D/pg/t.key" audit verify
+BAD=$(printf '%s' "$U" | sed 's|tallyman:tallyman@|tallyman:wrong@|')
+expect_run "a wrong password, never shown" 1 "" "password authentication failed" -- \
+    "$T" --db "$BAD" --key-file "$D/pg/t.key" audit verify
+expect_run "  ...the password is not in the message" 1 "0" "" -- sh -c "grep -c wrong '$E2E_TMP/err'"
+expect_run "no key file named" 1 "" "give its key file with --key-file" -- \
+    env -u TALLYMAN_KEY_FILE "$T" --db "$U" audit verify
+U2=$(pg_fresh e2e_newer)
+"$T" --db "$U2" --key-file "$D/k2.key" users add "$(id -un)" --role admin >/dev/null 2>&1
+psql -q "$U2" -c "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)"
+expect_run "a store newer than this build" 1 "" "schema version 999, newer than this tallyman" -- \
+    "$T" --db "$U2" --key-file "$D/k2.key" audit verify
+finish
