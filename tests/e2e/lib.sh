@@ -160,7 +160,7 @@ activate_set() {
 # sets PG_URL to the database TM_TEST_DB_URL names or, when it is unset, to
 # a throw-away cluster it starts (tests/pg/start.sh) and the test's end
 # stops; it returns 1 (saying why) when no server can be had. pg_fresh NAME
-# then prints the URL of a new, empty store: the schema NAME in it.
+# then prints the URL of a new, empty store: a schema NAME_PID in it.
 E2E_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 pg_start() {
     if [ -n "${TM_TEST_DB_URL:-}" ]; then
@@ -172,7 +172,8 @@ pg_start() {
     PG_URL=$(sh "$E2E_ROOT/tests/pg/start.sh" "$E2E_PG_DIR")
 }
 pg_fresh() {
-    psql -q "$PG_URL" -c "CREATE SCHEMA $1" >/dev/null || return 1
+    psch="$1_$$" # the test's pid: a database shared by several runs gets new schemas
+    psql -q "$PG_URL" -c "CREATE SCHEMA $psch" >/dev/null || return 1
     case "$PG_URL" in *\?*) sep='&' ;; *) sep='?' ;; esac
-    echo "$PG_URL${sep}options=-c%20search_path%3D$1"
+    echo "$PG_URL${sep}options=-c%20search_path%3D$psch"
 }

@@ -115,6 +115,8 @@ expect_run "a wrong password, never shown" 1 "" "password authentication failed"
 expect_run "  ...the password is not in the message" 1 "0" "" -- sh -c "grep -c wrong '$E2E_TMP/err'"
 expect_run "no key file named" 1 "" "give its key file with --key-file" -- \
     env -u TALLYMAN_KEY_FILE "$T" --db "$U" audit verify
+expect_run "run names where the messages go (no spool beside a URL)" 2 "" "needs --spool DIR or --webhook URL" -- \
+    "$T" --db "$U" --key-file "$D/pg/t.key" run --date 2026-11-27
 U2=$(pg_fresh e2e_newer)
 "$T" --db "$U2" --key-file "$D/k2.key" users add "$(id -un)" --role admin >/dev/null 2>&1
 psql -q "$U2" -c "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)"
