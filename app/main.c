@@ -30,6 +30,7 @@ static const command commands[] = {
     {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
     {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
+    {"store", tm_cmd_store, "copy a whole store: a SQLite file to PostgreSQL, or back"},
     {"scripts", tm_cmd_scripts, "script sets: propose, approve, activate, rollback, list, show"},
     {"users", tm_cmd_users, "the people who may change what runs, and their roles"},
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},

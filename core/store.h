@@ -884,6 +884,20 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
  * naming the files when the source cannot be read or the copy written. */
 int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err);
 
+/* Copies the whole store `from` to the store `to` (each a file or a
+ * postgresql:// URL, either way round; `to` is made or migrated first and
+ * must hold no data): every table, row by row, each value as stored, so ids,
+ * ciphertexts (under the same key file) and the audit chain with its head
+ * are the same and `audit verify` holds on the copy. The source is read in
+ * one transaction holding its write lock; the destination is written in one
+ * transaction, all or nothing. Leases held on the source are not copied.
+ * fn (may be NULL) is told each table and its row count as it is done.
+ * TM_EEXIST when `to` holds data; TM_ESTORE, TM_EINVAL, TM_ENOMEM as
+ * tm_store_open says, err naming the table. */
+typedef void (*tm_store_copy_fn)(void *ud, const char *table, int64_t rows);
+int tm_store_copy(const char *from, const char *to, tm_store_copy_fn fn, void *ud,
+                  struct tm_err *err);
+
 /* Makes every open debt start afresh: no journey, state, variant, timer,
  * step, offer or closed reason; the outbox, the gate decisions and the
  * cycle marks are emptied and every event is marked worked (events already

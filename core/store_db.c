@@ -108,6 +108,20 @@ int tm__db_column_bytes(tm_db_stmt *st, int col)
     return (int)n;
 }
 
+int tm__db_column_count(tm_db_stmt *st)
+{
+    if (st->sq)
+        return sqlite3_column_count(st->sq);
+    return st->pq->res ? PQnfields(st->pq->res) : 0;
+}
+
+const char *tm__db_column_name(tm_db_stmt *st, int col)
+{
+    if (st->sq)
+        return sqlite3_column_name(st->sq, col);
+    return st->pq->res ? PQfname(st->pq->res, col) : NULL;
+}
+
 int tm__db_column_type(tm_db_stmt *st, int col)
 {
     if (st->sq)

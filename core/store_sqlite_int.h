@@ -70,6 +70,9 @@ double tm__db_column_double(tm_db_stmt *st, int col);
 const unsigned char *tm__db_column_text(tm_db_stmt *st, int col);
 const void *tm__db_column_blob(tm_db_stmt *st, int col);
 int tm__db_column_bytes(tm_db_stmt *st, int col);
+/* The number of columns of a statement's rows, and a column's name. */
+int tm__db_column_count(tm_db_stmt *st);
+const char *tm__db_column_name(tm_db_stmt *st, int col);
 /* TM_DB_INTEGER, _FLOAT, _TEXT, _BLOB or _NULL. */
 int tm__db_column_type(tm_db_stmt *st, int col);
 /* Makes the statement ready to run again (bindings kept). */

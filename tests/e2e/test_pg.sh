@@ -100,6 +100,27 @@ expect_run "no plaintext personal data in the PostgreSQL store" 0 "0" "" -- \
 expect_run "the store's tables are at the build's schema version" 0 "*" "" -- \
     sh -c "psql -At '$U' -c 'SELECT max(version) FROM schema_migrations' | grep -qx '[0-9][0-9]*'"
 
+# Moving a store: the SQLite file to PostgreSQL and back, everything as it was.
+U3=$(pg_fresh e2e_copy)
+K="$D/sqlite/t.key"
+expect_run "store copy: a SQLite file to PostgreSQL" 0 "*" "" -- \
+    sh -c "'$T' store copy --from '$D/sqlite/t.db' --to '$U3' >'$D/copy.out'"
+expect_run "  ...every table named with its rows" 0 "*" "" -- grep -qx "audit  *[0-9][0-9]* rows" "$D/copy.out"
+expect_run "  ...the audit chain verifies on the copy" 0 "*" "" -- "$T" --db "$U3" --key-file "$K" audit verify
+for what in "audit export" "why D1" "why D3" "queue list --all"; do
+    "$T" --db "$D/sqlite/t.db" --key-file "$K" $what >"$D/orig.out" 2>&1
+    expect_run "  ...$what the same on the copy" 0 "*" "" -- sh -c \
+        "'$T' --db '$U3' --key-file '$K' $what 2>&1 | cmp -s - '$D/orig.out'"
+done
+expect_run "  ...and back to a new file" 0 "*" "" -- "$T" store copy --from "$U3" --to "$D/back.db"
+expect_run "  ...which verifies too" 0 "*" "" -- "$T" --db "$D/back.db" --key-file "$K" audit verify
+"$T" --db "$D/sqlite/t.db" --key-file "$K" audit export >"$D/orig.out" 2>&1
+expect_run "  ...with the same audit records" 0 "*" "" -- sh -c \
+    "'$T' --db '$D/back.db' --key-file '$K' audit export 2>&1 | cmp -s - '$D/orig.out'"
+expect_run "a copy to a store holding data is refused" 1 "" "holds data already" -- \
+    "$T" store copy --from "$D/sqlite/t.db" --to "$U3"
+expect_run "  ...and the store is as it was" 0 "*" "" -- "$T" --db "$U3" --key-file "$K" audit verify
+
 # TALLYMAN_DB and TALLYMAN_KEY_FILE name the store instead of the options.
 expect_run "TALLYMAN_DB selects the store" 0 "*" "" -- \
     env TALLYMAN_DB="$U" TALLYMAN_KEY_FILE="$D/pg/t.key" "$T" audit verify
