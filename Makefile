@@ -76,7 +76,7 @@ UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_SRC   = $(wildcard bench/bench_*.c)
 BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: fuzz all deps demo test test-clock test-unit test-pg check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
+.PHONY: fuzz all deps demo test test-clock test-unit test-pg bench-pg check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
 
 all: $(OUT_BIN)
 
@@ -183,6 +183,10 @@ luajit-build:
 
 asan:
 	$(MAKE) SAN=address,undefined OPT="-O1 -g" test
+
+# The store on PostgreSQL next to SQLite (bench/bench_pg.sh; prints figures).
+bench-pg: $(OUT_BIN)
+	@TM_BIN=$(abspath $(OUT_BIN)) sh bench/bench_pg.sh
 
 bench: $(OUT_BIN) $(BENCH_BIN)
 	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh bench/run.sh
