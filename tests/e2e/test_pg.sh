@@ -121,6 +121,38 @@ expect_run "a copy to a store holding data is refused" 1 "" "holds data already"
     "$T" store copy --from "$D/sqlite/t.db" --to "$U3"
 expect_run "  ...and the store is as it was" 0 "*" "" -- "$T" --db "$U3" --key-file "$K" audit verify
 
+# The server goes away in the middle of a run (a cluster of this test's own,
+# stopped at once while a batch of journey steps is uncommitted): the run
+# says so and ends with exit 1, nothing half-written; the next run, with the
+# server back, finishes the day with the same messages a run on SQLite sends.
+P2=$(mktemp -d -u /tmp/tm-pg.XXXXXX)
+trap 'sh "$E2E_ROOT/tests/pg/stop.sh" "$P2"; [ -z "${E2E_PG_DIR:-}" ] || sh "$E2E_ROOT/tests/pg/stop.sh" "$E2E_PG_DIR"; rm -rf "$E2E_TMP"' EXIT
+U4=$(sh "$ROOT/tests/pg/start.sh" "$P2")
+mkdir -p "$D/gone"
+K4="--key-file $D/gone/k.key"
+"$T" --db "$U4" $K4 import accounts "$D/in/a.csv" >/dev/null 2>&1
+cp "$D/gone/k.key" "$D/gone/ref.key"
+"$T" --db "$D/gone/ref.db" --key-file "$D/gone/ref.key" import accounts "$D/in/a.csv" >/dev/null 2>&1
+"$T" --db "$D/gone/ref.db" --key-file "$D/gone/ref.key" --scripts "$D/in/tree" --draft run --date 2026-11-23 \
+    --spool "$D/gone/ref-spool" --workers 0 >/dev/null 2>&1
+if start_stopped run.step@2 "$D/gone/run.log" "$T" --db "$U4" $K4 --scripts "$D/in/tree" --draft run \
+    --date 2026-11-23 --spool "$D/gone/spool" --workers 0; then
+    sh "$ROOT/tests/pg/stop.sh" "$P2" --keep
+    kill -CONT "$STOPPED_PID"
+    wait "$STOPPED_PID"
+    expect_eq "a run whose server goes away ends with exit 1" 1 "$?"
+    expect_run "  ...saying the store failed" 0 "*" "" -- grep -q "terminat\|connection\|server closed" "$D/gone/run.log"
+    cp "$D/gone/run.log" "$D/gone/run1.log"
+    sh "$ROOT/tests/pg/start.sh" "$P2" >/dev/null
+    expect_run "  ...the next run finishes the day (taking over the ended run's lease)" 0 "*" \
+        "taking over the cycle lease" -- "$T" --db "$U4" $K4 --scripts "$D/in/tree" \
+        --draft run --date 2026-11-23 --spool "$D/gone/spool" --workers 0
+    expect_run "  ...with the messages a run on SQLite sends, once each" 0 "" "" -- diff -r "$D/gone/ref-spool" "$D/gone/spool"
+    expect_run "  ...and the audit chain whole" 0 "*" "" -- "$T" --db "$U4" $K4 audit verify
+else
+    expect_eq "the run stops at its journey steps" 0 1
+fi
+
 # TALLYMAN_DB and TALLYMAN_KEY_FILE name the store instead of the options.
 expect_run "TALLYMAN_DB selects the store" 0 "*" "" -- \
     env TALLYMAN_DB="$U" TALLYMAN_KEY_FILE="$D/pg/t.key" "$T" audit verify

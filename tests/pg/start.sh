@@ -1,9 +1,10 @@
 #!/bin/sh
-# tests/pg/start.sh DIR: makes a throw-away PostgreSQL cluster in DIR (which
-# must not exist), starts it on a Unix socket in DIR (no TCP port), creates
+# tests/pg/start.sh DIR: makes a throw-away PostgreSQL cluster in DIR (a new
+# folder), starts it on a Unix socket in DIR (no TCP port), creates
 # the database "tallyman" and prints its URL. The user tallyman logs in with
 # the password "tallyman" (so a wrong one can be tried). As root the server
-# runs as the `postgres` user. tests/pg/stop.sh DIR stops it and removes DIR.
+# runs as the `postgres` user. tests/pg/stop.sh DIR stops it and removes DIR;
+# given a DIR whose cluster `stop.sh DIR --keep` stopped, it starts it again.
 set -eu
 dir=${1:?usage: tests/pg/start.sh DIR}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -14,6 +15,14 @@ fi
 as=""
 if [ "$(id -u)" = 0 ]; then
     as="runuser -u postgres --"
+fi
+# A cluster made before (and stopped with stop.sh DIR --keep) is started again.
+if [ -d "$dir/data" ]; then
+    $as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-k $dir -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60" \
+        start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    echo "postgresql://tallyman:tallyman@/tallyman?host=$dir"
+    exit 0
 fi
 mkdir -p "$dir"
 [ -z "$as" ] || chown postgres "$dir"
