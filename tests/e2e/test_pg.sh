@@ -149,6 +149,19 @@ if start_stopped run.step@2 "$D/gone/run.log" "$T" --db "$U4" $K4 --scripts "$D/
         --draft run --date 2026-11-23 --spool "$D/gone/spool" --workers 0
     expect_run "  ...with the messages a run on SQLite sends, once each" 0 "" "" -- diff -r "$D/gone/ref-spool" "$D/gone/spool"
     expect_run "  ...and the audit chain whole" 0 "*" "" -- "$T" --db "$U4" $K4 audit verify
+    # Two runs at once on one PostgreSQL store (from two processes, as from
+    # two hosts): the second is refused while the first holds the lease.
+    if start_stopped run.gate "$D/gone/first.log" "$T" --db "$U4" $K4 --scripts "$D/in/tree" --draft run \
+        --date 2026-11-26 --spool "$D/gone/spool" --workers 0; then
+        expect_run "a second run while the first holds the store is refused" 1 "*" \
+            "the store is in use by another run: pid $STOPPED_PID" -- "$T" --db "$U4" $K4 \
+            --scripts "$D/in/tree" --draft run --date 2026-11-26 --spool "$D/gone/spool2" --workers 0
+        kill -CONT "$STOPPED_PID"
+        wait "$STOPPED_PID"
+        expect_eq "  ...and the first finishes its day" 0 "$?"
+    else
+        expect_eq "the first run stops before its gate" 0 1
+    fi
 else
     expect_eq "the run stops at its journey steps" 0 1
 fi
