@@ -11,6 +11,7 @@ N="${TM_BENCH_PG_N:-100000}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tallyman-bench-pg.XXXXXX")
 P=$(mktemp -d -u /tmp/tm-pg.XXXXXX)
 trap 'sh tests/pg/stop.sh "$P"; rm -rf "$W"' EXIT
+trap 'exit 1' INT TERM
 U=$(sh tests/pg/start.sh "$P") || exit 0
 (echo "N = $N"; cat examples/portfolio/generate.lua) >"$W/gen.lua"
 "$T" eval --raw --instr-limit 100000000000 --time-limit 600000 --mem-limit 4294967296 "$W/gen.lua" >"$W/accounts.csv" || exit 0

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.." || exit 2
 : "${TM_BUILD:?TM_BUILD must name the build directory}"
 dir=$(mktemp -d -u /tmp/tm-pg.XXXXXX)
 trap 'sh tests/pg/stop.sh "$dir"' EXIT
+trap 'exit 1' INT TERM # the EXIT trap then stops the cluster
 url=$(sh tests/pg/start.sh "$dir") || { echo "PostgreSQL could not be started"; echo "0 passed, 1 failed"; exit 1; }
 pass=0
 fail=0

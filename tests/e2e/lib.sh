@@ -169,6 +169,7 @@ pg_start() {
     fi
     E2E_PG_DIR=$(mktemp -d -u /tmp/tm-pg.XXXXXX)
     trap 'sh "$E2E_ROOT/tests/pg/stop.sh" "$E2E_PG_DIR"; rm -rf "$E2E_TMP"' EXIT
+    trap 'exit 1' INT TERM # the EXIT trap then stops the cluster
     PG_URL=$(sh "$E2E_ROOT/tests/pg/start.sh" "$E2E_PG_DIR")
 }
 pg_fresh() {
