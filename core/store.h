@@ -879,9 +879,11 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
 /* ---- Simulation (core/sim.c, `tallyman simulate`) -------------------------
  * Copies the whole store at `src` to a new store `dst` (which must not
  * exist) in one consistent read, never writing or migrating the source (for
- * SQLite a -shm file may appear beside it, as for any reader). TM_EINVAL for
- * NULL paths or a URL (a file store only, for now); TM_ESTORE with `err`
- * naming the files when the source cannot be read or the copy written. */
+ * SQLite a -shm file may appear beside it, as for any reader; a PostgreSQL
+ * source, a URL, is opened as any command opens it and copied with
+ * tm_store_copy). `dst` is a file. TM_EINVAL for NULL paths or a URL as
+ * `dst`; TM_ESTORE with `err` naming the files when the source cannot be
+ * read or the copy written. */
 int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err);
 
 /* Copies the whole store `from` to the store `to` (each a file or a

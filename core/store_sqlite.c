@@ -359,8 +359,14 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
 {
     if (src == NULL || dst == NULL)
         return tm_err_set(err, TM_EINVAL, "tm_store_snapshot: NULL path");
+    if (strstr(dst, "://") != NULL)
+        return tm_err_set(err, TM_EINVAL, "%s: a snapshot is a SQLite file", dst);
+    /* A PostgreSQL store is read in one transaction and written to the new
+     * file row by row. */
+    if (tm_store_is_url(src))
+        return tm_store_copy(src, dst, NULL, NULL, err);
     if (strstr(src, "://") != NULL)
-        return tm_err_set(err, TM_EINVAL, "%s: only a SQLite store can be copied", src);
+        return tm_err_set(err, TM_EINVAL, "%s: not a store this build can read", src);
     sqlite3 *db = NULL;
     int rc = TM_OK;
     if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {

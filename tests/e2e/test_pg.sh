@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/e2e/test_pg.sh: the PostgreSQL store end to end. The same work
 # (import, script set activation, two days of runs with events between,
-# decide --db, why, the agent queue, audit verify) is done on a SQLite file
+# decide --db, why, the agent queue, a simulation on a copy, audit verify) is done on a SQLite file
 # and on a PostgreSQL store, from the same inputs; every command's output
 # and the spooled messages must be the same, byte for byte. Then what goes
 # wrong with a URL: one that does not parse, a server that is not there, a
@@ -74,6 +74,7 @@ work() {
             step why D1
             step why D3
             step queue list
+            step simulate --days 5
             step audit verify
         } | grep -v '^time: ' >log # the run's timings are the one thing that differs
     )
