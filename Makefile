@@ -6,6 +6,7 @@
 #   make test-clock   the whole suite with the clock a year ahead, then a year back
 #   make asan         the suite under AddressSanitizer + UBSan
 #   make bench        benchmarks (print figures, assert nothing)
+#   make soak         the service under load for SOAK_SECONDS (600): its memory at start and end
 #   make fuzz         libFuzzer over the service's request decoding (clang; FUZZ_SECONDS each)
 #   make luadoc       rewrite scripts/types/tm.lua, the script API for editors
 #   make LUA=luajit   build against LuaJIT 2.1 instead of Lua 5.4
@@ -45,7 +46,7 @@ endif
 
 # Lua's headers are given to sandbox/ (and its tests) only: core/ and app/ are
 # compiled without them, so a Lua include outside the boundary does not build.
-PKGS_C      = sqlite3 libevent libevent_openssl jansson openssl libpq
+PKGS_C      = sqlite3 libevent libevent_openssl jansson openssl libpq libargon2
 PKGS        = $(LUA_PC) $(PKGS_C)
 B           = build/$(VARIANT)
 OUT_BIN     = $(if $(filter lua54,$(VARIANT)),tallyman,$(B)/tallyman)
@@ -76,7 +77,7 @@ UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_SRC   = $(wildcard bench/bench_*.c)
 BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: fuzz all deps demo test test-clock test-unit test-pg bench-pg check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
+.PHONY: soak fuzz all deps demo test test-clock test-unit test-pg bench-pg check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
 
 all: $(OUT_BIN)
 
@@ -190,6 +191,11 @@ bench-pg: $(OUT_BIN)
 
 bench: $(OUT_BIN) $(BENCH_BIN)
 	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh bench/run.sh
+
+# `tallyman serve` under load for SOAK_SECONDS (default 600), printing its
+# resident memory at the start and the end; not part of `make test`.
+soak: $(OUT_BIN)
+	@TM_BIN=$(abspath $(OUT_BIN)) sh bench/soak_serve.sh
 
 # libFuzzer over the service's request decoding (tests/fuzz/), FUZZ_SECONDS each
 # (default 60); not part of `make test`. Findings go to build/<variant>/fuzz/.

@@ -41,10 +41,37 @@ int tm_access_roles_parse(const char *text, tm_roles *out, char *bad, size_t cap
 /* The role names in the set, comma-separated, into buf. */
 void tm_access_roles_format(tm_roles r, char *buf, size_t cap);
 
+/* The permission's name ("decide", "users_admin"), for listings. */
+const char *tm_access_perm_name(enum tm_perm perm);
+
+/* 1 when `perm` is exercised only by a person (a login session or a
+ * personal token), never by a machine's token whatever its roles: changing
+ * what runs is one person's act, approved by another (four-eyes). */
+int tm_access_needs_person(enum tm_perm perm);
+
 /* 1 when one of the roles grants `perm`. */
 int tm_access_allows(tm_roles r, enum tm_perm perm);
 
 /* The name of role i, or NULL past the last: for listing them in help. */
 const char *tm_access_role_name(int i);
+
+/* 1 when role i is one people hold (`tallyman users`); the others (dialer,
+ * integration) are for machines' tokens only. */
+int tm_access_role_is_person(int i);
+
+/* The roles of this table that a person holding the store's roles `held`
+ * (TM_ROLE_BIT of enum tm_role, core/store.h) has, and back: the store keeps
+ * a person's roles by the same names this table gives them. */
+tm_roles tm_access_of_person(unsigned held);
+unsigned tm_access_to_person(tm_roles r);
+
+/* Parses "compliance" or "strategy,auditor" as roles a person may hold into
+ * *out (TM_ROLE_BIT of the store's roles). Returns 0; -1 for a name that is
+ * no role, -2 for a machine role; either way the name is copied into bad. */
+int tm_access_person_roles_parse(const char *text, unsigned *out, char *bad, size_t cap);
+
+/* The role names, ", "-separated, into buf: person roles (person 1),
+ * machine roles (0) or all (-1). For help and error messages. */
+void tm_access_roles_list(int person, char *buf, size_t cap);
 
 #endif

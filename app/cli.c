@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "keycheck.h"
 
@@ -220,4 +221,39 @@ const char *tm_cli_default_scripts(void)
     }
     snprintf(found, sizeof found, "scripts");
     return found;
+}
+
+void tm_cli_progress_line(char *out, size_t cap, uint64_t done, uint64_t total, uint64_t rows,
+                          double elapsed)
+{
+    if (!out || cap == 0)
+        return;
+    tm_buf b = TM_BUF_INIT;
+    if (total) {
+        int pct = (int)(done >= total ? 100 : done * 100 / total);
+        char bar[31];
+        int fill = pct * 30 / 100;
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        tm_buf_printf(&b, "[%s] %3d%% %.1f MB", bar, pct, (double)done / 1e6);
+    } else {
+        tm_buf_printf(&b, "%.1f MB read", (double)done / 1e6);
+    }
+    tm_buf_printf(&b, " %llu rows", (unsigned long long)rows);
+    if (elapsed > 0 && rows > 0) {
+        tm_buf_printf(&b, " %.0f rows/s", (double)rows / elapsed);
+        /* Time left from the bytes still to read at the rate read so far:
+         * rows vary in length, bytes are what the size tells. */
+        if (total && done > 0 && done < total) {
+            double left = (double)(total - done) * elapsed / (double)done;
+            long s = (long)(left + 0.5);
+            if (s >= 3600)
+                tm_buf_printf(&b, " %ld:%02ld:%02ld left", s / 3600, s / 60 % 60, s % 60);
+            else
+                tm_buf_printf(&b, " %ld:%02ld left", s / 60, s % 60);
+        }
+    }
+    snprintf(out, cap, "%s", b.failed || !b.data ? "" : b.data);
+    tm_buf_free(&b);
 }

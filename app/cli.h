@@ -111,4 +111,14 @@ int tm_cmd_store(tm_cli *cli);
  * Returns a static string; NULL (said on stderr) when it has none. */
 const char *tm_cli_person(void);
 
+/* The text of an import's progress bar (without the leading carriage
+ * return) into out[cap], always NUL-terminated, cut short when cap is too
+ * small: "[###.......] 52% 5.2 MB 123456 rows 41000 rows/s 0:12 left" when
+ * the input's size `total` is known, "5.2 MB read 123456 rows 41000 rows/s"
+ * when it is 0. `done` is the bytes read, `rows` the rows read, `elapsed`
+ * the seconds since the start; the rate and time left are left out until
+ * elapsed is positive and something was read. */
+void tm_cli_progress_line(char *out, size_t cap, uint64_t done, uint64_t total, uint64_t rows,
+                          double elapsed);
+
 #endif

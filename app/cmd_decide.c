@@ -3,6 +3,7 @@
  * one decision per request out, as JSON lines, in the same order.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,9 @@ static const char decide_help[] =
     "                  what the message must carry, the regulations that do not apply\n"
     "  --json          with --explain: one JSON object a request, the decision's\n"
     "                  members plus \"generation\" and \"regulations\"\n"
+    "  --threads N     judge with N worker threads (1 to 64, default 1), the decisions\n"
+    "                  written in the requests' order all the same; not with --explain\n"
+    "                  or --record\n"
     "  --record        also keep every decision in the store (--db) with the request\n"
     "                  fields it was judged on and the script set, bound into the\n"
     "                  audit chain\n"
@@ -73,6 +77,7 @@ typedef struct rule_failure {
     const char *cite;
     char reason[256];
     long n;
+    long first;      /* the ordinal of the first line it failed for (the order told) */
 } rule_failure;
 
 #define MAX_FAILURES 64
@@ -95,13 +100,17 @@ typedef struct decider {
     int draft;                /* --draft: the set is a working tree, said in each decision */
     rule_count *counts;
     int ncounts, capcounts;
+    tm_buf *sink;             /* --threads: where lines go (a batch's output), else stdout */
+    long ordinal;             /* the line being judged, counted over every file */
 } decider;
 
-static void count_rule(decider *dc, const tm_rule *r)
+/* Adds `n` blocks to rule `qid`'s count. */
+static void add_count(decider *dc, const char *qid, const char *cite, long n)
 {
     for (int i = 0; i < dc->ncounts; i++) {
-        if (dc->counts[i].qid == r->qid) {
-            dc->counts[i].n++;
+        /* By name: with --threads each worker's gate has its own rules. */
+        if (dc->counts[i].qid == qid || strcmp(dc->counts[i].qid, qid) == 0) {
+            dc->counts[i].n += n;
             return;
         }
     }
@@ -113,7 +122,12 @@ static void count_rule(decider *dc, const tm_rule *r)
         dc->counts = q;
         dc->capcounts = cap;
     }
-    dc->counts[dc->ncounts++] = (rule_count){r->qid, r->cite, 1};
+    dc->counts[dc->ncounts++] = (rule_count){qid, cite, n};
+}
+
+static void count_rule(decider *dc, const tm_rule *r)
+{
+    add_count(dc, r->qid, r->cite, 1);
 }
 
 /* Notes a rule that failed for this request; the same failure (rule and
@@ -121,7 +135,7 @@ static void count_rule(decider *dc, const tm_rule *r)
 static void note_failure(decider *dc, const tm_rule_result *r)
 {
     for (int i = 0; i < dc->nfailures; i++) {
-        if (dc->failures[i].qid == r->rule->qid && strcmp(dc->failures[i].reason, r->reason) == 0) {
+        if (strcmp(dc->failures[i].qid, r->rule->qid) == 0 && strcmp(dc->failures[i].reason, r->reason) == 0) {
             dc->failures[i].n++;
             return;
         }
@@ -133,6 +147,7 @@ static void note_failure(decider *dc, const tm_rule_result *r)
     f->cite = r->rule->cite ? r->rule->cite : "";
     snprintf(f->reason, sizeof f->reason, "%s", r->reason);
     f->n = 1;
+    f->first = dc->ordinal;
 }
 
 /* --record: seals the decisions kept since the last commit into the audit
@@ -185,7 +200,10 @@ static void print_summary(decider *dc)
 static void put_line(decider *dc, long lineno, const char *id_json)
 {
     if (!tm_buf_failed(&dc->out)) {
-        fwrite(dc->out.data, 1, dc->out.len, stdout);
+        if (dc->sink)
+            tm_buf_put(dc->sink, dc->out.data, dc->out.len);
+        else
+            fwrite(dc->out.data, 1, dc->out.len, stdout);
         return;
     }
     char small[128];
@@ -209,7 +227,10 @@ static void put_line(decider *dc, long lineno, const char *id_json)
         tm_buf_fixed(&fixed, small, sizeof small);
         b = &fixed;
     }
-    fwrite(b->data, 1, b->len, stdout);
+    if (dc->sink)
+        tm_buf_put(dc->sink, b->data, b->len);
+    else
+        fwrite(b->data, 1, b->len, stdout);
 }
 
 /* A line that yields no decision: {"line": N, ("file": F,) "id": ..., "error": why}. */
@@ -348,6 +369,7 @@ static int decide_stream(decider *dc, FILE *in, const char *name, const char *fi
     long lineno;
     int got;
     while (rc == TM_OK && (got = tm_jsonl_next(rd, &line, &len, &lineno, err)) != 0) {
+        dc->ordinal++;
         if (got == TM_EINVAL)
             line_error(dc, lineno, file, NULL, tm_jsonl_reason(rd));
         else if (got < 0)
@@ -357,6 +379,322 @@ static int decide_stream(decider *dc, FILE *in, const char *name, const char *fi
     }
     tm_jsonl_close(rd);
     return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * --threads: the reading thread cuts the input into batches of lines;
+ * workers, each with its own engine (sandbox and gate), judge whole
+ * batches into the batch's own output; the reading thread writes the
+ * batches out in the order it read them. A ring of batches bounds the
+ * memory whatever the input's size.
+ */
+#define BATCH_LINES 2048
+#define BATCH_BYTES (1u << 20)
+
+enum { B_FREE, B_READY, B_BUSY, B_DONE };
+
+typedef struct batch {
+    tm_buf text;           /* the lines, each NUL-terminated */
+    size_t off[BATCH_LINES], len[BATCH_LINES];
+    long lineno[BATCH_LINES];
+    char *refused[BATCH_LINES]; /* the reader's reason for a line it could not give, or NULL */
+    int n;
+    const char *file;
+    long first;            /* the ordinal of its first line */
+    tm_buf out;
+    int state;
+} batch;
+
+typedef struct worker {
+    decider dc;
+    tm_engine *eng;        /* NULL for the first worker, which uses the command's */
+    pthread_t th;
+    int started;
+    struct pool *pool;
+} worker;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;     /* any batch's state changed, or stop */
+    batch *b;
+    int nb;
+    long filled, written;  /* batches handed to the workers, and written out */
+    long lost;             /* lines whose decision could not be kept for want of memory */
+    int stop;
+    worker *w;
+    int nw;
+} pool;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pool *p = w->pool;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        batch *b = NULL;
+        for (long k = p->written; k < p->filled && !b; k++)
+            if (p->b[k % p->nb].state == B_READY)
+                b = &p->b[k % p->nb];
+        if (!b) {
+            if (p->stop)
+                break;
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        b->state = B_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        tm_buf_reset(&b->out);
+        w->dc.sink = &b->out;
+        for (int i = 0; i < b->n; i++) {
+            w->dc.ordinal = b->first + i;
+            if (b->refused[i])
+                line_error(&w->dc, b->lineno[i], b->file, NULL, b->refused[i]);
+            else
+                decide_line(&w->dc, b->text.data + b->off[i], b->len[i], b->lineno[i], b->file);
+        }
+        pthread_mutex_lock(&p->mu);
+        b->state = B_DONE;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Writes out every batch that is done, in order; with `wait`, waits for
+ * the oldest one first. Called with the lock held. */
+static void pool_write(pool *p, int wait)
+{
+    while (p->written < p->filled) {
+        batch *b = &p->b[p->written % p->nb];
+        if (b->state != B_DONE) {
+            if (!wait)
+                return;
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        if (tm_buf_failed(&b->out)) {
+            /* A batch's output that could not grow: each of its lines gets
+             * an error line in its place, and counts as an error. */
+            for (int i = 0; i < b->n; i++) {
+                char small[600];
+                tm_buf o;
+                tm_buf_fixed(&o, small, sizeof small);
+                tm_jw w;
+                tm_jw_init(&w, &o, 0);
+                tm_jw_obj(&w);
+                tm_jw_key(&w, "line");
+                tm_jw_int(&w, b->lineno[i]);
+                if (b->file) {
+                    tm_jw_key(&w, "file");
+                    tm_jw_str(&w, b->file);
+                }
+                tm_jw_key(&w, "id");
+                tm_jw_null(&w);
+                tm_jw_key(&w, "error");
+                tm_jw_str(&w, "out of memory writing the decision");
+                tm_jw_obj_end(&w);
+                if (tm_buf_failed(&o))
+                    fprintf(stdout, "{\"line\":%ld,\"id\":null,\"error\":\"out of memory writing the decision\"}", b->lineno[i]);
+                else
+                    fwrite(o.data, 1, o.len, stdout);
+                fputc('\n', stdout);
+            }
+            p->lost += b->n;
+        } else {
+            fwrite(b->out.data, 1, b->out.len, stdout);
+        }
+        for (int i = 0; i < b->n; i++)
+            free(b->refused[i]);
+        b->n = 0;
+        b->state = B_FREE;
+        p->written++;
+        wait = 0;
+    }
+}
+
+/* Hands the batch being filled to the workers. */
+static void pool_submit(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->b[p->filled % p->nb].state = B_READY;
+    p->filled++;
+    pthread_cond_broadcast(&p->cv);
+    pool_write(p, 0);
+    /* The next batch to fill must be free: write out the oldest until it is. */
+    while (p->b[p->filled % p->nb].state != B_FREE)
+        pool_write(p, 1);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until every batch handed over is written out. */
+static void pool_drain(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->written < p->filled)
+        pool_write(p, 1);
+    pthread_mutex_unlock(&p->mu);
+    fflush(stdout);
+}
+
+/* decide_stream with the pool. */
+static int decide_stream_mt(pool *p, long *ordinal, FILE *in, const char *name, const char *file,
+                            struct tm_err *err)
+{
+    tm_jsonl *rd;
+    int rc = tm_jsonl_open(in, name, 0, &rd, err);
+    char *line;
+    size_t len;
+    long lineno;
+    int got;
+    batch *b = &p->b[p->filled % p->nb];
+    tm_buf_reset(&b->text);
+    b->n = 0;
+    b->file = file;
+    b->first = *ordinal + 1;
+    while (rc == TM_OK && (got = tm_jsonl_next(rd, &line, &len, &lineno, err)) != 0) {
+        if (got < 0 && got != TM_EINVAL) {
+            rc = got;
+            break;
+        }
+        (*ordinal)++;
+        b->lineno[b->n] = lineno;
+        b->off[b->n] = b->text.len;
+        b->len[b->n] = got == TM_EINVAL ? 0 : len;
+        b->refused[b->n] = NULL;
+        if (got == TM_EINVAL) {
+            b->refused[b->n] = strdup(tm_jsonl_reason(rd));
+            if (!b->refused[b->n]) {
+                rc = tm_err_set(err, TM_ENOMEM, "%s: out of memory", name);
+                break;
+            }
+        } else {
+            tm_buf_put(&b->text, line, len);
+        }
+        tm_buf_putc(&b->text, '\0');
+        if (tm_buf_failed(&b->text)) {
+            rc = tm_err_set(err, TM_ENOMEM, "%s: out of memory", name);
+            break;
+        }
+        b->n++;
+        if (b->n == BATCH_LINES || b->text.len >= BATCH_BYTES) {
+            pool_submit(p);
+            b = &p->b[p->filled % p->nb];
+            tm_buf_reset(&b->text);
+            b->n = 0;
+            b->file = file;
+            b->first = *ordinal + 1;
+        }
+    }
+    if (b->n)
+        pool_submit(p);
+    tm_jsonl_close(rd);
+    pool_drain(p);
+    return rc;
+}
+
+/* Starts `n` workers judging like `dc`, the first with the command's
+ * engine, the others each with an engine of their own on the same script
+ * set. TM_OK, or an error with `err` (the pool then holds nothing). */
+static int pool_start(pool *p, int n, const decider *dc, tm_engine *eng, struct tm_err *err)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->nb = 2 * n + 2;
+    p->b = calloc((size_t)p->nb, sizeof *p->b);
+    p->w = calloc((size_t)n, sizeof *p->w);
+    if (!p->b || !p->w)
+        return tm_err_set(err, TM_ENOMEM, "out of memory starting the workers");
+    for (int i = 0; i < n; i++) {
+        worker *w = &p->w[i];
+        w->pool = p;
+        w->dc = *dc;
+        memset(&w->dc.out, 0, sizeof w->dc.out);
+        w->dc.counts = NULL;
+        w->dc.ncounts = w->dc.capcounts = 0;
+        if (i > 0) {
+            /* Its own sandbox and gate: a gate's check functions run in its sandbox. */
+            tm_engine_opts eo = {.gen = eng->gen};
+            int rc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_WHOLE, &w->eng, NULL, err);
+            if (rc != TM_OK)
+                return rc;
+            w->dc.gate = w->eng->gate;
+        }
+        p->nw = i + 1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0)
+            return tm_err_set(err, TM_EIO, "cannot start worker thread %d", i + 1);
+        p->w[i].started = 1;
+    }
+    return TM_OK;
+}
+
+/* Stops the workers and adds what they counted to `dc` (failures in the
+ * order of the lines they first failed for). The engines stay open: the
+ * failures name their rules. */
+static void pool_stop(pool *p, decider *dc)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nw; i++) {
+        worker *w = &p->w[i];
+        if (w->started)
+            pthread_join(w->th, NULL);
+        w->started = 0;
+        decider *x = &w->dc;
+        if (i == 0)
+            dc->errors += p->lost;
+        dc->errors += x->errors;
+        dc->decisions += x->decisions;
+        dc->allowed += x->allowed;
+        dc->never += x->never;
+        dc->failed += x->failed;
+        for (int k = 0; k < x->nfailures; k++) {
+            rule_failure *f = &x->failures[k];
+            int j = 0;
+            while (j < dc->nfailures && (strcmp(dc->failures[j].qid, f->qid) != 0 ||
+                                         strcmp(dc->failures[j].reason, f->reason) != 0))
+                j++;
+            if (j < dc->nfailures) {
+                dc->failures[j].n += f->n;
+                if (f->first < dc->failures[j].first)
+                    dc->failures[j].first = f->first;
+            } else if (dc->nfailures < MAX_FAILURES) {
+                dc->failures[dc->nfailures++] = *f;
+            }
+        }
+        for (int k = 0; k < x->ncounts; k++)
+            add_count(dc, x->counts[k].qid, x->counts[k].cite, x->counts[k].n);
+    }
+    /* Told in the order they first happened, as one thread tells them. */
+    for (int i = 1; i < dc->nfailures; i++)
+        for (int j = i; j > 0 && dc->failures[j].first < dc->failures[j - 1].first; j--) {
+            rule_failure t = dc->failures[j];
+            dc->failures[j] = dc->failures[j - 1];
+            dc->failures[j - 1] = t;
+        }
+}
+
+static void pool_free(pool *p)
+{
+    for (int i = 0; i < p->nw; i++) {
+        tm_buf_free(&p->w[i].dc.out);
+        free(p->w[i].dc.counts);
+        tm_engine_close(p->w[i].eng);
+    }
+    for (int i = 0; p->b && i < p->nb; i++) {
+        tm_buf_free(&p->b[i].text);
+        tm_buf_free(&p->b[i].out);
+        for (int k = 0; k < p->b[i].n; k++)
+            free(p->b[i].refused[k]);
+    }
+    free(p->b);
+    free(p->w);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
 }
 
 /* `decide --replay`: the arguments after "--replay". */
@@ -413,6 +751,7 @@ int tm_cmd_decide(tm_cli *cli)
     char **files = calloc((size_t)cli->argc, sizeof *files);
     decider dc = {0};
     int json_out = 0;
+    int threads = 1;
     dc.default_now = (int64_t)time(NULL);
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -431,6 +770,17 @@ int tm_cmd_decide(tm_cli *cli)
                 free(files);
                 return tm_cli_usage_error("decide", "--now: not an RFC 3339 time: '%s'", cli->argv[i]);
             }
+        } else if (strcmp(a, "--threads") == 0) {
+            uint64_t v = 0;
+            if (i + 1 >= cli->argc || tm_cli_parse_u64(cli->argv[i + 1], 64, &v) != 0 || v == 0) {
+                free(files);
+                return tm_cli_usage_error("decide", "--threads needs a number from 1 to 64%s%s%s",
+                                          i + 1 < cli->argc ? ", not '" : "",
+                                          i + 1 < cli->argc ? cli->argv[i + 1] : "",
+                                          i + 1 < cli->argc ? "'" : "");
+            }
+            threads = (int)v;
+            i++;
         } else if (strcmp(a, "--summary") == 0) {
             dc.summary = 1;
         } else if (strcmp(a, "--explain") == 0) {
@@ -452,6 +802,10 @@ int tm_cmd_decide(tm_cli *cli)
     }
     if (json_out)
         dc.explain = 2;
+    if (threads > 1 && (dc.explain || dc.unflushed == -1)) {
+        free(files);
+        return tm_cli_usage_error("decide", "--threads goes without --explain and --record");
+    }
     struct tm_err e = {0};
     /* With a store (--db, --record) what decides is its active set; without
      * one, the script tree, so a fresh checkout decides with no store. */
@@ -503,9 +857,27 @@ int tm_cmd_decide(tm_cli *cli)
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     int rc = TM_EXIT_OK;
+    pool pl, *mt = NULL;
+    long ordinal = 0;
+    if (threads > 1) {
+        memset(&e, 0, sizeof e);
+        mt = &pl;
+        if (pool_start(mt, threads, &dc, eng, &e) != TM_OK) {
+            fprintf(stderr, "tallyman: --threads: %s\n", e.msg);
+            pool_stop(mt, &dc);
+            pool_free(mt);
+            free(dc.counts);
+            tm_buf_free(&dc.out);
+            tm_engine_close(eng);
+            free(files);
+            return TM_EXIT_FAIL;
+        }
+    }
+#define DECIDE_STREAM(f, name, file, err)                                                          \
+    (mt ? decide_stream_mt(mt, &ordinal, f, name, file, err) : decide_stream(&dc, f, name, file, err))
     if (nfiles == 0) {
         memset(&e, 0, sizeof e);
-        if (decide_stream(&dc, stdin, "standard input", NULL, &e) != TM_OK) {
+        if (DECIDE_STREAM(stdin, "standard input", NULL, &e) != TM_OK) {
             fflush(stdout);
             fprintf(stderr, "tallyman: %s\n", e.msg);
             rc = TM_EXIT_FAIL;
@@ -520,7 +892,7 @@ int tm_cmd_decide(tm_cli *cli)
                 continue;
             }
             memset(&e, 0, sizeof e);
-            if (decide_stream(&dc, f, files[i], nfiles > 1 ? files[i] : NULL, &e) != TM_OK) {
+            if (DECIDE_STREAM(f, files[i], nfiles > 1 ? files[i] : NULL, &e) != TM_OK) {
                 fflush(stdout);
                 fprintf(stderr, "%s\n", e.msg);
                 rc = TM_EXIT_FAIL;
@@ -529,7 +901,10 @@ int tm_cmd_decide(tm_cli *cli)
                 fclose(f);
         }
     }
+#undef DECIDE_STREAM
     fflush(stdout);
+    if (mt)
+        pool_stop(mt, &dc); /* its counts join the command's */
     if (dc.store) {
         if (record_commit(&dc, &e) != TM_OK) {
             fprintf(stderr, "tallyman: %s\n", e.msg);
@@ -556,6 +931,8 @@ int tm_cmd_decide(tm_cli *cli)
     }
     if (dc.errors || dc.failed)
         rc = TM_EXIT_FAIL;
+    if (mt)
+        pool_free(mt); /* after the failures were told: they name its rules */
     free(dc.counts);
     tm_buf_free(&dc.out);
     tm_engine_close(eng);

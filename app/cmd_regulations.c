@@ -114,6 +114,9 @@ static void describe(const tm_rule *r, char *limits, size_t lcap, char *number, 
     case TM_RULE_INCONVENIENT:
         snprintf(what, sizeof what, "times the consumer designated");
         break;
+    case TM_RULE_REQUESTS:
+        snprintf(what, sizeof what, "the consumer's requests about contact");
+        break;
     case TM_RULE_CHECK:
         snprintf(what, sizeof what, "decided by the script");
         break;

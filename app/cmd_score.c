@@ -18,9 +18,11 @@
 
 #include "calendar.h"
 #include "cli.h"
+#include "contact_model.h"
 #include "crypto.h"
 #include "store.h"
 #include "train.h"
+#include "tz.h"
 #include "validate.h"
 
 enum { F_DPD, F_BALANCE, F_SINCE_PAY, F_SINCE_CO, F_PAYS, F_PAYS_90, F_CONTACTS, F_PROMISES,
@@ -282,6 +284,154 @@ done:
     return exit_code;
 }
 
+/* ---- score train-contact ---------------------------------------------------------------- */
+
+static int usage_contact(int to_stdout)
+{
+    fprintf(to_stdout ? stdout : stderr,
+            "usage: tallyman [--db PATH] score train-contact --out FILE [options]\n"
+            "\n"
+            "Fits the contact-time and channel model from the store's outbound contacts:\n"
+            "per channel and local hour of the week, the probability of a right-party\n"
+            "contact and of a payment within --pay-days, for the portfolio, each debt type\n"
+            "and each consumer, shrunk towards the level above where history is thin\n"
+            "(strategies.md, \"Learning the channel and the hour\"). Journeys ask it with\n"
+            "j:best_slot. Write it into the script tree (models/contact.json) and activate\n"
+            "the set, as for `score train`.\n"
+            "\n"
+            "  --out FILE       where to write the model (e.g. scripts/models/contact.json)\n"
+            "  --as-of DATE     contacts whose --pay-days window ended by this day count\n"
+            "                   (YYYY-MM-DD, default: today, UTC)\n"
+            "  --pay-days N     payment window after a contact, 1..90 days (default 7)\n"
+            "  --name NAME      the model's name (default: the file name without .json)\n");
+    return to_stdout ? TM_EXIT_OK : TM_EXIT_USAGE;
+}
+
+typedef struct contact_ctx {
+    tm_cm_builder *b;
+    uint64_t rows;
+    int tty;
+} contact_ctx;
+
+static int on_contact(void *ud, const tm_contact_outcome_row *r)
+{
+    contact_ctx *x = ud;
+    const char *zone = r->zone;
+    if (!zone[0]) {
+        const char *const *zs = tm_tz_state_zones(r->state);
+        zone = zs && zs[0] ? zs[0] : NULL;
+    }
+    struct tm_err e = {0};
+    int how = tm_cm_hour_of_week(zone, r->at);
+    int rc = tm_cm_builder_add(x->b, r->debt_id, r->consumer, r->debt_type, r->channel, how, r->rpc,
+                               r->paid, &e);
+    if (rc == TM_EINVAL)
+        return TM_OK; /* a channel the model has no place for (none today): not counted */
+    x->rows++;
+    if (x->tty && x->rows % 100000 == 0)
+        fprintf(stderr, "\r\033[Kreading the store: %llu contacts", (unsigned long long)x->rows);
+    return rc;
+}
+
+static int cmd_train_contact(tm_cli *cli)
+{
+    const char *out = NULL, *name = NULL;
+    int64_t as_of_days = (int64_t)time(NULL) / 86400;
+    uint64_t pay_days = 7;
+    for (int i = 2; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return usage_contact(1);
+        if (v == NULL)
+            return tm_cli_usage_error("score", "unknown option or missing value '%s'", a);
+        i++;
+        if (strcmp(a, "--out") == 0) {
+            out = v;
+        } else if (strcmp(a, "--name") == 0) {
+            name = v;
+        } else if (strcmp(a, "--as-of") == 0) {
+            struct tm_err e = {0};
+            if (tm_valid_date(v, &as_of_days, &e) != TM_OK)
+                return tm_cli_usage_error("score", "--as-of: %s", e.msg);
+        } else if (strcmp(a, "--pay-days") == 0) {
+            if (tm_cli_parse_u64(v, 90, &pay_days) != 0 || pay_days == 0)
+                return tm_cli_usage_error("score", "--pay-days needs a number of days, 1..90");
+        } else {
+            return tm_cli_usage_error("score", "unknown option '%s'", a);
+        }
+    }
+    if (out == NULL)
+        return tm_cli_usage_error("score", "train-contact needs --out FILE");
+    char stem[128];
+    if (name == NULL) {
+        const char *base = strrchr(out, '/');
+        base = base ? base + 1 : out;
+        size_t n = strlen(base);
+        if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+            n -= 5;
+        snprintf(stem, sizeof stem, "%.*s", (int)(n < sizeof stem ? n : sizeof stem - 1), base);
+        name = stem;
+    }
+    if (!name[0] || strlen(name) > 127)
+        return tm_cli_usage_error("score", "--name needs 1 to 127 bytes");
+    if (!tm_cli_store_exists(cli, "import accounts and events"))
+        return TM_EXIT_FAIL;
+    tm_store *s = NULL;
+    struct tm_err e = {0};
+    if (tm_store_open(cli->db, &s, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: %s\n", e.msg);
+        return TM_EXIT_FAIL;
+    }
+    contact_ctx x = {.b = tm_cm_builder_new(), .tty = isatty(2)};
+    int code = TM_EXIT_FAIL;
+    char *json = NULL;
+    char asof[16];
+    tm_date d;
+    tm_calendar_days_to_date(as_of_days, &d);
+    tm_calendar_format_date(d, asof, sizeof asof, NULL);
+    if (x.b == NULL) {
+        fprintf(stderr, "tallyman: out of memory\n");
+        goto done;
+    }
+    /* A contact counts once its payment window has closed by the end of the as-of day. */
+    int rc = tm_store_scan_contact_outcomes(s, (as_of_days + 1) * 86400, (int)pay_days, on_contact,
+                                            &x, &e);
+    if (x.tty)
+        fputs("\r\033[K", stderr);
+    tm_cm_report rep;
+    if (rc == TM_OK)
+        rc = tm_cm_fit(x.b, name, asof, (int)pay_days, &json, &rep, &e);
+    if (rc == TM_OK)
+        rc = write_file_atomic(out, json, &e);
+    if (rc != TM_OK) {
+        fprintf(stderr, "tallyman: %s%s\n", e.msg,
+                rc == TM_EINVAL && tm_cm_builder_count(x.b) < TM_CM_MIN_CONTACTS
+                    ? ": nothing written; journeys that ask for the best slot use their fixed "
+                      "times until there is a model"
+                    : "");
+        goto done;
+    }
+    printf("contact model %s written to %s\n", name, out);
+    printf("as of %s: %zu outbound contacts of %zu consumers, payment window %llu days\n", asof,
+           rep.contacts, rep.consumers, (unsigned long long)pay_days);
+    printf("right-party contact rate %.4f, payment rate %.4f\n", rep.rate[TM_CM_RPC],
+           rep.rate[TM_CM_PAY]);
+    printf("segments (debt types) fitted: %zu\n", rep.segments_fitted);
+    if (rep.segments_pooled)
+        printf("segments with too little history (under %d contacts), which use the "
+               "portfolio's rates: %s\n",
+               TM_CM_MIN_SEGMENT, rep.pooled);
+    printf("consumer prior strength: right-party %.2f, payment %.2f\n",
+           rep.kappa_consumer[TM_CM_RPC], rep.kappa_consumer[TM_CM_PAY]);
+    code = TM_EXIT_OK;
+done:
+    free(json);
+    tm_cm_builder_free(x.b);
+    tm_store_close(s);
+    return code;
+}
+
 int tm_cmd_score(tm_cli *cli)
 {
     const char *what = cli->argc >= 2 ? cli->argv[1] : "";
@@ -291,5 +441,8 @@ int tm_cmd_score(tm_cli *cli)
         return usage(0);
     if (strcmp(what, "train") == 0)
         return cmd_train(cli);
-    return tm_cli_usage_error("score", "unknown score command '%s' (try: score train)", what);
+    if (strcmp(what, "train-contact") == 0)
+        return cmd_train_contact(cli);
+    return tm_cli_usage_error("score", "unknown score command '%s' (try: score train, score "
+                                       "train-contact)", what);
 }

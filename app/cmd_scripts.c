@@ -1,7 +1,7 @@
 /*
  * app/cmd_scripts.c: script sets in the store (CONTRACT.md, "Script sets"):
- * `tallyman scripts propose|approve|activate|rollback|list|show`, and the
- * people who may do it, `tallyman users add|list|revoke`.
+ * `tallyman scripts propose|approve|activate|rollback|list|show` (the
+ * people who may do it are kept by `tallyman users`, app/cmd_users.c).
  *
  * A working tree becomes what runs only through the store: it is proposed
  * (checked by lint and every spec, its texts kept whole in the store with
@@ -27,6 +27,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "engine.h"
+#include "lifecycle.h"
 #include "portfolio.h"
 #include "store.h"
 
@@ -54,17 +55,6 @@ static const char scripts_help[] =
     "The person acting is the operating system user; people and roles are kept\n"
     "with `tallyman users`.\n";
 
-static const char users_help[] =
-    "usage: tallyman [--db PATH] users add NAME --role ROLE [--role ROLE...]\n"
-    "       tallyman [--db PATH] users revoke NAME --role ROLE\n"
-    "       tallyman [--db PATH] users list\n"
-    "\n"
-    "The people who may change what runs, named by their operating system user\n"
-    "name, and their roles: compliance, strategy, agent, engineer, auditor, admin.\n"
-    "Only an admin adds people and grants or takes roles. On a store with no\n"
-    "people yet (or none, it is then created), the first person adds themselves,\n"
-    "and is made admin: `tallyman users add $(id -un) --role admin`.\n";
-
 /* The store of a command that must not create one, with its keys (for the
  * audit key). Returns TM_EXIT_OK or TM_EXIT_FAIL (said on stderr). */
 static int open_existing(const tm_cli *cli, tm_store **s, tm_keys **keys)
@@ -78,17 +68,7 @@ static int open_existing(const tm_cli *cli, tm_store **s, tm_keys **keys)
 static int audit(tm_store *s, const tm_keys *keys, const char *by, const char *action,
                  const char *subject, const char *details, struct tm_err *err)
 {
-    uint8_t akey[32];
-    tm_portfolio_audit_key(keys, akey);
-    int rc = tm_store_begin(s, err);
-    if (rc == TM_OK)
-        rc = tm_audit_append(s, akey, (int64_t)time(NULL), by, action, subject, details, err);
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, err);
-    else
-        tm_store_rollback(s);
-    OPENSSL_cleanse(akey, sizeof akey);
-    return rc;
+    return tm_life_audit(s, keys, by, action, subject, details, err);
 }
 
 /* A refusal: said on stderr as "tallyman: <why>", audited as
@@ -119,196 +99,7 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
 /* The roles as "compliance, strategy" ("none" for none). */
 static void roles_text(unsigned roles, char *buf, size_t cap)
 {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int r = 0; r < TM_ROLE_OTHER; r++)
-        if (roles & TM_ROLE_BIT(r))
-            n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? ", " : "",
-                                  tm_store_role_name((enum tm_role)r));
-    if (n == 0)
-        snprintf(buf, cap, "none");
-}
-
-/* ---- users ------------------------------------------------------------------------- */
-
-static int print_user(void *ud, const tm_user *u)
-{
-    (void)ud;
-    char roles[200], at[40];
-    roles_text(u->roles, roles, sizeof roles);
-    fmt_time(u->created_at, at, sizeof at);
-    printf("%-24s %-32s since %s\n", u->name, roles, at);
-    return TM_OK;
-}
-
-int tm_cmd_users(tm_cli *cli)
-{
-    const char *what = cli->argc >= 2 ? cli->argv[1] : "";
-    if (!strcmp(what, "--help") || !strcmp(what, "-h")) {
-        fputs(users_help, stdout);
-        return TM_EXIT_OK;
-    }
-    int add = !strcmp(what, "add"), revoke = !strcmp(what, "revoke"), list = !strcmp(what, "list");
-    if (!add && !revoke && !list)
-        return tm_cli_usage_error("users", "users add, users revoke or users list");
-    const char *name = NULL;
-    unsigned roles = 0;
-    for (int i = 2; i < cli->argc; i++) {
-        const char *a = cli->argv[i];
-        if (!strcmp(a, "--role") && i + 1 < cli->argc && !list) {
-            enum tm_role r = tm_store_role_parse(cli->argv[++i]);
-            if (r == TM_ROLE_OTHER)
-                return tm_cli_usage_error("users", "--role %s: not a role (compliance, strategy, "
-                                                   "agent, engineer, auditor, admin)",
-                                          cli->argv[i]);
-            roles |= TM_ROLE_BIT(r);
-        } else if (a[0] != '-' && !name && !list) {
-            name = a;
-        } else {
-            return tm_cli_usage_error("users", "unknown option or argument '%s'", a);
-        }
-    }
-    if (!list && (!name || !roles))
-        return tm_cli_usage_error("users", "users %s needs a NAME and at least one --role", what);
-    if (name && (strlen(name) > 64 || !name[0]))
-        return tm_cli_usage_error("users", "NAME: 1 to 64 bytes");
-    const char *me = tm_cli_person();
-    if (!me)
-        return TM_EXIT_FAIL;
-    /* The first person may create the store, for themselves only;
-     * everything else needs one. */
-    struct stat st;
-    int exists = strstr(cli->db, "://") != NULL || stat(cli->db, &st) == 0;
-    if (!exists && add && strcmp(name, me) != 0) {
-        fprintf(stderr,
-                "tallyman: %s: no such store; the first person of a new store is the one "
-                "creating it, who is made admin (tallyman --db %s users add %s --role admin)\n",
-                cli->db, cli->db, me);
-        return TM_EXIT_FAIL;
-    }
-    if (!add && !tm_cli_store_exists(cli, "create one"))
-        return TM_EXIT_FAIL;
-    tm_store *s = NULL;
-    tm_keys *keys = NULL;
-    if (tm_cli_open_store(cli, exists ? TM_CLI_KEYS_WRITE : TM_CLI_KEYS_CREATE, &s, &keys) !=
-        TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    struct tm_err e = {0};
-    int code = TM_EXIT_FAIL;
-    if (list) {
-        if (tm_store_users_list(s, print_user, NULL, &e) == TM_OK)
-            code = TM_EXIT_OK;
-        else
-            fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    int64_t nusers = 0;
-    tm_user meu;
-    int found = 0;
-    if (tm_store_user_count(s, &nusers, &e) != TM_OK ||
-        tm_store_user_get(s, me, &meu, &found, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    char asked[200], why[400];
-    snprintf(asked, sizeof asked, "users %s %s", what, name);
-    char subject[80];
-    snprintf(subject, sizeof subject, "user:%s", name);
-    int first = nusers == 0;
-    if (first && (revoke || strcmp(name, me) != 0)) {
-        snprintf(why, sizeof why,
-                 "%s has no people yet: the first is the one creating it, who is made admin "
-                 "(tallyman users add %s --role admin)",
-                 cli->db, me);
-        code = refuse(s, keys, me, "users.refused", asked, subject, why);
-        goto done;
-    }
-    if (!first && !(found && (meu.roles & TM_ROLE_BIT(TM_ROLE_ADMIN)))) {
-        snprintf(why, sizeof why, "%s: only an admin adds people and grants or takes roles", me);
-        code = refuse(s, keys, me, "users.refused", asked, subject, why);
-        goto done;
-    }
-    if (first)
-        roles |= TM_ROLE_BIT(TM_ROLE_ADMIN);
-    int64_t now = (int64_t)time(NULL);
-    uint8_t akey[32];
-    tm_portfolio_audit_key(keys, akey);
-    int rc = tm_store_begin(s, &e);
-    char done_roles[200] = "";
-    size_t dn = 0;
-    if (rc == TM_OK && add) {
-        int64_t id = 0;
-        int added = 0;
-        rc = tm_store_user_add(s, name, now, &id, &added, &e);
-        if (rc == TM_OK && added) {
-            json_t *d = json_pack("{s:s}", "name", name);
-            char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-            rc = t ? tm_audit_append(s, akey, now, me, "users.added", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-            free(t);
-            json_decref(d);
-        }
-        for (int r = 0; rc == TM_OK && r < TM_ROLE_OTHER; r++) {
-            if (!(roles & TM_ROLE_BIT(r)))
-                continue;
-            int granted = 0;
-            rc = tm_store_user_grant(s, id, (enum tm_role)r, me, now, &granted, &e);
-            if (rc == TM_OK && granted) {
-                const char *rn = tm_store_role_name((enum tm_role)r);
-                dn += (size_t)snprintf(done_roles + dn, sizeof done_roles - dn, "%s%s",
-                                       dn ? ", " : "", rn);
-                json_t *d = json_pack("{s:s, s:s}", "name", name, "role", rn);
-                char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-                rc = t ? tm_audit_append(s, akey, now, me, "users.granted", subject, t, &e)
-                       : tm_err_set(&e, TM_ENOMEM, "out of memory");
-                free(t);
-                json_decref(d);
-            }
-        }
-    } else if (rc == TM_OK) {
-        tm_user u;
-        int ufound = 0;
-        rc = tm_store_user_get(s, name, &u, &ufound, &e);
-        if (rc == TM_OK && !ufound)
-            rc = tm_err_set(&e, TM_ENOENT, "%s: no such person in %s", name, cli->db);
-        for (int r = 0; rc == TM_OK && r < TM_ROLE_OTHER; r++) {
-            if (!(roles & TM_ROLE_BIT(r)))
-                continue;
-            int removed = 0;
-            rc = tm_store_user_revoke(s, u.id, (enum tm_role)r, &removed, &e);
-            if (rc == TM_OK && removed) {
-                const char *rn = tm_store_role_name((enum tm_role)r);
-                dn += (size_t)snprintf(done_roles + dn, sizeof done_roles - dn, "%s%s",
-                                       dn ? ", " : "", rn);
-                json_t *d = json_pack("{s:s, s:s}", "name", name, "role", rn);
-                char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-                rc = t ? tm_audit_append(s, akey, now, me, "users.revoked", subject, t, &e)
-                       : tm_err_set(&e, TM_ENOMEM, "out of memory");
-                free(t);
-                json_decref(d);
-            }
-        }
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    OPENSSL_cleanse(akey, sizeof akey);
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        goto done;
-    }
-    code = TM_EXIT_OK;
-    if (add)
-        printf("%s: %s%s\n", name, dn ? "given " : "holds every role given already",
-               dn ? done_roles : "");
-    else
-        printf("%s: %s%s\n", name, dn ? "no longer holds " : "held none of those roles",
-               dn ? done_roles : "");
-done:
-    tm_store_close(s);
-    tm_keys_free(keys);
-    return code;
+    tm_life_roles_text(roles, buf, cap);
 }
 
 /* ---- The difference between two sets ---------------------------------------------- */
@@ -789,209 +580,54 @@ static int named(tm_store *s, const tm_keys *keys, const char *me, const char *a
     return TM_EXIT_OK;
 }
 
+/* What a lifecycle step refused or failed: said on stderr (the refusal is
+ * audited already). Returns TM_EXIT_FAIL. */
+static int life_failed(const tm_life_result *res)
+{
+    fprintf(stderr, "tallyman: %s\n", res->why);
+    return TM_EXIT_FAIL;
+}
+
 static int approve(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u,
                    const char *gen)
 {
-    char asked[200], why[600], subject[100];
+    char asked[200], rl[200];
     snprintf(asked, sizeof asked, "scripts approve %s", gen);
-    tm_generation g;
-    if (named(s, keys, me, asked, gen, &g) != TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    snprintf(subject, sizeof subject, "scripts:%s", g.hash);
-    if (g.status != TM_GEN_PROPOSED) {
-        snprintf(why, sizeof why, "%.12s is %s, not proposed: there is nothing to approve", g.hash,
-                 tm_store_gen_status_name(g.status));
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (!strcmp(g.proposed_by, me)) {
-        snprintf(why, sizeof why,
-                 "%s proposed %.12s: a set is approved by someone other than its proposer", me,
-                 g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    unsigned missing = g.needs & ~g.approved;
-    unsigned roles = u ? u->roles & missing : 0;
-    char rl[200];
-    roles_text(missing, rl, sizeof rl);
-    if (!roles) {
-        snprintf(why, sizeof why,
-                 "%s may not approve %.12s: it still needs approval by the %s role%s, which %s "
-                 "does not hold",
-                 me, g.hash, rl, strchr(rl, ',') ? "s" : "", me);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    struct tm_err e = {0};
-    int64_t now = (int64_t)time(NULL);
-    tm_generation after;
-    int rc = tm_store_begin(s, &e);
-    if (rc == TM_OK)
-        rc = tm_store_gen_approve(s, g.id, me, roles, now, &after, &e);
-    if (rc == TM_OK) {
-        roles_text(roles, rl, sizeof rl);
-        json_t *d = json_pack("{s:s, s:s, s:s}", "set", g.hash, "as", rl, "status",
-                              tm_store_gen_status_name(after.status));
-        char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        rc = t ? tm_audit_append(s, akey, now, me, "scripts.approved", subject, t, &e)
-               : tm_err_set(&e, TM_ENOMEM, "out of memory");
-        free(t);
-        json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    roles_text(roles, rl, sizeof rl);
-    printf("%s approved %s as %s\n", me, g.hash, rl);
-    if (after.status == TM_GEN_APPROVED) {
-        printf("approved: activate it with `tallyman scripts activate %.12s`\n", g.hash);
+    tm_life_who who = {.s = s, .keys = keys, .me = me, .u = u, .asked = asked};
+    tm_life_result res;
+    if (tm_life_approve(&who, gen, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    roles_text(res.roles, rl, sizeof rl);
+    printf("%s approved %s as %s\n", me, res.g.hash, rl);
+    if (res.after.status == TM_GEN_APPROVED) {
+        printf("approved: activate it with `tallyman scripts activate %.12s`\n", res.g.hash);
     } else {
-        roles_text(after.needs & ~after.approved, rl, sizeof rl);
+        roles_text(res.after.needs & ~res.after.approved, rl, sizeof rl);
         printf("still needs approval by: %s\n", rl);
     }
     return TM_EXIT_OK;
 }
 
-/* Who may switch what runs: a person holding any role but agent and
- * auditor (those read and work, they do not change the set). */
-static int may_switch(const tm_user *u)
-{
-    const unsigned ok = TM_ROLE_BIT(TM_ROLE_COMPLIANCE) | TM_ROLE_BIT(TM_ROLE_STRATEGY) |
-                        TM_ROLE_BIT(TM_ROLE_ENGINEER) | TM_ROLE_BIT(TM_ROLE_ADMIN);
-    return u && (u->roles & ok);
-}
-
-/* Checks that generation `g` loads whole (gate and journeys) before it runs. */
-static int loads_whole(tm_store *s, const char *db, const tm_generation *g, struct tm_err *err)
-{
-    tm_gen *gen = NULL;
-    int rc = tm_engine_load_generation(s, db, g, &gen, err);
-    if (rc != TM_OK)
-        return rc;
-    tm_engine_opts eo = {.gen = gen, .gate_problem = tm_cli_warn_gate_problem,
-                         .journey_problem = tm_cli_warn_journey_problem};
-    tm_engine *eng = NULL;
-    rc = tm_engine_open(&eo, TM_ENGINE_GATE | TM_ENGINE_JOURNEYS | TM_ENGINE_WHOLE, &eng, NULL,
-                        err);
-    tm_engine_close(eng);
-    tm_gen_release(gen);
-    return rc;
-}
-
 static int activate(tm_cli *cli, tm_store *s, const tm_keys *keys, const char *me, const tm_user *u,
                     const char *gen)
 {
-    char asked[200], why[800], subject[100];
+    char asked[200];
     snprintf(asked, sizeof asked, "scripts activate %s", gen);
-    tm_generation g;
-    if (named(s, keys, me, asked, gen, &g) != TM_EXIT_OK)
-        return TM_EXIT_FAIL;
-    snprintf(subject, sizeof subject, "scripts:%s", g.hash);
-    if (!may_switch(u)) {
-        snprintf(why, sizeof why, "%s may not activate a script set (it takes the compliance, "
-                                  "strategy, engineer or admin role)", me);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status == TM_GEN_PROPOSED) {
-        char rl[200];
-        roles_text(g.needs & ~g.approved, rl, sizeof rl);
-        snprintf(why, sizeof why, "%.12s is not approved (it still needs approval by: %s): only "
-                                  "what was approved runs", g.hash, rl);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status == TM_GEN_ACTIVE) {
-        snprintf(why, sizeof why, "%.12s is the active set already", g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    if (g.status != TM_GEN_APPROVED && g.status != TM_GEN_RETIRED) {
-        snprintf(why, sizeof why, "%.12s is in a state this build does not know", g.hash);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    struct tm_err e = {0};
-    if (loads_whole(s, cli->db, &g, &e) != TM_OK) {
-        snprintf(why, sizeof why, "%.12s does not load whole: %s", g.hash, e.msg);
-        return refuse(s, keys, me, "scripts.refused", asked, subject, why);
-    }
-    tm_generation before;
-    int had = 0;
-    int64_t now = (int64_t)time(NULL);
-    int rc = tm_store_gen_active(s, &before, &had, &e);
-    if (rc == TM_OK)
-        rc = tm_store_begin(s, &e);
-    if (rc == TM_OK) {
-        rc = tm_store_gen_activate(s, g.id, me, now, &e);
-        json_t *d = json_pack("{s:s, s:s}", "set", g.hash, "was", had ? before.hash : "");
-        char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        uint8_t akey[32];
-        tm_portfolio_audit_key(keys, akey);
-        if (rc == TM_OK)
-            rc = t ? tm_audit_append(s, akey, now, me, "scripts.activated", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-        free(t);
-        json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-        if (rc == TM_OK)
-            rc = tm_store_commit(s, &e);
-        else
-            tm_store_rollback(s);
-    }
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    printf("active: %s (was %s)\n", g.hash, had ? before.hash : "none");
+    tm_life_who who = {.s = s, .keys = keys, .db = cli->db, .me = me, .u = u, .asked = asked};
+    tm_life_result res;
+    if (tm_life_activate(&who, gen, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    printf("active: %s (was %s)\n", res.g.hash, res.was[0] ? res.was : "none");
     return TM_EXIT_OK;
 }
 
 static int rollback(tm_store *s, const tm_keys *keys, const char *me, const tm_user *u)
 {
-    char why[300];
-    if (!may_switch(u)) {
-        snprintf(why, sizeof why, "%s may not roll back the script set (it takes the compliance, "
-                                  "strategy, engineer or admin role)", me);
-        return refuse(s, keys, me, "scripts.refused", "scripts rollback", "scripts", why);
-    }
-    struct tm_err e = {0};
-    tm_generation before, to;
-    int had = 0, done = 0;
-    int64_t now = (int64_t)time(NULL);
-    int rc = tm_store_gen_active(s, &before, &had, &e);
-    if (rc == TM_OK)
-        rc = tm_store_begin(s, &e);
-    if (rc == TM_OK) {
-        rc = tm_store_gen_rollback(s, me, now, &to, &done, &e);
-        if (rc == TM_OK && done) {
-            json_t *d = json_pack("{s:s, s:s}", "set", to.hash, "was", had ? before.hash : "");
-            char *t = d ? json_dumps(d, JSON_COMPACT) : NULL;
-            uint8_t akey[32];
-            tm_portfolio_audit_key(keys, akey);
-            char subject[100];
-            snprintf(subject, sizeof subject, "scripts:%s", to.hash);
-            rc = t ? tm_audit_append(s, akey, now, me, "scripts.rolled_back", subject, t, &e)
-                   : tm_err_set(&e, TM_ENOMEM, "out of memory");
-            free(t);
-            json_decref(d);
-        OPENSSL_cleanse(akey, sizeof akey);
-        }
-        if (rc == TM_OK && done)
-            rc = tm_store_commit(s, &e);
-        else
-            tm_store_rollback(s);
-    }
-    if (rc != TM_OK) {
-        fprintf(stderr, "tallyman: %s\n", e.msg);
-        return TM_EXIT_FAIL;
-    }
-    if (!done)
-        return refuse(s, keys, me, "scripts.refused", "scripts rollback", "scripts",
-                      "there is no earlier active set to go back to");
-    printf("active: %s (rolled back from %s)\n", to.hash, had ? before.hash : "none");
+    tm_life_who who = {.s = s, .keys = keys, .me = me, .u = u, .asked = "scripts rollback"};
+    tm_life_result res;
+    if (tm_life_rollback(&who, &res) != TM_LIFE_DONE)
+        return life_failed(&res);
+    printf("active: %s (rolled back from %s)\n", res.g.hash, res.was[0] ? res.was : "none");
     return TM_EXIT_OK;
 }
 
@@ -1091,7 +727,8 @@ int tm_cmd_scripts(tm_cli *cli)
         fprintf(stderr, "tallyman: %s\n", e.msg);
         goto done;
     }
-    const tm_user *up = found ? &u : NULL;
+    /* A disabled person acts as nobody: every step is refused. */
+    const tm_user *up = found && !u.disabled_at ? &u : NULL;
     if (prop)
         code = propose(cli, s, keys, me, up, cli->argc == 3 ? cli->argv[2] : cli->scripts);
     else if (!strcmp(what, "approve"))

@@ -20,10 +20,14 @@ static const char serve_help[] =
     "Every route but /healthz and /readyz needs Authorization: Bearer TOKEN (`tallyman\n"
     "tokens create`). Plain HTTP only on a loopback address, unless --insecure-http.\n"
     "One JSON line per request goes to the log (stderr, or --log FILE).\n"
-    "SIGHUP reloads the scripts and the TLS files; SIGTERM stops accepting, lets the\n"
+    "What runs is the store's active script set (tallyman scripts); a set activated or\n"
+    "rolled back is taken up within a second, without a signal, and no request fails.\n"
+    "--scripts DIR --draft serves a working tree instead, each decision marked draft.\n"
+    "GET/POST /v1/scripts... list, show, diff, approve, activate and roll back sets.\n"
+    "SIGHUP reloads the active set and the TLS files; SIGTERM stops accepting, lets the\n"
     "requests in flight finish and exits 0.\n"
     "\n"
-    "Options (with --db and --scripts, which every command takes):\n"
+    "Options (with --db, and --scripts DIR --draft):\n"
     "  --listen ADDR:PORT      where to listen (port 0: any free port, told on stderr)\n"
     "  --tls-cert FILE         certificate chain (PEM); with --tls-key, serve HTTPS\n"
     "  --tls-key FILE          private key (PEM)\n"
@@ -34,7 +38,10 @@ static const char serve_help[] =
     "  --idle-timeout SECONDS  a silent connection is closed after this (default 30)\n"
     "  --max-connections N     open connections at most (default 1024)\n"
     "  --drain SECONDS         SIGTERM: time the requests in flight get (default 10)\n"
-    "  --log FILE              the request log (default: stderr)\n";
+    "  --log FILE              the request log (default: stderr)\n"
+    "  --rate-limit N/s        requests a second each token or person may make, with a\n"
+    "                          burst of N (429 with Retry-After beyond); a token's own\n"
+    "                          limit (tokens create --rate-limit) comes first (default: none)\n";
 
 int tm_cmd_serve(tm_cli *cli)
 {
@@ -53,8 +60,19 @@ int tm_cmd_serve(tm_cli *cli)
             fputs(serve_help, stdout);
             return TM_EXIT_OK;
         }
+        /* Not in the help: the route table, for the tests that walk it. */
+        if (strcmp(a, "--routes") == 0) {
+            tm_serve_routes_print(stdout);
+            return TM_EXIT_OK;
+        }
         if (strcmp(a, "--insecure-http") == 0) {
             o.insecure_http = 1;
+            continue;
+        }
+        if (strcmp(a, "--rate-limit") == 0) {
+            if (i + 1 >= cli->argc || tm_serve_parse_rate(cli->argv[++i], &o.rate_limit) != 0)
+                return tm_cli_usage_error("serve", "--rate-limit: requests a second, e.g. 50/s "
+                                                   "(1 to 100000)");
             continue;
         }
         const char **sslot = strcmp(a, "--listen") == 0     ? &o.listen

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -69,7 +70,12 @@ static const char sim_help[] =
     "  --costs FILE     channel costs (default: examples/sim/costs.json beside the scripts)\n"
     "  --world FILE     response-model parameters overriding the defaults (strategies.md)\n"
     "  --workers N      worker threads for the cycle, as for run (default: one per core)\n"
-    "  --quiet          print only the measures\n";
+    "  --keep FILE      keep A's copy of the store after the run as FILE (with FILE.key):\n"
+    "                   the simulated history, e.g. to check simulate fit against a known world\n"
+    "  --quiet          print only the measures\n"
+    "\n"
+    "tallyman simulate fit --as-of DATE --out FILE.json fits the --world file from the\n"
+    "store's history (simulate fit --help).\n";
 
 /* The simulated consumers' side of an arm (tm_sim_arm): a message sent
  * today, an answer waiting to go in as an event, a promise that will be kept. */
@@ -157,40 +163,46 @@ static double days_since(const char *date, int64_t today)
 }
 
 /* The debt's propensity to pay with the features `tallyman score train` uses. */
-static double score_row(load_ctx *x, const tm_training_row *r)
+double tm_sim_ptp(const tm_model *model, tm_features *f, const tm_training_row *r, int64_t day,
+                  double dflt)
 {
-    if (x->model == NULL)
-        return x->S->world.ptp_default;
+    if (model == NULL || f == NULL)
+        return dflt;
     int exp = 2;
     if (tm_valid_currency(r->currency, &exp, NULL) != TM_OK)
         exp = 2;
     double scale = 1;
     for (int i = 0; i < exp; i++)
         scale *= 10;
-    tm_features_clear(x->f);
+    tm_features_clear(f);
     const struct {
         const char *name;
         double v;
     } num[] = {
         {"days_past_due", r->days_past_due < 0 ? (double)NAN : (double)r->days_past_due},
         {"balance", (double)r->placed_balance / scale},
-        {"days_since_last_payment", days_since(r->last_payment_date, x->S->day0)},
-        {"days_since_charge_off", days_since(r->charge_off_date, x->S->day0)},
+        {"days_since_last_payment", days_since(r->last_payment_date, day)},
+        {"days_since_charge_off", days_since(r->charge_off_date, day)},
         {"payments_before", (double)r->payments_before},
         {"contacts_before", (double)r->contacts_before},
         {"promises_before", (double)r->promises_before},
     };
     for (size_t i = 0; i < sizeof num / sizeof *num; i++)
         if (!isnan(num[i].v))
-            tm_features_set_num(x->f, num[i].name, num[i].v);
+            tm_features_set_num(f, num[i].name, num[i].v);
     if (r->debt_type[0])
-        tm_features_set_str(x->f, "debt_type", r->debt_type);
+        tm_features_set_str(f, "debt_type", r->debt_type);
     if (r->state[0])
-        tm_features_set_str(x->f, "state", r->state);
-    double p = x->S->world.ptp_default;
-    if (tm_model_score(x->model, x->f, &p, NULL, 0, NULL, NULL) != TM_OK)
-        p = x->S->world.ptp_default;
+        tm_features_set_str(f, "state", r->state);
+    double p = dflt;
+    if (tm_model_score(model, f, &p, NULL, 0, NULL, NULL) != TM_OK)
+        p = dflt;
     return p;
+}
+
+static double score_row(load_ctx *x, const tm_training_row *r)
+{
+    return tm_sim_ptp(x->model, x->f, r, x->S->day0, x->S->world.ptp_default);
 }
 
 static int on_debt(void *ud, const tm_training_row *r)
@@ -804,8 +816,40 @@ static void remove_tmp(const char *dir)
     rmdir(dir);
 }
 
+/* Keeps arm A's store as `path`, with a copy of the key file it was written with beside it
+ * (path.key, mode 0600). */
+static int keep_copy(const tm_sim_arm *A, const char *key_path, const char *path,
+                     struct tm_err *err)
+{
+    int rc = tm_store_snapshot(A->db, path, err);
+    if (rc != TM_OK)
+        return rc;
+    char kp[PATH_MAX + 8];
+    snprintf(kp, sizeof kp, "%s.key", path);
+    FILE *in = fopen(key_path, "rb");
+    int fd = open(kp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (out == NULL && fd >= 0)
+        close(fd);
+    int ok = in && out;
+    char buf[4096];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    if (!ok)
+        return tm_err_set(err, TM_EIO, "%s: cannot copy the key file: %s", kp, strerror(errno));
+    return TM_OK;
+}
+
 int tm_cmd_simulate(tm_cli *cli)
 {
+    if (cli->argc >= 2 && strcmp(cli->argv[1], "fit") == 0)
+        return tm_sim_fit_command(cli);
     tm_simulation S;
     memset(&S, 0, sizeof S);
     S.day0 = (int64_t)time(NULL) / 86400;
@@ -813,7 +857,7 @@ int tm_cmd_simulate(tm_cli *cli)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     S.workers = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
     tm_sim_world_defaults(&S.world);
-    const char *strat_a = NULL, *strat_b = NULL, *report_path = NULL, *costs = NULL;
+    const char *strat_a = NULL, *strat_b = NULL, *report_path = NULL, *costs = NULL, *keep = NULL;
     uint64_t days = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -854,6 +898,10 @@ int tm_cmd_simulate(tm_cli *cli)
             costs = v;
         } else if (strcmp(a, "--world") == 0) {
             S.world_file = v;
+        } else if (strcmp(a, "--keep") == 0) {
+            keep = v;
+            if (access(keep, F_OK) == 0)
+                return tm_cli_usage_error("simulate", "--keep %s: already exists", keep);
         } else {
             return tm_cli_usage_error("simulate", "unknown option '%s'", a);
         }
@@ -945,6 +993,16 @@ int tm_cmd_simulate(tm_cli *cli)
         tm_calendar_format_date(dd, day0, sizeof day0, NULL);
         printf("simulation: %zu debts, %d days from %s, seed %llu\n", S.n, S.days, day0,
                (unsigned long long)S.seed);
+        if (S.world.fitted)
+            printf("world: fitted from the store's history (%ld outcomes of %ld contacts, up to "
+                   "%s): %s\n",
+                   S.world.fitted_outcomes, S.world.fitted_contacts, S.world.fitted_as_of,
+                   S.world_file);
+        else if (S.world_file)
+            printf("world: assumed: the built-in values as changed by %s (not fitted)\n",
+                   S.world_file);
+        else
+            printf("world: assumed: the built-in values (not fitted; see simulate fit)\n");
         if (draft)
             printf("DRAFT: over script set %s from the working tree %s (not the store's active "
                    "set)\n",
@@ -967,6 +1025,10 @@ int tm_cmd_simulate(tm_cli *cli)
         }
         if (A.total.step_errors || B.total.step_errors)
             code = TM_EXIT_FAIL; /* as `run`: a journey failed on some debt (reported above) */
+    }
+    if (code == TM_EXIT_OK && keep && keep_copy(&A, kpath, keep, &e) != TM_OK) {
+        fprintf(stderr, "tallyman: --keep %s: %s\n", keep, e.msg);
+        code = TM_EXIT_FAIL;
     }
     arm_free(&A);
     arm_free(&B);

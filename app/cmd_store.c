@@ -20,33 +20,42 @@
 #include "portfolio.h"
 #include "store.h"
 
+/* The progress bar's state: drawn on stderr only when it is a terminal. */
+typedef struct bar {
+    int tty;
+    struct timespec t0;
+    double last; /* seconds since t0 when the bar was last drawn */
+} bar;
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static void print_reject(void *ud, const char *message)
 {
-    int *tty = ud;
-    if (*tty)
+    bar *b = ud;
+    if (b->tty)
         fputs("\r\033[K", stderr); /* clear the progress bar first */
     fprintf(stderr, "%s\n", message);
 }
 
-/* A progress bar on a terminal: "[#####.....] 52% 5.2 MB". */
-static void progress(void *ud, uint64_t done, uint64_t total)
+/* A progress bar on a terminal: "[#####.....] 52% 5.2 MB 123456 rows
+ * 41000 rows/s 0:12 left", redrawn at most four times a second. */
+static void progress(void *ud, uint64_t done, uint64_t total, uint64_t rows)
 {
-    int *tty = ud;
-    if (!*tty)
+    bar *b = ud;
+    if (!b->tty)
         return;
-    if (total) {
-        int pct = (int)(done * 100 / total);
-        if (pct > 100)
-            pct = 100;
-        char bar[31];
-        int fill = pct * 30 / 100;
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < fill ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "\r[%s] %3d%% %.1f MB", bar, pct, (double)done / 1e6);
-    } else {
-        fprintf(stderr, "\r%.1f MB read", (double)done / 1e6);
-    }
+    double t = since(&b->t0);
+    if (t - b->last < 0.25 && done < total)
+        return;
+    b->last = t;
+    char line[200];
+    tm_cli_progress_line(line, sizeof line, done, total, rows, t);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 
@@ -131,10 +140,11 @@ static int run_input(tm_cli *cli, int events)
             fclose(in);
         return TM_EXIT_FAIL;
     }
-    int tty = isatty(2);
+    bar pb = {.tty = isatty(2)};
+    clock_gettime(CLOCK_MONOTONIC, &pb.t0);
     struct stat sst;
     tm_import_opts o = {.name = file, .now = (int64_t)time(NULL), .batch = batch,
-                        .reject = print_reject, .progress = progress, .ud = &tty};
+                        .reject = print_reject, .progress = progress, .ud = &pb};
     if (fstat(fileno(in), &sst) == 0 && S_ISREG(sst.st_mode))
         o.size = (uint64_t)sst.st_size;
     struct tm_err e = {0};
@@ -142,7 +152,7 @@ static int run_input(tm_cli *cli, int events)
     if (events) {
         tm_event_stats st;
         rc = tm_apply_events(s, keys, in, &o, &st, &e);
-        if (tty)
+        if (pb.tty)
             fputs("\r\033[K", stderr);
         if (rc == TM_OK)
             fprintf(stderr, "%s: %ld events: %ld applied, %ld duplicates skipped, %ld rejected\n", file,
@@ -152,7 +162,7 @@ static int run_input(tm_cli *cli, int events)
     } else {
         tm_import_stats st;
         rc = tm_import_accounts(s, keys, in, &o, &st, &e);
-        if (tty)
+        if (pb.tty)
             fputs("\r\033[K", stderr);
         if (rc == TM_OK)
             fprintf(stderr,
@@ -262,18 +272,22 @@ int tm_cmd_audit(tm_cli *cli)
 {
     const char *what = cli->argc >= 2 ? cli->argv[1] : "";
     if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || !*what) {
-        printf("usage: tallyman audit verify | export [--from WHEN] [--to WHEN] [--debt ID]\n\n"
+        printf("usage: tallyman audit verify | export [--from WHEN] [--to WHEN] [--debt ID] "
+               "[--actor NAME]\n\n"
                "verify  checks the whole chain (and the gate decisions each batch record\n"
                "        binds); exit 1 naming the first record that was changed, removed,\n"
                "        inserted or reordered\n"
                "export  writes the records as JSON lines, times in RFC 3339 (UTC), for a\n"
                "        period and/or a debt. WHEN is a date (YYYY-MM-DD: --from that day's\n"
-               "        start, --to its end) or an RFC 3339 time (--to: up to, not including)\n");
+               "        start, --to its end) or an RFC 3339 time (--to: up to, not including).\n"
+               "        --actor NAME: what one person or token did, looked at (personal data\n"
+               "        shown in clear: personal_data.read) and was refused\n");
         return *what ? TM_EXIT_OK : TM_EXIT_USAGE;
     }
     if (strcmp(what, "verify") != 0 && strcmp(what, "export") != 0)
         return tm_cli_usage_error("audit", "unknown audit command '%s'", what);
     int64_t from = 0, to = 0;
+    const char *actor = NULL;
     char subject[300] = "";
     for (int i = 2; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -292,6 +306,8 @@ int tm_cmd_audit(tm_cli *cli)
             }
         } else if (strcmp(a, "--debt") == 0 && i + 1 < cli->argc) {
             snprintf(subject, sizeof subject, "debt:%s", cli->argv[++i]);
+        } else if (strcmp(a, "--actor") == 0 && i + 1 < cli->argc) {
+            actor = cli->argv[++i];
         } else {
             return tm_cli_usage_error("audit", "unknown option '%s'", a);
         }
@@ -317,7 +333,8 @@ int tm_cmd_audit(tm_cli *cli)
             fprintf(stderr, "tallyman: %s\n", e.msg);
             exit_code = TM_EXIT_FAIL;
         }
-    } else if (tm_audit_export(s, stdout, from, to, subject[0] ? subject : NULL, &e) != TM_OK) {
+    } else if (tm_audit_export_actor(s, stdout, from, to, subject[0] ? subject : NULL, actor, &e) !=
+               TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         exit_code = TM_EXIT_FAIL;
     }

@@ -17,19 +17,29 @@
 #include "cli.h"
 #include "crypto.h"
 #include "portfolio.h"
+#include "serve.h"
 #include "store.h"
 
 static const char tokens_help[] =
     "usage: tallyman tokens create --role ROLE[,ROLE...] --name NAME [--expires N{d|h}]\n"
+    "                              [--rate-limit N/s]\n"
+    "       tallyman tokens create --user PERSON --name NAME [--expires N{d|h}]\n"
+    "                              [--rate-limit N/s]\n"
     "       tallyman tokens revoke NAME\n"
     "       tallyman tokens list\n"
     "\n"
     "Credentials for machines that call `tallyman serve` (Authorization: Bearer TOKEN).\n"
     "create   makes a token and prints it alone on the last line: it is shown this once\n"
     "         (the store keeps only its SHA-256). Roles: dialer (decide), integration\n"
-    "         (events, accounts, payments, reading debts), engineer (metrics), admin\n"
-    "         (everything but approving policy). --expires: lifetime, e.g. 90d or 12h\n"
+    "         (events, accounts, payments, reading debts), and the people's roles\n"
+    "         (`tallyman users --help`; the table is in the README, \"Roles\"), a token\n"
+    "         then acting for a system. --expires: lifetime, e.g. 90d or 12h\n"
     "         (default: no expiry). --now TIME (RFC 3339) dates it (default: now).\n"
+    "         --rate-limit: the token's own requests a second (default: serve's).\n"
+    "         --user PERSON instead of --role: a personal token, acting for that person\n"
+    "         (`tallyman users`) with the roles they hold when it is used; made only by\n"
+    "         the person themself (the operating system user), so that approving a\n"
+    "         script set through the service stays one person's act.\n"
     "revoke   the token stops working at once, also in a running service\n"
     "list     every token: name, roles, created, expires, last used, revoked\n";
 
@@ -41,9 +51,9 @@ static void fmt_time(int64_t t, char *buf, size_t cap)
 
 /* Writes the audit record of a token made or revoked, in its own transaction
  * with the change itself (done by `change`). */
-static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *action,
-                   const char *name, json_t *details, int (*change)(tm_store *, void *, struct tm_err *),
-                   void *ud, struct tm_err *e)
+static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *actor,
+                   const char *action, const char *name, json_t *details,
+                   int (*change)(tm_store *, void *, struct tm_err *), void *ud, struct tm_err *e)
 {
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
@@ -56,7 +66,7 @@ static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *ac
     if (rc == TM_OK)
         rc = change(s, ud, e);
     if (rc == TM_OK)
-        rc = tm_audit_append(s, akey, now, "tokens", action, subject, text, e);
+        rc = tm_audit_append(s, akey, now, actor, action, subject, text, e);
     if (rc == TM_OK)
         rc = tm_store_commit(s, e);
     else
@@ -66,14 +76,21 @@ static int audited(tm_store *s, const tm_keys *keys, int64_t now, const char *ac
 }
 
 typedef struct create_args {
-    const char *name, *hash, *roles;
+    const char *name, *hash, *roles, *person;
     int64_t now, expires;
+    double rate;
 } create_args;
 
 static int do_create(tm_store *s, void *ud, struct tm_err *e)
 {
     create_args *a = ud;
-    return tm_store_token_add(s, a->name, a->hash, a->roles, a->now, a->expires, e);
+    int found = 0;
+    int rc = a->person
+                 ? tm_store_token_add_person(s, a->name, a->hash, a->person, a->now, a->expires, e)
+                 : tm_store_token_add(s, a->name, a->hash, a->roles, a->now, a->expires, e);
+    if (rc == TM_OK && a->rate > 0)
+        rc = tm_store_token_set_rate(s, a->name, a->rate, &found, e);
+    return rc;
 }
 
 typedef struct revoke_args {
@@ -126,14 +143,22 @@ static int valid_name(const char *n)
 
 static int tokens_create(tm_cli *cli)
 {
-    const char *role = NULL, *name = NULL, *expires = NULL;
+    const char *role = NULL, *name = NULL, *expires = NULL, *user = NULL;
+    double rate = 0;
     int64_t now = (int64_t)time(NULL);
     for (int i = 2; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         const char **slot = strcmp(a, "--role") == 0      ? &role
                             : strcmp(a, "--name") == 0    ? &name
                             : strcmp(a, "--expires") == 0 ? &expires
+                            : strcmp(a, "--user") == 0    ? &user
                                                           : NULL;
+        if (strcmp(a, "--rate-limit") == 0) {
+            if (i + 1 >= cli->argc || tm_serve_parse_rate(cli->argv[++i], &rate) != 0)
+                return tm_cli_usage_error("tokens", "--rate-limit: requests a second, e.g. 50/s "
+                                                    "(1 to 100000)");
+            continue;
+        }
         if (strcmp(a, "--now") == 0) {
             int32_t ns;
             int off;
@@ -148,17 +173,33 @@ static int tokens_create(tm_cli *cli)
             return tm_cli_usage_error("tokens", "%s needs a value", a);
         *slot = cli->argv[++i];
     }
-    if (!role || !name)
+    if (role && user)
+        return tm_cli_usage_error("tokens", "--role or --user, not both: a personal token has its "
+                                            "person's roles");
+    if ((!role && !user) || !name)
         return tm_cli_usage_error("tokens", "create needs --role and --name");
     if (!valid_name(name))
         return tm_cli_usage_error("tokens", "--name: 1 to 128 letters, digits, '-', '_' or '.': '%s'",
                                   name);
     tm_roles roles;
-    char bad[64], rolebuf[129];
-    if (tm_access_roles_parse(role, &roles, bad, sizeof bad) != 0)
-        return tm_cli_usage_error("tokens", "--role: unknown role '%s' (dialer, integration, "
-                                            "engineer, admin)", bad);
-    tm_access_roles_format(roles, rolebuf, sizeof rolebuf);
+    char bad[64], rolebuf[129] = "";
+    if (role && tm_access_roles_parse(role, &roles, bad, sizeof bad) != 0) {
+        char all[300];
+        tm_access_roles_list(-1, all, sizeof all);
+        return tm_cli_usage_error("tokens", "--role: unknown role '%s' (%s)", bad, all);
+    }
+    if (role)
+        tm_access_roles_format(roles, rolebuf, sizeof rolebuf);
+    /* A personal token is made by its person alone: anyone else making one
+     * could act (and approve) as them. */
+    const char *me = user ? tm_cli_person() : "tokens";
+    if (!me)
+        return TM_EXIT_FAIL;
+    if (user && strcmp(user, me) != 0) {
+        fprintf(stderr, "tallyman: tokens: a token acting for %s is made by %s themself, not by "
+                        "%s\n", user, user, me);
+        return TM_EXIT_FAIL;
+    }
     int64_t life = 0;
     if (expires && (life = parse_lifetime(expires)) < 0)
         return tm_cli_usage_error("tokens", "--expires: a number of days or hours, e.g. 90d or "
@@ -174,12 +215,28 @@ static int tokens_create(tm_cli *cli)
     tm_sha256_hex(token, strlen(token), hash);
     tm_store *s;
     tm_keys *keys;
+    if (user && !tm_cli_store_exists(cli, "tallyman users add"))
+        return TM_EXIT_FAIL;
     if (tm_cli_open_store(cli, TM_CLI_KEYS_CREATE, &s, &keys) != TM_EXIT_OK)
         return TM_EXIT_FAIL;
-    create_args ca = {name, hash, rolebuf, now, life ? now + life : 0};
-    json_t *d = json_pack("{s:s, s:I}", "roles", rolebuf, "expires", (json_int_t)ca.expires);
     struct tm_err e = {0};
-    int rc = d ? audited(s, keys, now, "token.created", name, d, do_create, &ca, &e)
+    tm_user u;
+    int ufound = 0;
+    if (user && (tm_store_user_get(s, user, &u, &ufound, &e) != TM_OK || !ufound)) {
+        if (!e.msg[0])
+            snprintf(e.msg, sizeof e.msg, "%s is not one of the store's people (tallyman users "
+                                          "add)", user);
+        fprintf(stderr, "tallyman: tokens: %s\n", e.msg);
+        tm_store_close(s);
+        tm_keys_free(keys);
+        return TM_EXIT_FAIL;
+    }
+    create_args ca = {name, hash, rolebuf, user, now, life ? now + life : 0, rate};
+    json_t *d = user ? json_pack("{s:s, s:I, s:f}", "person", user, "expires",
+                                 (json_int_t)ca.expires, "rate_limit", rate)
+                     : json_pack("{s:s, s:I, s:f}", "roles", rolebuf, "expires",
+                                 (json_int_t)ca.expires, "rate_limit", rate);
+    int rc = d ? audited(s, keys, now, me, "token.created", name, d, do_create, &ca, &e)
                : tm_err_set(&e, TM_ENOMEM, "out of memory");
     json_decref(d);
     tm_store_close(s);
@@ -190,8 +247,12 @@ static int tokens_create(tm_cli *cli)
     }
     char when[40];
     fmt_time(ca.expires, when, sizeof when);
-    printf("token '%s' (roles: %s, expires: %s); it is shown only this once:\n%s\n", name, rolebuf,
-           ca.expires ? when : "never", token);
+    if (user)
+        printf("token '%s' (acting for %s, with their roles; expires: %s); it is shown only this "
+               "once:\n%s\n", name, user, ca.expires ? when : "never", token);
+    else
+        printf("token '%s' (roles: %s, expires: %s); it is shown only this once:\n%s\n", name,
+               rolebuf, ca.expires ? when : "never", token);
     return TM_EXIT_OK;
 }
 
@@ -208,7 +269,7 @@ static int tokens_revoke(tm_cli *cli)
     revoke_args ra = {cli->argv[2], (int64_t)time(NULL), 0};
     json_t *d = json_object();
     struct tm_err e = {0};
-    int rc = d ? audited(s, keys, ra.now, "token.revoked", ra.name, d, do_revoke, &ra, &e)
+    int rc = d ? audited(s, keys, ra.now, "tokens", "token.revoked", ra.name, d, do_revoke, &ra, &e)
                : tm_err_set(&e, TM_ENOMEM, "out of memory");
     json_decref(d);
     tm_store_close(s);
@@ -229,7 +290,12 @@ static int print_token(void *ud, const tm_token_rec *t)
     fmt_time(t->expires, x, sizeof x);
     fmt_time(t->last_used, u, sizeof u);
     fmt_time(t->revoked, r, sizeof r);
-    printf("%-24s %-20s %-21s %-21s %-21s %s\n", t->name, t->roles, c, x, u, r);
+    char roles[140];
+    if (t->person[0])
+        snprintf(roles, sizeof roles, "person:%s", t->person);
+    else
+        snprintf(roles, sizeof roles, "%s", t->roles);
+    printf("%-24s %-20s %-21s %-21s %-21s %s\n", t->name, roles, c, x, u, r);
     return TM_OK;
 }
 

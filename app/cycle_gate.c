@@ -19,6 +19,8 @@
 #include "calendar.h"
 #include "cycle_int.h"
 #include "jw.h"
+#include "score.h"
+#include "scriptset.h"
 #include "stopat.h"
 #include "tz.h"
 
@@ -209,6 +211,80 @@ static int build_request(const tm_work_debt *w, const tm_outbox_rec *o, const hi
     if (rc != TM_OK)
         tm_gate_request_free(req);
     return rc;
+}
+
+/* ---- j:best_slot's question (cycle_int.h) -------------------------------- */
+
+int tm__cycle_wants_slots(run *r)
+{
+    tm_gen *g = r->eng && r->eng[0].sb ? tm_sandbox_gen(r->eng[0].sb) : NULL;
+    for (size_t i = 0; g && i < tm_gen_model_count(g); i++)
+        if (tm_model_contact(tm_gen_model(g, tm_gen_model_name(g, i))))
+            return 1;
+    return 0;
+}
+
+int tm__cycle_slot_history(run *r, const tm_work_debt *w, int64_t at, void **hist,
+                           struct tm_err *err)
+{
+    hist_list *h = calloc(1, sizeof *h);
+    *hist = NULL;
+    if (h == NULL)
+        return tm_err_set(err, TM_ENOMEM, "out of memory");
+    int rc = tm_store_history(r->s, w->consumer_id, at - HISTORY_DAYS * DAY, on_history, h, err);
+    if (rc == TM_ENOMEM)
+        tm_err_set(err, rc, "out of memory reading the contact history");
+    if (rc != TM_OK) {
+        hist_clear(h);
+        free(h);
+        return rc;
+    }
+    *hist = h;
+    return TM_OK;
+}
+
+void tm__cycle_slot_history_free(void *hist)
+{
+    if (hist) {
+        hist_clear(hist);
+        free(hist);
+    }
+}
+
+int tm__cycle_slot_check(void *ud, const char *channel, int64_t at, int64_t *next_allowed,
+                         char *why, size_t whycap)
+{
+    const cycle_slot *c = ud;
+    static const hist_list none;
+    tm_outbox_rec o;
+    memset(&o, 0, sizeof o);
+    o.key = "best-slot";
+    o.channel = channel;
+    o.send_at = at;
+    o.purpose = "collection";
+    tm_request req;
+    struct tm_err e = {0};
+    *next_allowed = INT64_MAX;
+    if (build_request(c->w, &o, c->hist ? c->hist : &none, &req, &e) != TM_OK) {
+        snprintf(why, whycap, "%s", e.msg);
+        return e.code ? e.code : TM_EINVAL;
+    }
+    tm_decision d;
+    tm_gate_decide(c->gate, &req, &d);
+    int allow = d.allow ? 1 : 0;
+    if (!allow) {
+        size_t off = 0;
+        why[0] = 0;
+        for (int i = 0; i < d.nblocked && off + 64 < whycap; i++)
+            off += (size_t)snprintf(why + off, whycap - off, "%s%s", off ? "," : "",
+                                    d.blocked[i].rule->qid);
+        if (!why[0])
+            snprintf(why, whycap, "blocked");
+        *next_allowed = d.next_allowed == TM_GATE_NEVER ? INT64_MAX : d.next_allowed;
+    }
+    tm_gate_decision_free(&d);
+    tm_gate_request_free(&req);
+    return allow;
 }
 
 /* One planned row as the gate phase works it: read on the caller's thread,

@@ -136,6 +136,28 @@ int tm__cycle_work_debts(run *r, const int64_t *ids, size_t n, int timers, struc
  * journey. Commits. */
 int tm__cycle_gate(run *r, struct tm_err *err);
 
+/* j:best_slot's question to the gate (tm_sandbox_set_slot_check) for one
+ * debt during a journey step: `w` and its consumer's contact history `hist`
+ * (tm__cycle_slot_history) as the gate phase would judge a send planned at
+ * `at` on `channel` (collection, to the personal contact point, without the
+ * template's message fields, which are not chosen yet). */
+typedef struct cycle_slot {
+    tm_gate *gate;
+    const tm_work_debt *w;
+    const void *hist;
+} cycle_slot;
+int tm__cycle_slot_check(void *ud, const char *channel, int64_t at, int64_t *next_allowed,
+                         char *why, size_t whycap);
+/* Whether the run's script set holds a contact model (then steps read each
+ * debt's history for the gate's question). */
+int tm__cycle_wants_slots(run *r);
+/* Reads the contact history of `w`'s consumer up to 40 days before `at`
+ * into *hist (free with tm__cycle_slot_history_free; NULL is a no-op).
+ * TM_ENOMEM or the store's error. */
+int tm__cycle_slot_history(run *r, const tm_work_debt *w, int64_t at, void **hist,
+                           struct tm_err *err);
+void tm__cycle_slot_history_free(void *hist);
+
 /* --- cycle_render.c: phase 4, on a worker --------------------------------- */
 
 /* The message of one allowed contact. */

@@ -424,7 +424,22 @@ static int on_event(void *ud, int64_t id, const char *type, int64_t debt, int64_
             tm_jresult res;
             struct tm_err e = {0};
             int64_t now = at > r->day_start ? at : r->day_start;
-            if (tm_journeys_event(r->js, &d, &js, &ev, now, &res, &e) != TM_OK) {
+            /* j:best_slot asks the gate about this debt (with a contact model). */
+            void *hist = NULL;
+            cycle_slot slot = {.gate = r->gate, .w = &w};
+            if (tm__cycle_wants_slots(r)) {
+                rc = tm__cycle_slot_history(r, &w, r->day_end, &hist, err);
+                if (rc != TM_OK) {
+                    json_decref(p);
+                    return rc;
+                }
+                slot.hist = hist;
+                tm_sandbox_set_slot_check(r->sb, tm__cycle_slot_check, &slot);
+            }
+            int step_rc = tm_journeys_event(r->js, &d, &js, &ev, now, &res, &e);
+            tm_sandbox_set_slot_check(r->sb, NULL, NULL);
+            tm__cycle_slot_history_free(hist);
+            if (step_rc != TM_OK) {
                 char what[48], msg[600];
                 snprintf(what, sizeof what, "event %s", jt);
                 snprintf(msg, sizeof msg, "event %s: %.500s", jt, e.msg);
@@ -477,6 +492,7 @@ int tm__cycle_events(run *r, struct tm_err *err)
  */
 typedef struct step_item {
     tm_work_debt w;
+    void *hist; /* the consumer's contact history, for j:best_slot; NULL without a contact model */
     int found;
     int kind; /* STEP_* */
     int64_t now;
@@ -491,6 +507,7 @@ typedef struct step_job {
     step_item *items;
     size_t n;
     int timers;
+    int slots; /* the script set has a contact model: j:best_slot asks the gate */
 } step_job;
 
 /* On a worker: one debt's step with the worker's own journeys. */
@@ -509,9 +526,16 @@ static void step_fn(void *ctx, int worker, size_t i)
     tm_jdebt d = tm__cycle_jdebt(w);
     struct tm_err e = {0};
     int step_rc;
+    /* j:best_slot asks the worker's gate about this debt. */
+    cycle_slot slot = {.gate = r->eng[worker].gate, .w = w, .hist = it->hist};
+    tm_sandbox *sb = r->eng[worker].sb;
+    if (j->slots)
+        tm_sandbox_set_slot_check(sb, tm__cycle_slot_check, &slot);
     if (j->timers) {
-        if (!w->timer_go[0] || w->timer_at >= r->day_end)
+        if (!w->timer_go[0] || w->timer_at >= r->day_end) {
+            tm_sandbox_set_slot_check(sb, NULL, NULL);
             return;
+        }
         it->now = w->timer_at > r->day_start ? w->timer_at : r->day_start;
         tm_jstate st = tm__cycle_jstate(w);
         step_rc = tm_journeys_timer(js, &d, &st, it->now, &it->res, &e);
@@ -520,6 +544,7 @@ static void step_fn(void *ctx, int worker, size_t i)
         step_rc = tm_journeys_assign(js, &d, &st, &e);
         if (step_rc == TM_OK && !st.journey[0]) {
             it->kind = STEP_UNASSIGNED;
+            tm_sandbox_set_slot_check(sb, NULL, NULL);
             return;
         }
         /* Starts are planned from the morning of the day, in UTC; the
@@ -528,6 +553,7 @@ static void step_fn(void *ctx, int worker, size_t i)
         if (step_rc == TM_OK)
             step_rc = tm_journeys_start(js, &d, &st, it->now, &it->res, &e);
     }
+    tm_sandbox_set_slot_check(sb, NULL, NULL);
     if (step_rc != TM_OK) {
         it->kind = STEP_ERROR;
         snprintf(it->msg, sizeof it->msg, "%.500s", e.msg);
@@ -536,11 +562,27 @@ static void step_fn(void *ctx, int worker, size_t i)
     it->kind = STEP_OK;
 }
 
+static void free_steps(step_job *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        tm__cycle_slot_history_free(j->items[i].hist);
+        j->items[i].hist = NULL;
+    }
+}
+
 static int load_steps(run *r, step_job *j, const int64_t *ids, size_t n, struct tm_err *err)
 {
+    free_steps(j);
     j->n = n;
+    for (size_t i = 0; i < n; i++)
+        j->items[i].hist = NULL;
     for (size_t i = 0; i < n; i++) {
-        int rc = tm_store_work_debt(r->s, ids[i], &j->items[i].w, &j->items[i].found, err);
+        step_item *it = &j->items[i];
+        int rc = tm_store_work_debt(r->s, ids[i], &it->w, &it->found, err);
+        /* The history up to the end of the day: the gate counts only what
+         * came before the moment it is asked about. */
+        if (rc == TM_OK && it->found && j->slots)
+            rc = tm__cycle_slot_history(r, &it->w, r->day_end, &it->hist, err);
         if (rc != TM_OK)
             return rc;
     }
@@ -576,7 +618,9 @@ static int write_steps(run *r, step_job *j, struct tm_err *err)
 int tm__cycle_work_debts(run *r, const int64_t *ids, size_t n, int timers, struct tm_err *err)
 {
     const char *phase = timers ? "timers" : "new debts";
-    step_job jobs[2] = {{.r = r, .timers = timers}, {.r = r, .timers = timers}};
+    int slots = tm__cycle_wants_slots(r);
+    step_job jobs[2] = {{.r = r, .timers = timers, .slots = slots},
+                        {.r = r, .timers = timers, .slots = slots}};
     jobs[0].items = malloc(CHUNK * sizeof *jobs[0].items);
     jobs[1].items = malloc(CHUNK * sizeof *jobs[1].items);
     int rc = jobs[0].items && jobs[1].items ? tm__cycle_tx_begin(r, err) : tm_err_set(err, TM_ENOMEM, "out of memory");
@@ -602,6 +646,10 @@ int tm__cycle_work_debts(run *r, const int64_t *ids, size_t n, int timers, struc
     tm__cycle_progress(r, phase, (long)n, (long)n);
     if (rc == TM_OK)
         rc = tm__cycle_tx_commit(r, err);
+    if (jobs[0].items)
+        free_steps(&jobs[0]);
+    if (jobs[1].items)
+        free_steps(&jobs[1]);
     free(jobs[0].items);
     free(jobs[1].items);
     return rc;

@@ -11,6 +11,7 @@
 #include "lb_channel.h"
 #include "lb_gate.h"
 #include "lb_pay.h"
+#include "lb_contact.h"
 #include "lb_score.h"
 #include "lb_util.h"
 #include "sandbox.h"
@@ -136,15 +137,16 @@ int main(int argc, char **argv)
     tm_lb_gate_register();
     tm_lb_pay_register();
     tm_lb_score_register();
+    tm_lb_contact_register();
     tm_lb_channel_register();
     tm_lb_util_register();
     cli.argc = nrest;
     cli.argv = rest;
     /* --draft means something only where a store's active set would run. */
     if (cli.draft && strcmp(rest[0], "run") != 0 && strcmp(rest[0], "decide") != 0 &&
-        strcmp(rest[0], "simulate") != 0) {
+        strcmp(rest[0], "simulate") != 0 && strcmp(rest[0], "serve") != 0) {
         free(rest);
-        return tm_cli_usage_error(NULL, "--draft is for run, decide and simulate");
+        return tm_cli_usage_error(NULL, "--draft is for run, decide, simulate and serve");
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         if (strcmp(rest[0], commands[i].name) == 0) {

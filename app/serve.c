@@ -117,7 +117,117 @@ static void log_event(tm_serve *sv, const char *event, const char *detail)
 
 int tm_serve_load_generation(tm_serve *sv, tm_gen **out, struct tm_err *err)
 {
-    return tm_gen_load(sv->cli->scripts, out, err);
+    *out = NULL;
+    if (sv->draft)
+        return tm_gen_load(sv->cli->scripts, out, err);
+    tm_generation g;
+    int found = 0;
+    int rc = tm_store_gen_active(sv->watch, &g, &found, err);
+    if (rc != TM_OK || !found)
+        return rc;
+    return tm_engine_load_generation(sv->watch, sv->cli->db, &g, out, err);
+}
+
+struct tm_serve_pending {
+    tm_engine *eng;
+    uint64_t version; /* the generation version it was built for */
+};
+
+static void pending_free(struct tm_serve_pending *p)
+{
+    if (p) {
+        tm_engine_close(p->eng);
+        free(p);
+    }
+}
+
+void tm_serve_publish(tm_serve *sv, tm_gen *g)
+{
+    /* Only this thread changes the version: the next one is known before
+     * it is published, and the engines are left for the workers first. */
+    uint64_t next = atomic_load(&sv->gen_version) + 1;
+    for (int i = 0; g && sv->running && i < sv->nworkers; i++) {
+        tm_engine_opts eo = {.gen = g};
+        tm_engine *e = NULL;
+        struct tm_err err = {0};
+        struct tm_serve_pending *p = NULL;
+        if (tm_engine_open(&eo, TM_ENGINE_GATE, &e, NULL, &err) != TM_OK ||
+            !(p = malloc(sizeof *p))) {
+            tm_engine_close(e); /* the worker builds its own (and says why it cannot) */
+            continue;
+        }
+        p->eng = e;
+        p->version = next;
+        pending_free(atomic_exchange(&sv->workers[i].pending, p));
+    }
+    pthread_mutex_lock(&sv->lock);
+    tm_gen *old = sv->gen;
+    sv->gen = g;
+    atomic_store_explicit(&sv->gen_version, next, memory_order_release);
+    pthread_mutex_unlock(&sv->lock);
+    tm_gen_release(old); /* the workers hold their own references */
+}
+
+const char *const tm_serve_phase_names[5] = {"events", "starts", "timers", "gate", "dispatch"};
+
+void tm_serve_read_gauges(tm_serve *sv)
+{
+    int64_t now = tm_serve_now_ms();
+    if (!sv->watch || (sv->gauges_read_ms && now - sv->gauges_read_ms < 5000))
+        return;
+    sv->gauges_read_ms = now;
+    struct tm_err e = {0};
+    int64_t planned, ready;
+    if (tm_store_outbox_depth(sv->watch, &planned, &ready, &e) == TM_OK) {
+        atomic_store(&sv->outbox_planned, planned);
+        atomic_store(&sv->outbox_ready, ready);
+    }
+    for (int i = 0; i < 5; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "phase_us.%s", tm_serve_phase_names[i]);
+        int64_t us = 0;
+        int found = 0;
+        if (tm_store_cycle_get(sv->watch, name, &us, &found, &e) == TM_OK)
+            atomic_store(&sv->phase_us[i], found ? us : -1);
+    }
+}
+
+/* The hash of the generation served ("" when none). Main thread. */
+static void served_hash(tm_serve *sv, char out[65])
+{
+    pthread_mutex_lock(&sv->lock);
+    snprintf(out, 65, "%s", sv->gen ? tm_gen_hash(sv->gen) : "");
+    pthread_mutex_unlock(&sv->lock);
+}
+
+int tm_serve_follow_active(tm_serve *sv)
+{
+    if (sv->draft || !sv->watch)
+        return 0;
+    char active[65], now[65];
+    int found = 0;
+    struct tm_err e = {0};
+    if (tm_store_gen_active_hash(sv->watch, active, &found, &e) != TM_OK)
+        return 0; /* the store is busy or gone for a moment: asked again in 250 ms */
+    served_hash(sv, now);
+    if (!strcmp(active, now) || (found && !strcmp(active, sv->watch_failed)))
+        return 0;
+    tm_gen *g = NULL;
+    if (tm_serve_load_generation(sv, &g, &e) != TM_OK) {
+        /* Said once; the generation served stays until another is active. */
+        snprintf(sv->watch_failed, sizeof sv->watch_failed, "%s", active);
+        atomic_fetch_add(&sv->reload_failures, 1);
+        char msg[600];
+        snprintf(msg, sizeof msg, "the active set %.12s does not load, %s is kept: %.400s", active,
+                 now[0] ? now : "none", e.msg);
+        log_event(sv, "activation_failed", msg);
+        return 0;
+    }
+    sv->watch_failed[0] = '\0';
+    tm_serve_publish(sv, g);
+    atomic_fetch_add(&sv->reloads, 1);
+    log_event(sv, g ? "activated" : "deactivated", g ? tm_gen_hash(g) : "");
+    return 1;
 }
 
 /* The current generation with a new reference, and its version. */
@@ -138,6 +248,24 @@ void tm_serve_worker_refresh(tm_serve_worker *w)
         return;
     uint64_t version;
     tm_gen *g = current_gen(sv, &version);
+    if (!g) {
+        /* No active set: the worker answers 503 until one is. */
+        tm_engine_close(w->eng);
+        w->eng = NULL;
+        w->eng_version = version;
+        return;
+    }
+    /* The engine the main thread built for this version, when there is one. */
+    struct tm_serve_pending *p = atomic_exchange(&w->pending, NULL);
+    if (p && p->version == version) {
+        tm_gen_release(g);
+        tm_engine_close(w->eng);
+        w->eng = p->eng;
+        w->eng_version = version;
+        free(p);
+        return;
+    }
+    pending_free(p); /* built for an older version */
     tm_engine_opts eo = {.gen = g};
     tm_engine *e = NULL;
     struct tm_err err = {0};
@@ -275,7 +403,7 @@ static int worker_setup(tm_serve_worker *w, char *msg, size_t cap)
     }
     w->store_ok = 1;
     tm_serve_worker_refresh(w);
-    if (!w->eng) {
+    if (!w->eng && sv->gen) {
         snprintf(msg, cap, "worker %d: the gate could not be built", w->index);
         return -1;
     }
@@ -336,6 +464,7 @@ static void worker_teardown(tm_serve_worker *w)
     if (w->base)
         event_base_free(w->base);
     tm_engine_close(w->eng);
+    pending_free(atomic_exchange(&w->pending, NULL));
     if (w->store)
         tm_store_close(w->store);
     if (w->seen) {
@@ -460,14 +589,10 @@ static void reload(tm_serve *sv)
         atomic_fetch_add(&sv->reload_failures, 1);
         log_event(sv, "reload_failed", e.msg);
     } else {
-        pthread_mutex_lock(&sv->lock);
-        tm_gen *old = sv->gen;
-        sv->gen = g;
-        atomic_fetch_add_explicit(&sv->gen_version, 1, memory_order_release);
-        pthread_mutex_unlock(&sv->lock);
-        tm_gen_release(old); /* the workers hold their own references */
+        sv->watch_failed[0] = '\0';
+        tm_serve_publish(sv, g);
         atomic_fetch_add(&sv->reloads, 1);
-        log_event(sv, "reloaded", tm_gen_hash(g));
+        log_event(sv, "reloaded", g ? tm_gen_hash(g) : "no active script set");
     }
     if (sv->tls) {
         SSL_CTX *ctx = make_ssl(sv->o.tls_cert, sv->o.tls_key, &e);
@@ -493,11 +618,36 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     sv->fd = -1;
     sv->log_fd = 2;
     sv->started = (int64_t)time(NULL);
+    atomic_store(&sv->outbox_planned, -1);
+    atomic_store(&sv->outbox_ready, -1);
+    for (int i = 0; i < 5; i++)
+        atomic_store(&sv->phase_us[i], -1);
     pthread_mutex_init(&sv->lock, NULL);
+    pthread_mutex_init(&sv->rate_lock, NULL);
     int rc = TM_EXIT_FAIL;
     char msg[600];
     struct tm_err e = {0};
     tm_store *check = NULL;
+    const char *fixed = getenv("TM_NOW");
+    if (fixed && *fixed) {
+        int64_t t;
+        int32_t ns;
+        int off;
+        if (tm_calendar_parse_rfc3339(fixed, &t, &ns, &off, NULL) != TM_OK) {
+            rc = tm_cli_usage_error("serve", "TM_NOW: not an RFC 3339 time: '%s'", fixed);
+            goto out;
+        }
+        sv->clock_offset = t - sv->started;
+    }
+    /* What runs on a store is its active set; a working tree only as a
+     * draft (CONTRACT.md, "Script sets"). */
+    sv->draft = cli->draft;
+    if (cli->scripts_given && !cli->draft) {
+        rc = tm_cli_usage_error("serve", "--scripts %s names a working tree: the service runs the "
+                                         "store's active script set (tallyman scripts list); add "
+                                         "--draft to serve the tree as a draft", cli->scripts);
+        goto out;
+    }
 
     int loopback = 0;
     sv->fd = open_listener(o->listen, &loopback, &sv->port, msg, sizeof msg);
@@ -532,13 +682,23 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
     if (!tm_cli_store_exists(cli, "tokens create") ||
         tm_cli_open_store(cli, TM_CLI_KEYS_WRITE, &check, &sv->keys) != TM_EXIT_OK)
         goto out;
-    tm_store_close(check);
+    sv->watch = check; /* the main thread's: the active generation */
+    check = NULL;
     tm_portfolio_audit_key(sv->keys, sv->audit_key);
     if (tm_serve_load_generation(sv, &sv->gen, &e) != TM_OK) {
-        fprintf(stderr, "tallyman: serve: cannot load the script set: %s\n", e.msg);
+        fprintf(stderr, "tallyman: serve: cannot load the %s: %s\n",
+                sv->draft ? "script tree" : "store's active script set", e.msg);
         goto out;
     }
+    if (!sv->gen)
+        fprintf(stderr, "tallyman: serve: %s has no active script set: /readyz answers 503 and "
+                        "decisions wait until one is activated (tallyman scripts activate)\n",
+                cli->db);
+    else if (sv->draft)
+        fprintf(stderr, "tallyman: serve: serving the working tree %s as a draft (not an "
+                        "approved set): each decision says \"draft\": true\n", cli->scripts);
     atomic_store(&sv->gen_version, 1);
+    tm_serve_read_gauges(sv);
 
     /* Signals are taken by the main thread alone, with sigwait: the workers
      * start with them blocked. A client gone mid-write is not a SIGPIPE. */
@@ -582,16 +742,26 @@ int tm_serve_run(const tm_cli *cli, const tm_serve_opts *o)
         pthread_cond_destroy(&st.cond);
     }
     if (!failed) {
-        fprintf(stderr, "tallyman: serving %s://%s (port %d, %d workers, scripts %s)\n",
-                sv->tls ? "https" : "http", o->listen, sv->port, sv->nworkers, tm_gen_hash(sv->gen));
+        const char *hash = sv->gen ? tm_gen_hash(sv->gen) : "none";
+        fprintf(stderr, "tallyman: serving %s://%s (port %d, %d workers, scripts %s%s)\n",
+                sv->tls ? "https" : "http", o->listen, sv->port, sv->nworkers, hash,
+                sv->draft ? ", draft" : "");
         char detail[300];
-        snprintf(detail, sizeof detail, "port %d, %d workers, scripts %s", sv->port, sv->nworkers,
-                 tm_gen_hash(sv->gen));
+        snprintf(detail, sizeof detail, "port %d, %d workers, scripts %s%s", sv->port,
+                 sv->nworkers, hash, sv->draft ? ", draft" : "");
         log_event(sv, "started", detail);
+        sv->running = 1;
         for (;;) {
-            int sig = 0;
-            if (sigwait(&set, &sig) != 0)
+            /* Signals, and every 250 ms whether another set is active. */
+            struct timespec every = {0, 250 * 1000 * 1000};
+            int sig = sigtimedwait(&set, NULL, &every);
+            if (sig < 0) {
+                if (errno == EAGAIN) {
+                    tm_serve_follow_active(sv);
+                    tm_serve_read_gauges(sv);
+                }
                 continue;
+            }
             if (sig == SIGHUP) {
                 reload(sv);
                 continue;
@@ -622,10 +792,14 @@ out:
     if (sv->ssl)
         SSL_CTX_free(sv->ssl);
     tm_gen_release(sv->gen);
+    if (sv->watch)
+        tm_store_close(sv->watch);
     tm_keys_free(sv->keys);
     if (sv->log_fd > 2)
         close(sv->log_fd);
     pthread_mutex_destroy(&sv->lock);
+    pthread_mutex_destroy(&sv->rate_lock);
+    free(sv->buckets);
     free(sv);
     return rc;
 }

@@ -223,9 +223,45 @@ static int record_one(void *ud, const tm_request *req, const tm_decision *d)
     return st;
 }
 
+/* A draft's decisions say so, each one, as `decide --draft` writes them
+ * (CONTRACT.md, "Script sets"): "draft": true after the decision's last
+ * member. Items of an array that are errors are left as they are. Returns
+ * the new body (malloc'd; the old one is freed) or NULL when out of memory. */
+static char *mark_draft(char *body, size_t *len)
+{
+    static const char mark[] = ",\"draft\":true}";
+    if (*len && body[0] == '{' && body[*len - 1] == '}') {
+        char *b = realloc(body, *len + sizeof mark - 1);
+        if (!b) {
+            free(body);
+            return NULL;
+        }
+        memcpy(b + *len - 1, mark, sizeof mark - 1);
+        *len += sizeof mark - 2;
+        return b;
+    }
+    json_t *arr = json_loadb(body, *len, JSON_DECODE_ANY, NULL);
+    free(body);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+        if (json_object_get(v, "scripts"))
+            json_object_set_new(v, "draft", json_true());
+    char *out = arr ? json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(arr);
+    *len = out ? strlen(out) : 0;
+    return out;
+}
+
 void tm_sv_decide(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
+    if (!w->eng) {
+        tm_sv_error(r, 503, "no_active_set",
+                    "the store has no active script set: nothing decides until one is activated "
+                    "(tallyman scripts activate)", NULL);
+        return;
+    }
     if (!tm_sv_content_type_is(r->req, tm_sv_json_types)) {
         tm_sv_error(r, 415, "unsupported_media_type", "the body must be application/json",
                     "Content-Type");
@@ -256,6 +292,8 @@ void tm_sv_decide(tm_sv_req *r)
             snprintf(out.message, sizeof out.message, "the decisions were not recorded: %.300s",
                      rc.e.msg);
     }
+    if (status == 200 && w->sv->draft && !(out.body = mark_draft(out.body, &out.len)))
+        status = tm_sv_refuse(&out, 500, "internal", NULL, "out of memory");
     if (status == 200)
         tm_sv_reply_json(r, 200, out.body, out.len);
     else

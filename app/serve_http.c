@@ -20,7 +20,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "audit.h"
 #include "calendar.h"
+#include "cli.h"
 #include "crypto.h"
 
 int64_t tm_sv_now_us(void)
@@ -277,18 +279,85 @@ int tm_sv_scan_body(const char *body, size_t len, tm_jtok **toks, tm_json *j, st
 
 /* ---- Credentials ----------------------------------------------------------------- */
 
-/* Checks the bearer token and that one of its roles grants `perm`. Returns
- * 0, or -1 after replying 401 (none, unknown, revoked, expired), 403 (a role
- * that may not) or 503 (the store cannot be read). */
-int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
+int64_t tm_sv_wall(const tm_sv_req *r) { return (int64_t)time(NULL) + r->w->sv->clock_offset; }
+
+int tm_sv_audit(tm_sv_req *r, const char *by, const char *action, const char *subject,
+                json_t *details)
 {
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
+    tm_store *s = r->w->store;
+    char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+    json_decref(details);
+    if (!text)
+        return TM_ENOMEM;
+    struct tm_err e = {0};
+    int rc = tm_store_begin(s, &e);
+    if (rc == TM_OK)
+        rc = tm_audit_append(s, r->w->sv->audit_key, tm_sv_wall(r),
+                             by ? by : r->token[0] ? r->token : "-", action, subject, text, &e);
+    if (rc == TM_OK)
+        rc = tm_store_commit(s, &e);
+    else
+        tm_store_rollback(s);
+    free(text);
+    return rc;
+}
+
+int tm_sv_record_personal_data(tm_sv_req *r, const char *debt_id, const char *const *fields)
+{
+    json_t *f = json_array();
+    for (int i = 0; fields && fields[i]; i++)
+        json_array_append_new(f, json_string(fields[i]));
+    char subject[160];
+    snprintf(subject, sizeof subject, "debt:%s", debt_id);
+    json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "debt", debt_id, "fields", f, "route",
+                          tm_serve_route_names[r->route], "as",
+                          r->who == TM_SV_PERSON ? "person" : "machine");
+    return d ? tm_sv_audit(r, NULL, "personal_data.read", subject, d) : TM_ENOMEM;
+}
+
+/* A refusal of the credentials given: audited (who it claimed to be and
+ * why, for the record), answered with one message whatever the reason. */
+static int refuse_credentials(tm_sv_req *r, int status, const char *claimed, const char *why)
+{
     struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
-        evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
-        tm_sv_error(r, 401, "unauthorized", "this route needs Authorization: Bearer TOKEN", NULL);
-        return -1;
+    tm_sv_audit(r, claimed, "access.refused", "service",
+                json_pack("{s:s, s:s}", "route", tm_serve_route_names[r->route], "why", why));
+    if (status == 401) {
+        evhttp_add_header(oh, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        tm_sv_error(r, 401, "unauthorized", "the credentials are not valid", NULL);
+    } else {
+        tm_sv_error(r, 403, "forbidden", "this request is not allowed with these credentials",
+                    NULL);
     }
+    return -1;
+}
+
+/* The value of cookie `name` in the Cookie header into buf; 1 when there. */
+static int cookie_value(struct evhttp_request *req, const char *name, char *buf, size_t cap)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
+    size_t nl = strlen(name);
+    while (h && *h) {
+        while (*h == ' ' || *h == ';')
+            h++;
+        size_t n = strcspn(h, ";");
+        if (n > nl && strncmp(h, name, nl) == 0 && h[nl] == '=') {
+            size_t vl = n - nl - 1;
+            if (vl >= cap)
+                return 0;
+            memcpy(buf, h + nl + 1, vl);
+            buf[vl] = '\0';
+            return 1;
+        }
+        h += n;
+    }
+    return 0;
+}
+
+static int rate_check(tm_sv_req *r, double own);
+
+static int by_token(tm_sv_req *r, const char *h)
+{
     const char *tok = h + 7;
     while (*tok == ' ')
         tok++;
@@ -301,29 +370,213 @@ int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
         tm_sv_error(r, 503, "store_unavailable", "the credentials cannot be checked now", NULL);
         return -1;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = tm_sv_wall(r);
     const char *why = !found                          ? "unknown token"
-                      : t.revoked                     ? "the token was revoked"
-                      : t.expires && now >= t.expires ? "the token has expired"
+                      : t.revoked                     ? "revoked token"
+                      : t.expires && now >= t.expires ? "expired token"
                                                       : NULL;
-    if (why) {
-        evhttp_add_header(oh, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        tm_sv_error(r, 401, "unauthorized", why, NULL);
-        return -1;
-    }
+    if (why)
+        return refuse_credentials(r, 401, found ? t.name : "-", why);
+    r->who = TM_SV_MACHINE;
     snprintf(r->token, sizeof r->token, "%s", t.name);
     tm_roles roles = 0;
     char bad[64];
-    if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0)
+    if (t.person[0]) {
+        /* A person's token: their roles as they are now. */
+        tm_user u;
+        int ufound = 0;
+        if (tm_store_user_get(r->w->store, t.person, &u, &ufound, &e) != TM_OK) {
+            tm_sv_error(r, 503, "store_unavailable", "the credentials cannot be checked now", NULL);
+            return -1;
+        }
+        if (!ufound || u.disabled_at)
+            return refuse_credentials(r, 401, t.name, ufound ? "the token's person is disabled"
+                                                             : "the token's person is gone");
+        r->who = TM_SV_PERSON;
+        snprintf(r->person, sizeof r->person, "%s", u.name);
+        r->person_roles = u.roles;
+        roles = tm_access_of_person(u.roles);
+    } else if (tm_access_roles_parse(t.roles, &roles, bad, sizeof bad) != 0) {
         roles = 0; /* a role this build does not know grants nothing */
-    if (!tm_access_allows(roles, perm)) {
+    }
+    r->roles = roles;
+    if (rate_check(r, t.rate_limit) != 0)
+        return -1;
+    if (now - t.last_used >= 60)
+        tm_store_token_touch(r->w->store, t.id, now, NULL); /* best effort: a busy store waits */
+    return 0;
+}
+
+static int by_session(tm_sv_req *r, const char *cookie)
+{
+    char hash[65];
+    tm_sha256_hex(cookie, strlen(cookie), hash);
+    tm_session_rec x;
+    int found = 0;
+    struct tm_err e = {0};
+    if (tm_store_session_by_hash(r->w->store, hash, &x, &found, &e) != TM_OK) {
+        tm_sv_error(r, 503, "store_unavailable", "the credentials cannot be checked now", NULL);
+        return -1;
+    }
+    int64_t now = tm_sv_wall(r);
+    const char *why = !found                                       ? "unknown session"
+                      : x.ended                                    ? "ended session"
+                      : now >= x.expires                           ? "expired session"
+                      : now - x.last_seen >= TM_SV_SESSION_IDLE    ? "idle session"
+                      : x.user_disabled                            ? "disabled person"
+                                                                   : NULL;
+    if (why)
+        return refuse_credentials(r, 401, found ? x.user : "-", why);
+    /* A request made with the cookie that changes anything must carry the
+     * CSRF token the login returned: another site can make the browser send
+     * the cookie, never read the token. */
+    enum evhttp_cmd_type m = evhttp_request_get_command(r->req);
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+        const char *c = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+                                           "X-CSRF-Token");
+        char ch[65];
+        if (c)
+            tm_sha256_hex(c, strlen(c), ch);
+        if (!c || !tm_ct_equal(ch, x.csrf_hash, 64))
+            return refuse_credentials(r, 403, x.user, c ? "wrong CSRF token" : "no CSRF token");
+    }
+    r->who = TM_SV_PERSON;
+    snprintf(r->token, sizeof r->token, "%s", x.user);
+    snprintf(r->person, sizeof r->person, "%s", x.user);
+    r->person_roles = x.roles;
+    r->roles = tm_access_of_person(x.roles);
+    r->session = x.id;
+    if (rate_check(r, 0) != 0)
+        return -1;
+    if (now - x.last_seen >= 10)
+        tm_store_session_touch(r->w->store, x.id, now, NULL); /* best effort */
+    return 0;
+}
+
+int tm_serve_parse_rate(const char *text, double *out)
+{
+    uint64_t n;
+    size_t len = strlen(text);
+    char num[16];
+    if (len < 3 || len - 2 >= sizeof num || strcmp(text + len - 2, "/s") != 0)
+        return -1;
+    memcpy(num, text, len - 2);
+    num[len - 2] = '\0';
+    if (tm_cli_parse_u64(num, 100000, &n) != 0 || n == 0)
+        return -1;
+    *out = (double)n;
+    return 0;
+}
+
+static size_t key_hash(const char *k, size_t cap)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (uint8_t)*k) * 1099511628211u;
+    return (size_t)h & (cap - 1);
+}
+
+/* Takes one request from the caller's bucket at rate `rate` a second.
+ * Returns 0, or the whole seconds to wait (at least 1) when it is empty. */
+static int64_t rate_take(tm_serve *sv, const char *key, double rate)
+{
+    int64_t now = tm_sv_now_us(), wait = 0;
+    pthread_mutex_lock(&sv->rate_lock);
+    if (!sv->buckets || sv->used_buckets * 4 >= sv->nbuckets * 3) {
+        size_t cap = sv->nbuckets ? sv->nbuckets : 1024;
+        if (sv->buckets && cap < 65536)
+            cap *= 2;
+        free(sv->buckets);
+        sv->buckets = calloc(cap, sizeof *sv->buckets);
+        sv->nbuckets = sv->buckets ? cap : 0;
+        sv->used_buckets = 0;
+    }
+    if (!sv->buckets) { /* out of memory: the limit is not applied rather than refusing all */
+        pthread_mutex_unlock(&sv->rate_lock);
+        return 0;
+    }
+    size_t i = key_hash(key, sv->nbuckets);
+    while (sv->buckets[i].key[0] && strcmp(sv->buckets[i].key, key) != 0)
+        i = (i + 1) & (sv->nbuckets - 1);
+    struct rate_bucket *b = &sv->buckets[i];
+    if (!b->key[0]) {
+        snprintf(b->key, sizeof b->key, "%s", key);
+        b->tokens = rate;
+        b->at_us = now;
+        sv->used_buckets++;
+    }
+    b->tokens += (double)(now - b->at_us) / 1e6 * rate;
+    if (b->tokens > rate)
+        b->tokens = rate;
+    b->at_us = now;
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+    } else {
+        wait = (int64_t)((1.0 - b->tokens) / rate) + 1;
+    }
+    pthread_mutex_unlock(&sv->rate_lock);
+    return wait;
+}
+
+/* The caller's rate limit: `own` (a token's, 0: none) or the service's. 0,
+ * or -1 after replying 429 with Retry-After. */
+static int rate_check(tm_sv_req *r, double own)
+{
+    double rate = own > 0 ? own : r->w->sv->o.rate_limit;
+    if (rate <= 0)
+        return 0;
+    char key[136];
+    snprintf(key, sizeof key, "%c:%s", r->who == TM_SV_PERSON ? 'p' : 't', r->token);
+    int64_t wait = rate_take(r->w->sv, key, rate);
+    if (!wait)
+        return 0;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", (long long)wait);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", ra);
+    tm_sv_error(r, 429, "rate_limited", "too many requests; slow down", NULL);
+    return -1;
+}
+
+int tm_sv_identify(tm_sv_req *r)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0 && h[7])
+        return by_token(r, h);
+    char cookie[130];
+    if (!h && cookie_value(r->req, TM_SV_SESSION_COOKIE, cookie, sizeof cookie))
+        return by_session(r, cookie);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate", "Bearer");
+    tm_sv_error(r, 401, "unauthorized",
+                "this route needs Authorization: Bearer TOKEN, or a session (POST /v1/login)",
+                NULL);
+    return -1;
+}
+
+int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm)
+{
+    if (tm_sv_identify(r) != 0)
+        return -1;
+    if (!tm_access_allows(r->roles, perm)) {
+        char roles[200];
+        tm_access_roles_format(r->roles, roles, sizeof roles);
+        tm_sv_audit(r, NULL, "access.refused", "service",
+                    json_pack("{s:s, s:s, s:s}", "route", tm_serve_route_names[r->route], "why",
+                              "role", "roles", roles));
         char msg[300];
-        snprintf(msg, sizeof msg, "the token's roles (%s) may not use this route", t.roles);
+        snprintf(msg, sizeof msg, "the roles (%s) may not use this route", roles[0] ? roles : "none");
         tm_sv_error(r, 403, "forbidden", msg, NULL);
         return -1;
     }
-    if (now - t.last_used >= 60)
-        tm_store_token_touch(r->w->store, t.id, now, NULL); /* best effort: a busy store waits */
+    if (tm_access_needs_person(perm) && r->who != TM_SV_PERSON) {
+        tm_sv_audit(r, NULL, "access.refused", "service",
+                    json_pack("{s:s, s:s}", "route", tm_serve_route_names[r->route], "why",
+                              "a machine's token"));
+        tm_sv_error(r, 403, "forbidden",
+                    "this route takes a person (a login session or a personal token: tallyman "
+                    "tokens create --user NAME), not a machine's token",
+                    NULL);
+        return -1;
+    }
     return 0;
 }
 

@@ -23,17 +23,36 @@ struct evhttp_request;
 
 #define TM_SV_MAXARGS 3
 
+/* People's sessions (app/serve_login.c): the cookie's name; a session ends
+ * after TM_SV_SESSION_IDLE seconds without a request, and TM_SV_SESSION_MAX
+ * seconds after the login whatever its use. */
+#define TM_SV_SESSION_COOKIE "tallyman_session"
+#define TM_SV_SESSION_IDLE (30 * 60)
+#define TM_SV_SESSION_MAX (12 * 3600)
+
 /* One request being answered. */
 typedef struct tm_sv_req {
     tm_serve_worker *w;
     struct evhttp_request *req;
     enum tm_serve_route route;
     int64_t t0_us;
-    /* Who is asking, once the credentials are checked (tm_sv_authorize):
-     * the token's name ("" without credentials), for the log and as the
-     * actor of what the request writes; its roles. */
+    /* Who is asking, once the credentials are checked (tm_sv_authorize),
+     * the one notion every route uses: a machine (a token with roles of its
+     * own) or a person (a personal token, or a session cookie from POST
+     * /v1/login), by name, and the roles they hold now. `token` is the
+     * credential's name, or the person's for a session ("" without
+     * credentials), for the log and as the actor of what the request writes. `person` is the person's
+     * name ("" for a machine): what the audit and approvals name, since a
+     * script set is approved by people, not machines. `person_roles` are
+     * the person's roles as the store keeps them (TM_ROLE_BIT of enum
+     * tm_role, what the lifecycle checks); `roles` the same as access.c
+     * names them, or the machine token's. */
+    enum { TM_SV_NOBODY, TM_SV_MACHINE, TM_SV_PERSON } who;
     char token[129];
+    char person[65];
+    unsigned person_roles;
     tm_roles roles;
+    int64_t session;  /* a person's session row (TM_SV_PERSON) */
     /* The path's variable segments ("{id}" in the route table), decoded,
      * in order; they point into argbuf. */
     const char *arg[TM_SV_MAXARGS];
@@ -96,11 +115,39 @@ int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
 /* Replies with that 400. */
 void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const char *scan_msg);
 
-/* Checks the request's credentials and that one of its roles grants
- * `perm`; fills r->token and r->roles. Returns 0, or -1 after replying 401
- * (none, unknown, revoked, expired), 403 (a role that may not) or 503 (the
- * store cannot be read). */
+/* The time the service judges by (Unix seconds): the system clock moved by
+ * TM_NOW when the service was started with it (serve.h, clock_offset). */
+int64_t tm_sv_wall(const tm_sv_req *r);
+
+/* Checks the request's credentials, either of two kinds: a machine's
+ * `Authorization: Bearer TOKEN`, or a person's `tallyman_session` cookie
+ * (app/serve_login.c makes it); with the cookie, a request that changes
+ * anything (any method but GET and HEAD) must carry the session's CSRF token
+ * in `X-CSRF-Token`. Fills r->who, r->token, r->roles (and r->session).
+ * Returns 0, or -1 after replying 401 (no credentials; an unknown, revoked or
+ * expired token; an unknown, ended or expired session, or its person
+ * disabled), 403 (the CSRF token missing or wrong) or 503 (the store cannot
+ * be read). Every refusal of credentials given is audited
+ * (access.refused); the reply never says which part was wrong. */
+int tm_sv_identify(tm_sv_req *r);
+
+/* tm_sv_identify, then that one of the roles grants `perm`: else 403
+ * (audited). Returns 0 or -1 after replying. */
 int tm_sv_authorize(tm_sv_req *r, enum tm_perm perm);
+
+/* Appends one audit record on the worker's store, in its own transaction:
+ * by the one asking (r->token, or `by` when not NULL), `action` on
+ * `subject`, `details` JSON (stolen; NULL: {}). TM_OK or the store's error. */
+int tm_sv_audit(tm_sv_req *r, const char *by, const char *action, const char *subject,
+                json_t *details);
+
+/* Records that the reply to this request shows debt `debt_id`'s personal
+ * data in clear: the fields named (NULL-terminated list, e.g. "phone",
+ * "email"), the route, who asked. Every route whose reply holds a
+ * consumer's personal data in clear calls it before replying; when it fails
+ * the route must not reply with the data (503). `tallyman audit export
+ * --actor NAME` lists these records. TM_OK or the store's error. */
+int tm_sv_record_personal_data(tm_sv_req *r, const char *debt_id, const char *const *fields);
 
 /* The handlers, by file. */
 void tm_sv_healthz(tm_sv_req *r);
@@ -110,5 +157,13 @@ void tm_sv_decide(tm_sv_req *r);   /* serve_decide.c */
 void tm_sv_events(tm_sv_req *r);   /* serve_input.c */
 void tm_sv_accounts(tm_sv_req *r); /* serve_input.c */
 void tm_sv_debt(tm_sv_req *r);     /* serve_debts.c */
+void tm_sv_login(tm_sv_req *r);    /* serve_login.c */
+void tm_sv_logout(tm_sv_req *r);   /* serve_login.c */
+void tm_sv_scripts_list(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_show(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_diff(tm_sv_req *r);     /* serve_scripts.c */
+void tm_sv_scripts_approve(tm_sv_req *r);  /* serve_scripts.c */
+void tm_sv_scripts_activate(tm_sv_req *r); /* serve_scripts.c */
+void tm_sv_scripts_rollback(tm_sv_req *r); /* serve_scripts.c */
 
 #endif

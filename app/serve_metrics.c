@@ -15,12 +15,13 @@
 
 const char *const tm_serve_route_names[TM_ROUTE__COUNT] = {
     "/healthz", "/readyz", "/metrics", "/v1/decide", "/v1/events", "/v1/accounts",
-    "/v1/debts/{id}", "other",
+    "/v1/debts/{id}", "/v1/login", "/v1/logout", "/v1/scripts", "/v1/scripts/{gen}", "/v1/scripts/{gen}/diff",
+    "/v1/scripts/{gen}/approve", "/v1/scripts/{gen}/activate", "/v1/scripts/rollback", "other",
 };
 
 /* The status codes counted one by one; anything else is counted as 0 ("other"). */
-static const int statuses[TM_SERVE_NSTATUS] = {0,   200, 201, 207, 400, 401, 403, 404,
-                                               405, 413, 415, 422, 431, 500, 503, 504};
+static const int statuses[TM_SERVE_NSTATUS] = {0,   200, 201, 207, 400, 401, 403, 404, 405,
+                                               409, 413, 415, 422, 429, 431, 500, 503, 504};
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t bounds_us[TM_SERVE_NBUCKETS] = {
@@ -137,6 +138,7 @@ static void put(text *t, const char *fmt, ...)
 }
 
 static uint64_t ld(_Atomic uint64_t *a) { return atomic_load_explicit(a, memory_order_relaxed); }
+static int64_t ld64(_Atomic int64_t *a) { return atomic_load_explicit(a, memory_order_relaxed); }
 
 /* A rule id as a label value: quotes, backslashes and newlines escaped. */
 static void put_label(text *t, const char *v)
@@ -244,12 +246,39 @@ char *tm_serve_metrics_text(tm_serve *sv)
             "tallyman_sandbox_limit_trips_total %llu\n",
         (unsigned long long)failures, (unsigned long long)trips);
     pthread_mutex_lock(&sv->lock);
-    put(&t, "# HELP tallyman_generation_info The script set being served.\n"
-            "# TYPE tallyman_generation_info gauge\n"
-            "tallyman_generation_info{scripts=\"%s\"} 1\n",
-        tm_gen_hash(sv->gen));
+    put(&t, "# HELP tallyman_generation_active Whether a script set is served (0: the store has "
+            "no active set).\n"
+            "# TYPE tallyman_generation_active gauge\n"
+            "tallyman_generation_active %d\n", sv->gen != NULL);
+    if (sv->gen)
+        put(&t, "# HELP tallyman_generation_info The script set being served: the store's "
+                "active generation, or a draft tree (draft=\"true\").\n"
+                "# TYPE tallyman_generation_info gauge\n"
+                "tallyman_generation_info{scripts=\"%s\",draft=\"%s\"} 1\n",
+            tm_gen_hash(sv->gen), sv->draft ? "true" : "false");
     pthread_mutex_unlock(&sv->lock);
-    put(&t, "# HELP tallyman_reloads_total Generations loaded on SIGHUP, and loads that failed.\n"
+    int64_t planned = ld64(&sv->outbox_planned), ready = ld64(&sv->outbox_ready);
+    if (planned >= 0)
+        put(&t, "# HELP tallyman_outbox_messages Messages waiting in the store's outbox: planned "
+                "(not yet through the gate) and ready (allowed, not yet sent); read every 5 s.\n"
+                "# TYPE tallyman_outbox_messages gauge\n"
+                "tallyman_outbox_messages{status=\"planned\"} %lld\n"
+                "tallyman_outbox_messages{status=\"ready\"} %lld\n",
+            (long long)planned, (long long)ready);
+    int header = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t us = ld64(&sv->phase_us[i]);
+        if (us < 0)
+            continue;
+        if (!header++)
+            put(&t, "# HELP tallyman_cycle_phase_seconds Wall time of each phase of the last "
+                    "daily cycle (tallyman run) on the store.\n"
+                    "# TYPE tallyman_cycle_phase_seconds gauge\n");
+        put(&t, "tallyman_cycle_phase_seconds{phase=\"%s\"} %.6f\n", tm_serve_phase_names[i],
+            (double)us / 1e6);
+    }
+    put(&t, "# HELP tallyman_reloads_total Generations loaded (an activation seen in the store, "
+            "or SIGHUP), and loads that failed.\n"
             "# TYPE tallyman_reloads_total counter\n"
             "tallyman_reloads_total{result=\"ok\"} %llu\n"
             "tallyman_reloads_total{result=\"failed\"} %llu\n"

@@ -26,16 +26,20 @@ void tm_sv_healthz(tm_sv_req *r)
 void tm_sv_readyz(tm_sv_req *r)
 {
     tm_serve_worker *w = r->w;
-    if (!w->eng || !w->eng->gate) {
-        tm_sv_error(r, 503, "not_ready", "no script generation is loaded", NULL);
-        return;
-    }
     if (tm_store_schema_version(w->store) < 0) {
         tm_sv_error(r, 503, "not_ready", "the store cannot be read", NULL);
         return;
     }
-    tm_sv_reply_value(r, 200, json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
-                                  tm_gate_scripts_hash(w->eng->gate)));
+    if (!w->eng || !w->eng->gate) {
+        tm_sv_error(r, 503, "not_ready",
+                    "the store has no active script set (tallyman scripts activate)", NULL);
+        return;
+    }
+    json_t *v = json_pack("{s:s,s:s,s:s}", "status", "ready", "store", "ok", "scripts",
+                          tm_gate_scripts_hash(w->eng->gate));
+    if (v && w->sv->draft)
+        json_object_set_new(v, "draft", json_true());
+    tm_sv_reply_value(r, 200, v);
 }
 
 void tm_sv_metrics(tm_sv_req *r)
@@ -69,9 +73,52 @@ static const route routes[] = {
     {"/v1/events", EVHTTP_REQ_POST, TM_ROUTE_EVENTS, TM_PERM_EVENTS, tm_sv_events},
     {"/v1/accounts", EVHTTP_REQ_POST, TM_ROUTE_ACCOUNTS, TM_PERM_ACCOUNTS, tm_sv_accounts},
     {"/v1/debts/{}", EVHTTP_REQ_GET, TM_ROUTE_DEBT, TM_PERM_DEBTS_READ, tm_sv_debt},
+    /* A person's session: the login checks its own credentials, the logout
+     * the session it ends. */
+    {"/v1/login", EVHTTP_REQ_POST, TM_ROUTE_LOGIN, -1, tm_sv_login},
+    {"/v1/logout", EVHTTP_REQ_POST, TM_ROUTE_LOGOUT, -1, tm_sv_logout},
+    {"/v1/scripts", EVHTTP_REQ_GET, TM_ROUTE_SCRIPTS, TM_PERM_POLICY_READ, tm_sv_scripts_list},
+    /* Before /v1/scripts/{}: "rollback" is not a generation's name. */
+    {"/v1/scripts/rollback", EVHTTP_REQ_POST, TM_ROUTE_SCRIPTS_ROLLBACK, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_rollback},
+    {"/v1/scripts/{}", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT, TM_PERM_POLICY_READ, tm_sv_scripts_show},
+    {"/v1/scripts/{}/diff", EVHTTP_REQ_GET, TM_ROUTE_SCRIPT_DIFF, TM_PERM_POLICY_READ,
+     tm_sv_scripts_diff},
+    {"/v1/scripts/{}/approve", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_APPROVE, TM_PERM_POLICY_APPROVE,
+     tm_sv_scripts_approve},
+    {"/v1/scripts/{}/activate", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_ACTIVATE, TM_PERM_POLICY_PROPOSE,
+     tm_sv_scripts_activate},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)
+
+static const char *method_text(enum evhttp_cmd_type m);
+
+/* One line per role ("role NAME person|machine"), then one per route
+ * ("route METHOD PATH PERMISSION ROLES WHO"): method, path ("{}" for a variable segment),
+ * the permission's name or "-" (no credentials needed), the roles of
+ * app/access.c that grant it, comma-separated, and "person" when only a
+ * person may use it (tm_access_needs_person), else "any". */
+void tm_serve_routes_print(FILE *out)
+{
+    for (int k = 0; tm_access_role_name(k); k++)
+        fprintf(out, "role %s %s\n", tm_access_role_name(k),
+                tm_access_role_is_person(k) ? "person" : "machine");
+    for (size_t i = 0; i < NROUTES; i++) {
+        char roles[300] = "";
+        size_t n = 0;
+        for (int k = 0; routes[i].perm >= 0 && tm_access_role_name(k); k++)
+            if (tm_access_allows(1u << k, (enum tm_perm)routes[i].perm))
+                n += (size_t)snprintf(roles + n, sizeof roles - n, "%s%s", n ? "," : "",
+                                      tm_access_role_name(k));
+        fprintf(out, "route %s %s %s %s %s\n", method_text(routes[i].method), routes[i].path,
+                routes[i].perm >= 0 ? tm_access_perm_name((enum tm_perm)routes[i].perm) : "-",
+                routes[i].perm >= 0 ? (n ? roles : "none") : "-",
+                routes[i].perm >= 0 && tm_access_needs_person((enum tm_perm)routes[i].perm)
+                    ? "person"
+                    : "any");
+    }
+}
 
 static const char *method_text(enum evhttp_cmd_type m)
 {

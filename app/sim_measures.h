@@ -109,6 +109,19 @@ typedef struct tm_sim_kpi {
 int tm_sim_measure(const tm_simulation *S, const tm_sim_arm *A, const tm_sim_arm *B,
                    tm_sim_kpi *kp);
 
+/* A debt's propensity to pay for the simulated consumer: `model` (the script
+ * set's models/ptp.json; NULL gives `dflt`) scored on the features of
+ * `tallyman score train` of row `r` as of `day` (days since 1970), with the
+ * feature map `f` (cleared first). `dflt` when the model cannot score it. */
+struct tm_model;
+struct tm_features;
+double tm_sim_ptp(const struct tm_model *model, struct tm_features *f,
+                  const tm_training_row *r, int64_t day, double dflt);
+
+/* `tallyman simulate fit` (app/sim_fit.c): an exit code. */
+struct tm_cli;
+int tm_sim_fit_command(struct tm_cli *cli);
+
 /* minor units -> "1234.56" (the currency's exponent `exp`). */
 void tm_sim_format_money(char *buf, size_t cap, int64_t minor, int exp);
 /* A cost kept in millionths of the major unit, in minor units. */

@@ -218,10 +218,17 @@ int tm_sim_report_write(const char *path, const tm_simulation *S, tm_sim_arm *co
      * wherever it was made. */
     char dbdir[PATH_MAX], rs[PATH_MAX], rw[PATH_MAX], rc[PATH_MAX];
     store_dir(db, dbdir, sizeof dbdir);
+    char wdesc[PATH_MAX + 160];
+    if (S->world.fitted)
+        snprintf(wdesc, sizeof wdesc, "fitted from %ld outcomes of %ld contacts up to %s (%s)",
+                 S->world.fitted_outcomes, S->world.fitted_contacts, S->world.fitted_as_of,
+                 S->world_file);
+    else
+        snprintf(wdesc, sizeof wdesc, "assumed (%s)", S->world_file ? S->world_file : "the built-in values");
     const char *params[][2] = {{"store (copied, not changed)", rel_path(dbdir, db, rs, sizeof rs)},
                                {"script tree", rel_path(dbdir, scripts, rw, sizeof rw)},
                                {"first day", day0},
-                               {"world", S->world_file ? S->world_file : "defaults"},
+                               {"world", wdesc},
                                {"costs", S->costs_file ? rel_path(dbdir, S->costs_file, rc, sizeof rc) : "none"},
                                {"currency", S->currency}};
     for (size_t i = 0; i < sizeof params / sizeof *params; i++) {

@@ -21,3 +21,5 @@ echo "== bench_decisions.sh"
 sh bench/bench_decisions.sh
 echo "== bench_sim.sh"
 sh bench/bench_sim.sh
+echo "== bench_growth.sh"
+sh bench/bench_growth.sh

@@ -442,8 +442,14 @@ static int export_one(void *ud, const tm_audit_rec *r)
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err)
 {
+    return tm_audit_export_actor(s, out, from, to, subject, NULL, err);
+}
+
+int tm_audit_export_actor(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
+                          const char *actor, struct tm_err *err)
+{
     exporter x = {.out = out, .line = TM_BUF_INIT};
-    int rc = tm_store_audit_scan(s, from, to, subject, export_one, &x, err);
+    int rc = tm_store_audit_scan_actor(s, from, to, subject, actor, export_one, &x, err);
     tm_buf_free(&x.line);
     /* The callback's nonzero return stopped the scan (which reports success for it, or
      * the code): the record that could not be written is the export's failure. */

@@ -86,5 +86,9 @@ int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *
  * be read. */
 int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                     struct tm_err *err);
+/* tm_audit_export of the records whose actor is `actor` (NULL: any), for
+ * "what did this person look at" (`audit export --actor NAME`). */
+int tm_audit_export_actor(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
+                          const char *actor, struct tm_err *err);
 
 #endif

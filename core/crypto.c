@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <pthread.h>
 #include <string.h>
 
 void tm_sha256(const void *data, size_t len, uint8_t out[TM_SHA256_LEN])
@@ -42,6 +43,49 @@ int tm_random_bytes(void *out, size_t len)
     if (len > (size_t)INT32_MAX)
         return TM_EINVAL;
     return RAND_bytes(out, (int)len) == 1 ? TM_OK : TM_ECRYPTO;
+}
+
+/* Nonces come from a pool per thread, filled 4 KiB at a time: one call into
+ * the generator (its locks and fork check) serves hundreds of encryptions,
+ * and an import or an onboarding day encrypts once per row or message. A
+ * byte handed out is wiped from the pool, so no nonce is given twice; a
+ * child process empties the pool it inherited (pthread_atfork), or parent
+ * and child would draw the same nonces under the same key. */
+#define NONCE_POOL 4096
+
+static _Thread_local struct {
+    uint8_t b[NONCE_POOL];
+    size_t left; /* the unused bytes are the last `left` of b */
+} nonce_pool;
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+
+static void nonce_pool_forked(void)
+{
+    OPENSSL_cleanse(nonce_pool.b, sizeof nonce_pool.b);
+    nonce_pool.left = 0;
+}
+
+static void nonce_pool_init(void) { pthread_atfork(NULL, NULL, nonce_pool_forked); }
+
+int tm_random_nonce(void *out, size_t len)
+{
+    if (!out && len)
+        return TM_EINVAL;
+    if (len > NONCE_POOL / 16)
+        return tm_random_bytes(out, len);
+    pthread_once(&nonce_once, nonce_pool_init);
+    if (nonce_pool.left < len) {
+        if (RAND_bytes(nonce_pool.b, NONCE_POOL) != 1) {
+            nonce_pool.left = 0;
+            return TM_ECRYPTO;
+        }
+        nonce_pool.left = NONCE_POOL;
+    }
+    uint8_t *from = nonce_pool.b + (NONCE_POOL - nonce_pool.left);
+    memcpy(out, from, len);
+    memset(from, 0, len);
+    nonce_pool.left -= len;
+    return TM_OK;
 }
 
 int tm_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,

@@ -32,6 +32,15 @@ uint32_t tm_sha256_bucket(const void *key, size_t len);
  * Returns TM_OK, or TM_ECRYPTO when the generator fails. */
 int tm_random_bytes(void *out, size_t len);
 
+/* Fills `out` with `len` cryptographically secure random bytes for a nonce
+ * or an IV: like tm_random_bytes, but served from a pool per thread filled
+ * in large draws, so it costs a copy rather than a call into the generator.
+ * No bytes are handed out twice, in this process or across a fork (the
+ * child starts with an empty pool). Not for keys: the pool holds bytes
+ * before they are used. Thread-safe. TM_OK, TM_EINVAL (NULL out with len
+ * > 0) or TM_ECRYPTO when the generator fails. */
+int tm_random_nonce(void *out, size_t len);
+
 /* HMAC-SHA256 (RFC 2104) of `len` bytes at `data` under the `keylen`-byte `key`, into `out`
  * (32 bytes). `key` may be NULL when keylen is 0 and `data` may be NULL when len is 0; keys
  * longer than the 64-byte block are hashed first, as the RFC says. Nothing is retained.

@@ -57,12 +57,40 @@ int tm_gate_lookup(const char *const *table, const char *name)
     return -1;
 }
 
+/* A rule as the index names it: regulation and rule number. */
+typedef struct ix_rule {
+    int reg, rule;
+} ix_rule;
+
+/* The rules a request from one state can meet, in the gate's order: by
+ * channel, collector and place, and by whether the consumer has any flag
+ * (a rule that applies only to a flag is left out of the list for
+ * consumers with none). A rule is left out only where rule_applies or
+ * reg_applies would surely say no, so visiting the list gives what
+ * visiting every rule gives. */
+#define IX_LISTS (TM_CH__COUNT * 2 * TM_CO__COUNT * TM_PLACE__COUNT)
+typedef struct ix_state {
+    ix_rule *list[IX_LISTS];
+    int n[IX_LISTS];
+    int *regs;          /* the regulations whose states admit this one */
+    int nregs;
+    ix_rule *margins;   /* the MARGIN rules of those regulations */
+    int nmargins;
+    const tm_sol *sol;  /* the state's statute of limitations, or NULL */
+} ix_state;
+
+#define IX_SLOTS (26 * 26)
+
 struct tm_gate {
     tm_regulation *regs;
     int nregs, capregs;
     tm_sol *sol;
     int nsol;
     char scripts[65];
+    int reference;           /* tm_gate_set_reference: no index, no cache */
+    ix_state *ix[IX_SLOTS];  /* built on a state's first request */
+    struct sol_memo *sol_memo; /* with the index: statutes' last days worked out lately */
+    unsigned char *reg_ok;   /* per decision: whether regulation i applies (ix regs only) */
 };
 
 void tm_gate_request_init(tm_request *req)
@@ -112,8 +140,52 @@ typedef struct local {
     int wday;
 } local;
 
-static local to_local(const tm_zone *z, int64_t t)
+/* The local times one decision has worked out: the same instants come back
+ * in every rule, zone and step of the search (now, each history entry, the
+ * consent), so each is converted once per zone. Direct-mapped on (zone,
+ * instant); a miss converts afresh, so the answer never depends on what is
+ * cached. A NULL cache converts every time (the reference path). */
+#define LT_SLOTS 128
+typedef struct ltcache {
+    const tm_zone *zone[LT_SLOTS]; /* NULL: empty */
+    int64_t t[LT_SLOTS];
+    local l[LT_SLOTS];
+} ltcache;
+
+static void lt_reset(ltcache *lc)
 {
+    memset(lc->zone, 0, sizeof lc->zone);
+}
+
+static local to_local_calc(const tm_zone *z, int64_t t);
+
+static local to_local(ltcache *lc, const tm_zone *z, int64_t t)
+{
+    if (!lc)
+        return to_local_calc(z, t);
+    uint64_t h = ((uint64_t)t * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uintptr_t)z >> 4);
+    unsigned k = (unsigned)(h >> 57) & (LT_SLOTS - 1);
+    if (lc->zone[k] == z && lc->t[k] == t)
+        return lc->l[k];
+    local l = to_local_calc(z, t);
+    lc->zone[k] = z;
+    lc->t[k] = t;
+    lc->l[k] = l;
+    return l;
+}
+
+static local to_local_calc(const tm_zone *z, int64_t t)
+{
+    int off;
+    if (tm_tz_offset_at(z, t, &off, NULL) == TM_OK) {
+        /* The local date and second straight from the offset: no civil date. */
+        int64_t lt = t + off;
+        local l;
+        l.day = lt >= 0 ? lt / 86400 : -((-lt + 86399) / 86400);
+        l.sec = (int)(lt - l.day * 86400);
+        l.wday = tm_calendar_weekday(l.day);
+        return l;
+    }
     tm_civil c;
     tm_tz_to_local(z, t, &c);
     local l;
@@ -145,14 +217,29 @@ static int64_t from_local(const tm_zone *z, int64_t day, int sec)
     return utc;
 }
 
-static int64_t to_local_day(const tm_zone *z, int64_t t)
+static int64_t to_local_day(ltcache *lc, const tm_zone *z, int64_t t)
 {
-    return to_local(z, t).day;
+    return to_local(lc, z, t).day;
 }
 
+static void two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* "HH:MM"; by hand, as blocked contacts' reasons are written by the million. */
 static void fmt_clock(int secs, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%02d:%02d", secs / 3600, secs / 60 % 60);
+    int h = secs / 3600, m = secs / 60 % 60;
+    if (cap < 6 || h < 0 || h > 99 || m < 0) {
+        snprintf(buf, cap, "%02d:%02d", h, m);
+        return;
+    }
+    two_digits(buf, h);
+    buf[2] = ':';
+    two_digits(buf + 3, m);
+    buf[5] = '\0';
 }
 
 static void fmt_day(int64_t day, char *buf, size_t cap)
@@ -160,7 +247,17 @@ static void fmt_day(int64_t day, char *buf, size_t cap)
     int64_t y;
     int m, d;
     tm_calendar_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+    if (cap < 11 || y < 0 || y > 9999) {
+        snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+        return;
+    }
+    two_digits(buf, (int)(y / 100));
+    two_digits(buf + 2, (int)(y % 100));
+    buf[4] = '-';
+    two_digits(buf + 5, m);
+    buf[7] = '-';
+    two_digits(buf + 8, d);
+    buf[10] = '\0';
 }
 
 static int is_holiday(int64_t day, int mode)
@@ -178,13 +275,24 @@ static int is_holiday(int64_t day, int mode)
 /* ---------------------------------------------------------------------------
  * Rule evaluation.
  */
+
+/* Copies `src` into dst (cap bytes), cut short as snprintf("%s") would:
+ * decisions copy names and reasons by the thousand. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 void tm_gate_result_require(struct tm_rule_result *res, const char *field)
 {
     for (int i = 0; i < res->nrequires; i++)
         if (strcmp(res->requires[i], field) == 0)
             return;
     if (res->nrequires < TM_RULE_MAX_FIELDS)
-        snprintf(res->requires[res->nrequires++], sizeof res->requires[0], "%s", field);
+        copy_str(res->requires[res->nrequires++], sizeof res->requires[0], field);
 }
 
 void tm_gate_result_assume(struct tm_rule_result *res, const char *path)
@@ -195,7 +303,7 @@ void tm_gate_result_assume(struct tm_rule_result *res, const char *path)
         if (strcmp(res->assumed[i], path) == 0)
             return;
     if (res->nassumed < TM_RULE_MAX_FIELDS)
-        snprintf(res->assumed[res->nassumed++], sizeof res->assumed[0], "%s", path);
+        copy_str(res->assumed[res->nassumed++], sizeof res->assumed[0], path);
 }
 
 /* The owner of the debt as far as the request tells: a debt buyer
@@ -227,7 +335,7 @@ static int fact_matches(uint32_t mask, int value, const char *path, tm_rule_resu
 /* Whether rule r applies to req at instant t. The conditions on facts the
  * request may leave out come last: a rule that applies only because one was
  * absent notes it in res (may be NULL). */
-static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res)
+static int rule_applies(ltcache *lc, const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res)
 {
     if (r->channels && !(r->channels & (1u << req->channel)))
         return 0;
@@ -253,7 +361,7 @@ static int rule_applies(const tm_rule *r, const tm_request *req, int64_t t, tm_r
          * the first local midnight, an old one lasts until the last. */
         int in_force = 0;
         for (int i = 0; i < req->nzones && !in_force; i++) {
-            int64_t day = to_local_day(req->zones[i], t);
+            int64_t day = to_local_day(lc, req->zones[i], t);
             in_force = day >= r->effective_day && day < r->expires_day;
         }
         if (!in_force)
@@ -318,12 +426,12 @@ static int history_matches(const tm_rule *r, const tm_history *h, int *assumed)
  * consent to more calls (12 CFR 1006.14(b)(3)(i)) as rule r counts it: on
  * or after the consent, within r->consent_days local dates in zone z, the
  * consent's date being day 1. */
-static int within_consent(const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t at)
+static int within_consent(ltcache *lc, const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t at)
 {
     if (r->consent_days <= 0 || req->more_calls_at == INT64_MIN || at < req->more_calls_at)
         return 0;
-    int64_t first = to_local_day(z, req->more_calls_at);
-    return to_local_day(z, at) <= first + r->consent_days - 1;
+    int64_t first = to_local_day(lc, z, req->more_calls_at);
+    return to_local_day(lc, z, at) <= first + r->consent_days - 1;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -353,11 +461,11 @@ static void channel_list(uint32_t mask, char *buf, size_t cap)
 
 /* Earliest instant >= t at which the CAP rule allows the contact, in zone z
  * (or for rolling durations, in absolute time). */
-static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t t,
+static int64_t cap_next(ltcache *lc, const tm_rule *r, const tm_request *req, const tm_zone *z, int64_t t,
                         int *count_out, int *assumed)
 {
     *count_out = 0;
-    if (within_consent(r, req, z, t))
+    if (within_consent(lc, r, req, z, t))
         return t; /* placed with the consumer's direct consent to more calls */
     int64_t stack_keys[64];
     int64_t *keys = req->nhistory <= 64 ? stack_keys : malloc(sizeof(int64_t) * (size_t)req->nhistory);
@@ -368,7 +476,7 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
     if (r->window_secs > 0) {
         for (int i = 0; i < req->nhistory; i++) {
             const tm_history *h = &req->history[i];
-            if (h->at <= t && h->at > t - r->window_secs && !within_consent(r, req, z, h->at) &&
+            if (h->at <= t && h->at > t - r->window_secs && !within_consent(lc, r, req, z, h->at) &&
                 history_matches(r, h, assumed))
                 keys[n++] = h->at;
         }
@@ -378,13 +486,13 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
             next = r->count > 0 ? keys[r->count - 1] + r->window_secs : TM_GATE_NEVER;
         }
     } else {
-        local lt = to_local(z, t);
+        local lt = to_local(lc, z, t);
         int64_t first = lt.day - r->window_days + 1;
         for (int i = 0; i < req->nhistory; i++) {
             const tm_history *h = &req->history[i];
-            if (h->at > t || within_consent(r, req, z, h->at))
+            if (h->at > t || within_consent(lc, r, req, z, h->at))
                 continue;
-            int64_t d = to_local(z, h->at).day;
+            int64_t d = to_local(lc, z, h->at).day;
             if (d >= first && d <= lt.day && history_matches(r, h, assumed))
                 keys[n++] = d;
         }
@@ -404,8 +512,9 @@ static int64_t cap_next(const tm_rule *r, const tm_request *req, const tm_zone *
 
 /* Evaluates one rule at instant t: returns the earliest instant >= t at which
  * it allows the contact (t when it does now), or TM_GATE_NEVER. Fills the
- * reason when blocked, and requirements, into res (may be NULL). */
-static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res,
+ * reason when blocked, and requirements, into res (may be NULL: the search
+ * for the next allowed instant, which needs no words, so none are made). */
+static int64_t rule_next(ltcache *lc, const tm_rule *r, const tm_request *req, int64_t t, tm_rule_result *res,
                          int *failed)
 {
     char tmp[256], a[16], b[16];
@@ -421,7 +530,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
             int moved = 0;
             for (int zi = 0; zi < req->nzones; zi++) {
                 const tm_zone *z = req->zones[zi];
-                local l = to_local(z, next);
+                local l = to_local(lc, z, next);
                 int64_t cand = next;
                 if (r->kind == TM_RULE_WINDOW) {
                     int inside = r->from_s <= r->to_s ? (l.sec >= r->from_s && l.sec < r->to_s)
@@ -431,7 +540,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
                         if (r->from_s <= r->to_s && l.sec >= r->to_s)
                             day++;
                         cand = from_local(z, day, r->from_s);
-                        if (!tmp[0]) {
+                        if (res && !tmp[0]) {
                             fmt_clock(r->from_s, a, sizeof a);
                             fmt_clock(r->to_s, b, sizeof b);
                             char now_s[16];
@@ -445,7 +554,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
                     int holiday = r->holidays && is_holiday(l.day, r->holidays);
                     if (banned_day || holiday) {
                         cand = from_local(z, l.day + 1, 0);
-                        if (!tmp[0]) {
+                        if (res && !tmp[0]) {
                             fmt_day(l.day, a, sizeof a);
                             snprintf(tmp, sizeof tmp, "%s is a %s in %s", a,
                                      holiday ? "federal holiday" : tm_gate_weekday_names[l.wday],
@@ -455,7 +564,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
                 } else { /* the consumer's own designations */
                     if ((req->inconvenient_days >> l.wday) & 1) {
                         cand = from_local(z, l.day + 1, 0);
-                        if (!tmp[0])
+                        if (res && !tmp[0])
                             snprintf(tmp, sizeof tmp, "the consumer said %ss are inconvenient",
                                      tm_gate_weekday_names[l.wday]);
                     } else {
@@ -468,7 +577,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
                             int64_t c2 = from_local(z, day, e);
                             if (c2 > cand)
                                 cand = c2;
-                            if (!tmp[0]) {
+                            if (res && !tmp[0]) {
                                 fmt_clock(f, a, sizeof a);
                                 fmt_clock(e, b, sizeof b);
                                 snprintf(tmp, sizeof tmp,
@@ -495,7 +604,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
         int count = 0, worst = 0, assumed = 0;
         for (int zi = 0; zi < (r->window_secs > 0 ? 1 : req->nzones); zi++) {
             int c = 0;
-            int64_t n = cap_next(r, req, req->zones[zi], t, &c, &assumed);
+            int64_t n = cap_next(lc, r, req, req->zones[zi], t, &c, &assumed);
             if (c > worst)
                 worst = c;
             if (n > next)
@@ -503,7 +612,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
             if (c > count)
                 count = c;
         }
-        if (next > t) {
+        if (next > t && res) {
             char what[64];
             channel_list(r->of_channels, what, sizeof what);
             if (r->window_secs > 0)
@@ -520,15 +629,15 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
     case TM_RULE_AFTER: {
         for (int zi = 0; zi < req->nzones; zi++) {
             const tm_zone *z = req->zones[zi];
-            local lt = to_local(z, t);
+            local lt = to_local(lc, z, t);
             int64_t last = INT64_MIN;
-            if (within_consent(r, req, z, t))
+            if (within_consent(lc, r, req, z, t))
                 continue; /* placed with the consumer's direct consent to more calls */
             for (int i = 0; i < req->nhistory; i++) {
                 const tm_history *h = &req->history[i];
-                if (h->at > t || within_consent(r, req, z, h->at) || !history_matches(r, h, NULL))
+                if (h->at > t || within_consent(lc, r, req, z, h->at) || !history_matches(r, h, NULL))
                     continue;
-                int64_t d = to_local(z, h->at).day;
+                int64_t d = to_local(lc, z, h->at).day;
                 if (d > last)
                     last = d;
             }
@@ -536,7 +645,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
                 int64_t n = from_local(z, last + r->window_days, 0);
                 if (n > next)
                     next = n;
-                if (!tmp[0]) {
+                if (res && !tmp[0]) {
                     fmt_day(last, a, sizeof a);
                     snprintf(tmp, sizeof tmp, "%s on %s; none for %d days", 
                              r->of_outcomes == (1u << TM_OUT_CONVERSATION) ? "telephone conversation"
@@ -549,7 +658,7 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
     }
     case TM_RULE_BLOCK:
         next = TM_GATE_NEVER;
-        snprintf(tmp, sizeof tmp, "%s", "contact not allowed");
+        copy_str(tmp, sizeof tmp, "contact not allowed");
         break;
     case TM_RULE_REQUIRES:
         for (int i = 0; i < r->nfields; i++) {
@@ -609,6 +718,35 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
         }
         break;
     }
+    case TM_RULE_REQUESTS:
+        /* The first of the consumer's requests made by t that bears on this
+         * contact blocks it, for good: none lapses. A time of day is
+         * inconvenient when it is inside from..to in any zone. */
+        for (int i = 0; i < req->nrequests && next == t; i++) {
+            const tm_consumer_request *q = &req->requests[i];
+            const char *why = NULL;
+            if (q->at > t)
+                continue;
+            if (q->type == TM_CREQ_NO_WORK_CONTACT && req->place == TM_PLACE_WORK) {
+                why = "the consumer asked not to be contacted at work (an inconvenient place)";
+            } else if (q->type == TM_CREQ_NO_CALLS_AT && req->channel == TM_CH_CALL) {
+                for (int zi = 0; zi < req->nzones && !why; zi++) {
+                    int s = to_local(lc, req->zones[zi], t).sec;
+                    int in = q->from_s <= q->to_s ? (s >= q->from_s && s < q->to_s)
+                                                  : (s >= q->from_s || s < q->to_s);
+                    if (in)
+                        why = "the consumer asked not to be called at this time of day";
+                }
+            } else if (q->type == TM_CREQ_CONTACT_ONLY_BY && !(q->channels & (1u << req->channel))) {
+                why = "the consumer asked to be contacted only by other media";
+            }
+            if (why) {
+                next = TM_GATE_NEVER;
+                if (res)
+                    copy_str(tmp, sizeof tmp, why);
+            }
+        }
+        break;
     case TM_RULE_MARGIN:
         break; /* applied when the debt's status is worked out, never a block */
     default:
@@ -618,10 +756,8 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
     if (res && next != t) {
         res->blocked = 1;
         res->next = next;
-        if (r->reason && r->kind != TM_RULE_CHECK)
-            snprintf(res->reason, sizeof res->reason, "%s", r->reason);
-        else
-            snprintf(res->reason, sizeof res->reason, "%s", tmp);
+        copy_str(res->reason, sizeof res->reason,
+                 r->reason && r->kind != TM_RULE_CHECK ? r->reason : tmp);
     }
     return next;
 }
@@ -629,6 +765,8 @@ static int64_t rule_next(const tm_rule *r, const tm_request *req, int64_t t, tm_
 /* ---------------------------------------------------------------------------
  * The gate.
  */
+static void ix_free_all(tm_gate *g);
+
 tm_gate *tm_gate_new(void)
 {
     tm_gate *g = calloc(1, sizeof *g);
@@ -660,6 +798,7 @@ void tm_gate_free(tm_gate *g)
 {
     if (!g)
         return;
+    ix_free_all(g);
     for (int i = 0; i < g->nregs; i++)
         free_regulation(&g->regs[i]);
     free(g->regs);
@@ -669,6 +808,7 @@ void tm_gate_free(tm_gate *g)
 
 int tm_gate_add(tm_gate *g, tm_regulation *reg, struct tm_err *err)
 {
+    ix_free_all(g);
     if (g->nregs == g->capregs) {
         int cap = g->capregs ? g->capregs * 2 : 32;
         tm_regulation *q = realloc(g->regs, (size_t)cap * sizeof *q);
@@ -684,6 +824,7 @@ int tm_gate_add(tm_gate *g, tm_regulation *reg, struct tm_err *err)
 
 void tm_gate_set_sol(tm_gate *g, const tm_sol *sol, int n)
 {
+    ix_free_all(g);
     free(g->sol);
     g->sol = n > 0 ? malloc(sizeof *sol * (size_t)n) : NULL;
     g->nsol = g->sol ? n : 0;
@@ -718,11 +859,13 @@ static int city_match(const char *a, const char *b)
     }
 }
 
-static int reg_applies(const tm_regulation *reg, const tm_request *req)
+/* Whether `reg` applies to `req`; with `states_known` its states are taken
+ * as matching (the index only lists a state's own regulations). */
+static int reg_applies_where(const tm_regulation *reg, const tm_request *req, int states_known)
 {
     if (reg->collectors && !(reg->collectors & (1u << req->collector)))
         return 0;
-    if (reg->nstates) {
+    if (reg->nstates && !states_known) {
         int ok = 0;
         for (int i = 0; i < reg->nstates && !ok; i++)
             ok = strcmp(reg->states[i], req->state) == 0;
@@ -748,6 +891,11 @@ static int reg_applies(const tm_regulation *reg, const tm_request *req)
             return 0;
     }
     return 1;
+}
+
+static int reg_applies(const tm_regulation *reg, const tm_request *req)
+{
+    return reg_applies_where(reg, req, 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -824,13 +972,40 @@ int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_d
     return day;
 }
 
+/* The last days worked out lately, by statute, debt type and accrual day:
+ * a portfolio's debts share a few states and dates. Direct-mapped; a miss
+ * works the day out afresh. */
+#define SOL_MEMO 256
+typedef struct sol_memo {
+    const tm_sol *sol[SOL_MEMO];
+    int type[SOL_MEMO];
+    int64_t accrual[SOL_MEMO], last[SOL_MEMO];
+} sol_memo;
+
+static int64_t sol_last_day(sol_memo *m, const tm_sol *sol, int debt_type, int64_t accrual)
+{
+    if (!m)
+        return tm_gate_sol_last_day(sol, debt_type, accrual);
+    uint64_t h = ((uint64_t)accrual * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uintptr_t)sol >> 4) ^
+                 (uint64_t)debt_type;
+    unsigned k = (unsigned)(h >> 56) & (SOL_MEMO - 1);
+    if (m->sol[k] == sol && m->type[k] == debt_type && m->accrual[k] == accrual)
+        return m->last[k];
+    int64_t last = tm_gate_sol_last_day(sol, debt_type, accrual);
+    m->sol[k] = sol;
+    m->type[k] = debt_type;
+    m->accrual[k] = accrual;
+    m->last[k] = last;
+    return last;
+}
+
 static void decision_assume(tm_decision *d, const char *path)
 {
     for (int i = 0; i < d->nassumed; i++)
         if (strcmp(d->assumed[i], path) == 0)
             return;
     if (d->nassumed < TM_GATE_MAX_ASSUMED)
-        snprintf(d->assumed[d->nassumed++], sizeof d->assumed[0], "%s", path);
+        copy_str(d->assumed[d->nassumed++], sizeof d->assumed[0], path);
 }
 
 /* The day the claim accrued, as sol.lua says the state counts it for this
@@ -888,16 +1063,19 @@ static int64_t accrual_day(const tm_sol *sol, const tm_request *req, tm_decision
 
 /* The consumer's local date at `now`: in the first of the consumer's
  * zones (the residence; the state's principal zone when none was given). */
-static int64_t consumer_today(const tm_request *req)
+static int64_t consumer_today(ltcache *lc, const tm_request *req)
 {
     if (req->nzones > 0)
-        return to_local_day(req->zones[0], req->now);
+        return to_local_day(lc, req->zones[0], req->now);
     return req->now >= 0 ? req->now / 86400 : (req->now - 86399) / 86400;
 }
 
 /* Works out whether the debt is time-barred (when the request does not
- * say): the date the law makes it so, and a creditor policy's margin. */
-static void work_out_time_barred(const tm_gate *g, tm_request *req, tm_decision *d)
+ * say): the date the law makes it so, and a creditor policy's margin. With
+ * the state's index `ix` only its statute and margin rules are looked at;
+ * NULL looks at every one. */
+static void work_out_time_barred(const tm_gate *g, const ix_state *ix, ltcache *lc,
+                                 tm_request *req, tm_decision *d)
 {
     d->time_barred_on = INT64_MIN;
     if (req->time_barred_given) {
@@ -906,32 +1084,45 @@ static void work_out_time_barred(const tm_gate *g, tm_request *req, tm_decision 
     }
     req->time_barred = TM_TRI_FALSE;
     const tm_sol *sol = NULL;
-    for (int i = 0; i < g->nsol && !sol; i++)
-        if (strcmp(g->sol[i].state, req->state) == 0)
-            sol = &g->sol[i];
+    if (ix) {
+        sol = ix->sol;
+    } else {
+        for (int i = 0; i < g->nsol && !sol; i++)
+            if (strcmp(g->sol[i].state, req->state) == 0)
+                sol = &g->sol[i];
+    }
     if (!sol || sol->years[req->debt_type] <= 0)
         return;
     int64_t start = accrual_day(sol, req, d);
     if (start == INT64_MIN)
         return;
-    int64_t last = tm_gate_sol_last_day(sol, req->debt_type, start);
+    int64_t last = sol_last_day(ix ? g->sol_memo : NULL, sol, req->debt_type, start);
     if (last == INT64_MIN)
         return;
     d->time_barred_on = last + 1;
     d->barred_by = TM_BARRED_LAW;
     /* The largest margin of the creditor policies that apply. */
-    for (int ri = 0; ri < g->nregs; ri++) {
-        const tm_regulation *reg = &g->regs[ri];
-        if (!reg_applies(reg, req))
-            continue;
-        for (int k = 0; k < reg->nrules; k++) {
-            const tm_rule *r = &reg->rules[k];
-            if (r->kind == TM_RULE_MARGIN && rule_applies(r, req, req->now, NULL) &&
+    if (ix) {
+        for (int i = 0; i < ix->nmargins; i++) {
+            const tm_rule *r = &g->regs[ix->margins[i].reg].rules[ix->margins[i].rule];
+            if (g->reg_ok[ix->margins[i].reg] && rule_applies(lc, r, req, req->now, NULL) &&
                 (!d->margin || r->margin_days > d->margin->margin_days))
                 d->margin = r;
         }
+    } else {
+        for (int ri = 0; ri < g->nregs; ri++) {
+            const tm_regulation *reg = &g->regs[ri];
+            if (!reg_applies(reg, req))
+                continue;
+            for (int k = 0; k < reg->nrules; k++) {
+                const tm_rule *r = &reg->rules[k];
+                if (r->kind == TM_RULE_MARGIN && rule_applies(lc, r, req, req->now, NULL) &&
+                    (!d->margin || r->margin_days > d->margin->margin_days))
+                    d->margin = r;
+            }
+        }
     }
-    int64_t today = consumer_today(req);
+    int64_t today = consumer_today(lc, req);
     if (d->margin)
         d->margin_on = d->time_barred_on - d->margin->margin_days;
     if (today >= d->time_barred_on) {
@@ -952,45 +1143,238 @@ static void merge_result(tm_decision *d, const tm_rule_result *res)
         for (int j = 0; j < d->nrequires && !dup; j++)
             dup = strcmp(d->requires[j], res->requires[i]) == 0;
         if (!dup && d->nrequires < 16)
-            snprintf(d->requires[d->nrequires++], sizeof d->requires[0], "%s", res->requires[i]);
+            copy_str(d->requires[d->nrequires++], sizeof d->requires[0], res->requires[i]);
     }
     if (res->blocked || res->nrequires)
         for (int i = 0; i < res->nassumed; i++)
             decision_assume(d, res->assumed[i]);
 }
 
+/* ---------------------------------------------------------------------------
+ * The index: for each state, the rules a request can meet (ix_state). Built
+ * on the first request from a state, dropped when the gate's regulations or
+ * statutes change.
+ */
+/* The list for channel c, flagged f, collector co, place pl. */
+static int ix_list(int c, int f, int co, int pl)
+{
+    return ((c * 2 + f) * TM_CO__COUNT + co) * TM_PLACE__COUNT + pl;
+}
+
+static void ix_free_all(tm_gate *g)
+{
+    for (int i = 0; i < IX_SLOTS; i++) {
+        ix_state *x = g->ix[i];
+        if (!x)
+            continue;
+        for (int l = 0; l < IX_LISTS; l++)
+            free(x->list[l]);
+        free(x->regs);
+        free(x->margins);
+        free(x);
+        g->ix[i] = NULL;
+    }
+    free(g->reg_ok);
+    g->reg_ok = NULL;
+    free(g->sol_memo); /* its statutes' addresses may be reused */
+    g->sol_memo = NULL;
+}
+
+static int ix_slot(const char *state)
+{
+    if (state[0] < 'A' || state[0] > 'Z' || state[1] < 'A' || state[1] > 'Z' || state[2])
+        return -1;
+    return (state[0] - 'A') * 26 + (state[1] - 'A');
+}
+
+static int ix_push(ix_rule **v, int *n, int reg, int rule)
+{
+    ix_rule *q = realloc(*v, (size_t)(*n + 1) * sizeof *q);
+    if (!q)
+        return TM_ENOMEM;
+    q[*n] = (ix_rule){reg, rule};
+    *v = q;
+    (*n)++;
+    return TM_OK;
+}
+
+static ix_state *ix_build(const tm_gate *g, const char *state)
+{
+    ix_state *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    int ok = 1;
+    if (g->nregs && !(x->regs = malloc(sizeof *x->regs * (size_t)g->nregs)))
+        ok = 0;
+    for (int ri = 0; ok && ri < g->nregs; ri++) {
+        const tm_regulation *reg = &g->regs[ri];
+        if (reg->nstates) {
+            int in = 0;
+            for (int i = 0; i < reg->nstates && !in; i++)
+                in = strcmp(reg->states[i], state) == 0;
+            if (!in)
+                continue;
+        }
+        x->regs[x->nregs++] = ri;
+        for (int k = 0; ok && k < reg->nrules; k++) {
+            const tm_rule *r = &reg->rules[k];
+            if (r->kind == TM_RULE_MARGIN && ix_push(&x->margins, &x->nmargins, ri, k) != TM_OK)
+                ok = 0;
+            for (int c = 0; ok && c < TM_CH__COUNT; c++) {
+                if (r->channels && !(r->channels & (1u << c)))
+                    continue;
+                for (int f = 0; ok && f < 2; f++) {
+                    if (!f && r->flags_any)
+                        continue; /* applies only to a flag, and there is none */
+                    for (int co = 0; ok && co < TM_CO__COUNT; co++) {
+                        if ((r->collectors && !(r->collectors & (1u << co))) ||
+                            (reg->collectors && !(reg->collectors & (1u << co))))
+                            continue;
+                        for (int pl = 0; ok && pl < TM_PLACE__COUNT; pl++) {
+                            if (r->places && !(r->places & (1u << pl)))
+                                continue;
+                            int l = ix_list(c, f, co, pl);
+                            if (ix_push(&x->list[l], &x->n[l], ri, k) != TM_OK)
+                                ok = 0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (int i = 0; i < g->nsol && !x->sol; i++)
+        if (strcmp(g->sol[i].state, state) == 0)
+            x->sol = &g->sol[i];
+    if (!ok) {
+        for (int l = 0; l < IX_LISTS; l++)
+            free(x->list[l]);
+        free(x->regs);
+        free(x->margins);
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* The index for the request's state, built when first needed; NULL when the
+ * request cannot use one (the reference path, a state that is not two
+ * capital letters, a channel, collector or place out of range, no memory): every rule is then
+ * visited, which gives the same answer more slowly. */
+static ix_state *ix_get(tm_gate *g, const tm_request *req)
+{
+    int slot = ix_slot(req->state);
+    if (g->reference || slot < 0 || req->channel < 0 || req->channel >= TM_CH__COUNT ||
+        req->collector < 0 || req->collector >= TM_CO__COUNT || req->place < 0 ||
+        req->place >= TM_PLACE__COUNT)
+        return NULL;
+    if (!g->reg_ok && g->nregs && !(g->reg_ok = malloc((size_t)g->nregs)))
+        return NULL;
+    if (!g->sol_memo && !(g->sol_memo = calloc(1, sizeof *g->sol_memo)))
+        return NULL;
+    if (!g->ix[slot])
+        g->ix[slot] = ix_build(g, req->state);
+    return g->ix[slot];
+}
+
+void tm_gate_set_reference(tm_gate *g, int on)
+{
+    g->reference = on != 0;
+}
+
+/* Walks the rules a decision visits, in the gate's order: the index's list
+ * for the request (regulations that do not apply skipped), or every rule
+ * of every regulation that applies. */
+typedef struct walk {
+    const tm_gate *g;
+    const ix_state *ix;
+    const tm_request *req;
+    const ix_rule *list;
+    int n, i, k;
+} walk;
+
+static void walk_start(walk *w, const tm_gate *g, const ix_state *ix, const tm_request *req)
+{
+    w->g = g;
+    w->ix = ix;
+    w->req = req;
+    w->i = 0;
+    w->k = 0;
+    if (ix) {
+        int l = ix_list(req->channel, req->flags != 0, req->collector, req->place);
+        w->list = ix->list[l];
+        w->n = ix->n[l];
+    }
+}
+
+static const tm_rule *walk_next(walk *w)
+{
+    const tm_gate *g = w->g;
+    if (w->ix) {
+        while (w->i < w->n) {
+            const ix_rule *e = &w->list[w->i++];
+            if (g->reg_ok[e->reg])
+                return &g->regs[e->reg].rules[e->rule];
+        }
+        return NULL;
+    }
+    while (w->i < g->nregs) {
+        const tm_regulation *reg = &g->regs[w->i];
+        if (w->k == 0 && !reg_applies(reg, w->req)) {
+            w->i++;
+            continue;
+        }
+        if (w->k < reg->nrules)
+            return &reg->rules[w->k++];
+        w->i++;
+        w->k = 0;
+    }
+    return NULL;
+}
+
 int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
 {
     memset(d, 0, sizeof *d);
-    work_out_time_barred(g, req, d);
+    ix_state *ix = ix_get(g, req);
+    ltcache cache, *lc = NULL;
+    if (ix) {
+        lc = &cache;
+        lt_reset(lc);
+        for (int i = 0; i < ix->nregs; i++)
+            g->reg_ok[ix->regs[i]] = (unsigned char)reg_applies_where(&g->regs[ix->regs[i]], req, 1);
+    }
+    work_out_time_barred(g, ix, lc, req, d);
     int cap = 0;
     int failed = 0;
+    walk w;
+    const tm_rule *r;
     /* 1. Every applicable rule at `now`. */
-    for (int ri = 0; ri < g->nregs; ri++) {
-        const tm_regulation *reg = &g->regs[ri];
-        if (!reg_applies(reg, req))
+    walk_start(&w, g, ix, req);
+    while ((r = walk_next(&w)) != NULL) {
+        tm_rule_result res;
+        /* The header only: the arrays are read no further than their counts. */
+        res.rule = r;
+        res.blocked = 0;
+        res.next = 0;
+        res.failed = 0;
+        res.reason[0] = '\0';
+        res.nrequires = 0;
+        res.nassumed = 0;
+        if (!rule_applies(lc, r, req, req->now, &res))
             continue;
-        for (int k = 0; k < reg->nrules; k++) {
-            const tm_rule *r = &reg->rules[k];
-            tm_rule_result res = {0};
-            res.rule = r;
-            if (!rule_applies(r, req, req->now, &res))
-                continue;
-            int f = 0;
-            rule_next(r, req, req->now, &res, &f);
-            failed |= f;
-            merge_result(d, &res);
-            if (!res.blocked)
-                continue;
-            if (d->nblocked == cap) {
-                cap = cap ? cap * 2 : 8;
-                tm_rule_result *q = realloc(d->blocked, (size_t)cap * sizeof *q);
-                if (!q)
-                    break;
-                d->blocked = q;
-            }
-            d->blocked[d->nblocked++] = res;
+        int f = 0;
+        rule_next(lc, r, req, req->now, &res, &f);
+        failed |= f;
+        merge_result(d, &res);
+        if (!res.blocked)
+            continue;
+        if (d->nblocked == cap) {
+            cap = cap ? cap * 2 : 8;
+            tm_rule_result *q = realloc(d->blocked, (size_t)cap * sizeof *q);
+            if (!q)
+                break;
+            d->blocked = q;
         }
+        d->blocked[d->nblocked++] = res;
     }
     d->error = failed;
     d->allow = d->nblocked == 0;
@@ -1011,24 +1395,19 @@ int tm_gate_decide(tm_gate *g, tm_request *req, tm_decision *d)
     }
     for (int step = 0; step < MAX_FIXPOINT_STEPS; step++) {
         int moved = 0;
-        for (int ri = 0; ri < g->nregs; ri++) {
-            const tm_regulation *reg = &g->regs[ri];
-            if (!reg_applies(reg, req))
+        walk_start(&w, g, ix, req);
+        while ((r = walk_next(&w)) != NULL) {
+            if (!rule_applies(lc, r, req, t, NULL))
                 continue;
-            for (int k = 0; k < reg->nrules; k++) {
-                const tm_rule *r = &reg->rules[k];
-                if (!rule_applies(r, req, t, NULL))
-                    continue;
-                int f = 0;
-                int64_t n = rule_next(r, req, t, NULL, &f);
-                if (n == TM_GATE_NEVER || f) {
-                    d->next_allowed = TM_GATE_NEVER;
-                    return TM_OK;
-                }
-                if (n > t) {
-                    t = n;
-                    moved = 1;
-                }
+            int f = 0;
+            int64_t n = rule_next(lc, r, req, t, NULL, &f);
+            if (n == TM_GATE_NEVER || f) {
+                d->next_allowed = TM_GATE_NEVER;
+                return TM_OK;
+            }
+            if (n > t) {
+                t = n;
+                moved = 1;
             }
         }
         if (!moved) {
@@ -1229,7 +1608,7 @@ static void rule_why_not(const tm_rule *r, const tm_request *req, int64_t t, cha
     }
     if (r->effective_day != INT64_MIN || r->expires_day != INT64_MAX) {
         char a[16], b[16];
-        int64_t day = req->nzones ? to_local_day(req->zones[0], t) : t / 86400;
+        int64_t day = req->nzones ? to_local_day(NULL, req->zones[0], t) : t / 86400;
         if (r->effective_day != INT64_MIN && day < r->effective_day) {
             fmt_day(r->effective_day, a, sizeof a);
             snprintf(why, cap, "in force from %s only", a);
@@ -1278,13 +1657,13 @@ int tm_gate_explain(tm_gate *g, tm_request *req, tm_explain *x)
             tm_rule_explain *e = &re->rules[re->nrules++];
             e->rule = r;
             e->res.rule = r;
-            if (!rule_applies(r, req, req->now, &e->res)) {
+            if (!rule_applies(NULL, r, req, req->now, &e->res)) {
                 e->verdict = TM_VERDICT_NOT_APPLICABLE;
                 rule_why_not(r, req, req->now, e->why, sizeof e->why);
                 continue;
             }
             int f = 0;
-            rule_next(r, req, req->now, &e->res, &f);
+            rule_next(NULL, r, req, req->now, &e->res, &f);
             e->verdict = e->res.blocked ? TM_VERDICT_BLOCKED : TM_VERDICT_ALLOWED;
         }
     }

@@ -200,6 +200,8 @@ enum tm_rule_kind {
     TM_RULE_CHECK,        /* a script function decides */
     TM_RULE_MARGIN,       /* never blocks: a creditor policy treats debts as time-barred
                            * `margin_days` days before the law does */
+    TM_RULE_REQUESTS,     /* the consumer's own requests about contact (consumer.requests):
+                           * not at work, no calls at these local times, only by these media */
 };
 
 #define TM_RULE_MAX_FIELDS 4
@@ -400,6 +402,14 @@ int64_t tm_gate_sol_last_day(const tm_sol *sol, int debt_type, int64_t accrual_d
 /* Whether local date `day` is a holiday under `sol`'s roll (its weekdays,
  * federal legal public holidays, its own holidays). */
 int tm_gate_sol_is_holiday(const tm_sol *sol, int64_t day);
+
+/* With `on`, every decision visits every rule of every regulation and
+ * converts every local time afresh: the plain reading of the rules, kept
+ * so that tests can compare the gate's index (the rules a request from a
+ * state, on a channel, with or without flags can meet) and its per-decision
+ * cache of local times against it, decision for decision. Off by default.
+ * The answers are the same either way; only the time differs. */
+void tm_gate_set_reference(tm_gate *g, int on);
 
 /* Judges a request. Fills *d (caller frees with tm_gate_decision_free).
  * Works out debt.time_barred from the statutes when the request does not give

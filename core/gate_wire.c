@@ -888,7 +888,16 @@ static void put_day(tm_jw *w, int64_t day)
     int m, d;
     tm_calendar_civil_from_days(day, &y, &m, &d);
     char b[32];
-    snprintf(b, sizeof b, "%04lld-%02d-%02d", (long long)y, m, d);
+    if (y < 0 || y > 9999) {
+        snprintf(b, sizeof b, "%04lld-%02d-%02d", (long long)y, m, d);
+    } else {
+        /* By hand, as times are: one a decision. */
+        memcpy(b, "0000-00-00", 11);
+        two(b, (int)(y / 100));
+        two(b + 2, (int)(y % 100));
+        two(b + 5, m);
+        two(b + 8, d);
+    }
     tm_jw_str(w, b);
 }
 

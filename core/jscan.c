@@ -487,10 +487,15 @@ int tm_json_get(const tm_json *j, int obj, const char *key)
 {
     if (obj < 0 || obj >= j->ntok || j->tok[obj].type != TM_J_OBJECT)
         return -1;
+    /* The key's length once, and a name of another length passed over
+     * without a compare: requests are read by the hundred thousand. */
+    size_t n = strlen(key);
     int k = obj + 1;
     for (uint32_t m = 0; m < j->tok[obj].count; m++) {
         int v = k + 1;
-        if (tm_json_streq(j, k, key))
+        const tm_jtok *t = &j->tok[k];
+        if (t->escaped ? tm_json_streq(j, k, key)
+                       : t->len == n && memcmp(j->text + t->start, key, n) == 0)
             return v;
         k = (int)j->tok[v].next;
     }

@@ -721,7 +721,7 @@ int tm_keys_encrypt(const tm_keys *k, const void *plain, size_t len, const char 
     uint8_t *nonce = blob + TM_KEYS_HEADER_LEN;
     uint8_t *ct = nonce + TM_KEYS_NONCE_LEN;
     put_header(blob, kv->version);
-    if (tm_random_bytes(nonce, TM_KEYS_NONCE_LEN) != TM_OK) {
+    if (tm_random_nonce(nonce, TM_KEYS_NONCE_LEN) != TM_OK) {
         free(blob);
         return tm_err_set(err, TM_ECRYPTO, "no random bytes for a nonce");
     }

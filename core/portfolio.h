@@ -23,8 +23,10 @@
 
 /* Called for every rejected row or event: "FILE:LINE: field: reason". */
 typedef void (*tm_reject_fn)(void *ud, const char *message);
-/* Called now and then with the bytes read so far (for a progress bar). */
-typedef void (*tm_progress_fn)(void *ud, uint64_t done, uint64_t total);
+/* Called now and then (every few thousand rows and after each commit) with
+ * the bytes read so far, the input's size (0 when unknown) and the rows or
+ * events read so far, for a progress bar. */
+typedef void (*tm_progress_fn)(void *ud, uint64_t done, uint64_t total, uint64_t rows);
 
 typedef struct tm_import_stats {
     long rows, accepted, rejected;

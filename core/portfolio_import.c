@@ -335,7 +335,7 @@ enum change { CH_NONE, CH_CREATED, CH_UPDATED };
  * channel, and whether a postal address is on file (has_address -1: as it
  * is). Writes only what changes; a consent that changes makes the consumer
  * count as updated. */
-static int put_reach(importer *im, const row *r, int64_t consumer, int has_address,
+static int put_reach(importer *im, const row *r, int64_t consumer, int has_address, int fresh,
                      enum change *what, struct tm_err *err)
 {
     int any = 0;
@@ -343,7 +343,10 @@ static int put_reach(importer *im, const row *r, int64_t consumer, int has_addre
         any |= GET(r, consent_cols[i].kind) != NULL;
     if (any) {
         char cur[256], next[300];
-        int rc = tm_store_consumer_get_set(im->run.s, consumer, TM_CONSUMER_CONSENT, cur, sizeof cur, err);
+        /* A consumer created by this row has no consent yet: nothing to read. */
+        cur[0] = '\0';
+        int rc = fresh ? TM_OK
+                       : tm_store_consumer_get_set(im->run.s, consumer, TM_CONSUMER_CONSENT, cur, sizeof cur, err);
         if (rc != TM_OK)
             return rc;
         snprintf(next, sizeof next, "%s", cur);
@@ -411,7 +414,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
         if (tm__pf_same_hash(&old.pii_hash, &rec.pii_hash) && same_str(old.state, state) &&
             same_str(old.timezone, tz) && same_str(old.language, lang) &&
             tm__pf_same_hash(&old.phone_hash, &p->phone_hash) && tm__pf_same_hash(&old.email_hash, &p->email_hash))
-            return put_reach(im, r, old.id, -1, what, err);
+            return put_reach(im, r, old.id, -1, 0, what, err);
     }
     char aad[200];
     snprintf(aad, sizeof aad, "consumer:%s", ext);
@@ -443,7 +446,7 @@ static int upsert_consumer(importer *im, const row *r, const parsed *p, int64_t 
         *what = CH_CREATED;
     }
     int has_address = GET(r, K_ADDRESS1) && GET(r, K_CITY) && GET(r, K_ZIP);
-    return put_reach(im, r, rec.id, has_address, what, err);
+    return put_reach(im, r, rec.id, has_address, !found, what, err);
 }
 
 static int upsert_debt(importer *im, const row *r, const parsed *p, int64_t consumer,

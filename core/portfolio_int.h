@@ -28,6 +28,7 @@ typedef struct tm__pf_run {
     const tm_keys *keys;
     const tm_import_opts *o;
     tm_audit_writer *audit;
+    uint64_t rows_read; /* rows or events read so far, for opts->progress */
 } tm__pf_run;
 
 /* Batches. Rows are written inside a transaction that tm__pf_row_done
@@ -37,8 +38,8 @@ typedef struct tm__pf_run {
  * back, audit records included, and is returned. */
 int tm__pf_begin_batch(tm__pf_run *r, struct tm_err *err);
 int tm__pf_end_batch(tm__pf_run *r, struct tm_err *err);
-/* After each row; `in` is the input, whose position is reported to
- * opts->progress after each commit. */
+/* After each row; `in` is the input, whose position and the rows read are
+ * reported to opts->progress every few thousand rows and after each commit. */
 int tm__pf_row_done(tm__pf_run *r, FILE *in, long *in_batch, struct tm_err *err);
 int tm__pf_finish_batches(tm__pf_run *r, int rc, struct tm_err *err);
 

@@ -14,6 +14,7 @@
  * a missing number is NaN, which makes `!(v >= threshold)` send it left for free.
  */
 #include "score.h"
+#include "contact_model.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -25,7 +26,7 @@
 
 #include "buf.h"
 
-enum model_type { T_SCORECARD, T_LOGISTIC, T_TREES };
+enum model_type { T_SCORECARD, T_LOGISTIC, T_TREES, T_CONTACT };
 enum feat_kind { K_ANY, K_NUM, K_STR }; /* what a feature's value must be at scoring time */
 
 #define NAME_MAX_ 63  /* bytes of a feature name, so it fits tm_reason.feature */
@@ -78,6 +79,8 @@ struct tm_model {
     int nnodes;
     int *roots;
     int ntrees;
+    /* contact (core/contact_model.h): a model of when and where to reach, not a score */
+    tm_contact_model *cm;
 };
 
 struct fent {
@@ -206,6 +209,7 @@ void tm_model_free(tm_model *m)
         free(m->bins[i].values);
     }
     free(m->bins);
+    tm_cm_free(m->cm);
     free(m->sc);
     free(m->coef);
     free(m->feats);
@@ -673,6 +677,25 @@ static int parse_prefixed(const char *json, size_t len, const char *prefix, tm_m
     if (!root)
         return tm_err_set(err, TM_ESYNTAX, "%s%sline %d column %d: %s", prefix ? prefix : "",
                           prefix ? ":" : "", je.line, je.column, je.text);
+    json_t *jt = json_object_get(root, "type"); /* borrowed */
+    if (json_is_string(jt) && strcmp(json_string_value(jt), "contact") == 0) {
+        /* A contact model has its own reader; it belongs to the generation like any model. */
+        json_decref(root);
+        tm_model *m = calloc(1, sizeof *m);
+        if (!m || !(m->feats = calloc(TM_SCORE_MAX_FEATURES, sizeof *m->feats))) {
+            free(m);
+            return oom(err);
+        }
+        m->type = T_CONTACT;
+        int rc = tm_cm_parse(json, len, &m->cm, err);
+        if (rc != TM_OK) {
+            tm_model_free(m);
+            return rc;
+        }
+        snprintf(m->name, sizeof m->name, "%s", tm_cm_name(m->cm));
+        *out = m;
+        return TM_OK;
+    }
     int rc = build(root, out, err);
     json_decref(root);
     return rc;
@@ -755,6 +778,10 @@ int tm_model_score(const tm_model *m, const tm_features *f, double *prob, tm_rea
         *nout = 0;
     if (!m || !f || !prob || nreasons < 0 || (nreasons > 0 && !reasons))
         return tm_err_set(err, TM_EINVAL, "tm_model_score: NULL or negative argument");
+    if (m->type == T_CONTACT)
+        return tm_err_set(err, TM_EINVAL,
+                          "'%s' is a contact model (when and where to reach), not a score: "
+                          "journeys ask it with j:best_slot", m->name);
 
     /* Resolve the model's features against f once; NaN marks a missing number. */
     double val[TM_SCORE_MAX_FEATURES];
@@ -865,4 +892,9 @@ int tm_model_score(const tm_model *m, const tm_features *f, double *prob, tm_rea
     if (nout)
         *nout = k;
     return TM_OK;
+}
+
+const tm_contact_model *tm_model_contact(const tm_model *m)
+{
+    return m && m->type == T_CONTACT ? m->cm : NULL;
 }

@@ -86,6 +86,13 @@ void tm_model_free(tm_model *m);
  * NULL for a NULL model. */
 const char *tm_model_name(const tm_model *m);
 
+/* A model file of "type": "contact" (core/contact_model.h, written by `tallyman score
+ * train-contact`) loads as a tm_model too, so it is versioned with the generation; this is
+ * its contact model (borrowed, valid until tm_model_free), or NULL for a scoring model.
+ * tm_model_score() refuses a contact model with TM_EINVAL. */
+struct tm_contact_model;
+const struct tm_contact_model *tm_model_contact(const tm_model *m);
+
 /* A new, empty feature map to free with tm_features_free(), or NULL when out of memory. */
 tm_features *tm_features_new(void);
 

@@ -197,7 +197,21 @@ static int world_from(json_t *root, tm_sim_world *w, struct tm_err *err)
         int rc = TM_OK;
         if (k[0] == '_')
             continue; /* comments */
-        if (strcmp(k, "channels") == 0) {
+        if (strcmp(k, "fitted") == 0) {
+            /* What `simulate fit` found it from; its intervals are for people to read. */
+            json_t *c = json_object_get(v, "contacts"), *o = json_object_get(v, "outcomes");
+            json_t *a = json_object_get(v, "as_of");
+            if (!json_is_object(v) || !json_is_integer(c) || !json_is_integer(o) ||
+                json_integer_value(c) < 0 || json_integer_value(o) < 0 || !json_is_string(a) ||
+                strlen(json_string_value(a)) != 10)
+                return tm_err_set(err, TM_EINVAL,
+                                  "fitted: must be an object with contacts, outcomes (whole "
+                                  "numbers) and as_of (YYYY-MM-DD)");
+            w->fitted = 1;
+            w->fitted_contacts = (long)json_integer_value(c);
+            w->fitted_outcomes = (long)json_integer_value(o);
+            snprintf(w->fitted_as_of, sizeof w->fitted_as_of, "%s", json_string_value(a));
+        } else if (strcmp(k, "channels") == 0) {
             rc = world_channels(v, w, err);
         } else if (strcmp(k, "hours") == 0) {
             rc = world_hours(v, w, err);

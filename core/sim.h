@@ -60,6 +60,11 @@ typedef struct tm_sim_world {
                                * probabilities; 0..10 */
     double self_cure;   /* per day without contact: pays in full, times 2 x ptp */
     double ptp_default; /* the score of a debt the model cannot score */
+    /* Where the values come from: a world file of `simulate fit` says it was fitted, and
+     * from how many contacts and outcomes up to which day (its "fitted" object). */
+    int fitted;
+    long fitted_contacts, fitted_outcomes;
+    char fitted_as_of[11];
 } tm_sim_world;
 
 /* Fills *w with the documented defaults. */

@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 14
+#define TM_STORE_SCHEMA_VERSION 16
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -299,6 +299,33 @@ typedef int (*tm_store_training_fn)(void *ud, const tm_training_row *row);
  * seconds). Returns TM_OK, the callback's code, or TM_ESTORE. Reads only. */
 int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_training_fn fn, void *ud,
                            struct tm_err *err);
+
+/* One outbound contact and what followed it, for the contact-time model
+ * (core/contact_model.h, `tallyman score train-contact`). Strings are
+ * borrowed for the call. */
+typedef struct tm_contact_outcome_row {
+    const char *debt_id, *debt_type, *channel;
+    const char *zone;  /* the consumer's IANA zone; "" when not on file */
+    const char *state; /* the consumer's USPS state (its zone when `zone` is "") */
+    int64_t consumer;  /* the consumer's row id */
+    int64_t at;        /* when it was sent, UTC seconds */
+    int rpc;  /* the consumer answered: the contact was a conversation, or within a day after
+               * it, and before the next contact on the debt, came an inbound contact, a
+               * conversation, a payment, a promise or a dispute */
+    int paid; /* a payment on the debt in (at, at + pay_days days] */
+} tm_contact_outcome_row;
+typedef int (*tm_store_contact_outcome_fn)(void *ud, const tm_contact_outcome_row *row);
+
+/* Calls fn for every outbound contact sent at or before `until` whose
+ * outcome window (`pay_days` days) has ended by then, ordered by debt and
+ * time. Contacts are those of the contacts table (the daily cycle's sends
+ * and `tallyman event` contacts); a contact that failed is left out (it
+ * reached nobody, and the model is of who answers), and so is a
+ * conversation logged within a day after a call attempt on the debt (it is
+ * that attempt's outcome, not another contact). Returns TM_OK, fn's
+ * first other code, or TM_ESTORE. Reads only. */
+int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
+                                   tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err);
 
 /* The consumer with the creditor's `external_id`: on *found, *out holds its
  * row (pii and pii_len are not filled: see tm_store_consumer_pii). */
@@ -583,6 +610,8 @@ typedef struct tm_user {
     char name[65];
     unsigned roles;     /* TM_ROLE_BIT of each role held (a role no build knows is left out) */
     int64_t created_at;
+    int64_t disabled_at; /* 0: may act; else when an admin disabled the person */
+    int has_password, has_totp;
 } tm_user;
 
 /* The user `name`: *found 0 when there is none. */
@@ -646,6 +675,11 @@ int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *fou
                      struct tm_err *err);
 /* The active generation: *found 0 when none is. */
 int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_err *err);
+/* The active generation's hash alone (hash: 65 bytes; "" and *found 0 when
+ * none is): one read of the unique index on the active row, cheap enough for
+ * a service to ask several times a second whether what runs has changed.
+ * TM_ESTORE. */
+int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_err *err);
 /* Every file of generation row `id`, in path order: *out (caller frees with
  * tm_store_files_free) holds *n files. TM_ENOMEM, TM_ESTORE (then *out is NULL
  * and *n 0; a file whose text is missing is TM_ESTORE naming it). */
@@ -722,6 +756,11 @@ int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const ch
  * skipped. TM_ESTORE. */
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err);
+/* tm_store_audit_scan of the records whose actor is `actor` (NULL: any):
+ * what one person or token did and looked at. */
+int tm_store_audit_scan_actor(tm_store *s, int64_t from, int64_t to, const char *subject,
+                              const char *actor, int (*fn)(void *ud, const tm_audit_rec *r),
+                              void *ud, struct tm_err *err);
 
 /* ---- The daily cycle (app/cycle.c) ---------------------------------------
  * Named integer marks (the last day run): set replaces the mark's value. */
@@ -729,6 +768,10 @@ int tm_store_cycle_set(tm_store *s, const char *name, int64_t value, struct tm_e
 /* The mark `name`: *found is 0 (and *value untouched) when it was never set. */
 int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found,
                        struct tm_err *err);
+/* The messages waiting in the outbox: *planned (planned by a journey, not
+ * yet through the gate) and *ready (allowed, rendered, not yet sent). Reads
+ * the outbox's status index only, never the sent rows. TM_ESTORE. */
+int tm_store_outbox_depth(tm_store *s, int64_t *planned, int64_t *ready, struct tm_err *err);
 
 /* Work lists, as malloc'd arrays of row ids (*ids, caller frees; NULL with
  * *n 0 when there is no work): open debts without a journey; open debts whose
@@ -1039,11 +1082,13 @@ int tm_store_lease_release(tm_store *s, const char *name, const char *holder, st
 typedef struct tm_token_rec {
     int64_t id;
     char name[129];
-    char roles[129];   /* comma-separated role names (app/access.c) */
+    char roles[129];   /* comma-separated role names (app/access.c); "" for a person's */
+    char person[65];   /* the person it acts for (users.name), "" for a machine's token */
     int64_t created;
     int64_t expires;   /* 0: never */
     int64_t last_used; /* 0: never used */
     int64_t revoked;   /* 0: live */
+    double rate_limit; /* requests a second (0: the service's limit) */
 } tm_token_rec;
 
 /* Adds a token: `name` (at most 128 bytes), `hash` the hex SHA-256 of its
@@ -1053,6 +1098,12 @@ typedef struct tm_token_rec {
  * records never mean two tokens. */
 int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
                        int64_t created, int64_t expires, struct tm_err *err);
+/* Adds a personal token: like tm_store_token_add, but acting for `person`
+ * (a users.name): it has no roles of its own, the person's roles are read
+ * from user_roles on each use, so a role taken from them is taken from the
+ * token at once. TM_EEXIST as tm_store_token_add. */
+int tm_store_token_add_person(tm_store *s, const char *name, const char *hash, const char *person,
+                              int64_t created, int64_t expires, struct tm_err *err);
 /* Reads the token whose hash is `hash` into *out (revoked and expired ones
  * too: the caller judges). */
 int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,
@@ -1061,10 +1112,84 @@ int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int
  * token. A token revoked before keeps its first revocation time (*found 1). */
 int tm_store_token_revoke(tm_store *s, const char *name, int64_t at, int *found,
                           struct tm_err *err);
+/* Sets the token `name`'s own rate limit (requests a second; 0: the
+ * service's). *found 0 when there is no such token. */
+int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *found,
+                            struct tm_err *err);
 /* Sets token `id`'s last use to `at` (never moves it back). */
 int tm_store_token_touch(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
 /* Calls fn for every token, by name. */
 typedef int (*tm_store_token_fn)(void *ud, const tm_token_rec *t);
 int tm_store_token_list(tm_store *s, tm_store_token_fn fn, void *ud, struct tm_err *err);
+
+/* ---- People's credentials and sessions (core/store_sqlite_people.c) -------
+ * What a person logs in to the service with, on their users row: the
+ * Argon2id hash of the password (core/password.h), the TOTP secret
+ * encrypted with the store's field key (the caller encrypts), the time step
+ * of the last code accepted (a code is good once), and the state of failed
+ * logins (how many in a row, the last, the lock). A session is a row found
+ * by the SHA-256 of its id (the id itself is only in the cookie), with the
+ * SHA-256 of its CSRF token. Times are Unix seconds, 0 for none. */
+typedef struct tm_user_auth {
+    int64_t id;
+    char name[65];
+    unsigned roles;           /* TM_ROLE_BIT of each role held */
+    char password_hash[160];  /* "" when none is set */
+    int64_t disabled_at;
+    uint8_t totp[256];        /* the encrypted secret, totp_len bytes (0: not enrolled) */
+    size_t totp_len;
+    int64_t totp_last_step;   /* the step of the last code accepted (0: none) */
+    int failed;               /* failed logins since the last success */
+    int64_t last_failed_at, locked_until;
+    int64_t password_ok_until; /* the password was right: a code is awaited until then */
+} tm_user_auth;
+
+/* Reads person `name`'s credentials; *found 0 when there is no such person. */
+int tm_store_user_auth_get(tm_store *s, const char *name, tm_user_auth *out, int *found,
+                           struct tm_err *err);
+/* Sets user row `id`'s password hash (NUL-terminated text from
+ * tm_password_hash), and clears the failures and any lock: a reset is also
+ * how an admin releases a lock early. */
+int tm_store_user_set_password(tm_store *s, int64_t id, const char *hash, int64_t at,
+                               struct tm_err *err);
+/* Disables (at > 0) or enables (at 0) user row `id`; disabling ends every
+ * session of the person at `at`. */
+int tm_store_user_set_disabled(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
+/* Replaces user row `id`'s TOTP secret with `blob` (len bytes, at most 256,
+ * already encrypted), forgetting the last step used. TM_EINVAL when too long. */
+int tm_store_user_set_totp(tm_store *s, int64_t id, const uint8_t *blob, size_t len,
+                           struct tm_err *err);
+/* Records that the code of time step `step` was accepted for user row `id`,
+ * only when `step` is later than the last one recorded: *taken 1 then, 0
+ * when it is not (the code was used already, perhaps by a request running
+ * at the same time). */
+int tm_store_user_totp_use(tm_store *s, int64_t id, int64_t step, int *taken, struct tm_err *err);
+/* Writes the failed-login state of user row `id` (see tm_user_auth). */
+int tm_store_user_login_state(tm_store *s, int64_t id, int failed, int64_t last_failed_at,
+                              int64_t locked_until, int64_t password_ok_until, struct tm_err *err);
+
+typedef struct tm_session_rec {
+    int64_t id, user_id;
+    char user[65];
+    unsigned roles;          /* the person's roles now (TM_ROLE_BIT) */
+    int64_t user_disabled;   /* the person's disabled_at */
+    char csrf_hash[65];      /* hex SHA-256 of the CSRF token */
+    int64_t created, last_seen, expires, ended;
+} tm_session_rec;
+
+/* Adds a session for user row `user_id`: `hash` and `csrf_hash` hex SHA-256
+ * (64 digits) of the session id and of its CSRF token, made at `now`, ending
+ * at `expires` however active it is. */
+int tm_store_session_add(tm_store *s, const char *hash, int64_t user_id, const char *csrf_hash,
+                         int64_t now, int64_t expires, struct tm_err *err);
+/* Reads the session whose id hashes to `hash` (ended and expired ones too:
+ * the caller judges), with its person's name, roles and state. A cached
+ * statement: the service asks on every request that has a cookie. */
+int tm_store_session_by_hash(tm_store *s, const char *hash, tm_session_rec *out, int *found,
+                             struct tm_err *err);
+/* Sets session `id`'s last activity to `at` (never moves it back). */
+int tm_store_session_touch(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
+/* Ends session `id` at `at` (logout); an ended session stays ended. */
+int tm_store_session_end(tm_store *s, int64_t id, int64_t at, struct tm_err *err);
 
 #endif

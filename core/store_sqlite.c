@@ -322,13 +322,15 @@ tm_db_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err)
     return st;
 }
 
-/* Runs a one-off statement with text and integer parameters: "t" binds the
+/* Runs a statement with text and integer parameters: "t" binds the
  * next text, "i" the next integer, "n" a NULL. */
 int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...)
 {
-    tm_db_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
-        return tm__sq_error(s, err, "store");
+    /* Prepared once and kept (`sql` is always a string literal): the
+     * daily cycle renews its lease with each transaction. */
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     va_list ap;
     va_start(ap, err);
     for (int i = 0; types[i]; i++) {
@@ -342,8 +344,9 @@ int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *e
     }
     va_end(ap);
     int rc = tm__sq_step(s, st);
-    tm__db_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "store");
+    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_reset(st);
+    return rc;
 }
 
 int tm__sq_done(tm_store *s, tm_db_stmt *st, struct tm_err *err)

@@ -208,15 +208,24 @@ int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const ch
 int tm_store_audit_scan(tm_store *s, int64_t from, int64_t to, const char *subject,
                         int (*fn)(void *ud, const tm_audit_rec *r), void *ud, struct tm_err *err)
 {
+    return tm_store_audit_scan_actor(s, from, to, subject, NULL, fn, ud, err);
+}
+
+int tm_store_audit_scan_actor(tm_store *s, int64_t from, int64_t to, const char *subject,
+                              const char *actor, int (*fn)(void *ud, const tm_audit_rec *r),
+                              void *ud, struct tm_err *err)
+{
     tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit "
                    "WHERE at >= ?1 AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR subject = ?3) "
-                   "ORDER BY seq", &st) != TM_DB_OK)
+                   "AND (?4 IS NULL OR actor = ?4) ORDER BY seq", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     tm__db_bind_int64(st, 1, from);
     tm__db_bind_int64(st, 2, to);
     if (subject)
         tm__db_bind_text(st, 3, subject, -1, TM_DB_STATIC);
+    if (actor)
+        tm__db_bind_text(st, 4, actor, -1, TM_DB_STATIC);
     int rc;
     while ((rc = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_audit_rec r;

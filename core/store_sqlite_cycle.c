@@ -45,6 +45,25 @@ int tm_store_cycle_get(tm_store *s, const char *name, int64_t *value, int *found
     return rc;
 }
 
+int tm_store_outbox_depth(tm_store *s, int64_t *planned, int64_t *ready, struct tm_err *err)
+{
+    static const char sql[] = "SELECT (SELECT count(*) FROM outbox WHERE status = 'planned'), "
+                              "(SELECT count(*) FROM outbox WHERE status = 'ready')";
+    *planned = *ready = 0;
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    int rc = TM_OK;
+    if (tm__sq_step(s, st) == TM_DB_ROW) {
+        *planned = tm__db_column_int64(st, 0);
+        *ready = tm__db_column_int64(st, 1);
+    } else {
+        rc = tm__sq_error(s, err, "counting the outbox");
+    }
+    tm__db_reset(st);
+    return rc;
+}
+
 /* Collects the first column (an integer) of every row of `sql` with its
  * bound integers, so the caller can write while it walks the list. */
 static int collect_ids(tm_store *s, const char *sql, const int64_t *args, int nargs, int64_t **ids,

@@ -32,7 +32,7 @@ static void roles_text(unsigned roles, char *out, size_t cap)
                                   tm_store_role_name((enum tm_role)r));
 }
 
-static unsigned roles_parse(const char *text)
+unsigned tm__sq_roles_parse(const char *text)
 {
     unsigned roles = 0;
     while (text && *text) {
@@ -53,7 +53,8 @@ static unsigned roles_parse(const char *text)
 
 static const char user_cols[] =
     "SELECT u.id, u.name, u.created_at, (SELECT group_concat(role) FROM user_roles r "
-    "WHERE r.user_id = u.id) FROM users u ";
+    "WHERE r.user_id = u.id), coalesce(u.disabled_at, 0), u.password_hash IS NOT NULL, "
+    "u.totp_secret IS NOT NULL FROM users u ";
 
 static void read_user(tm_db_stmt *st, tm_user *u)
 {
@@ -61,13 +62,16 @@ static void read_user(tm_db_stmt *st, tm_user *u)
     u->id = tm__db_column_int64(st, 0);
     tm__sq_copy_col(st, 1, u->name, sizeof u->name);
     u->created_at = tm__db_column_int64(st, 2);
-    u->roles = roles_parse((const char *)tm__db_column_text(st, 3));
+    u->roles = tm__sq_roles_parse((const char *)tm__db_column_text(st, 3));
+    u->disabled_at = tm__db_column_int64(st, 4);
+    u->has_password = tm__db_column_int(st, 5);
+    u->has_totp = tm__db_column_int(st, 6);
 }
 
 int tm_store_user_get(tm_store *s, const char *name, tm_user *out, int *found, struct tm_err *err)
 {
     *found = 0;
-    char sql[300];
+    char sql[400];
     snprintf(sql, sizeof sql, "%sWHERE u.name = ?", user_cols);
     tm_db_stmt *st;
     if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
@@ -204,14 +208,14 @@ static void read_gen(tm_db_stmt *st, tm_generation *g)
     g->id = tm__db_column_int64(st, 0);
     tm__sq_copy_col(st, 1, g->hash, sizeof g->hash);
     g->status = tm_store_gen_status_parse((const char *)tm__db_column_text(st, 2));
-    g->needs = roles_parse((const char *)tm__db_column_text(st, 3));
+    g->needs = tm__sq_roles_parse((const char *)tm__db_column_text(st, 3));
     tm__sq_copy_col(st, 4, g->base, sizeof g->base);
     tm__sq_copy_col(st, 5, g->source, sizeof g->source);
     tm__sq_copy_col(st, 6, g->proposed_by, sizeof g->proposed_by);
     g->proposed_at = tm__db_column_int64(st, 7);
     g->approved_at = tm__db_column_int64(st, 8);
     g->retired_at = tm__db_column_int64(st, 9);
-    g->approved = roles_parse((const char *)tm__db_column_text(st, 10));
+    g->approved = tm__sq_roles_parse((const char *)tm__db_column_text(st, 10));
     tm__sq_copy_col(st, 11, g->activated_by, sizeof g->activated_by);
     g->activated_at = tm__db_column_int64(st, 12);
     g->files = tm__db_column_int64(st, 13);
@@ -338,6 +342,27 @@ int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *fou
 int tm_store_gen_active(tm_store *s, tm_generation *out, int *found, struct tm_err *err)
 {
     return gen_one(s, "WHERE g.status = 'active'", NULL, 0, out, found, err);
+}
+
+int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_err *err)
+{
+    /* The partial unique index script_generations_one_active answers this. */
+    static const char sql[] = "SELECT hash FROM script_generations WHERE status = 'active'";
+    *found = 0;
+    hash[0] = '\0';
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    int step = tm__sq_step(s, st);
+    int rc = TM_OK;
+    if (step == TM_DB_ROW) {
+        tm__sq_copy_col(st, 0, hash, 65);
+        *found = 1;
+    } else if (step != TM_DB_DONE) {
+        rc = tm__sq_error(s, err, "reading the active script generation");
+    }
+    tm__db_reset(st);
+    return rc;
 }
 
 void tm_store_files_free(tm_store_file *files, size_t n)

@@ -95,7 +95,9 @@ enum tm__sq_st {
     ST_DISPUTE, ST_CONTACT_ADD, ST__COUNT
 };
 
-#define STORE_CACHE 32
+/* Room for every statement the store caches (a statement made once the
+ * cache is full would be prepared again on each use). */
+#define STORE_CACHE 128
 
 struct tm_store {
     struct sqlite3 *db;       /* SQLite: the connection; NULL on PostgreSQL */
@@ -131,8 +133,10 @@ tm_db_stmt *tm__sq_stmt(tm_store *s, enum tm__sq_st which, struct tm_err *err);
 /* The statement for `sql` (a static array), prepared on first use and
  * reset for reuse; NULL with err set when it cannot be prepared. */
 tm_db_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err);
-/* Runs a one-off statement with text and integer parameters: "t" binds the
- * next text (NULL: a NULL), "i" the next int64_t. TM_OK or TM_ESTORE. */
+/* Runs a statement with text and integer parameters: "t" binds the next
+ * text (NULL: a NULL), "i" the next int64_t. TM_OK or TM_ESTORE. `sql` must
+ * be a string literal (the statement is cached by its address, as for
+ * tm__sq_cached), never text built at run time. */
 int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...);
 /* Steps a write statement to its end and resets it: TM_OK or TM_ESTORE. */
 int tm__sq_done(tm_store *s, tm_db_stmt *st, struct tm_err *err);
@@ -143,6 +147,9 @@ void tm__sq_abort(tm_store *s);
 
 /* Brings the schema to the newest version (store_sqlite_schema.c). */
 int tm__sq_migrate(tm_store *s, struct tm_err *err);
+/* TM_ROLE_BIT of each role named in comma-separated `text` (NULL: none);
+ * names no build knows are left out (store_sqlite_govern.c). */
+unsigned tm__sq_roles_parse(const char *text);
 
 /* Column `col` as text into out (cap bytes; "" for NULL). */
 static inline void tm__sq_copy_col(tm_db_stmt *st, int col, char *out, size_t cap)

@@ -125,11 +125,13 @@ int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err 
 int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], uint8_t **blob,
                           size_t *len, struct tm_err *err)
 {
-    tm_db_stmt *st;
+    /* Read for every message the daily cycle renders: prepared once. */
+    static const char sql[] = "SELECT external_id, pii FROM consumers WHERE id = ?";
     *blob = NULL;
     *len = 0;
-    if (tm__sq_prepare(s, "SELECT external_id, pii FROM consumers WHERE id = ?", &st) != TM_DB_OK)
-        return tm__sq_error(s, err, "store");
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     tm__db_bind_int64(st, 1, consumer);
     int rc = TM_OK;
     int step = tm__sq_step(s, st);
@@ -150,7 +152,7 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
     } else {
         rc = tm__sq_error(s, err, "reading personal data");
     }
-    tm__db_finalize(st);
+    tm__db_reset(st);
     return rc;
 }
 
@@ -158,38 +160,35 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
                               const tm_hash16 *pii_hash, int key_version, int64_t now,
                               struct tm_err *err)
 {
-    tm_db_stmt *st;
-    if (tm__sq_prepare(s, pii_hash ? "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
-                   "pii_hash = ?5 WHERE id = ?4"
-                   : "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = "
-                   "?3 WHERE id = ?4", &st) != TM_DB_OK)
-        return tm__sq_error(s, err, "store");
+    /* An address change rewrites the personal data: prepared once. */
+    static const char with_hash[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
+                                    "pii_hash = ?5 WHERE id = ?4";
+    static const char without[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3 WHERE id = ?4";
+    tm_db_stmt *st = tm__sq_cached(s, pii_hash ? with_hash : without, err);
+    if (!st)
+        return TM_ESTORE;
     tm__db_bind_blob(st, 1, blob, (int)len, TM_DB_STATIC);
     tm__db_bind_int(st, 2, key_version);
     tm__db_bind_int64(st, 3, now);
     tm__db_bind_int64(st, 4, consumer);
     if (pii_hash)
         tm__sq_bind_hash(st, 5, pii_hash);
-    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    tm__db_finalize(st);
-    return rc;
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
                                  const tm_hash16 *hash, struct tm_err *err)
 {
-    tm_db_stmt *st;
     if (which != TM_LOOKUP_PHONE && which != TM_LOOKUP_EMAIL)
         return tm_err_set(err, TM_EINVAL, "no consumer lookup %d", (int)which);
-    int email = which == TM_LOOKUP_EMAIL;
-    if (tm__sq_prepare(s, email ? "UPDATE consumers SET email_hash = ? WHERE id = ?"
-                   : "UPDATE consumers SET phone_hash = ? WHERE id = ?", &st) != TM_DB_OK)
-        return tm__sq_error(s, err, "store");
+    static const char email_sql[] = "UPDATE consumers SET email_hash = ? WHERE id = ?";
+    static const char phone_sql[] = "UPDATE consumers SET phone_hash = ? WHERE id = ?";
+    tm_db_stmt *st = tm__sq_cached(s, which == TM_LOOKUP_EMAIL ? email_sql : phone_sql, err);
+    if (!st)
+        return TM_ESTORE;
     tm__sq_bind_hash(st, 1, hash);
     tm__db_bind_int64(st, 2, consumer);
-    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    tm__db_finalize(st);
-    return rc;
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consumer_contact *c,
@@ -198,13 +197,23 @@ int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consum
     const char *date = c->consent_date && *c->consent_date ? c->consent_date : NULL;
     const char *source = c->consent_source && *c->consent_source ? c->consent_source : NULL;
     const char *pref = c->preferred_channel && *c->preferred_channel ? c->preferred_channel : NULL;
-    return tm__sq_run(s,
-                      "UPDATE consumers SET has_address = CASE WHEN ?1 < 0 THEN has_address ELSE ?1 END, "
-                      "consent_date = COALESCE(?2, consent_date), "
-                      "consent_source = COALESCE(?3, consent_source), "
-                      "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5",
-                      "ittti", err, (int64_t)c->has_address, date, source,
-                      pref, consumer);
+    /* Runs for nearly every imported row: prepared once. */
+    static const char sql[] = "UPDATE consumers SET has_address = CASE WHEN ?1 < 0 THEN has_address ELSE ?1 END, "
+                              "consent_date = COALESCE(?2, consent_date), "
+                              "consent_source = COALESCE(?3, consent_source), "
+                              "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5";
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    tm__db_bind_int64(st, 1, c->has_address);
+    if (date)
+        tm__db_bind_text(st, 2, date, -1, TM_DB_STATIC);
+    if (source)
+        tm__db_bind_text(st, 3, source, -1, TM_DB_STATIC);
+    if (pref)
+        tm__db_bind_text(st, 4, pref, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 5, consumer);
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_lookup which,
@@ -217,16 +226,27 @@ int tm_store_consumer_mark_bad(tm_store *s, int64_t consumer, enum tm_consumer_l
                       "i", err, consumer);
 }
 
-/* The column that holds a consumer's set `which`; NULL for none. */
-static const char *set_column(enum tm_consumer_set which)
+/* The statements reading and writing each of a consumer's sets, one
+ * static text per set so each is prepared once (import reads and writes the
+ * consent set for every row that carries consent columns). */
+static const char get_flags[] = "SELECT flags FROM consumers WHERE id = ?";
+static const char get_consent[] = "SELECT consent FROM consumers WHERE id = ?";
+static const char get_optout[] = "SELECT optout FROM consumers WHERE id = ?";
+static const char put_flags[] = "UPDATE consumers SET flags = ? WHERE id = ?";
+static const char put_consent[] = "UPDATE consumers SET consent = ? WHERE id = ?";
+static const char put_optout[] = "UPDATE consumers SET optout = ? WHERE id = ?";
+
+/* The SQL that reads (put = 0) or writes (put = 1) a consumer's set
+ * `which`; NULL for no such set. */
+static const char *set_sql(enum tm_consumer_set which, int put)
 {
     switch (which) {
     case TM_CONSUMER_FLAGS:
-        return "flags";
+        return put ? put_flags : get_flags;
     case TM_CONSUMER_CONSENT:
-        return "consent";
+        return put ? put_consent : get_consent;
     case TM_CONSUMER_OPTOUT:
-        return "optout";
+        return put ? put_optout : get_optout;
     }
     return NULL;
 }
@@ -234,20 +254,18 @@ static const char *set_column(enum tm_consumer_set which)
 int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_set which, char *out,
                               size_t cap, struct tm_err *err)
 {
-    const char *col = set_column(which);
-    if (!col)
+    const char *sql = set_sql(which, 0);
+    if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT %s FROM consumers WHERE id = ?", col);
-    tm_db_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
-        return tm__sq_error(s, err, "store");
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     tm__db_bind_int64(st, 1, consumer);
     out[0] = '\0';
     int step = tm__sq_step(s, st);
     if (step == TM_DB_ROW)
         tm__sq_copy_col(st, 0, out, cap);
-    tm__db_finalize(st);
+    tm__db_reset(st);
     /* An empty set read from a failing database would be written back
      * without the flags it had. */
     return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading a consumer");
@@ -256,12 +274,16 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_se
 int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
                               const char *value, struct tm_err *err)
 {
-    const char *col = set_column(which);
-    if (!col)
+    const char *sql = set_sql(which, 1);
+    if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    char sql[96];
-    snprintf(sql, sizeof sql, "UPDATE consumers SET %s = ? WHERE id = ?", col);
-    return tm__sq_run(s, sql, "ti", err, value, consumer);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
+    if (value)
+        tm__db_bind_text(st, 1, value, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, consumer);
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err)
@@ -453,14 +475,14 @@ int tm_store_promise_set(tm_store *s, int64_t id, enum tm_promise_status status,
 {
     if ((unsigned)status >= TM_PROMISE_OTHER)
         return tm_err_set(err, TM_EINVAL, "promise %lld: no status %d", (long long)id, (int)status);
-    tm_db_stmt *st;
-    if (tm__sq_prepare(s, "UPDATE promises SET status = ?1 WHERE id = ?2", &st) != TM_DB_OK)
-        return tm__sq_error(s, err, "store");
+    /* The daily cycle settles every lapsed promise: prepared once. */
+    static const char sql[] = "UPDATE promises SET status = ?1 WHERE id = ?2";
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
+    if (!st)
+        return TM_ESTORE;
     tm__db_bind_text(st, 1, tm_store_promise_status_name(status), -1, TM_DB_STATIC);
     tm__db_bind_int64(st, 2, id);
-    int step = tm__sq_step(s, st);
-    tm__db_finalize(st);
-    return step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    return tm__sq_done(s, st, err);
 }
 
 int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute state,
@@ -586,6 +608,72 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
         r.broken_promises_before = tm__db_column_int64(st, 14);
         r.replies_before = tm__db_column_int64(st, 15);
         tm__sq_copy_col(st, 16, r.last_outcome, sizeof r.last_outcome);
+        if ((rc = fn(ud, &r)) != TM_OK)
+            break;
+    }
+    if (rc == TM_OK && step != TM_DB_DONE)
+        rc = tm__sq_error(s, err, "store");
+    tm__db_finalize(st);
+    return rc;
+}
+
+int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
+                                   tm_store_contact_outcome_fn fn, void *ud, struct tm_err *err)
+{
+    /* The contacts are the outbound rows, less the conversations logged as
+     * the outcome of a call attempt made in the day before (the attempt is
+     * the contact; its conversation is what followed). A response (an
+     * inbound contact, a logged conversation, a payment, promise or dispute)
+     * is the answer to the latest contact before it on the debt, within a
+     * day. */
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "WITH c AS (SELECT k.id, k.debt_id, k.channel, k.at, k.outcome FROM contacts k "
+                   "WHERE k.direction = 'outbound' AND k.outcome <> 'failed' AND NOT (k.outcome = "
+                   "'conversation' AND EXISTS(SELECT 1 FROM contacts a WHERE a.debt_id = k.debt_id AND "
+                   "a.channel = k.channel AND a.direction = 'outbound' AND a.outcome = 'attempt' AND "
+                   "a.id <> k.id AND a.at <= k.at AND a.at > k.at - 86400))), "
+                   "o AS (SELECT c.*, min(c.at + 86400, coalesce(lead(c.at) OVER (PARTITION BY c.debt_id "
+                   "ORDER BY c.at, c.id), c.at + 86400)) AS till FROM c) "
+                   "SELECT d.debt_id, d.debt_type, o.channel, coalesce(cs.timezone, ''), cs.state, "
+                   "d.consumer_id, o.at, "
+                   "o.outcome = 'conversation' OR "
+                   "EXISTS(SELECT 1 FROM contacts k2 WHERE k2.debt_id = o.debt_id AND k2.id <> o.id "
+                   "AND k2.at >= o.at AND k2.at < o.till AND "
+                   "(k2.direction = 'inbound' OR k2.outcome = 'conversation')) OR "
+                   "EXISTS(SELECT 1 FROM events e WHERE e.debt_id = o.debt_id AND e.at >= o.at AND "
+                   "e.at < o.till AND e.type IN ('payment', 'promise', 'dispute') AND "
+                   "e.status = 'applied'), "
+                   "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = o.debt_id AND p.at > o.at AND "
+                   "p.at <= o.at + ?2 * 86400) "
+                   "FROM o JOIN debts d ON d.id = o.debt_id "
+                   "JOIN consumers cs ON cs.id = d.consumer_id "
+                   "WHERE o.at + ?2 * 86400 <= ?1 ORDER BY o.debt_id, o.at, o.id", &st) != TM_DB_OK)
+        return tm__sq_error(s, err, "store");
+    tm__db_bind_int64(st, 1, until);
+    tm__db_bind_int64(st, 2, pay_days);
+    int rc = TM_OK, step;
+    while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
+        tm_contact_outcome_row r = {
+            .debt_id = (const char *)tm__db_column_text(st, 0),
+            .debt_type = (const char *)tm__db_column_text(st, 1),
+            .channel = (const char *)tm__db_column_text(st, 2),
+            .zone = (const char *)tm__db_column_text(st, 3),
+            .state = (const char *)tm__db_column_text(st, 4),
+            .consumer = tm__db_column_int64(st, 5),
+            .at = tm__db_column_int64(st, 6),
+            .rpc = tm__db_column_int(st, 7),
+            .paid = tm__db_column_int(st, 8),
+        };
+        if (!r.debt_id || !r.channel) {
+            rc = tm__sq_error(s, err, "store");
+            break;
+        }
+        if (!r.debt_type)
+            r.debt_type = "";
+        if (!r.zone)
+            r.zone = "";
+        if (!r.state)
+            r.state = "";
         if ((rc = fn(ud, &r)) != TM_OK)
             break;
     }

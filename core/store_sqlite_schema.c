@@ -414,6 +414,29 @@ static const char migration_14[] =
     "  PRIMARY KEY (set_hash, path)\n"
     ") WITHOUT ROWID;\n";
 
+/* 15: people log in to the service. Their users row gains a password hash
+ * (Argon2id, core/password.h), when it was set, when the person was
+ * disabled, the TOTP secret's last accepted time step (the secret itself is
+ * users.totp_secret, from version 1, now encrypted with the field key), and
+ * the failed-login state: failures in a row, the last one, the lock, and
+ * until when a code is awaited after a right password (columns added by
+ * migration_columns). A session is kept by the SHA-256 of its id and of its
+ * CSRF token, with its idle and absolute ends. A token may have a rate
+ * limit of its own (api_tokens.rate_limit, requests a second; NULL: the
+ * service's). */
+static const char migration_15[] =
+    "CREATE TABLE IF NOT EXISTS sessions (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  hash TEXT NOT NULL UNIQUE,\n"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),\n"
+    "  csrf_hash TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  last_seen_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL,\n"
+    "  ended_at INTEGER\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);\n";
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -432,12 +455,32 @@ static const struct {
     {11, "consumers", "consent_source", "TEXT"},
     {11, "consumers", "preferred_channel", "TEXT"},
     {11, "contacts", "message", "TEXT"},
+    {15, "users", "password_hash", "TEXT"},
+    {15, "users", "password_set_at", "INTEGER"},
+    {15, "users", "disabled_at", "INTEGER"},
+    {15, "users", "totp_secret", "BLOB"},
+    {15, "users", "totp_last_step", "INTEGER NOT NULL DEFAULT 0"},
+    {15, "users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"},
+    {15, "users", "last_failed_at", "INTEGER"},
+    {15, "users", "locked_until", "INTEGER"},
+    {15, "users", "password_ok_until", "INTEGER"},
+    {15, "api_tokens", "rate_limit", "REAL"},
+    {16, "api_tokens", "person", "TEXT"},
 };
+
+/* 16: personal tokens. A token may act for a person (users.name): it then
+ * carries no roles of its own (roles ''), the person's are read on each
+ * use. NULL: a machine's token, with its roles. The column is added by
+ * migration_columns (so a store that has it already is upgraded too); the
+ * index finds a person's tokens. */
+static const char migration_16[] =
+    "CREATE INDEX IF NOT EXISTS api_tokens_person ON api_tokens(person) WHERE person IS NOT NULL;\n";
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
-                                         migration_12, migration_13, migration_14};
+                                         migration_12, migration_13, migration_14,
+                                         migration_15, migration_16};
 
 
 int tm_store_schema_version(tm_store *s)

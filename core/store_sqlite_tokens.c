@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TOKEN_COLS "id, name, roles, created_at, expires_at, last_used_at, revoked_at"
+#define TOKEN_COLS                                                                                 \
+    "id, name, roles, created_at, expires_at, last_used_at, revoked_at, coalesce(rate_limit, 0), "     \
+    "coalesce(person, '')"
 
 static void read_token(tm_db_stmt *st, tm_token_rec *t)
 {
@@ -21,10 +23,29 @@ static void read_token(tm_db_stmt *st, tm_token_rec *t)
     t->expires = tm__db_column_int64(st, 4);
     t->last_used = tm__db_column_int64(st, 5);
     t->revoked = tm__db_column_int64(st, 6);
+    t->rate_limit = tm__db_column_double(st, 7);
+    tm__sq_copy_col(st, 8, t->person, sizeof t->person);
 }
 
-int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
-                       int64_t created, int64_t expires, struct tm_err *err)
+int tm_store_token_set_rate(tm_store *s, const char *name, double rate, int *found,
+                            struct tm_err *err)
+{
+    *found = 0;
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "UPDATE api_tokens SET rate_limit = nullif(?, 0) WHERE name = ?", &st) !=
+        TM_DB_OK)
+        return tm__sq_error(s, err, "store");
+    tm__db_bind_double(st, 1, rate);
+    tm__db_bind_text(st, 2, name, -1, TM_DB_STATIC);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "setting a rate limit");
+    if (rc == TM_OK)
+        *found = tm__db_changes(s) > 0;
+    tm__db_finalize(st);
+    return rc;
+}
+
+static int token_add(tm_store *s, const char *name, const char *hash, const char *roles,
+                     const char *person, int64_t created, int64_t expires, struct tm_err *err)
 {
     tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT 1 FROM api_tokens WHERE name = ?", &st) != TM_DB_OK)
@@ -37,8 +58,8 @@ int tm_store_token_add(tm_store *s, const char *name, const char *hash, const ch
                           name);
     if (step != TM_DB_DONE)
         return tm__sq_error(s, err, "store");
-    if (tm__sq_prepare(s, "INSERT INTO api_tokens (name, hash, roles, created_at, expires_at) "
-                          "VALUES (?, ?, ?, ?, ?)", &st) != TM_DB_OK)
+    if (tm__sq_prepare(s, "INSERT INTO api_tokens (name, hash, roles, created_at, expires_at, "
+                          "person) VALUES (?, ?, ?, ?, ?, ?)", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     tm__db_bind_text(st, 1, name, -1, TM_DB_STATIC);
     tm__db_bind_text(st, 2, hash, -1, TM_DB_STATIC);
@@ -48,9 +69,25 @@ int tm_store_token_add(tm_store *s, const char *name, const char *hash, const ch
         tm__db_bind_int64(st, 5, expires);
     else
         tm__db_bind_null(st, 5);
+    if (person)
+        tm__db_bind_text(st, 6, person, -1, TM_DB_STATIC);
+    else
+        tm__db_bind_null(st, 6);
     int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "adding a token");
     tm__db_finalize(st);
     return rc;
+}
+
+int tm_store_token_add(tm_store *s, const char *name, const char *hash, const char *roles,
+                       int64_t created, int64_t expires, struct tm_err *err)
+{
+    return token_add(s, name, hash, roles, NULL, created, expires, err);
+}
+
+int tm_store_token_add_person(tm_store *s, const char *name, const char *hash, const char *person,
+                              int64_t created, int64_t expires, struct tm_err *err)
+{
+    return token_add(s, name, hash, "", person, created, expires, err);
 }
 
 int tm_store_token_by_hash(tm_store *s, const char *hash, tm_token_rec *out, int *found,

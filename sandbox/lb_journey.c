@@ -80,7 +80,13 @@
  * @field zone {string} the consumer's IANA zone
  * @field send {fun(self: tm.JourneyHandle, channel: string, template: string, opts?: table)}
  *   a contact on call, sms, email, letter, voice, push or whatsapp, through
- *   the gate at its planned time; opts: {at = "HH:MM", purpose = ...}
+ *   the gate at its planned time; opts: {at = "HH:MM" or a time (j:best_slot's
+ *   at), purpose = ...}
+ * @field best_slot {fun(self: tm.JourneyHandle, opts: table): table?, string?}
+ *   the channel and moment most likely to reach the consumer among those the
+ *   gate allows: opts {channels = {...}, within = days(3), outcome = "rpc" or
+ *   "pay", model = "contact"}; returns {channel =, at =, probability =,
+ *   pay_probability =, checked =} or nil and why (tm.contact.best_slot)
  * @field after {fun(self: tm.JourneyHandle, duration: tm.Duration, state: string)}
  *   sets the timer
  * @field at {fun(self: tm.JourneyHandle, clock: string, state: string, days?: integer)}

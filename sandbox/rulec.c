@@ -6,7 +6,7 @@
  * { ... } }` (or a list of them). Each rule is a table with an id, a
  * citation, conditions (channels, purposes, flags, ...) and one effect: a
  * declarative one (window, days, holidays, cap, after, block, requires,
- * forbid, consent, optout, inconvenient), which the gate evaluates natively,
+ * forbid, consent, optout, inconvenient, requests), which the gate evaluates natively,
  * or `check`, a function the gate calls through the callback the caller
  * gives (lb_gate.c's). Anything that cannot be compiled (an unknown field, a
  * missing citation, a script that throws) is reported and turned into a rule
@@ -59,7 +59,7 @@
  * @class tm.Rule
  * One rule: an id, a citation, conditions (all must hold; absent means any)
  * and exactly one effect (window, days/holidays, cap, after, block,
- * requires, forbid, consent, optout, inconvenient or check). An unknown
+ * requires, forbid, consent, optout, inconvenient, requests or check). An unknown
  * field, a missing citation or not exactly one effect makes the rule block
  * every contact it could apply to.
  * @field id {string} unique within the regulation
@@ -98,6 +98,9 @@
  *   that consent must be on file
  * @field optout {boolean?} effect: a channel opted out of is blocked
  * @field inconvenient {boolean?} effect: times the consumer designated are blocked
+ * @field requests {boolean?} effect: the consumer's own requests about contact
+ *   (consumer.requests: not at work, no calls at a time of day, only by some
+ *   media) are honoured
  * @field check {(fun(c: tm.Request): tm.Blocked|boolean|string|nil)?} effect:
  *   a function that returns block(...), false or a string to block
  * @field interpretation {string?} documentation
@@ -326,12 +329,12 @@ static const char *const rule_keys[] = {
     "collectors", "debt_types", "dispute", "flags", "unless_flags", "time_barred", "effective",
     "expires", "message", "owners", "owner", "dialers", "dialer", "lines", "line", "window", "days",
     "holidays", "cap", "after", "block", "requires", "forbid", "consent", "optout", "inconvenient",
-    "check", "time_barred_margin", "interpretation", "notes", "status", "source", "verified",
+    "requests", "check", "time_barred_margin", "interpretation", "notes", "status", "source", "verified",
     "missing", NULL};
 
 static const char *const effects[] = {"window", "days", "holidays", "cap", "after", "block",
                                       "requires", "forbid", "consent", "optout", "inconvenient",
-                                      "check", "time_barred_margin", NULL};
+                                      "requests", "check", "time_barred_margin", NULL};
 
 /* Reads a list of message field names into r->fields. */
 static int read_fields(lua_State *L, int t, const char *key, tm_rule *r, char *why, size_t cap)
@@ -552,9 +555,10 @@ static int compile_effect(lua_State *L, int t, const char *effect, tm_rule *r, l
         lua_pop(L, 1);
         return read_fields(L, t, effect, r, why, cap);
     } else if (strcmp(effect, "consent") == 0 || strcmp(effect, "optout") == 0 ||
-               strcmp(effect, "inconvenient") == 0) {
+               strcmp(effect, "inconvenient") == 0 || strcmp(effect, "requests") == 0) {
         r->kind = effect[0] == 'c' ? TM_RULE_CONSENT
                   : effect[0] == 'o' ? TM_RULE_OPTOUT
+                  : effect[0] == 'r' ? TM_RULE_REQUESTS
                                      : TM_RULE_INCONVENIENT;
         if (r->kind == TM_RULE_CONSENT && lua_type(L, v) == LUA_TSTRING) {
             /* consent = "autodial" (or a channel): that consent, whatever the channel */
@@ -725,10 +729,11 @@ static void compile_rule(lua_State *L, int t, const char *reg_id, int index, tm_
     if (neffects != 1) {
         snprintf(why, sizeof why,
                  neffects ? "has %d effects; give exactly one of window, days/holidays, cap, "
-                            "after, block, requires, forbid, consent, optout, inconvenient, check, "
+                            "after, block, requires, forbid, consent, optout, inconvenient, requests, "
+                            "check, "
                             "time_barred_margin"
                           : "has no effect: give one of window, days/holidays, cap, after, block, "
-                            "requires, forbid, consent, optout, inconvenient, check, "
+                            "requires, forbid, consent, optout, inconvenient, requests, check, "
                             "time_barred_margin",
                  neffects);
         goto broken_named;

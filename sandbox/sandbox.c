@@ -91,6 +91,8 @@ struct tm_sandbox {
     struct timespec deadline;
     int hook_step;
 
+    tm_sandbox_slot_fn slot_check; /* the host's gate question; NULL outside a step */
+    void *slot_ud;
     int trip_msg_ref[4];    /* preallocated error strings, one per trip */
     int base_ref;           /* the hidden table of shared globals */
     int env_mt_ref;         /* metatable shared by every script environment */
@@ -1281,6 +1283,19 @@ const tm_limits *tm_sandbox_limits(const tm_sandbox *sb) { return &sb->limits; }
 const char *tm_sandbox_trip_where(const tm_sandbox *sb) { return sb->trip_where; }
 tm_gen *tm_sandbox_gen(const tm_sandbox *sb) { return sb->gen; }
 lua_State *tm_sandbox_lua(tm_sandbox *sb) { return sb->L; }
+
+void tm_sandbox_set_slot_check(tm_sandbox *sb, tm_sandbox_slot_fn fn, void *ud)
+{
+    sb->slot_check = fn;
+    sb->slot_ud = fn ? ud : NULL;
+}
+
+tm_sandbox_slot_fn tm_sandbox_slot_check(const tm_sandbox *sb, void **ud)
+{
+    if (ud)
+        *ud = sb ? sb->slot_ud : NULL;
+    return sb ? sb->slot_check : NULL;
+}
 
 void tm_sandbox_stats_get(const tm_sandbox *sb, tm_sandbox_stats *out)
 {

@@ -83,6 +83,18 @@ const tm_limits *tm_sandbox_limits(const tm_sandbox *sb);
 /* The script set this sandbox was built from (borrowed; may be NULL). */
 tm_gen *tm_sandbox_gen(const tm_sandbox *sb);
 
+/* Whether a contact would be allowed now: the host's question to the
+ * compliance gate for the debt being worked (core/contact_model.h,
+ * tm_cm_check_fn: 1 allowed, 0 refused with the next allowed time, < 0 an
+ * error). The host sets it (fn NULL: clears) around a journey step, on the
+ * thread that runs the step; `ud` must outlive its use. tm.contact.best_slot
+ * asks it so the slot it returns is one the gate allows. */
+typedef int (*tm_sandbox_slot_fn)(void *ud, const char *channel, int64_t at, int64_t *next_allowed,
+                                  char *why, size_t whycap);
+void tm_sandbox_set_slot_check(tm_sandbox *sb, tm_sandbox_slot_fn fn, void *ud);
+/* The check set by tm_sandbox_set_slot_check (NULL when none) and its ud. */
+tm_sandbox_slot_fn tm_sandbox_slot_check(const tm_sandbox *sb, void **ud);
+
 /* The lua_State, for binding code in sandbox/ only. Borrowed. Code that uses
  * it must enter Lua only through tm_sandbox_pcall(). */
 struct lua_State *tm_sandbox_lua(tm_sandbox *sb);

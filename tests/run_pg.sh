@@ -32,7 +32,7 @@ part() {
     fail=$((fail + ${f%% failed*}))
 }
 # The unit tests whose stores come from tm_test_store().
-for t in test_store test_store_both test_store_govern test_tokens test_audit test_keycheck; do
+for t in test_store test_store_both test_store_govern test_tokens test_people test_audit test_keycheck; do
     part "unit $t" env TM_TEST_DB_URL="$url" "$TM_BUILD/tests/unit/$t"
 done
 part "e2e test_pg.sh" env TM_TEST_DB_URL="$url" TM_BIN="$TM_BIN" sh tests/e2e/test_pg.sh

@@ -403,9 +403,10 @@ local function consumer()
         email = email .. "@" .. one_of(domains)
     end
     local zone = random() < 0.60 and city[4] or ""
-    return format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", first, last, address(state), q(city[1]),
+    local addr = address(state)
+    return format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", first, last, addr, q(city[1]),
                   state, zip, phone, email, dob, zone, lang),
-           { phone = phone ~= "", email = email ~= "", address = zip ~= "" }
+           { phone = phone ~= "", email = email ~= "", address = zip ~= "" and addr ~= "", state = state }
 end
 
 -- One debt: the part of the row after the personal data.
@@ -495,29 +496,58 @@ local function reach(row, p)
     local pref = urand(row, 16) < 0.15 and PREFERRED[1 + floor(urand(row, 17) * #PREFERRED)] or ""
     return format("%s,%s,%s,%s,%s,%s", sms and "yes" or "no", auto and "yes" or "no",
                   p.email and (mail and "yes" or "no") or "", date, source, pref),
-           { sms = sms, email = p.email, address = p.address, email_consent = mail }
+           { sms = sms, email = p.email, address = p.address, email_consent = mail, phone = p.phone,
+             state = p.state, preferred = pref ~= "" and pref or nil }
 end
 
--- Answers to the first message of some early-stage debts (the journey
--- early_stage sends it on the day of placement, keyed
--- "<debt>:early_stage:1:0", on the first channel of its arm the consumer may
--- be reached on): a few emails bounce, some texts are answered STOP, others
--- are delivered. Fed the day after, by `tallyman run --events`.
+-- Answers to the first message of some early-stage debts: the shipped
+-- strategy library's journey for the debt (lib/journeys.lua routes it as the
+-- engine does) sends it on the day of placement, keyed
+-- "<debt>:<journey>:1:<action>"; which journey, which channel and which
+-- action come from the journey's own start, on the debt as the engine hands
+-- it over (its channels from the contact points and consents). A few emails
+-- bounce, some texts are answered STOP, others are delivered. Fed two days
+-- after, by `tallyman run --events`.
+local journeys -- lib.journeys, loaded when the first answer is drawn
+local START = { now = tm.time.parse(TODAY .. "T05:00:00Z"), zone = "America/New_York" }
+
+-- The debt as a journey sees it, and its first message: journey id, action
+-- index and channel (nil when the start sends nothing).
+local function first_message(id, a, r)
+    local channels = {}
+    if r.phone then channels.call = true end
+    if r.phone and r.sms then channels.sms = true end
+    if r.email then channels.email = true end
+    if r.address then channels.letter = true end
+    local bal = cents_of(a.balance)
+    local d = { debt_id = id, id = id, state = r.state, currency = "USD", dispute = "none", status = "open",
+                zone = START.zone, language = r.language, balance = bal, placed_balance = bal,
+                days_past_due = a.dpd, debt_type = a.dtype, flags = {}, channels = channels,
+                last_payment_date = a.last_payment ~= "" and a.last_payment or nil,
+                preferred_channel = r.preferred }
+    journeys = journeys or require("lib.journeys")
+    local J = journeys.select(d)
+    if not J then return nil end
+    local res = J:start(d, START)
+    for i, act in ipairs(res.actions) do
+        if act.type == "send" then return J.id, i - 1, act.channel end
+    end
+    return nil
+end
+
 local function answers(row, a, r)
     -- Answers come from consumers who agreed to the channel, in English (a
     -- Spanish text with its disclosures is too long for an SMS and goes by
     -- another channel, under another key).
     if a.dpd < 1 or a.dpd > 30 or r.language ~= "en" then return nil end
     local id = format("D%09d", row)
-    local sms_first = tm.bucket("early_stage:" .. id) >= 9000
-    local order = sms_first and { "sms", "email", "letter" } or { "email", "sms", "letter" }
-    local ch
-    for _, c in ipairs(order) do
-        if r[c] then ch = c; break end
-    end
-    local key = id .. ":early_stage:1:0"
-    -- early the next morning, before any payment of that day (they come from 09:00)
-    local at = add_days(TODAY, 1) .. format("T08:%02d:00Z", floor(urand(row, 22) * 60))
+    local jid, action, ch = first_message(id, a, r)
+    if not jid then return nil end
+    local key = format("%s:%s:1:%d", id, jid, action)
+    -- early on the second morning, before any payment of that day (they come
+    -- from 09:00): the message goes at 17:30 local time, which is already the
+    -- next day in UTC west of New York
+    local at = add_days(TODAY, 2) .. format("T08:%02d:00Z", floor(urand(row, 22) * 60))
     local u = urand(row, 20)
     if ch == "email" and not r.email_consent then return nil end
     if ch == "email" and u < 0.04 then

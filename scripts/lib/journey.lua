@@ -455,15 +455,53 @@ function Handle:send(channel, template, opts)
     local a = { type = "send", channel = channel, template = template,
                 at = planned(self.journey, self.ctx), purpose = opts and opts.purpose or "collection",
                 state = self.res.state, place = opts and opts.place or nil }
-    if opts and opts.at then
+    if opts and type(opts.at) == "number" and opts.at == math.floor(opts.at) then
+        -- a moment (j:best_slot's `at`): not before now
+        if opts.at < self.ctx.now then
+            fail("send: at, as a time, must not be before now", 2)
+        end
+        a.at = opts.at
+    elseif opts and opts.at then
         if not is_clock(opts.at) then
-            fail("send: at must be a local time \"HH:MM\" (00:00 to 23:59)", 2)
+            fail("send: at must be a local time \"HH:MM\" (00:00 to 23:59) or a time from j:best_slot", 2)
         end
         a.at = next_local(self.ctx.now - 1, opts.at, self.ctx.zone)
     end
     local acts = self.res.actions
     acts[#acts + 1] = a
     return a
+end
+
+-- The channel and moment most likely to reach the consumer (the contact
+-- model, models/contact.json from `tallyman score train-contact`) among the
+-- moments the gate allows in the window: {channel =, at =, probability =,
+-- pay_probability =, checked =}, or nil and why (no channel asked on which the
+-- consumer can be reached, no allowed moment, no model). Send with
+-- j:send(slot.channel, template, {at = slot.at}).
+function Handle:best_slot(opts)
+    if type(opts) ~= "table" then
+        fail("best_slot expects a table {channels = {...}, within = days(n)}", 2)
+    end
+    local chs = opts.channels
+    if type(chs) ~= "table" or #chs == 0 then
+        fail("best_slot: channels must be a list of channels", 2)
+    end
+    for i = 1, #chs do
+        if not CHANNELS[chs[i]] then
+            fail(fmt("best_slot: unknown channel '%s'", tostring(chs[i])), 2)
+        end
+    end
+    local within = opts.within or { unit = "days", n = 3 }
+    if not is_duration(within) or within.unit == "business_days" then
+        fail("best_slot: within must be days(n), hours(n) or minutes(n)", 2)
+    end
+    if opts.outcome ~= nil and opts.outcome ~= "rpc" and opts.outcome ~= "pay" then
+        fail("best_slot: outcome must be \"rpc\" or \"pay\"", 2)
+    end
+    local from = planned(self.journey, self.ctx)
+    local span = add_duration(from, within, self.ctx.zone) - from
+    if span > 31 * 86400 then fail("best_slot: within must be at most 31 days", 2) end
+    return tm.contact.best_slot(opts.model or "contact", self.debt, chs, from, span, opts.outcome)
 end
 
 function Handle:after(dur, go)

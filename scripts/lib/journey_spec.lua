@@ -420,3 +420,48 @@ describe("a send the gate could not judge", function()
         assert_eq(k:start({ debt_id = "D1" }, ctx("2026-11-23T15:00:00Z")).actions[1].purpose, "validation_notice")
     end)
 end)
+
+describe("best slot", function()
+    local function one(enter)
+        return journey { id = "slot", start = "a", states = { a = { enter = enter } } }
+    end
+    it("without a contact model in the set: nil and why, and the journey can fall back", function()
+        local got
+        local J = one(function(j)
+            local slot, why = j:best_slot { channels = { "sms" }, within = days(3) }
+            got = why
+            j:send("sms", "t_a", { at = slot and slot.at or "10:00" })
+        end)
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z"))
+        assert_true(got:find("no contact model 'contact'", 1, true) ~= nil, got)
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-23T15:00:00Z")
+    end)
+    it("a channel the consumer cannot be reached on: nil and why", function()
+        local got
+        local J = one(function(j)
+            local _, why = j:best_slot { channels = { "email", "voice" }, within = days(1) }
+            got = why
+        end)
+        J:start({ debt_id = "D1", channels = { sms = true } }, ctx("2026-11-23T13:00:00Z"))
+        assert_eq(got, "the consumer cannot be reached on any channel asked (email, voice)")
+    end)
+    it("checks its arguments where they are written", function()
+        local J = one(function(j) j:best_slot { channels = { "fax" } } end)
+        fails(function() J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z")) end,
+              "best_slot: unknown channel 'fax'")
+        J = one(function(j) j:best_slot { channels = { "sms" }, within = days(40) } end)
+        fails(function() J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z")) end,
+              "best_slot: within must be at most 31 days")
+        J = one(function(j) j:best_slot { channels = { "sms" }, outcome = "reply" } end)
+        fails(function() J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z")) end,
+              "best_slot: outcome must be \"rpc\" or \"pay\"")
+    end)
+    it("send takes a time from it, not one before now", function()
+        local J = one(function(j) j:send("sms", "t_a", { at = j.now + 7200 }) end)
+        local r = J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z"))
+        assert_eq(tm.time.format(r.actions[1].at), "2026-11-23T15:00:00Z")
+        J = one(function(j) j:send("sms", "t_a", { at = j.now - 1 }) end)
+        fails(function() J:start({ debt_id = "D1" }, ctx("2026-11-23T13:00:00Z")) end,
+              "send: at, as a time, must not be before now")
+    end)
+end)

@@ -1,10 +1,12 @@
--- scripts/lib/journeys.lua: every journey of scripts/strategies in priority
+-- scripts/lib/journeys.lua: every journey of the strategy set in priority
 -- order, and select(debt): the first whose segment takes the debt. Segments
 -- may overlap; the priority order makes each debt land in exactly one journey.
+-- The set names its journeys in strategies/library.lua, so a strategy folder
+-- laid over the tree (scripts/strategies, examples/strategies/dpd) routes
+-- with its own list.
 local M = {}
 
-local NAMES = { "no_contact", "dispute_hold", "hardship", "promise_watch", "pre_delinquency",
-                "early_stage", "mid_stage", "late_stage" }
+local NAMES = require("strategies.library")
 
 local list = {}
 for _, n in ipairs(NAMES) do list[#list + 1] = require("strategies." .. n) end

@@ -50,31 +50,6 @@ local function attorney_exception(c, wait_days, reason)
     return b
 end
 
--- The consumer's own requests about contact (consumer.requests) that make a place,
--- a time or a medium inconvenient or unwanted: a block naming the request, or nil.
-local function consumer_requests(c)
-    local lt = c.local_times
-    for _, q in ipairs(c.requests) do
-        if q.at <= c.now then
-            if q.type == "no_work_contact" and c.place == "work" then
-                return block("the consumer asked not to be contacted at work (an inconvenient place)")
-            elseif q.type == "no_calls_at" and c.channel == "call" then
-                for _, t in ipairs(lt) do
-                    local s = t.hour * 3600 + t.min * 60 + t.sec
-                    local inside = (q.from <= q.to) and (s >= q.from and s < q.to) or
-                                   (q.from > q.to and (s >= q.from or s < q.to))
-                    if inside then
-                        return block("the consumer asked not to be called at this time of day")
-                    end
-                end
-            elseif q.type == "contact_only_by" and not q.channels[c.channel] then
-                return block("the consumer asked to be contacted only by other media")
-            end
-        end
-    end
-    return nil
-end
-
 return regulation {
     id = "US-FED",
     name = "FDCPA and Regulation F",
@@ -98,7 +73,7 @@ return regulation {
             cite = "15 U.S.C. 1692c(a)(1); 12 CFR 1006.6(b)(1)(i); 12 CFR 1006.14(h)",
             channels = { "call", "sms", "email", "push", "whatsapp", "visit", "letter" },
             purposes = { "collection" },
-            check = consumer_requests,
+            requests = true,
             verified = true,
             interpretation = "The consumer's own requests (consumer.requests), oral or written: not at work makes the workplace an inconvenient place; no calls between from and to makes those local times inconvenient (in every zone); contact only by some media is a request that the others not be used (1006.14(h)). None lapses under federal law.",
         },

@@ -1,37 +1,49 @@
--- scripts/strategies/early_stage.lua: 1 to 30 days past due, digital first; also
--- a debt placed without days_past_due that is not charged off (strategy.stage).
+-- scripts/strategies/early_stage.lua: 1 to 30 days past due, by risk band
+-- (segment.risk); also a debt placed without days_past_due that is not
+-- charged off (strategy.stage). Likely self-curers, consumers who answer
+-- online, large balances and debts never paid go to their own journeys first.
 --
--- Champion/challenger: ONE journey with `variants` (champion 90%, sms_first 10%),
--- not two journeys sharing a segment. Why: the split is then done by the runtime
--- (tm.bucket("early_stage:" .. debt id)), stable per debt, and both arms share the
--- same states, timers, event handling and stop rules, so the only difference
--- measured is the one tested (which channel goes first). Two journeys would need
--- two segments kept in step by hand and a split written in each segment function.
---
---   champion : email, then SMS after 3 days, then a call 2 business days later
---   sms_first: SMS, then email after 3 days, then the same call
--- A week after the call the cycle starts again.
+--   low risk   : an email (or SMS), an SMS (or email) 4 days later, no call;
+--                again every 10 days
+--   medium risk: email, SMS after 3 days, a call 2 business days later, the
+--                cycle again a week after the call (the days-past-due
+--                library's sequence; the sms_first variant, 10%, starts with
+--                the SMS)
+--   high risk  : SMS and email at once, a call the next business day and
+--                another 3 days later, then weekly
 local journey = require("lib.journey")
 local strategy = require("lib.strategy")
+local seg = require("strategies.segment")
 
 return journey {
     id = "early_stage",
-    version = 1,
-    priority = 20,
-    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "early" end,
+    version = 2,
+    priority = 14,
+    segment = function(d) return not seg.any_stop(d) and strategy.stage(d) == "early" end,
+    migrate = { [1] = {} },
     variants = { champion = 90, sms_first = 10 },
     send_window = { "09:00", "19:00" },
-    start = "remind",
-    states = {
-        -- Each send goes on the first channel of its list the consumer may be
-        -- reached on (consent, opt-outs, contact points on file); a send the
-        -- gate refuses for good moves on by strategy.fallback.
+    start = "band",
+    states = seg.contact_states({
+        band = { description = "route by risk band",
+                 enter = function(j, d)
+                     local r = seg.risk(d)
+                     j:note("risk " .. r)
+                     if r == "low" then return j:move("low") end
+                     if r == "high" then return j:move("high") end
+                     j:move("remind")
+                 end },
+        low = { description = "low risk: digital only",
+                enter = function(j) seg.send(j, "early_reminder", { "email", "sms", "letter" }) end,
+                after = { days(4), "low_nudge" } },
+        low_nudge = { enter = function(j) seg.send(j, "early_reminder", { "sms", "email" }) end,
+                      after = { days(10), "low" } },
         remind = {
             enter = function(j)
                 if j.variant == "sms_first" then
-                    strategy.send_first(j, "early_reminder", { "sms", "email", "letter" })
+                    seg.send(j, "early_reminder", { "sms", "email", "letter" })
                 else
-                    strategy.send_first(j, "early_reminder", { "email", "sms", "letter" })
+                    seg.send(j, "early_reminder", { "email", "sms", "letter" })
                 end
             end,
             after = { days(3), "nudge" },
@@ -39,23 +51,26 @@ return journey {
         nudge = {
             enter = function(j)
                 if j.variant == "sms_first" then
-                    strategy.send_first(j, "early_reminder", { "email", "letter" })
+                    seg.send(j, "early_reminder", { "email", "letter" })
                 else
-                    strategy.send_first(j, "early_reminder", { "sms", "letter" })
+                    seg.send(j, "early_reminder", { "sms", "letter" })
                 end
             end,
             after = { business_days(2), "call" },
         },
-        call = { enter = function(j) j:send("call", "early_call") end,
+        call = { enter = function(j) j:send("call", "early_call", { at = seg.SEND_AT }) end,
                  after = { days(7), "remind" } },
-        paid = { final = "paid" },
-        promised = strategy.handoff("promise_watch"),
-        disputed = strategy.handoff("dispute_hold"),
-        hardship = strategy.handoff("hardship"),
-        stopped = strategy.stopped(),
-    },
+        high = { description = "high risk: SMS and email now, calls soon",
+                 enter = function(j)
+                     seg.send(j, "early_reminder", { "sms", "letter" })
+                     seg.send(j, "early_reminder", { "email" })
+                 end,
+                 after = { business_days(1), "high_call" } },
+        high_call = { enter = function(j) j:send("call", "early_call", { at = seg.SEND_AT }) end,
+                      after = { days(3), "high_call2" } },
+        high_call2 = { enter = function(j) j:send("call", "early_call", { at = seg.SEND_AT }) end,
+                       after = { days(7), "high" } },
+    }),
     blocked = strategy.fallback(),
-    on = strategy.stop_events({ payment = "paid", promise = "promised", dispute = "disputed",
-                                hardship = "hardship",
-                                partial_payment = function(j) j:note("partial payment") end }),
+    on = seg.contact_on(),
 }

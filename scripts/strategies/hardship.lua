@@ -1,17 +1,20 @@
--- scripts/strategies/hardship.lua: the consumer told us of a hardship. Pause
--- (no contact) for 14 days, then offer an installment plan (6 monthly payments,
--- the first 30 days out) by email and letter, then hand to an agent.
+-- scripts/strategies/hardship.lua: the consumer told us of a hardship (low
+-- capacity, stated). Pause (no contact) for 14 days, then offer an installment
+-- plan (6 monthly payments, the first 30 days out) by email and letter, then
+-- hand to an agent.
 local journey = require("lib.journey")
 local strategy = require("lib.strategy")
+local seg = require("strategies.segment")
 
 return journey {
     id = "hardship",
-    version = 1,
-    priority = 2,
-    segment = function(d) return not strategy.flagged(d) and d.hardship == true end,
+    version = 2,
+    priority = 4,
+    segment = function(d) return not seg.any_stop(d) and d.hardship == true end,
+    migrate = { [1] = {} },
     send_window = { "09:00", "19:00" },
     start = "pause",
-    states = {
+    states = seg.common_states({
         pause = { description = "no contact for 14 days",
                   enter = function(j) j:note("hardship: contact paused") end,
                   after = { days(14), "offer" } },
@@ -27,9 +30,7 @@ return journey {
         review = { enter = function(j) j:queue("hardship_review", { reason = "plan offer not taken" }) end },
         on_plan = { description = "plan accepted: wait for its payments",
                     on = { broken_promise = "review" } },
-        paid = { final = "paid" },
-        stopped = strategy.stopped(),
-    },
-    on = strategy.stop_events({ payment = "paid", promise = "on_plan", hardship = "pause",
-                                partial_payment = strategy.ignore }),
+    }),
+    on = seg.stop_events({ payment = "paid", promise = "on_plan", hardship = "pause",
+                           partial_payment = strategy.ignore }),
 }

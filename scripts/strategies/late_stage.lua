@@ -1,53 +1,64 @@
--- scripts/strategies/late_stage.lua: 91 days past due and more (91-180 is the
--- core of it; older debts stay here too, with a deeper first offer, so that every
--- debt lands in a journey), and a charged-off debt placed without
--- days_past_due (strategy.stage), which gets the older debts' offers. Settlement offers by letter and email, a call, a
--- deeper offer (needs a supervisor's authority), then an agent queue.
+-- scripts/strategies/late_stage.lua: 91 to 180 days past due and not charged
+-- off (older and charged-off debts go to settlement_campaign), by risk band.
 --
---   first offer : 70% of the balance (91-180 dpd) or 50% (181+), role agent
---   second offer: 60% (91-180) or 40% (181+), role supervisor
--- Each offer is checked against authority by the engine (tm.pay.settlement).
+--   low risk        : a call and a letter asking for the balance, a
+--                     six-payment plan 7 days later, a settlement at 70%
+--                     (agent) 14 days on, then an agent queue
+--   medium/high risk: the plan first, a call 3 business days later, the 70%
+--                     settlement after 10 days, 60% (agent) 14 days on, then
+--                     the queue
+-- Each offer is checked against lib/authority.lua by the engine.
 local journey = require("lib.journey")
 local strategy = require("lib.strategy")
+local seg = require("strategies.segment")
 
--- The offer for the debt's age: a debt without days_past_due is here because
--- it is charged off (strategy.stage), so it gets the older debts' offer.
-local function pct(d, young, old)
-    local dpd = d.days_past_due
-    if dpd and dpd <= 180 then return young end
-    return old
+local function plan(j)
+    j:offer_plan { count = 6, frequency = "monthly", first = tm.time.add_days(strategy.today(j), 14) }
+    strategy.send_first(j, "plan_offer", { "email", "letter" })
 end
 
 return journey {
     id = "late_stage",
-    version = 1,
-    priority = 40,
-    segment = function(d) return not strategy.flagged(d) and strategy.stage(d) == "late" end,
+    version = 2,
+    priority = 16,
+    segment = function(d)
+        return not seg.any_stop(d) and strategy.stage(d) == "late" and not seg.settlement_stage(d)
+    end,
+    migrate = { [1] = { states = { offer = "band", deeper = "settle" } } },
     send_window = { "09:00", "19:00" },
-    start = "offer",
-    states = {
-        offer = { enter = function(j, d)
-                      j:offer_settlement { percent = pct(d, 70, 50), role = "agent" }
-                      j:send("letter", "settlement_offer")
-                      j:send("email", "settlement_offer")
-                  end,
-                  after = { days(14), "call" } },
-        call = { enter = function(j) j:send("call", "settlement_call") end,
-                 after = { business_days(5), "deeper" } },
-        deeper = { enter = function(j, d)
-                       j:offer_settlement { percent = pct(d, 60, 40), role = "supervisor" }
+    start = "band",
+    states = seg.contact_states({
+        band = { enter = function(j, d)
+                     local r = seg.risk(d)
+                     j:note("risk " .. r)
+                     if r == "low" then return j:move("ask") end
+                     j:move("plan")
+                 end },
+        ask = { description = "low risk: ask for the balance",
+                enter = function(j)
+                    j:send("call", "mid_call", { at = seg.SEND_AT })
+                    j:send("letter", "mid_letter")
+                end,
+                after = { days(7), "ask_plan" } },
+        ask_plan = { enter = plan, after = { days(14), "settle" } },
+        plan = { enter = plan, after = { business_days(3), "call" } },
+        -- mid_call: no settlement is offered yet (settlement_call names one)
+        call = { enter = function(j) j:send("call", "mid_call", { at = seg.SEND_AT }) end,
+                 after = { days(10), "settle" } },
+        settle = { description = "a settlement at 70%, an agent's authority",
+                   enter = function(j)
+                       j:offer_settlement { percent = 70, role = "agent" }
+                       strategy.send_first(j, "settlement_offer", { "email", "letter" })
+                   end,
+                   after = { days(14), "deeper" } },
+        deeper = { description = "60%, still an agent's authority",
+                   enter = function(j)
+                       j:offer_settlement { percent = 60, role = "agent" }
                        j:send("letter", "settlement_offer")
                    end,
                    after = { days(30), "review" } },
         review = { enter = function(j) j:queue("late_stage_review", { reason = "offers not taken" }) end },
-        paid = { final = "paid" },
-        promised = strategy.handoff("promise_watch"),
-        disputed = strategy.handoff("dispute_hold"),
-        hardship = strategy.handoff("hardship"),
-        stopped = strategy.stopped(),
-    },
+    }),
     blocked = strategy.fallback({ call = { "letter", "email" }, letter = { "email" } }),
-    on = strategy.stop_events({ payment = "paid", promise = "promised", dispute = "disputed",
-                                hardship = "hardship",
-                                partial_payment = function(j) j:note("partial payment") end }),
+    on = seg.contact_on(),
 }

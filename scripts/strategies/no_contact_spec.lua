@@ -7,10 +7,12 @@ local ctx, debt = jspec.ctx, jspec.debt
 
 describe("segment", function()
     it("each stop flag is taken, at every dpd, before everything else", function()
-        for _, f in ipairs({ "cease", "attorney", "bankruptcy", "deceased" }) do
+        local want = { cease = "no_contact", attorney = "no_contact", bankruptcy = "bankruptcy",
+                       deceased = "deceased_estate" }
+        for f, id in pairs(want) do
             for _, dpd in ipairs({ 0, 15, 60, 120 }) do
                 local d = debt({ days_past_due = dpd, flags = { [f] = true }, dispute = "pending", hardship = true })
-                assert_eq(journeys.select(d).id, "no_contact", f .. " " .. dpd)
+                assert_eq(journeys.select(d).id, id, f .. " " .. dpd)
             end
         end
     end)
@@ -31,7 +33,7 @@ describe("no contact", function()
     end)
     it("sends nothing in any state, whatever happens", function()
         assert_eq(jspec.all_sends(J, debt(), ctx()), {})
-        assert_eq(jspec.stop_problems(J, debt(), ctx()), {})
+        assert_eq(jspec.stop_problems(J, debt(), ctx(), require("strategies.segment").STOP_HANDOFFS), {})
     end)
     it("payment closes", function()
         assert_eq(J:event(in_state(J, "stopped", { variant = "default" }), debt(), { type = "payment" }, ctx()).closed, "paid")

@@ -13,8 +13,19 @@ describe("priorities", function()
             assert_true(not seen[J.priority], "priority " .. J.priority .. " used twice")
             seen[J.priority] = true
         end
-        assert_eq(ids, { "no_contact", "dispute_hold", "hardship", "promise_watch", "pre_delinquency",
-                         "early_stage", "mid_stage", "late_stage" })
+        assert_eq(ids, { "no_contact", "bankruptcy", "deceased_estate", "dispute_hold", "hardship",
+                         "settlement_watch", "promise_watch", "skip_trace", "reaged_returned", "pre_delinquency",
+                         "self_cure", "digital_first", "high_balance", "first_contact", "early_stage", "mid_stage",
+                         "late_stage", "settlement_campaign" })
+    end)
+    it("the library has at least 15 journeys, each listed once", function()
+        local n, seen = 0, {}
+        for _, name in ipairs(require("strategies.library")) do
+            assert_true(not seen[name], name .. " listed twice")
+            seen[name] = true
+            n = n + 1
+        end
+        assert_true(n >= 15, n .. " journeys")
     end)
 end)
 
@@ -24,11 +35,12 @@ end)
 -- the debt never got a journey).
 describe("a debt with only the required fields", function()
     local bare = jspec.bare
-    it("starts early: it was placed for collection, so it is past due", function()
-        assert_eq(journeys.select(bare()).id, "early_stage")
+    it("starts early: it was placed for collection, so it is past due (never paid: first contact)", function()
+        assert_eq(journeys.select(bare()).id, "first_contact")
+        assert_eq(journeys.select(bare({ last_payment_date = "2026-10-01" })).id, "early_stage")
     end)
-    it("charged off (charge_off_date, no days_past_due): late", function()
-        assert_eq(journeys.select(bare({ charge_off_date = "2025-01-31" })).id, "late_stage")
+    it("charged off (charge_off_date, no days_past_due): the settlement campaign", function()
+        assert_eq(journeys.select(bare({ charge_off_date = "2025-01-31" })).id, "settlement_campaign")
     end)
     it("is never told a payment is coming due", function()
         assert_true(not journeys.get("pre_delinquency"):matches(bare()))
@@ -101,9 +113,11 @@ describe("every debt lands in one journey", function()
     end)
     it("the dpd boundaries: 0|1, 30|31, 90|91", function()
         local want = { [0] = "pre_delinquency", [1] = "early_stage", [30] = "early_stage",
-                       [31] = "mid_stage", [90] = "mid_stage", [91] = "late_stage" }
+                       [31] = "mid_stage", [90] = "mid_stage", [91] = "late_stage", [180] = "late_stage",
+                       [181] = "settlement_campaign" }
         for dpd, id in pairs(want) do
-            assert_eq(journeys.select(debt({ days_past_due = dpd })).id, id, "dpd " .. dpd)
+            assert_eq(journeys.select(debt({ days_past_due = dpd, last_payment_date = "2026-01-01", debt_type = "medical", state = "NY" })).id, id,
+                      "dpd " .. dpd)
         end
     end)
 end)

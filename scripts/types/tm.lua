@@ -101,7 +101,8 @@
 ---@field state string the state being entered or handled
 ---@field now integer seconds since 1970
 ---@field zone string the consumer's IANA zone
----@field send fun(self: tm.JourneyHandle, channel: string, template: string, opts?: table) # a contact on call, sms, email, letter, voice, push or whatsapp, through the gate at its planned time; opts: {at = "HH:MM", purpose = ...}
+---@field send fun(self: tm.JourneyHandle, channel: string, template: string, opts?: table) # a contact on call, sms, email, letter, voice, push or whatsapp, through the gate at its planned time; opts: {at = "HH:MM" or a time (j:best_slot's at), purpose = ...}
+---@field best_slot? fun(self: tm.JourneyHandle, opts: table): table?, string # the channel and moment most likely to reach the consumer among those the gate allows: opts {channels = {...}, within = days(3), outcome = "rpc" or "pay", model = "contact"}; returns {channel =, at =, probability =, pay_probability =, checked =} or nil and why (tm.contact.best_slot)
 ---@field after fun(self: tm.JourneyHandle, duration: tm.Duration, state: string) # sets the timer
 ---@field at fun(self: tm.JourneyHandle, clock: string, state: string, days?: integer) # sets the timer at a local time
 ---@field move fun(self: tm.JourneyHandle, state: string) # goes to another state now (its enter runs)
@@ -161,7 +162,7 @@
 
 --- One rule: an id, a citation, conditions (all must hold; absent means any)
 --- and exactly one effect (window, days/holidays, cap, after, block,
---- requires, forbid, consent, optout, inconvenient or check). An unknown
+--- requires, forbid, consent, optout, inconvenient, requests or check). An unknown
 --- field, a missing citation or not exactly one effect makes the rule block
 --- every contact it could apply to.
 ---@class tm.Rule
@@ -194,6 +195,7 @@
 ---@field consent? boolean|string effect: true, "autodial" or a channel: that consent must be on file
 ---@field optout? boolean effect: a channel opted out of is blocked
 ---@field inconvenient? boolean effect: times the consumer designated are blocked
+---@field requests? boolean effect: the consumer's own requests about contact (consumer.requests: not at work, no calls at a time of day, only by some media) are honoured
 ---@field check? (fun(c: tm.Request): tm.Blocked|boolean|string|nil) # effect: a function that returns block(...), false or a string to block
 ---@field interpretation? string documentation
 ---@field notes? string documentation
@@ -233,6 +235,7 @@
 ---@field to string "HH:MM" (excluded; "24:00" is midnight; earlier than from: an overnight window)
 
 tm = {}
+tm.contact = {}
 tm.money = {}
 tm.pay = {}
 tm.sms = {}
@@ -417,6 +420,21 @@ function show(v) end
 ---@param key string e.g. "early_stage:D000000042"
 ---@return integer # 0..9999
 function tm.bucket(key) end
+
+--- The channel and moment with the highest probability of a response, from
+--- the contact model `model`, among the moments from `from` to `from +
+--- within` that the compliance gate allows for this debt (checked = true; in
+--- a spec, where there is no gate to ask, checked = false). Channels the
+--- debt cannot be reached on (debt.channels, when known) are not tried.
+---@param model string name of models/<model>.json (type "contact")
+---@param debt tm.Debt the debt (debt_id, debt_type, zone, channels are read)
+---@param channels string[] channels to choose among: call, voice, sms, email, letter, push, whatsapp
+---@param from integer the first moment, seconds since 1970
+---@param within integer the window in seconds, 1 to 31 days
+---@param outcome? string "rpc" (a right-party contact, the default) or "pay" (a payment within the model's window)
+---@return table|nil # {channel =, at =, probability =, pay_probability =, checked =}
+---@return string? # when nil: why no slot (no channel the consumer can be reached on, no allowed moment in the window, or no such model in the script set)
+function tm.contact.best_slot(model, debt, channels, from, within, outcome) end
 
 ---@param currency string ISO 4217 code
 ---@return integer # decimal places of the currency (USD 2, JPY 0, KWD 3)

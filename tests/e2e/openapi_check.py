@@ -5,6 +5,7 @@ route documents, and a JSON body fits the documented schema (types, nullable,
 required members, properties, items, oneOf, enum, pattern, $ref).
 
 usage: openapi_check.py SPEC METHOD ROUTE STATUS BODY_FILE
+       openapi_check.py SPEC --batch LIST  (lines "METHOD ROUTE STATUS BODY_FILE")
 Prints nothing and exits 0 when the response fits; else says why, exit 1."""
 import json
 import re
@@ -67,7 +68,17 @@ def check(spec, schema, v, where):
 
 
 def main():
-    spec_file, method, route, status, body_file = sys.argv[1:6]
+    if len(sys.argv) == 4 and sys.argv[2] == "--batch":
+        bad = 0
+        for line in open(sys.argv[3]):
+            if line.strip():
+                bad |= one(sys.argv[1], *line.split(None, 3))
+        return bad
+    return one(*sys.argv[1:6])
+
+
+def one(spec_file, method, route, status, body_file):
+    body_file = body_file.strip()
     spec = json.load(open(spec_file))
     ops = spec["paths"].get(route, {})
     op = ops.get(method.lower())

@@ -44,6 +44,13 @@ shape "tm.sms.measure: not a string" 1 tm.sms.measure \
 # sandbox/lb_score.c
 shape "tm.score: too many reasons" 3 tm.score \
     "0 to 16 reasons expected, got 17" 'tm.score("ptp", {}, 17)'
+# sandbox/lb_contact.c
+shape "tm.contact.best_slot: a window over 31 days" 5 tm.contact.best_slot \
+    "a window of 1 second to 31 days expected, got 2764800" 'tm.contact.best_slot("contact", {}, {"sms"}, 0, 32 * 86400)'
+shape "tm.contact.best_slot: not a channel" 3 tm.contact.best_slot \
+    "channels[2]: not a channel: fax" 'tm.contact.best_slot("contact", {}, {"sms", "fax"}, 0, 86400)'
+shape "tm.contact.best_slot: an unknown outcome" 6 tm.contact.best_slot \
+    "\"rpc\" or \"pay\" expected, got \"reply\"" 'tm.contact.best_slot("contact", {}, {"sms"}, 0, 86400, "reply")'
 # sandbox/lb_util.c
 shape "tm.bucket: not a string" 1 tm.bucket "string expected, got number" 'tm.bucket(42)'
 shape "business_days: zero" 1 business_days "1 to 3660 expected, got 0" 'business_days(0)'

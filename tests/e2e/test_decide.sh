@@ -155,4 +155,29 @@ cp "$E2E_TMP/out" "$D/lint2.out"
 expect_run "  ...naming its file and line" 0 "*" "" -- grep -q "syntax.lua:2: '}' expected" "$D/lint2.out"
 expect_run "decide refuses a set that does not compile" 1 "" "syntax.lua:2:" -- "$T" decide --scripts "$D/broken" "$D/one.jsonl"
 
+# --- --threads: the same lines, errors, summary and failures as one thread ---
+# Many lines (batches of 2048 go to the workers), with bad ones among them.
+awk 'BEGIN {
+    split("NY CA TX MA WA FL", st, " "); split("call sms email letter", ch, " ");
+    for (i = 1; i <= 6000; i++) {
+        if (i % 997 == 0) { print "not json"; continue }
+        if (i % 1499 == 0) { printf "{\"id\":\"z%d\",\"channel\":\"call\",\"consumer\":{\"state\":\"ZZ\"}}\n", i; continue }
+        printf "{\"id\":\"t%d\",\"now\":\"2026-11-2%dT%02d:%02d:00Z\",\"channel\":\"%s\",\"consumer\":{\"state\":\"%s\",\"consent\":{\"email\":true}},\"history\":[{\"channel\":\"call\",\"at\":\"2026-11-20T15:00:00Z\",\"outcome\":\"conversation\"}]}\n",
+            i, 3 + i % 6, i % 24, i % 60, ch[1 + i % 4], st[1 + i % 6]
+    } }' >"$D/many.jsonl"
+"$T" decide --summary "$D/many.jsonl" "$D/req.jsonl" >"$D/t1.out" 2>"$D/t1.err"
+rc1=$?
+"$T" decide --summary --threads 2 "$D/many.jsonl" "$D/req.jsonl" >"$D/t2.out" 2>"$D/t2.err"
+rc2=$?
+expect_run "decide --threads 2: the same exit code" 0 "*" "" -- sh -c "[ $rc1 = 1 ] && [ $rc2 = 1 ]"
+expect_run "  ...the same lines in the same order" 0 "*" "" -- cmp "$D/t1.out" "$D/t2.out"
+expect_run "  ...every line answered" 0 "6012" "" -- sh -c "wc -l <'$D/t2.out' | tr -d ' '"
+expect_run "  ...the same summary" 0 "*" "" -- cmp "$D/t1.err" "$D/t2.err"
+"$T" decide --threads 3 --scripts "$D/fails" "$D/three.jsonl" "$D/three.jsonl" >"$D/rf3.out" 2>"$D/rf3.err"
+expect_run "  ...a rule that failed: exit 1" 1 "*" "*" -- sh -c "exit $?"
+expect_run "  ...each failure told once, counted over every worker" 0 "*" "" -- grep -q "tallyman: rule HOUSE/throws (House policy 1) failed for 4 requests" "$D/rf3.err"
+expect_run "--threads needs a number" 2 "" "--threads needs a number from 1 to 64, not 'x'" -- "$T" decide --threads x "$D/one.jsonl"
+expect_run "--threads 0 is refused" 2 "" "from 1 to 64" -- "$T" decide --threads 0 "$D/one.jsonl"
+expect_run "--threads goes without --explain" 2 "" "--threads goes without --explain and --record" -- "$T" decide --threads 2 --explain "$D/one.jsonl"
+
 finish

@@ -93,15 +93,17 @@ CSV
 "$T" --db "$R" import accounts "$D/r.csv" 2>/dev/null
 activate_set "$R" "$ROOT/scripts" >/dev/null
 "$T" --db "$R" run --date 2026-11-24 >/dev/null 2>&1
-expect_run "the run left rendered messages under key version 1" 0 "2" "" -- sqlite3 "$R" "select count(*) from outbox where key_version = 1 and substr(hex(payload), 3, 8) = '00000001'"
-expect_run "keys rotate counts each kind" 0 "key version 2 is now current; 5 records re-encrypted
+# Two debts never paid, 45 and 60 days past due: the library's first_contact
+# journey renders four messages (a call and an email or text to each).
+expect_run "the run left rendered messages under key version 1" 0 "4" "" -- sqlite3 "$R" "select count(*) from outbox where key_version = 1 and substr(hex(payload), 3, 8) = '00000001'"
+expect_run "keys rotate counts each kind" 0 "key version 2 is now current; 7 records re-encrypted
   consumers (personal data): 2
   debts (attributes): 1
-  outbox (message payloads): 2" "" -- "$T" --db "$R" keys rotate
+  outbox (message payloads): 4" "" -- "$T" --db "$R" keys rotate
 expect_run "  ...no consumer left on version 1" 0 "0" "" -- sqlite3 "$R" "select count(*) from consumers where key_version <> 2 or substr(hex(pii), 3, 8) <> '00000002'"
 expect_run "  ...no debt's attributes" 0 "0" "" -- sqlite3 "$R" "select count(*) from debts where attributes is not null and substr(hex(attributes), 3, 8) <> '00000002'"
 expect_run "  ...no outbox payload" 0 "0" "" -- sqlite3 "$R" "select count(*) from outbox where key_version is not null and (key_version <> 2 or substr(hex(payload), 3, 8) <> '00000002')"
-expect_run "  ...the audit record counts them too" 0 "*" "" -- sh -c "'$T' --db '$R' audit export | grep -q '\"records_reencrypted\":5,\"consumers\":2,\"debts\":1,\"outbox\":2'"
+expect_run "  ...the audit record counts them too" 0 "*" "" -- sh -c "'$T' --db '$R' audit export | grep -q '\"records_reencrypted\":7,\"consumers\":2,\"debts\":1,\"outbox\":4'"
 # With version 1 retired from the key file, everything still reads: a store
 # without check values must decrypt a value of each kind under each of the
 # file's versions to adopt it, and an address change decrypts and rewrites a

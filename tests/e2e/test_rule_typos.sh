@@ -124,7 +124,7 @@ FAIL $D/sp/typo_spec.lua:5: no rule of the loaded regulations starts with \"US-M
 # event from a state it does not have still gives res.error, as the engine
 # sees it.
 mkdir -p "$D/f"
-cp "$ROOT/scripts/strategies/early_stage.lua" "$D/f/"
+cp "$ROOT/scripts/strategies/early_stage.lua" "$ROOT/scripts/strategies/segment.lua" "$D/f/"
 cat >"$D/f/early_stage_spec.lua" <<'LUA'
 local J = require("strategies.early_stage")
 local jspec = require("lib.jspec")

@@ -80,6 +80,9 @@ expect_run "  ...nothing changed but the strategy approval" 0 "proposed|strategy
 expect_run "  ...every refusal audited" 0 "6" "" -- sh -c "'$T' --db '$DB' audit export 2>/dev/null | grep -c -- \"\$1\"" sh '"action":"scripts.refused"'
 
 "$T" --db "$DB" users add "$R" --role compliance --role engineer >/dev/null
+"$T" --db "$DB" users disable "$R" >/dev/null
+expect_run "a disabled person may not approve, whatever their roles" 1 "" "which tm-e2e-reviewer does not hold" -- "$AS_REVIEWER" "$T" --db "$DB" scripts approve "$S1"
+"$T" --db "$DB" users enable "$R" >/dev/null
 expect_run "the reviewer approves with every role it needs" 0 "*" "" -- "$AS_REVIEWER" "$T" --db "$DB" scripts approve "$S1"
 expect_run "  ...approved" 0 "approved" "" -- sqlite3 "$DB" "select status from script_generations where hash = '$GEN1'"
 expect_run "activate" 0 "active: $GEN1 (was none)" "" -- "$T" --db "$DB" scripts activate "$S1"
@@ -96,7 +99,7 @@ sed -i 's/to = "20:00"/to = "19:00"/' "$TREE/policies/acme.lua"
 expect_run "the tree was changed" 0 "*" "" -- grep -q '"19:00"' "$TREE/policies/acme.lua"
 expect_run "decide --draft marks each decision" 0 "*" "" -- sh -c "'$T' --db '$DB' --scripts '$TREE' --draft decide '$D/q.jsonl' | grep -q '\"draft\":true}'"
 expect_run "run --draft says DRAFT" 0 "*" "" -- sh -c "'$T' --db '$DB' --scripts '$TREE' --draft run --date 2026-11-24 --spool '$D/sp' | grep -q '^DRAFT: script set'"
-expect_run "--draft elsewhere is a usage error" 2 "" "--draft is for run, decide and simulate" -- "$T" --db "$DB" --draft scripts list
+expect_run "--draft elsewhere is a usage error" 2 "" "--draft is for run, decide, simulate and serve" -- "$T" --db "$DB" --draft scripts list
 
 # A change to a regulation: the difference names the rule and its window,
 # and needs the compliance role.

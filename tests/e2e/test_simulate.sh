@@ -25,8 +25,10 @@ awk 'BEGIN {
 "$T" --db "$DB" import accounts "$D/a.csv" >/dev/null 2>&1
 SUM0=$(cksum <"$DB")
 
-# The challenger: early_stage that never sends (a copy of the shipped set, one file edited).
-cp -r "$ROOT/scripts/strategies" "$D/quiet"
+# The challenger: early_stage that never sends (a copy of the days-past-due set,
+# examples/strategies/dpd, whose early_stage takes every 1-30 debt; one file edited).
+DPD="$ROOT/examples/strategies/dpd"
+cp -r "$DPD" "$D/quiet"
 sed -i 's/strategy\.send_first(j, [^)]*)/local _ = j/g; s/j:send("call", "early_call")/local _ = j/' "$D/quiet/early_stage.lua"
 # Wrappers as files, since expect_run runs its command under timeout(1).
 S="$D/sim.sh"
@@ -53,7 +55,7 @@ expect_run "three workers: the same measures" 0 "*" "" -- "$S" --days 10 --strat
 cp "$E2E_TMP/out" "$D/w3.txt"
 expect_run "  ...to the cent" 0 "" "" -- cmp "$D/w0.txt" "$D/w3.txt"
 
-expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r.html"
+expect_run "shipped vs quiet early stage" 0 "*" "" -- "$S" --days 20 --strategy "$DPD" --vs "$D/quiet" --seed 9 --report "$D/r.html"
 cp "$E2E_TMP/out" "$D/ab1.txt"
 # The table's columns: measure, A, B, B - A, interval.
 expect_run "  ...net collected after cost, with its interval" 0 "*" "" -- grep -qE '^net collected after cost +-?[0-9,]+\.[0-9]{2} +-?[0-9,]+\.[0-9]{2} +[-+]?[0-9,]+\.[0-9]{2} +\[' "$D/ab1.txt"
@@ -70,10 +72,10 @@ expect_run "  ...and in the report" 0 "*" "" -- grep -q '<h2>By journey and vari
 expect_run "  ...the report gives the verdict too" 0 "*" "" -- grep -q '<p class="verdict"><b>verdict: ' "$D/r.html"
 expect_run "  ...collected differs" 0 "*" "" -- awk '/^collected / { n++; if ($2 != $3 && $3 != "") ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
 expect_run "  ...fewer contacts per debt" 0 "*" "" -- awk '/^contacts per debt / { n++; if ($5 + 0 < $4 + 0) ok = 1 } END { exit !(n == 1 && ok) }' "$D/ab1.txt"
-expect_run "  ...the same again with the same seed" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 9 --report "$D/r2.html"
+expect_run "  ...the same again with the same seed" 0 "*" "" -- "$S" --days 20 --strategy "$DPD" --vs "$D/quiet" --seed 9 --report "$D/r2.html"
 cp "$E2E_TMP/out" "$D/ab2.txt"
 expect_run "  ...identical output" 0 "*" "" -- cmp "$D/ab1.txt" "$D/ab2.txt"
-expect_run "  ...another seed, other figures" 0 "*" "" -- "$S" --days 20 --strategy "$ROOT/scripts/strategies" --vs "$D/quiet" --seed 10 --quiet
+expect_run "  ...another seed, other figures" 0 "*" "" -- "$S" --days 20 --strategy "$DPD" --vs "$D/quiet" --seed 10 --quiet
 cp "$E2E_TMP/out" "$D/ab3.txt"
 expect_run "  ...differ" 1 "*" "*" -- cmp -s "$D/ab1.txt" "$D/ab3.txt"
 expect_run "  ...blocked attempts by rule listed" 0 "*" "" -- grep -q "blocked contact attempts by rule" "$D/ab1.txt"

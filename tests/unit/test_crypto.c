@@ -7,6 +7,11 @@
  */
 #include "harness.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "crypto.h"
 #include "tm_status.h"
 
@@ -55,6 +60,55 @@ TEST(random_bytes_differ)
     ASSERT_OK(tm_random_bytes(b, sizeof b));
     ASSERT(memcmp(a, b, sizeof a) != 0);
     ASSERT_OK(tm_random_bytes(a, 0));
+}
+
+static int cmp12(const void *a, const void *b) { return memcmp(a, b, 12); }
+
+TEST(nonces_never_repeat_across_pool_refills)
+{
+    /* 3,000 nonces of 12 bytes: the pool is refilled several times. */
+    enum { N = 3000 };
+    uint8_t (*n)[12] = calloc(N, 12);
+    ASSERT(n != NULL);
+    for (int i = 0; i < N; i++)
+        ASSERT_OK(tm_random_nonce(n[i], 12));
+    qsort(n, N, 12, cmp12);
+    for (int i = 1; i < N; i++)
+        ASSERT(memcmp(n[i - 1], n[i], 12) != 0);
+    free(n);
+    /* Larger than the pool serves: still random. */
+    uint8_t a[512], b[512];
+    ASSERT_OK(tm_random_nonce(a, sizeof a));
+    ASSERT_OK(tm_random_nonce(b, sizeof b));
+    ASSERT(memcmp(a, b, sizeof a) != 0);
+    ASSERT_OK(tm_random_nonce(a, 0));
+    ASSERT_EQ(tm_random_nonce(NULL, 12), TM_EINVAL);
+}
+
+TEST(nonces_of_a_forked_child_differ_from_its_parents)
+{
+    /* The parent's pool is filled before the fork: a child reusing it would
+     * encrypt with the parent's next nonces under the same key. */
+    uint8_t first[12], parent[12], child[12];
+    ASSERT_OK(tm_random_nonce(first, sizeof first));
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        uint8_t c[12];
+        int ok = tm_random_nonce(c, sizeof c) == TM_OK && write(fds[1], c, sizeof c) == (ssize_t)sizeof c;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    ASSERT_EQ(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_OK(tm_random_nonce(parent, sizeof parent));
+    ASSERT(memcmp(parent, child, sizeof parent) != 0);
 }
 
 /* ---- HMAC-SHA256 -------------------------------------------------------------------------- */

@@ -329,7 +329,13 @@ TEST(statuses_stored_as_text_and_read_back)
     ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));
     ASSERT_EQ(o.status, TM_OUTBOX_PLANNED);
     free(o.payload_owned);
+    int64_t planned = -1, ready = -1;
+    ASSERT_OK(tm_store_outbox_depth(s, &planned, &ready, &e));
+    ASSERT_EQ(planned, 1);
+    ASSERT_EQ(ready, 0);
     ASSERT_OK(tm_store_outbox_set(s, 1, TM_OUTBOX_SKIPPED, 10, "debt-paid", NULL, 0, &e));
+    ASSERT_OK(tm_store_outbox_depth(s, &planned, &ready, &e));
+    ASSERT_EQ(planned, 0);
     ASSERT_STR_EQ(sql_text(s, "SELECT status || ',' || blocked_by FROM outbox", v, sizeof v), "skipped,debt-paid");
     ASSERT_EQ(tm_store_outbox_set(s, 1, TM_OUTBOX_OTHER, 10, NULL, NULL, 0, &e), TM_EINVAL);
     ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));

@@ -205,6 +205,48 @@ TEST(approval_activation_and_rollback)
     tm_store_close(s);
 }
 
+/* What the service reads every 250 ms to follow activations: the active
+ * hash alone, "" when none, following activation and rollback at once. */
+TEST(active_hash_follows_activation_and_rollback)
+{
+    tm_store *s = open_mem();
+    struct tm_err e = {0};
+    const unsigned S = TM_ROLE_BIT(TM_ROLE_STRATEGY);
+    int64_t g1 = propose(s, H("1"), H("b"), "b1", S);
+    int64_t g2 = propose(s, H("2"), H("c"), "b2", S);
+    ASSERT_OK(tm_store_gen_approve(s, g1, "dan", S, 1, NULL, &e));
+    ASSERT_OK(tm_store_gen_approve(s, g2, "dan", S, 1, NULL, &e));
+    char hash[65] = "x";
+    int found = 1;
+    ASSERT_OK(tm_store_gen_active_hash(s, hash, &found, &e));
+    ASSERT_EQ(found, 0);
+    ASSERT_STR_EQ(hash, "");
+    ASSERT_OK(tm_store_gen_activate(s, g1, "carol", 2, &e));
+    ASSERT_OK(tm_store_gen_active_hash(s, hash, &found, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_STR_EQ(hash, H("1"));
+    ASSERT_OK(tm_store_gen_activate(s, g2, "carol", 3, &e));
+    ASSERT_OK(tm_store_gen_active_hash(s, hash, &found, &e));
+    ASSERT_STR_EQ(hash, H("2"));
+    int done = 0;
+    ASSERT_OK(tm_store_gen_rollback(s, "carol", 4, NULL, &done, &e));
+    ASSERT_EQ(done, 1);
+    ASSERT_OK(tm_store_gen_active_hash(s, hash, &found, &e));
+    ASSERT_STR_EQ(hash, H("1"));
+    /* The read is the active row's index, not a scan of the table (SQLite's
+     * plan; PostgreSQL's planner may rightly scan a table of two rows). */
+    if (tm_store_sqlite(s)) {
+        sqlite3_stmt *st = NULL;
+        ASSERT(sqlite3_prepare_v2(tm_store_sqlite(s), "EXPLAIN QUERY PLAN SELECT hash FROM "
+                                  "script_generations WHERE status = 'active'", -1, &st, NULL) ==
+               SQLITE_OK);
+        ASSERT(sqlite3_step(st) == SQLITE_ROW);
+        ASSERT(strstr((const char *)sqlite3_column_text(st, 3), "script_generations_one_active"));
+        sqlite3_finalize(st);
+    }
+    tm_store_close(s);
+}
+
 TEST(one_active_generation_enforced_by_the_schema)
 {
     tm_store *s = open_mem();

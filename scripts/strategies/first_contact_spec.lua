@@ -1,0 +1,60 @@
+-- Specs for strategies/first_contact.lua. 2026-11-23 is a Monday; 15:00Z is
+-- 10:00 in New York.
+local J = require("strategies.first_contact")
+local journeys = require("lib.journeys")
+local jspec = require("lib.jspec")
+local seg = require("strategies.segment")
+local ctx = jspec.ctx
+
+-- Never paid (no last_payment_date), medium risk.
+local function debt(over)
+    return jspec.debt(merge({ days_past_due = 60, debt_type = "credit_card", state = "NY", balance = 125000,
+                              placed_balance = 125000 }, over or {}))
+end
+local function id_in(variant)
+    for i = 1, 1000 do if J:variant_for("D" .. i) == variant then return "D" .. i end end
+end
+local CHAMP, LETTER = id_in("champion"), id_in("letter_first")
+
+describe("first_contact", function()
+    it("takes a debt never paid, 1 to 90 days past due; not one paid before", function()
+        assert_eq(journeys.select(debt()).id, "first_contact")
+        assert_true(not J:matches(debt({ last_payment_date = "2026-09-01" })))
+        assert_true(not J:matches(debt({ days_past_due = 120 })))
+    end)
+    it("champion: a call and a message at once, a letter 3 days later", function()
+        local r = J:start(debt({ debt_id = CHAMP }), ctx())
+        assert_state(r, "call")
+        assert_sends(r, { "call:early_call", "sms:early_reminder" })
+        assert_timer(r, "write", "2026-11-26T15:00:00Z")
+        assert_sends(J:timer(jspec.js(r), debt({ debt_id = CHAMP }), ctx()), { "letter:mid_letter" })
+    end)
+    it("letter_first: the letter, then the call 3 days later", function()
+        local r = J:start(debt({ debt_id = LETTER }), ctx())
+        assert_state(r, "reach")
+        assert_sends(r, { "letter:mid_letter" })
+        assert_timer(r, "call", "2026-11-26T15:00:00Z")
+    end)
+    it("the first conversation takes the best action: a plan, or the balance for a low-risk debt", function()
+        local js = in_state(J, "call", { variant = "champion", timer_go = "write" })
+        local r = J:event(js, debt(), { type = "contact", outcome = "conversation" }, ctx())
+        assert_state(r, "reached")
+        assert_eq(jspec.actions(r, "offer_plan")[1].plan.count, 6)
+        assert_sends(r, { "email:plan_offer" })
+        assert_timer(r, "follow", "2026-11-30T15:00:00Z")
+        local small = debt({ balance = 50000, placed_balance = 50000, debt_type = "medical" })
+        assert_eq(jspec.actions(J:event(js, small, { type = "contact", outcome = "conversation" }, ctx()),
+                                "offer_plan")[1].plan.count, 3)
+        local low = debt({ debt_type = "utility" })
+        assert_eq(seg.risk(low), "low")
+        local l = J:event(js, low, { type = "contact", outcome = "conversation" }, ctx())
+        assert_eq(#jspec.actions(l, "offer_plan"), 0)
+        assert_sends(l, { "sms:mid_reminder" })
+    end)
+    it("a voicemail is not a conversation", function()
+        local js = in_state(J, "call", { variant = "champion", timer_go = "write" })
+        assert_state(J:event(js, debt(), { type = "contact", outcome = "voicemail" }, ctx()), "call")
+        assert_eq(jspec.missing_templates(J, debt(), ctx()), {})
+        assert_eq(jspec.stop_problems(J, debt(), ctx(), seg.STOP_HANDOFFS), {})
+    end)
+end)
