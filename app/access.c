@@ -36,9 +36,12 @@ static const struct {
                   P(PII_READ)},
     /* Reads audit and decisions and verifies the chain; never personal data in clear. */
     {"auditor", PERSON, P(AUDIT_READ) | P(POLICY_READ) | P(DEBTS_READ) | P(DEBT_STORY)},
-    /* Everything but approving policy, which takes a second person. */
-    {"admin", PERSON, P(DECIDE) | P(EVENTS) | P(ACCOUNTS) | P(PAYMENTS) | P(DEBTS_READ) | P(METRICS) |
-                  P(POLICY_PROPOSE) | P(POLICY_READ) | P(USERS_ADMIN) | P(DIAGNOSTICS)},
+    /* Runs the installation: people and tokens, the service's numbers, which
+     * set runs (activating or rolling back what others approved); never
+     * approving policy, never consumers' data, never the dialer's or a
+     * system's work (least privilege: those are other roles). */
+    {"admin", PERSON, P(USERS_ADMIN) | P(METRICS) | P(DIAGNOSTICS) | P(POLICY_PROPOSE) |
+                          P(POLICY_READ)},
 };
 
 #define NROLES ((int)(sizeof roles / sizeof *roles))

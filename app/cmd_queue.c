@@ -1,7 +1,8 @@
 /*
  * app/cmd_queue.c: `tallyman queue`: the debts journeys handed to agents
  * (j:queue), and closing them once an agent has worked one. Closing is
- * audited with who closed it and the outcome.
+ * audited with who closed it and the outcome (core/queue.h, which the
+ * service's /v1/queues routes use too).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -12,12 +13,12 @@
 
 #include <openssl/crypto.h>
 
-#include "audit.h"
 #include "calendar.h"
 #include "cli.h"
 #include "pay.h"
 #include "keys.h"
 #include "portfolio.h"
+#include "queue.h"
 #include "store.h"
 
 static const char queue_help[] =
@@ -47,18 +48,7 @@ static int print_item(void *ud, const tm_queue_item *q)
     tm_calendar_format_rfc3339(q->at, 0, since, sizeof since, NULL);
     c->n++;
     if (c->json) {
-        json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)q->id,
-                              "queue", q->queue, "debt_id", q->debt_ref, "since", since, "journey",
-                              q->journey, "state", q->journey_state, "reason", q->reason, "status",
-                              tm_store_queue_status_name(q->status));
-        if (j) {
-            json_object_set_new(j, "balance_minor", json_integer(q->balance));
-            json_object_set_new(j, "currency", json_string(q->currency));
-        }
-        if (j && q->outcome[0])
-            json_object_set_new(j, "outcome", json_string(q->outcome));
-        if (j && q->closed_by[0])
-            json_object_set_new(j, "closed_by", json_string(q->closed_by));
+        json_t *j = tm_queue_item_json(q);
         char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (t)
             puts(t);
@@ -145,28 +135,9 @@ int tm_cmd_queue(tm_cli *cli)
     }
     uint8_t akey[32];
     tm_portfolio_audit_key(keys, akey);
-    int64_t now = (int64_t)time(NULL);
     int closed = 0;
-    int rc = tm_store_begin(s, &e);
-    if (rc == TM_OK)
-        rc = tm_store_queue_close(s, (int64_t)id, by && *by ? by : "unknown", outcome ? outcome : "", now,
-                                  &closed, &e);
-    if (rc == TM_OK && closed) {
-        json_t *d = json_pack("{s:I, s:s, s:s}", "item", (json_int_t)id, "by", by && *by ? by : "unknown",
-                              "outcome", outcome ? outcome : "");
-        char *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
-        json_decref(d);
-        char subject[64];
-        snprintf(subject, sizeof subject, "queue:%llu", (unsigned long long)id);
-        rc = details ? tm_audit_append(s, akey, now, by && *by ? by : "unknown", "queue.closed", subject,
-                                       details, &e)
-                     : tm_err_set(&e, TM_ENOMEM, "out of memory");
-        free(details);
-    }
-    if (rc == TM_OK)
-        rc = tm_store_commit(s, &e);
-    else
-        tm_store_rollback(s);
+    int rc = tm_queue_close(s, akey, (int64_t)id, by && *by ? by : "unknown", outcome ? outcome : "",
+                            (int64_t)time(NULL), &closed, &e);
     if (rc != TM_OK) {
         fprintf(stderr, "tallyman: %s\n", e.msg);
         code = TM_EXIT_FAIL;

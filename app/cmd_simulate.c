@@ -72,6 +72,8 @@ static const char sim_help[] =
     "  --workers N      worker threads for the cycle, as for run (default: one per core)\n"
     "  --keep FILE      keep A's copy of the store after the run as FILE (with FILE.key):\n"
     "                   the simulated history, e.g. to check simulate fit against a known world\n"
+    "  --progress-fd N  write \"ARM DAY DAYS\" to descriptor N as each day begins (the\n"
+    "                   service's simulation jobs read it)\n"
     "  --quiet          print only the measures\n"
     "\n"
     "tallyman simulate fit --as-of DATE --out FILE.json fits the --world file from the\n"
@@ -733,6 +735,8 @@ static int run_arm(tm_simulation *S, tm_sim_arm *A, tm_cli *cli, const tm_keys *
         S->day = opts.day = S->day0 + k;
         if (S->tty)
             fprintf(stderr, "\r\033[Ksimulate %s: day %d/%d", A->label, k + 1, S->days);
+        if (S->progress_fd >= 0)
+            dprintf(S->progress_fd, "%s %d %d\n", A->label, k + 1, S->days);
         A->nmsg = 0;
         memset(contacted, 0, S->n);
         tm_cycle_stats st;
@@ -852,6 +856,7 @@ int tm_cmd_simulate(tm_cli *cli)
         return tm_sim_fit_command(cli);
     tm_simulation S;
     memset(&S, 0, sizeof S);
+    S.progress_fd = -1;
     S.day0 = (int64_t)time(NULL) / 86400;
     S.seed = 1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -902,6 +907,11 @@ int tm_cmd_simulate(tm_cli *cli)
             keep = v;
             if (access(keep, F_OK) == 0)
                 return tm_cli_usage_error("simulate", "--keep %s: already exists", keep);
+        } else if (strcmp(a, "--progress-fd") == 0) {
+            uint64_t fd;
+            if (tm_cli_parse_u64(v, 1024, &fd) != 0 || fd < 3)
+                return tm_cli_usage_error("simulate", "--progress-fd: '%s' is not an open descriptor (3 to 1024)", v);
+            S.progress_fd = (int)fd;
         } else {
             return tm_cli_usage_error("simulate", "unknown option '%s'", a);
         }

@@ -291,19 +291,12 @@ int tm_cmd_audit(tm_cli *cli)
     char subject[300] = "";
     for (int i = 2; i < cli->argc; i++) {
         const char *a = cli->argv[i];
-        int32_t ns;
-        int off;
         if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) && i + 1 < cli->argc) {
-            int64_t *t = a[2] == 'f' ? &from : &to;
             const char *v = cli->argv[++i];
-            tm_date d;
-            if (tm_calendar_parse_date(v, &d, NULL) == TM_OK) {
-                /* a plain date is that whole UTC day: --to includes it */
-                *t = (tm_calendar_date_to_days(d) + (a[2] == 't')) * 86400;
-            } else if (tm_calendar_parse_rfc3339(v, t, &ns, &off, NULL) != TM_OK) {
+            /* a plain date is that whole UTC day: --to includes it */
+            if (tm_calendar_parse_bound(v, a[2] == 't', a[2] == 'f' ? &from : &to, NULL) != TM_OK)
                 return tm_cli_usage_error("audit", "%s needs a date (YYYY-MM-DD) or an RFC 3339 time, not '%s'",
                                           a, v);
-            }
         } else if (strcmp(a, "--debt") == 0 && i + 1 < cli->argc) {
             snprintf(subject, sizeof subject, "debt:%s", cli->argv[++i]);
         } else if (strcmp(a, "--actor") == 0 && i + 1 < cli->argc) {

@@ -13,6 +13,11 @@
  *   app/serve_login.c    POST /v1/login, POST /v1/logout: people's sessions
  *   app/serve_scripts.c  /v1/scripts: list, show, diff, approve, activate, rollback
  *                        (the lifecycle's checks: app/lifecycle.c)
+ *   app/serve_payments.c POST /v1/payments
+ *   app/serve_story.c    GET /v1/debts/{id}/story, POST /v1/debts/{id}/explain
+ *   app/serve_audit.c    GET /v1/audit, GET /v1/audit/verify
+ *   app/serve_queues.c   GET /v1/queues/{name}, claim and close an item
+ *   app/serve_sims.c     simulations as jobs (a child process each)
  *   app/serve_metrics.c  the counters /metrics shows (Prometheus text)
  *   app/cmd_serve.c      the command's options
  *
@@ -76,7 +81,9 @@ enum tm_serve_route {
     TM_ROUTE_HEALTHZ, TM_ROUTE_READYZ, TM_ROUTE_METRICS, TM_ROUTE_DECIDE, TM_ROUTE_EVENTS,
     TM_ROUTE_ACCOUNTS, TM_ROUTE_DEBT, TM_ROUTE_LOGIN, TM_ROUTE_LOGOUT, TM_ROUTE_SCRIPTS,
     TM_ROUTE_SCRIPT, TM_ROUTE_SCRIPT_DIFF, TM_ROUTE_SCRIPT_APPROVE, TM_ROUTE_SCRIPT_ACTIVATE,
-    TM_ROUTE_SCRIPTS_ROLLBACK, TM_ROUTE_OTHER,
+    TM_ROUTE_SCRIPTS_ROLLBACK, TM_ROUTE_PAYMENTS, TM_ROUTE_STORY, TM_ROUTE_EXPLAIN,
+    TM_ROUTE_AUDIT, TM_ROUTE_AUDIT_VERIFY, TM_ROUTE_QUEUE, TM_ROUTE_QUEUE_CLAIM, TM_ROUTE_QUEUE_CLOSE,
+    TM_ROUTE_SIMULATIONS, TM_ROUTE_SIMULATION, TM_ROUTE_SIMULATION_REPORT, TM_ROUTE_OTHER,
     TM_ROUTE__COUNT
 };
 extern const char *const tm_serve_route_names[TM_ROUTE__COUNT];

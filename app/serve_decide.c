@@ -262,11 +262,8 @@ void tm_sv_decide(tm_sv_req *r)
                     "(tallyman scripts activate)", NULL);
         return;
     }
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_types)) {
-        tm_sv_error(r, 415, "unsupported_media_type", "the body must be application/json",
-                    "Content-Type");
+    if (tm_sv_need_type(r, tm_sv_json_types) != 0)
         return;
-    }
     size_t len;
     const char *body = tm_sv_body(r->req, &len);
     tm_stopat("serve.decide");

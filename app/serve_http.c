@@ -21,9 +21,11 @@
 #include <event2/keyvalq_struct.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "calendar.h"
 #include "cli.h"
 #include "crypto.h"
+#include "pay.h"
 
 int64_t tm_sv_now_us(void)
 {
@@ -610,6 +612,17 @@ int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
                je.column, je.text);
     else
         tm_sv_refuse(out, 400, "malformed_json", NULL, "malformed JSON: %s", scan_msg);
+    /* The parser quotes the text near the fault, which may be a card
+     * number: then the place alone is said. */
+    if (tm_pay_holds_card_number(out->message, strlen(out->message))) {
+        if (!v)
+            tm_sv_refuse(out, 400, "malformed_json", NULL,
+                         "malformed JSON at offset %d (line %d, column %d)", je.position, je.line,
+                         je.column);
+        else
+            tm_sv_refuse(out, 400, "malformed_json", NULL,
+                         "malformed JSON: a member named twice or nested too deep");
+    }
     json_decref(v);
     return 400;
 }
@@ -622,3 +635,135 @@ void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const cha
     tm_sv_error(r, out.status, out.code, out.message, out.field);
 }
 
+/* The body as JSON lines, one item a line: a JSON array's elements as they
+ * stand in the body (not re-encoded: the import reads exactly what was
+ * sent), or JSON lines as sent, blank lines dropped. Per item, the text of
+ * its "key" member (events), for telling an item applied from a duplicate.
+ * Returns the number of items, or -1 after replying 400/500. (serve_http.h) */
+int tm_sv_body_items(tm_sv_req *r, int want_keys, tm_buf *lines, char ***keys)
+{
+    *keys = NULL;
+    if (tm_sv_need_type(r, tm_sv_json_or_lines) != 0)
+        return -1;
+    size_t len;
+    const char *body = tm_sv_body(r->req, &len);
+    size_t i0 = 0;
+    while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n'))
+        i0++;
+    tm_jtok *toks = NULL;
+    tm_json j;
+    struct tm_err e = {0};
+    int n = 0, cap = 0;
+    if (i0 < len && body[i0] == '[') {
+        int rc = tm_sv_scan_body(body, len, &toks, &j, &e);
+        if (rc != TM_OK) {
+            free(toks);
+            if (rc == TM_ENOMEM)
+                tm_sv_error(r, 500, "internal", "out of memory", NULL);
+            else
+                tm_sv_reply_malformed(r, body, len, e.msg);
+            return -1;
+        }
+        n = (int)j.tok[0].count;
+        *keys = calloc((size_t)n + 1, sizeof **keys);
+        int t = 1;
+        for (int i = 0; i < n && *keys; i++, t = (int)j.tok[t].next) {
+            size_t rl;
+            const char *raw = tm_json_raw(&j, t, &rl);
+            /* An element holding a newline (inside it, between tokens) would
+             * read as two lines: such white space is not part of any string. */
+            for (size_t k = 0; k < rl; k++)
+                tm_buf_put(lines, raw[k] == '\n' || raw[k] == '\r' ? " " : raw + k, 1);
+            tm_buf_put(lines, "\n", 1);
+            int kv = want_keys && j.tok[t].type == TM_J_OBJECT ? tm_json_get(&j, t, "key") : -1;
+            char kbuf[512];
+            if (kv >= 0 && tm_json_str(&j, kv, kbuf, sizeof kbuf) >= 0)
+                (*keys)[i] = strdup(kbuf);
+        }
+        free(toks);
+        if (!*keys) {
+            tm_sv_error(r, 500, "internal", "out of memory", NULL);
+            return -1;
+        }
+        return n;
+    }
+    /* JSON lines. */
+    const char *p = body, *end = body + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < le) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **k2 = realloc(*keys, (size_t)cap * sizeof *k2);
+                if (!k2) {
+                    tm_sv_error(r, 500, "internal", "out of memory", NULL);
+                    return -1;
+                }
+                *keys = k2;
+            }
+            (*keys)[n] = NULL;
+            tm_buf_put(lines, p, (size_t)(le - p));
+            tm_buf_put(lines, "\n", 1);
+            if (want_keys) {
+                tm_jtok lt[256];
+                if (tm_json_scan(p, (size_t)(le - p), lt, 256, &j, NULL) == TM_OK &&
+                    lt[0].type == TM_J_OBJECT) {
+                    int kv = tm_json_get(&j, 0, "key");
+                    char kbuf[512];
+                    if (kv >= 0 && tm_json_str(&j, kv, kbuf, sizeof kbuf) >= 0)
+                        (*keys)[n] = strdup(kbuf);
+                }
+            }
+            n++;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+
+void tm_sv_free_keys(char **keys, int n)
+{
+    if (!keys)
+        return;
+    for (int i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+int tm_sv_need_type(tm_sv_req *r, const char *const *types)
+{
+    if (tm_sv_content_type_is(r->req, types))
+        return 0;
+    tm_sv_error(r, 415, "unsupported_media_type",
+                types == tm_sv_json_or_lines ? "the body must be application/json (an array) or "
+                                               "application/x-ndjson (JSON lines)"
+                                             : "the body must be application/json",
+                "Content-Type");
+    return -1;
+}
+
+json_t *tm_sv_json_object(tm_sv_req *r, int allow_empty)
+{
+    size_t len;
+    const char *body = tm_sv_body(r->req, &len);
+    if (allow_empty && len == strspn(body, " \t\r\n"))
+        return json_object();
+    if (tm_sv_need_type(r, tm_sv_json_types) != 0)
+        return NULL;
+    json_error_t je;
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        tm_sv_reply_malformed(r, body, len, je.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        tm_sv_error(r, 400, "invalid_request", "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return v;
+}

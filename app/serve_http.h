@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "access.h"
+#include "buf.h"
 #include "jscan.h"
 #include "serve.h"
 
@@ -96,6 +97,16 @@ extern const char *const tm_sv_json_or_lines[];
  * "; charset=utf-8" allowed). */
 int tm_sv_content_type_is(struct evhttp_request *req, const char *const *types);
 
+/* 0 when the request's Content-Type is one of `types` (tm_sv_json_types or
+ * tm_sv_json_or_lines); else -1 after replying 415 naming what it must be. */
+int tm_sv_need_type(tm_sv_req *r, const char *const *types);
+
+/* The body as a JSON object (a new reference), read with jansson (a member
+ * named twice refused); with allow_empty an empty body is {} and needs no
+ * Content-Type. NULL after replying 415 (not application/json), 400
+ * (malformed, naming the offset; or not an object) or 500. */
+json_t *tm_sv_json_object(tm_sv_req *r, int allow_empty);
+
 /* The body, contiguous (owned by the request; "" when empty). */
 const char *tm_sv_body(struct evhttp_request *req, size_t *len);
 
@@ -114,6 +125,16 @@ int tm_sv_refuse_malformed(tm_serve_reply *out, const char *body, size_t len,
                            const char *scan_msg);
 /* Replies with that 400. */
 void tm_sv_reply_malformed(tm_sv_req *r, const char *body, size_t len, const char *scan_msg);
+
+/* The body (application/json: an array; application/x-ndjson: JSON lines)
+ * as JSON lines, one item a line, into `lines` (appended): a JSON array's
+ * elements as they stand in the body (not re-encoded: the import reads
+ * exactly what was sent), or JSON lines as sent, blank lines dropped. With
+ * want_keys, (*keys)[i] is item i's "key" member text (malloc'd, or NULL);
+ * *keys is owned by the caller (tm_sv_free_keys, also when n is 0).
+ * Returns the number of items, or -1 after replying 415/400/500. */
+int tm_sv_body_items(tm_sv_req *r, int want_keys, tm_buf *lines, char ***keys);
+void tm_sv_free_keys(char **keys, int n);
 
 /* The time the service judges by (Unix seconds): the system clock moved by
  * TM_NOW when the service was started with it (serve.h, clock_offset). */
@@ -165,5 +186,16 @@ void tm_sv_scripts_diff(tm_sv_req *r);     /* serve_scripts.c */
 void tm_sv_scripts_approve(tm_sv_req *r);  /* serve_scripts.c */
 void tm_sv_scripts_activate(tm_sv_req *r); /* serve_scripts.c */
 void tm_sv_scripts_rollback(tm_sv_req *r); /* serve_scripts.c */
+void tm_sv_payments(tm_sv_req *r); /* serve_payments.c */
+void tm_sv_story(tm_sv_req *r);    /* serve_story.c */
+void tm_sv_explain(tm_sv_req *r);  /* serve_story.c */
+void tm_sv_audit_list(tm_sv_req *r); /* serve_audit.c */
+void tm_sv_audit_verify(tm_sv_req *r);
+void tm_sv_queue(tm_sv_req *r);    /* serve_queues.c */
+void tm_sv_queue_claim(tm_sv_req *r);
+void tm_sv_queue_close(tm_sv_req *r);
+void tm_sv_simulations(tm_sv_req *r); /* serve_sims.c */
+void tm_sv_simulation(tm_sv_req *r);
+void tm_sv_simulation_report(tm_sv_req *r);
 
 #endif

@@ -35,126 +35,21 @@ static void note_reject(void *ud, const char *message)
         in->why[line - 1] = strdup(end + 2);
 }
 
-/* The body as JSON lines, one item a line: a JSON array's elements as they
- * stand in the body (not re-encoded: the import reads exactly what was
- * sent), or JSON lines as sent, blank lines dropped. Per item, the text of
- * its "key" member (events), for telling an item applied from a duplicate.
- * Returns the number of items, or -1 after replying 400/500. */
-static int items_of(tm_sv_req *r, const char *body, size_t len, int want_keys, tm_buf *lines,
-                    char ***keys)
-{
-    size_t i0 = 0;
-    while (i0 < len && (body[i0] == ' ' || body[i0] == '\t' || body[i0] == '\r' || body[i0] == '\n'))
-        i0++;
-    tm_jtok *toks = NULL;
-    tm_json j;
-    struct tm_err e = {0};
-    int n = 0, cap = 0;
-    *keys = NULL;
-    if (i0 < len && body[i0] == '[') {
-        int rc = tm_sv_scan_body(body, len, &toks, &j, &e);
-        if (rc != TM_OK) {
-            free(toks);
-            if (rc == TM_ENOMEM)
-                tm_sv_error(r, 500, "internal", "out of memory", NULL);
-            else
-                tm_sv_reply_malformed(r, body, len, e.msg);
-            return -1;
-        }
-        n = (int)j.tok[0].count;
-        *keys = calloc((size_t)n + 1, sizeof **keys);
-        int t = 1;
-        for (int i = 0; i < n && *keys; i++, t = (int)j.tok[t].next) {
-            size_t rl;
-            const char *raw = tm_json_raw(&j, t, &rl);
-            /* An element holding a newline (inside it, between tokens) would
-             * read as two lines: such white space is not part of any string. */
-            for (size_t k = 0; k < rl; k++)
-                tm_buf_put(lines, raw[k] == '\n' || raw[k] == '\r' ? " " : raw + k, 1);
-            tm_buf_put(lines, "\n", 1);
-            int kv = want_keys && j.tok[t].type == TM_J_OBJECT ? tm_json_get(&j, t, "key") : -1;
-            char kbuf[512];
-            if (kv >= 0 && tm_json_str(&j, kv, kbuf, sizeof kbuf) >= 0)
-                (*keys)[i] = strdup(kbuf);
-        }
-        free(toks);
-        if (!*keys) {
-            tm_sv_error(r, 500, "internal", "out of memory", NULL);
-            return -1;
-        }
-        return n;
-    }
-    /* JSON lines. */
-    const char *p = body, *end = body + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *q = p;
-        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++;
-        if (q < le) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                char **k2 = realloc(*keys, (size_t)cap * sizeof *k2);
-                if (!k2) {
-                    tm_sv_error(r, 500, "internal", "out of memory", NULL);
-                    return -1;
-                }
-                *keys = k2;
-            }
-            (*keys)[n] = NULL;
-            tm_buf_put(lines, p, (size_t)(le - p));
-            tm_buf_put(lines, "\n", 1);
-            if (want_keys) {
-                tm_jtok lt[256];
-                if (tm_json_scan(p, (size_t)(le - p), lt, 256, &j, NULL) == TM_OK &&
-                    lt[0].type == TM_J_OBJECT) {
-                    int kv = tm_json_get(&j, 0, "key");
-                    char kbuf[512];
-                    if (kv >= 0 && tm_json_str(&j, kv, kbuf, sizeof kbuf) >= 0)
-                        (*keys)[n] = strdup(kbuf);
-                }
-            }
-            n++;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return n;
-}
-
-static void free_keys(char **keys, int n)
-{
-    if (!keys)
-        return;
-    for (int i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
-}
-
 /* POST /v1/events and /v1/accounts: the body through the same import as
  * `tallyman event` / `import accounts`, with a result per item. */
 static void h_input(tm_sv_req *r, int events)
 {
     tm_serve_worker *w = r->w;
-    if (!tm_sv_content_type_is(r->req, tm_sv_json_or_lines)) {
-        tm_sv_error(r, 415, "unsupported_media_type",
-                    "the body must be application/json (an array) or application/x-ndjson "
-                    "(JSON lines)",
-                    "Content-Type");
-        return;
-    }
-    size_t len;
-    const char *body = tm_sv_body(r->req, &len);
     tm_buf lines = TM_BUF_INIT;
     char **keys = NULL;
-    int n = items_of(r, body, len, events, &lines, &keys);
+    int n = tm_sv_body_items(r, events, &lines, &keys);
     if (n < 0) {
         free(lines.data);
         return;
     }
     if (n == 0 || lines.failed) {
         free(lines.data);
-        free_keys(keys, n);
+        tm_sv_free_keys(keys, n);
         if (n == 0)
             tm_sv_error(r, 400, "invalid_request", "no items in the body", NULL);
         else
@@ -229,7 +124,7 @@ static void h_input(tm_sv_req *r, int events)
         free(notes.why[i]);
     free(notes.why);
     free(before);
-    free_keys(keys, n);
+    tm_sv_free_keys(keys, n);
     free(lines.data);
 }
 

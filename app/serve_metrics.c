@@ -16,7 +16,11 @@
 const char *const tm_serve_route_names[TM_ROUTE__COUNT] = {
     "/healthz", "/readyz", "/metrics", "/v1/decide", "/v1/events", "/v1/accounts",
     "/v1/debts/{id}", "/v1/login", "/v1/logout", "/v1/scripts", "/v1/scripts/{gen}", "/v1/scripts/{gen}/diff",
-    "/v1/scripts/{gen}/approve", "/v1/scripts/{gen}/activate", "/v1/scripts/rollback", "other",
+    "/v1/scripts/{gen}/approve", "/v1/scripts/{gen}/activate", "/v1/scripts/rollback",
+    "/v1/payments", "/v1/debts/{id}/story", "/v1/debts/{id}/explain",
+    "/v1/audit", "/v1/audit/verify", "/v1/queues/{name}", "/v1/queues/{name}/claim",
+    "/v1/queues/{name}/items/{id}/close", "/v1/simulations", "/v1/simulations/{id}",
+    "/v1/simulations/{id}/report", "other",
 };
 
 /* The status codes counted one by one; anything else is counted as 0 ("other"). */

@@ -88,6 +88,19 @@ static const route routes[] = {
      tm_sv_scripts_approve},
     {"/v1/scripts/{}/activate", EVHTTP_REQ_POST, TM_ROUTE_SCRIPT_ACTIVATE, TM_PERM_POLICY_PROPOSE,
      tm_sv_scripts_activate},
+    {"/v1/payments", EVHTTP_REQ_POST, TM_ROUTE_PAYMENTS, TM_PERM_PAYMENTS, tm_sv_payments},
+    {"/v1/debts/{}/story", EVHTTP_REQ_GET, TM_ROUTE_STORY, TM_PERM_DEBT_STORY, tm_sv_story},
+    {"/v1/debts/{}/explain", EVHTTP_REQ_POST, TM_ROUTE_EXPLAIN, TM_PERM_DEBT_STORY, tm_sv_explain},
+    {"/v1/audit", EVHTTP_REQ_GET, TM_ROUTE_AUDIT, TM_PERM_AUDIT_READ, tm_sv_audit_list},
+    {"/v1/audit/verify", EVHTTP_REQ_GET, TM_ROUTE_AUDIT_VERIFY, TM_PERM_AUDIT_READ, tm_sv_audit_verify},
+    {"/v1/queues/{}", EVHTTP_REQ_GET, TM_ROUTE_QUEUE, TM_PERM_QUEUE_WORK, tm_sv_queue},
+    {"/v1/queues/{}/claim", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLAIM, TM_PERM_QUEUE_WORK, tm_sv_queue_claim},
+    {"/v1/queues/{}/items/{}/close", EVHTTP_REQ_POST, TM_ROUTE_QUEUE_CLOSE, TM_PERM_QUEUE_WORK,
+     tm_sv_queue_close},
+    {"/v1/simulations", EVHTTP_REQ_POST, TM_ROUTE_SIMULATIONS, TM_PERM_SIMULATE, tm_sv_simulations},
+    {"/v1/simulations/{}", EVHTTP_REQ_GET, TM_ROUTE_SIMULATION, TM_PERM_SIMULATE, tm_sv_simulation},
+    {"/v1/simulations/{}/report", EVHTTP_REQ_GET, TM_ROUTE_SIMULATION_REPORT, TM_PERM_SIMULATE,
+     tm_sv_simulation_report},
 };
 
 #define NROUTES (sizeof routes / sizeof *routes)

@@ -87,6 +87,7 @@ typedef struct tm_simulation {
     const char *label;  /* the arm in progress, for the progress line */
     int64_t day;
     int workers;        /* worker threads for the cycle (run --workers) */
+    int progress_fd;    /* --progress-fd: a line "ARM DAY DAYS" per day begun; -1: none */
 } tm_simulation;
 
 /* One measure: its name, how it is printed (tm_sim_format_value), A's and

@@ -386,11 +386,10 @@ typedef struct exporter {
     char why[160];
 } exporter;
 
-static int export_one(void *ud, const tm_audit_rec *r)
+/* Writes record r as one JSON object into b (appended), as the export
+ * writes it. */
+static void write_record(tm_buf *b, const tm_audit_rec *r)
 {
-    exporter *x = ud;
-    tm_buf *b = &x->line;
-    tm_buf_reset(b);
     tm_jw w;
     tm_jw_init(&w, b, 0);
     /* Every text is written with its stored length, a NUL too (as \u0000), so nothing
@@ -426,6 +425,14 @@ static int export_one(void *ud, const tm_audit_rec *r)
         tm_jw_str(&w, r->malformed);
     }
     tm_jw_obj_end(&w);
+}
+
+static int export_one(void *ud, const tm_audit_rec *r)
+{
+    exporter *x = ud;
+    tm_buf *b = &x->line;
+    tm_buf_reset(b);
+    write_record(b, r);
     tm_buf_putc(b, '\n');
     if (tm_buf_failed(b)) {
         x->failed_at = r->seq;
@@ -510,5 +517,52 @@ int tm_audit_key_confirm(tm_store *s, const uint8_t key[TM_AUDIT_KEY_LEN], int *
     tm_hmac_wipe(&hk);
     if (rc == TM_OK)
         *verdict = head_ok || f.ok ? 1 : present || f.seen ? 0 : -1;
+    return rc;
+}
+
+typedef struct selector {
+    const tm_audit_filter *f;
+    tm_buf *out;
+    long n;
+    int64_t last;
+    int more;
+} selector;
+
+/* 1 when the stored text (`len` bytes) is exactly `want`. */
+static int text_is(const char *text, size_t len, const char *want)
+{
+    return strlen(want) == len && memcmp(text, want, len) == 0;
+}
+
+static int select_one(void *ud, const tm_audit_rec *r)
+{
+    selector *x = ud;
+    const tm_audit_filter *f = x->f;
+    if (r->seq <= f->after || (f->actor && !text_is(r->actor, r->actor_len, f->actor)) ||
+        (f->action && !text_is(r->action, r->action_len, f->action)))
+        return 0;
+    if (x->n == f->limit) {
+        x->more = 1; /* one more matches: there is a next page */
+        return 1;
+    }
+    if (x->n)
+        tm_buf_putc(x->out, ',');
+    write_record(x->out, r);
+    x->n++;
+    x->last = r->seq;
+    return tm_buf_failed(x->out) ? TM_ENOMEM : 0;
+}
+
+int tm_audit_select(tm_store *s, const tm_audit_filter *f, tm_buf *out, tm_audit_page *page,
+                    struct tm_err *err)
+{
+    selector x = {.f = f, .out = out};
+    memset(page, 0, sizeof *page);
+    int rc = tm_store_audit_scan(s, f->from, f->to, f->subject, select_one, &x, err);
+    if (rc == TM_OK && tm_buf_failed(out))
+        rc = tm_err_set(err, TM_ENOMEM, "out of memory");
+    page->records = x.n;
+    page->last_seq = x.last;
+    page->more = x.more;
     return rc;
 }

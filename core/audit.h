@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "store.h"
 #include "tm_status.h"
 
@@ -90,5 +91,28 @@ int tm_audit_export(tm_store *s, FILE *out, int64_t from, int64_t to, const char
  * "what did this person look at" (`audit export --actor NAME`). */
 int tm_audit_export_actor(tm_store *s, FILE *out, int64_t from, int64_t to, const char *subject,
                           const char *actor, struct tm_err *err);
+
+/* Which records tm_audit_select gives: from <= at < to (0 for open ends),
+ * about `subject` ("debt:ID"), by `actor`, of `action` (each NULL: any),
+ * with seq > after (0: from the first), at most `limit` (>= 1). */
+typedef struct tm_audit_filter {
+    int64_t from, to;
+    const char *subject, *actor, *action;
+    int64_t after;
+    long limit;
+} tm_audit_filter;
+
+typedef struct tm_audit_page {
+    long records;     /* written */
+    int64_t last_seq; /* the last one's seq: the next page's `after` */
+    int more;         /* 1 when a record after it matches too */
+} tm_audit_page;
+
+/* Appends the records `f` selects to `out`, each an object as the export
+ * writes it, separated by commas (the elements of a JSON array), in seq
+ * order, and says in *page how many and whether more follow. TM_OK;
+ * TM_ENOMEM (out failed); another code when the store cannot be read. */
+int tm_audit_select(tm_store *s, const tm_audit_filter *f, tm_buf *out, tm_audit_page *page,
+                    struct tm_err *err);
 
 #endif

@@ -684,3 +684,17 @@ int tm_calendar_window_start(tm_date end, int64_t ndays, tm_date *start, struct 
                           (long long)ndays);
     return tm_calendar_add_days(end, -(ndays - 1), start, err);
 }
+
+int tm_calendar_parse_bound(const char *text, int end, int64_t *t, struct tm_err *err)
+{
+    tm_date d;
+    int32_t ns;
+    int off;
+    if (tm_calendar_parse_date(text, &d, NULL) == TM_OK) {
+        *t = (tm_calendar_date_to_days(d) + (end ? 1 : 0)) * 86400;
+        return TM_OK;
+    }
+    if (tm_calendar_parse_rfc3339(text, t, &ns, &off, NULL) == TM_OK)
+        return TM_OK;
+    return tm_err_set(err, TM_EINVAL, "needs a date (YYYY-MM-DD) or an RFC 3339 time");
+}

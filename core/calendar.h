@@ -213,4 +213,10 @@ int tm_calendar_count_business_days(tm_date from, tm_date to, const tm_calendar_
  * ndays < 1 or `end` is invalid. */
 int tm_calendar_window_start(tm_date end, int64_t ndays, tm_date *start, struct tm_err *err);
 
+/* One end of a period as people give it: a date (YYYY-MM-DD) is that whole
+ * UTC day, so as a start (`end` 0) its first second and as an end (`end` 1,
+ * exclusive) the next day's first second; or an RFC 3339 time as it stands.
+ * TM_OK with *t in UTC seconds; TM_EINVAL for anything else. */
+int tm_calendar_parse_bound(const char *text, int end, int64_t *t, struct tm_err *err);
+
 #endif

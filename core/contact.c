@@ -227,3 +227,61 @@ int tm_contact_is_stop(const char *text)
     }
     return 0;
 }
+
+void tm_contact_mask(const char *value, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    size_t n = strlen(value);
+    const char *at = strchr(value, '@');
+    char digits[8];
+    int nd = 0;
+    for (size_t i = n; i > 0 && nd < 4; i--)
+        if (value[i - 1] >= '0' && value[i - 1] <= '9')
+            digits[nd++] = value[i - 1];
+    size_t alldigits = 0;
+    for (size_t i = 0; i < n; i++)
+        alldigits += (value[i] >= '0' && value[i] <= '9');
+    if (!n) {
+        out[0] = '\0';
+    } else if (at && at > value) {
+        snprintf(out, cap, "%c***%s", value[0], at);
+    } else if (alldigits >= 7 && nd == 4) {
+        /* A phone number: its last four digits, as on a card statement. */
+        snprintf(out, cap, "***-***-%c%c%c%c", digits[3], digits[2], digits[1], digits[0]);
+    } else {
+        snprintf(out, cap, "%c***", value[0]);
+    }
+    OPENSSL_cleanse(digits, sizeof digits);
+}
+
+/* Masks field f (an array of the struct) in place. */
+#define MASK(f) mask_in_place(p->f, sizeof p->f)
+static void mask_in_place(char *field, size_t cap)
+{
+    char m[300];
+    tm_contact_mask(field, m, sizeof m);
+    OPENSSL_cleanse(field, cap);
+    size_t n = strlen(m) < cap ? strlen(m) : cap - 1; /* cut to the field, as its value was */
+    memcpy(field, m, n);
+    field[n] = '\0';
+}
+
+void tm_contact_points_mask(tm_contact_points *p)
+{
+    MASK(first_name);
+    MASK(last_name);
+    MASK(phone);
+    MASK(work_phone);
+    MASK(phone_prev);
+    MASK(email);
+    MASK(work_email);
+    MASK(email_prev);
+    MASK(address1);
+    MASK(address2);
+    MASK(city);
+    MASK(zip);
+    MASK(address_prev);
+    MASK(device_token);
+}
+#undef MASK

@@ -88,4 +88,16 @@ void tm_contact_usable(const tm_contact_reach *r, char *out, size_t cap);
  * by any reasonable means). 1 or 0; NULL is 0. */
 int tm_contact_is_stop(const char *text);
 
+/* Masks one personal data value into `out` (cap bytes) for a reader who may
+ * not see it in clear, keeping only what identifies it to someone who
+ * already knows it: a phone keeps its last four digits ("***-***-0174"), an
+ * email its first character and domain ("c***@example.com"), anything else
+ * (a name, an address) its first character ("A***"). "" stays "". The one
+ * place a consumer's data is masked for display. */
+void tm_contact_mask(const char *value, char *out, size_t cap);
+
+/* Masks the points in *p in place with tm_contact_mask (names, phones,
+ * emails, the address, the device token), wiping what they held. */
+void tm_contact_points_mask(tm_contact_points *p);
+
 #endif

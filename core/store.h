@@ -49,7 +49,7 @@
 typedef struct tm_store tm_store;
 
 /* The schema version this build migrates to. */
-#define TM_STORE_SCHEMA_VERSION 16
+#define TM_STORE_SCHEMA_VERSION 17
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
@@ -966,6 +966,7 @@ typedef struct tm_queue_item {
     const char *closed_by, *outcome;
     int64_t balance;        /* read only: the debt's balance now, minor units */
     const char *currency;   /* read only: its currency */
+    int64_t consumer;       /* read only: the debt's consumer (row id) */
 } tm_queue_item;
 int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct tm_err *err);
 typedef int (*tm_store_queue_fn)(void *ud, const tm_queue_item *q);
@@ -978,6 +979,27 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
  * error). `by` and `outcome` may be NULL or "". */
 int tm_store_queue_close(tm_store *s, int64_t id, const char *by, const char *outcome, int64_t at,
                          int *closed, struct tm_err *err);
+
+/* Claims on open queue items (an agent working one through the service).
+ * tm_store_queue_claim: claims item `id` of `queue` for `by` until `until`
+ * (id 0: the oldest open item of the queue that no one holds an unexpired
+ * claim on). *got is the item claimed (0: none); when a named item is open
+ * but held by someone else until after `now`, *got is 0 and *holder (cap
+ * bytes) and *held_until say by whom and till when; a named item that is
+ * not an open item of `queue` gives *got 0 and *holder "". Claiming an item
+ * one holds already renews the claim. Call inside a transaction. */
+int tm_store_queue_claim(tm_store *s, const char *queue, int64_t id, const char *by, int64_t now,
+                         int64_t until, int64_t *got, char *holder, size_t cap,
+                         int64_t *held_until, struct tm_err *err);
+/* The open item `id` of `queue` (NULL: any queue) and its claim: *found 0
+ * when there is no such open item; else *holder (cap bytes) names who holds
+ * an unexpired claim at `now` ("" when no one) until *held_until. */
+int tm_store_queue_claim_get(tm_store *s, const char *queue, int64_t id, int64_t now, int *found,
+                             char *holder, size_t cap, int64_t *held_until, struct tm_err *err);
+/* One item as tm_store_queue_list gives them (any status): TM_OK with
+ * *found 0 when there is none. */
+int tm_store_queue_item(tm_store *s, int64_t id, tm_store_queue_fn fn, void *ud, int *found,
+                        struct tm_err *err);
 
 /* The latest score of `model` for a debt (a later one replaces it).
  * `reasons` is a JSON array of reason texts, or NULL. TM_ESTORE when the debt

@@ -51,6 +51,7 @@ static const struct {
     const char *table, *key;
 } replace_keys[] = {
     {"audit_head", "id"}, {"leases", "name"}, {"cycle", "name"}, {"scores", "debt_id, model"},
+    {"queue_claims", "item"},
 };
 
 static int word_char(int c) { return isalnum(c) || c == '_'; }

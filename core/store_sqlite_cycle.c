@@ -722,17 +722,23 @@ int tm_store_queue_add(tm_store *s, const tm_queue_item *q, int *added, struct t
     return rc;
 }
 
-int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_fn fn, void *ud,
-                        struct tm_err *err)
+/* The queue items of `queue` (NULL: every queue), open ones only unless
+ * `all`, or item `id` alone (0: every item); *n counts them. */
+static int queue_rows(tm_store *s, const char *queue, int all, int64_t id, tm_store_queue_fn fn,
+                      void *ud, long *n, struct tm_err *err)
 {
     tm_db_stmt *st;
+    *n = 0;
     if (tm__sq_prepare(s, "SELECT q.id, d.debt_id, q.queue, q.reason, q.journey, q.journey_state, "
-                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome, d.balance_minor, d.currency FROM agent_queue q "
+                   "q.created_at, q.status, q.closed_at, q.closed_by, q.outcome, d.balance_minor, d.currency, "
+                   "q.debt_id, d.consumer_id FROM agent_queue q "
                    "JOIN debts d ON d.id = q.debt_id WHERE (?1 IS NULL OR q.queue = ?1) AND "
-                   "(?2 <> 0 OR q.status = 'open') ORDER BY q.queue, q.created_at, q.id", &st) != TM_DB_OK)
+                   "(?2 <> 0 OR q.status = 'open') AND (?3 = 0 OR q.id = ?3) "
+                   "ORDER BY q.queue, q.created_at, q.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     tm__sq_bind_opt_text(st, 1, queue);
     tm__db_bind_int(st, 2, all != 0);
+    tm__db_bind_int64(st, 3, id);
     int rc = TM_OK, step;
     while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_queue_item q;
@@ -752,6 +758,8 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         char currency[4];
         q.balance = tm__db_column_int64(st, 11);
         tm__sq_copy_col(st, 12, currency, sizeof currency);
+        q.debt = tm__db_column_int64(st, 13);
+        q.consumer = tm__db_column_int64(st, 14);
         q.currency = currency;
         q.debt_ref = debt;
         q.queue = name;
@@ -760,12 +768,109 @@ int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_
         q.journey_state = state;
         q.closed_by = by;
         q.outcome = outcome;
+        ++*n;
         if ((rc = fn(ud, &q)) != TM_OK)
             break;
     }
     tm__db_finalize(st);
     if (rc == TM_OK && step != TM_DB_DONE && step != TM_DB_ROW)
         rc = tm__sq_error(s, err, "store");
+    return rc;
+}
+
+int tm_store_queue_list(tm_store *s, const char *queue, int all, tm_store_queue_fn fn, void *ud,
+                        struct tm_err *err)
+{
+    long n;
+    return queue_rows(s, queue, all, 0, fn, ud, &n, err);
+}
+
+int tm_store_queue_item(tm_store *s, int64_t id, tm_store_queue_fn fn, void *ud, int *found,
+                        struct tm_err *err)
+{
+    long n = 0;
+    int rc = id > 0 ? queue_rows(s, NULL, 1, id, fn, ud, &n, err) : TM_OK;
+    *found = n > 0;
+    return rc;
+}
+
+int tm_store_queue_claim_get(tm_store *s, const char *queue, int64_t id, int64_t now, int *found,
+                             char *holder, size_t cap, int64_t *held_until, struct tm_err *err)
+{
+    tm_db_stmt *st;
+    *found = 0;
+    holder[0] = '\0';
+    *held_until = 0;
+    /* q.queue = ?2 comes first so PostgreSQL types ?2 from the column: a
+     * statement it cannot type fails, and inside the claim's transaction. */
+    if (tm__sq_prepare(s, "SELECT c.claimed_by, c.expires_at FROM agent_queue q LEFT JOIN queue_claims c "
+                   "ON c.item = q.id AND c.expires_at > ?3 WHERE q.id = ?1 AND q.status = 'open' AND "
+                   "(q.queue = ?2 OR ?2 IS NULL)", &st) != TM_DB_OK)
+        return tm__sq_error(s, err, "store");
+    tm__db_bind_int64(st, 1, id);
+    tm__sq_bind_opt_text(st, 2, queue);
+    tm__db_bind_int64(st, 3, now);
+    int step = tm__sq_step(s, st);
+    if (step == TM_DB_ROW) {
+        *found = 1;
+        if (tm__db_column_type(st, 0) != TM_DB_NULL) {
+            tm__sq_copy_col(st, 0, holder, cap);
+            *held_until = tm__db_column_int64(st, 1);
+        }
+    }
+    tm__db_finalize(st);
+    if (step != TM_DB_ROW && step != TM_DB_DONE)
+        return tm__sq_error(s, err, "store");
+    return TM_OK;
+}
+
+int tm_store_queue_claim(tm_store *s, const char *queue, int64_t id, const char *by, int64_t now,
+                         int64_t until, int64_t *got, char *holder, size_t cap,
+                         int64_t *held_until, struct tm_err *err)
+{
+    *got = 0;
+    holder[0] = '\0';
+    *held_until = 0;
+    int rc;
+    if (id > 0) {
+        int found = 0;
+        rc = tm_store_queue_claim_get(s, queue, id, now, &found, holder, cap, held_until, err);
+        if (rc != TM_OK || !found)
+            return rc;
+        if (holder[0] && strcmp(holder, by) != 0)
+            return TM_OK; /* held by someone else */
+        holder[0] = '\0';
+        *held_until = 0;
+    } else {
+        /* The oldest open item of the queue that no one holds. */
+        tm_db_stmt *st;
+        if (tm__sq_prepare(s, "SELECT q.id FROM agent_queue q LEFT JOIN queue_claims c ON c.item = q.id "
+                       "AND c.expires_at > ?2 WHERE q.queue = ?1 AND q.status = 'open' AND c.item IS NULL "
+                       "ORDER BY q.created_at, q.id LIMIT 1", &st) != TM_DB_OK)
+            return tm__sq_error(s, err, "store");
+        tm__db_bind_text(st, 1, queue, -1, TM_DB_TRANSIENT);
+        tm__db_bind_int64(st, 2, now);
+        int step = tm__sq_step(s, st);
+        if (step == TM_DB_ROW)
+            id = tm__db_column_int64(st, 0);
+        tm__db_finalize(st);
+        if (step != TM_DB_ROW && step != TM_DB_DONE)
+            return tm__sq_error(s, err, "store");
+        if (step == TM_DB_DONE)
+            return TM_OK;
+    }
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "INSERT OR REPLACE INTO queue_claims (item, claimed_by, claimed_at, expires_at) "
+                   "VALUES (?1, ?2, ?3, ?4)", &st) != TM_DB_OK)
+        return tm__sq_error(s, err, "store");
+    tm__db_bind_int64(st, 1, id);
+    tm__db_bind_text(st, 2, by, -1, TM_DB_TRANSIENT);
+    tm__db_bind_int64(st, 3, now);
+    tm__db_bind_int64(st, 4, until);
+    rc = tm__sq_done(s, st, err);
+    tm__db_finalize(st);
+    if (rc == TM_OK)
+        *got = id;
     return rc;
 }
 

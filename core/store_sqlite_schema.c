@@ -437,6 +437,7 @@ static const char migration_15[] =
     ");\n"
     "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);\n";
 
+
 static const struct {
     int version; /* the migration that needs it */
     const char *table, *column, *decl;
@@ -476,11 +477,22 @@ static const struct {
 static const char migration_16[] =
     "CREATE INDEX IF NOT EXISTS api_tokens_person ON api_tokens(person) WHERE person IS NOT NULL;\n";
 
+/* 17: claims on agent queue items: an item an agent took to work (through
+ * the service) is given to no one else until it is closed or the claim
+ * expires. One row per item; a new claim replaces an expired one. */
+static const char migration_17[] =
+    "CREATE TABLE IF NOT EXISTS queue_claims (\n"
+    "  item INTEGER PRIMARY KEY REFERENCES agent_queue(id),\n"
+    "  claimed_by TEXT NOT NULL,\n"
+    "  claimed_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL\n"
+    ");\n";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
                                          migration_9, migration_10, migration_11,
                                          migration_12, migration_13, migration_14,
-                                         migration_15, migration_16};
+                                         migration_15, migration_16, migration_17};
 
 
 int tm_store_schema_version(tm_store *s)

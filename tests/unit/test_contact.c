@@ -136,3 +136,31 @@ TEST(stop_replies)
             TM_FAIL_("'%s' should not revoke consent", go_on[i]);
     ASSERT_EQ(tm_contact_is_stop(NULL), 0);
 }
+
+TEST(personal_data_masked_for_display)
+{
+    char out[64];
+    tm_contact_mask("+16175550174", out, sizeof out);
+    ASSERT_STR_EQ(out, "***-***-0174");
+    tm_contact_mask("(617) 555-0174", out, sizeof out);
+    ASSERT_STR_EQ(out, "***-***-0174");
+    tm_contact_mask("c1@example.com", out, sizeof out);
+    ASSERT_STR_EQ(out, "c***@example.com");
+    tm_contact_mask("Ann", out, sizeof out);
+    ASSERT_STR_EQ(out, "A***");
+    tm_contact_mask("01101", out, sizeof out);
+    ASSERT_STR_EQ(out, "0***");
+    tm_contact_mask("", out, sizeof out);
+    ASSERT_STR_EQ(out, "");
+    tm_contact_points p;
+    const char *json = "{\"first_name\":\"Ann\",\"last_name\":\"Lee\",\"phone\":\"+16175550174\","
+                       "\"email\":\"c1@example.com\",\"address1\":\"1 Main St\",\"zip\":\"01101\"}";
+    ASSERT_OK(tm_contact_points_read(json, strlen(json), "TX", &p, NULL));
+    tm_contact_points_mask(&p);
+    ASSERT_STR_EQ(p.first_name, "A***");
+    ASSERT_STR_EQ(p.last_name, "L***");
+    ASSERT_STR_EQ(p.phone, "***-***-0174");
+    ASSERT_STR_EQ(p.email, "c***@example.com");
+    ASSERT_STR_EQ(p.address1, "1***");
+    ASSERT_STR_EQ(p.work_phone, "");
+}

@@ -194,6 +194,30 @@ TEST(writes_by_key_replace_or_keep_the_row)
     ASSERT_EQ(added, 1);
     ASSERT_OK(tm_store_queue_add(s, &q, &added, &e));
     ASSERT_EQ(added, 0);
+    /* A claim holds the item from others until it expires; then a new claim
+     * replaces it (INSERT OR REPLACE on the item). */
+    int64_t claimed = 0, until = 0;
+    char holder[65];
+    ASSERT_OK(tm_store_begin(s, &e));
+    ASSERT_OK(tm_store_queue_claim(s, "hardship", 0, "ann", 100, 200, &claimed, holder, sizeof holder,
+                                   &until, &e));
+    ASSERT(claimed > 0);
+    int64_t item = claimed;
+    ASSERT_OK(tm_store_queue_claim(s, "hardship", item, "bob", 150, 250, &claimed, holder,
+                                   sizeof holder, &until, &e));
+    ASSERT_EQ(claimed, 0);
+    ASSERT_STR_EQ(holder, "ann");
+    ASSERT_EQ(until, 200);
+    ASSERT_OK(tm_store_queue_claim(s, "hardship", item, "bob", 300, 400, &claimed, holder,
+                                   sizeof holder, &until, &e));
+    ASSERT_EQ(claimed, item);
+    ASSERT_OK(tm_store_commit(s, &e));
+    ASSERT_OK(tm_store_queue_claim_get(s, "hardship", item, 350, &found, holder, sizeof holder,
+                                       &until, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_STR_EQ(holder, "bob");
+    ASSERT_EQ(until, 400);
+    ASSERT_EQ(tm__store_query_int(s, "SELECT COUNT(*) FROM queue_claims"), 1);
 
     /* A score replaced, people added once, roles granted once. */
     ASSERT_OK(tm_store_score_set(s, d, "m", 0.25, NULL, 70, &e));
