@@ -77,7 +77,7 @@ UNIT_BIN    = $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 BENCH_SRC   = $(wildcard bench/bench_*.c)
 BENCH_BIN   = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: soak fuzz all deps demo test test-clock test-unit check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
+.PHONY: soak fuzz all deps demo test test-clock test-unit test-pg bench-pg check-layers luadoc check-luadoc asan bench install clean lua54 luajit-test
 
 all: $(OUT_BIN)
 
@@ -174,11 +174,20 @@ test-clock: test-unit
 	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) TM_LUA=$(LUA) \
 	    TM_LUAJIT_SUITE=$(if $(SAN),,$(if $(filter luajit,$(LUA)),,1)) sh tests/run_clock.sh
 
+# The store's unit tests and the SQLite-against-PostgreSQL end-to-end test on
+# a throw-away PostgreSQL cluster (tests/run_pg.sh); `make test` runs it too.
+test-pg: test-unit
+	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh tests/run_pg.sh
+
 luajit-build:
 	$(MAKE) LUA=luajit test-unit
 
 asan:
 	$(MAKE) SAN=address,undefined OPT="-O1 -g" test
+
+# The store on PostgreSQL next to SQLite (bench/bench_pg.sh; prints figures).
+bench-pg: $(OUT_BIN)
+	@TM_BIN=$(abspath $(OUT_BIN)) sh bench/bench_pg.sh
 
 bench: $(OUT_BIN) $(BENCH_BIN)
 	@TM_BIN=$(abspath $(OUT_BIN)) TM_BUILD=$(abspath $(B)) sh bench/run.sh

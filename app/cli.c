@@ -88,7 +88,16 @@ int tm_cli_open_keys(const tm_cli *cli, tm_store *s, int mode, tm_keys **keys)
     struct tm_err e = {0};
     struct stat st;
     int rc;
-    if (stat(path, &st) != 0 && errno == ENOENT && !cli->key_file) {
+    /* A PostgreSQL store has no file beside which a key could lie, and its
+     * key never goes into the database: it must be named. */
+    if (tm_store_is_url(cli->db) && !cli->key_file) {
+        fprintf(stderr,
+                "tallyman: %s is a PostgreSQL store: give its key file with --key-file or "
+                "$TALLYMAN_KEY_FILE (the key is never kept in the database)\n",
+                cli->db);
+        return TM_EXIT_FAIL;
+    }
+    if (stat(path, &st) != 0 && errno == ENOENT && (!cli->key_file || tm_store_is_url(cli->db))) {
         /* Only a store with nothing in it may get a new key: one that holds
          * data was written with a key a new file would not have, and using
          * a new one would leave that data unreadable and its chain broken. */

@@ -103,6 +103,8 @@ int tm_cmd_pay(tm_cli *cli);
 int tm_cmd_tokens(tm_cli *cli);
 int tm_cmd_serve(tm_cli *cli);
 int tm_cmd_users(tm_cli *cli);
+/* `tallyman store copy --from STORE --to STORE` (app/cmd_store.c). */
+int tm_cmd_store(tm_cli *cli);
 
 /* The person running the command: the operating system's user name of the
  * effective user (getpwuid(geteuid())), never a name given as an option.

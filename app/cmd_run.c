@@ -52,7 +52,8 @@ static const char run_help[] =
     "  --days N       run N days in a row from --date (a simulation of the cycle)\n"
     "  --events FILE  events (JSON lines, as for `tallyman event`) fed in on the\n"
     "                 day they happen, before that day's cycle\n"
-    "  --spool DIR    write one file per message under DIR (default: <db>.spool)\n"
+    "  --spool DIR    write one file per message under DIR (default: <db>.spool; needed\n"
+    "                 with a postgresql:// store)\n"
     "  --webhook URL  POST each message as JSON to URL (http:// or https://), with\n"
     "                 retries; https always verifies the server's certificate and\n"
     "                 host name (against the system CA store unless --webhook-ca)\n"
@@ -376,6 +377,10 @@ int tm_cmd_run(tm_cli *cli)
     }
     if (spool && webhook)
         return tm_cli_usage_error("run", "give --spool or --webhook, not both");
+    /* The default spool lies beside the store's file; a PostgreSQL store
+     * has none. */
+    if (!spool && !webhook && tm_store_is_url(cli->db))
+        return tm_cli_usage_error("run", "a PostgreSQL store needs --spool DIR or --webhook URL");
     /* TLS options without a webhook would be ignored silently: say so instead. */
     if (!webhook && (wopts.ca_file || wopts.client_cert || wopts.client_key || secret_file))
         return tm_cli_usage_error("run", "--webhook-ca, --webhook-cert, --webhook-key and "

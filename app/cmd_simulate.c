@@ -942,9 +942,8 @@ int tm_cmd_simulate(tm_cli *cli)
         return tm_cli_usage_error("simulate", "--costs %s: %s", costs, e.msg);
     S.costs_file = costs;
     struct stat sst;
-    if (strstr(cli->db, "://") != NULL || stat(cli->db, &sst) != 0 || !S_ISREG(sst.st_mode)) {
-        fprintf(stderr, "tallyman: %s: no such store (simulation needs a SQLite store file)\n",
-                cli->db);
+    if (!tm_store_is_url(cli->db) && (stat(cli->db, &sst) != 0 || !S_ISREG(sst.st_mode))) {
+        fprintf(stderr, "tallyman: %s: no such store\n", cli->db);
         return TM_EXIT_FAIL;
     }
     char kpath[PATH_MAX];

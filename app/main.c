@@ -31,6 +31,7 @@ static const command commands[] = {
     {"event", tm_cmd_event, "apply events (payments, promises, disputes, ...) from JSON lines"},
     {"keys", tm_cmd_keys, "rotate the encryption key and re-encrypt the store"},
     {"audit", tm_cmd_audit, "verify the audit chain, or export it as JSON lines"},
+    {"store", tm_cmd_store, "copy a whole store: a SQLite file to PostgreSQL, or back"},
     {"scripts", tm_cmd_scripts, "script sets: propose, approve, activate, rollback, list, show"},
     {"users", tm_cmd_users, "the people who may change what runs, and their roles"},
     {"score", tm_cmd_score, "train a propensity scorecard from the outcomes in the store"},
@@ -60,8 +61,8 @@ static void print_help(FILE *f)
             "\n"
             "Options (before or after the command):\n"
             "  --scripts DIR      the script tree (default: %s)\n"
-            "  --db PATH|URL      the store (default: tallyman.db, a SQLite file; postgresql://\n"
-            "                     URLs are not available in this build)\n"
+            "  --db PATH|URL      the store (default: $TALLYMAN_DB, or tallyman.db): a SQLite\n"
+            "                     file, or a postgresql:// URL (then --key-file is needed)\n"
             "  --key-file PATH    encryption keys (default: $TALLYMAN_KEY_FILE, or <db>.key)\n"
             "  --draft            run, decide, simulate: run the working tree (--scripts) as a\n"
             "                     draft instead of the store's active script set\n"
@@ -75,6 +76,12 @@ static void print_help(FILE *f)
 int main(int argc, char **argv)
 {
     tm_cli cli = {.prog = argv[0], .db = "tallyman.db", .key_file = getenv("TALLYMAN_KEY_FILE")};
+    /* The store may be named once for a shell (a PostgreSQL URL, typically). */
+    const char *env_db = getenv("TALLYMAN_DB");
+    if (env_db && *env_db) {
+        cli.db = env_db;
+        cli.db_given = 1;
+    }
     /* Pull the global options out wherever they stand; keep the rest in order. */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (rest == NULL)

@@ -53,13 +53,18 @@ typedef struct tm_store tm_store;
 
 /* Opens (creating if needed) the store at `path` and applies every pending
  * migration in one transaction each, so *out is at TM_STORE_SCHEMA_VERSION.
- * `path` is a file name; a "postgresql://" URL is refused with TM_EINVAL
- * until that backend exists. TM_ESTORE (err naming the path or the
- * migration) when the file cannot be opened or created, is not a store, or
- * is at a schema version newer than this build; TM_ENOMEM. On failure *out
- * is NULL and nothing is left open. The caller frees the store with
+ * `path` is a file name (SQLite) or a "postgresql://" URL (PostgreSQL: the
+ * database must exist; the store makes its tables). TM_EINVAL for a URL that
+ * does not parse; TM_ESTORE (err naming the path or URL, never a password,
+ * or the migration) when the file cannot be opened or created, is not a
+ * store, the server cannot be reached or refuses the login, or the store is
+ * at a schema version newer than this build; TM_ENOMEM. On failure *out is
+ * NULL and nothing is left open. The caller frees the store with
  * tm_store_close(). */
 int tm_store_open(const char *path, tm_store **out, struct tm_err *err);
+/* 1 when `path` names a PostgreSQL store ("postgresql://" or "postgres://"),
+ * 0 for a file (or NULL). */
+int tm_store_is_url(const char *path);
 /* Rolls back a transaction still in progress and frees the store and all it
  * holds. NULL is allowed (nothing happens). */
 void tm_store_close(tm_store *s);
@@ -917,10 +922,26 @@ int tm_store_history(tm_store *s, int64_t consumer, int64_t since, tm_store_hist
 /* ---- Simulation (core/sim.c, `tallyman simulate`) -------------------------
  * Copies the whole store at `src` to a new store `dst` (which must not
  * exist) in one consistent read, never writing or migrating the source (for
- * SQLite a -shm file may appear beside it, as for any reader). TM_EINVAL for
- * NULL paths or a URL (a file store only, for now); TM_ESTORE with `err`
- * naming the files when the source cannot be read or the copy written. */
+ * SQLite a -shm file may appear beside it, as for any reader; a PostgreSQL
+ * source, a URL, is opened as any command opens it and copied with
+ * tm_store_copy). `dst` is a file. TM_EINVAL for NULL paths or a URL as
+ * `dst`; TM_ESTORE with `err` naming the files when the source cannot be
+ * read or the copy written. */
 int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err);
+
+/* Copies the whole store `from` to the store `to` (each a file or a
+ * postgresql:// URL, either way round; `to` is made or migrated first and
+ * must hold no data): every table, row by row, each value as stored, so ids,
+ * ciphertexts (under the same key file) and the audit chain with its head
+ * are the same and `audit verify` holds on the copy. The source is read in
+ * one transaction holding its write lock; the destination is written in one
+ * transaction, all or nothing. Leases held on the source are not copied.
+ * fn (may be NULL) is told each table and its row count as it is done.
+ * TM_EEXIST when `to` holds data; TM_ESTORE, TM_EINVAL, TM_ENOMEM as
+ * tm_store_open says, err naming the table. */
+typedef void (*tm_store_copy_fn)(void *ud, const char *table, int64_t rows);
+int tm_store_copy(const char *from, const char *to, tm_store_copy_fn fn, void *ud,
+                  struct tm_err *err);
 
 /* Makes every open debt start afresh: no journey, state, variant, timer,
  * step, offer or closed reason; the outbox, the gate decisions and the

@@ -27,4 +27,13 @@ typedef int (*tm__store_fault_fn)(void *ud, const char *what);
  * use while another thread uses a store. */
 void tm__store_fault_install(tm__store_fault_fn fn, void *ud);
 
+/* Runs `sql` (one or more statements in SQLite's dialect, translated on
+ * PostgreSQL) on the store directly, for tests that set up or damage rows;
+ * it bypasses the audit chain. On PostgreSQL the id columns' sequences then
+ * move past the highest id, as SQLite's rowids do. TM_OK or TM_ESTORE. */
+int tm__store_exec(tm_store *s, const char *sql, struct tm_err *err);
+/* The first column of the first row `sql` gives, as an integer; -1 when it
+ * fails or gives no row. */
+long long tm__store_query_int(tm_store *s, const char *sql);
+
 #endif

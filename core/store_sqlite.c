@@ -9,8 +9,10 @@
  * The database runs in WAL mode with synchronous=NORMAL (a commit survives a
  * process crash; WAL keeps readers and the writer apart) and foreign keys on.
  */
+#include <sqlite3.h>
+
 #include "store_int.h"
-#include "store_sqlite_int.h"
+#include "store_pg_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,27 +104,48 @@ static int fault(tm_store *s, const char *what)
 
 /* sqlite3_step: SQLITE_ROW is a row, SQLITE_DONE is done, anything else is
  * an error the caller reports with sql_error (never "not found"). */
-int tm__sq_step(tm_store *s, sqlite3_stmt *st)
+int tm__sq_step(tm_store *s, tm_db_stmt *st)
 {
+    if (s->pg)
+        return tm__pq_step(s, st);
     int rc = fault(s, "step");
-    return rc ? rc : sqlite3_step(st);
+    return rc ? rc : sqlite3_step(st->sq);
 }
 
-int tm__sq_prepare(tm_store *s, const char *sql, sqlite3_stmt **st)
+int tm__sq_prepare(tm_store *s, const char *sql, tm_db_stmt **st)
 {
     *st = NULL;
+    if (s->pg)
+        return tm__pq_prepare(s, sql, st);
     int rc = fault(s, "prepare");
-    return rc ? rc : sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc)
+        return rc;
+    tm_db_stmt *w = calloc(1, sizeof *w);
+    if (!w)
+        return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &w->sq, NULL);
+    if (rc != SQLITE_OK || !w->sq) {
+        sqlite3_finalize(w->sq);
+        free(w);
+        return rc != SQLITE_OK ? rc : SQLITE_MISUSE;
+    }
+    w->s = s;
+    *st = w;
+    return SQLITE_OK;
 }
 
 int tm__sq_error(tm_store *s, struct tm_err *err, const char *what)
 {
+    if (s->pg)
+        return tm_err_set(err, TM_ESTORE, "%s: %s", what, s->pg->msg);
     return tm_err_set(err, TM_ESTORE, "%s: %s", what,
                       s->fault_rc ? sqlite3_errstr(s->fault_rc) : sqlite3_errmsg(s->db));
 }
 
 int tm__sq_exec(tm_store *s, const char *sql, struct tm_err *err)
 {
+    if (s->pg)
+        return tm__pq_exec(s, sql, err);
     char *msg = NULL;
     int frc = fault(s, "exec");
     if (frc)
@@ -141,12 +164,21 @@ int tm__sq_exec(tm_store *s, const char *sql, struct tm_err *err)
 int tm_store_open(const char *path, tm_store **out, struct tm_err *err)
 {
     *out = NULL;
-    if (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0)
-        return tm_err_set(err, TM_EINVAL, "%s: the PostgreSQL store is not available in this build yet",
-                          path);
     tm_store *s = calloc(1, sizeof *s);
     if (!s)
         return tm_err_set(err, TM_ENOMEM, "out of memory");
+    if (tm_store_is_url(path)) {
+        int rc = tm__pq_open(s, path, err);
+        if (rc == TM_OK)
+            rc = tm__sq_migrate(s, err);
+        if (rc != TM_OK) {
+            tm__pq_close(s);
+            free(s);
+            return rc;
+        }
+        *out = s;
+        return TM_OK;
+    }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         int rc = tm_err_set(err, TM_ESTORE, "%s: cannot open the store: %s", path,
@@ -179,12 +211,15 @@ void tm_store_close(tm_store *s)
     if (!s)
         return;
     if (s->depth > 0)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        tm_store_rollback(s);
     for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(s->st[i]);
+        tm__db_finalize(s->st[i]);
     for (int i = 0; i < s->ncache; i++)
-        sqlite3_finalize(s->cache[i].st);
-    sqlite3_close_v2(s->db);
+        tm__db_finalize(s->cache[i].st);
+    if (s->pg)
+        tm__pq_close(s);
+    else
+        sqlite3_close_v2(s->db);
     free(s);
 }
 
@@ -195,7 +230,7 @@ int tm_store_begin(tm_store *s, struct tm_err *err)
     /* IMMEDIATE takes the write lock now (waiting for it up to the busy
      * timeout), so what the transaction reads first, such as the audit
      * chain's tail, cannot change under it before it writes. */
-    int rc = tm__sq_exec(s, "BEGIN IMMEDIATE", err);
+    int rc = s->pg ? tm__pq_begin(s, err) : tm__sq_exec(s, "BEGIN IMMEDIATE", err);
     if (rc != TM_OK) {
         s->depth = 0;
         return rc;
@@ -211,6 +246,8 @@ int tm_store_commit(tm_store *s, struct tm_err *err)
     if (--s->depth > 0)
         return TM_OK;
     s->tx = 0;
+    if (s->pg)
+        return tm__pq_commit(s, err);
     int rc = tm__sq_exec(s, "COMMIT", err);
     /* A COMMIT that fails (SQLITE_BUSY, a full disk) may leave the
      * transaction open: end it, so nothing of it commits later by surprise. */
@@ -225,39 +262,55 @@ void tm_store_rollback(tm_store *s)
         return;
     s->depth = 0;
     s->tx = 0;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->pg)
+        tm__pq_rollback(s);
+    else
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 uint64_t tm_store_tx_id(tm_store *s) { return s->tx; }
 
+void tm__sq_abort(tm_store *s)
+{
+    if (s->pg)
+        tm__pq_rollback(s);
+    else
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 sqlite3 *tm_store_sqlite(tm_store *s) { return s->db; }
+
+int tm_store_is_url(const char *path)
+{
+    return path && (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
 
 /* ---------------------------------------------------------------------------
  * Statements.
  */
-sqlite3_stmt *tm__sq_stmt(tm_store *s, enum tm__sq_st which, struct tm_err *err)
+tm_db_stmt *tm__sq_stmt(tm_store *s, enum tm__sq_st which, struct tm_err *err)
 {
     if (!s->st[which] &&
         tm__sq_prepare(s, stmt_sql[which], &s->st[which]) != SQLITE_OK) {
         tm__sq_error(s, err, "preparing a statement");
         return NULL;
     }
-    sqlite3_reset(s->st[which]);
-    sqlite3_clear_bindings(s->st[which]);
+    tm__db_reset(s->st[which]);
+    tm__db_clear_bindings(s->st[which]);
     return s->st[which];
 }
 
 /* The statement for `sql` (a static array), prepared on first use and
  * reset for reuse; NULL with err set when it cannot be prepared. */
-sqlite3_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err)
+tm_db_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err)
 {
     for (int i = 0; i < s->ncache; i++)
         if (s->cache[i].sql == sql) {
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
+            tm__db_reset(s->cache[i].st);
+            tm__db_clear_bindings(s->cache[i].st);
             return s->cache[i].st;
         }
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, sql, &st) != SQLITE_OK) {
         tm__sq_error(s, err, "preparing a statement");
         return NULL;
@@ -269,13 +322,13 @@ sqlite3_stmt *tm__sq_cached(tm_store *s, const char *sql, struct tm_err *err)
     return st;
 }
 
-/* Runs a one-off statement with text and integer parameters: "t" binds the
+/* Runs a statement with text and integer parameters: "t" binds the
  * next text, "i" the next integer, "n" a NULL. */
 int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *err, ...)
 {
     /* Prepared once and kept (`sql` is always a string literal): the
      * daily cycle renews its lease with each transaction. */
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
     va_list ap;
@@ -284,22 +337,22 @@ int tm__sq_run(tm_store *s, const char *sql, const char *types, struct tm_err *e
         if (types[i] == 't') {
             const char *v = va_arg(ap, const char *);
             if (v)
-                sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+                tm__db_bind_text(st, i + 1, v, -1, TM_DB_TRANSIENT);
         } else if (types[i] == 'i') {
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            tm__db_bind_int64(st, i + 1, va_arg(ap, int64_t));
         }
     }
     va_end(ap);
     int rc = tm__sq_step(s, st);
     rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? TM_OK : tm__sq_error(s, err, "store");
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc;
 }
 
-int tm__sq_done(tm_store *s, sqlite3_stmt *st, struct tm_err *err)
+int tm__sq_done(tm_store *s, tm_db_stmt *st, struct tm_err *err)
 {
     int rc = tm__sq_step(s, st);
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
@@ -309,8 +362,14 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
 {
     if (src == NULL || dst == NULL)
         return tm_err_set(err, TM_EINVAL, "tm_store_snapshot: NULL path");
+    if (strstr(dst, "://") != NULL)
+        return tm_err_set(err, TM_EINVAL, "%s: a snapshot is a SQLite file", dst);
+    /* A PostgreSQL store is read in one transaction and written to the new
+     * file row by row. */
+    if (tm_store_is_url(src))
+        return tm_store_copy(src, dst, NULL, NULL, err);
     if (strstr(src, "://") != NULL)
-        return tm_err_set(err, TM_EINVAL, "%s: only a SQLite store can be copied", src);
+        return tm_err_set(err, TM_EINVAL, "%s: not a store this build can read", src);
     sqlite3 *db = NULL;
     int rc = TM_OK;
     if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -327,4 +386,26 @@ int tm_store_snapshot(const char *src, const char *dst, struct tm_err *err)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
+}
+
+/* ---- For tests (store_int.h) --------------------------------------------- */
+
+int tm__store_exec(tm_store *s, const char *sql, struct tm_err *err)
+{
+    int rc = tm__sq_exec(s, sql, err);
+    if (rc == TM_OK && s->pg)
+        rc = tm__pq_sync_ids(s, err);
+    return rc;
+}
+
+long long tm__store_query_int(tm_store *s, const char *sql)
+{
+    tm_db_stmt *st;
+    long long n = -1;
+    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+        return -1;
+    if (tm__sq_step(s, st) == SQLITE_ROW)
+        n = tm__db_column_int64(st, 0);
+    tm__db_finalize(st);
+    return n;
 }

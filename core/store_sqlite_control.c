@@ -16,61 +16,61 @@
  * the key checks below: fn is called with each row's id, the associated data
  * its ciphertext is bound to, and the ciphertext.
  */
-static int scan_blobs(tm_store *s, sqlite3_stmt *st, tm_store_blob_fn fn, void *ud, int *seen,
+static int scan_blobs(tm_store *s, tm_db_stmt *st, tm_store_blob_fn fn, void *ud, int *seen,
                       int64_t *last_id, struct tm_err *err)
 {
     int rc = TM_OK, step;
     *seen = 0;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
         (*seen)++;
-        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t id = tm__db_column_int64(st, 0);
         if (last_id)
             *last_id = id;
-        rc = fn(ud, id, (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
-                (size_t)sqlite3_column_bytes(st, 2));
+        rc = fn(ud, id, (const char *)tm__db_column_text(st, 1), tm__db_column_blob(st, 2),
+                (size_t)tm__db_column_bytes(st, 2));
     }
     /* A scan cut short by an error is not a scan that saw everything. */
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "scanning encrypted records");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
 int tm_store_scan_stale_pii(tm_store *s, int key_version, int limit, tm_store_blob_fn fn, void *ud,
                             int *seen, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT id, 'consumer:' || external_id, pii FROM consumers WHERE key_version "
-                   "IS NOT NULL AND key_version <> ? AND pii IS NOT NULL LIMIT ?", &st) != SQLITE_OK)
+                   "IS NOT NULL AND key_version <> ? AND pii IS NOT NULL LIMIT ?", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int(st, 1, key_version);
-    sqlite3_bind_int(st, 2, limit);
+    tm__db_bind_int(st, 1, key_version);
+    tm__db_bind_int(st, 2, limit);
     return scan_blobs(s, st, fn, ud, seen, NULL, err);
 }
 
 int tm_store_scan_attributes(tm_store *s, int64_t *after, int limit, tm_store_blob_fn fn, void *ud,
                              int *seen, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT id, 'debt:' || debt_id, attributes FROM debts WHERE id > ? AND "
-                   "attributes IS NOT NULL ORDER BY id LIMIT ?", &st) != SQLITE_OK)
+                   "attributes IS NOT NULL ORDER BY id LIMIT ?", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, *after);
-    sqlite3_bind_int(st, 2, limit);
+    tm__db_bind_int64(st, 1, *after);
+    tm__db_bind_int(st, 2, limit);
     return scan_blobs(s, st, fn, ud, seen, after, err);
 }
 
 int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob, size_t len,
                                  struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "UPDATE debts SET attributes = ? WHERE id = ?", &st) !=
-        SQLITE_OK)
+        TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, debt);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    sqlite3_finalize(st);
+    tm__db_bind_blob(st, 1, blob, (int)len, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, debt);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -79,46 +79,46 @@ int tm_store_debt_set_attributes(tm_store *s, int64_t debt, const uint8_t *blob,
  */
 int tm_store_audit_tail(tm_store *s, int64_t *seq, char hash[65], struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_AUDIT_TAIL, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_AUDIT_TAIL, err);
     if (!st)
         return TM_ESTORE;
     *seq = 0;
     hash[0] = '\0';
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(st, 0);
+    if (step == TM_DB_ROW) {
+        *seq = tm__db_column_int64(st, 0);
         tm__sq_copy_col(st, 1, hash, 65);
     }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading the audit chain");
+    tm__db_reset(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading the audit chain");
 }
 
 int tm_store_audit_add(tm_store *s, const tm_audit_rec *r, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_AUDIT_ADD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_AUDIT_ADD, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, r->seq);
-    sqlite3_bind_int64(st, 2, r->at);
-    sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, r->details, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, r->prev_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, r->hash, -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 1, r->seq);
+    tm__db_bind_int64(st, 2, r->at);
+    tm__db_bind_text(st, 3, r->actor, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 4, r->action, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 5, r->subject, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 6, r->details, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 7, r->prev_hash, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 8, r->hash, -1, TM_DB_STATIC);
     return tm__sq_done(s, st, err);
 }
 
 static const char *type_name(int type)
 {
     switch (type) {
-    case SQLITE_INTEGER:
+    case TM_DB_INTEGER:
         return "an integer";
-    case SQLITE_FLOAT:
+    case TM_DB_FLOAT:
         return "a real number";
-    case SQLITE_TEXT:
+    case TM_DB_TEXT:
         return "text";
-    case SQLITE_BLOB:
+    case TM_DB_BLOB:
         return "a blob";
     default:
         return "NULL";
@@ -129,16 +129,16 @@ static const char *type_name(int type)
  * *out (never NULL) and *len. When the value is not text, or text holding a
  * NUL byte (which a C string would silently end at), and `why` is still
  * empty, says so in `why`. */
-static void audit_text(sqlite3_stmt *st, int col, const char *name, const char **out, size_t *len,
+static void audit_text(tm_db_stmt *st, int col, const char *name, const char **out, size_t *len,
                        char *why, size_t cap)
 {
-    int type = sqlite3_column_type(st, col); /* before any conversion */
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    *len = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    int type = tm__db_column_type(st, col); /* before any conversion */
+    const char *t = (const char *)tm__db_column_text(st, col);
+    *len = t ? (size_t)tm__db_column_bytes(st, col) : 0;
     *out = t ? t : "";
     if (why[0])
         return;
-    if (type != SQLITE_TEXT)
+    if (type != TM_DB_TEXT)
         snprintf(why, cap, "its %s is stored as %s, not text", name, type_name(type));
     else if (strlen(*out) != *len)
         snprintf(why, cap, "its %s holds a NUL byte after %zu of its %zu bytes", name, strlen(*out),
@@ -147,12 +147,12 @@ static void audit_text(sqlite3_stmt *st, int col, const char *name, const char *
 
 /* An integer column read exactly: 0 when the stored value is of another type
  * (a real 130.7 or a text '130abc' would otherwise read as 130). */
-static int audit_int(sqlite3_stmt *st, int col, const char *name, int64_t *out, char *why,
+static int audit_int(tm_db_stmt *st, int col, const char *name, int64_t *out, char *why,
                      size_t cap)
 {
-    int type = sqlite3_column_type(st, col);
-    *out = sqlite3_column_int64(st, col);
-    if (type == SQLITE_INTEGER)
+    int type = tm__db_column_type(st, col);
+    *out = tm__db_column_int64(st, col);
+    if (type == TM_DB_INTEGER)
         return 1;
     if (!why[0])
         snprintf(why, cap, "its %s is stored as %s, not an integer", name, type_name(type));
@@ -162,14 +162,14 @@ static int audit_int(sqlite3_stmt *st, int col, const char *name, int64_t *out, 
 int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], char mac[65],
                         struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_AUDIT_HEAD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_AUDIT_HEAD, err);
     if (!st)
         return TM_ESTORE;
     int step = tm__sq_step(s, st);
-    *present = step == SQLITE_ROW;
+    *present = step == TM_DB_ROW;
     *seq = 0;
     hash[0] = mac[0] = '\0';
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading the audit head");
+    int rc = step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading the audit head");
     if (*present) {
         char why[160] = "";
         const char *h, *m;
@@ -189,19 +189,19 @@ int tm_store_audit_head(tm_store *s, int *present, int64_t *seq, char hash[65], 
             memcpy(mac, m, 65);
         }
     }
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc;
 }
 
 int tm_store_audit_set_head(tm_store *s, int64_t seq, const char *hash, const char *mac,
                             struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_AUDIT_SET_HEAD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_AUDIT_SET_HEAD, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 1, seq);
+    tm__db_bind_text(st, 2, hash, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 3, mac, -1, TM_DB_STATIC);
     return tm__sq_done(s, st, err);
 }
 
@@ -215,19 +215,19 @@ int tm_store_audit_scan_actor(tm_store *s, int64_t from, int64_t to, const char 
                               const char *actor, int (*fn)(void *ud, const tm_audit_rec *r),
                               void *ud, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit "
                    "WHERE at >= ?1 AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR subject = ?3) "
-                   "AND (?4 IS NULL OR actor = ?4) ORDER BY seq", &st) != SQLITE_OK)
+                   "AND (?4 IS NULL OR actor = ?4) ORDER BY seq", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
+    tm__db_bind_int64(st, 1, from);
+    tm__db_bind_int64(st, 2, to);
     if (subject)
-        sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, 3, subject, -1, TM_DB_STATIC);
     if (actor)
-        sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, 4, actor, -1, TM_DB_STATIC);
     int rc;
-    while ((rc = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while ((rc = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_audit_rec r;
         char why[160] = "";
         audit_int(st, 0, "seq", &r.seq, why, sizeof why);
@@ -240,12 +240,12 @@ int tm_store_audit_scan_actor(tm_store *s, int64_t from, int64_t to, const char 
         audit_text(st, 7, "hash", &r.hash, &r.hash_len, why, sizeof why);
         r.malformed = why[0] ? why : NULL;
         if (fn(ud, &r)) {
-            rc = SQLITE_DONE;
+            rc = TM_DB_DONE;
             break;
         }
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_finalize(st);
+    return rc == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 /* ---------------------------------------------------------------------------
@@ -263,19 +263,19 @@ int tm_store_script_text_put(tm_store *s, const char *set_hash, const char *path
     if (!is_hash(set_hash) || !is_hash(sha256) || !path)
         return tm_err_set(err, TM_EINVAL, "script text: a hash of 64 characters and a path are needed");
     int rc = TM_OK;
-    sqlite3_stmt *st = tm__sq_cached(s, "INSERT OR IGNORE INTO script_texts (sha256, text) VALUES (?1, ?2)", err);
+    tm_db_stmt *st = tm__sq_cached(s, "INSERT OR IGNORE INTO script_texts (sha256, text) VALUES (?1, ?2)", err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, len ? text : "", (int)len, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, sha256, -1, TM_DB_STATIC);
+    tm__db_bind_blob(st, 2, len ? text : "", (int)len, TM_DB_STATIC);
     if ((rc = tm__sq_done(s, st, err)) != TM_OK)
         return rc;
     st = tm__sq_cached(s, "INSERT OR IGNORE INTO gate_gen_files (set_hash, path, sha256) VALUES (?1, ?2, ?3)", err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, set_hash, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 2, path, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 3, sha256, -1, TM_DB_STATIC);
     return tm__sq_done(s, st, err);
 }
 
@@ -284,15 +284,15 @@ int tm_store_script_set_kept(tm_store *s, const char *set_hash, int *kept, struc
     *kept = 0;
     if (!is_hash(set_hash))
         return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
-    sqlite3_stmt *st = tm__sq_cached(s, "SELECT 1 FROM gate_gen_files WHERE set_hash = ?1 UNION ALL SELECT 1 FROM script_generations "
+    tm_db_stmt *st = tm__sq_cached(s, "SELECT 1 FROM gate_gen_files WHERE set_hash = ?1 UNION ALL SELECT 1 FROM script_generations "
                                      "WHERE hash = ?1 LIMIT 1", err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, set_hash, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    *kept = step == SQLITE_ROW;
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    *kept = step == TM_DB_ROW;
+    tm__db_reset(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_text_fn fn, void *ud,
@@ -300,23 +300,23 @@ int tm_store_script_texts(tm_store *s, const char *set_hash, tm_store_script_tex
 {
     if (!is_hash(set_hash))
         return tm_err_set(err, TM_EINVAL, "script set: not a hash of 64 characters");
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT f.path, f.sha256, b.text FROM (SELECT path, sha256 FROM gate_gen_files "
                    "WHERE set_hash = ?1 UNION SELECT sf.path, sf.sha256 FROM script_files sf JOIN "
                    "script_generations g ON g.id = sf.generation WHERE g.hash = ?1) f JOIN script_texts b "
-                   "ON b.sha256 = f.sha256 ORDER BY f.path", &st) != SQLITE_OK)
+                   "ON b.sha256 = f.sha256 ORDER BY f.path", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, set_hash, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, set_hash, -1, TM_DB_STATIC);
     int step, rc = TM_OK;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
-        const char *text = sqlite3_column_blob(st, 2);
-        size_t len = (size_t)sqlite3_column_bytes(st, 2);
-        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
+        const char *text = tm__db_column_blob(st, 2);
+        size_t len = (size_t)tm__db_column_bytes(st, 2);
+        rc = fn(ud, (const char *)tm__db_column_text(st, 0), (const char *)tm__db_column_text(st, 1),
                 text ? text : "", len);
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "reading a script set's texts");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -328,21 +328,21 @@ int tm_store_key_check_get(tm_store *s, int version, char value[65], int *found,
     *found = 0;
     value[0] = '\0';
     static const char sql[] = "SELECT check_value FROM key_checks WHERE version = ?";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int(st, 1, version);
+    tm__db_bind_int(st, 1, version);
     int step = tm__sq_step(s, st);
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    if (step == SQLITE_ROW) {
+    int rc = step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    if (step == TM_DB_ROW) {
         /* Compared whole: a value of another length or type never matches. */
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
+        const char *t = (const char *)tm__db_column_text(st, 0);
+        int n = tm__db_column_bytes(st, 0);
         *found = 1;
-        if (sqlite3_column_type(st, 0) == SQLITE_TEXT && t && n == 64 && strlen(t) == 64)
+        if (tm__db_column_type(st, 0) == TM_DB_TEXT && t && n == 64 && strlen(t) == 64)
             memcpy(value, t, 65);
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -351,14 +351,14 @@ int tm_store_key_check_put(tm_store *s, int version, const char *value, int64_t 
 {
     static const char sql[] =
         "INSERT INTO key_checks (version, check_value, recorded_at) VALUES (?1, ?2, ?3)";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int(st, 1, version);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, at);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "recording a key check");
-    sqlite3_finalize(st);
+    tm__db_bind_int(st, 1, version);
+    tm__db_bind_text(st, 2, value, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 3, at);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "recording a key check");
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -367,17 +367,17 @@ int tm_store_key_check_max(tm_store *s, int *max, int *count, struct tm_err *err
     *max = 0;
     *count = 0;
     static const char sql[] = "SELECT COALESCE(MAX(version), 0), COUNT(*) FROM key_checks";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     int rc = TM_OK;
-    if (tm__sq_step(s, st) == SQLITE_ROW) {
-        *max = sqlite3_column_int(st, 0);
-        *count = sqlite3_column_int(st, 1);
+    if (tm__sq_step(s, st) == TM_DB_ROW) {
+        *max = tm__db_column_int(st, 0);
+        *count = tm__db_column_int(st, 1);
     } else {
         rc = tm__sq_error(s, err, "store");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -391,19 +391,19 @@ int tm_store_count_data(tm_store *s, tm_store_counts *c, struct tm_err *err)
         "(SELECT COUNT(*) FROM script_generations) + (SELECT COUNT(*) FROM users), "
         "(SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM audit_head), "
         "(SELECT COUNT(*) FROM key_checks)";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     int rc = TM_OK;
-    if (tm__sq_step(s, st) == SQLITE_ROW) {
+    if (tm__sq_step(s, st) == TM_DB_ROW) {
         int64_t *f[] = {&c->consumers, &c->debts,       &c->events, &c->decisions,
                         &c->outbox,    &c->script_sets, &c->audit,  &c->key_checks};
         for (int i = 0; i < 8; i++)
-            *f[i] = sqlite3_column_int64(st, i);
+            *f[i] = tm__db_column_int64(st, i);
     } else {
         rc = tm__sq_error(s, err, "store");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -420,15 +420,15 @@ int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err)
         "SELECT (SELECT MAX(key_version) FROM consumers WHERE pii IS NOT NULL), "
         "(SELECT MAX(key_version) FROM outbox WHERE payload IS NOT NULL), "
         "(SELECT MAX(" BLOB_VERSION_HEX("attributes") ") FROM debts WHERE attributes IS NOT NULL)";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
     int rc = TM_OK;
-    if (tm__sq_step(s, st) == SQLITE_ROW) {
+    if (tm__sq_step(s, st) == TM_DB_ROW) {
         for (int i = 0; i < 2; i++)
-            if (sqlite3_column_int(st, i) > *max)
-                *max = sqlite3_column_int(st, i);
-        const char *h = (const char *)sqlite3_column_text(st, 2);
+            if (tm__db_column_int(st, i) > *max)
+                *max = tm__db_column_int(st, i);
+        const char *h = (const char *)tm__db_column_text(st, 2);
         if (h && strlen(h) == 8) {
             unsigned long v = strtoul(h, NULL, 16);
             if (v <= INT32_MAX && (int)v > *max)
@@ -437,7 +437,7 @@ int tm_store_key_version_used_max(tm_store *s, int *max, struct tm_err *err)
     } else {
         rc = tm__sq_error(s, err, "store");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -454,10 +454,10 @@ int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud
     };
     *seen = 0;
     for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
-        sqlite3_stmt *st;
-        if (tm__sq_prepare(s, sql[i], &st) != SQLITE_OK)
+        tm_db_stmt *st;
+        if (tm__sq_prepare(s, sql[i], &st) != TM_DB_OK)
             return tm__sq_error(s, err, "store");
-        sqlite3_bind_int(st, 1, version);
+        tm__db_bind_int(st, 1, version);
         int n = 0;
         int rc = scan_blobs(s, st, fn, ud, &n, NULL, err);
         *seen += n;
@@ -470,13 +470,13 @@ int tm_store_key_samples(tm_store *s, int version, tm_store_blob_fn fn, void *ud
 int tm_store_scan_stale_outbox(tm_store *s, int key_version, int limit, tm_store_blob_fn fn,
                                void *ud, int *seen, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT id, 'outbox:' || idempotency_key, payload FROM outbox WHERE "
                            "key_version IS NOT NULL AND key_version <> ? AND payload IS NOT NULL "
-                           "LIMIT ?", &st) != SQLITE_OK)
+                           "LIMIT ?", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int(st, 1, key_version);
-    sqlite3_bind_int(st, 2, limit);
+    tm__db_bind_int(st, 1, key_version);
+    tm__db_bind_int(st, 2, limit);
     return scan_blobs(s, st, fn, ud, seen, NULL, err);
 }
 
@@ -484,46 +484,46 @@ int tm_store_outbox_set_payload(tm_store *s, int64_t id, const uint8_t *blob, si
                                 int key_version, struct tm_err *err)
 {
     static const char sql[] = "UPDATE outbox SET payload = ?1, key_version = ?2 WHERE id = ?3";
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, key_version);
-    sqlite3_bind_int64(st, 3, id);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
-    sqlite3_reset(st);
+    tm__db_bind_blob(st, 1, blob, (int)len, TM_DB_STATIC);
+    tm__db_bind_int(st, 2, key_version);
+    tm__db_bind_int64(st, 3, id);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_reset(st);
     return rc;
 }
 
 /* ---- Leases --------------------------------------------------------------- */
 
-static void read_lease(sqlite3_stmt *st, tm_lease *l)
+static void read_lease(tm_db_stmt *st, tm_lease *l)
 {
     memset(l, 0, sizeof *l);
     tm__sq_copy_col(st, 0, l->name, sizeof l->name);
     tm__sq_copy_col(st, 1, l->holder, sizeof l->holder);
-    l->pid = sqlite3_column_int64(st, 2);
+    l->pid = tm__db_column_int64(st, 2);
     tm__sq_copy_col(st, 3, l->host, sizeof l->host);
-    l->pid_start = sqlite3_column_int64(st, 4);
-    l->since = sqlite3_column_int64(st, 5);
-    l->renewed = sqlite3_column_int64(st, 6);
+    l->pid_start = tm__db_column_int64(st, 4);
+    l->since = tm__db_column_int64(st, 5);
+    l->renewed = tm__db_column_int64(st, 6);
 }
 
 int tm_store_lease_get(tm_store *s, const char *name, tm_lease *out, int *found, struct tm_err *err)
 {
     *found = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT name, holder, pid, host, pid_start, since, renewed FROM leases "
-                   "WHERE name = ?1", &st) != SQLITE_OK)
+                   "WHERE name = ?1", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading the lease");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, name, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         read_lease(st, out);
         *found = 1;
     }
-    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading the lease");
-    sqlite3_finalize(st);
+    int rc = step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading the lease");
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -542,7 +542,7 @@ int tm_store_lease_renew(tm_store *s, const char *name, const char *holder, int6
     int rc = tm__sq_run(s, "UPDATE leases SET renewed = ?3 WHERE name = ?1 AND holder = ?2", "tti", err, name,
                  holder, now);
     if (rc == TM_OK)
-        *held = sqlite3_changes(s->db) > 0;
+        *held = tm__db_changes(s) > 0;
     return rc;
 }
 

@@ -56,16 +56,16 @@ static const char user_cols[] =
     "WHERE r.user_id = u.id), coalesce(u.disabled_at, 0), u.password_hash IS NOT NULL, "
     "u.totp_secret IS NOT NULL FROM users u ";
 
-static void read_user(sqlite3_stmt *st, tm_user *u)
+static void read_user(tm_db_stmt *st, tm_user *u)
 {
     memset(u, 0, sizeof *u);
-    u->id = sqlite3_column_int64(st, 0);
+    u->id = tm__db_column_int64(st, 0);
     tm__sq_copy_col(st, 1, u->name, sizeof u->name);
-    u->created_at = sqlite3_column_int64(st, 2);
-    u->roles = tm__sq_roles_parse((const char *)sqlite3_column_text(st, 3));
-    u->disabled_at = sqlite3_column_int64(st, 4);
-    u->has_password = sqlite3_column_int(st, 5);
-    u->has_totp = sqlite3_column_int(st, 6);
+    u->created_at = tm__db_column_int64(st, 2);
+    u->roles = tm__sq_roles_parse((const char *)tm__db_column_text(st, 3));
+    u->disabled_at = tm__db_column_int64(st, 4);
+    u->has_password = tm__db_column_int(st, 5);
+    u->has_totp = tm__db_column_int(st, 6);
 }
 
 int tm_store_user_get(tm_store *s, const char *name, tm_user *out, int *found, struct tm_err *err)
@@ -73,19 +73,19 @@ int tm_store_user_get(tm_store *s, const char *name, tm_user *out, int *found, s
     *found = 0;
     char sql[400];
     snprintf(sql, sizeof sql, "%sWHERE u.name = ?", user_cols);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading a user");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, name, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
     int rc = TM_OK;
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         read_user(st, out);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading a user");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -98,16 +98,16 @@ int tm_store_user_add(tm_store *s, const char *name, int64_t now, int64_t *id, i
     if (n == 0 || n > 64)
         return tm_err_set(err, TM_EINVAL, "a user name has 1 to 64 characters");
     /* users.role (version 1) is not read any more: roles are in user_roles. */
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "INSERT OR IGNORE INTO users (name, role, created_at) VALUES (?, '', ?)",
-                       &st) != SQLITE_OK)
+                       &st) != TM_DB_OK)
         return tm__sq_error(s, err, "adding a user");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "adding a user");
-    sqlite3_finalize(st);
+    tm__db_bind_text(st, 1, name, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, now);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "adding a user");
+    tm__db_finalize(st);
     if (rc == TM_OK && added)
-        *added = sqlite3_changes(s->db) > 0;
+        *added = tm__db_changes(s) > 0;
     if (rc == TM_OK && id) {
         tm_user u;
         int found = 0;
@@ -124,18 +124,18 @@ int tm_store_user_grant(tm_store *s, int64_t user, enum tm_role role, const char
         *added = 0;
     if ((int)role < 0 || role >= TM_ROLE_OTHER)
         return tm_err_set(err, TM_EINVAL, "not a role");
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "INSERT OR IGNORE INTO user_roles (user_id, role, granted_by, granted_at) "
-                          "VALUES (?, ?, ?, ?)", &st) != SQLITE_OK)
+                          "VALUES (?, ?, ?, ?)", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "granting a role");
-    sqlite3_bind_int64(st, 1, user);
-    sqlite3_bind_text(st, 2, tm_store_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, by ? by : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "granting a role");
-    sqlite3_finalize(st);
+    tm__db_bind_int64(st, 1, user);
+    tm__db_bind_text(st, 2, tm_store_role_name(role), -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 3, by ? by : "", -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 4, now);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "granting a role");
+    tm__db_finalize(st);
     if (rc == TM_OK && added)
-        *added = sqlite3_changes(s->db) > 0;
+        *added = tm__db_changes(s) > 0;
     return rc;
 }
 
@@ -143,30 +143,30 @@ int tm_store_user_revoke(tm_store *s, int64_t user, enum tm_role role, int *remo
                          struct tm_err *err)
 {
     *removed = 0;
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "DELETE FROM user_roles WHERE user_id = ? AND role = ?", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "DELETE FROM user_roles WHERE user_id = ? AND role = ?", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "taking a role");
-    sqlite3_bind_int64(st, 1, user);
-    sqlite3_bind_text(st, 2, tm_store_role_name(role), -1, SQLITE_STATIC);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "taking a role");
-    sqlite3_finalize(st);
+    tm__db_bind_int64(st, 1, user);
+    tm__db_bind_text(st, 2, tm_store_role_name(role), -1, TM_DB_STATIC);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "taking a role");
+    tm__db_finalize(st);
     if (rc == TM_OK)
-        *removed = sqlite3_changes(s->db) > 0;
+        *removed = tm__db_changes(s) > 0;
     return rc;
 }
 
 int tm_store_user_count(tm_store *s, int64_t *n, struct tm_err *err)
 {
     *n = 0;
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "SELECT COUNT(*) FROM users", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "SELECT COUNT(*) FROM users", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "counting users");
     int rc = TM_OK;
-    if (tm__sq_step(s, st) == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
+    if (tm__sq_step(s, st) == TM_DB_ROW)
+        *n = tm__db_column_int64(st, 0);
     else
         rc = tm__sq_error(s, err, "counting users");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -174,18 +174,18 @@ int tm_store_users_list(tm_store *s, tm_store_user_fn fn, void *ud, struct tm_er
 {
     char sql[300];
     snprintf(sql, sizeof sql, "%sORDER BY u.name", user_cols);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "listing users");
     int rc = TM_OK, step;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_user u;
         read_user(st, &u);
         rc = fn(ud, &u);
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "listing users");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -202,23 +202,23 @@ int tm_store_users_list(tm_store *s, tm_store_user_fn fn, void *ud, struct tm_er
     "v.generation = g.id ORDER BY v.id DESC LIMIT 1), (SELECT COUNT(*) FROM script_files f "      \
     "WHERE f.generation = g.id) FROM script_generations g "
 
-static void read_gen(sqlite3_stmt *st, tm_generation *g)
+static void read_gen(tm_db_stmt *st, tm_generation *g)
 {
     memset(g, 0, sizeof *g);
-    g->id = sqlite3_column_int64(st, 0);
+    g->id = tm__db_column_int64(st, 0);
     tm__sq_copy_col(st, 1, g->hash, sizeof g->hash);
-    g->status = tm_store_gen_status_parse((const char *)sqlite3_column_text(st, 2));
-    g->needs = tm__sq_roles_parse((const char *)sqlite3_column_text(st, 3));
+    g->status = tm_store_gen_status_parse((const char *)tm__db_column_text(st, 2));
+    g->needs = tm__sq_roles_parse((const char *)tm__db_column_text(st, 3));
     tm__sq_copy_col(st, 4, g->base, sizeof g->base);
     tm__sq_copy_col(st, 5, g->source, sizeof g->source);
     tm__sq_copy_col(st, 6, g->proposed_by, sizeof g->proposed_by);
-    g->proposed_at = sqlite3_column_int64(st, 7);
-    g->approved_at = sqlite3_column_int64(st, 8);
-    g->retired_at = sqlite3_column_int64(st, 9);
-    g->approved = tm__sq_roles_parse((const char *)sqlite3_column_text(st, 10));
+    g->proposed_at = tm__db_column_int64(st, 7);
+    g->approved_at = tm__db_column_int64(st, 8);
+    g->retired_at = tm__db_column_int64(st, 9);
+    g->approved = tm__sq_roles_parse((const char *)tm__db_column_text(st, 10));
     tm__sq_copy_col(st, 11, g->activated_by, sizeof g->activated_by);
-    g->activated_at = sqlite3_column_int64(st, 12);
-    g->files = sqlite3_column_int64(st, 13);
+    g->activated_at = tm__db_column_int64(st, 12);
+    g->files = tm__db_column_int64(st, 13);
 }
 
 /* Reads the one generation `sql` (GEN_COLS and a WHERE with at most one
@@ -229,23 +229,23 @@ static int gen_one(tm_store *s, const char *where, const char *arg, int64_t num,
     *found = 0;
     char sql[1200];
     snprintf(sql, sizeof sql, "%s%s", GEN_COLS, where);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading a script generation");
     int p = 1;
     if (arg)
-        sqlite3_bind_text(st, p++, arg, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, p++, arg, -1, TM_DB_STATIC);
     if (num)
-        sqlite3_bind_int64(st, p, num);
+        tm__db_bind_int64(st, p, num);
     int step = tm__sq_step(s, st);
     int rc = TM_OK;
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         read_gen(st, out);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading a script generation");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -259,48 +259,48 @@ int tm_store_gen_propose(tm_store *s, const tm_generation *g, const tm_store_fil
 {
     char needs[200];
     roles_text(g->needs, needs, sizeof needs);
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "INSERT INTO script_generations (hash, status, needs, base, source, diff, "
                           "proposed_by, proposed_at) VALUES (?, 'proposed', ?, ?, ?, ?, ?, ?)",
-                       &st) != SQLITE_OK)
+                       &st) != TM_DB_OK)
         return tm__sq_error(s, err, "keeping a script generation");
-    sqlite3_bind_text(st, 1, g->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, needs, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, g->hash, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 2, needs, -1, TM_DB_STATIC);
     tm__sq_bind_opt_text(st, 3, g->base);
     tm__sq_bind_opt_text(st, 4, g->source);
     tm__sq_bind_opt_text(st, 5, diff);
-    sqlite3_bind_text(st, 6, g->proposed_by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, g->proposed_at);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK
+    tm__db_bind_text(st, 6, g->proposed_by, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 7, g->proposed_at);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK
                                                 : tm__sq_error(s, err, "keeping a script generation");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     if (rc != TM_OK)
         return rc;
-    int64_t gid = sqlite3_last_insert_rowid(s->db);
-    sqlite3_stmt *text = NULL, *file = NULL;
+    int64_t gid = tm__db_last_id(s);
+    tm_db_stmt *text = NULL, *file = NULL;
     if (tm__sq_prepare(s, "INSERT OR IGNORE INTO script_texts (sha256, text) VALUES (?, ?)", &text) !=
-            SQLITE_OK ||
+            TM_DB_OK ||
         tm__sq_prepare(s, "INSERT INTO script_files (generation, path, sha256) VALUES (?, ?, ?)",
-                       &file) != SQLITE_OK)
+                       &file) != TM_DB_OK)
         rc = tm__sq_error(s, err, "keeping a script generation");
     for (size_t i = 0; rc == TM_OK && i < n; i++) {
         if (!files[i].path || !files[i].sha256 || strlen(files[i].sha256) != 64) {
             rc = tm_err_set(err, TM_ESTORE, "script file %zu has no path or SHA-256", i);
             break;
         }
-        sqlite3_reset(text);
-        sqlite3_bind_text(text, 1, files[i].sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(text, 2, files[i].text ? files[i].text : "", (int)files[i].len,
-                          SQLITE_STATIC);
-        sqlite3_reset(file);
-        sqlite3_bind_int64(file, 1, gid);
-        sqlite3_bind_text(file, 2, files[i].path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(file, 3, files[i].sha256, -1, SQLITE_STATIC);
-        if (tm__sq_step(s, text) != SQLITE_DONE || tm__sq_step(s, file) != SQLITE_DONE)
+        tm__db_reset(text);
+        tm__db_bind_text(text, 1, files[i].sha256, -1, TM_DB_STATIC);
+        tm__db_bind_blob(text, 2, files[i].text ? files[i].text : "", (int)files[i].len,
+                          TM_DB_STATIC);
+        tm__db_reset(file);
+        tm__db_bind_int64(file, 1, gid);
+        tm__db_bind_text(file, 2, files[i].path, -1, TM_DB_STATIC);
+        tm__db_bind_text(file, 3, files[i].sha256, -1, TM_DB_STATIC);
+        if (tm__sq_step(s, text) != TM_DB_DONE || tm__sq_step(s, file) != TM_DB_DONE)
             rc = tm__sq_error(s, err, "keeping a script file");
     }
-    sqlite3_finalize(text);
-    sqlite3_finalize(file);
+    tm__db_finalize(text);
+    tm__db_finalize(file);
     if (rc == TM_OK && id)
         *id = gid;
     return rc;
@@ -318,24 +318,24 @@ int tm_store_gen_get(tm_store *s, const char *hash, tm_generation *out, int *fou
                           hash ? hash : "");
     char pattern[80];
     snprintf(pattern, sizeof pattern, "%s%%", hash);
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, GEN_COLS "WHERE g.hash LIKE ? ORDER BY g.id LIMIT 2", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, GEN_COLS "WHERE g.hash LIKE ? ORDER BY g.id LIMIT 2", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading a script generation");
-    sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, pattern, -1, TM_DB_STATIC);
     int rc = TM_OK, step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         read_gen(st, out);
         *found = 1;
         step = tm__sq_step(s, st);
-        if (step == SQLITE_ROW) {
+        if (step == TM_DB_ROW) {
             *found = 0;
             rc = tm_err_set(err, TM_EINVAL, "'%s' names more than one generation: give more digits",
                             hash);
         }
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "reading a script generation");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -350,18 +350,18 @@ int tm_store_gen_active_hash(tm_store *s, char hash[65], int *found, struct tm_e
     static const char sql[] = "SELECT hash FROM script_generations WHERE status = 'active'";
     *found = 0;
     hash[0] = '\0';
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
     int step = tm__sq_step(s, st);
     int rc = TM_OK;
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         tm__sq_copy_col(st, 0, hash, 65);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading the active script generation");
     }
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc;
 }
 
@@ -380,18 +380,18 @@ int tm_store_gen_files(tm_store *s, int64_t id, tm_store_file **out, size_t *n,
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT f.path, f.sha256, t.text, length(t.text), t.sha256 IS NULL FROM "
                           "script_files f LEFT JOIN script_texts t ON t.sha256 = f.sha256 WHERE "
-                          "f.generation = ? ORDER BY f.path", &st) != SQLITE_OK)
+                          "f.generation = ? ORDER BY f.path", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading script files");
-    sqlite3_bind_int64(st, 1, id);
+    tm__db_bind_int64(st, 1, id);
     tm_store_file *files = NULL;
     size_t count = 0, cap = 0;
     int rc = TM_OK, step;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
-        const char *path = (const char *)sqlite3_column_text(st, 0);
-        if (sqlite3_column_int(st, 4)) {
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
+        const char *path = (const char *)tm__db_column_text(st, 0);
+        if (tm__db_column_int(st, 4)) {
             rc = tm_err_set(err, TM_ESTORE, "the text of script %s is missing from the store",
                             path ? path : "?");
             break;
@@ -405,11 +405,11 @@ int tm_store_gen_files(tm_store *s, int64_t id, tm_store_file **out, size_t *n,
             }
             files = q;
         }
-        size_t len = (size_t)sqlite3_column_int64(st, 3);
-        const void *blob = sqlite3_column_blob(st, 2);
+        size_t len = (size_t)tm__db_column_int64(st, 3);
+        const void *blob = tm__db_column_blob(st, 2);
         char *text = malloc(len + 1);
         char *p = path ? strdup(path) : NULL;
-        char *h = sqlite3_column_text(st, 1) ? strdup((const char *)sqlite3_column_text(st, 1)) : NULL;
+        char *h = tm__db_column_text(st, 1) ? strdup((const char *)tm__db_column_text(st, 1)) : NULL;
         if (!text || !p || !h) {
             free(text);
             free(p);
@@ -422,9 +422,9 @@ int tm_store_gen_files(tm_store *s, int64_t id, tm_store_file **out, size_t *n,
         text[len] = '\0';
         files[count++] = (tm_store_file){.path = p, .sha256 = h, .text = text, .len = len};
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "reading script files");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     if (rc != TM_OK) {
         tm_store_files_free(files, count);
         return rc;
@@ -437,19 +437,19 @@ int tm_store_gen_files(tm_store *s, int64_t id, tm_store_file **out, size_t *n,
 int tm_store_gen_diff(tm_store *s, int64_t id, char **out, struct tm_err *err)
 {
     *out = NULL;
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "SELECT diff FROM script_generations WHERE id = ?", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "SELECT diff FROM script_generations WHERE id = ?", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading a script generation");
-    sqlite3_bind_int64(st, 1, id);
+    tm__db_bind_int64(st, 1, id);
     int rc = TM_OK, step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (step == TM_DB_ROW && tm__db_column_type(st, 0) != TM_DB_NULL) {
+        const char *t = (const char *)tm__db_column_text(st, 0);
         if (t && (*out = strdup(t)) == NULL)
             rc = tm_err_set(err, TM_ENOMEM, "out of memory");
-    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    } else if (step != TM_DB_ROW && step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading a script generation");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -487,20 +487,20 @@ static int last_activation(tm_store *s, int64_t *id, int64_t *gen, int64_t *prev
                            struct tm_err *err)
 {
     *found = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT id, generation, previous FROM script_activations ORDER BY id "
-                          "DESC LIMIT 1", &st) != SQLITE_OK)
+                          "DESC LIMIT 1", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading activations");
     int rc = TM_OK, step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *gen = sqlite3_column_int64(st, 1);
-        *previous = sqlite3_column_int64(st, 2);
+    if (step == TM_DB_ROW) {
+        *id = tm__db_column_int64(st, 0);
+        *gen = tm__db_column_int64(st, 1);
+        *previous = tm__db_column_int64(st, 2);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading activations");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -516,20 +516,20 @@ static int switch_active(tm_store *s, int64_t id, int64_t previous, const char *
                            "WHERE id = ?", "i", err, id);
     if (rc != TM_OK)
         return rc;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "INSERT INTO script_activations (generation, previous, at, activated_by, "
-                          "how) VALUES (?, ?, ?, ?, ?)", &st) != SQLITE_OK)
+                          "how) VALUES (?, ?, ?, ?, ?)", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "recording an activation");
-    sqlite3_bind_int64(st, 1, id);
+    tm__db_bind_int64(st, 1, id);
     if (previous)
-        sqlite3_bind_int64(st, 2, previous);
+        tm__db_bind_int64(st, 2, previous);
     else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, how, -1, SQLITE_STATIC);
-    rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "recording an activation");
-    sqlite3_finalize(st);
+        tm__db_bind_null(st, 2);
+    tm__db_bind_int64(st, 3, now);
+    tm__db_bind_text(st, 4, by, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 5, how, -1, TM_DB_STATIC);
+    rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "recording an activation");
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -561,22 +561,22 @@ int tm_store_gen_rollback(tm_store *s, const char *by, int64_t now, tm_generatio
         return rc;
     /* The activation before: its generation comes back, and the new row
      * takes the place of the undone one (its previous is that one's). */
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT generation, previous FROM script_activations WHERE id = ?", &st) !=
-        SQLITE_OK)
+        TM_DB_OK)
         return tm__sq_error(s, err, "reading activations");
-    sqlite3_bind_int64(st, 1, prev);
+    tm__db_bind_int64(st, 1, prev);
     int64_t gen = 0, before = 0;
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
-        gen = sqlite3_column_int64(st, 0);
-        before = sqlite3_column_int64(st, 1);
+    if (step == TM_DB_ROW) {
+        gen = tm__db_column_int64(st, 0);
+        before = tm__db_column_int64(st, 1);
     } else {
-        rc = step == SQLITE_DONE ? tm_err_set(err, TM_ESTORE, "activation %lld is missing",
+        rc = step == TM_DB_DONE ? tm_err_set(err, TM_ESTORE, "activation %lld is missing",
                                               (long long)prev)
                                  : tm__sq_error(s, err, "reading activations");
     }
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     if (rc == TM_OK)
         rc = switch_active(s, gen, before, by, now, "rollback", err);
     if (rc == TM_OK && to)
@@ -588,37 +588,37 @@ int tm_store_gen_rollback(tm_store *s, const char *by, int64_t now, tm_generatio
 
 int tm_store_gen_list(tm_store *s, tm_store_gen_fn fn, void *ud, struct tm_err *err)
 {
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, GEN_COLS "ORDER BY g.id", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, GEN_COLS "ORDER BY g.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "listing script generations");
     int rc = TM_OK, step;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_generation g;
         read_gen(st, &g);
         rc = fn(ud, &g);
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "listing script generations");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
 int tm_store_gen_history(tm_store *s, int64_t id, tm_store_gen_event_fn fn, void *ud,
                          struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT at, approved_by, 'approved as ' || role, 0 FROM script_approvals "
                           "WHERE generation = ?1 UNION ALL SELECT at, activated_by, CASE how WHEN "
                           "'rollback' THEN 'rolled back to' ELSE 'activated' END, id FROM "
-                          "script_activations WHERE generation = ?1 ORDER BY 1, 4", &st) != SQLITE_OK)
+                          "script_activations WHERE generation = ?1 ORDER BY 1, 4", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "reading a generation's history");
-    sqlite3_bind_int64(st, 1, id);
+    tm__db_bind_int64(st, 1, id);
     int rc = TM_OK, step;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW)
-        rc = fn(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                (const char *)sqlite3_column_text(st, 2));
-    if (rc == TM_OK && step != SQLITE_DONE)
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW)
+        rc = fn(ud, tm__db_column_int64(st, 0), (const char *)tm__db_column_text(st, 1),
+                (const char *)tm__db_column_text(st, 2));
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "reading a generation's history");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }

@@ -20,36 +20,36 @@ int tm_store_user_auth_get(tm_store *s, const char *name, tm_user_auth *out, int
         "coalesce(u.locked_until, 0), coalesce(u.password_ok_until, 0) FROM users u "
         "WHERE u.name = ?";
     *found = 0;
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, name, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
     int rc = TM_OK;
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
+        out->id = tm__db_column_int64(st, 0);
         tm__sq_copy_col(st, 1, out->name, sizeof out->name);
-        out->roles = tm__sq_roles_parse((const char *)sqlite3_column_text(st, 2));
+        out->roles = tm__sq_roles_parse((const char *)tm__db_column_text(st, 2));
         tm__sq_copy_col(st, 3, out->password_hash, sizeof out->password_hash);
-        out->disabled_at = sqlite3_column_int64(st, 4);
-        const void *b = sqlite3_column_blob(st, 5);
-        size_t n = (size_t)sqlite3_column_bytes(st, 5);
+        out->disabled_at = tm__db_column_int64(st, 4);
+        const void *b = tm__db_column_blob(st, 5);
+        size_t n = (size_t)tm__db_column_bytes(st, 5);
         if (b && n <= sizeof out->totp) {
             memcpy(out->totp, b, n);
             out->totp_len = n;
         }
-        out->totp_last_step = sqlite3_column_int64(st, 6);
-        out->failed = sqlite3_column_int(st, 7);
-        out->last_failed_at = sqlite3_column_int64(st, 8);
-        out->locked_until = sqlite3_column_int64(st, 9);
-        out->password_ok_until = sqlite3_column_int64(st, 10);
+        out->totp_last_step = tm__db_column_int64(st, 6);
+        out->failed = tm__db_column_int(st, 7);
+        out->last_failed_at = tm__db_column_int64(st, 8);
+        out->locked_until = tm__db_column_int64(st, 9);
+        out->password_ok_until = tm__db_column_int64(st, 10);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading a person's credentials");
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    tm__db_reset(st);
+    tm__db_clear_bindings(st);
     return rc;
 }
 
@@ -83,31 +83,31 @@ int tm_store_user_set_totp(tm_store *s, int64_t id, const uint8_t *blob, size_t 
 {
     if (len > sizeof ((tm_user_auth *)0)->totp)
         return tm_err_set(err, TM_EINVAL, "a TOTP secret of %zu bytes is too long", len);
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?", &st) !=
-        SQLITE_OK)
+        TM_DB_OK)
         return tm__sq_error(s, err, "storing a TOTP secret");
-    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, id);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "storing a TOTP secret");
-    sqlite3_finalize(st);
+    tm__db_bind_blob(st, 1, blob, (int)len, TM_DB_TRANSIENT);
+    tm__db_bind_int64(st, 2, id);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "storing a TOTP secret");
+    tm__db_finalize(st);
     return rc;
 }
 
 int tm_store_user_totp_use(tm_store *s, int64_t id, int64_t step, int *taken, struct tm_err *err)
 {
     *taken = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
-                       &st) != SQLITE_OK)
+                       &st) != TM_DB_OK)
         return tm__sq_error(s, err, "recording a TOTP code");
-    sqlite3_bind_int64(st, 1, step);
-    sqlite3_bind_int64(st, 2, id);
-    sqlite3_bind_int64(st, 3, step);
-    int rc = tm__sq_step(s, st) == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "recording a TOTP code");
+    tm__db_bind_int64(st, 1, step);
+    tm__db_bind_int64(st, 2, id);
+    tm__db_bind_int64(st, 3, step);
+    int rc = tm__sq_step(s, st) == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "recording a TOTP code");
     if (rc == TM_OK)
-        *taken = sqlite3_changes(s->db) > 0;
-    sqlite3_finalize(st);
+        *taken = tm__db_changes(s) > 0;
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -139,30 +139,30 @@ int tm_store_session_by_hash(tm_store *s, const char *hash, tm_session_rec *out,
         "x.last_seen_at, x.expires_at, coalesce(x.ended_at, 0) FROM sessions x "
         "JOIN users u ON u.id = x.user_id WHERE x.hash = ?";
     *found = 0;
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, hash, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
     int rc = TM_OK;
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
-        out->user_id = sqlite3_column_int64(st, 1);
+        out->id = tm__db_column_int64(st, 0);
+        out->user_id = tm__db_column_int64(st, 1);
         tm__sq_copy_col(st, 2, out->user, sizeof out->user);
-        out->roles = tm__sq_roles_parse((const char *)sqlite3_column_text(st, 3));
-        out->user_disabled = sqlite3_column_int64(st, 4);
+        out->roles = tm__sq_roles_parse((const char *)tm__db_column_text(st, 3));
+        out->user_disabled = tm__db_column_int64(st, 4);
         tm__sq_copy_col(st, 5, out->csrf_hash, sizeof out->csrf_hash);
-        out->created = sqlite3_column_int64(st, 6);
-        out->last_seen = sqlite3_column_int64(st, 7);
-        out->expires = sqlite3_column_int64(st, 8);
-        out->ended = sqlite3_column_int64(st, 9);
+        out->created = tm__db_column_int64(st, 6);
+        out->last_seen = tm__db_column_int64(st, 7);
+        out->expires = tm__db_column_int64(st, 8);
+        out->ended = tm__db_column_int64(st, 9);
         *found = 1;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != TM_DB_DONE) {
         rc = tm__sq_error(s, err, "reading a session");
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    tm__db_reset(st);
+    tm__db_clear_bindings(st);
     return rc;
 }
 

@@ -15,15 +15,15 @@
 int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec *out, int *found,
                            struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_CONSUMER_FIND, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_CONSUMER_FIND, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, external_id, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, external_id, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    *found = step == SQLITE_ROW;
+    *found = step == TM_DB_ROW;
     if (*found) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
+        out->id = tm__db_column_int64(st, 0);
         snprintf(out->external_id, sizeof out->external_id, "%s", external_id);
         tm__sq_copy_col(st, 1, out->state, sizeof out->state);
         tm__sq_copy_col(st, 2, out->timezone, sizeof out->timezone);
@@ -31,94 +31,94 @@ int tm_store_consumer_find(tm_store *s, const char *external_id, tm_consumer_rec
         tm__sq_read_hash(st, 4, &out->pii_hash);
         tm__sq_read_hash(st, 5, &out->phone_hash);
         tm__sq_read_hash(st, 6, &out->email_hash);
-        out->key_version = sqlite3_column_int(st, 7);
+        out->key_version = tm__db_column_int(st, 7);
     }
-    sqlite3_reset(st);
+    tm__db_reset(st);
     /* A busy or failing database is an error, never "no such consumer":
      * the import would create a second one. */
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "finding a consumer");
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "finding a consumer");
 }
 
 int tm_store_consumer_put(tm_store *s, tm_consumer_rec *rec, int64_t now, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, rec->id ? ST_CONSUMER_UPD : ST_CONSUMER_INS, err);
+    tm_db_stmt *st = tm__sq_stmt(s, rec->id ? ST_CONSUMER_UPD : ST_CONSUMER_INS, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, rec->state, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, rec->state, -1, TM_DB_STATIC);
     tm__sq_bind_opt_text(st, 2, rec->timezone);
-    sqlite3_bind_text(st, 3, rec->language[0] ? rec->language : "en", -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 3, rec->language[0] ? rec->language : "en", -1, TM_DB_STATIC);
     if (rec->pii)
-        sqlite3_bind_blob(st, 4, rec->pii, (int)rec->pii_len, SQLITE_STATIC);
+        tm__db_bind_blob(st, 4, rec->pii, (int)rec->pii_len, TM_DB_STATIC);
     else
-        sqlite3_bind_null(st, 4);
+        tm__db_bind_null(st, 4);
     tm__sq_bind_hash(st, 5, &rec->pii_hash);
-    sqlite3_bind_int(st, 6, rec->key_version);
+    tm__db_bind_int(st, 6, rec->key_version);
     tm__sq_bind_hash(st, 7, &rec->phone_hash);
     tm__sq_bind_hash(st, 8, &rec->email_hash);
-    sqlite3_bind_int64(st, 9, now);
-    sqlite3_bind_text(st, 10, rec->external_id, -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 9, now);
+    tm__db_bind_text(st, 10, rec->external_id, -1, TM_DB_STATIC);
     int rc = tm__sq_done(s, st, err);
     if (rc == TM_OK && !rec->id)
-        rec->id = sqlite3_last_insert_rowid(s->db);
+        rec->id = tm__db_last_id(s);
     return rc;
 }
 
 int tm_store_debt_find(tm_store *s, const char *debt_id, tm_debt_rec *out, int *found,
                        struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_DEBT_FIND, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_DEBT_FIND, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, debt_id, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    *found = step == SQLITE_ROW;
+    *found = step == TM_DB_ROW;
     if (*found) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
+        out->id = tm__db_column_int64(st, 0);
         snprintf(out->debt_id, sizeof out->debt_id, "%s", debt_id);
-        out->consumer_id = sqlite3_column_int64(st, 1);
+        out->consumer_id = tm__db_column_int64(st, 1);
         tm__sq_copy_col(st, 2, out->creditor, sizeof out->creditor);
         tm__sq_copy_col(st, 3, out->debt_type, sizeof out->debt_type);
-        out->placed_balance = sqlite3_column_int64(st, 4);
+        out->placed_balance = tm__db_column_int64(st, 4);
         tm__sq_copy_col(st, 5, out->currency, sizeof out->currency);
-        out->days_past_due = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
+        out->days_past_due = tm__db_column_type(st, 6) == TM_DB_NULL ? -1 : tm__db_column_int64(st, 6);
         tm__sq_copy_col(st, 7, out->charge_off_date, sizeof out->charge_off_date);
         tm__sq_copy_col(st, 8, out->last_payment_date, sizeof out->last_payment_date);
         tm__sq_read_hash(st, 9, &out->attributes_hash);
-        out->balance = sqlite3_column_int64(st, 10);
-        out->has_last_event = sqlite3_column_type(st, 11) != SQLITE_NULL;
-        out->last_event_at = sqlite3_column_int64(st, 11);
+        out->balance = tm__db_column_int64(st, 10);
+        out->has_last_event = tm__db_column_type(st, 11) != TM_DB_NULL;
+        out->last_event_at = tm__db_column_int64(st, 11);
     }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "finding a debt");
+    tm__db_reset(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "finding a debt");
 }
 
 int tm_store_debt_put(tm_store *s, tm_debt_rec *rec, int64_t now, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, rec->id ? ST_DEBT_UPD : ST_DEBT_INS, err);
+    tm_db_stmt *st = tm__sq_stmt(s, rec->id ? ST_DEBT_UPD : ST_DEBT_INS, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, rec->consumer_id);
+    tm__db_bind_int64(st, 1, rec->consumer_id);
     tm__sq_bind_opt_text(st, 2, rec->creditor);
-    sqlite3_bind_text(st, 3, rec->debt_type[0] ? rec->debt_type : "other", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, rec->placed_balance);
-    sqlite3_bind_text(st, 5, rec->currency, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 3, rec->debt_type[0] ? rec->debt_type : "other", -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 4, rec->placed_balance);
+    tm__db_bind_text(st, 5, rec->currency, -1, TM_DB_STATIC);
     if (rec->days_past_due >= 0)
-        sqlite3_bind_int64(st, 6, rec->days_past_due);
+        tm__db_bind_int64(st, 6, rec->days_past_due);
     else
-        sqlite3_bind_null(st, 6);
+        tm__db_bind_null(st, 6);
     tm__sq_bind_opt_text(st, 7, rec->charge_off_date);
     tm__sq_bind_opt_text(st, 8, rec->last_payment_date);
     if (rec->attributes)
-        sqlite3_bind_blob(st, 9, rec->attributes, (int)rec->attributes_len, SQLITE_STATIC);
+        tm__db_bind_blob(st, 9, rec->attributes, (int)rec->attributes_len, TM_DB_STATIC);
     else
-        sqlite3_bind_null(st, 9);
+        tm__db_bind_null(st, 9);
     tm__sq_bind_hash(st, 10, &rec->attributes_hash);
-    sqlite3_bind_int64(st, 11, now);
-    sqlite3_bind_text(st, 12, rec->debt_id, -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 11, now);
+    tm__db_bind_text(st, 12, rec->debt_id, -1, TM_DB_STATIC);
     int rc = tm__sq_done(s, st, err);
     if (rc == TM_OK && !rec->id)
-        rec->id = sqlite3_last_insert_rowid(s->db);
+        rec->id = tm__db_last_id(s);
     return rc;
 }
 
@@ -129,30 +129,30 @@ int tm_store_consumer_pii(tm_store *s, int64_t consumer, char external_id[129], 
     static const char sql[] = "SELECT external_id, pii FROM consumers WHERE id = ?";
     *blob = NULL;
     *len = 0;
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, consumer);
+    tm__db_bind_int64(st, 1, consumer);
     int rc = TM_OK;
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         tm__sq_copy_col(st, 0, external_id, 129);
-        int n = sqlite3_column_bytes(st, 1);
+        int n = tm__db_column_bytes(st, 1);
         if (n > 0) {
             *blob = malloc((size_t)n);
             if (*blob) {
-                memcpy(*blob, sqlite3_column_blob(st, 1), (size_t)n);
+                memcpy(*blob, tm__db_column_blob(st, 1), (size_t)n);
                 *len = (size_t)n;
             } else {
                 rc = tm_err_set(err, TM_ENOMEM, "out of memory");
             }
         }
-    } else if (step == SQLITE_DONE) {
+    } else if (step == TM_DB_DONE) {
         rc = tm_err_set(err, TM_ESTORE, "consumer %lld is missing", (long long)consumer);
     } else {
         rc = tm__sq_error(s, err, "reading personal data");
     }
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc;
 }
 
@@ -164,13 +164,13 @@ int tm_store_consumer_set_pii(tm_store *s, int64_t consumer, const uint8_t *blob
     static const char with_hash[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3, "
                                     "pii_hash = ?5 WHERE id = ?4";
     static const char without[] = "UPDATE consumers SET pii = ?1, key_version = ?2, updated_at = ?3 WHERE id = ?4";
-    sqlite3_stmt *st = tm__sq_cached(s, pii_hash ? with_hash : without, err);
+    tm_db_stmt *st = tm__sq_cached(s, pii_hash ? with_hash : without, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, key_version);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, consumer);
+    tm__db_bind_blob(st, 1, blob, (int)len, TM_DB_STATIC);
+    tm__db_bind_int(st, 2, key_version);
+    tm__db_bind_int64(st, 3, now);
+    tm__db_bind_int64(st, 4, consumer);
     if (pii_hash)
         tm__sq_bind_hash(st, 5, pii_hash);
     return tm__sq_done(s, st, err);
@@ -183,11 +183,11 @@ int tm_store_consumer_set_lookup(tm_store *s, int64_t consumer, enum tm_consumer
         return tm_err_set(err, TM_EINVAL, "no consumer lookup %d", (int)which);
     static const char email_sql[] = "UPDATE consumers SET email_hash = ? WHERE id = ?";
     static const char phone_sql[] = "UPDATE consumers SET phone_hash = ? WHERE id = ?";
-    sqlite3_stmt *st = tm__sq_cached(s, which == TM_LOOKUP_EMAIL ? email_sql : phone_sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, which == TM_LOOKUP_EMAIL ? email_sql : phone_sql, err);
     if (!st)
         return TM_ESTORE;
     tm__sq_bind_hash(st, 1, hash);
-    sqlite3_bind_int64(st, 2, consumer);
+    tm__db_bind_int64(st, 2, consumer);
     return tm__sq_done(s, st, err);
 }
 
@@ -202,17 +202,17 @@ int tm_store_consumer_set_contact(tm_store *s, int64_t consumer, const tm_consum
                               "consent_date = COALESCE(?2, consent_date), "
                               "consent_source = COALESCE(?3, consent_source), "
                               "preferred_channel = COALESCE(?4, preferred_channel) WHERE id = ?5";
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, c->has_address);
+    tm__db_bind_int64(st, 1, c->has_address);
     if (date)
-        sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, 2, date, -1, TM_DB_STATIC);
     if (source)
-        sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, 3, source, -1, TM_DB_STATIC);
     if (pref)
-        sqlite3_bind_text(st, 4, pref, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, consumer);
+        tm__db_bind_text(st, 4, pref, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 5, consumer);
     return tm__sq_done(s, st, err);
 }
 
@@ -257,18 +257,18 @@ int tm_store_consumer_get_set(tm_store *s, int64_t consumer, enum tm_consumer_se
     const char *sql = set_sql(which, 0);
     if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, consumer);
+    tm__db_bind_int64(st, 1, consumer);
     out[0] = '\0';
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW)
+    if (step == TM_DB_ROW)
         tm__sq_copy_col(st, 0, out, cap);
-    sqlite3_reset(st);
+    tm__db_reset(st);
     /* An empty set read from a failing database would be written back
      * without the flags it had. */
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a consumer");
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading a consumer");
 }
 
 int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_set which,
@@ -277,26 +277,26 @@ int tm_store_consumer_put_set(tm_store *s, int64_t consumer, enum tm_consumer_se
     const char *sql = set_sql(which, 1);
     if (!sql)
         return tm_err_set(err, TM_EINVAL, "no consumer set %d", (int)which);
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
     if (value)
-        sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, consumer);
+        tm__db_bind_text(st, 1, value, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, consumer);
     return tm__sq_done(s, st, err);
 }
 
 int tm_store_event_exists(tm_store *s, const char *key, int *exists, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_EVENT_EXISTS, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_EVENT_EXISTS, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, key, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    *exists = step == SQLITE_ROW;
-    sqlite3_reset(st);
+    *exists = step == TM_DB_ROW;
+    tm__db_reset(st);
     /* Not "new" on an error: the event would be applied twice. */
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "finding an event");
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "finding an event");
 }
 
 int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t debt, int64_t at,
@@ -305,19 +305,19 @@ int tm_store_event_add(tm_store *s, const char *key, const char *type, int64_t d
 {
     if ((unsigned)status >= TM_EVENT_OTHER)
         return tm_err_set(err, TM_EINVAL, "event %s: no status %d", key, (int)status);
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_EVENT_ADD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_EVENT_ADD, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, key, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 2, type, -1, TM_DB_STATIC);
     if (debt)
-        sqlite3_bind_int64(st, 3, debt);
+        tm__db_bind_int64(st, 3, debt);
     else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, at);
-    sqlite3_bind_text(st, 5, payload, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, tm_store_event_status_name(status), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now);
+        tm__db_bind_null(st, 3);
+    tm__db_bind_int64(st, 4, at);
+    tm__db_bind_text(st, 5, payload, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 6, tm_store_event_status_name(status), -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 7, now);
     if (content)
         tm__sq_bind_hash(st, 8, content);
     tm__sq_bind_opt_text(st, 9, origin);
@@ -330,20 +330,20 @@ int tm_store_event_find(tm_store *s, const char *key, tm_event_ref *out, int *fo
     static const char sql[] = "SELECT status, content_hash, origin, at FROM events WHERE key = ?1";
     memset(out, 0, sizeof *out);
     *found = 0;
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, key, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         *found = 1;
-        out->status = tm_store_event_status_parse((const char *)sqlite3_column_text(st, 0));
+        out->status = tm_store_event_status_parse((const char *)tm__db_column_text(st, 0));
         tm__sq_read_hash(st, 1, &out->content);
         tm__sq_copy_col(st, 2, out->origin, sizeof out->origin);
-        out->at = sqlite3_column_int64(st, 3);
+        out->at = tm__db_column_int64(st, 3);
     }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_reset(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 int tm_store_event_set_applied(tm_store *s, const char *key, const char *payload, int64_t now,
@@ -352,12 +352,12 @@ int tm_store_event_set_applied(tm_store *s, const char *key, const char *payload
     static const char sql[] =
         "UPDATE events SET status = 'applied', payload = ?2, applied_at = ?3, worked = 0 "
         "WHERE key = ?1";
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, payload, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
+    tm__db_bind_text(st, 1, key, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 2, payload, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 3, now);
     return tm__sq_done(s, st, err);
 }
 
@@ -367,56 +367,56 @@ int tm_store_payment_apply(tm_store *s, int64_t debt, int64_t amount, const char
 {
     /* Each statement that cannot be had (tm__sq_stmt() NULL, err set) stops it all:
      * the caller rolls back, no balance moves without its payment row. */
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_PAY_BALANCE, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_PAY_BALANCE, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, amount);
-    sqlite3_bind_int64(st, 2, debt);
+    tm__db_bind_int64(st, 1, amount);
+    tm__db_bind_int64(st, 2, debt);
     int rc = tm__sq_done(s, st, err);
     if (rc != TM_OK)
         return rc;
     if (!(st = tm__sq_stmt(s, ST_PAY_ADD, err)))
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
-    sqlite3_bind_int64(st, 2, amount);
-    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, at);
+    tm__db_bind_int64(st, 1, debt);
+    tm__db_bind_int64(st, 2, amount);
+    tm__db_bind_text(st, 3, currency, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 4, at);
     if (instrument_token && *instrument_token)
-        sqlite3_bind_text(st, 5, instrument_token, -1, SQLITE_STATIC);
+        tm__db_bind_text(st, 5, instrument_token, -1, TM_DB_STATIC);
     else
-        sqlite3_bind_null(st, 5);
+        tm__db_bind_null(st, 5);
     if ((rc = tm__sq_done(s, st, err)) != TM_OK)
         return rc;
     if (!(st = tm__sq_stmt(s, ST_PAY_PROMISE, err)))
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
+    tm__db_bind_int64(st, 1, debt);
     if ((rc = tm__sq_done(s, st, err)) != TM_OK || !balance)
         return rc;
     if (!(st = tm__sq_stmt(s, ST_DEBT_BALANCE, err)))
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
+    tm__db_bind_int64(st, 1, debt);
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW)
-        *balance = sqlite3_column_int64(st, 0);
-    else if (step == SQLITE_DONE)
+    if (step == TM_DB_ROW)
+        *balance = tm__db_column_int64(st, 0);
+    else if (step == TM_DB_DONE)
         rc = tm_err_set(err, TM_ESTORE, "debt %lld is missing", (long long)debt);
     else
         rc = tm__sq_error(s, err, "reading a balance");
-    sqlite3_reset(st);
+    tm__db_reset(st);
     return rc;
 }
 
 int tm_store_promise_add(tm_store *s, int64_t debt, int64_t amount, const char *currency,
                          const char *due, int64_t at, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_PROMISE_ADD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_PROMISE_ADD, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
-    sqlite3_bind_int64(st, 2, amount);
-    sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, due, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, at);
+    tm__db_bind_int64(st, 1, debt);
+    tm__db_bind_int64(st, 2, amount);
+    tm__db_bind_text(st, 3, currency, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 4, due, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 5, at);
     return tm__sq_done(s, st, err);
 }
 
@@ -425,23 +425,23 @@ int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **ou
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT p.id, p.debt_id, p.amount_minor, p.currency, p.due_date, p.grace_days, "
                    "p.created_at, (SELECT COALESCE(SUM(y.amount_minor), 0) FROM payments y "
                    "WHERE y.debt_id = p.debt_id AND y.at >= p.created_at AND "
                    "date(y.at, 'unixepoch') <= date(p.due_date, '+' || p.grace_days || ' days')) "
                    "FROM promises p WHERE p.status = 'open' AND "
-                   "date(p.due_date, '+' || p.grace_days || ' days') < ?1 ORDER BY p.id", &st) != SQLITE_OK)
+                   "date(p.due_date, '+' || p.grace_days || ' days') < ?1 ORDER BY p.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, today, -1, TM_DB_STATIC);
     size_t cap = 0;
     int step;
-    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             tm_promise_due *q = realloc(*out, cap * sizeof *q);
             if (!q) {
-                sqlite3_finalize(st);
+                tm__db_finalize(st);
                 free(*out);
                 *out = NULL;
                 *n = 0;
@@ -451,18 +451,18 @@ int tm_store_promises_lapsed(tm_store *s, const char *today, tm_promise_due **ou
         }
         tm_promise_due *p = &(*out)[(*n)++];
         memset(p, 0, sizeof *p);
-        p->id = sqlite3_column_int64(st, 0);
-        p->debt = sqlite3_column_int64(st, 1);
-        p->amount = sqlite3_column_int64(st, 2);
-        const unsigned char *c = sqlite3_column_text(st, 3), *d = sqlite3_column_text(st, 4);
+        p->id = tm__db_column_int64(st, 0);
+        p->debt = tm__db_column_int64(st, 1);
+        p->amount = tm__db_column_int64(st, 2);
+        const unsigned char *c = tm__db_column_text(st, 3), *d = tm__db_column_text(st, 4);
         snprintf(p->currency, sizeof p->currency, "%s", c ? (const char *)c : "");
         snprintf(p->due, sizeof p->due, "%s", d ? (const char *)d : "");
-        p->grace_days = sqlite3_column_int(st, 5);
-        p->created_at = sqlite3_column_int64(st, 6);
-        p->paid = sqlite3_column_int64(st, 7);
+        p->grace_days = tm__db_column_int(st, 5);
+        p->created_at = tm__db_column_int64(st, 6);
+        p->paid = tm__db_column_int64(st, 7);
     }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
+    tm__db_finalize(st);
+    if (step != TM_DB_DONE) {
         free(*out);
         *out = NULL;
         *n = 0;
@@ -477,11 +477,11 @@ int tm_store_promise_set(tm_store *s, int64_t id, enum tm_promise_status status,
         return tm_err_set(err, TM_EINVAL, "promise %lld: no status %d", (long long)id, (int)status);
     /* The daily cycle settles every lapsed promise: prepared once. */
     static const char sql[] = "UPDATE promises SET status = ?1 WHERE id = ?2";
-    sqlite3_stmt *st = tm__sq_cached(s, sql, err);
+    tm_db_stmt *st = tm__sq_cached(s, sql, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, tm_store_promise_status_name(status), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
+    tm__db_bind_text(st, 1, tm_store_promise_status_name(status), -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, id);
     return tm__sq_done(s, st, err);
 }
 
@@ -491,24 +491,24 @@ int tm_store_debt_set_dispute(tm_store *s, int64_t debt, enum tm_debt_dispute st
     if ((unsigned)state >= TM_DEBT_DISPUTE_OTHER)
         return tm_err_set(err, TM_EINVAL, "debt %lld: no dispute state %d", (long long)debt,
                           (int)state);
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_DISPUTE, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_DISPUTE, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, tm_store_debt_dispute_name(state), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, debt);
+    tm__db_bind_text(st, 1, tm_store_debt_dispute_name(state), -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, debt);
     return tm__sq_done(s, st, err);
 }
 
 int tm_store_contact_add(tm_store *s, int64_t debt, const char *channel, int64_t at,
                          const char *outcome, struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_CONTACT_ADD, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_CONTACT_ADD, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
-    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, at);
-    sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 1, debt);
+    tm__db_bind_text(st, 2, channel, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 3, at);
+    tm__db_bind_text(st, 4, outcome, -1, TM_DB_STATIC);
     return tm__sq_done(s, st, err);
 }
 
@@ -516,18 +516,18 @@ int tm_store_contact_add_message(tm_store *s, int64_t debt, const char *channel,
                                  const char *outcome, const char *place, const char *direction,
                                  const char *message, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     static const char sql[] =
         "INSERT INTO contacts (debt_id, channel, at, outcome, place, direction, message) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
-    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, at);
-    sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, place ? place : "personal", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, direction ? direction : "outbound", -1, SQLITE_STATIC);
+    tm__db_bind_int64(st, 1, debt);
+    tm__db_bind_text(st, 2, channel, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 3, at);
+    tm__db_bind_text(st, 4, outcome, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 5, place ? place : "personal", -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 6, direction ? direction : "outbound", -1, TM_DB_STATIC);
     tm__sq_bind_opt_text(st, 7, message);
     return tm__sq_done(s, st, err);
 }
@@ -535,28 +535,28 @@ int tm_store_contact_add_message(tm_store *s, int64_t debt, const char *channel,
 int tm_store_contact_set_outcome(tm_store *s, const char *message, const char *outcome,
                                  int *updated, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     static const char sql[] =
         "UPDATE contacts SET outcome = ?1 WHERE message = ?2 AND direction = 'outbound'";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, outcome, -1, TM_DB_STATIC);
+    tm__db_bind_text(st, 2, message, -1, TM_DB_STATIC);
     int rc = tm__sq_done(s, st, err);
     if (updated)
-        *updated = rc == TM_OK ? sqlite3_changes(s->db) : 0;
+        *updated = rc == TM_OK ? tm__db_changes(s) : 0;
     return rc;
 }
 
 int tm_store_debt_touch(tm_store *s, int64_t debt, int64_t last_event_at, int64_t now,
                         struct tm_err *err)
 {
-    sqlite3_stmt *st = tm__sq_stmt(s, ST_DEBT_TOUCH, err);
+    tm_db_stmt *st = tm__sq_stmt(s, ST_DEBT_TOUCH, err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, last_event_at);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, debt);
+    tm__db_bind_int64(st, 1, last_event_at);
+    tm__db_bind_int64(st, 2, now);
+    tm__db_bind_int64(st, 3, debt);
     return tm__sq_done(s, st, err);
 }
 
@@ -565,7 +565,7 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
 {
     /* One pass over the debts in id order; the outcome and the history
      * counts are correlated subqueries on the (debt_id, at) indexes. */
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT d.debt_id, d.debt_type, d.placed_balance_minor, d.currency, "
                    "d.days_past_due, d.charge_off_date, d.last_payment_date, c.state, "
                    "EXISTS(SELECT 1 FROM payments p WHERE p.debt_id = d.id AND p.at > ?1 AND p.at <= ?2), "
@@ -582,38 +582,38 @@ int tm_store_scan_training(tm_store *s, int64_t from, int64_t to, tm_store_train
                    "e.type = 'inbound_reply' AND e.status = 'applied'), "
                    "(SELECT k.outcome FROM contacts k WHERE k.debt_id = d.id AND k.at <= ?1 AND "
                    "k.outcome NOT IN ('attempt', 'delivered') ORDER BY k.at DESC, k.id DESC LIMIT 1) "
-                   "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id", &st) != SQLITE_OK)
+                   "FROM debts d JOIN consumers c ON c.id = d.consumer_id ORDER BY d.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
+    tm__db_bind_int64(st, 1, from);
+    tm__db_bind_int64(st, 2, to);
     int rc = TM_OK, step;
-    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_training_row r;
         memset(&r, 0, sizeof r);
         tm__sq_copy_col(st, 0, r.debt_id, sizeof r.debt_id);
         tm__sq_copy_col(st, 1, r.debt_type, sizeof r.debt_type);
-        r.placed_balance = sqlite3_column_int64(st, 2);
+        r.placed_balance = tm__db_column_int64(st, 2);
         tm__sq_copy_col(st, 3, r.currency, sizeof r.currency);
         r.days_past_due =
-            sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+            tm__db_column_type(st, 4) == TM_DB_NULL ? -1 : tm__db_column_int64(st, 4);
         tm__sq_copy_col(st, 5, r.charge_off_date, sizeof r.charge_off_date);
         tm__sq_copy_col(st, 6, r.last_payment_date, sizeof r.last_payment_date);
         tm__sq_copy_col(st, 7, r.state, sizeof r.state);
-        r.paid = sqlite3_column_int(st, 8);
-        r.payments_before = sqlite3_column_int64(st, 9);
-        r.payments_90d = sqlite3_column_int64(st, 10);
-        r.contacts_before = sqlite3_column_int64(st, 11);
-        r.promises_before = sqlite3_column_int64(st, 12);
-        r.right_party_before = sqlite3_column_int64(st, 13);
-        r.broken_promises_before = sqlite3_column_int64(st, 14);
-        r.replies_before = sqlite3_column_int64(st, 15);
+        r.paid = tm__db_column_int(st, 8);
+        r.payments_before = tm__db_column_int64(st, 9);
+        r.payments_90d = tm__db_column_int64(st, 10);
+        r.contacts_before = tm__db_column_int64(st, 11);
+        r.promises_before = tm__db_column_int64(st, 12);
+        r.right_party_before = tm__db_column_int64(st, 13);
+        r.broken_promises_before = tm__db_column_int64(st, 14);
+        r.replies_before = tm__db_column_int64(st, 15);
         tm__sq_copy_col(st, 16, r.last_outcome, sizeof r.last_outcome);
         if ((rc = fn(ud, &r)) != TM_OK)
             break;
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "store");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -626,7 +626,7 @@ int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
      * inbound contact, a logged conversation, a payment, promise or dispute)
      * is the answer to the latest contact before it on the debt, within a
      * day. */
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "WITH c AS (SELECT k.id, k.debt_id, k.channel, k.at, k.outcome FROM contacts k "
                    "WHERE k.direction = 'outbound' AND k.outcome <> 'failed' AND NOT (k.outcome = "
                    "'conversation' AND EXISTS(SELECT 1 FROM contacts a WHERE a.debt_id = k.debt_id AND "
@@ -647,22 +647,22 @@ int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
                    "p.at <= o.at + ?2 * 86400) "
                    "FROM o JOIN debts d ON d.id = o.debt_id "
                    "JOIN consumers cs ON cs.id = d.consumer_id "
-                   "WHERE o.at + ?2 * 86400 <= ?1 ORDER BY o.debt_id, o.at, o.id", &st) != SQLITE_OK)
+                   "WHERE o.at + ?2 * 86400 <= ?1 ORDER BY o.debt_id, o.at, o.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, until);
-    sqlite3_bind_int64(st, 2, pay_days);
+    tm__db_bind_int64(st, 1, until);
+    tm__db_bind_int64(st, 2, pay_days);
     int rc = TM_OK, step;
-    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_contact_outcome_row r = {
-            .debt_id = (const char *)sqlite3_column_text(st, 0),
-            .debt_type = (const char *)sqlite3_column_text(st, 1),
-            .channel = (const char *)sqlite3_column_text(st, 2),
-            .zone = (const char *)sqlite3_column_text(st, 3),
-            .state = (const char *)sqlite3_column_text(st, 4),
-            .consumer = sqlite3_column_int64(st, 5),
-            .at = sqlite3_column_int64(st, 6),
-            .rpc = sqlite3_column_int(st, 7),
-            .paid = sqlite3_column_int(st, 8),
+            .debt_id = (const char *)tm__db_column_text(st, 0),
+            .debt_type = (const char *)tm__db_column_text(st, 1),
+            .channel = (const char *)tm__db_column_text(st, 2),
+            .zone = (const char *)tm__db_column_text(st, 3),
+            .state = (const char *)tm__db_column_text(st, 4),
+            .consumer = tm__db_column_int64(st, 5),
+            .at = tm__db_column_int64(st, 6),
+            .rpc = tm__db_column_int(st, 7),
+            .paid = tm__db_column_int(st, 8),
         };
         if (!r.debt_id || !r.channel) {
             rc = tm__sq_error(s, err, "store");
@@ -677,39 +677,39 @@ int tm_store_scan_contact_outcomes(tm_store *s, int64_t until, int pay_days,
         if ((rc = fn(ud, &r)) != TM_OK)
             break;
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "store");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
 int tm_store_score_set(tm_store *s, int64_t debt, const char *model, double probability,
                        const char *reasons, int64_t at, struct tm_err *err)
 {
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     static const char sql[] =
         "INSERT OR REPLACE INTO scores (debt_id, model, probability, reasons, at) VALUES (?1, ?2, ?3, ?4, ?5)";
     if ((st = tm__sq_cached(s, sql, err)) == NULL)
         return TM_ESTORE;
-    sqlite3_bind_int64(st, 1, debt);
-    sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, probability);
+    tm__db_bind_int64(st, 1, debt);
+    tm__db_bind_text(st, 2, model, -1, TM_DB_STATIC);
+    tm__db_bind_double(st, 3, probability);
     tm__sq_bind_opt_text(st, 4, reasons);
-    sqlite3_bind_int64(st, 5, at);
+    tm__db_bind_int64(st, 5, at);
     return tm__sq_done(s, st, err);
 }
 
-static void read_attempt(sqlite3_stmt *st, tm_pay_attempt *a)
+static void read_attempt(tm_db_stmt *st, tm_pay_attempt *a)
 {
     memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(st, 0);
+    a->id = tm__db_column_int64(st, 0);
     tm__sq_copy_col(st, 1, a->key_buf, sizeof a->key_buf);
-    a->debt = sqlite3_column_int64(st, 2);
+    a->debt = tm__db_column_int64(st, 2);
     tm__sq_copy_col(st, 3, a->token_buf, sizeof a->token_buf);
-    a->amount = sqlite3_column_int64(st, 4);
+    a->amount = tm__db_column_int64(st, 4);
     tm__sq_copy_col(st, 5, a->currency, sizeof a->currency);
-    a->at = sqlite3_column_int64(st, 6);
-    a->outcome = tm_store_attempt_outcome_parse((const char *)sqlite3_column_text(st, 7));
+    a->at = tm__db_column_int64(st, 6);
+    a->outcome = tm_store_attempt_outcome_parse((const char *)tm__db_column_text(st, 7));
     tm__sq_copy_col(st, 8, a->reference_buf, sizeof a->reference_buf);
     tm__sq_copy_col(st, 9, a->reason_buf, sizeof a->reason_buf);
     tm__sq_copy_col(st, 10, a->debt_buf, sizeof a->debt_buf);
@@ -733,18 +733,18 @@ int tm_store_pay_attempt_get(tm_store *s, const char *key, tm_pay_attempt *out, 
                              struct tm_err *err)
 {
     *found = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT " ATTEMPT_COLS "WHERE a.idempotency_key = ?1", &st) !=
-        SQLITE_OK)
+        TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, key, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         read_attempt(st, out);
         *found = 1;
     }
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_finalize(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err *err)
@@ -752,47 +752,47 @@ int tm_store_pay_attempt_put(tm_store *s, const tm_pay_attempt *a, struct tm_err
     if ((unsigned)a->outcome >= TM_ATTEMPT_OTHER)
         return tm_err_set(err, TM_EINVAL, "payment attempt %s: no outcome %d", a->key,
                           (int)a->outcome);
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "INSERT INTO payment_attempts (idempotency_key, debt_id, instrument_token, "
                            "amount_minor, currency, at, outcome, reference, reason, content_hash, "
                            "origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                            "ON CONFLICT(idempotency_key) DO UPDATE "
                            "SET outcome = excluded.outcome, reference = excluded.reference, "
-                           "reason = excluded.reason", &st) != SQLITE_OK)
+                           "reason = excluded.reason", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, a->debt);
-    sqlite3_bind_text(st, 3, a->token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, a->amount);
-    sqlite3_bind_text(st, 5, a->currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, a->at);
-    sqlite3_bind_text(st, 7, tm_store_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, a->key, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 2, a->debt);
+    tm__db_bind_text(st, 3, a->token, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 4, a->amount);
+    tm__db_bind_text(st, 5, a->currency, -1, TM_DB_STATIC);
+    tm__db_bind_int64(st, 6, a->at);
+    tm__db_bind_text(st, 7, tm_store_attempt_outcome_name(a->outcome), -1, TM_DB_STATIC);
     tm__sq_bind_opt_text(st, 8, a->reference);
     tm__sq_bind_opt_text(st, 9, a->reason);
     tm__sq_bind_hash(st, 10, &a->content);
     tm__sq_bind_opt_text(st, 11, a->origin);
     int step = tm__sq_step(s, st);
-    sqlite3_finalize(st);
-    return step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    tm__db_finalize(st);
+    return step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 int tm_store_pay_attempts_between(tm_store *s, int64_t after, int64_t until,
                                   tm_store_pay_attempt_fn fn, void *ud, struct tm_err *err)
 {
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, "SELECT " ATTEMPT_COLS "WHERE a.at > ?1 AND a.at <= ?2 ORDER BY a.at, a.id", &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, "SELECT " ATTEMPT_COLS "WHERE a.at > ?1 AND a.at <= ?2 ORDER BY a.at, a.id", &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, until);
+    tm__db_bind_int64(st, 1, after);
+    tm__db_bind_int64(st, 2, until);
     int rc = TM_OK, step;
-    while ((step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while ((step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_pay_attempt a;
         read_attempt(st, &a);
         if ((rc = fn(ud, &a)) != TM_OK)
             break;
     }
-    sqlite3_finalize(st);
-    if (rc == TM_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+    tm__db_finalize(st);
+    if (rc == TM_OK && step != TM_DB_DONE && step != TM_DB_ROW)
         rc = tm__sq_error(s, err, "store");
     return rc;
 }
@@ -800,15 +800,15 @@ int tm_store_pay_attempts_between(tm_store *s, int64_t after, int64_t until,
 int tm_store_last_event_at(tm_store *s, int64_t *at, struct tm_err *err)
 {
     *at = 0;
-    sqlite3_stmt *st;
+    tm_db_stmt *st;
     if (tm__sq_prepare(s, "SELECT max(at) FROM events WHERE status = 'applied'", &st) !=
-        SQLITE_OK)
+        TM_DB_OK)
         return tm__sq_error(s, err, "store");
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *at = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "store");
+    if (step == TM_DB_ROW && tm__db_column_type(st, 0) != TM_DB_NULL)
+        *at = tm__db_column_int64(st, 0);
+    tm__db_finalize(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "store");
 }
 
 int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *ud, struct tm_err *err)
@@ -822,21 +822,21 @@ int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *u
         "FROM promises WHERE debt_id = ?1 "
         "UNION ALL SELECT created_at, 'queue', queue, status, coalesce(reason, ''), coalesce(outcome, ''), coalesce(closed_at, 0), 0, id FROM agent_queue "
         "WHERE debt_id = ?1 ORDER BY 1, 2, 9";
-    sqlite3_stmt *st;
-    if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+    tm_db_stmt *st;
+    if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
         return tm__sq_error(s, err, "store");
-    sqlite3_bind_int64(st, 1, debt);
+    tm__db_bind_int64(st, 1, debt);
     int step, rc = TM_OK;
-    while (rc == TM_OK && (step = tm__sq_step(s, st)) == SQLITE_ROW) {
+    while (rc == TM_OK && (step = tm__sq_step(s, st)) == TM_DB_ROW) {
         tm_story_row r = {
-            .at = sqlite3_column_int64(st, 0),
-            .kind = (const char *)sqlite3_column_text(st, 1),
-            .a = (const char *)sqlite3_column_text(st, 2),
-            .b = (const char *)sqlite3_column_text(st, 3),
-            .c = (const char *)sqlite3_column_text(st, 4),
-            .d = (const char *)sqlite3_column_text(st, 5),
-            .n1 = sqlite3_column_int64(st, 6),
-            .n2 = sqlite3_column_int64(st, 7),
+            .at = tm__db_column_int64(st, 0),
+            .kind = (const char *)tm__db_column_text(st, 1),
+            .a = (const char *)tm__db_column_text(st, 2),
+            .b = (const char *)tm__db_column_text(st, 3),
+            .c = (const char *)tm__db_column_text(st, 4),
+            .d = (const char *)tm__db_column_text(st, 5),
+            .n1 = tm__db_column_int64(st, 6),
+            .n2 = tm__db_column_int64(st, 7),
         };
         r.a = r.a ? r.a : "";
         r.b = r.b ? r.b : "";
@@ -844,9 +844,9 @@ int tm_store_debt_story(tm_store *s, int64_t debt, tm_store_story_fn fn, void *u
         r.d = r.d ? r.d : "";
         rc = fn(ud, &r);
     }
-    if (rc == TM_OK && step != SQLITE_DONE)
+    if (rc == TM_OK && step != TM_DB_DONE)
         rc = tm__sq_error(s, err, "reading a debt's story");
-    sqlite3_finalize(st);
+    tm__db_finalize(st);
     return rc;
 }
 
@@ -855,17 +855,17 @@ int tm_store_debt_journey(tm_store *s, const char *debt_id, char *journey, size_
 {
     *found = 0;
     journey[0] = variant[0] = '\0';
-    sqlite3_stmt *st = tm__sq_cached(s, "SELECT coalesce(journey, ''), coalesce(variant, '') FROM debts "
+    tm_db_stmt *st = tm__sq_cached(s, "SELECT coalesce(journey, ''), coalesce(variant, '') FROM debts "
                                         "WHERE debt_id = ?1", err);
     if (!st)
         return TM_ESTORE;
-    sqlite3_bind_text(st, 1, debt_id, -1, SQLITE_STATIC);
+    tm__db_bind_text(st, 1, debt_id, -1, TM_DB_STATIC);
     int step = tm__sq_step(s, st);
-    if (step == SQLITE_ROW) {
+    if (step == TM_DB_ROW) {
         *found = 1;
         tm__sq_copy_col(st, 0, journey, jcap);
         tm__sq_copy_col(st, 1, variant, vcap);
     }
-    sqlite3_reset(st);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? TM_OK : tm__sq_error(s, err, "reading a debt's journey");
+    tm__db_reset(st);
+    return step == TM_DB_ROW || step == TM_DB_DONE ? TM_OK : tm__sq_error(s, err, "reading a debt's journey");
 }

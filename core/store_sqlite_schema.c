@@ -6,7 +6,7 @@
  * column a later migration adds is added only when the table lacks it, so a
  * store made by a build that had it already migrates too.
  */
-#include "store_sqlite_int.h"
+#include "store_pg_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,12 +497,14 @@ static const char *const migrations[] = {migration_1, migration_2, migration_3, 
 
 int tm_store_schema_version(tm_store *s)
 {
-    sqlite3_stmt *st;
+    if (s->pg)
+        return tm__pq_schema_version(s);
+    tm_db_stmt *st;
     int v = -1;
-    if (tm__sq_prepare(s, "PRAGMA user_version", &st) == SQLITE_OK) {
-        if (tm__sq_step(s, st) == SQLITE_ROW)
-            v = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+    if (tm__sq_prepare(s, "PRAGMA user_version", &st) == TM_DB_OK) {
+        if (tm__sq_step(s, st) == TM_DB_ROW)
+            v = tm__db_column_int(st, 0);
+        tm__db_finalize(st);
     }
     return v;
 }
@@ -514,16 +516,25 @@ static int add_missing(tm_store *s, int version, struct tm_err *err)
         if (migration_columns[i].version != version)
             continue;
         char sql[256];
+        if (s->pg) {
+            snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s",
+                     migration_columns[i].table, migration_columns[i].column,
+                     migration_columns[i].decl);
+            int rc = tm__sq_exec(s, sql, err);
+            if (rc != TM_OK)
+                return rc;
+            continue;
+        }
         snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
                  migration_columns[i].table, migration_columns[i].column);
-        sqlite3_stmt *st;
-        if (tm__sq_prepare(s, sql, &st) != SQLITE_OK)
+        tm_db_stmt *st;
+        if (tm__sq_prepare(s, sql, &st) != TM_DB_OK)
             return tm__sq_error(s, err, "migrating");
         int step = tm__sq_step(s, st);
-        sqlite3_finalize(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
+        tm__db_finalize(st);
+        if (step != TM_DB_ROW && step != TM_DB_DONE)
             return tm__sq_error(s, err, "migrating");
-        if (step == SQLITE_ROW)
+        if (step == TM_DB_ROW)
             continue;
         snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", migration_columns[i].table,
                  migration_columns[i].column, migration_columns[i].decl);
@@ -534,8 +545,61 @@ static int add_missing(tm_store *s, int version, struct tm_err *err)
     return TM_OK;
 }
 
+/* PostgreSQL: the same migrations (translated, store_pg_sql.c), each in its
+ * own transaction with its row in schema_migrations. The store's write lock
+ * is taken before the version is read, so two processes opening a new store
+ * at once migrate it once. */
+static int pg_migrate(tm_store *s, int want, struct tm_err *err)
+{
+    int rc = tm__sq_exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                            "KEY, applied_at INTEGER NOT NULL)",
+                         err);
+    if (rc != TM_OK)
+        return rc;
+    for (;;) {
+        if ((rc = tm_store_begin(s, err)) != TM_OK)
+            return rc;
+        int have = tm_store_schema_version(s);
+        if (have < 0) {
+            tm_store_rollback(s);
+            return tm__sq_error(s, err, "reading the schema version");
+        }
+        if (have > want) {
+            tm_store_rollback(s);
+            return tm_err_set(err, TM_ESTORE,
+                              "the store is at schema version %d, newer than this tallyman (%d)",
+                              have, want);
+        }
+        if (have == want) {
+            tm_store_rollback(s);
+            return TM_OK;
+        }
+        char bump[160];
+        snprintf(bump, sizeof bump,
+                 "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, "
+                 "CAST(extract(epoch FROM now()) AS bigint))",
+                 have + 1);
+        rc = add_missing(s, have + 1, err);
+        if (rc == TM_OK)
+            rc = tm__sq_exec(s, migrations[have], err);
+        if (rc == TM_OK)
+            rc = tm__sq_exec(s, bump, err);
+        if (rc == TM_OK)
+            rc = tm_store_commit(s, err);
+        else
+            tm_store_rollback(s);
+        if (rc != TM_OK) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err ? err->msg : "failed");
+            return tm_err_set(err, rc, "migrating the store to schema version %d: %s", have + 1, why);
+        }
+    }
+}
+
 int tm__sq_migrate(tm_store *s, struct tm_err *err)
 {
+    if (s->pg)
+        return pg_migrate(s, (int)(sizeof migrations / sizeof *migrations), err);
     int have = tm_store_schema_version(s);
     int want = (int)(sizeof migrations / sizeof *migrations);
     if (have < 0)
@@ -557,7 +621,7 @@ int tm__sq_migrate(tm_store *s, struct tm_err *err)
         if (rc == TM_OK)
             rc = tm__sq_exec(s, "COMMIT", err);
         if (rc != TM_OK) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            tm__sq_abort(s);
             return rc;
         }
     }

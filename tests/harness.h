@@ -24,6 +24,20 @@ struct tm_test_case {
 
 void tm_test_register(const char *name, tm_test_fn fn, const char *file);
 
+/* Where a test's store goes when the test does not care which database:
+ * ":memory:" (SQLite), or, when TM_TEST_DB_URL names a PostgreSQL database
+ * (`make test-pg`), a URL to a new, empty schema in it. Each call gives a
+ * new store; the text is kept until the next call. */
+const char *tm_test_store(void);
+/* Ends a test early on PostgreSQL: for a test of what only SQLite lets a
+ * row hold (text in an integer column, a NUL inside text). */
+#define TM_TEST_SQLITE_ONLY()                                                   \
+    do {                                                                        \
+        const char *u_ = getenv("TM_TEST_DB_URL");                              \
+        if (u_ && *u_)                                                          \
+            return;                                                             \
+    } while (0)
+
 /* Registers a test at load time (constructor), so no test list is kept by hand. */
 #define TEST(name)                                                              \
     static void test_##name(void);                                              \

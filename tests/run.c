@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -24,6 +25,32 @@ void tm_test_register(const char *name, tm_test_fn fn, const char *file)
 {
     if (ntests < MAX_TESTS)
         tests[ntests++] = (struct tm_test_case){name, fn, file};
+}
+
+const char *tm_test_store(void)
+{
+    static char url[2048];
+    static int n;
+    const char *base = getenv("TM_TEST_DB_URL");
+    if (!base || !*base)
+        return ":memory:";
+    /* A schema of its own per store, so tests share one database and never
+     * see each other's rows; the cluster is thrown away after the run. */
+    char schema[64];
+    snprintf(schema, sizeof schema, "t_%ld_%d", (long)getpid(), ++n);
+    PGconn *c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK)
+        TM_FAIL_("TM_TEST_DB_URL %s: %s", base, PQerrorMessage(c));
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        TM_FAIL_("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(url, sizeof url, "%s%coptions=-c%%20search_path%%3D%s", base,
+             strchr(base, '?') ? '&' : '?', schema);
+    return url;
 }
 
 static int run_one(const struct tm_test_case *t, int timeout_s)

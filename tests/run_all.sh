@@ -5,7 +5,8 @@
 #   the layer rule and the script API reference (tools/),
 #   C unit tests (one binary per module), end-to-end CLI tests (tests/e2e/*.sh),
 #   the hostile-script corpus through `tallyman eval`, the Lua specs through
-#   `tallyman test`, then all of it again on a LuaJIT build (TM_LUAJIT_SUITE=1).
+#   `tallyman test`, the store's tests on a throw-away PostgreSQL
+#   (tests/run_pg.sh), then all of it again on a LuaJIT build (TM_LUAJIT_SUITE=1).
 # Environment: TM_BIN (the tallyman binary), TM_BUILD (its build directory).
 # The last line is "N passed, N failed"; the exit code is 1 if anything failed.
 set -u
@@ -66,6 +67,8 @@ run_suite() {
 run_part "layers (tools/check_layers.sh)" sh tools/check_layers.sh
 run_part "script API reference (tools/luadoc.sh --check)" sh tools/luadoc.sh --check
 run_suite "$TM_BIN" "$TM_BUILD" "lua5.4"
+# The store on PostgreSQL: its unit tests and the same work done on both stores.
+run_part "postgresql (tests/run_pg.sh)" env TM_BIN="$TM_BIN" TM_BUILD="$TM_BUILD" sh tests/run_pg.sh
 
 if [ "${TM_LUAJIT_SUITE:-}" = 1 ]; then
     if make -s LUA=luajit test-unit >"$LOG_DIR/lj.log" 2>&1; then

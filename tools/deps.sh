@@ -8,7 +8,8 @@ set -e
 # faketime moves the clock for `make test-clock`; wrk loads the service for `make bench`;
 # GNU time gives the benchmarks' CPU time and peak memory, linux-perf profiles them.
 # libargon2-dev hashes people's passwords; oathtool is the TOTP reference the tests check against.
-PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libluajit-5.1-dev luajit libevent-dev libevent-openssl-2.1-7 libjansson-dev libsqlite3-dev sqlite3 libssl-dev libpq-dev tzdata ca-certificates faketime wrk time linux-perf libargon2-dev oathtool"
+# postgresql gives `make test-pg` its throw-away cluster.
+PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libluajit-5.1-dev luajit libevent-dev libevent-openssl-2.1-7 libjansson-dev libsqlite3-dev sqlite3 libssl-dev libpq-dev postgresql tzdata ca-certificates faketime wrk time linux-perf libargon2-dev oathtool"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

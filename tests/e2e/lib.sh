@@ -155,3 +155,26 @@ activate_set() {
     "$TM_BIN" --db "$adb" "$@" scripts activate "$agen" >/dev/null || return 1
     echo "$agen"
 }
+
+# PostgreSQL. pg_start (called in the test's own shell, not in $(...))
+# sets PG_URL to the database TM_TEST_DB_URL names or, when it is unset, to
+# a throw-away cluster it starts (tests/pg/start.sh) and the test's end
+# stops; it returns 1 (saying why) when no server can be had. pg_fresh NAME
+# then prints the URL of a new, empty store: a schema NAME_PID in it.
+E2E_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+pg_start() {
+    if [ -n "${TM_TEST_DB_URL:-}" ]; then
+        PG_URL=$TM_TEST_DB_URL
+        return 0
+    fi
+    E2E_PG_DIR=$(mktemp -d -u /tmp/tm-pg.XXXXXX)
+    trap 'sh "$E2E_ROOT/tests/pg/stop.sh" "$E2E_PG_DIR"; rm -rf "$E2E_TMP"' EXIT
+    trap 'exit 1' INT TERM # the EXIT trap then stops the cluster
+    PG_URL=$(sh "$E2E_ROOT/tests/pg/start.sh" "$E2E_PG_DIR")
+}
+pg_fresh() {
+    psch="$1_$$" # the test's pid: a database shared by several runs gets new schemas
+    psql -q "$PG_URL" -c "CREATE SCHEMA $psch" >/dev/null || return 1
+    case "$PG_URL" in *\?*) sep='&' ;; *) sep='?' ;; esac
+    echo "$PG_URL${sep}options=-c%20search_path%3D$psch"
+}

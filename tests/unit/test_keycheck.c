@@ -45,7 +45,7 @@ static tm_store *fresh(void)
 {
     tm_store *s = NULL;
     struct tm_err e = {0};
-    if (tm_store_open(":memory:", &s, &e) != TM_OK)
+    if (tm_store_open(tm_test_store(), &s, &e) != TM_OK)
         TM_FAIL_("open: %s", e.msg);
     return s;
 }
@@ -58,12 +58,7 @@ static int check(tm_store *s, const tm_keys *k, int record, struct tm_err *e)
 
 static long long count(tm_store *s, const char *q)
 {
-    sqlite3_stmt *st;
-    long long n = -1;
-    if (sqlite3_prepare_v2(tm_store_sqlite(s), q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return tm__store_query_int(s, q);
 }
 
 /* Accounts imported through the library, which records no check values: the store is then
@@ -194,9 +189,8 @@ TEST(a_store_with_data_and_nothing_to_check_against_is_refused)
     tm_keys *a = keys_of("v1 " K1 "\nhmac " HA "\n");
     tm_store *s = fresh();
     import_some(s, a);
-    char *m = NULL;
-    sqlite3_exec(tm_store_sqlite(s), "DELETE FROM audit; DELETE FROM audit_head", NULL, NULL, &m);
     struct tm_err e;
+    ASSERT_OK(tm__store_exec(s, "DELETE FROM audit; DELETE FROM audit_head", &e));
     ASSERT_EQ(check(s, a, 1, &e), TM_EINVAL);
     ASSERT_CONTAINS(e.msg, "cannot tell whether key file k.key belongs to store t.db");
     ASSERT_EQ(count(s, "SELECT COUNT(*) FROM key_checks"), 0);

@@ -21,7 +21,7 @@ static tm_store *open_with(const char *name, int64_t *id)
     tm_store *s;
     struct tm_err e = {0};
     int added = 0;
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     ASSERT_OK(tm_store_user_add(s, name, 100, id, &added, &e));
     ASSERT_OK(tm_store_user_grant(s, *id, TM_ROLE_AGENT, "root", 100, &added, &e));
     return s;

@@ -22,16 +22,16 @@ static const char HASH[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123
 
 static void sql(tm_store *s, const char *q)
 {
-    char *m = NULL;
-    if (sqlite3_exec(tm_store_sqlite(s), q, NULL, NULL, &m) != SQLITE_OK)
-        TM_FAIL_("%s: %s", q, m);
+    struct tm_err e = {0};
+    if (tm__store_exec(s, q, &e) != TM_OK)
+        TM_FAIL_("%s: %s", q, e.msg);
 }
 
 TEST(journey_text_kept_once_and_read_back)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     ASSERT_EQ(tm_store_schema_version(s), TM_STORE_SCHEMA_VERSION);
     tm_journey_text t = {.hash = HASH, .journey = "early", .version = 2,
                          .path = "strategies/early.lua", .text = "return 1\n", .len = 9};
@@ -122,7 +122,7 @@ TEST(events_and_attempts_remember_their_content)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     one_debt(s);
     tm_hash16 h = H(7);
     ASSERT_OK(tm_store_event_add(s, "e1", "payment", 1, 200, "{}", TM_EVENT_APPLIED, &h, "f.jsonl:3", 5, &e));
@@ -181,7 +181,7 @@ TEST(pay_attempts_between_bounds)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     one_debt(s);
     const int64_t ats[] = {300, 100, 200, 400};
     for (int i = 0; i < 4; i++) {
@@ -329,7 +329,13 @@ TEST(statuses_stored_as_text_and_read_back)
     ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));
     ASSERT_EQ(o.status, TM_OUTBOX_PLANNED);
     free(o.payload_owned);
+    int64_t planned = -1, ready = -1;
+    ASSERT_OK(tm_store_outbox_depth(s, &planned, &ready, &e));
+    ASSERT_EQ(planned, 1);
+    ASSERT_EQ(ready, 0);
     ASSERT_OK(tm_store_outbox_set(s, 1, TM_OUTBOX_SKIPPED, 10, "debt-paid", NULL, 0, &e));
+    ASSERT_OK(tm_store_outbox_depth(s, &planned, &ready, &e));
+    ASSERT_EQ(planned, 0);
     ASSERT_STR_EQ(sql_text(s, "SELECT status || ',' || blocked_by FROM outbox", v, sizeof v), "skipped,debt-paid");
     ASSERT_EQ(tm_store_outbox_set(s, 1, TM_OUTBOX_OTHER, 10, NULL, NULL, 0, &e), TM_EINVAL);
     ASSERT_OK(tm_store_outbox_get(s, 1, &o, &found, &e));

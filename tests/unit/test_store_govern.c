@@ -22,7 +22,7 @@ static tm_store *open_mem(void)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     return s;
 }
 
@@ -233,14 +233,17 @@ TEST(active_hash_follows_activation_and_rollback)
     ASSERT_EQ(done, 1);
     ASSERT_OK(tm_store_gen_active_hash(s, hash, &found, &e));
     ASSERT_STR_EQ(hash, H("1"));
-    /* The read is the active row's index, not a scan of the table. */
-    sqlite3_stmt *st = NULL;
-    ASSERT(sqlite3_prepare_v2(tm_store_sqlite(s), "EXPLAIN QUERY PLAN SELECT hash FROM "
-                              "script_generations WHERE status = 'active'", -1, &st, NULL) ==
-           SQLITE_OK);
-    ASSERT(sqlite3_step(st) == SQLITE_ROW);
-    ASSERT(strstr((const char *)sqlite3_column_text(st, 3), "script_generations_one_active"));
-    sqlite3_finalize(st);
+    /* The read is the active row's index, not a scan of the table (SQLite's
+     * plan; PostgreSQL's planner may rightly scan a table of two rows). */
+    if (tm_store_sqlite(s)) {
+        sqlite3_stmt *st = NULL;
+        ASSERT(sqlite3_prepare_v2(tm_store_sqlite(s), "EXPLAIN QUERY PLAN SELECT hash FROM "
+                                  "script_generations WHERE status = 'active'", -1, &st, NULL) ==
+               SQLITE_OK);
+        ASSERT(sqlite3_step(st) == SQLITE_ROW);
+        ASSERT(strstr((const char *)sqlite3_column_text(st, 3), "script_generations_one_active"));
+        sqlite3_finalize(st);
+    }
     tm_store_close(s);
 }
 

@@ -27,7 +27,7 @@ TEST(token_found_by_hash_revoked_and_touched)
 {
     tm_store *s;
     struct tm_err e = {0};
-    ASSERT_OK(tm_store_open(":memory:", &s, &e));
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
     ASSERT_OK(tm_store_token_add(s, "dialer1", H1, "dialer", 100, 0, &e));
     ASSERT_EQ(tm_store_token_add(s, "dialer1", H2, "admin", 100, 0, &e), TM_EEXIST);
     ASSERT_CONTAINS(e.msg, "'dialer1' exists already");
@@ -89,4 +89,37 @@ TEST(roles_grant_what_the_table_says)
     ASSERT_EQ(tm_access_roles_parse("dialer,boss", &r, bad, sizeof bad), -1);
     ASSERT_STR_EQ(bad, "boss");
     ASSERT_EQ(tm_access_roles_parse("", &r, bad, sizeof bad), -1);
+}
+
+/* A personal token and a token's own rate limit read back the same from
+ * either store (SQLite and, under `make test-pg`, PostgreSQL): the person it
+ * acts for, no roles of its own, a rate set, changed and cleared with 0. */
+TEST(personal_token_and_rate_limit_kept)
+{
+    tm_store *s;
+    struct tm_err e = {0};
+    ASSERT_OK(tm_store_open(tm_test_store(), &s, &e));
+    ASSERT_OK(tm_store_token_add_person(s, "ann-laptop", H1, "ann", 100, 0, &e));
+    ASSERT_EQ(tm_store_token_add_person(s, "ann-laptop", H2, "ann", 100, 0, &e), TM_EEXIST);
+    ASSERT_OK(tm_store_token_add(s, "dialer1", H2, "dialer", 100, 0, &e));
+    tm_token_rec t;
+    int found = 0;
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_STR_EQ(t.person, "ann");
+    ASSERT_STR_EQ(t.roles, "");
+    ASSERT(t.rate_limit == 0.0);
+    ASSERT_OK(tm_store_token_set_rate(s, "ann-laptop", 2.5, &found, &e));
+    ASSERT_EQ(found, 1);
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT(t.rate_limit == 2.5);
+    ASSERT_OK(tm_store_token_set_rate(s, "ann-laptop", 0, &found, &e));
+    ASSERT_OK(tm_store_token_by_hash(s, H1, &t, &found, &e));
+    ASSERT(t.rate_limit == 0.0);
+    ASSERT_OK(tm_store_token_set_rate(s, "nope", 1, &found, &e));
+    ASSERT_EQ(found, 0);
+    ASSERT_OK(tm_store_token_by_hash(s, H2, &t, &found, &e));
+    ASSERT_STR_EQ(t.person, "");
+    ASSERT_STR_EQ(t.roles, "dialer");
+    tm_store_close(s);
 }
