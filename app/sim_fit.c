@@ -306,7 +306,8 @@ static int on_debt(void *ud, const tm_training_row *r)
     if (rc == TM_ENOMEM)
         tm_err_set(&x->err, rc, "out of memory");
     if (rc == TM_OK) {
-        qsort(st.r, st.n, sizeof *st.r, cmp_row);
+        if (st.n) /* qsort's base may not be NULL, even for no rows */
+            qsort(st.r, st.n, sizeof *st.r, cmp_row);
         rc = observe(x, &st, ptp, rec.balance, zone);
         if (rc == TM_ENOMEM)
             tm_err_set(&x->err, rc, "out of memory");
