@@ -152,6 +152,26 @@ static int write_file_atomic(const char *path, const char *text, struct tm_err *
     return TM_OK;
 }
 
+/* The options `score train` and `score train-contact` share: --out FILE,
+ * --name NAME, --as-of DATE. Returns -1 when `a` is none of them, 0 when it
+ * was taken, or the usage error's exit code. */
+static int common_option(const char *a, const char *v, const char **out, const char **name,
+                         int64_t *as_of_days)
+{
+    if (strcmp(a, "--out") == 0) {
+        *out = v;
+    } else if (strcmp(a, "--name") == 0) {
+        *name = v;
+    } else if (strcmp(a, "--as-of") == 0) {
+        struct tm_err e = {0};
+        if (tm_valid_date(v, as_of_days, &e) != TM_OK)
+            return tm_cli_usage_error("score", "--as-of: %s", e.msg);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_train(tm_cli *cli)
 {
     const char *out = NULL, *name = NULL;
@@ -169,14 +189,10 @@ static int cmd_train(tm_cli *cli)
         if (v == NULL)
             return tm_cli_usage_error("score", "unknown option or missing value '%s'", a);
         i++;
-        if (strcmp(a, "--out") == 0) {
-            out = v;
-        } else if (strcmp(a, "--name") == 0) {
-            name = v;
-        } else if (strcmp(a, "--as-of") == 0) {
-            struct tm_err e = {0};
-            if (tm_valid_date(v, &as_of_days, &e) != TM_OK)
-                return tm_cli_usage_error("score", "--as-of: %s", e.msg);
+        int common = common_option(a, v, &out, &name, &as_of_days);
+        if (common >= 0) {
+            if (common > 0)
+                return common;
         } else if (strcmp(a, "--days") == 0) {
             if (tm_cli_parse_u64(v, 3660, &days) != 0 || days == 0)
                 return tm_cli_usage_error("score", "--days needs a number of days, 1..3660");
@@ -346,14 +362,10 @@ static int cmd_train_contact(tm_cli *cli)
         if (v == NULL)
             return tm_cli_usage_error("score", "unknown option or missing value '%s'", a);
         i++;
-        if (strcmp(a, "--out") == 0) {
-            out = v;
-        } else if (strcmp(a, "--name") == 0) {
-            name = v;
-        } else if (strcmp(a, "--as-of") == 0) {
-            struct tm_err e = {0};
-            if (tm_valid_date(v, &as_of_days, &e) != TM_OK)
-                return tm_cli_usage_error("score", "--as-of: %s", e.msg);
+        int common = common_option(a, v, &out, &name, &as_of_days);
+        if (common >= 0) {
+            if (common > 0)
+                return common;
         } else if (strcmp(a, "--pay-days") == 0) {
             if (tm_cli_parse_u64(v, 90, &pay_days) != 0 || pay_days == 0)
                 return tm_cli_usage_error("score", "--pay-days needs a number of days, 1..90");
